@@ -1,0 +1,41 @@
+"""Every exception flsdb raises on purpose.
+
+FlsdbError
+ ├─ FileFormatError     an upload file cannot be read as a table (encoding, format, header)
+ ├─ ValidationFailed    the file was read but has errors; nothing was stored
+ ├─ ConfigurationError  an option, period or setting is not usable
+ └─ StorageError        the database could not be used
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flsdb.ingest.issues import IssueTable
+
+__all__ = ["ConfigurationError", "FileFormatError", "FlsdbError", "StorageError", "ValidationFailed"]
+
+
+class FlsdbError(Exception):
+    """Base of the errors that carry a message meant for the user."""
+
+
+class FileFormatError(FlsdbError):
+    """The file is not a readable CSV or XLSX table."""
+
+
+class ValidationFailed(FlsdbError):
+    """The file has validation errors; it carries the full issue table."""
+
+    def __init__(self, issues: IssueTable) -> None:
+        super().__init__(f"{issues.error_count} error(s) found; nothing was stored")
+        self.issues = issues
+
+
+class ConfigurationError(FlsdbError):
+    """A setting or option cannot be used as given."""
+
+
+class StorageError(FlsdbError):
+    """The database could not be read or written."""

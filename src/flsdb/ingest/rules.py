@@ -1,0 +1,178 @@
+"""Rules across columns and rows, each a small function over the whole typed table.
+
+Each rule reads its parameters from the dictionary field it belongs to and returns issue frames;
+a value that failed its type check is already null here, so it is reported once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import polars as pl
+
+from flsdb.dictionary.schema import Dictionary, FieldSpec
+from flsdb.ingest.issues import ROW, Level, issue_frame
+
+FRACTURE = "date_fracture_diagnosed"
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    dictionary: Dictionary
+    upload_date: dt.date
+
+
+def _date_text(column: str) -> pl.Expr:
+    return pl.col(column).dt.strftime("%Y-%m-%d")
+
+
+def _report(
+    table: pl.DataFrame, mask: pl.Expr, column: str, level: Level, message: str | pl.Expr
+) -> Iterator[pl.DataFrame]:
+    failing = table.filter(mask.fill_null(False))
+    if failing.height:
+        value = pl.col(column).cast(pl.String) if column in table.columns else pl.lit("")
+        if table.schema.get(column) == pl.Date:
+            value = _date_text(column)
+        yield issue_frame(failing, column, level, message, value)
+
+
+def whole_years(born: pl.Expr, on: pl.Expr) -> pl.Expr:
+    """Completed years of age on a date."""
+    before_birthday = (on.dt.month() < born.dt.month()) | (
+        (on.dt.month() == born.dt.month()) & (on.dt.day() < born.dt.day())
+    )
+    return on.dt.year() - born.dt.year() - before_birthday.cast(pl.Int32)
+
+
+def not_future(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
+    if spec.type == "date":
+        yield from _report(
+            t, pl.col(spec.name) > ctx.upload_date, spec.name, "error",
+            f"{spec.label} is in the future (after the upload date {ctx.upload_date:%Y-%m-%d})",
+        )
+
+
+def min_date(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
+    if spec.min_date is not None:
+        yield from _report(
+            t, pl.col(spec.name) < spec.min_date, spec.name, "error",
+            f"{spec.label} is before {spec.min_date:%Y-%m-%d}, the start of the audit",
+        )
+
+
+def age_at_fracture(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
+    if spec.age_at_fracture is None:
+        return
+    age = whole_years(pl.col(spec.name), pl.col(FRACTURE))
+    low, high = spec.age_at_fracture.min, spec.age_at_fracture.max
+    message = (
+        pl.lit("age at fracture is ") + age.cast(pl.String)
+        + f" years; the audit covers ages {low} to {high}"
+    )
+    yield from _report(t, (age < low) | (age > high), spec.name, "error", message)
+
+
+def _order(spec: FieldSpec, t: pl.DataFrame, others: tuple[str, ...], level: Level,
+           ctx: RuleContext) -> Iterator[pl.DataFrame]:
+    for other in others:
+        message = (
+            pl.lit(f"{spec.label} is before {other} (")
+            + _date_text(other) + ")"
+        )
+        if level == "warning":
+            message = message + pl.lit(": please check the date")
+        yield from _report(t, pl.col(spec.name) < pl.col(other), spec.name, level, message)
+
+
+def not_before(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
+    yield from _order(spec, t, spec.not_before, "error", ctx)
+
+
+def warn_before(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
+    yield from _order(spec, t, spec.warn_before, "warning", ctx)
+
+
+def warn_window(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
+    window = spec.warn_window_weeks
+    if window is None:
+        return
+    days = (pl.col(spec.name) - pl.col(FRACTURE)).dt.total_days()
+    message = (
+        pl.lit(f"{spec.label} is ") + (days / 7).round(1).cast(pl.String)
+        + f" weeks after the fracture; expected {window.min} to {window.max} weeks"
+    )
+    outside = (days < window.min * 7) | (days > window.max * 7)
+    yield from _report(t, outside, spec.name, "warning", message)
+
+
+def warn_unless(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
+    rule = spec.warn_unless
+    if rule is not None:
+        mask = pl.col(spec.name).is_not_null() & (pl.col(rule.column).fill_null("") != rule.value)
+        yield from _report(t, mask, spec.name, "warning", f"{spec.label}: {rule.message}")
+
+
+def requires_when(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
+    rule = spec.requires_when
+    if rule is not None:
+        other = rule.column
+        mask = (pl.col(spec.name) == rule.value) & pl.col(rule.column).is_null()
+        yield from _report(
+            t, mask, spec.name, "error", f"{spec.label} is '{rule.value}' but {other} is blank"
+        )
+
+
+def date_pair(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
+    if spec.date_pair is None:
+        return
+    date_label = spec.date_pair
+    yield from _report(
+        t, (pl.col(spec.name) == "yes") & pl.col(spec.date_pair).is_null(), spec.name, "error",
+        f"{spec.label} is 'yes' but {date_label} is blank",
+    )
+    yield from _report(
+        t, (pl.col(spec.name) == "no") & pl.col(spec.date_pair).is_not_null(), spec.name, "error",
+        f"{spec.label} is 'no' but {date_label} is given",
+    )
+
+
+FieldRule = Callable[[FieldSpec, pl.DataFrame, RuleContext], Iterator[pl.DataFrame]]
+FIELD_RULES: tuple[FieldRule, ...] = (
+    not_future, min_date, age_at_fracture, not_before, warn_before, warn_window, warn_unless,
+    requires_when, date_pair,
+)
+
+
+def duplicate_keys(t: pl.DataFrame, key: tuple[str, ...], what: str) -> Iterator[pl.DataFrame]:
+    """Rows whose key repeats an earlier row of the same file."""
+    keyed = t.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in key]))
+    first = pl.col(ROW).min().over(list(key))
+    repeats = keyed.with_columns(first_row=first).filter(pl.col(ROW) != pl.col("first_row"))
+    if repeats.height:
+        yield issue_frame(
+            repeats, key[0], "error",
+            pl.lit(f"the same {what} as row ") + pl.col("first_row").cast(pl.String)
+            + "; each appears once in a file",
+            pl.col(key[0]),
+        )
+
+
+def service_access(
+    t: pl.DataFrame, known: set[str], allowed: set[str] | None
+) -> Iterator[pl.DataFrame]:
+    """Records must name a known service that the uploader may write to."""
+    codes = pl.col("service_code")
+    yield from _report(
+        t, codes.is_not_null() & ~codes.is_in(sorted(known)), "service_code", "error",
+        pl.lit("service '") + codes + "' is not in the services table; load it first",
+    )
+    if allowed is not None:
+        permitted = ", ".join(sorted(allowed)) or "none"
+        yield from _report(
+            t, codes.is_in(sorted(known)) & ~codes.is_in(sorted(allowed)), "service_code", "error",
+            pl.lit("you may not upload records for service '") + codes
+            + f"'; you may write to: {permitted}",
+        )
