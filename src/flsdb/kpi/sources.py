@@ -1,0 +1,93 @@
+"""Where records are read from: the store (SQLite, PostgreSQL) or files through DuckDB."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import polars as pl
+from sqlalchemy import Engine, select
+
+from flsdb.errors import ConfigurationError, ValidationFailed
+from flsdb.ingest import read_upload, validate
+from flsdb.ingest.issues import ROW
+from flsdb.storage import open_engine
+from flsdb.storage.tables import RECORD_COLUMNS, SERVICE_COLUMNS, services
+
+
+@dataclass(frozen=True)
+class RecordSource:
+    """A records table in some engine, with the services table as a small frame."""
+
+    table: ir.Table
+    services: pd.DataFrame
+    backend: str
+    description: str
+
+
+def _services_frame(engine: Engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        rows = conn.execute(select(*[services.c[c] for c in SERVICE_COLUMNS])).all()
+    return pd.DataFrame(rows, columns=list(SERVICE_COLUMNS))
+
+
+def ibis_connection(engine: Engine) -> ibis.BaseBackend:
+    """An Ibis connection to the same database as a SQLAlchemy engine."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return ibis.sqlite.connect(url.database or ":memory:")
+    if url.get_backend_name() == "postgresql":
+        return ibis.postgres.connect(
+            host=url.host, port=url.port, user=url.username, password=url.password,
+            database=url.database,
+        )
+    raise ConfigurationError(f"KPIs cannot run on {url.get_backend_name()} databases")
+
+
+def source_from_database(url: str | None = None, engine: Engine | None = None) -> RecordSource:
+    engine = engine or open_engine(url)
+    con = ibis_connection(engine)
+    backend = "sqlite" if engine.dialect.name == "sqlite" else "postgres"
+    return RecordSource(
+        table=con.table("records"), services=_services_frame(engine), backend=backend,
+        description=f"{engine.dialect.name} database {engine.url.render_as_string(hide_password=True)}",
+    )
+
+
+def source_from_frames(records: pl.DataFrame, services_frame: pd.DataFrame, name: str) -> RecordSource:
+    """Typed, validated records held in memory, queried by DuckDB."""
+    con = ibis.duckdb.connect()
+    table = con.create_table("records", records.select(RECORD_COLUMNS).to_arrow())
+    return RecordSource(table=table, services=services_frame, backend="duckdb", description=name)
+
+
+def source_from_files(
+    records_path: Path, services_path: Path, upload_date: dt.date | None = None
+) -> RecordSource:
+    """Validate a records file and a services file the same way as an upload, then use DuckDB.
+
+    A Parquet records file is taken as an flsdb extract (already validated and typed).
+    """
+    checked_services = validate(read_upload(services_path), "services", upload_date=upload_date)
+    if not checked_services.ok:
+        raise ValidationFailed(checked_services.issues)
+    services_frame = checked_services.frame.drop(ROW).to_pandas()
+    if records_path.suffix.lower() == ".parquet":
+        con = ibis.duckdb.connect()
+        table = con.read_parquet(str(records_path), table_name="records")
+        missing = set(RECORD_COLUMNS) - set(table.columns)
+        if missing:
+            raise ConfigurationError(
+                f"{records_path.name} is not an flsdb records extract: missing {sorted(missing)}"
+            )
+        return RecordSource(table, services_frame, "duckdb", f"DuckDB over {records_path.name}")
+    known = set(services_frame["service_code"])
+    checked = validate(read_upload(records_path), "records", known_services=known,
+                       upload_date=upload_date)
+    if not checked.ok:
+        raise ValidationFailed(checked.issues)
+    return source_from_frames(checked.frame, services_frame, f"DuckDB over {records_path.name}")
