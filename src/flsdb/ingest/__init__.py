@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flsdb.ingest.issues import Issue, IssueTable
-from flsdb.ingest.reader import RawTable, read_upload
-from flsdb.ingest.validate import ValidatedTable, validate
+from flsdb.ingest.reader import UploadFile, open_upload
+from flsdb.ingest.validate import ValidatedTable, validate, validate_file
 
-__all__ = ["Issue", "IssueTable", "RawTable", "ValidatedTable", "read_upload", "validate"]
+__all__ = ["Issue", "IssueTable", "UploadFile", "ValidatedTable", "open_upload", "validate",
+           "validate_file"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,7 +18,10 @@ DATE_HELP = "use YYYY-MM-DD or DD/MM/YYYY"
 
 @dataclass(frozen=True)
 class Parsed:
-    """A typed column (invalid values set to null) and the issues found in it."""
+    """A column's typed values, a flag for values that break its type, and why.
+
+    `message` is evaluated only on the failing rows, so it may be costly.
+    """
 
     values: pl.Expr
     invalid: pl.Expr
@@ -87,7 +91,7 @@ def _number(spec: FieldSpec, raw: pl.Expr, _: Dictionary) -> Parsed:
 
 
 def _nhs_number(spec: FieldSpec, raw: pl.Expr, _: Dictionary) -> Parsed:
-    digits = raw.str.replace_all(" ", "")
+    digits = raw.str.replace_all(" ", "", literal=True)
     ten_digits = digits.str.contains(r"^\d{10}$")
     valid = ten_digits & nhs_number_is_valid(digits)
     message = (
@@ -101,35 +105,39 @@ def _nhs_number(spec: FieldSpec, raw: pl.Expr, _: Dictionary) -> Parsed:
 def _postcode(spec: FieldSpec, raw: pl.Expr, _: Dictionary) -> Parsed:
     compact = raw.str.to_uppercase().str.replace_all(r"\s+", "")
     valid = compact.str.contains(POSTCODE)
-    # Store in the usual form: outward code, one space, inward code.
+    # Stored in the usual form: outward code, one space, inward code.
     value = compact.str.slice(0, compact.str.len_chars() - 3) + " " + compact.str.slice(-3)
     return Parsed(value, raw.is_not_null() & ~valid, "is not a UK postcode (for example SW1A 1AA)")
+
+
+def _alternatives(codes: tuple[str, ...]) -> str:
+    return "(?:" + "|".join(re.escape(c) for c in codes) + ")"
 
 
 def _therapy(spec: FieldSpec, raw: pl.Expr, dictionary: Dictionary) -> Parsed:
     drugs = dictionary.codesets[spec.drugs or ""].codes
     outcomes = dictionary.outcome_codes(spec)
-    parts = raw.str.split(";").list.eval(pl.element().str.strip_chars().str.to_lowercase())
-    parts = parts.list.eval(pl.element().filter(pl.element() != ""))
-    unknown = parts.list.eval(~pl.element().is_in([*drugs, *outcomes])).list.any()
-    has_outcome = parts.list.eval(pl.element().is_in(outcomes)).list.any()
-    count = parts.list.len()
-    repeated = parts.list.n_unique() < count
-    too_many = count > 1 if not spec.multiple else pl.lit(False)
+    value = raw.str.to_lowercase().str.replace_all(r"\s*;\s*", ";").str.strip_chars(";")
+    drug = _alternatives(drugs)
+    drug_list = f"{drug}(?:;{drug})*" if spec.multiple else drug
+    valid_shape = value.str.contains(f"^(?:{drug_list}|{_alternatives(outcomes)})$")
+    parts = value.str.split(";")
+    repeated = parts.list.n_unique() < parts.list.len()
     allowed = (
         f"drug codes ({_codes_text(drugs)}) joined by ';'" if spec.multiple
         else f"one drug code ({_codes_text(drugs)})"
     ) + f", or one of: {_codes_text(outcomes)}"
+    unknown = parts.list.eval(~pl.element().is_in([*drugs, *outcomes])).list.any()
+    has_outcome = parts.list.eval(pl.element().is_in(outcomes)).list.any()
     message = (
         pl.when(unknown).then(pl.lit(f"holds an unknown code; allowed: {allowed}"))
-        .when(has_outcome & (count > 1))
-        .then(pl.lit("mixes drug codes with an outcome code; give drug codes or one outcome code"))
+        .when(has_outcome).then(
+            pl.lit("mixes drug codes with an outcome code; give drug codes or one outcome code"))
         .when(repeated).then(pl.lit("gives the same code twice"))
         .otherwise(pl.lit(f"gives more than one code; allowed: {allowed}"))
     )
-    invalid = raw.is_not_null() & (unknown | (has_outcome & (count > 1)) | repeated | too_many)
-    value = pl.when(count > 0).then(parts.list.join(";"))
-    return Parsed(value, invalid, message)
+    invalid = value.is_not_null() & (~valid_shape | repeated)
+    return Parsed(value.replace("", None), invalid, message)
 
 
 PARSERS: dict[str, Callable[[FieldSpec, pl.Expr, Dictionary], Parsed]] = {
@@ -145,6 +153,15 @@ PARSERS: dict[str, Callable[[FieldSpec, pl.Expr, Dictionary], Parsed]] = {
 }
 
 
+def storage_dtype(spec: FieldSpec, dictionary: Dictionary) -> pl.DataType:
+    """Typed column in memory; code columns as Enums keep a million rows small."""
+    if spec.type == "code":
+        return pl.Enum(dictionary.codes(spec))
+    return {"date": pl.Date(), "integer": pl.Int64(), "number": pl.Float64()}.get(
+        spec.type, pl.String()
+    )
+
+
 def parse_columns(
     raw: pl.DataFrame, fields: tuple[FieldSpec, ...], dictionary: Dictionary
 ) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
@@ -154,52 +171,41 @@ def parse_columns(
         for spec in fields
         if spec.name in raw.columns
     }
-    flags = raw.select(
+    typed = raw.select(
         pl.col(ROW),
+        *[p.values.alias(name) for name, p in parsed.items()],
         *[p.invalid.fill_null(False).alias(f"{name}__bad") for name, p in parsed.items()],
-        *[
-            (p.message if isinstance(p.message, pl.Expr) else pl.lit(p.message)).alias(
-                f"{name}__msg"
-            )
-            for name, p in parsed.items()
-        ],
-        *[pl.col(name) for name in parsed],
     )
     issues = []
     for spec in fields:
         if spec.name not in parsed:
             continue
-        bad = flags.filter(pl.col(f"{spec.name}__bad"))
-        if bad.height:
+        flag = f"{spec.name}__bad"
+        if typed[flag].any():
+            bad = raw.filter(typed[flag])
             issues.append(
                 issue_frame(
                     bad, spec.name, "error",
-                    pl.lit(f"{spec.label}: '") + pl.col(spec.name) + "' " + pl.col(f"{spec.name}__msg"),
+                    pl.lit(f"{spec.label}: '") + pl.col(spec.name) + "' "
+                    + parsed[spec.name].message,
                     pl.col(spec.name),
                 )
             )
-        if spec.required:
+        if spec.required and raw[spec.name].null_count():
             blank = raw.filter(pl.col(spec.name).is_null())
-            if blank.height:
-                issues.append(
-                    issue_frame(blank, spec.name, "error",
-                                f"{spec.label} is required but blank", pl.col(spec.name))
-                )
-    typed = raw.select(
+            issues.append(
+                issue_frame(blank, spec.name, "error", f"{spec.label} is required but blank",
+                            pl.col(spec.name))
+            )
+    # Values that broke their type become null so that later rules do not report them twice.
+    typed = typed.select(
         pl.col(ROW),
         *[
-            pl.when(~p.invalid.fill_null(False)).then(p.values).alias(name)
-            for name, p in parsed.items()
+            pl.when(~pl.col(f"{s.name}__bad")).then(pl.col(s.name))
+            .cast(storage_dtype(s, dictionary)).alias(s.name)
+            if s.name in parsed
+            else pl.lit(None, dtype=storage_dtype(s, dictionary)).alias(s.name)
+            for s in fields
         ],
     )
-    missing = [s for s in fields if s.name not in typed.columns]
-    if missing:
-        typed = typed.with_columns(
-            [pl.lit(None, dtype=_dtype(s)).alias(s.name) for s in missing]
-        )
-    typed = typed.with_columns([pl.col(s.name).cast(_dtype(s)) for s in fields])
-    return typed.select(ROW, *[s.name for s in fields]), issues
-
-
-def _dtype(spec: FieldSpec) -> type[pl.DataType]:
-    return {"date": pl.Date, "integer": pl.Int64, "number": pl.Float64}.get(spec.type, pl.String)
+    return typed, issues

@@ -1,13 +1,15 @@
-"""Read an upload file (CSV or XLSX) into a table of strings, or fail with a clear message."""
+"""Open an upload file (CSV or XLSX) and read it in batches of strings, or fail clearly."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
 import io
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -16,42 +18,96 @@ from flsdb.errors import FileFormatError
 from flsdb.ingest.issues import ROW
 
 _ZIP_MAGIC = b"PK\x03\x04"
+_CHUNK = 1 << 20
+BATCH_ROWS = 200_000
 
 
 @dataclass(frozen=True)
-class RawTable:
-    """The file's cells as stripped strings (blank -> null), with the spreadsheet row number."""
+class UploadFile:
+    """A readable upload file: its normalised header, hash, and its rows in batches."""
 
-    frame: pl.DataFrame
-    columns: tuple[str, ...]
+    path: Path
     name: str
     sha256: str
+    columns: tuple[str, ...]
+    _sheet: pl.DataFrame | None = field(default=None, repr=False)
+
+    def batches(self, rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+        """Cells as stripped strings (blank -> null) with `_row`, the spreadsheet row number."""
+        offset = 2  # the header is row 1
+        for batch in self._raw_batches(rows):
+            yield batch.with_columns(
+                [pl.col(c).str.strip_chars().replace("", None) for c in self.columns]
+            ).with_row_index(ROW, offset=offset)
+            offset += batch.height
+
+    def _raw_batches(self, rows: int) -> Iterator[pl.DataFrame]:
+        if self._sheet is not None:
+            yield from self._sheet.iter_slices(rows)
+            return
+        scan = pl.scan_csv(
+            self.path, has_header=True, new_columns=list(self.columns), infer_schema=False,
+            quote_char='"',
+        )
+        try:
+            yield from scan.collect_batches(chunk_size=rows)
+        except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+            detail = str(exc).splitlines()[0]
+            raise FileFormatError(f"{self.name} cannot be read as CSV: {detail}") from None
+
+    def read_all(self) -> pl.DataFrame:
+        return pl.concat(list(self.batches()))
 
 
-def read_upload(path: Path) -> RawTable:
-    """Read a CSV or XLSX upload file; every cell stays a string for validation."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FileFormatError(f"Cannot open {path}: {exc.strerror}.") from None
-    if not data.strip():
+def open_upload(path: Path) -> UploadFile:
+    """Check that a file is a readable table with a proper header and at least one row."""
+    if not path.is_file():
+        raise FileFormatError(f"Cannot open {path}: no such file.")
+    with path.open("rb") as handle:
+        start = handle.read(8)
+    if path.stat().st_size == 0 or not _has_text(path):
         raise FileFormatError(f"{path.name} is empty: it has no header and no rows.")
-    digest = hashlib.sha256(data).hexdigest()
-    if data.startswith(_ZIP_MAGIC) or path.suffix.lower() in {".xlsx", ".xlsm"}:
-        header, frame = _read_xlsx(data, path.name)
-    else:
-        header, frame = _read_csv(data, path.name)
-    columns = tuple(header)
-    if frame.height == 0:
-        raise FileFormatError(f"{path.name} has a header row but no data rows.")
-    frame = frame.with_columns(
-        [pl.col(c).str.strip_chars().replace("", None) for c in columns]
-    ).with_row_index(ROW, offset=2)
-    return RawTable(frame=frame, columns=columns, name=path.name, sha256=digest)
+    if start.startswith(_ZIP_MAGIC) or path.suffix.lower() in {".xlsx", ".xlsm"}:
+        return _open_xlsx(path)
+    return _open_csv(path)
 
 
-def _normalise_header(header: list[str], name: str) -> list[str]:
-    cleaned = [h.strip().lower() for h in header]
+def _has_text(path: Path) -> bool:
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            if chunk.strip():
+                return True
+    return False
+
+
+def _digest_and_check_utf8(path: Path) -> str:
+    """SHA-256 of the file, checking on the way that it is UTF-8 text (streamed)."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    position = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            if b"\x00" in chunk:
+                raise FileFormatError(f"{path.name} is not a CSV text file (it holds binary data).")
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                offset = position + exc.start
+                raise FileFormatError(
+                    f"{path.name} is not UTF-8 text (unreadable byte 0x{chunk[exc.start]:02x} at "
+                    f"position {offset}). Save it as 'CSV UTF-8' and upload it again."
+                ) from None
+            position += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise FileFormatError(f"{path.name} ends in the middle of a character: not UTF-8.") from None
+    return digest.hexdigest()
+
+
+def _normalise_header(header: list[str], name: str) -> tuple[str, ...]:
+    cleaned = [h.replace("\ufeff", "").strip().lower() for h in header]
     if not any(cleaned):
         raise FileFormatError(f"{name}: the first row must hold the column names; it is blank.")
     blanks = [i + 1 for i, h in enumerate(cleaned) if not h]
@@ -65,42 +121,27 @@ def _normalise_header(header: list[str], name: str) -> list[str]:
                 "each column may appear once."
             )
         seen.add(column)
-    return cleaned
+    return tuple(cleaned)
 
 
-def _read_csv(data: bytes, name: str) -> tuple[list[str], pl.DataFrame]:
-    if b"\x00" in data[:4096]:
-        raise FileFormatError(f"{name} is not a CSV text file (it holds binary data).")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FileFormatError(
-            f"{name} is not UTF-8 text (unreadable byte 0x{data[exc.start]:02x} at position "
-            f"{exc.start}). Save it as 'CSV UTF-8' and upload it again."
-        ) from None
-    first_line = text.split("\n", 1)[0]
-    try:
-        header = next(csv.reader([first_line]))
-    except (csv.Error, StopIteration):
-        raise FileFormatError(f"{name}: the header row cannot be read as CSV.") from None
+def _open_csv(path: Path) -> UploadFile:
+    digest = _digest_and_check_utf8(path)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader)
+            first = next((row for row in reader if any(cell.strip() for cell in row)), None)
+        except (csv.Error, StopIteration):
+            raise FileFormatError(f"{path.name}: the header row cannot be read as CSV.") from None
     if len(header) < 2:
         raise FileFormatError(
-            f"{name} does not look like a comma-separated file: its header has one column. "
+            f"{path.name} does not look like a comma-separated file: its header has one column. "
             "Use commas between columns."
         )
-    columns = _normalise_header(header, name)
-    try:
-        frame = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            has_header=True,
-            new_columns=columns,
-            infer_schema=False,
-            quote_char='"',
-        )
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
-        detail = str(exc).splitlines()[0]
-        raise FileFormatError(f"{name} cannot be read as CSV: {detail}") from None
-    return columns, frame
+    columns = _normalise_header(header, path.name)
+    if first is None:
+        raise FileFormatError(f"{path.name} has a header row but no data rows.")
+    return UploadFile(path=path, name=path.name, sha256=digest, columns=columns)
 
 
 def _cell_text(value: object) -> str | None:
@@ -115,29 +156,31 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _read_xlsx(data: bytes, name: str) -> tuple[list[str], pl.DataFrame]:
+def _open_xlsx(path: Path) -> UploadFile:
     from openpyxl import load_workbook
 
+    data = path.read_bytes()
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise FileFormatError(f"{name} is not a readable XLSX workbook.") from None
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
+        raise FileFormatError(f"{path.name} is not a readable XLSX workbook.") from None
+    rows = book.worksheets[0].iter_rows(values_only=True)
     header_row = next(rows, None)
     if header_row is None:
-        raise FileFormatError(f"{name}: the first sheet is empty.")
+        raise FileFormatError(f"{path.name}: the first sheet is empty.")
     width = len(header_row)
     while width and header_row[width - 1] in (None, ""):
         width -= 1
-    columns = _normalise_header([_cell_text(h) or "" for h in header_row[:width]], name)
+    columns = _normalise_header([_cell_text(h) or "" for h in header_row[:width]], path.name)
     body = [[_cell_text(v) for v in row[:width]] for row in rows]
     book.close()
-    # Drop trailing empty rows that spreadsheets keep after the data.
-    while body and all(v is None for v in body[-1]):
-        body.pop()
-    frame = pl.DataFrame(
+    while body and all(v is None or not str(v).strip() for v in body[-1]):
+        body.pop()  # spreadsheets keep empty rows after the data
+    if not body:
+        raise FileFormatError(f"{path.name} has a header row but no data rows.")
+    sheet = pl.DataFrame(
         {c: [row[i] if i < len(row) else None for row in body] for i, c in enumerate(columns)},
         schema={c: pl.String for c in columns},
     )
-    return columns, frame
+    return UploadFile(path=path, name=path.name, sha256=hashlib.sha256(data).hexdigest(),
+                      columns=columns, _sheet=sheet)

@@ -111,7 +111,9 @@ def warn_window(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[
 def warn_unless(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
     rule = spec.warn_unless
     if rule is not None:
-        mask = pl.col(spec.name).is_not_null() & (pl.col(rule.column).fill_null("") != rule.value)
+        mask = pl.col(spec.name).is_not_null() & (
+            pl.col(rule.column).cast(pl.String).fill_null("") != rule.value
+        )
         yield from _report(t, mask, spec.name, "warning", f"{spec.label}: {rule.message}")
 
 

@@ -13,7 +13,7 @@ import polars as pl
 from sqlalchemy import Engine, select
 
 from flsdb.errors import ConfigurationError, ValidationFailed
-from flsdb.ingest import read_upload, validate
+from flsdb.ingest import open_upload, validate
 from flsdb.ingest.issues import ROW
 from flsdb.storage import open_engine
 from flsdb.storage.tables import RECORD_COLUMNS, SERVICE_COLUMNS, services
@@ -72,7 +72,7 @@ def source_from_files(
 
     A Parquet records file is taken as an flsdb extract (already validated and typed).
     """
-    checked_services = validate(read_upload(services_path), "services", upload_date=upload_date)
+    checked_services = validate(open_upload(services_path), "services", upload_date=upload_date)
     if not checked_services.ok:
         raise ValidationFailed(checked_services.issues)
     services_frame = checked_services.frame.drop(ROW).to_pandas()
@@ -86,7 +86,7 @@ def source_from_files(
             )
         return RecordSource(table, services_frame, "duckdb", f"DuckDB over {records_path.name}")
     known = set(services_frame["service_code"])
-    checked = validate(read_upload(records_path), "records", known_services=known,
+    checked = validate(open_upload(records_path), "records", known_services=known,
                        upload_date=upload_date)
     if not checked.ok:
         raise ValidationFailed(checked.issues)

@@ -1,21 +1,46 @@
-"""Fast row transfer between polars frames and the store, per database dialect.
+"""Bulk sessions: one transaction that moves whole polars frames in and out of the store.
 
-SQLAlchemy's per-value type processing costs seconds per million rows, so bulk paths go to the
-driver: executemany on SQLite, COPY on PostgreSQL. Both run inside the caller's transaction.
+SQLAlchemy's per-value processing costs seconds per million rows, so bulk work goes to C paths:
+Arrow ingest through ADBC on SQLite, COPY through psycopg on PostgreSQL. Everything done in a
+session commits together or not at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Protocol
 
 import polars as pl
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 
-def _driver_ready(conn: Connection, frame: pl.DataFrame) -> pl.DataFrame:
-    if conn.dialect.name != "sqlite":
-        return frame
-    # SQLite keeps dates as ISO text and datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff', as SQLAlchemy does.
+class BulkSession(Protocol):
+    """What the writer needs from a store, inside one transaction."""
+
+    mark: str
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]: ...
+
+    def read(self, sql: str, schema: dict[str, pl.DataType],
+             params: Sequence[object] = ()) -> pl.DataFrame: ...
+
+    def insert(self, table: str, frame: pl.DataFrame) -> int: ...
+
+    def update(self, table: str, frame: pl.DataFrame, key: str) -> int: ...
+
+
+def _plain(frame: pl.DataFrame) -> pl.DataFrame:
+    """Enum columns (compact in memory) go to the store as text."""
+    return frame.with_columns(
+        [pl.col(c).cast(pl.String) for c, t in frame.schema.items()
+         if isinstance(t, pl.Enum | pl.Categorical)]
+    )
+
+
+def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """SQLite keeps dates and datetimes as ISO text, as SQLAlchemy does."""
+    frame = _plain(frame)
     return frame.with_columns(
         [pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date]
         + [
@@ -26,49 +51,124 @@ def _driver_ready(conn: Connection, frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def insert_frame(conn: Connection, table: str, frame: pl.DataFrame) -> int:
-    """Insert every row of `frame` (its column names are the table's)."""
-    if frame.height == 0:
-        return 0
-    frame = _driver_ready(conn, frame)
-    columns = ", ".join(f'"{c}"' for c in frame.columns)
-    if conn.dialect.name == "postgresql":
-        dbapi = conn.connection.dbapi_connection
+def _typed(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return frame.with_columns(
+        [pl.col(c).cast(pl.String).str.slice(0, 10).str.to_date("%Y-%m-%d")
+         for c, t in schema.items() if t == pl.Date]
+        + [pl.col(c).cast(t, strict=False) for c, t in schema.items() if t != pl.Date]
+    )
+
+
+def _quoted(columns: Sequence[str]) -> str:
+    return ", ".join(f'"{c}"' for c in columns)
+
+
+class SqliteSession:
+    """ADBC connection to the SQLite file: Arrow ingest and Arrow-bound executemany."""
+
+    mark = "?"
+
+    def __init__(self, path: str) -> None:
+        import adbc_driver_sqlite.dbapi as adbc
+
+        self.connection = adbc.connect(path)
+        # ADBC opens a transaction at once (so no per-connection pragmas here); the service
+        # foreign key is checked by validation before anything is written.
+        self.cursor = self.connection.cursor()
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        self.cursor.execute(sql, tuple(params) if params else None)
+        try:
+            return list(self.cursor.fetchall())
+        except Exception:  # statements without a result set
+            return []
+
+    def read(self, sql: str, schema: dict[str, pl.DataType],
+             params: Sequence[object] = ()) -> pl.DataFrame:
+        self.cursor.execute(sql, tuple(params) if params else None)
+        frame = pl.from_arrow(self.cursor.fetch_arrow_table())
+        assert isinstance(frame, pl.DataFrame)
+        if frame.height == 0:
+            return pl.DataFrame(schema=schema)
+        return _typed(frame, schema)
+
+    def insert(self, table: str, frame: pl.DataFrame) -> int:
+        if frame.height == 0:
+            return 0
+        self.cursor.adbc_ingest(table, _as_text(frame).to_arrow(), mode="append")
+        return frame.height
+
+    def update(self, table: str, frame: pl.DataFrame, key: str) -> int:
+        if frame.height == 0:
+            return 0
+        columns = [c for c in frame.columns if c != key]
+        sets = ", ".join(f'"{c}" = ?' for c in columns)
+        data = _as_text(frame.select([*columns, key])).to_arrow()
+        self.cursor.executemany(f'UPDATE "{table}" SET {sets} WHERE "{key}" = ?', data)
+        return frame.height
+
+    def commit(self) -> None:
+        self.connection.commit()
+
+    def close(self, commit: bool) -> None:
+        if commit:
+            self.connection.commit()
+        else:
+            self.connection.rollback()
+        self.cursor.close()
+        self.connection.close()
+
+
+class PostgresSession:
+    """The SQLAlchemy connection's psycopg driver: COPY for inserts."""
+
+    mark = "%s"
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        result = self.conn.exec_driver_sql(sql, tuple(params))
+        return [tuple(r) for r in result.fetchall()] if result.returns_rows else []
+
+    def read(self, sql: str, schema: dict[str, pl.DataType],
+             params: Sequence[object] = ()) -> pl.DataFrame:
+        rows = self.conn.exec_driver_sql(sql, tuple(params)).fetchall()
+        text = {c: (pl.String() if isinstance(t, pl.Enum) else t) for c, t in schema.items()}
+        return _typed(pl.DataFrame(rows, schema=text, orient="row"), schema)
+
+    def insert(self, table: str, frame: pl.DataFrame) -> int:
+        if frame.height == 0:
+            return 0
+        dbapi = self.conn.connection.dbapi_connection
         assert dbapi is not None
         with dbapi.cursor() as cursor:  # type: ignore[attr-defined]
-            with cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
-                for row in frame.iter_rows():
+            with cursor.copy(f'COPY "{table}" ({_quoted(frame.columns)}) FROM STDIN') as copy:
+                for row in _plain(frame).iter_rows():
                     copy.write_row(row)
         return frame.height
-    marks = ", ".join("?" for _ in frame.columns)
-    conn.exec_driver_sql(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', frame.rows())
-    return frame.height
+
+    def update(self, table: str, frame: pl.DataFrame, key: str) -> int:
+        if frame.height == 0:
+            return 0
+        columns = [c for c in frame.columns if c != key]
+        sets = ", ".join(f'"{c}" = %s' for c in columns)
+        rows = _plain(frame.select([*columns, key])).rows()
+        self.conn.exec_driver_sql(f'UPDATE "{table}" SET {sets} WHERE "{key}" = %s', rows)
+        return frame.height
 
 
-def update_frame(conn: Connection, table: str, frame: pl.DataFrame, key: str) -> int:
-    """Update rows by `key`, setting every other column of `frame`."""
-    if frame.height == 0:
-        return 0
-    frame = _driver_ready(conn, frame)
-    columns = [c for c in frame.columns if c != key]
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sets = ", ".join(f'"{c}" = {mark}' for c in columns)
-    ordered = frame.select([*columns, key])
-    conn.exec_driver_sql(f'UPDATE "{table}" SET {sets} WHERE "{key}" = {mark}', ordered.rows())
-    return frame.height
-
-
-def read_frame(
-    conn: Connection, sql: str, schema: dict[str, pl.DataType | type[pl.DataType]],
-    params: Sequence[object] = (),
-) -> pl.DataFrame:
-    """Run a query on the driver and return a typed frame (dates parsed from SQLite text)."""
-    rows = conn.exec_driver_sql(sql, tuple(params)).fetchall()
-    text_schema = {c: (pl.String if t in (pl.Date, pl.Datetime) else t) for c, t in schema.items()}
-    if conn.dialect.name == "sqlite":
-        frame = pl.DataFrame(rows, schema=text_schema, orient="row")
-        return frame.with_columns(
-            [pl.col(c).str.slice(0, 10).str.to_date("%Y-%m-%d") for c, t in schema.items()
-             if t == pl.Date]
-        )
-    return pl.DataFrame(rows, schema=schema, orient="row")
+@contextmanager
+def bulk_session(engine: Engine) -> Iterator[BulkSession]:
+    """One transaction: committed when the block ends, rolled back on any exception."""
+    if engine.dialect.name == "sqlite":
+        session = SqliteSession(engine.url.database or ":memory:")
+        try:
+            yield session
+        except BaseException:
+            session.close(commit=False)
+            raise
+        session.close(commit=True)
+        return
+    with engine.begin() as conn:
+        yield PostgresSession(conn)

@@ -84,8 +84,6 @@ records = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     UniqueConstraint(*_dictionary.record_key, name="uq_records_key"),
-    Index("ix_records_fracture_date", "date_fracture_diagnosed"),
-    Index("ix_records_import_id", "import_id"),
 )
 
 audit_log = Table(

@@ -1,0 +1,69 @@
+"""Synthetic national data in the upload format: the demo data and the benchmark data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from flsdb.synth.records import make_records, nhs_numbers
+from flsdb.synth.services import SERVICE_COLUMNS, make_services
+
+__all__ = ["SyntheticData", "generate", "write_upload_files"]
+
+# Volume of each earlier year relative to the audit year (identification improves over time).
+HISTORY_GROWTH = 0.92
+
+
+@dataclass(frozen=True)
+class SyntheticData:
+    services: pl.DataFrame
+    records: pl.DataFrame
+    as_of: dt.date
+
+
+def default_as_of(year: int, today: dt.date | None = None) -> dt.date:
+    """The extract date: end of January two years on (every follow-up due), never after today."""
+    return min(dt.date(year + 2, 1, 31), today or dt.date.today())
+
+
+def generate(
+    services: int = 77, records: int = 83_500, year: int = 2024, seed: int = 1,
+    history_years: int = 2, as_of: dt.date | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SyntheticData:
+    """`records` records diagnosed in `year` across `services` FLSs, plus earlier years."""
+    rng = np.random.default_rng(seed)
+    as_of = as_of or default_as_of(year)
+    table = make_services(rng, services)
+    expected = table["population_50plus"].to_numpy() * 0.015
+    weights = expected * table["p_identification"].to_numpy()
+    counts = [round(records * HISTORY_GROWTH**offset) for offset in range(history_years, -1, -1)]
+    numbers = nhs_numbers(rng, sum(counts))
+    frames = []
+    used = 0
+    for offset, wanted in zip(range(history_years, -1, -1), counts, strict=True):
+        this_year = year - offset
+        per_service = rng.multinomial(wanted, weights / weights.sum())
+        end = min(dt.date(this_year, 12, 31), as_of)
+        frames.append(make_records(rng, table, per_service, dt.date(this_year, 1, 1), end, as_of,
+                                   numbers[used : used + wanted]))
+        used += wanted
+        if progress:
+            progress(wanted)
+    all_records = pl.concat(frames)
+    return SyntheticData(table.select(SERVICE_COLUMNS), all_records, as_of)
+
+
+def write_upload_files(data: SyntheticData, out: Path) -> tuple[Path, Path]:
+    """Write services.csv and records.csv in the upload format."""
+    out.mkdir(parents=True, exist_ok=True)
+    services_path = out / "services.csv"
+    records_path = out / "records.csv"
+    data.services.write_csv(services_path)
+    data.records.write_csv(records_path, date_format="%Y-%m-%d")
+    return services_path, records_path
