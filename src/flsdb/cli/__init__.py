@@ -1,0 +1,1 @@
+"""The `flsdb` command line (Typer + Rich)."""

@@ -1,0 +1,49 @@
+"""Terminal output shared by the commands: messages on stderr, data on stdout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import polars as pl
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from flsdb.ingest.issues import IssueTable
+
+# Piped output (CI logs, files) has no terminal width: give tables room instead of 80 columns.
+out = Console() if Console().is_terminal else Console(width=140)
+err = Console(stderr=True) if Console(stderr=True).is_terminal else Console(stderr=True, width=140)
+SHOWN_ISSUES = 40
+
+
+@contextmanager
+def progress_bar() -> Iterator[Progress]:
+    """A progress display on stderr (hidden when stderr is not a terminal)."""
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=err, transient=True,
+    ) as progress:
+        yield progress
+
+
+def show_issues(issues: IssueTable, level: str | None = None) -> None:
+    """The first issues as a table (row, column, value, message); the rest counted."""
+    frame = issues.frame if level is None else issues.frame.filter(pl.col("level") == level)
+    if frame.height == 0:
+        return
+    table = Table(title=f"{frame.height} {level or 'issue'}(s)", show_lines=False)
+    for column in ("level", "row", "column", "value", "message"):
+        table.add_column(column, overflow="fold")
+    for item in frame.head(SHOWN_ISSUES).iter_rows(named=True):
+        colour = "red" if item["level"] == "error" else "yellow"
+        table.add_row(f"[{colour}]{item['level']}[/]", str(item["row"] or ""), item["column"],
+                      item["value"], item["message"])
+    err.print(table)
+    if frame.height > SHOWN_ISSUES:
+        err.print(f"... and {frame.height - SHOWN_ISSUES} more: use --errors FILE for all of them.")
+
+
+def fail(message: str) -> None:
+    err.print(f"[bold red]Error:[/] {message}")

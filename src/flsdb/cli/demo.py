@@ -1,0 +1,163 @@
+"""`synth`, `demo` and `methodology`: synthetic national data and the end-to-end showcase."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich import box
+from rich.table import Table
+
+from flsdb.cli.console import err, out, progress_bar, show_issues
+from flsdb.errors import ValidationFailed
+from flsdb.ingest import open_upload, validate
+from flsdb.kpi import KpiRequest, compute_kpis, load_catalogue, parse_period
+from flsdb.kpi.sources import source_from_database
+from flsdb.reports.kpi_tables import RAG_COLOURS, kpi_csv, write_kpi_xlsx
+from flsdb.reports.methodology import methodology_markdown
+from flsdb.storage import known_service_codes, open_engine, store_records, store_services
+from flsdb.synth import generate, write_upload_files
+
+BENCHMARK_KPIS = ("kpi02", "kpi03", "kpi04", "kpi05", "kpi06", "kpi07", "kpi08", "kpi09", "kpi10",
+                  "kpi11")
+
+
+def synth(
+    services: Annotated[int, typer.Option(help="Number of FLSs.")] = 77,
+    records: Annotated[int, typer.Option(help="Records diagnosed in the audit year.")] = 83_500,
+    year: Annotated[int, typer.Option(help="The audit year.")] = 2024,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
+    history_years: Annotated[int, typer.Option(help="Earlier years of records, for run charts.")] = 2,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for services.csv and records.csv.")]
+    = Path("synthetic"),
+) -> None:
+    """Write synthetic national data (services.csv, records.csv) in the upload format."""
+    with progress_bar() as progress:
+        task = progress.add_task("generating", total=None)
+        data = generate(services, records, year, seed, history_years,
+                        progress=lambda n: progress.advance(task, n))
+        services_path, records_path = write_upload_files(data, out_dir)
+    out.print(f"wrote {services_path} ({data.services.height} FLSs) and {records_path} "
+              f"({data.records.height} records; extract date {data.as_of:%Y-%m-%d}).")
+
+
+def methodology(
+    output: Annotated[Path | None, typer.Option("--out", help="Write Markdown here.")] = None,
+) -> None:
+    """Print (or write) the methodology: every KPI as the code computes it."""
+    text = methodology_markdown(load_catalogue())
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output}")
+
+
+def _national_table(table: pd.DataFrame, title: str) -> Table:
+    shown = Table(title=title)
+    shown.add_column("KPI")
+    catalogue = load_catalogue()
+    units = list(dict.fromkeys(table["unit"]))
+    for unit in units:
+        shown.add_column(unit.title(), justify="right")
+    for kpi in dict.fromkeys(table["kpi"]):
+        measure = catalogue.measure(kpi)
+        name = measure.parts[kpi].name if measure.parts else measure.name
+        cells = []
+        for unit in units:
+            row = table[(table["kpi"] == kpi) & (table["unit"] == unit)].iloc[0]
+            cells.append(_cell(row, counts=True))
+        shown.add_row(f"{kpi} {name}", *cells)
+    return shown
+
+
+def _cell(row: pd.Series, counts: bool = False) -> str:
+    if row["percent"] is None:
+        return "–"
+    text = f"{row['percent']:.1f}" + ("%" if counts else "")
+    if row["kpi"] == "kpi01":
+        text = f"{int(row['numerator'])} of {int(row['denominator'])}"
+    elif counts:
+        text += f" ({int(row['numerator'])}/{float(row['denominator']):,.0f})"
+    return f"[{RAG_COLOURS[row['rag']]}]{text}[/]" if row["rag"] else text
+
+
+def _benchmark_table(table: pd.DataFrame, regions: dict[str, str], title: str) -> Table:
+    shown = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    shown.add_column("FLS", no_wrap=True)
+    shown.add_column("region", no_wrap=True)
+    shown.add_column("records", justify="right")
+    for kpi in BENCHMARK_KPIS:
+        shown.add_column(kpi, justify="right", no_wrap=True)
+    for unit, rows in table.groupby("unit", sort=False):
+        by_kpi = rows.set_index("kpi")
+        records = int(by_kpi.loc["kpi03", "denominator"])
+        shown.add_row(str(unit), regions.get(str(unit), ""), str(records),
+                      *[_cell(by_kpi.loc[k].rename(index=None).to_frame().T.assign(kpi=k).iloc[0])
+                        for k in BENCHMARK_KPIS])
+    return shown
+
+
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo's data, database "
+                       "and outputs.")] = Path("flsdb-demo"),
+    records: Annotated[int, typer.Option(help="Records in the audit year.")] = 83_500,
+    services: Annotated[int, typer.Option(help="Number of FLSs.")] = 77,
+    year: Annotated[int, typer.Option(help="The audit year.")] = 2024,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+) -> None:
+    """Generate national synthetic data, store it, and show the national and per-FLS KPIs."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with progress_bar() as progress:
+        task = progress.add_task("synthetic data", total=None)
+        data = generate(services, records, year, seed, progress=lambda n: progress.advance(task, n))
+        services_path, records_path = write_upload_files(data, out_dir / "data")
+        progress.update(task, description="validating")
+        engine = open_engine(str(out_dir / "flsdb-demo.db"))
+        checked_services = validate(open_upload(services_path), "services")
+        if not checked_services.ok:
+            raise ValidationFailed(checked_services.issues)
+        store_services(engine, checked_services, "demo")
+        checked = validate(open_upload(records_path), "records",
+                           known_services=known_service_codes(engine),
+                           progress=lambda n: progress.advance(task, n))
+        if not checked.ok:
+            show_issues(checked.issues, "error")
+            raise ValidationFailed(checked.issues)
+        progress.update(task, description="storing")
+        summary = store_records(engine, checked, "demo")
+        progress.update(task, description="computing KPIs")
+        source = source_from_database(engine=engine)
+        period = parse_period(str(year))
+        results = {
+            level: compute_kpis(source, KpiRequest(period, by=level, as_of=data.as_of))
+            for level in ("nation", "region", "service")
+        }
+    out.print(
+        f"Stored {summary.rows:,} synthetic records from {data.services.height} FLSs "
+        f"({summary.inserted:,} inserted, {summary.updated:,} updated, {summary.unchanged:,} "
+        f"unchanged; {summary.warnings:,} warnings) in {out_dir / 'flsdb-demo.db'}."
+    )
+    national = results["nation"]
+    out.print(f"{national.records:,} records diagnosed in {year}; as of {data.as_of:%Y-%m-%d}; "
+              f"caseload: {national.caseload_method}.")
+    out.print(_national_table(national.table, f"National KPIs, {year}"))
+    regions = dict(zip(source.services["service_code"], source.services["region_code"],
+                       strict=True))
+    out.print(_benchmark_table(results["service"].table, regions,
+                               f"Per-FLS benchmark, {year} (percent; RAG colours)"))
+    written = []
+    for level, result in results.items():
+        path = out_dir / f"kpis-{level}-{year}.csv"
+        path.write_text(kpi_csv(result.table), encoding="utf-8")
+        written.append(path)
+    xlsx = write_kpi_xlsx(
+        {f"{level}s": result.table for level, result in results.items()}, load_catalogue(),
+        out_dir / f"benchmark-{year}.xlsx",
+        notes=[f"Period {year}; as of {data.as_of:%Y-%m-%d}; {national.records} records; "
+               f"caseload: {national.caseload_method}. Synthetic data."],
+    )
+    written.append(xlsx)
+    out.print("Wrote: " + ", ".join(str(p) for p in written))

@@ -1,0 +1,1 @@
+"""Outputs: KPI tables as CSV, JSON and XLSX, and the methodology document."""
