@@ -1,0 +1,104 @@
+"""Malformed files give one clear message, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from flsdb.errors import FileFormatError
+from flsdb.ingest import open_upload, validate_file
+from tests.factory import RECORD_COLUMNS, SERVICES, record
+
+
+def _raises(path: Path, fragment: str) -> None:
+    with pytest.raises(FileFormatError) as caught:
+        open_upload(path).read_all()
+    assert fragment in str(caught.value)
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    _raises(path, "empty.csv is empty")
+
+
+def test_whitespace_only_file(tmp_path: Path) -> None:
+    path = tmp_path / "blank.csv"
+    path.write_text("\n  \n")
+    _raises(path, "is empty")
+
+
+def test_header_but_no_rows(tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_text(",".join(RECORD_COLUMNS) + "\n\n")
+    _raises(path, "has a header row but no data rows")
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes("service_code,service_name\nA1B,Caf\xe9\n".encode("latin-1"))
+    _raises(path, "is not UTF-8 text (unreadable byte 0xe9 at position 33)")
+
+
+def test_binary_file(tmp_path: Path) -> None:
+    path = tmp_path / "image.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    _raises(path, "not a CSV text file")
+
+
+def test_not_comma_separated(tmp_path: Path) -> None:
+    path = tmp_path / "semi.csv"
+    path.write_text("service_code;service_name\nA1B;X\n")
+    _raises(path, "does not look like a comma-separated file")
+
+
+def test_duplicated_header(tmp_path: Path) -> None:
+    path = tmp_path / "dup.csv"
+    path.write_text("sex,nhs_number,SEX\nfemale,1,male\n")
+    _raises(path, "the column 'sex' appears twice in the header row")
+
+
+def test_blank_header_cell(tmp_path: Path) -> None:
+    path = tmp_path / "gap.csv"
+    path.write_text("sex,,nhs_number\nfemale,,1\n")
+    _raises(path, "column 2 of the header row has no name")
+
+
+def test_ragged_rows(tmp_path: Path) -> None:
+    path = tmp_path / "ragged.csv"
+    path.write_text("sex,nhs_number\nfemale,1,extra,more\n")
+    _raises(path, "cannot be read as CSV")
+
+
+def test_broken_xlsx(tmp_path: Path) -> None:
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    _raises(path, "is not a readable XLSX workbook")
+
+
+def test_bom_and_case_in_header(tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_bytes("\ufeffService_Code , SERVICE_NAME\nA1B,X\n".encode())
+    assert open_upload(path).columns == ("service_code", "service_name")
+
+
+def test_xlsx_upload_reads_dates_and_numbers(tmp_path: Path) -> None:
+    import datetime as dt
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    row = record()
+    sheet.append(RECORD_COLUMNS)
+    values = [row[c] for c in RECORD_COLUMNS]
+    values[RECORD_COLUMNS.index("nhs_number")] = int(row["nhs_number"])
+    values[RECORD_COLUMNS.index("date_of_birth")] = dt.datetime(1950, 5, 5)
+    sheet.append([v if v != "" else None for v in values])
+    sheet.append([None] * len(RECORD_COLUMNS))  # trailing empty row
+    path = tmp_path / "records.xlsx"
+    book.save(path)
+    table = validate_file(path, "records", known_services={s["service_code"] for s in SERVICES})
+    assert table.ok, table.issues.issues()
+    assert table.frame.height == 1
+    assert table.frame["date_of_birth"][0] == dt.date(1950, 5, 5)
