@@ -68,6 +68,12 @@ def _caseload_counts(
     return out
 
 
+def round_half_up(values: np.ndarray, digits: int = 1) -> np.ndarray:
+    """Round as people do (2.25 -> 2.3), not to even; a tiny nudge absorbs binary error (1.15)."""
+    scale = 10.0**digits
+    return np.floor(values * scale + 0.5 + 1e-9) / scale
+
+
 def _rate(catalogue: Catalogue, measure: Measure, numerator: np.ndarray, percent: np.ndarray
           ) -> list[str | None]:
     rag = catalogue.rag_for(measure)
@@ -93,9 +99,9 @@ def _rows_for(
             "kpi": kpi,
             "numerator": num,
             "denominator": den,
-            "percent": np.round(exact, 1),
-            "ci_low": np.round(low * 100, 1),
-            "ci_high": np.round(high * 100, 1),
+            "percent": round_half_up(exact),
+            "ci_low": round_half_up(low * 100),
+            "ci_high": round_half_up(high * 100),
             "rag": _rate(catalogue, measure, num, exact),
             "not_due": None if not_due is None else not_due.to_numpy(),
         }
@@ -162,7 +168,8 @@ def build_results(
         kind="stable",
     )
     result = result.reset_index(drop=True)[list(RESULT_COLUMNS)]
-    return result.astype({"rag": object}).where(result.notna(), None)
+    # Missing values are None (not NaN) so that every consumer sees "no value" the same way.
+    return result.astype(object).where(result.notna(), None)
 
 
 def _completeness_rows(table: pd.DataFrame, measure: Measure, catalogue: Catalogue
@@ -188,7 +195,8 @@ def _caseload_rows(
     frames = []
     for part_id in measure.parts:
         yearly = table["unit"].map(yearly_by_unit[part_id]).astype("float64")
-        denominator = (yearly * table["period"].map(fractions)).round(1)
+        denominator = pd.Series(round_half_up(
+            (yearly * table["period"].map(fractions)).to_numpy(dtype=float)), index=table.index)
         frames.append(_rows_for(part_id, measure, catalogue, table, table[f"{part_id}__num"],
                                 denominator, None))
     return frames

@@ -29,7 +29,7 @@ CHOICES = (
     "age, sex and care-home breakdowns, which have no expected caseload.",
     "When only one of expected_spine and expected_non_spine is given, the given one is used and "
     "the other is estimated from population_50plus.",
-    "Percentages are rounded to one decimal place; RAG ratings use the unrounded value, so "
+    "Percentages are rounded half up to one decimal place (2.25 -> 2.3); RAG ratings use the unrounded value, so "
     "79.96% is amber although it displays as 80.0.",
     "Wilson 95% intervals are reported in percent to one decimal; none when the denominator is "
     "0, or when the numerator exceeds the denominator (kpi02 above 100%).",

@@ -1,0 +1,137 @@
+"""Every KPI on hand-built records, with hand-computed values, on SQLite, PostgreSQL and DuckDB."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from flsdb.ingest import validate_file
+from flsdb.kpi import KpiRequest, compute_kpis, parse_period
+from flsdb.kpi.sources import RecordSource, source_from_database, source_from_files
+from flsdb.storage import known_service_codes, open_engine, store_records, store_services
+from tests.factory import write_records, write_services
+from tests.kpi.cases import AS_OF, EXPECTED_ALL, ROWS
+
+ENGINES = ["sqlite", "postgresql", "duckdb"]
+
+
+def make_source(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> RecordSource:
+    services_path = write_services(tmp_path / "services.csv")
+    records_path = write_records(tmp_path / "records.csv", ROWS)
+    if engine == "duckdb":
+        return source_from_files(records_path, services_path, upload_date=AS_OF)
+    if engine == "sqlite":
+        url = f"sqlite:///{tmp_path / 'kpi.db'}"
+    else:
+        from tests.conftest import _fresh_postgres
+
+        url = _fresh_postgres(request.getfixturevalue("postgres_admin_url"))
+    db = open_engine(url)
+    store_services(db, validate_file(services_path, "services"))
+    store_records(db, validate_file(records_path, "records",
+                                    known_services=known_service_codes(db), upload_date=AS_OF))
+    return source_from_database(engine=db)
+
+
+@pytest.fixture(params=ENGINES)
+def source(request: pytest.FixtureRequest, tmp_path: Path) -> RecordSource:
+    return make_source(request.param, tmp_path, request)
+
+
+def run(source: RecordSource, by: str, period: str = "2024", interval: str | None = None,
+        kpis: tuple[str, ...] | None = None):
+    request = KpiRequest(parse_period(period), by=by, as_of=AS_OF, interval=interval, kpis=kpis)  # type: ignore[arg-type]
+    return compute_kpis(source, request).table
+
+
+def value(table, unit: str, kpi: str, period: str = "2024") -> dict[str, object]:
+    rows = table[(table["unit"] == unit) & (table["kpi"] == kpi) & (table["period"] == period)]
+    assert len(rows) == 1, (unit, kpi, period)
+    return rows.iloc[0].to_dict()
+
+
+def test_every_kpi_nationally(source: RecordSource) -> None:
+    table = run(source, "nation")
+    assert set(table["unit"]) == {"england", "wales", "all"}
+    for kpi, (num, den, percent, rag, not_due) in EXPECTED_ALL.items():
+        row = value(table, "all", kpi)
+        got = (row["numerator"], row["denominator"], row["percent"], row["rag"], row["not_due"])
+        assert got == (num, den, percent, rag, not_due), kpi
+
+
+def wilson(k: float, n: float, z: float = 1.959963984540054) -> tuple[float, float]:
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return round((centre - half) * 100, 1), round((centre + half) * 100, 1)
+
+
+def test_wilson_interval(source: RecordSource) -> None:
+    row = value(run(source, "nation", kpis=("kpi03",)), "all", "kpi03")
+    assert (row["ci_low"], row["ci_high"]) == wilson(2, 9) == (6.3, 54.7)
+
+
+def test_by_service_and_region(source: RecordSource) -> None:
+    services = run(source, "service", kpis=("kpi02", "kpi07", "kpi03"))
+    assert list(dict.fromkeys(services["unit"])) == ["FLS01", "FLS02", "WAL01"]
+    # FLS01: 7 records over 200 expected; FLS02: 1 over 150 estimated from population 10,000.
+    assert value(services, "FLS01", "kpi02")["percent"] == 3.5
+    assert value(services, "FLS02", "kpi02")["denominator"] == 150
+    assert value(services, "FLS02", "kpi02")["percent"] == 0.7
+    assert value(services, "WAL01", "kpi02")["percent"] == 2.0
+    assert value(services, "FLS01", "kpi07")["numerator"] == 5
+    assert value(services, "FLS01", "kpi07")["denominator"] == 7
+    regions = run(source, "region", kpis=("kpi03",))
+    assert (value(regions, "QE1", "kpi03")["numerator"], value(regions, "QE1", "kpi03")[
+        "denominator"]) == (2, 8)
+    assert value(regions, "7A1", "kpi03")["percent"] == 0.0
+    nations = run(source, "nation", kpis=("kpi02",))
+    assert value(nations, "england", "kpi02")["percent"] == 2.3  # 8 / 350
+
+
+def test_quarters_and_months(source: RecordSource) -> None:
+    quarters = run(source, "nation", interval="quarter", kpis=("kpi07", "kpi02"))
+    assert sorted(set(quarters["period"])) == ["2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4"]
+    got = [(value(quarters, "all", "kpi07", q)["numerator"],
+            value(quarters, "all", "kpi07", q)["denominator"]) for q in
+           ("2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4")]
+    assert got == [(2, 3), (1, 2), (1, 1), (3, 3)]
+    q1 = value(quarters, "all", "kpi02", "2024-Q1")
+    assert q1["denominator"] == round(400 * 91 / 366, 1)
+    assert q1["percent"] == 3.0
+    months = run(source, "nation", interval="month", kpis=("kpi07",))
+    assert len(set(months["period"])) == 12
+    assert value(months, "all", "kpi07", "2024-11")["numerator"] == 2
+    assert value(months, "all", "kpi07", "2024-02")["denominator"] == 0
+    assert value(months, "all", "kpi07", "2024-02")["percent"] is None
+    single = run(source, "service", period="2024-Q4", kpis=("kpi07",))
+    assert value(single, "FLS01", "kpi07", "2024-Q4")["denominator"] == 3
+
+
+def test_breakdowns(source: RecordSource) -> None:
+    ages = run(source, "age_band", kpis=("kpi07",))
+    got = {u: (value(ages, u, "kpi07")["numerator"], value(ages, u, "kpi07")["denominator"])
+           for u in ("50-64", "65-74", "75-84", "85+")}
+    assert got == {"50-64": (0, 1), "65-74": (6, 6), "75-84": (1, 1), "85+": (0, 1)}
+    sexes = run(source, "sex", kpis=("kpi03",))
+    assert value(sexes, "female", "kpi03")["denominator"] == 8
+    assert value(sexes, "male", "kpi03")["denominator"] == 1
+    homes = run(source, "care_home", kpis=("kpi03",))
+    assert value(homes, "yes", "kpi03")["denominator"] == 1
+    assert value(homes, "no", "kpi03")["denominator"] == 1
+    assert value(homes, "not_recorded", "kpi03")["denominator"] == 7
+    assert "kpi02" not in set(run(source, "sex")["kpi"])
+
+
+def test_results_equal_across_engines(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Every KPI by service and quarter: the same table from all three engines."""
+    tables = []
+    for name in ENGINES:
+        folder = tmp_path / name
+        folder.mkdir()
+        tables.append(run(make_source(name, folder, request), "service", interval="quarter"))
+    assert len(tables[0]) == 3 * 4 * 19
+    for other in tables[1:]:
+        assert other.to_dict("records") == tables[0].to_dict("records")
