@@ -31,7 +31,10 @@ app.add_typer(data.db_app, name="db")
 def main() -> None:
     """Run the CLI; flsdb's own errors become a message and exit status 1, never a traceback."""
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode click returns the code of typer.Exit instead of exiting.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except ValidationFailed as exc:
         show_issues(exc.issues, "error")
         fail(f"{exc.issues.error_count} error(s) in the file; nothing was stored. Fix them and "

@@ -18,8 +18,9 @@ def wilson_interval(
     high = np.full(num.shape, np.nan)
     if valid.any():
         lo, hi = proportion_confint(num[valid], den[valid], alpha=alpha, method="wilson")
-        low[valid] = np.clip(lo, 0, 1)
-        high[valid] = np.clip(hi, 0, 1)
+        # Exactly 0 and 1 at the ends, where floating point leaves a trace.
+        low[valid] = np.where(num[valid] == 0, 0.0, np.clip(lo, 0, 1))
+        high[valid] = np.where(num[valid] == den[valid], 1.0, np.clip(hi, 0, 1))
     return low, high
 
 
