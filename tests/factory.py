@@ -12,15 +12,36 @@ RECORD_COLUMNS = [f.name for f in load_dictionary().records]
 SERVICE_COLUMNS = [f.name for f in load_dictionary().services]
 
 SERVICES = [
-    {"service_code": "FLS01", "service_name": "North FLS", "nation": "england",
-     "region_code": "QE1", "region_name": "Lancashire and South Cumbria ICB",
-     "expected_spine": "40", "expected_non_spine": "160", "population_50plus": ""},
-    {"service_code": "FLS02", "service_name": "South FLS", "nation": "england",
-     "region_code": "QE1", "region_name": "Lancashire and South Cumbria ICB",
-     "expected_spine": "", "expected_non_spine": "", "population_50plus": "10000"},
-    {"service_code": "WAL01", "service_name": "Cymru FLS", "nation": "wales",
-     "region_code": "7A1", "region_name": "Betsi Cadwaladr University Health Board",
-     "expected_spine": "10", "expected_non_spine": "40", "population_50plus": ""},
+    {
+        "service_code": "FLS01",
+        "service_name": "North FLS",
+        "nation": "england",
+        "region_code": "QE1",
+        "region_name": "Lancashire and South Cumbria ICB",
+        "expected_spine": "40",
+        "expected_non_spine": "160",
+        "population_50plus": "",
+    },
+    {
+        "service_code": "FLS02",
+        "service_name": "South FLS",
+        "nation": "england",
+        "region_code": "QE1",
+        "region_name": "Lancashire and South Cumbria ICB",
+        "expected_spine": "",
+        "expected_non_spine": "",
+        "population_50plus": "10000",
+    },
+    {
+        "service_code": "WAL01",
+        "service_name": "Cymru FLS",
+        "nation": "wales",
+        "region_code": "7A1",
+        "region_name": "Betsi Cadwaladr University Health Board",
+        "expected_spine": "10",
+        "expected_non_spine": "40",
+        "population_50plus": "",
+    },
 ]
 
 
@@ -44,8 +65,12 @@ def record(**changes: object) -> dict[str, str]:
     """A valid record (all due by 2026-01-31), with the given columns changed."""
     row = dict.fromkeys(RECORD_COLUMNS, "")
     row.update(
-        service_code="FLS01", nhs_number=nhs_number(0), date_of_birth="1950-05-05", sex="female",
-        date_fracture_diagnosed="2024-03-01", fracture_site="wrist",
+        service_code="FLS01",
+        nhs_number=nhs_number(0),
+        date_of_birth="1950-05-05",
+        sex="female",
+        date_fracture_diagnosed="2024-03-01",
+        fracture_site="wrist",
     )
     row.update({k: "" if v is None else str(v) for k, v in changes.items()})
     return row

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from flsdb.ingest.issues import IssueTable
 
-__all__ = ["ConfigurationError", "FileFormatError", "FlsdbError", "StorageError", "ValidationFailed"]
+__all__ = [
+    "ConfigurationError",
+    "FileFormatError",
+    "FlsdbError",
+    "StorageError",
+    "ValidationFailed",
+]
 
 
 class FlsdbError(Exception):

@@ -15,14 +15,20 @@ from tests.kpi.cases import ROWS
 
 
 def flsdb(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "flsdb.cli.app", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "flsdb.cli.app", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def setup_db(tmp_path: Path) -> str:
     db = str(tmp_path / "cli.db")
-    result = flsdb("load-services", str(write_services(tmp_path / "services.csv")), "--db", db,
-                   cwd=tmp_path)
+    result = flsdb(
+        "load-services", str(write_services(tmp_path / "services.csv")), "--db", db, cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert "3 inserted" in result.stdout
     return db
@@ -30,20 +36,45 @@ def setup_db(tmp_path: Path) -> str:
 
 def test_import_errors_exit_1_store_nothing_and_write_csv(tmp_path: Path) -> None:
     db = setup_db(tmp_path)
-    rows = [record(), record(nhs_number=nhs_number(3), sex="F"),
-            record(nhs_number="123", fracture_site="knee")]
-    result = flsdb("import", str(write_records(tmp_path / "bad.csv", rows)), "--db", db,
-                   "--errors", str(tmp_path / "errors.csv"), cwd=tmp_path)
+    rows = [
+        record(),
+        record(nhs_number=nhs_number(3), sex="F"),
+        record(nhs_number="123", fracture_site="knee"),
+    ]
+    result = flsdb(
+        "import",
+        str(write_records(tmp_path / "bad.csv", rows)),
+        "--db",
+        db,
+        "--errors",
+        str(tmp_path / "errors.csv"),
+        cwd=tmp_path,
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "3 error(s) in the file; nothing was stored" in result.stderr
     with (tmp_path / "errors.csv").open() as handle:
         errors = list(csv.DictReader(handle))
     assert [(e["row"], e["column"]) for e in errors] == [
-        ("3", "sex"), ("4", "fracture_site"), ("4", "nhs_number")]
+        ("3", "sex"),
+        ("4", "fracture_site"),
+        ("4", "nhs_number"),
+    ]
     assert "allowed: hip, spine" in errors[1]["message"]
-    again = flsdb("kpis", "--period", "2024", "--by", "nation", "--format", "json", "--db", db,
-                  "--as-of", "2026-01-31", cwd=tmp_path)
+    again = flsdb(
+        "kpis",
+        "--period",
+        "2024",
+        "--by",
+        "nation",
+        "--format",
+        "json",
+        "--db",
+        db,
+        "--as-of",
+        "2026-01-31",
+        cwd=tmp_path,
+    )
     assert json.loads(again.stdout)[0]["numerator"] is None  # kpi01 with no records
 
 
@@ -55,33 +86,103 @@ def test_import_then_kpis_json_and_csv(tmp_path: Path) -> None:
     assert "10 rows - 10 inserted, 0 updated, 0 unchanged" in first.stdout
     second = flsdb("import", str(path), "--db", db, cwd=tmp_path)
     assert "0 inserted, 0 updated, 10 unchanged" in second.stdout
-    result = flsdb("kpis", "--period", "2024", "--by", "nation", "--as-of", "2025-03-01",
-                   "--format", "json", "--db", db, cwd=tmp_path)
+    result = flsdb(
+        "kpis",
+        "--period",
+        "2024",
+        "--by",
+        "nation",
+        "--as-of",
+        "2025-03-01",
+        "--format",
+        "json",
+        "--db",
+        db,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
-    assert all(list(r) == ["level", "unit", "period", "kpi", "numerator", "denominator",
-                           "percent", "ci_low", "ci_high", "rag", "not_due"] for r in rows)
+    assert all(
+        list(r)
+        == [
+            "level",
+            "unit",
+            "period",
+            "kpi",
+            "numerator",
+            "denominator",
+            "percent",
+            "ci_low",
+            "ci_high",
+            "rag",
+            "not_due",
+        ]
+        for r in rows
+    )
     kpi09 = next(r for r in rows if r["unit"] == "all" and r["kpi"] == "kpi09")
-    assert kpi09 == {"level": "nation", "unit": "all", "period": "2024", "kpi": "kpi09",
-                     "numerator": 3, "denominator": 5, "percent": 60.0, "ci_low": 23.1,
-                     "ci_high": 88.2, "rag": "amber", "not_due": 2}
+    assert kpi09 == {
+        "level": "nation",
+        "unit": "all",
+        "period": "2024",
+        "kpi": "kpi09",
+        "numerator": 3,
+        "denominator": 5,
+        "percent": 60.0,
+        "ci_low": 23.1,
+        "ci_high": 88.2,
+        "rag": "amber",
+        "not_due": 2,
+    }
     assert "records in 2024" in result.stderr
-    as_csv = flsdb("kpis", "--period", "2024-Q1", "--by", "service", "--as-of", "2025-03-01",
-                   "--format", "csv", "--kpi", "kpi07", "--db", db, cwd=tmp_path)
+    as_csv = flsdb(
+        "kpis",
+        "--period",
+        "2024-Q1",
+        "--by",
+        "service",
+        "--as-of",
+        "2025-03-01",
+        "--format",
+        "csv",
+        "--kpi",
+        "kpi07",
+        "--db",
+        db,
+        cwd=tmp_path,
+    )
     lines = as_csv.stdout.strip().splitlines()
-    assert lines[0] == "level,unit,period,kpi,numerator,denominator,percent,ci_low,ci_high,rag,not_due"
+    assert (
+        lines[0] == "level,unit,period,kpi,numerator,denominator,percent,ci_low,ci_high,rag,not_due"
+    )
     assert lines[1].startswith("service,FLS01,2024-Q1,kpi07,2,3,66.7,")
 
 
 def test_kpis_on_files_with_duckdb(tmp_path: Path) -> None:
     services = write_services(tmp_path / "services.csv")
     records = write_records(tmp_path / "records.csv", ROWS)
-    result = flsdb("kpis", "--period", "2024", "--by", "region", "--as-of", "2025-03-01",
-                   "--format", "json", "--records", str(records), "--services", str(services),
-                   "--kpi", "kpi03", cwd=tmp_path)
+    result = flsdb(
+        "kpis",
+        "--period",
+        "2024",
+        "--by",
+        "region",
+        "--as-of",
+        "2025-03-01",
+        "--format",
+        "json",
+        "--records",
+        str(records),
+        "--services",
+        str(services),
+        "--kpi",
+        "kpi03",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert [(r["unit"], r["numerator"], r["denominator"]) for r in json.loads(result.stdout)] == [
-        ("7A1", 0, 1), ("QE1", 2, 8)]
+        ("7A1", 0, 1),
+        ("QE1", 2, 8),
+    ]
 
 
 def test_bad_options_and_files_are_clear(tmp_path: Path) -> None:
@@ -89,13 +190,15 @@ def test_bad_options_and_files_are_clear(tmp_path: Path) -> None:
     assert bad_period.returncode == 1
     assert "'2024-13' is not a period" in bad_period.stderr
     (tmp_path / "empty.csv").write_text("")
-    empty = flsdb("import", str(tmp_path / "empty.csv"), "--db", str(tmp_path / "x.db"),
-                  cwd=tmp_path)
+    empty = flsdb(
+        "import", str(tmp_path / "empty.csv"), "--db", str(tmp_path / "x.db"), cwd=tmp_path
+    )
     assert empty.returncode == 1
     assert "empty.csv is empty" in empty.stderr
     assert "Traceback" not in empty.stderr
-    missing = flsdb("import", str(tmp_path / "nope.csv"), "--db", str(tmp_path / "x.db"),
-                    cwd=tmp_path)
+    missing = flsdb(
+        "import", str(tmp_path / "nope.csv"), "--db", str(tmp_path / "x.db"), cwd=tmp_path
+    )
     assert missing.returncode == 1
     assert "no such file" in missing.stderr
 
@@ -118,8 +221,7 @@ def test_template_and_dictionary(tmp_path: Path) -> None:
     sheet = book["records"]
     sex_col = header.index("sex") + 1
     letter = openpyxl.utils.get_column_letter(sex_col)
-    rules = [dv for dv in sheet.data_validations.dataValidation
-             if f"{letter}2" in str(dv.sqref)]
+    rules = [dv for dv in sheet.data_validations.dataValidation if f"{letter}2" in str(dv.sqref)]
     assert rules and rules[0].type == "list"
     codes = [book["codes"].cell(row=r, column=sex_col).value for r in range(2, 6)]
     assert codes == ["female", "male", "other", "not_known"]
@@ -132,8 +234,17 @@ def test_template_and_dictionary(tmp_path: Path) -> None:
 def test_delete_record_command(tmp_path: Path) -> None:
     db = setup_db(tmp_path)
     flsdb("import", str(write_records(tmp_path / "r.csv", [record()])), "--db", db, cwd=tmp_path)
-    args = ("delete-record", "--service", "fls01", "--nhs-number", nhs_number(0),
-            "--fracture-date", "2024-03-01", "--db", db)
+    args = (
+        "delete-record",
+        "--service",
+        "fls01",
+        "--nhs-number",
+        nhs_number(0),
+        "--fracture-date",
+        "2024-03-01",
+        "--db",
+        db,
+    )
     assert flsdb(*args, cwd=tmp_path).returncode == 0
     gone = flsdb(*args, cwd=tmp_path)
     assert gone.returncode == 1

@@ -12,16 +12,45 @@ from flsdb.dictionary.schema import Dictionary
 from flsdb.kpi import load_catalogue
 from flsdb.reports.methodology import methodology_markdown
 
-SPEC_RECORD_COLUMNS = (
-    "service_code nhs_number date_of_birth sex postcode care_home_resident date_fls_assessment "
-    "admitted_to_hospital date_fracture_diagnosed fracture_type fracture_site fracture_site_2 "
-    "fracture_site_3 previous_fracture bone_therapy_at_presentation dxa dxa_not_ordered_reason "
-    "date_dxa t_score bone_therapy_recommended calcium_vitamin_d_recommended falls_assessment "
-    "fallen_past_12_months two_or_more_falls fear_of_falling unable_to_get_up "
-    "loss_of_consciousness living_with_frailty strength_balance_referred followup_16w "
-    "date_followup_16w bone_therapy_16w strength_balance_started_16w followup_52w "
-    "date_followup_52w bone_therapy_52w refractures_since_index"
-).split()
+SPEC_RECORD_COLUMNS = [
+    "service_code",
+    "nhs_number",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "care_home_resident",
+    "date_fls_assessment",
+    "admitted_to_hospital",
+    "date_fracture_diagnosed",
+    "fracture_type",
+    "fracture_site",
+    "fracture_site_2",
+    "fracture_site_3",
+    "previous_fracture",
+    "bone_therapy_at_presentation",
+    "dxa",
+    "dxa_not_ordered_reason",
+    "date_dxa",
+    "t_score",
+    "bone_therapy_recommended",
+    "calcium_vitamin_d_recommended",
+    "falls_assessment",
+    "fallen_past_12_months",
+    "two_or_more_falls",
+    "fear_of_falling",
+    "unable_to_get_up",
+    "loss_of_consciousness",
+    "living_with_frailty",
+    "strength_balance_referred",
+    "followup_16w",
+    "date_followup_16w",
+    "bone_therapy_16w",
+    "strength_balance_started_16w",
+    "followup_52w",
+    "date_followup_52w",
+    "bone_therapy_52w",
+    "refractures_since_index",
+]
 
 
 def test_record_columns_follow_the_spec_in_order() -> None:
@@ -46,8 +75,10 @@ def test_every_kpi_is_in_the_methodology_and_readme() -> None:
 
 def test_unknown_keys_and_codesets_are_rejected() -> None:
     raw = yaml.safe_load(
-        (__import__("importlib.resources").resources.files("flsdb.dictionary")
-         / "dictionary.yaml").read_text()
+        (
+            __import__("importlib.resources").resources.files("flsdb.dictionary")
+            / "dictionary.yaml"
+        ).read_text()
     )
     raw["records"][3]["codez"] = "sex"
     with pytest.raises(ValidationError):

@@ -16,8 +16,9 @@ KNOWN = {s["service_code"] for s in SERVICES}
 
 def check(tmp_path: Path, rows: list[dict[str, str]], allowed: set[str] | None = None):
     path = write_records(tmp_path / "records.csv", rows)
-    return validate_file(path, "records", known_services=KNOWN, allowed_services=allowed,
-                         upload_date=UPLOAD_DATE).issues
+    return validate_file(
+        path, "records", known_services=KNOWN, allowed_services=allowed, upload_date=UPLOAD_DATE
+    ).issues
 
 
 def only_issue(tmp_path: Path, level: str = "error", **changes: object) -> dict[str, object]:
@@ -36,64 +37,152 @@ ERRORS = [
     ({"sex": ""}, "sex", "", "Sex is required but blank"),
     ({"nhs_number": ""}, "nhs_number", "", "NHS number is required but blank"),
     ({"sex": "F"}, "sex", "F", "'F' is not a valid code; allowed: female, male, other, not_known"),
-    ({"fracture_site": "knee"}, "fracture_site", "knee",
-     "allowed: hip, spine, humerus, pelvis, wrist, other"),
-    ({"care_home_resident": "maybe"}, "care_home_resident", "maybe",
-     "allowed: yes, no, not_known"),
-    ({"date_of_birth": "1950-02-30"}, "date_of_birth", "1950-02-30",
-     "is not a date; use YYYY-MM-DD or DD/MM/YYYY"),
-    ({"t_score": "low", "dxa": "performed", "date_dxa": "2024-03-10"}, "t_score", "low",
-     "must be a number from -7 to 4"),
-    ({"t_score": "-7.1", "dxa": "performed", "date_dxa": "2024-03-10"}, "t_score", "-7.1",
-     "must be a number from -7 to 4"),
-    ({"refractures_since_index": "21"}, "refractures_since_index", "21",
-     "must be a whole number from 0 to 20"),
-    ({"refractures_since_index": "1.5"}, "refractures_since_index", "1.5",
-     "must be a whole number from 0 to 20"),
+    (
+        {"fracture_site": "knee"},
+        "fracture_site",
+        "knee",
+        "allowed: hip, spine, humerus, pelvis, wrist, other",
+    ),
+    ({"care_home_resident": "maybe"}, "care_home_resident", "maybe", "allowed: yes, no, not_known"),
+    (
+        {"date_of_birth": "1950-02-30"},
+        "date_of_birth",
+        "1950-02-30",
+        "is not a date; use YYYY-MM-DD or DD/MM/YYYY",
+    ),
+    (
+        {"t_score": "low", "dxa": "performed", "date_dxa": "2024-03-10"},
+        "t_score",
+        "low",
+        "must be a number from -7 to 4",
+    ),
+    (
+        {"t_score": "-7.1", "dxa": "performed", "date_dxa": "2024-03-10"},
+        "t_score",
+        "-7.1",
+        "must be a number from -7 to 4",
+    ),
+    (
+        {"refractures_since_index": "21"},
+        "refractures_since_index",
+        "21",
+        "must be a whole number from 0 to 20",
+    ),
+    (
+        {"refractures_since_index": "1.5"},
+        "refractures_since_index",
+        "1.5",
+        "must be a whole number from 0 to 20",
+    ),
     ({"postcode": "12345"}, "postcode", "12345", "is not a UK postcode"),
     ({"nhs_number": "943476591"}, "nhs_number", "943476591", "must be 10 digits"),
-    ({"nhs_number": "9434765918"}, "nhs_number", "9434765918",
-     "the check digit (modulus 11) does not match"),
-    ({"date_fracture_diagnosed": "2026-02-01"}, "date_fracture_diagnosed", "2026-02-01",
-     "is in the future (after the upload date 2026-01-31)"),
-    ({"date_fls_assessment": "2026-02-02", "date_fracture_diagnosed": "2024-03-01"},
-     "date_fls_assessment", "2026-02-02", "is in the future"),
-    ({"date_fracture_diagnosed": "2015-12-31", "date_of_birth": "1940-01-01"},
-     "date_fracture_diagnosed", "2015-12-31", "is before 2016-01-01, the start of the audit"),
-    ({"date_of_birth": "1974-03-02"}, "date_of_birth", "1974-03-02",
-     "age at fracture is 49 years; the audit covers ages 50 to 115"),
-    ({"date_of_birth": "1908-02-29"}, "date_of_birth", "1908-02-29",
-     "age at fracture is 116 years"),
-    ({"date_fls_assessment": "2024-02-28"}, "date_fls_assessment", "2024-02-28",
-     "Date of FLS assessment is before date_fracture_diagnosed (2024-03-01)"),
-    ({"date_dxa": "1950-05-04", "dxa": "performed"}, "date_dxa", "1950-05-04",
-     "Date of DXA is before date_of_birth (1950-05-05)"),
-    ({"followup_16w": "yes", "date_followup_16w": "2024-02-01"}, "date_followup_16w",
-     "2024-02-01", "is before date_fracture_diagnosed"),
-    ({"followup_52w": "yes", "date_followup_52w": "2024-02-01"}, "date_followup_52w",
-     "2024-02-01", "is before date_fracture_diagnosed"),
+    (
+        {"nhs_number": "9434765918"},
+        "nhs_number",
+        "9434765918",
+        "the check digit (modulus 11) does not match",
+    ),
+    (
+        {"date_fracture_diagnosed": "2026-02-01"},
+        "date_fracture_diagnosed",
+        "2026-02-01",
+        "is in the future (after the upload date 2026-01-31)",
+    ),
+    (
+        {"date_fls_assessment": "2026-02-02", "date_fracture_diagnosed": "2024-03-01"},
+        "date_fls_assessment",
+        "2026-02-02",
+        "is in the future",
+    ),
+    (
+        {"date_fracture_diagnosed": "2015-12-31", "date_of_birth": "1940-01-01"},
+        "date_fracture_diagnosed",
+        "2015-12-31",
+        "is before 2016-01-01, the start of the audit",
+    ),
+    (
+        {"date_of_birth": "1974-03-02"},
+        "date_of_birth",
+        "1974-03-02",
+        "age at fracture is 49 years; the audit covers ages 50 to 115",
+    ),
+    (
+        {"date_of_birth": "1908-02-29"},
+        "date_of_birth",
+        "1908-02-29",
+        "age at fracture is 116 years",
+    ),
+    (
+        {"date_fls_assessment": "2024-02-28"},
+        "date_fls_assessment",
+        "2024-02-28",
+        "Date of FLS assessment is before date_fracture_diagnosed (2024-03-01)",
+    ),
+    (
+        {"date_dxa": "1950-05-04", "dxa": "performed"},
+        "date_dxa",
+        "1950-05-04",
+        "Date of DXA is before date_of_birth (1950-05-05)",
+    ),
+    (
+        {"followup_16w": "yes", "date_followup_16w": "2024-02-01"},
+        "date_followup_16w",
+        "2024-02-01",
+        "is before date_fracture_diagnosed",
+    ),
+    (
+        {"followup_52w": "yes", "date_followup_52w": "2024-02-01"},
+        "date_followup_52w",
+        "2024-02-01",
+        "is before date_fracture_diagnosed",
+    ),
     ({"followup_16w": "yes"}, "followup_16w", "yes", "'yes' but date_followup_16w is blank"),
-    ({"followup_16w": "no", "date_followup_16w": "2024-06-01"}, "followup_16w", "no",
-     "'no' but date_followup_16w is given"),
+    (
+        {"followup_16w": "no", "date_followup_16w": "2024-06-01"},
+        "followup_16w",
+        "no",
+        "'no' but date_followup_16w is given",
+    ),
     ({"followup_52w": "yes"}, "followup_52w", "yes", "'yes' but date_followup_52w is blank"),
-    ({"followup_52w": "no", "date_followup_52w": "2025-02-20"}, "followup_52w", "no",
-     "'no' but date_followup_52w is given"),
+    (
+        {"followup_52w": "no", "date_followup_52w": "2025-02-20"},
+        "followup_52w",
+        "no",
+        "'no' but date_followup_52w is given",
+    ),
     ({"dxa": "performed"}, "dxa", "performed", "is 'performed' but date_dxa is blank"),
-    ({"bone_therapy_recommended": "alendronate;referred_to_gp"}, "bone_therapy_recommended",
-     "alendronate;referred_to_gp", "mixes drug codes with an outcome code"),
-    ({"bone_therapy_recommended": "alendronate; Alendronate"}, "bone_therapy_recommended",
-     "alendronate; Alendronate", "gives the same code twice"),
+    (
+        {"bone_therapy_recommended": "alendronate;referred_to_gp"},
+        "bone_therapy_recommended",
+        "alendronate;referred_to_gp",
+        "mixes drug codes with an outcome code",
+    ),
+    (
+        {"bone_therapy_recommended": "alendronate; Alendronate"},
+        "bone_therapy_recommended",
+        "alendronate; Alendronate",
+        "gives the same code twice",
+    ),
     ({"bone_therapy_16w": "aspirin"}, "bone_therapy_16w", "aspirin", "holds an unknown code"),
-    ({"bone_therapy_at_presentation": "alendronate;denosumab"}, "bone_therapy_at_presentation",
-     "alendronate;denosumab", "gives more than one code"),
-    ({"service_code": "NOPE1"}, "service_code", "NOPE1",
-     "service 'NOPE1' is not in the services table"),
+    (
+        {"bone_therapy_at_presentation": "alendronate;denosumab"},
+        "bone_therapy_at_presentation",
+        "alendronate;denosumab",
+        "gives more than one code",
+    ),
+    (
+        {"service_code": "NOPE1"},
+        "service_code",
+        "NOPE1",
+        "service 'NOPE1' is not in the services table",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("changes", "column", "value", "fragment"), ERRORS)
-def test_each_error_rule(tmp_path: Path, changes: dict[str, str], column: str, value: str,
-                         fragment: str) -> None:
+def test_each_error_rule(
+    tmp_path: Path, changes: dict[str, str], column: str, value: str, fragment: str
+) -> None:
     issue = only_issue(tmp_path, **changes)
     assert issue["column"] == column
     assert issue["value"] == value
@@ -101,41 +190,60 @@ def test_each_error_rule(tmp_path: Path, changes: dict[str, str], column: str, v
 
 
 def test_followup_52w_before_16w(tmp_path: Path) -> None:
-    issue = only_issue(tmp_path, followup_16w="yes", date_followup_16w="2024-06-20",
-                       followup_52w="yes", date_followup_52w="2024-06-10")
+    issue = only_issue(
+        tmp_path,
+        followup_16w="yes",
+        date_followup_16w="2024-06-20",
+        followup_52w="yes",
+        date_followup_52w="2024-06-10",
+    )
     assert issue["column"] == "date_followup_52w"
     assert "before date_followup_16w (2024-06-20)" in str(issue["message"])
 
 
 WARNINGS = [
     ({"dxa": "performed", "date_dxa": "2024-02-01"}, "date_dxa", "before date_fracture_diagnosed"),
-    ({"followup_16w": "yes", "date_followup_16w": "2024-04-25"}, "date_followup_16w",
-     "7.9 weeks after the fracture; expected 8 to 20 weeks"),
-    ({"followup_16w": "yes", "date_followup_16w": "2024-07-20"}, "date_followup_16w",
-     "20.1 weeks after the fracture"),
-    ({"followup_52w": "yes", "date_followup_52w": "2024-12-05"}, "date_followup_52w",
-     "expected 40 to 64 weeks"),
+    (
+        {"followup_16w": "yes", "date_followup_16w": "2024-04-25"},
+        "date_followup_16w",
+        "7.9 weeks after the fracture; expected 8 to 20 weeks",
+    ),
+    (
+        {"followup_16w": "yes", "date_followup_16w": "2024-07-20"},
+        "date_followup_16w",
+        "20.1 weeks after the fracture",
+    ),
+    (
+        {"followup_52w": "yes", "date_followup_52w": "2024-12-05"},
+        "date_followup_52w",
+        "expected 40 to 64 weeks",
+    ),
     ({"t_score": "-2.5"}, "t_score", "a T-score is given but dxa is not 'performed'"),
 ]
 
 
 @pytest.mark.parametrize(("changes", "column", "fragment"), WARNINGS)
-def test_each_warning_rule(tmp_path: Path, changes: dict[str, str], column: str,
-                           fragment: str) -> None:
+def test_each_warning_rule(
+    tmp_path: Path, changes: dict[str, str], column: str, fragment: str
+) -> None:
     issue = only_issue(tmp_path, level="warning", **changes)
     assert issue["column"] == column
     assert fragment in str(issue["message"])
 
 
 def test_followup_window_edges_give_no_warning(tmp_path: Path) -> None:
-    rows = [record(nhs_number=nhs_number(1), followup_16w="yes", date_followup_16w="2024-04-26"),
-            record(nhs_number=nhs_number(2), followup_16w="yes", date_followup_16w="2024-07-19")]
+    rows = [
+        record(nhs_number=nhs_number(1), followup_16w="yes", date_followup_16w="2024-04-26"),
+        record(nhs_number=nhs_number(2), followup_16w="yes", date_followup_16w="2024-07-19"),
+    ]
     assert check(tmp_path, rows).issues() == []
 
 
 def test_age_boundaries(tmp_path: Path) -> None:
-    rows = [record(nhs_number=nhs_number(1), date_of_birth="1974-03-01"),  # 50 that day
-            record(nhs_number=nhs_number(2), date_of_birth="1909-03-01")]  # 115
+    rows = [
+        record(nhs_number=nhs_number(1), date_of_birth="1974-03-01"),  # 50 that day
+        record(nhs_number=nhs_number(2), date_of_birth="1909-03-01"),
+    ]  # 115
     assert check(tmp_path, rows).issues() == []
 
 
@@ -155,10 +263,20 @@ def test_service_the_uploader_may_not_write_to(tmp_path: Path) -> None:
 
 
 def test_codes_match_case_insensitively_and_trimmed(tmp_path: Path) -> None:
-    path = write_records(tmp_path / "r.csv", [record(
-        sex=" Female ", fracture_site="WRIST", service_code="fls01",
-        bone_therapy_recommended="Alendronate ; ZOLEDRONATE", nhs_number="900 000 0017",
-        date_fracture_diagnosed="01/03/2024", postcode="sw1a1aa")])
+    path = write_records(
+        tmp_path / "r.csv",
+        [
+            record(
+                sex=" Female ",
+                fracture_site="WRIST",
+                service_code="fls01",
+                bone_therapy_recommended="Alendronate ; ZOLEDRONATE",
+                nhs_number="900 000 0017",
+                date_fracture_diagnosed="01/03/2024",
+                postcode="sw1a1aa",
+            )
+        ],
+    )
     table = validate_file(path, "records", known_services=KNOWN, upload_date=UPLOAD_DATE)
     assert table.ok, table.issues.issues()
     row = table.frame.row(0, named=True)
@@ -186,8 +304,11 @@ def test_missing_and_unknown_columns(tmp_path: Path) -> None:
 
 
 def test_services_file_rules(tmp_path: Path) -> None:
-    rows = [dict(SERVICES[0]), dict(SERVICES[0], service_name="Again"),
-            dict(SERVICES[1], service_code="AB", nation="scotland", expected_spine="-3")]
+    rows = [
+        dict(SERVICES[0]),
+        dict(SERVICES[0], service_name="Again"),
+        dict(SERVICES[1], service_code="AB", nation="scotland", expected_spine="-3"),
+    ]
     path = write_services(tmp_path / "s.csv", rows)
     issues = {(i.row, i.column): i.message for i in validate_file(path, "services").issues.issues()}
     assert "same service code as row 2" in issues[(3, "service_code")]

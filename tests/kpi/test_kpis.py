@@ -30,8 +30,12 @@ def make_source(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
         url = _fresh_postgres(request.getfixturevalue("postgres_admin_url"))
     db = open_engine(url)
     store_services(db, validate_file(services_path, "services"))
-    store_records(db, validate_file(records_path, "records",
-                                    known_services=known_service_codes(db), upload_date=AS_OF))
+    store_records(
+        db,
+        validate_file(
+            records_path, "records", known_services=known_service_codes(db), upload_date=AS_OF
+        ),
+    )
     return source_from_database(engine=db)
 
 
@@ -40,8 +44,13 @@ def source(request: pytest.FixtureRequest, tmp_path: Path) -> RecordSource:
     return make_source(request.param, tmp_path, request)
 
 
-def run(source: RecordSource, by: str, period: str = "2024", interval: str | None = None,
-        kpis: tuple[str, ...] | None = None):
+def run(
+    source: RecordSource,
+    by: str,
+    period: str = "2024",
+    interval: str | None = None,
+    kpis: tuple[str, ...] | None = None,
+):
     request = KpiRequest(parse_period(period), by=by, as_of=AS_OF, interval=interval, kpis=kpis)  # type: ignore[arg-type]
     return compute_kpis(source, request).table
 
@@ -84,8 +93,10 @@ def test_by_service_and_region(source: RecordSource) -> None:
     assert value(services, "FLS01", "kpi07")["numerator"] == 5
     assert value(services, "FLS01", "kpi07")["denominator"] == 7
     regions = run(source, "region", kpis=("kpi03",))
-    assert (value(regions, "QE1", "kpi03")["numerator"], value(regions, "QE1", "kpi03")[
-        "denominator"]) == (2, 8)
+    assert (
+        value(regions, "QE1", "kpi03")["numerator"],
+        value(regions, "QE1", "kpi03")["denominator"],
+    ) == (2, 8)
     assert value(regions, "7A1", "kpi03")["percent"] == 0.0
     nations = run(source, "nation", kpis=("kpi02",))
     assert value(nations, "england", "kpi02")["percent"] == 2.3  # 8 / 350
@@ -94,9 +105,13 @@ def test_by_service_and_region(source: RecordSource) -> None:
 def test_quarters_and_months(source: RecordSource) -> None:
     quarters = run(source, "nation", interval="quarter", kpis=("kpi07", "kpi02"))
     assert sorted(set(quarters["period"])) == ["2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4"]
-    got = [(value(quarters, "all", "kpi07", q)["numerator"],
-            value(quarters, "all", "kpi07", q)["denominator"]) for q in
-           ("2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4")]
+    got = [
+        (
+            value(quarters, "all", "kpi07", q)["numerator"],
+            value(quarters, "all", "kpi07", q)["denominator"],
+        )
+        for q in ("2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4")
+    ]
     assert got == [(2, 3), (1, 2), (1, 1), (3, 3)]
     q1 = value(quarters, "all", "kpi02", "2024-Q1")
     assert q1["denominator"] == round(400 * 91 / 366, 1)
@@ -112,8 +127,10 @@ def test_quarters_and_months(source: RecordSource) -> None:
 
 def test_breakdowns(source: RecordSource) -> None:
     ages = run(source, "age_band", kpis=("kpi07",))
-    got = {u: (value(ages, u, "kpi07")["numerator"], value(ages, u, "kpi07")["denominator"])
-           for u in ("50-64", "65-74", "75-84", "85+")}
+    got = {
+        u: (value(ages, u, "kpi07")["numerator"], value(ages, u, "kpi07")["denominator"])
+        for u in ("50-64", "65-74", "75-84", "85+")
+    }
     assert got == {"50-64": (0, 1), "65-74": (6, 6), "75-84": (1, 1), "85+": (0, 1)}
     sexes = run(source, "sex", kpis=("kpi03",))
     assert value(sexes, "female", "kpi03")["denominator"] == 8

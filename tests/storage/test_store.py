@@ -13,8 +13,8 @@ from sqlalchemy import Engine, func, select
 
 from flsdb.errors import ValidationFailed
 from flsdb.ingest import validate_file
-from flsdb.storage import delete_record, known_service_codes, store_records, store_services
 from flsdb.storage import bulk as bulk_module
+from flsdb.storage import delete_record, known_service_codes, store_records, store_services
 from flsdb.storage.tables import audit_log, import_log, metadata, records, services
 from tests.factory import nhs_number, record, write_records, write_services
 
@@ -27,8 +27,12 @@ def load_services(engine: Engine, tmp_path: Path) -> None:
 
 
 def import_rows(engine: Engine, tmp_path: Path, rows: list[dict[str, str]], name: str = "r.csv"):
-    table = validate_file(write_records(tmp_path / name, rows), "records",
-                          known_services=known_service_codes(engine), upload_date=TODAY)
+    table = validate_file(
+        write_records(tmp_path / name, rows),
+        "records",
+        known_services=known_service_codes(engine),
+        upload_date=TODAY,
+    )
     return store_records(engine, table, "tester")
 
 
@@ -57,12 +61,17 @@ def test_import_and_reimport_is_idempotent(engine: Engine, tmp_path: Path) -> No
     with engine.connect() as conn:
         log = conn.execute(select(import_log).order_by(import_log.c.id)).mappings().all()
     assert [(r["kind"], r["rows"], r["inserted"], r["unchanged"]) for r in log] == [
-        ("services", 3, 3, 0), ("records", 5, 5, 0), ("records", 5, 0, 5)]
+        ("services", 3, 3, 0),
+        ("records", 5, 5, 0),
+        ("records", 5, 0, 5),
+    ]
     assert log[1]["file_sha256"] == log[2]["file_sha256"]
     assert log[1]["user_name"] == "tester"
 
 
-def test_reupload_updates_by_key_and_audits_before_and_after(engine: Engine, tmp_path: Path) -> None:
+def test_reupload_updates_by_key_and_audits_before_and_after(
+    engine: Engine, tmp_path: Path
+) -> None:
     load_services(engine, tmp_path)
     import_rows(engine, tmp_path, ROWS)
     changed = [dict(r) for r in ROWS]
@@ -72,9 +81,12 @@ def test_reupload_updates_by_key_and_audits_before_and_after(engine: Engine, tmp
     assert (summary.inserted, summary.updated, summary.unchanged) == (1, 1, 4)
     assert count(engine, records) == 6
     with engine.connect() as conn:
-        update = conn.execute(select(audit_log).where(audit_log.c.action == "update")).mappings().one()
-        value = conn.execute(select(records.c.falls_assessment).where(
-            records.c.nhs_number == ROWS[0]["nhs_number"])).scalar_one()
+        update = (
+            conn.execute(select(audit_log).where(audit_log.c.action == "update")).mappings().one()
+        )
+        value = conn.execute(
+            select(records.c.falls_assessment).where(records.c.nhs_number == ROWS[0]["nhs_number"])
+        ).scalar_one()
     assert value == "assessed"
     assert update["row_key"] == f"FLS01|{ROWS[0]['nhs_number']}|2024-03-01"
     assert json.loads(update["before"])["falls_assessment"] is None
@@ -86,8 +98,12 @@ def test_failed_validation_stores_nothing(engine: Engine, tmp_path: Path) -> Non
     load_services(engine, tmp_path)
     import_rows(engine, tmp_path, ROWS)
     bad = [*ROWS[:2], record(nhs_number=nhs_number(7), sex="unknown")]
-    table = validate_file(write_records(tmp_path / "bad.csv", bad), "records",
-                          known_services=known_service_codes(engine), upload_date=TODAY)
+    table = validate_file(
+        write_records(tmp_path / "bad.csv", bad),
+        "records",
+        known_services=known_service_codes(engine),
+        upload_date=TODAY,
+    )
     with pytest.raises(ValidationFailed):
         store_records(engine, table)
     assert count(engine, records) == 5
@@ -98,8 +114,11 @@ def test_failure_while_writing_rolls_everything_back(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     load_services(engine, tmp_path)
-    session_class = (bulk_module.SqliteSession if engine.dialect.name == "sqlite"
-                     else bulk_module.PostgresSession)
+    session_class = (
+        bulk_module.SqliteSession
+        if engine.dialect.name == "sqlite"
+        else bulk_module.PostgresSession
+    )
     real_insert = session_class.insert
 
     def failing_insert(self, table: str, frame):  # type: ignore[no-untyped-def]
@@ -118,8 +137,11 @@ def test_failure_while_writing_rolls_everything_back(
 def test_delete_keeps_values_in_audit(engine: Engine, tmp_path: Path) -> None:
     load_services(engine, tmp_path)
     import_rows(engine, tmp_path, ROWS)
-    key = {"service_code": "FLS01", "nhs_number": ROWS[1]["nhs_number"],
-           "date_fracture_diagnosed": dt.date(2024, 3, 1)}
+    key = {
+        "service_code": "FLS01",
+        "nhs_number": ROWS[1]["nhs_number"],
+        "date_fracture_diagnosed": dt.date(2024, 3, 1),
+    }
     assert delete_record(engine, key, "tester") is True
     assert delete_record(engine, key, "tester") is False
     assert count(engine, records) == 4
@@ -138,6 +160,7 @@ def test_services_update_by_code(engine: Engine, tmp_path: Path) -> None:
     summary = store_services(engine, table)
     assert (summary.inserted, summary.updated, summary.unchanged) == (0, 1, 2)
     with engine.connect() as conn:
-        name = conn.execute(select(services.c.service_name).where(
-            services.c.service_code == "FLS01")).scalar_one()
+        name = conn.execute(
+            select(services.c.service_name).where(services.c.service_code == "FLS01")
+        ).scalar_one()
     assert name == "North FLS (renamed)"

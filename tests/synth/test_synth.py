@@ -20,22 +20,30 @@ def test_same_seed_same_data_and_other_seed_differs() -> None:
 
 
 def test_national_data_passes_validation_and_looks_national(tmp_path: Path) -> None:
-    data = generate(services=77, records=20_000, year=2024, seed=1, history_years=2,
-                    as_of=dt.date(2026, 1, 31))
+    data = generate(
+        services=77, records=20_000, year=2024, seed=1, history_years=2, as_of=dt.date(2026, 1, 31)
+    )
     services_path, records_path = write_upload_files(data, tmp_path)
     services = validate_file(services_path, "services")
     assert services.ok
     assert services.frame.height == 77
     nations = services.frame["nation"].value_counts().sort("nation")["count"].to_list()
     assert nations[1] >= 7  # every Welsh health board has an FLS
-    checked = validate_file(records_path, "records",
-                            known_services=set(services.frame["service_code"]),
-                            upload_date=dt.date(2026, 1, 31))
+    checked = validate_file(
+        records_path,
+        "records",
+        known_services=set(services.frame["service_code"]),
+        upload_date=dt.date(2026, 1, 31),
+    )
     assert checked.ok, checked.issues.errors().head(5)
     frame = checked.frame
     in_year = frame.filter(pl.col("date_fracture_diagnosed").dt.year() == 2024)
     assert in_year.height == 20_000
-    assert frame["date_fracture_diagnosed"].dt.year().unique().sort().to_list() == [2022, 2023, 2024]
+    assert frame["date_fracture_diagnosed"].dt.year().unique().sort().to_list() == [
+        2022,
+        2023,
+        2024,
+    ]
     spine_share = (in_year["fracture_site"] == "spine").mean()
     assert 0.06 <= spine_share <= 0.18
     female = (in_year["sex"] == "female").mean()

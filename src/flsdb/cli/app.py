@@ -37,8 +37,10 @@ def main() -> None:
             sys.exit(code)
     except ValidationFailed as exc:
         show_issues(exc.issues, "error")
-        fail(f"{exc.issues.error_count} error(s) in the file; nothing was stored. Fix them and "
-             "upload the file again.")
+        fail(
+            f"{exc.issues.error_count} error(s) in the file; nothing was stored. Fix them and "
+            "upload the file again."
+        )
         sys.exit(1)
     except FlsdbError as exc:
         fail(str(exc))

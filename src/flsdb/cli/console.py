@@ -22,8 +22,12 @@ SHOWN_ISSUES = 40
 def progress_bar() -> Iterator[Progress]:
     """A progress display on stderr (hidden when stderr is not a terminal)."""
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=err, transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     ) as progress:
         yield progress
 
@@ -38,8 +42,13 @@ def show_issues(issues: IssueTable, level: str | None = None) -> None:
         table.add_column(column, overflow="fold")
     for item in frame.head(SHOWN_ISSUES).iter_rows(named=True):
         colour = "red" if item["level"] == "error" else "yellow"
-        table.add_row(f"[{colour}]{item['level']}[/]", str(item["row"] or ""), item["column"],
-                      item["value"], item["message"])
+        table.add_row(
+            f"[{colour}]{item['level']}[/]",
+            str(item["row"] or ""),
+            item["column"],
+            item["value"],
+            item["message"],
+        )
     err.print(table)
     if frame.height > SHOWN_ISSUES:
         err.print(f"... and {frame.height - SHOWN_ISSUES} more: use --errors FILE for all of them.")

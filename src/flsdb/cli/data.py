@@ -27,8 +27,11 @@ from flsdb.storage.database import current_revision, head_revision, upgrade
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help="Database URL or SQLite file (default: $FLSDB_DATABASE_URL or "
-                 "./flsdb.db).", show_default=False),
+    typer.Option(
+        "--db",
+        help="Database URL or SQLite file (default: $FLSDB_DATABASE_URL or ./flsdb.db).",
+        show_default=False,
+    ),
 ]
 ErrorsOption = Annotated[
     Path | None, typer.Option("--errors", help="Write every error and warning to this CSV file.")
@@ -41,7 +44,9 @@ db_app = typer.Typer(help="Database schema: create and migrate.", no_args_is_hel
 
 
 def template(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the templates to.")] = Path("."),
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder to write the templates to.")
+    ] = Path("."),
 ) -> None:
     """Write empty upload templates: CSV, and XLSX with drop-down lists of codes."""
     dictionary = load_dictionary()
@@ -55,7 +60,9 @@ def template(
 
 
 def dictionary(
-    output: Annotated[Path | None, typer.Option("--out", help="Write Markdown to this file.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Write Markdown to this file.")
+    ] = None,
 ) -> None:
     """Print the data dictionary (every column, its codes and rules), or write it as Markdown."""
     text = dictionary_markdown(load_dictionary())
@@ -85,7 +92,9 @@ def _check(table: ValidatedTable, errors: Path | None) -> None:
 
 def load_services(
     file: Annotated[Path, typer.Argument(help="Services file (CSV or XLSX).")],
-    db: DbOption = None, errors: ErrorsOption = None, user: UserOption = None,
+    db: DbOption = None,
+    errors: ErrorsOption = None,
+    user: UserOption = None,
 ) -> None:
     """Validate and store the services (FLS) file; rows update by service_code."""
     engine = open_engine(db)
@@ -96,11 +105,14 @@ def load_services(
 
 def import_records(
     file: Annotated[Path, typer.Argument(help="Records file (CSV or XLSX).")],
-    db: DbOption = None, errors: ErrorsOption = None, user: UserOption = None,
+    db: DbOption = None,
+    errors: ErrorsOption = None,
+    user: UserOption = None,
     fls: Annotated[
         list[str] | None,
-        typer.Option("--fls", help="Service codes this uploader may write to (repeatable; "
-                     "default: all)."),
+        typer.Option(
+            "--fls", help="Service codes this uploader may write to (repeatable; default: all)."
+        ),
     ] = None,
 ) -> None:
     """Validate a records file and store it: all or nothing, updating records by their key."""
@@ -110,8 +122,13 @@ def import_records(
     allowed = {c.upper() for c in fls} if fls else None
     with progress_bar() as progress:
         task = progress.add_task("validating", total=None)
-        table = validate(upload, "records", known_services=known, allowed_services=allowed,
-                         progress=lambda n: progress.advance(task, n))
+        table = validate(
+            upload,
+            "records",
+            known_services=known,
+            allowed_services=allowed,
+            progress=lambda n: progress.advance(task, n),
+        )
         _check(table, errors)
         progress.update(task, description="storing")
         summary = store_records(engine, table, user)
@@ -122,15 +139,19 @@ def delete(
     service: Annotated[str, typer.Option("--service", help="Service code.")],
     nhs_number: Annotated[str, typer.Option("--nhs-number", help="NHS number (10 digits).")],
     fracture_date: Annotated[str, typer.Option("--fracture-date", help="YYYY-MM-DD.")],
-    db: DbOption = None, user: UserOption = None,
+    db: DbOption = None,
+    user: UserOption = None,
 ) -> None:
     """Delete one record by its key (the audit log keeps its values)."""
     try:
         date = dt.date.fromisoformat(fracture_date)
     except ValueError:
         raise typer.BadParameter("use YYYY-MM-DD", param_hint="--fracture-date") from None
-    key = {"service_code": service.upper(), "nhs_number": nhs_number.replace(" ", ""),
-           "date_fracture_diagnosed": date}
+    key = {
+        "service_code": service.upper(),
+        "nhs_number": nhs_number.replace(" ", ""),
+        "date_fracture_diagnosed": date,
+    }
     if not delete_record(open_engine(db), key, user):
         err.print("No record has that key; nothing was deleted.")
         raise typer.Exit(1)
@@ -142,7 +163,9 @@ def db_upgrade(db: DbOption = None) -> None:
     """Create the database or migrate it to the newest schema."""
     engine = open_engine(db, migrate=False)
     revision = upgrade(engine)
-    out.print(f"Database at revision {revision} ({engine.url.render_as_string(hide_password=True)}).")
+    out.print(
+        f"Database at revision {revision} ({engine.url.render_as_string(hide_password=True)})."
+    )
 
 
 @db_app.command("current")

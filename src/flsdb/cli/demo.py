@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -20,8 +20,18 @@ from flsdb.reports.methodology import methodology_markdown
 from flsdb.storage import known_service_codes, open_engine, store_records, store_services
 from flsdb.synth import generate, write_upload_files
 
-BENCHMARK_KPIS = ("kpi02", "kpi03", "kpi04", "kpi05", "kpi06", "kpi07", "kpi08", "kpi09", "kpi10",
-                  "kpi11")
+BENCHMARK_KPIS = (
+    "kpi02",
+    "kpi03",
+    "kpi04",
+    "kpi05",
+    "kpi06",
+    "kpi07",
+    "kpi08",
+    "kpi09",
+    "kpi10",
+    "kpi11",
+)
 
 
 def synth(
@@ -29,18 +39,29 @@ def synth(
     records: Annotated[int, typer.Option(help="Records diagnosed in the audit year.")] = 83_500,
     year: Annotated[int, typer.Option(help="The audit year.")] = 2024,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
-    history_years: Annotated[int, typer.Option(help="Earlier years of records, for run charts.")] = 2,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for services.csv and records.csv.")]
-    = Path("synthetic"),
+    history_years: Annotated[
+        int, typer.Option(help="Earlier years of records, for run charts.")
+    ] = 2,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for services.csv and records.csv.")
+    ] = Path("synthetic"),
 ) -> None:
     """Write synthetic national data (services.csv, records.csv) in the upload format."""
     with progress_bar() as progress:
         task = progress.add_task("generating", total=None)
-        data = generate(services, records, year, seed, history_years,
-                        progress=lambda n: progress.advance(task, n))
+        data = generate(
+            services,
+            records,
+            year,
+            seed,
+            history_years,
+            progress=lambda n: progress.advance(task, n),
+        )
         services_path, records_path = write_upload_files(data, out_dir)
-    out.print(f"wrote {services_path} ({data.services.height} FLSs) and {records_path} "
-              f"({data.records.height} records; extract date {data.as_of:%Y-%m-%d}).")
+    out.print(
+        f"wrote {services_path} ({data.services.height} FLSs) and {records_path} "
+        f"({data.records.height} records; extract date {data.as_of:%Y-%m-%d})."
+    )
 
 
 def methodology(
@@ -59,21 +80,19 @@ def _national_table(table: pd.DataFrame, title: str) -> Table:
     shown = Table(title=title)
     shown.add_column("KPI")
     catalogue = load_catalogue()
-    units = list(dict.fromkeys(table["unit"]))
+    units = list(dict.fromkeys(str(u) for u in table["unit"]))
+    rows = {(str(r["unit"]), str(r["kpi"])): r for r in table.to_dict("records")}
     for unit in units:
         shown.add_column(unit.title(), justify="right")
     for kpi in dict.fromkeys(table["kpi"]):
         measure = catalogue.measure(kpi)
         name = measure.parts[kpi].name if measure.parts else measure.name
-        cells = []
-        for unit in units:
-            row = table[(table["kpi"] == kpi) & (table["unit"] == unit)].iloc[0]
-            cells.append(_cell(row, counts=True))
+        cells = [_cell(rows[(unit, kpi)], counts=True) for unit in units]
         shown.add_row(f"{kpi} {name}", *cells)
     return shown
 
 
-def _cell(row: pd.Series, counts: bool = False) -> str:
+def _cell(row: dict[Any, Any], counts: bool = False) -> str:
     if row["percent"] is None:
         return "–"
     text = f"{row['percent']:.1f}" + ("%" if counts else "")
@@ -91,18 +110,22 @@ def _benchmark_table(table: pd.DataFrame, regions: dict[str, str], title: str) -
     shown.add_column("records", justify="right")
     for kpi in BENCHMARK_KPIS:
         shown.add_column(kpi, justify="right", no_wrap=True)
-    for unit, rows in table.groupby("unit", sort=False):
-        by_kpi = rows.set_index("kpi")
-        records = int(by_kpi.loc["kpi03", "denominator"])
-        shown.add_row(str(unit), regions.get(str(unit), ""), str(records),
-                      *[_cell(by_kpi.loc[k].rename(index=None).to_frame().T.assign(kpi=k).iloc[0])
-                        for k in BENCHMARK_KPIS])
+    cells = {(str(r["unit"]), str(r["kpi"])): r for r in table.to_dict("records")}
+    for unit in dict.fromkeys(str(u) for u in table["unit"]):
+        records = int(cells[(unit, "kpi03")]["denominator"])
+        shown.add_row(
+            unit,
+            regions.get(unit, ""),
+            str(records),
+            *[_cell(cells[(unit, kpi)]) for kpi in BENCHMARK_KPIS],
+        )
     return shown
 
 
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo's data, database "
-                       "and outputs.")] = Path("flsdb-demo"),
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for the demo's data, database and outputs.")
+    ] = Path("flsdb-demo"),
     records: Annotated[int, typer.Option(help="Records in the audit year.")] = 83_500,
     services: Annotated[int, typer.Option(help="Number of FLSs.")] = 77,
     year: Annotated[int, typer.Option(help="The audit year.")] = 2024,
@@ -120,9 +143,12 @@ def demo(
         if not checked_services.ok:
             raise ValidationFailed(checked_services.issues)
         store_services(engine, checked_services, "demo")
-        checked = validate(open_upload(records_path), "records",
-                           known_services=known_service_codes(engine),
-                           progress=lambda n: progress.advance(task, n))
+        checked = validate(
+            open_upload(records_path),
+            "records",
+            known_services=known_service_codes(engine),
+            progress=lambda n: progress.advance(task, n),
+        )
         if not checked.ok:
             show_issues(checked.issues, "error")
             raise ValidationFailed(checked.issues)
@@ -141,23 +167,32 @@ def demo(
         f"unchanged; {summary.warnings:,} warnings) in {out_dir / 'flsdb-demo.db'}."
     )
     national = results["nation"]
-    out.print(f"{national.records:,} records diagnosed in {year}; as of {data.as_of:%Y-%m-%d}; "
-              f"caseload: {national.caseload_method}.")
+    out.print(
+        f"{national.records:,} records diagnosed in {year}; as of {data.as_of:%Y-%m-%d}; "
+        f"caseload: {national.caseload_method}."
+    )
     out.print(_national_table(national.table, f"National KPIs, {year}"))
-    regions = dict(zip(source.services["service_code"], source.services["region_code"],
-                       strict=True))
-    out.print(_benchmark_table(results["service"].table, regions,
-                               f"Per-FLS benchmark, {year} (percent; RAG colours)"))
+    regions = dict(
+        zip(source.services["service_code"], source.services["region_code"], strict=True)
+    )
+    out.print(
+        _benchmark_table(
+            results["service"].table, regions, f"Per-FLS benchmark, {year} (percent; RAG colours)"
+        )
+    )
     written = []
     for level, result in results.items():
         path = out_dir / f"kpis-{level}-{year}.csv"
         path.write_text(kpi_csv(result.table), encoding="utf-8")
         written.append(path)
     xlsx = write_kpi_xlsx(
-        {f"{level}s": result.table for level, result in results.items()}, load_catalogue(),
+        {f"{level}s": result.table for level, result in results.items()},
+        load_catalogue(),
         out_dir / f"benchmark-{year}.xlsx",
-        notes=[f"Period {year}; as of {data.as_of:%Y-%m-%d}; {national.records} records; "
-               f"caseload: {national.caseload_method}. Synthetic data."],
+        notes=[
+            f"Period {year}; as of {data.as_of:%Y-%m-%d}; {national.records} records; "
+            f"caseload: {national.caseload_method}. Synthetic data."
+        ],
     )
     written.append(xlsx)
     out.print("Wrote: " + ", ".join(str(p) for p in written))

@@ -19,7 +19,7 @@ from flsdb.kpi.sources import RecordSource, source_from_database, source_from_fi
 from flsdb.reports.kpi_tables import RAG_COLOURS, kpi_csv, kpi_json
 
 
-class Level(str, enum.Enum):
+class Level(enum.StrEnum):
     service = "service"
     region = "region"
     nation = "nation"
@@ -28,12 +28,12 @@ class Level(str, enum.Enum):
     care_home = "care_home"
 
 
-class Interval(str, enum.Enum):
+class Interval(enum.StrEnum):
     quarter = "quarter"
     month = "month"
 
 
-class Format(str, enum.Enum):
+class Format(enum.StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -45,22 +45,39 @@ def parse_date(text: str | None, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter(f"'{text}' is not a date; use YYYY-MM-DD", param_hint=option) from None
+        raise typer.BadParameter(
+            f"'{text}' is not a date; use YYYY-MM-DD", param_hint=option
+        ) from None
 
 
 def kpi_rich_table(table: pd.DataFrame, title: str) -> Table:
     """The long KPI table for the terminal, RAG in colour."""
     shown = Table(title=title)
-    for column in ("unit", "period", "kpi", "numerator", "denominator", "percent", "95% CI", "rag",
-                   "not due"):
+    for column in (
+        "unit",
+        "period",
+        "kpi",
+        "numerator",
+        "denominator",
+        "percent",
+        "95% CI",
+        "rag",
+        "not due",
+    ):
         shown.add_column(column, justify="left" if column in ("unit", "period", "kpi") else "right")
-    for row in table.itertuples(index=False):
-        ci = "" if row.ci_low is None else f"{row.ci_low:.1f}-{row.ci_high:.1f}"
-        rag = "" if row.rag is None else f"[{RAG_COLOURS[row.rag]}]{row.rag}[/]"
+    for row in table.to_dict("records"):
+        ci = "" if row["ci_low"] is None else f"{row['ci_low']:.1f}-{row['ci_high']:.1f}"
+        rag = "" if row["rag"] is None else f"[{RAG_COLOURS[str(row['rag'])]}]{row['rag']}[/]"
         shown.add_row(
-            str(row.unit), str(row.period), row.kpi, _number(row.numerator),
-            _number(row.denominator), "" if row.percent is None else f"{row.percent:.1f}",
-            ci, rag, "" if row.not_due is None else str(int(row.not_due)),
+            str(row["unit"]),
+            str(row["period"]),
+            str(row["kpi"]),
+            _number(row["numerator"]),
+            _number(row["denominator"]),
+            "" if row["percent"] is None else f"{row['percent']:.1f}",
+            ci,
+            rag,
+            _number(row["not_due"]),
         )
     return shown
 
@@ -68,33 +85,53 @@ def kpi_rich_table(table: pd.DataFrame, title: str) -> Table:
 def _number(value: object) -> str:
     if value is None:
         return ""
-    number = float(value)  # type: ignore[arg-type]
+    number = float(str(value))
     return f"{int(number)}" if number.is_integer() else f"{number:.1f}"
 
 
 def kpis(
     period: Annotated[str, typer.Option(help="2024, 2024-Q1 or 2024-03.")],
     by: Annotated[Level, typer.Option(help="Level of the rows.")] = Level.service,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Extract date YYYY-MM-DD "
-                     "(default: today); follow-ups not yet due are left out.")] = None,
-    interval: Annotated[Interval | None, typer.Option(help="Split the period into quarters or "
-                        "months.")] = None,
-    kpi: Annotated[list[str] | None, typer.Option("--kpi", help="Only these KPIs (repeatable).")] = None,
-    service: Annotated[list[str] | None, typer.Option("--service", help="Only these services "
-                       "(repeatable).")] = None,
-    output_format: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
-    output: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of "
-                      "stdout.")] = None,
-    records: Annotated[Path | None, typer.Option("--records", help="Records file (CSV, XLSX or "
-                       "an flsdb Parquet extract) instead of the database.")] = None,
-    services: Annotated[Path | None, typer.Option("--services", help="Services file to go with "
-                        "--records.")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Extract date YYYY-MM-DD (default: today); follow-ups not yet due are left out.",
+        ),
+    ] = None,
+    interval: Annotated[
+        Interval | None, typer.Option(help="Split the period into quarters or months.")
+    ] = None,
+    kpi: Annotated[
+        list[str] | None, typer.Option("--kpi", help="Only these KPIs (repeatable).")
+    ] = None,
+    service: Annotated[
+        list[str] | None, typer.Option("--service", help="Only these services (repeatable).")
+    ] = None,
+    output_format: Annotated[
+        Format, typer.Option("--format", help="Output format.")
+    ] = Format.table,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Write to this file instead of stdout.")
+    ] = None,
+    records: Annotated[
+        Path | None,
+        typer.Option(
+            "--records",
+            help="Records file (CSV, XLSX or an flsdb Parquet extract) instead of the database.",
+        ),
+    ] = None,
+    services: Annotated[
+        Path | None, typer.Option("--services", help="Services file to go with --records.")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Compute the KPIs per service, region or nation (or by age band, sex, care home)."""
     request = KpiRequest(
-        period=parse_period(period), by=by.value, as_of=parse_date(as_of, "--as-of"),
-        interval=interval.value if interval else None,  # type: ignore[arg-type]
+        period=parse_period(period),
+        by=by.value,
+        as_of=parse_date(as_of, "--as-of"),
+        interval=interval.value if interval else None,
         kpis=tuple(k.lower() for k in kpi) if kpi else None,
         services=tuple(s.upper() for s in service) if service else None,
     )

@@ -43,7 +43,10 @@ def write_xlsx_template(dictionary: Dictionary, kind: Kind, path: Path, rows: in
                 codes_sheet.write(i, col, code)
             letter = xlsxwriter.utility.xl_col_to_name(col)
             sheet.data_validation(
-                1, col, rows, col,
+                1,
+                col,
+                rows,
+                col,
                 {
                     "validate": "list",
                     "source": f"=codes!${letter}$2:${letter}${len(codes) + 1}",
@@ -56,9 +59,15 @@ def write_xlsx_template(dictionary: Dictionary, kind: Kind, path: Path, rows: in
     guide.write_row(0, 0, ["column", "FLS-DB", "required", "type / codes", "description"], header)
     for row, spec in enumerate(dictionary.fields(kind), start=1):
         guide.write_row(
-            row, 0,
-            [spec.name, spec.question or "", "yes" if spec.required else "no",
-             describe_type(dictionary, spec).replace("`", ""), spec.help],
+            row,
+            0,
+            [
+                spec.name,
+                spec.question or "",
+                "yes" if spec.required else "no",
+                describe_type(dictionary, spec).replace("`", ""),
+                spec.help,
+            ],
         )
     guide.set_column(0, 0, 32)
     guide.set_column(3, 4, 60)

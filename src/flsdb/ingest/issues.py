@@ -44,7 +44,9 @@ def issue_frame(
     )
 
 
-def single_issue(level: Level, row: int | None, column: str, value: str, message: str) -> pl.DataFrame:
+def single_issue(
+    level: Level, row: int | None, column: str, value: str, message: str
+) -> pl.DataFrame:
     return pl.DataFrame(
         [{"level": level, "row": row, "column": column, "value": value, "message": message}],
         schema=ISSUE_SCHEMA,

@@ -13,9 +13,7 @@ def nhs_number_is_valid(digits: pl.Expr) -> pl.Expr:
     """
     number = digits.cast(pl.Int64, strict=False)
     body = number // 10
-    total = pl.sum_horizontal(
-        [((body // 10**power) % 10) * (power + 2) for power in range(9)]
-    )
+    total = pl.sum_horizontal([((body // 10**power) % 10) * (power + 2) for power in range(9)])
     check = 11 - (total % 11)
     expected = pl.when(check == 11).then(0).otherwise(check)
     return (expected != 10) & (expected == number % 10)

@@ -124,16 +124,19 @@ def _therapy(spec: FieldSpec, raw: pl.Expr, dictionary: Dictionary) -> Parsed:
     parts = value.str.split(";")
     repeated = parts.list.n_unique() < parts.list.len()
     allowed = (
-        f"drug codes ({_codes_text(drugs)}) joined by ';'" if spec.multiple
+        f"drug codes ({_codes_text(drugs)}) joined by ';'"
+        if spec.multiple
         else f"one drug code ({_codes_text(drugs)})"
     ) + f", or one of: {_codes_text(outcomes)}"
     unknown = parts.list.eval(~pl.element().is_in([*drugs, *outcomes])).list.any()
     has_outcome = parts.list.eval(pl.element().is_in(outcomes)).list.any()
     message = (
-        pl.when(unknown).then(pl.lit(f"holds an unknown code; allowed: {allowed}"))
-        .when(has_outcome).then(
-            pl.lit("mixes drug codes with an outcome code; give drug codes or one outcome code"))
-        .when(repeated).then(pl.lit("gives the same code twice"))
+        pl.when(unknown)
+        .then(pl.lit(f"holds an unknown code; allowed: {allowed}"))
+        .when(has_outcome)
+        .then(pl.lit("mixes drug codes with an outcome code; give drug codes or one outcome code"))
+        .when(repeated)
+        .then(pl.lit("gives the same code twice"))
         .otherwise(pl.lit(f"gives more than one code; allowed: {allowed}"))
     )
     invalid = value.is_not_null() & (~valid_shape | repeated)
@@ -185,8 +188,12 @@ def parse_columns(
             bad = raw.filter(typed[flag])
             issues.append(
                 issue_frame(
-                    bad, spec.name, "error",
-                    pl.lit(f"{spec.label}: '") + pl.col(spec.name) + "' "
+                    bad,
+                    spec.name,
+                    "error",
+                    pl.lit(f"{spec.label}: '")
+                    + pl.col(spec.name)
+                    + "' "
                     + parsed[spec.name].message,
                     pl.col(spec.name),
                 )
@@ -194,15 +201,22 @@ def parse_columns(
         if spec.required and raw[spec.name].null_count():
             blank = raw.filter(pl.col(spec.name).is_null())
             issues.append(
-                issue_frame(blank, spec.name, "error", f"{spec.label} is required but blank",
-                            pl.col(spec.name))
+                issue_frame(
+                    blank,
+                    spec.name,
+                    "error",
+                    f"{spec.label} is required but blank",
+                    pl.col(spec.name),
+                )
             )
     # Values that broke their type become null so that later rules do not report them twice.
     typed = typed.select(
         pl.col(ROW),
         *[
-            pl.when(~pl.col(f"{s.name}__bad")).then(pl.col(s.name))
-            .cast(storage_dtype(s, dictionary)).alias(s.name)
+            pl.when(~pl.col(f"{s.name}__bad"))
+            .then(pl.col(s.name))
+            .cast(storage_dtype(s, dictionary))
+            .alias(s.name)
             if s.name in parsed
             else pl.lit(None, dtype=storage_dtype(s, dictionary)).alias(s.name)
             for s in fields

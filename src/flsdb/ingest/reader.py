@@ -46,7 +46,10 @@ class UploadFile:
             yield from self._sheet.iter_slices(rows)
             return
         scan = pl.scan_csv(
-            self.path, has_header=True, new_columns=list(self.columns), infer_schema=False,
+            self.path,
+            has_header=True,
+            new_columns=list(self.columns),
+            infer_schema=False,
             quote_char='"',
         )
         try:
@@ -102,7 +105,9 @@ def _digest_and_check_utf8(path: Path) -> str:
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        raise FileFormatError(f"{path.name} ends in the middle of a character: not UTF-8.") from None
+        raise FileFormatError(
+            f"{path.name} ends in the middle of a character: not UTF-8."
+        ) from None
     return digest.hexdigest()
 
 
@@ -182,5 +187,10 @@ def _open_xlsx(path: Path) -> UploadFile:
         {c: [row[i] if i < len(row) else None for row in body] for i, c in enumerate(columns)},
         schema={c: pl.String for c in columns},
     )
-    return UploadFile(path=path, name=path.name, sha256=hashlib.sha256(data).hexdigest(),
-                      columns=columns, _sheet=sheet)
+    return UploadFile(
+        path=path,
+        name=path.name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        columns=columns,
+        _sheet=sheet,
+    )

@@ -50,7 +50,10 @@ def whole_years(born: pl.Expr, on: pl.Expr) -> pl.Expr:
 def not_future(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
     if spec.type == "date":
         yield from _report(
-            t, pl.col(spec.name) > ctx.upload_date, spec.name, "error",
+            t,
+            pl.col(spec.name) > ctx.upload_date,
+            spec.name,
+            "error",
             f"{spec.label} is in the future (after the upload date {ctx.upload_date:%Y-%m-%d})",
         )
 
@@ -58,7 +61,10 @@ def not_future(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[p
 def min_date(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
     if spec.min_date is not None:
         yield from _report(
-            t, pl.col(spec.name) < spec.min_date, spec.name, "error",
+            t,
+            pl.col(spec.name) < spec.min_date,
+            spec.name,
+            "error",
             f"{spec.label} is before {spec.min_date:%Y-%m-%d}, the start of the audit",
         )
 
@@ -69,19 +75,18 @@ def age_at_fracture(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Itera
     age = whole_years(pl.col(spec.name), pl.col(FRACTURE))
     low, high = spec.age_at_fracture.min, spec.age_at_fracture.max
     message = (
-        pl.lit("age at fracture is ") + age.cast(pl.String)
+        pl.lit("age at fracture is ")
+        + age.cast(pl.String)
         + f" years; the audit covers ages {low} to {high}"
     )
     yield from _report(t, (age < low) | (age > high), spec.name, "error", message)
 
 
-def _order(spec: FieldSpec, t: pl.DataFrame, others: tuple[str, ...], level: Level,
-           ctx: RuleContext) -> Iterator[pl.DataFrame]:
+def _order(
+    spec: FieldSpec, t: pl.DataFrame, others: tuple[str, ...], level: Level, ctx: RuleContext
+) -> Iterator[pl.DataFrame]:
     for other in others:
-        message = (
-            pl.lit(f"{spec.label} is before {other} (")
-            + _date_text(other) + ")"
-        )
+        message = pl.lit(f"{spec.label} is before {other} (") + _date_text(other) + ")"
         if level == "warning":
             message = message + pl.lit(": please check the date")
         yield from _report(t, pl.col(spec.name) < pl.col(other), spec.name, level, message)
@@ -101,7 +106,8 @@ def warn_window(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[
         return
     days = (pl.col(spec.name) - pl.col(FRACTURE)).dt.total_days()
     message = (
-        pl.lit(f"{spec.label} is ") + (days / 7).round(1).cast(pl.String)
+        pl.lit(f"{spec.label} is ")
+        + (days / 7).round(1).cast(pl.String)
         + f" weeks after the fracture; expected {window.min} to {window.max} weeks"
     )
     outside = (days < window.min * 7) | (days > window.max * 7)
@@ -132,19 +138,32 @@ def date_pair(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl
         return
     date_label = spec.date_pair
     yield from _report(
-        t, (pl.col(spec.name) == "yes") & pl.col(spec.date_pair).is_null(), spec.name, "error",
+        t,
+        (pl.col(spec.name) == "yes") & pl.col(spec.date_pair).is_null(),
+        spec.name,
+        "error",
         f"{spec.label} is 'yes' but {date_label} is blank",
     )
     yield from _report(
-        t, (pl.col(spec.name) == "no") & pl.col(spec.date_pair).is_not_null(), spec.name, "error",
+        t,
+        (pl.col(spec.name) == "no") & pl.col(spec.date_pair).is_not_null(),
+        spec.name,
+        "error",
         f"{spec.label} is 'no' but {date_label} is given",
     )
 
 
 FieldRule = Callable[[FieldSpec, pl.DataFrame, RuleContext], Iterator[pl.DataFrame]]
 FIELD_RULES: tuple[FieldRule, ...] = (
-    not_future, min_date, age_at_fracture, not_before, warn_before, warn_window, warn_unless,
-    requires_when, date_pair,
+    not_future,
+    min_date,
+    age_at_fracture,
+    not_before,
+    warn_before,
+    warn_window,
+    warn_unless,
+    requires_when,
+    date_pair,
 )
 
 
@@ -155,8 +174,11 @@ def duplicate_keys(t: pl.DataFrame, key: tuple[str, ...], what: str) -> Iterator
     repeats = keyed.with_columns(first_row=first).filter(pl.col(ROW) != pl.col("first_row"))
     if repeats.height:
         yield issue_frame(
-            repeats, key[0], "error",
-            pl.lit(f"the same {what} as row ") + pl.col("first_row").cast(pl.String)
+            repeats,
+            key[0],
+            "error",
+            pl.lit(f"the same {what} as row ")
+            + pl.col("first_row").cast(pl.String)
             + "; each appears once in a file",
             pl.col(key[0]),
         )
@@ -168,13 +190,20 @@ def service_access(
     """Records must name a known service that the uploader may write to."""
     codes = pl.col("service_code")
     yield from _report(
-        t, codes.is_not_null() & ~codes.is_in(sorted(known)), "service_code", "error",
+        t,
+        codes.is_not_null() & ~codes.is_in(sorted(known)),
+        "service_code",
+        "error",
         pl.lit("service '") + codes + "' is not in the services table; load it first",
     )
     if allowed is not None:
         permitted = ", ".join(sorted(allowed)) or "none"
         yield from _report(
-            t, codes.is_in(sorted(known)) & ~codes.is_in(sorted(allowed)), "service_code", "error",
-            pl.lit("you may not upload records for service '") + codes
+            t,
+            codes.is_in(sorted(known)) & ~codes.is_in(sorted(allowed)),
+            "service_code",
+            "error",
+            pl.lit("you may not upload records for service '")
+            + codes
             + f"'; you may write to: {permitted}",
         )

@@ -36,14 +36,21 @@ def _header_issues(upload: UploadFile, dictionary: Dictionary, kind: Kind) -> li
     fields = dictionary.fields(kind)
     names = {f.name for f in fields}
     issues = [
-        single_issue("error", 1, column, column,
-                     f"unknown column '{column}'; the {kind} file has the columns of the "
-                     "dictionary only (run 'flsdb dictionary' to list them)")
-        for column in upload.columns if column not in names
+        single_issue(
+            "error",
+            1,
+            column,
+            column,
+            f"unknown column '{column}'; the {kind} file has the columns of the "
+            "dictionary only (run 'flsdb dictionary' to list them)",
+        )
+        for column in upload.columns
+        if column not in names
     ]
     issues += [
         single_issue("error", 1, spec.name, "", f"required column '{spec.name}' is missing")
-        for spec in fields if spec.required and spec.name not in upload.columns
+        for spec in fields
+        if spec.required and spec.name not in upload.columns
     ]
     return issues
 
@@ -66,9 +73,15 @@ def validate(
     issues = _header_issues(upload, dictionary, kind)
     typed_batches = []
     for raw in upload.batches():
-        typed, type_issues = parse_columns(raw.select(pl.exclude(
-            [c for c in raw.columns if c not in {f.name for f in fields} and c != "_row"]
-        )), fields, dictionary)
+        typed, type_issues = parse_columns(
+            raw.select(
+                pl.exclude(
+                    [c for c in raw.columns if c not in {f.name for f in fields} and c != "_row"]
+                )
+            ),
+            fields,
+            dictionary,
+        )
         del raw
         issues += type_issues
         for spec in present:
@@ -81,8 +94,11 @@ def validate(
             progress(typed.height)
     frame = pl.concat(typed_batches, rechunk=True)
     if kind == "records":
-        issues.extend(duplicate_keys(frame, dictionary.record_key,
-                                     "record key (service, NHS number and fracture date)"))
+        issues.extend(
+            duplicate_keys(
+                frame, dictionary.record_key, "record key (service, NHS number and fracture date)"
+            )
+        )
     else:
         for column in (f.name for f in fields if f.unique):
             issues.extend(duplicate_keys(frame, (column,), column.replace("_", " ")))

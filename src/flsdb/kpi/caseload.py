@@ -41,11 +41,13 @@ class CrudeRateEstimator:
     def estimate(self, services: pd.DataFrame) -> pd.DataFrame:
         population = services["population_50plus"].astype("Float64")
         estimated_total = population * self.rate
-        spine = services["expected_spine"].astype("Float64").fillna(
-            estimated_total * self.spine_share
+        spine = (
+            services["expected_spine"].astype("Float64").fillna(estimated_total * self.spine_share)
         )
-        non_spine = services["expected_non_spine"].astype("Float64").fillna(
-            estimated_total * (1 - self.spine_share)
+        non_spine = (
+            services["expected_non_spine"]
+            .astype("Float64")
+            .fillna(estimated_total * (1 - self.spine_share))
         )
         given = services["expected_spine"].notna() & services["expected_non_spine"].notna()
         source = pd.Series("estimated from population_50plus", index=services.index)

@@ -61,14 +61,31 @@ def compute_kpis(
         if missing:
             raise ConfigurationError(f"unknown service {', '.join(sorted(missing))}")
     counts = aggregate_counts(
-        source.table, source.backend, catalogue, measures, request.period, request.interval,
-        request.as_of, request.by, only,
+        source.table,
+        source.backend,
+        catalogue,
+        measures,
+        request.period,
+        request.interval,
+        request.as_of,
+        request.by,
+        only,
     )
     table = build_results(
-        counts, level=request.by, services=source.services,
-        expected=estimator.estimate(source.services), catalogue=catalogue, measures=measures,
-        period=request.period, interval=request.interval, only_services=only,
+        counts,
+        level=request.by,
+        services=source.services,
+        expected=estimator.estimate(source.services),
+        catalogue=catalogue,
+        measures=measures,
+        period=request.period,
+        interval=request.interval,
+        only_services=only,
     )
     table = table[table["kpi"].isin(wanted)].reset_index(drop=True)
-    return KpiResult(table=table, request=request, caseload_method=estimator.description,
-                     records=int(counts["records"].sum()) if len(counts) else 0)
+    return KpiResult(
+        table=table,
+        request=request,
+        caseload_method=estimator.description,
+        records=int(counts["records"].sum()) if len(counts) else 0,
+    )

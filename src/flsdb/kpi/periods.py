@@ -47,7 +47,8 @@ class Period:
         parts = []
         for month in range(self.start.month, self.end.month + 1, step):
             label = (
-                f"{self.start.year}-Q{(month - 1) // 3 + 1}" if grain == "quarter"
+                f"{self.start.year}-Q{(month - 1) // 3 + 1}"
+                if grain == "quarter"
                 else f"{self.start.year}-{month:02d}"
             )
             parts.append(parse_period(label))

@@ -20,7 +20,9 @@ NOT_RECORDED = "not_recorded"
 def age_band(table: ir.Table) -> ir.StringValue:
     age = whole_years(table["date_of_birth"], table[FRACTURE])
     return ibis.cases(
-        (age < 65, AGE_BANDS[0]), (age < 75, AGE_BANDS[1]), (age < 85, AGE_BANDS[2]),
+        (age < 65, AGE_BANDS[0]),
+        (age < 75, AGE_BANDS[1]),
+        (age < 85, AGE_BANDS[2]),
         else_=AGE_BANDS[3],
     )
 
@@ -90,7 +92,8 @@ def aggregate_counts(
         scoped = scoped.filter(scoped["service_code"].isin(services))
     grain = interval or period.grain
     keys: dict[str, ir.Value] = {
-        "service_code": scoped["service_code"], "year": scoped[FRACTURE].year()
+        "service_code": scoped["service_code"],
+        "year": scoped[FRACTURE].year(),
     }
     if grain == "quarter":
         keys["part"] = quarter(scoped[FRACTURE])

@@ -16,8 +16,17 @@ BREAKDOWNS = ("age_band", "sex", "care_home")
 NATIONS = ("england", "wales")
 ALL_NATIONS = "all"
 RESULT_COLUMNS = (
-    "level", "unit", "period", "kpi", "numerator", "denominator", "percent", "ci_low", "ci_high",
-    "rag", "not_due",
+    "level",
+    "unit",
+    "period",
+    "kpi",
+    "numerator",
+    "denominator",
+    "percent",
+    "ci_low",
+    "ci_high",
+    "rag",
+    "not_due",
 )
 
 
@@ -57,7 +66,8 @@ def _caseload_counts(
     out = pd.DataFrame(index=counts.index)
     for part_id, part in measure.parts.items():
         columns = (
-            ["expected_spine", "expected_non_spine"] if part.expected == "all"
+            ["expected_spine", "expected_non_spine"]
+            if part.expected == "all"
             else [f"expected_{part.expected}"]
         )
         yearly = known[columns].sum(axis=1, min_count=len(columns))
@@ -74,8 +84,9 @@ def round_half_up(values: np.ndarray, digits: int = 1) -> np.ndarray:
     return np.floor(values * scale + 0.5 + 1e-9) / scale
 
 
-def _rate(catalogue: Catalogue, measure: Measure, numerator: np.ndarray, percent: np.ndarray
-          ) -> list[str | None]:
+def _rate(
+    catalogue: Catalogue, measure: Measure, numerator: np.ndarray, percent: np.ndarray
+) -> list[str | None]:
     rag = catalogue.rag_for(measure)
     if rag is None:
         return [None] * len(percent)
@@ -84,8 +95,13 @@ def _rate(catalogue: Catalogue, measure: Measure, numerator: np.ndarray, percent
 
 
 def _rows_for(
-    kpi: str, measure: Measure, catalogue: Catalogue, grid: pd.DataFrame,
-    numerator: pd.Series, denominator: pd.Series, not_due: pd.Series | None,
+    kpi: str,
+    measure: Measure,
+    catalogue: Catalogue,
+    grid: pd.DataFrame,
+    numerator: pd.Series,
+    denominator: pd.Series,
+    not_due: pd.Series | None,
 ) -> pd.DataFrame:
     num = numerator.to_numpy(dtype=float)
     den = denominator.to_numpy(dtype=float)
@@ -122,8 +138,11 @@ def build_results(
 ) -> pd.DataFrame:
     """KPI rows for every unit of the level and every sub-period, in catalogue order."""
     grain = interval or period.grain
-    scope = services if only_services is None else services[
-        services["service_code"].isin(only_services)]
+    scope = (
+        services
+        if only_services is None
+        else services[services["service_code"].isin(only_services)]
+    )
     periods = [p.label for p in period.split(interval)]
     fractions = {p.label: p.year_fraction for p in period.split(interval)}
     counts = counts.copy()
@@ -137,12 +156,15 @@ def build_results(
             counts = counts.join(_caseload_counts(counts, measure, expected))
     counts = _with_units(counts, level, scope)
     value_columns = [
-        c for c in counts.columns
+        c
+        for c in counts.columns
         if c not in {"service_code", "year", "part", "group", "unit", "period"}
         and not c.endswith(("__expected", "__known"))
     ]
     summed = counts.groupby(["unit", "period"])[value_columns].sum()
-    grid = pd.MultiIndex.from_product([level_units(level, scope), periods], names=["unit", "period"])
+    grid = pd.MultiIndex.from_product(
+        [level_units(level, scope), periods], names=["unit", "period"]
+    )
     table = summed.reindex(grid, fill_value=0).reset_index()
     frames = []
     for measure in measures:
@@ -154,17 +176,26 @@ def build_results(
             frames.append(_completeness_rows(table, measure, catalogue))
         else:
             not_due = table[f"{measure.id}__nd"] if measure.due else None
-            frames.append(_rows_for(measure.id, measure, catalogue, table,
-                                    table[f"{measure.id}__num"], table[f"{measure.id}__den"],
-                                    not_due))
+            frames.append(
+                _rows_for(
+                    measure.id,
+                    measure,
+                    catalogue,
+                    table,
+                    table[f"{measure.id}__num"],
+                    table[f"{measure.id}__den"],
+                    not_due,
+                )
+            )
     result = pd.concat(frames, ignore_index=True)
     result.insert(0, "level", level)
     order = {kpi: i for i, kpi in enumerate(catalogue.kpi_ids)}
     unit_order = {u: i for i, u in enumerate(level_units(level, scope))}
     result = result.sort_values(
         ["unit", "period", "kpi"],
-        key=lambda s: s.map(unit_order) if s.name == "unit" else (
-            s.map(order) if s.name == "kpi" else s),
+        key=lambda s: (
+            s.map(unit_order) if s.name == "unit" else (s.map(order) if s.name == "kpi" else s)
+        ),
         kind="stable",
     )
     result = result.reset_index(drop=True)[list(RESULT_COLUMNS)]
@@ -172,8 +203,7 @@ def build_results(
     return result.astype(object).where(result.notna(), None)
 
 
-def _completeness_rows(table: pd.DataFrame, measure: Measure, catalogue: Catalogue
-                       ) -> pd.DataFrame:
+def _completeness_rows(table: pd.DataFrame, measure: Measure, catalogue: Catalogue) -> pd.DataFrame:
     over = np.zeros(len(table))
     for key in measure.key_fields:
         applicable = table[f"{measure.id}__app__{key.column}"].to_numpy(dtype=float)
@@ -188,17 +218,27 @@ def _completeness_rows(table: pd.DataFrame, measure: Measure, catalogue: Catalog
 
 
 def _caseload_rows(
-    table: pd.DataFrame, measure: Measure, catalogue: Catalogue, services: pd.DataFrame,
-    expected: pd.DataFrame, level: str, fractions: dict[str, float],
+    table: pd.DataFrame,
+    measure: Measure,
+    catalogue: Catalogue,
+    services: pd.DataFrame,
+    expected: pd.DataFrame,
+    level: str,
+    fractions: dict[str, float],
 ) -> list[pd.DataFrame]:
     yearly_by_unit = _expected_by_unit(services, expected, measure, level)
     frames = []
     for part_id in measure.parts:
         yearly = table["unit"].map(yearly_by_unit[part_id]).astype("float64")
-        denominator = pd.Series(round_half_up(
-            (yearly * table["period"].map(fractions)).to_numpy(dtype=float)), index=table.index)
-        frames.append(_rows_for(part_id, measure, catalogue, table, table[f"{part_id}__num"],
-                                denominator, None))
+        denominator = pd.Series(
+            round_half_up((yearly * table["period"].map(fractions)).to_numpy(dtype=float)),
+            index=table.index,
+        )
+        frames.append(
+            _rows_for(
+                part_id, measure, catalogue, table, table[f"{part_id}__num"], denominator, None
+            )
+        )
     return frames
 
 
@@ -211,7 +251,8 @@ def _expected_by_unit(
     out = {}
     for part_id, part in measure.parts.items():
         columns = (
-            ["expected_spine", "expected_non_spine"] if part.expected == "all"
+            ["expected_spine", "expected_non_spine"]
+            if part.expected == "all"
             else [f"expected_{part.expected}"]
         )
         merged["_yearly"] = merged[columns].astype("float64").sum(axis=1, min_count=len(columns))

@@ -42,7 +42,10 @@ def ibis_connection(engine: Engine) -> ibis.BaseBackend:
         return ibis.sqlite.connect(url.database or ":memory:")
     if url.get_backend_name() == "postgresql":
         return ibis.postgres.connect(
-            host=url.host, port=url.port, user=url.username, password=url.password,
+            host=url.host,
+            port=url.port,
+            user=url.username,
+            password=url.password,
             database=url.database,
         )
     raise ConfigurationError(f"KPIs cannot run on {url.get_backend_name()} databases")
@@ -53,16 +56,35 @@ def source_from_database(url: str | None = None, engine: Engine | None = None) -
     con = ibis_connection(engine)
     backend = "sqlite" if engine.dialect.name == "sqlite" else "postgres"
     return RecordSource(
-        table=con.table("records"), services=_services_frame(engine), backend=backend,
-        description=f"{engine.dialect.name} database {engine.url.render_as_string(hide_password=True)}",
+        table=con.table("records"),
+        services=_services_frame(engine),
+        backend=backend,
+        description=f"{engine.dialect.name} database "
+        f"{engine.url.render_as_string(hide_password=True)}",
     )
 
 
-def source_from_frames(records: pl.DataFrame, services_frame: pd.DataFrame, name: str) -> RecordSource:
+def source_from_frames(
+    records: pl.DataFrame, services_frame: pd.DataFrame, name: str
+) -> RecordSource:
     """Typed, validated records held in memory, queried by DuckDB."""
     con = ibis.duckdb.connect()
-    table = con.create_table("records", records.select(RECORD_COLUMNS).to_arrow())
+    table = con.create_table("records", plain_records(records).to_arrow())
     return RecordSource(table=table, services=services_frame, backend="duckdb", description=name)
+
+
+def plain_records(records: pl.DataFrame) -> pl.DataFrame:
+    """The record columns with codes as plain text (validation keeps them as compact Enums)."""
+    frame = records.select(RECORD_COLUMNS)
+    return frame.with_columns(
+        [pl.col(c).cast(pl.String) for c, t in frame.schema.items() if isinstance(t, pl.Enum)]
+    )
+
+
+def write_extract(records: pl.DataFrame, path: Path) -> Path:
+    """Write validated records as an flsdb Parquet extract (read back by `source_from_files`)."""
+    plain_records(records).write_parquet(path)
+    return path
 
 
 def source_from_files(
@@ -86,8 +108,9 @@ def source_from_files(
             )
         return RecordSource(table, services_frame, "duckdb", f"DuckDB over {records_path.name}")
     known = set(services_frame["service_code"])
-    checked = validate(open_upload(records_path), "records", known_services=known,
-                       upload_date=upload_date)
+    checked = validate(
+        open_upload(records_path), "records", known_services=known, upload_date=upload_date
+    )
     if not checked.ok:
         raise ValidationFailed(checked.issues)
     return source_from_frames(checked.frame, services_frame, f"DuckDB over {records_path.name}")

@@ -52,14 +52,17 @@ def kpi_csv(table: pd.DataFrame) -> str:
 
 def wide_table(table: pd.DataFrame, value: str = "percent") -> pd.DataFrame:
     """One row per unit and period, one column per KPI."""
-    wide = table.pivot_table(index=["unit", "period"], columns="kpi", values=value,
-                             aggfunc="first", sort=False)
+    wide = table.pivot_table(
+        index=["unit", "period"], columns="kpi", values=value, aggfunc="first", sort=False
+    )
     order = [k for k in dict.fromkeys(table["kpi"])]
     return wide.reindex(columns=order).reset_index()
 
 
 def write_kpi_xlsx(
-    sheets: dict[str, pd.DataFrame], catalogue: Catalogue, path: Path,
+    sheets: dict[str, pd.DataFrame],
+    catalogue: Catalogue,
+    path: Path,
     notes: list[str] | None = None,
 ) -> Path:
     """One sheet per level (RAG-coloured, frozen header) and a definitions sheet."""
@@ -117,5 +120,7 @@ def rag_text(rag: object) -> str:
         return f"green < {rag.green:g}{unit}, else red"
     if rag.amber is None:
         return f"green >= {rag.green:g}{unit}, red < {rag.green:g}{unit}"
-    return (f"green >= {rag.green:g}{unit}, amber {rag.amber:g}{unit} to < {rag.green:g}{unit}, "
-            f"red < {rag.amber:g}{unit}")
+    return (
+        f"green >= {rag.green:g}{unit}, amber {rag.amber:g}{unit} to < {rag.green:g}{unit}, "
+        f"red < {rag.amber:g}{unit}"
+    )

@@ -12,13 +12,13 @@ CHOICES = (
     "Service codes are matched case-insensitively and stored in upper case; codes in lower case.",
     "A record is in a period by its date_fracture_diagnosed; periods are calendar years, "
     "quarters or months, and a period can be split (`--interval quarter|month`).",
-    "\"Within N days\" is 0 <= event date - fracture date <= N; a blank event date is not within.",
-    "\"Due\" uses the extract date `as_of`: date_fracture_diagnosed + 112 (16 weeks) or + 392 "
+    '"Within N days" is 0 <= event date - fracture date <= N; a blank event date is not within.',
+    '"Due" uses the extract date `as_of`: date_fracture_diagnosed + 112 (16 weeks) or + 392 '
     "(52 weeks) days <= as_of. Records not yet due leave the denominator and are counted in "
     "`not_due`.",
     "A value that is blank or `not_known` never meets a condition (for example, fracture_site "
     "not hip is false for a blank site, which validation forbids anyway).",
-    "\"Holds a drug code\" is read on the validated, normalised cell: drug codes joined by `;` "
+    '"Holds a drug code" is read on the validated, normalised cell: drug codes joined by `;` '
     "never mix with outcome codes, so a cell holds a drug code when it is recorded and is not an "
     "outcome code.",
     "kpi01 counts key fields with more than 20% missing among applicable records; a field with "
@@ -29,8 +29,8 @@ CHOICES = (
     "age, sex and care-home breakdowns, which have no expected caseload.",
     "When only one of expected_spine and expected_non_spine is given, the given one is used and "
     "the other is estimated from population_50plus.",
-    "Percentages are rounded half up to one decimal place (2.25 -> 2.3); RAG ratings use the unrounded value, so "
-    "79.96% is amber although it displays as 80.0.",
+    "Percentages are rounded half up to one decimal place (2.25 -> 2.3); RAG ratings use the "
+    "unrounded value, so 79.96% is amber although it displays as 80.0.",
     "Wilson 95% intervals are reported in percent to one decimal; none when the denominator is "
     "0, or when the numerator exceeds the denominator (kpi02 above 100%).",
     "Nations: `england`, `wales` and `all` (both). Regions and nations include FLSs with no "

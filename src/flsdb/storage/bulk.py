@@ -22,8 +22,9 @@ class BulkSession(Protocol):
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]: ...
 
-    def read(self, sql: str, schema: dict[str, pl.DataType],
-             params: Sequence[object] = ()) -> pl.DataFrame: ...
+    def read(
+        self, sql: str, schema: dict[str, pl.DataType], params: Sequence[object] = ()
+    ) -> pl.DataFrame: ...
 
     def insert(self, table: str, frame: pl.DataFrame) -> int: ...
 
@@ -33,8 +34,11 @@ class BulkSession(Protocol):
 def _plain(frame: pl.DataFrame) -> pl.DataFrame:
     """Enum columns (compact in memory) go to the store as text."""
     return frame.with_columns(
-        [pl.col(c).cast(pl.String) for c, t in frame.schema.items()
-         if isinstance(t, pl.Enum | pl.Categorical)]
+        [
+            pl.col(c).cast(pl.String)
+            for c, t in frame.schema.items()
+            if isinstance(t, pl.Enum | pl.Categorical)
+        ]
     )
 
 
@@ -53,8 +57,11 @@ def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _typed(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return frame.with_columns(
-        [pl.col(c).cast(pl.String).str.slice(0, 10).str.to_date("%Y-%m-%d")
-         for c, t in schema.items() if t == pl.Date]
+        [
+            pl.col(c).cast(pl.String).str.slice(0, 10).str.to_date("%Y-%m-%d")
+            for c, t in schema.items()
+            if t == pl.Date
+        ]
         + [pl.col(c).cast(t, strict=False) for c, t in schema.items() if t != pl.Date]
     )
 
@@ -83,8 +90,9 @@ class SqliteSession:
         except Exception:  # statements without a result set
             return []
 
-    def read(self, sql: str, schema: dict[str, pl.DataType],
-             params: Sequence[object] = ()) -> pl.DataFrame:
+    def read(
+        self, sql: str, schema: dict[str, pl.DataType], params: Sequence[object] = ()
+    ) -> pl.DataFrame:
         self.cursor.execute(sql, tuple(params) if params else None)
         frame = pl.from_arrow(self.cursor.fetch_arrow_table())
         assert isinstance(frame, pl.DataFrame)
@@ -131,8 +139,9 @@ class PostgresSession:
         result = self.conn.exec_driver_sql(sql, tuple(params))
         return [tuple(r) for r in result.fetchall()] if result.returns_rows else []
 
-    def read(self, sql: str, schema: dict[str, pl.DataType],
-             params: Sequence[object] = ()) -> pl.DataFrame:
+    def read(
+        self, sql: str, schema: dict[str, pl.DataType], params: Sequence[object] = ()
+    ) -> pl.DataFrame:
         rows = self.conn.exec_driver_sql(sql, tuple(params)).fetchall()
         text = {c: (pl.String() if isinstance(t, pl.Enum) else t) for c, t in schema.items()}
         return _typed(pl.DataFrame(rows, schema=text, orient="row"), schema)
@@ -142,10 +151,10 @@ class PostgresSession:
             return 0
         dbapi = self.conn.connection.dbapi_connection
         assert dbapi is not None
-        with dbapi.cursor() as cursor:  # type: ignore[attr-defined]
-            with cursor.copy(f'COPY "{table}" ({_quoted(frame.columns)}) FROM STDIN') as copy:
-                for row in _plain(frame).iter_rows():
-                    copy.write_row(row)
+        statement = f'COPY "{table}" ({_quoted(frame.columns)}) FROM STDIN'
+        with dbapi.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
+            for row in _plain(frame).iter_rows():
+                copy.write_row(row)
         return frame.height
 
     def update(self, table: str, frame: pl.DataFrame, key: str) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Column,
     Date,
@@ -30,12 +32,11 @@ metadata = MetaData(
 )
 
 
-def column_type(spec: FieldSpec) -> TypeEngine[object]:
+def column_type(spec: FieldSpec) -> TypeEngine[Any]:
     """The store's type for a dictionary field."""
-    types: dict[str, TypeEngine[object]] = {
-        "date": Date(), "integer": Integer(), "number": Float()
-    }
-    return types.get(spec.type, String())
+    types: dict[str, Any] = {"date": Date(), "integer": Integer(), "number": Float()}
+    chosen: TypeEngine[Any] = types.get(spec.type, String())
+    return chosen
 
 
 _dictionary = load_dictionary()

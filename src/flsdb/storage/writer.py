@@ -17,7 +17,6 @@ from sqlalchemy import Engine, select
 
 from flsdb.dictionary import load_dictionary
 from flsdb.errors import ValidationFailed
-from flsdb.ingest.issues import ROW
 from flsdb.ingest.parse import storage_dtype
 from flsdb.ingest.validate import ValidatedTable
 from flsdb.storage.bulk import BulkSession, bulk_session
@@ -72,12 +71,17 @@ def key_text(key: tuple[str, ...]) -> pl.Expr:
     return pl.concat_str([pl.col(k).cast(pl.String) for k in key], separator=KEY_SEPARATOR)
 
 
-def _audit_frame(frame: pl.DataFrame, table: str, action: str, import_id: int | None,
-                 user: str, at: dt.datetime) -> pl.DataFrame:
+def _audit_frame(
+    frame: pl.DataFrame, table: str, action: str, import_id: int | None, user: str, at: dt.datetime
+) -> pl.DataFrame:
     return frame.select(
-        table_name=pl.lit(table), row_key=pl.col("row_key"), action=pl.lit(action),
-        before=pl.col("before"), after=pl.col("after"),
-        import_id=pl.lit(import_id, dtype=pl.Int64), user_name=pl.lit(user),
+        table_name=pl.lit(table),
+        row_key=pl.col("row_key"),
+        action=pl.lit(action),
+        before=pl.col("before"),
+        after=pl.col("after"),
+        import_id=pl.lit(import_id, dtype=pl.Int64),
+        user_name=pl.lit(user),
         changed_at=pl.lit(at),
     )
 
@@ -88,19 +92,37 @@ def _insert_sliced(session: BulkSession, table: str, frame: pl.DataFrame) -> Non
 
 
 def _start_import(session: BulkSession, table: ValidatedTable, user: str, at: dt.datetime) -> int:
-    values = (table.kind, user, at.isoformat(sep=" "), table.source.name, table.source.sha256,
-              table.frame.height, 0, 0, 0, table.issues.warning_count)
+    values = (
+        table.kind,
+        user,
+        at.isoformat(sep=" "),
+        table.source.name,
+        table.source.sha256,
+        table.frame.height,
+        0,
+        0,
+        0,
+        table.issues.warning_count,
+    )
     marks = ", ".join(session.mark for _ in values)
     rows = session.execute(
         "INSERT INTO import_log (kind, user_name, imported_at, file_name, file_sha256, rows, "
-        f"inserted, updated, unchanged, warnings) VALUES ({marks}) RETURNING id", values,
+        f"inserted, updated, unchanged, warnings) VALUES ({marks}) RETURNING id",
+        values,
     )
     return int(rows[0][0])  # type: ignore[call-overload]
 
 
 def _upsert(
-    session: BulkSession, table: ValidatedTable, name: str, columns: tuple[str, ...],
-    key: tuple[str, ...], existing: pl.DataFrame, import_id: int, user: str, at: dt.datetime,
+    session: BulkSession,
+    table: ValidatedTable,
+    name: str,
+    columns: tuple[str, ...],
+    key: tuple[str, ...],
+    existing: pl.DataFrame,
+    import_id: int,
+    user: str,
+    at: dt.datetime,
 ) -> ImportSummary:
     new = table.frame.select(columns)
     others = [c for c in columns if c not in key]
@@ -119,17 +141,41 @@ def _upsert(
         session.update(name, changed.select(*others, **stamps, id=pl.col("id")), "id")
     else:
         session.update(name, changed.select(*others, *key, **stamps), key[0])
-    _insert_sliced(session, "audit_log", _audit_frame(
-        fresh.select(row_key=key_text(key), before=pl.lit(None, pl.String),
-                     after=pl.lit(None, pl.String)),
-        name, "insert", import_id, user, at))
-    _insert_sliced(session, "audit_log", _audit_frame(
-        changed.select(row_key=key_text(key), before=_row_json(others, "_old"),
-                       after=_row_json(others)),
-        name, "update", import_id, user, at))
+    _insert_sliced(
+        session,
+        "audit_log",
+        _audit_frame(
+            fresh.select(
+                row_key=key_text(key), before=pl.lit(None, pl.String), after=pl.lit(None, pl.String)
+            ),
+            name,
+            "insert",
+            import_id,
+            user,
+            at,
+        ),
+    )
+    _insert_sliced(
+        session,
+        "audit_log",
+        _audit_frame(
+            changed.select(
+                row_key=key_text(key), before=_row_json(others, "_old"), after=_row_json(others)
+            ),
+            name,
+            "update",
+            import_id,
+            user,
+            at,
+        ),
+    )
     summary = ImportSummary(
-        import_id=import_id, rows=new.height, inserted=fresh.height, updated=changed.height,
-        unchanged=matched_rows.height - changed.height, warnings=table.issues.warning_count,
+        import_id=import_id,
+        rows=new.height,
+        inserted=fresh.height,
+        updated=changed.height,
+        unchanged=matched_rows.height - changed.height,
+        warnings=table.issues.warning_count,
     )
     mark = session.mark
     session.execute(
@@ -151,8 +197,17 @@ def store_services(engine: Engine, table: ValidatedTable, user: str | None = Non
             "SELECT " + ", ".join(SERVICE_COLUMNS) + " FROM services",
             table_schema("services", SERVICE_COLUMNS),
         )
-        return _upsert(session, table, "services", SERVICE_COLUMNS, ("service_code",),
-                       existing, import_id, user, at)
+        return _upsert(
+            session,
+            table,
+            "services",
+            SERVICE_COLUMNS,
+            ("service_code",),
+            existing,
+            import_id,
+            user,
+            at,
+        )
 
 
 def store_records(engine: Engine, table: ValidatedTable, user: str | None = None) -> ImportSummary:
@@ -166,12 +221,19 @@ def store_records(engine: Engine, table: ValidatedTable, user: str | None = None
     with bulk_session(engine) as session:
         import_id = _start_import(session, table, user, at)
         marks = ", ".join(session.mark for _ in codes)
-        existing = session.read(
-            f"SELECT id, {', '.join(RECORD_COLUMNS)} FROM records WHERE service_code IN ({marks})",
-            schema, codes,
-        ) if codes else pl.DataFrame(schema=schema)
-        return _upsert(session, table, "records", RECORD_COLUMNS, key, existing, import_id, user,
-                       at)
+        existing = (
+            session.read(
+                f"SELECT id, {', '.join(RECORD_COLUMNS)} FROM records "
+                f"WHERE service_code IN ({marks})",
+                schema,
+                codes,
+            )
+            if codes
+            else pl.DataFrame(schema=schema)
+        )
+        return _upsert(
+            session, table, "records", RECORD_COLUMNS, key, existing, import_id, user, at
+        )
 
 
 def delete_record(engine: Engine, key_values: dict[str, object], user: str | None = None) -> bool:
@@ -184,15 +246,27 @@ def delete_record(engine: Engine, key_values: dict[str, object], user: str | Non
         params = [str(key_values[k]) if k != key[-1] else key_values[k] for k in key]
         if engine.dialect.name == "sqlite":
             params = [str(p) for p in params]
-        found = session.read(f"SELECT {', '.join(RECORD_COLUMNS)} FROM records WHERE {where}",
-                             schema, params)
+        found = session.read(
+            f"SELECT {', '.join(RECORD_COLUMNS)} FROM records WHERE {where}", schema, params
+        )
         if found.height == 0:
             return False
         session.execute(f"DELETE FROM records WHERE {where}", params)
-        session.insert("audit_log", _audit_frame(
-            found.select(row_key=key_text(key), before=_row_json([c for c in RECORD_COLUMNS]),
-                         after=pl.lit(None, pl.String)),
-            "records", "delete", None, user, dt.datetime.now()))
+        session.insert(
+            "audit_log",
+            _audit_frame(
+                found.select(
+                    row_key=key_text(key),
+                    before=_row_json([c for c in RECORD_COLUMNS]),
+                    after=pl.lit(None, pl.String),
+                ),
+                "records",
+                "delete",
+                None,
+                user,
+                dt.datetime.now(),
+            ),
+        )
     return True
 
 

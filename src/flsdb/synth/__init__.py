@@ -32,8 +32,12 @@ def default_as_of(year: int, today: dt.date | None = None) -> dt.date:
 
 
 def generate(
-    services: int = 77, records: int = 83_500, year: int = 2024, seed: int = 1,
-    history_years: int = 2, as_of: dt.date | None = None,
+    services: int = 77,
+    records: int = 83_500,
+    year: int = 2024,
+    seed: int = 1,
+    history_years: int = 2,
+    as_of: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> SyntheticData:
     """`records` records diagnosed in `year` across `services` FLSs, plus earlier years."""
@@ -50,8 +54,17 @@ def generate(
         this_year = year - offset
         per_service = rng.multinomial(wanted, weights / weights.sum())
         end = min(dt.date(this_year, 12, 31), as_of)
-        frames.append(make_records(rng, table, per_service, dt.date(this_year, 1, 1), end, as_of,
-                                   numbers[used : used + wanted]))
+        frames.append(
+            make_records(
+                rng,
+                table,
+                per_service,
+                dt.date(this_year, 1, 1),
+                end,
+                as_of,
+                numbers[used : used + wanted],
+            )
+        )
         used += wanted
         if progress:
             progress(wanted)

@@ -27,7 +27,7 @@ SPREAD = 3.5
 
 def load_regions() -> list[tuple[str, str, str, int]]:
     text = resources.files("flsdb.synth").joinpath("geography.yaml").read_text("utf-8")
-    return [tuple(r) for r in yaml.safe_load(text)["regions"]]  # type: ignore[misc]
+    return [(str(c), str(n), str(x), int(p)) for c, n, x, p in yaml.safe_load(text)["regions"]]
 
 
 def _beta_around(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
@@ -54,25 +54,43 @@ def make_services(rng: np.random.Generator, count: int) -> pl.DataFrame:
     for code, name, nation, population in chosen:
         seen[code] = seen.get(code, 0) + 1
         suffix = chr(ord("A") + seen[code] - 1)
-        rows.append((f"{code}{suffix}", f"{name.rsplit(' ', 1)[0]} FLS {suffix}", nation, code,
-                     name, population))
+        rows.append(
+            (
+                f"{code}{suffix}",
+                f"{name.rsplit(' ', 1)[0]} FLS {suffix}",
+                nation,
+                code,
+                name,
+                population,
+            )
+        )
     frame = pl.DataFrame(
-        rows, schema=["service_code", "service_name", "nation", "region_code", "region_name",
-                      "region_pop_k"], orient="row",
+        rows,
+        schema=[
+            "service_code",
+            "service_name",
+            "nation",
+            "region_code",
+            "region_name",
+            "region_pop_k",
+        ],
+        orient="row",
     )
     sites = frame.group_by("region_code").len().rename({"len": "sites"})
     frame = frame.join(sites, on="region_code")
     share = rng.uniform(0.6, 1.0, frame.height)
-    population = (frame["region_pop_k"].to_numpy() * 1000 / frame["sites"].to_numpy() * share)
+    population = frame["region_pop_k"].to_numpy() * 1000 / frame["sites"].to_numpy() * share
     population = np.round(population, -2).astype(np.int64)
     expected_total = population * 0.015
     given = rng.random(frame.height) < 0.7
     frame = frame.with_columns(
         population_50plus=pl.Series(population),
-        expected_spine=pl.Series(np.where(given, np.round(expected_total * 0.2), np.nan)).cast(
-            pl.Int64, strict=False).fill_nan(None),
-        expected_non_spine=pl.Series(np.where(given, np.round(expected_total * 0.8), np.nan)).cast(
-            pl.Int64, strict=False).fill_nan(None),
+        expected_spine=pl.Series(np.where(given, np.round(expected_total * 0.2), np.nan))
+        .cast(pl.Int64, strict=False)
+        .fill_nan(None),
+        expected_non_spine=pl.Series(np.where(given, np.round(expected_total * 0.8), np.nan))
+        .cast(pl.Int64, strict=False)
+        .fill_nan(None),
     )
     is_wales = (frame["nation"] == "wales").to_numpy()
     profile = {
@@ -87,6 +105,12 @@ def make_services(rng: np.random.Generator, count: int) -> pl.DataFrame:
 
 
 SERVICE_COLUMNS = (
-    "service_code", "service_name", "nation", "region_code", "region_name",
-    "expected_spine", "expected_non_spine", "population_50plus",
+    "service_code",
+    "service_name",
+    "nation",
+    "region_code",
+    "region_name",
+    "expected_spine",
+    "expected_non_spine",
+    "population_50plus",
 )

@@ -1,0 +1,155 @@
+"""Benchmarks at stated sizes: synthetic data, import into SQLite, KPI runs, and a DuckDB floor.
+
+    python benchmarks/run.py --sizes 100000 1000000
+
+Each phase runs in its own process so that its peak memory (max RSS) is its own. Prints a
+Markdown table for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PERIOD = "2024"
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def phase_synth(size: int, folder: Path) -> dict[str, float]:
+    from flsdb.synth import generate, write_upload_files
+
+    start = time.perf_counter()
+    data = generate(services=77, records=size, year=2024, seed=1, history_years=0)
+    write_upload_files(data, folder)
+    return {"seconds": time.perf_counter() - start, "as_of": data.as_of.isoformat()}  # type: ignore[dict-item]
+
+
+def phase_import(size: int, folder: Path) -> dict[str, float]:
+    from flsdb.ingest import open_upload, validate
+    from flsdb.storage import known_service_codes, open_engine, store_records, store_services
+
+    engine = open_engine(f"sqlite:///{folder / 'bench.db'}")
+    store_services(engine, validate(open_upload(folder / "services.csv"), "services"))
+    start = time.perf_counter()
+    table = validate(open_upload(folder / "records.csv"), "records",
+                     known_services=known_service_codes(engine))
+    validated = time.perf_counter() - start
+    summary = store_records(engine, table)
+    elapsed = time.perf_counter() - start
+    # An flsdb extract for the DuckDB run (not timed).
+    from flsdb.kpi.sources import write_extract
+
+    write_extract(table.frame, folder / "records.parquet")
+    assert summary.inserted == size, summary
+    return {"seconds": elapsed, "validate_seconds": validated}
+
+
+def _kpi_run(source: object, as_of: str) -> float:
+    import datetime as dt
+
+    from flsdb.kpi import KpiRequest, compute_kpis, parse_period
+
+    request = KpiRequest(parse_period(PERIOD), by="service", interval="quarter",
+                         as_of=dt.date.fromisoformat(as_of))
+    start = time.perf_counter()
+    result = compute_kpis(source, request)  # type: ignore[arg-type]
+    elapsed = time.perf_counter() - start
+    assert len(result.table) == 77 * 4 * 19
+    return elapsed
+
+
+def phase_kpi_sqlite(size: int, folder: Path, as_of: str) -> dict[str, float]:
+    from flsdb.kpi.sources import source_from_database
+
+    source = source_from_database(f"sqlite:///{folder / 'bench.db'}")
+    return {"seconds": _kpi_run(source, as_of)}
+
+
+def phase_kpi_duckdb(size: int, folder: Path, as_of: str) -> dict[str, float]:
+    import ibis
+
+    from flsdb.ingest import validate_file
+    from flsdb.kpi.sources import RecordSource
+
+    services = validate_file(folder / "services.csv", "services").frame.drop("_row").to_pandas()
+    start = time.perf_counter()
+    table = ibis.duckdb.connect().read_parquet(str(folder / "records.parquet"), table_name="r")
+    source = RecordSource(table, services, "duckdb", "parquet")
+    kpis = _kpi_run(source, as_of)
+    return {"seconds": time.perf_counter() - start, "kpi_seconds": kpis}
+
+
+def phase_duckdb_floor(size: int, folder: Path) -> dict[str, float]:
+    import duckdb
+
+    path = str(folder / "records.csv")
+    con = duckdb.connect()
+    start = time.perf_counter()
+    con.execute(f"CREATE TABLE r AS SELECT * FROM read_csv('{path}', all_varchar=true)")
+    read = time.perf_counter() - start
+    start = time.perf_counter()
+    con.execute("SELECT service_code, count(*) FROM r GROUP BY 1").fetchall()
+    return {"seconds": read, "count_seconds": time.perf_counter() - start}
+
+
+PHASES = {
+    "synth": phase_synth, "import": phase_import, "kpi_sqlite": phase_kpi_sqlite,
+    "kpi_duckdb": phase_kpi_duckdb, "duckdb_floor": phase_duckdb_floor,
+}
+
+
+def run_phase(name: str, size: int, folder: Path, *extra: str) -> dict[str, float]:
+    output = subprocess.run(
+        [sys.executable, __file__, "--phase", name, "--size", str(size), "--dir", str(folder),
+         *extra], capture_output=True, text=True, check=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--phase", choices=sorted(PHASES))
+    parser.add_argument("--size", type=int)
+    parser.add_argument("--dir", type=Path)
+    parser.add_argument("--as-of")
+    args = parser.parse_args()
+    if args.phase:
+        fn = PHASES[args.phase]
+        result = fn(args.size, args.dir, args.as_of) if args.as_of else fn(args.size, args.dir)
+        result["peak_mb"] = _peak_mb()
+        print(json.dumps(result))
+        return
+    print(f"machine: {platform.processor() or platform.machine()}, "
+          f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}")
+    print("| records | synth s | import s (rec/s) | import peak MB | KPIs SQLite s | "
+          "KPIs DuckDB/Parquet s | DuckDB read CSV s | DuckDB grouped count s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory(prefix="flsdb-bench-") as tmp:
+            folder = Path(tmp)
+            synth = run_phase("synth", size, folder)
+            imported = run_phase("import", size, folder)
+            as_of = ["--as-of", str(synth["as_of"])]
+            sqlite = run_phase("kpi_sqlite", size, folder, *as_of)
+            duck = run_phase("kpi_duckdb", size, folder, *as_of)
+            floor = run_phase("duckdb_floor", size, folder)
+            rate = size / imported["seconds"]
+            print(f"| {size:,} | {synth['seconds']:.1f} | {imported['seconds']:.1f} "
+                  f"({rate:,.0f}) | {imported['peak_mb']:,.0f} | {sqlite['seconds']:.2f} | "
+                  f"{duck['kpi_seconds']:.2f} | {floor['seconds']:.2f} | "
+                  f"{floor['count_seconds']:.3f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
