@@ -66,7 +66,6 @@ def compute_kpis(
         catalogue,
         measures,
         request.period,
-        request.interval,
         request.as_of,
         request.by,
         only,

@@ -9,8 +9,8 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from flsdb.kpi.catalogue import Catalogue, Measure
-from flsdb.kpi.compile import FRACTURE, Compiler, quarter, whole_years
-from flsdb.kpi.periods import Grain, Period
+from flsdb.kpi.compile import FRACTURE, Compiler, whole_years, year_and_month
+from flsdb.kpi.periods import Period
 
 MISSING_CODE = "not_known"
 AGE_BANDS = ("50-64", "65-74", "75-84", "85+")
@@ -50,11 +50,14 @@ def measure_aggregates(
     out: dict[str, ir.Scalar] = {}
     if measure.kind == "completeness":
         for key in measure.key_fields:
-            applicable = compiler(key.applicable)
             value = table[key.column]
             missing = value.isnull()
             if value.type().is_string():
                 missing = missing | (value == MISSING_CODE)
+            if key.applicable is None:  # applies to every record: the count is `records`
+                out[f"{measure.id}__miss__{key.column}"] = _count(missing)
+                continue
+            applicable = compiler(key.applicable)
             out[f"{measure.id}__app__{key.column}"] = _count(applicable)
             out[f"{measure.id}__miss__{key.column}"] = _count(applicable & missing)
         return out
@@ -78,7 +81,6 @@ def aggregate_counts(
     catalogue: Catalogue,
     measures: tuple[Measure, ...],
     period: Period,
-    interval: Grain | None,
     as_of: dt.date,
     by: str,
     services: list[str] | None = None,
@@ -90,15 +92,10 @@ def aggregate_counts(
     scoped = table.filter(in_period)
     if services is not None:
         scoped = scoped.filter(scoped["service_code"].isin(services))
-    grain = interval or period.grain
-    keys: dict[str, ir.Value] = {
-        "service_code": scoped["service_code"],
-        "year": scoped[FRACTURE].year(),
-    }
-    if grain == "quarter":
-        keys["part"] = quarter(scoped[FRACTURE])
-    elif grain == "month":
-        keys["part"] = scoped[FRACTURE].month()
+    # Counts are additive: the engine groups by month and periods are built from months downstream.
+    year, month = year_and_month(scoped[FRACTURE], backend)
+    keys: dict[str, ir.Value] = {"service_code": scoped["service_code"], "year": year,
+                                 "month": month}
     group = breakdown_column(scoped, by)
     if group is not None:
         keys["group"] = group

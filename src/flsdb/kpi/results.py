@@ -146,11 +146,13 @@ def build_results(
     periods = [p.label for p in period.split(interval)]
     fractions = {p.label: p.year_fraction for p in period.split(interval)}
     counts = counts.copy()
-    parts = counts["part"] if "part" in counts else pd.Series([None] * len(counts))
-    counts["period"] = [
-        label_for(int(y), grain, None if pd.isna(p) else int(p))
-        for y, p in zip(counts["year"], parts, strict=True)
-    ]
+    months = counts["month"].astype("int64")
+    parts = (months - 1) // 3 + 1 if grain == "quarter" else months
+    labels = {
+        (y, p): label_for(int(y), grain, int(p))
+        for y, p in set(zip(counts["year"], parts, strict=True))
+    }
+    counts["period"] = [labels[key] for key in zip(counts["year"], parts, strict=True)]
     for measure in measures:
         if measure.kind == "caseload" and level not in BREAKDOWNS:
             counts = counts.join(_caseload_counts(counts, measure, expected))
@@ -158,7 +160,7 @@ def build_results(
     value_columns = [
         c
         for c in counts.columns
-        if c not in {"service_code", "year", "part", "group", "unit", "period"}
+        if c not in {"service_code", "year", "month", "group", "unit", "period"}
         and not c.endswith(("__expected", "__known"))
     ]
     summed = counts.groupby(["unit", "period"])[value_columns].sum()
@@ -206,7 +208,8 @@ def build_results(
 def _completeness_rows(table: pd.DataFrame, measure: Measure, catalogue: Catalogue) -> pd.DataFrame:
     over = np.zeros(len(table))
     for key in measure.key_fields:
-        applicable = table[f"{measure.id}__app__{key.column}"].to_numpy(dtype=float)
+        applies = f"{measure.id}__app__{key.column}"
+        applicable = table[applies if key.applicable else "records"].to_numpy(dtype=float)
         missing = table[f"{measure.id}__miss__{key.column}"].to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(applicable > 0, missing / applicable * 100, 0.0)
