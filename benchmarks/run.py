@@ -41,8 +41,9 @@ def phase_import(size: int, folder: Path) -> dict[str, float]:
     engine = open_engine(f"sqlite:///{folder / 'bench.db'}")
     store_services(engine, validate(open_upload(folder / "services.csv"), "services"))
     start = time.perf_counter()
-    table = validate(open_upload(folder / "records.csv"), "records",
-                     known_services=known_service_codes(engine))
+    table = validate(
+        open_upload(folder / "records.csv"), "records", known_services=known_service_codes(engine)
+    )
     validated = time.perf_counter() - start
     summary = store_records(engine, table)
     elapsed = time.perf_counter() - start
@@ -59,8 +60,9 @@ def _kpi_run(source: object, as_of: str) -> float:
 
     from flsdb.kpi import KpiRequest, compute_kpis, parse_period
 
-    request = KpiRequest(parse_period(PERIOD), by="service", interval="quarter",
-                         as_of=dt.date.fromisoformat(as_of))
+    request = KpiRequest(
+        parse_period(PERIOD), by="service", interval="quarter", as_of=dt.date.fromisoformat(as_of)
+    )
     start = time.perf_counter()
     result = compute_kpis(source, request)  # type: ignore[arg-type]
     elapsed = time.perf_counter() - start
@@ -103,15 +105,30 @@ def phase_duckdb_floor(size: int, folder: Path) -> dict[str, float]:
 
 
 PHASES = {
-    "synth": phase_synth, "import": phase_import, "kpi_sqlite": phase_kpi_sqlite,
-    "kpi_duckdb": phase_kpi_duckdb, "duckdb_floor": phase_duckdb_floor,
+    "synth": phase_synth,
+    "import": phase_import,
+    "kpi_sqlite": phase_kpi_sqlite,
+    "kpi_duckdb": phase_kpi_duckdb,
+    "duckdb_floor": phase_duckdb_floor,
 }
 
 
 def run_phase(name: str, size: int, folder: Path, *extra: str) -> dict[str, float]:
     output = subprocess.run(
-        [sys.executable, __file__, "--phase", name, "--size", str(size), "--dir", str(folder),
-         *extra], capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            __file__,
+            "--phase",
+            name,
+            "--size",
+            str(size),
+            "--dir",
+            str(folder),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return json.loads(output.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -130,10 +147,14 @@ def main() -> None:
         result["peak_mb"] = _peak_mb()
         print(json.dumps(result))
         return
-    print(f"machine: {platform.processor() or platform.machine()}, "
-          f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}")
-    print("| records | synth s | import s (rec/s) | import peak MB | KPIs SQLite s | "
-          "KPIs DuckDB/Parquet s | DuckDB read CSV s | DuckDB grouped count s |")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, "
+        f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(
+        "| records | synth s | import s (rec/s) | import peak MB | KPIs SQLite s | "
+        "KPIs DuckDB/Parquet s | DuckDB read CSV s | DuckDB grouped count s |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix="flsdb-bench-") as tmp:
@@ -145,10 +166,13 @@ def main() -> None:
             duck = run_phase("kpi_duckdb", size, folder, *as_of)
             floor = run_phase("duckdb_floor", size, folder)
             rate = size / imported["seconds"]
-            print(f"| {size:,} | {synth['seconds']:.1f} | {imported['seconds']:.1f} "
-                  f"({rate:,.0f}) | {imported['peak_mb']:,.0f} | {sqlite['seconds']:.2f} | "
-                  f"{duck['kpi_seconds']:.2f} | {floor['seconds']:.2f} | "
-                  f"{floor['count_seconds']:.3f} |", flush=True)
+            print(
+                f"| {size:,} | {synth['seconds']:.1f} | {imported['seconds']:.1f} "
+                f"({rate:,.0f}) | {imported['peak_mb']:,.0f} | {sqlite['seconds']:.2f} | "
+                f"{duck['kpi_seconds']:.2f} | {floor['seconds']:.2f} | "
+                f"{floor['count_seconds']:.3f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ def julianday(value: dt.date) -> float:  # type: ignore[empty-body]
 
 
 def days_between(start: ir.DateValue, end: ir.DateValue, backend: str) -> ir.NumericValue:
-    """Days from start to end (negative when end is earlier); whole numbers, as dates have no time."""
+    """Days from start to end (negative when end is earlier); whole, as dates have no time."""
     if backend == "sqlite":
         return julianday(end) - julianday(start)
     return end.delta(start, unit="day")

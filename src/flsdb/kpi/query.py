@@ -94,8 +94,11 @@ def aggregate_counts(
         scoped = scoped.filter(scoped["service_code"].isin(services))
     # Counts are additive: the engine groups by month and periods are built from months downstream.
     year, month = year_and_month(scoped[FRACTURE], backend)
-    keys: dict[str, ir.Value] = {"service_code": scoped["service_code"], "year": year,
-                                 "month": month}
+    keys: dict[str, ir.Value] = {
+        "service_code": scoped["service_code"],
+        "year": year,
+        "month": month,
+    }
     group = breakdown_column(scoped, by)
     if group is not None:
         keys["group"] = group
