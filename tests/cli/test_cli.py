@@ -249,3 +249,38 @@ def test_delete_record_command(tmp_path: Path) -> None:
     gone = flsdb(*args, cwd=tmp_path)
     assert gone.returncode == 1
     assert "nothing was deleted" in gone.stderr
+
+
+def test_import_and_kpis_on_postgresql(tmp_path: Path, postgres_admin_url: str) -> None:
+    from tests.conftest import _fresh_postgres
+
+    url = _fresh_postgres(postgres_admin_url)
+    services = flsdb(
+        "load-services", str(write_services(tmp_path / "s.csv")), "--db", url, cwd=tmp_path
+    )
+    assert services.returncode == 0, services.stderr
+    imported = flsdb(
+        "import", str(write_records(tmp_path / "r.csv", ROWS)), "--db", url, cwd=tmp_path
+    )
+    assert "10 inserted" in imported.stdout, imported.stderr
+    result = flsdb(
+        "kpis",
+        "--period",
+        "2024",
+        "--by",
+        "nation",
+        "--as-of",
+        "2025-03-01",
+        "--format",
+        "json",
+        "--kpi",
+        "kpi11",
+        "--db",
+        url,
+        cwd=tmp_path,
+    )
+    rows = {
+        r["unit"]: (r["numerator"], r["denominator"], r["not_due"])
+        for r in json.loads(result.stdout)
+    }
+    assert rows == {"england": (1, 2, 4), "wales": (0, 0, 1), "all": (1, 2, 5)}
