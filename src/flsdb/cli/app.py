@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from flsdb.cli import data, demo, measure
+from flsdb.cli import data, demo, measure, statistics
 from flsdb.cli.console import fail, show_issues
 from flsdb.errors import FlsdbError, ValidationFailed
 
@@ -26,6 +26,7 @@ app.command("synth")(demo.synth)
 app.command("demo")(demo.demo)
 app.command("methodology")(demo.methodology)
 app.add_typer(data.db_app, name="db")
+app.add_typer(statistics.stats_app, name="stats")
 
 
 def main() -> None:

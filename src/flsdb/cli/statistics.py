@@ -1,0 +1,148 @@
+"""`flsdb stats`: funnel-plot limits and SPC charts on an analyst's own CSV."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+
+from flsdb.cli.console import err
+from flsdb.errors import ConfigurationError
+from flsdb.stats import funnel, p_chart, run_chart, xmr_chart
+from flsdb.stats.spc import Rules
+
+stats_app = typer.Typer(help="Benchmarking statistics on your own CSV files.", no_args_is_help=True)
+
+
+class FunnelMethod(enum.StrEnum):
+    wilson = "wilson"
+    arcsine = "arcsine"
+    exact = "exact"
+
+
+class Overdispersion(enum.StrEnum):
+    none = "none"
+    multiplicative = "multiplicative"
+    additive = "additive"
+
+
+class ChartKind(enum.StrEnum):
+    p = "p"
+    xmr = "xmr"
+    run = "run"
+
+
+def _read(path: Path, needed: tuple[str, ...]) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ConfigurationError(f"cannot read {path} as CSV: {exc}") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise ConfigurationError(f"{path.name} needs the column(s) {', '.join(missing)}")
+    for column in needed:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = frame.index[values.isna() & frame[column].notna()]
+        if len(bad):
+            row = int(bad[0]) + 2
+            raise ConfigurationError(
+                f"{path.name} row {row}: {column} '{frame[column][bad[0]]}' is not a number"
+            )
+        frame[column] = values
+    return frame
+
+
+def _write(frame: pd.DataFrame, output: Path | None) -> None:
+    text = frame.to_csv(index=False)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output}")
+
+
+def funnel_command(
+    file: Annotated[Path, typer.Argument(help="CSV with numerator and denominator columns.")],
+    method: Annotated[FunnelMethod, typer.Option(help="Limits method.")] = FunnelMethod.wilson,
+    overdispersion: Annotated[
+        Overdispersion, typer.Option(help="Overdispersion adjustment.")
+    ] = Overdispersion.none,
+    target: Annotated[
+        float | None,
+        typer.Option(
+            help="Target proportion (0-1, or a percent above 1); default: the pooled proportion."
+        ),
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--out", help="Write CSV here.")] = None,
+) -> None:
+    """Add funnel-plot limits (percent) and a flag to each row: high_99.8 ... low_99.8."""
+    frame = _read(file, ("numerator", "denominator"))
+    if target is not None and target > 1:
+        target = target / 100
+    result = funnel(
+        frame["numerator"],
+        frame["denominator"],
+        method=method.value,
+        overdispersion=overdispersion.value,
+        target=target,
+    )
+    frame["percent"] = result.proportion * 100
+    for level, name in ((0.95, "95"), (0.998, "998")):
+        frame[f"lower{name}"] = result.limits[level][0] * 100
+        frame[f"upper{name}"] = result.limits[level][1] * 100
+    frame["flag"] = result.flags
+    err.print(
+        f"target {result.target:.6%}; method {method.value}; overdispersion "
+        f"{overdispersion.value}"
+        + (
+            f" (phi {result.dispersion.phi:.3g}, tau2 {result.dispersion.tau2:.3g})"
+            if result.dispersion
+            else ""
+        )
+    )
+    _write(frame, output)
+
+
+def spc_command(
+    file: Annotated[Path, typer.Argument(help="CSV in time order.")],
+    chart: Annotated[
+        ChartKind, typer.Option(help="p: numerator,denominator; xmr and run: value.")
+    ] = ChartKind.p,
+    baseline: Annotated[
+        int | None, typer.Option(help="Points in the baseline (default: all).")
+    ] = None,
+    shift: Annotated[int, typer.Option(help="Points in a shift.")] = 7,
+    trend: Annotated[int, typer.Option(help="Points in a trend.")] = 7,
+    screen: Annotated[bool, typer.Option(help="XmR: screen out large moving ranges.")] = False,
+    output: Annotated[Path | None, typer.Option("--out", help="Write CSV here.")] = None,
+) -> None:
+    """Add centre, lower, upper and signal (the rules that fired) to each point."""
+    rules = Rules(shift=shift, trend=trend)
+    if chart is ChartKind.p:
+        frame = _read(file, ("numerator", "denominator"))
+        result = p_chart(frame["numerator"], frame["denominator"], baseline, rules)
+    else:
+        frame = _read(file, ("value",))
+        if chart is ChartKind.xmr:
+            result = xmr_chart(frame["value"], baseline, screen, rules)
+        else:
+            analysis, result = run_chart(frame["value"], baseline)
+            err.print(
+                f"median {analysis.median:g}; longest run {analysis.longest_run} "
+                f"(limit {analysis.run_limit}); crossings {analysis.crossings} "
+                f"(at least {analysis.crossing_limit} expected)"
+            )
+    frame["centre"] = result.centre
+    frame["lower"] = np.where(np.isnan(result.lower), np.nan, result.lower)
+    frame["upper"] = result.upper
+    frame["signal"] = result.signal_text()
+    _write(frame, output)
+
+
+stats_app.command("funnel")(funnel_command)
+stats_app.command("spc")(spc_command)
