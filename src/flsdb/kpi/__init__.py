@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flsdb.kpi.caseload import CaseloadEstimator, CrudeRateEstimator
 from flsdb.kpi.catalogue import Catalogue, Measure, load_catalogue
-from flsdb.kpi.engine import KpiRequest, KpiResult, compute_kpis
+from flsdb.kpi.engine import KpiRequest, KpiResult, compute_kpis, compute_levels
 from flsdb.kpi.periods import Period, parse_period
 from flsdb.kpi.sources import RecordSource, source_from_database, source_from_files
 
@@ -18,6 +18,7 @@ __all__ = [
     "Period",
     "RecordSource",
     "compute_kpis",
+    "compute_levels",
     "load_catalogue",
     "parse_period",
     "source_from_database",

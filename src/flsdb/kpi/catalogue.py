@@ -124,6 +124,8 @@ class Measure(_Frozen):
     name: str
     description: str
     kind: Literal["proportion", "completeness", "caseload"] = "proportion"
+    # Which way is better, for SPC signals and recommendations.
+    direction: Literal["higher", "lower", "neither"] = "higher"
     numerator: Condition | None = None
     denominator: Condition | None = None
     due: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -34,6 +35,7 @@ class KpiResult:
     request: KpiRequest
     caseload_method: str
     records: int
+    counts: pd.DataFrame | None = None  # the engine's counts, for detail tables
 
 
 def compute_kpis(
@@ -44,10 +46,26 @@ def compute_kpis(
     estimator: CaseloadEstimator | None = None,
 ) -> KpiResult:
     """Compute the requested KPIs in the source's engine and shape them into result rows."""
+    return compute_levels(source, request, (request.by,), catalogue=catalogue,
+                          estimator=estimator)[request.by]
+
+
+def compute_levels(
+    source: RecordSource,
+    request: KpiRequest,
+    levels: tuple[str, ...],
+    *,
+    catalogue: Catalogue | None = None,
+    estimator: CaseloadEstimator | None = None,
+) -> dict[str, KpiResult]:
+    """Several of service, region and nation from one query (they roll up the same counts)."""
     catalogue = catalogue or load_catalogue()
     estimator = estimator or CrudeRateEstimator()
-    if request.by not in LEVELS:
-        raise ConfigurationError(f"--by must be one of {', '.join(LEVELS)}; got '{request.by}'")
+    bad = [level for level in levels if level not in LEVELS]
+    if bad:
+        raise ConfigurationError(f"--by must be one of {', '.join(LEVELS)}; got '{bad[0]}'")
+    if len(levels) > 1 and set(levels) - {"service", "region", "nation"}:
+        raise ConfigurationError("only service, region and nation can share one query")
     wanted = set(request.kpis or catalogue.kpi_ids)
     unknown = wanted - set(catalogue.kpi_ids)
     if unknown:
@@ -61,30 +79,22 @@ def compute_kpis(
         if missing:
             raise ConfigurationError(f"unknown service {', '.join(sorted(missing))}")
     counts = aggregate_counts(
-        source.table,
-        source.backend,
-        catalogue,
-        measures,
-        request.period,
-        request.as_of,
-        request.by,
-        only,
+        source.table, source.backend, catalogue, measures, request.period, request.as_of,
+        levels[0], only,
     )
-    table = build_results(
-        counts,
-        level=request.by,
-        services=source.services,
-        expected=estimator.estimate(source.services),
-        catalogue=catalogue,
-        measures=measures,
-        period=request.period,
-        interval=request.interval,
-        only_services=only,
-    )
-    table = table[table["kpi"].isin(wanted)].reset_index(drop=True)
-    return KpiResult(
-        table=table,
-        request=request,
-        caseload_method=estimator.description,
-        records=int(counts["records"].sum()) if len(counts) else 0,
-    )
+    expected = estimator.estimate(source.services)
+    results = {}
+    for level in levels:
+        table = build_results(
+            counts, level=level, services=source.services, expected=expected,
+            catalogue=catalogue, measures=measures, period=request.period,
+            interval=request.interval, only_services=only,
+        )
+        results[level] = KpiResult(
+            table=table[table["kpi"].isin(wanted)].reset_index(drop=True),
+            request=dataclasses.replace(request, by=level),
+            caseload_method=estimator.description,
+            records=int(counts["records"].sum()) if len(counts) else 0,
+            counts=counts,
+        )
+    return results
