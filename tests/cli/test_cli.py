@@ -284,3 +284,95 @@ def test_import_and_kpis_on_postgresql(tmp_path: Path, postgres_admin_url: str) 
         for r in json.loads(result.stdout)
     }
     assert rows == {"england": (1, 2, 4), "wales": (0, 0, 1), "all": (1, 2, 5)}
+
+
+def test_stats_funnel_on_the_reference_file(tmp_path: Path) -> None:
+    reference = Path(__file__).parents[3] / "shared" / "reference"
+    source = reference / "phe_testdata_funnel_prop_inputs.csv"
+    result = flsdb("stats", "funnel", str(source), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(result.stdout.splitlines()))
+    assert len(rows) == 303
+    assert list(rows[0])[-6:] == ["percent", "lower95", "upper95", "lower998", "upper998", "flag"]
+    assert rows[0]["numerator"] == "35078.488"  # input columns kept as they were
+    assert rows[0]["flag"] == "high_99.8" and rows[1]["flag"] == "low_99.8"
+    assert "target 80.642448%" in result.stderr
+    wide = flsdb(
+        "stats",
+        "funnel",
+        str(source),
+        "--overdispersion",
+        "multiplicative",
+        "--method",
+        "arcsine",
+        "--target",
+        "80",
+        cwd=tmp_path,
+    )
+    flags = [r["flag"] for r in csv.DictReader(wide.stdout.splitlines())]
+    assert flags.count("inside") > 32
+
+
+def test_stats_spc_charts(tmp_path: Path) -> None:
+    p_file = tmp_path / "p.csv"
+    p_file.write_text(
+        "month,numerator,denominator\n"
+        + "".join(
+            f"2024-{m:02d},{n},50\n" for m, n in enumerate([12, 15, 8, 10, 4, 7, 16, 9, 14, 22], 1)
+        )
+    )
+    result = flsdb("stats", "spc", str(p_file), "--chart", "p", cwd=tmp_path)
+    rows = list(csv.DictReader(result.stdout.splitlines()))
+    assert list(rows[0]) == [
+        "month",
+        "numerator",
+        "denominator",
+        "centre",
+        "lower",
+        "upper",
+        "signal",
+    ]
+    assert rows[-1]["signal"] == "outside"
+    x_file = tmp_path / "x.csv"
+    x_file.write_text("value\n" + "\n".join(str(v) for v in [5] * 3 + [9] * 8))
+    xmr = list(
+        csv.DictReader(
+            flsdb(
+                "stats", "spc", str(x_file), "--chart", "xmr", "--baseline", "3", cwd=tmp_path
+            ).stdout.splitlines()
+        )
+    )
+    assert "shift" in xmr[-1]["signal"]
+    run = flsdb("stats", "spc", str(x_file), "--chart", "run", cwd=tmp_path)
+    assert run.returncode == 0 and "longest run" in run.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("value\n1\nlots\n")
+    failed = flsdb("stats", "spc", str(bad), "--chart", "xmr", cwd=tmp_path)
+    assert failed.returncode == 1
+    assert "row 3: value 'lots' is not a number" in failed.stderr
+
+
+def test_report_command(tmp_path: Path) -> None:
+    db = setup_db(tmp_path)
+    flsdb("import", str(write_records(tmp_path / "r.csv", ROWS)), "--db", db, cwd=tmp_path)
+    result = flsdb(
+        "report",
+        "--period",
+        "2024",
+        "--as-of",
+        "2025-03-01",
+        "--db",
+        db,
+        "--out",
+        str(tmp_path / "reports"),
+        "--fls",
+        "fls01",
+        "--no-pdf",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "reports" / "national-report-2024.html").exists()
+    assert (tmp_path / "reports" / "fls" / "fls-report-FLS01-2024.html").exists()
+    assert not (tmp_path / "reports" / "fls" / "fls-report-FLS02-2024.html").exists()
+    assert (tmp_path / "reports" / "regions" / "region-report-QE1-2024.html").exists()
+    assert "Region reports: 2" in result.stdout

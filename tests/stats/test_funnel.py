@@ -61,8 +61,9 @@ def test_exact_limits_are_binomial_quantiles() -> None:
         (6 - (0.057659 - 0.025) / (0.057659 - 0.020695)) / 20, abs=1e-4
     )
     # 97.5% point: P(X <= 13) = 0.942341, P(X <= 14) = 0.979305 (not symmetric: discrete).
-    assert upper[0] == pytest.approx((14 - (0.979305 - 0.975) / (0.979305 - 0.942341)) / 20,
-                                     abs=1e-4)
+    assert upper[0] == pytest.approx(
+        (14 - (0.979305 - 0.975) / (0.979305 - 0.942341)) / 20, abs=1e-4
+    )
 
 
 def test_arcsine_limits() -> None:
@@ -90,7 +91,7 @@ def test_limits_narrow_as_n_grows_and_stay_in_range(method: str, target: float) 
     n = np.array([5, 20, 100, 1000, 10000])
     for level in (0.95, 0.998):
         lower, upper = funnel_limits(n, target, level, method=method)  # type: ignore[arg-type]
-        assert ((0 <= lower) & (lower <= upper) & (upper <= 1)).all()
+        assert ((lower >= 0) & (lower <= upper) & (upper <= 1)).all()
         assert (np.diff(upper - lower) <= 1e-9).all()
         assert (lower <= target + 1e-9).all() and (upper >= target - 1e-9).all()
 

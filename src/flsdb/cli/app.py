@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from flsdb.cli import data, demo, measure, statistics
+from flsdb.cli import data, demo, measure, reporting, statistics
 from flsdb.cli.console import fail, show_issues
 from flsdb.errors import FlsdbError, ValidationFailed
 
@@ -22,6 +22,7 @@ app.command("load-services")(data.load_services)
 app.command("import")(data.import_records)
 app.command("delete-record")(data.delete)
 app.command("kpis")(measure.kpis)
+app.command("report")(reporting.report)
 app.command("synth")(demo.synth)
 app.command("demo")(demo.demo)
 app.command("methodology")(demo.methodology)

@@ -11,10 +11,13 @@ from rich import box
 from rich.table import Table
 
 from flsdb.cli.console import err, out, progress_bar, show_issues
+from flsdb.cli.reporting import print_report_set
 from flsdb.errors import ValidationFailed
 from flsdb.ingest import open_upload, validate
 from flsdb.kpi import KpiRequest, compute_kpis, load_catalogue, parse_period
 from flsdb.kpi.sources import source_from_database
+from flsdb.reports.build import build_reports
+from flsdb.reports.data import collect
 from flsdb.reports.kpi_tables import RAG_COLOURS, kpi_csv, write_kpi_xlsx
 from flsdb.reports.methodology import methodology_markdown
 from flsdb.storage import known_service_codes, open_engine, store_records, store_services
@@ -188,7 +191,7 @@ def demo(
     xlsx = write_kpi_xlsx(
         {f"{level}s": result.table for level, result in results.items()},
         load_catalogue(),
-        out_dir / f"benchmark-{year}.xlsx",
+        out_dir / f"kpis-{year}.xlsx",
         notes=[
             f"Period {year}; as of {data.as_of:%Y-%m-%d}; {national.records} records; "
             f"caseload: {national.caseload_method}. Synthetic data."
@@ -196,3 +199,10 @@ def demo(
     )
     written.append(xlsx)
     out.print("Wrote: " + ", ".join(str(p) for p in written))
+    with progress_bar() as progress:
+        progress.add_task("writing the national report and an FLS report", total=None)
+        report_data = collect(source, period, data.as_of)
+        sizes = results["service"].table.query("kpi == 'kpi03'")
+        largest = str(sizes["unit"].iloc[int(sizes["denominator"].astype(float).argmax())])
+        reports = build_reports(report_data, out_dir, services=[largest], regions=False)
+    print_report_set(reports, report_data.records, report_data.services_with_records)

@@ -13,7 +13,10 @@ from flsdb.kpi.sources import RecordSource
 
 
 def completeness_by_field(
-    source: RecordSource, period: Period, as_of: dt.date, catalogue: Catalogue | None = None,
+    source: RecordSource,
+    period: Period,
+    as_of: dt.date,
+    catalogue: Catalogue | None = None,
     counts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Rows of service_code, field, applicable, missing, percent_missing, over_threshold.
@@ -23,20 +26,27 @@ def completeness_by_field(
     catalogue = catalogue or load_catalogue()
     measure = next(m for m in catalogue.measures if m.kind == "completeness")
     if counts is None:
-        counts = aggregate_counts(source.table, source.backend, catalogue, (measure,), period,
-                                  as_of, "service")
+        counts = aggregate_counts(
+            source.table, source.backend, catalogue, (measure,), period, as_of, "service"
+        )
     per_service = counts.groupby("service_code").sum(numeric_only=True)
     per_service = per_service.reindex(sorted(source.services["service_code"]), fill_value=0)
     rows = []
     for key in measure.key_fields:
         applicable = per_service[
-            f"{measure.id}__app__{key.column}" if key.applicable else "records"]
+            f"{measure.id}__app__{key.column}" if key.applicable else "records"
+        ]
         missing = per_service[f"{measure.id}__miss__{key.column}"]
         for code in per_service.index:
             share = missing[code] / applicable[code] * 100 if applicable[code] else None
-            rows.append({
-                "service_code": code, "field": key.column, "applicable": int(applicable[code]),
-                "missing": int(missing[code]), "percent_missing": share,
-                "over_threshold": share is not None and share > measure.missing_threshold,
-            })
+            rows.append(
+                {
+                    "service_code": code,
+                    "field": key.column,
+                    "applicable": int(applicable[code]),
+                    "missing": int(missing[code]),
+                    "percent_missing": share,
+                    "over_threshold": share is not None and share > measure.missing_threshold,
+                }
+            )
     return pd.DataFrame(rows)

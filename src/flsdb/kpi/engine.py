@@ -46,8 +46,9 @@ def compute_kpis(
     estimator: CaseloadEstimator | None = None,
 ) -> KpiResult:
     """Compute the requested KPIs in the source's engine and shape them into result rows."""
-    return compute_levels(source, request, (request.by,), catalogue=catalogue,
-                          estimator=estimator)[request.by]
+    return compute_levels(source, request, (request.by,), catalogue=catalogue, estimator=estimator)[
+        request.by
+    ]
 
 
 def compute_levels(
@@ -79,16 +80,28 @@ def compute_levels(
         if missing:
             raise ConfigurationError(f"unknown service {', '.join(sorted(missing))}")
     counts = aggregate_counts(
-        source.table, source.backend, catalogue, measures, request.period, request.as_of,
-        levels[0], only,
+        source.table,
+        source.backend,
+        catalogue,
+        measures,
+        request.period,
+        request.as_of,
+        levels[0],
+        only,
     )
     expected = estimator.estimate(source.services)
     results = {}
     for level in levels:
         table = build_results(
-            counts, level=level, services=source.services, expected=expected,
-            catalogue=catalogue, measures=measures, period=request.period,
-            interval=request.interval, only_services=only,
+            counts,
+            level=level,
+            services=source.services,
+            expected=expected,
+            catalogue=catalogue,
+            measures=measures,
+            period=request.period,
+            interval=request.interval,
+            only_services=only,
         )
         results[level] = KpiResult(
             table=table[table["kpi"].isin(wanted)].reset_index(drop=True),

@@ -25,7 +25,8 @@ def treatment_mix(source: RecordSource, period: Period) -> pd.DataFrame:
     """Counts per service_code and treatment group (columns: the groups, plus `records`)."""
     table = source.table
     scoped = table.filter(
-        (table[FRACTURE] >= ibis.literal(period.start)) & (table[FRACTURE] <= ibis.literal(period.end))
+        (table[FRACTURE] >= ibis.literal(period.start))
+        & (table[FRACTURE] <= ibis.literal(period.end))
     )
     compiler = Compiler(scoped, load_catalogue(), period.end, source.backend)
     groups = load_dictionary().drug_groups()
@@ -36,8 +37,9 @@ def treatment_mix(source: RecordSource, period: Period) -> pd.DataFrame:
         .aggregate(n=scoped.count())
         .execute()
     )
-    wide = counts.pivot_table(index="service_code", columns="mix_group", values="n",
-                              aggfunc="sum", fill_value=0)
+    wide = counts.pivot_table(
+        index="service_code", columns="mix_group", values="n", aggfunc="sum", fill_value=0
+    )
     wide = wide.reindex(columns=list(MIX_GROUPS), fill_value=0)
     wide = wide.reindex(sorted(source.services["service_code"]), fill_value=0)
     wide["records"] = wide[list(MIX_GROUPS)].sum(axis=1)

@@ -6,16 +6,17 @@ import base64
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
-from PIL import Image
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 from flsdb.stats.funnel import funnel_limits
 from flsdb.stats.inequity import Inequity
@@ -23,15 +24,34 @@ from flsdb.stats.spc import Chart
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency.
 BLUE, ORANGE, SKY, GREEN, VERMILLION, PURPLE, GREY = (
-    "#0072B2", "#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#8C8C8C")
+    "#0072B2",
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#8C8C8C",
+)
 LABEL_COLOURS = {"improvement": BLUE, "concern": ORANGE, "neutral": GREY}
-FLAG_COLOURS = {"high_99.8": BLUE, "high_95": SKY, "inside": GREY, "low_95": ORANGE,
-                "low_99.8": VERMILLION}
-matplotlib.rcParams.update({
-    "svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 8,
-    "axes.spines.top": False, "axes.spines.right": False, "axes.titlesize": 9,
-    "axes.titleweight": "bold", "legend.frameon": False,
-})
+FLAG_COLOURS = {
+    "high_99.8": BLUE,
+    "high_95": SKY,
+    "inside": GREY,
+    "low_95": ORANGE,
+    "low_99.8": VERMILLION,
+}
+matplotlib.rcParams.update(
+    {
+        "svg.fonttype": "none",
+        "font.family": "DejaVu Sans",
+        "font.size": 8,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.titlesize": 9,
+        "axes.titleweight": "bold",
+        "legend.frameon": False,
+    }
+)
 
 
 DPI = 120
@@ -40,7 +60,7 @@ GRID_DPI = 100  # the two full-page grids in every FLS report: fewer pixels, fas
 
 @dataclass(frozen=True)
 class Graphic:
-    """A chart as PNG (120 dpi: sharp enough in print, and quick for the PDF renderer), and its words."""
+    """A chart as PNG (sharp enough in print, and quick for the PDF renderer), and its words."""
 
     png: bytes
     alt: str
@@ -67,8 +87,9 @@ def _funnel_axes(ax: Axes, result: Inequity, title: str, highlight: str | None =
         ax.set_title(title)
         ax.text(0.5, 0.5, "no data", ha="center", transform=ax.transAxes)
         return
-    grid = np.linspace(max(1.0, denominators[valid].min() * 0.8), denominators[valid].max() * 1.05,
-                       120)
+    grid = np.linspace(
+        max(1.0, denominators[valid].min() * 0.8), denominators[valid].max() * 1.05, 120
+    )
     target = result_funnel.target
     for level, style in ((0.95, "--"), (0.998, ":")):
         low, high = funnel_limits(grid, target, level, result_funnel.method)
@@ -77,14 +98,28 @@ def _funnel_axes(ax: Axes, result: Inequity, title: str, highlight: str | None =
         ax.plot(grid, high * 100, style, color="#444444", lw=0.8)
     ax.axhline(target * 100, color="#222222", lw=0.9, label=f"England and Wales {target:.1%}")
     colours = [FLAG_COLOURS.get(f or "inside", GREY) for f in result_funnel.flags]
-    ax.scatter(denominators[valid], proportions[valid] * 100, s=12,
-               c=[c for c, v in zip(colours, valid, strict=True) if v], edgecolors="none",
-               alpha=0.85)
+    ax.scatter(
+        denominators[valid],
+        proportions[valid] * 100,
+        s=12,
+        c=[c for c, v in zip(colours, valid, strict=True) if v],
+        edgecolors="none",
+        alpha=0.85,
+    )
     if highlight is not None and highlight in result.names:
         i = result.names.index(highlight)
         if valid[i]:
-            ax.scatter([denominators[i]], [proportions[i] * 100], s=60, marker="D", color=ORANGE,
-                       edgecolors="black", linewidths=0.8, zorder=5, label=highlight)
+            ax.scatter(
+                [denominators[i]],
+                [proportions[i] * 100],
+                s=60,
+                marker="D",
+                color=ORANGE,
+                edgecolors="black",
+                linewidths=0.8,
+                zorder=5,
+                label=highlight,
+            )
     ax.set_ylim(0, 100)
     ax.set_title(title)
     ax.set_xlabel("patients in denominator")
@@ -98,8 +133,10 @@ def funnel_chart(result: Inequity, title: str, highlight: str | None = None) -> 
     _funnel_axes(ax, result, title, highlight)
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7)
     outside = len(result.outside("high_99.8", "low_99.8"))
-    alt = (f"Funnel plot of {result.units} FLSs for {title}: the national value is "
-           f"{result.funnel.target:.1%}; {outside} FLSs lie outside the 99.8% limits.")
+    alt = (
+        f"Funnel plot of {result.units} FLSs for {title}: the national value is "
+        f"{result.funnel.target:.1%}; {outside} FLSs lie outside the 99.8% limits."
+    )
     if highlight:
         alt += f" {highlight} is marked with a diamond."
     return _render(figure, alt)
@@ -116,7 +153,7 @@ class FunnelGrid:
         self.results = results
         keys = list(results)
         rows = (len(keys) + 2) // 3
-        self.figure = Figure(figsize=(7.2, 2.2 * rows), dpi=GRID_DPI)
+        self.figure = Figure(figsize=(7.2, 1.85 * rows), dpi=GRID_DPI)
         self.canvas = FigureCanvasAgg(self.figure)
         self.axes = {}
         for i, key in enumerate(keys):
@@ -126,8 +163,9 @@ class FunnelGrid:
             ax.set_ylabel("")
             ax.title.set_fontsize(7)
             self.axes[key] = ax
-        self.figure.subplots_adjust(left=0.06, right=0.98, bottom=0.05, top=0.96, hspace=0.55,
-                                    wspace=0.28)
+        self.figure.subplots_adjust(
+            left=0.06, right=0.98, bottom=0.05, top=0.96, hspace=0.55, wspace=0.28
+        )
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
 
@@ -141,17 +179,27 @@ class FunnelGrid:
             value = result.funnel.proportion[i]
             if not np.isfinite(value):
                 continue
-            marker = ax.scatter([result.denominators[i]], [value * 100], s=60, marker="D",
-                                color=ORANGE, edgecolors="black", linewidths=0.8, zorder=5)
+            marker = ax.scatter(
+                [result.denominators[i]],
+                [value * 100],
+                s=60,
+                marker="D",
+                color=ORANGE,
+                edgecolors="black",
+                linewidths=0.8,
+                zorder=5,
+            )
             ax.draw_artist(marker)
             marker.remove()
         width, height = self.canvas.get_width_height()
         image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba())
         buffer = io.BytesIO()
         image.convert("RGB").save(buffer, format="PNG", compress_level=1)
-        return Graphic(buffer.getvalue(),
-                       f"Funnel plots for {len(self.axes)} KPIs with {highlight} marked by an "
-                       "orange diamond among all FLSs (grey), with 95% and 99.8% limits.")
+        return Graphic(
+            buffer.getvalue(),
+            f"Funnel plots for {len(self.axes)} KPIs with {highlight} marked by an "
+            "orange diamond among all FLSs (grey), with 95% and 99.8% limits.",
+        )
 
 
 def _limits_for(values: np.ndarray, chart: Chart) -> tuple[float, float]:
@@ -173,7 +221,7 @@ class SpcGrid:
         self.months = list(months)
         self.index = {m: i for i, m in enumerate(self.months)}
         rows = (len(titles) + 1) // 2
-        self.figure = Figure(figsize=(7.2, 1.75 * rows), dpi=GRID_DPI)
+        self.figure = Figure(figsize=(7.2, 1.5 * rows), dpi=GRID_DPI)
         self.canvas = FigureCanvasAgg(self.figure)
         x = np.arange(len(self.months))
         ticks = x[:: max(1, len(x) // 6)]
@@ -183,20 +231,29 @@ class SpcGrid:
             ax.set_title(title)
             ax.set_xticks(ticks, [self.months[t] for t in ticks], fontsize=6)
             ax.set_xlim(-0.5, len(x) - 0.5)
-            artists = {
+            artists: dict[str, Any] = {
                 "values": ax.plot([], [], color="#555555", lw=0.8, zorder=1)[0],
                 "centre": ax.plot([], [], color="#222222", lw=0.9)[0],
-                "upper": ax.plot([], [], color="#444444", lw=0.7, ls="--",
-                                 drawstyle="steps-mid")[0],
-                "lower": ax.plot([], [], color="#444444", lw=0.7, ls="--",
-                                 drawstyle="steps-mid")[0],
-                "points": ax.scatter([], [], s=14, zorder=2),
-                "empty": ax.text(0.5, 0.5, "too few months with patients", ha="center",
-                                 transform=ax.transAxes, color=GREY),
+                "upper": ax.plot([], [], color="#444444", lw=0.7, ls="--", drawstyle="steps-mid")[
+                    0
+                ],
+                "lower": ax.plot([], [], color="#444444", lw=0.7, ls="--", drawstyle="steps-mid")[
+                    0
+                ],
+                "points": ax.scatter([], [], s=16, zorder=2),
+                "empty": ax.text(
+                    0.5,
+                    0.5,
+                    "too few months with patients",
+                    ha="center",
+                    transform=ax.transAxes,
+                    color=GREY,
+                ),
             }
             self.panels[title] = (ax, artists)
-        self.figure.subplots_adjust(left=0.06, right=0.98, bottom=0.05, top=0.95, hspace=0.6,
-                                    wspace=0.18)
+        self.figure.subplots_adjust(
+            left=0.06, right=0.98, bottom=0.05, top=0.95, hspace=0.6, wspace=0.18
+        )
 
     def render(self, charts: dict[str, tuple[Sequence[str], Chart, str]], unit: str) -> Graphic:
         for title, (ax, artists) in self.panels.items():
@@ -219,9 +276,13 @@ class SpcGrid:
             artists["points"].set_facecolors([LABEL_COLOURS[label] for label in labels])
             artists["points"].set_edgecolors("none")
             ax.set_ylim(*_limits_for(values, chart))
-        return _render(self.figure, f"Monthly p-charts for {unit}, one per KPI: centre line "
-                                    "(solid), 3-sigma limits (dashed); blue points signal "
-                                    "improvement, orange concern, grey no signal.", GRID_DPI)
+        return _render(
+            self.figure,
+            f"Monthly p-charts for {unit}, one per KPI: centre line "
+            "(solid), 3-sigma limits (dashed); blue points signal "
+            "improvement, orange concern, grey no signal.",
+            GRID_DPI,
+        )
 
 
 def distribution_chart(results: dict[str, Inequity], titles: dict[str, str]) -> Graphic:
@@ -234,17 +295,27 @@ def distribution_chart(results: dict[str, Inequity], titles: dict[str, str]) -> 
     for y, key in enumerate(reversed(keys)):
         values = results[key].funnel.proportion * 100
         values = values[np.isfinite(values)]
-        ax.boxplot([values], positions=[y], vert=False, widths=0.5, whis=(10, 90),
-                   showfliers=False, patch_artist=True,
-                   boxprops={"facecolor": "#DCEBF5", "edgecolor": BLUE},
-                   medianprops={"color": BLUE, "lw": 1.5})
+        ax.boxplot(
+            [values],
+            positions=[y],
+            vert=False,
+            widths=0.5,
+            whis=(10, 90),
+            showfliers=False,
+            patch_artist=True,
+            boxprops={"facecolor": "#DCEBF5", "edgecolor": BLUE},
+            medianprops={"color": BLUE, "lw": 1.5},
+        )
         jitter = np.random.default_rng(y).uniform(-0.15, 0.15, len(values))
         ax.scatter(values, y + jitter, s=5, color=GREY, alpha=0.6, zorder=3)
     ax.set_yticks(range(len(keys)), [titles[k] for k in reversed(keys)])
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of patients, one point per FLS")
-    return _render(figure, "Distribution of FLS values for each KPI: boxes show the middle half "
-                           "of FLSs, whiskers the 10th to 90th percentile, points each FLS.")
+    return _render(
+        figure,
+        "Distribution of FLS values for each KPI: boxes show the middle half "
+        "of FLSs, whiskers the 10th to 90th percentile, points each FLS.",
+    )
 
 
 def ranked_bars(values: pd.Series, title: str, threshold: float | None = 80.0) -> Graphic:
@@ -262,14 +333,22 @@ def ranked_bars(values: pd.Series, title: str, threshold: float | None = 80.0) -
     ax.set_title(title)
     ax.set_xlabel("%")
     below = int((ordered < threshold).sum()) if threshold is not None else 0
-    return _render(figure, f"{title}: {len(ordered)} units ranked; {below} below "
-                           f"{threshold:g}%." if threshold is not None else title)
+    return _render(
+        figure,
+        f"{title}: {len(ordered)} units ranked; {below} below {threshold:g}%."
+        if threshold is not None
+        else title,
+    )
 
 
 def mix_chart(mix: pd.DataFrame, groups: Sequence[str], labels: dict[str, str]) -> Graphic:
     """Stacked 100% bars of the treatment recommended, one per FLS."""
-    shares = mix.set_index("service_code")[list(groups)].div(mix.set_index("service_code")[
-        "records"].replace(0, np.nan), axis=0) * 100
+    shares = (
+        mix.set_index("service_code")[list(groups)].div(
+            mix.set_index("service_code")["records"].replace(0, np.nan), axis=0
+        )
+        * 100
+    )
     shares = shares.dropna().sort_values("none", ascending=False)
     height = 0.14 * len(shares) + 1.2
     figure = Figure(figsize=(7.2, height))
@@ -278,15 +357,24 @@ def mix_chart(mix: pd.DataFrame, groups: Sequence[str], labels: dict[str, str]) 
     left = np.zeros(len(shares))
     colours = (BLUE, SKY, GREEN, PURPLE, ORANGE, "#D9D9D9")
     for group, colour in zip(groups, colours, strict=True):
-        ax.barh(range(len(shares)), shares[group].to_numpy(), left=left, color=colour,
-                height=0.8, label=labels[group])
+        ax.barh(
+            range(len(shares)),
+            shares[group].to_numpy(),
+            left=left,
+            color=colour,
+            height=0.8,
+            label=labels[group],
+        )
         left += shares[group].to_numpy()
     ax.set_yticks(range(len(shares)), list(shares.index), fontsize=5)
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of the FLS's patients")
     ax.legend(ncol=3, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.08))
-    return _render(figure, "Treatment recommended by each FLS as a share of its patients, "
-                           "ordered by the share with no drug recommended.")
+    return _render(
+        figure,
+        "Treatment recommended by each FLS as a share of its patients, "
+        "ordered by the share with no drug recommended.",
+    )
 
 
 def grouped_bars(table: pd.DataFrame, title: str, ylabel: str = "%") -> Graphic:
@@ -297,10 +385,18 @@ def grouped_bars(table: pd.DataFrame, title: str, ylabel: str = "%") -> Graphic:
     width = 0.8 / max(1, len(table.columns))
     colours = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, GREY)
     for i, column in enumerate(table.columns):
-        ax.bar(np.arange(len(table)) + i * width, table[column].astype(float).to_numpy(),
-               width=width, color=colours[i % len(colours)], label=str(column))
-    ax.set_xticks(np.arange(len(table)) + width * (len(table.columns) - 1) / 2,
-                  list(table.index), fontsize=6.5)
+        ax.bar(
+            np.arange(len(table)) + i * width,
+            table[column].astype(float).to_numpy(),
+            width=width,
+            color=colours[i % len(colours)],
+            label=str(column),
+        )
+    ax.set_xticks(
+        np.arange(len(table)) + width * (len(table.columns) - 1) / 2,
+        list(table.index),
+        fontsize=6.5,
+    )
     ax.set_ylim(0, 100)
     ax.set_ylabel(ylabel)
     ax.set_title(title)

@@ -44,8 +44,10 @@ def explain_chart(months: Sequence[str], chart: Chart, direction: str, name: str
             if rule == "outside":
                 values = ", ".join(f"{chart.values[i]:.0%}" for i in range(first, last + 1))
                 words = f"{where} the control limits ({values})"
-            sentences.append(f"{name}, {span}: {words}, {where} the usual level: "
-                             f"{'an improvement' if meaning == 'improvement' else 'a concern' if meaning == 'concern' else 'a change'}.")
+            verdict = {"improvement": "an improvement", "concern": "a concern"}.get(
+                meaning, "a change"
+            )
+            sentences.append(f"{name}, {span}: {words}, {where} the usual level: {verdict}.")
     if not sentences:
         sentences.append(
             f"{name}: no special-cause variation; the process is stable around "
@@ -67,34 +69,76 @@ class RecommendationRule:
 
 
 RECOMMENDATION_RULES = (
-    RecommendationRule("kpi02_spine", "region", "below", 80, "ICBs and health boards",
-                       "Support FLSs to identify at least {threshold:g}% of the expected spine "
-                       "fracture caseload"),
-    RecommendationRule("kpi02_non_spine", "region", "below", 80, "ICBs and health boards",
-                       "Support FLSs to identify at least {threshold:g}% of the expected "
-                       "non-spine fracture caseload"),
-    RecommendationRule("kpi04", "service", "funnel_low", 0.95, "FLSs and commissioners",
-                       "Assess more patients within 90 days of the fracture diagnosis: these FLSs "
-                       "are below the 95% funnel limit"),
-    RecommendationRule("kpi07", "service", "funnel_low", 0.95, "FLSs",
-                       "Review bone therapy recommendation against NICE guidance: these FLSs "
-                       "recommend treatment less often than expected (below the 95% funnel "
-                       "limit)"),
-    RecommendationRule("hr02", "service", "below", 50, "FLSs",
-                       "Prioritise treatment for hip, spine, humerus, pelvis and wrist "
-                       "fractures: fewer than {threshold:g}% of these patients had a drug "
-                       "recommended"),
-    RecommendationRule("fa01", "service", "below", 80, "FLSs",
-                       "Ask the NICE NG249 stage-1 falls questions in every assessment: "
-                       "recorded for fewer than {threshold:g}% of patients"),
-    RecommendationRule("kpi09", "service", "below", 50, "FLSs",
-                       "Use the 16-week follow-up to support adherence: fewer than "
-                       "{threshold:g}% of patients with a drug recommended were monitored"),
+    RecommendationRule(
+        "kpi02_spine",
+        "region",
+        "below",
+        80,
+        "ICBs and health boards",
+        "Support FLSs to identify at least {threshold:g}% of the expected spine fracture caseload",
+    ),
+    RecommendationRule(
+        "kpi02_non_spine",
+        "region",
+        "below",
+        80,
+        "ICBs and health boards",
+        "Support FLSs to identify at least {threshold:g}% of the expected "
+        "non-spine fracture caseload",
+    ),
+    RecommendationRule(
+        "kpi04",
+        "service",
+        "funnel_low",
+        0.95,
+        "FLSs and commissioners",
+        "Assess more patients within 90 days of the fracture diagnosis: these FLSs "
+        "are below the 95% funnel limit",
+    ),
+    RecommendationRule(
+        "kpi07",
+        "service",
+        "funnel_low",
+        0.95,
+        "FLSs",
+        "Review bone therapy recommendation against NICE guidance: these FLSs "
+        "recommend treatment less often than expected (below the 95% funnel "
+        "limit)",
+    ),
+    RecommendationRule(
+        "hr02",
+        "service",
+        "below",
+        50,
+        "FLSs",
+        "Prioritise treatment for hip, spine, humerus, pelvis and wrist "
+        "fractures: fewer than {threshold:g}% of these patients had a drug "
+        "recommended",
+    ),
+    RecommendationRule(
+        "fa01",
+        "service",
+        "below",
+        80,
+        "FLSs",
+        "Ask the NICE NG249 stage-1 falls questions in every assessment: "
+        "recorded for fewer than {threshold:g}% of patients",
+    ),
+    RecommendationRule(
+        "kpi09",
+        "service",
+        "below",
+        50,
+        "FLSs",
+        "Use the 16-week follow-up to support adherence: fewer than "
+        "{threshold:g}% of patients with a drug recommended were monitored",
+    ),
 )
 
 
 def recommendations(
-    tables: dict[str, pd.DataFrame], low_outliers: dict[str, list[str]],
+    tables: dict[str, pd.DataFrame],
+    low_outliers: dict[str, list[str]],
     rules: Sequence[RecommendationRule] = RECOMMENDATION_RULES,
 ) -> list[dict[str, object]]:
     """Each rule with the units it picks out (none picked: the rule is reported as met)."""
@@ -105,8 +149,12 @@ def recommendations(
         else:
             table = tables[rule.level]
             rows = table[(table["kpi"] == rule.kpi) & table["percent"].notna()]
-            units = [str(u) for u, p in zip(rows["unit"], rows["percent"], strict=True)
-                     if float(p) < rule.threshold]
-        out.append({"rule": rule, "text": rule.text.format(threshold=rule.threshold),
-                    "units": units})
+            units = [
+                str(u)
+                for u, p in zip(rows["unit"], rows["percent"], strict=True)
+                if float(p) < rule.threshold
+            ]
+        out.append(
+            {"rule": rule, "text": rule.text.format(threshold=rule.threshold), "units": units}
+        )
     return out

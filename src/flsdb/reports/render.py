@@ -26,11 +26,13 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("flsdb.reports", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
-        trim_blocks=True, lstrip_blocks=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     env.filters["count"] = _count
-    env.globals["css"] = resources.files("flsdb.reports").joinpath(
-        "templates/style.css").read_text("utf-8")
+    env.globals["css"] = (
+        resources.files("flsdb.reports").joinpath("templates/style.css").read_text("utf-8")
+    )
     env.globals["version"] = version("flsdb")
     return env
 

@@ -96,7 +96,7 @@ def _exact_limit(n: Array, target: float, probability: float) -> Array:
     for i, size in enumerate(n):
         if not np.isfinite(size) or size <= 0:
             continue
-        trials = int(round(size))
+        trials = round(size)
         r = stats.binom.ppf(probability, trials, target)
         below = stats.binom.cdf(r - 1, trials, target)
         at = stats.binom.cdf(r, trials, target)

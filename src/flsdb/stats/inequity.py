@@ -41,8 +41,9 @@ class Inequity:
         return [n for n, f in zip(self.names, self.funnel.flags, strict=True) if f in flags]
 
 
-def inequity(names: ArrayLike, numerator: ArrayLike, denominator: ArrayLike,
-             target: float | None = None) -> Inequity:
+def inequity(
+    names: ArrayLike, numerator: ArrayLike, denominator: ArrayLike, target: float | None = None
+) -> Inequity:
     """Median, IQR, range and 90/10 ratio of unit percentages, and the funnel against target."""
     labels = tuple(str(n) for n in np.asarray(names))
     num = np.asarray(numerator, dtype=float)
@@ -50,11 +51,20 @@ def inequity(names: ArrayLike, numerator: ArrayLike, denominator: ArrayLike,
     result = funnel(num, den, target=target)
     values = result.proportion[np.isfinite(result.proportion)] * 100
     if len(values) == 0:
-        return Inequity(0, None, None, None, None, None, None, None, result, labels,
-                        tuple(den.tolist()))
+        return Inequity(
+            0, None, None, None, None, None, None, None, result, labels, tuple(den.tolist())
+        )
     q = np.percentile(values, [10, 25, 50, 75, 90])
     return Inequity(
-        units=len(values), median=float(q[2]), q1=float(q[1]), q3=float(q[3]),
-        minimum=float(values.min()), maximum=float(values.max()), p10=float(q[0]),
-        p90=float(q[4]), funnel=result, names=labels, denominators=tuple(den.tolist()),
+        units=len(values),
+        median=float(q[2]),
+        q1=float(q[1]),
+        q3=float(q[3]),
+        minimum=float(values.min()),
+        maximum=float(values.max()),
+        p10=float(q[0]),
+        p90=float(q[4]),
+        funnel=result,
+        names=labels,
+        denominators=tuple(den.tolist()),
     )

@@ -139,19 +139,19 @@ def apply_rules(chart: Chart, rules: Rules) -> Chart:
     steps[1:] = np.where(np.isfinite(diffs), np.sign(np.nan_to_num(diffs)), 0)
     # A trend of k points is k - 1 strict steps in one direction; mark the points, not the steps.
     in_trend = _runs(steps, rules.trend - 1)
-    for i in np.flatnonzero(in_trend):
-        for j in (int(i) - 1, int(i)):
-            mark(j, "trend", int(steps[i]))
+    for step in (int(k) for k in np.flatnonzero(in_trend)):
+        for point in (step - 1, step):
+            mark(point, "trend", int(steps[step]))
     if rules.two_of_three:
         with np.errstate(invalid="ignore"):
             high = finite & (x > centre + 2 / 3 * (upper - centre))
             low = finite & (x < centre - 2 / 3 * (centre - lower))
         for side, beyond in ((1, high), (-1, low)):
-            for i in range(n - 2):
-                window = beyond[i : i + 3]
+            for start in range(n - 2):
+                window = beyond[start : start + 3]
                 if window.sum() >= 2:
-                    for j in np.flatnonzero(window):
-                        mark(i + int(j), "two_of_three", side)
+                    for offset in np.flatnonzero(window):
+                        mark(start + int(offset), "two_of_three", side)
     chart.signals = signals
     chart.sides = sides
     return chart
@@ -202,5 +202,5 @@ def run_chart(values: ArrayLike, baseline: int | None = None) -> tuple[RunAnalys
     chart.signals = [["run"] if m else [] for m in marked]
     chart.sides = [int(s) if m else 0 for s, m in zip(point_sides, marked, strict=True)]
     if analysis.too_few_crossings:
-        chart.signals = [s + ["crossings"] for s in chart.signals]
+        chart.signals = [[*s, "crossings"] for s in chart.signals]
     return analysis, chart
