@@ -104,12 +104,48 @@ def phase_duckdb_floor(size: int, folder: Path) -> dict[str, float]:
     return {"seconds": read, "count_seconds": time.perf_counter() - start}
 
 
+def phase_reports(size: int, folder: Path) -> dict[str, float]:
+    """The whole report set for national data: synthetic years, SQLite store, every report."""
+    import datetime as dt
+
+    from flsdb.ingest import open_upload, validate
+    from flsdb.kpi import parse_period
+    from flsdb.kpi.sources import source_from_database
+    from flsdb.reports.build import build_reports
+    from flsdb.reports.data import collect
+    from flsdb.storage import known_service_codes, open_engine, store_records, store_services
+    from flsdb.synth import generate, write_upload_files
+
+    data = generate(
+        services=77, records=size, year=2024, seed=1, history_years=2, as_of=dt.date(2026, 1, 31)
+    )
+    services_path, records_path = write_upload_files(data, folder / "national")
+    engine = open_engine(f"sqlite:///{folder / 'national.db'}")
+    store_services(engine, validate(open_upload(services_path), "services"))
+    store_records(
+        engine,
+        validate(open_upload(records_path), "records", known_services=known_service_codes(engine)),
+    )
+    start = time.perf_counter()
+    report_data = collect(source_from_database(engine=engine), parse_period("2024"), data.as_of)
+    collected = time.perf_counter() - start
+    result = build_reports(report_data, folder / "reports")
+    elapsed = time.perf_counter() - start
+    return {
+        "seconds": elapsed,
+        "collect_seconds": collected,
+        "fls": len(result.services),
+        "regions": len(result.regions),
+    }
+
+
 PHASES = {
     "synth": phase_synth,
     "import": phase_import,
     "kpi_sqlite": phase_kpi_sqlite,
     "kpi_duckdb": phase_kpi_duckdb,
     "duckdb_floor": phase_duckdb_floor,
+    "reports": phase_reports,
 }
 
 
@@ -135,11 +171,17 @@ def run_phase(name: str, size: int, folder: Path, *extra: str) -> dict[str, floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000])
     parser.add_argument("--phase", choices=sorted(PHASES))
     parser.add_argument("--size", type=int)
     parser.add_argument("--dir", type=Path)
     parser.add_argument("--as-of")
+    parser.add_argument(
+        "--report-records",
+        type=int,
+        default=83_500,
+        help="records in the audit year for the report benchmark (0: skip)",
+    )
     args = parser.parse_args()
     if args.phase:
         fn = PHASES[args.phase]
@@ -173,6 +215,16 @@ def main() -> None:
                 f"{floor['count_seconds']:.3f} |",
                 flush=True,
             )
+    if args.report_records:
+        with tempfile.TemporaryDirectory(prefix="flsdb-bench-") as tmp:
+            reports = run_phase("reports", args.report_records, Path(tmp))
+        print(
+            f"\nreports for {args.report_records:,} records in 2024 (plus 2 earlier years): "
+            f"national, {reports['fls']:.0f} FLS and {reports['regions']:.0f} region reports "
+            f"(HTML and PDF) and the benchmark tables in {reports['seconds']:.1f} s "
+            f"(of which queries {reports['collect_seconds']:.1f} s); "
+            f"peak {reports['peak_mb']:,.0f} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -43,6 +43,42 @@ CHOICES = (
 )
 
 
+STATISTICS = (
+    "Confidence intervals: Wilson score 95% for every KPI (statsmodels); exact "
+    "(Clopper-Pearson) is available in `flsdb.stats`.",
+    "Funnel plots: target = the national (pooled) value; 95% and 99.8% limits at each "
+    "denominator. `wilson` (default, as the UK public health indicator methods): target +/- z "
+    "sqrt(target (1 - target) / n), which are the proportions whose Wilson interval just "
+    "reaches the target; `arcsine`: sin^2(asin(sqrt(target)) +/- z / (2 sqrt(n))); `exact`: "
+    "binomial quantiles interpolated as in Spiegelhalter (2005). A point on a limit is inside. "
+    "Overdispersion (Spiegelhalter 2005): z-scores Winsorised at the 10th/90th percentiles give "
+    "phi; `multiplicative` widens by sqrt(phi) when phi > 1, `additive` adds a DerSimonian-"
+    "Laird tau-squared. With `exact` and an overdispersion adjustment, the normal scale is used.",
+    "Funnel plots and SPC charts cover the proportion KPIs (kpi03 to kpi11, hr02, hr03, fa01, "
+    "fa02): kpi01 counts fields and kpi02 is a ratio to an estimate, so neither has binomial "
+    "limits.",
+    "Inequity between FLSs, per KPI: number of FLSs with patients, median, interquartile range, "
+    "range, 90th over 10th percentile (none when the 10th is 0), FLSs outside the 99.8% limits.",
+    "SPC: monthly p-charts over the 24 months to the end of the period, centre = pooled over "
+    "all months shown (the baseline is a parameter), 3-sigma limits per month, clipped to "
+    "[0, 1]; months without patients are left out. Making Data Count rules: outside the limits; "
+    "a shift of 7 on one side of the centre (a point on it breaks the run); a trend of 7 each "
+    "strictly above/below the one before; 2 of 3 beyond two-thirds of the way to a limit on one "
+    "side. Signals are improvement or concern by the KPI's better direction (higher for all "
+    "but kpi01; hr01 has none). Run charts use Anhoej's rules.",
+    "Treatment mix: each record counts once, in the first group its recommendation holds in "
+    "the order anabolic, denosumab, intravenous, oral bisphosphonate, other; none = no drug.",
+    "Suppression: in the national and region reports and the benchmark tables, counts of "
+    "patients from 1 to 4 show as <5 and their percentage, interval and RAG are removed "
+    "(kpi01 counts fields and kpi02's denominator is an estimate: neither is suppressed). An "
+    "FLS's own report is for that FLS and is not suppressed. `--no-suppression` is for "
+    "internal use.",
+    "Recommendations are rules with stated thresholds: regions below 80% identification of "
+    "spine or non-spine fractures; FLSs below the 95% funnel limit for kpi04 or kpi07; FLSs "
+    "below 50% for hr02 or kpi09 and below 80% for fa01.",
+)
+
+
 def describe(condition: Condition | None, catalogue: Catalogue) -> str:
     """A condition in words."""
     if condition is None:
@@ -113,4 +149,6 @@ def methodology_markdown(catalogue: Catalogue) -> str:
             )
     lines += ["", "### How the specification was read", ""]
     lines += [f"- {choice}" for choice in CHOICES]
+    lines += ["", "### Benchmarking statistics", ""]
+    lines += [f"- {item}" for item in STATISTICS]
     return "\n".join(lines) + "\n"
