@@ -287,7 +287,7 @@ def test_import_and_kpis_on_postgresql(tmp_path: Path, postgres_admin_url: str) 
 
 
 def test_stats_funnel_on_the_reference_file(tmp_path: Path) -> None:
-    reference = Path(__file__).parents[3] / "shared" / "reference"
+    reference = Path(__file__).parents[1] / "data"
     source = reference / "phe_testdata_funnel_prop_inputs.csv"
     result = flsdb("stats", "funnel", str(source), cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from flsdb.stats import estimate_dispersion, funnel, funnel_limits
 
-REFERENCE = Path(__file__).parents[3] / "shared" / "reference"
+REFERENCE = Path(__file__).parents[1] / "data"
 SIGNIFICANCE = {
     "high_99.8": "High (0.001)",
     "high_95": "High (0.025)",

@@ -298,7 +298,7 @@ def distribution_chart(results: dict[str, Inequity], titles: dict[str, str]) -> 
         ax.boxplot(
             [values],
             positions=[y],
-            vert=False,
+            orientation="horizontal",
             widths=0.5,
             whis=(10, 90),
             showfliers=False,
