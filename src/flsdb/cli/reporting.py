@@ -73,8 +73,13 @@ def print_report_set(result: ReportSet, records: int, services: int) -> None:
     out.print("National report: " + ", ".join(str(p) for p in result.national))
     if result.services:
         first = next(iter(result.services.values()))
-        out.print(f"FLS reports: {len(result.services)} (for example {first[0]})")
+        out.print(
+            f"FLS reports: {len(result.services)} (for example {', '.join(str(p) for p in first)})"
+        )
     if result.regions:
         first = next(iter(result.regions.values()))
-        out.print(f"Region reports: {len(result.regions)} (for example {first[0]})")
+        out.print(
+            f"Region reports: {len(result.regions)} (for example "
+            f"{', '.join(str(p) for p in first)})"
+        )
     out.print("Benchmark tables: " + ", ".join(str(p) for p in result.tables))

@@ -74,7 +74,7 @@ _SPC_GRIDS: dict[tuple[int, str], charts.SpcGrid] = {}
 
 
 def _spc_figure(
-    data: ReportData, frame: pd.DataFrame, unit: str
+    data: ReportData, frame: pd.DataFrame, unit: str, label: str
 ) -> tuple[charts.Graphic, list[str]]:
     """The unit's monthly p-charts (on a layout made once per process) and what they say."""
     key = (id(data), "nation" if frame is data.monthly_nation else "service")
@@ -93,7 +93,7 @@ def _spc_figure(
         direction = data.measure(kpi).direction
         panels[title] = (months, chart, direction)
         words += explain_chart(months, chart, direction, title)  # type: ignore[arg-type]
-    return _SPC_GRIDS[key].render(panels, unit), words  # type: ignore[arg-type]
+    return _SPC_GRIDS[key].render(panels, label), words  # type: ignore[arg-type]
 
 
 def _mix_shares(mix: pd.DataFrame, codes: list[str] | None = None) -> dict[str, float]:
@@ -120,7 +120,7 @@ def national_report(
 ) -> list[Path]:
     shown = _suppressed(data, suppression)
     titles = _titles(data)
-    trend_chart, words = _spc_figure(data, data.monthly_nation, "England and Wales")
+    trend_chart, words = _spc_figure(data, data.monthly_nation, "all", "England and Wales")
     region_rows = data.region.set_index(["kpi", "unit"])["percent"]
     breakdown_tables = {}
     breakdown_charts = {}
@@ -194,7 +194,7 @@ def fls_report(data: ReportData, code: str, out: Path, formats: tuple[str, ...])
         if outside
         else "Inside the 95% funnel limits for every KPI."
     )
-    spc_chart, words = _spc_figure(data, data.monthly_service, code)
+    spc_chart, words = _spc_figure(data, data.monthly_service, code, code)
     html = render_html(
         "fls.html.j2",
         title=f"FLS report: {info['service_name']} ({code})",
