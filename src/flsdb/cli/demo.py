@@ -17,24 +17,11 @@ from flsdb.ingest import open_upload, validate
 from flsdb.kpi import KpiRequest, compute_kpis, load_catalogue, parse_period
 from flsdb.kpi.sources import source_from_database
 from flsdb.reports.build import build_reports
-from flsdb.reports.data import collect
+from flsdb.reports.data import HEADLINE_KPIS, collect
 from flsdb.reports.kpi_tables import RAG_COLOURS, kpi_csv, write_kpi_xlsx
 from flsdb.reports.methodology import methodology_markdown
 from flsdb.storage import known_service_codes, open_engine, store_records, store_services
 from flsdb.synth import generate, write_upload_files
-
-BENCHMARK_KPIS = (
-    "kpi02",
-    "kpi03",
-    "kpi04",
-    "kpi05",
-    "kpi06",
-    "kpi07",
-    "kpi08",
-    "kpi09",
-    "kpi10",
-    "kpi11",
-)
 
 
 def synth(
@@ -111,7 +98,7 @@ def _benchmark_table(table: pd.DataFrame, regions: dict[str, str], title: str) -
     shown.add_column("FLS", no_wrap=True)
     shown.add_column("region", no_wrap=True)
     shown.add_column("records", justify="right")
-    for kpi in BENCHMARK_KPIS:
+    for kpi in HEADLINE_KPIS:
         shown.add_column(kpi, justify="right", no_wrap=True)
     cells = {(str(r["unit"]), str(r["kpi"])): r for r in table.to_dict("records")}
     for unit in dict.fromkeys(str(u) for u in table["unit"]):
@@ -120,7 +107,7 @@ def _benchmark_table(table: pd.DataFrame, regions: dict[str, str], title: str) -
             unit,
             regions.get(unit, ""),
             str(records),
-            *[_cell(cells[(unit, kpi)]) for kpi in BENCHMARK_KPIS],
+            *[_cell(cells[(unit, kpi)]) for kpi in HEADLINE_KPIS],
         )
     return shown
 

@@ -78,6 +78,21 @@ def _render(figure: Figure, alt: str, dpi: int = DPI) -> Graphic:
     return Graphic(buffer.getvalue(), alt)
 
 
+def _diamond(ax: Axes, x: float, y: float, label: str | None = None) -> Any:
+    """The marker of the FLS a report is about."""
+    return ax.scatter(
+        [x],
+        [y],
+        s=60,
+        marker="D",
+        color=ORANGE,
+        edgecolors="black",
+        linewidths=0.8,
+        zorder=5,
+        label=label,
+    )
+
+
 def _funnel_axes(ax: Axes, result: Inequity, title: str, highlight: str | None = None) -> None:
     result_funnel = result.funnel
     proportions = result_funnel.proportion
@@ -109,17 +124,7 @@ def _funnel_axes(ax: Axes, result: Inequity, title: str, highlight: str | None =
     if highlight is not None and highlight in result.names:
         i = result.names.index(highlight)
         if valid[i]:
-            ax.scatter(
-                [denominators[i]],
-                [proportions[i] * 100],
-                s=60,
-                marker="D",
-                color=ORANGE,
-                edgecolors="black",
-                linewidths=0.8,
-                zorder=5,
-                label=highlight,
-            )
+            _diamond(ax, denominators[i], proportions[i] * 100, highlight)
     ax.set_ylim(0, 100)
     ax.set_title(title)
     ax.set_xlabel("patients in denominator")
@@ -179,16 +184,7 @@ class FunnelGrid:
             value = result.funnel.proportion[i]
             if not np.isfinite(value):
                 continue
-            marker = ax.scatter(
-                [result.denominators[i]],
-                [value * 100],
-                s=60,
-                marker="D",
-                color=ORANGE,
-                edgecolors="black",
-                linewidths=0.8,
-                zorder=5,
-            )
+            marker = _diamond(ax, result.denominators[i], value * 100)
             ax.draw_artist(marker)
             marker.remove()
         width, height = self.canvas.get_width_height()

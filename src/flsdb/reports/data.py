@@ -33,18 +33,7 @@ FUNNEL_KPIS = (
     "fa01",
     "fa02",
 )
-HEADLINE_KPIS = (
-    "kpi02",
-    "kpi03",
-    "kpi04",
-    "kpi05",
-    "kpi06",
-    "kpi07",
-    "kpi08",
-    "kpi09",
-    "kpi10",
-    "kpi11",
-)
+HEADLINE_KPIS = ("kpi02", *(k for k in FUNNEL_KPIS if k.startswith("kpi")))
 BREAKDOWNS = ("age_band", "sex", "care_home")
 SPC_MONTHS = 24
 

@@ -70,6 +70,15 @@ def _quoted(columns: Sequence[str]) -> str:
     return ", ".join(f'"{c}"' for c in columns)
 
 
+def _update_statement(
+    table: str, frame: pl.DataFrame, key: str, mark: str
+) -> tuple[str, pl.DataFrame]:
+    """UPDATE setting every column but `key`, and the frame with its columns in bind order."""
+    columns = [c for c in frame.columns if c != key]
+    sets = ", ".join(f'"{c}" = {mark}' for c in columns)
+    return (f'UPDATE "{table}" SET {sets} WHERE "{key}" = {mark}', frame.select([*columns, key]))
+
+
 class SqliteSession:
     """ADBC connection to the SQLite file: Arrow ingest and Arrow-bound executemany."""
 
@@ -109,10 +118,8 @@ class SqliteSession:
     def update(self, table: str, frame: pl.DataFrame, key: str) -> int:
         if frame.height == 0:
             return 0
-        columns = [c for c in frame.columns if c != key]
-        sets = ", ".join(f'"{c}" = ?' for c in columns)
-        data = _as_text(frame.select([*columns, key])).to_arrow()
-        self.cursor.executemany(f'UPDATE "{table}" SET {sets} WHERE "{key}" = ?', data)
+        statement, ordered = _update_statement(table, frame, key, self.mark)
+        self.cursor.executemany(statement, _as_text(ordered).to_arrow())
         return frame.height
 
     def commit(self) -> None:
@@ -160,10 +167,8 @@ class PostgresSession:
     def update(self, table: str, frame: pl.DataFrame, key: str) -> int:
         if frame.height == 0:
             return 0
-        columns = [c for c in frame.columns if c != key]
-        sets = ", ".join(f'"{c}" = %s' for c in columns)
-        rows = _plain(frame.select([*columns, key])).rows()
-        self.conn.exec_driver_sql(f'UPDATE "{table}" SET {sets} WHERE "{key}" = %s', rows)
+        statement, ordered = _update_statement(table, frame, key, self.mark)
+        self.conn.exec_driver_sql(statement, _plain(ordered).rows())
         return frame.height
 
 
