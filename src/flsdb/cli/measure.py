@@ -135,12 +135,12 @@ def kpis(
         kpis=tuple(k.lower() for k in kpi) if kpi else None,
         services=tuple(s.upper() for s in service) if service else None,
     )
-    source = _source(records, services, db)
+    source = open_source(records, services, db)
     result = compute_kpis(source, request)
     emit(result, output_format, output)
 
 
-def _source(records: Path | None, services: Path | None, db: str | None) -> RecordSource:
+def open_source(records: Path | None, services: Path | None, db: str | None) -> RecordSource:
     if (records is None) != (services is None):
         raise ConfigurationError("--records and --services go together")
     if records is not None and services is not None:

@@ -10,7 +10,7 @@ import typer
 
 from flsdb.cli.console import err, out, progress_bar
 from flsdb.cli.data import DbOption
-from flsdb.cli.measure import _source, parse_date
+from flsdb.cli.measure import open_source, parse_date
 from flsdb.kpi import parse_period
 from flsdb.reports.build import ReportSet, build_reports
 from flsdb.reports.data import collect
@@ -51,7 +51,7 @@ def report(
     db: DbOption = None,
 ) -> None:
     """Write the annual report set for a period (HTML and PDF) and the benchmark tables."""
-    source = _source(records, services, db)
+    source = open_source(records, services, db)
     with progress_bar() as progress:
         task = progress.add_task("computing KPIs", total=None)
         data = collect(source, parse_period(period), parse_date(as_of, "--as-of"))

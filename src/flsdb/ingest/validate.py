@@ -73,15 +73,8 @@ def validate(
     issues = _header_issues(upload, dictionary, kind)
     typed_batches = []
     for raw in upload.batches():
-        typed, type_issues = parse_columns(
-            raw.select(
-                pl.exclude(
-                    [c for c in raw.columns if c not in {f.name for f in fields} and c != "_row"]
-                )
-            ),
-            fields,
-            dictionary,
-        )
+        # Columns outside the dictionary are reported by the header check and not parsed.
+        typed, type_issues = parse_columns(raw, fields, dictionary)
         del raw
         issues += type_issues
         for spec in present:

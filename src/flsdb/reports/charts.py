@@ -78,7 +78,7 @@ def _render(figure: Figure, alt: str, dpi: int = DPI) -> Graphic:
     return Graphic(buffer.getvalue(), alt)
 
 
-def _diamond(ax: Axes, x: float, y: float, label: str | None = None) -> Any:
+def _diamond(ax: Axes, x: float, y: float) -> Any:
     """The marker of the FLS a report is about."""
     return ax.scatter(
         [x],
@@ -89,11 +89,10 @@ def _diamond(ax: Axes, x: float, y: float, label: str | None = None) -> Any:
         edgecolors="black",
         linewidths=0.8,
         zorder=5,
-        label=label,
     )
 
 
-def _funnel_axes(ax: Axes, result: Inequity, title: str, highlight: str | None = None) -> None:
+def _funnel_axes(ax: Axes, result: Inequity, title: str) -> None:
     result_funnel = result.funnel
     proportions = result_funnel.proportion
     denominators = np.asarray(result.denominators, dtype=float)
@@ -121,29 +120,23 @@ def _funnel_axes(ax: Axes, result: Inequity, title: str, highlight: str | None =
         edgecolors="none",
         alpha=0.85,
     )
-    if highlight is not None and highlight in result.names:
-        i = result.names.index(highlight)
-        if valid[i]:
-            _diamond(ax, denominators[i], proportions[i] * 100, highlight)
     ax.set_ylim(0, 100)
     ax.set_title(title)
     ax.set_xlabel("patients in denominator")
     ax.set_ylabel("%")
 
 
-def funnel_chart(result: Inequity, title: str, highlight: str | None = None) -> Graphic:
+def funnel_chart(result: Inequity, title: str) -> Graphic:
     figure = Figure(figsize=(6.2, 3.4))
     ax = figure.add_subplot()
     figure.subplots_adjust(left=0.09, right=0.72, bottom=0.14, top=0.9)
-    _funnel_axes(ax, result, title, highlight)
+    _funnel_axes(ax, result, title)
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7)
     outside = len(result.outside("high_99.8", "low_99.8"))
     alt = (
         f"Funnel plot of {result.units} FLSs for {title}: the national value is "
         f"{result.funnel.target:.1%}; {outside} FLSs lie outside the 99.8% limits."
     )
-    if highlight:
-        alt += f" {highlight} is marked with a diamond."
     return _render(figure, alt)
 
 
