@@ -87,13 +87,3 @@ def test_unknown_keys_and_codesets_are_rejected() -> None:
     raw["records"][3]["codes"] = "no_such_codes"
     with pytest.raises(ValidationError, match="unknown code set"):
         Dictionary.model_validate(raw)
-
-
-def test_catalogue_rag_thresholds_are_configuration() -> None:
-    catalogue = load_catalogue()
-    assert catalogue.rag_for(catalogue.measure("kpi04")).rate(80.0) == "green"  # type: ignore[union-attr]
-    assert catalogue.rag_for(catalogue.measure("kpi04")).rate(79.99) == "amber"  # type: ignore[union-attr]
-    assert catalogue.rag_for(catalogue.measure("kpi07")).rate(49.9) == "red"  # type: ignore[union-attr]
-    assert catalogue.rag_for(catalogue.measure("kpi03")).rate(10.0) == "amber"  # type: ignore[union-attr]
-    assert catalogue.rag_for(catalogue.measure("kpi01")).rate(4) == "green"  # type: ignore[union-attr]
-    assert catalogue.rag_for(catalogue.measure("kpi01")).rate(5) == "red"  # type: ignore[union-attr]

@@ -129,7 +129,8 @@ ROWS = [
 
 # kpi: (numerator, denominator, percent, rag, not_due) for nation = all, period 2024.
 EXPECTED_ALL = {
-    "kpi01": (12, 17, 70.6, "red", None),
+    # Nationally kpi01 is the share of FLSs with green completeness: none of the three here.
+    "kpi01": (0, 3, 0.0, None, None),
     "kpi02": (9, 400, 2.3, "red", None),
     "kpi02_spine": (2, 80, 2.5, "red", None),
     "kpi02_non_spine": (7, 320, 2.2, "red", None),

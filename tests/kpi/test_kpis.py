@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from flsdb.ingest import validate_file
-from flsdb.kpi import KpiRequest, compute_kpis, parse_period
+from flsdb.kpi import KpiRequest, compute_kpis, compute_levels, parse_period
 from flsdb.kpi.sources import RecordSource, source_from_database, source_from_files
 from flsdb.storage import known_service_codes, open_engine, store_records, store_services
-from tests.factory import write_records, write_services
+from tests.factory import nhs_number, record, write_records, write_services
 from tests.kpi.cases import AS_OF, EXPECTED_ALL, ROWS
 
 ENGINES = ["sqlite", "postgresql", "duckdb"]
@@ -114,8 +114,8 @@ def test_quarters_and_months(source: RecordSource) -> None:
     ]
     assert got == [(2, 3), (1, 2), (1, 1), (3, 3)]
     q1 = value(quarters, "all", "kpi02", "2024-Q1")
-    assert q1["denominator"] == round(400 * 91 / 366, 1)
-    assert q1["percent"] == 3.0
+    assert q1["denominator"] == 99  # 400 x 91 / 366 = 99.45, a whole number of patients
+    assert q1["percent"] == 3.0  # 3 / 99
     months = run(source, "nation", interval="month", kpis=("kpi07",))
     assert len(set(months["period"])) == 12
     assert value(months, "all", "kpi07", "2024-11")["numerator"] == 2
@@ -152,3 +152,59 @@ def test_results_equal_across_engines(tmp_path: Path, request: pytest.FixtureReq
     assert len(tables[0]) == 3 * 4 * 19
     for other in tables[1:]:
         assert other.to_dict("records") == tables[0].to_dict("records")
+
+
+def test_kpi02_has_an_exact_poisson_interval(source: RecordSource) -> None:
+    row = value(run(source, "nation", kpis=("kpi02",)), "all", "kpi02")
+    # 9 observed over 400 expected: exact Poisson limits of 9 are 4.115 and 17.084.
+    assert (row["ci_low"], row["ci_high"]) == (1.0, 4.3)
+
+
+def test_kpi01_per_fls_counts_fields_and_per_region_shares_flss(tmp_path: Path) -> None:
+    complete = {
+        "care_home_resident": "no",
+        "date_fls_assessment": "2024-03-20",
+        "admitted_to_hospital": "yes",
+        "fracture_type": "clinical",
+        "previous_fracture": "no",
+        "bone_therapy_at_presentation": "none",
+        "dxa": "ordered",
+        "bone_therapy_recommended": "alendronate",
+        "calcium_vitamin_d_recommended": "yes",
+        "falls_assessment": "assessed",
+        "fallen_past_12_months": "no",
+        "strength_balance_referred": "yes",
+        "followup_16w": "yes",
+        "date_followup_16w": "2024-06-10",
+        "bone_therapy_16w": "alendronate",
+        "followup_52w": "yes",
+        "date_followup_52w": "2025-02-20",
+    }
+    rows = [
+        record(service_code="FLS02", nhs_number=nhs_number(40), **complete),
+        record(service_code="FLS01", nhs_number=nhs_number(41)),
+        record(service_code="WAL01", nhs_number=nhs_number(42), **complete),
+    ]
+    source = source_from_files(
+        write_records(tmp_path / "r.csv", rows),
+        write_services(tmp_path / "s.csv"),
+        upload_date=AS_OF,
+    )
+    request = KpiRequest(parse_period("2024"), as_of=AS_OF, kpis=("kpi01",))
+    levels = compute_levels(source, request, ("service", "region", "nation"))
+    service = levels["service"].table
+    # FLS02 and WAL01: every key field recorded (green). FLS01: the base record has sex and
+    # fracture_site; followup_52w is not due by 2025-03-01 and bone_therapy_16w does not apply
+    # (no 16-week follow-up), so 13 of the 17 fields count as missing.
+    assert [value(service, u, "kpi01")["numerator"] for u in ("FLS01", "FLS02", "WAL01")] == [
+        13,
+        0,
+        0,
+    ]
+    assert value(service, "FLS01", "kpi01")["rag"] == "red"
+    assert value(service, "FLS02", "kpi01")["rag"] == "green"
+    region = value(levels["region"].table, "QE1", "kpi01")
+    assert (region["numerator"], region["denominator"], region["percent"]) == (1, 2, 50.0)
+    assert region["rag"] is None and region["ci_low"] is None
+    nation = value(levels["nation"].table, "all", "kpi01")
+    assert (nation["numerator"], nation["denominator"], nation["percent"]) == (2, 3, 66.7)

@@ -1,4 +1,5 @@
-"""Reports from hand-built records: content, suppression, every page's context, no patient data."""
+"""Reports from hand-built records: content, suppression, names, tables, every page's context,
+no patient data."""
 
 from __future__ import annotations
 
@@ -11,21 +12,25 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
+from flsdb.disclosure import find_disclosures
 from flsdb.kpi import parse_period
 from flsdb.kpi.sources import source_from_files
 from flsdb.reports.build import ReportSet, build_reports
 from flsdb.reports.data import ReportData, collect
-from flsdb.reports.suppression import suppress
 from tests.factory import write_records, write_services
 from tests.kpi.cases import AS_OF, ROWS
 
 
 @pytest.fixture(scope="module")
-def report_data(tmp_path_factory: pytest.TempPathFactory) -> ReportData:
+def source(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("data")
-    source = source_from_files(
+    return source_from_files(
         write_records(folder / "r.csv", ROWS), write_services(folder / "s.csv"), upload_date=AS_OF
     )
+
+
+@pytest.fixture(scope="module")
+def report_data(source) -> ReportData:
     return collect(source, parse_period("2024"), AS_OF)
 
 
@@ -34,104 +39,182 @@ def reports(report_data: ReportData, tmp_path_factory: pytest.TempPathFactory) -
     return build_reports(report_data, tmp_path_factory.mktemp("out"), jobs=1)
 
 
+@pytest.fixture(scope="module")
+def internal(source, tmp_path_factory: pytest.TempPathFactory) -> ReportSet:
+    data = collect(source, parse_period("2024"), AS_OF, suppression=False)
+    return build_reports(data, tmp_path_factory.mktemp("internal"), region_reports=False, jobs=1)
+
+
+def pdf_of(paths: list[Path]) -> Path:
+    return next(p for p in paths if p.suffix == ".pdf")
+
+
+def page_texts(pdf: Path) -> list[str]:
+    return [" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages]
+
+
 def test_every_report_is_written(reports: ReportSet) -> None:
     assert [p.suffix for p in reports.national] == [".html", ".pdf"]
     assert sorted(reports.services) == ["FLS01", "FLS02", "WAL01"]
     assert sorted(reports.regions) == ["7A1", "QE1"]
     for paths in [reports.national, *reports.services.values(), *reports.regions.values()]:
-        pdf = next(p for p in paths if p.suffix == ".pdf")
-        assert pdf.read_bytes()[:5] == b"%PDF-"
-        assert len(PdfReader(pdf).pages) >= 1
+        assert pdf_of(paths).read_bytes()[:5] == b"%PDF-"
 
 
-def test_every_pdf_page_states_period_extract_records_and_caseload(reports: ReportSet) -> None:
+def test_every_pdf_page_has_one_header_its_context_and_page_n_of_m(reports: ReportSet) -> None:
     for paths in [reports.national, reports.services["FLS01"], reports.regions["QE1"]]:
-        pdf = next(p for p in paths if p.suffix == ".pdf")
-        for page in PdfReader(pdf).pages:
-            text = " ".join(page.extract_text().split())
+        texts = page_texts(pdf_of(paths))
+        for number, text in enumerate(texts, start=1):
             assert "period 2024" in text
-            assert "data as of 2025-03-01" in text
+            assert text.count("data as of 2025-03-01") == 1  # the header, once
             assert "9 records from 3 FLSs" in text
             assert "caseload: expected_spine" in text
+            assert f"page {number} of {len(texts)}" in text
+
+
+def test_the_stylesheet_reaches_the_pdf(reports: ReportSet) -> None:
+    html = reports.national[0].read_text()
+    assert "&#34;" not in html.split("</style>")[0]  # quotes in the CSS are not escaped
+    fonts = set()
+    for page in PdfReader(pdf_of(reports.national)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            fonts.add(str(font.get_object()["/BaseFont"]))
+    assert fonts and all("DejaVu-Sans" in f and "Serif" not in f for f in fonts), fonts
 
 
 def test_national_report_content(reports: ReportSet) -> None:
     html = reports.national[0].read_text()
     for heading in (
         "Headline figures",
+        "The 80/50/80 model",
         "Recommendations",
         "The KPIs",
+        "Every year in the database",
+        "Month by month (SPC)",
         "Identification against the expected caseload",
         "Variation between FLSs",
         "Higher-risk fracture sites",
         "Treatment recommended",
         "Falls",
         "Breakdowns by age, sex and care home",
+        "Appendix A: methods",
+        "Appendix B: data quality",
     ):
-        assert heading in html
-    # kpi07 nationally: 7 of 9 (hand-computed in tests/kpi/cases.py); kpi09 is 3 of 5, so its
-    # count is suppressed in a published report.
-    assert re.search(r"kpi07 Bone therapy recommended</td>.*?<b>77.8%</b>", html, re.S)
-    assert re.search(r"kpi09 Monitoring at 16 weeks</td>.*?<b>suppressed</b>", html, re.S)
-    # Recommendations state their threshold and the units they pick out.
-    assert "identify at least 80% of the expected spine fracture caseload" in html
-    assert "Applies to 2 regions: 7A1, QE1" in html
-    # The national run charts have months to show (kpi07 has patients in 9 months of 2024).
-    assert "kpi07 Bone therapy recommended: too few months" not in html
-    # Every chart has alternative text.
+        assert heading in html, heading
+    # Nine records: kpi07 is 7 of 9, so the 2 without a recommendation make it small: withheld.
+    assert re.search(
+        r"kpi07 Bone therapy recommended</td>.*?<b><span class=\"withheld\">", html, re.S
+    )
+    # kpi02 (9 records over 400 expected) is not a proportion of patients: shown, exact interval.
+    assert re.search(
+        r"kpi02 Identification</td>.*?<b>2.3%</b></td><td>9 / 400</td><td>1.0–4.3", html, re.S
+    )
+    assert "Support FLSs to identify at least 80% of the expected spine fracture caseload" in html
+    assert "Applies to 2 of 2 regions (each is in the benchmark table)" in html
+    # Methods and thresholds are cited inside the report.
+    assert "additive random effects" in html and "packaged defaults" in html
     images = re.findall(r"<img [^>]*>", html)
     assert images and all('alt="' in img and 'alt=""' not in img for img in images)
+    # Every chart's data is in the HTML as a table.
+    assert html.count('<details class="chart-data">') == len(images)
 
 
-def test_national_outputs_suppress_small_counts(reports: ReportSet) -> None:
-    html = reports.national[0].read_text()
-    # Wales has 1 record: its kpi03 numerator/denominator must not appear as a count.
-    assert "&lt;5" in html
-    table = Path(reports.tables[0]).parent / "benchmark-service-2024.csv"
-    with table.open() as handle:
-        rows = {(r["unit"], r["kpi"]): r for r in csv.DictReader(handle)}
-    wales = rows[("WAL01", "kpi07")]
-    assert (wales["numerator"], wales["denominator"], wales["percent"]) == ("<5", "<5", "")
-    fls01 = rows[("FLS01", "kpi03")]
-    assert (fls01["numerator"], fls01["denominator"]) == ("<5", "7")
-    assert rows[("FLS01", "kpi01")]["numerator"] != "<5"  # fields, not patients
-    assert rows[("FLS01", "kpi02")]["denominator"] == "200"
+def test_published_tables_give_nothing_away(reports: ReportSet, report_data: ReportData) -> None:
+    folder = reports.folder
+    tables = {
+        level: pd.read_csv(
+            folder / f"benchmark-{level}-2024.csv", dtype=object, keep_default_na=False
+        )
+        for level in ("service", "region", "nation")
+    }
+    for table in tables.values():
+        for column in ("numerator", "denominator", "not_due"):
+            table[column] = [
+                v if v in ("<5", "c") else (float(v) if v else None) for v in table[column]
+            ]
+        table["percent"] = [float(v) if v else None for v in table["percent"]]
+    assert find_disclosures(tables, report_data.services, report_data.thresholds.suppression) == []
+    wales = tables["service"].set_index(["unit", "kpi"]).loc[("WAL01", "kpi07")]
+    assert (wales["numerator"], wales["denominator"]) == ("<5", "<5")
+    assert pd.isna(wales["percent"])
+    assert wales["unit_name"] == "Cymru FLS (WAL01)"
+    # Wales has one FLS in one region: its region and nation are withheld with it.
+    region = tables["region"].set_index(["unit", "kpi"]).loc[("7A1", "kpi07")]
+    assert region["numerator"] == "<5"
 
 
-def test_xlsx_tables(reports: ReportSet) -> None:
+def test_long_csv_keeps_the_kpis_columns_and_writes_integers(reports: ReportSet) -> None:
+    with (reports.folder / "benchmark-nation-2024.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == [
+        "level", "unit", "period", "kpi", "numerator", "denominator", "percent", "ci_low",
+        "ci_high", "rag", "not_due", "unit_name",
+    ]  # fmt: skip
+    kpi02 = next(r for r in rows if r["unit"] == "all" and r["kpi"] == "kpi02")
+    assert (kpi02["numerator"], kpi02["denominator"]) == ("9", "400")
+    wide = pd.read_csv(reports.folder / "benchmark-fls-2024.csv", dtype=str, keep_default_na=False)
+    counts = [c for c in wide.columns if c.endswith((" n", " N", " rank")) or c == "records"]
+    assert not any(v.endswith(".0") for c in counts for v in wide[c])  # 9, not 9.0
+
+
+def test_wide_benchmark_table(reports: ReportSet) -> None:
+    table = pd.read_csv(reports.folder / "benchmark-fls-2024.csv", dtype=str, keep_default_na=False)
+    assert list(table.columns[:6]) == ["FLS", "code", "region", "region code", "nation", "records"]
+    assert list(table.columns[6:11]) == ["kpi01 n", "kpi01 N", "kpi01 %", "kpi01 RAG", "kpi01 rank"]
+    assert list(table["code"]) == ["all", "england", "wales", "FLS01", "FLS02", "WAL01"]
+    fls01 = table.set_index("code").loc["FLS01"]
+    assert (fls01["FLS"], fls01["region"], fls01["nation"]) == (
+        "North FLS",
+        "Lancashire and South Cumbria ICB",
+        "England",
+    )
+    assert (fls01["kpi02 n"], fls01["kpi02 N"], fls01["kpi02 %"]) == ("7", "200", "3.5")
+    assert fls01["kpi02 rank"] == "1"  # 3.5% beats 0.7% and 2.0%
+
+
+def test_xlsx_is_typed_and_every_sheet_says_what_it_holds(reports: ReportSet) -> None:
     book = openpyxl.load_workbook(next(p for p in reports.tables if p.suffix == ".xlsx"))
-    assert book.sheetnames == ["nations", "regions", "services", "definitions"]
-    services = book["services"]
-    assert services.freeze_panes == "A2"
-    header = [c.value for c in services[1]]
-    assert header[:4] == ["level", "unit", "period", "kpi"]
-    definitions = [row[0].value for row in book["definitions"].iter_rows(min_row=2)]
-    assert "kpi11" in definitions
-    rag_column = header.index("rag") + 1
-    coloured = [services.cell(row=r, column=rag_column) for r in range(2, services.max_row + 1)]
-    greens = [c for c in coloured if c.value == "green"]
-    assert greens and greens[0].fill.fgColor.rgb.endswith("1A9850")
+    assert book.sheetnames == [
+        "FLS benchmark", "services (long)", "regions (long)", "nations (long)", "definitions",
+    ]  # fmt: skip
+    for sheet in book:
+        top = " ".join(str(sheet.cell(row=r, column=1).value) for r in range(1, 5))
+        assert "period 2024" in top and "as of 2025-03-01" in top, sheet.title
+    wide = book["FLS benchmark"]
+    header_row = next(r for r in range(1, 12) if wide.cell(row=r, column=1).value == "FLS")
+    values = {wide.cell(row=r, column=2).value: r for r in range(header_row + 2, wide.max_row + 1)}
+    records = wide.cell(row=values["FLS01"], column=6)
+    assert records.value == 7 and records.data_type == "n"
+    definitions = [row[0].value for row in book["definitions"].iter_rows()]
+    assert "kpi02_spine" in definitions
 
 
 def test_fls_report_content(reports: ReportSet) -> None:
     html = reports.services["FLS01"][0].read_text()
     assert "North FLS (FLS01)" in html
-    assert "Place in each funnel" in html
-    assert "Month by month (SPC)" in html
-    assert "Data completeness" in html
-    # FLS01 kpi07: 5 of 7 (its own counts are not suppressed in its own report).
+    assert "Lancashire and South Cumbria ICB (QE1)" in html
+    assert "Place in each funnel" in html and "Month by month (SPC)" in html
+    # Its own counts are not suppressed: kpi07 is 5 of 7.
     assert re.search(r"kpi07 Bone therapy recommended</td><td><b>71.4%</b></td><td>5 / 7", html)
+    # kpi01 for an FLS counts fields.
+    assert re.search(r"kpi01 Data completeness</td><td><b>\d+ of 17 fields", html)
 
 
-def test_region_report_puts_fls_side_by_side(reports: ReportSet) -> None:
+def test_region_report_names_its_flss(reports: ReportSet) -> None:
     html = reports.regions["QE1"][0].read_text()
-    assert "<th>FLS01</th><th>FLS02</th><th>region</th>" in html
+    assert "<th>North FLS (FLS01)</th><th>South FLS (FLS02)</th><th>region</th>" in html
 
 
-def test_no_patient_identifiable_data_in_any_output(reports: ReportSet) -> None:
+def test_no_patient_identifiable_data_in_any_output(
+    reports: ReportSet, internal: ReportSet
+) -> None:
     identifiers = {row["nhs_number"] for row in ROWS} | {row["date_of_birth"] for row in ROWS}
-    files = [*reports.national, *reports.tables]
-    files += [p for paths in [*reports.services.values(), *reports.regions.values()] for p in paths]
+    files = []
+    for result in (reports, internal):
+        files += [*result.national, *result.tables]
+        files += [
+            p for paths in [*result.services.values(), *result.regions.values()] for p in paths
+        ]
     for path in files:
         if path.suffix == ".pdf":
             text = " ".join(page.extract_text() for page in PdfReader(path).pages)
@@ -144,37 +227,14 @@ def test_no_patient_identifiable_data_in_any_output(reports: ReportSet) -> None:
             assert identifier not in text, (identifier, path)
 
 
-def test_no_suppression_for_internal_use(report_data: ReportData, tmp_path: Path) -> None:
-    result = build_reports(
-        report_data,
-        tmp_path,
-        suppression=False,
-        services=[],
-        regions=False,
-        formats=("html",),
-        jobs=1,
-    )
-    table = pd.read_csv(tmp_path / "benchmark-service-2024.csv", dtype=str)
+def test_unsuppressed_output_is_internal_and_says_so(internal: ReportSet) -> None:
+    assert internal.folder.name == "internal"
+    assert "NOT FOR PUBLICATION" in (internal.folder / "README.txt").read_text()
+    for text in page_texts(pdf_of(internal.national)):
+        assert "NOT FOR PUBLICATION" in text
+    book = openpyxl.load_workbook(next(p for p in internal.tables if p.suffix == ".xlsx"))
+    for sheet in book:
+        assert str(sheet.cell(row=1, column=1).value).startswith("NOT FOR PUBLICATION"), sheet.title
+    table = pd.read_csv(internal.folder / "benchmark-service-2024.csv", dtype=str)
     wales = table[(table["unit"] == "WAL01") & (table["kpi"] == "kpi07")].iloc[0]
     assert (wales["numerator"], wales["denominator"], wales["percent"]) == ("1", "1", "100.0")
-    assert "&lt;5" not in result.national[0].read_text()
-
-
-def test_suppression_rules() -> None:
-    table = pd.DataFrame(
-        {
-            "kpi": ["kpi03", "kpi03", "kpi01", "kpi02", "kpi09"],
-            "numerator": [4, 5, 3, 2, 0],
-            "denominator": [10, 4, 17, 3.5, 6],
-            "percent": [40.0, 100.0, 17.6, 57.1, 0.0],
-            "ci_low": [1.0] * 5,
-            "ci_high": [2.0] * 5,
-            "rag": ["red"] * 5,
-            "not_due": [None, None, None, None, 2],
-        }
-    )
-    shown = suppress(table)
-    assert shown["numerator"].tolist() == ["<5", 5, 3, "<5", 0]
-    assert shown["denominator"].tolist() == [10, "<5", 17, 3.5, 6]
-    assert shown["percent"].tolist() == [None, None, 17.6, None, 0.0]
-    assert shown["not_due"].tolist()[-1] == "<5"

@@ -14,11 +14,11 @@ from flsdb.stats import estimate_dispersion, funnel, funnel_limits
 
 REFERENCE = Path(__file__).parents[1] / "data"
 SIGNIFICANCE = {
-    "high_99.8": "High (0.001)",
-    "high_95": "High (0.025)",
+    "high_alarm": "High (0.001)",
+    "high_alert": "High (0.025)",
     "inside": "Not significant",
-    "low_95": "Low (0.025)",
-    "low_99.8": "Low (0.001)",
+    "low_alert": "Low (0.025)",
+    "low_alarm": "Low (0.001)",
 }
 
 
@@ -71,6 +71,53 @@ def test_arcsine_limits() -> None:
     centre = np.arcsin(np.sqrt(0.25))
     assert lower[0] == pytest.approx(np.sin(centre - 1.959964 / 40) ** 2, abs=1e-6)
     assert upper[0] == pytest.approx(np.sin(centre + 1.959964 / 40) ** 2, abs=1e-6)
+
+
+def test_additive_arcsine_adjustment_hand_computed() -> None:
+    """Spiegelhalter (2005) as FunnelPlotR computes proportions, step by step in plain NumPy."""
+    num = np.array([30.0, 45, 80, 20, 150, 60, 10, 95, 40, 70])
+    den = np.array([100.0, 120, 160, 90, 300, 150, 60, 200, 110, 130])
+    target = num.sum() / den.sum()
+    y = np.arcsin(np.sqrt(num / den))
+    s = 1 / (2 * np.sqrt(den))
+    z = (y - np.arcsin(np.sqrt(target))) / s
+    low, high = np.percentile(z, [10, 90])  # R's quantile type 7
+    phi = np.mean(np.clip(z, low, high) ** 2)
+    w = 1 / s**2
+    tau2 = (len(z) * phi - (len(z) - 1)) / (w.sum() - (w**2).sum() / w.sum())
+    result = funnel(num, den, method="arcsine", overdispersion="additive")
+    assert result.dispersion is not None
+    assert result.dispersion.phi == pytest.approx(phi, rel=1e-12)
+    assert result.dispersion.tau2 == pytest.approx(tau2, rel=1e-12)
+    assert phi > 1 and result.adjusted
+    centre = np.arcsin(np.sqrt(target))
+    for level, z_level in ((0.95, 1.959964), (0.998, 3.090232)):
+        lower = np.sin(centre - z_level * np.sqrt(s**2 + tau2)) ** 2
+        upper = np.sin(centre + z_level * np.sqrt(s**2 + tau2)) ** 2
+        np.testing.assert_allclose(result.limits[level][0], lower, atol=1e-6)
+        np.testing.assert_allclose(result.limits[level][1], upper, atol=1e-6)
+    assert "phi" in result.describe() and "tau-squared" in result.describe()
+
+
+def test_no_adjustment_when_phi_is_at_most_one() -> None:
+    # Binomial-looking data: every unit at the target, so phi is 0 and the limits stay plain.
+    num, den = [20, 40, 60, 80], [100, 200, 300, 400]
+    plain = funnel(num, den, method="arcsine")
+    adjusted = funnel(num, den, method="arcsine", overdispersion="additive")
+    assert adjusted.dispersion is not None and adjusted.dispersion.phi <= 1
+    assert adjusted.dispersion.tau2 == 0 and not adjusted.adjusted
+    for level in (0.95, 0.998):
+        np.testing.assert_allclose(adjusted.limits[level][0], plain.limits[level][0])
+    assert "no overdispersion" in adjusted.describe()
+    multiplicative = funnel(num, den, method="wilson", overdispersion="multiplicative")
+    np.testing.assert_allclose(multiplicative.limits[0.95][1], funnel(num, den).limits[0.95][1])
+
+
+def test_alert_and_alarm_levels_are_parameters() -> None:
+    result = funnel([50, 70], [100, 100], target=0.5, levels=(0.90, 0.99))
+    assert set(result.limits) == {0.90, 0.99}
+    assert result.flags[0] == "inside"
+    assert result.flags[1] in ("high_alert", "high_alarm")
 
 
 def test_dispersion_of_the_reference_set_is_large(inputs: pd.DataFrame) -> None:

@@ -5,8 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flsdb.stats import p_chart, run_chart, xmr_chart
-from flsdb.stats.spc import Rules
+from flsdb.stats import (
+    assurance_icon,
+    laney_p_chart,
+    p_chart,
+    run_chart,
+    variation_icon,
+    xmr_chart,
+)
+from flsdb.stats.spc import Rules, _binomial_quantile
 
 # Montgomery, Introduction to Statistical Quality Control, example 7.1: 30 samples of 50 cans.
 MONTGOMERY_7_1 = [
@@ -124,3 +131,56 @@ def test_run_chart_detects_a_long_run() -> None:
     assert analysis.longest_run == 9 > analysis.run_limit
     assert analysis.shift
     assert "run" in chart.signals[6] and "run" not in chart.signals[5]
+
+
+def test_laney_p_prime_hand_computed() -> None:
+    num = np.array([500.0, 540, 470, 520, 610, 480])
+    den = np.array([1000.0, 1000, 1000, 1000, 1000, 1000])
+    p_bar = num.sum() / den.sum()
+    sigma = np.sqrt(p_bar * (1 - p_bar) / den)
+    z = (num / den - p_bar) / sigma
+    sigma_z = np.mean(np.abs(np.diff(z))) / 1.128
+    chart = laney_p_chart(num, den)
+    assert chart.sigma_z == pytest.approx(sigma_z)
+    np.testing.assert_allclose(chart.upper, p_bar + 3 * sigma * sigma_z)
+    np.testing.assert_allclose(chart.lower, p_bar - 3 * sigma * sigma_z)
+    plain = p_chart(num, den)
+    assert sigma_z > 1 and (chart.upper > plain.upper).all()
+    assert "outside" in plain.signals[4] and "outside" not in chart.signals[4]
+
+
+def test_laney_equals_p_chart_when_sigma_z_is_one() -> None:
+    # z-scores alternating +1/-1 around the centre: moving ranges of 2, sigma_z = 2 / 1.128.
+    # Scaling them to moving ranges of 1.128 gives sigma_z = 1, and then p' is the p-chart.
+    den = np.full(8, 400.0)
+    sigma = np.sqrt(0.5 * 0.5 / 400)
+    values = 0.5 + np.tile([1, -1], 4) * 0.564 * sigma
+    chart = laney_p_chart(values * den, den)
+    assert chart.sigma_z == pytest.approx(1.0)
+    np.testing.assert_allclose(chart.upper, p_chart(values * den, den).upper)
+
+
+def test_baseline_as_a_range_of_points() -> None:
+    chart = p_chart([9, 5, 5, 9], [10, 10, 10, 10], baseline=(1, 3))
+    assert chart.centre.tolist() == [0.5] * 4
+    assert chart.baseline == slice(1, 3)
+
+
+def test_binomial_quantile_matches_the_published_crossings_table() -> None:
+    # qicharts2's table of critical values: qbinom(0.05, n - 1, 0.5).
+    table = {10: 2, 14: 4, 22: 7, 27: 9, 36: 13, 50: 19, 64: 25, 75: 30}
+    assert {n: _binomial_quantile(0.05, n - 1) for n in table} == table
+
+
+def test_making_data_count_icons() -> None:
+    improving = p_chart([50] * 12 + [80], [100] * 13, baseline=12)
+    assert variation_icon(improving, "higher") == "improvement_high"
+    assert variation_icon(improving, "lower") == "concern_high"
+    stable = p_chart([50, 52, 48, 51, 49, 50], [100] * 6)
+    assert variation_icon(stable, "higher") == "common"
+    # Limits about 0.35 to 0.65: a target of 0.2 is always met, 0.8 never, 0.5 sometimes.
+    assert assurance_icon(stable, 0.2, "higher") == "pass"
+    assert assurance_icon(stable, 0.8, "higher") == "fail"
+    assert assurance_icon(stable, 0.5, "higher") == "hit_and_miss"
+    assert assurance_icon(stable, 0.8, "lower") == "pass"
+    assert assurance_icon(stable, None, "higher") is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, func, select
 
-from flsdb.errors import ValidationFailed
+from flsdb.errors import StorageError, ValidationFailed
 from flsdb.ingest import validate_file
 from flsdb.storage import bulk as bulk_module
 from flsdb.storage import delete_record, known_service_codes, store_records, store_services
+from flsdb.storage.database import HEAD_REVISION, current_revision, head_revision, open_existing
 from flsdb.storage.tables import audit_log, import_log, metadata, records, services
 from tests.factory import nhs_number, record, write_records, write_services
 
@@ -48,6 +50,26 @@ def test_migrated_schema_matches_models(engine: Engine) -> None:
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
+
+
+def test_the_cheap_revision_check_knows_alembics_head(engine: Engine) -> None:
+    assert HEAD_REVISION == head_revision() == current_revision(engine)
+
+
+def test_reading_needs_an_existing_flsdb_database(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.db"
+    with pytest.raises(StorageError, match="No database at"):
+        open_existing(str(missing))
+    assert not missing.exists()
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not an SQLite file" * 100)
+    with pytest.raises(StorageError, match="not an SQLite database file"):
+        open_existing(str(junk))
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    empty.write_bytes(b"")
+    with pytest.raises(StorageError, match="not an flsdb database"):
+        open_existing(str(empty))
 
 
 def test_import_and_reimport_is_idempotent(engine: Engine, tmp_path: Path) -> None:

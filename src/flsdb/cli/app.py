@@ -1,7 +1,12 @@
-"""The `flsdb` command: every subcommand, and one place that turns errors into messages."""
+"""The `flsdb` command: every subcommand, and one place that turns errors into messages.
+
+Commands import their heavy libraries (polars, Ibis, pandas, matplotlib, WeasyPrint) inside
+their bodies, so that `flsdb --help` and every `--help` answer at once.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -26,17 +31,19 @@ app.command("report")(reporting.report)
 app.command("synth")(demo.synth)
 app.command("demo")(demo.demo)
 app.command("methodology")(demo.methodology)
+app.command("thresholds")(demo.thresholds)
 app.add_typer(data.db_app, name="db")
 app.add_typer(statistics.stats_app, name="stats")
 
+UNEXPECTED = 70  # EX_SOFTWARE
+
 
 def main() -> None:
-    """Run the CLI; flsdb's own errors become a message and exit status 1, never a traceback."""
+    """Run the CLI. Usage errors are click's (a sentence and exit 2); flsdb's own errors and
+    the operating system's become one sentence and exit 1; anything else a short apology
+    (FLSDB_DEBUG=1 shows the traceback) and exit 70. Never a traceback by default."""
     try:
-        # Outside standalone mode click returns the code of typer.Exit instead of exiting.
-        code = app(standalone_mode=False)
-        if isinstance(code, int) and code:
-            sys.exit(code)
+        app(prog_name="flsdb")
     except ValidationFailed as exc:
         show_issues(exc.issues, "error")
         fail(
@@ -47,18 +54,24 @@ def main() -> None:
     except FlsdbError as exc:
         fail(str(exc))
         sys.exit(1)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        fail("aborted")
+    except MemoryError:
+        fail("flsdb ran out of memory; nothing was stored. Try a smaller file or period.")
         sys.exit(1)
-    except Exception as exc:  # click's usage errors
-        import click
+    except OSError as exc:
+        from flsdb.cli.files import reason
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        fail(f"The operating system refused{where}: {reason(exc)}.")
+        sys.exit(1)
+    except Exception as exc:
+        if os.environ.get("FLSDB_DEBUG"):
+            raise
+        # The message of an unexpected error could hold a value from a record: not shown.
+        fail(
+            f"flsdb stopped on an unexpected error ({type(exc).__name__}); nothing was stored. "
+            "Run it again with FLSDB_DEBUG=1 to see the details, and please report them."
+        )
+        sys.exit(UNEXPECTED)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,22 @@
-"""Terminal output shared by the commands: messages on stderr, data on stdout."""
+"""Terminal output shared by the commands: messages on stderr, data on stdout.
+
+Values from files and the database are escaped before printing: Rich would read `[/]` or
+`[link=...]` in a cell as markup.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import polars as pl
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.markup import escape
 
-from flsdb.ingest.issues import IssueTable
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from flsdb.ingest.issues import IssueTable
 
 # Piped output (CI logs, files) has no terminal width: give tables room instead of 80 columns.
 out = Console() if Console().is_terminal else Console(width=140)
@@ -21,6 +27,8 @@ SHOWN_ISSUES = 40
 @contextmanager
 def progress_bar() -> Iterator[Progress]:
     """A progress display on stderr (hidden when stderr is not a terminal)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -34,6 +42,9 @@ def progress_bar() -> Iterator[Progress]:
 
 def show_issues(issues: IssueTable, level: str | None = None) -> None:
     """The first issues as a table (row, column, value, message); the rest counted."""
+    import polars as pl
+    from rich.table import Table
+
     frame = issues.frame if level is None else issues.frame.filter(pl.col("level") == level)
     if frame.height == 0:
         return
@@ -45,9 +56,9 @@ def show_issues(issues: IssueTable, level: str | None = None) -> None:
         table.add_row(
             f"[{colour}]{item['level']}[/]",
             str(item["row"] or ""),
-            item["column"],
-            item["value"],
-            item["message"],
+            escape(str(item["column"])),
+            escape(str(item["value"])),
+            escape(str(item["message"])),
         )
     err.print(table)
     if frame.height > SHOWN_ISSUES:
@@ -55,4 +66,16 @@ def show_issues(issues: IssueTable, level: str | None = None) -> None:
 
 
 def fail(message: str) -> None:
-    err.print(f"[bold red]Error:[/] {message}")
+    err.print(f"[bold red]Error:[/] {escape(message)}")
+
+
+def warn(message: str) -> None:
+    err.print(f"[bold yellow]Warning:[/] {escape(message)}")
+
+
+def note(message: str) -> None:
+    err.print(escape(message))
+
+
+def say(message: str) -> None:
+    out.print(escape(message))

@@ -2,43 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markdown import Markdown
 
-from flsdb.cli.console import err, out, progress_bar, show_issues
-from flsdb.dictionary import load_dictionary
-from flsdb.dictionary.docs import dictionary_markdown
-from flsdb.dictionary.template import write_csv_template, write_xlsx_template
-from flsdb.errors import ValidationFailed
-from flsdb.ingest import ValidatedTable, open_upload, validate
-from flsdb.storage import (
-    ImportSummary,
-    delete_record,
-    known_service_codes,
-    open_engine,
-    store_records,
-    store_services,
-)
-from flsdb.storage.database import current_revision, head_revision, upgrade
+from flsdb.cli.console import note, out, progress_bar, say, show_issues
+from flsdb.cli.files import write_output
+from flsdb.cli.options import DbOption, ErrorsOption, UserOption, parse_date
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database URL or SQLite file (default: $FLSDB_DATABASE_URL or ./flsdb.db).",
-        show_default=False,
-    ),
-]
-ErrorsOption = Annotated[
-    Path | None, typer.Option("--errors", help="Write every error and warning to this CSV file.")
-]
-UserOption = Annotated[
-    str | None, typer.Option("--user", help="Who is uploading (default: the login name).")
-]
+if TYPE_CHECKING:
+    from flsdb.ingest import ValidatedTable
+    from flsdb.storage import ImportSummary
 
 db_app = typer.Typer(help="Database schema: create and migrate.", no_args_is_help=True)
 
@@ -49,14 +24,21 @@ def template(
     ] = Path("."),
 ) -> None:
     """Write empty upload templates: CSV, and XLSX with drop-down lists of codes."""
+    from flsdb.dictionary import load_dictionary
+    from flsdb.dictionary.template import write_csv_template, write_xlsx_template
+    from flsdb.errors import ConfigurationError
+
     dictionary = load_dictionary()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(f"Cannot create the folder {out_dir}: {exc.strerror}.") from None
     for kind in ("records", "services"):
         for path in (
             write_csv_template(dictionary, kind, out_dir / f"{kind}-template.csv"),
             write_xlsx_template(dictionary, kind, out_dir / f"{kind}-template.xlsx"),
         ):
-            out.print(f"wrote {path}")
+            say(f"wrote {path}")
 
 
 def dictionary(
@@ -65,27 +47,35 @@ def dictionary(
     ] = None,
 ) -> None:
     """Print the data dictionary (every column, its codes and rules), or write it as Markdown."""
+    from rich.markdown import Markdown
+
+    from flsdb.dictionary import load_dictionary
+    from flsdb.dictionary.docs import dictionary_markdown
+
     text = dictionary_markdown(load_dictionary())
     if output is None:
         out.print(Markdown(text))
     else:
-        output.write_text(text, encoding="utf-8")
-        err.print(f"wrote {output}")
+        write_output(output, text)
+        note(f"wrote {output}")
 
 
 def _report(summary: ImportSummary, table: ValidatedTable) -> None:
     show_issues(table.issues, "warning")
-    out.print(
-        f"[green]Stored[/] {table.source.name}: {summary.rows} rows - {summary.inserted} inserted, "
+    say(
+        f"Stored {table.source.name}: {summary.rows} rows - {summary.inserted} inserted, "
         f"{summary.updated} updated, {summary.unchanged} unchanged, {summary.warnings} warning(s) "
         f"(import {summary.import_id})."
     )
 
 
 def _check(table: ValidatedTable, errors: Path | None) -> None:
+    from flsdb.errors import ValidationFailed
+    from flsdb.sheets import csv_frame
+
     if errors is not None:
-        table.issues.write_csv(errors)
-        err.print(f"wrote all issues to {errors}")
+        write_output(errors, csv_frame(table.issues.frame.to_pandas()).to_csv(index=False))
+        note(f"wrote all issues to {errors}")
     if not table.ok:
         raise ValidationFailed(table.issues)
 
@@ -97,10 +87,12 @@ def load_services(
     user: UserOption = None,
 ) -> None:
     """Validate and store the services (FLS) file; rows update by service_code."""
-    engine = open_engine(db)
+    from flsdb.ingest import open_upload, validate
+    from flsdb.storage import open_engine, store_services
+
     table = validate(open_upload(file), "services")
     _check(table, errors)
-    _report(store_services(engine, table, user), table)
+    _report(store_services(open_engine(db), table, user), table)
 
 
 def import_records(
@@ -116,10 +108,13 @@ def import_records(
     ] = None,
 ) -> None:
     """Validate a records file and store it: all or nothing, updating records by their key."""
-    engine = open_engine(db)
+    from flsdb.ingest import open_upload, validate
+    from flsdb.storage import known_service_codes, open_engine, store_records
+
     upload = open_upload(file)
+    engine = open_engine(db)
     known = known_service_codes(engine)
-    allowed = {c.upper() for c in fls} if fls else None
+    allowed = {c.strip().upper() for c in fls} if fls else None
     with progress_bar() as progress:
         task = progress.add_task("validating", total=None)
         table = validate(
@@ -143,33 +138,34 @@ def delete(
     user: UserOption = None,
 ) -> None:
     """Delete one record by its key (the audit log keeps its values)."""
-    try:
-        date = dt.date.fromisoformat(fracture_date)
-    except ValueError:
-        raise typer.BadParameter("use YYYY-MM-DD", param_hint="--fracture-date") from None
+    from flsdb.storage import delete_record, open_existing
+
+    date = parse_date(fracture_date, "--fracture-date")
     key = {
-        "service_code": service.upper(),
+        "service_code": service.strip().upper(),
         "nhs_number": nhs_number.replace(" ", ""),
         "date_fracture_diagnosed": date,
     }
-    if not delete_record(open_engine(db), key, user):
-        err.print("No record has that key; nothing was deleted.")
+    if not delete_record(open_existing(db), key, user):
+        note("No record has that key; nothing was deleted.")
         raise typer.Exit(1)
-    out.print("Deleted 1 record; its values are kept in the audit log.")
+    say("Deleted 1 record; its values are kept in the audit log.")
 
 
 @db_app.command("upgrade")
 def db_upgrade(db: DbOption = None) -> None:
     """Create the database or migrate it to the newest schema."""
+    from flsdb.storage import open_engine, upgrade
+
     engine = open_engine(db, migrate=False)
     revision = upgrade(engine)
-    out.print(
-        f"Database at revision {revision} ({engine.url.render_as_string(hide_password=True)})."
-    )
+    say(f"Database at revision {revision} ({engine.url.render_as_string(hide_password=True)}).")
 
 
 @db_app.command("current")
 def db_current(db: DbOption = None) -> None:
     """Show the database's schema revision and the newest one."""
-    engine = open_engine(db, migrate=False)
-    out.print(f"current: {current_revision(engine)}; newest: {head_revision()}")
+    from flsdb.storage.database import HEAD_REVISION, current_revision, open_existing
+
+    engine = open_existing(db, migrate=False)
+    say(f"current: {current_revision(engine)}; newest: {HEAD_REVISION}")

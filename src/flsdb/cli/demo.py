@@ -1,42 +1,39 @@
-"""`synth`, `demo` and `methodology`: synthetic national data and the end-to-end showcase."""
+"""`synth`, `demo`, `methodology` and `thresholds`: synthetic national data, the end-to-end
+showcase, and the documents generated from the catalogue and the thresholds."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
-from rich import box
-from rich.table import Table
 
-from flsdb.cli.console import err, out, progress_bar, show_issues
-from flsdb.cli.reporting import print_report_set
-from flsdb.errors import ValidationFailed
-from flsdb.ingest import open_upload, validate
-from flsdb.kpi import KpiRequest, compute_kpis, load_catalogue, parse_period
-from flsdb.kpi.sources import source_from_database
-from flsdb.reports.build import build_reports
-from flsdb.reports.data import HEADLINE_KPIS, collect
-from flsdb.reports.kpi_tables import RAG_COLOURS, kpi_csv, write_kpi_xlsx
-from flsdb.reports.methodology import methodology_markdown
-from flsdb.storage import known_service_codes, open_engine, store_records, store_services
-from flsdb.synth import generate, write_upload_files
+from flsdb.cli.console import note, out, progress_bar, say
+from flsdb.cli.files import write_output
+from flsdb.cli.options import ConfigOption
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
 
 
 def synth(
-    services: Annotated[int, typer.Option(help="Number of FLSs.")] = 77,
-    records: Annotated[int, typer.Option(help="Records diagnosed in the audit year.")] = 83_500,
-    year: Annotated[int, typer.Option(help="The audit year.")] = 2024,
+    services: Annotated[int, typer.Option(min=1, max=2000, help="Number of FLSs.")] = 77,
+    records: Annotated[
+        int, typer.Option(min=1, help="Records diagnosed in the audit year.")
+    ] = 83_500,
+    year: Annotated[int, typer.Option(min=2016, max=2100, help="The audit year.")] = 2024,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
     history_years: Annotated[
-        int, typer.Option(help="Earlier years of records, for run charts.")
+        int, typer.Option(min=0, max=8, help="Earlier years of records, for run charts.")
     ] = 2,
     out_dir: Annotated[
         Path, typer.Option("--out", help="Folder for services.csv and records.csv.")
     ] = Path("synthetic"),
 ) -> None:
     """Write synthetic national data (services.csv, records.csv) in the upload format."""
+    from flsdb.synth import generate, write_upload_files
+
     with progress_bar() as progress:
         task = progress.add_task("generating", total=None)
         data = generate(
@@ -48,7 +45,7 @@ def synth(
             progress=lambda n: progress.advance(task, n),
         )
         services_path, records_path = write_upload_files(data, out_dir)
-    out.print(
+    say(
         f"wrote {services_path} ({data.services.height} FLSs) and {records_path} "
         f"({data.records.height} records; extract date {data.as_of:%Y-%m-%d})."
     )
@@ -56,17 +53,41 @@ def synth(
 
 def methodology(
     output: Annotated[Path | None, typer.Option("--out", help="Write Markdown here.")] = None,
+    config: ConfigOption = None,
 ) -> None:
-    """Print (or write) the methodology: every KPI as the code computes it."""
-    text = methodology_markdown(load_catalogue())
+    """Print (or write) the methodology: every KPI as the code computes it, and the statistics
+    with the thresholds in use."""
+    from flsdb.config import load_thresholds
+    from flsdb.kpi import load_catalogue
+    from flsdb.reports.methodology import methodology_markdown
+
+    text = methodology_markdown(load_catalogue(), load_thresholds(config))
     if output is None:
         typer.echo(text)
     else:
-        output.write_text(text, encoding="utf-8")
-        err.print(f"wrote {output}")
+        write_output(output, text)
+        note(f"wrote {output}")
+
+
+def thresholds(
+    output: Annotated[Path | None, typer.Option("--out", help="Write YAML here.")] = None,
+) -> None:
+    """Print (or write) the packaged thresholds: a starting point for a --config file."""
+    from importlib import resources
+
+    text = resources.files("flsdb.config").joinpath("thresholds.yaml").read_text("utf-8")
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        write_output(output, text)
+        note(f"wrote {output}")
 
 
 def _national_table(table: pd.DataFrame, title: str) -> Table:
+    from rich.table import Table
+
+    from flsdb.kpi import load_catalogue
+
     shown = Table(title=title)
     shown.add_column("KPI")
     catalogue = load_catalogue()
@@ -75,25 +96,31 @@ def _national_table(table: pd.DataFrame, title: str) -> Table:
     for unit in units:
         shown.add_column(unit.title(), justify="right")
     for kpi in dict.fromkeys(table["kpi"]):
-        measure = catalogue.measure(kpi)
-        name = measure.parts[kpi].name if measure.parts else measure.name
         cells = [_cell(rows[(unit, kpi)], counts=True) for unit in units]
-        shown.add_row(f"{kpi} {name}", *cells)
+        shown.add_row(f"{kpi} {catalogue.name(kpi)}", *cells)
     return shown
 
 
 def _cell(row: dict[Any, Any], counts: bool = False) -> str:
+    from flsdb.reports.kpi_tables import RAG_COLOURS
+
     if row["percent"] is None:
         return "–"
     text = f"{row['percent']:.1f}" + ("%" if counts else "")
-    if row["kpi"] == "kpi01":
+    if row["kpi"] == "kpi01" and row["level"] == "service":
         text = f"{int(row['numerator'])} of {int(row['denominator'])}"
     elif counts:
-        text += f" ({int(row['numerator'])}/{float(row['denominator']):,.0f})"
+        text += f" ({int(row['numerator']):,}/{float(row['denominator']):,.0f})"
     return f"[{RAG_COLOURS[row['rag']]}]{text}[/]" if row["rag"] else text
 
 
 def _benchmark_table(table: pd.DataFrame, regions: dict[str, str], title: str) -> Table:
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    from flsdb.reports.data import HEADLINE_KPIS
+
     shown = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
     shown.add_column("FLS", no_wrap=True)
     shown.add_column("region", no_wrap=True)
@@ -104,8 +131,8 @@ def _benchmark_table(table: pd.DataFrame, regions: dict[str, str], title: str) -
     for unit in dict.fromkeys(str(u) for u in table["unit"]):
         records = int(cells[(unit, "kpi03")]["denominator"])
         shown.add_row(
-            unit,
-            regions.get(unit, ""),
+            escape(unit),
+            escape(regions.get(unit, "")),
             str(records),
             *[_cell(cells[(unit, kpi)]) for kpi in HEADLINE_KPIS],
         )
@@ -116,12 +143,23 @@ def demo(
     out_dir: Annotated[
         Path, typer.Option("--out", help="Folder for the demo's data, database and outputs.")
     ] = Path("flsdb-demo"),
-    records: Annotated[int, typer.Option(help="Records in the audit year.")] = 83_500,
-    services: Annotated[int, typer.Option(help="Number of FLSs.")] = 77,
-    year: Annotated[int, typer.Option(help="The audit year.")] = 2024,
+    records: Annotated[int, typer.Option(min=100, help="Records in the audit year.")] = 83_500,
+    services: Annotated[int, typer.Option(min=2, max=2000, help="Number of FLSs.")] = 77,
+    year: Annotated[int, typer.Option(min=2016, max=2100, help="The audit year.")] = 2024,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
 ) -> None:
-    """Generate national synthetic data, store it, and show the national and per-FLS KPIs."""
+    """Generate national synthetic data, store it, show the national and per-FLS KPIs, and
+    write the national report, one FLS report and the benchmark tables."""
+    from flsdb.errors import ValidationFailed
+    from flsdb.ingest import open_upload, validate
+    from flsdb.kpi import KpiRequest, compute_kpis, load_catalogue, parse_period
+    from flsdb.kpi.sources import source_from_database
+    from flsdb.reports.build import INTERNAL, INTERNAL_NOTE, build_reports
+    from flsdb.reports.data import collect
+    from flsdb.reports.kpi_tables import kpi_csv, write_kpi_xlsx
+    from flsdb.storage import known_service_codes, open_engine, store_records, store_services
+    from flsdb.synth import generate, write_upload_files
+
     out_dir.mkdir(parents=True, exist_ok=True)
     with progress_bar() as progress:
         task = progress.add_task("synthetic data", total=None)
@@ -140,7 +178,6 @@ def demo(
             progress=lambda n: progress.advance(task, n),
         )
         if not checked.ok:
-            show_issues(checked.issues, "error")
             raise ValidationFailed(checked.issues)
         progress.update(task, description="storing")
         summary = store_records(engine, checked, "demo")
@@ -151,13 +188,13 @@ def demo(
             level: compute_kpis(source, KpiRequest(period, by=level, as_of=data.as_of))
             for level in ("nation", "region", "service")
         }
-    out.print(
+    say(
         f"Stored {summary.rows:,} synthetic records from {data.services.height} FLSs "
         f"({summary.inserted:,} inserted, {summary.updated:,} updated, {summary.unchanged:,} "
         f"unchanged; {summary.warnings:,} warnings) in {out_dir / 'flsdb-demo.db'}."
     )
     national = results["nation"]
-    out.print(
+    say(
         f"{national.records:,} records diagnosed in {year}; as of {data.as_of:%Y-%m-%d}; "
         f"caseload: {national.caseload_method}."
     )
@@ -167,29 +204,44 @@ def demo(
     )
     out.print(
         _benchmark_table(
-            results["service"].table, regions, f"Per-FLS benchmark, {year} (percent; RAG colours)"
+            results["service"].table,
+            regions,
+            f"Per-FLS benchmark, {year} (percent; RAG colours; not suppressed: internal use)",
         )
     )
+    # The KPI tables are not suppressed: they are internal, and marked so.
+    internal = out_dir / INTERNAL
+    internal.mkdir(exist_ok=True)
+    (internal / "README.txt").write_text(INTERNAL_NOTE, encoding="utf-8")
     written = []
     for level, result in results.items():
-        path = out_dir / f"kpis-{level}-{year}.csv"
-        path.write_text(kpi_csv(result.table), encoding="utf-8")
+        path = internal / f"kpis-{level}-{year}.csv"
+        write_output(path, kpi_csv(result.table))
         written.append(path)
-    xlsx = write_kpi_xlsx(
-        {f"{level}s": result.table for level, result in results.items()},
-        load_catalogue(),
-        out_dir / f"kpis-{year}.xlsx",
-        notes=[
-            f"Period {year}; as of {data.as_of:%Y-%m-%d}; {national.records} records; "
-            f"caseload: {national.caseload_method}. Synthetic data."
-        ],
+    from flsdb.config import load_thresholds
+
+    heading = [
+        f"KPIs by level, {year}",
+        f"Period {year}; as of {data.as_of:%Y-%m-%d}; {national.records} records; "
+        f"caseload: {national.caseload_method}. Synthetic data.",
+    ]
+    written.append(
+        write_kpi_xlsx(
+            {f"{level}s": result.table for level, result in results.items()},
+            load_catalogue(),
+            load_thresholds(),
+            internal / f"kpis-{year}.xlsx",
+            heading,
+            internal=True,
+        )
     )
-    written.append(xlsx)
-    out.print("Wrote: " + ", ".join(str(p) for p in written))
+    say("Wrote: " + ", ".join(str(p) for p in written))
     with progress_bar() as progress:
         progress.add_task("writing the national report and an FLS report", total=None)
         report_data = collect(source, period, data.as_of)
         sizes = results["service"].table.query("kpi == 'kpi03'")
         largest = str(sizes["unit"].iloc[int(sizes["denominator"].astype(float).argmax())])
-        reports = build_reports(report_data, out_dir, services=[largest], regions=False)
+        reports = build_reports(report_data, out_dir, services=[largest], region_reports=False)
+    from flsdb.cli.reporting import print_report_set
+
     print_report_set(reports, report_data.records, report_data.services_with_records)

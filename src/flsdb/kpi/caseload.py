@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from flsdb.config import Thresholds
 
 
 class CaseloadEstimator(Protocol):
@@ -24,11 +27,15 @@ class CrudeRateEstimator:
     """Given figures where present; else a crude rate of the population aged 50+.
 
     Default: 1.5% a year (about 347,770 fractures over 23 million people aged 50+ in England and
-    Wales), 20% of them spine fractures.
+    Wales), 20% of them spine fractures; both come from the thresholds file.
     """
 
     rate: float = 0.015
     spine_share: float = 0.20
+
+    @classmethod
+    def from_thresholds(cls, thresholds: Thresholds) -> CrudeRateEstimator:
+        return cls(thresholds.caseload.rate, thresholds.caseload.spine_share)
 
     @property
     def description(self) -> str:
@@ -39,6 +46,8 @@ class CrudeRateEstimator:
         )
 
     def estimate(self, services: pd.DataFrame) -> pd.DataFrame:
+        import pandas as pd
+
         population = services["population_50plus"].astype("Float64")
         estimated_total = population * self.rate
         spine = (

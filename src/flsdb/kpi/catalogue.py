@@ -88,26 +88,6 @@ class Condition(_Frozen):
         return found
 
 
-class Rag(_Frozen):
-    """Thresholds in percent (or a count when measure is numerator)."""
-
-    green: float
-    amber: float | None = None
-    measure: Literal["percent", "numerator"] = "percent"
-    direction: Literal["higher", "lower"] = "higher"
-
-    def rate(self, value: float | None) -> str | None:
-        if value is None:
-            return None
-        if self.direction == "lower":
-            if value < self.green:
-                return "green"
-            return "amber" if self.amber is not None and value < self.amber else "red"
-        if value >= self.green:
-            return "green"
-        return "amber" if self.amber is not None and value >= self.amber else "red"
-
-
 class KeyField(_Frozen):
     column: str
     applicable: Condition | None = None
@@ -115,6 +95,7 @@ class KeyField(_Frozen):
 
 class CaseloadPart(_Frozen):
     name: str
+    description: str | None = None
     records: Condition | None = None
     expected: Literal["all", "spine", "non_spine"] = "all"
 
@@ -129,7 +110,6 @@ class Measure(_Frozen):
     numerator: Condition | None = None
     denominator: Condition | None = None
     due: str | None = None
-    rag: Rag | str | None = None
     key_fields: tuple[KeyField, ...] = ()
     missing_threshold: float = 20.0
     parts: dict[str, CaseloadPart] = Field(default_factory=dict)
@@ -160,7 +140,6 @@ class Catalogue(_Frozen):
     version: str
     due_windows: dict[str, int]
     definitions: dict[str, Condition]
-    rag: dict[str, Rag]
     measures: tuple[Measure, ...]
 
     @model_validator(mode="after")
@@ -182,23 +161,27 @@ class Catalogue(_Frozen):
         for measure in self.measures:
             if measure.due is not None and measure.due not in self.due_windows:
                 raise ValueError(f"{measure.id}: unknown due window {measure.due}")
-            if isinstance(measure.rag, str) and measure.rag not in self.rag:
-                raise ValueError(f"{measure.id}: unknown RAG scheme {measure.rag}")
             for key in measure.key_fields:
                 if key.column not in columns:
                     raise ValueError(f"{measure.id}: unknown key field {key.column}")
         return self
-
-    def rag_for(self, measure: Measure) -> Rag | None:
-        if isinstance(measure.rag, str):
-            return self.rag[measure.rag]
-        return measure.rag
 
     def measure(self, measure_id: str) -> Measure:
         for measure in self.measures:
             if measure_id in (measure.id, *measure.output_ids):
                 return measure
         raise KeyError(measure_id)
+
+    def name(self, kpi: str) -> str:
+        """The name of a KPI id (a caseload part has its own)."""
+        measure = self.measure(kpi)
+        return measure.parts[kpi].name if kpi in measure.parts else measure.name
+
+    def description(self, kpi: str) -> str:
+        """The definition of a KPI id in words (a caseload part has its own)."""
+        measure = self.measure(kpi)
+        part = measure.parts.get(kpi)
+        return part.description if part and part.description else measure.description
 
     @property
     def kpi_ids(self) -> tuple[str, ...]:

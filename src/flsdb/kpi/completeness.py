@@ -27,7 +27,14 @@ def completeness_by_field(
     measure = next(m for m in catalogue.measures if m.kind == "completeness")
     if counts is None:
         counts = aggregate_counts(
-            source.table, source.backend, catalogue, (measure,), period, as_of, "service"
+            source.table,
+            source.backend,
+            catalogue,
+            (measure,),
+            period.start,
+            period.end,
+            as_of,
+            "service",
         )
     per_service = counts.groupby("service_code").sum(numeric_only=True)
     per_service = per_service.reindex(sorted(source.services["service_code"]), fill_value=0)

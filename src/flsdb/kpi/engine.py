@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from flsdb.config import Thresholds, load_thresholds
 from flsdb.errors import ConfigurationError
 from flsdb.kpi.caseload import CaseloadEstimator, CrudeRateEstimator
-from flsdb.kpi.catalogue import Catalogue, load_catalogue
+from flsdb.kpi.catalogue import Catalogue, Measure, load_catalogue
 from flsdb.kpi.periods import Grain, Period
 from flsdb.kpi.query import aggregate_counts
 from flsdb.kpi.results import LEVELS, build_results
@@ -44,11 +45,65 @@ def compute_kpis(
     *,
     catalogue: Catalogue | None = None,
     estimator: CaseloadEstimator | None = None,
+    thresholds: Thresholds | None = None,
 ) -> KpiResult:
     """Compute the requested KPIs in the source's engine and shape them into result rows."""
-    return compute_levels(source, request, (request.by,), catalogue=catalogue, estimator=estimator)[
-        request.by
-    ]
+    return compute_levels(
+        source,
+        request,
+        (request.by,),
+        catalogue=catalogue,
+        estimator=estimator,
+        thresholds=thresholds,
+    )[request.by]
+
+
+def _measures(catalogue: Catalogue, kpis: tuple[str, ...] | None) -> tuple[Measure, ...]:
+    wanted = set(kpis or catalogue.kpi_ids)
+    unknown = wanted - set(catalogue.kpi_ids)
+    if unknown:
+        raise ConfigurationError(
+            f"unknown KPI {', '.join(sorted(unknown))}; known: {', '.join(catalogue.kpi_ids)}"
+        )
+    return tuple(m for m in catalogue.measures if wanted & set(m.output_ids))
+
+
+def _check_services(source: RecordSource, services: tuple[str, ...] | None) -> list[str] | None:
+    only = list(services) if services else None
+    if only:
+        missing = set(only) - set(source.services["service_code"])
+        if missing:
+            raise ConfigurationError(
+                f"unknown service {', '.join(sorted(missing))}; the services table has "
+                f"{len(source.services)} FLSs (see 'flsdb kpis --by service')"
+            )
+    return only
+
+
+def query_counts(
+    source: RecordSource,
+    start: dt.date,
+    end: dt.date,
+    as_of: dt.date,
+    *,
+    by: str = "service",
+    kpis: tuple[str, ...] | None = None,
+    catalogue: Catalogue | None = None,
+) -> pd.DataFrame:
+    """The engine's counts per service and month from start to end (for several periods at
+    once: `compute_levels(..., counts=...)` takes the months of its period from them)."""
+    catalogue = catalogue or load_catalogue()
+    measures = _measures(catalogue, kpis)
+    return aggregate_counts(
+        source.table, source.backend, catalogue, measures, start, end, as_of, by
+    )
+
+
+def _in_period(counts: pd.DataFrame, period: Period) -> pd.DataFrame:
+    month = counts["year"].astype("int64") * 12 + counts["month"].astype("int64")
+    first = period.start.year * 12 + period.start.month
+    last = period.end.year * 12 + period.end.month
+    return counts[(month >= first) & (month <= last)].reset_index(drop=True)
 
 
 def compute_levels(
@@ -58,37 +113,41 @@ def compute_levels(
     *,
     catalogue: Catalogue | None = None,
     estimator: CaseloadEstimator | None = None,
+    thresholds: Thresholds | None = None,
+    counts: pd.DataFrame | None = None,
 ) -> dict[str, KpiResult]:
-    """Several of service, region and nation from one query (they roll up the same counts)."""
+    """Several of service, region and nation from one query (they roll up the same counts).
+
+    `counts` from `query_counts` (over a window holding the period, with the same as_of and
+    grouping) saves the query.
+    """
     catalogue = catalogue or load_catalogue()
-    estimator = estimator or CrudeRateEstimator()
+    thresholds = thresholds or load_thresholds()
+    estimator = estimator or CrudeRateEstimator.from_thresholds(thresholds)
     bad = [level for level in levels if level not in LEVELS]
     if bad:
         raise ConfigurationError(f"--by must be one of {', '.join(LEVELS)}; got '{bad[0]}'")
     if len(levels) > 1 and set(levels) - {"service", "region", "nation"}:
         raise ConfigurationError("only service, region and nation can share one query")
+    measures = _measures(catalogue, request.kpis)
     wanted = set(request.kpis or catalogue.kpi_ids)
-    unknown = wanted - set(catalogue.kpi_ids)
-    if unknown:
-        raise ConfigurationError(
-            f"unknown KPI {', '.join(sorted(unknown))}; known: {', '.join(catalogue.kpi_ids)}"
+    only = _check_services(source, request.services)
+    if counts is None:
+        counts = aggregate_counts(
+            source.table,
+            source.backend,
+            catalogue,
+            measures,
+            request.period.start,
+            request.period.end,
+            request.as_of,
+            levels[0],
+            only,
         )
-    measures = tuple(m for m in catalogue.measures if wanted & set(m.output_ids))
-    only = list(request.services) if request.services else None
-    if only:
-        missing = set(only) - set(source.services["service_code"])
-        if missing:
-            raise ConfigurationError(f"unknown service {', '.join(sorted(missing))}")
-    counts = aggregate_counts(
-        source.table,
-        source.backend,
-        catalogue,
-        measures,
-        request.period,
-        request.as_of,
-        levels[0],
-        only,
-    )
+    else:
+        counts = _in_period(counts, request.period)
+        if only:
+            counts = counts[counts["service_code"].isin(only)].reset_index(drop=True)
     expected = estimator.estimate(source.services)
     results = {}
     for level in levels:
@@ -98,6 +157,7 @@ def compute_levels(
             services=source.services,
             expected=expected,
             catalogue=catalogue,
+            thresholds=thresholds,
             measures=measures,
             period=request.period,
             interval=request.interval,

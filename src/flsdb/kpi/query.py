@@ -10,7 +10,6 @@ import pandas as pd
 
 from flsdb.kpi.catalogue import Catalogue, Measure
 from flsdb.kpi.compile import FRACTURE, Compiler, whole_years, year_and_month
-from flsdb.kpi.periods import Period
 
 MISSING_CODE = "not_known"
 AGE_BANDS = ("50-64", "65-74", "75-84", "85+")
@@ -80,15 +79,14 @@ def aggregate_counts(
     backend: str,
     catalogue: Catalogue,
     measures: tuple[Measure, ...],
-    period: Period,
+    start: dt.date,
+    end: dt.date,
     as_of: dt.date,
     by: str,
     services: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Run the counts inside the engine; one row per service, sub-period and breakdown group."""
-    in_period = (table[FRACTURE] >= ibis.literal(period.start)) & (
-        table[FRACTURE] <= ibis.literal(period.end)
-    )
+    """Run the counts inside the engine; one row per service, month and breakdown group."""
+    in_period = (table[FRACTURE] >= ibis.literal(start)) & (table[FRACTURE] <= ibis.literal(end))
     scoped = table.filter(in_period)
     if services is not None:
         scoped = scoped.filter(scoped["service_code"].isin(services))

@@ -1,15 +1,20 @@
-"""Turn engine counts into KPI rows: roll up to the level, then percent, Wilson CI and RAG."""
+"""Turn engine counts into KPI rows: roll up to the level, then percent, interval and RAG.
+
+Proportions get a Wilson interval; kpi02 (observed records over an expected caseload) an exact
+Poisson interval on the observed count; kpi01 none (it counts fields, or FLSs).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from flsdb.config import Thresholds
 from flsdb.dictionary import load_dictionary
 from flsdb.kpi.catalogue import Catalogue, Measure
 from flsdb.kpi.periods import Grain, Period, label_for
 from flsdb.kpi.query import AGE_BANDS, NOT_RECORDED
-from flsdb.stats.intervals import wilson_interval
+from flsdb.stats.intervals import poisson_ratio_interval, wilson_interval
 
 LEVELS = ("service", "region", "nation", "age_band", "sex", "care_home")
 BREAKDOWNS = ("age_band", "sex", "care_home")
@@ -58,23 +63,23 @@ def _with_units(counts: pd.DataFrame, level: str, services: pd.DataFrame) -> pd.
     return pd.concat([by_nation, counts.assign(unit=ALL_NATIONS)], ignore_index=True)
 
 
+def _expected_columns(expected: str) -> list[str]:
+    return (
+        ["expected_spine", "expected_non_spine"] if expected == "all" else [f"expected_{expected}"]
+    )
+
+
 def _caseload_counts(
     counts: pd.DataFrame, measure: Measure, expected: pd.DataFrame
 ) -> pd.DataFrame:
-    """Per service: records of each part (only where its caseload is known) and expected."""
+    """Per service: records of each part, counted only where its caseload is known."""
     known = expected.set_index("service_code")
     out = pd.DataFrame(index=counts.index)
     for part_id, part in measure.parts.items():
-        columns = (
-            ["expected_spine", "expected_non_spine"]
-            if part.expected == "all"
-            else [f"expected_{part.expected}"]
-        )
+        columns = _expected_columns(part.expected)
         yearly = known[columns].sum(axis=1, min_count=len(columns))
         per_service = counts["service_code"].map(yearly).astype("float64")
-        out[f"{part_id}__expected"] = per_service.fillna(0.0)
         out[f"{part_id}__num"] = counts[f"{part_id}__records"].where(per_service.notna(), 0)
-        out[f"{part_id}__known"] = per_service.notna().astype("int64")
     return out
 
 
@@ -84,30 +89,28 @@ def round_half_up(values: np.ndarray, digits: int = 1) -> np.ndarray:
     return np.floor(values * scale + 0.5 + 1e-9) / scale
 
 
-def _rate(
-    catalogue: Catalogue, measure: Measure, numerator: np.ndarray, percent: np.ndarray
-) -> list[str | None]:
-    rag = catalogue.rag_for(measure)
-    if rag is None:
-        return [None] * len(percent)
-    values = numerator if rag.measure == "numerator" else percent
-    return [rag.rate(None if np.isnan(v) else float(v)) for v in values]
-
-
 def _rows_for(
     kpi: str,
     measure: Measure,
-    catalogue: Catalogue,
+    thresholds: Thresholds,
     grid: pd.DataFrame,
     numerator: pd.Series,
     denominator: pd.Series,
     not_due: pd.Series | None,
+    interval: str = "wilson",
 ) -> pd.DataFrame:
     num = numerator.to_numpy(dtype=float)
     den = denominator.to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         exact = np.where(den > 0, num / den * 100, np.nan)
-    low, high = wilson_interval(num, den)
+    if interval == "wilson":
+        low, high = wilson_interval(num, den)
+    elif interval == "poisson":
+        low, high = poisson_ratio_interval(num, den)
+    else:
+        low = high = np.full(len(num), np.nan)
+    rag = thresholds.rag_for(measure.id)
+    values = num if rag is not None and rag.measure == "numerator" else exact
     return pd.DataFrame(
         {
             "unit": grid["unit"].to_numpy(),
@@ -118,7 +121,7 @@ def _rows_for(
             "percent": round_half_up(exact),
             "ci_low": round_half_up(low * 100),
             "ci_high": round_half_up(high * 100),
-            "rag": _rate(catalogue, measure, num, exact),
+            "rag": [None if rag is None or np.isnan(v) else rag.rate(float(v)) for v in values],
             "not_due": None if not_due is None else not_due.to_numpy(),
         }
     )
@@ -131,6 +134,7 @@ def build_results(
     services: pd.DataFrame,
     expected: pd.DataFrame,
     catalogue: Catalogue,
+    thresholds: Thresholds,
     measures: tuple[Measure, ...],
     period: Period,
     interval: Grain | None,
@@ -156,33 +160,36 @@ def build_results(
     for measure in measures:
         if measure.kind == "caseload" and level not in BREAKDOWNS:
             counts = counts.join(_caseload_counts(counts, measure, expected))
-    counts = _with_units(counts, level, scope)
+    grid = pd.MultiIndex.from_product(
+        [level_units(level, scope), periods], names=["unit", "period"]
+    )
     value_columns = [
         c
         for c in counts.columns
         if c not in {"service_code", "year", "month", "group", "unit", "period"}
-        and not c.endswith(("__expected", "__known"))
     ]
-    summed = counts.groupby(["unit", "period"])[value_columns].sum()
-    grid = pd.MultiIndex.from_product(
-        [level_units(level, scope), periods], names=["unit", "period"]
-    )
+    summed = _with_units(counts, level, scope).groupby(["unit", "period"])[value_columns].sum()
     table = summed.reindex(grid, fill_value=0).reset_index()
     frames = []
     for measure in measures:
         if measure.kind == "caseload":
             if level in BREAKDOWNS:
                 continue
-            frames += _caseload_rows(table, measure, catalogue, scope, expected, level, fractions)
+            frames += _caseload_rows(table, measure, thresholds, scope, expected, level, fractions)
         elif measure.kind == "completeness":
-            frames.append(_completeness_rows(table, measure, catalogue))
+            if level in ("region", "nation"):
+                frames.append(
+                    _completeness_share_rows(counts, measure, thresholds, level, scope, grid)
+                )
+            else:
+                frames.append(_completeness_rows(table, measure, thresholds))
         else:
             not_due = table[f"{measure.id}__nd"] if measure.due else None
             frames.append(
                 _rows_for(
                     measure.id,
                     measure,
-                    catalogue,
+                    thresholds,
                     table,
                     table[f"{measure.id}__num"],
                     table[f"{measure.id}__den"],
@@ -205,7 +212,9 @@ def build_results(
     return result.astype(object).where(result.notna(), None)
 
 
-def _completeness_rows(table: pd.DataFrame, measure: Measure, catalogue: Catalogue) -> pd.DataFrame:
+def fields_over_threshold(table: pd.DataFrame, measure: Measure) -> np.ndarray:
+    """kpi01 per row of summed counts: key fields with more than the threshold missing;
+    NaN where the row has no records (nothing to be complete)."""
     over = np.zeros(len(table))
     for key in measure.key_fields:
         applies = f"{measure.id}__app__{key.column}"
@@ -214,16 +223,62 @@ def _completeness_rows(table: pd.DataFrame, measure: Measure, catalogue: Catalog
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(applicable > 0, missing / applicable * 100, 0.0)
         over += share > measure.missing_threshold
-    # With no records in the period there is nothing to be complete: report no value.
-    over = np.where(table["records"].to_numpy() > 0, over, np.nan)
+    return np.where(table["records"].to_numpy() > 0, over, np.nan)
+
+
+def _completeness_rows(
+    table: pd.DataFrame, measure: Measure, thresholds: Thresholds
+) -> pd.DataFrame:
+    over = fields_over_threshold(table, measure)
     fields = pd.Series(np.full(len(table), float(len(measure.key_fields))))
-    return _rows_for(measure.id, measure, catalogue, table, pd.Series(over), fields, None)
+    return _rows_for(
+        measure.id, measure, thresholds, table, pd.Series(over), fields, None, interval="none"
+    )
+
+
+def _completeness_share_rows(
+    counts: pd.DataFrame,
+    measure: Measure,
+    thresholds: Thresholds,
+    level: str,
+    services: pd.DataFrame,
+    grid: pd.MultiIndex,
+) -> pd.DataFrame:
+    """kpi01 for a region or nation: FLSs with records whose completeness is green, over FLSs
+    with records (as the national audit reports it)."""
+    columns = ["records", *(c for c in counts.columns if c.startswith(f"{measure.id}__"))]
+    per_service = counts.groupby(["service_code", "period"])[columns].sum().reset_index()
+    per_service = per_service[per_service["service_code"].isin(services["service_code"])]
+    rag = thresholds.rag_for(measure.id)
+    over = fields_over_threshold(per_service, measure)
+    good = np.where(np.isnan(over), False, over < (rag.green if rag else 5))
+    flags = per_service[["service_code", "period"]].assign(
+        good=good.astype(int), with_records=(per_service["records"] > 0).astype(int)
+    )
+    summed = (
+        _with_units(flags, level, services)
+        .groupby(["unit", "period"])[["good", "with_records"]]
+        .sum()
+    )
+    table = summed.reindex(grid, fill_value=0).reset_index()
+    rows = _rows_for(
+        measure.id,
+        measure,
+        thresholds,
+        table,
+        table["good"],
+        table["with_records"],
+        None,
+        interval="none",
+    )
+    rows["rag"] = None  # no threshold is set for the share of FLSs
+    return rows
 
 
 def _caseload_rows(
     table: pd.DataFrame,
     measure: Measure,
-    catalogue: Catalogue,
+    thresholds: Thresholds,
     services: pd.DataFrame,
     expected: pd.DataFrame,
     level: str,
@@ -233,13 +288,21 @@ def _caseload_rows(
     frames = []
     for part_id in measure.parts:
         yearly = table["unit"].map(yearly_by_unit[part_id]).astype("float64")
+        # Expected cases for the period, as a whole number of patients.
         denominator = pd.Series(
-            round_half_up((yearly * table["period"].map(fractions)).to_numpy(dtype=float)),
+            round_half_up((yearly * table["period"].map(fractions)).to_numpy(dtype=float), 0),
             index=table.index,
         )
         frames.append(
             _rows_for(
-                part_id, measure, catalogue, table, table[f"{part_id}__num"], denominator, None
+                part_id,
+                measure,
+                thresholds,
+                table,
+                table[f"{part_id}__num"],
+                denominator,
+                None,
+                interval="poisson",
             )
         )
     return frames
@@ -253,11 +316,7 @@ def _expected_by_unit(
     unit = {"service": "service_code", "region": "region_code", "nation": "nation"}[level]
     out = {}
     for part_id, part in measure.parts.items():
-        columns = (
-            ["expected_spine", "expected_non_spine"]
-            if part.expected == "all"
-            else [f"expected_{part.expected}"]
-        )
+        columns = _expected_columns(part.expected)
         merged["_yearly"] = merged[columns].astype("float64").sum(axis=1, min_count=len(columns))
         by_unit = merged.groupby(unit)["_yearly"].sum(min_count=1)
         if level == "nation":

@@ -5,18 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-
-import ibis
-import ibis.expr.types as ir
-import pandas as pd
-import polars as pl
-from sqlalchemy import Engine, select
+from typing import TYPE_CHECKING
 
 from flsdb.errors import ConfigurationError, ValidationFailed
-from flsdb.ingest import open_upload, validate
-from flsdb.ingest.issues import ROW
-from flsdb.storage import open_engine
-from flsdb.storage.tables import RECORD_COLUMNS, SERVICE_COLUMNS, services
+
+if TYPE_CHECKING:
+    import ibis
+    import ibis.expr.types as ir
+    import pandas as pd
+    import polars as pl
+    from sqlalchemy import Engine
+
+# Columns no KPI reads: identifiers stay in the store when records are copied for queries.
+IDENTIFIERS = ("nhs_number", "postcode")
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,16 @@ class RecordSource:
     services: pd.DataFrame
     backend: str
     description: str
+    # The SQLite file, when the records are in one (for `in_memory`).
+    sqlite_path: str | None = None
 
 
 def _services_frame(engine: Engine) -> pd.DataFrame:
+    import pandas as pd
+    from sqlalchemy import select
+
+    from flsdb.storage.tables import SERVICE_COLUMNS, services
+
     with engine.connect() as conn:
         rows = conn.execute(select(*[services.c[c] for c in SERVICE_COLUMNS])).all()
     return pd.DataFrame(rows, columns=list(SERVICE_COLUMNS))
@@ -37,6 +45,8 @@ def _services_frame(engine: Engine) -> pd.DataFrame:
 
 def ibis_connection(engine: Engine) -> ibis.BaseBackend:
     """An Ibis connection to the same database as a SQLAlchemy engine."""
+    import ibis
+
     url = engine.url
     if url.get_backend_name() == "sqlite":
         return ibis.sqlite.connect(url.database or ":memory:")
@@ -52,7 +62,10 @@ def ibis_connection(engine: Engine) -> ibis.BaseBackend:
 
 
 def source_from_database(url: str | None = None, engine: Engine | None = None) -> RecordSource:
-    engine = engine or open_engine(url)
+    """The store's records; the database must exist (it is not created for reading)."""
+    from flsdb.storage.database import open_existing
+
+    engine = engine or open_existing(url)
     con = ibis_connection(engine)
     backend = "sqlite" if engine.dialect.name == "sqlite" else "postgres"
     return RecordSource(
@@ -61,6 +74,7 @@ def source_from_database(url: str | None = None, engine: Engine | None = None) -
         backend=backend,
         description=f"{engine.dialect.name} database "
         f"{engine.url.render_as_string(hide_password=True)}",
+        sqlite_path=engine.url.database if backend == "sqlite" else None,
     )
 
 
@@ -68,16 +82,63 @@ def source_from_frames(
     records: pl.DataFrame, services_frame: pd.DataFrame, name: str
 ) -> RecordSource:
     """Typed, validated records held in memory, queried by DuckDB."""
+    import ibis
+
     con = ibis.duckdb.connect()
     table = con.create_table("records", plain_records(records).to_arrow())
     return RecordSource(table=table, services=services_frame, backend="duckdb", description=name)
 
 
-def plain_records(records: pl.DataFrame) -> pl.DataFrame:
+def plain_records(records: pl.DataFrame, columns: tuple[str, ...] | None = None) -> pl.DataFrame:
     """The record columns with codes as plain text (validation keeps them as compact Enums)."""
-    frame = records.select(RECORD_COLUMNS)
+    import polars as pl
+
+    from flsdb.storage.tables import RECORD_COLUMNS
+
+    frame = records.select(columns or RECORD_COLUMNS)
     return frame.with_columns(
         [pl.col(c).cast(pl.String) for c, t in frame.schema.items() if isinstance(t, pl.Enum)]
+    )
+
+
+def in_memory(source: RecordSource, start: dt.date, end: dt.date) -> RecordSource:
+    """The records of a date range copied into DuckDB, for work that runs many queries (the
+    report set): SQLite evaluates each query row by row, DuckDB in vectors. Identifiers are not
+    copied. Other sources are returned as they are."""
+    if source.backend != "sqlite" or source.sqlite_path is None:
+        return source
+    import ibis
+
+    from flsdb.dictionary import load_dictionary
+    from flsdb.storage.bulk import SqliteSession
+    from flsdb.storage.tables import RECORD_COLUMNS
+
+    fields = load_dictionary().record_fields
+    columns = [c for c in RECORD_COLUMNS if c not in IDENTIFIERS]
+    session = SqliteSession(source.sqlite_path)
+    try:
+        arrow = session.read_arrow(
+            f"SELECT {', '.join(columns)} FROM records "
+            "WHERE date_fracture_diagnosed >= ? AND date_fracture_diagnosed <= ?",
+            (start.isoformat(), end.isoformat()),
+        )
+    finally:
+        session.close(commit=False)
+    con = ibis.duckdb.connect()
+    con.con.register("records_copied", arrow)
+    types = {"date": "DATE", "integer": "BIGINT", "number": "DOUBLE"}
+    select = [
+        f"CAST(NULL AS VARCHAR) AS {c}"
+        if c in IDENTIFIERS
+        else f"CAST({c} AS {types.get(fields[c].type, 'VARCHAR')}) AS {c}"
+        for c in RECORD_COLUMNS
+    ]
+    con.con.execute(f"CREATE VIEW records AS SELECT {', '.join(select)} FROM records_copied")
+    return RecordSource(
+        table=con.table("records"),
+        services=source.services,
+        backend="duckdb",
+        description=f"{source.description} (queried in DuckDB)",
     )
 
 
@@ -94,13 +155,24 @@ def source_from_files(
 
     A Parquet records file is taken as an flsdb extract (already validated and typed).
     """
+    import ibis
+
+    from flsdb.ingest import open_upload, validate
+    from flsdb.ingest.issues import ROW
+    from flsdb.storage.tables import RECORD_COLUMNS
+
     checked_services = validate(open_upload(services_path), "services", upload_date=upload_date)
     if not checked_services.ok:
         raise ValidationFailed(checked_services.issues)
     services_frame = checked_services.frame.drop(ROW).to_pandas()
     if records_path.suffix.lower() == ".parquet":
         con = ibis.duckdb.connect()
-        table = con.read_parquet(str(records_path), table_name="records")
+        try:
+            table = con.read_parquet(str(records_path), table_name="records")
+        except Exception:  # DuckDB's IO and format errors share no base class
+            raise ConfigurationError(
+                f"{records_path.name} is not a readable Parquet file."
+            ) from None
         missing = set(RECORD_COLUMNS) - set(table.columns)
         if missing:
             raise ConfigurationError(

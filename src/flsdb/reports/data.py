@@ -1,4 +1,5 @@
-"""Everything the reports show, computed once: KPIs per level, monthly series, funnels, mix."""
+"""Everything the reports show, computed once: KPIs per level and year, monthly series, funnels,
+treatment mix, completeness, and the published (disclosure-controlled) copies of each."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from flsdb.kpi import KpiRequest, compute_kpis, compute_levels, load_catalogue, parse_period
-from flsdb.kpi.caseload import CaseloadEstimator, CrudeRateEstimator
+from flsdb.config import Thresholds, load_thresholds
+from flsdb.disclosure import is_hidden, protect_mix, protect_tables
+from flsdb.kpi import KpiRequest, compute_levels, load_catalogue, parse_period, query_counts
 from flsdb.kpi.catalogue import Catalogue, Measure
 from flsdb.kpi.completeness import completeness_by_field
-from flsdb.kpi.mix import treatment_mix
+from flsdb.kpi.mix import MIX_GROUPS, treatment_mix
 from flsdb.kpi.periods import Period
-from flsdb.kpi.sources import RecordSource
+from flsdb.kpi.sources import RecordSource, in_memory
 from flsdb.stats.inequity import Inequity, inequity
 
 # Proportion KPIs shown in funnels and SPC charts (kpi01 is a count of fields and kpi02 a ratio to
@@ -35,26 +37,33 @@ FUNNEL_KPIS = (
 )
 HEADLINE_KPIS = ("kpi02", *(k for k in FUNNEL_KPIS if k.startswith("kpi")))
 BREAKDOWNS = ("age_band", "sex", "care_home")
-SPC_MONTHS = 24
+LEVELS = ("service", "region", "nation", *BREAKDOWNS)
 
 
 @dataclass
 class ReportData:
-    """The inputs of every report for one period."""
+    """The inputs of every report for one period.
+
+    `tables` hold the KPI rows as computed; `shown` the same rows as they may be published
+    (small counts hidden, when suppression is on). The FLS reports use `tables` for the FLS's
+    own rows and `shown` for everything else.
+    """
 
     period: Period
     as_of: dt.date
     catalogue: Catalogue
+    thresholds: Thresholds
+    suppression: bool
     caseload_method: str
     records: int
     services: pd.DataFrame
-    nation: pd.DataFrame
-    region: pd.DataFrame
-    service: pd.DataFrame
+    tables: dict[str, pd.DataFrame]
+    shown: dict[str, pd.DataFrame]
+    years: pd.DataFrame
     monthly_service: pd.DataFrame
     monthly_nation: pd.DataFrame
-    breakdowns: dict[str, pd.DataFrame]
     mix: pd.DataFrame
+    mix_shown: pd.DataFrame
     completeness: pd.DataFrame
     services_with_records: int = 0
     inequities: dict[str, Inequity] = field(default_factory=dict)
@@ -63,11 +72,13 @@ class ReportData:
         return self.catalogue.measure(kpi)
 
     def name(self, kpi: str) -> str:
-        measure = self.measure(kpi)
-        return measure.parts[kpi].name if measure.parts else measure.name
+        return self.catalogue.name(kpi)
 
-    def row(self, level: str, unit: str, kpi: str) -> dict[str, object]:
-        table = {"nation": self.nation, "region": self.region, "service": self.service}[level]
+    def description(self, kpi: str) -> str:
+        return self.catalogue.description(kpi)
+
+    def row(self, level: str, unit: str, kpi: str, published: bool = True) -> dict[str, object]:
+        table = (self.shown if published else self.tables)[level]
         found = table[(table["unit"] == unit) & (table["kpi"] == kpi)]
         return {str(k): v for k, v in found.iloc[0].items()} if len(found) else {}
 
@@ -75,88 +86,160 @@ class ReportData:
         row = self.services[self.services["service_code"] == code].iloc[0]
         return {str(k): v for k, v in row.items()}
 
+    def unit_name(self, level: str, unit: str) -> str:
+        """A name a person reads, with the code: 'Devon FLS A (QJKA)'."""
+        if level == "service":
+            rows = self.services[self.services["service_code"] == unit]
+            return f"{rows['service_name'].iloc[0]} ({unit})" if len(rows) else unit
+        if level == "region":
+            rows = self.services[self.services["region_code"] == unit]
+            return f"{rows['region_name'].iloc[0]} ({unit})" if len(rows) else unit
+        if level == "nation":
+            return {"england": "England", "wales": "Wales", "all": "England and Wales"}[unit]
+        return unit.replace("_", " ")
+
     def months(self, frame: pd.DataFrame, unit: str, kpi: str) -> pd.DataFrame:
         rows = frame[(frame["unit"] == unit) & (frame["kpi"] == kpi)]
         return rows.sort_values("period").reset_index(drop=True)
 
+    def shown_mask(self, kpi: str) -> pd.Series:
+        """Per FLS (in service order), whether its value for the KPI may be published."""
+        rows = self.shown["service"][self.shown["service"]["kpi"] == kpi]
+        return ~(rows["numerator"].map(is_hidden) | rows["denominator"].map(is_hidden))
 
-def _month_window(period: Period) -> list[Period]:
-    """The years covering the SPC window that ends with the period."""
-    first_year = period.end.year - (SPC_MONTHS // 12) + 1
-    return [parse_period(str(year)) for year in range(first_year, period.end.year + 1)]
+
+def _spc_months(period: Period, months: int) -> list[str]:
+    end = period.end.year * 12 + period.end.month - 1
+    return [f"{m // 12}-{m % 12 + 1:02d}" for m in range(end - months + 1, end + 1)]
 
 
 def _monthly(
-    source: RecordSource, period: Period, as_of: dt.date, estimator: CaseloadEstimator
+    source: RecordSource,
+    counts: pd.DataFrame,
+    period: Period,
+    as_of: dt.date,
+    thresholds: Thresholds,
 ) -> dict[str, pd.DataFrame]:
     """Monthly KPI rows per service and nationally over the SPC window."""
+    window = _spc_months(period, thresholds.spc.months)
     frames: dict[str, list[pd.DataFrame]] = {"service": [], "nation": []}
-    for year in _month_window(period):
-        request = KpiRequest(year, as_of=as_of, interval="month", kpis=FUNNEL_KPIS)
-        for level, result in compute_levels(
-            source, request, ("service", "nation"), estimator=estimator
-        ).items():
+    for year in sorted({int(m[:4]) for m in window}):
+        request = KpiRequest(
+            parse_period(str(year)), as_of=as_of, interval="month", kpis=FUNNEL_KPIS
+        )
+        results = compute_levels(
+            source, request, ("service", "nation"), thresholds=thresholds, counts=counts
+        )
+        for level, result in results.items():
             frames[level].append(result.table)
-    last = f"{period.end.year}-{period.end.month:02d}"
     out = {}
     for level, parts in frames.items():
         table = pd.concat(parts, ignore_index=True)
-        out[level] = table[table["period"] <= last].reset_index(drop=True)
+        out[level] = table[table["period"].isin(window)].reset_index(drop=True)
     return out
+
+
+def _first_year(counts: pd.DataFrame, period: Period) -> int:
+    years = counts.loc[counts["records"] > 0, "year"]
+    return int(years.min()) if len(years) else period.start.year
 
 
 def collect(
     source: RecordSource,
     period: Period,
     as_of: dt.date,
-    estimator: CaseloadEstimator | None = None,
+    *,
+    thresholds: Thresholds | None = None,
+    suppression: bool = True,
 ) -> ReportData:
-    """Run every query the reports need (in the source's engine) and the funnels."""
-    estimator = estimator or CrudeRateEstimator()
+    """Run every query the reports need (in the source's engine), the funnels and the
+    disclosure control of what will be published."""
+    thresholds = thresholds or load_thresholds()
     catalogue = load_catalogue()
-    results = compute_levels(
+    # One pass over the records from 2016 (the audit's start) copies them where queries are
+    # cheap; one query then gives every month of every year, by service.
+    start = dt.date(2016, 1, 1)
+    window_start = _spc_months(period, thresholds.spc.months)[0]
+    start = min(start, dt.date(int(window_start[:4]), 1, 1))
+    source = in_memory(source, start, period.end)
+    counts = query_counts(source, start, period.end, as_of)
+    levels = compute_levels(
         source,
         KpiRequest(period, as_of=as_of),
         ("service", "region", "nation"),
-        estimator=estimator,
+        thresholds=thresholds,
+        counts=counts,
     )
+    tables = {level: result.table for level, result in levels.items()}
     for level in BREAKDOWNS:
-        results[level] = compute_kpis(
-            source, KpiRequest(period, by=level, as_of=as_of), estimator=estimator
-        )
-    monthly = _monthly(source, period, as_of, estimator)
+        tables[level] = compute_levels(
+            source, KpiRequest(period, by=level, as_of=as_of), (level,), thresholds=thresholds
+        )[level].table
+    years = [
+        compute_levels(
+            source,
+            KpiRequest(parse_period(str(year)), by="nation", as_of=as_of),
+            ("nation",),
+            thresholds=thresholds,
+            counts=counts,
+        )["nation"].table
+        for year in range(_first_year(counts, period), period.start.year)
+    ]
+    years.append(tables["nation"].assign(period=period.label))
+    monthly = _monthly(source, counts, period, as_of, thresholds)
     services = (
         source.services[["service_code", "service_name", "region_code", "region_name", "nation"]]
         .sort_values("service_code")
         .reset_index(drop=True)
     )
+    mix = treatment_mix(source, period)
+    year_table = pd.concat(years, ignore_index=True)
+    policy = thresholds.suppression
     data = ReportData(
         period=period,
         as_of=as_of,
         catalogue=catalogue,
-        caseload_method=results["nation"].caseload_method,
-        records=results["nation"].records,
+        thresholds=thresholds,
+        suppression=suppression,
+        caseload_method=levels["nation"].caseload_method,
+        records=levels["nation"].records,
         services=services,
-        nation=results["nation"].table,
-        region=results["region"].table,
-        service=results["service"].table,
+        tables=tables,
+        shown=protect_tables(tables, services, policy) if suppression else dict(tables),
+        years=protect_tables({"nation": year_table}, services, policy)["nation"]
+        if suppression
+        else year_table,
         monthly_service=monthly["service"],
         monthly_nation=monthly["nation"],
-        breakdowns={b: results[b].table for b in BREAKDOWNS},
-        mix=treatment_mix(source, period),
+        mix=mix,
+        mix_shown=protect_mix(mix, MIX_GROUPS, policy) if suppression else mix,
         completeness=completeness_by_field(
-            source, period, as_of, catalogue, results["service"].counts
+            source, period, as_of, catalogue, levels["service"].counts
         ),
     )
-    records_per_service = data.service[data.service["kpi"] == "kpi03"]["denominator"]
+    records_per_service = tables["service"][tables["service"]["kpi"] == "kpi03"]["denominator"]
     data.services_with_records = int((records_per_service.astype(float) > 0).sum())
-    for kpi in FUNNEL_KPIS:
-        rows = data.service[data.service["kpi"] == kpi]
-        national = data.row("nation", "all", kpi)
-        target = None
-        if national.get("denominator"):
-            target = float(national["numerator"]) / float(national["denominator"])  # type: ignore[arg-type]
-        data.inequities[kpi] = inequity(
-            rows["unit"], rows["numerator"].astype(float), rows["denominator"].astype(float), target
-        )
+    data.inequities = {kpi: kpi_inequity(data, kpi) for kpi in FUNNEL_KPIS}
     return data
+
+
+def kpi_inequity(data: ReportData, kpi: str) -> Inequity:
+    """The funnel of every FLS for a KPI (with the report's settings) and the spread of the
+    values that may be published."""
+    rows = data.tables["service"][data.tables["service"]["kpi"] == kpi]
+    national = data.row("nation", "all", kpi, published=False)
+    target = None
+    if national.get("denominator"):
+        target = float(national["numerator"]) / float(national["denominator"])  # type: ignore[arg-type]
+    settings = data.thresholds.funnel
+    return inequity(
+        rows["unit"],
+        rows["numerator"].astype(float),
+        rows["denominator"].astype(float),
+        target,
+        method=settings.method,
+        overdispersion=settings.overdispersion,
+        levels=(settings.alert, settings.alarm),
+        winsorise=settings.winsorise,
+        shown=data.shown_mask(kpi).to_numpy(),
+    )

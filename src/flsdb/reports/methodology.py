@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from flsdb.config import Thresholds, load_thresholds
 from flsdb.kpi.caseload import CrudeRateEstimator
 from flsdb.kpi.catalogue import Catalogue, Condition
-from flsdb.reports.kpi_tables import rag_text
 
 # Readings of the specification where it is silent or open; each is what the code does.
 CHOICES = (
@@ -21,9 +21,12 @@ CHOICES = (
     '"Holds a drug code" is read on the validated, normalised cell: drug codes joined by `;` '
     "never mix with outcome codes, so a cell holds a drug code when it is recorded and is not an "
     "outcome code.",
-    "kpi01 counts key fields with more than 20% missing among applicable records; a field with "
-    "no applicable records is not counted. Its percentage is that count over 17. A unit with no "
-    "records in the period gets no kpi01 value.",
+    "kpi01 for an FLS (and an age, sex or care-home group) counts key fields with more than 20% "
+    "missing among applicable records; a field with no applicable records is not counted; its "
+    "percentage is that count over 17, and a unit with no records gets no kpi01 value. For a "
+    "region or nation, kpi01 is the share of its FLSs with records whose completeness is green "
+    "(fewer than 5 key fields over 20% missing), as the national audit reports it; it has no "
+    "RAG rating.",
     "kpi02's expected caseload per unit is the sum over its FLSs whose caseload is known (given or "
     "estimated); its numerator counts records of those FLSs only. kpi02 is not reported for "
     "age, sex and care-home breakdowns, which have no expected caseload.",
@@ -31,8 +34,9 @@ CHOICES = (
     "the other is estimated from population_50plus.",
     "Percentages are rounded half up to one decimal place (2.25 -> 2.3); RAG ratings use the "
     "unrounded value, so 79.96% is amber although it displays as 80.0.",
-    "Wilson 95% intervals are reported in percent to one decimal; none when the denominator is "
-    "0, or when the numerator exceeds the denominator (kpi02 above 100%).",
+    "Intervals are reported in percent to one decimal; none when the denominator is 0. kpi02's "
+    "expected caseload for a period is rounded to a whole number of patients (half up) and "
+    "its interval is exact Poisson, so it has one above 100% too.",
     "Nations: `england`, `wales` and `all` (both). Regions and nations include FLSs with no "
     "records in the period (their counts are 0).",
     "Breakdowns: age band from whole years of age at the fracture (50-64, 65-74, 75-84, 85+); "
@@ -43,40 +47,118 @@ CHOICES = (
 )
 
 
-STATISTICS = (
-    "Confidence intervals: Wilson score 95% for every KPI (statsmodels); exact "
-    "(Clopper-Pearson) is available in `flsdb.stats`.",
-    "Funnel plots: target = the national (pooled) value; 95% and 99.8% limits at each "
-    "denominator. `wilson` (default, as the UK public health indicator methods): target +/- z "
-    "sqrt(target (1 - target) / n), which are the proportions whose Wilson interval just "
-    "reaches the target; `arcsine`: sin^2(asin(sqrt(target)) +/- z / (2 sqrt(n))); `exact`: "
-    "binomial quantiles interpolated as in Spiegelhalter (2005). A point on a limit is inside. "
-    "Overdispersion (Spiegelhalter 2005): z-scores Winsorised at the 10th/90th percentiles give "
-    "phi; `multiplicative` widens by sqrt(phi) when phi > 1, `additive` adds a DerSimonian-"
-    "Laird tau-squared. With `exact` and an overdispersion adjustment, the normal scale is used.",
-    "Funnel plots and SPC charts cover the proportion KPIs (kpi03 to kpi11, hr02, hr03, fa01, "
-    "fa02): kpi01 counts fields and kpi02 is a ratio to an estimate, so neither has binomial "
-    "limits.",
-    "Inequity between FLSs, per KPI: number of FLSs with patients, median, interquartile range, "
-    "range, 90th over 10th percentile (none when the 10th is 0), FLSs outside the 99.8% limits.",
-    "SPC: monthly p-charts over the 24 months to the end of the period, centre = pooled over "
-    "all months shown (the baseline is a parameter), 3-sigma limits per month, clipped to "
-    "[0, 1]; months without patients are left out. Making Data Count rules: outside the limits; "
-    "a shift of 7 on one side of the centre (a point on it breaks the run); a trend of 7 each "
-    "strictly above/below the one before; 2 of 3 beyond two-thirds of the way to a limit on one "
-    "side. Signals are improvement or concern by the KPI's better direction (higher for all "
-    "but kpi01; hr01 has none). Run charts use Anhoej's rules.",
-    "Treatment mix: each record counts once, in the first group its recommendation holds in "
-    "the order anabolic, denosumab, intravenous, oral bisphosphonate, other; none = no drug.",
-    "Suppression: in the national and region reports and the benchmark tables, counts of "
-    "patients from 1 to 4 show as <5 and their percentage, interval and RAG are removed "
-    "(kpi01 counts fields and kpi02's denominator is an estimate: neither is suppressed). An "
-    "FLS's own report is for that FLS and is not suppressed. `--no-suppression` is for "
-    "internal use.",
-    "Recommendations are rules with stated thresholds: regions below 80% identification of "
-    "spine or non-spine fractures; FLSs below the 95% funnel limit for kpi04 or kpi07; FLSs "
-    "below 50% for hr02 or kpi09 and below 80% for fa01.",
-)
+def statistics(thresholds: Thresholds) -> dict[str, str]:
+    """The benchmarking statistics as configured, one paragraph each, by topic."""
+    funnel = thresholds.funnel
+    spc = thresholds.spc
+    policy = thresholds.suppression
+    method_words = {
+        "wilson": "`wilson` (target +/- z sqrt(target (1 - target) / n), the proportions whose "
+        "Wilson interval just reaches the target, as the UK public health indicator methods)",
+        "arcsine": "`arcsine` (sin^2(asin(sqrt(target)) +/- z se), se = 1 / (2 sqrt(n)), as "
+        "FunnelPlotR draws proportions)",
+        "exact": "`exact` (binomial quantiles interpolated as in Spiegelhalter 2005)",
+    }
+    adjustment = {
+        "additive": "additive random effects: a DerSimonian-Laird tau-squared is added to each "
+        "FLS's variance",
+        "multiplicative": "multiplicative: limits widened by sqrt(phi)",
+        "none": "none",
+    }
+    baseline = (
+        f"{spc.baseline_from} to {spc.baseline_to}"
+        if spc.baseline_from and spc.baseline_to
+        else f"the first {spc.baseline_months} months shown"
+        if spc.baseline_months
+        else "every month shown"
+    )
+    return {
+        "intervals": (
+            "Confidence intervals: Wilson score 95% for proportions; for kpi02 (records over an "
+            "expected caseload) an exact Poisson 95% interval on the observed count divided by the "
+            "expected count, as public health methods give for standardised ratios; kpi01 none "
+            "(it counts fields, or FLSs). Exact (Clopper-Pearson) intervals are in `flsdb.stats`."
+        ),
+        "funnels": (
+            "Funnel plots: target = the national (pooled) value; limits by "
+            f"{method_words[funnel.method]}"
+            f" at {funnel.alert:.0%} (inner) and {funnel.alarm:.1%} (outer). Overdispersion "
+            f"(Spiegelhalter 2005): z-scores Winsorised at {funnel.winsorise:.0%}/"
+            f"{1 - funnel.winsorise:.0%} give phi; adjustment: "
+            f"{adjustment[funnel.overdispersion]}; "
+            "when phi is 1 or less the limits are not adjusted. A point on a limit is inside. Each "
+            "funnel states its method, target, phi and tau-squared."
+        ),
+        "outliers": (
+            "Outliers (national clinical audit outlier guidance): alert beyond the inner limit, "
+            "alarm "
+            "beyond the outer limit; only alarm-level FLSs are named in recommendations."
+        ),
+        "coverage": (
+            "Funnel plots and SPC charts cover the proportion KPIs (kpi03 to kpi11, hr02, hr03, "
+            "fa01, "
+            "fa02): kpi01 counts fields and kpi02 is a ratio to an estimate, so neither has "
+            "binomial "
+            "limits."
+        ),
+        "inequity": (
+            "Inequity between FLSs, per KPI: number of FLSs with patients (whose values may be "
+            "published), median, interquartile range, range, 90th over 10th percentile (none when "
+            "the 10th is 0), FLSs outside the limits."
+        ),
+        "spc": (
+            f"SPC: monthly {'p-charts' if spc.chart == 'p' else 'p-prime charts (Laney)'} over the "
+            f"{spc.months} months to the end of the period; mean and limits from the baseline "
+            f"({baseline}), 3-sigma limits per month, clipped to [0, 1]; months without patients "
+            "are "
+            f"left out. Making Data Count rules: outside the limits; a shift of {spc.shift} on one "
+            f"side of the mean (a point on it breaks the run); a trend of {spc.trend} each "
+            "strictly "
+            "above/below the one before; 2 of 3 beyond two-thirds of the way to a limit on one "
+            "side. "
+            "Signals are improvement or concern by the KPI's better direction (higher for all but "
+            "kpi01; hr01 has none). Variation icon: the latest month's signal; assurance icon: the "
+            "latest limits against the target (the KPI's green threshold). Run charts use Anhoej's "
+            "rules."
+        ),
+        "mix": (
+            "Treatment mix: each record counts once, in the first group its recommendation holds "
+            "in "
+            "the order anabolic, denosumab, intravenous, oral bisphosphonate, other; none = no "
+            "drug."
+        ),
+        "disclosure": (
+            f"Disclosure control: in the national and region reports and the benchmark tables, a "
+            f"count of patients from 1 to {policy.below - 1} shows as {policy.label}; a KPI cell "
+            f"whose denominator is that small"
+            + (", or whose patients without the outcome are that few," if policy.complement else "")
+            + " has its numerator hidden too; a hidden count takes its percentage, interval and "
+            "RAG with it. Secondary suppression: no hidden count can be recovered by subtraction "
+            "(a region is the sum of its FLSs, a nation of its regions, England and Wales of the "
+            "whole, the groups of each breakdown of the whole, kpi02 of its spine and non-spine "
+            "parts, and counts of the same patients under two KPIs are equal): where a sum would "
+            "have exactly one hidden count, another is withheld (shown as `c`), the smallest FLS "
+            "first. Charts draw only what the tables show. kpi01 counts fields (or FLSs) and "
+            "kpi02's "
+            "denominator is an estimate: neither is a count of patients. An FLS's own report shows "
+            "its own counts unsuppressed; its comparators are the published values. "
+            "`--no-suppression` writes under `internal/`, marked not for publication."
+        ),
+        "recommendations": (
+            "Recommendations are the rules in the thresholds file, each with its stated threshold: "
+            + "; ".join(
+                f"{r.kpi} ({r.level}): "
+                + (
+                    f"below {r.threshold:g}%"
+                    if r.test == "below"
+                    else "alarm below the outer limit"
+                )
+                for r in thresholds.recommendations
+            )
+            + "."
+        ),
+        "thresholds": (f"Thresholds: {thresholds.source} (version {thresholds.version})."),
+    }
 
 
 def describe(condition: Condition | None, catalogue: Catalogue) -> str:
@@ -108,47 +190,76 @@ def describe(condition: Condition | None, catalogue: Catalogue) -> str:
     return f"due at {c.due} (fracture + {catalogue.due_windows[c.due]} days <= as_of)"
 
 
-def methodology_markdown(catalogue: Catalogue) -> str:
-    lines = [
-        "## Methodology",
-        "",
-        f"Generated from the KPI catalogue (version {catalogue.version}). A numerator counts only "
-        "records in its denominator. Each KPI is reported with numerator, denominator, percent "
-        "(one decimal), a Wilson 95% interval and a RAG rating.",
-        "",
-        f"Expected caseload (kpi02): {CrudeRateEstimator().description}.",
-        "",
-        "| kpi | name | numerator | denominator | due | RAG |",
-        "|---|---|---|---|---|---|",
-    ]
+def definition_rows(catalogue: Catalogue, thresholds: Thresholds) -> list[tuple[str, ...]]:
+    """kpi, name, numerator, denominator, due and RAG of every KPI, in words."""
+    rows: list[tuple[str, ...]] = []
     for m in catalogue.measures:
-        rag = catalogue.rag_for(m)
-        rag_words = rag_text(rag) if rag else "–"
+        rag = thresholds.rag_for(m.id)
+        rag_words = rag.text() if rag else "–"
         if m.kind == "completeness":
             fields = ", ".join(
                 k.column + (f" (when {describe(k.applicable, catalogue)})" if k.applicable else "")
                 for k in m.key_fields
             )
-            lines.append(
-                f"| {m.id} | {m.name} | key fields with more than {m.missing_threshold:g}% "
-                f"missing (blank or `not_known`): {fields} | the {len(m.key_fields)} key fields "
-                f"| – | {rag_words} |"
+            rows.append(
+                (
+                    m.id,
+                    m.name,
+                    f"key fields with more than {m.missing_threshold:g}% missing (blank or "
+                    f"`not_known`): {fields}; for a region or nation, FLSs whose completeness is "
+                    "green",
+                    f"the {len(m.key_fields)} key fields; for a region or nation, its FLSs with "
+                    "records",
+                    "–",
+                    rag_words + " (FLSs and groups only)",
+                )
             )
         elif m.kind == "caseload":
             for part_id, part in m.parts.items():
-                lines.append(
-                    f"| {part_id} | {part.name} | {describe(part.records, catalogue)} | expected "
-                    f"{part.expected.replace('_', '-')} caseload x days in period / days in year "
-                    f"| – | {rag_words} |"
+                rows.append(
+                    (
+                        part_id,
+                        part.name,
+                        describe(part.records, catalogue),
+                        f"expected {part.expected.replace('_', '-')} caseload x days in period / "
+                        "days in year",
+                        "–",
+                        rag_words,
+                    )
                 )
         else:
             due = f"{m.due} ({catalogue.due_windows[m.due]} days)" if m.due else "–"
-            lines.append(
-                f"| {m.id} | {m.name} | {describe(m.numerator, catalogue)} "
-                f"| {describe(m.denominator, catalogue)} | {due} | {rag_words} |"
+            rows.append(
+                (
+                    m.id,
+                    m.name,
+                    describe(m.numerator, catalogue),
+                    describe(m.denominator, catalogue),
+                    due,
+                    rag_words,
+                )
             )
+    return rows
+
+
+def methodology_markdown(catalogue: Catalogue, thresholds: Thresholds | None = None) -> str:
+    thresholds = thresholds or load_thresholds()
+    lines = [
+        "## Methodology",
+        "",
+        f"Generated from the KPI catalogue (version {catalogue.version}) and the thresholds "
+        f"(version {thresholds.version}). A numerator counts only records in its denominator. "
+        "Each KPI is reported with numerator, denominator, percent (one decimal), a 95% interval "
+        "and a RAG rating.",
+        "",
+        f"Expected caseload (kpi02): {CrudeRateEstimator.from_thresholds(thresholds).description}.",
+        "",
+        "| kpi | name | numerator | denominator | due | RAG |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in definition_rows(catalogue, thresholds)]
     lines += ["", "### How the specification was read", ""]
     lines += [f"- {choice}" for choice in CHOICES]
     lines += ["", "### Benchmarking statistics", ""]
-    lines += [f"- {item}" for item in STATISTICS]
+    lines += [f"- {item}" for item in statistics(thresholds).values()]
     return "\n".join(lines) + "\n"

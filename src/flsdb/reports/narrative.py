@@ -1,20 +1,23 @@
-"""Words for the numbers: SPC signals explained, and recommendations generated from the data."""
+"""Words for the numbers: SPC signals explained, recommendations from the configured rules, the
+gap between England and Wales, and the 80/50/80 summary."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
+from flsdb.disclosure import is_hidden
+from flsdb.stats.intervals import newcombe_difference
 from flsdb.stats.spc import Chart
 
+if TYPE_CHECKING:
+    from flsdb.reports.data import ReportData
+
 RULE_WORDS = {
-    "outside": "outside the control limits",
-    "shift": "a shift: 7 or more months in a row on one side of the centre line",
-    "trend": "a trend: 7 or more months each {direction} than the month before",
-    "two_of_three": "2 of 3 months beyond two-thirds of the way to a control limit",
+    "outside": "outside the process limits",
+    "shift": "a shift: {shift} or more months in a row on one side of the mean",
+    "trend": "a trend: {trend} or more months each {direction} than the month before",
+    "two_of_three": "2 of 3 months beyond two-thirds of the way to a process limit",
 }
 
 
@@ -29,7 +32,9 @@ def _episodes(flags: Sequence[bool]) -> list[tuple[int, int]]:
     return spans
 
 
-def explain_chart(months: Sequence[str], chart: Chart, direction: str, name: str) -> list[str]:
+def explain_chart(
+    months: Sequence[str], chart: Chart, direction: str, name: str, shift: int = 7, trend: int = 7
+) -> list[str]:
     """One sentence per run of points that a rule marks, saying what it means."""
     labels = chart.labels(direction)  # type: ignore[arg-type]
     sentences = []
@@ -39,11 +44,13 @@ def explain_chart(months: Sequence[str], chart: Chart, direction: str, name: str
             side = chart.sides[last]
             meaning = labels[last]
             span = months[first] if first == last else f"{months[first]} to {months[last]}"
-            words = RULE_WORDS[rule].format(direction="higher" if side > 0 else "lower")
+            words = RULE_WORDS[rule].format(
+                direction="higher" if side > 0 else "lower", shift=shift, trend=trend
+            )
             where = "above" if side > 0 else "below"
             if rule == "outside":
                 values = ", ".join(f"{chart.values[i]:.0%}" for i in range(first, last + 1))
-                words = f"{where} the control limits ({values})"
+                words = f"{where} the process limits ({values})"
             verdict = {"improvement": "an improvement", "concern": "a concern"}.get(
                 meaning, "a change"
             )
@@ -56,105 +63,106 @@ def explain_chart(months: Sequence[str], chart: Chart, direction: str, name: str
     return sentences
 
 
-@dataclass(frozen=True)
-class RecommendationRule:
-    """A rule that turns a KPI result into a recommendation, with its threshold stated."""
-
-    kpi: str
-    level: Literal["region", "service"]
-    test: Literal["below", "funnel_low"]
-    threshold: float
-    audience: str
-    text: str
-
-
-RECOMMENDATION_RULES = (
-    RecommendationRule(
-        "kpi02_spine",
-        "region",
-        "below",
-        80,
-        "ICBs and health boards",
-        "Support FLSs to identify at least {threshold:g}% of the expected spine fracture caseload",
-    ),
-    RecommendationRule(
-        "kpi02_non_spine",
-        "region",
-        "below",
-        80,
-        "ICBs and health boards",
-        "Support FLSs to identify at least {threshold:g}% of the expected "
-        "non-spine fracture caseload",
-    ),
-    RecommendationRule(
-        "kpi04",
-        "service",
-        "funnel_low",
-        0.95,
-        "FLSs and commissioners",
-        "Assess more patients within 90 days of the fracture diagnosis: these FLSs "
-        "are below the 95% funnel limit",
-    ),
-    RecommendationRule(
-        "kpi07",
-        "service",
-        "funnel_low",
-        0.95,
-        "FLSs",
-        "Review bone therapy recommendation against NICE guidance: these FLSs "
-        "recommend treatment less often than expected (below the 95% funnel "
-        "limit)",
-    ),
-    RecommendationRule(
-        "hr02",
-        "service",
-        "below",
-        50,
-        "FLSs",
-        "Prioritise treatment for hip, spine, humerus, pelvis and wrist "
-        "fractures: fewer than {threshold:g}% of these patients had a drug "
-        "recommended",
-    ),
-    RecommendationRule(
-        "fa01",
-        "service",
-        "below",
-        80,
-        "FLSs",
-        "Ask the NICE NG249 stage-1 falls questions in every assessment: "
-        "recorded for fewer than {threshold:g}% of patients",
-    ),
-    RecommendationRule(
-        "kpi09",
-        "service",
-        "below",
-        50,
-        "FLSs",
-        "Use the 16-week follow-up to support adherence: fewer than "
-        "{threshold:g}% of patients with a drug recommended were monitored",
-    ),
-)
-
-
-def recommendations(
-    tables: dict[str, pd.DataFrame],
-    low_outliers: dict[str, list[str]],
-    rules: Sequence[RecommendationRule] = RECOMMENDATION_RULES,
-) -> list[dict[str, object]]:
-    """Each rule with the units it picks out (none picked: the rule is reported as met)."""
+def recommendations(data: ReportData) -> list[dict[str, object]]:
+    """Each configured rule with the units it picks out, by name (none: the rule is met)."""
     out = []
-    for rule in rules:
-        if rule.test == "funnel_low":
-            units = low_outliers.get(rule.kpi, [])
+    for rule in data.thresholds.recommendations:
+        if rule.test == "alarm_low":
+            units = (
+                data.inequities[rule.kpi].outside("low_alarm")
+                if rule.kpi in data.inequities
+                else []
+            )
         else:
-            table = tables[rule.level]
+            # Counted on the values as computed: a count of units, which tells no patient's
+            # count even where the unit's own value is withheld.
+            table = data.tables[rule.level]
             rows = table[(table["kpi"] == rule.kpi) & table["percent"].notna()]
             units = [
                 str(u)
                 for u, p in zip(rows["unit"], rows["percent"], strict=True)
-                if float(p) < rule.threshold
+                if float(p) < float(rule.threshold or 0)
             ]
+        level_units = data.services["region_code" if rule.level == "region" else "service_code"]
         out.append(
-            {"rule": rule, "text": rule.text.format(threshold=rule.threshold), "units": units}
+            {
+                "rule": rule,
+                "text": rule.sentence(),
+                "count": len(units),
+                "of": level_units.nunique(),
+                # Only alarm-level outliers are named; a threshold rule gives its count.
+                "units": [data.unit_name(rule.level, u) for u in units]
+                if rule.test == "alarm_low"
+                else [],
+                "noun": "regions" if rule.level == "region" else "FLSs",
+            }
         )
     return out
+
+
+def nation_gap(data: ReportData, kpi: str) -> str:
+    """England against Wales for one KPI, in words, with the interval of the difference."""
+    england = data.row("nation", "england", kpi)
+    wales = data.row("nation", "wales", kpi)
+    if any(r.get("percent") is None for r in (england, wales)):
+        return ""
+    counts = [england.get("numerator"), england.get("denominator")]
+    counts += [wales.get("numerator"), wales.get("denominator")]
+    if any(is_hidden(c) or c is None for c in counts):
+        return ""
+    gap = float(england["percent"]) - float(wales["percent"])  # type: ignore[arg-type]
+    if data.measure(kpi).kind != "proportion":
+        return f"{gap:+.1f}"
+    low, high = newcombe_difference(*(float(c) for c in counts))  # type: ignore[arg-type]
+    mark = "" if low <= 0 <= high else "*"
+    return f"{gap:+.1f} ({float(low) * 100:+.1f} to {float(high) * 100:+.1f}){mark}"
+
+
+def model_summary(data: ReportData) -> list[dict[str, object]]:
+    """The 80/50/80 model: the national value of each part and how many FLSs meet it."""
+    model = data.thresholds.model_80_50_80
+    service = data.tables["service"]
+    with_records = service[(service["kpi"] == "kpi03") & (service["denominator"].astype(float) > 0)]
+    codes = set(with_records["unit"])
+    meets_all = set(codes)
+    parts = []
+    for label, part in (
+        ("Identify", model.identify),
+        ("Recommend bone therapy", model.recommend),
+        ("Monitor, treat and keep adherence", model.follow_up),
+    ):
+        nationals = []
+        meeting = set(codes)
+        for kpi in part.ids:
+            row = data.row("nation", "all", kpi)
+            nationals.append(
+                f"{kpi} {row.get('percent') if row.get('percent') is not None else '–'}%"
+            )
+            rows = service[(service["kpi"] == kpi) & service["unit"].isin(codes)]
+            values = rows.set_index("unit")["percent"]
+            meeting &= {u for u, v in values.items() if v is not None and float(v) >= part.at_least}
+        meets_all &= meeting
+        national_met = all(
+            (v := data.row("nation", "all", k).get("percent")) is not None
+            and float(v) >= part.at_least  # type: ignore[arg-type]
+            for k in part.ids
+        )
+        parts.append(
+            {
+                "label": label,
+                "target": f"at least {part.at_least:g}% ({', '.join(part.ids)})",
+                "national": "; ".join(nationals),
+                "met": national_met,
+                "fls": len(meeting),
+            }
+        )
+    parts.append(
+        {
+            "label": "All three",
+            "target": "80/50/80",
+            "national": "",
+            "met": all(p["met"] for p in parts),
+            "fls": len(meets_all),
+        }
+    )
+    return parts

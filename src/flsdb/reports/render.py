@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 from importlib.metadata import version
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
-from flsdb.reports.suppression import SMALL
+from flsdb.reports.charts.base import count
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
-def _count(value: object) -> str:
-    if value is None:
-        return ""
-    if value == SMALL:
-        return SMALL
-    number = float(str(value))
-    return f"{number:,.0f}" if number.is_integer() else f"{number:,.1f}"
+def safe_name(code: str) -> str:
+    """A code made safe as part of a file name: letters, digits, '_', '-' and '.' only."""
+    cleaned = _UNSAFE.sub("_", code).lstrip(".")
+    return cleaned or "_"
+
+
+def _pct(value: object, digits: int = 1) -> str:
+    return "–" if value is None else f"{float(str(value)):.{digits}f}%"
 
 
 @cache
@@ -29,8 +34,10 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["count"] = _count
-    env.globals["css"] = (
+    env.filters["count"] = count
+    env.filters["pct"] = _pct
+    # The stylesheet is ours, not data: autoescaping it would turn its quotes into entities.
+    env.globals["css"] = Markup(
         resources.files("flsdb.reports").joinpath("templates/style.css").read_text("utf-8")
     )
     env.globals["version"] = version("flsdb")
@@ -41,17 +48,25 @@ def render_html(template: str, **context: object) -> str:
     return environment().get_template(template).render(**context)
 
 
-def write_report(html: str, stem: Path, formats: tuple[str, ...]) -> list[Path]:
-    """Write `stem`.html and/or `stem`.pdf."""
+def write_report(
+    template: str, context: dict[str, object], stem: Path, formats: tuple[str, ...]
+) -> list[Path]:
+    """Write `stem`.html and/or `stem`.pdf from one template and context.
+
+    The HTML carries each chart's data as a table (for screen readers and reuse); the PDF is
+    made from a rendering without them (print hides them anyway, and laying out thousands of
+    hidden cells would double the time per PDF).
+    """
     written = []
     if "html" in formats:
         path = stem.with_suffix(".html")
-        path.write_text(html, encoding="utf-8")
+        path.write_text(render_html(template, **context, for_print=False), encoding="utf-8")
         written.append(path)
     if "pdf" in formats:
         from weasyprint import HTML
 
         path = stem.with_suffix(".pdf")
+        html = render_html(template, **context, for_print=True)
         HTML(string=html, base_url=str(stem.parent)).write_pdf(path)
         written.append(path)
     return written

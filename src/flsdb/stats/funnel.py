@@ -8,9 +8,13 @@ public health indicator methods for `wilson`):
 - `arcsine`: the arcsine square-root transform, sin^2(asin(sqrt(target)) +/- z / (2 sqrt(n))).
 - `exact`: binomial quantiles of Binomial(n, target), interpolated to a continuous limit.
 
-Overdispersion (Spiegelhalter 2005, section 4): z-scores Winsorised at the 10th and 90th
-percentiles give phi; `multiplicative` widens limits by sqrt(phi), `additive` adds a
-DerSimonian-Laird tau-squared to each unit's variance. Neither narrows the limits.
+Overdispersion (Spiegelhalter 2005, section 4, as FunnelPlotR does for proportions): z-scores
+Winsorised at the 10th and 90th percentiles give phi; `multiplicative` widens limits by
+sqrt(phi), `additive` adds a DerSimonian-Laird tau-squared to each unit's variance. When phi is
+1 or less there is no overdispersion and the limits are the unadjusted ones.
+
+Outliers, as the national clinical audit outlier guidance names them: "alert" beyond the inner
+(95%) limit, "alarm" beyond the outer (99.8%) limit.
 """
 
 from __future__ import annotations
@@ -20,18 +24,14 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+
+from flsdb.stats.intervals import z_for
 
 Method = Literal["wilson", "arcsine", "exact"]
 Overdispersion = Literal["none", "multiplicative", "additive"]
 LEVELS = (0.95, 0.998)
-FLAGS = ("high_99.8", "high_95", "inside", "low_95", "low_99.8")
+FLAGS = ("high_alarm", "high_alert", "inside", "low_alert", "low_alarm")
 Array = NDArray[np.float64]
-
-
-def z_for(level: float) -> float:
-    """Two-sided normal quantile: 1.96 for 95%, 3.09 for 99.8%."""
-    return float(stats.norm.ppf(1 - (1 - level) / 2))
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,11 @@ class Dispersion:
     phi: float
     tau2: float
     units: int
+
+    @property
+    def present(self) -> bool:
+        """Limits are widened only when phi is above 1."""
+        return self.phi > 1
 
 
 def _standard_error(target: float, n: Array, method: Method) -> Array:
@@ -71,27 +76,40 @@ def z_scores(
 
 
 def estimate_dispersion(
-    numerator: ArrayLike, denominator: ArrayLike, target: float, method: Method = "wilson"
+    numerator: ArrayLike,
+    denominator: ArrayLike,
+    target: float,
+    method: Method = "wilson",
+    winsorise: float = 0.10,
 ) -> Dispersion:
-    """Phi from z-scores Winsorised at 10%/90%, and the DerSimonian-Laird tau-squared."""
+    """Phi from z-scores Winsorised at winsorise/1 - winsorise, and the DerSimonian-Laird
+    tau-squared (0 when phi <= 1: no overdispersion to allow for)."""
     n = np.asarray(denominator, dtype=float)
-    valid = n > 0
-    z = z_scores(np.asarray(numerator, dtype=float)[valid], n[valid], target, method)
+    num = np.asarray(numerator, dtype=float)[n > 0]
+    n = n[n > 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = z_scores(num, n, target, method)
+    n = n[np.isfinite(z)]
+    z = z[np.isfinite(z)]
     units = len(z)
     if units < 2:
         return Dispersion(1.0, 0.0, units)
-    low, high = np.percentile(z, [10, 90])
+    low, high = np.percentile(z, [100 * winsorise, 100 * (1 - winsorise)])
     winsorised = np.clip(z, low, high)
     phi = float(np.mean(winsorised**2))
     scale_method: Method = "arcsine" if method == "arcsine" else "wilson"
-    weights = 1 / _standard_error(target, n[valid], scale_method) ** 2
+    weights = 1 / _standard_error(target, n, scale_method) ** 2
     denominator_dl = weights.sum() - (weights**2).sum() / weights.sum()
-    tau2 = max(0.0, (units * phi - (units - 1)) / denominator_dl) if denominator_dl > 0 else 0.0
+    tau2 = 0.0
+    if phi > 1 and denominator_dl > 0:
+        tau2 = max(0.0, (units * phi - (units - 1)) / denominator_dl)
     return Dispersion(phi, tau2, units)
 
 
 def _exact_limit(n: Array, target: float, probability: float) -> Array:
     """Spiegelhalter's interpolated binomial quantile, as a proportion."""
+    from scipy import stats
+
     out = np.full(n.shape, np.nan)
     for i, size in enumerate(n):
         if not np.isfinite(size) or size <= 0:
@@ -116,38 +134,41 @@ def funnel_limits(
     """Lower and upper control limits (proportions) at each denominator."""
     n = np.asarray(denominator, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        if method == "exact" and overdispersion == "none":
+        adjusted = overdispersion != "none" and dispersion is not None and dispersion.present
+        if method == "exact" and not adjusted:
             tail = (1 - level) / 2
             return _exact_limit(n, target, tail), _exact_limit(n, target, 1 - tail)
         scale_method: Method = "arcsine" if method == "arcsine" else "wilson"
         z = z_for(level)
         se = _standard_error(target, n, scale_method)
-        if overdispersion == "multiplicative" and dispersion is not None:
-            se = se * np.sqrt(max(dispersion.phi, 1.0))
-        elif overdispersion == "additive" and dispersion is not None:
-            se = np.sqrt(se**2 + dispersion.tau2)
+        if adjusted and overdispersion == "multiplicative":
+            se = se * np.sqrt(dispersion.phi)  # type: ignore[union-attr]
+        elif adjusted and overdispersion == "additive":
+            se = np.sqrt(se**2 + dispersion.tau2)  # type: ignore[union-attr]
         centre = _transform(target, scale_method)
         lower = _back(centre - z * se, scale_method)
         upper = _back(centre + z * se, scale_method)
     return np.clip(lower, 0, 1), np.clip(upper, 0, 1)
 
 
-def flag(value: Array, limits: dict[float, tuple[Array, Array]]) -> list[str | None]:
-    """high_99.8, high_95, inside, low_95 or low_99.8; a point on a limit is inside."""
-    low95, high95 = limits[0.95]
-    low998, high998 = limits[0.998]
+def flag(
+    value: Array, limits: dict[float, tuple[Array, Array]], levels: tuple[float, float] = LEVELS
+) -> list[str | None]:
+    """high_alarm, high_alert, inside, low_alert or low_alarm; a point on a limit is inside."""
+    low_alert, high_alert = limits[levels[0]]
+    low_alarm, high_alarm = limits[levels[1]]
     out: list[str | None] = []
-    for v, l95, h95, l998, h998 in zip(value, low95, high95, low998, high998, strict=True):
-        if not np.isfinite(v) or not np.isfinite(l95):
+    for v, l1, h1, l2, h2 in zip(value, low_alert, high_alert, low_alarm, high_alarm, strict=True):
+        if not np.isfinite(v) or not np.isfinite(l1):
             out.append(None)
-        elif v > h998:
-            out.append("high_99.8")
-        elif v > h95:
-            out.append("high_95")
-        elif v < l998:
-            out.append("low_99.8")
-        elif v < l95:
-            out.append("low_95")
+        elif v > h2:
+            out.append("high_alarm")
+        elif v > h1:
+            out.append("high_alert")
+        elif v < l2:
+            out.append("low_alarm")
+        elif v < l1:
+            out.append("low_alert")
         else:
             out.append("inside")
     return out
@@ -164,6 +185,42 @@ class Funnel:
     dispersion: Dispersion | None
     method: Method
     overdispersion: Overdispersion
+    levels: tuple[float, float] = LEVELS
+
+    @property
+    def adjusted(self) -> bool:
+        """Whether the limits were widened for overdispersion (phi above 1)."""
+        return (
+            self.overdispersion != "none"
+            and self.dispersion is not None
+            and self.dispersion.present
+        )
+
+    def limits_at(self, denominator: ArrayLike, level: float) -> tuple[Array, Array]:
+        """The same limits at other denominators (to draw the funnel's curves)."""
+        return funnel_limits(
+            denominator, self.target, level, self.method, self.dispersion, self.overdispersion
+        )
+
+    def describe(self) -> str:
+        """Method, target, phi and tau-squared in one line."""
+        words = {
+            "wilson": "normal approximation (Wilson)",
+            "arcsine": "arcsine square-root",
+            "exact": "exact binomial",
+        }[self.method]
+        text = f"{words} limits around the national value {self.target:.1%}"
+        if self.overdispersion == "none" or self.dispersion is None:
+            return text + "; not adjusted for overdispersion"
+        phi = self.dispersion.phi
+        if not self.dispersion.present:
+            return text + f"; phi {phi:.2f} (no overdispersion), so not adjusted"
+        if self.overdispersion == "multiplicative":
+            return text + f"; widened by sqrt(phi) for overdispersion, phi {phi:.2f}"
+        return (
+            text + f"; additive random effects for overdispersion, phi {phi:.2f}, "
+            f"tau-squared {self.dispersion.tau2:.4g}"
+        )
 
 
 def funnel(
@@ -173,6 +230,8 @@ def funnel(
     method: Method = "wilson",
     overdispersion: Overdispersion = "none",
     target: float | None = None,
+    levels: tuple[float, float] = LEVELS,
+    winsorise: float = 0.10,
 ) -> Funnel:
     """Limits and flags for units; the target is the pooled proportion unless given."""
     num = np.asarray(numerator, dtype=float)
@@ -181,7 +240,7 @@ def funnel(
     if target is None:
         target = float(num[valid].sum() / den[valid].sum()) if valid.any() else float("nan")
     dispersion = (
-        estimate_dispersion(num[valid], den[valid], target, method)
+        estimate_dispersion(num[valid], den[valid], target, method, winsorise)
         if overdispersion != "none"
         else None
     )
@@ -191,8 +250,15 @@ def funnel(
         level: funnel_limits(
             np.where(valid, den, np.nan), target, level, method, dispersion, overdispersion
         )
-        for level in LEVELS
+        for level in levels
     }
     return Funnel(
-        target, proportion, limits, flag(proportion, limits), dispersion, method, overdispersion
+        target,
+        proportion,
+        limits,
+        flag(proportion, limits, levels),
+        dispersion,
+        method,
+        overdispersion,
+        levels,
     )

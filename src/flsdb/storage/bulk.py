@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import polars as pl
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 from sqlalchemy import Connection, Engine
 
 
@@ -99,11 +102,22 @@ class SqliteSession:
         except Exception:  # statements without a result set
             return []
 
+    def read_arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
+        """A query's rows as Arrow. The driver infers each column's type from its first batch
+        (a column blank there becomes an integer and a later text value fails), so the whole
+        result is one batch."""
+        cursor = self.connection.cursor()
+        try:
+            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(1 << 30)})
+            cursor.execute(sql, tuple(params) if params else None)
+            return cursor.fetch_arrow_table()
+        finally:
+            cursor.close()
+
     def read(
         self, sql: str, schema: dict[str, pl.DataType], params: Sequence[object] = ()
     ) -> pl.DataFrame:
-        self.cursor.execute(sql, tuple(params) if params else None)
-        frame = pl.from_arrow(self.cursor.fetch_arrow_table())
+        frame = pl.from_arrow(self.read_arrow(sql, params))
         assert isinstance(frame, pl.DataFrame)
         if frame.height == 0:
             return pl.DataFrame(schema=schema)

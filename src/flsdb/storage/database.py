@@ -1,23 +1,30 @@
-"""Open the store (SQLite file by default, PostgreSQL by URL) and keep its schema migrated."""
+"""Open the store (SQLite file by default, PostgreSQL by URL) and keep its schema migrated.
+
+SQLite runs in WAL mode with a busy timeout, so that readers and a writer queue instead of
+failing. Alembic (slow to import) is loaded only when a schema must change: the revision is
+checked with one query against `HEAD_REVISION`, which a test keeps equal to Alembic's head.
+"""
 
 from __future__ import annotations
 
 import os
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
 from flsdb.errors import StorageError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 DEFAULT_URL = "sqlite:///flsdb.db"
 ENV_VAR = "FLSDB_DATABASE_URL"
+HEAD_REVISION = "0001"
+BUSY_TIMEOUT_MS = 60_000
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -32,6 +39,7 @@ def resolve_url(url: str | None = None) -> str:
 
 def _sqlite_pragmas(dbapi_connection: object, _: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA cache_size=-200000")
@@ -39,49 +47,121 @@ def _sqlite_pragmas(dbapi_connection: object, _: object) -> None:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     location = resources.files("flsdb.storage").joinpath("migrations")
     config.set_main_option("script_location", str(location))
     return config
 
 
-def open_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
-    """Create the engine; create or migrate the schema on first use."""
-    resolved = resolve_url(url)
+def _where(engine: Engine) -> str:
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return url.database or ":memory:"
+    return url.render_as_string(hide_password=True)
+
+
+def _engine(resolved: str) -> Engine:
     try:
         parsed = make_url(resolved)
     except ArgumentError:
-        raise StorageError(f"Not a database URL: {resolved}") from None
-    if parsed.get_backend_name() == "sqlite" and parsed.database:
-        folder = Path(parsed.database).parent
-        if not folder.exists():
-            folder.mkdir(parents=True)
-    engine = create_engine(resolved)
+        raise StorageError(
+            f"'{resolved}' is not a database URL: give an SQLite file or "
+            "postgresql://user@host/database."
+        ) from None
+    try:
+        engine = create_engine(parsed)
+    except (ArgumentError, ImportError) as exc:
+        raise StorageError(f"Cannot use the database {resolved}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def open_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
+    """The store for writing: the SQLite file is created if missing; schema created or migrated."""
+    resolved = resolve_url(url)
+    engine = _engine(resolved)
+    if engine.dialect.name == "sqlite" and engine.url.database:
+        folder = Path(engine.url.database).parent
+        if not folder.exists():
+            try:
+                folder.mkdir(parents=True)
+            except OSError as exc:
+                raise StorageError(f"Cannot create the folder {folder}: {exc.strerror}.") from None
+    if migrate:
+        upgrade(engine)
+    return engine
+
+
+def open_existing(url: str | None = None, *, migrate: bool = True) -> Engine:
+    """The store for reading: it must exist already (nothing is created to be read empty)."""
+    resolved = resolve_url(url)
+    engine = _engine(resolved)
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database
+        if not path or not Path(path).is_file():
+            raise StorageError(
+                f"No database at {path}: give --db (or set {ENV_VAR}), or create it with "
+                "'flsdb load-services' and 'flsdb import'."
+            )
+    if current_revision(engine) is None:
+        raise StorageError(
+            f"{_where(engine)} is not an flsdb database (it has no flsdb schema); "
+            "create one with 'flsdb load-services'."
+        )
     if migrate:
         upgrade(engine)
     return engine
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    """The schema revision, or None for an empty database; StorageError if unusable."""
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+                found = conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+                ).first()
+            else:
+                found = conn.execute(text("SELECT to_regclass('alembic_version')")).scalar()
+            if not found:
+                return None
+            return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    except (OperationalError, DatabaseError) as exc:
+        raise StorageError(f"Cannot use the database {_where(engine)}: {_reason(exc)}") from None
+
+
+def _reason(exc: DatabaseError) -> str:
+    text_ = str(exc.orig).strip().splitlines()[0] if exc.orig else "unknown error"
+    if "file is not a database" in text_ or "file is encrypted" in text_:
+        return "it is not an SQLite database file (or it is damaged)"
+    if "readonly" in text_ or "read-only" in text_:
+        return "it is read-only (check the file's permissions)"
+    if "unable to open" in text_:
+        return "the file cannot be opened (check the folder exists and its permissions)"
+    return text_
 
 
 def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def upgrade(engine: Engine) -> str | None:
     """Bring the schema to the newest migration (no-op when already there)."""
+    if current_revision(engine) == HEAD_REVISION:
+        return HEAD_REVISION
+    from alembic import command
+
     try:
-        if current_revision(engine) == head_revision():
-            return head_revision()
         config = alembic_config()
         with engine.begin() as conn:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
-    except OperationalError as exc:
-        raise StorageError(f"Cannot use the database: {exc.orig}") from None
-    return head_revision()
+    except (OperationalError, DatabaseError) as exc:
+        raise StorageError(f"Cannot use the database {_where(engine)}: {_reason(exc)}") from None
+    return HEAD_REVISION

@@ -1,0 +1,23 @@
+"""Disclosure control: nothing published beyond an FLS shows a count of 1 to 4, directly or by
+subtraction from totals shown beside it."""
+
+from __future__ import annotations
+
+from flsdb.disclosure.engine import complete, exposed
+from flsdb.disclosure.tables import (
+    WITHHELD,
+    find_disclosures,
+    is_hidden,
+    protect_mix,
+    protect_tables,
+)
+
+__all__ = [
+    "WITHHELD",
+    "complete",
+    "exposed",
+    "find_disclosures",
+    "is_hidden",
+    "protect_mix",
+    "protect_tables",
+]

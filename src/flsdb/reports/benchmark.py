@@ -1,0 +1,172 @@
+"""The benchmark table people read: one row per FLS (name, code, region, nation, records) and,
+per KPI, the count, denominator, percent, RAG and the FLS's rank, under the national values;
+written as CSV and as XLSX with number formats, beside the long tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from flsdb.reports.data import ReportData
+from flsdb.reports.kpi_tables import (
+    NOT_FOR_PUBLICATION,
+    RAG_COLOURS,
+    add_long_sheet,
+    kpi_csv,
+    styles_for,
+    write_definitions,
+    write_heading,
+)
+from flsdb.sheets import csv_frame, plain_number, write_cell
+
+PARTS = ("n", "N", "%", "RAG", "rank")
+IDENTITY = ("FLS", "code", "region", "region code", "nation", "records")
+
+
+def heading(data: ReportData) -> list[str]:
+    suppressed = (
+        f"Counts of 1 to {data.thresholds.suppression.below - 1} show as "
+        f"{data.thresholds.suppression.label}; c marks a count withheld so that none can be "
+        "worked out by subtraction; their percentages are removed."
+        if data.suppression
+        else "Small counts are not suppressed."
+    )
+    return [
+        f"FLS audit benchmark, period {data.period.label}",
+        f"Data as of {data.as_of.isoformat()}; {data.records:,} records from "
+        f"{data.services_with_records} FLSs; caseload: {data.caseload_method}.",
+        suppressed + " Rank: 1 is the best among FLSs with a published value.",
+        f"Thresholds: {data.thresholds.source}.",
+    ]
+
+
+def _ranks(data: ReportData, kpi: str) -> dict[str, int]:
+    """Each FLS's rank (1 = best; ties share a rank) among those with a published value."""
+    direction = data.measure(kpi).direction
+    if direction == "neither":
+        return {}
+    raw = data.tables["service"][data.tables["service"]["kpi"] == kpi].set_index("unit")
+    shown = data.shown["service"][data.shown["service"]["kpi"] == kpi].set_index("unit")
+    values = {}
+    for unit, row in raw.iterrows():
+        if shown.loc[str(unit), "percent"] is None or row["denominator"] in (None, 0):
+            continue
+        value = float(row["numerator"]) / float(row["denominator"])
+        values[str(unit)] = -value if direction == "higher" else value
+    order = sorted(set(values.values()))
+    return {u: 1 + sum(1 for o in order if o < v) for u, v in values.items()}
+
+
+def _identity(data: ReportData, level: str, unit: str) -> list[object]:
+    if level == "nation":
+        return [data.unit_name("nation", unit), unit, "", "", "", None]
+    info = data.service_info(unit)
+    return [
+        info["service_name"],
+        unit,
+        info["region_name"],
+        info["region_code"],
+        str(info["nation"]).title(),
+        None,
+    ]
+
+
+def benchmark_frame(data: ReportData) -> pd.DataFrame:
+    """The wide table: national rows first, then every FLS, in code order."""
+    kpis = data.catalogue.kpi_ids
+    ranks = {kpi: _ranks(data, kpi) for kpi in kpis}
+    rows = []
+    units = [("nation", "all"), ("nation", "england"), ("nation", "wales")]
+    units += [("service", code) for code in data.services["service_code"]]
+    for level, unit in units:
+        table = data.shown[level]
+        cells = table[table["unit"] == unit].set_index("kpi")
+        row = _identity(data, level, unit)
+        row[-1] = (
+            plain_number(cells.loc["kpi03", "denominator"]) if "kpi03" in cells.index else None
+        )
+        for kpi in kpis:
+            cell = cells.loc[kpi] if kpi in cells.index else None
+            if cell is None:
+                row += [None] * len(PARTS)
+                continue
+            rank = ranks[kpi].get(unit) if level == "service" else None
+            row += [
+                plain_number(cell["numerator"]),
+                plain_number(cell["denominator"]),
+                plain_number(cell["percent"]),
+                cell["rag"],
+                rank,
+            ]
+        rows.append(row)
+    columns = [*IDENTITY, *(f"{kpi} {part}" for kpi in kpis for part in PARTS)]
+    frame = pd.DataFrame(rows, columns=columns, dtype=object)
+    return frame.where(frame.notna(), None)
+
+
+def _wide_sheet(book: object, data: ReportData, frame: pd.DataFrame, styles: dict) -> None:
+    sheet = book.add_worksheet("FLS benchmark")  # type: ignore[attr-defined]
+    lines = ([NOT_FOR_PUBLICATION] if not data.suppression else []) + heading(data)
+    top = write_heading(sheet, lines, styles, not data.suppression)
+    kpis = data.catalogue.kpi_ids
+    for c, column in enumerate(IDENTITY):
+        sheet.merge_range(top, c, top + 1, c, column, styles["header"])
+    for k, kpi in enumerate(kpis):
+        first = len(IDENTITY) + k * len(PARTS)
+        sheet.merge_range(
+            top, first, top, first + len(PARTS) - 1, f"{kpi} {data.name(kpi)}", styles["header"]
+        )
+        for p, part in enumerate(PARTS):
+            write_cell(sheet, top + 1, first + p, part, styles["header"])
+    formats = {"n": styles["numerator"], "N": styles["denominator"], "%": styles["percent"]}
+    for r, row in enumerate(frame.itertuples(index=False), start=top + 2):
+        for c, value in enumerate(row):
+            column = frame.columns[c]
+            part = column.rsplit(" ", 1)[-1] if c >= len(IDENTITY) else ""
+            style = formats.get(part)
+            if part == "RAG" and value in RAG_COLOURS:
+                style = styles[f"rag_{value}"]
+            if column == "records":
+                style = styles["numerator"]
+            write_cell(sheet, r, c, value, style)
+    sheet.freeze_panes(top + 2, 2)
+    sheet.set_column(0, 0, 36)
+    sheet.set_column(1, 1, 10)
+    sheet.set_column(2, 2, 34)
+    sheet.set_column(3, 5, 9)
+    sheet.set_column(len(IDENTITY), frame.shape[1] - 1, 8)
+
+
+def write_benchmark(data: ReportData, out: Path) -> list[Path]:
+    """benchmark-fls-PERIOD.csv (wide), benchmark-LEVEL-PERIOD.csv (long, with names) and
+    benchmark-PERIOD.xlsx (all of them, and the definitions); as they may be published."""
+    import xlsxwriter
+
+    label = data.period.label
+    frame = benchmark_frame(data)
+    written = []
+    wide = out / f"benchmark-fls-{label}.csv"
+    wide.write_text(csv_frame(frame).to_csv(index=False), encoding="utf-8")
+    written.append(wide)
+    names = {
+        **{c: data.unit_name("service", c) for c in data.services["service_code"]},
+        **{r: data.unit_name("region", r) for r in data.services["region_code"]},
+        **{n: data.unit_name("nation", n) for n in ("england", "wales", "all")},
+    }
+    for level in ("service", "region", "nation"):
+        path = out / f"benchmark-{level}-{label}.csv"
+        path.write_text(kpi_csv(data.shown[level], names), encoding="utf-8")
+        written.append(path)
+    path = out / f"benchmark-{label}.xlsx"
+    internal = not data.suppression
+    lines = ([NOT_FOR_PUBLICATION] if internal else []) + heading(data)
+    book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
+    styles = styles_for(book)
+    _wide_sheet(book, data, frame, styles)
+    for level in ("service", "region", "nation"):
+        add_long_sheet(book, f"{level}s (long)", data.shown[level], styles, lines, names, internal)
+    write_definitions(book, data.catalogue, data.thresholds, lines, styles, internal)
+    book.close()
+    written.append(path)
+    return written

@@ -1,0 +1,34 @@
+"""Report charts (matplotlib, rendered to PNG), each with alternative text and its data table."""
+
+from __future__ import annotations
+
+from flsdb.reports.charts.bars import distribution_chart, grouped_bars, mix_chart, paired_bars
+from flsdb.reports.charts.base import DataTable, Graphic
+from flsdb.reports.charts.funnels import FunnelGrid, funnel_chart
+from flsdb.reports.charts.spc import (
+    ASSURANCE_ICONS,
+    ASSURANCE_WORDS,
+    VARIATION_WORDS,
+    SpcGrid,
+    SpcPanel,
+    icon_svg,
+    variation_symbol,
+)
+
+__all__ = [
+    "ASSURANCE_ICONS",
+    "ASSURANCE_WORDS",
+    "VARIATION_WORDS",
+    "DataTable",
+    "FunnelGrid",
+    "Graphic",
+    "SpcGrid",
+    "SpcPanel",
+    "distribution_chart",
+    "funnel_chart",
+    "grouped_bars",
+    "icon_svg",
+    "mix_chart",
+    "paired_bars",
+    "variation_symbol",
+]

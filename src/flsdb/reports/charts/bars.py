@@ -1,0 +1,189 @@
+"""Bar charts and the spread of FLS values: identification by region, breakdowns, headline KPIs
+by FLS, the treatment mix, and box plots. A value withheld for disclosure control is not drawn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from flsdb.reports.charts.base import (
+    BLUE,
+    GREEN,
+    GREY,
+    INK,
+    ORANGE,
+    PURPLE,
+    SKY,
+    VERMILLION,
+    DataTable,
+    Graphic,
+    percent,
+    render,
+)
+from flsdb.stats.inequity import Inequity
+
+SERIES = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, GREY)
+MIX_COLOURS = (PURPLE, BLUE, SKY, GREEN, ORANGE, "#D9D9D9")
+WITHHELD_TEXT = "withheld (small numbers)"
+
+
+def paired_bars(
+    table: pd.DataFrame, title: str, threshold: float | None, counts: pd.DataFrame
+) -> Graphic:
+    """Horizontal bars for each row (e.g. a region) and column (e.g. spine, non-spine), ordered
+    by the first column; `counts` gives the n / N text of each cell for the data table."""
+    ordered = table.sort_values(table.columns[0], na_position="first")
+    height = 0.2 * len(ordered) + 1.0
+    figure = Figure(figsize=(7.2, height))
+    figure.subplots_adjust(left=0.42, right=0.97, bottom=0.45 / height, top=1 - 0.55 / height)
+    ax = figure.add_subplot()
+    y = np.arange(len(ordered))
+    width = 0.8 / len(table.columns)
+    for i, column in enumerate(table.columns):
+        values = ordered[column].astype(float).to_numpy()
+        ax.barh(y + (i - (len(table.columns) - 1) / 2) * width, np.nan_to_num(values),
+                height=width, color=SERIES[i], label=str(column))  # fmt: skip
+        for j in np.flatnonzero(np.isnan(values)):
+            ax.text(1, y[j] + (i - 0.5) * width, WITHHELD_TEXT, va="center", fontsize=5,
+                    color=GREY)  # fmt: skip
+    ax.set_yticks(y, list(ordered.index), fontsize=5.5)
+    ax.set_ylim(-0.6, len(ordered) - 0.4)
+    if threshold is not None:
+        ax.axvline(threshold, color=INK, lw=0.8, linestyle="--", label=f"target {threshold:g}%")
+    ax.set_xlabel("% of the expected caseload")
+    ax.set_title(title)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=6.5)
+    rows = tuple(
+        (str(unit), *(str(counts.loc[unit, c]) for c in table.columns)) for unit in table.index
+    )
+    below = int((table.iloc[:, 0] < threshold).sum()) if threshold is not None else 0
+    alt = f"{title}: {len(table)} rows ranked" + (
+        f"; {below} below {threshold:g}% for {table.columns[0]}." if threshold is not None else "."
+    )
+    return render(figure, alt, DataTable(("", *map(str, table.columns)), rows))
+
+
+def grouped_bars(
+    table: pd.DataFrame,
+    title: str,
+    cells: pd.DataFrame | None = None,
+    ylabel: str = "% of patients",
+) -> Graphic:
+    """Bars for each row (a KPI) and column (a group), e.g. KPIs by age band; `cells` gives the
+    text of each value for the data table (n / N and interval)."""
+    figure = Figure(figsize=(7.2, 3.0))
+    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.26, top=0.9)
+    ax = figure.add_subplot()
+    width = 0.8 / max(1, len(table.columns))
+    x = np.arange(len(table))
+    for i, column in enumerate(table.columns):
+        values = table[column].astype(float).to_numpy()
+        ax.bar(x + i * width, np.nan_to_num(values), width=width, color=SERIES[i % len(SERIES)],
+               label=str(column))  # fmt: skip
+        for j in np.flatnonzero(np.isnan(values)):
+            ax.text(x[j] + i * width, 1, "–", ha="center", fontsize=6, color=GREY)
+    ax.set_xticks(x + width * (len(table.columns) - 1) / 2, list(table.index), fontsize=6.5)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(ncol=min(4, len(table.columns)), fontsize=6.5, loc="upper center",
+              bbox_to_anchor=(0.5, -0.1))  # fmt: skip
+    figure.text(0.98, 0.02, "– : withheld (small numbers) or no patients", ha="right",
+                fontsize=6, color=GREY)  # fmt: skip
+    source = cells if cells is not None else table.map(lambda v: percent(None if pd.isna(v) else v))
+    rows = tuple((str(k), *(str(v) for v in source.loc[k])) for k in table.index)
+    return render(
+        figure,
+        f"{title}: bars for each KPI, one per group.",
+        DataTable(("", *map(str, table.columns)), rows),
+    )
+
+
+def mix_chart(
+    shares: pd.DataFrame, labels: dict[str, str], title: str, withheld: pd.Series
+) -> Graphic:
+    """Stacked 100% bars of the treatment recommended, one per FLS (rows: FLS labels; columns:
+    groups, percent); `withheld` is each FLS's share hidden for disclosure control."""
+    height = 0.155 * len(shares) + 1.4
+    figure = Figure(figsize=(7.2, height))
+    figure.subplots_adjust(left=0.4, right=0.97, bottom=1.0 / height, top=1 - 0.3 / height)
+    ax = figure.add_subplot()
+    y = np.arange(len(shares))[::-1]
+    left = np.zeros(len(shares))
+    for group, colour in zip(shares.columns, MIX_COLOURS, strict=False):
+        values = np.nan_to_num(shares[group].astype(float).to_numpy())
+        ax.barh(y, values, left=left, color=colour, height=0.78, label=labels[group])
+        left += values
+    hidden = withheld.astype(float).to_numpy()
+    if (hidden > 0).any():
+        ax.barh(y, hidden, left=left, color="white", edgecolor=GREY, hatch="////", lw=0.3,
+                height=0.78, label=WITHHELD_TEXT)  # fmt: skip
+    ax.set_yticks(y, list(shares.index), fontsize=5.5)
+    ax.set_ylim(-0.6, len(shares) - 0.4)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of the FLS's patients")
+    ax.set_title(title)
+    ax.legend(ncol=4, fontsize=6, loc="upper center", bbox_to_anchor=(0.3, -0.5 / (height - 1.3)))
+    rows = tuple(
+        (
+            str(unit),
+            *(percent(None if pd.isna(v) else float(v)) for v in shares.loc[unit]),
+        )
+        for unit in shares.index
+    )
+    return render(
+        figure,
+        f"{title}: the treatment recommended as a share of each FLS's patients.",
+        DataTable(("FLS", *(labels[g] for g in shares.columns)), rows),
+    )
+
+
+def distribution_chart(
+    results: dict[str, Inequity], titles: dict[str, str], nationals: dict[str, float]
+) -> Graphic:
+    """The spread of FLS values for each KPI: box (IQR), whiskers (10th-90th), points."""
+    keys = [k for k in results if results[k].units]
+    height = 0.3 * len(keys) + 1.0
+    figure = Figure(figsize=(7.2, height))
+    figure.subplots_adjust(left=0.42, right=0.98, bottom=0.5 / height, top=1 - 0.45 / height)
+    ax = figure.add_subplot()
+    rows = []
+    for y, key in enumerate(reversed(keys)):
+        result = results[key]
+        values = result.funnel.proportion * 100
+        values = values[np.isfinite(values) & np.asarray(result.shown, dtype=bool)]
+        ax.boxplot(
+            [values], positions=[y], orientation="horizontal", widths=0.5, whis=(10, 90),
+            showfliers=False, patch_artist=True,
+            boxprops={"facecolor": "#DCEBF5", "edgecolor": BLUE},
+            medianprops={"color": BLUE, "lw": 1.5},
+        )  # fmt: skip
+        jitter = np.random.default_rng(y).uniform(-0.15, 0.15, len(values))
+        ax.scatter(values, y + jitter, s=5, color=GREY, alpha=0.6, zorder=3)
+        ax.plot([nationals[key]] * 2, [y - 0.32, y + 0.32], color=INK, lw=1.4, zorder=4)
+        rows.append(
+            (titles[key], str(result.units), percent(result.median), percent(result.q1),
+             percent(result.q3), percent(result.p10), percent(result.p90))
+        )  # fmt: skip
+    ax.set_yticks(range(len(keys)), [titles[k] for k in reversed(keys)])
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of patients, one point per FLS")
+    ax.legend(
+        handles=[
+            Patch(facecolor="#DCEBF5", edgecolor=BLUE, label="middle half of FLSs"),
+            Line2D([], [], color=BLUE, lw=1.5, label="median FLS"),
+            Line2D([], [], color="black", lw=0.8, label="10th to 90th percentile"),
+            Line2D([], [], marker="o", ls="", color=GREY, markersize=3, label="one FLS"),
+            Line2D([], [], color=INK, lw=1.4, label="England and Wales"),
+        ],
+        loc="lower center", bbox_to_anchor=(0.3, 1.0), ncol=5, fontsize=6,
+    )  # fmt: skip
+    return render(
+        figure,
+        "Spread of FLS values for each KPI: boxes show the middle half of FLSs, whiskers the "
+        "10th to 90th percentile, points each FLS, the dark bar the England and Wales value.",
+        DataTable(("KPI", "FLSs", "median", "25th", "75th", "10th", "90th"), tuple(rows)),
+    )

@@ -1,0 +1,224 @@
+"""Funnel plots: one per KPI for the national report, and a grid with one FLS marked for its own
+report. Only FLSs whose values may be published are drawn; alarm-level outliers are named."""
+
+from __future__ import annotations
+
+import io
+import textwrap
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from PIL import Image
+
+from flsdb.reports.charts.base import (
+    FLAG_COLOURS,
+    FLAG_WORDS,
+    GREY,
+    GRID_DPI,
+    INK,
+    LIMIT_INK,
+    YELLOW,
+    DataTable,
+    Graphic,
+    axis_range,
+    count,
+    percent,
+    render,
+)
+from flsdb.stats.inequity import Inequity
+
+MAX_LABELS = 10
+
+
+def _points(result: Inequity) -> np.ndarray:
+    """Indexes of the FLSs drawn: a denominator above 0 and a value that may be shown."""
+    n = np.asarray(result.denominators, dtype=float)
+    shown = np.asarray(result.shown, dtype=bool)
+    return np.flatnonzero((n > 0) & shown & np.isfinite(result.funnel.proportion))
+
+
+def _curve(result: Inequity) -> np.ndarray:
+    n = np.asarray(result.denominators, dtype=float)
+    n = n[n > 0]
+    return np.linspace(max(1.0, n.min() * 0.8), n.max() * 1.05, 160)
+
+
+def _draw(ax: Axes, result: Inequity, title: str, size: float = 12) -> list[float]:
+    """Limits, national value and points; returns the y values drawn (for the axis range)."""
+    funnel = result.funnel
+    n = np.asarray(result.denominators, dtype=float)
+    ax.set_title(title)
+    if not (n > 0).any():
+        ax.text(0.5, 0.5, "no patients", ha="center", transform=ax.transAxes, color=GREY)
+        return []
+    grid = _curve(result)
+    drawn: list[float] = [funnel.target * 100]
+    for level, style in zip(funnel.levels, ("--", ":"), strict=True):
+        low, high = funnel.limits_at(grid, level)
+        ax.plot(grid, low * 100, style, color=LIMIT_INK, lw=0.8)
+        ax.plot(grid, high * 100, style, color=LIMIT_INK, lw=0.8)
+        drawn += [float(v) for v in np.concatenate([low, high]) * 100]
+    ax.axhline(funnel.target * 100, color=INK, lw=0.9)
+    points = _points(result)
+    colours = [FLAG_COLOURS.get(funnel.flags[i] or "inside", GREY) for i in points]
+    values = funnel.proportion[points] * 100
+    ax.scatter(n[points], values, s=size, c=colours, edgecolors="none", alpha=0.9, zorder=3)
+    all_values = funnel.proportion[np.isfinite(funnel.proportion)] * 100
+    return drawn + [float(v) for v in all_values]
+
+
+def _legend_handles(levels: tuple[float, float], target: float) -> list[Line2D]:
+    def dot(colour: str, label: str) -> Line2D:
+        return Line2D([], [], marker="o", ls="", color=colour, markersize=5, label=label)
+
+    return [
+        Line2D([], [], color=INK, lw=0.9, label=f"England and Wales {target:.1%}"),
+        Line2D([], [], color=LIMIT_INK, ls="--", lw=0.8, label=f"inner limit ({levels[0]:.0%})"),
+        Line2D([], [], color=LIMIT_INK, ls=":", lw=0.8, label=f"outer limit ({levels[1]:.1%})"),
+        *[dot(FLAG_COLOURS[f], FLAG_WORDS[f]) for f in FLAG_COLOURS],
+    ]
+
+
+def funnel_chart(result: Inequity, title: str, names: dict[str, str]) -> Graphic:
+    """One KPI's funnel, outliers at alarm level named on the plot."""
+    figure = Figure(figsize=(7.2, 3.3))
+    ax = figure.add_subplot()
+    figure.subplots_adjust(left=0.08, right=0.66, bottom=0.14, top=0.9)
+    drawn = _draw(ax, result, title)
+    ax.set_ylim(*axis_range(drawn))
+    ax.set_xlabel("patients in the denominator")
+    ax.set_ylabel("% of patients")
+    ax.legend(
+        handles=_legend_handles(result.funnel.levels, result.funnel.target),
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        fontsize=6.5,
+    )
+    figure.text(
+        0.685, 0.14, textwrap.fill(result.funnel.describe().capitalize() + ".", 52),
+        fontsize=6, color="#444444", va="bottom",
+    )  # fmt: skip
+    alarms = [i for i in _points(result) if str(result.funnel.flags[i]).endswith("alarm")]
+    for i in alarms[:MAX_LABELS]:
+        ax.annotate(
+            names.get(result.names[i], result.names[i]),
+            (result.denominators[i], result.funnel.proportion[i] * 100),
+            xytext=(4, 3),
+            textcoords="offset points",
+            fontsize=6,
+            color=INK,
+        )
+    rows = []
+    for i in _points(result):
+        flag = result.funnel.flags[i] or "inside"
+        rows.append(
+            (
+                names.get(result.names[i], result.names[i]),
+                count(result.funnel.proportion[i] * result.denominators[i]),
+                count(result.denominators[i]),
+                percent(result.funnel.proportion[i] * 100),
+                FLAG_WORDS[flag],
+            )
+        )
+    alarm_count = sum(1 for i in _points(result) if str(result.funnel.flags[i]).endswith("alarm"))
+    alert_count = sum(1 for i in _points(result) if str(result.funnel.flags[i]).endswith("alert"))
+    alt = (
+        f"Funnel plot of {len(_points(result))} FLSs for {title}: national value "
+        f"{result.funnel.target:.1%}; {alarm_count} at alarm level and {alert_count} at alert "
+        "level."
+    )
+    table = DataTable(("FLS", "n", "N", "%", "funnel"), tuple(sorted(rows)))
+    return render(figure, alt, table)
+
+
+class FunnelGrid:
+    """Small multiples, one funnel per KPI, drawn once; each FLS's marker is blitted on top.
+
+    Only the marked FLS differs between the FLS reports, so the grid is rendered once and each
+    report redraws just its own markers over the saved background.
+    """
+
+    def __init__(self, results: dict[str, Inequity], titles: dict[str, str]) -> None:
+        self.results = results
+        keys = list(results)
+        rows = (len(keys) + 2) // 3
+        height = 1.85 * rows + 0.75
+        self.figure = Figure(figsize=(7.2, height), dpi=GRID_DPI)
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.axes = {}
+        for i, key in enumerate(keys):
+            ax = self.figure.add_subplot(rows, 3, i + 1)
+            drawn = _draw(ax, results[key], textwrap.fill(titles[key], 30), size=6)
+            ax.set_ylim(*axis_range(drawn))
+            ax.title.set_fontsize(6.5)
+            ax.tick_params(labelsize=6)
+            self.axes[key] = ax
+        first_key = keys[0]
+        first = results[first_key].funnel
+        handles = _legend_handles(first.levels, first.target)[1:]
+        handles.insert(0, Line2D([], [], color=INK, lw=0.9, label="England and Wales value"))
+        handles.append(
+            Line2D(
+                [], [], marker="D", ls="", markerfacecolor=YELLOW, markeredgecolor="black",
+                markersize=6, label="this FLS",
+            )
+        )  # fmt: skip
+        self.figure.legend(handles=handles, loc="upper center", ncol=5, fontsize=6)
+        self.figure.text(
+            0.5, 1 - 0.5 / height, textwrap.fill(first.describe().capitalize() + " (for "
+            + first_key + "; each KPI's own phi differs).", 140),
+            ha="center", va="top", fontsize=5.5, color="#444444",
+        )  # fmt: skip
+        self.figure.subplots_adjust(
+            left=0.07, right=0.98, bottom=0.03, top=1 - 0.95 / height, hspace=0.85, wspace=0.28
+        )
+        self.figure.supylabel("% of patients", fontsize=7)
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+
+    def render(self, highlight: str, label: str) -> Graphic:
+        self.canvas.restore_region(self.background)
+        rows = []
+        for key, ax in self.axes.items():
+            result = self.results[key]
+            if highlight not in result.names:
+                continue
+            i = result.names.index(highlight)
+            value = result.funnel.proportion[i]
+            n = result.denominators[i]
+            if not np.isfinite(value):
+                rows.append((ax.get_title().replace("\n", " "), "0", "0", "", "", "no patients"))
+                continue
+            marker = ax.scatter(
+                [n], [value * 100], s=42, marker="D", color=YELLOW, edgecolors="black",
+                linewidths=0.8, zorder=5,
+            )  # fmt: skip
+            ax.draw_artist(marker)
+            marker.remove()
+            inner = result.funnel.limits_at([n], result.funnel.levels[0])
+            outer = result.funnel.limits_at([n], result.funnel.levels[1])
+            rows.append(
+                (
+                    ax.get_title().replace("\n", " "),
+                    count(value * n),
+                    count(n),
+                    percent(value * 100),
+                    f"{inner[0][0]:.1%} to {inner[1][0]:.1%}; {outer[0][0]:.1%} to "
+                    f"{outer[1][0]:.1%}",
+                    FLAG_WORDS[result.funnel.flags[i] or "inside"],
+                )
+            )
+        width, height = self.canvas.get_width_height()
+        image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba())
+        buffer = io.BytesIO()
+        image.convert("RGB").save(buffer, format="PNG", compress_level=1)
+        table = DataTable(("KPI", "n", "N", "%", "inner; outer limits at N", "funnel"), tuple(rows))
+        return Graphic(
+            buffer.getvalue(),
+            f"Funnel plots for {len(self.axes)} KPIs with {label} marked by a yellow diamond "
+            "among the other FLSs, with the inner and outer limits.",
+            table,
+        )

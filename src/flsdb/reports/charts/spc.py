@@ -1,0 +1,238 @@
+"""Monthly SPC charts as NHS England's Making Data Count draws them: points coloured by what they
+signal, centre and process limits, the target, the baseline shaded, and the variation and
+assurance icons (drawn here) in each panel's corner."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from markupsafe import Markup
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from flsdb.reports.charts.base import (
+    BLUE,
+    GREEN,
+    GREY,
+    GRID_DPI,
+    INK,
+    LABEL_COLOURS,
+    LIMIT_INK,
+    ORANGE,
+    PURPLE,
+    DataTable,
+    Graphic,
+    axis_range,
+    percent,
+    render,
+)
+from flsdb.stats.spc import Assurance, Chart, Variation
+
+ICON_COLOURS = {"improvement": BLUE, "concern": ORANGE, "neither": PURPLE, "common": GREY}
+ASSURANCE_ICONS = {"pass": ("P", BLUE), "fail": ("F", ORANGE), "hit_and_miss": ("?", GREY)}
+VARIATION_WORDS = {
+    "common": "common cause variation only",
+    "improvement_high": "special cause: improvement (high)",
+    "improvement_low": "special cause: improvement (low)",
+    "concern_high": "special cause: concern (high)",
+    "concern_low": "special cause: concern (low)",
+    "neither_high": "special cause (high)",
+    "neither_low": "special cause (low)",
+}
+ASSURANCE_WORDS = {
+    "pass": "the target is consistently met",
+    "fail": "the target is consistently missed: the process must change to meet it",
+    "hit_and_miss": "the target will be met in some months and missed in others",
+}
+
+
+def variation_symbol(variation: Variation) -> tuple[str, str]:
+    """The icon's letter and colour: H or L for special cause, ~ for common cause."""
+    if variation == "common":
+        return "~", ICON_COLOURS["common"]
+    kind, side = variation.split("_")
+    return ("H" if side == "high" else "L"), ICON_COLOURS[kind]
+
+
+@dataclass(frozen=True)
+class SpcPanel:
+    """One KPI's chart for one unit."""
+
+    months: Sequence[str]
+    numerators: Sequence[float]
+    denominators: Sequence[float]
+    chart: Chart
+    direction: str
+    target: float | None  # percent
+    variation: Variation
+    assurance: Assurance | None
+
+
+class SpcGrid:
+    """Monthly charts, one panel per KPI, over a fixed run of months.
+
+    The axes, ticks and lines are made once; each unit's chart only replaces the data, which
+    is most of the saving when a hundred reports share the layout.
+    """
+
+    def __init__(self, titles: Sequence[str], months: Sequence[str]) -> None:
+        self.months = list(months)
+        self.index = {m: i for i, m in enumerate(self.months)}
+        rows = (len(titles) + 1) // 2
+        height = 1.55 * rows + 0.5
+        self.figure = Figure(figsize=(7.2, height), dpi=GRID_DPI)
+        self.canvas = FigureCanvasAgg(self.figure)
+        x = np.arange(len(self.months))
+        ticks = x[:: max(1, len(x) // 6)]
+        self.panels = {}
+        for i, title in enumerate(titles):
+            ax = self.figure.add_subplot(rows, 2, i + 1)
+            ax.set_title(title, fontsize=7.5)
+            ax.set_xticks(ticks, [self.months[t] for t in ticks], fontsize=6)
+            ax.tick_params(axis="y", labelsize=6)
+            ax.set_xlim(-0.5, len(x) - 0.5)
+            ax.set_ylabel("%", fontsize=6.5, labelpad=1)
+            artists: dict[str, Any] = {
+                "baseline": ax.axvspan(-0.5, -0.5, color="#EEEEEE", zorder=0),
+                "values": ax.plot([], [], color="#777777", lw=0.7, zorder=1)[0],
+                "centre": ax.plot([], [], color=INK, lw=0.9)[0],
+                "upper": ax.plot([], [], color=LIMIT_INK, lw=0.7, ls="--", drawstyle="steps-mid")[
+                    0
+                ],
+                "lower": ax.plot([], [], color=LIMIT_INK, lw=0.7, ls="--", drawstyle="steps-mid")[
+                    0
+                ],
+                "target": ax.plot([], [], color=GREEN, lw=0.9, ls=(0, (4, 2)))[0],
+                "points": ax.scatter([], [], s=12, zorder=2),
+                "empty": ax.text(
+                    0.5, 0.5, "too few months with patients", ha="center",
+                    transform=ax.transAxes, color=GREY, fontsize=7,
+                ),
+            }  # fmt: skip
+            for slot, x_pos in (("variation", 0.88), ("assurance", 0.97)):
+                artists[f"{slot}_circle"] = ax.scatter(
+                    [x_pos], [1.13], s=95, transform=ax.transAxes, clip_on=False,
+                    facecolors="white", edgecolors=GREY, linewidths=1.4, zorder=6,
+                )  # fmt: skip
+                artists[f"{slot}_text"] = ax.text(
+                    x_pos, 1.13, "", transform=ax.transAxes, ha="center", va="center",
+                    fontsize=6.5, fontweight="bold", zorder=7, clip_on=False,
+                )  # fmt: skip
+            self.panels[title] = (ax, artists)
+        self.figure.legend(
+            handles=[
+                Line2D([], [], marker="o", ls="", color=BLUE, markersize=4, label="improvement"),
+                Line2D([], [], marker="o", ls="", color=ORANGE, markersize=4, label="concern"),
+                Line2D([], [], marker="o", ls="", color=GREY, markersize=4, label="common cause"),
+                Line2D([], [], color=INK, lw=0.9, label="mean"),
+                Line2D([], [], color=LIMIT_INK, ls="--", lw=0.7, label="process limits"),
+                Line2D([], [], color=GREEN, ls=(0, (4, 2)), lw=0.9, label="target"),
+                Patch(color="#EEEEEE", label="baseline months"),
+            ],
+            loc="upper center",
+            ncol=7,
+            fontsize=6,
+        )
+        self.figure.subplots_adjust(
+            left=0.07, right=0.98, bottom=0.04, top=1 - 0.55 / height, hspace=0.75, wspace=0.2
+        )
+
+    def render(self, panels: dict[str, SpcPanel], unit: str) -> Graphic:
+        rows: list[tuple[str, ...]] = []
+        for title, (ax, artists) in self.panels.items():
+            found = panels.get(title)
+            artists["empty"].set_visible(found is None)
+            for slot in ("variation", "assurance"):
+                artists[f"{slot}_circle"].set_visible(found is not None)
+                artists[f"{slot}_text"].set_visible(found is not None)
+            if found is None:
+                for name in ("values", "centre", "upper", "lower", "target"):
+                    artists[name].set_data([], [])
+                artists["points"].set_offsets(np.empty((0, 2)))
+                artists["baseline"].set_visible(False)
+                continue
+            self._draw_panel(ax, artists, found)
+            rows += _rows(title, found)
+        return render(
+            self.figure,
+            f"Monthly SPC charts for {unit}, one per KPI: mean (solid), process limits (dashed), "
+            "target (green); blue points signal improvement, orange concern, grey common cause; "
+            "the icons give the variation and assurance of the latest month.",
+            DataTable(
+                ("KPI", "month", "n", "N", "%", "mean", "lower limit", "upper limit", "signal"),
+                tuple(rows),
+            ),
+            GRID_DPI,
+        )
+
+    def _draw_panel(self, ax: Any, artists: dict[str, Any], panel: SpcPanel) -> None:
+        chart = panel.chart
+        x = np.array([self.index[m] for m in panel.months], dtype=float)
+        values = chart.values * 100
+        artists["values"].set_data(x, values)
+        artists["centre"].set_data(x, chart.centre * 100)
+        artists["upper"].set_data(x, chart.upper * 100)
+        artists["lower"].set_data(x, chart.lower * 100)
+        artists["points"].set_offsets(np.column_stack([x, values]))
+        labels = chart.labels(panel.direction)  # type: ignore[arg-type]
+        artists["points"].set_facecolors([LABEL_COLOURS[label] for label in labels])
+        artists["points"].set_edgecolors("none")
+        shown = [*values, *(chart.upper * 100), *(chart.lower * 100)]
+        if panel.target is not None:
+            artists["target"].set_data([x[0] - 0.5, x[-1] + 0.5], [panel.target] * 2)
+            shown.append(panel.target)
+        else:
+            artists["target"].set_data([], [])
+        base = x[chart.baseline]
+        span = artists["baseline"]
+        span.set_visible(len(base) > 0)
+        if len(base):
+            span.set_x(base[0] - 0.5)
+            span.set_width(base[-1] - base[0] + 1)
+        ax.set_ylim(*axis_range([float(v) for v in shown]))
+        letter, colour = variation_symbol(panel.variation)
+        artists["variation_circle"].set_edgecolors(colour)
+        artists["variation_text"].set_text(letter)
+        artists["variation_text"].set_color(colour)
+        letter, colour = ASSURANCE_ICONS.get(panel.assurance or "", ("", "#FFFFFF"))
+        artists["assurance_circle"].set_visible(panel.assurance is not None)
+        artists["assurance_circle"].set_edgecolors(colour)
+        artists["assurance_text"].set_text(letter)
+        artists["assurance_text"].set_color(colour)
+
+
+def _rows(title: str, panel: SpcPanel) -> list[tuple[str, ...]]:
+    chart = panel.chart
+    out: list[tuple[str, ...]] = []
+    for i, month in enumerate(panel.months):
+        out.append(
+            (
+                title,
+                month,
+                f"{panel.numerators[i]:.0f}",
+                f"{panel.denominators[i]:.0f}",
+                percent(chart.values[i] * 100),
+                percent(chart.centre[i] * 100),
+                percent(chart.lower[i] * 100),
+                percent(chart.upper[i] * 100),
+                ", ".join(chart.signals[i]),
+            )
+        )
+    return out
+
+
+def icon_svg(letter: str, colour: str, size: int = 14) -> Markup:
+    """A Making Data Count style icon for tables: a ringed circle with a letter (inline SVG)."""
+    half = size / 2
+    return Markup(
+        f'<svg class="icon" width="{size}" height="{size}" viewBox="0 0 {size} {size}" '
+        f'role="img" aria-label="{letter}"><circle cx="{half}" cy="{half}" r="{half - 1.2}" '
+        f'fill="white" stroke="{colour}" stroke-width="1.6"/><text x="{half}" y="{half + 3.2}" '
+        f'text-anchor="middle" font-size="{size * 0.62:.1f}" font-weight="bold" '
+        f'fill="{colour}" font-family="DejaVu Sans">{letter}</text></svg>'
+    )

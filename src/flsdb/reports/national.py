@@ -1,0 +1,241 @@
+"""The national report: headline figures, the 80/50/80 model, recommendations, every KPI against
+earlier years and between England and Wales, SPC, identification, variation between FLSs,
+breakdowns, and the methods and data-quality appendices. Everything in it is as published."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from flsdb.disclosure import is_hidden
+from flsdb.kpi.mix import MIX_GROUPS
+from flsdb.reports import charts
+from flsdb.reports.charts.base import count, percent
+from flsdb.reports.data import BREAKDOWNS, FUNNEL_KPIS, HEADLINE_KPIS, ReportData
+from flsdb.reports.methodology import CHOICES, definition_rows, statistics
+from flsdb.reports.narrative import model_summary, nation_gap, recommendations
+from flsdb.reports.render import write_report
+from flsdb.reports.spc_panels import baseline_words, spc_figure
+
+MIX_LABELS = {
+    "anabolic": "anabolic",
+    "denosumab": "denosumab",
+    "intravenous": "intravenous bisphosphonate",
+    "oral_bisphosphonate": "oral bisphosphonate",
+    "other": "other drug",
+    "none": "no drug recommended",
+}
+BREAKDOWN_TITLES = {
+    "age_band": "By age band",
+    "sex": "By sex",
+    "care_home": "By care home residence",
+}
+MIX_PER_CHART = 39
+
+
+def titles(data: ReportData) -> dict[str, str]:
+    return {kpi: f"{kpi} {data.name(kpi)}" for kpi in data.catalogue.kpi_ids}
+
+
+def cell_text(row: dict[str, object], with_ci: bool = True) -> str:
+    """'62.8% (52,467 / 83,500; 62.5–63.2)', or the counts alone when the percent is withheld."""
+    counts = f"{count(row.get('numerator'))} / {count(row.get('denominator'))}"
+    if row.get("percent") is None:
+        return counts if row else ""
+    ci = ""
+    if with_ci and row.get("ci_low") is not None:
+        ci = f"; {float(row['ci_low']):.1f}–{float(row['ci_high']):.1f}"  # type: ignore[arg-type]
+    return f"{float(row['percent']):.1f}% ({counts}{ci})"  # type: ignore[arg-type]
+
+
+def trends(data: ReportData) -> tuple[list[str], list[dict[str, object]]]:
+    """Every KPI nationally in each year in the database up to the period."""
+    table = data.years[data.years["unit"] == "all"]
+    years = [str(y) for y in sorted(table["period"].unique())]
+    rows: list[dict[str, object]] = []
+    for kpi in data.catalogue.kpi_ids:
+        values = table[table["kpi"] == kpi].set_index("period")
+        cells = [values.loc[y].to_dict() if y in values.index else {} for y in years]
+        numbers = [c.get("percent") for c in cells]
+        change = None
+        if len(numbers) > 1 and numbers[-1] is not None and numbers[-2] is not None:
+            change = float(numbers[-1]) - float(numbers[-2])
+        rows.append({"kpi": kpi, "cells": cells, "change": change})
+    return years, rows
+
+
+def _identification(data: ReportData) -> charts.Graphic:
+    table = data.shown["region"]
+    parts = ("kpi02_spine", "kpi02_non_spine")
+    values = pd.DataFrame(index=sorted(table["unit"].unique()))
+    cells = pd.DataFrame(index=values.index)
+    for kpi, label in zip(parts, ("spine", "non-spine"), strict=True):
+        rows = table[table["kpi"] == kpi].set_index("unit")
+        values[label] = rows["percent"].astype(float)
+        cells[label] = [cell_text(rows.loc[u].to_dict(), with_ci=True) for u in values.index]
+    named = {u: data.unit_name("region", u) for u in values.index}
+    target = data.thresholds.rag_for("kpi02")
+    return charts.paired_bars(
+        values.rename(index=named),
+        "Identification of the expected caseload by region (%)",
+        target.green if target else None,
+        cells.rename(index=named),
+    )
+
+
+def _mix(data: ReportData) -> list[charts.Graphic]:
+    mix = data.mix_shown.set_index("service_code")
+    records = mix["records"]
+    shares = pd.DataFrame(index=mix.index)
+    known = pd.Series(0.0, index=mix.index)
+    for group in MIX_GROUPS:
+        share = [
+            None if v is None or r is None or not r else float(v) / float(r) * 100
+            for v, r in zip(mix[group], records, strict=True)
+        ]
+        shares[group] = share
+        known += pd.Series(share, index=mix.index, dtype=float).fillna(0)
+    withheld = (100 - known).where(records.notna() & (records.astype(float) > 0), 0).clip(lower=0)
+    drawn = records.notna() & (records.fillna(0).astype(float) > 0)
+    shares, withheld = shares[drawn], withheld[drawn]
+    order = shares["none"].astype(float).fillna(-1).sort_values(ascending=False).index
+    shares, withheld = shares.loc[order], withheld.loc[order]
+    labels = {c: data.unit_name("service", c) for c in shares.index}
+    out = []
+    for start in range(0, len(shares), MIX_PER_CHART):
+        part = shares.iloc[start : start + MIX_PER_CHART]
+        title = (
+            f"Treatment recommended by FLS ({start + 1} to {start + len(part)} of "
+            f"{len(shares)}, most without a drug first)"
+        )
+        out.append(
+            charts.mix_chart(
+                part.rename(index=labels),
+                MIX_LABELS,
+                title,
+                withheld.loc[part.index].rename(index=labels),
+            )
+        )
+    return out
+
+
+def _mix_national(data: ReportData) -> dict[str, float]:
+    total = data.mix["records"].sum()
+    return {g: (data.mix[g].sum() / total * 100 if total else 0.0) for g in MIX_GROUPS}
+
+
+def _breakdowns(data: ReportData) -> list[dict[str, object]]:
+    out = []
+    for name in BREAKDOWNS:
+        table = data.shown[name]
+        table = table[table["kpi"].isin(HEADLINE_KPIS)]
+        units = list(dict.fromkeys(table["unit"]))
+        kpis = list(dict.fromkeys(table["kpi"]))
+        values = pd.DataFrame(index=kpis, columns=units, dtype=float)
+        cells = pd.DataFrame(index=kpis, columns=units, dtype=object)
+        for row in table.to_dict("records"):
+            values.loc[row["kpi"], row["unit"]] = (
+                np.nan if row["percent"] is None else float(row["percent"])
+            )
+            cells.loc[row["kpi"], row["unit"]] = cell_text({str(k): v for k, v in row.items()})
+        headers = [str(u).replace("_", " ") for u in units]
+        values.columns = headers
+        cells.columns = headers
+        out.append(
+            {
+                "title": BREAKDOWN_TITLES[name],
+                "columns": headers,
+                "rows": [(f"{k} {data.name(k)}", list(cells.loc[k])) for k in kpis],
+                "chart": charts.grouped_bars(values, BREAKDOWN_TITLES[name], cells),
+            }
+        )
+    return out
+
+
+def _data_quality(data: ReportData) -> list[dict[str, object]]:
+    """National completeness of each key field, and how many FLSs miss it too often."""
+    frame = data.completeness
+    rows: list[dict[str, object]] = []
+    for field_name, group in frame.groupby("field", sort=False):
+        applicable = int(group["applicable"].sum())
+        missing = int(group["missing"].sum())
+        rows.append(
+            {
+                "field": field_name,
+                "applicable": applicable,
+                "missing": missing,
+                "percent": missing / applicable * 100 if applicable else None,
+                "services_over": int(group["over_threshold"].sum()),
+            }
+        )
+    return rows
+
+
+def _variation(data: ReportData) -> list[dict[str, object]]:
+    out = []
+    names = {c: data.unit_name("service", c) for c in data.services["service_code"]}
+    for kpi in FUNNEL_KPIS:
+        result = data.inequities[kpi]
+        out.append(
+            {
+                "kpi": kpi,
+                "result": result,
+                "method": result.funnel.describe(),
+                "alarm_low": [names[u] for u in result.outside("low_alarm")],
+                "alarm_high": [names[u] for u in result.outside("high_alarm")],
+                "alert_low": [names[u] for u in result.outside("low_alert")],
+                "alert_high": [names[u] for u in result.outside("high_alert")],
+                "chart": charts.funnel_chart(result, f"{kpi} {data.name(kpi)}", names),
+            }
+        )
+    return out
+
+
+def previous_values(data: ReportData) -> dict[str, object]:
+    """Last year's published national value of each KPI (None when not in the database)."""
+    year = str(data.period.start.year - 1) if data.period.grain == "year" else None
+    table = data.years[(data.years["unit"] == "all") & (data.years["period"] == year)]
+    return {str(r["kpi"]): r["percent"] for r in table.to_dict("records")}
+
+
+def national_report(data: ReportData, out: Path, formats: tuple[str, ...]) -> list[Path]:
+    trend_chart, words, spc_summary = spc_figure(
+        data, data.monthly_nation, "all", "England and Wales"
+    )
+    years, trend_rows = trends(data)
+    months = sorted(set(data.monthly_nation["period"]))
+    nationals = {k: float(data.inequities[k].funnel.target * 100) for k in FUNNEL_KPIS}
+    context: dict[str, object] = dict(
+        title=f"National FLS audit report {data.period.label}",
+        data=data,
+        headline=HEADLINE_KPIS,
+        previous=previous_values(data),
+        model=model_summary(data),
+        recommendations=recommendations(data),
+        gaps={k: nation_gap(data, k) for k in data.catalogue.kpi_ids},
+        years=years,
+        trend_rows=trend_rows,
+        trend_chart=trend_chart,
+        trend_words=words,
+        spc_summary=spc_summary,
+        spc_baseline=baseline_words(data.thresholds.spc, months),
+        identification=_identification(data),
+        distribution=charts.distribution_chart(data.inequities, titles(data), nationals),
+        variation=_variation(data),
+        mix_charts=_mix(data),
+        mix_labels=MIX_LABELS,
+        mix_national=_mix_national(data),
+        breakdowns=_breakdowns(data),
+        definitions=definition_rows(data.catalogue, data.thresholds),
+        choices=CHOICES,
+        statistics=statistics(data.thresholds),
+        data_quality=_data_quality(data),
+        cell_text=cell_text,
+        percent=percent,
+        is_hidden=is_hidden,
+    )
+    return write_report(
+        "national.html.j2", context, out / f"national-report-{data.period.label}", formats
+    )

@@ -1,0 +1,60 @@
+"""A region's report: its FLSs side by side with the region and the nation, as published."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from flsdb.reports import charts
+from flsdb.reports.data import HEADLINE_KPIS, ReportData
+from flsdb.reports.national import cell_text
+from flsdb.reports.render import safe_name, write_report
+
+
+def region_report(data: ReportData, region: str, out: Path, formats: tuple[str, ...]) -> list[Path]:
+    members = data.services[data.services["region_code"] == region]
+    codes = list(members["service_code"])
+    rows = {c: {k: data.row("service", c, k) for k in data.catalogue.kpi_ids} for c in codes}
+    region_rows = {k: data.row("region", region, k) for k in data.catalogue.kpi_ids}
+    labels = {c: data.unit_name("service", c) for c in codes}
+    chart = None
+    if len(codes) > 1:  # with one FLS the table already says it all
+        values = pd.DataFrame(
+            {
+                labels[c]: [
+                    None if rows[c][k].get("percent") is None else float(rows[c][k]["percent"])  # type: ignore[arg-type]
+                    for k in HEADLINE_KPIS
+                ]
+                for c in codes
+            },
+            index=list(HEADLINE_KPIS),
+            dtype=float,
+        )
+        cells = pd.DataFrame(
+            {labels[c]: [cell_text(rows[c][k]) for k in HEADLINE_KPIS] for c in codes},
+            index=list(HEADLINE_KPIS),
+        )
+        chart = charts.grouped_bars(values, "Headline KPIs by FLS", cells)
+    outliers = []
+    for kpi, result in data.inequities.items():
+        for code in codes:
+            flag = result.flag_of(code)
+            if flag and flag != "inside" and result.shown[result.names.index(code)]:
+                outliers.append((labels[code], f"{kpi} {data.name(kpi)}", flag))
+    region_name = str(members["region_name"].iloc[0])
+    context: dict[str, object] = dict(
+        title=f"Region report: {region_name} ({region})",
+        data=data,
+        region_code=region,
+        region_name=region_name,
+        nation=members["nation"].iloc[0],
+        codes=codes,
+        labels=labels,
+        rows=rows,
+        region_rows=region_rows,
+        chart=chart,
+        outliers=outliers,
+    )
+    stem = out / "regions" / f"region-report-{safe_name(region)}-{data.period.label}"
+    return write_report("region.html.j2", context, stem, formats)
