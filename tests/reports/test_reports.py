@@ -68,7 +68,7 @@ def test_every_pdf_page_has_one_header_its_context_and_page_n_of_m(reports: Repo
             assert "period 2024" in text
             assert text.count("data as of 2025-03-01") == 1  # the header, once
             assert "9 records from 3 FLSs" in text
-            assert "caseload: expected_spine" in text
+            assert "expected caseload: services file, else 1.5% of population 50+" in text
             assert f"page {number} of {len(texts)}" in text
 
 

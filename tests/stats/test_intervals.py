@@ -67,6 +67,19 @@ def test_poisson_interval_matches_published_exact_limits() -> None:
     assert np.isnan(low[0]) and np.isnan(high[0])
 
 
+@given(st.integers(0, 2_000_000), st.sampled_from([0.05, 0.002]))
+def test_poisson_limits_equal_scipys_exact_quantiles(observed: int, alpha: float) -> None:
+    from scipy.special import gammaincinv
+
+    low, high = poisson_ratio_interval([observed], [1.0], alpha=alpha)
+    exact_low = gammaincinv(observed, alpha / 2) if observed else 0.0
+    exact_high = gammaincinv(observed + 1, 1 - alpha / 2)
+    # Exact to rounding below 1,000 observed; Byar's approximation from there, within 0.001%.
+    tolerance = 1e-11 if observed < 1000 else 1e-5
+    assert low[0] == pytest.approx(exact_low, rel=tolerance, abs=1e-12)
+    assert high[0] == pytest.approx(exact_high, rel=tolerance)
+
+
 def test_newcombe_difference_matches_the_paper() -> None:
     # Newcombe (1998), Statistics in Medicine 17:873-890, table II example (a): 56/70 - 48/80,
     # method 10 (score, no continuity correction): 0.0524 to 0.3339.

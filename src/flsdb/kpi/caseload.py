@@ -17,6 +17,11 @@ class CaseloadEstimator(Protocol):
     @property
     def description(self) -> str: ...
 
+    @property
+    def summary(self) -> str:
+        """A few words for a page header."""
+        ...
+
     def estimate(self, services: pd.DataFrame) -> pd.DataFrame:
         """Columns service_code, expected_spine, expected_non_spine, caseload_source."""
         ...
@@ -43,6 +48,12 @@ class CrudeRateEstimator:
             "expected_spine and expected_non_spine from the services file where given; otherwise "
             f"{self.rate:.2%} of population_50plus a year, {self.spine_share:.0%} of it spine "
             "fractures"
+        )
+
+    @property
+    def summary(self) -> str:
+        return (
+            f"services file, else {self.rate:.1%} of population 50+ ({self.spine_share:.0%} spine)"
         )
 
     def estimate(self, services: pd.DataFrame) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,8 +62,53 @@ def ibis_connection(engine: Engine) -> ibis.BaseBackend:
     raise ConfigurationError(f"KPIs cannot run on {url.get_backend_name()} databases")
 
 
+def _sqlite_source(path: str) -> RecordSource | None:
+    """An SQLite store opened with the standard library (SQLAlchemy and Alembic take a second
+    to load): None when its schema needs migrating, which the SQLAlchemy path does."""
+    import sqlite3
+
+    import ibis
+    import pandas as pd
+
+    from flsdb.dictionary import load_dictionary
+    from flsdb.errors import StorageError
+    from flsdb.storage.urls import HEAD_REVISION, no_database, not_flsdb, sqlite_problem
+
+    if not Path(path).is_file():
+        raise StorageError(no_database(path))
+    try:
+        with closing(sqlite3.connect(path, timeout=60)) as conn:
+            found = conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+            ).fetchone()
+            if not found:
+                raise StorageError(not_flsdb(path))
+            revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            if not revision or revision[0] != HEAD_REVISION:
+                return None
+            columns = [f.name for f in load_dictionary().services]
+            services_frame = pd.read_sql_query(f"SELECT {', '.join(columns)} FROM services", conn)
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"Cannot use the database {path}: {sqlite_problem(str(exc))}") from None
+    con = ibis.sqlite.connect(path)
+    return RecordSource(
+        table=con.table("records"),
+        services=services_frame,
+        backend="sqlite",
+        description=f"sqlite database sqlite:///{path}",
+        sqlite_path=path,
+    )
+
+
 def source_from_database(url: str | None = None, engine: Engine | None = None) -> RecordSource:
     """The store's records; the database must exist (it is not created for reading)."""
+    from flsdb.storage.urls import resolve_url, sqlite_file
+
+    if engine is None:
+        path = sqlite_file(resolve_url(url))
+        fast = _sqlite_source(path) if path is not None else None
+        if fast is not None:
+            return fast
     from flsdb.storage.database import open_existing
 
     engine = engine or open_existing(url)

@@ -11,6 +11,7 @@ import pandas as pd
 from flsdb.config import Thresholds, load_thresholds
 from flsdb.disclosure import is_hidden, protect_mix, protect_tables
 from flsdb.kpi import KpiRequest, compute_levels, load_catalogue, parse_period, query_counts
+from flsdb.kpi.caseload import CrudeRateEstimator
 from flsdb.kpi.catalogue import Catalogue, Measure
 from flsdb.kpi.completeness import completeness_by_field
 from flsdb.kpi.mix import MIX_GROUPS, treatment_mix
@@ -55,6 +56,7 @@ class ReportData:
     thresholds: Thresholds
     suppression: bool
     caseload_method: str
+    caseload_summary: str
     records: int
     services: pd.DataFrame
     tables: dict[str, pd.DataFrame]
@@ -67,6 +69,13 @@ class ReportData:
     completeness: pd.DataFrame
     services_with_records: int = 0
     inequities: dict[str, Inequity] = field(default_factory=dict)
+    # Rows by (unit, kpi) per table, and monthly rows by (unit, kpi): built on first use.
+    _index: dict[tuple[str, bool], dict[tuple[str, str], dict[str, object]]] = field(
+        default_factory=dict, repr=False
+    )
+    _months: dict[int, dict[tuple[str, str], pd.DataFrame]] = field(
+        default_factory=dict, repr=False
+    )
 
     def measure(self, kpi: str) -> Measure:
         return self.catalogue.measure(kpi)
@@ -78,9 +87,15 @@ class ReportData:
         return self.catalogue.description(kpi)
 
     def row(self, level: str, unit: str, kpi: str, published: bool = True) -> dict[str, object]:
-        table = (self.shown if published else self.tables)[level]
-        found = table[(table["unit"] == unit) & (table["kpi"] == kpi)]
-        return {str(k): v for k, v in found.iloc[0].items()} if len(found) else {}
+        """One KPI row (as published, or as computed), or {} when there is none."""
+        key = (level, published)
+        if key not in self._index:
+            table = (self.shown if published else self.tables)[level]
+            self._index[key] = {
+                (str(r["unit"]), str(r["kpi"])): {str(k): v for k, v in r.items()}
+                for r in table.to_dict("records")
+            }
+        return dict(self._index[key].get((unit, kpi), {}))
 
     def service_info(self, code: str) -> dict[str, object]:
         row = self.services[self.services["service_code"] == code].iloc[0]
@@ -99,8 +114,14 @@ class ReportData:
         return unit.replace("_", " ")
 
     def months(self, frame: pd.DataFrame, unit: str, kpi: str) -> pd.DataFrame:
-        rows = frame[(frame["unit"] == unit) & (frame["kpi"] == kpi)]
-        return rows.sort_values("period").reset_index(drop=True)
+        """A unit's monthly rows of one KPI, in month order."""
+        if id(frame) not in self._months:
+            self._months[id(frame)] = {
+                (str(u), str(k)): rows.sort_values("period").reset_index(drop=True)
+                for (u, k), rows in frame.groupby(["unit", "kpi"], sort=False)
+            }
+        empty = frame.iloc[0:0].reset_index(drop=True)
+        return self._months[id(frame)].get((unit, kpi), empty)
 
     def shown_mask(self, kpi: str) -> pd.Series:
         """Per FLS (in service order), whether its value for the KPI may be published."""
@@ -202,6 +223,7 @@ def collect(
         thresholds=thresholds,
         suppression=suppression,
         caseload_method=levels["nation"].caseload_method,
+        caseload_summary=CrudeRateEstimator.from_thresholds(thresholds).summary,
         records=levels["nation"].records,
         services=services,
         tables=tables,

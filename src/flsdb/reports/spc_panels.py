@@ -106,9 +106,11 @@ def unit_charts(
             variation,
             assurance,
         )
-        words += explain_chart(
-            list(months["period"]), chart, direction, title, settings.shift, settings.trend
-        )
+        # A stable chart is said so in the table beside it; the words are for the signals.
+        if any(chart.signals):
+            words += explain_chart(
+                list(months["period"]), chart, direction, title, settings.shift, settings.trend
+            )
         letter, colour = charts.variation_symbol(variation)
         a_letter, a_colour = charts.ASSURANCE_ICONS.get(assurance or "", ("", ""))
         summary.append(

@@ -1,13 +1,18 @@
 """Confidence intervals, vectorised over arrays: Wilson and exact for proportions, exact Poisson
-for an observed count over an expected one.
+for an observed count over an expected one, and Newcombe's for a difference of proportions.
 
-Wilson's formula is three lines of NumPy (importing statsmodels for it would add two seconds to
-every command); the tests check it against statsmodels and Newcombe (1998). The exact intervals
-take their quantiles from scipy.special, imported when they are first used.
+Every KPI run computes Wilson and Poisson intervals, so they avoid importing statsmodels (two
+seconds) and SciPy (a quarter of a second) on every command: Wilson's formula is three lines of
+NumPy, and the Poisson limits are gamma quantiles solved here (Newton's method on the regularised
+incomplete gamma function below 1,000 observed; Byar's approximation, within 0.001% of the
+exact limits, from 1,000). The tests check them against statsmodels and SciPy. Clopper-Pearson, used
+less often, takes SciPy's quantiles.
 """
 
 from __future__ import annotations
 
+import math
+from functools import cache
 from statistics import NormalDist
 
 import numpy as np
@@ -64,26 +69,85 @@ def exact_interval(
     return low, high
 
 
+EXACT_BELOW = 1000  # observed counts from here use Byar's approximation
+
+
+def _lower_gamma(a: float, x: float) -> float:
+    """Regularised lower incomplete gamma P(a, x): series below a + 1, continued fraction above."""
+    if x <= 0:
+        return 0.0
+    log_front = -x + a * math.log(x) - math.lgamma(a)
+    if x < a + 1:
+        term = total = 1 / a
+        n = a
+        while abs(term) > abs(total) * 1e-16:
+            n += 1
+            term *= x / n
+            total += term
+        return total * math.exp(log_front)
+    tiny = 1e-300
+    b = x + 1 - a
+    c = 1 / tiny
+    d = 1 / b
+    h = d
+    i = 0
+    while True:
+        i += 1
+        an = -i * (i - a)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1 / d
+        step = d * c
+        h *= step
+        if abs(step - 1) < 1e-16 or i > 10_000:
+            break
+    return 1 - math.exp(log_front) * h
+
+
+@cache
+def _gamma_quantile(a: float, p: float) -> float:
+    """x with P(a, x) = p, by Newton's method from the Wilson-Hilferty approximation."""
+    z = NormalDist().inv_cdf(p)
+    x = max(a * (1 - 1 / (9 * a) + z / (3 * math.sqrt(a))) ** 3, 1e-8)
+    for _ in range(100):
+        density = math.exp((a - 1) * math.log(x) - x - math.lgamma(a))
+        step = (_lower_gamma(a, x) - p) / density
+        x = x - step if x - step > 0 else x / 2
+        if abs(step) < 1e-12 * max(x, 1.0):
+            break
+    return x
+
+
+def _poisson_limits(observed: float, alpha: float) -> tuple[float, float]:
+    z = NormalDist().inv_cdf(1 - alpha / 2)
+    if observed >= EXACT_BELOW:
+        o, above = observed, observed + 1
+        lower = o * (1 - 1 / (9 * o) - z / (3 * math.sqrt(o))) ** 3
+        upper = above * (1 - 1 / (9 * above) + z / (3 * math.sqrt(above))) ** 3
+        return lower, upper
+    lower = _gamma_quantile(observed, alpha / 2) if observed > 0 else 0.0
+    return lower, _gamma_quantile(observed + 1, 1 - alpha / 2)
+
+
 def poisson_ratio_interval(
     observed: ArrayLike, expected: ArrayLike, alpha: float = 0.05
 ) -> tuple[Array, Array]:
     """Exact Poisson interval of observed / expected (the observed count is the random part),
-    as the public health methods give for standardised ratios: chi-squared quantiles of the
-    count, divided by the expected value. NaN where the expected value is 0 or missing."""
-    from scipy.special import gammaincinv
-
+    as the public health methods give for standardised ratios: gamma quantiles of the count,
+    divided by the expected value. NaN where the expected value is 0 or missing."""
     obs = np.asarray(observed, dtype=float)
     exp = np.asarray(expected, dtype=float)
     valid = np.isfinite(obs) & np.isfinite(exp) & (exp > 0) & (obs >= 0)
     low = np.full(obs.shape, np.nan)
     high = np.full(obs.shape, np.nan)
-    if valid.any():
-        o, e = obs[valid], exp[valid]
-        with np.errstate(invalid="ignore"):
-            lower = np.where(o > 0, gammaincinv(np.maximum(o, 1e-300), alpha / 2), 0.0)
-        upper = gammaincinv(o + 1, 1 - alpha / 2)
-        low[valid] = lower / e
-        high[valid] = upper / e
+    limits = {o: _poisson_limits(o, alpha) for o in set(obs[valid].tolist())}
+    for index in np.flatnonzero(valid):
+        lower, upper = limits[float(obs[index])]
+        low[index] = lower / exp[index]
+        high[index] = upper / exp[index]
     return low, high
 
 

@@ -7,7 +7,6 @@ checked with one query against `HEAD_REVISION`, which a test keeps equal to Alem
 
 from __future__ import annotations
 
-import os
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,24 +16,20 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
 from flsdb.errors import StorageError
+from flsdb.storage.urls import (
+    ENV_VAR,
+    HEAD_REVISION,
+    no_database,
+    not_flsdb,
+    resolve_url,
+    sqlite_problem,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-DEFAULT_URL = "sqlite:///flsdb.db"
-ENV_VAR = "FLSDB_DATABASE_URL"
-HEAD_REVISION = "0001"
+__all__ = ["ENV_VAR", "HEAD_REVISION", "open_engine", "open_existing", "resolve_url", "upgrade"]
 BUSY_TIMEOUT_MS = 60_000
-
-
-def resolve_url(url: str | None = None) -> str:
-    """The database URL: the option given, else $FLSDB_DATABASE_URL, else ./flsdb.db."""
-    url = url or os.environ.get(ENV_VAR) or DEFAULT_URL
-    if "://" not in url:  # a plain path means an SQLite file
-        url = f"sqlite:///{Path(url)}"
-    if url.startswith(("postgres://", "postgresql://")):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url
 
 
 def _sqlite_pragmas(dbapi_connection: object, _: object) -> None:
@@ -102,15 +97,9 @@ def open_existing(url: str | None = None, *, migrate: bool = True) -> Engine:
     if engine.dialect.name == "sqlite":
         path = engine.url.database
         if not path or not Path(path).is_file():
-            raise StorageError(
-                f"No database at {path}: give --db (or set {ENV_VAR}), or create it with "
-                "'flsdb load-services' and 'flsdb import'."
-            )
+            raise StorageError(no_database(str(path)))
     if current_revision(engine) is None:
-        raise StorageError(
-            f"{_where(engine)} is not an flsdb database (it has no flsdb schema); "
-            "create one with 'flsdb load-services'."
-        )
+        raise StorageError(not_flsdb(_where(engine)))
     if migrate:
         upgrade(engine)
     return engine
@@ -135,14 +124,7 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def _reason(exc: DatabaseError) -> str:
-    text_ = str(exc.orig).strip().splitlines()[0] if exc.orig else "unknown error"
-    if "file is not a database" in text_ or "file is encrypted" in text_:
-        return "it is not an SQLite database file (or it is damaged)"
-    if "readonly" in text_ or "read-only" in text_:
-        return "it is read-only (check the file's permissions)"
-    if "unable to open" in text_:
-        return "the file cannot be opened (check the folder exists and its permissions)"
-    return text_
+    return sqlite_problem(str(exc.orig) if exc.orig else "")
 
 
 def head_revision() -> str | None:

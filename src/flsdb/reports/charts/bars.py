@@ -36,9 +36,9 @@ def paired_bars(
     """Horizontal bars for each row (e.g. a region) and column (e.g. spine, non-spine), ordered
     by the first column; `counts` gives the n / N text of each cell for the data table."""
     ordered = table.sort_values(table.columns[0], na_position="first")
-    height = 0.2 * len(ordered) + 1.0
+    height = 0.2 * len(ordered) + 1.3
     figure = Figure(figsize=(7.2, height))
-    figure.subplots_adjust(left=0.42, right=0.97, bottom=0.45 / height, top=1 - 0.55 / height)
+    figure.subplots_adjust(left=0.42, right=0.97, bottom=0.85 / height, top=1 - 0.3 / height)
     ax = figure.add_subplot()
     y = np.arange(len(ordered))
     width = 0.8 / len(table.columns)
@@ -55,7 +55,9 @@ def paired_bars(
         ax.axvline(threshold, color=INK, lw=0.8, linestyle="--", label=f"target {threshold:g}%")
     ax.set_xlabel("% of the expected caseload")
     ax.set_title(title)
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=6.5)
+    ax.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.45 / (height - 1.15)), ncol=3, fontsize=6.5
+    )
     rows = tuple(
         (str(unit), *(str(counts.loc[unit, c]) for c in table.columns)) for unit in table.index
     )

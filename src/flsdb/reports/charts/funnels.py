@@ -3,7 +3,6 @@ report. Only FLSs whose values may be published are drawn; alarm-level outliers 
 
 from __future__ import annotations
 
-import io
 import textwrap
 
 import numpy as np
@@ -11,7 +10,6 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from PIL import Image
 
 from flsdb.reports.charts.base import (
     FLAG_COLOURS,
@@ -24,6 +22,7 @@ from flsdb.reports.charts.base import (
     DataTable,
     Graphic,
     axis_range,
+    canvas_image,
     count,
     percent,
     render,
@@ -151,7 +150,7 @@ class FunnelGrid:
         self.axes = {}
         for i, key in enumerate(keys):
             ax = self.figure.add_subplot(rows, 3, i + 1)
-            drawn = _draw(ax, results[key], textwrap.fill(titles[key], 30), size=6)
+            drawn = _draw(ax, results[key], textwrap.fill(titles[key], 26), size=6)
             ax.set_ylim(*axis_range(drawn))
             ax.title.set_fontsize(6.5)
             ax.tick_params(labelsize=6)
@@ -211,13 +210,9 @@ class FunnelGrid:
                     FLAG_WORDS[result.funnel.flags[i] or "inside"],
                 )
             )
-        width, height = self.canvas.get_width_height()
-        image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba())
-        buffer = io.BytesIO()
-        image.convert("RGB").save(buffer, format="PNG", compress_level=1)
         table = DataTable(("KPI", "n", "N", "%", "inner; outer limits at N", "funnel"), tuple(rows))
         return Graphic(
-            buffer.getvalue(),
+            canvas_image(self.canvas),
             f"Funnel plots for {len(self.axes)} KPIs with {label} marked by a yellow diamond "
             "among the other FLSs, with the inner and outer limits.",
             table,

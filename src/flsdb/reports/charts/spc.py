@@ -27,9 +27,8 @@ from flsdb.reports.charts.base import (
     PURPLE,
     DataTable,
     Graphic,
-    axis_range,
+    canvas_image,
     percent,
-    render,
 )
 from flsdb.stats.spc import Assurance, Chart, Variation
 
@@ -76,8 +75,10 @@ class SpcPanel:
 class SpcGrid:
     """Monthly charts, one panel per KPI, over a fixed run of months.
 
-    The axes, ticks and lines are made once; each unit's chart only replaces the data, which
-    is most of the saving when a hundred reports share the layout.
+    Axes, ticks, titles and the legend are drawn once per y-range (each panel's range is one
+    of a few round ones) and kept as pixels; each unit's chart restores every panel's cell from
+    the background of its range and draws only its own lines, points and icons on top. A
+    hundred reports share the layout, and most of the drawing.
     """
 
     def __init__(self, titles: Sequence[str], months: Sequence[str]) -> None:
@@ -123,6 +124,8 @@ class SpcGrid:
                     x_pos, 1.13, "", transform=ax.transAxes, ha="center", va="center",
                     fontsize=6.5, fontweight="bold", zorder=7, clip_on=False,
                 )  # fmt: skip
+            for artist in artists.values():
+                artist.set_animated(True)  # drawn per unit, never into the backgrounds
             self.panels[title] = (ax, artists)
         self.figure.legend(
             handles=[
@@ -141,25 +144,66 @@ class SpcGrid:
         self.figure.subplots_adjust(
             left=0.07, right=0.98, bottom=0.04, top=1 - 0.55 / height, hspace=0.75, wspace=0.2
         )
+        self.backgrounds: dict[tuple[float, float], Any] = {}
+        self.cells = self._cells()
+
+    def _cells(self) -> dict[str, tuple[float, float, float, float]]:
+        """Each panel's own part of the figure in pixels (x0, y0, x1, y1, origin bottom left):
+        from just right of its left neighbour's axes (its own tick labels and y label are left
+        of its axes, and their width changes with the range) and halfway to the panels above
+        and below; the cells tile the figure below the legend."""
+        width, height = self.canvas.get_width_height()
+        boxes = {t: ax.get_position() for t, (ax, _) in self.panels.items()}
+        lefts = sorted({round(b.x0, 6) for b in boxes.values()})
+        rights = sorted({round(b.x1, 6) for b in boxes.values()})
+        bottoms = sorted({round(b.y0, 6) for b in boxes.values()})
+        tops = sorted({round(b.y1, 6) for b in boxes.values()})
+        legend_bottom = tops[-1] + (1 - tops[-1]) * 0.45
+        cells = {}
+        for title, box in boxes.items():
+            col = lefts.index(round(box.x0, 6))
+            row = bottoms.index(round(box.y0, 6))
+            x0 = 0.0 if col == 0 else rights[col - 1] + 3 / width
+            x1 = 1.0 if col == len(lefts) - 1 else rights[col] + 3 / width
+            y0 = 0.0 if row == 0 else (tops[row - 1] + bottoms[row]) / 2
+            y1 = legend_bottom if row == len(bottoms) - 1 else (tops[row] + bottoms[row + 1]) / 2
+            cells[title] = (x0 * width, y0 * height, x1 * width, y1 * height)
+        return cells
+
+    def _background(self, span: tuple[float, float]) -> Any:
+        if span not in self.backgrounds:
+            for ax, _ in self.panels.values():
+                ax.set_ylim(*span)
+            self.canvas.draw()
+            self.backgrounds[span] = self.canvas.copy_from_bbox(self.figure.bbox)
+        return self.backgrounds[span]
 
     def render(self, panels: dict[str, SpcPanel], unit: str) -> Graphic:
+        spans = {title: _span(panels.get(title)) for title in self.panels}
+        for span in set(spans.values()):
+            self._background(span)
+        first = next(iter(spans.values()))
+        self.canvas.restore_region(self.backgrounds[first])
+        height = self.canvas.get_width_height()[1]
         rows: list[tuple[str, ...]] = []
         for title, (ax, artists) in self.panels.items():
+            x0, y0, x1, y1 = self.cells[title]
+            # The cell's pixels, addressed from the top left, back in place (xy places the
+            # saved region's origin, not the cell's corner).
+            self.canvas.restore_region(
+                self.backgrounds[spans[title]],
+                bbox=(x0, height - y1, x1, height - y0),
+                xy=(0, 0),
+            )
+            ax.set_ylim(*spans[title])
             found = panels.get(title)
-            artists["empty"].set_visible(found is None)
-            for slot in ("variation", "assurance"):
-                artists[f"{slot}_circle"].set_visible(found is not None)
-                artists[f"{slot}_text"].set_visible(found is not None)
             if found is None:
-                for name in ("values", "centre", "upper", "lower", "target"):
-                    artists[name].set_data([], [])
-                artists["points"].set_offsets(np.empty((0, 2)))
-                artists["baseline"].set_visible(False)
+                ax.draw_artist(artists["empty"])
                 continue
             self._draw_panel(ax, artists, found)
             rows += _rows(title, found)
-        return render(
-            self.figure,
+        return Graphic(
+            canvas_image(self.canvas),
             f"Monthly SPC charts for {unit}, one per KPI: mean (solid), process limits (dashed), "
             "target (green); blue points signal improvement, orange concern, grey common cause; "
             "the icons give the variation and assurance of the latest month.",
@@ -167,43 +211,60 @@ class SpcGrid:
                 ("KPI", "month", "n", "N", "%", "mean", "lower limit", "upper limit", "signal"),
                 tuple(rows),
             ),
-            GRID_DPI,
         )
 
     def _draw_panel(self, ax: Any, artists: dict[str, Any], panel: SpcPanel) -> None:
         chart = panel.chart
         x = np.array([self.index[m] for m in panel.months], dtype=float)
         values = chart.values * 100
+        base = x[chart.baseline]
+        span = artists["baseline"]
+        if len(base):
+            span.set_x(base[0] - 0.5)
+            span.set_width(base[-1] - base[0] + 1)
+            ax.draw_artist(span)
         artists["values"].set_data(x, values)
         artists["centre"].set_data(x, chart.centre * 100)
         artists["upper"].set_data(x, chart.upper * 100)
         artists["lower"].set_data(x, chart.lower * 100)
+        if panel.target is not None:
+            artists["target"].set_data([x[0] - 0.5, x[-1] + 0.5], [panel.target] * 2)
+        else:
+            artists["target"].set_data([], [])
         artists["points"].set_offsets(np.column_stack([x, values]))
         labels = chart.labels(panel.direction)  # type: ignore[arg-type]
         artists["points"].set_facecolors([LABEL_COLOURS[label] for label in labels])
         artists["points"].set_edgecolors("none")
-        shown = [*values, *(chart.upper * 100), *(chart.lower * 100)]
-        if panel.target is not None:
-            artists["target"].set_data([x[0] - 0.5, x[-1] + 0.5], [panel.target] * 2)
-            shown.append(panel.target)
-        else:
-            artists["target"].set_data([], [])
-        base = x[chart.baseline]
-        span = artists["baseline"]
-        span.set_visible(len(base) > 0)
-        if len(base):
-            span.set_x(base[0] - 0.5)
-            span.set_width(base[-1] - base[0] + 1)
-        ax.set_ylim(*axis_range([float(v) for v in shown]))
         letter, colour = variation_symbol(panel.variation)
         artists["variation_circle"].set_edgecolors(colour)
         artists["variation_text"].set_text(letter)
         artists["variation_text"].set_color(colour)
-        letter, colour = ASSURANCE_ICONS.get(panel.assurance or "", ("", "#FFFFFF"))
-        artists["assurance_circle"].set_visible(panel.assurance is not None)
-        artists["assurance_circle"].set_edgecolors(colour)
-        artists["assurance_text"].set_text(letter)
-        artists["assurance_text"].set_color(colour)
+        assurance = ASSURANCE_ICONS.get(panel.assurance or "")
+        names = ["values", "centre", "upper", "lower", "target", "points"]
+        names += ["variation_circle", "variation_text"]
+        if assurance is not None:
+            artists["assurance_circle"].set_edgecolors(assurance[1])
+            artists["assurance_text"].set_text(assurance[0])
+            artists["assurance_text"].set_color(assurance[1])
+            names += ["assurance_circle", "assurance_text"]
+        for name in names:
+            ax.draw_artist(artists[name])
+
+
+def _span(panel: SpcPanel | None) -> tuple[float, float]:
+    """A round y-range (multiples of 20 percent) holding a panel's points, limits and target."""
+    if panel is None:
+        return (0.0, 100.0)
+    chart = panel.chart
+    shown = [*(chart.values * 100), *(chart.upper * 100), *(chart.lower * 100)]
+    if panel.target is not None:
+        shown.append(panel.target)
+    finite = [v for v in shown if np.isfinite(v)]
+    if not finite:
+        return (0.0, 100.0)
+    low = max(0.0, np.floor((min(finite) - 1) / 20) * 20)
+    high = min(100.0, np.ceil((max(finite) + 1) / 20) * 20)
+    return (float(low), float(max(high, low + 20)))
 
 
 def _rows(title: str, panel: SpcPanel) -> list[tuple[str, ...]]:

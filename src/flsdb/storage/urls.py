@@ -1,0 +1,58 @@
+"""Database URLs without loading SQLAlchemy: which database a command means, and whether it is an
+SQLite file (reading one needs nothing heavier than the standard library's sqlite3)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_URL = "sqlite:///flsdb.db"
+# The newest schema revision; a test keeps it equal to Alembic's head.
+HEAD_REVISION = "0001"
+ENV_VAR = "FLSDB_DATABASE_URL"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The database URL: the option given, else $FLSDB_DATABASE_URL, else ./flsdb.db."""
+    url = url or os.environ.get(ENV_VAR) or DEFAULT_URL
+    if "://" not in url:  # a plain path means an SQLite file
+        url = f"sqlite:///{Path(url)}"
+    if url.startswith(("postgres://", "postgresql://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file of an `sqlite:///path` URL (None for other databases, in-memory or with
+    query options, which take the SQLAlchemy path)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or "?" in url:
+        return None
+    path = url[len(prefix) :]
+    return path if path and path != ":memory:" else None
+
+
+def sqlite_problem(message: str) -> str:
+    """A database error from SQLite in words."""
+    text = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    if "file is not a database" in text or "file is encrypted" in text:
+        return "it is not an SQLite database file (or it is damaged)"
+    if "readonly" in text or "read-only" in text:
+        return "it is read-only (check the file's permissions)"
+    if "unable to open" in text:
+        return "the file cannot be opened (check the folder exists and its permissions)"
+    return text
+
+
+def no_database(path: str) -> str:
+    return (
+        f"No database at {path}: give --db (or set {ENV_VAR}), or create it with "
+        "'flsdb load-services' and 'flsdb import'."
+    )
+
+
+def not_flsdb(where: str) -> str:
+    return (
+        f"{where} is not an flsdb database (it has no flsdb schema); create one with "
+        "'flsdb load-services'."
+    )
