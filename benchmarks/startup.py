@@ -109,7 +109,7 @@ def main() -> None:
             base = floor if not command else sub_floor
             worst = max(worst, seconds / base)
             print(
-                f"| flsdb {' '.join(command + ['--help'])} | {seconds:.2f} | {seconds / base:.1f} |"
+                f"| flsdb {' '.join([*command, '--help'])} | {seconds:.2f} | {seconds / base:.1f} |"
             )
         db = small_store(folder)
         kpi = [flsdb_command(), "kpis", "--period", "2024", "--by", "nation", "--format", "csv",

@@ -380,3 +380,24 @@ def test_report_command(tmp_path: Path) -> None:
     assert not (tmp_path / "reports" / "fls" / "fls-report-FLS02-2024.html").exists()
     assert (tmp_path / "reports" / "regions" / "region-report-QE1-2024.html").exists()
     assert "Region reports: 2" in result.stdout
+
+
+def test_demo_end_to_end_on_a_small_country(tmp_path: Path) -> None:
+    """The README's main job, small: store, show, write; a second run finds nothing new."""
+    out = tmp_path / "demo"
+    result = flsdb("demo", "--out", str(out), "--records", "1500", "--services", "6", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    for name in (
+        "flsdb-demo.db",
+        "internal/kpis-service-2024.csv",
+        "internal/README.txt",
+        "national-report-2024.pdf",
+        "benchmark-fls-2024.csv",
+        "benchmark-2024.xlsx",
+    ):
+        assert (out / name).exists(), name
+    assert len(list((out / "fls").glob("*.pdf"))) == 1
+    again = flsdb("demo", "--out", str(out), "--records", "1500", "--services", "6", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "(0 inserted, 0 updated" in again.stdout

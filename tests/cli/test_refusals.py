@@ -44,6 +44,8 @@ CASES = [
         "is not a date",
     ),
     (["nonsense"], "No such command 'nonsense'"),
+    (["import", "."], "is a folder"),
+    (["synth", "--out", "not-a-table.csv"], "is a file; give a folder"),
 ]
 
 
@@ -61,6 +63,17 @@ def test_bad_command_lines_get_one_sentence(
     assert "Traceback" not in result.stderr + result.stdout
     assert message in " ".join(result.stderr.split()), result.stderr
     assert not (tmp_path / "reports").exists()  # a refused command writes nothing
+
+
+def test_import_needs_services_first_and_creates_nothing(tmp_path: Path) -> None:
+    path = write_records(tmp_path / "r.csv", ROWS)
+    missing = flsdb("import", str(path), "--db", str(tmp_path / "new.db"), cwd=tmp_path)
+    assert missing.returncode == 1 and "No database at" in missing.stderr
+    assert not (tmp_path / "new.db").exists()
+    empty = tmp_path / "empty.db"
+    assert flsdb("db", "upgrade", "--db", str(empty), cwd=tmp_path).returncode == 0
+    result = flsdb("import", str(path), "--db", str(empty), cwd=tmp_path)
+    assert result.returncode == 1 and "has no services yet" in " ".join(result.stderr.split())
 
 
 def test_a_missing_database_is_not_created(tmp_path: Path) -> None:

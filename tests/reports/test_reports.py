@@ -110,7 +110,8 @@ def test_national_report_content(reports: ReportSet) -> None:
         r"kpi02 Identification</td>.*?<b>2.3%</b></td><td>9 / 400</td><td>1.0–4.3", html, re.S
     )
     assert "Support FLSs to identify at least 80% of the expected spine fracture caseload" in html
-    assert "Applies to 2 of 2 regions (each is in the benchmark table)" in html
+    assert "Applies to 2 of 2 regions (the benchmark tables give each one's value)" in html
+    assert "No FLS is at alarm level this period." in html
     # Methods and thresholds are cited inside the report.
     assert "additive random effects" in html and "packaged defaults" in html
     images = re.findall(r"<img [^>]*>", html)
@@ -159,8 +160,11 @@ def test_long_csv_keeps_the_kpis_columns_and_writes_integers(reports: ReportSet)
 
 def test_wide_benchmark_table(reports: ReportSet) -> None:
     table = pd.read_csv(reports.folder / "benchmark-fls-2024.csv", dtype=str, keep_default_na=False)
-    assert list(table.columns[:6]) == ["FLS", "code", "region", "region code", "nation", "records"]
-    assert list(table.columns[6:11]) == ["kpi01 n", "kpi01 N", "kpi01 %", "kpi01 RAG", "kpi01 rank"]
+    assert list(table.columns[:8]) == [
+        "FLS", "code", "region", "region code", "nation", "period", "as of", "records",
+    ]  # fmt: skip
+    assert list(table.columns[8:13]) == ["kpi01 n", "kpi01 N", "kpi01 %", "kpi01 RAG", "kpi01 rank"]
+    assert set(table["period"]) == {"2024"} and set(table["as of"]) == {"2025-03-01"}
     assert list(table["code"]) == ["all", "england", "wales", "FLS01", "FLS02", "WAL01"]
     fls01 = table.set_index("code").loc["FLS01"]
     assert (fls01["FLS"], fls01["region"], fls01["nation"]) == (
@@ -183,7 +187,7 @@ def test_xlsx_is_typed_and_every_sheet_says_what_it_holds(reports: ReportSet) ->
     wide = book["FLS benchmark"]
     header_row = next(r for r in range(1, 12) if wide.cell(row=r, column=1).value == "FLS")
     values = {wide.cell(row=r, column=2).value: r for r in range(header_row + 2, wide.max_row + 1)}
-    records = wide.cell(row=values["FLS01"], column=6)
+    records = wide.cell(row=values["FLS01"], column=8)
     assert records.value == 7 and records.data_type == "n"
     definitions = [row[0].value for row in book["definitions"].iter_rows()]
     assert "kpi02_spine" in definitions

@@ -36,6 +36,7 @@ def progress_bar() -> Iterator[Progress]:
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,
     ) as progress:
         yield progress
 

@@ -108,12 +108,18 @@ def import_records(
     ] = None,
 ) -> None:
     """Validate a records file and store it: all or nothing, updating records by their key."""
+    from flsdb.errors import ConfigurationError
     from flsdb.ingest import open_upload, validate
-    from flsdb.storage import known_service_codes, open_engine, store_records
+    from flsdb.storage import known_service_codes, open_existing, store_records
 
     upload = open_upload(file)
-    engine = open_engine(db)
+    engine = open_existing(db)
     known = known_service_codes(engine)
+    if not known:
+        raise ConfigurationError(
+            "The database has no services yet: load the services file first "
+            "('flsdb load-services services.csv'), then import the records."
+        )
     allowed = {c.strip().upper() for c in fls} if fls else None
     with progress_bar() as progress:
         task = progress.add_task("validating", total=None)

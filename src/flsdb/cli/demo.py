@@ -17,6 +17,18 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 
+def _folder(path: Path) -> None:
+    """An output folder, made if missing; a file in its place refuses the command."""
+    from flsdb.errors import ConfigurationError
+
+    if path.exists() and not path.is_dir():
+        raise ConfigurationError(f"--out {path} is a file; give a folder.")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(f"Cannot create the folder {path}: {exc.strerror}.") from None
+
+
 def synth(
     services: Annotated[int, typer.Option(min=1, max=2000, help="Number of FLSs.")] = 77,
     records: Annotated[
@@ -34,6 +46,7 @@ def synth(
     """Write synthetic national data (services.csv, records.csv) in the upload format."""
     from flsdb.synth import generate, write_upload_files
 
+    _folder(out_dir)
     with progress_bar() as progress:
         task = progress.add_task("generating", total=None)
         data = generate(
@@ -55,8 +68,10 @@ def methodology(
     output: Annotated[Path | None, typer.Option("--out", help="Write Markdown here.")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Print (or write) the methodology: every KPI as the code computes it, and the statistics
-    with the thresholds in use."""
+    """Print (or write) the methodology, generated from the catalogue.
+
+    Every KPI as the code computes it, and the statistics with the thresholds in use.
+    """
     from flsdb.config import load_thresholds
     from flsdb.kpi import load_catalogue
     from flsdb.reports.methodology import methodology_markdown
@@ -148,8 +163,11 @@ def demo(
     year: Annotated[int, typer.Option(min=2016, max=2100, help="The audit year.")] = 2024,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
 ) -> None:
-    """Generate national synthetic data, store it, show the national and per-FLS KPIs, and
-    write the national report, one FLS report and the benchmark tables."""
+    """Store synthetic national data and show its KPIs and reports.
+
+    Generates 77 FLSs' records, stores them through the upload's validation, prints the national
+    and per-FLS KPIs, and writes the national report, one FLS report and the benchmark tables.
+    """
     from flsdb.errors import ValidationFailed
     from flsdb.ingest import open_upload, validate
     from flsdb.kpi import KpiRequest, compute_kpis, load_catalogue, parse_period
@@ -160,7 +178,7 @@ def demo(
     from flsdb.storage import known_service_codes, open_engine, store_records, store_services
     from flsdb.synth import generate, write_upload_files
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _folder(out_dir)
     with progress_bar() as progress:
         task = progress.add_task("synthetic data", total=None)
         data = generate(services, records, year, seed, progress=lambda n: progress.advance(task, n))

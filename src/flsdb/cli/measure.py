@@ -136,6 +136,8 @@ def kpis(
     check_as_of(request.period, request.as_of)
     source = open_source(records, services, db)
     result = compute_kpis(source, request, thresholds=thresholds)
+    if result.records == 0:
+        warn(f"No records were diagnosed in {request.period.label}: every count is 0.")
     emit(result, output_format, output)
 
 

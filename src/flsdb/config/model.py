@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -181,7 +182,9 @@ def _packaged() -> dict[str, Any]:
 def _first_error(error: ValidationError) -> str:
     first = error.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "the file"
-    return f"{where}: {first['msg']}"
+    # pydantic names its own classes ("or instance of RagSettings"): not for the user.
+    message = re.sub(r" or instance of \w+", "", str(first["msg"]))
+    return f"{where}: {message}"
 
 
 @cache

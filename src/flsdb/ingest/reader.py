@@ -64,6 +64,8 @@ class UploadFile:
 
 def open_upload(path: Path) -> UploadFile:
     """Check that a file is a readable table with a proper header and at least one row."""
+    if path.is_dir():
+        raise FileFormatError(f"{path} is a folder; give the CSV or XLSX file to upload.")
     if not path.is_file():
         raise FileFormatError(f"Cannot open {path}: no such file.")
     with path.open("rb") as handle:

@@ -21,7 +21,7 @@ from flsdb.reports.kpi_tables import (
 from flsdb.sheets import csv_frame, plain_number, write_cell
 
 PARTS = ("n", "N", "%", "RAG", "rank")
-IDENTITY = ("FLS", "code", "region", "region code", "nation", "records")
+IDENTITY = ("FLS", "code", "region", "region code", "nation", "period", "as of", "records")
 
 
 def heading(data: ReportData) -> list[str]:
@@ -59,8 +59,9 @@ def _ranks(data: ReportData, kpi: str) -> dict[str, int]:
 
 
 def _identity(data: ReportData, level: str, unit: str) -> list[object]:
+    when = [data.period.label, data.as_of.isoformat()]
     if level == "nation":
-        return [data.unit_name("nation", unit), unit, "", "", "", None]
+        return [data.unit_name("nation", unit), unit, "", "", "", *when, None]
     info = data.service_info(unit)
     return [
         info["service_name"],
@@ -68,6 +69,7 @@ def _identity(data: ReportData, level: str, unit: str) -> list[object]:
         info["region_name"],
         info["region_code"],
         str(info["nation"]).title(),
+        *when,
         None,
     ]
 
@@ -92,10 +94,11 @@ def benchmark_frame(data: ReportData) -> pd.DataFrame:
                 row += [None] * len(PARTS)
                 continue
             rank = ranks[kpi].get(unit) if level == "service" else None
+            percent = cell["percent"]
             row += [
                 plain_number(cell["numerator"]),
                 plain_number(cell["denominator"]),
-                plain_number(cell["percent"]),
+                None if percent is None else float(str(percent)),  # 41.0, as the long tables
                 cell["rag"],
                 rank,
             ]
@@ -134,7 +137,7 @@ def _wide_sheet(book: object, data: ReportData, frame: pd.DataFrame, styles: dic
     sheet.set_column(0, 0, 36)
     sheet.set_column(1, 1, 10)
     sheet.set_column(2, 2, 34)
-    sheet.set_column(3, 5, 9)
+    sheet.set_column(3, 7, 9)
     sheet.set_column(len(IDENTITY), frame.shape[1] - 1, 8)
 
 

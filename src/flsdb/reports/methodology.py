@@ -11,7 +11,7 @@ CHOICES = (
     "Rows in error messages are spreadsheet rows: the header is row 1, the first record row 2.",
     "Service codes are matched case-insensitively and stored in upper case; codes in lower case.",
     "A record is in a period by its date_fracture_diagnosed; periods are calendar years, "
-    "quarters or months, and a period can be split (`--interval quarter|month`).",
+    "quarters or months, and a period can be split into quarters or months.",
     '"Within N days" is 0 <= event date - fracture date <= N; a blank event date is not within.',
     '"Due" uses the extract date `as_of`: date_fracture_diagnosed + 112 (16 weeks) or + 392 '
     "(52 weeks) days <= as_of. Records not yet due leave the denominator and are counted in "
@@ -142,7 +142,8 @@ def statistics(thresholds: Thresholds) -> dict[str, str]:
             "kpi02's "
             "denominator is an estimate: neither is a count of patients. An FLS's own report shows "
             "its own counts unsuppressed; its comparators are the published values. "
-            "`--no-suppression` writes under `internal/`, marked not for publication."
+            "Unsuppressed output, for internal use, goes to a separate folder marked not for "
+            "publication."
         ),
         "recommendations": (
             "Recommendations are the rules in the thresholds file, each with its stated threshold: "

@@ -106,10 +106,7 @@ def _mix(data: ReportData) -> list[charts.Graphic]:
     out = []
     for start in range(0, len(shares), MIX_PER_CHART):
         part = shares.iloc[start : start + MIX_PER_CHART]
-        title = (
-            f"Treatment recommended by FLS ({start + 1} to {start + len(part)} of "
-            f"{len(shares)}, most without a drug first)"
-        )
+        title = f"Treatment recommended, FLSs {start + 1} to {start + len(part)} of {len(shares)}"
         out.append(
             charts.mix_chart(
                 part.rename(index=labels),

@@ -51,7 +51,7 @@ def baseline_words(settings: SpcSettings, months: list[str]) -> str:
         last = months[min(settings.baseline_months, len(months)) - 1] if months else ""
         return (
             f"the mean and limits come from the first {settings.baseline_months} months shown "
-            f"({months[0] if months else ''} to {last}; shaded), and later months are judged "
+            f"({months[0] if months else ''} to {last}; shaded), and every month is judged "
             "against them"
         )
     return "the mean and limits come from every month shown"

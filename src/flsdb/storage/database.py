@@ -1,8 +1,8 @@
 """Open the store (SQLite file by default, PostgreSQL by URL) and keep its schema migrated.
 
-SQLite runs in WAL mode with a busy timeout, so that readers and a writer queue instead of
-failing. Alembic (slow to import) is loaded only when a schema must change: the revision is
-checked with one query against `HEAD_REVISION`, which a test keeps equal to Alembic's head.
+SQLite connections wait (a busy timeout) rather than fail when another holds the lock. Alembic
+(slow to import) is loaded only when a schema must change: the revision is checked with one
+query against `HEAD_REVISION`, which a test keeps equal to Alembic's head.
 """
 
 from __future__ import annotations
@@ -110,7 +110,6 @@ def current_revision(engine: Engine) -> str | None:
     try:
         with engine.connect() as conn:
             if engine.dialect.name == "sqlite":
-                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
                 found = conn.exec_driver_sql(
                     "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"
                 ).first()

@@ -117,10 +117,11 @@ def count(value: object) -> str:
 
 
 def axis_range(values: list[float], low: float = 0.0, high: float = 100.0) -> tuple[float, float]:
-    """A y-range around the values shown (with a margin), within [low, high]."""
+    """A y-range around the values shown (with a margin), within [low, high] and a little
+    beyond, so that a point at 0% or 100% is drawn whole."""
     finite = [v for v in values if v == v]  # NaN is not equal to itself
     if not finite:
-        return low, high
+        return low - 3, high + 3
     bottom, top = min(finite), max(finite)
     margin = max(2.0, (top - bottom) * 0.08)
-    return max(low, bottom - margin), min(high, top + margin)
+    return max(low - 3, bottom - margin), min(high + 3, top + margin)

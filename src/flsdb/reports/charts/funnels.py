@@ -101,15 +101,7 @@ def funnel_chart(result: Inequity, title: str, names: dict[str, str]) -> Graphic
         fontsize=6, color="#444444", va="bottom",
     )  # fmt: skip
     alarms = [i for i in _points(result) if str(result.funnel.flags[i]).endswith("alarm")]
-    for i in alarms[:MAX_LABELS]:
-        ax.annotate(
-            names.get(result.names[i], result.names[i]),
-            (result.denominators[i], result.funnel.proportion[i] * 100),
-            xytext=(4, 3),
-            textcoords="offset points",
-            fontsize=6,
-            color=INK,
-        )
+    _label(ax, result, alarms[:MAX_LABELS], names)
     rows = []
     for i in _points(result):
         flag = result.funnel.flags[i] or "inside"
@@ -133,6 +125,41 @@ def funnel_chart(result: Inequity, title: str, names: dict[str, str]) -> Graphic
     return render(figure, alt, table)
 
 
+def _label(ax: Axes, result: Inequity, points: list[int], names: dict[str, str]) -> None:
+    """Names beside their points, spread so that no two overlap and none leaves the plot."""
+    if not points:
+        return
+    bottom, top = ax.get_ylim()
+    left, right = ax.get_xlim()
+    gap = (top - bottom) * 0.075
+    chosen = sorted(points, key=lambda i: result.funnel.proportion[i])
+    wanted = [float(result.funnel.proportion[i] * 100) for i in chosen]
+    placed: list[float] = []
+    for y in wanted:
+        y = min(max(y, bottom + gap / 2), top - gap)
+        if placed and y - placed[-1] < gap:
+            y = placed[-1] + gap
+        placed.append(y)
+    overflow = placed[-1] - (top - gap)
+    if overflow > 0:  # pushed past the top: move the whole column down
+        placed = [max(bottom + gap / 2, y - overflow) for y in placed]
+    for i, y in zip(chosen, placed, strict=True):
+        x = float(result.denominators[i])
+        to_left = x > left + (right - left) * 0.6
+        ax.annotate(
+            names.get(result.names[i], result.names[i]),
+            (x, float(result.funnel.proportion[i] * 100)),
+            xytext=(x + (right - left) * (-0.04 if to_left else 0.04), y),
+            textcoords="data",
+            ha="right" if to_left else "left",
+            va="center",
+            fontsize=5.8,
+            color=INK,
+            arrowprops={"arrowstyle": "-", "color": "#777777", "lw": 0.5},
+            annotation_clip=False,
+        )
+
+
 class FunnelGrid:
     """Small multiples, one funnel per KPI, drawn once; each FLS's marker is blitted on top.
 
@@ -144,19 +171,20 @@ class FunnelGrid:
         self.results = results
         keys = list(results)
         rows = (len(keys) + 2) // 3
-        height = 1.85 * rows + 0.75
+        height = 1.6 * rows + 0.75
         self.figure = Figure(figsize=(7.2, height), dpi=GRID_DPI)
         self.canvas = FigureCanvasAgg(self.figure)
         self.axes = {}
         for i, key in enumerate(keys):
             ax = self.figure.add_subplot(rows, 3, i + 1)
-            drawn = _draw(ax, results[key], textwrap.fill(titles[key], 26), size=6)
+            drawn = _draw(ax, results[key], textwrap.fill(titles[key], 24), size=6)
             ax.set_ylim(*axis_range(drawn))
             ax.title.set_fontsize(6.5)
             ax.tick_params(labelsize=6)
+            ax.set_xlabel("patients", fontsize=6, labelpad=1)
+            ax.set_ylabel("%", fontsize=6, labelpad=1)
             self.axes[key] = ax
-        first_key = keys[0]
-        first = results[first_key].funnel
+        first = results[keys[0]].funnel
         handles = _legend_handles(first.levels, first.target)[1:]
         handles.insert(0, Line2D([], [], color=INK, lw=0.9, label="England and Wales value"))
         handles.append(
@@ -166,15 +194,9 @@ class FunnelGrid:
             )
         )  # fmt: skip
         self.figure.legend(handles=handles, loc="upper center", ncol=5, fontsize=6)
-        self.figure.text(
-            0.5, 1 - 0.5 / height, textwrap.fill(first.describe().capitalize() + " (for "
-            + first_key + "; each KPI's own phi differs).", 140),
-            ha="center", va="top", fontsize=5.5, color="#444444",
-        )  # fmt: skip
         self.figure.subplots_adjust(
-            left=0.07, right=0.98, bottom=0.03, top=1 - 0.95 / height, hspace=0.85, wspace=0.28
+            left=0.07, right=0.98, bottom=0.04, top=1 - 0.75 / height, hspace=0.95, wspace=0.3
         )
-        self.figure.supylabel("% of patients", fontsize=7)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
 
@@ -193,7 +215,7 @@ class FunnelGrid:
                 continue
             marker = ax.scatter(
                 [n], [value * 100], s=42, marker="D", color=YELLOW, edgecolors="black",
-                linewidths=0.8, zorder=5,
+                linewidths=0.8, zorder=5, clip_on=False,
             )  # fmt: skip
             ax.draw_artist(marker)
             marker.remove()

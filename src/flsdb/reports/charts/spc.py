@@ -114,6 +114,10 @@ class SpcGrid:
                     0.5, 0.5, "too few months with patients", ha="center",
                     transform=ax.transAxes, color=GREY, fontsize=7,
                 ),
+                "target_note": ax.text(
+                    0.99, 0.96, "", ha="right", va="top", transform=ax.transAxes,
+                    color=GREEN, fontsize=6,
+                ),
             }  # fmt: skip
             for slot, x_pos in (("variation", 0.88), ("assurance", 0.97)):
                 artists[f"{slot}_circle"] = ax.scatter(
@@ -227,7 +231,9 @@ class SpcGrid:
         artists["centre"].set_data(x, chart.centre * 100)
         artists["upper"].set_data(x, chart.upper * 100)
         artists["lower"].set_data(x, chart.lower * 100)
-        if panel.target is not None:
+        low, high = ax.get_ylim()
+        off_scale = panel.target is not None and not low <= panel.target <= high
+        if panel.target is not None and not off_scale:
             artists["target"].set_data([x[0] - 0.5, x[-1] + 0.5], [panel.target] * 2)
         else:
             artists["target"].set_data([], [])
@@ -242,6 +248,10 @@ class SpcGrid:
         assurance = ASSURANCE_ICONS.get(panel.assurance or "")
         names = ["values", "centre", "upper", "lower", "target", "points"]
         names += ["variation_circle", "variation_text"]
+        if off_scale:
+            arrow = "above" if (panel.target or 0) > high else "below"
+            artists["target_note"].set_text(f"target {panel.target:g}%, {arrow} the scale")
+            names.append("target_note")
         if assurance is not None:
             artists["assurance_circle"].set_edgecolors(assurance[1])
             artists["assurance_text"].set_text(assurance[0])
@@ -252,13 +262,12 @@ class SpcGrid:
 
 
 def _span(panel: SpcPanel | None) -> tuple[float, float]:
-    """A round y-range (multiples of 20 percent) holding a panel's points, limits and target."""
+    """A round y-range (multiples of 20 percent) holding a panel's points and limits."""
     if panel is None:
         return (0.0, 100.0)
     chart = panel.chart
+    # The target is left out: a target far from the data would squash the chart; it is noted.
     shown = [*(chart.values * 100), *(chart.upper * 100), *(chart.lower * 100)]
-    if panel.target is not None:
-        shown.append(panel.target)
     finite = [v for v in shown if np.isfinite(v)]
     if not finite:
         return (0.0, 100.0)
