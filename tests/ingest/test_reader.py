@@ -69,7 +69,41 @@ def test_blank_header_cell(tmp_path: Path) -> None:
 def test_ragged_rows(tmp_path: Path) -> None:
     path = tmp_path / "ragged.csv"
     path.write_text("sex,nhs_number\nfemale,1,extra,more\n")
-    _raises(path, "cannot be read as CSV")
+    _raises(path, "ragged.csv line 2 has more than 2 fields but the header has 2")
+    short = tmp_path / "short.csv"
+    short.write_text("sex,nhs_number,postcode\nfemale,1,AB1 2CD\nmale,2\n")
+    _raises(short, "short.csv line 3 has 2 fields but the header has 3")
+
+
+def test_an_unclosed_quote(tmp_path: Path) -> None:
+    path = tmp_path / "quote.csv"
+    path.write_text('sex,nhs_number\nfemale,"1\nmale,2\n')
+    _raises(path, "quote.csv cannot be read as CSV at line 2 (an unclosed quote?)")
+
+
+def test_any_line_ending(tmp_path: Path) -> None:
+    for name, end in (("lf.csv", "\n"), ("crlf.csv", "\r\n"), ("cr.csv", "\r")):
+        path = tmp_path / name
+        path.write_bytes(end.join(["sex,nhs_number", "female,1", "male,2", ""]).encode())
+        frame = open_upload(path).read_all()
+        assert frame["sex"].to_list() == ["female", "male"], name
+        assert frame["_row"].to_list() == [2, 3], name
+
+
+def test_trailing_unnamed_columns_alike_in_csv_and_xlsx(tmp_path: Path) -> None:
+    csv_path = tmp_path / "trailing.csv"
+    csv_path.write_text("sex,nhs_number,,\nfemale,1,,\n")
+    assert open_upload(csv_path).read_all().columns == ["_row", "sex", "nhs_number"]
+    filled = tmp_path / "filled.csv"
+    filled.write_text("sex,nhs_number,\nfemale,1,\nmale,2,surprise\n")
+    _raises(filled, "filled.csv row 3 has a value in column 3, which has no name")
+    book = openpyxl.Workbook()
+    book.active.append(["sex", "nhs_number", None])
+    book.active.append(["female", "1", None])
+    book.active.append(["male", "2", "surprise"])
+    xlsx = tmp_path / "filled.xlsx"
+    book.save(xlsx)
+    _raises(xlsx, "filled.xlsx row 3 has a value in column 3, which has no name")
 
 
 def test_broken_xlsx(tmp_path: Path) -> None:
@@ -102,3 +136,29 @@ def test_xlsx_upload_reads_dates_and_numbers(tmp_path: Path) -> None:
     assert table.ok, table.issues.issues()
     assert table.frame.height == 1
     assert table.frame["date_of_birth"][0] == dt.date(1950, 5, 5)
+
+
+def test_xlsx_formula_without_a_saved_value_is_refused(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.append(["sex", "nhs_number"])
+    book.active.append(["female", "=A1&B1"])  # openpyxl saves formulas without values
+    path = tmp_path / "formula.xlsx"
+    book.save(path)
+    _raises(path, "cell B2 holds a formula with no saved value")
+
+
+def test_xlsx_data_on_a_second_sheet(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.title = "front"
+    book.active.append(["sex", "nhs_number"])
+    book.active.append(["female", "1"])
+    more = book.create_sheet("more")
+    more.append(["sex", "nhs_number"])
+    more.append(["male", "2"])
+    book.create_sheet("empty")
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    _raises(path, "two.xlsx has data on more than one sheet (front, more)")
+    assert open_upload(path, sheet="more").read_all()["sex"].to_list() == ["male"]
+    with pytest.raises(FileFormatError, match="has no sheet named 'nope'; its sheets are front"):
+        open_upload(path, sheet="nope")

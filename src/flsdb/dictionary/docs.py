@@ -27,6 +27,8 @@ def describe_type(dictionary: Dictionary, spec: FieldSpec) -> str:
     text = _TYPE_TEXT[spec.type]
     if spec.pattern_help:
         text += f", {spec.pattern_help}"
+    if spec.max_length:
+        text += f", at most {spec.max_length} characters"
     if spec.min is not None or spec.max is not None:
         low = "" if spec.min is None else f"{spec.min:g}"
         high = "" if spec.max is None else f"{spec.max:g}"

@@ -71,6 +71,7 @@ class FieldSpec(_Frozen):
     pattern_help: str | None = None
     min: float | None = None
     max: float | None = None
+    max_length: int | None = None
     min_date: dt.date | None = None
     not_before: tuple[str, ...] = ()
     warn_before: tuple[str, ...] = ()

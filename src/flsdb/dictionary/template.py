@@ -10,6 +10,7 @@ import xlsxwriter
 
 from flsdb.dictionary.docs import describe_type
 from flsdb.dictionary.schema import Dictionary
+from flsdb.sheets import write_cell
 
 Kind = Literal["records", "services"]
 
@@ -32,15 +33,15 @@ def write_xlsx_template(dictionary: Dictionary, kind: Kind, path: Path, rows: in
     date_format = book.add_format({"num_format": "yyyy-mm-dd"})
     sheet.freeze_panes(1, 0)
     for col, spec in enumerate(dictionary.fields(kind)):
-        sheet.write(0, col, spec.name, required if spec.required else header)
+        write_cell(sheet, 0, col, spec.name, required if spec.required else header)
         sheet.write_comment(0, col, f"{spec.label}: {spec.help}")
         sheet.set_column(col, col, max(14, len(spec.name) + 2))
         codes = dictionary.codes(spec)
         if spec.type == "code" or (spec.type == "therapy" and not spec.multiple):
             # Lists live on the codes sheet: Excel limits inline lists to 255 characters.
-            codes_sheet.write(0, col, spec.name, header)
+            write_cell(codes_sheet, 0, col, spec.name, header)
             for i, code in enumerate(codes, start=1):
-                codes_sheet.write(i, col, code)
+                write_cell(codes_sheet, i, col, code)
             letter = xlsxwriter.utility.xl_col_to_name(col)
             sheet.data_validation(
                 1,
@@ -50,25 +51,26 @@ def write_xlsx_template(dictionary: Dictionary, kind: Kind, path: Path, rows: in
                 {
                     "validate": "list",
                     "source": f"=codes!${letter}$2:${letter}${len(codes) + 1}",
-                    "error_title": spec.label,
+                    # Excel takes a title of at most 32 characters (and drops the list if longer).
+                    "error_title": spec.label[:32],
                     "error_message": "Choose one of the listed codes.",
                 },
             )
         elif spec.type == "date":
             sheet.set_column(col, col, 14, date_format)
-    guide.write_row(0, 0, ["column", "FLS-DB", "required", "type / codes", "description"], header)
+    titles = ["column", "FLS-DB", "required", "type / codes", "description"]
+    for c, title in enumerate(titles):
+        write_cell(guide, 0, c, title, header)
     for row, spec in enumerate(dictionary.fields(kind), start=1):
-        guide.write_row(
-            row,
-            0,
-            [
-                spec.name,
-                spec.question or "",
-                "yes" if spec.required else "no",
-                describe_type(dictionary, spec).replace("`", ""),
-                spec.help,
-            ],
-        )
+        values = [
+            spec.name,
+            spec.question or "",
+            "yes" if spec.required else "no",
+            describe_type(dictionary, spec).replace("`", ""),
+            spec.help,
+        ]
+        for c, value in enumerate(values):
+            write_cell(guide, row, c, value)
     guide.set_column(0, 0, 32)
     guide.set_column(3, 4, 60)
     book.close()

@@ -83,5 +83,8 @@ class IssueTable:
         return [Issue(**row) for row in self.frame.iter_rows(named=True)]
 
     def write_csv(self, path: Path) -> Path:
-        self.frame.write_csv(path)
+        """All issues as CSV; a value that could run as a spreadsheet formula is made inert."""
+        from flsdb.sheets import csv_frame
+
+        csv_frame(self.frame.to_pandas()).to_csv(path, index=False)
         return path

@@ -35,14 +35,28 @@ def _codes_text(codes: tuple[str, ...]) -> str:
 def _text(spec: FieldSpec, raw: pl.Expr, _: Dictionary) -> Parsed:
     if spec.uppercase:
         raw = raw.str.to_uppercase()
-    if spec.pattern is None:
-        return Parsed(raw, pl.lit(False), "")
-    valid = raw.str.contains(spec.pattern)
-    return Parsed(raw, raw.is_not_null() & ~valid, f"must be {spec.pattern_help or spec.pattern}")
+    # Each check with the words for it, first failing first; text with control characters is
+    # never a name or a code.
+    checks = [(raw.str.contains(r"[\x00-\x1f\x7f]"), "may not hold control characters")]
+    if spec.pattern is not None:
+        checks.append(
+            (~raw.str.contains(spec.pattern), f"must be {spec.pattern_help or spec.pattern}")
+        )
+    if spec.max_length is not None:
+        checks.append(
+            (raw.str.len_chars() > spec.max_length, f"may be at most {spec.max_length} characters")
+        )
+    invalid = pl.lit(False)
+    for failing, _words in checks:
+        invalid = invalid | failing
+    message: pl.Expr = pl.lit(checks[-1][1])
+    for failing, words in reversed(checks[:-1]):
+        message = pl.when(failing).then(pl.lit(words)).otherwise(message)
+    return Parsed(raw, raw.is_not_null() & invalid, message)
 
 
-def _service_ref(spec: FieldSpec, raw: pl.Expr, _: Dictionary) -> Parsed:
-    return Parsed(raw.str.to_uppercase() if spec.uppercase else raw, pl.lit(False), "")
+def _service_ref(spec: FieldSpec, raw: pl.Expr, dictionary: Dictionary) -> Parsed:
+    return _text(spec, raw, dictionary)
 
 
 def _code(spec: FieldSpec, raw: pl.Expr, dictionary: Dictionary) -> Parsed:
@@ -77,7 +91,7 @@ def _in_range(value: pl.Expr, spec: FieldSpec) -> pl.Expr:
 
 
 def _integer(spec: FieldSpec, raw: pl.Expr, _: Dictionary) -> Parsed:
-    whole = raw.str.contains(r"^[+-]?\d{1,9}(\.0+)?$")
+    whole = raw.str.contains(r"^[+-]?[0-9]{1,9}(\.0+)?$")
     value = pl.when(whole).then(raw.str.replace(r"\.0+$", "").cast(pl.Int64, strict=False))
     invalid = raw.is_not_null() & (value.is_null() | ~_in_range(value, spec))
     return Parsed(value, invalid, _range_text(spec, "whole number"))
@@ -92,11 +106,18 @@ def _number(spec: FieldSpec, raw: pl.Expr, _: Dictionary) -> Parsed:
 
 def _nhs_number(spec: FieldSpec, raw: pl.Expr, _: Dictionary) -> Parsed:
     digits = raw.str.replace_all(" ", "", literal=True)
-    ten_digits = digits.str.contains(r"^\d{10}$")
-    valid = ten_digits & nhs_number_is_valid(digits)
+    # ASCII digits only: a regex \d also matches Arabic-Indic or full-width digits.
+    ten_digits = digits.str.contains(r"^[0-9]{10}$")
+    placeholder = digits.str.contains(
+        r"^(0{10}|1{10}|2{10}|3{10}|4{10}|5{10}|6{10}|7{10}|8{10}|9{10})$"
+    )
+    checked = nhs_number_is_valid(digits).fill_null(False)
+    valid = ten_digits & ~placeholder & checked
     message = (
         pl.when(~ten_digits)
-        .then(pl.lit("must be 10 digits (spaces allowed)"))
+        .then(pl.lit("must be 10 digits 0-9 (spaces allowed)"))
+        .when(placeholder)
+        .then(pl.lit("is a placeholder, not a real NHS number"))
         .otherwise(pl.lit("is not a valid NHS number: the check digit (modulus 11) does not match"))
     )
     return Parsed(digits, raw.is_not_null() & ~valid, message)

@@ -1,0 +1,214 @@
+"""XLSX uploads: one sheet of records, read in streaming mode, its parts checked before.
+
+Before any cell is read: what the workbook's parts unpack to (a zip bomb is refused in a moment,
+as is a sheet that declares more rows than an upload may hold), which sheet holds the data (data
+on a second sheet refuses the file unless a sheet is chosen), and whether a formula has no saved
+value (it would be read as a blank). Cells are then read row by row, in batches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import iterparse
+
+import polars as pl
+
+from flsdb.errors import FileFormatError
+from flsdb.ingest.limits import MB, UploadLimits
+from flsdb.ingest.reader import UploadFile, normalise_header
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+:?[A-Z]*(\d*)"')
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _check_parts(path: Path, archive: zipfile.ZipFile, limits: UploadLimits) -> None:
+    total = 0
+    for info in archive.infolist():
+        total += info.file_size
+        inflation = info.file_size / max(info.compress_size, 1)
+        if info.file_size > 10 * MB and inflation > limits.max_inflation:
+            raise FileFormatError(
+                f"{path.name} unpacks to {info.file_size / MB:,.0f} MB from "
+                f"{info.compress_size / MB:,.1f} MB ({info.filename}): not a workbook this "
+                "upload can take."
+            )
+        if info.filename.endswith("sharedStrings.xml") and (
+            info.file_size > limits.max_shared_strings_bytes
+        ):
+            raise FileFormatError(
+                f"{path.name} holds {info.file_size / MB:,.0f} MB of text; an upload may hold at "
+                f"most {limits.max_shared_strings_bytes / MB:,.0f} MB."
+            )
+    if total > limits.max_unzipped_bytes:
+        raise FileFormatError(
+            f"{path.name} unpacks to {total / MB:,.0f} MB; an upload may unpack to at most "
+            f"{limits.max_unzipped_bytes / MB:,.0f} MB."
+        )
+
+
+def _declared_rows(archive: zipfile.ZipFile, part: str) -> int | None:
+    """The rows a sheet declares in its <dimension> (read from its first kilobytes)."""
+    with archive.open(part) as handle:
+        head = handle.read(4096)
+    found = _DIMENSION.search(head)
+    return int(found.group(1)) if found and found.group(1) else None
+
+
+def _formula_without_value(archive: zipfile.ZipFile, part: str) -> str | None:
+    """The first cell holding a formula with no saved value, streamed through the sheet's XML."""
+    with archive.open(part) as handle:
+        for _, element in iterparse(handle, events=("end",)):
+            if element.tag == f"{_MAIN}c":
+                formula = element.find(f"{_MAIN}f")
+                value = element.find(f"{_MAIN}v")
+                if formula is not None and (value is None or value.text is None):
+                    return element.get("r") or "?"
+                element.clear()
+            elif element.tag == f"{_MAIN}row":
+                element.clear()
+    return None
+
+
+def _has_data(sheet: Any) -> bool:
+    return any(not _blank(v) for row in sheet.iter_rows(values_only=True) for v in row)
+
+
+@dataclass
+class XlsxUpload(UploadFile):
+    sheet_name: str = ""
+    width: int = 0
+
+    def _raw_batches(self, rows: int) -> Iterator[pl.DataFrame]:
+        from openpyxl import load_workbook
+
+        book = load_workbook(self.path, read_only=True, data_only=True)
+        try:
+            sheet = book[self.sheet_name]
+            cells = sheet.iter_rows(values_only=True)
+            next(cells, None)  # the header
+            pending: list[list[str | None]] = []  # blank rows: kept only if data follow
+            batch: list[list[str | None]] = []
+            number = 1
+            for row in cells:
+                number += 1
+                beyond = row[self.width :]
+                if any(not _blank(v) for v in beyond):
+                    column = self.width + next(i for i, v in enumerate(beyond) if not _blank(v)) + 1
+                    raise FileFormatError(
+                        f"{self.name} row {number} has a value in column {column}, which has no "
+                        "name in the header row."
+                    )
+                values = [_cell_text(v) for v in row[: self.width]]
+                values += [None] * (self.width - len(values))
+                if all(_blank(v) for v in values):
+                    pending.append(values)
+                    continue
+                batch += pending
+                pending = []
+                batch.append(values)
+                if len(batch) >= rows:
+                    yield self._frame(batch)
+                    batch = []
+            if batch:
+                yield self._frame(batch)
+        finally:
+            book.close()
+
+    def _frame(self, batch: list[list[str | None]]) -> pl.DataFrame:
+        return pl.DataFrame(
+            {c: [row[i] for row in batch] for i, c in enumerate(self.columns)},
+            schema={c: pl.String for c in self.columns},
+        )
+
+
+def open_xlsx(path: Path, limits: UploadLimits, sheet_name: str | None) -> XlsxUpload:
+    from openpyxl import load_workbook
+
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        raise FileFormatError(f"{path.name} is not a readable XLSX workbook.") from None
+    with archive:
+        _check_parts(path, archive, limits)
+        try:
+            book = load_workbook(path, read_only=True, data_only=True)
+        except Exception:  # openpyxl raises many kinds for a damaged workbook
+            raise FileFormatError(f"{path.name} is not a readable XLSX workbook.") from None
+        try:
+            names = list(book.sheetnames)
+            if sheet_name is not None and sheet_name not in names:
+                raise FileFormatError(
+                    f"{path.name} has no sheet named '{sheet_name}'; its sheets are "
+                    f"{', '.join(names)}."
+                )
+            chosen = sheet_name or names[0]
+            if sheet_name is None:
+                others = [n for n in names[1:] if _has_data(book[n])]
+                if others:
+                    names = ", ".join([chosen, *others])
+                    raise FileFormatError(
+                        f"{path.name} has data on more than one sheet ({names}); "
+                        "keep the records on one sheet, or choose the sheet to upload."
+                    )
+            sheet = book[chosen]
+            part = getattr(sheet, "_worksheet_path", None)
+            if part:
+                declared = _declared_rows(archive, part)
+                if declared is not None and declared - 1 > limits.max_rows:
+                    raise FileFormatError(
+                        f"{path.name}: the sheet '{chosen}' has {declared - 1:,} rows; one upload "
+                        f"may hold at most {limits.max_rows:,}. Split it into smaller files."
+                    )
+                cell = _formula_without_value(archive, part)
+                if cell is not None:
+                    raise FileFormatError(
+                        f"{path.name}: cell {cell} holds a formula with no saved value, which "
+                        "would be read as blank. Open the file in Excel, save it, and upload it "
+                        "again (or paste the values over the formulas)."
+                    )
+            header_row = next(sheet.iter_rows(values_only=True, max_row=1), None)
+            if header_row is None:
+                raise FileFormatError(f"{path.name}: the sheet '{chosen}' is empty.")
+            header = [_cell_text(h) or "" for h in header_row]
+            columns = normalise_header(header, path.name, limits)
+        finally:
+            book.close()
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    upload = XlsxUpload(
+        path=path,
+        name=path.name,
+        sha256=digest.hexdigest(),
+        columns=columns,
+        limits=limits,
+        sheet_name=chosen,
+        width=len(columns),
+    )
+    if next(upload._raw_batches(1), None) is None:
+        raise FileFormatError(f"{path.name} has a header row but no data rows.")
+    return upload
