@@ -25,12 +25,19 @@ def csv_frame(frame: Any) -> Any:
     """A pandas frame with every text cell made inert; numbers are left as they are (a column
     of whole numbers and blanks stays whole numbers, not 1.0)."""
     import pandas as pd
+    from pandas.api import types
 
     out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object or str(out[column].dtype).startswith("str"):
-            out[column] = pd.Series(
-                [csv_text(v) for v in out[column]], index=out.index, dtype=object
+    out.columns = [csv_text(str(c)) for c in out.columns]
+    for index in range(out.shape[1]):
+        column = out.iloc[:, index]
+        if not (
+            types.is_numeric_dtype(column.dtype)
+            or types.is_bool_dtype(column.dtype)
+            or types.is_datetime64_any_dtype(column.dtype)
+        ):
+            out[out.columns[index]] = pd.Series(
+                [csv_text(v) for v in column], index=out.index, dtype=object
             )
     return out
 

@@ -47,9 +47,12 @@ def show_issues(issues: IssueTable, level: str | None = None) -> None:
     from rich.table import Table
 
     frame = issues.frame if level is None else issues.frame.filter(pl.col("level") == level)
-    if frame.height == 0:
+    total = {"error": issues.error_count, "warning": issues.warning_count}.get(
+        level or "", issues.error_count + issues.warning_count
+    )
+    if total == 0:
         return
-    table = Table(title=f"{frame.height} {level or 'issue'}(s)", show_lines=False)
+    table = Table(title=f"{total:,} {level or 'issue'}(s)", show_lines=False)
     for column in ("level", "row", "column", "value", "message"):
         table.add_column(column, overflow="fold")
     for item in frame.head(SHOWN_ISSUES).iter_rows(named=True):
@@ -62,8 +65,10 @@ def show_issues(issues: IssueTable, level: str | None = None) -> None:
             escape(str(item["message"])),
         )
     err.print(table)
-    if frame.height > SHOWN_ISSUES:
-        err.print(f"... and {frame.height - SHOWN_ISSUES} more: use --errors FILE for all of them.")
+    shown = min(frame.height, SHOWN_ISSUES)
+    if total > shown:
+        listed = "" if frame.height == total else f" (the file lists the first {frame.height:,})"
+        err.print(f"... and {total - shown:,} more: use --errors FILE for them{listed}.")
 
 
 def fail(message: str) -> None:

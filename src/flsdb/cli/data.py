@@ -9,11 +9,21 @@ import typer
 
 from flsdb.cli.console import note, out, progress_bar, say, show_issues
 from flsdb.cli.files import write_output
-from flsdb.cli.options import DbOption, ErrorsOption, UserOption, parse_date
+from flsdb.cli.options import (
+    DbOption,
+    ErrorsOption,
+    MaxSizeOption,
+    SheetOption,
+    UserOption,
+    parse_date,
+)
 
 if TYPE_CHECKING:
-    from flsdb.ingest import ValidatedTable
+    from flsdb.ingest import UploadFile, ValidatedTable
     from flsdb.storage import ImportSummary
+
+# The command line takes larger files than the web application (see flsdb.ingest.limits).
+CLI_MAX_MB = 2048
 
 db_app = typer.Typer(help="Database schema: create and migrate.", no_args_is_help=True)
 
@@ -80,17 +90,28 @@ def _check(table: ValidatedTable, errors: Path | None) -> None:
         raise ValidationFailed(table.issues)
 
 
+def _open(file: Path, sheet: str | None, max_size: int) -> UploadFile:
+    from dataclasses import replace
+
+    from flsdb.ingest import open_upload
+    from flsdb.ingest.limits import MB, UploadLimits
+
+    return open_upload(file, replace(UploadLimits(), max_bytes=max_size * MB), sheet)
+
+
 def load_services(
     file: Annotated[Path, typer.Argument(help="Services file (CSV or XLSX).")],
     db: DbOption = None,
     errors: ErrorsOption = None,
     user: UserOption = None,
+    sheet: SheetOption = None,
+    max_size: MaxSizeOption = CLI_MAX_MB,
 ) -> None:
     """Validate and store the services (FLS) file; rows update by service_code."""
-    from flsdb.ingest import open_upload, validate
+    from flsdb.ingest import validate
     from flsdb.storage import open_engine, store_services
 
-    table = validate(open_upload(file), "services")
+    table = validate(_open(file, sheet, max_size), "services")
     _check(table, errors)
     _report(store_services(open_engine(db), table, user), table)
 
@@ -106,13 +127,15 @@ def import_records(
             "--fls", help="Service codes this uploader may write to (repeatable; default: all)."
         ),
     ] = None,
+    sheet: SheetOption = None,
+    max_size: MaxSizeOption = CLI_MAX_MB,
 ) -> None:
     """Validate a records file and store it: all or nothing, updating records by their key."""
     from flsdb.errors import ConfigurationError
-    from flsdb.ingest import open_upload, validate
+    from flsdb.ingest import validate
     from flsdb.storage import known_service_codes, open_existing, store_records
 
-    upload = open_upload(file)
+    upload = _open(file, sheet, max_size)
     engine = open_existing(db)
     known = known_service_codes(engine)
     if not known:

@@ -30,7 +30,15 @@ def reason(exc: OSError) -> str:
 
 
 def write_output(path: Path, text: str) -> Path:
-    """Write a text file through a temporary file in the same folder, renamed at the end."""
+    """Write a text file through a temporary file in the same folder, renamed at the end; a
+    device or pipe (/dev/stdout) is written directly, never replaced by a file."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        try:
+            with path.open("w", encoding="utf-8", newline="") as stream:
+                stream.write(text)
+        except OSError as exc:
+            raise OutputError(f"Cannot write {path}: {reason(exc)}.") from None
+        return path
     folder = path.parent if str(path.parent) else Path(".")
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)

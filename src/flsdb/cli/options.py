@@ -45,6 +45,23 @@ ErrorsOption = Annotated[
 UserOption = Annotated[
     str | None, typer.Option("--user", help="Who is uploading (default: the login name).")
 ]
+SheetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--sheet",
+        help="XLSX: the sheet to upload (default: the first; a file with data on more than one "
+        "sheet needs this).",
+        show_default=False,
+    ),
+]
+MaxSizeOption = Annotated[
+    int,
+    typer.Option(
+        "--max-size",
+        help="The largest upload file accepted, in MB.",
+        min=1,
+    ),
+]
 ConfigOption = Annotated[
     Path | None,
     typer.Option(

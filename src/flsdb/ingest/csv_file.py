@@ -125,10 +125,11 @@ def _header(path: Path, name: str, limits: UploadLimits) -> list[str]:
 
 
 _LINE = re.compile(r"CSV Error on Line: (\d+)")
+_LONGEST_LINE = 4 << 20  # bytes; a longer row is no record (see the cell limit)
 _FIELDS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
-def _strict_rows(path: Path, name: str, width: int) -> int:
+def _strict_rows(path: Path, name: str, width: int, limits: UploadLimits) -> int:
     """Data rows, counted by DuckDB's strict reader, which refuses a row with a different number
     of fields (its message names the line; the line itself is not repeated, it may hold patient
     data)."""
@@ -137,7 +138,8 @@ def _strict_rows(path: Path, name: str, width: int) -> int:
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     query = (
         "SELECT count(*) FROM read_csv(?, delim=',', header=true, quote='\"', escape='\"', "
-        f"strict_mode=true, null_padding=false, auto_detect=false, columns={columns})"
+        f"strict_mode=true, null_padding=false, auto_detect=false, columns={columns}, "
+        f"max_line_size={_LONGEST_LINE})"
     )
     try:
         found = duckdb.connect().execute(query, [str(path)]).fetchone()
@@ -146,6 +148,12 @@ def _strict_rows(path: Path, name: str, width: int) -> int:
         line = _LINE.search(text)
         fields = _FIELDS.search(text)
         where = f"line {line.group(1)}" if line else "a line"
+        if "maximum line size" in text.lower():
+            raise FileFormatError(
+                f"{name} {where} is longer than {_LONGEST_LINE >> 20} MB, far more than a record "
+                f"holds (a cell may hold at most {limits.max_cell_chars:,} characters); look for "
+                "an unclosed quote or text pasted into a cell."
+            ) from None
         if fields:
             expected, found_fields = int(fields.group(1)), int(fields.group(2))
             count = f"{found_fields}" if found_fields < expected else f"more than {expected}"
@@ -170,7 +178,7 @@ def open_csv(path: Path, limits: UploadLimits) -> CsvUpload:
             "Use commas between columns."
         )
     columns = normalise_header(header, path.name, limits)
-    rows = _strict_rows(readable, path.name, len(header))
+    rows = _strict_rows(readable, path.name, len(header), limits)
     if rows == 0:
         raise FileFormatError(f"{path.name} has a header row but no data rows.")
     if rows > limits.max_rows:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -53,21 +54,31 @@ def single_issue(
     )
 
 
-class IssueTable:
-    """All issues of one file, sorted by row then column."""
+MAX_LISTED = 100_000
+"""Issues kept in detail per file; beyond it they are counted (a file wrong on every row would
+otherwise hold millions of issue rows in memory)."""
 
-    def __init__(self, frames: list[pl.DataFrame]) -> None:
+
+class IssueTable:
+    """All issues of one file, sorted by row then column; at most `MAX_LISTED` in detail."""
+
+    def __init__(self, frames: list[pl.DataFrame], unlisted: dict[str, int] | None = None) -> None:
         frames = [f for f in frames if f.height]
         table = pl.concat(frames) if frames else pl.DataFrame(schema=ISSUE_SCHEMA)
         self.frame = table.sort(["row", "column"], nulls_last=False)
+        self.unlisted = dict(unlisted or {})
 
     @property
     def error_count(self) -> int:
-        return int((self.frame["level"] == "error").sum())
+        return int((self.frame["level"] == "error").sum()) + self.unlisted.get("error", 0)
 
     @property
     def warning_count(self) -> int:
-        return int((self.frame["level"] == "warning").sum())
+        return int((self.frame["level"] == "warning").sum()) + self.unlisted.get("warning", 0)
+
+    @property
+    def unlisted_count(self) -> int:
+        return sum(self.unlisted.values())
 
     @property
     def has_errors(self) -> bool:
@@ -88,3 +99,32 @@ class IssueTable:
 
         csv_frame(self.frame.to_pandas()).to_csv(path, index=False)
         return path
+
+
+class IssueCollector:
+    """Issues gathered batch by batch: the first `limit` kept, the rest only counted."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = MAX_LISTED if limit is None else limit
+        self.frames: list[pl.DataFrame] = []
+        self.kept = 0
+        self.unlisted: dict[str, int] = {}
+
+    def add(self, frame: pl.DataFrame) -> None:
+        if frame.height == 0:
+            return
+        room = self.limit - self.kept
+        if frame.height > room:
+            for level, count in frame.slice(max(room, 0))["level"].value_counts().iter_rows():
+                self.unlisted[level] = self.unlisted.get(level, 0) + int(count)
+            frame = frame.head(max(room, 0))
+        if frame.height:
+            self.frames.append(frame)
+            self.kept += frame.height
+
+    def extend(self, frames: Iterable[pl.DataFrame]) -> None:
+        for frame in frames:
+            self.add(frame)
+
+    def table(self) -> IssueTable:
+        return IssueTable(self.frames, self.unlisted)

@@ -109,7 +109,7 @@ def _nhs_number(spec: FieldSpec, raw: pl.Expr, _: Dictionary) -> Parsed:
     # ASCII digits only: a regex \d also matches Arabic-Indic or full-width digits.
     ten_digits = digits.str.contains(r"^[0-9]{10}$")
     placeholder = digits.str.contains(
-        r"^(0{10}|1{10}|2{10}|3{10}|4{10}|5{10}|6{10}|7{10}|8{10}|9{10})$"
+        r"^(0{10}|1{10}|2{10}|3{10}|4{10}|5{10}|6{10}|7{10}|8{10}|9{10}|0123456789)$"
     )
     checked = nhs_number_is_valid(digits).fill_null(False)
     valid = ten_digits & ~placeholder & checked

@@ -33,10 +33,11 @@ class UploadFile:
     columns: tuple[str, ...]
     limits: UploadLimits = field(default_factory=UploadLimits)
 
-    def batches(self, rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
-        """Cells as stripped strings (blank -> null) with `_row`, the spreadsheet row number."""
+    def batches(self, rows: int | None = None) -> Iterator[pl.DataFrame]:
+        """Cells as stripped strings (blank -> null) with `_row`, the spreadsheet row number;
+        `BATCH_ROWS` rows at a time unless told."""
         offset = 2  # the header is row 1
-        for batch in self._raw_batches(rows):
+        for batch in self._raw_batches(rows or BATCH_ROWS):
             self._check_cells(batch, offset)
             if offset - 2 + batch.height > self.limits.max_rows:
                 raise FileFormatError(

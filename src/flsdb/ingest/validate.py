@@ -3,33 +3,59 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import polars as pl
 
 from flsdb.dictionary import Dictionary, load_dictionary
-from flsdb.ingest.issues import IssueTable, single_issue
+from flsdb.ingest.issues import ROW, IssueCollector, IssueTable, single_issue
 from flsdb.ingest.parse import parse_columns
 from flsdb.ingest.reader import UploadFile
 from flsdb.ingest.rules import FIELD_RULES, RuleContext, duplicate_keys, service_access
+from flsdb.ingest.spill import Spill
 
 Kind = Literal["records", "services"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ValidatedTable:
-    """Typed, normalised rows ready to store (row numbers kept in `_row`) and their issues."""
+    """Typed, normalised rows ready to store (row numbers kept in `_row`) and their issues.
+
+    The rows wait on disk in batches (`batches()`); `frame` reads them all into memory, for
+    small files and for queries over a file."""
 
     kind: Kind
-    frame: pl.DataFrame
+    rows: Spill
     issues: IssueTable
     source: UploadFile
 
     @property
     def ok(self) -> bool:
         return not self.issues.has_errors
+
+    @property
+    def height(self) -> int:
+        return self.rows.height
+
+    def batches(self) -> Iterator[pl.DataFrame]:
+        return self.rows.batches()
+
+    def service_codes(self) -> list[str]:
+        """The services the rows belong to (records), sorted."""
+        codes: set[str] = set()
+        for batch in self.rows.batches(columns=["service_code"]):
+            codes.update(str(c) for c in batch["service_code"].drop_nulls().unique())
+        return sorted(codes)
+
+    @cached_property
+    def frame(self) -> pl.DataFrame:
+        return self.rows.read()
+
+    def close(self) -> None:
+        self.rows.close()
 
 
 def _header_issues(upload: UploadFile, dictionary: Dictionary, kind: Kind) -> list[pl.DataFrame]:
@@ -70,32 +96,37 @@ def validate(
     ctx = RuleContext(dictionary, upload_date or dt.date.today())
     fields = dictionary.fields(kind)
     present = [spec for spec in fields if spec.name in upload.columns]
-    issues = _header_issues(upload, dictionary, kind)
-    typed_batches = []
+    issues = IssueCollector()
+    issues.extend(_header_issues(upload, dictionary, kind))
+    unique = (
+        dictionary.record_key if kind == "records" else tuple(f.name for f in fields if f.unique)
+    )
+    keys: list[pl.DataFrame] = []
+    rows = Spill()
     for raw in upload.batches():
         # Columns outside the dictionary are reported by the header check and not parsed.
         typed, type_issues = parse_columns(raw, fields, dictionary)
         del raw
-        issues += type_issues
+        issues.extend(type_issues)
         for spec in present:
             for rule in FIELD_RULES:
                 issues.extend(rule(spec, typed, ctx))
         if kind == "records" and known_services is not None:
             issues.extend(service_access(typed, known_services, allowed_services))
-        typed_batches.append(typed)
+        keys.append(typed.select(ROW, *[c for c in unique if c in typed.columns]))
+        rows.append(typed)
         if progress:
             progress(typed.height)
-    frame = pl.concat(typed_batches, rechunk=True)
+    key_frame = pl.concat(keys)
+    del keys
     if kind == "records":
-        issues.extend(
-            duplicate_keys(
-                frame, dictionary.record_key, "record key (service, NHS number and fracture date)"
-            )
-        )
+        what = "record key (service, NHS number and fracture date)"
+        if all(c in key_frame.columns for c in unique):
+            issues.extend(duplicate_keys(key_frame, unique, what))
     else:
-        for column in (f.name for f in fields if f.unique):
-            issues.extend(duplicate_keys(frame, (column,), column.replace("_", " ")))
-    return ValidatedTable(kind=kind, frame=frame, issues=IssueTable(issues), source=upload)
+        for column in (c for c in unique if c in key_frame.columns):
+            issues.extend(duplicate_keys(key_frame, (column,), column.replace("_", " ")))
+    return ValidatedTable(kind=kind, rows=rows, issues=issues.table(), source=upload)
 
 
 def validate_file(path: object, kind: Kind, **options: object) -> ValidatedTable:

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from xml.etree.ElementTree import iterparse
 
 import polars as pl
 
@@ -25,7 +24,19 @@ from flsdb.ingest.limits import MB, UploadLimits
 from flsdb.ingest.reader import UploadFile, normalise_header
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+:?[A-Z]*(\d*)"')
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+_FORMULA_CELL = re.compile(
+    rb"<(?:\w+:)?c(?P<attrs>\s[^>]*)?>\s*<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
+    rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>(?P<value>[^<]*)</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+_CELL_REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
+_VALUE = re.compile(rb"<(?:\w+:)?(?:v>[^<]|t[\s>][^<]*[^<\s])")
+_CHUNK = 1 << 20
+_LONGEST_ROW = 32 * MB
+# Excel's own limit: a sheet has at most 1,048,576 rows, the header being one.
+_EXCEL_ROWS = 1_048_575
 
 
 def _cell_text(value: object) -> str | None:
@@ -77,19 +88,38 @@ def _declared_rows(archive: zipfile.ZipFile, part: str) -> int | None:
     return int(found.group(1)) if found and found.group(1) else None
 
 
-def _formula_without_value(archive: zipfile.ZipFile, part: str) -> str | None:
-    """The first cell holding a formula with no saved value, streamed through the sheet's XML."""
+def _scan_sheet(archive: zipfile.ZipFile, part: str, max_rows: int) -> tuple[int, str | None]:
+    """Count a sheet's rows (stopping past `max_rows`) and find its first formula cell with no
+    saved value, reading the sheet's XML as bytes, a megabyte at a time, row by whole row."""
+    rows, carry = 0, b""
     with archive.open(part) as handle:
-        for _, element in iterparse(handle, events=("end",)):
-            if element.tag == f"{_MAIN}c":
-                formula = element.find(f"{_MAIN}f")
-                value = element.find(f"{_MAIN}v")
-                if formula is not None and (value is None or value.text is None):
-                    return element.get("r") or "?"
-                element.clear()
-            elif element.tag == f"{_MAIN}row":
-                element.clear()
-    return None
+        while chunk := handle.read(_CHUNK):
+            data = carry + chunk
+            cut = data.rfind(b"</row>")
+            cut = cut + len(b"</row>") if cut >= 0 else 0
+            if cut == 0 and len(data) > _LONGEST_ROW:
+                raise FileFormatError(f"a row of the sheet is longer than {_LONGEST_ROW // MB} MB")
+            whole, carry = data[:cut], data[cut:]
+            rows += len(_ROW_TAG.findall(whole))
+            for cell in _FORMULA_CELL.finditer(whole):
+                if not cell.group("value") and b't="str"' not in cell.group("attrs"):
+                    found = _CELL_REF.search(cell.group("attrs"))
+                    return rows, found.group(1).decode() if found else "?"
+            if rows > max_rows:
+                break
+    rows += len(_ROW_TAG.findall(carry))
+    return rows, None
+
+
+def _has_values(archive: zipfile.ZipFile, part: str) -> bool:
+    """Whether a sheet's XML holds any cell value (a quick look before openpyxl's)."""
+    with archive.open(part) as handle:
+        carry = b""
+        while chunk := handle.read(_CHUNK):
+            if _VALUE.search(carry + chunk):
+                return True
+            carry = chunk[-64:]
+    return False
 
 
 def _has_data(sheet: Any) -> bool:
@@ -144,8 +174,39 @@ class XlsxUpload(UploadFile):
         )
 
 
+def _sheet_parts(path: Path, archive: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """The workbook's sheets in order, each with the zip member holding its XML."""
+    from xml.etree import ElementTree
+
+    try:
+        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError):
+        raise FileFormatError(f"{path.name} is not a readable XLSX workbook.") from None
+    targets = {r.get("Id"): r.get("Target") or "" for r in rels if r.tag.endswith("Relationship")}
+    sheets = []
+    for sheet in book.iter(f"{_MAIN}sheet"):
+        target = targets.get(sheet.get(f"{_RELS}id"), "")
+        part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        sheets.append((sheet.get("name") or "", part))
+    if not sheets:
+        raise FileFormatError(f"{path.name} is not a readable XLSX workbook (it has no sheets).")
+    return sheets
+
+
+def _too_many_rows(name: str, sheet: str, limits: UploadLimits) -> str:
+    return (
+        f"{name}: the sheet '{sheet}' has more than {limits.max_rows:,} rows, the most one upload "
+        "may hold. Split it into smaller files."
+    )
+
+
 def open_xlsx(path: Path, limits: UploadLimits, sheet_name: str | None) -> XlsxUpload:
+    from dataclasses import replace
+
     from openpyxl import load_workbook
+
+    limits = replace(limits, max_rows=min(limits.max_rows, _EXCEL_ROWS))
 
     try:
         archive = zipfile.ZipFile(path)
@@ -153,42 +214,56 @@ def open_xlsx(path: Path, limits: UploadLimits, sheet_name: str | None) -> XlsxU
         raise FileFormatError(f"{path.name} is not a readable XLSX workbook.") from None
     with archive:
         _check_parts(path, archive, limits)
+        sheets = _sheet_parts(path, archive)
+        names = [n for n, _ in sheets]
+        if sheet_name is not None and sheet_name not in names:
+            raise FileFormatError(
+                f"{path.name} has no sheet named '{sheet_name}'; its sheets are {', '.join(names)}."
+            )
+        chosen = sheet_name or names[0]
+        # Every sheet is measured before openpyxl opens the workbook (it reads each whole sheet
+        # that does not state its size).
+        for name, part in sheets:
+            if part not in archive.namelist():
+                continue
+            declared = _declared_rows(archive, part)
+            if declared is not None and declared - 1 > limits.max_rows:
+                raise FileFormatError(_too_many_rows(path.name, name, limits))
+            try:
+                rows, cell = _scan_sheet(archive, part, limits.max_rows)
+            except FileFormatError as exc:
+                raise FileFormatError(f"{path.name}: {exc}.") from None
+            if rows - 1 > limits.max_rows:
+                raise FileFormatError(_too_many_rows(path.name, name, limits))
+            if cell is not None and name == chosen:
+                raise FileFormatError(
+                    f"{path.name}: cell {cell} holds a formula with no saved value, which "
+                    "would be read as blank. Open the file in Excel, save it, and upload it "
+                    "again (or paste the values over the formulas)."
+                )
         try:
             book = load_workbook(path, read_only=True, data_only=True)
         except Exception:  # openpyxl raises many kinds for a damaged workbook
             raise FileFormatError(f"{path.name} is not a readable XLSX workbook.") from None
         try:
-            names = list(book.sheetnames)
-            if sheet_name is not None and sheet_name not in names:
-                raise FileFormatError(
-                    f"{path.name} has no sheet named '{sheet_name}'; its sheets are "
-                    f"{', '.join(names)}."
-                )
-            chosen = sheet_name or names[0]
             if sheet_name is None:
-                others = [n for n in names[1:] if _has_data(book[n])]
+                others = [
+                    n
+                    for n, part in sheets[1:]
+                    if part in archive.namelist()
+                    and _has_values(archive, part)
+                    and n in book.sheetnames
+                    and _has_data(book[n])
+                ]
                 if others:
-                    names = ", ".join([chosen, *others])
+                    listed = ", ".join([chosen, *others])
                     raise FileFormatError(
-                        f"{path.name} has data on more than one sheet ({names}); "
+                        f"{path.name} has data on more than one sheet ({listed}); "
                         "keep the records on one sheet, or choose the sheet to upload."
                     )
+            if chosen not in book.sheetnames:
+                raise FileFormatError(f"{path.name} is not a readable XLSX workbook.")
             sheet = book[chosen]
-            part = getattr(sheet, "_worksheet_path", None)
-            if part:
-                declared = _declared_rows(archive, part)
-                if declared is not None and declared - 1 > limits.max_rows:
-                    raise FileFormatError(
-                        f"{path.name}: the sheet '{chosen}' has {declared - 1:,} rows; one upload "
-                        f"may hold at most {limits.max_rows:,}. Split it into smaller files."
-                    )
-                cell = _formula_without_value(archive, part)
-                if cell is not None:
-                    raise FileFormatError(
-                        f"{path.name}: cell {cell} holds a formula with no saved value, which "
-                        "would be read as blank. Open the file in Excel, save it, and upload it "
-                        "again (or paste the values over the formulas)."
-                    )
             header_row = next(sheet.iter_rows(values_only=True, max_row=1), None)
             if header_row is None:
                 raise FileFormatError(f"{path.name}: the sheet '{chosen}' is empty.")

@@ -72,7 +72,8 @@ def _sqlite_source(path: str) -> RecordSource | None:
 
     from flsdb.dictionary import load_dictionary
     from flsdb.errors import StorageError
-    from flsdb.storage.urls import HEAD_REVISION, no_database, not_flsdb, sqlite_problem
+    from flsdb.storage.faults import database_problem
+    from flsdb.storage.urls import HEAD_REVISION, no_database, not_flsdb
 
     if not Path(path).is_file():
         raise StorageError(no_database(path))
@@ -89,7 +90,9 @@ def _sqlite_source(path: str) -> RecordSource | None:
             columns = [f.name for f in load_dictionary().services]
             services_frame = pd.read_sql_query(f"SELECT {', '.join(columns)} FROM services", conn)
     except sqlite3.DatabaseError as exc:
-        raise StorageError(f"Cannot use the database {path}: {sqlite_problem(str(exc))}") from None
+        raise StorageError(
+            f"Cannot use the database {path}: {database_problem(str(exc))}"
+        ) from None
     con = ibis.sqlite.connect(path)
     return RecordSource(
         table=con.table("records"),

@@ -2,13 +2,25 @@
 
 SQLAlchemy's per-value processing costs seconds per million rows, so bulk work goes to C paths:
 Arrow ingest through ADBC on SQLite, COPY through psycopg on PostgreSQL. Everything done in a
-session commits together or not at all.
+session commits together or not at all, and a database failure becomes one `StorageError`.
+
+Writers queue rather than fail or overwrite each other: an SQLite session takes the write lock
+at its start (BEGIN IMMEDIATE, waiting up to the busy timeout), so it reads what it compares
+under the lock; a PostgreSQL session takes a transaction-scoped advisory lock per service before
+reading (`lock`), so two imports of the same service run one after the other and the second
+compares against what the first committed.
+
+ADBC's SQLite is a second copy of the SQLite library beside Python's: POSIX file locks are per
+process, so the two copies must never have the file open at once in one process (one closing its
+file would drop the other's locks). SQLite engines therefore pool no connections (NullPool), and
+SQLite sessions in one process run one at a time.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Protocol
 
 import polars as pl
@@ -16,6 +28,11 @@ import polars as pl
 if TYPE_CHECKING:
     import pyarrow as pa
 from sqlalchemy import Connection, Engine
+
+from flsdb.storage.faults import is_database_error, storage_error
+from flsdb.storage.urls import BUSY_TIMEOUT_MS
+
+_SQLITE_SESSIONS = threading.Lock()
 
 
 class BulkSession(Protocol):
@@ -32,6 +49,12 @@ class BulkSession(Protocol):
     def insert(self, table: str, frame: pl.DataFrame) -> int: ...
 
     def update(self, table: str, frame: pl.DataFrame, key: str) -> int: ...
+
+    def lock(self, names: Sequence[str]) -> None: ...
+
+    def matching(
+        self, table: str, keys: pl.DataFrame, columns: Sequence[str], schema: dict[str, pl.DataType]
+    ) -> pl.DataFrame: ...
 
 
 def _plain(frame: pl.DataFrame) -> pl.DataFrame:
@@ -73,6 +96,17 @@ def _quoted(columns: Sequence[str]) -> str:
     return ", ".join(f'"{c}"' for c in columns)
 
 
+def _keys_table(table: str) -> str:
+    return f"flsdb_keys_{table}"
+
+
+def _matching_sql(table: str, keys: Sequence[str], columns: Sequence[str]) -> str:
+    """The rows of `table` whose key is in the session's key table."""
+    join = " AND ".join(f't."{k}" = k."{k}"' for k in keys)
+    picked = ", ".join(f't."{c}"' for c in columns)
+    return f'SELECT {picked} FROM "{table}" t JOIN {_keys_table(table)} k ON {join}'
+
+
 def _update_statement(
     table: str, frame: pl.DataFrame, key: str, mark: str
 ) -> tuple[str, pl.DataFrame]:
@@ -90,10 +124,18 @@ class SqliteSession:
     def __init__(self, path: str) -> None:
         import adbc_driver_sqlite.dbapi as adbc
 
-        self.connection = adbc.connect(path)
-        # ADBC opens a transaction at once (so no per-connection pragmas here); the service
-        # foreign key is checked by validation before anything is written.
+        # Autocommit on the driver's side, so the transaction is ours: BEGIN IMMEDIATE takes
+        # the write lock now, waiting while another writer finishes.
+        self.connection = adbc.connect(path, autocommit=True)
         self.cursor = self.connection.cursor()
+        try:
+            self.cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.cursor.fetchall()
+            self.cursor.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.cursor.close()
+            self.connection.close()
+            raise
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
         self.cursor.execute(sql, tuple(params) if params else None)
@@ -136,16 +178,33 @@ class SqliteSession:
         self.cursor.executemany(statement, _as_text(ordered).to_arrow())
         return frame.height
 
-    def commit(self) -> None:
-        self.connection.commit()
+    def lock(self, names: Sequence[str]) -> None:
+        """Nothing to do: BEGIN IMMEDIATE holds the database's write lock already."""
+
+    def matching(
+        self, table: str, keys: pl.DataFrame, columns: Sequence[str], schema: dict[str, pl.DataType]
+    ) -> pl.DataFrame:
+        name = _keys_table(table)
+        names = ", ".join(f'"{k}"' for k in keys.columns)
+        self.cursor.execute(
+            f'CREATE TEMP TABLE IF NOT EXISTS {name} AS SELECT {names} FROM "{table}" WHERE 0'
+        )
+        self.cursor.execute(f"DELETE FROM {name}")
+        if keys.height:
+            marks = ", ".join("?" for _ in keys.columns)
+            self.cursor.executemany(
+                f"INSERT INTO {name} VALUES ({marks})", _as_text(keys).to_arrow()
+            )
+        return self.read(_matching_sql(table, keys.columns, columns), schema)
 
     def close(self, commit: bool) -> None:
-        if commit:
-            self.connection.commit()
-        else:
-            self.connection.rollback()
-        self.cursor.close()
-        self.connection.close()
+        try:
+            self.cursor.execute("COMMIT" if commit else "ROLLBACK")
+        finally:
+            with suppress(Exception):
+                self.cursor.close()
+            with suppress(Exception):
+                self.connection.close()
 
 
 class PostgresSession:
@@ -185,18 +244,52 @@ class PostgresSession:
         self.conn.exec_driver_sql(statement, _plain(ordered).rows())
         return frame.height
 
+    def lock(self, names: Sequence[str]) -> None:
+        """Transaction-scoped advisory locks, taken in sorted order (no deadlock between two
+        sessions wanting overlapping sets); released at commit or rollback."""
+        for name in sorted(set(names)):
+            self.conn.exec_driver_sql(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"flsdb:{name}",)
+            )
+
+    def matching(
+        self, table: str, keys: pl.DataFrame, columns: Sequence[str], schema: dict[str, pl.DataType]
+    ) -> pl.DataFrame:
+        name = _keys_table(table)
+        names = ", ".join(f'"{k}"' for k in keys.columns)
+        self.conn.exec_driver_sql(
+            f"CREATE TEMP TABLE IF NOT EXISTS {name} ON COMMIT DROP AS "
+            f'SELECT {names} FROM "{table}" WITH NO DATA'
+        )
+        self.conn.exec_driver_sql(f"TRUNCATE {name}")
+        self.insert(name, keys)
+        return self.read(_matching_sql(table, keys.columns, columns), schema)
+
 
 @contextmanager
-def bulk_session(engine: Engine) -> Iterator[BulkSession]:
-    """One transaction: committed when the block ends, rolled back on any exception."""
-    if engine.dialect.name == "sqlite":
-        session = SqliteSession(engine.url.database or ":memory:")
-        try:
-            yield session
-        except BaseException:
+def bulk_session(engine: Engine, where: str = "") -> Iterator[BulkSession]:
+    """One transaction: committed when the block ends, rolled back on any exception; a database
+    failure (disk full, read-only, lost connection...) becomes a `StorageError`."""
+    where = where or engine.url.render_as_string(hide_password=True)
+    try:
+        if engine.dialect.name == "sqlite":
+            with _SQLITE_SESSIONS:
+                yield from _sqlite_session(engine.url.database or ":memory:")
+        else:
+            with engine.begin() as conn:
+                yield PostgresSession(conn)
+    except Exception as exc:
+        if is_database_error(exc):
+            raise storage_error(exc, where) from None
+        raise
+
+
+def _sqlite_session(path: str) -> Iterator[SqliteSession]:
+    session = SqliteSession(path)
+    try:
+        yield session
+    except BaseException:
+        with suppress(Exception):
             session.close(commit=False)
-            raise
-        session.close(commit=True)
-        return
-    with engine.begin() as conn:
-        yield PostgresSession(conn)
+        raise
+    session.close(commit=True)

@@ -1,6 +1,8 @@
 """Open the store (SQLite file by default, PostgreSQL by URL) and keep its schema migrated.
 
-SQLite connections wait (a busy timeout) rather than fail when another holds the lock. Alembic
+An SQLite store is kept in WAL mode, so readers (KPIs, reports) and one writer work at once, and
+its connections wait (a busy timeout) rather than fail when another holds the lock. They are not
+pooled: see `flsdb.storage.bulk` for why no SQLite connection may stay open. Alembic
 (slow to import) is loaded only when a schema must change: the revision is checked with one
 query against `HEAD_REVISION`, which a test keeps equal to Alembic's head.
 """
@@ -16,20 +18,20 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
 from flsdb.errors import StorageError
+from flsdb.storage.faults import database_problem
 from flsdb.storage.urls import (
+    BUSY_TIMEOUT_MS,
     ENV_VAR,
     HEAD_REVISION,
     no_database,
     not_flsdb,
     resolve_url,
-    sqlite_problem,
 )
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = ["ENV_VAR", "HEAD_REVISION", "open_engine", "open_existing", "resolve_url", "upgrade"]
-BUSY_TIMEOUT_MS = 60_000
 
 
 def _sqlite_pragmas(dbapi_connection: object, _: object) -> None:
@@ -66,7 +68,12 @@ def _engine(resolved: str) -> Engine:
             "postgresql://user@host/database."
         ) from None
     try:
-        engine = create_engine(parsed)
+        if parsed.get_backend_name() == "sqlite":
+            from sqlalchemy.pool import NullPool
+
+            engine = create_engine(parsed, poolclass=NullPool)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
     except (ArgumentError, ImportError) as exc:
         raise StorageError(f"Cannot use the database {resolved}: {exc}") from None
     if engine.dialect.name == "sqlite":
@@ -87,7 +94,19 @@ def open_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
                 raise StorageError(f"Cannot create the folder {folder}: {exc.strerror}.") from None
     if migrate:
         upgrade(engine)
+    if engine.dialect.name == "sqlite":
+        _write_ahead_log(engine)
     return engine
+
+
+def _write_ahead_log(engine: Engine) -> None:
+    """Put the SQLite file in WAL mode (kept in the file; a no-op once done)."""
+    try:
+        with engine.connect() as conn:
+            if conn.exec_driver_sql("PRAGMA journal_mode").scalar() != "wal":
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    except (OperationalError, DatabaseError) as exc:
+        raise StorageError(f"Cannot use the database {_where(engine)}: {_reason(exc)}") from None
 
 
 def open_existing(url: str | None = None, *, migrate: bool = True) -> Engine:
@@ -123,7 +142,7 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def _reason(exc: DatabaseError) -> str:
-    return sqlite_problem(str(exc.orig) if exc.orig else "")
+    return database_problem(str(exc.orig) if exc.orig else str(exc))
 
 
 def head_revision() -> str | None:

@@ -10,6 +10,8 @@ DEFAULT_URL = "sqlite:///flsdb.db"
 # The newest schema revision; a test keeps it equal to Alembic's head.
 HEAD_REVISION = "0001"
 ENV_VAR = "FLSDB_DATABASE_URL"
+# How long an SQLite connection waits for another's lock before giving up.
+BUSY_TIMEOUT_MS = 60_000
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -30,18 +32,6 @@ def sqlite_file(url: str) -> str | None:
         return None
     path = url[len(prefix) :]
     return path if path and path != ":memory:" else None
-
-
-def sqlite_problem(message: str) -> str:
-    """A database error from SQLite in words."""
-    text = message.strip().splitlines()[0] if message.strip() else "unknown error"
-    if "file is not a database" in text or "file is encrypted" in text:
-        return "it is not an SQLite database file (or it is damaged)"
-    if "readonly" in text or "read-only" in text:
-        return "it is read-only (check the file's permissions)"
-    if "unable to open" in text:
-        return "the file cannot be opened (check the folder exists and its permissions)"
-    return text
 
 
 def no_database(path: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import polars as pl
@@ -98,7 +99,7 @@ def _start_import(session: BulkSession, table: ValidatedTable, user: str, at: dt
         at.isoformat(sep=" "),
         table.source.name,
         table.source.sha256,
-        table.frame.height,
+        table.height,
         0,
         0,
         0,
@@ -113,127 +114,117 @@ def _start_import(session: BulkSession, table: ValidatedTable, user: str, at: dt
     return int(rows[0][0])  # type: ignore[call-overload]
 
 
-def _upsert(
+@dataclass(frozen=True)
+class _Target:
+    """Where an upload goes: its table, columns, key, the stored types, and its locks."""
+
+    name: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...]
+    schema: dict[str, pl.DataType]
+
+    @property
+    def others(self) -> list[str]:
+        return [c for c in self.columns if c not in self.key]
+
+
+def _upsert_batch(
     session: BulkSession,
-    table: ValidatedTable,
-    name: str,
-    columns: tuple[str, ...],
-    key: tuple[str, ...],
-    existing: pl.DataFrame,
+    target: _Target,
+    new: pl.DataFrame,
     import_id: int,
     user: str,
     at: dt.datetime,
-) -> ImportSummary:
-    new = table.frame.select(columns)
-    others = [c for c in columns if c not in key]
+) -> tuple[int, int, int]:
+    """Insert the batch's new keys, update its changed rows, audit both: (inserted, updated,
+    unchanged). The stored rows compared are read under the session's lock."""
+    key, others = target.key, target.others
+    existing = session.matching(target.name, new.select(key), list(target.schema), target.schema)
     old = existing.rename({c: f"{c}_old" for c in others}).with_columns(_present=pl.lit(True))
     joined = new.join(old, on=list(key), how="left", nulls_equal=True, coalesce=True)
     matched = pl.col("_present").fill_null(False)
-    fresh = joined.filter(~matched).select(columns)
+    fresh = joined.filter(~matched).select(target.columns)
     matched_rows = joined.filter(matched)
     changed = matched_rows.filter(_changed(others))
-    del joined
+    del joined, existing, old
     stamps = {"updated_at": pl.lit(at)}
-    if name == "records":
+    if target.name == "records":
         stamps["import_id"] = pl.lit(import_id)
-    _insert_sliced(session, name, fresh.with_columns(created_at=pl.lit(at), **stamps))
+    _insert_sliced(session, target.name, fresh.with_columns(created_at=pl.lit(at), **stamps))
     if "id" in changed.columns:
-        session.update(name, changed.select(*others, **stamps, id=pl.col("id")), "id")
+        session.update(target.name, changed.select(*others, **stamps, id=pl.col("id")), "id")
     else:
-        session.update(name, changed.select(*others, *key, **stamps), key[0])
-    _insert_sliced(
-        session,
-        "audit_log",
-        _audit_frame(
+        session.update(target.name, changed.select(*others, *key, **stamps), key[0])
+    for action, audited in (
+        (
+            "insert",
             fresh.select(
                 row_key=key_text(key), before=pl.lit(None, pl.String), after=pl.lit(None, pl.String)
             ),
-            name,
-            "insert",
-            import_id,
-            user,
-            at,
         ),
-    )
-    _insert_sliced(
-        session,
-        "audit_log",
-        _audit_frame(
+        (
+            "update",
             changed.select(
                 row_key=key_text(key), before=_row_json(others, "_old"), after=_row_json(others)
             ),
-            name,
-            "update",
-            import_id,
-            user,
-            at,
         ),
-    )
-    summary = ImportSummary(
+    ):
+        frame = _audit_frame(audited, target.name, action, import_id, user, at)
+        _insert_sliced(session, "audit_log", frame)
+    return fresh.height, changed.height, matched_rows.height - changed.height
+
+
+def _store(
+    engine: Engine, table: ValidatedTable, target: _Target, locks: list[str], user: str | None
+) -> ImportSummary:
+    """Store a validated upload batch by batch, in one transaction holding `locks`."""
+    _require_valid(table)
+    user = user or default_user()
+    at = dt.datetime.now()
+    totals = [0, 0, 0]  # inserted, updated, unchanged
+    with bulk_session(engine) as session:
+        session.lock(locks)
+        import_id = _start_import(session, table, user, at)
+        for batch in table.batches():
+            new = batch.select(target.columns)
+            counts = _upsert_batch(session, target, new, import_id, user, at)
+            totals = [a + b for a, b in zip(totals, counts, strict=True)]
+        inserted, updated, unchanged = totals
+        mark = session.mark
+        session.execute(
+            f"UPDATE import_log SET inserted = {mark}, updated = {mark}, unchanged = {mark} "
+            f"WHERE id = {mark}",
+            (inserted, updated, unchanged, import_id),
+        )
+    return ImportSummary(
         import_id=import_id,
-        rows=new.height,
-        inserted=fresh.height,
-        updated=changed.height,
-        unchanged=matched_rows.height - changed.height,
+        rows=table.height,
+        inserted=inserted,
+        updated=updated,
+        unchanged=unchanged,
         warnings=table.issues.warning_count,
     )
-    mark = session.mark
-    session.execute(
-        f"UPDATE import_log SET inserted = {mark}, updated = {mark}, unchanged = {mark} "
-        f"WHERE id = {mark}",
-        (summary.inserted, summary.updated, summary.unchanged, import_id),
-    )
-    return summary
 
 
 def store_services(engine: Engine, table: ValidatedTable, user: str | None = None) -> ImportSummary:
     """Insert or update services by service_code; one transaction."""
-    _require_valid(table)
-    user = user or default_user()
-    at = dt.datetime.now()
-    with bulk_session(engine) as session:
-        import_id = _start_import(session, table, user, at)
-        existing = session.read(
-            "SELECT " + ", ".join(SERVICE_COLUMNS) + " FROM services",
-            table_schema("services", SERVICE_COLUMNS),
-        )
-        return _upsert(
-            session,
-            table,
-            "services",
-            SERVICE_COLUMNS,
-            ("service_code",),
-            existing,
-            import_id,
-            user,
-            at,
-        )
+    target = _Target(
+        "services", SERVICE_COLUMNS, ("service_code",), table_schema("services", SERVICE_COLUMNS)
+    )
+    return _store(engine, table, target, ["services"], user)
 
 
 def store_records(engine: Engine, table: ValidatedTable, user: str | None = None) -> ImportSummary:
-    """Insert or update records by their key; one transaction, every change audited."""
-    _require_valid(table)
-    user = user or default_user()
-    at = dt.datetime.now()
-    key = load_dictionary().record_key
-    codes = table.frame["service_code"].drop_nulls().unique().sort().to_list()
+    """Insert or update records by their key; one transaction, every change audited. Imports of
+    the same service queue: each compares against what the one before it committed."""
     schema = {"id": pl.Int64(), **table_schema("records", RECORD_COLUMNS)}
-    with bulk_session(engine) as session:
-        import_id = _start_import(session, table, user, at)
-        marks = ", ".join(session.mark for _ in codes)
-        existing = (
-            session.read(
-                f"SELECT id, {', '.join(RECORD_COLUMNS)} FROM records "
-                f"WHERE service_code IN ({marks})",
-                schema,
-                codes,
-            )
-            if codes
-            else pl.DataFrame(schema=schema)
-        )
-        return _upsert(
-            session, table, "records", RECORD_COLUMNS, key, existing, import_id, user, at
-        )
+    target = _Target("records", RECORD_COLUMNS, load_dictionary().record_key, schema)
+    return _store(engine, table, target, record_locks(table.service_codes()), user)
+
+
+def record_locks(codes: Iterable[str]) -> list[str]:
+    """The lock names that writers of these services' records hold."""
+    return [f"records:{code}" for code in sorted(set(codes))]
 
 
 def delete_record(engine: Engine, key_values: dict[str, object], user: str | None = None) -> bool:
@@ -242,6 +233,7 @@ def delete_record(engine: Engine, key_values: dict[str, object], user: str | Non
     key = load_dictionary().record_key
     schema = table_schema("records", RECORD_COLUMNS)
     with bulk_session(engine) as session:
+        session.lock(record_locks([str(key_values["service_code"])]))
         where = " AND ".join(f"{k} = {session.mark}" for k in key)
         params = [str(key_values[k]) if k != key[-1] else key_values[k] for k in key]
         if engine.dialect.name == "sqlite":
