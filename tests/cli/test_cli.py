@@ -4,27 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
 
+from tests.command import flsdb
 from tests.factory import nhs_number, record, write_records, write_services
 from tests.kpi.cases import ROWS
-
-# The installed command, as users run it (beside the Python that runs the tests).
-FLSDB = str(Path(sys.executable).parent / "flsdb")
-
-
-def flsdb(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [FLSDB, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def setup_db(tmp_path: Path) -> str:

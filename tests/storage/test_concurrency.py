@@ -1,0 +1,195 @@
+"""Writers at once, on SQLite and a real PostgreSQL server: imports of the same keys queue, the
+last committed values are kept everywhere, and every audit before-value is the after-value of
+the change before it. Readers (KPIs, reports) and an import run side by side."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from flsdb.ingest import validate_file
+from flsdb.storage import known_service_codes, store_records, writer
+from flsdb.storage.tables import audit_log, import_log, records
+from tests.command import flsdb, start_flsdb
+from tests.factory import record, write_records
+from tests.storage.test_store import TODAY, load_services
+
+ROWS = 1500
+
+
+def valid_numbers(count: int) -> list[str]:
+    """`count` valid NHS numbers (modulus 11), in order from 9000000000."""
+    found: list[str] = []
+    base = 900_000_000
+    while len(found) < count:
+        digits = [int(d) for d in str(base)]
+        check = 11 - sum(d * w for d, w in zip(digits, range(10, 1, -1), strict=True)) % 11
+        check = 0 if check == 11 else check
+        if check != 10:
+            found.append(f"{base}{check}")
+        base += 1
+    return found
+
+
+NUMBERS = valid_numbers(ROWS)
+
+
+def write_sexes(path: Path, sexes: list[str]) -> Path:
+    return write_records(
+        path, [record(nhs_number=n, sex=s) for n, s in zip(NUMBERS, sexes, strict=True)]
+    )
+
+
+def db_argument(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def stored_sexes(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(records.c.nhs_number, records.c.sex)).all()
+    return {n: s for n, s in rows}
+
+
+def imports(engine: Engine) -> list[tuple[int, str, int, int, int]]:
+    with engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                select(
+                    import_log.c.id,
+                    import_log.c.file_name,
+                    import_log.c.inserted,
+                    import_log.c.updated,
+                    import_log.c.unchanged,
+                )
+                .where(import_log.c.kind == "records")
+                .order_by(import_log.c.id)
+            )
+        ]
+
+
+def assert_audit_chain(engine: Engine) -> None:
+    """Per record: one insert first; each update's before is the previous update's after; the
+    last after is what is stored."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(audit_log.c.row_key, audit_log.c.action, audit_log.c.before, audit_log.c.after)
+            .where(audit_log.c.table_name == "records")
+            .order_by(audit_log.c.id)
+        ).all()
+    history: dict[str, list[tuple[str, str | None, str | None]]] = defaultdict(list)
+    for key, action, before, after in rows:
+        history[key].append((action, before, after))
+    current = stored_sexes(engine)
+    assert len(history) == len(current) == ROWS
+    for key, changes in history.items():
+        assert changes[0][0] == "insert", key
+        updates = [(json.loads(b), json.loads(a)) for action, b, a in changes[1:]]
+        assert all(action == "update" for action, _, _ in changes[1:]), key
+        for (_, previous_after), (before, _) in itertools.pairwise(updates):
+            assert before == previous_after, key
+        if updates:
+            assert updates[-1][1]["sex"] == current[key.split("|")[1]], key
+
+
+def test_an_import_waits_for_one_holding_the_same_keys(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Import A reads the stored rows and holds its transaction open; import B (the installed
+    command, another process) starts meanwhile. B must wait and then compare against A's
+    committed values: the rows B leaves as they were in the base are changed back by B, not
+    skipped as 'unchanged' (a lost update), and its audit before-values are A's after-values."""
+    load_services(engine, tmp_path)
+    base = write_sexes(tmp_path / "base.csv", ["female"] * ROWS)
+    first = validate_file(base, "records", known_services=known_service_codes(engine))
+    store_records(engine, first, "base")
+    a_rows = write_sexes(tmp_path / "a.csv", ["male"] * ROWS)
+    b_sexes = ["female" if i % 2 == 0 else "male" for i in range(ROWS)]
+    b_rows = write_sexes(tmp_path / "b.csv", b_sexes)
+
+    a_table = validate_file(
+        a_rows, "records", known_services=known_service_codes(engine), upload_date=TODAY
+    )
+    holding = threading.Event()
+    real = writer._upsert_batch
+
+    def slow_batch(*args, **kwargs):  # type: ignore[no-untyped-def]
+        counts = real(*args, **kwargs)
+        holding.set()
+        time.sleep(3)  # B starts now, while A's transaction is open
+        return counts
+
+    monkeypatch.setattr(writer, "_upsert_batch", slow_batch)
+    a_thread = threading.Thread(target=store_records, args=(engine, a_table, "a"))
+    a_thread.start()
+    assert holding.wait(60)
+    b_process = start_flsdb("import", str(b_rows), "--db", db_argument(engine), cwd=tmp_path)
+    a_thread.join(120)
+    _, b_err = b_process.communicate(timeout=120)
+    assert b_process.returncode == 0, b_err
+
+    assert [(name, i, u, s) for _, name, i, u, s in imports(engine)] == [
+        ("base.csv", ROWS, 0, 0),
+        ("a.csv", 0, ROWS, 0),
+        ("b.csv", 0, ROWS // 2, ROWS // 2),
+    ]
+    assert stored_sexes(engine) == dict(zip(NUMBERS, b_sexes, strict=True))
+    assert_audit_chain(engine)
+
+
+def test_two_imports_of_the_same_new_keys_at_once(engine: Engine, tmp_path: Path) -> None:
+    """Both insert the same keys: the second to get the lock finds the first's rows and updates
+    them (no duplicate-key failure); the values of the last committed are kept."""
+    load_services(engine, tmp_path)
+    files = {
+        "male.csv": write_sexes(tmp_path / "male.csv", ["male"] * ROWS),
+        "female.csv": write_sexes(tmp_path / "female.csv", ["female"] * ROWS),
+    }
+    url = db_argument(engine)
+    started = [start_flsdb("import", str(p), "--db", url, cwd=tmp_path) for p in files.values()]
+    for process in started:
+        _, err = process.communicate(timeout=180)
+        assert process.returncode == 0, err
+    done = imports(engine)
+    assert sorted((i, u, s) for _, _, i, u, s in done) == [(0, ROWS, 0), (ROWS, 0, 0)]
+    last = done[-1][1]
+    assert done[-1][3] == ROWS  # the last committed updated every row
+    assert set(stored_sexes(engine).values()) == {last.removesuffix(".csv")}
+    assert_audit_chain(engine)
+
+
+def test_an_import_while_kpis_and_reports_read(engine: Engine, tmp_path: Path) -> None:
+    load_services(engine, tmp_path)
+    base = write_sexes(tmp_path / "base.csv", ["female"] * ROWS)
+    store_records(engine, validate_file(base, "records", known_services={"FLS01"}), "base")
+    url = db_argument(engine)
+    readers = [
+        start_flsdb(
+            "report", "--period", "2024", "--as-of", "2026-01-31", "--no-pdf", "--jobs", "1",
+            "--out", str(tmp_path / "reports"), "--db", url, cwd=tmp_path,
+        ),
+        *[
+            start_flsdb(
+                "kpis", "--period", "2024", "--as-of", "2026-01-31", "--format", "csv",
+                "--db", url, cwd=tmp_path,
+            )
+            for _ in range(3)
+        ],
+    ]  # fmt: skip
+    time.sleep(1)
+    changed = write_sexes(tmp_path / "male.csv", ["male"] * ROWS)
+    result = flsdb("import", str(changed), "--db", url, cwd=tmp_path, timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert f"{ROWS} updated" in result.stdout
+    for process in readers:
+        _out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+    assert (tmp_path / "reports" / "national-report-2024.html").is_file()
+    assert set(stored_sexes(engine).values()) == {"male"}
