@@ -66,6 +66,13 @@ def main() -> None:
     except Exception as exc:
         if os.environ.get("FLSDB_DEBUG"):
             raise
+        from flsdb.storage.faults import database_problem, is_database_error
+
+        if is_database_error(exc):
+            # A failure while reading (writes are translated where they happen).
+            cause = getattr(exc, "orig", None) or exc
+            fail(f"Cannot use the database: {database_problem(str(cause))}.")
+            sys.exit(1)
         # The message of an unexpected error could hold a value from a record: not shown.
         fail(
             f"flsdb stopped on an unexpected error ({type(exc).__name__}); nothing was stored. "

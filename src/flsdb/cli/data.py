@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from flsdb.cli.console import note, out, progress_bar, say, show_issues
-from flsdb.cli.files import write_output
+from flsdb.cli.files import replacing, write_output
 from flsdb.cli.options import (
     DbOption,
     ErrorsOption,
@@ -44,10 +44,12 @@ def template(
     except OSError as exc:
         raise ConfigurationError(f"Cannot create the folder {out_dir}: {exc.strerror}.") from None
     for kind in ("records", "services"):
-        for path in (
-            write_csv_template(dictionary, kind, out_dir / f"{kind}-template.csv"),
-            write_xlsx_template(dictionary, kind, out_dir / f"{kind}-template.xlsx"),
+        for path, write in (
+            (out_dir / f"{kind}-template.csv", write_csv_template),
+            (out_dir / f"{kind}-template.xlsx", write_xlsx_template),
         ):
+            with replacing(path) as temporary:
+                write(dictionary, kind, temporary)
             say(f"wrote {path}")
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from flsdb.cli.console import note, out, progress_bar, say
-from flsdb.cli.files import write_output
+from flsdb.cli.files import replacing, write_output
 from flsdb.cli.options import ConfigOption
 
 if TYPE_CHECKING:
@@ -243,16 +243,17 @@ def demo(
         f"Period {year}; as of {data.as_of:%Y-%m-%d}; {national.records} records; "
         f"caseload: {national.caseload_method}. Synthetic data.",
     ]
-    written.append(
+    workbook = internal / f"kpis-{year}.xlsx"
+    with replacing(workbook) as temporary:
         write_kpi_xlsx(
             {f"{level}s": result.table for level, result in results.items()},
             load_catalogue(),
             load_thresholds(),
-            internal / f"kpis-{year}.xlsx",
+            temporary,
             heading,
             internal=True,
         )
-    )
+    written.append(workbook)
     say("Wrote: " + ", ".join(str(p) for p in written))
     with progress_bar() as progress:
         progress.add_task("writing the national report and an FLS report", total=None)

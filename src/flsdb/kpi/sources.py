@@ -73,12 +73,13 @@ def _sqlite_source(path: str) -> RecordSource | None:
     from flsdb.dictionary import load_dictionary
     from flsdb.errors import StorageError
     from flsdb.storage.faults import database_problem
-    from flsdb.storage.urls import HEAD_REVISION, no_database, not_flsdb
+    from flsdb.storage.urls import HEAD_REVISION, no_database, not_flsdb, sqlite_read_target
 
     if not Path(path).is_file():
         raise StorageError(no_database(path))
+    target, uri = sqlite_read_target(path)
     try:
-        with closing(sqlite3.connect(path, timeout=60)) as conn:
+        with closing(sqlite3.connect(target, uri=uri, timeout=60)) as conn:
             found = conn.execute(
                 "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"
             ).fetchone()
@@ -91,9 +92,9 @@ def _sqlite_source(path: str) -> RecordSource | None:
             services_frame = pd.read_sql_query(f"SELECT {', '.join(columns)} FROM services", conn)
     except sqlite3.DatabaseError as exc:
         raise StorageError(
-            f"Cannot use the database {path}: {database_problem(str(exc))}"
+            f"Cannot use the database {path}: {database_problem(str(exc))}."
         ) from None
-    con = ibis.sqlite.connect(path)
+    con = ibis.sqlite.from_connection(sqlite3.connect(target, uri=uri, timeout=60))
     return RecordSource(
         table=con.table("records"),
         services=services_frame,
@@ -159,20 +160,20 @@ def in_memory(source: RecordSource, start: dt.date, end: dt.date) -> RecordSourc
     import ibis
 
     from flsdb.dictionary import load_dictionary
-    from flsdb.storage.bulk import SqliteSession
+    from flsdb.storage.bulk import read_sqlite
     from flsdb.storage.tables import RECORD_COLUMNS
 
     fields = load_dictionary().record_fields
     columns = [c for c in RECORD_COLUMNS if c not in IDENTIFIERS]
-    session = SqliteSession(source.sqlite_path)
-    try:
-        arrow = session.read_arrow(
-            f"SELECT {', '.join(columns)} FROM records "
-            "WHERE date_fracture_diagnosed >= ? AND date_fracture_diagnosed <= ?",
-            (start.isoformat(), end.isoformat()),
-        )
-    finally:
-        session.close(commit=False)
+    # The source's own SQLite connection is closed first: the copy is read by a second SQLite
+    # library (ADBC's), which must not share the file with it in one process.
+    source.table._find_backend().disconnect()
+    arrow = read_sqlite(
+        source.sqlite_path,
+        f"SELECT {', '.join(columns)} FROM records "
+        "WHERE date_fracture_diagnosed >= ? AND date_fracture_diagnosed <= ?",
+        (start.isoformat(), end.isoformat()),
+    )
     con = ibis.duckdb.connect()
     con.con.register("records_copied", arrow)
     types = {"date": "DATE", "integer": "BIGINT", "number": "DOUBLE"}

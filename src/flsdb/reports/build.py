@@ -2,12 +2,17 @@
 
 Everything is checked before anything is written (unknown FLS or region codes refuse the whole
 run). Unsuppressed output (suppression off) goes under `internal/`, marked not for publication.
+The files are written to a hidden folder beside their place and moved there only when all are
+done, so a failed run (a full disk, an error) leaves no partial report set.
 """
 
 from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
+import shutil
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,7 +117,49 @@ def build_reports(
                 f"Disclosure check failed ({problems[0]}; {len(problems)} in all); nothing was "
                 "written. Please report this."
             )
-    folder = out if data.suppression else out / INTERNAL
+    final = out if data.suppression else out / INTERNAL
+    final.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=".flsdb-writing-", dir=final))
+    try:
+        written = _write_all(
+            data, folder, codes, region_codes, fls_reports, region_reports, formats, jobs
+        )
+        written = _publish(written, folder, final)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return written
+
+
+def _publish(written: ReportSet, folder: Path, final: Path) -> ReportSet:
+    """Move every written file from the hidden folder to its place (renames, so at once)."""
+
+    def moved(path: Path) -> Path:
+        target = final / path.relative_to(folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+        return target
+
+    result = ReportSet(final)
+    readme = folder / "README.txt"
+    if readme.exists():
+        moved(readme)
+    result.national = [moved(p) for p in written.national]
+    result.tables = [moved(p) for p in written.tables]
+    result.services = {k: [moved(p) for p in v] for k, v in written.services.items()}
+    result.regions = {k: [moved(p) for p in v] for k, v in written.regions.items()}
+    return result
+
+
+def _write_all(
+    data: ReportData,
+    folder: Path,
+    codes: list[str],
+    region_codes: list[str],
+    fls_reports: bool,
+    region_reports: bool,
+    formats: tuple[str, ...],
+    jobs: int,
+) -> ReportSet:
     (folder / "fls").mkdir(parents=True, exist_ok=True)
     (folder / "regions").mkdir(parents=True, exist_ok=True)
     if not data.suppression:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 from sqlalchemy import Connection, Engine
 
 from flsdb.storage.faults import is_database_error, storage_error
-from flsdb.storage.urls import BUSY_TIMEOUT_MS
+from flsdb.storage.urls import BUSY_TIMEOUT_MS, sqlite_read_target
 
 _SQLITE_SESSIONS = threading.Lock()
 
@@ -96,6 +96,38 @@ def _quoted(columns: Sequence[str]) -> str:
     return ", ".join(f'"{c}"' for c in columns)
 
 
+def _fetch_arrow(connection: object, sql: str, params: Sequence[object]) -> pa.Table:
+    """A query's rows as Arrow. The driver infers each column's type from its first batch (a
+    column blank there becomes an integer and a later text value fails), so the whole result is
+    one batch."""
+    cursor = connection.cursor()  # type: ignore[attr-defined]
+    try:
+        cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(1 << 30)})
+        cursor.execute(sql, tuple(params) if params else None)
+        return cursor.fetch_arrow_table()
+    finally:
+        cursor.close()
+
+
+def read_sqlite(path: str, sql: str, params: Sequence[object] = ()) -> pa.Table:
+    """Rows of an SQLite file as Arrow, read without taking the write lock (in WAL mode a
+    reader never waits for a writer). No other SQLite connection to the file may be open in
+    this process meanwhile (see above)."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    target, _ = sqlite_read_target(path)
+    with _SQLITE_SESSIONS:
+        connection = adbc.connect(target, autocommit=True)
+        try:
+            return _fetch_arrow(connection, sql, params)
+        except Exception as exc:
+            if is_database_error(exc):
+                raise storage_error(exc, path, writing=False) from None
+            raise
+        finally:
+            connection.close()
+
+
 def _keys_table(table: str) -> str:
     return f"flsdb_keys_{table}"
 
@@ -145,16 +177,7 @@ class SqliteSession:
             return []
 
     def read_arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
-        """A query's rows as Arrow. The driver infers each column's type from its first batch
-        (a column blank there becomes an integer and a later text value fails), so the whole
-        result is one batch."""
-        cursor = self.connection.cursor()
-        try:
-            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(1 << 30)})
-            cursor.execute(sql, tuple(params) if params else None)
-            return cursor.fetch_arrow_table()
-        finally:
-            cursor.close()
+        return _fetch_arrow(self.connection, sql, params)
 
     def read(
         self, sql: str, schema: dict[str, pl.DataType], params: Sequence[object] = ()

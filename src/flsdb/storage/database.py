@@ -25,6 +25,7 @@ from flsdb.storage.urls import (
     HEAD_REVISION,
     no_database,
     not_flsdb,
+    read_only_media,
     resolve_url,
 )
 
@@ -106,7 +107,7 @@ def _write_ahead_log(engine: Engine) -> None:
             if conn.exec_driver_sql("PRAGMA journal_mode").scalar() != "wal":
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
     except (OperationalError, DatabaseError) as exc:
-        raise StorageError(f"Cannot use the database {_where(engine)}: {_reason(exc)}") from None
+        raise _unusable(engine, exc) from None
 
 
 def open_existing(url: str | None = None, *, migrate: bool = True) -> Engine:
@@ -138,10 +139,17 @@ def current_revision(engine: Engine) -> str | None:
                 return None
             return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     except (OperationalError, DatabaseError) as exc:
-        raise StorageError(f"Cannot use the database {_where(engine)}: {_reason(exc)}") from None
+        raise _unusable(engine, exc) from None
 
 
-def _reason(exc: DatabaseError) -> str:
+def _unusable(engine: Engine, exc: DatabaseError) -> StorageError:
+    return StorageError(f"Cannot use the database {_where(engine)}: {_reason(exc, engine)}.")
+
+
+def _reason(exc: DatabaseError, engine: Engine) -> str:
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if path and read_only_media(path):
+        return "it is on a read-only disk, where nothing can be stored"
     return database_problem(str(exc.orig) if exc.orig else str(exc))
 
 
@@ -163,5 +171,5 @@ def upgrade(engine: Engine) -> str | None:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
     except (OperationalError, DatabaseError) as exc:
-        raise StorageError(f"Cannot use the database {_where(engine)}: {_reason(exc)}") from None
+        raise _unusable(engine, exc) from None
     return HEAD_REVISION

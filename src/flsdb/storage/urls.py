@@ -46,3 +46,22 @@ def not_flsdb(where: str) -> str:
         f"{where} is not an flsdb database (it has no flsdb schema); create one with "
         "'flsdb load-services'."
     )
+
+
+def read_only_media(path: str) -> bool:
+    """Whether an SQLite file lies on a read-only file system (no one can write to it)."""
+    try:
+        return bool(os.statvfs(Path(path).parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def sqlite_read_target(path: str) -> tuple[str, bool]:
+    """What to open to read an SQLite file, and whether it is a URI. On read-only media the
+    file is opened as immutable: a WAL database cannot be opened there otherwise (its
+    shared-memory file cannot be created), and nothing can change it."""
+    if not read_only_media(path):
+        return path, False
+    from urllib.parse import quote
+
+    return f"file:{quote(str(Path(path).resolve()))}?immutable=1", True
