@@ -9,6 +9,9 @@ numbers with `write_number`, so that they stay numbers.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -68,3 +71,18 @@ def write_cell(sheet: Any, row: int, column: int, value: object, style: Any = No
         sheet.write_number(row, column, value, style)
     else:
         sheet.write_string(row, column, str(value), style)
+
+
+@contextmanager
+def xlsx_workbook(path: Path, options: dict[str, Any] | None = None) -> Iterator[Any]:
+    """An XlsxWriter workbook built in memory and written to `path` in one write when the block
+    ends: a full disk fails that write cleanly (the zip writer would fail again when collected)."""
+    import io
+
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, **(options or {})})
+    yield book
+    book.close()
+    Path(path).write_bytes(buffer.getbuffer())

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from flsdb.ingest.issues import IssueTable
 
 # Piped output (CI logs, files) has no terminal width: give tables room instead of 80 columns.
+# Messages are never wrapped by flsdb (soft wrap): a terminal wraps them, a log keeps one line.
 out = Console() if Console().is_terminal else Console(width=140)
 err = Console(stderr=True) if Console(stderr=True).is_terminal else Console(stderr=True, width=140)
 SHOWN_ISSUES = 40
@@ -72,16 +73,16 @@ def show_issues(issues: IssueTable, level: str | None = None) -> None:
 
 
 def fail(message: str) -> None:
-    err.print(f"[bold red]Error:[/] {escape(message)}")
+    err.print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
 
 
 def warn(message: str) -> None:
-    err.print(f"[bold yellow]Warning:[/] {escape(message)}")
+    err.print(f"[bold yellow]Warning:[/] {escape(message)}", soft_wrap=True)
 
 
 def note(message: str) -> None:
-    err.print(escape(message))
+    err.print(escape(message), soft_wrap=True)
 
 
 def say(message: str) -> None:
-    out.print(escape(message))
+    out.print(escape(message), soft_wrap=True)

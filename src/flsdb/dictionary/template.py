@@ -10,7 +10,7 @@ import xlsxwriter
 
 from flsdb.dictionary.docs import describe_type
 from flsdb.dictionary.schema import Dictionary
-from flsdb.sheets import write_cell
+from flsdb.sheets import write_cell, xlsx_workbook
 
 Kind = Literal["records", "services"]
 
@@ -24,54 +24,54 @@ def write_csv_template(dictionary: Dictionary, kind: Kind, path: Path) -> Path:
 
 def write_xlsx_template(dictionary: Dictionary, kind: Kind, path: Path, rows: int = 5000) -> Path:
     """Write an XLSX template: header, drop-down lists for coded columns, and a guide sheet."""
-    book = xlsxwriter.Workbook(str(path))
-    sheet = book.add_worksheet(kind)
-    guide = book.add_worksheet("guide")
-    codes_sheet = book.add_worksheet("codes")
-    header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    required = book.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
-    date_format = book.add_format({"num_format": "yyyy-mm-dd"})
-    sheet.freeze_panes(1, 0)
-    for col, spec in enumerate(dictionary.fields(kind)):
-        write_cell(sheet, 0, col, spec.name, required if spec.required else header)
-        sheet.write_comment(0, col, f"{spec.label}: {spec.help}")
-        sheet.set_column(col, col, max(14, len(spec.name) + 2))
-        codes = dictionary.codes(spec)
-        if spec.type == "code" or (spec.type == "therapy" and not spec.multiple):
-            # Lists live on the codes sheet: Excel limits inline lists to 255 characters.
-            write_cell(codes_sheet, 0, col, spec.name, header)
-            for i, code in enumerate(codes, start=1):
-                write_cell(codes_sheet, i, col, code)
-            letter = xlsxwriter.utility.xl_col_to_name(col)
-            sheet.data_validation(
-                1,
-                col,
-                rows,
-                col,
-                {
-                    "validate": "list",
-                    "source": f"=codes!${letter}$2:${letter}${len(codes) + 1}",
-                    # Excel takes a title of at most 32 characters (and drops the list if longer).
-                    "error_title": spec.label[:32],
-                    "error_message": "Choose one of the listed codes.",
-                },
-            )
-        elif spec.type == "date":
-            sheet.set_column(col, col, 14, date_format)
-    titles = ["column", "FLS-DB", "required", "type / codes", "description"]
-    for c, title in enumerate(titles):
-        write_cell(guide, 0, c, title, header)
-    for row, spec in enumerate(dictionary.fields(kind), start=1):
-        values = [
-            spec.name,
-            spec.question or "",
-            "yes" if spec.required else "no",
-            describe_type(dictionary, spec).replace("`", ""),
-            spec.help,
-        ]
-        for c, value in enumerate(values):
-            write_cell(guide, row, c, value)
-    guide.set_column(0, 0, 32)
-    guide.set_column(3, 4, 60)
-    book.close()
+    with xlsx_workbook(path) as book:
+        sheet = book.add_worksheet(kind)
+        guide = book.add_worksheet("guide")
+        codes_sheet = book.add_worksheet("codes")
+        header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        required = book.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
+        date_format = book.add_format({"num_format": "yyyy-mm-dd"})
+        sheet.freeze_panes(1, 0)
+        for col, spec in enumerate(dictionary.fields(kind)):
+            write_cell(sheet, 0, col, spec.name, required if spec.required else header)
+            sheet.write_comment(0, col, f"{spec.label}: {spec.help}")
+            sheet.set_column(col, col, max(14, len(spec.name) + 2))
+            codes = dictionary.codes(spec)
+            if spec.type == "code" or (spec.type == "therapy" and not spec.multiple):
+                # Lists live on the codes sheet: Excel limits inline lists to 255 characters.
+                write_cell(codes_sheet, 0, col, spec.name, header)
+                for i, code in enumerate(codes, start=1):
+                    write_cell(codes_sheet, i, col, code)
+                letter = xlsxwriter.utility.xl_col_to_name(col)
+                sheet.data_validation(
+                    1,
+                    col,
+                    rows,
+                    col,
+                    {
+                        "validate": "list",
+                        "source": f"=codes!${letter}$2:${letter}${len(codes) + 1}",
+                        # Excel takes a title of at most 32 characters (it drops the list
+                        # if longer).
+                        "error_title": spec.label[:32],
+                        "error_message": "Choose one of the listed codes.",
+                    },
+                )
+            elif spec.type == "date":
+                sheet.set_column(col, col, 14, date_format)
+        titles = ["column", "FLS-DB", "required", "type / codes", "description"]
+        for c, title in enumerate(titles):
+            write_cell(guide, 0, c, title, header)
+        for row, spec in enumerate(dictionary.fields(kind), start=1):
+            values = [
+                spec.name,
+                spec.question or "",
+                "yes" if spec.required else "no",
+                describe_type(dictionary, spec).replace("`", ""),
+                spec.help,
+            ]
+            for c, value in enumerate(values):
+                write_cell(guide, row, c, value)
+        guide.set_column(0, 0, 32)
+        guide.set_column(3, 4, 60)
     return path

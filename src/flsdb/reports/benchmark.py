@@ -18,7 +18,7 @@ from flsdb.reports.kpi_tables import (
     write_definitions,
     write_heading,
 )
-from flsdb.sheets import csv_frame, plain_number, write_cell
+from flsdb.sheets import csv_frame, plain_number, write_cell, xlsx_workbook
 
 PARTS = ("n", "N", "%", "RAG", "rank")
 IDENTITY = ("FLS", "code", "region", "region code", "nation", "period", "as of", "records")
@@ -144,7 +144,6 @@ def _wide_sheet(book: object, data: ReportData, frame: pd.DataFrame, styles: dic
 def write_benchmark(data: ReportData, out: Path) -> list[Path]:
     """benchmark-fls-PERIOD.csv (wide), benchmark-LEVEL-PERIOD.csv (long, with names) and
     benchmark-PERIOD.xlsx (all of them, and the definitions); as they may be published."""
-    import xlsxwriter
 
     label = data.period.label
     frame = benchmark_frame(data)
@@ -164,12 +163,13 @@ def write_benchmark(data: ReportData, out: Path) -> list[Path]:
     path = out / f"benchmark-{label}.xlsx"
     internal = not data.suppression
     lines = ([NOT_FOR_PUBLICATION] if internal else []) + heading(data)
-    book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
-    styles = styles_for(book)
-    _wide_sheet(book, data, frame, styles)
-    for level in ("service", "region", "nation"):
-        add_long_sheet(book, f"{level}s (long)", data.shown[level], styles, lines, names, internal)
-    write_definitions(book, data.catalogue, data.thresholds, lines, styles, internal)
-    book.close()
+    with xlsx_workbook(path, {"nan_inf_to_errors": True}) as book:
+        styles = styles_for(book)
+        _wide_sheet(book, data, frame, styles)
+        for level in ("service", "region", "nation"):
+            add_long_sheet(
+                book, f"{level}s (long)", data.shown[level], styles, lines, names, internal
+            )
+        write_definitions(book, data.catalogue, data.thresholds, lines, styles, internal)
     written.append(path)
     return written

@@ -14,7 +14,7 @@ import pandas as pd
 from flsdb.config import Thresholds
 from flsdb.kpi.catalogue import Catalogue
 from flsdb.kpi.results import RESULT_COLUMNS
-from flsdb.sheets import csv_frame, plain_number, write_cell
+from flsdb.sheets import csv_frame, plain_number, write_cell, xlsx_workbook
 
 RAG_COLOURS = {"green": "#1A9850", "amber": "#FDB863", "red": "#D73027"}
 RAG_TEXT = {"green": "#FFFFFF", "amber": "#000000", "red": "#FFFFFF"}
@@ -66,15 +66,13 @@ def write_kpi_xlsx(
     internal: bool = False,
 ) -> Path:
     """One sheet per level (RAG-coloured, frozen header) and a definitions sheet."""
-    import xlsxwriter
 
-    book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
-    styles = styles_for(book)
-    lines = ([NOT_FOR_PUBLICATION] if internal else []) + heading
-    for name, table in sheets.items():
-        add_long_sheet(book, name, table, styles, lines, names, internal)
-    write_definitions(book, catalogue, thresholds, lines, styles, internal)
-    book.close()
+    with xlsx_workbook(path, {"nan_inf_to_errors": True}) as book:
+        styles = styles_for(book)
+        lines = ([NOT_FOR_PUBLICATION] if internal else []) + heading
+        for name, table in sheets.items():
+            add_long_sheet(book, name, table, styles, lines, names, internal)
+        write_definitions(book, catalogue, thresholds, lines, styles, internal)
     return path
 
 

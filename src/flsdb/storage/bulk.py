@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 from sqlalchemy import Connection, Engine
 
 from flsdb.storage.faults import is_database_error, storage_error
-from flsdb.storage.urls import BUSY_TIMEOUT_MS, sqlite_read_target
+from flsdb.storage.urls import BUSY_TIMEOUT_MS, read_only_media, sqlite_read_target
 
 _SQLITE_SESSIONS = threading.Lock()
 
@@ -293,17 +293,20 @@ class PostgresSession:
 def bulk_session(engine: Engine, where: str = "") -> Iterator[BulkSession]:
     """One transaction: committed when the block ends, rolled back on any exception; a database
     failure (disk full, read-only, lost connection...) becomes a `StorageError`."""
-    where = where or engine.url.render_as_string(hide_password=True)
+    sqlite = engine.dialect.name == "sqlite"
+    path = str(engine.url.database or ":memory:")
+    where = where or (path if sqlite else engine.url.render_as_string(True))
     try:
-        if engine.dialect.name == "sqlite":
+        if sqlite:
             with _SQLITE_SESSIONS:
-                yield from _sqlite_session(engine.url.database or ":memory:")
+                yield from _sqlite_session(path)
         else:
             with engine.begin() as conn:
                 yield PostgresSession(conn)
     except Exception as exc:
         if is_database_error(exc):
-            raise storage_error(exc, where) from None
+            read_only_disk = sqlite and read_only_media(path)
+            raise storage_error(exc, where, read_only_disk=read_only_disk) from None
         raise
 
 

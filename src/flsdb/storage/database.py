@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
 from flsdb.errors import StorageError
-from flsdb.storage.faults import database_problem
+from flsdb.storage.faults import READ_ONLY_DISK, database_problem
 from flsdb.storage.urls import (
     BUSY_TIMEOUT_MS,
     ENV_VAR,
@@ -149,7 +149,7 @@ def _unusable(engine: Engine, exc: DatabaseError) -> StorageError:
 def _reason(exc: DatabaseError, engine: Engine) -> str:
     path = engine.url.database if engine.dialect.name == "sqlite" else None
     if path and read_only_media(path):
-        return "it is on a read-only disk, where nothing can be stored"
+        return READ_ONLY_DISK
     return database_problem(str(exc.orig) if exc.orig else str(exc))
 
 

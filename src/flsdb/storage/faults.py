@@ -77,8 +77,14 @@ def is_database_error(exc: BaseException) -> bool:
     return "sqlalchemy" in modules and type(exc).__name__ != "ArgumentError"
 
 
-def storage_error(exc: BaseException, where: str, *, writing: bool = True) -> StorageError:
+READ_ONLY_DISK = "it is on a read-only disk, where nothing can be stored"
+
+
+def storage_error(
+    exc: BaseException, where: str, *, writing: bool = True, read_only_disk: bool = False
+) -> StorageError:
     """The error to raise for a database failure while using `where`."""
     cause = getattr(exc, "orig", None) or exc
+    problem = READ_ONLY_DISK if read_only_disk else database_problem(str(cause))
     done = " Nothing was stored; the database is as it was." if writing else ""
-    return StorageError(f"Cannot use the database {where}: {database_problem(str(cause))}.{done}")
+    return StorageError(f"Cannot use the database {where}: {problem}.{done}")
