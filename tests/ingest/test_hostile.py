@@ -69,9 +69,12 @@ def _refused_quickly(path: Path, fragment: str, limits: UploadLimits | None = No
 
 
 def _peak_memory_mb(code: str) -> tuple[float, str]:
-    """Run `code` in a fresh interpreter; its peak memory (MB) and its printed last line."""
+    """Run `code` in a fresh interpreter; its own peak memory (MB) and what it printed. VmHWM,
+    not ru_maxrss: Linux carries the parent's (this test process's) peak across exec into it."""
     probe = (
-        f"{code}\nimport resource\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+        f"{code}\nimport pathlib\nstatus = pathlib.Path('/proc/self/status').read_text()\n"
+        "peak = next(x for x in status.splitlines() if x.startswith('VmHWM:'))\n"
+        "print(int(peak.split()[1]) / 1024)"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True

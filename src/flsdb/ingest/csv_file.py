@@ -19,6 +19,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -35,17 +36,22 @@ class CsvUpload(UploadFile):
     width: int = 0  # fields per row, trailing unnamed columns included
 
     def _raw_batches(self, rows: int) -> Iterator[pl.DataFrame]:
+        """Rows streamed by DuckDB's CSV reader (its memory stays near one batch, whatever the
+        file's size)."""
+        import duckdb
+
         extra = [f"__unnamed_{i}" for i in range(self.width - len(self.columns))]
-        scan = pl.scan_csv(
-            self.readable or self.path,
-            has_header=True,
-            new_columns=[*self.columns, *extra],
-            infer_schema=False,
-            quote_char='"',
-        )
+        names = [*self.columns, *extra]
+        connection = _duckdb()
         offset = 2
         try:
-            for batch in scan.collect_batches(chunk_size=rows):
+            reader = connection.execute(
+                _read_csv_sql(self.width), [str(self.readable or self.path)]
+            ).to_arrow_reader(rows)
+            for arrow in reader:
+                frame = pl.from_arrow(arrow)
+                assert isinstance(frame, pl.DataFrame)
+                batch = frame.rename(dict(zip(frame.columns, names, strict=True)))
                 for column in extra:
                     filled = batch[column].str.strip_chars().replace("", None).is_not_null()
                     if filled.any():
@@ -57,9 +63,10 @@ class CsvUpload(UploadFile):
                         )
                 yield batch.drop(extra)
                 offset += batch.height
-        except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
-            detail = str(exc).splitlines()[0]
-            raise FileFormatError(f"{self.name} cannot be read as CSV: {detail}") from None
+        except duckdb.Error as exc:
+            raise _csv_error(self.name, str(exc), self.limits) from None
+        finally:
+            connection.close()
 
 
 def _scan_bytes(path: Path) -> tuple[str, bool]:
@@ -129,42 +136,61 @@ _LONGEST_LINE = 4 << 20  # bytes; a longer row is no record (see the cell limit)
 _FIELDS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
-def _strict_rows(path: Path, name: str, width: int, limits: UploadLimits) -> int:
-    """Data rows, counted by DuckDB's strict reader, which refuses a row with a different number
-    of fields (its message names the line; the line itself is not repeated, it may hold patient
-    data)."""
+def _duckdb() -> Any:
+    """A DuckDB connection for reading one upload: two threads and a memory cap, so that a big
+    file costs time rather than memory."""
     import duckdb
 
+    return duckdb.connect(config={"threads": 2, "memory_limit": "512MB"})
+
+
+def _read_csv_sql(width: int) -> str:
+    """Every field as text, every row exactly `width` fields (strict), no guessing."""
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
-    query = (
-        "SELECT count(*) FROM read_csv(?, delim=',', header=true, quote='\"', escape='\"', "
+    return (
+        "SELECT * FROM read_csv(?, delim=',', header=true, quote='\"', escape='\"', "
         f"strict_mode=true, null_padding=false, auto_detect=false, columns={columns}, "
         f"max_line_size={_LONGEST_LINE})"
     )
+
+
+def _csv_error(name: str, text: str, limits: UploadLimits) -> FileFormatError:
+    """DuckDB's complaint in words, naming the line but never repeating it (it may hold patient
+    data)."""
+    line = _LINE.search(text)
+    fields = _FIELDS.search(text)
+    where = f"line {line.group(1)}" if line else "a line"
+    if "maximum line size" in text.lower():
+        return FileFormatError(
+            f"{name} {where} is longer than {_LONGEST_LINE >> 20} MB, far more than a record "
+            f"holds (a cell may hold at most {limits.max_cell_chars:,} characters); look for "
+            "an unclosed quote or text pasted into a cell."
+        )
+    if fields:
+        expected, found_fields = int(fields.group(1)), int(fields.group(2))
+        count = f"{found_fields}" if found_fields < expected else f"more than {expected}"
+        return FileFormatError(
+            f"{name} {where} has {count} fields but the header has {expected}: every row "
+            "needs one field per column (look for a missing or extra comma, or a comma "
+            "inside a value without quotes)."
+        )
+    return FileFormatError(f"{name} cannot be read as CSV at {where} (an unclosed quote?).")
+
+
+def _strict_rows(path: Path, name: str, width: int, limits: UploadLimits) -> int:
+    """Data rows, counted by DuckDB's strict reader, which refuses a row with a different number
+    of fields before any row is validated."""
+    import duckdb
+
+    connection = _duckdb()
     try:
-        found = duckdb.connect().execute(query, [str(path)]).fetchone()
+        found = connection.execute(
+            f"SELECT count(*) FROM ({_read_csv_sql(width)})", [str(path)]
+        ).fetchone()
     except duckdb.Error as exc:
-        text = str(exc)
-        line = _LINE.search(text)
-        fields = _FIELDS.search(text)
-        where = f"line {line.group(1)}" if line else "a line"
-        if "maximum line size" in text.lower():
-            raise FileFormatError(
-                f"{name} {where} is longer than {_LONGEST_LINE >> 20} MB, far more than a record "
-                f"holds (a cell may hold at most {limits.max_cell_chars:,} characters); look for "
-                "an unclosed quote or text pasted into a cell."
-            ) from None
-        if fields:
-            expected, found_fields = int(fields.group(1)), int(fields.group(2))
-            count = f"{found_fields}" if found_fields < expected else f"more than {expected}"
-            raise FileFormatError(
-                f"{name} {where} has {count} fields but the header has {expected}: every row "
-                "needs one field per column (look for a missing or extra comma, or a comma "
-                "inside a value without quotes)."
-            ) from None
-        raise FileFormatError(
-            f"{name} cannot be read as CSV at {where} (an unclosed quote?)."
-        ) from None
+        raise _csv_error(name, str(exc), limits) from None
+    finally:
+        connection.close()
     return int(found[0]) if found else 0
 
 

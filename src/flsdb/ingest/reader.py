@@ -20,7 +20,7 @@ from flsdb.ingest.limits import UploadLimits
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _CHUNK = 1 << 20
-BATCH_ROWS = 200_000
+BATCH_ROWS = 50_000
 
 
 @dataclass

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,19 @@ _FORMULA_CELL = re.compile(
 _CELL_REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
 _VALUE = re.compile(rb"<(?:\w+:)?(?:v>[^<]|t[\s>][^<]*[^<\s])")
 _CHUNK = 1 << 20
+# What a damaged workbook raises from the zip reader, zlib, the XML parsers or openpyxl.
+DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    KeyError,
+    ValueError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    SyntaxError,  # ElementTree's ParseError
+    NotImplementedError,
+)
 _LONGEST_ROW = 32 * MB
 # Excel's own limit: a sheet has at most 1,048,576 rows, the header being one.
 _EXCEL_ROWS = 1_048_575
@@ -132,6 +146,14 @@ class XlsxUpload(UploadFile):
     width: int = 0
 
     def _raw_batches(self, rows: int) -> Iterator[pl.DataFrame]:
+        try:
+            yield from self._read_batches(rows)
+        except DAMAGED:
+            raise FileFormatError(
+                f"{self.name} is not a readable XLSX workbook (it is damaged)."
+            ) from None
+
+    def _read_batches(self, rows: int) -> Iterator[pl.DataFrame]:
         from openpyxl import load_workbook
 
         book = load_workbook(self.path, read_only=True, data_only=True)
@@ -202,6 +224,16 @@ def _too_many_rows(name: str, sheet: str, limits: UploadLimits) -> str:
 
 
 def open_xlsx(path: Path, limits: UploadLimits, sheet_name: str | None) -> XlsxUpload:
+    """A checked XLSX upload; a damaged workbook (its zip or its XML) is refused in words."""
+    try:
+        return _open_xlsx(path, limits, sheet_name)
+    except DAMAGED:
+        raise FileFormatError(
+            f"{path.name} is not a readable XLSX workbook (it is damaged)."
+        ) from None
+
+
+def _open_xlsx(path: Path, limits: UploadLimits, sheet_name: str | None) -> XlsxUpload:
     from dataclasses import replace
 
     from openpyxl import load_workbook
