@@ -4,7 +4,10 @@ FlsdbError
  ├─ FileFormatError     an upload file cannot be read as a table (encoding, format, header)
  ├─ ValidationFailed    the file was read but has errors; nothing was stored
  ├─ ConfigurationError  an option, period or setting is not usable
- └─ StorageError        the database could not be used
+ ├─ StorageError        the database could not be used
+ ├─ NotFound            absent, or outside the caller's scope (not told apart)
+ ├─ Forbidden           in scope, but the caller's role may not do it
+ └─ Conflict            based on an older version, or would duplicate a record
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConfigurationError",
+    "Conflict",
     "FileFormatError",
     "FlsdbError",
+    "Forbidden",
+    "NotFound",
     "StorageError",
     "ValidationFailed",
 ]
@@ -45,3 +51,15 @@ class ConfigurationError(FlsdbError):
 
 class StorageError(FlsdbError):
     """The database could not be read or written."""
+
+
+class NotFound(FlsdbError):
+    """Absent, or outside the caller's scope: the two are not told apart."""
+
+
+class Forbidden(FlsdbError):
+    """In the caller's scope, but their role may not do this."""
+
+
+class Conflict(FlsdbError):
+    """The change was based on an older version, or would duplicate a record."""

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from flsdb.cli import data, demo, measure, reporting, statistics
+from flsdb.cli import data, demo, measure, reporting, statistics, web
 from flsdb.cli.console import fail, show_issues
 from flsdb.errors import FlsdbError, ValidationFailed
 
@@ -32,6 +32,8 @@ app.command("synth")(demo.synth)
 app.command("demo")(demo.demo)
 app.command("methodology")(demo.methodology)
 app.command("thresholds")(demo.thresholds)
+app.command("serve")(web.serve)
+app.add_typer(web.users_app, name="users")
 app.add_typer(data.db_app, name="db")
 app.add_typer(statistics.stats_app, name="stats")
 

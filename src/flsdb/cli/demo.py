@@ -264,3 +264,48 @@ def demo(
     from flsdb.cli.reporting import print_report_set
 
     print_report_set(reports, report_data.records, report_data.services_with_records)
+    _demo_accounts(engine, largest, regions[largest], out_dir)
+
+
+def _demo_accounts(engine: Any, service: str, region: str, out_dir: Path) -> None:
+    """One account per role for the web application, each with a new random password (printed
+    and kept in OUT/demo-accounts.txt, readable by its owner only): no password is fixed."""
+    import os
+    import secrets
+
+    from rich.table import Table
+
+    from flsdb.errors import ConfigurationError
+    from flsdb.services import accounts
+    from flsdb.services.access import Role
+
+    chosen = [
+        (f"fls.{service.lower()}", Role.FLS_STAFF, [service], None),
+        (f"region.{region.lower()}", Role.REGION_VIEWER, [], region),
+        ("analyst", Role.NATIONAL_ANALYST, [], None),
+        ("admin", Role.ADMIN, [], None),
+    ]
+    table = Table("user", "password", "role", "sees", title="Web application accounts")
+    lines = []
+    for name, role, codes, where in chosen:
+        password = secrets.token_urlsafe(12)
+        try:
+            accounts.add_user(
+                engine, name, role, password, service_codes=codes, region=where, by="demo"
+            )
+        except ConfigurationError:  # there already: a new password, the same role
+            accounts.set_role(engine, name, role, service_codes=codes, region=where, by="demo")
+            accounts.reset_password(engine, name, password, by="demo")
+        sees = ", ".join(codes) or where or "all"
+        table.add_row(name, password, role.value, sees)
+        lines.append(f"{name}\t{password}\t{role.value}\t{sees}")
+    path = out_dir / "demo-accounts.txt"
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write("user\tpassword\trole\tsees\n" + "\n".join(lines) + "\n")
+    out.print(table)
+    say(
+        f"Start the web application with: flsdb serve --db {out_dir / 'flsdb-demo.db'} "
+        f"and open http://127.0.0.1:8000/ (these passwords are also in {path})."
+    )

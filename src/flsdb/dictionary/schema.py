@@ -78,6 +78,8 @@ class FieldSpec(_Frozen):
     warn_window_weeks: WeekWindow | None = None
     warn_unless: WarnUnless | None = None
     requires_when: RequiresWhen | None = None
+    # The record form shows the field only when `column` holds `value` (display only).
+    shown_when: RequiresWhen | None = None
     date_pair: str | None = None
     age_at_fracture: AgeRange | None = None
 
@@ -87,6 +89,7 @@ class Dictionary(_Frozen):
 
     version: str
     codesets: dict[str, CodeSet]
+    sections: dict[str, str] = Field(default_factory=dict)
     services: tuple[FieldSpec, ...]
     records: tuple[FieldSpec, ...]
     record_key: tuple[str, ...]

@@ -145,6 +145,8 @@ def _update_statement(
     """UPDATE setting every column but `key`, and the frame with its columns in bind order."""
     columns = [c for c in frame.columns if c != key]
     sets = ", ".join(f'"{c}" = {mark}' for c in columns)
+    if table == "records":
+        sets += ', "version" = "version" + 1'
     return (f'UPDATE "{table}" SET {sets} WHERE "{key}" = {mark}', frame.select([*columns, key]))
 
 
@@ -230,6 +232,75 @@ class SqliteSession:
                 self.connection.close()
 
 
+class PythonSqliteSession(SqliteSession):
+    """The same session on the standard library's sqlite3, for a process that keeps other
+    sqlite3 connections open (the web application): one SQLite library per process."""
+
+    def __init__(self, path: str) -> None:
+        import sqlite3
+
+        self.connection = sqlite3.connect(  # type: ignore[assignment]
+            path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+        )
+        self.cursor = self.connection.cursor()
+        try:
+            self.cursor.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.connection.close()
+            raise
+
+    def read(
+        self, sql: str, schema: dict[str, pl.DataType], params: Sequence[object] = ()
+    ) -> pl.DataFrame:
+        rows = self.cursor.execute(sql, tuple(params)).fetchall()
+        names = [d[0] for d in self.cursor.description or ()]
+        text = {c: pl.String() for c in names}
+        frame = pl.DataFrame(
+            [[str(v) if v is not None else None for v in r] for r in rows],
+            schema=text,
+            orient="row",
+        )
+        return _typed(frame, {c: schema[c] for c in names if c in schema})
+
+    def insert(self, table: str, frame: pl.DataFrame) -> int:
+        if frame.height == 0:
+            return 0
+        marks = ", ".join("?" for _ in frame.columns)
+        self.cursor.executemany(
+            f'INSERT INTO "{table}" ({_quoted(frame.columns)}) VALUES ({marks})',
+            _as_text(frame).rows(),
+        )
+        return frame.height
+
+    def update(self, table: str, frame: pl.DataFrame, key: str) -> int:
+        if frame.height == 0:
+            return 0
+        statement, ordered = _update_statement(table, frame, key, self.mark)
+        self.cursor.executemany(statement, _as_text(ordered).rows())
+        return frame.height
+
+    def matching(
+        self, table: str, keys: pl.DataFrame, columns: Sequence[str], schema: dict[str, pl.DataType]
+    ) -> pl.DataFrame:
+        name = _keys_table(table)
+        names = ", ".join(f'"{k}"' for k in keys.columns)
+        self.cursor.execute(
+            f'CREATE TEMP TABLE IF NOT EXISTS {name} AS SELECT {names} FROM "{table}" WHERE 0'
+        )
+        self.cursor.execute(f"DELETE FROM {name}")
+        self.insert(name, keys)
+        return self.read(_matching_sql(table, keys.columns, columns), schema)
+
+
+_PYTHON_SQLITE_ONLY = threading.Event()
+
+
+def use_python_sqlite() -> None:
+    """From now on this process writes SQLite through the standard library's sqlite3 only
+    (slower for big imports; safe beside the process's other sqlite3 connections)."""
+    _PYTHON_SQLITE_ONLY.set()
+
+
 class PostgresSession:
     """The SQLAlchemy connection's psycopg driver: COPY for inserts."""
 
@@ -311,7 +382,7 @@ def bulk_session(engine: Engine, where: str = "") -> Iterator[BulkSession]:
 
 
 def _sqlite_session(path: str) -> Iterator[SqliteSession]:
-    session = SqliteSession(path)
+    session = PythonSqliteSession(path) if _PYTHON_SQLITE_ONLY.is_set() else SqliteSession(path)
     try:
         yield session
     except BaseException:

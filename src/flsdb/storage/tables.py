@@ -1,10 +1,12 @@
-"""SQLAlchemy tables: services, records (columns from the dictionary), import log, audit log."""
+"""SQLAlchemy tables: services, records (columns from the dictionary), import log, audit log, and
+the web application's users, sessions, API tokens, pending uploads and access events."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -12,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -84,6 +87,8 @@ records = Table(
     Column("import_id", Integer, ForeignKey("import_log.id"), nullable=True),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    # Raised by every update: a form or API client saving an older version gets a conflict.
+    Column("version", Integer, nullable=False, server_default="1"),
     UniqueConstraint(*_dictionary.record_key, name="uq_records_key"),
 )
 
@@ -99,7 +104,77 @@ audit_log = Table(
     Column("import_id", Integer, ForeignKey("import_log.id"), nullable=True),
     Column("user_name", String, nullable=False),
     Column("changed_at", DateTime, nullable=False),
+    # Set by changes made one record at a time (form, API); history also follows `row_key`.
+    Column("record_id", Integer, nullable=True),
     Index("ix_audit_log_row_key", "table_name", "row_key"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String, nullable=False, unique=True),
+    Column("password_hash", String, nullable=False),
+    Column("role", String, nullable=False),
+    Column("region_code", String, nullable=True),
+    Column("disabled", Boolean, nullable=False, server_default="0"),
+    Column("locked_until", DateTime, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+user_services = Table(
+    "user_services",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_code", String, primary_key=True),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_sha256", String, nullable=False, unique=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_sha256", String, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+
+# Who did what through the web application or the API: logins and failures, reads of patient
+# data, changes, uploads and exports. Never an NHS number, date of birth or postcode.
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("user_name", String, nullable=False),
+    Column("action", String, nullable=False),
+    Column("service_code", String, nullable=True),
+    Column("record_id", Integer, nullable=True),
+    Column("detail", Text, nullable=True),
+    Index("ix_events_at", "at"),
+)
+
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("user_name", String, nullable=False),
+    Column("file_name", String, nullable=False),
+    Column("content", LargeBinary, nullable=True),
+    Column("summary", Text, nullable=False),
+    Column("errors_csv", LargeBinary, nullable=True),
+    Column("status", String, nullable=False),
+    Column("created_at", DateTime, nullable=False),
 )
 
 RECORD_COLUMNS: tuple[str, ...] = tuple(f.name for f in _dictionary.records)

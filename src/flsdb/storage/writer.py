@@ -174,28 +174,29 @@ def _upsert_batch(
     return fresh.height, changed.height, matched_rows.height - changed.height
 
 
+class _DryRun(Exception):
+    """Raised inside a session to roll back what a preview did."""
+
+
 def _store(
-    engine: Engine, table: ValidatedTable, target: _Target, locks: list[str], user: str | None
+    engine: Engine,
+    table: ValidatedTable,
+    target: _Target,
+    locks: list[str],
+    user: str | None,
+    dry_run: bool = False,
 ) -> ImportSummary:
-    """Store a validated upload batch by batch, in one transaction holding `locks`."""
+    """Store a validated upload batch by batch, in one transaction holding `locks`; with
+    `dry_run`, do it all and roll it back (the counts are exact, nothing is kept)."""
     _require_valid(table)
     user = user or default_user()
     at = dt.datetime.now()
     totals = [0, 0, 0]  # inserted, updated, unchanged
-    with bulk_session(engine) as session:
-        session.lock(locks)
-        import_id = _start_import(session, table, user, at)
-        for batch in table.batches():
-            new = batch.select(target.columns)
-            counts = _upsert_batch(session, target, new, import_id, user, at)
-            totals = [a + b for a, b in zip(totals, counts, strict=True)]
-        inserted, updated, unchanged = totals
-        mark = session.mark
-        session.execute(
-            f"UPDATE import_log SET inserted = {mark}, updated = {mark}, unchanged = {mark} "
-            f"WHERE id = {mark}",
-            (inserted, updated, unchanged, import_id),
-        )
+    try:
+        import_id = _store_in(engine, table, target, locks, user, at, totals, dry_run)
+    except _DryRun:
+        import_id = 0
+    inserted, updated, unchanged = totals
     return ImportSummary(
         import_id=import_id,
         rows=table.height,
@@ -206,6 +207,34 @@ def _store(
     )
 
 
+def _store_in(
+    engine: Engine,
+    table: ValidatedTable,
+    target: _Target,
+    locks: list[str],
+    user: str,
+    at: dt.datetime,
+    totals: list[int],
+    dry_run: bool,
+) -> int:
+    with bulk_session(engine) as session:
+        session.lock(locks)
+        import_id = _start_import(session, table, user, at)
+        for batch in table.batches():
+            new = batch.select(target.columns)
+            counts = _upsert_batch(session, target, new, import_id, user, at)
+            totals[:] = [a + b for a, b in zip(totals, counts, strict=True)]
+        if dry_run:
+            raise _DryRun
+        mark = session.mark
+        session.execute(
+            f"UPDATE import_log SET inserted = {mark}, updated = {mark}, unchanged = {mark} "
+            f"WHERE id = {mark}",
+            (*totals, import_id),
+        )
+    return import_id
+
+
 def store_services(engine: Engine, table: ValidatedTable, user: str | None = None) -> ImportSummary:
     """Insert or update services by service_code; one transaction."""
     target = _Target(
@@ -214,12 +243,15 @@ def store_services(engine: Engine, table: ValidatedTable, user: str | None = Non
     return _store(engine, table, target, ["services"], user)
 
 
-def store_records(engine: Engine, table: ValidatedTable, user: str | None = None) -> ImportSummary:
+def store_records(
+    engine: Engine, table: ValidatedTable, user: str | None = None, *, dry_run: bool = False
+) -> ImportSummary:
     """Insert or update records by their key; one transaction, every change audited. Imports of
-    the same service queue: each compares against what the one before it committed."""
+    the same service queue: each compares against what the one before it committed. With
+    `dry_run`, the counts of what it would do, and nothing stored."""
     schema = {"id": pl.Int64(), **table_schema("records", RECORD_COLUMNS)}
     target = _Target("records", RECORD_COLUMNS, load_dictionary().record_key, schema)
-    return _store(engine, table, target, record_locks(table.service_codes()), user)
+    return _store(engine, table, target, record_locks(table.service_codes()), user, dry_run)
 
 
 def record_locks(codes: Iterable[str]) -> list[str]:

@@ -1,0 +1,163 @@
+"""`flsdb serve` (the web application) and `flsdb users` (accounts and roles)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flsdb.cli.console import out, say
+from flsdb.cli.options import DbOption
+
+users_app = typer.Typer(
+    help="Web application accounts: add, list, disable, enable, set-role, reset-password, token.",
+    no_args_is_help=True,
+)
+ROLE_HELP = "fls_staff, region_viewer, national_analyst or admin."
+ServiceOpt = Annotated[
+    list[str] | None, typer.Option("--service", help="An FLS of an fls_staff user (repeatable).")
+]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="The region of a region_viewer.")]
+StdinOpt = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+]
+
+
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the web application (uvicorn). The session secret comes from $FLSDB_SECRET_KEY or a
+    file .flsdb-secret beside the database (created with permissions 0600)."""
+    import uvicorn
+
+    from flsdb.storage.urls import resolve_url, sqlite_file
+    from flsdb.web.app import create_app
+    from flsdb.web.settings import Settings, secret_key
+
+    url = resolve_url(db)
+    path = sqlite_file(url)
+    folder = Path(path).resolve().parent if path else Path.cwd()
+    app = create_app(Settings(database_url=url, secret_key=secret_key(folder)))
+    say(f"flsdb is serving on http://{host}:{port}/ (Ctrl+C stops it).")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _engine(db: str | None):  # type: ignore[no-untyped-def]
+    from flsdb.storage import open_engine
+
+    return open_engine(db)
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = typer.prompt("Password", hide_input=True)
+    second = typer.prompt("Again", hide_input=True)
+    if first != second:
+        from flsdb.errors import ConfigurationError
+
+        raise ConfigurationError("The two passwords differ; nothing was changed.")
+    return str(first)
+
+
+@users_app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[str, typer.Option("--role", help=ROLE_HELP)],
+    service: ServiceOpt = None,
+    region: RegionOpt = None,
+    password_stdin: StdinOpt = False,
+    db: DbOption = None,
+) -> None:
+    """Add a user with a role (and its FLSs or region)."""
+    from flsdb.services import accounts
+
+    chosen = accounts.parse_role(role)
+    engine = _engine(db)
+    accounts.add_user(
+        engine,
+        name,
+        chosen,
+        _password(password_stdin),
+        service_codes=service or [],
+        region=region,
+    )
+    say(f"Added {name.strip().lower()} as {chosen.value}.")
+
+
+@users_app.command("list")
+def list_users(db: DbOption = None) -> None:
+    """List the users, their roles, FLSs or region, and whether they are disabled or locked."""
+    from rich.table import Table
+
+    from flsdb.services import accounts
+
+    table = Table("user", "role", "FLSs / region", "state")
+    for user in accounts.list_users(_engine(db)):
+        state = (
+            "disabled"
+            if user["disabled"]
+            else (f"locked until {user['locked_until']}" if user["locked_until"] else "active")
+        )
+        table.add_row(
+            user["username"],
+            user["role"],
+            ", ".join(user["services"]) or (user["region"] or ""),
+            state,
+        )
+    out.print(table)
+
+
+@users_app.command("disable")
+def disable(name: str, db: DbOption = None) -> None:
+    """Disable a user (their sessions end at once)."""
+    from flsdb.services import accounts
+
+    accounts.set_disabled(_engine(db), name, True)
+    say(f"Disabled {name}.")
+
+
+@users_app.command("enable")
+def enable(name: str, db: DbOption = None) -> None:
+    """Enable a disabled user."""
+    from flsdb.services import accounts
+
+    accounts.set_disabled(_engine(db), name, False)
+    say(f"Enabled {name}.")
+
+
+@users_app.command("set-role")
+def set_role(
+    name: str,
+    role: Annotated[str, typer.Option("--role", help=ROLE_HELP)],
+    service: ServiceOpt = None,
+    region: RegionOpt = None,
+    db: DbOption = None,
+) -> None:
+    """Change a user's role (and its FLSs or region); their sessions end."""
+    from flsdb.services import accounts
+
+    chosen = accounts.parse_role(role)
+    accounts.set_role(_engine(db), name, chosen, service_codes=service or [], region=region)
+    say(f"{name} is now {chosen.value}.")
+
+
+@users_app.command("reset-password")
+def reset_password(name: str, password_stdin: StdinOpt = False, db: DbOption = None) -> None:
+    """Set a new password (and lift a lock-out); their sessions end."""
+    from flsdb.services import accounts
+
+    accounts.reset_password(_engine(db), name, _password(password_stdin))
+    say(f"New password set for {name}.")
+
+
+@users_app.command("token")
+def token(name: str, db: DbOption = None) -> None:
+    """Print a new API token for the user, once (only its digest is kept)."""
+    from flsdb.services import accounts
+
+    typer.echo(accounts.new_token(_engine(db), name))

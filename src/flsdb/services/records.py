@@ -1,0 +1,240 @@
+"""Patient records, one at a time: search, read, create, change, delete, history.
+
+Every query goes through `access.patient_filter`; every read of patient data and every change is
+an event in the access log. Validation is the upload's, row of one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Engine, and_, func, or_, select
+
+from flsdb.dictionary import load_dictionary
+from flsdb.errors import ValidationFailed
+from flsdb.services.access import Actor, NotFound, authorize, patient_filter
+from flsdb.services.events import record_event
+from flsdb.storage.tables import RECORD_COLUMNS, records
+
+Status = Literal["complete", "missing", "due"]
+FOLLOWUP_DAYS = (("followup_16w", 112), ("followup_52w", 392))
+
+
+@dataclass(frozen=True)
+class Search:
+    service: str | None = None
+    nhs_number: str | None = None
+    fracture_from: dt.date | None = None
+    fracture_to: dt.date | None = None
+    status: Status | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def key_fields() -> tuple[str, ...]:
+    """The kpi01 key fields that apply to every record: a record missing one is incomplete."""
+    from flsdb.kpi.catalogue import load_catalogue
+
+    measure = next(m for m in load_catalogue().measures if m.kind == "completeness")
+    return tuple(k.column for k in measure.key_fields if k.applicable is None)
+
+
+def _missing(column: Any) -> Any:
+    from sqlalchemy import String
+
+    if isinstance(column.type, String):
+        return or_(column.is_(None), column == "not_known")
+    return column.is_(None)
+
+
+def _status_clause(status: Status, today: dt.date) -> Any:
+    if status == "due":
+        return or_(
+            *[
+                and_(
+                    records.c.date_fracture_diagnosed <= today - dt.timedelta(days=days),
+                    _missing(records.c[column]),
+                )
+                for column, days in FOLLOWUP_DAYS
+            ]
+        )
+    missing = or_(*[_missing(records.c[c]) for c in key_fields()])
+    return missing if status == "missing" else ~missing
+
+
+def as_json(row: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": int(row["id"]), "version": int(row["version"])}
+    for column in RECORD_COLUMNS:
+        value = row[column]
+        out[column] = value.isoformat() if isinstance(value, dt.date) else value
+    return out
+
+
+def search(engine: Engine, actor: Actor, query: Search) -> tuple[list[dict[str, Any]], int]:
+    where = [patient_filter(actor, records.c.service_code, query.service)]
+    if query.nhs_number:
+        where.append(records.c.nhs_number == query.nhs_number.replace(" ", ""))
+    if query.fracture_from:
+        where.append(records.c.date_fracture_diagnosed >= query.fracture_from)
+    if query.fracture_to:
+        where.append(records.c.date_fracture_diagnosed <= query.fracture_to)
+    if query.status:
+        where.append(_status_clause(query.status, dt.date.today()))
+    limit = max(1, min(int(query.limit), 500))
+    offset = max(0, int(query.offset))
+    with engine.connect() as conn:
+        total = int(
+            conn.execute(select(func.count()).select_from(records).where(*where)).scalar_one()
+        )
+        rows = conn.execute(
+            select(records)
+            .where(*where)
+            .order_by(records.c.date_fracture_diagnosed.desc(), records.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        ).all()
+    found = [as_json(r._mapping) for r in rows]
+    how = "by NHS number" if query.nhs_number else "list"
+    record_event(
+        engine,
+        actor.username,
+        "read_records",
+        service_code=query.service,
+        detail=f"{how}; {len(found)} of {total} shown",
+    )
+    return found, total
+
+
+def _row(engine: Engine, actor: Actor, record_id: int) -> Any:
+    """The record, if the actor may see it; NotFound otherwise (for every role: whether a
+    record exists is not revealed to anyone outside its FLS)."""
+    if not actor.patient_services:
+        raise NotFound(f"There is no record {record_id} that you can see.")
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(records)
+            .where(records.c.id == record_id)
+            .where(patient_filter(actor, records.c.service_code))
+        ).first()
+    if row is None:
+        raise NotFound(f"There is no record {record_id} that you can see.")
+    return row._mapping
+
+
+def get(engine: Engine, actor: Actor, record_id: int) -> dict[str, Any]:
+    row = _row(engine, actor, record_id)
+    record_event(
+        engine, actor.username, "read_record", service_code=row["service_code"], record_id=record_id
+    )
+    return as_json(row)
+
+
+def validated(engine: Engine, actor: Actor, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The record's typed values, or ValidationFailed with the upload's issues (row 2)."""
+    from flsdb.ingest.rows import rows_upload
+    from flsdb.ingest.validate import validate
+    from flsdb.storage.writer import known_service_codes
+
+    cleaned = {k: v for k, v in values.items() if k not in ("id", "version")}
+    code = str(cleaned.get("service_code") or "").strip().upper()
+    if code:
+        authorize(actor, "write_patients", code)
+    table = validate(
+        rows_upload([cleaned], "record"),
+        "records",
+        known_services=known_service_codes(engine),
+        allowed_services=set(actor.patient_services),
+    )
+    try:
+        if not table.ok:
+            raise ValidationFailed(table.issues)
+        row = table.frame.row(0, named=True)
+    finally:
+        table.close()
+    return {c: row.get(c) for c in RECORD_COLUMNS}
+
+
+def create(engine: Engine, actor: Actor, values: Mapping[str, Any]) -> dict[str, Any]:
+    from flsdb.storage.edits import insert_record
+
+    authorize(actor, "write_patients")
+    typed = validated(engine, actor, values)
+    authorize(actor, "write_patients", str(typed["service_code"]))
+    record_id = insert_record(engine, typed, actor.username)
+    record_event(
+        engine,
+        actor.username,
+        "create_record",
+        service_code=typed["service_code"],
+        record_id=record_id,
+    )
+    return as_json(_row(engine, actor, record_id))
+
+
+def change(
+    engine: Engine, actor: Actor, record_id: int, version: int, values: Mapping[str, Any]
+) -> dict[str, Any]:
+    from flsdb.storage.edits import update_record
+
+    _row(engine, actor, record_id)  # 404 before any validation message about it
+    authorize(actor, "write_patients")
+    typed = validated(engine, actor, values)
+    update_record(engine, record_id, version, typed, actor.patient_services, actor.username)
+    record_event(
+        engine,
+        actor.username,
+        "update_record",
+        service_code=typed["service_code"],
+        record_id=record_id,
+    )
+    return as_json(_row(engine, actor, record_id))
+
+
+def remove(engine: Engine, actor: Actor, record_id: int, version: int | None = None) -> None:
+    from flsdb.storage.edits import delete_record_by_id
+
+    row = _row(engine, actor, record_id)
+    authorize(actor, "write_patients")
+    delete_record_by_id(engine, record_id, actor.patient_services, version, actor.username)
+    record_event(
+        engine,
+        actor.username,
+        "delete_record",
+        service_code=row["service_code"],
+        record_id=record_id,
+    )
+
+
+def history(engine: Engine, actor: Actor, record_id: int) -> list[dict[str, Any]]:
+    """Every change of the record, oldest first: when, who, what, values before and after."""
+    from flsdb.storage.edits import record_history
+
+    row = _row(engine, actor, record_id)
+    changes = []
+    for change_row in record_history(engine, record_id, row):
+        changes.append(
+            {
+                "at": change_row.changed_at.isoformat(timespec="seconds"),
+                "user": change_row.user_name,
+                "action": change_row.action,
+                "import_id": change_row.import_id,
+                "before": json.loads(change_row.before) if change_row.before else None,
+                "after": json.loads(change_row.after) if change_row.after else None,
+            }
+        )
+    record_event(
+        engine,
+        actor.username,
+        "read_history",
+        service_code=row["service_code"],
+        record_id=record_id,
+    )
+    return changes
+
+
+def field_labels() -> dict[str, str]:
+    return {f.name: f.label for f in load_dictionary().records}

@@ -1,0 +1,199 @@
+"""Changes to one record at a time (the form and the API), each audited with its record id.
+
+Every change is checked against the version the caller saw: a save based on an older version is
+a `Conflict` and changes nothing. The transaction holds the same locks as an import of the
+record's FLS, so an import and an edit never interleave.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, select
+
+from flsdb.dictionary import load_dictionary
+from flsdb.errors import Conflict, NotFound
+from flsdb.storage.tables import RECORD_COLUMNS, audit_log, records
+from flsdb.storage.transactions import write_transaction
+from flsdb.storage.writer import KEY_SEPARATOR, default_user, record_locks
+
+
+def _json(values: Mapping[str, Any]) -> str:
+    return json.dumps(
+        {c: (v.isoformat() if isinstance(v, dt.date) else v) for c, v in values.items()},
+        sort_keys=False,
+    )
+
+
+def _key_text(values: Mapping[str, Any]) -> str:
+    key = load_dictionary().record_key
+    parts = [
+        values[k].isoformat() if isinstance(values[k], dt.date) else str(values[k]) for k in key
+    ]
+    return KEY_SEPARATOR.join(parts)
+
+
+def _key_owner(conn: Connection, values: Mapping[str, Any]) -> int | None:
+    key = load_dictionary().record_key
+    found = conn.execute(
+        select(records.c.id).where(and_(*[records.c[k] == values[k] for k in key]))
+    ).first()
+    return int(found.id) if found else None
+
+
+def _audit(
+    conn: Connection,
+    action: str,
+    record_id: int,
+    key_values: Mapping[str, Any],
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    user: str,
+    at: dt.datetime,
+) -> None:
+    conn.execute(
+        audit_log.insert().values(
+            table_name="records",
+            row_key=_key_text(key_values),
+            action=action,
+            before=_json(before) if before is not None else None,
+            after=_json(after) if after is not None else None,
+            import_id=None,
+            user_name=user,
+            changed_at=at,
+            record_id=record_id,
+        )
+    )
+
+
+def insert_record(engine: Engine, values: Mapping[str, Any], user: str | None = None) -> int:
+    """Insert a validated record; Conflict if its key (FLS, NHS number, fracture date) exists."""
+    user = user or default_user()
+    row = {c: values.get(c) for c in RECORD_COLUMNS}
+    at = dt.datetime.now()
+    with write_transaction(engine, record_locks([str(row["service_code"])])) as conn:
+        if _key_owner(conn, row) is not None:
+            raise Conflict(
+                "A record of this patient with this fracture date exists already in this FLS; "
+                "open it to change it."
+            )
+        record_id = int(
+            conn.execute(
+                records.insert()
+                .values(**row, created_at=at, updated_at=at, version=1)
+                .returning(records.c.id)
+            ).scalar_one()
+        )
+        _audit(conn, "insert", record_id, row, None, row, user, at)
+    return record_id
+
+
+def _current(conn: Connection, record_id: int, allowed: Collection[str]) -> Any:
+    found = conn.execute(
+        select(records)
+        .where(records.c.id == record_id)
+        .where(records.c.service_code.in_(sorted(allowed)))
+    ).first()
+    if found is None:
+        raise NotFound(f"There is no record {record_id} that you can see.")
+    return found
+
+
+def _service_of(engine: Engine, record_id: int) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(records.c.service_code).where(records.c.id == record_id)
+        ).scalar_one_or_none()
+
+
+def update_record(
+    engine: Engine,
+    record_id: int,
+    version: int,
+    values: Mapping[str, Any],
+    allowed: Collection[str],
+    user: str | None = None,
+) -> int:
+    """Replace a record's values if it is still at `version`; the new version."""
+    user = user or default_user()
+    new = {c: values.get(c) for c in RECORD_COLUMNS}
+    old_service = _service_of(engine, record_id) or str(new["service_code"])
+    locks = record_locks([old_service, str(new["service_code"])])
+    at = dt.datetime.now()
+    with write_transaction(engine, locks) as conn:
+        current = _current(conn, record_id, allowed)
+        if int(current.version) != int(version):
+            raise Conflict(
+                f"This record was changed by {_last_editor(conn, record_id)} after you opened it "
+                f"(you had version {version}, it is now version {current.version}); reload it "
+                "and make your change again."
+            )
+        owner = _key_owner(conn, new)
+        if owner is not None and owner != record_id:
+            raise Conflict(
+                "Another record of this patient has this fracture date in this FLS; change that "
+                "record instead."
+            )
+        before = {c: current._mapping[c] for c in RECORD_COLUMNS}
+        if before == new:
+            return int(current.version)
+        done = conn.execute(
+            records.update()
+            .where(records.c.id == record_id)
+            .where(records.c.version == version)
+            .values(**new, updated_at=at, version=records.c.version + 1)
+        )
+        if done.rowcount != 1:
+            raise Conflict("This record was changed by someone else; reload it.")
+        _audit(conn, "update", record_id, new, before, new, user, at)
+    return int(version) + 1
+
+
+def _last_editor(conn: Connection, record_id: int) -> str:
+    found = conn.execute(
+        select(audit_log.c.user_name)
+        .where(audit_log.c.record_id == record_id)
+        .order_by(audit_log.c.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return str(found) if found else "an import"
+
+
+def delete_record_by_id(
+    engine: Engine,
+    record_id: int,
+    allowed: Collection[str],
+    version: int | None = None,
+    user: str | None = None,
+) -> None:
+    user = user or default_user()
+    service = _service_of(engine, record_id)
+    if service is None or service not in allowed:
+        raise NotFound(f"There is no record {record_id} that you can see.")
+    at = dt.datetime.now()
+    with write_transaction(engine, record_locks([service])) as conn:
+        current = _current(conn, record_id, allowed)
+        if version is not None and int(current.version) != int(version):
+            raise Conflict("This record was changed after you opened it; reload it first.")
+        before = {c: current._mapping[c] for c in RECORD_COLUMNS}
+        conn.execute(records.delete().where(records.c.id == record_id))
+        _audit(conn, "delete", record_id, before, before, None, user, at)
+
+
+def record_history(engine: Engine, record_id: int, key_values: Mapping[str, Any]) -> list[Any]:
+    """Every audited change of the record: by its id, and by its key (imports)."""
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(audit_log)
+                .where(audit_log.c.table_name == "records")
+                .where(
+                    (audit_log.c.record_id == record_id)
+                    | (audit_log.c.row_key == _key_text(key_values))
+                )
+                .order_by(audit_log.c.id)
+            )
+        )

@@ -1,0 +1,48 @@
+"""Small writes (one record, one user) in a transaction that queues behind imports.
+
+SQLite: BEGIN IMMEDIATE takes the write lock first, as the bulk sessions do, so what is read is
+what is compared. PostgreSQL: the same per-service advisory locks as imports hold. A database
+failure becomes one `StorageError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+
+from sqlalchemy import Connection, Engine
+
+from flsdb.storage.faults import is_database_error, storage_error
+
+
+@contextmanager
+def write_transaction(engine: Engine, locks: Sequence[str] = ()) -> Iterator[Connection]:
+    """One transaction, committed when the block ends and rolled back on any exception."""
+    sqlite = engine.dialect.name == "sqlite"
+    try:
+        with engine.connect() as conn:
+            if sqlite:
+                dbapi = conn.connection.dbapi_connection
+                dbapi.isolation_level = None  # type: ignore[union-attr]
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    with suppress(Exception):
+                        conn.exec_driver_sql("ROLLBACK")
+                    raise
+                conn.exec_driver_sql("COMMIT")
+                conn.commit()
+            else:
+                with conn.begin():
+                    for name in sorted(set(locks)):
+                        conn.exec_driver_sql(
+                            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                            (f"flsdb:{name}",),
+                        )
+                    yield conn
+    except Exception as exc:
+        if is_database_error(exc):
+            where = str(engine.url.database) if sqlite else engine.url.render_as_string(True)
+            raise storage_error(exc, where) from None
+        raise

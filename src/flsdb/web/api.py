@@ -1,0 +1,246 @@
+"""The JSON API, documented by its OpenAPI schema at /openapi.json. Every route takes the actor
+from `current_actor` and calls `flsdb.services`, where access is decided."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from flsdb.dictionary import load_dictionary
+from flsdb.services import accounts, records, uploads
+from flsdb.services.access import Actor, authorize
+from flsdb.web.auth import check_origin, current_actor, set_session_cookie
+
+router = APIRouter(prefix="/api", tags=["api"])
+ActorDep = Annotated[Actor, Depends(current_actor)]
+Cell = str | int | float | list[str] | None
+
+
+class Login(BaseModel):
+    username: str = Field(max_length=200)
+    password: str = Field(max_length=1000)
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    services: list[str]
+    region: str | None
+    csrf_token: str | None = None
+
+
+def _record_model(name: str, with_version: bool) -> type[BaseModel]:
+    fields: dict[str, Any] = {
+        f.name: (Cell, Field(default=None, description=f"{f.question or ''} {f.label}: {f.help}"))
+        for f in load_dictionary().records
+    }
+    if with_version:
+        fields["version"] = (int, Field(description="The version you read; a stale one is 409."))
+    return create_model(name, __config__=ConfigDict(extra="allow"), **fields)
+
+
+RecordIn = _record_model("RecordIn", with_version=False)
+RecordUpdate = _record_model("RecordUpdate", with_version=True)
+
+
+def _engine(request: Request) -> Any:
+    return request.app.state.engine
+
+
+def _me(actor: Actor, csrf: str | None) -> Me:
+    return Me(
+        username=actor.username,
+        role=actor.role.value,
+        services=sorted(actor.services),
+        region=actor.region,
+        csrf_token=csrf,
+    )
+
+
+@router.post("/login", response_model=Me)
+def login(body: Login, request: Request) -> Response:
+    """Sign in: a session cookie and the CSRF token for changes. 401 for an unknown user or a
+    wrong password alike; 429 after 5 failures in 15 minutes (for 15 minutes)."""
+    check_origin(request)
+    session = accounts.sign_in(_engine(request), body.username, body.password)
+    response = JSONResponse(_me(session.actor, session.csrf_token).model_dump())
+    set_session_cookie(request, response, session.token)
+    return response
+
+
+@router.post("/logout", status_code=204)
+def logout(request: Request, actor: ActorDep) -> Response:
+    from flsdb.web.auth import COOKIE, session_token
+
+    token = session_token(request)
+    if token:
+        accounts.sign_out(_engine(request), token, actor.username)
+    response = Response(status_code=204)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@router.get("/me", response_model=Me)
+def me(request: Request, actor: ActorDep) -> Me:
+    return _me(actor, getattr(request.state, "csrf", None))
+
+
+@router.get("/services")
+def list_services(request: Request, actor: ActorDep) -> list[dict[str, Any]]:
+    """The FLSs in the caller's scope."""
+    from sqlalchemy import select
+
+    from flsdb.services.access import service_filter
+    from flsdb.storage.tables import services
+
+    with _engine(request).connect() as conn:
+        rows = conn.execute(
+            select(services)
+            .where(service_filter(actor, services.c.service_code))
+            .order_by(services.c.service_code)
+        ).all()
+    out = []
+    for row in rows:
+        item = dict(row._mapping)
+        item.pop("created_at", None)
+        item.pop("updated_at", None)
+        out.append(item)
+    return out
+
+
+@router.get("/records")
+def search_records(
+    request: Request,
+    actor: ActorDep,
+    service: str | None = Query(None, max_length=12),
+    nhs_number: str | None = Query(None, max_length=20),
+    fracture_from: dt.date | None = None,
+    fracture_to: dt.date | None = None,
+    status: records.Status | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=10_000_000),
+) -> dict[str, Any]:
+    found, total = records.search(
+        _engine(request),
+        actor,
+        records.Search(
+            service=service.upper() if service else None,
+            nhs_number=nhs_number,
+            fracture_from=fracture_from,
+            fracture_to=fracture_to,
+            status=status,
+            limit=limit,
+            offset=offset,
+        ),
+    )
+    return {"records": found, "total": total}
+
+
+RecordId = Annotated[int, Path(ge=1, le=2**62)]
+UploadId = Annotated[str, Path(max_length=64)]
+
+
+@router.get("/records/{record_id}")
+def get_record(record_id: RecordId, request: Request, actor: ActorDep) -> dict[str, Any]:
+    return records.get(_engine(request), actor, record_id)
+
+
+@router.post("/records", status_code=201)
+def create_record(body: RecordIn, request: Request, actor: ActorDep) -> dict[str, Any]:  # type: ignore[valid-type]
+    return records.create(_engine(request), actor, body.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
+
+
+@router.put("/records/{record_id}")
+def update_record(
+    record_id: RecordId,
+    body: RecordUpdate,  # type: ignore[valid-type]
+    request: Request,
+    actor: ActorDep,
+) -> dict[str, Any]:
+    values = body.model_dump()  # type: ignore[attr-defined]
+    version = values.pop("version")
+    return records.change(_engine(request), actor, record_id, version, values)
+
+
+@router.delete("/records/{record_id}", status_code=204)
+def delete_record(
+    record_id: RecordId, request: Request, actor: ActorDep, version: int | None = None
+) -> Response:
+    records.remove(_engine(request), actor, record_id, version)
+    return Response(status_code=204)
+
+
+@router.get("/records/{record_id}/history")
+def record_history(record_id: RecordId, request: Request, actor: ActorDep) -> list[dict[str, Any]]:
+    return records.history(_engine(request), actor, record_id)
+
+
+@router.post("/uploads")
+async def preview_upload(
+    request: Request, actor: ActorDep, file: Annotated[UploadFile, File()]
+) -> dict[str, Any]:
+    """Validate a CSV or XLSX file and count what storing it would do; nothing is stored."""
+    from starlette.concurrency import run_in_threadpool
+
+    authorize(actor, "write_patients")
+    content = await file.read(uploads.WEB.max_bytes + 1)
+    return await run_in_threadpool(
+        uploads.preview, _engine(request), actor, file.filename or "upload", content
+    )
+
+
+@router.get("/uploads/{upload_id}")
+def get_upload(upload_id: UploadId, request: Request, actor: ActorDep) -> dict[str, Any]:
+    return uploads.get_preview(_engine(request), actor, upload_id)
+
+
+@router.post("/uploads/{upload_id}/commit")
+def commit_upload(upload_id: UploadId, request: Request, actor: ActorDep) -> dict[str, Any]:
+    """Store a previewed upload in one transaction (409 if it has errors)."""
+    return uploads.commit(_engine(request), actor, upload_id)
+
+
+@router.get("/uploads/{upload_id}/errors.csv")
+def upload_errors(upload_id: UploadId, request: Request, actor: ActorDep) -> Response:
+    content = uploads.errors_csv(_engine(request), actor, upload_id)
+    return Response(
+        content,
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="errors.csv"'},
+    )
+
+
+@router.get("/kpis")
+def kpis(
+    request: Request,
+    actor: ActorDep,
+    period: str = Query(..., max_length=20, examples=["2024", "2024-Q1", "2024-03"]),
+    by: str = Query("service", max_length=20),
+    as_of: dt.date | None = None,
+) -> list[dict[str, Any]]:
+    """The objects of `flsdb kpis --format json`; FLS rows only for the FLSs in scope."""
+    from flsdb.services.kpis import kpi_rows
+
+    return kpi_rows(
+        request.app.state.settings.database_url, _engine(request), actor, period, by, as_of
+    )
+
+
+@router.get("/audit")
+def audit(
+    request: Request,
+    actor: ActorDep,
+    action: str | None = Query(None, max_length=40),
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=10_000_000),
+) -> dict[str, Any]:
+    """Logins and failures, reads of patient data, changes, uploads and exports (admin)."""
+    from flsdb.services.events import list_events
+
+    authorize(actor, "administer")
+    rows, total = list_events(_engine(request), action=action, limit=limit, offset=offset)
+    return {"events": rows, "total": total}

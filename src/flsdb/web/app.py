@@ -1,0 +1,149 @@
+"""The application: routers, security headers, body limits, and one mapping from flsdb's errors
+to HTTP (JSON under /api, a page elsewhere)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from flsdb.errors import (
+    ConfigurationError,
+    Conflict,
+    FileFormatError,
+    FlsdbError,
+    Forbidden,
+    NotFound,
+    StorageError,
+    ValidationFailed,
+)
+from flsdb.ingest.limits import WEB
+from flsdb.web.auth import CsrfRefused, Unauthenticated
+from flsdb.web.settings import Settings
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+# A multipart body carries a little more than its file.
+MAX_BODY = WEB.max_bytes + 1024 * 1024
+
+
+def _status(exc: Exception) -> int:
+    from flsdb.services.accounts import AccountLocked, LoginFailed
+
+    table: list[tuple[type[Exception], int]] = [
+        (Unauthenticated, 401),
+        (LoginFailed, 401),
+        (AccountLocked, 429),
+        (CsrfRefused, 403),
+        (Forbidden, 403),
+        (NotFound, 404),
+        (Conflict, 409),
+        (ValidationFailed, 422),
+        (FileFormatError, 422),
+        (ConfigurationError, 422),
+        (StorageError, 503),
+    ]
+    return next((code for kind, code in table if isinstance(exc, kind)), 400)
+
+
+def issue_list(exc: ValidationFailed) -> list[dict[str, Any]]:
+    return [
+        {"level": i.level, "row": i.row, "column": i.column, "value": i.value, "message": i.message}
+        for i in exc.issues.issues()
+    ]
+
+
+def create_app(settings: Settings) -> FastAPI:
+    from flsdb.storage import bulk, open_engine
+    from flsdb.web import api, pages, pages_admin
+
+    bulk.use_python_sqlite()
+    app = FastAPI(
+        title="flsdb",
+        version="1",
+        description="The flsdb JSON API: records, uploads, KPIs and the audit log of a fracture "
+        "liaison service audit. Authenticate with POST /api/login (a session cookie; changes "
+        "then need the X-CSRF-Token from GET /api/me) or with `Authorization: Bearer TOKEN`.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = open_engine(settings.database_url)
+    static = resources.files("flsdb.web").joinpath("static")
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.include_router(pages_admin.router)
+
+    @app.middleware("http")
+    async def guard(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        response: Response
+        if length is not None and length.isdigit() and int(length) > MAX_BODY:
+            response = _refusal(request, 413, f"An upload may be at most {WEB.size_text()}.")
+        elif (
+            request.method in ("POST", "PUT")
+            and length is None
+            and "chunked" in request.headers.get("transfer-encoding", "")
+        ):
+            response = _refusal(request, 411, "Send the request with its length.")
+        else:
+            response = await call_next(request)
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(FlsdbError)
+    async def flsdb_error(request: Request, exc: FlsdbError) -> Response:
+        status = _status(exc)
+        if not request.url.path.startswith("/api"):
+            if status == 401:
+                return RedirectResponse("/login", status_code=303)
+            return pages.error_page(request, status, str(exc))
+        if isinstance(exc, ValidationFailed):
+            return JSONResponse({"issues": issue_list(exc)}, status_code=422)
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(404)
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return _refusal(request, 404, "There is no such page.")
+
+    @app.exception_handler(405)
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        return _refusal(request, 405, "This address does not take that kind of request.")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        import logging
+
+        logging.getLogger("flsdb.web").error(
+            "unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path
+        )
+        return _refusal(request, 500, "Something went wrong on the server; nothing was changed.")
+
+    return app
+
+
+def _refusal(request: Request, status: int, message: str) -> Response:
+    from flsdb.web import pages
+
+    if request.url.path.startswith("/api") or request.url.path.startswith("/static"):
+        return JSONResponse({"detail": message}, status_code=status)
+    return pages.error_page(request, status, message)

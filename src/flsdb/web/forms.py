@@ -1,0 +1,107 @@
+"""The record form, generated from the data dictionary: sections by question number, one widget
+per field type, help text, conditional fields and the server's messages beside each field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flsdb.dictionary import FieldSpec, load_dictionary
+
+
+@dataclass(frozen=True)
+class Widget:
+    name: str
+    label: str
+    question: str
+    help: str
+    kind: str  # select, multi, date, number, text
+    required: bool
+    options: tuple[str, ...]
+    value: Any
+    chosen: tuple[str, ...]
+    errors: tuple[str, ...]
+    warnings: tuple[str, ...]
+    shown_when: tuple[str, str] | None
+    identifiable: bool
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    widgets: tuple[Widget, ...]
+
+
+def _kind(spec: FieldSpec) -> str:
+    if spec.type == "therapy":
+        return "multi"
+    if spec.type in ("code", "service_ref"):
+        return "select"
+    if spec.type == "date":
+        return "date"
+    if spec.type in ("integer", "number"):
+        return "number"
+    return "text"
+
+
+def _section_key(spec: FieldSpec) -> str:
+    question = spec.question or "1"
+    return "NG249" if question.startswith("NG249") else question.split(".")[0]
+
+
+def record_form(
+    values: Mapping[str, Any],
+    issues: list[dict[str, Any]],
+    service_codes: list[str],
+) -> list[Section]:
+    dictionary = load_dictionary()
+    by_column: dict[str, list[dict[str, Any]]] = {}
+    for issue in issues:
+        by_column.setdefault(str(issue["column"]), []).append(issue)
+    sections: dict[str, list[Widget]] = {}
+    for spec in dictionary.records:
+        kind = _kind(spec)
+        options = (
+            tuple(service_codes)
+            if spec.type == "service_ref"
+            else dictionary.codes(spec)
+            if kind in ("select", "multi")
+            else ()
+        )
+        value = values.get(spec.name)
+        text = "" if value is None else str(value)
+        found = by_column.get(spec.name, [])
+        title = dictionary.sections.get(_section_key(spec), "Other")
+        sections.setdefault(title, []).append(
+            Widget(
+                name=spec.name,
+                label=spec.label,
+                question=spec.question or "",
+                help=spec.help,
+                kind=kind,
+                required=spec.required,
+                options=options,
+                value=text,
+                chosen=tuple(v for v in text.split(";") if v),
+                errors=tuple(i["message"] for i in found if i["level"] == "error"),
+                warnings=tuple(i["message"] for i in found if i["level"] == "warning"),
+                shown_when=(
+                    (spec.shown_when.column, spec.shown_when.value) if spec.shown_when else None
+                ),
+                identifiable=spec.identifiable,
+            )
+        )
+    return [Section(title, tuple(widgets)) for title, widgets in sections.items()]
+
+
+def form_values(form: Mapping[str, Any], multi: Mapping[str, list[str]]) -> dict[str, Any]:
+    """The record's values from a submitted form: blanks are absent, multiple choices joined."""
+    values: dict[str, Any] = {}
+    for spec in load_dictionary().records:
+        if multi.get(spec.name):
+            values[spec.name] = ";".join(v for v in multi[spec.name] if v)
+        else:
+            raw = form.get(spec.name)
+            values[spec.name] = raw.strip() if isinstance(raw, str) and raw.strip() else None
+    return values

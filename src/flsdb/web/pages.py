@@ -1,0 +1,308 @@
+"""Server-rendered pages over the same services as the API; they work without JavaScript."""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import resources
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from flsdb.errors import Conflict, FlsdbError, ValidationFailed
+from flsdb.services import accounts, records, uploads
+from flsdb.services.access import Actor, Role, authorize
+from flsdb.web.auth import COOKIE, check_origin, current_actor, session_token, set_session_cookie
+from flsdb.web.forms import form_values, record_form
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(resources.files("flsdb.web").joinpath("templates")))
+PAGE = 50
+SAVED = "Saved."
+
+
+def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("actor", getattr(request.state, "actor", None))
+    context.setdefault("csrf", getattr(request.state, "csrf", ""))
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    titles = {
+        403: "Not allowed",
+        404: "Not found",
+        409: "Changed meanwhile",
+        413: "Too large",
+        429: "Locked",
+        500: "Server error",
+        503: "Database unavailable",
+    }
+    return _render(
+        request,
+        "error.html",
+        status,
+        title=titles.get(status, "Refused"),
+        message=message,
+        code=status,
+    )
+
+
+def _engine(request: Request) -> Any:
+    return request.app.state.engine
+
+
+def _home(actor: Actor) -> str:
+    return {Role.FLS_STAFF: "/records", Role.ADMIN: "/admin/users"}.get(actor.role, "/kpis")
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    actor = await current_actor(request)
+    return RedirectResponse(_home(actor), status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request) -> HTMLResponse:
+    return _render(request, "login.html", actor=None, message=None)
+
+
+@router.post("/login")
+async def login_form(request: Request) -> Response:
+    check_origin(request)
+    form = await request.form()
+    username, password = str(form.get("username", ""))[:200], str(form.get("password", ""))[:1000]
+    try:
+        session = accounts.sign_in(_engine(request), username, password)
+    except (accounts.LoginFailed, accounts.AccountLocked) as exc:
+        status = 429 if isinstance(exc, accounts.AccountLocked) else 401
+        return _render(
+            request, "login.html", status, actor=None, message=str(exc), username=username
+        )
+    response = RedirectResponse(_home(session.actor), status_code=303)
+    set_session_cookie(request, response, session.token)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    actor = await current_actor(request)
+    token = session_token(request)
+    if token:
+        accounts.sign_out(_engine(request), token, actor.username)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+def _date(text: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(text)) if text else None
+    except ValueError:
+        return None
+
+
+def _list(request: Request, actor: Actor, fields: dict[str, Any]) -> HTMLResponse:
+    status = (
+        fields.get("status") if fields.get("status") in ("complete", "missing", "due") else None
+    )
+    page = max(1, int(fields["page"])) if str(fields.get("page", "")).isdigit() else 1
+    service = str(fields.get("service") or "").upper() or None
+    query = records.Search(
+        service=service,
+        nhs_number=str(fields.get("nhs_number") or "").strip() or None,
+        fracture_from=_date(fields.get("fracture_from")),
+        fracture_to=_date(fields.get("fracture_to")),
+        status=status,
+        limit=PAGE,
+        offset=(page - 1) * PAGE,
+    )
+    found, total = records.search(_engine(request), actor, query)
+    return _render(
+        request,
+        "records.html",
+        rows=found,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE)),
+        query=query,
+        services=sorted(actor.services),
+        labels=records.field_labels(),
+    )
+
+
+@router.get("/records")
+async def record_list(request: Request) -> HTMLResponse:
+    actor = await current_actor(request)
+    authorize(actor, "read_patients")
+    return _list(request, actor, dict(request.query_params))
+
+
+@router.post("/records/search")
+async def record_search(request: Request) -> HTMLResponse:
+    """Search by NHS number: a POST, so the number never appears in a URL."""
+    actor = await current_actor(request)
+    authorize(actor, "read_patients")
+    form = await request.form()
+    return _list(request, actor, {k: v for k, v in form.items() if isinstance(v, str)})
+
+
+def _form_page(
+    request: Request,
+    actor: Actor,
+    values: dict[str, Any],
+    issues: list[dict[str, Any]],
+    record: dict[str, Any] | None,
+    status: int = 200,
+    message: str | None = None,
+) -> HTMLResponse:
+    sections = record_form(values, issues, sorted(actor.services))
+    return _render(
+        request,
+        "record_form.html",
+        status,
+        sections=sections,
+        record=record,
+        issues=issues,
+        message=message,
+        labels=records.field_labels(),
+    )
+
+
+@router.get("/records/new")
+async def new_record(request: Request) -> HTMLResponse:
+    actor = await current_actor(request)
+    authorize(actor, "write_patients")
+    start = {"service_code": sorted(actor.services)[0]} if len(actor.services) == 1 else {}
+    return _form_page(request, actor, start, [], None)
+
+
+async def _submitted(request: Request) -> dict[str, Any]:
+    form = await request.form()
+    multi = {k: [str(v) for v in form.getlist(k)] for k in form if len(form.getlist(k)) > 1}
+    return form_values({k: v for k, v in form.items() if isinstance(v, str)}, multi)
+
+
+def _issue_dicts(exc: ValidationFailed) -> list[dict[str, Any]]:
+    return [
+        {"level": i.level, "row": i.row, "column": i.column, "value": i.value, "message": i.message}
+        for i in exc.issues.issues()
+    ]
+
+
+@router.post("/records/new")
+async def create_record(request: Request) -> Response:
+    actor = await current_actor(request)
+    values = await _submitted(request)
+    try:
+        saved = records.create(_engine(request), actor, values)
+    except ValidationFailed as exc:
+        return _form_page(
+            request,
+            actor,
+            values,
+            _issue_dicts(exc),
+            None,
+            422,
+            "The record was not saved: correct the fields marked below.",
+        )
+    except Conflict as exc:
+        return _form_page(request, actor, values, [], None, 409, str(exc))
+    return RedirectResponse(f"/records/{saved['id']}?saved=1", status_code=303)
+
+
+@router.get("/records/{record_id}")
+async def edit_record(record_id: int, request: Request) -> HTMLResponse:
+    actor = await current_actor(request)
+    record = records.get(_engine(request), actor, record_id)
+    saved = SAVED if request.query_params.get("saved") else None
+    return _form_page(request, actor, record, [], record, message=saved)
+
+
+@router.post("/records/{record_id}")
+async def save_record(record_id: int, request: Request) -> Response:
+    actor = await current_actor(request)
+    form = await request.form()
+    version = int(str(form.get("version", "0"))) if str(form.get("version", "")).isdigit() else 0
+    values = await _submitted(request)
+    current = records.get(_engine(request), actor, record_id)
+    try:
+        records.change(_engine(request), actor, record_id, version, values)
+    except ValidationFailed as exc:
+        return _form_page(
+            request,
+            actor,
+            values,
+            _issue_dicts(exc),
+            {**current, "version": version},
+            422,
+            "The record was not saved: correct the fields marked below.",
+        )
+    except Conflict as exc:
+        return _form_page(
+            request, actor, values, [], {**current, "version": version}, 409, str(exc)
+        )
+    return RedirectResponse(f"/records/{record_id}?saved=1", status_code=303)
+
+
+@router.post("/records/{record_id}/delete")
+async def delete_record(record_id: int, request: Request) -> Response:
+    actor = await current_actor(request)
+    form = await request.form()
+    version = str(form.get("version", ""))
+    records.remove(_engine(request), actor, record_id, int(version) if version.isdigit() else None)
+    return RedirectResponse("/records", status_code=303)
+
+
+@router.get("/records/{record_id}/history")
+async def history(record_id: int, request: Request) -> HTMLResponse:
+    actor = await current_actor(request)
+    record = records.get(_engine(request), actor, record_id)
+    changes = records.history(_engine(request), actor, record_id)
+    return _render(
+        request, "history.html", record=record, changes=changes, labels=records.field_labels()
+    )
+
+
+@router.get("/uploads")
+async def upload_page(request: Request) -> HTMLResponse:
+    actor = await current_actor(request)
+    authorize(actor, "write_patients")
+    return _render(request, "upload.html", preview=None, message=None)
+
+
+@router.post("/uploads")
+async def upload_file(request: Request) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    actor = await current_actor(request)
+    authorize(actor, "write_patients")
+    form = await request.form()
+    file = form.get("file")
+    if file is None or isinstance(file, str) or not file.filename:
+        return _render(
+            request, "upload.html", 422, preview=None, message="Choose a CSV or XLSX file first."
+        )
+    content = await file.read(uploads.WEB.max_bytes + 1)
+    try:
+        result = await run_in_threadpool(
+            uploads.preview, _engine(request), actor, file.filename, content
+        )
+    except FlsdbError as exc:
+        return _render(request, "upload.html", 422, preview=None, message=str(exc))
+    return RedirectResponse(f"/uploads/{result['id']}", status_code=303)
+
+
+@router.get("/uploads/{upload_id}")
+async def upload_preview(upload_id: str, request: Request) -> HTMLResponse:
+    actor = await current_actor(request)
+    preview = uploads.get_preview(_engine(request), actor, upload_id[:64])
+    return _render(request, "upload.html", preview=preview, message=None)
+
+
+@router.post("/uploads/{upload_id}/commit")
+async def upload_commit(upload_id: str, request: Request) -> HTMLResponse:
+    actor = await current_actor(request)
+    done = uploads.commit(_engine(request), actor, upload_id[:64])
+    preview = uploads.get_preview(_engine(request), actor, upload_id[:64])
+    return _render(request, "upload.html", preview=preview, done=done, message=None)

@@ -1,0 +1,165 @@
+"""Pages for administrators (users, services, the audit log) and the KPI table for everyone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from flsdb.errors import FlsdbError
+from flsdb.services import accounts
+from flsdb.services.access import ROLE_WORDS, Role, authorize
+from flsdb.web.auth import current_actor
+from flsdb.web.pages import _engine, _render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _users_page(
+    request: Request, status: int = 200, message: str | None = None, error: str | None = None
+) -> HTMLResponse:
+    from sqlalchemy import select
+
+    from flsdb.storage.tables import services
+
+    with _engine(request).connect() as conn:
+        codes = list(
+            conn.execute(
+                select(services.c.service_code).order_by(services.c.service_code)
+            ).scalars()
+        )
+        regions = sorted(set(conn.execute(select(services.c.region_code)).scalars()))
+    return _render(
+        request,
+        "admin_users.html",
+        status,
+        users=accounts.list_users(_engine(request)),
+        roles=ROLE_WORDS,
+        service_codes=codes,
+        regions=regions,
+        message=message,
+        error=error,
+    )
+
+
+@router.get("/admin/users")
+async def users_page(request: Request) -> HTMLResponse:
+    actor = await current_actor(request)
+    authorize(actor, "administer")
+    return _users_page(request)
+
+
+@router.post("/admin/users")
+async def add_user(request: Request) -> HTMLResponse:
+    actor = await current_actor(request)
+    authorize(actor, "administer")
+    form = await request.form()
+    try:
+        accounts.add_user(
+            _engine(request),
+            str(form.get("username", "")),
+            accounts.parse_role(str(form.get("role", ""))),
+            str(form.get("password", "")),
+            service_codes=[str(v) for v in form.getlist("services")],
+            region=str(form.get("region") or "") or None,
+            by=actor.username,
+        )
+    except FlsdbError as exc:
+        return _users_page(request, 422, error=str(exc))
+    return _users_page(
+        request, message=f"User {str(form.get('username', '')).strip().lower()} added."
+    )
+
+
+@router.post("/admin/users/{username}/{action}")
+async def change_user(username: str, action: str, request: Request) -> Response:
+    actor = await current_actor(request)
+    authorize(actor, "administer")
+    form = await request.form()
+    engine = _engine(request)
+    try:
+        if action in ("disable", "enable"):
+            accounts.set_disabled(engine, username, action == "disable", by=actor.username)
+        elif action == "password":
+            accounts.reset_password(
+                engine, username, str(form.get("password", "")), by=actor.username
+            )
+        else:
+            return _users_page(request, 404, error="There is no such action.")
+    except FlsdbError as exc:
+        return _users_page(request, 422, error=str(exc))
+    return _users_page(request, message=f"User {username}: {action} done.")
+
+
+@router.get("/admin/services")
+async def services_page(request: Request) -> HTMLResponse:
+    from sqlalchemy import func, select
+
+    from flsdb.storage.tables import records, services
+
+    actor = await current_actor(request)
+    authorize(actor, "administer")
+    with _engine(request).connect() as conn:
+        counts = dict(
+            conn.execute(
+                select(records.c.service_code, func.count()).group_by(records.c.service_code)
+            ).all()
+        )
+        rows = [
+            dict(r._mapping)
+            for r in conn.execute(select(services).order_by(services.c.service_code))
+        ]
+    return _render(request, "admin_services.html", services=rows, counts=counts)
+
+
+@router.get("/admin/audit")
+async def audit_page(request: Request) -> HTMLResponse:
+    from flsdb.services.events import list_events
+
+    actor = await current_actor(request)
+    authorize(actor, "administer")
+    page = (
+        int(request.query_params.get("page", "1"))
+        if request.query_params.get("page", "1").isdigit()
+        else 1
+    )
+    action = request.query_params.get("action") or None
+    rows, total = list_events(
+        _engine(request), action=action, limit=100, offset=(max(page, 1) - 1) * 100
+    )
+    return _render(
+        request, "audit.html", events=rows, total=total, page=max(page, 1), action=action or ""
+    )
+
+
+@router.get("/kpis")
+async def kpi_page(request: Request) -> HTMLResponse:
+    from flsdb.services.kpis import kpi_rows
+
+    actor = await current_actor(request)
+    year = dt.date.today().year - 1
+    period = request.query_params.get("period", str(year))[:20]
+    by = request.query_params.get("by", "service")
+    if actor.role is Role.ADMIN:
+        authorize(actor, "read_aggregates")
+    rows: list[dict[str, Any]] = []
+    error = None
+    try:
+        rows = kpi_rows(
+            request.app.state.settings.database_url,
+            _engine(request),
+            actor,
+            period,
+            by if by in ("service", "region", "nation") else "service",
+            None,
+        )
+    except FlsdbError as exc:
+        error = str(exc)
+    return _render(request, "kpis.html", rows=rows, period=period, by=by, error=error)
+
+
+@router.get("/healthz", include_in_schema=False)
+def health() -> dict[str, str]:
+    return {"status": "ok"}

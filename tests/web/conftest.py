@@ -1,0 +1,101 @@
+"""A small audit behind the web application on each backend: three FLSs in two regions, a few
+records, and one user of each role (two FLS staff, of different FLSs)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from flsdb.ingest import open_upload, validate
+from flsdb.services import accounts
+from flsdb.services.access import Role
+from flsdb.storage import bulk, known_service_codes, open_engine, store_records, store_services
+from flsdb.web.app import create_app
+from flsdb.web.settings import Settings
+from tests.factory import nhs_number, record, write_records, write_services
+
+PASSWORD = "correct horse battery"
+USERS = {
+    "nurse": (Role.FLS_STAFF, ["FLS01"], None),
+    "nurse2": (Role.FLS_STAFF, ["FLS02"], None),
+    "viewer": (Role.REGION_VIEWER, [], "QE1"),
+    "analyst": (Role.NATIONAL_ANALYST, [], None),
+    "admin": (Role.ADMIN, [], None),
+}
+RECORDS = [
+    record(service_code="FLS01", nhs_number=nhs_number(1), date_fracture_diagnosed="2024-03-01"),
+    record(service_code="FLS01", nhs_number=nhs_number(2), date_fracture_diagnosed="2024-05-01"),
+    record(
+        service_code="FLS01",
+        nhs_number=nhs_number(3),
+        date_fracture_diagnosed="2024-07-01",
+        date_fls_assessment="2024-07-20",
+        followup_16w="yes",
+        date_followup_16w="2024-10-01",
+    ),
+    record(service_code="FLS02", nhs_number=nhs_number(4), date_fracture_diagnosed="2024-02-01"),
+    record(service_code="FLS02", nhs_number=nhs_number(5), date_fracture_diagnosed="2024-04-01"),
+    record(service_code="WAL01", nhs_number=nhs_number(6), date_fracture_diagnosed="2024-06-01"),
+]
+SECRET = "s" * 48
+
+
+@dataclass
+class Site:
+    url: str
+    app: Any
+    engine: Any
+
+    def client(self, username: str | None = None) -> TestClient:
+        """A client signed in as `username` (its CSRF token sent with every request)."""
+        client = TestClient(self.app, base_url="http://testserver")
+        if username:
+            response = client.post("/api/login", json={"username": username, "password": PASSWORD})
+            assert response.status_code == 200, response.text
+            client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+        return client
+
+    def record_id(self, service: str) -> int:
+        from sqlalchemy import select
+
+        from flsdb.storage.tables import records
+
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(records.c.id).where(records.c.service_code == service).limit(1)
+                ).scalar_one()
+            )
+
+
+def build_site(url: str, folder: Path) -> tuple[str, Any]:
+    engine = open_engine(url)
+    services = validate(open_upload(write_services(folder / "services.csv")), "services")
+    store_services(engine, services, "test")
+    rows = validate(
+        open_upload(write_records(folder / "records.csv", RECORDS)),
+        "records",
+        known_services=known_service_codes(engine),
+    )
+    assert rows.ok, rows.issues.frame
+    store_records(engine, rows, "test")
+    for name, (role, codes, region) in USERS.items():
+        accounts.add_user(engine, name, role, PASSWORD, service_codes=codes, region=region)
+    return url, engine
+
+
+@pytest.fixture
+def site(db_url: str, tmp_path: Path) -> Iterator[Site]:
+    _, engine = build_site(db_url, tmp_path)
+    app = create_app(Settings(database_url=db_url, secret_key=SECRET))
+    try:
+        yield Site(db_url, app, app.state.engine)
+    finally:
+        bulk._PYTHON_SQLITE_ONLY.clear()
+        engine.dispose()
+        app.state.engine.dispose()
