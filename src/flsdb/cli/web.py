@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from flsdb.cli.console import out, say
 from flsdb.cli.options import DbOption
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 users_app = typer.Typer(
     help="Web application accounts: add, list, disable, enable, set-role, reset-password, token.",
@@ -46,7 +49,7 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
-def _engine(db: str | None):  # type: ignore[no-untyped-def]
+def _engine(db: str | None) -> Engine:
     from flsdb.storage import open_engine
 
     return open_engine(db)
