@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import json
 import secrets
 import tempfile
@@ -52,10 +53,11 @@ def _validate(engine: Engine, actor: Actor, name: str, content: bytes) -> Any:
     if len(content) > WEB.max_bytes:
         raise FileFormatError(f"{name} is larger than {WEB.size_text()}; split it.")
     with tempfile.TemporaryDirectory(prefix="flsdb-upload-") as folder:
-        path = Path(folder) / f"upload{suffix}"
+        # The user's file name (made safe), so that every message names their file.
+        safe = re.sub(r"[^A-Za-z0-9._ -]", "_", Path(name).stem)[:100] or "upload"
+        path = Path(folder) / f"{safe}{suffix}"
         path.write_bytes(content)
         upload = open_upload(path, WEB)
-        upload.name = name
         table = validate(
             upload,
             "records",
