@@ -252,7 +252,7 @@ def test_security_headers_and_no_identifiers_in_errors(site: Site) -> None:
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"
     bad = record(service_code="FLS01", nhs_number=nhs_number(60), date_of_birth="2030-01-01")
     refused = client.post("/api/records", json={k: v or None for k, v in bad.items()})
     assert refused.status_code == 422

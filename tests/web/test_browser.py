@@ -1,0 +1,202 @@
+"""End to end in Debian's Chromium against `flsdb serve` on SQLite and PostgreSQL: each role
+signs in, a record is entered with errors and fixed, a file with errors then a clean one is
+uploaded and stored, two browsers edit one record, and no role reaches what it may not.
+Screenshots of every page go to artifacts/screenshots/BACKEND/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.factory import nhs_number, record, write_records
+from tests.web.conftest import PASSWORD, build_site
+from tests.web.live import ARTIFACTS, CHROMIUM, served
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed (scripts/test installs it)")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live(db_url: str, tmp_path: Path, backend: str) -> Iterator[tuple[str, Any, str]]:
+    _, engine = build_site(db_url, tmp_path)
+    with served(db_url, tmp_path) as base:
+        yield base, engine, backend
+    engine.dispose()
+
+
+def _shot(page: Any, backend: str, name: str) -> None:
+    folder = ARTIFACTS / backend
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def _login(browser: Any, base: str, name: str) -> Any:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    return page
+
+
+def _record_id(engine: Any, service: str) -> int:
+    from sqlalchemy import select
+
+    from flsdb.storage.tables import records
+
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(records.c.id).where(records.c.service_code == service).limit(1)
+            ).scalar_one()
+        )
+
+
+def test_each_role_signs_in_and_sees_its_pages(browser: Any, live: tuple[str, Any, str]) -> None:
+    base, _, backend = live
+    login = browser.new_page()
+    login.goto(f"{base}/login")
+    _shot(login, backend, "login")
+    pages = {
+        "nurse": ["/records", "/records/new", "/uploads", "/kpis?period=2024&by=service"],
+        "viewer": ["/kpis?period=2024&by=service"],
+        "analyst": ["/kpis?period=2024&by=region"],
+        "admin": ["/admin/users", "/admin/services", "/admin/audit"],
+    }
+    for name, paths in pages.items():
+        page = _login(browser, base, name)
+        assert name in page.locator("header").inner_text()
+        for path in paths:
+            page.goto(base + path)
+            assert page.locator("h1").count() == 1
+            label = path.strip("/").split("?")[0].replace("/", "-")
+            _shot(page, backend, f"{name}-{label}")
+        page.context.close()
+    viewer = _login(browser, base, "viewer")
+    viewer.goto(f"{base}/kpis?period=2024&by=service")
+    table = viewer.locator("table.data").inner_text()
+    assert "FLS01" in table and "FLS02" in table and "WAL01" not in table
+    viewer.context.close()
+
+
+def test_enter_a_record_with_errors_and_fix_it(browser: Any, live: tuple[str, Any, str]) -> None:
+    base, _, backend = live
+    page = _login(browser, base, "nurse")
+    page.goto(f"{base}/records/new")
+    assert page.locator("#w-date_dxa").is_hidden()  # shown only when DXA was performed
+    page.select_option("#f-dxa", "performed")
+    assert page.locator("#w-date_dxa").is_visible()
+    page.fill("#f-nhs_number", "830 166 1314")
+    page.fill("#f-date_of_birth", "1950-05-05")
+    page.select_option("#f-sex", "female")
+    page.fill("#f-date_fracture_diagnosed", "2024-09-01")
+    page.select_option("#f-fracture_site", "wrist")
+    page.fill("#f-date_dxa", "2024-10-01")
+    page.get_by_role("button", name="Save record").click()
+    summary = page.locator(".summary")
+    assert "check digit" in summary.inner_text()
+    assert page.locator("#f-nhs_number").get_attribute("aria-invalid") == "true"
+    _shot(page, backend, "nurse-record-errors")
+    page.fill("#f-nhs_number", nhs_number(90))
+    page.get_by_role("button", name="Save record").click()
+    assert "Saved." in page.locator(".notice").inner_text()
+    assert nhs_number(90) not in page.url
+    _shot(page, backend, "nurse-record-saved")
+    page.get_by_role("link", name="Edit history").click()
+    assert "insert" in page.locator("table.data").inner_text()
+    _shot(page, backend, "nurse-record-history")
+    page.context.close()
+
+
+def test_upload_with_errors_then_clean_and_commit(
+    browser: Any, live: tuple[str, Any, str], tmp_path: Path
+) -> None:
+    base, _, backend = live
+    good = [
+        record(
+            service_code="FLS01",
+            nhs_number=nhs_number(100 + i),
+            date_fracture_diagnosed="2024-11-01",
+        )
+        for i in range(4)
+    ]
+    bad = write_records(
+        tmp_path / "with-errors.csv",
+        [*good, record(service_code="FLS01", nhs_number="0000000000", sex="f")],
+    )
+    clean = write_records(tmp_path / "clean.csv", good)
+    page = _login(browser, base, "nurse")
+    page.goto(f"{base}/uploads")
+    page.set_input_files("#file", str(bad))
+    page.get_by_role("button", name="Check the file").click()
+    text = page.locator("main").inner_text()
+    assert "nothing can be stored" in text and "placeholder" in text
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download every error and warning (CSV)").click()
+    assert "placeholder" in Path(download.value.path()).read_text()
+    _shot(page, backend, "nurse-upload-errors")
+    page.set_input_files("#file", str(clean))
+    page.get_by_role("button", name="Check the file").click()
+    assert "insert 4, update 0" in page.locator("main").inner_text()
+    _shot(page, backend, "nurse-upload-preview")
+    page.get_by_role("button", name="Store these records").click()
+    assert "Stored: 4 inserted" in page.locator("main").inner_text()
+    _shot(page, backend, "nurse-upload-stored")
+    page.goto(f"{base}/records")
+    assert "7 records" in page.locator("p.count").inner_text()
+    page.context.close()
+
+
+def test_two_browsers_edit_one_record(browser: Any, live: tuple[str, Any, str]) -> None:
+    base, engine, backend = live
+    record_id = _record_id(engine, "FLS01")
+    first, second = _login(browser, base, "nurse"), _login(browser, base, "nurse")
+    for page in (first, second):
+        page.goto(f"{base}/records/{record_id}")
+    first.select_option("#f-sex", "male")
+    first.get_by_role("button", name="Save record").click()
+    assert "Saved." in first.locator(".notice").inner_text()
+    second.select_option("#f-sex", "other")
+    second.get_by_role("button", name="Save record").click()
+    notice = second.locator(".notice").inner_text()
+    assert "changed by nurse after you opened it" in notice
+    _shot(second, backend, "nurse-record-conflict")
+    second.goto(f"{base}/records/{record_id}")
+    assert second.locator("#f-sex").input_value() == "male"  # the first save stands
+    for page in (first, second):
+        page.context.close()
+
+
+def test_no_role_reaches_what_it_may_not(browser: Any, live: tuple[str, Any, str]) -> None:
+    base, engine, backend = live
+    fls01 = _record_id(engine, "FLS01")
+    other = _login(browser, base, "nurse2")
+    response = other.goto(f"{base}/records/{fls01}")
+    assert response.status == 404
+    _shot(other, backend, "nurse2-other-fls-record")
+    assert other.request.get(f"{base}/api/records/{fls01}").status == 404
+    assert other.request.get(f"{base}/api/records/{fls01}/history").status == 404
+    other.context.close()
+    for name in ("viewer", "analyst", "admin"):
+        page = _login(browser, base, name)
+        assert page.goto(f"{base}/records").status == 403
+        assert page.goto(f"{base}/records/{fls01}").status == 404
+        assert page.request.get(f"{base}/api/records").status == 403
+        assert page.request.get(f"{base}/api/records/{fls01}").status == 404
+        if name != "admin":
+            assert page.goto(f"{base}/admin/users").status == 403
+        page.context.close()
