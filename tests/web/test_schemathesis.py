@@ -1,0 +1,40 @@
+"""Property test of the API from its own OpenAPI schema (schemathesis): no generated request,
+valid or not, gets a server error, on SQLite and PostgreSQL. Requests carry an FLS user's API
+token, so they reach the code behind authentication."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from flsdb.services.accounts import new_token
+from tests.web.conftest import Site
+
+schemathesis = pytest.importorskip("schemathesis")
+EXAMPLES = 20
+
+
+def test_no_server_errors(site: Site) -> None:
+    schema = schemathesis.openapi.from_asgi("/openapi.json", site.app)
+    headers = {"Authorization": f"Bearer {new_token(site.engine, 'nurse')}"}
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 15
+
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def no_server_error(case: Any) -> None:
+            response = case.call(headers=headers)
+            assert response.status_code < 500, (
+                f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}"
+            )
+
+        no_server_error()
