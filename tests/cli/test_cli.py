@@ -384,6 +384,15 @@ def test_demo_end_to_end_on_a_small_country(tmp_path: Path) -> None:
     ):
         assert (out / name).exists(), name
     assert len(list((out / "fls").glob("*.pdf"))) == 1
+    accounts = (out / "demo-accounts.txt").read_text().splitlines()
+    assert (out / "demo-accounts.txt").stat().st_mode & 0o777 == 0o600
+    roles = [line.split("\t")[2] for line in accounts[1:]]
+    assert roles == ["fls_staff", "region_viewer", "national_analyst", "admin"]
+    first_passwords = [line.split("\t")[1] for line in accounts[1:]]
+    assert "flsdb serve --db" in result.stdout
     again = flsdb("demo", "--out", str(out), "--records", "1500", "--services", "6", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert "(0 inserted, 0 updated" in again.stdout
+    # Each run gives the demo accounts new passwords: none is fixed anywhere.
+    second = (out / "demo-accounts.txt").read_text().splitlines()
+    assert not set(first_passwords) & {line.split("\t")[1] for line in second[1:]}

@@ -1,0 +1,140 @@
+"""`flsdb users` and `flsdb serve` as users run them: accounts by role, refusals in one
+sentence, tokens printed once, the secret file private."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.command import flsdb
+from tests.factory import write_services
+
+
+def _db(tmp_path: Path) -> str:
+    db = str(tmp_path / "site.db")
+    done = flsdb("load-services", str(write_services(tmp_path / "s.csv")), "--db", db, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    return db
+
+
+def _users(tmp_path: Path, db: str, *args: str, password: str | None = None):  # type: ignore[no-untyped-def]
+    import subprocess
+
+    from tests.command import FLSDB
+
+    return subprocess.run(
+        [FLSDB, "users", *args, "--db", db],
+        input=(password + "\n") if password is not None else None,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+
+
+def test_users_add_list_disable_role_token(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    added = _users(
+        tmp_path,
+        db,
+        "add",
+        "Nurse.One",
+        "--role",
+        "fls_staff",
+        "--service",
+        "fls01",
+        "--password-stdin",
+        password="a long password",
+    )
+    assert added.returncode == 0, added.stderr
+    assert "Added nurse.one as fls_staff." in added.stdout
+    viewer = _users(
+        tmp_path,
+        db,
+        "add",
+        "viewer",
+        "--role",
+        "region_viewer",
+        "--region",
+        "QE1",
+        "--password-stdin",
+        password="a long password",
+    )
+    assert viewer.returncode == 0, viewer.stderr
+    listed = _users(tmp_path, db, "list")
+    assert "nurse.one" in listed.stdout and "FLS01" in listed.stdout and "QE1" in listed.stdout
+    assert _users(tmp_path, db, "disable", "nurse.one").returncode == 0
+    assert "disabled" in _users(tmp_path, db, "list").stdout
+    assert _users(tmp_path, db, "enable", "nurse.one").returncode == 0
+    moved = _users(tmp_path, db, "set-role", "viewer", "--role", "national_analyst")
+    assert moved.returncode == 0 and "national_analyst" in _users(tmp_path, db, "list").stdout
+    token = _users(tmp_path, db, "token", "nurse.one")
+    assert (
+        token.returncode == 0
+        and token.stdout.startswith("flsdb_")
+        and len(token.stdout.strip()) > 40
+    )
+    reset = _users(
+        tmp_path, db, "reset-password", "nurse.one", "--password-stdin", password="another long one"
+    )
+    assert reset.returncode == 0
+
+
+def test_user_refusals_in_one_sentence(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    cases = [
+        (("add", "x1", "--role", "boss"), "is not a role"),
+        (("add", "x2", "--role", "fls_staff"), "needs one or more --service"),
+        (("add", "x3", "--role", "fls_staff", "--service", "NOPE1"), "There is no FLS NOPE1"),
+        (("add", "x4", "--role", "region_viewer", "--region", "ZZZ"), "There is no region ZZZ"),
+        (("add", "x5", "--role", "admin", "--service", "FLS01"), "has no --service"),
+        (("disable", "nobody"), "There is no user nobody"),
+    ]
+    for args, fragment in cases:
+        done = (
+            _users(tmp_path, db, *args, "--password-stdin", password="a long password")
+            if args[0] == "add"
+            else _users(tmp_path, db, *args)
+        )
+        assert done.returncode != 0, args
+        assert fragment in done.stderr, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+    short = _users(
+        tmp_path, db, "add", "x6", "--role", "admin", "--password-stdin", password="short"
+    )
+    assert short.returncode != 0 and "at least 10 characters" in short.stderr
+    twice = [
+        _users(
+            tmp_path,
+            db,
+            "add",
+            "same",
+            "--role",
+            "admin",
+            "--password-stdin",
+            password="a long password",
+        )
+        for _ in range(2)
+    ]
+    assert twice[0].returncode == 0 and "already a user same" in twice[1].stderr
+
+
+def test_secret_key_file_is_created_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flsdb.errors import ConfigurationError
+    from flsdb.web.settings import SECRET_ENV, SECRET_FILE, secret_key
+
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    first = secret_key(tmp_path)
+    path = tmp_path / SECRET_FILE
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert secret_key(tmp_path) == first and len(first) >= 32
+    path.chmod(0o644)
+    with pytest.raises(ConfigurationError, match="can be read by others"):
+        secret_key(tmp_path)
+    monkeypatch.setenv(SECRET_ENV, "too short")
+    with pytest.raises(ConfigurationError, match="at least 32 characters"):
+        secret_key(tmp_path)
