@@ -43,7 +43,7 @@ def _shot(page: Any, backend: str, name: str) -> None:
 
 
 def _login(browser: Any, base: str, name: str) -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     page = context.new_page()
     page.goto(f"{base}/login")
     page.get_by_label("User name").fill(name)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 import json
+import re
 import secrets
 import tempfile
 from pathlib import Path

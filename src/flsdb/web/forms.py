@@ -45,6 +45,14 @@ def _kind(spec: FieldSpec) -> str:
     return "text"
 
 
+def _help(spec: FieldSpec, kind: str) -> str:
+    """The dictionary's help, with a file's wording (codes joined by ';') put for a form."""
+    if kind != "multi":
+        return spec.help
+    kept = [s for s in spec.help.split(". ") if "';'" not in s and "code" not in s.lower()]
+    return " ".join([*kept, "Tick one or more drugs, or one outcome."]).strip()
+
+
 def _section_key(spec: FieldSpec) -> str:
     question = spec.question or "1"
     return "NG249" if question.startswith("NG249") else question.split(".")[0]
@@ -78,7 +86,7 @@ def record_form(
                 name=spec.name,
                 label=spec.label,
                 question=spec.question or "",
-                help=spec.help,
+                help=_help(spec, kind),
                 kind=kind,
                 required=spec.required,
                 options=options,

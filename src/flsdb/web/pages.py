@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from importlib import resources
 from typing import Any
 
@@ -18,6 +19,24 @@ from flsdb.web.forms import form_values, record_form
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(resources.files("flsdb.web").joinpath("templates")))
+_CAPITALS = re.compile(r"\b(hrt|gp|dxa|fls|icb|nhs)\b")
+
+
+def words(code: object) -> str:
+    """A code as words: not_known -> not known, referred_to_gp -> referred to GP."""
+    return _CAPITALS.sub(lambda m: m.group(1).upper(), str(code).replace("_", " "))
+
+
+def when(stamp: object) -> str:
+    """An ISO timestamp as a person reads it (the server's clock, to the minute)."""
+    try:
+        return dt.datetime.fromisoformat(str(stamp)).strftime("%d %b %Y %H:%M")
+    except ValueError:
+        return str(stamp)
+
+
+templates.env.filters["words"] = words
+templates.env.filters["when"] = when
 PAGE = 50
 SAVED = "Saved."
 
@@ -165,6 +184,8 @@ def _form_page(
         record=record,
         issues=issues,
         message=message,
+        saved=message == SAVED,
+        conflict=status == 409,
         labels=records.field_labels(),
     )
 

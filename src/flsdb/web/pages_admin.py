@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from flsdb.errors import FlsdbError
 from flsdb.services import accounts
-from flsdb.services.access import ROLE_WORDS, Role, authorize
+from flsdb.services.access import ROLE_WORDS, authorize
 from flsdb.web.auth import current_actor
 from flsdb.web.pages import _engine, _render
 
@@ -134,30 +134,67 @@ async def audit_page(request: Request) -> HTMLResponse:
     )
 
 
+def _kpi_context(request: Request) -> dict[str, Any]:
+    """KPI names, unit names and the years that hold records, for the KPI page."""
+    from sqlalchemy import func, select
+
+    from flsdb.kpi import load_catalogue
+    from flsdb.storage.tables import records, services
+
+    names: dict[str, str] = {}
+    for measure in load_catalogue().measures:
+        names[measure.id] = measure.name
+        for part, spec in measure.parts.items():
+            names[part] = spec.name
+    with _engine(request).connect() as conn:
+        rows = conn.execute(
+            select(
+                services.c.service_code,
+                services.c.service_name,
+                services.c.region_code,
+                services.c.region_name,
+            )
+        ).all()
+        first, last = conn.execute(
+            select(
+                func.min(records.c.date_fracture_diagnosed),
+                func.max(records.c.date_fracture_diagnosed),
+            )
+        ).one()
+    units = {"england": "England", "wales": "Wales", "all": "England and Wales"}
+    for code, name, region, region_name in rows:
+        units[code] = name
+        units[region] = region_name
+    years = list(range(last.year, first.year - 1, -1)) if first and last else []
+    if isinstance(first, str):  # SQLite through a plain query keeps dates as text
+        years = list(range(int(str(last)[:4]), int(str(first)[:4]) - 1, -1))
+    return {"names": names, "units": units, "years": [str(y) for y in years]}
+
+
 @router.get("/kpis")
 async def kpi_page(request: Request) -> HTMLResponse:
     from flsdb.services.kpis import kpi_rows
 
     actor = await current_actor(request)
-    year = dt.date.today().year - 1
-    period = request.query_params.get("period", str(year))[:20]
+    context = _kpi_context(request)
+    default = context["years"][0] if context["years"] else str(dt.date.today().year - 1)
+    period = request.query_params.get("period", default)[:20]
     by = request.query_params.get("by", "service")
-    if actor.role is Role.ADMIN:
-        authorize(actor, "read_aggregates")
+    by = by if by in ("service", "region", "nation") else "service"
     rows: list[dict[str, Any]] = []
     error = None
     try:
         rows = kpi_rows(
-            request.app.state.settings.database_url,
-            _engine(request),
-            actor,
-            period,
-            by if by in ("service", "region", "nation") else "service",
-            None,
+            request.app.state.settings.database_url, _engine(request), actor, period, by, None
         )
     except FlsdbError as exc:
         error = str(exc)
-    return _render(request, "kpis.html", rows=rows, period=period, by=by, error=error)
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(str(row["unit"]), []).append(row)
+    return _render(
+        request, "kpis.html", grouped=grouped, period=period, by=by, error=error, **context
+    )
 
 
 @router.get("/healthz", include_in_schema=False)

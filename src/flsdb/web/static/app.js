@@ -6,8 +6,12 @@
       var control = form.querySelector('[name="' + field.dataset.shownWhen + '"]');
       if (!control) { return; }
       var show = control.value === field.dataset.shownValue;
-      var input = field.querySelector("input, select");
-      var filled = input && input.value !== "";
+      var filled = Array.prototype.some.call(
+        field.querySelectorAll("input, select"),
+        function (input) {
+          return input.type === "checkbox" ? input.checked : input.value !== "";
+        }
+      );
       // A field holding a value stays visible, so nothing is hidden that will be saved.
       field.hidden = !show && !filled;
     });
