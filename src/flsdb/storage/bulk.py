@@ -115,7 +115,9 @@ def read_sqlite(path: str, sql: str, params: Sequence[object] = ()) -> pa.Table:
     this process meanwhile (see above)."""
     import adbc_driver_sqlite.dbapi as adbc
 
-    target, _ = sqlite_read_target(path)
+    target, uri = sqlite_read_target(path)
+    if _PYTHON_SQLITE_ONLY.is_set():
+        return _read_python_sqlite(target, uri, sql, params)
     with _SQLITE_SESSIONS:
         connection = adbc.connect(target, autocommit=True)
         try:
@@ -126,6 +128,22 @@ def read_sqlite(path: str, sql: str, params: Sequence[object] = ()) -> pa.Table:
             raise
         finally:
             connection.close()
+
+
+def _read_python_sqlite(target: str, uri: bool, sql: str, params: Sequence[object]) -> pa.Table:
+    """`read_sqlite` in a process that keeps to Python's sqlite3 (see `use_python_sqlite`)."""
+    import sqlite3
+
+    import pyarrow as pa
+
+    connection = sqlite3.connect(target, uri=uri)
+    try:
+        cursor = connection.execute(sql, tuple(params))
+        names = [d[0] for d in cursor.description or ()]
+        rows = cursor.fetchall()
+    finally:
+        connection.close()
+    return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})
 
 
 def _keys_table(table: str) -> str:
