@@ -218,7 +218,7 @@ class SqliteSession:
         if frame.height == 0:
             return 0
         statement, ordered = _update_statement(table, frame, key, self.mark)
-        self.cursor.executemany(statement, _as_text(ordered).to_arrow())
+        self.cursor.executemany(statement, self._bound(ordered))
         return frame.height
 
     def lock(self, names: Sequence[str]) -> None:
@@ -235,10 +235,12 @@ class SqliteSession:
         self.cursor.execute(f"DELETE FROM {name}")
         if keys.height:
             marks = ", ".join("?" for _ in keys.columns)
-            self.cursor.executemany(
-                f"INSERT INTO {name} VALUES ({marks})", _as_text(keys).to_arrow()
-            )
+            self.cursor.executemany(f"INSERT INTO {name} VALUES ({marks})", self._bound(keys))
         return self.read(_matching_sql(table, keys.columns, columns), schema)
+
+    def _bound(self, frame: pl.DataFrame) -> object:
+        """A frame as the driver binds many rows: Arrow for ADBC."""
+        return _as_text(frame).to_arrow()
 
     def close(self, commit: bool) -> None:
         try:
@@ -290,24 +292,8 @@ class PythonSqliteSession(SqliteSession):
         )
         return frame.height
 
-    def update(self, table: str, frame: pl.DataFrame, key: str) -> int:
-        if frame.height == 0:
-            return 0
-        statement, ordered = _update_statement(table, frame, key, self.mark)
-        self.cursor.executemany(statement, _as_text(ordered).rows())
-        return frame.height
-
-    def matching(
-        self, table: str, keys: pl.DataFrame, columns: Sequence[str], schema: dict[str, pl.DataType]
-    ) -> pl.DataFrame:
-        name = _keys_table(table)
-        names = ", ".join(f'"{k}"' for k in keys.columns)
-        self.cursor.execute(
-            f'CREATE TEMP TABLE IF NOT EXISTS {name} AS SELECT {names} FROM "{table}" WHERE 0'
-        )
-        self.cursor.execute(f"DELETE FROM {name}")
-        self.insert(name, keys)
-        return self.read(_matching_sql(table, keys.columns, columns), schema)
+    def _bound(self, frame: pl.DataFrame) -> object:
+        return _as_text(frame).rows()
 
 
 _PYTHON_SQLITE_ONLY = threading.Event()
