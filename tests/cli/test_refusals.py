@@ -27,6 +27,8 @@ CASES = [
     (["kpis", "--period", "2024", "--by", "nope"], "'nope' is not one of"),
     (["kpis", "--period", "2024", "--format", "pdf"], "'pdf' is not one of"),
     (["kpis", "--period", "2024-13"], "'2024-13' is not a period"),
+    (["kpis", "--period", "0001"], "give a year from 1900 to 2199"),
+    (["kpis", "--period", "2024", "--as-of", "0001-01-01"], "give one from 1900 to 2199"),
     (["kpis", "--period", "2024", "--kpi", "kpi99"], "unknown KPI kpi99"),
     (["kpis", "--period", "2024", "--service", "NOPE"], "unknown service NOPE"),
     (["kpis", "--period", "2024", "--records", "r.csv"], "--records and --services go together"),

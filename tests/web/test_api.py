@@ -205,8 +205,15 @@ def test_kpis_by_scope(site: Site) -> None:
         "rag",
         "not_due",
     }
-    bad = site.client("nurse").get("/api/kpis", params={"period": "2024-13"})
-    assert bad.status_code == 422
+    for wrong in (
+        {"period": "2024-13"},
+        {"period": "9999"},
+        {"period": "2024", "as_of": "0001-01-01"},
+    ):
+        bad = site.client("nurse").get("/api/kpis", params=wrong)
+        assert (
+            bad.status_code == 422 and "period" in bad.json()["detail"]
+        ) or "date" in bad.json()["detail"]
 
 
 def test_bearer_token_uploads_without_csrf(site: Site, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -115,3 +115,24 @@ def test_error_pages_name_nothing_private(site: Site) -> None:
     page = client.get(f"/records/{other}")
     assert page.status_code == 404 and "that you can see" in page.text
     assert client.get("/no/such/page").status_code == 404
+
+
+def test_hostile_addresses_get_no_server_error(site: Site) -> None:
+    client, _ = _signed_in(site, "nurse")
+    for path in (
+        "/records/2147483648",
+        "/records/99999999999999999999999",
+        "/records/-1",
+        "/records/abc/history",
+        "/records?page=99999999999999999999",
+        "/records?page=1e9&status=%00&fracture_from=2024-02-30",
+        "/uploads/" + "f" * 500,
+        "/kpis?period=9999-Q9&by=%3Cscript%3E",
+    ):
+        response = client.get(path)
+        assert response.status_code < 500, (path, response.status_code)
+        assert "<script>" not in response.text
+    admin, _ = _signed_in(site, "admin")
+    assert (
+        admin.get("/admin/audit?page=99999999999999999999&action=" + "x" * 500).status_code == 200
+    )

@@ -10,6 +10,10 @@ from typing import Literal
 
 from flsdb.errors import ConfigurationError
 
+# The years a period or an extract date may fall in (date arithmetic stays inside Python's).
+FIRST_YEAR = 1900
+LAST_YEAR = 2199
+
 Grain = Literal["year", "quarter", "month"]
 _FORMS = (
     (re.compile(r"^(\d{4})$"), "year"),
@@ -63,6 +67,11 @@ def parse_period(text: str) -> Period:
         if not match:
             continue
         year = int(match.group(1))
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ConfigurationError(
+                f"'{text}' is not a period an audit can have: give a year from {FIRST_YEAR} to "
+                f"{LAST_YEAR}."
+            )
         if grain == "year":
             return Period(text, dt.date(year, 1, 1), dt.date(year, 12, 31), "year")
         if grain == "quarter":

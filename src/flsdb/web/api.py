@@ -39,7 +39,10 @@ def _record_model(name: str, with_version: bool) -> type[BaseModel]:
         for f in load_dictionary().records
     }
     if with_version:
-        fields["version"] = (int, Field(description="The version you read; a stale one is 409."))
+        fields["version"] = (
+            int,
+            Field(ge=1, le=2**31 - 1, description="The version you read; a stale one is 409."),
+        )
     return create_model(name, __config__=ConfigDict(extra="allow"), **fields)
 
 
@@ -140,7 +143,9 @@ def search_records(
     return {"records": found, "total": total}
 
 
-RecordId = Annotated[int, Path(ge=1, le=2**62)]
+# Ids and versions are 32-bit integers in the store (PostgreSQL's integer).
+MAX_INT = 2**31 - 1
+RecordId = Annotated[int, Path(ge=1, le=MAX_INT)]
 UploadId = Annotated[str, Path(max_length=64)]
 
 
@@ -168,7 +173,10 @@ def update_record(
 
 @router.delete("/records/{record_id}", status_code=204)
 def delete_record(
-    record_id: RecordId, request: Request, actor: ActorDep, version: int | None = None
+    record_id: RecordId,
+    request: Request,
+    actor: ActorDep,
+    version: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
 ) -> Response:
     records.remove(_engine(request), actor, record_id, version)
     return Response(status_code=204)

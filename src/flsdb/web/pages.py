@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from importlib import resources
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -18,6 +18,8 @@ from flsdb.web.auth import COOKIE, check_origin, current_actor, session_token, s
 from flsdb.web.forms import form_values, record_form
 
 router = APIRouter(include_in_schema=False)
+# A record id in a page's address; anything else is "no such page".
+PageRecordId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 templates = Jinja2Templates(directory=str(resources.files("flsdb.web").joinpath("templates")))
 _CAPITALS = re.compile(r"\b(hrt|gp|dxa|fls|icb|nhs)\b")
 
@@ -125,7 +127,8 @@ def _list(request: Request, actor: Actor, fields: dict[str, Any]) -> HTMLRespons
     status = (
         fields.get("status") if fields.get("status") in ("complete", "missing", "due") else None
     )
-    page = max(1, int(fields["page"])) if str(fields.get("page", "")).isdigit() else 1
+    text = str(fields.get("page", ""))
+    page = min(max(1, int(text)), 100_000) if text.isdigit() and len(text) < 7 else 1
     service = str(fields.get("service") or "").upper() or None
     query = records.Search(
         service=service,
@@ -233,7 +236,7 @@ async def create_record(request: Request) -> Response:
 
 
 @router.get("/records/{record_id}")
-async def edit_record(record_id: int, request: Request) -> HTMLResponse:
+async def edit_record(record_id: PageRecordId, request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     record = records.get(_engine(request), actor, record_id)
     saved = SAVED if request.query_params.get("saved") else None
@@ -241,7 +244,7 @@ async def edit_record(record_id: int, request: Request) -> HTMLResponse:
 
 
 @router.post("/records/{record_id}")
-async def save_record(record_id: int, request: Request) -> Response:
+async def save_record(record_id: PageRecordId, request: Request) -> Response:
     actor = await current_actor(request)
     form = await request.form()
     version = int(str(form.get("version", "0"))) if str(form.get("version", "")).isdigit() else 0
@@ -267,7 +270,7 @@ async def save_record(record_id: int, request: Request) -> Response:
 
 
 @router.post("/records/{record_id}/delete")
-async def delete_record(record_id: int, request: Request) -> Response:
+async def delete_record(record_id: PageRecordId, request: Request) -> Response:
     actor = await current_actor(request)
     form = await request.form()
     version = str(form.get("version", ""))
@@ -276,7 +279,7 @@ async def delete_record(record_id: int, request: Request) -> Response:
 
 
 @router.get("/records/{record_id}/history")
-async def history(record_id: int, request: Request) -> HTMLResponse:
+async def history(record_id: PageRecordId, request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     record = records.get(_engine(request), actor, record_id)
     changes = records.history(_engine(request), actor, record_id)

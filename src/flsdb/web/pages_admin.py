@@ -120,12 +120,9 @@ async def audit_page(request: Request) -> HTMLResponse:
 
     actor = await current_actor(request)
     authorize(actor, "administer")
-    page = (
-        int(request.query_params.get("page", "1"))
-        if request.query_params.get("page", "1").isdigit()
-        else 1
-    )
-    action = request.query_params.get("action") or None
+    text = request.query_params.get("page", "1")
+    page = min(max(int(text), 1), 100_000) if text.isdigit() and len(text) < 7 else 1
+    action = (request.query_params.get("action") or "")[:40] or None
     rows, total = list_events(
         _engine(request), action=action, limit=100, offset=(max(page, 1) - 1) * 100
     )
