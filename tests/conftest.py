@@ -8,12 +8,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, create_engine, text
 
 from flsdb.storage import open_engine
 from tests.postgres_server import PostgresServer, find_bin_dir
 
 _counter = itertools.count()
+
+# In CI the property tests draw the same examples every run, so that a landing does not hang on
+# chance; run them locally (without CI set) to explore new examples each time.
+settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
