@@ -136,3 +136,38 @@ def test_hostile_addresses_get_no_server_error(site: Site) -> None:
     assert (
         admin.get("/admin/audit?page=99999999999999999999&action=" + "x" * 500).status_code == 200
     )
+
+
+def test_admin_manages_users_on_the_page(site: Site) -> None:
+    admin, _ = _signed_in(site, "admin")
+    page = admin.get("/admin/users")
+    token = _csrf(page.text)
+    added = admin.post(
+        "/admin/users",
+        data={
+            "username": "Nurse3",
+            "role": "fls_staff",
+            "services": ["FLS01", "FLS02"],
+            "password": PASSWORD,
+            "csrf_token": token,
+        },
+    )
+    assert added.status_code == 200 and "User nurse3 added." in added.text
+    refused = admin.post(
+        "/admin/users",
+        data={
+            "username": "x",
+            "role": "fls_staff",
+            "password": "a long password",
+            "csrf_token": token,
+        },
+    )
+    assert refused.status_code == 422
+    nurse3 = site.client("nurse3")
+    assert nurse3.get("/api/me").json()["services"] == ["FLS01", "FLS02"]
+    assert admin.post("/admin/users/nurse3/disable", data={"csrf_token": token}).status_code == 200
+    assert nurse3.get("/api/me").status_code == 401  # their session ended
+    own = admin.post("/admin/users/admin/disable", data={"csrf_token": token})
+    assert own.status_code == 422 and "your own account" in own.text
+    events = admin.get("/api/audit").json()["events"]
+    assert {"user_added", "user_disabled"} <= {e["action"] for e in events}

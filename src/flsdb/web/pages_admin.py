@@ -79,6 +79,8 @@ async def change_user(username: str, action: str, request: Request) -> Response:
     authorize(actor, "administer")
     form = await request.form()
     engine = _engine(request)
+    if action == "disable" and username.strip().lower() == actor.username:
+        return _users_page(request, 422, error="You cannot disable your own account.")
     try:
         if action in ("disable", "enable"):
             accounts.set_disabled(engine, username, action == "disable", by=actor.username)
