@@ -35,6 +35,7 @@ RECORDS = [
         nhs_number=nhs_number(3),
         date_fracture_diagnosed="2024-07-01",
         date_fls_assessment="2024-07-20",
+        postcode="sw1a 1aa",
         followup_16w="yes",
         date_followup_16w="2024-10-01",
     ),

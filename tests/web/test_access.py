@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.web.conftest import USERS, Site
 
 ROLES = tuple(USERS)  # nurse (FLS01), nurse2 (FLS02), viewer (QE1), analyst, admin
@@ -70,6 +72,9 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     },
     ("GET", "/api/kpis"): {r: (200, 200) for r in ROLES},
     ("GET", "/api/audit"): {r: ((200, 200) if r == "admin" else (403, 403)) for r in ROLES},
+    ("GET", "/api/extracts/pseudonymised"): {
+        r: ((200, 200) if r == "analyst" else (403, 403)) for r in ROLES
+    },
     # Signed out by the first call: the second finds no session.
     ("POST", "/api/logout"): {r: (204, 401) for r in ROLES},
 }
@@ -95,6 +100,8 @@ def _call(client: Any, method: str, path: str, scope: dict[str, str], records_in
         kwargs["params"] = {"version": 999}
     elif (method, path) == ("POST", "/api/uploads"):
         kwargs["files"] = {"file": ("notes.txt", b"not a table", "text/plain")}
+    elif path == "/api/extracts/pseudonymised":
+        kwargs["params"] = {"period": "2024"}
     elif (method, path) == ("GET", "/api/kpis"):
         kwargs["params"] = {"period": "2024-Q1", "by": "region", "as_of": "2026-01-31"}
     return int(client.request(method, url, **kwargs).status_code)
@@ -105,7 +112,8 @@ def test_every_route_has_an_access_decision(site: Site) -> None:
     assert routes - UNAUTHENTICATED_OK == set(EXPECTED), "add the new route to EXPECTED"
 
 
-def test_access_table(site: Site) -> None:
+def test_access_table(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLSDB_PSEUDONYM_KEY", "k" * 40)
     nurse = site.client("nurse")
     upload = nurse.post(
         "/api/uploads",

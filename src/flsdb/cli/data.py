@@ -13,6 +13,7 @@ from flsdb.cli.options import (
     DbOption,
     ErrorsOption,
     MaxSizeOption,
+    PeriodOption,
     SheetOption,
     UserOption,
     parse_date,
@@ -200,3 +201,52 @@ def db_current(db: DbOption = None) -> None:
 
     engine = open_existing(db, migrate=False)
     say(f"current: {current_revision(engine)}; newest: {HEAD_REVISION}")
+
+
+def extract(
+    period: PeriodOption,
+    out_path: Annotated[
+        Path, typer.Option("--out", help="The extract: .csv or .parquet.", show_default=False)
+    ],
+    pseudonymised: Annotated[
+        bool,
+        typer.Option(
+            "--pseudonymised",
+            help="Required: every extract is pseudonymised (no NHS number, date of birth or "
+            "postcode; a keyed pseudonym, age band, postcode district, days from the fracture).",
+        ),
+    ] = False,
+    key_file: Annotated[
+        Path | None,
+        typer.Option("--key-file", help="The pseudonym key (default: $FLSDB_PSEUDONYM_KEY)."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Write a pseudonymised extract of a period's records for analysis."""
+    from flsdb.errors import ConfigurationError
+    from flsdb.kpi import parse_period
+    from flsdb.services.events import record_event
+    from flsdb.services.extracts import pseudonym_key, pseudonymise, read_period, write_extract
+    from flsdb.storage import open_existing
+    from flsdb.storage.urls import resolve_url
+    from flsdb.storage.writer import default_user
+
+    if not pseudonymised:
+        raise ConfigurationError(
+            "flsdb extract writes pseudonymised extracts only: add --pseudonymised."
+        )
+    if out_path.suffix.lower() not in (".csv", ".parquet"):
+        raise ConfigurationError(f"--out {out_path.name}: give a .csv or .parquet file.")
+    key = pseudonym_key(key_file)
+    chosen = parse_period(period)
+    engine = open_existing(db)
+    frame = pseudonymise(read_period(resolve_url(db), chosen.start, chosen.end), key)
+    with replacing(out_path) as temporary:
+        write_extract(frame, temporary)
+    record_event(
+        engine,
+        default_user(),
+        "export_pseudonymised",
+        detail=f"{chosen.label}: {frame.height} records, by the command line",
+    )
+    say(f"Wrote {frame.height:,} pseudonymised records of {chosen.label} to {out_path}.")

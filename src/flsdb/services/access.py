@@ -3,7 +3,7 @@
 Roles:
 - `fls_staff`: one or more FLSs; reads and writes their patients only.
 - `region_viewer`: one region; aggregates of its FLSs, never a patient.
-- `national_analyst`: every aggregate; no patient.
+- `national_analyst`: every aggregate and pseudonymised extracts; no patient identifiers.
 - `admin`: users, services and the audit log; no patient.
 
 A record or service outside the actor's scope is `NotFound` (its existence is not revealed); an
@@ -33,7 +33,9 @@ ROLE_WORDS = {
     Role.ADMIN: "administrator: users, services and the audit log, no patients",
 }
 
-Action = Literal["read_patients", "write_patients", "read_aggregates", "administer"]
+Action = Literal[
+    "read_patients", "write_patients", "read_aggregates", "administer", "extract_pseudonymised"
+]
 
 
 __all__ = ["Action", "Actor", "Conflict", "Forbidden", "NotFound", "Role", "authorize"]
@@ -68,6 +70,8 @@ def authorize(actor: Actor, action: Action, service_code: str | None = None) -> 
             raise NotFound(f"There is no FLS {service_code} that you can see.")
     elif action == "administer" and actor.role is not Role.ADMIN:
         raise Forbidden("Only an administrator can do this.")
+    elif action == "extract_pseudonymised" and actor.role is not Role.NATIONAL_ANALYST:
+        raise Forbidden("Only a national analyst can download pseudonymised extracts.")
 
 
 def can_see_service(actor: Actor, service_code: str) -> bool:

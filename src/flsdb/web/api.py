@@ -252,3 +252,41 @@ def audit(
     authorize(actor, "administer")
     rows, total = list_events(_engine(request), action=action, limit=limit, offset=offset)
     return {"events": rows, "total": total}
+
+
+@router.get("/extracts/pseudonymised")
+def pseudonymised_extract(
+    request: Request,
+    actor: ActorDep,
+    period: str = Query(..., max_length=20, examples=["2024"]),
+    format: str = Query("csv", pattern="^(csv|parquet)$"),
+) -> Response:
+    """One row per record of the period with a keyed pseudonym and no identifiers (national
+    analysts); the key is the server's ($FLSDB_PSEUDONYM_KEY) and never in the extract."""
+    import io
+
+    from flsdb.services.extracts import extract_for, pseudonym_key
+
+    authorize(actor, "extract_pseudonymised")
+    frame = extract_for(
+        request.app.state.settings.database_url,
+        _engine(request),
+        actor,
+        period,
+        pseudonym_key(),
+    )
+    buffer = io.BytesIO()
+    if format == "parquet":
+        frame.write_parquet(buffer)
+        media = "application/vnd.apache.parquet"
+    else:
+        from flsdb.sheets import csv_frame
+
+        buffer.write(csv_frame(frame.to_pandas()).to_csv(index=False).encode())
+        media = "text/csv"
+    name = f"flsdb-pseudonymised-{period}.{format}"
+    return Response(
+        buffer.getvalue(),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
