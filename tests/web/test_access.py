@@ -72,6 +72,11 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     },
     ("GET", "/api/kpis"): {r: (200, 200) for r in ROLES},
     ("GET", "/api/audit"): {r: ((200, 200) if r == "admin" else (403, 403)) for r in ROLES},
+    ("GET", "/api/worklists/{service_code}"): {
+        "nurse": (200, 404),
+        "nurse2": (404, 200),
+        **{r: (403, 403) for r in ("viewer", "analyst", "admin")},
+    },
     ("GET", "/api/extracts/pseudonymised"): {
         r: ((200, 200) if r == "analyst" else (403, 403)) for r in ROLES
     },
@@ -120,8 +125,16 @@ def test_access_table(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
         files={"file": ("a.csv", b"service_code,nhs_number\nFLS01,123\n", "text/csv")},
     )
     assert upload.status_code == 200
-    inside = {"record_id": str(site.record_id("FLS01")), "upload_id": upload.json()["id"]}
-    outside = {"record_id": str(site.record_id("FLS02")), "upload_id": "0" * 32}
+    inside = {
+        "record_id": str(site.record_id("FLS01")),
+        "upload_id": upload.json()["id"],
+        "service_code": "FLS01",
+    }
+    outside = {
+        "record_id": str(site.record_id("FLS02")),
+        "upload_id": "0" * 32,
+        "service_code": "FLS02",
+    }
     anonymous = site.client()
     failures = []
     for method, path in sorted(EXPECTED):

@@ -51,7 +51,7 @@ def _missing(column: Any) -> Any:
     return column.is_(None)
 
 
-def _status_clause(status: Status, today: dt.date) -> Any:
+def status_clause(status: Status, today: dt.date) -> Any:
     if status == "due":
         return or_(
             *[
@@ -83,7 +83,7 @@ def search(engine: Engine, actor: Actor, query: Search) -> tuple[list[dict[str, 
     if query.fracture_to:
         where.append(records.c.date_fracture_diagnosed <= query.fracture_to)
     if query.status:
-        where.append(_status_clause(query.status, dt.date.today()))
+        where.append(status_clause(query.status, dt.date.today()))
     limit = max(1, min(int(query.limit), 500))
     offset = max(0, int(query.offset))
     with engine.connect() as conn:

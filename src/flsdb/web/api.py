@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from flsdb.dictionary import load_dictionary
-from flsdb.services import accounts, records, uploads
+from flsdb.services import accounts, records, uploads, worklists
 from flsdb.services.access import Actor, authorize
 from flsdb.web.auth import check_origin, current_actor, set_session_cookie
 
@@ -288,5 +288,63 @@ def pseudonymised_extract(
     return Response(
         buffer.getvalue(),
         media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+WORKLIST_COLUMNS = (
+    "id",
+    "nhs_number",
+    "date_of_birth",
+    "date_fracture_diagnosed",
+    "fracture_site",
+    "due_date",
+    "days_to_due",
+    "followup_16w",
+    "followup_52w",
+    "bone_therapy_recommended",
+)
+
+
+@router.get("/worklists/{service_code}")
+def worklist(
+    service_code: Annotated[str, Path(max_length=12)],
+    request: Request,
+    actor: ActorDep,
+    list: worklists.ListName = "due_16w",
+    as_of: dt.date | None = None,
+    format: str = Query("json", pattern="^(json|csv)$"),
+    limit: int = Query(500, ge=1, le=5000),
+    offset: int = Query(0, ge=0, le=10_000_000),
+) -> Any:
+    """Patients to follow up: due in the next 14 days or overdue while the window is open (16
+    or 52 weeks), or records missing key fields. CSV downloads are recorded in the access log."""
+    found = worklists.worklist(
+        _engine(request), actor, service_code.upper(), list, as_of, limit, offset
+    )
+    if format == "json":
+        return found
+    import csv
+    import io
+
+    from flsdb.services.events import record_event
+    from flsdb.sheets import csv_text
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(WORKLIST_COLUMNS)
+    for row in found["rows"]:
+        writer.writerow([csv_text(row.get(c)) for c in WORKLIST_COLUMNS])
+    record_event(
+        _engine(request),
+        actor.username,
+        "export_worklist",
+        service_code=found["service"],
+        detail=f"{list}: {len(found['rows'])} rows",
+    )
+    name = f"worklist-{found['service']}-{list}-{found['as_of']}.csv"
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -70,7 +70,7 @@ def issue_list(exc: ValidationFailed) -> list[dict[str, Any]]:
 
 def create_app(settings: Settings) -> FastAPI:
     from flsdb.storage import bulk, open_engine
-    from flsdb.web import api, pages, pages_admin
+    from flsdb.web import api, pages, pages_admin, pages_fls
 
     bulk.use_python_sqlite()
     app = FastAPI(
@@ -89,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(pages_admin.router)
+    app.include_router(pages_fls.router)
 
     @app.middleware("http")
     async def guard(
