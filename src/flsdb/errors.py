@@ -7,7 +7,8 @@ FlsdbError
  ├─ StorageError        the database could not be used
  ├─ NotFound            absent, or outside the caller's scope (not told apart)
  ├─ Forbidden           in scope, but the caller's role may not do it
- └─ Conflict            based on an older version, or would duplicate a record
+ ├─ Conflict            based on an older version, or would duplicate a record
+ └─ Locked              the record's period is signed off or locked
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "FileFormatError",
     "FlsdbError",
     "Forbidden",
+    "Locked",
     "NotFound",
     "StorageError",
     "ValidationFailed",
@@ -63,3 +65,7 @@ class Forbidden(FlsdbError):
 
 class Conflict(FlsdbError):
     """The change was based on an older version, or would duplicate a record."""
+
+
+class Locked(FlsdbError):
+    """The period the record falls in is signed off or locked; nothing was changed."""

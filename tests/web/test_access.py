@@ -77,6 +77,15 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
         "nurse2": (404, 200),
         **{r: (403, 403) for r in ("viewer", "analyst", "admin")},
     },
+    ("GET", "/api/locks"): {r: (200, 200) for r in ROLES},
+    ("POST", "/api/locks"): {
+        "nurse": (201, 404),
+        "nurse2": (404, 201),
+        **{r: (403, 403) for r in ("viewer", "analyst", "admin")},
+    },
+    ("DELETE", "/api/locks/{lock_id}"): {
+        r: ((404, 404) if r == "admin" else (403, 403)) for r in ROLES
+    },
     ("GET", "/api/extracts/pseudonymised"): {
         r: ((200, 200) if r == "analyst" else (403, 403)) for r in ROLES
     },
@@ -105,6 +114,8 @@ def _call(client: Any, method: str, path: str, scope: dict[str, str], records_in
         kwargs["params"] = {"version": 999}
     elif (method, path) == ("POST", "/api/uploads"):
         kwargs["files"] = {"file": ("notes.txt", b"not a table", "text/plain")}
+    elif (method, path) == ("POST", "/api/locks"):
+        kwargs["json"] = {"period": "2023-Q4", "service": service}
     elif path == "/api/extracts/pseudonymised":
         kwargs["params"] = {"period": "2024"}
     elif (method, path) == ("GET", "/api/kpis"):
@@ -129,11 +140,13 @@ def test_access_table(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
         "record_id": str(site.record_id("FLS01")),
         "upload_id": upload.json()["id"],
         "service_code": "FLS01",
+        "lock_id": "999999",
     }
     outside = {
         "record_id": str(site.record_id("FLS02")),
         "upload_id": "0" * 32,
         "service_code": "FLS02",
+        "lock_id": "999999",
     }
     anonymous = site.client()
     failures = []

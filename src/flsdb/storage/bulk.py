@@ -269,6 +269,9 @@ class PythonSqliteSession(SqliteSession):
             self.connection.close()
             raise
 
+    def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        return list(self.cursor.execute(sql, tuple(params)).fetchall())
+
     def read(
         self, sql: str, schema: dict[str, pl.DataType], params: Sequence[object] = ()
     ) -> pl.DataFrame:

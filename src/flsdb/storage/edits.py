@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, and_, select
 
 from flsdb.dictionary import load_dictionary
 from flsdb.errors import Conflict, NotFound
+from flsdb.storage.locks import check_record
 from flsdb.storage.tables import RECORD_COLUMNS, audit_log, records
 from flsdb.storage.transactions import write_transaction
 from flsdb.storage.writer import KEY_SEPARATOR, default_user, record_locks
@@ -26,6 +27,10 @@ def _json(values: Mapping[str, Any]) -> str:
         {c: (v.isoformat() if isinstance(v, dt.date) else v) for c, v in values.items()},
         sort_keys=False,
     )
+
+
+def _day(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 def _key_text(values: Mapping[str, Any]) -> str:
@@ -75,6 +80,7 @@ def insert_record(engine: Engine, values: Mapping[str, Any], user: str | None = 
     row = {c: values.get(c) for c in RECORD_COLUMNS}
     at = dt.datetime.now()
     with write_transaction(engine, record_locks([str(row["service_code"])])) as conn:
+        check_record(conn, str(row["service_code"]), _day(row["date_fracture_diagnosed"]))
         if _key_owner(conn, row) is not None:
             raise Conflict(
                 "A record of this patient with this fracture date exists already in this FLS; "
@@ -125,6 +131,8 @@ def update_record(
     at = dt.datetime.now()
     with write_transaction(engine, locks) as conn:
         current = _current(conn, record_id, allowed)
+        check_record(conn, current.service_code, current.date_fracture_diagnosed)
+        check_record(conn, str(new["service_code"]), _day(new["date_fracture_diagnosed"]))
         if int(current.version) != int(version):
             raise Conflict(
                 f"This record was changed by {_last_editor(conn, record_id)} after you opened it "
@@ -176,6 +184,7 @@ def delete_record_by_id(
     at = dt.datetime.now()
     with write_transaction(engine, record_locks([service])) as conn:
         current = _current(conn, record_id, allowed)
+        check_record(conn, current.service_code, current.date_fracture_diagnosed)
         if version is not None and int(current.version) != int(version):
             raise Conflict("This record was changed after you opened it; reload it first.")
         before = {c: current._mapping[c] for c in RECORD_COLUMNS}

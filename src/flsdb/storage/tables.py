@@ -177,5 +177,23 @@ uploads = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
+# Periods closed to changes: an FLS's signed-off quarter (service_code set) or a year the
+# national team locked for the annual report (service_code empty). Lifting one is kept here too.
+period_locks = Table(
+    "period_locks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String, nullable=False),
+    Column("service_code", String, nullable=True),
+    Column("period", String, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("user_name", String, nullable=False),
+    Column("locked_at", DateTime, nullable=False),
+    Column("note", Text, nullable=True),
+    Column("lifted_at", DateTime, nullable=True),
+    Column("lifted_by", String, nullable=True),
+)
+
 RECORD_COLUMNS: tuple[str, ...] = tuple(f.name for f in _dictionary.records)
 SERVICE_COLUMNS: tuple[str, ...] = tuple(f.name for f in _dictionary.services)

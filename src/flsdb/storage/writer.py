@@ -217,10 +217,14 @@ def _store_in(
     totals: list[int],
     dry_run: bool,
 ) -> int:
+    from flsdb.storage.locks import ACTIVE_SQL, check_batch, locks_from_tuples
+
     with bulk_session(engine) as session:
         session.lock(locks)
+        closed = locks_from_tuples(session.execute(ACTIVE_SQL)) if target.name == "records" else []
         import_id = _start_import(session, table, user, at)
         for batch in table.batches():
+            check_batch(closed, batch)
             new = batch.select(target.columns)
             counts = _upsert_batch(session, target, new, import_id, user, at)
             totals[:] = [a + b for a, b in zip(totals, counts, strict=True)]
@@ -275,6 +279,9 @@ def delete_record(engine: Engine, key_values: dict[str, object], user: str | Non
         )
         if found.height == 0:
             return False
+        from flsdb.storage.locks import ACTIVE_SQL, check_batch, locks_from_tuples
+
+        check_batch(locks_from_tuples(session.execute(ACTIVE_SQL)), found)
         session.execute(f"DELETE FROM records WHERE {where}", params)
         session.insert(
             "audit_log",

@@ -348,3 +348,40 @@ def worklist(
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+class LockRequest(BaseModel):
+    period: str = Field(max_length=20, description="A quarter (sign-off) or a year (lock).")
+    service: str | None = Field(
+        default=None, max_length=12, description="The FLS signing off; none for a national lock."
+    )
+    note: str | None = Field(default=None, max_length=500)
+
+
+@router.get("/locks")
+def list_locks(request: Request, actor: ActorDep) -> list[dict[str, Any]]:
+    """National locks and the sign-offs of the FLSs in the caller's scope, lifted ones too."""
+    from flsdb.services import locks
+
+    return locks.list_locks(_engine(request), actor)
+
+
+@router.post("/locks", status_code=201)
+def create_lock(body: LockRequest, request: Request, actor: ActorDep) -> dict[str, Any]:
+    """With `service`: the FLS signs off a quarter. Without: the national team locks a year.
+    Records diagnosed in it then cannot be created, changed or deleted (423)."""
+    from flsdb.services import locks
+
+    if body.service:
+        return locks.sign_off(_engine(request), actor, body.service.upper(), body.period, body.note)
+    return locks.lock_year(_engine(request), actor, body.period, body.note)
+
+
+@router.delete("/locks/{lock_id}")
+def lift_lock(
+    lock_id: Annotated[int, Path(ge=1, le=MAX_INT)], request: Request, actor: ActorDep
+) -> dict[str, Any]:
+    """An administrator lifts a sign-off or lock (audited; the lock's row keeps it)."""
+    from flsdb.services import locks
+
+    return locks.lift(_engine(request), actor, lock_id)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from flsdb.errors import Conflict, FlsdbError, ValidationFailed
+from flsdb.errors import Conflict, FlsdbError, Locked, ValidationFailed
 from flsdb.services import accounts, records, uploads
 from flsdb.services.access import Actor, Role, authorize
 from flsdb.web.auth import COOKIE, check_origin, current_actor, session_token, set_session_cookie
@@ -54,6 +54,7 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
         403: "Not allowed",
         404: "Not found",
         409: "Changed meanwhile",
+        423: "Period locked",
         413: "Too large",
         429: "Locked",
         500: "Server error",
@@ -189,6 +190,7 @@ def _form_page(
         message=message,
         saved=message == SAVED,
         conflict=status == 409,
+        locked=status == 423,
         labels=records.field_labels(),
     )
 
@@ -230,8 +232,9 @@ async def create_record(request: Request) -> Response:
             422,
             "The record was not saved: correct the fields marked below.",
         )
-    except Conflict as exc:
-        return _form_page(request, actor, values, [], None, 409, str(exc))
+    except (Conflict, Locked) as exc:
+        status = 423 if isinstance(exc, Locked) else 409
+        return _form_page(request, actor, values, [], None, status, str(exc))
     return RedirectResponse(f"/records/{saved['id']}?saved=1", status_code=303)
 
 
@@ -262,9 +265,10 @@ async def save_record(record_id: PageRecordId, request: Request) -> Response:
             422,
             "The record was not saved: correct the fields marked below.",
         )
-    except Conflict as exc:
+    except (Conflict, Locked) as exc:
+        status = 423 if isinstance(exc, Locked) else 409
         return _form_page(
-            request, actor, values, [], {**current, "version": version}, 409, str(exc)
+            request, actor, values, [], {**current, "version": version}, status, str(exc)
         )
     return RedirectResponse(f"/records/{record_id}?saved=1", status_code=303)
 

@@ -1,0 +1,108 @@
+"""Sign-off and locking: a signed-off quarter closes its FLS's records, a locked year closes
+every FLS's, both with a sentence saying who and when (423), until an administrator lifts it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.command import flsdb
+from tests.factory import nhs_number, record, write_records
+from tests.web.conftest import Site
+
+
+def _record(site: Site, name: str, date: str) -> dict:  # type: ignore[type-arg]
+    client = site.client(name)
+    found = client.get("/api/records").json()["records"]
+    return next(r for r in found if r["date_fracture_diagnosed"] == date)
+
+
+def test_sign_off_closes_the_quarter_of_that_fls(site: Site) -> None:
+    nurse = site.client("nurse")
+    done = nurse.post(
+        "/api/locks", json={"period": "2024-Q1", "service": "FLS01", "note": "complete"}
+    )
+    assert done.status_code == 201, done.text
+    assert done.json()["kind"] == "sign_off" and done.json()["records_missing_key_fields"] == 1
+    q1 = _record(site, "nurse", "2024-03-01")
+    refused = nurse.put(f"/api/records/{q1['id']}", json={**q1, "sex": "male"})
+    assert refused.status_code == 423
+    assert "2024-Q1 was signed off for FLS FLS01 by nurse on" in refused.json()["detail"]
+    assert nurse.get(f"/api/records/{q1['id']}").json()["version"] == 1  # unchanged
+    assert nurse.delete(f"/api/records/{q1['id']}").status_code == 423
+    new = record(
+        service_code="FLS01", nhs_number=nhs_number(300), date_fracture_diagnosed="2024-02-02"
+    )
+    assert (
+        nurse.post("/api/records", json={k: v or None for k, v in new.items()}).status_code == 423
+    )
+    q2 = _record(site, "nurse", "2024-05-01")
+    assert nurse.put(f"/api/records/{q2['id']}", json={**q2, "sex": "male"}).status_code == 200
+    other = _record(site, "nurse2", "2024-02-01")  # FLS02's Q1 is open
+    assert (
+        site.client("nurse2")
+        .put(f"/api/records/{other['id']}", json={**other, "sex": "male"})
+        .status_code
+        == 200
+    )
+    # Moving a record into the closed quarter is refused as well.
+    assert (
+        nurse.put(
+            f"/api/records/{q2['id']}",
+            json={**q2, "version": 2, "date_fracture_diagnosed": "2024-03-15"},
+        ).status_code
+        == 423
+    )
+
+
+def test_year_lock_closes_every_fls_until_lifted(site: Site, tmp_path: Path) -> None:
+    analyst, admin, nurse2 = site.client("analyst"), site.client("admin"), site.client("nurse2")
+    assert site.client("nurse").post("/api/locks", json={"period": "2024"}).status_code == 403
+    assert analyst.post("/api/locks", json={"period": "2024-Q1"}).status_code == 422
+    lock = analyst.post("/api/locks", json={"period": "2024", "note": "annual report"})
+    assert lock.status_code == 201
+    assert analyst.post("/api/locks", json={"period": "2024"}).status_code == 409
+    target = _record(site, "nurse2", "2024-04-01")
+    refused = nurse2.put(f"/api/records/{target['id']}", json={**target, "sex": "male"})
+    assert (
+        refused.status_code == 423
+        and "locked for the annual report by analyst" in refused.json()["detail"]
+    )
+    # An upload into the locked year is refused whole, naming the row.
+    rows = [
+        record(
+            service_code="FLS02", nhs_number=nhs_number(310), date_fracture_diagnosed="2024-08-01"
+        )
+    ]
+    content = write_records(tmp_path / "late.csv", rows).read_bytes()
+    preview = nurse2.post("/api/uploads", files={"file": ("late.csv", content, "text/csv")})
+    assert preview.status_code == 423 and "row 2" in preview.json()["detail"]
+    # So is the command line's import.
+    if site.url.startswith("sqlite"):
+        done = flsdb("import", str(tmp_path / "late.csv"), "--db", site.url, cwd=tmp_path)
+        assert done.returncode == 1 and "locked for the annual report" in done.stderr
+        assert "Traceback" not in done.stderr
+    assert nurse2.delete(f"/api/locks/{lock.json()['id']}").status_code == 403
+    lifted = admin.delete(f"/api/locks/{lock.json()['id']}")
+    assert lifted.status_code == 200 and lifted.json()["lifted_by"] == "admin"
+    assert (
+        nurse2.put(f"/api/records/{target['id']}", json={**target, "sex": "male"}).status_code
+        == 200
+    )
+    actions = {e["action"] for e in admin.get("/api/audit").json()["events"]}
+    assert {"period_locked", "period_unlocked"} <= actions
+
+
+def test_locked_form_shows_the_reason(site: Site) -> None:
+    import re
+
+    site.client("analyst").post("/api/locks", json={"period": "2024"})
+    nurse = site.client()
+    nurse.post("/login", data={"username": "nurse", "password": "correct horse battery"})
+    q1 = _record(site, "nurse", "2024-03-01")
+    form = nurse.get(f"/records/{q1['id']}")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    values = {k: v for k, v in q1.items() if v is not None and k not in ("id",)}
+    page = nurse.post(f"/records/{q1['id']}", data={**values, "sex": "male", "csrf_token": token})
+    assert page.status_code == 423 and "locked for the annual report" in page.text
+    listing = nurse.get("/locks")
+    assert listing.status_code == 200 and "Locked (every FLS)" in listing.text
