@@ -106,3 +106,31 @@ def test_locked_form_shows_the_reason(site: Site) -> None:
     assert page.status_code == 423 and "locked for the annual report" in page.text
     listing = nurse.get("/locks")
     assert listing.status_code == 200 and "Locked (every FLS)" in listing.text
+
+
+def test_report_states_the_lock_and_can_be_pinned(site: Site, tmp_path: Path) -> None:
+    if not site.url.startswith("sqlite"):
+        return  # the command is tested once; locks behave alike on both stores (above)
+    args = (
+        "report",
+        "--period",
+        "2024",
+        "--no-pdf",
+        "--no-fls-reports",
+        "--no-region-reports",
+        "--db",
+        site.url,
+    )
+    refused = flsdb(*args, "--pinned", "--out", str(tmp_path / "a"), cwd=tmp_path)
+    assert refused.returncode != 0 and "2024 is not locked" in refused.stderr
+    assert not (tmp_path / "a").exists()
+    lock = site.client("analyst").post("/api/locks", json={"period": "2024"}).json()
+    done = flsdb(*args, "--pinned", "--out", str(tmp_path / "b"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "2024 was locked on" in done.stderr + done.stdout
+    html = (tmp_path / "b" / "national-report-2024.html").read_text()
+    locked_on = lock["at"][:10]
+    assert (
+        f"data as of {locked_on} (period locked {lock['at'][:16].replace('T', ' ')} by analyst)"
+        in html
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import enum
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -147,6 +149,14 @@ def report(
         SpcChart | None,
         typer.Option("--spc-chart", help="p, or pprime (Laney) for large monthly denominators."),
     ] = None,
+    pinned: Annotated[
+        bool,
+        typer.Option(
+            "--pinned",
+            help="Reproduce a locked period's published figures: the extract date becomes the "
+            "day of the lock; refused when the period is not locked.",
+        ),
+    ] = False,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="PDF besides HTML.")] = True,
     jobs: Annotated[int, typer.Option(min=1, max=64, help="Processes for the reports.")] = max(
         1, min(4, os.cpu_count() or 1)
@@ -178,6 +188,32 @@ def report(
         spc_baseline_option,
         spc_chart,
     )
+    lock_note = ""
+    if records is None:
+        lock = _national_lock(db, chosen_period)
+        if lock is None:
+            if pinned:
+                raise ConfigurationError(
+                    f"--pinned: {chosen_period.label} is not locked, so its figures may still "
+                    "change; lock the year first (the Periods page of the web application)."
+                )
+            note(f"{chosen_period.label} is not locked: its records may still change.")
+        else:
+            locked_on = dt.date.fromisoformat(lock["at"][:10])
+            if pinned:
+                if as_of and extract != locked_on:
+                    raise ConfigurationError(
+                        f"--pinned uses the day of the lock ({locked_on}) as the extract date; "
+                        "leave out --as-of."
+                    )
+                extract = locked_on
+            lock_note = f"period locked {lock['at'][:16].replace('T', ' ')} by {lock['by']}"
+            note(
+                f"{lock['period']} was locked on {lock['at'][:16].replace('T', ' ')} by "
+                f"{lock['by']}: its records cannot change."
+            )
+    elif pinned:
+        raise ConfigurationError("--pinned works on the database, not on --records files.")
     check_as_of(chosen_period, extract)
     source = open_source(records, services, db)
     # Unknown codes refuse now, before any work or output.
@@ -189,6 +225,8 @@ def report(
         data = collect(
             source, chosen_period, extract, thresholds=thresholds, suppression=suppression
         )
+        if lock_note:
+            data = dataclasses.replace(data, lock_note=lock_note)
         progress.update(task, description="writing reports")
         result = build_reports(
             data,
@@ -201,6 +239,14 @@ def report(
             jobs=jobs,
         )
     print_report_set(result, data.records, data.services_with_records)
+
+
+def _national_lock(db: str | None, period: Any) -> dict[str, Any] | None:
+    """The active national lock covering the period, if any."""
+    from flsdb.services.locks import covering_lock
+    from flsdb.storage import open_existing
+
+    return covering_lock(open_existing(db), period.start, period.end)
 
 
 def print_report_set(result: ReportSet, records: int, services: int) -> None:

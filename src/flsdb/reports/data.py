@@ -68,6 +68,8 @@ class ReportData:
     mix_shown: pd.DataFrame
     completeness: pd.DataFrame
     services_with_records: int = 0
+    # Whether the period is locked (and since when), as the report states it.
+    lock_note: str = ""
     inequities: dict[str, Inequity] = field(default_factory=dict)
     # Rows by (unit, kpi) per table, and monthly rows by (unit, kpi): built on first use.
     _index: dict[tuple[str, bool], dict[tuple[str, str], dict[str, object]]] = field(

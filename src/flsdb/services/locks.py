@@ -155,12 +155,12 @@ def lift(engine: Engine, actor: Actor, lock_id: int) -> dict[str, Any]:
         return _row(conn.execute(select(period_locks).where(period_locks.c.id == lock_id)).one())
 
 
-def lock_for_report(engine: Engine, period_label: str) -> dict[str, Any] | None:
-    """The active national lock of a year, for a report to state (None when not locked)."""
+def covering_lock(engine: Engine, start: dt.date, end: dt.date) -> dict[str, Any] | None:
+    """The active national lock that covers [start, end] (None when the period is open)."""
     with engine.connect() as conn:
         row = conn.execute(
             select(period_locks)
-            .where(period_locks.c.kind == "lock", period_locks.c.period == period_label)
-            .where(period_locks.c.lifted_at.is_(None))
+            .where(period_locks.c.kind == "lock", period_locks.c.lifted_at.is_(None))
+            .where(period_locks.c.start_date <= start, period_locks.c.end_date >= end)
         ).first()
     return _row(row) if row is not None else None
