@@ -86,6 +86,9 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = open_engine(settings.database_url)
+    from flsdb.services.dashboards import DashboardCache
+
+    app.state.dashboards = DashboardCache()
     static = resources.files("flsdb.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)

@@ -95,3 +95,133 @@ async def locks_change(request: Request) -> HTMLResponse:
 
         return _locks_page(request, actor, _status(exc), error=str(exc))
     return _locks_page(request, actor, message=message)
+
+
+def _period_and_date(request: Request) -> tuple[str, dt.date, str | None]:
+    from flsdb.web.pages_admin import _kpi_context
+
+    years = _kpi_context(request)["years"]
+    period = request.query_params.get(
+        "period", years[0] if years else str(dt.date.today().year - 1)
+    )[:20]
+    text = request.query_params.get("as_of", "")[:10]
+    try:
+        as_of = dt.date.fromisoformat(text) if text else dt.date.today()
+    except ValueError:
+        return period, dt.date.today(), f"'{text}' is not a date: use YYYY-MM-DD."
+    return period, as_of, None
+
+
+async def _data(request: Request, period: str, as_of: dt.date) -> Any:
+    from starlette.concurrency import run_in_threadpool
+
+    from flsdb.services.dashboards import report_data
+
+    return await run_in_threadpool(
+        report_data,
+        request.app.state.dashboards,
+        request.app.state.settings.database_url,
+        _engine(request),
+        period,
+        as_of,
+    )
+
+
+@router.get("/fls/{service_code}")
+async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResponse:
+    from flsdb.services import dashboards
+    from flsdb.web import dashboards as views
+
+    actor = await current_actor(request)
+    code = service_code.upper()
+    dashboards.check_service(actor, _engine(request), code)
+    period, as_of, error = _period_and_date(request)
+    if error:
+        return _render(request, "error.html", 422, title="Refused", message=error, code=422)
+    data = await _data(request, period, as_of)
+    spc, words = views.spc_views(data, data.monthly_service, code)
+    completeness_spec, completeness_rows = views.completeness(data, code)
+    mix_spec, mix_rows = views.mix(data, code)
+    info = data.service_info(code)
+    records = views.kpi_row(data, "service", code, "kpi03", published=False)["denominator"] or 0
+    return _render(
+        request,
+        "dashboard_fls.html",
+        data=data,
+        code=code,
+        unit_name=data.unit_name("service", code),
+        region=str(info["region_code"]),
+        region_name=data.unit_name("region", str(info["region_code"])),
+        nation=str(info["nation"]),
+        period=period,
+        as_of=as_of,
+        kpis=views.kpi_table(data, code),
+        spc=spc,
+        words=words,
+        funnels=views.funnel_views(data, highlight={code}),
+        completeness_spec=completeness_spec,
+        completeness_rows=completeness_rows,
+        mix_spec=mix_spec,
+        mix_rows=mix_rows,
+        upload=dashboards.last_upload(_engine(request), code),
+        records=records,
+    )
+
+
+async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
+    from flsdb.web import dashboards as views
+
+    period, as_of, error = _period_and_date(request)
+    if error:
+        return _render(request, "error.html", 422, title="Refused", message=error, code=422)
+    data = await _data(request, period, as_of)
+    services = data.services
+    if level == "region":
+        codes = sorted(services[services["region_code"] == unit]["service_code"])
+        units, id_level = codes, "service"
+        headline = [
+            (n, views.kpi_row(data, "region", unit, n))
+            for n in data.shown["region"].query("unit == @unit")["kpi"]
+        ]
+    else:
+        codes = sorted(services["service_code"])
+        units, id_level = sorted(set(services["region_code"])), "region"
+        headline = [
+            (n, views.kpi_row(data, "nation", "all", n))
+            for n in data.shown["nation"].query("unit == 'all'")["kpi"]
+        ]
+    kpis, rows = views.benchmark(data, codes)
+    id_spec, id_rows = views.identification(data, id_level, units)
+    return _render(
+        request,
+        "dashboard_group.html",
+        data=data,
+        level=level,
+        unit=unit,
+        unit_name=data.unit_name(level, unit),
+        period=period,
+        as_of=as_of,
+        headline=headline,
+        kpis=kpis,
+        rows=rows,
+        funnels=views.funnel_views(data, only=set(codes) if level == "region" else None),
+        id_spec=id_spec,
+        id_rows=id_rows,
+        inequity=views.inequity_rows(data),
+    )
+
+
+@router.get("/region/{region_code}")
+async def region_dashboard(region_code: ServiceCode, request: Request) -> HTMLResponse:
+    from flsdb.services import dashboards
+
+    actor = await current_actor(request)
+    code = region_code.upper()
+    dashboards.check_region(actor, _engine(request), code)
+    return await _group(request, "region", code)
+
+
+@router.get("/nation")
+async def nation_dashboard(request: Request) -> HTMLResponse:
+    await current_actor(request)
+    return await _group(request, "nation", "all")

@@ -1,0 +1,163 @@
+"""The figures behind the dashboards: the report set's data for a period, computed once and
+kept until a record or service changes, and cut to each dashboard's scope.
+
+Each dashboard's figures depend on the national ones (funnel targets and limits, comparators,
+ranks), so one computation per period and extract date serves every scope; any change to the
+records (every change writes an audit row) or a new lock makes the next view compute afresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from flsdb.errors import NotFound
+from flsdb.services.access import Actor, Role
+from flsdb.storage.tables import audit_log, services
+
+
+@dataclass
+class _Entry:
+    version: tuple[object, ...]
+    data: Any
+
+
+@dataclass
+class DashboardCache:
+    """ReportData by (period, as_of), with the data version it was computed at."""
+
+    entries: dict[tuple[str, dt.date], _Entry] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    computing: dict[tuple[str, dt.date], threading.Lock] = field(default_factory=dict)
+    computed: int = 0  # how many times figures were computed (for tests and the load test)
+
+
+def data_version(engine: Engine) -> tuple[object, ...]:
+    """Changes whenever a record or service changes (each writes an audit row)."""
+    with engine.connect() as conn:
+        return (conn.execute(select(func.max(audit_log.c.id))).scalar(),)
+
+
+def report_data(
+    cache: DashboardCache, database_url: str, engine: Engine, period_text: str, as_of: dt.date
+) -> Any:
+    """The report set's data for the period, from the cache when nothing changed since."""
+    from flsdb.kpi import parse_period
+
+    period = parse_period(period_text)
+    key = (period.label, as_of)
+    version = data_version(engine)
+    entry = cache.entries.get(key)
+    if entry is not None and entry.version == version:
+        return entry.data
+    with cache.lock:
+        gate = cache.computing.setdefault(key, threading.Lock())
+    with gate:  # one computation per key at a time; the others wait for it
+        entry = cache.entries.get(key)
+        if entry is not None and entry.version == version:
+            return entry.data
+        from flsdb.kpi.sources import source_from_database
+        from flsdb.reports.data import collect
+
+        data = collect(source_from_database(database_url), period, as_of)
+        cache.entries[key] = _Entry(version, data)
+        cache.computed += 1
+        return data
+
+
+def region_of(engine: Engine, code: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(services.c.region_code).where(services.c.service_code == code)
+        ).scalar_one_or_none()
+
+
+def check_service(actor: Actor, engine: Engine, code: str) -> None:
+    """An FLS's dashboard: its staff, its region's viewer, the national team."""
+    if actor.visible is not None and code not in actor.visible:
+        raise NotFound(f"There is no FLS {code} that you can see.")
+    if region_of(engine, code) is None:
+        raise NotFound(f"There is no FLS {code} that you can see.")
+
+
+def regions_visible(actor: Actor, engine: Engine) -> set[str] | None:
+    """The regions whose dashboards the actor sees (None: all): a region viewer's own, an FLS
+    staff member's FLSs' regions."""
+    if actor.role in (Role.NATIONAL_ANALYST, Role.ADMIN):
+        return None
+    if actor.role is Role.REGION_VIEWER:
+        return {actor.region} if actor.region else set()
+    with engine.connect() as conn:
+        return set(
+            conn.execute(
+                select(services.c.region_code).where(
+                    services.c.service_code.in_(sorted(actor.services))
+                )
+            ).scalars()
+        )
+
+
+def check_region(actor: Actor, engine: Engine, code: str) -> None:
+    allowed = regions_visible(actor, engine)
+    with engine.connect() as conn:
+        known = conn.execute(
+            select(services.c.region_code).where(services.c.region_code == code).limit(1)
+        ).first()
+    if known is None or (allowed is not None and code not in allowed):
+        raise NotFound(f"There is no region {code} that you can see.")
+
+
+def last_upload(engine: Engine, code: str) -> dict[str, Any] | None:
+    """The FLS's latest upload: when, who, the file, and what it changed."""
+    from flsdb.storage.tables import import_log
+
+    prefix = f"{code}|"
+    with engine.connect() as conn:
+        latest = conn.execute(
+            select(func.max(audit_log.c.import_id)).where(
+                audit_log.c.table_name == "records",
+                audit_log.c.row_key >= prefix,
+                audit_log.c.row_key < f"{code}}}",
+                audit_log.c.import_id.is_not(None),
+            )
+        ).scalar()
+        if latest is None:
+            return None
+        log = conn.execute(select(import_log).where(import_log.c.id == latest)).one()
+        actions: dict[str, int] = dict(
+            conn.execute(
+                select(audit_log.c.action, func.count())
+                .where(
+                    audit_log.c.import_id == latest,
+                    audit_log.c.row_key >= prefix,
+                    audit_log.c.row_key < f"{code}}}",
+                )
+                .group_by(audit_log.c.action)
+            ).all()
+        )
+        since = int(
+            conn.execute(
+                select(func.count()).where(
+                    audit_log.c.table_name == "records",
+                    audit_log.c.row_key >= prefix,
+                    audit_log.c.row_key < f"{code}}}",
+                    audit_log.c.id
+                    > select(func.max(audit_log.c.id))
+                    .where(audit_log.c.import_id == latest)
+                    .scalar_subquery(),
+                )
+            ).scalar_one()
+        )
+    return {
+        "file": log.file_name,
+        "at": log.imported_at.isoformat(timespec="minutes"),
+        "by": log.user_name,
+        "inserted": int(actions.get("insert", 0)),
+        "updated": int(actions.get("update", 0)),
+        "unchanged": int(log.unchanged),
+        "changes_since": since,
+    }

@@ -1,0 +1,196 @@
+"""Vega-Lite specifications for the dashboards' charts: data in, a dict out, drawn in the
+browser by the vendored Vega libraries (tooltips with n, N, percent and interval). Every chart
+also has its data as a table beneath it, which is what prints and what works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+WIDTH = 380
+FLAG_LABELS = {
+    "high_alarm": "alarm, high",
+    "high_alert": "alert, high",
+    "inside": "inside",
+    "low_alert": "alert, low",
+    "low_alarm": "alarm, low",
+}
+FLAG_COLOURS = {
+    "alarm, high": "#1e6b32",
+    "alert, high": "#6aa84f",
+    "inside": "#8a949e",
+    "alert, low": "#e69138",
+    "alarm, low": "#b3261e",
+    "this FLS": "#f1c232",
+}
+SIGNAL_COLOURS = {"improvement": "#005eb8", "concern": "#e69138", "neutral": "#8a949e"}
+
+
+def _base(title: str, height: int = 220) -> dict[str, Any]:
+    return {
+        "$schema": SCHEMA,
+        "title": {"text": title, "anchor": "start", "fontSize": 13},
+        "width": WIDTH,
+        "height": height,
+        "config": {"view": {"stroke": None}, "axis": {"labelFontSize": 11, "titleFontSize": 11}},
+    }
+
+
+def spc_spec(title: str, points: list[dict[str, Any]], target: float | None) -> dict[str, Any]:
+    """Monthly percentages with mean and 3-sigma limits; points coloured by their signal."""
+    x = {"field": "month", "type": "ordinal", "title": "month", "axis": {"labelAngle": -45}}
+    y_title = "percent of patients"
+    layers: list[dict[str, Any]] = [
+        {
+            "mark": {
+                "type": "line",
+                "interpolate": "step-after",
+                "strokeDash": [4, 3],
+                "color": "#56606b",
+            },
+            "encoding": {"x": x, "y": {"field": "upper", "type": "quantitative", "title": y_title}},
+        },
+        {
+            "mark": {
+                "type": "line",
+                "interpolate": "step-after",
+                "strokeDash": [4, 3],
+                "color": "#56606b",
+            },
+            "encoding": {"x": x, "y": {"field": "lower", "type": "quantitative"}},
+        },
+        {
+            "mark": {"type": "line", "color": "#1d2329", "strokeWidth": 1},
+            "encoding": {"x": x, "y": {"field": "centre", "type": "quantitative"}},
+        },
+        {
+            "mark": {"type": "line", "color": "#005eb8", "point": False},
+            "encoding": {"x": x, "y": {"field": "percent", "type": "quantitative"}},
+        },
+        {
+            "mark": {"type": "point", "filled": True, "size": 55},
+            "encoding": {
+                "x": x,
+                "y": {"field": "percent", "type": "quantitative"},
+                "color": {
+                    "field": "signal",
+                    "type": "nominal",
+                    "title": "signal",
+                    "scale": {
+                        "domain": list(SIGNAL_COLOURS),
+                        "range": list(SIGNAL_COLOURS.values()),
+                    },
+                },
+                "tooltip": [
+                    {"field": "month"},
+                    {"field": "numerator", "title": "n"},
+                    {"field": "denominator", "title": "N"},
+                    {"field": "percent", "title": "%", "format": ".1f"},
+                    {"field": "lower", "title": "lower limit", "format": ".1f"},
+                    {"field": "upper", "title": "upper limit", "format": ".1f"},
+                    {"field": "rules", "title": "rules"},
+                ],
+            },
+        },
+    ]
+    if target is not None:
+        layers.append(
+            {
+                "data": {"values": [{"target": target}]},
+                "mark": {"type": "rule", "color": "#1e6b32", "strokeDash": [2, 2]},
+                "encoding": {"y": {"field": "target", "type": "quantitative"}},
+            }
+        )
+    return {**_base(title), "data": {"values": points}, "layer": layers}
+
+
+def funnel_spec(
+    title: str, points: list[dict[str, Any]], limits: list[dict[str, Any]], target: float
+) -> dict[str, Any]:
+    """Each FLS's percentage against its number of patients, with the 95% and 99.8% limits."""
+    x = {"field": "denominator", "type": "quantitative", "title": "patients (N)"}
+    return {
+        **_base(title, 240),
+        "layer": [
+            {
+                "data": {"values": limits},
+                "mark": {"type": "line", "color": "#56606b", "strokeWidth": 1},
+                "encoding": {
+                    "x": x,
+                    "y": {"field": "value", "type": "quantitative", "title": "percent"},
+                    "detail": {"field": "line"},
+                    "strokeDash": {
+                        "field": "level",
+                        "type": "nominal",
+                        "title": "limits",
+                        "scale": {"domain": ["95%", "99.8%"], "range": [[5, 3], [1, 2]]},
+                    },
+                },
+            },
+            {
+                "data": {"values": [{"target": target}]},
+                "mark": {"type": "rule", "color": "#1d2329"},
+                "encoding": {"y": {"field": "target", "type": "quantitative"}},
+            },
+            {
+                "data": {"values": points},
+                "mark": {"type": "point", "filled": True, "size": 60, "opacity": 0.9},
+                "encoding": {
+                    "x": x,
+                    "y": {"field": "percent", "type": "quantitative"},
+                    "color": {
+                        "field": "flag",
+                        "type": "nominal",
+                        "title": "against the limits",
+                        "scale": {
+                            "domain": list(FLAG_COLOURS),
+                            "range": list(FLAG_COLOURS.values()),
+                        },
+                    },
+                    "size": {
+                        "condition": {"test": "datum.flag === 'this FLS'", "value": 160},
+                        "value": 60,
+                    },
+                    "tooltip": [
+                        {"field": "name", "title": "FLS"},
+                        {"field": "numerator", "title": "n"},
+                        {"field": "denominator", "title": "N"},
+                        {"field": "percent", "title": "%", "format": ".1f"},
+                        {"field": "words", "title": "against the limits"},
+                    ],
+                },
+            },
+        ],
+    }
+
+
+def bar_spec(
+    title: str,
+    rows: list[dict[str, Any]],
+    category: str,
+    value: str,
+    value_title: str,
+    rule: float | None = None,
+    tooltip: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Horizontal bars, one per row, with an optional reference line (a target)."""
+    layers: list[dict[str, Any]] = [
+        {
+            "mark": {"type": "bar", "color": "#005eb8"},
+            "encoding": {
+                "y": {"field": category, "type": "nominal", "sort": None, "title": None},
+                "x": {"field": value, "type": "quantitative", "title": value_title},
+                "tooltip": tooltip or [{"field": category}, {"field": value, "format": ".1f"}],
+            },
+        }
+    ]
+    if rule is not None:
+        layers.append(
+            {
+                "data": {"values": [{"rule": rule}]},
+                "mark": {"type": "rule", "color": "#b3261e", "strokeDash": [4, 3]},
+                "encoding": {"x": {"field": "rule", "type": "quantitative"}},
+            }
+        )
+    return {**_base(title, max(60, 18 * len(rows))), "data": {"values": rows}, "layer": layers}

@@ -1,0 +1,289 @@
+"""Dashboard views: the report data cut to an FLS, a region or the nation, as rows for tables
+and Vega-Lite specifications for charts (`flsdb.web.charts`)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from flsdb.disclosure import is_hidden
+from flsdb.web import charts
+
+LEVEL_WORDS = {"95%": 0.95, "99.8%": 0.998}
+
+
+def _number(value: object) -> Any:
+    """A cell for a table or a chart: counts as numbers, hidden ones as they are published."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, str):
+        return value
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def kpi_row(data: Any, level: str, unit: str, kpi: str, published: bool = True) -> dict[str, Any]:
+    row = data.row(level, unit, kpi, published=published)
+    return {
+        k: _number(row.get(k))
+        for k in ("numerator", "denominator", "percent", "ci_low", "ci_high", "rag", "not_due")
+    }
+
+
+def kpi_table(data: Any, code: str) -> list[dict[str, Any]]:
+    """An FLS's KPIs (its own, unsuppressed) beside its region and nation (as published)."""
+    from flsdb.reports.fls import comparator
+
+    info = data.service_info(code)
+    rows = []
+    for kpi in data.tables["service"].query("unit == @code")["kpi"].tolist():
+        own = kpi_row(data, "service", code, kpi, published=False)
+        region = comparator(data, "region", str(info["region_code"]), kpi, code)
+        nation = comparator(data, "nation", str(info["nation"]), kpi, code)
+        rows.append(
+            {
+                "kpi": kpi,
+                "name": data.name(kpi),
+                "own": own,
+                "region": {
+                    k: _number(region.get(k))
+                    for k in ("numerator", "denominator", "percent", "rag")
+                },
+                "nation": {
+                    k: _number(nation.get(k))
+                    for k in ("numerator", "denominator", "percent", "rag")
+                },
+            }
+        )
+    return rows
+
+
+def spc_views(data: Any, frame: Any, unit: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """One SPC chart per KPI (its spec and its table), and the signals in words."""
+    from flsdb.reports.spc_panels import unit_charts
+
+    panels, words, _ = unit_charts(data, frame, unit)
+    views = []
+    for title, panel in panels.items():
+        chart = panel.chart
+        labels = chart.labels(panel.direction)  # type: ignore[arg-type]
+        points = []
+        for i, month in enumerate(panel.months):
+            points.append(
+                {
+                    "month": month,
+                    "numerator": _number(panel.numerators[i]),
+                    "denominator": _number(panel.denominators[i]),
+                    "percent": round(float(chart.values[i]) * 100, 1),
+                    "centre": round(float(chart.centre[i]) * 100, 1),
+                    "lower": round(float(chart.lower[i]) * 100, 1),
+                    "upper": round(float(chart.upper[i]) * 100, 1),
+                    "signal": labels[i],
+                    "rules": ", ".join(chart.signals[i]) or "none",
+                }
+            )
+        views.append(
+            {
+                "id": "spc-" + title.split()[0],
+                "title": title,
+                "spec": charts.spc_spec(title, points, panel.target),
+                "points": points,
+            }
+        )
+    return views, words
+
+
+def funnel_views(
+    data: Any, highlight: set[str] | None = None, only: set[str] | None = None
+) -> list[dict[str, Any]]:
+    """One funnel per KPI: FLSs whose values may be published (those in `only`, if given),
+    `highlight` drawn as 'this FLS', with the overdispersion-adjusted limits."""
+    from flsdb.reports.charts.base import FLAG_WORDS
+    from flsdb.reports.data import FUNNEL_KPIS
+
+    views = []
+    for kpi in FUNNEL_KPIS:
+        result = data.inequities.get(kpi)
+        if result is None:
+            continue
+        funnel = result.funnel
+        n = np.asarray(result.denominators, dtype=float)
+        points = []
+        for i, code in enumerate(result.names):
+            if n[i] <= 0 or not result.shown[i] or not np.isfinite(funnel.proportion[i]):
+                continue
+            if only is not None and code not in only:
+                continue
+            row = data.row("service", code, kpi)
+            flag = funnel.flags[i] or "inside"
+            points.append(
+                {
+                    "code": code,
+                    "name": data.unit_name("service", code),
+                    "numerator": _number(row.get("numerator")),
+                    "denominator": _number(n[i]),
+                    "percent": round(float(funnel.proportion[i]) * 100, 1),
+                    "flag": "this FLS"
+                    if highlight and code in highlight
+                    else charts.FLAG_LABELS[flag],
+                    "alarm": flag.endswith("alarm"),
+                    "words": FLAG_WORDS.get(flag, flag),
+                }
+            )
+        if not (n > 0).any():
+            continue
+        grid = np.linspace(max(1.0, n[n > 0].min() * 0.8), n.max() * 1.05, 60)
+        limits = []
+        for label, level in LEVEL_WORDS.items():
+            low, high = funnel.limits_at(grid, level)
+            for side, values in (("low", low), ("high", high)):
+                limits += [
+                    {
+                        "denominator": round(float(x), 1),
+                        "value": round(float(v) * 100, 2),
+                        "level": label,
+                        "line": f"{label} {side}",
+                    }
+                    for x, v in zip(grid, values, strict=True)
+                ]
+        method = _method_words(funnel)
+        title = f"{kpi} {data.name(kpi)}"
+        views.append(
+            {
+                "id": "funnel-" + kpi,
+                "title": title,
+                "method": method,
+                "target": round(funnel.target * 100, 1),
+                "spec": charts.funnel_spec(title, points, limits, round(funnel.target * 100, 2)),
+                "points": points,
+            }
+        )
+    return views
+
+
+def _method_words(funnel: Any) -> str:
+    dispersion = funnel.dispersion
+    words = f"{funnel.method} limits"
+    if dispersion is None or funnel.overdispersion == "none":
+        return words + ", not adjusted for overdispersion"
+    if not dispersion.present:
+        return words + f"; phi {dispersion.phi:.2f} (no overdispersion, not adjusted)"
+    return words + (
+        f", adjusted for overdispersion ({funnel.overdispersion}; phi {dispersion.phi:.1f}, "
+        f"tau-squared {dispersion.tau2:.4f})"
+    )
+
+
+def benchmark(data: Any, codes: list[str]) -> tuple[list[str], list[dict[str, Any]]]:
+    """FLS rows as published: name, code, and per KPI the published cell."""
+    kpis = [k for k in data.shown["service"]["kpi"].drop_duplicates().tolist()]
+    rows = []
+    for code in codes:
+        cells = {kpi: kpi_row(data, "service", code, kpi) for kpi in kpis}
+        rows.append({"code": code, "name": data.unit_name("service", code), "cells": cells})
+    return kpis, rows
+
+
+def completeness(data: Any, code: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    frame = data.completeness[data.completeness["service_code"] == code]
+    rows = [
+        {
+            "field": str(r["field"]),
+            "applicable": int(r["applicable"]),
+            "missing": int(r["missing"]),
+            "percent": None
+            if r["percent_missing"] is None
+            or (isinstance(r["percent_missing"], float) and math.isnan(r["percent_missing"]))
+            else round(float(r["percent_missing"]), 1),
+            "over": bool(r["over_threshold"]),
+        }
+        for r in frame.to_dict("records")
+    ]
+    spec = charts.bar_spec(
+        "Key fields missing (%); more than 20% counts against kpi01",
+        [r for r in rows if r["percent"] is not None],
+        "field",
+        "percent",
+        "percent missing",
+        20.0,
+        [
+            {"field": "field"},
+            {"field": "missing", "title": "missing"},
+            {"field": "applicable", "title": "records"},
+            {"field": "percent", "title": "%", "format": ".1f"},
+        ],
+    )
+    return spec, rows
+
+
+def mix(data: Any, code: str | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    from flsdb.reports.fls import _mix_shares
+    from flsdb.reports.national import MIX_LABELS
+
+    shares = _mix_shares(data, code)
+    rows = [{"group": MIX_LABELS[g], "percent": round(v, 1)} for g, v in shares.items()]
+    return charts.bar_spec(
+        "Bone therapy recommended (share of patients)",
+        rows,
+        "group",
+        "percent",
+        "percent of patients",
+    ), rows
+
+
+def identification(
+    data: Any, level: str, units: list[str]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """kpi02: records against the expected caseload, per unit, as published."""
+    rows = []
+    for unit in units:
+        row = kpi_row(data, level, unit, "kpi02")
+        percent = row["percent"] if not is_hidden(row["numerator"]) else None
+        rows.append(
+            {
+                "unit": data.unit_name(level, unit),
+                "records": row["numerator"],
+                "expected": row["denominator"],
+                "percent": percent,
+            }
+        )
+    spec = charts.bar_spec(
+        "Identification: records over the expected caseload (%)",
+        [r for r in rows if r["percent"] is not None],
+        "unit",
+        "percent",
+        "percent of the expected caseload",
+        80.0,
+        [
+            {"field": "unit"},
+            {"field": "records", "title": "records (n)"},
+            {"field": "expected", "title": "expected (N)"},
+            {"field": "percent", "title": "%", "format": ".1f"},
+        ],
+    )
+    return spec, rows
+
+
+def inequity_rows(data: Any) -> list[dict[str, Any]]:
+    rows = []
+    for kpi, result in data.inequities.items():
+        rows.append(
+            {
+                "kpi": kpi,
+                "name": data.name(kpi),
+                "units": result.units,
+                "median": result.median,
+                "q1": result.q1,
+                "q3": result.q3,
+                "minimum": result.minimum,
+                "maximum": result.maximum,
+                "ratio": result.ratio_90_10,
+                "outside": len(result.outside("low_alarm", "high_alarm")),
+            }
+        )
+    return rows

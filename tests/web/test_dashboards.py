@@ -1,0 +1,80 @@
+"""Dashboards: each scope's page shows the KPI engine's numbers (the same as GET /api/kpis),
+computed once per period and recomputed after a change; scope decided as everywhere else."""
+
+from __future__ import annotations
+
+import re
+
+from tests.web.conftest import Site
+
+PARAMS = {"period": "2024"}
+
+
+def _own_cells(html: str) -> dict[str, tuple[str, str, str]]:
+    found = re.findall(
+        r'<tr data-kpi="([^"]+)">.*?data-numerator="([^"]*)" data-denominator="([^"]*)" '
+        r'data-percent="([^"]*)"',
+        html,
+        flags=re.S,
+    )
+    return {kpi: (n, d, p) for kpi, n, d, p in found}
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def test_fls_dashboard_matches_the_api(site: Site) -> None:
+    nurse = site.client("nurse")
+    page = nurse.get("/fls/FLS01", params=PARAMS)
+    assert page.status_code == 200
+    cells = _own_cells(page.text)
+    api = nurse.get("/api/kpis", params={**PARAMS, "by": "service"}).json()
+    expected = {
+        r["kpi"]: (_text(r["numerator"]), _text(r["denominator"]), _text(r["percent"])) for r in api
+    }
+    assert cells == expected
+    assert cells["kpi04"] == ("1", "3", "33.3")  # one of FLS01's three assessed in 90 days
+    for chart in ("spc-kpi04", "funnel-kpi04", "completeness", "mix"):
+        assert f'id="{chart}"' in page.text
+    assert "Last upload: records.csv by test" in page.text
+
+
+def test_dashboards_by_scope(site: Site) -> None:
+    assert site.client("nurse2").get("/fls/FLS01").status_code == 404
+    assert site.client("viewer").get("/fls/FLS01", params=PARAMS).status_code == 200
+    assert site.client("viewer").get("/fls/WAL01").status_code == 404
+    assert site.client("viewer").get("/region/QE1", params=PARAMS).status_code == 200
+    assert site.client("viewer").get("/region/7A1").status_code == 404
+    assert site.client("nurse").get("/region/7A1").status_code == 404
+    for name in ("nurse", "viewer", "analyst", "admin"):
+        page = site.client(name).get("/nation", params=PARAMS)
+        assert page.status_code == 200 and 'id="benchmark"' in page.text
+    region = site.client("viewer").get("/region/QE1", params=PARAMS)
+    assert "FLS01" in region.text and "FLS02" in region.text and "WAL01" not in region.text
+    # Published: the region's FLSs have counts of 1 to 4, shown as <5, never as numbers.
+    assert "&lt;5" in region.text
+
+
+def test_figures_are_cached_until_a_record_changes(site: Site) -> None:
+    nurse = site.client("nurse")
+    cache = site.app.state.dashboards
+    nurse.get("/fls/FLS01", params=PARAMS)
+    nurse.get("/fls/FLS01", params=PARAMS)
+    site.client("viewer").get("/region/QE1", params=PARAMS)
+    assert cache.computed == 1
+    record = next(
+        r for r in nurse.get("/api/records").json()["records"] if r["date_fls_assessment"] is None
+    )
+    saved = nurse.put(
+        f"/api/records/{record['id']}",
+        json={**record, "date_fls_assessment": record["date_fracture_diagnosed"]},
+    )
+    assert saved.status_code == 200
+    page = nurse.get("/fls/FLS01", params=PARAMS)
+    assert cache.computed == 2
+    assert _own_cells(page.text)["kpi04"] == ("2", "3", "66.7")
