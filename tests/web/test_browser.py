@@ -200,3 +200,75 @@ def test_no_role_reaches_what_it_may_not(browser: Any, live: tuple[str, Any, str
         if name != "admin":
             assert page.goto(f"{base}/admin/users").status == 403
         page.context.close()
+
+
+def test_dashboards_show_the_apis_numbers(browser: Any, live: tuple[str, Any, str]) -> None:
+    base, _, backend = live
+    page = _login(browser, base, "nurse")
+    page.goto(f"{base}/fls/FLS01?period=2024")
+    page.wait_for_selector("#spc-kpi04 svg", timeout=20_000)
+    api = page.request.get(f"{base}/api/kpis?period=2024&by=service").json()
+    for row in api:
+        cell = page.locator(f'tr[data-kpi="{row["kpi"]}"] td.own')
+        shown = cell.get_attribute("data-percent")
+        assert shown == ("" if row["percent"] is None else str(row["percent"])), row["kpi"]
+        assert cell.get_attribute("data-denominator") == str(row["denominator"]), row["kpi"]
+    assert page.locator(".vega svg").count() >= 10  # charts drawn in the browser
+    _shot(page, backend, "nurse-dashboard-fls")
+    page.context.close()
+    for name, path in (("viewer", "/region/QE1?period=2024"), ("analyst", "/nation?period=2024")):
+        page = _login(browser, base, name)
+        page.goto(base + path)
+        page.wait_for_selector("#identification svg", timeout=20_000)
+        page.locator("#benchmark thead th").nth(1).click()  # sortable
+        assert page.locator("#benchmark thead th").nth(1).get_attribute("aria-sort") == "descending"
+        _shot(page, backend, f"{name}-dashboard")
+        page.context.close()
+
+
+def test_worklist_entry_leaves_once_followed_up(browser: Any, live: tuple[str, Any, str]) -> None:
+    import datetime as dt
+
+    base, _, backend = live
+    page = _login(browser, base, "nurse")
+    fracture = (dt.date.today() - dt.timedelta(days=120)).isoformat()
+    row = record(service_code="FLS01", nhs_number=nhs_number(400), date_fracture_diagnosed=fracture)
+    csrf = page.request.get(f"{base}/api/me").json()["csrf_token"]
+    made = page.request.post(
+        f"{base}/api/records",
+        data={k: v or None for k, v in row.items()},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert made.status == 201
+    page.goto(f"{base}/fls/FLS01/worklist?list=overdue_16w")
+    _shot(page, backend, "nurse-worklist")
+    assert nhs_number(400) in page.locator("table.data").inner_text()
+    page.get_by_role("link", name=f"Open the record of {nhs_number(400)}").click()
+    page.select_option("#f-followup_16w", "yes")
+    page.fill("#f-date_followup_16w", dt.date.today().isoformat())
+    page.get_by_role("button", name="Save record").click()
+    assert "Saved." in page.locator(".notice").inner_text()
+    page.goto(f"{base}/fls/FLS01/worklist?list=overdue_16w")
+    assert nhs_number(400) not in page.locator("main").inner_text()
+    page.context.close()
+
+
+def test_locked_period_refuses_an_edit_with_the_reason(
+    browser: Any, live: tuple[str, Any, str]
+) -> None:
+    base, engine, backend = live
+    analyst = _login(browser, base, "analyst")
+    analyst.goto(f"{base}/locks")
+    analyst.get_by_role("textbox", name="Year").fill("2024")
+    analyst.get_by_role("button", name="Lock this year for the annual report").click()
+    assert "2024 is locked." in analyst.locator(".notice").inner_text()
+    _shot(analyst, backend, "analyst-locks")
+    analyst.context.close()
+    page = _login(browser, base, "nurse")
+    page.goto(f"{base}/records/{_record_id(engine, 'FLS01')}")
+    page.select_option("#f-sex", "male")
+    page.get_by_role("button", name="Save record").click()
+    notice = page.locator(".notice").inner_text()
+    assert "2024 was locked for the annual report by analyst" in notice
+    _shot(page, backend, "nurse-record-locked")
+    page.context.close()

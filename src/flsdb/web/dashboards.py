@@ -29,10 +29,15 @@ def _number(value: object) -> Any:
 
 def kpi_row(data: Any, level: str, unit: str, kpi: str, published: bool = True) -> dict[str, Any]:
     row = data.row(level, unit, kpi, published=published)
-    return {
-        k: _number(row.get(k))
-        for k in ("numerator", "denominator", "percent", "ci_low", "ci_high", "rag", "not_due")
-    }
+    out = {k: _number(row.get(k)) for k in ("numerator", "denominator", "rag", "not_due")}
+    for k in ("percent", "ci_low", "ci_high"):  # percentages stay as the API gives them (0.0)
+        value = row.get(k)
+        if hasattr(value, "item"):
+            value = value.item()
+        out[k] = (
+            None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+        )
+    return out
 
 
 def kpi_table(data: Any, code: str) -> list[dict[str, Any]]:
