@@ -94,6 +94,7 @@ def build_site(url: str, folder: Path) -> tuple[str, Any]:
 def site(db_url: str, tmp_path: Path) -> Iterator[Site]:
     _, engine = build_site(db_url, tmp_path)
     app = create_app(Settings(database_url=db_url, secret_key=SECRET))
+    app.state.dashboards.refresh_seconds = 0  # every change shows at the next view
     try:
         yield Site(db_url, app, app.state.engine)
     finally:

@@ -26,16 +26,16 @@ def _free_port() -> int:
 
 
 @contextmanager
-def served(url: str, cwd: Path) -> Iterator[str]:
+def served(url: str, cwd: Path, refresh: str = "0", workers: int = 1) -> Iterator[str]:
     """The web application on `url`'s database; yields its base URL."""
     port = _free_port()
     log = (cwd / "serve.log").open("w")
     process = subprocess.Popen(
-        [FLSDB, "serve", "--db", url, "--port", str(port)],
+        [FLSDB, "serve", "--db", url, "--port", str(port), "--workers", str(workers)],
         cwd=cwd,
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "FLSDB_SECRET_KEY": SECRET},
+        env={**os.environ, "FLSDB_SECRET_KEY": SECRET, "FLSDB_DASHBOARD_REFRESH": refresh},
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -83,3 +83,19 @@ def test_figures_are_cached_until_a_record_changes(site: Site) -> None:
     page = nurse.get("/fls/FLS01", params=PARAMS)
     assert cache.computed == 2
     assert _own_cells(page.text)["kpi04"] == ("2", "3", "66.7")
+
+
+def test_downloads_for_the_dashboards_scope(site: Site) -> None:
+    nurse = site.client("nurse")
+    report = nurse.get("/download/fls/FLS01.html", params=PARAMS)
+    assert report.status_code == 200 and "attachment" in report.headers["content-disposition"]
+    assert "North FLS" in report.text and "not for publication" in report.text.lower()
+    table = site.client("viewer").get("/download/benchmark/all.csv", params=PARAMS)
+    assert table.status_code == 200 and "FLS01" in table.text
+    pdf = site.client("viewer").get("/download/region/QE1.pdf", params=PARAMS)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert site.client("nurse2").get("/download/fls/FLS01.html", params=PARAMS).status_code == 404
+    assert site.client("viewer").get("/download/region/7A1.pdf", params=PARAMS).status_code == 404
+    assert nurse.get("/download/fls/FLS01.exe", params=PARAMS).status_code == 404
+    events = site.client("admin").get("/api/audit", params={"action": "export_report"}).json()
+    assert events["total"] == 3

@@ -32,21 +32,38 @@ def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, max=32, help="Server processes (one per core suits a busy audit)."),
+    ] = 1,
 ) -> None:
     """Run the web application (uvicorn). The session secret comes from $FLSDB_SECRET_KEY or a
     file .flsdb-secret beside the database (created with permissions 0600)."""
+    import os
+
     import uvicorn
 
-    from flsdb.storage.urls import resolve_url, sqlite_file
-    from flsdb.web.app import create_app
-    from flsdb.web.settings import Settings, secret_key
+    from flsdb.storage import open_engine
+    from flsdb.storage.urls import ENV_VAR, resolve_url, sqlite_file
+    from flsdb.web.settings import SECRET_ENV, secret_key
 
     url = resolve_url(db)
     path = sqlite_file(url)
     folder = Path(path).resolve().parent if path else Path.cwd()
-    app = create_app(Settings(database_url=url, secret_key=secret_key(folder)))
+    open_engine(url).dispose()  # created or migrated once, before any worker starts
+    # The workers read their settings from the environment (each builds its own app).
+    os.environ[ENV_VAR] = url
+    os.environ[SECRET_ENV] = secret_key(folder)
     say(f"flsdb is serving on http://{host}:{port}/ (Ctrl+C stops it).")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        "flsdb.web.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 def _engine(db: str | None) -> Engine:

@@ -24,16 +24,40 @@ from flsdb.storage.tables import audit_log, services
 class _Entry:
     version: tuple[object, ...]
     data: Any
+    computed_at: float
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The data, and whether records changed since it was computed (refreshing meanwhile)."""
+
+    data: Any
+    computed_at: float
+    stale: bool
 
 
 @dataclass
 class DashboardCache:
-    """ReportData by (period, as_of), with the data version it was computed at."""
+    """ReportData by (period, as_of), with the data version it was computed at.
 
+    After a change, the next view computes afresh, unless figures were computed less than
+    `refresh_seconds` ago or another view is computing them: then the last figures are shown,
+    marked as being refreshed. One computation runs per key at a time, so a busy day of edits
+    costs one core at most, never one computation per view."""
+
+    refresh_seconds: float = 30.0
     entries: dict[tuple[str, dt.date], _Entry] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     computing: dict[tuple[str, dt.date], threading.Lock] = field(default_factory=dict)
     computed: int = 0  # how many times figures were computed (for tests and the load test)
+    pool: Any = None  # a process pool for the computation (see `_computed`)
+
+    def start_pool(self) -> None:
+        """One worker process, started fresh (spawn: no copy of the server's connections)."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
 
 
 def data_version(engine: Engine) -> tuple[object, ...]:
@@ -42,10 +66,12 @@ def data_version(engine: Engine) -> tuple[object, ...]:
         return (conn.execute(select(func.max(audit_log.c.id))).scalar(),)
 
 
-def report_data(
+def figures(
     cache: DashboardCache, database_url: str, engine: Engine, period_text: str, as_of: dt.date
-) -> Any:
+) -> Figures:
     """The report set's data for the period, from the cache when nothing changed since."""
+    import time
+
     from flsdb.kpi import parse_period
 
     period = parse_period(period_text)
@@ -53,20 +79,47 @@ def report_data(
     version = data_version(engine)
     entry = cache.entries.get(key)
     if entry is not None and entry.version == version:
-        return entry.data
+        return Figures(entry.data, entry.computed_at, stale=False)
     with cache.lock:
         gate = cache.computing.setdefault(key, threading.Lock())
+    if entry is not None:
+        young = time.time() - entry.computed_at < cache.refresh_seconds
+        if young or not gate.acquire(blocking=False):
+            return Figures(entry.data, entry.computed_at, stale=True)
+        gate.release()
     with gate:  # one computation per key at a time; the others wait for it
         entry = cache.entries.get(key)
         if entry is not None and entry.version == version:
-            return entry.data
-        from flsdb.kpi.sources import source_from_database
-        from flsdb.reports.data import collect
-
-        data = collect(source_from_database(database_url), period, as_of)
-        cache.entries[key] = _Entry(version, data)
+            return Figures(entry.data, entry.computed_at, stale=False)
+        data = _computed(cache, database_url, period.label, as_of)
+        entry = _Entry(version, data, time.time())
+        cache.entries[key] = entry
         cache.computed += 1
-        return data
+        return Figures(entry.data, entry.computed_at, stale=False)
+
+
+def _collect(database_url: str, period_text: str, as_of: dt.date) -> Any:
+    """Run in a worker process: the report set's queries and statistics."""
+    from flsdb.kpi import parse_period
+    from flsdb.kpi.sources import source_from_database
+    from flsdb.reports.data import collect
+
+    return collect(source_from_database(database_url), parse_period(period_text), as_of)
+
+
+def _computed(cache: DashboardCache, database_url: str, period_text: str, as_of: dt.date) -> Any:
+    """The figures, computed in a separate process when the cache has a pool (the web
+    application: seconds of pandas work there would hold the server's interpreter lock and
+    stall every other request), here otherwise."""
+    if cache.pool is None:
+        return _collect(database_url, period_text, as_of)
+    return cache.pool.submit(_collect, database_url, period_text, as_of).result()
+
+
+def report_data(
+    cache: DashboardCache, database_url: str, engine: Engine, period_text: str, as_of: dt.date
+) -> Any:
+    return figures(cache, database_url, engine, period_text, as_of).data
 
 
 def region_of(engine: Engine, code: str) -> str | None:

@@ -234,7 +234,13 @@ def kpis(
     from flsdb.services.kpis import kpi_rows
 
     return kpi_rows(
-        request.app.state.settings.database_url, _engine(request), actor, period, by, as_of
+        request.app.state.settings.database_url,
+        _engine(request),
+        actor,
+        period,
+        by,
+        as_of,
+        request.app.state.dashboards,
     )
 
 

@@ -3,6 +3,7 @@ to HTTP (JSON under /api, a page elsewhere)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
@@ -88,7 +89,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = open_engine(settings.database_url)
     from flsdb.services.dashboards import DashboardCache
 
-    app.state.dashboards = DashboardCache()
+    refresh = os.environ.get("FLSDB_DASHBOARD_REFRESH", "30")
+    app.state.dashboards = DashboardCache(
+        refresh_seconds=float(refresh) if refresh.replace(".", "", 1).isdigit() else 30.0
+    )
+    if settings.worker_process:
+        app.state.dashboards.start_pool()
     static = resources.files("flsdb.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
@@ -145,6 +151,21 @@ def create_app(settings: Settings) -> FastAPI:
         return _refusal(request, 500, "Something went wrong on the server; nothing was changed.")
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The application `flsdb serve` runs in each server process: the database from
+    $FLSDB_DATABASE_URL, the secret from $FLSDB_SECRET_KEY (set by `flsdb serve`)."""
+    from flsdb.storage.urls import ENV_VAR, resolve_url
+    from flsdb.web.settings import SECRET_ENV
+
+    return create_app(
+        Settings(
+            database_url=resolve_url(os.environ.get(ENV_VAR)),
+            secret_key=os.environ[SECRET_ENV],
+            worker_process=True,
+        )
+    )
 
 
 def _refusal(request: Request, status: int, message: str) -> Response:

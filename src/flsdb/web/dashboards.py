@@ -4,6 +4,9 @@ and Vega-Lite specifications for charts (`flsdb.web.charts`)."""
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -12,6 +15,38 @@ from flsdb.disclosure import is_hidden
 from flsdb.web import charts
 
 LEVEL_WORDS = {"95%": 0.95, "99.8%": 0.998}
+_MEMO: OrderedDict[tuple[Any, ...], tuple[Any, Any]] = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+_MEMO_SIZE = 512
+
+
+def memo(name: str, data: Any, *args: Any, make: Callable[[], Any]) -> Any:
+    """A view of one computation of the figures, made once: the figures never change after
+    they are computed (a change makes new figures), so their views can be kept beside them."""
+    key = (name, id(data), *args)
+    with _MEMO_LOCK:
+        found = _MEMO.get(key)
+        if found is not None and found[0] is data:
+            _MEMO.move_to_end(key)
+            return found[1]
+    value = make()
+    with _MEMO_LOCK:
+        _MEMO[key] = (data, value)
+        while len(_MEMO) > _MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    return value
+
+
+def unit_names(data: Any) -> dict[str, str]:
+    """Every FLS's name with its code, once per computation."""
+
+    def make() -> dict[str, str]:
+        return {
+            str(r["service_code"]): f"{r['service_name']} ({r['service_code']})"
+            for r in data.services.to_dict("records")
+        }
+
+    return memo("names", data, make=make)
 
 
 def _number(value: object) -> Any:
@@ -42,6 +77,10 @@ def kpi_row(data: Any, level: str, unit: str, kpi: str, published: bool = True) 
 
 def kpi_table(data: Any, code: str) -> list[dict[str, Any]]:
     """An FLS's KPIs (its own, unsuppressed) beside its region and nation (as published)."""
+    return memo("kpis", data, code, make=lambda: _kpi_table(data, code))
+
+
+def _kpi_table(data: Any, code: str) -> list[dict[str, Any]]:
     from flsdb.reports.fls import comparator
 
     info = data.service_info(code)
@@ -70,6 +109,10 @@ def kpi_table(data: Any, code: str) -> list[dict[str, Any]]:
 
 def spc_views(data: Any, frame: Any, unit: str) -> tuple[list[dict[str, Any]], list[str]]:
     """One SPC chart per KPI (its spec and its table), and the signals in words."""
+    return memo("spc", data, id(frame), unit, make=lambda: _spc_views(data, frame, unit))
+
+
+def _spc_views(data: Any, frame: Any, unit: str) -> tuple[list[dict[str, Any]], list[str]]:
     from flsdb.reports.spc_panels import unit_charts
 
     panels, words, _ = unit_charts(data, frame, unit)
@@ -108,40 +151,49 @@ def funnel_views(
 ) -> list[dict[str, Any]]:
     """One funnel per KPI: FLSs whose values may be published (those in `only`, if given),
     `highlight` drawn as 'this FLS', with the overdispersion-adjusted limits."""
+    views = []
+    for base in memo("funnels", data, make=lambda: _funnels(data)):
+        points = [
+            {**p, "flag": "this FLS"} if highlight and p["code"] in highlight else p
+            for p in base["points"]
+            if only is None or p["code"] in only
+        ]
+        spec = charts.funnel_spec(base["title"], points, base["limits"], base["target_exact"])
+        views.append({**base, "points": points, "spec": spec})
+    return views
+
+
+def _funnels(data: Any) -> list[dict[str, Any]]:
     from flsdb.reports.charts.base import FLAG_WORDS
     from flsdb.reports.data import FUNNEL_KPIS
 
     views = []
+    names = unit_names(data)
     for kpi in FUNNEL_KPIS:
         result = data.inequities.get(kpi)
         if result is None:
             continue
         funnel = result.funnel
         n = np.asarray(result.denominators, dtype=float)
+        if not (n > 0).any():
+            continue
         points = []
         for i, code in enumerate(result.names):
             if n[i] <= 0 or not result.shown[i] or not np.isfinite(funnel.proportion[i]):
                 continue
-            if only is not None and code not in only:
-                continue
-            row = data.row("service", code, kpi)
             flag = funnel.flags[i] or "inside"
             points.append(
                 {
                     "code": code,
-                    "name": data.unit_name("service", code),
-                    "numerator": _number(row.get("numerator")),
+                    "name": names.get(code, code),
+                    "numerator": _number(data.row("service", code, kpi).get("numerator")),
                     "denominator": _number(n[i]),
                     "percent": round(float(funnel.proportion[i]) * 100, 1),
-                    "flag": "this FLS"
-                    if highlight and code in highlight
-                    else charts.FLAG_LABELS[flag],
+                    "flag": charts.FLAG_LABELS[flag],
                     "alarm": flag.endswith("alarm"),
                     "words": FLAG_WORDS.get(flag, flag),
                 }
             )
-        if not (n > 0).any():
-            continue
         grid = np.linspace(max(1.0, n[n > 0].min() * 0.8), n.max() * 1.05, 60)
         limits = []
         for label, level in LEVEL_WORDS.items():
@@ -156,15 +208,14 @@ def funnel_views(
                     }
                     for x, v in zip(grid, values, strict=True)
                 ]
-        method = _method_words(funnel)
-        title = f"{kpi} {data.name(kpi)}"
         views.append(
             {
                 "id": "funnel-" + kpi,
-                "title": title,
-                "method": method,
+                "title": f"{kpi} {data.name(kpi)}",
+                "method": _method_words(funnel),
                 "target": round(funnel.target * 100, 1),
-                "spec": charts.funnel_spec(title, points, limits, round(funnel.target * 100, 2)),
+                "target_exact": round(funnel.target * 100, 2),
+                "limits": limits,
                 "points": points,
             }
         )
@@ -190,7 +241,7 @@ def benchmark(data: Any, codes: list[str]) -> tuple[list[str], list[dict[str, An
     rows = []
     for code in codes:
         cells = {kpi: kpi_row(data, "service", code, kpi) for kpi in kpis}
-        rows.append({"code": code, "name": data.unit_name("service", code), "cells": cells})
+        rows.append({"code": code, "name": unit_names(data).get(code, code), "cells": cells})
     return kpis, rows
 
 
@@ -251,7 +302,7 @@ def identification(
         percent = row["percent"] if not is_hidden(row["numerator"]) else None
         rows.append(
             {
-                "unit": data.unit_name(level, unit),
+                "unit": unit_names(data).get(unit) or data.unit_name(level, unit),
                 "records": row["numerator"],
                 "expected": row["denominator"],
                 "percent": percent,

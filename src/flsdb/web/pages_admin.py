@@ -183,8 +183,17 @@ async def kpi_page(request: Request) -> HTMLResponse:
     rows: list[dict[str, Any]] = []
     error = None
     try:
-        rows = kpi_rows(
-            request.app.state.settings.database_url, _engine(request), actor, period, by, None
+        from starlette.concurrency import run_in_threadpool
+
+        rows = await run_in_threadpool(
+            kpi_rows,
+            request.app.state.settings.database_url,
+            _engine(request),
+            actor,
+            period,
+            by,
+            None,
+            request.app.state.dashboards,
         )
     except FlsdbError as exc:
         error = str(exc)

@@ -17,6 +17,8 @@ SECRET_FILE = ".flsdb-secret"
 class Settings:
     database_url: str
     secret_key: str
+    # Dashboards' figures computed in a worker process (the server); tests compute in-process.
+    worker_process: bool = False
 
 
 def secret_key(folder: Path) -> str:

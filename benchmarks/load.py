@@ -1,0 +1,314 @@
+"""Load test of the web application on the demo data: 50 concurrent users on loopback, bounded
+in time and requests, mixing dashboard views, record searches, API reads and record saves.
+
+    python benchmarks/load.py --db flsdb-demo/flsdb-demo.db          # SQLite
+    python benchmarks/load.py --db flsdb-demo/flsdb-demo.db --postgres   # the same data copied
+                                                                         # into a throwaway server
+
+Prints requests per second and p50/p95 per kind beside a floor measured in the same run (the
+server's /healthz, which touches neither the database nor a template), then checks that
+concurrent saves lost nothing and that concurrent edits of one record ended in one success and
+409s. Every request goes to 127.0.0.1; the run stops after --seconds or --requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+FLSDB = str(Path(sys.executable).parent / "flsdb")
+PASSWORD = "load test password"
+SECRET = "l" * 48
+THINK = [0.0]  # mean seconds a user waits between requests (0: back to back)
+
+
+def _run(*args: str, stdin: str | None = None) -> str:
+    done = subprocess.run(
+        [FLSDB, *args], input=stdin, capture_output=True, text=True, timeout=1800, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"flsdb {' '.join(args[:2])} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def _services(url: str) -> list[str]:
+    from sqlalchemy import func, select
+
+    from flsdb.storage import open_engine
+    from flsdb.storage.tables import records
+
+    engine = open_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(records.c.service_code, func.count())
+            .group_by(records.c.service_code)
+            .order_by(func.count().desc())
+        ).all()
+    engine.dispose()
+    return [r[0] for r in rows]
+
+
+def _users(url: str, codes: list[str]) -> None:
+    from flsdb.errors import ConfigurationError
+    from flsdb.services import accounts
+    from flsdb.services.access import Role
+    from flsdb.storage import open_engine
+
+    engine = open_engine(url)
+    for code in codes:
+        try:
+            accounts.add_user(
+                engine, f"load.{code.lower()}", Role.FLS_STAFF, PASSWORD, service_codes=[code]
+            )
+        except ConfigurationError:
+            accounts.reset_password(engine, f"load.{code.lower()}", PASSWORD)
+    engine.dispose()
+
+
+def _postgres_copy(sqlite_db: Path) -> tuple[str, object]:
+    """A throwaway PostgreSQL server holding the demo's upload files."""
+    from tests.postgres_server import PostgresServer, find_bin_dir
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        raise SystemExit("PostgreSQL is not installed.")
+    server = PostgresServer(bin_dir)
+    url = server.start().rsplit("/", 1)[0] + "/postgres"
+    data = sqlite_db.parent / "data"
+    _run("load-services", str(data / "services.csv"), "--db", url)
+    _run("import", str(data / "records.csv"), "--db", url)
+    return url, server
+
+
+async def _sign_in(client, code: str) -> list[int]:  # type: ignore[no-untyped-def]
+    """Untimed: sign in, find some of the FLS's records, and open its dashboard once (its
+    views are made on the first visit after the figures are computed)."""
+    response = await client.post(
+        "/api/login", json={"username": f"load.{code.lower()}", "password": PASSWORD}
+    )
+    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    await client.get(f"/fls/{code}", params={"period": "2024"})
+    found = await client.get("/api/records", params={"limit": 200})
+    return [r["id"] for r in found.json()["records"]]
+
+
+async def _user(
+    client, code: str, ids: list[int], until: float, budget: list[int], times, saves
+) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(code)
+    while time.monotonic() < until and budget[0] > 0:
+        budget[0] -= 1
+        roll = rng.random()
+        start = time.perf_counter()
+        if roll < 0.35:
+            kind = "dashboard page"
+            r = await client.get(f"/fls/{code}", params={"period": "2024"})
+        elif roll < 0.60:
+            kind = "record search (API)"
+            r = await client.get(
+                "/api/records",
+                params={
+                    "fracture_from": "2024-01-01",
+                    "status": rng.choice(["due", "missing", "complete"]),
+                    "limit": 50,
+                },
+            )
+        elif roll < 0.80:
+            kind = "record read (API)"
+            r = await client.get(f"/api/records/{rng.choice(ids)}")
+        elif roll < 0.90:
+            kind = "KPIs (API)"
+            r = await client.get("/api/kpis", params={"period": "2024", "by": "service"})
+        else:
+            kind = "record save (API)"
+            record_id = rng.choice(ids)
+            current = (await client.get(f"/api/records/{record_id}")).json()
+            value = rng.choice(["female", "male"])
+            r = await client.put(f"/api/records/{record_id}", json={**current, "sex": value})
+            if r.status_code == 200:
+                saves.append((record_id, r.json()["version"], value))
+        times[kind].append(time.perf_counter() - start)
+        if THINK[0]:
+            await asyncio.sleep(rng.uniform(0, 2 * THINK[0]))
+        if r.status_code >= 500:
+            times["server errors"].append(0.0)
+
+
+async def _floor(client, n: int) -> list[float]:  # type: ignore[no-untyped-def]
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        await client.get("/healthz")
+        out.append(time.perf_counter() - start)
+    return out
+
+
+async def _conflict(base: str, code: str, record_id: int, writers: int) -> list[int]:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=base, timeout=60) as login:
+        r = await login.post(
+            "/api/login", json={"username": f"load.{code.lower()}", "password": PASSWORD}
+        )
+        token, cookies = r.json()["csrf_token"], login.cookies
+        current = (await login.get(f"/api/records/{record_id}")).json()
+
+    async def one(i: int) -> int:
+        async with httpx.AsyncClient(
+            base_url=base, timeout=60, cookies=cookies, headers={"X-CSRF-Token": token}
+        ) as c:
+            return (
+                await c.put(f"/api/records/{record_id}", json={**current, "t_score": -1.0 - i / 10})
+            ).status_code
+
+    return list(await asyncio.gather(*[one(i) for i in range(writers)]))
+
+
+async def _main(base: str, codes: list[str], users: int, seconds: float, requests: int) -> dict:  # type: ignore[type-arg]
+    import httpx
+
+    times: dict[str, list[float]] = defaultdict(list)
+    saves: list[tuple[int, int, str]] = []
+    async with httpx.AsyncClient(base_url=base, timeout=60) as warm:
+        await warm.post(
+            "/api/login", json={"username": f"load.{codes[0].lower()}", "password": PASSWORD}
+        )
+        await warm.get(f"/fls/{codes[0]}", params={"period": "2024"})  # the figures, computed once
+        floor = await _floor(warm, 200)
+    clients = [httpx.AsyncClient(base_url=base, timeout=120) for _ in range(users)]
+    ids = [await _sign_in(c, codes[i % len(codes)]) for i, c in enumerate(clients)]
+    budget = [requests]
+    start = time.monotonic()
+    await asyncio.gather(
+        *[
+            _user(c, codes[i % len(codes)], ids[i], start + seconds, budget, times, saves)
+            for i, c in enumerate(clients)
+        ]
+    )
+    elapsed = time.monotonic() - start
+    for c in clients:
+        await c.aclose()
+    return {"times": times, "elapsed": elapsed, "floor": floor, "saves": saves}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", type=Path, default=ROOT / "flsdb-demo" / "flsdb-demo.db")
+    parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--think", type=float, default=0.0, help="mean pause between requests")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--requests", type=int, default=20_000)
+    args = parser.parse_args()
+    THINK[0] = args.think
+    if not args.db.exists():
+        raise SystemExit(f"{args.db} does not exist: run `flsdb demo` first.")
+    folder = Path(tempfile.mkdtemp(prefix="flsdb-load-"))
+    server = None
+    if args.postgres:
+        url, server = _postgres_copy(args.db)
+    else:
+        copy = folder / "load.db"
+        shutil.copy(args.db, copy)
+        url = f"sqlite:///{copy}"
+    codes = _services(url)[:25]
+    _users(url, codes)
+    from tests.web.live import served
+
+    os.environ["FLSDB_SECRET_KEY"] = SECRET
+    try:
+        with served(url, folder, refresh="30", workers=args.workers) as base:
+            result = asyncio.run(_main(base, codes, args.users, args.seconds, args.requests))
+            statuses = asyncio.run(_conflict(base, codes[0], _services_first_id(url, codes[0]), 10))
+            integrity = _verify(url, result["saves"])
+    finally:
+        if server is not None:
+            server.stop()  # type: ignore[attr-defined]
+    _report(args, url, result, statuses, integrity)
+
+
+def _services_first_id(url: str, code: str) -> int:
+    from sqlalchemy import select
+
+    from flsdb.storage import open_engine
+    from flsdb.storage.tables import records
+
+    engine = open_engine(url)
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(records.c.id).where(records.c.service_code == code).limit(1)
+        ).scalar_one()
+    engine.dispose()
+    return int(found)
+
+
+def _verify(url: str, saves: list[tuple[int, int, str]]) -> str:
+    """Every successful save is in the store: each record holds its last saved version."""
+    from sqlalchemy import select
+
+    from flsdb.storage import open_engine
+    from flsdb.storage.tables import records
+
+    last: dict[int, tuple[int, str]] = {}
+    for record_id, version, value in saves:
+        if record_id not in last or version > last[record_id][0]:
+            last[record_id] = (version, value)
+    engine = open_engine(url)
+    lost = 0
+    with engine.connect() as conn:
+        for record_id, (version, value) in last.items():
+            row = conn.execute(
+                select(records.c.version, records.c.sex).where(records.c.id == record_id)
+            ).one()
+            if row.version != version or row.sex != value:
+                lost += 1
+    engine.dispose()
+    return f"{len(saves)} saves to {len(last)} records, {lost} lost"
+
+
+def _ms(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.95)] * 1000
+
+
+def _report(args, url: str, result: dict, statuses: list[int], integrity: str) -> None:  # type: ignore[no-untyped-def,type-arg]
+    engine = "PostgreSQL" if args.postgres else "SQLite"
+    times = result["times"]
+    total = sum(len(v) for k, v in times.items() if k != "server errors")
+    errors = len(times.get("server errors", []))
+    print(
+        f"{engine}, {args.workers} server process(es), {args.users} users "
+        f"(mean pause {args.think:g} s), "
+        f"{result['elapsed']:.1f} s, {total:,} requests ({total / result['elapsed']:.0f}/s), "
+        f"server errors: {errors}"
+    )
+    print("| kind | requests | p50 ms | p95 ms |")
+    print("|---|---|---|---|")
+    p50, p95 = _ms(result["floor"])
+    print(f"| floor: /healthz, one client | {len(result['floor'])} | {p50:.1f} | {p95:.1f} |")
+    for kind, values in sorted(times.items()):
+        if kind == "server errors" or not values:
+            continue
+        p50, p95 = _ms(values)
+        print(f"| {kind} | {len(values):,} | {p50:.0f} | {p95:.0f} |")
+    print(f"Concurrent edits of one record by 10 clients: {sorted(statuses)}")
+    print(f"Saves: {integrity}")
+
+
+if __name__ == "__main__":
+    main()
