@@ -57,7 +57,9 @@ class DashboardCache:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        self.pool = ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
+        )
 
 
 def data_version(engine: Engine) -> tuple[object, ...]:
@@ -96,6 +98,13 @@ def figures(
         cache.entries[key] = entry
         cache.computed += 1
         return Figures(entry.data, entry.computed_at, stale=False)
+
+
+def _lower_priority() -> None:
+    """The worker yields the processor to the server: views and edits first, figures after."""
+    import os
+
+    os.nice(10)
 
 
 def _collect(database_url: str, period_text: str, as_of: dt.date) -> Any:

@@ -60,7 +60,7 @@ def _where(engine: Engine) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def _engine(resolved: str) -> Engine:
+def _engine(resolved: str, pooled: bool = False) -> Engine:
     try:
         parsed = make_url(resolved)
     except ArgumentError:
@@ -70,9 +70,12 @@ def _engine(resolved: str) -> Engine:
         ) from None
     try:
         if parsed.get_backend_name() == "sqlite":
-            from sqlalchemy.pool import NullPool
+            from sqlalchemy.pool import NullPool, QueuePool
 
-            engine = create_engine(parsed, poolclass=NullPool)
+            if pooled:
+                engine = create_engine(parsed, poolclass=QueuePool, pool_size=10, max_overflow=20)
+            else:
+                engine = create_engine(parsed, poolclass=NullPool)
         else:
             engine = create_engine(parsed, pool_pre_ping=True)
     except (ArgumentError, ImportError) as exc:
@@ -82,10 +85,12 @@ def _engine(resolved: str) -> Engine:
     return engine
 
 
-def open_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
-    """The store for writing: the SQLite file is created if missing; schema created or migrated."""
+def open_engine(url: str | None = None, *, migrate: bool = True, pooled: bool = False) -> Engine:
+    """The store for writing: the SQLite file is created if missing; schema created or migrated.
+    `pooled` keeps SQLite connections open between uses: only for a process that never uses
+    ADBC's SQLite (the web application; see `flsdb.storage.bulk`)."""
     resolved = resolve_url(url)
-    engine = _engine(resolved)
+    engine = _engine(resolved, pooled)
     if engine.dialect.name == "sqlite" and engine.url.database:
         folder = Path(engine.url.database).parent
         if not folder.exists():

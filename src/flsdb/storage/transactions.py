@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -22,17 +23,21 @@ def write_transaction(engine: Engine, locks: Sequence[str] = ()) -> Iterator[Con
     try:
         with engine.connect() as conn:
             if sqlite:
-                dbapi = conn.connection.dbapi_connection
-                dbapi.isolation_level = None  # type: ignore[union-attr]
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                dbapi: Any = conn.connection.dbapi_connection
+                previous = dbapi.isolation_level
+                dbapi.isolation_level = None  # our BEGIN, not the driver's
                 try:
-                    yield conn
-                except BaseException:
-                    with suppress(Exception):
-                        conn.exec_driver_sql("ROLLBACK")
-                    raise
-                conn.exec_driver_sql("COMMIT")
-                conn.commit()
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    try:
+                        yield conn
+                    except BaseException:
+                        with suppress(Exception):
+                            conn.exec_driver_sql("ROLLBACK")
+                        raise
+                    conn.exec_driver_sql("COMMIT")
+                    conn.commit()
+                finally:
+                    dbapi.isolation_level = previous  # a pooled connection goes back as it came
             else:
                 with conn.begin():
                     for name in sorted(set(locks)):

@@ -86,7 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.engine = open_engine(settings.database_url)
+    app.state.engine = open_engine(settings.database_url, pooled=True)
     from flsdb.services.dashboards import DashboardCache
 
     refresh = os.environ.get("FLSDB_DASHBOARD_REFRESH", "30")
