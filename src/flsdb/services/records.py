@@ -74,6 +74,20 @@ def as_json(row: Any) -> dict[str, Any]:
     return out
 
 
+def page(
+    engine: Engine, where: list[Any], order: tuple[Any, ...], limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """One page of the records matching `where` (already scoped), and how many match."""
+    with engine.connect() as conn:
+        total = int(
+            conn.execute(select(func.count()).select_from(records).where(*where)).scalar_one()
+        )
+        rows = conn.execute(
+            select(records).where(*where).order_by(*order).limit(limit).offset(offset)
+        ).all()
+    return list(rows), total
+
+
 def search(engine: Engine, actor: Actor, query: Search) -> tuple[list[dict[str, Any]], int]:
     where = [patient_filter(actor, records.c.service_code, query.service)]
     if query.nhs_number:
@@ -86,17 +100,13 @@ def search(engine: Engine, actor: Actor, query: Search) -> tuple[list[dict[str, 
         where.append(status_clause(query.status, dt.date.today()))
     limit = max(1, min(int(query.limit), 500))
     offset = max(0, int(query.offset))
-    with engine.connect() as conn:
-        total = int(
-            conn.execute(select(func.count()).select_from(records).where(*where)).scalar_one()
-        )
-        rows = conn.execute(
-            select(records)
-            .where(*where)
-            .order_by(records.c.date_fracture_diagnosed.desc(), records.c.id.desc())
-            .limit(limit)
-            .offset(offset)
-        ).all()
+    rows, total = page(
+        engine,
+        where,
+        (records.c.date_fracture_diagnosed.desc(), records.c.id.desc()),
+        limit,
+        offset,
+    )
     found = [as_json(r._mapping) for r in rows]
     how = "by NHS number" if query.nhs_number else "list"
     record_event(

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, and_, func, or_, select
 
 from flsdb.services.access import Actor, authorize, patient_filter
 from flsdb.services.events import record_event
-from flsdb.services.records import as_json, status_clause
+from flsdb.services.records import as_json, page, status_clause
 from flsdb.storage.tables import records
 
 ListName = Literal["due_16w", "overdue_16w", "due_52w", "overdue_52w", "missing_fields"]
@@ -80,17 +80,9 @@ def worklist(
     today = today or dt.date.today()
     clause, window = _clause(name, today)
     where = [patient_filter(actor, records.c.service_code, service_code), clause]
-    with engine.connect() as conn:
-        total = int(
-            conn.execute(select(func.count()).select_from(records).where(*where)).scalar_one()
-        )
-        rows = conn.execute(
-            select(records)
-            .where(*where)
-            .order_by(records.c.date_fracture_diagnosed, records.c.id)
-            .limit(limit)
-            .offset(offset)
-        ).all()
+    rows, total = page(
+        engine, where, (records.c.date_fracture_diagnosed, records.c.id), limit, offset
+    )
     out = []
     for row in rows:
         item = as_json(row._mapping)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from importlib import resources
 from typing import Annotated, Any
 
@@ -216,26 +217,32 @@ def _issue_dicts(exc: ValidationFailed) -> list[dict[str, Any]]:
     ]
 
 
+def _saved(
+    request: Request,
+    actor: Actor,
+    values: dict[str, Any],
+    record: dict[str, Any] | None,
+    save: Callable[[], dict[str, Any]],
+) -> Response:
+    """Save, and go to the saved record; or the form again with the reason it was not saved."""
+    try:
+        saved = save()
+    except ValidationFailed as exc:
+        message = "The record was not saved: correct the fields marked below."
+        return _form_page(request, actor, values, _issue_dicts(exc), record, 422, message)
+    except (Conflict, Locked) as exc:
+        status = 423 if isinstance(exc, Locked) else 409
+        return _form_page(request, actor, values, [], record, status, str(exc))
+    return RedirectResponse(f"/records/{saved['id']}?saved=1", status_code=303)
+
+
 @router.post("/records/new")
 async def create_record(request: Request) -> Response:
     actor = await current_actor(request)
     values = await _submitted(request)
-    try:
-        saved = records.create(_engine(request), actor, values)
-    except ValidationFailed as exc:
-        return _form_page(
-            request,
-            actor,
-            values,
-            _issue_dicts(exc),
-            None,
-            422,
-            "The record was not saved: correct the fields marked below.",
-        )
-    except (Conflict, Locked) as exc:
-        status = 423 if isinstance(exc, Locked) else 409
-        return _form_page(request, actor, values, [], None, status, str(exc))
-    return RedirectResponse(f"/records/{saved['id']}?saved=1", status_code=303)
+    return _saved(
+        request, actor, values, None, lambda: records.create(_engine(request), actor, values)
+    )
 
 
 @router.get("/records/{record_id}")
@@ -252,25 +259,14 @@ async def save_record(record_id: PageRecordId, request: Request) -> Response:
     form = await request.form()
     version = int(str(form.get("version", "0"))) if str(form.get("version", "")).isdigit() else 0
     values = await _submitted(request)
-    current = records.get(_engine(request), actor, record_id)
-    try:
-        records.change(_engine(request), actor, record_id, version, values)
-    except ValidationFailed as exc:
-        return _form_page(
-            request,
-            actor,
-            values,
-            _issue_dicts(exc),
-            {**current, "version": version},
-            422,
-            "The record was not saved: correct the fields marked below.",
-        )
-    except (Conflict, Locked) as exc:
-        status = 423 if isinstance(exc, Locked) else 409
-        return _form_page(
-            request, actor, values, [], {**current, "version": version}, status, str(exc)
-        )
-    return RedirectResponse(f"/records/{record_id}?saved=1", status_code=303)
+    current = {**records.get(_engine(request), actor, record_id), "version": version}
+    return _saved(
+        request,
+        actor,
+        values,
+        current,
+        lambda: records.change(_engine(request), actor, record_id, version, values),
+    )
 
 
 @router.post("/records/{record_id}/delete")
