@@ -206,7 +206,7 @@ def test_dashboards_show_the_apis_numbers(browser: Any, live: tuple[str, Any, st
     base, _, backend = live
     page = _login(browser, base, "nurse")
     page.goto(f"{base}/fls/FLS01?period=2024")
-    page.wait_for_selector("#spc-kpi04 svg", timeout=20_000)
+    page.wait_for_selector("#funnel-kpi04 svg", timeout=20_000)
     api = page.request.get(f"{base}/api/kpis?period=2024&by=service").json()
     for row in api:
         cell = page.locator(f'tr[data-kpi="{row["kpi"]}"] td.own')
@@ -214,6 +214,7 @@ def test_dashboards_show_the_apis_numbers(browser: Any, live: tuple[str, Any, st
         assert shown == ("" if row["percent"] is None else str(row["percent"])), row["kpi"]
         assert cell.get_attribute("data-denominator") == str(row["denominator"]), row["kpi"]
     assert page.locator(".vega svg").count() >= 10  # charts drawn in the browser
+    assert "too few for an SPC chart" in page.locator("main").inner_text()  # 3 months here
     _shot(page, backend, "nurse-dashboard-fls")
     page.context.close()
     for name, path in (("viewer", "/region/QE1?period=2024"), ("analyst", "/nation?period=2024")):
@@ -266,9 +267,9 @@ def test_locked_period_refuses_an_edit_with_the_reason(
     analyst.context.close()
     page = _login(browser, base, "nurse")
     page.goto(f"{base}/records/{_record_id(engine, 'FLS01')}")
-    page.select_option("#f-sex", "male")
-    page.get_by_role("button", name="Save record").click()
     notice = page.locator(".notice").inner_text()
     assert "2024 was locked for the annual report by analyst" in notice
+    assert page.locator("#f-sex").is_disabled()  # the form is closed, and says why
+    assert page.get_by_role("button", name="Save record").count() == 0
     _shot(page, backend, "nurse-record-locked")
     page.context.close()

@@ -44,8 +44,12 @@ def test_fls_dashboard_matches_the_api(site: Site) -> None:
     }
     assert cells == expected
     assert cells["kpi04"] == ("1", "3", "33.3")  # one of FLS01's three assessed in 90 days
-    for chart in ("spc-kpi04", "funnel-kpi04", "completeness", "mix"):
+    for chart in ("funnel-kpi04", "completeness", "mix"):
         assert f'id="{chart}"' in page.text
+    # Three months of patients: no SPC chart, a sentence saying so.
+    assert 'id="spc-kpi04"' not in page.text and "too few for an SPC chart" in page.text
+    assert "3 of 17 fields over 20% missing" not in page.text  # kpi01 in words, its own count
+    assert "fields over 20% missing" in page.text
     assert "Last upload: records.csv by test" in page.text
 
 
@@ -99,3 +103,34 @@ def test_downloads_for_the_dashboards_scope(site: Site) -> None:
     assert nurse.get("/download/fls/FLS01.exe", params=PARAMS).status_code == 404
     events = site.client("admin").get("/api/audit", params={"action": "export_report"}).json()
     assert events["total"] == 3
+
+
+def test_spc_charts_once_there_are_twelve_months(site: Site) -> None:
+    from tests.factory import nhs_number, record
+
+    nurse = site.client("nurse")
+    for month in range(1, 13):
+        row = record(
+            service_code="FLS01",
+            nhs_number=nhs_number(500 + month),
+            date_fracture_diagnosed=f"2024-{month:02d}-10",
+        )
+        assert (
+            nurse.post("/api/records", json={k: v or None for k, v in row.items()}).status_code
+            == 201
+        )
+    page = nurse.get("/fls/FLS01", params=PARAMS)
+    assert 'id="spc-kpi04"' in page.text
+    spec = re.search(
+        r'<script type="application/json" id="spc-kpi04-spec">(.*?)</script>', page.text, re.S
+    )
+    assert spec is not None
+    import json
+
+    points = json.loads(spec.group(1))["data"]["values"]
+    months = [p["month"] for p in points]
+    assert months == sorted(months) and len(months) == 12  # months with patients, in order
+    assert all(
+        set(p) >= {"numerator", "denominator", "percent", "lower", "upper", "signal"}
+        for p in points
+    )

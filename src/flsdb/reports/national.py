@@ -25,7 +25,7 @@ MIX_LABELS = {
     "intravenous": "intravenous bisphosphonate",
     "oral_bisphosphonate": "oral bisphosphonate",
     "other": "other drug",
-    "none": "no drug recommended",
+    "none": "no drug recommended (or not recorded)",
 }
 BREAKDOWN_TITLES = {
     "age_band": "By age band",

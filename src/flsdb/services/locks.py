@@ -164,3 +164,14 @@ def covering_lock(engine: Engine, start: dt.date, end: dt.date) -> dict[str, Any
             .where(period_locks.c.start_date <= start, period_locks.c.end_date >= end)
         ).first()
     return _row(row) if row is not None else None
+
+
+def lock_reason(engine: Engine, service_code: str, fracture: dt.date) -> str | None:
+    """Why a record cannot change now (its period is signed off or locked), or None."""
+    from flsdb.storage.locks import active_locks
+
+    with engine.connect() as conn:
+        for lock in active_locks(conn):
+            if lock.covers(service_code, fracture):
+                return f"This record cannot change: {lock.reason()}."
+    return None

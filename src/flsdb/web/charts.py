@@ -77,6 +77,7 @@ def spc_spec(title: str, points: list[dict[str, Any]], target: float | None) -> 
                     "field": "signal",
                     "type": "nominal",
                     "title": "signal",
+                    "legend": {"orient": "bottom"},
                     "scale": {
                         "domain": list(SIGNAL_COLOURS),
                         "range": list(SIGNAL_COLOURS.values()),
@@ -109,7 +110,12 @@ def funnel_spec(
     title: str, points: list[dict[str, Any]], limits: list[dict[str, Any]], target: float
 ) -> dict[str, Any]:
     """Each FLS's percentage against its number of patients, with the 95% and 99.8% limits."""
-    x = {"field": "denominator", "type": "quantitative", "title": "patients (N)"}
+    x = {
+        "field": "denominator",
+        "type": "quantitative",
+        "title": "patients (N)",
+        "axis": {"format": "~s", "tickMinStep": 1},
+    }
     return {
         **_base(title, 240),
         "layer": [
@@ -124,6 +130,7 @@ def funnel_spec(
                         "field": "level",
                         "type": "nominal",
                         "title": "limits",
+                        "legend": {"orient": "bottom"},
                         "scale": {"domain": ["95%", "99.8%"], "range": [[5, 3], [1, 2]]},
                     },
                 },
@@ -143,6 +150,7 @@ def funnel_spec(
                         "field": "flag",
                         "type": "nominal",
                         "title": "against the limits",
+                        "legend": {"orient": "bottom", "columns": 3},
                         "scale": {
                             "domain": list(FLAG_COLOURS),
                             "range": list(FLAG_COLOURS.values()),
@@ -179,7 +187,13 @@ def bar_spec(
         {
             "mark": {"type": "bar", "color": "#005eb8"},
             "encoding": {
-                "y": {"field": category, "type": "nominal", "sort": None, "title": None},
+                "y": {
+                    "field": category,
+                    "type": "nominal",
+                    "sort": None,
+                    "title": None,
+                    "axis": {"labelLimit": 280},
+                },
                 "x": {"field": value, "type": "quantitative", "title": value_title},
                 "tooltip": tooltip or [{"field": category}, {"field": value, "format": ".1f"}],
             },

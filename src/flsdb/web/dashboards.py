@@ -15,6 +15,7 @@ from flsdb.disclosure import is_hidden
 from flsdb.web import charts
 
 LEVEL_WORDS = {"95%": 0.95, "99.8%": 0.998}
+MIN_SPC_MONTHS = 12  # fewer points cannot tell a signal from chance
 _MEMO: OrderedDict[tuple[Any, ...], tuple[Any, Any]] = OrderedDict()
 _MEMO_LOCK = threading.Lock()
 _MEMO_SIZE = 512
@@ -118,6 +119,12 @@ def _spc_views(data: Any, frame: Any, unit: str) -> tuple[list[dict[str, Any]], 
     panels, words, _ = unit_charts(data, frame, unit)
     views = []
     for title, panel in panels.items():
+        if len(panel.months) < MIN_SPC_MONTHS:
+            words.append(
+                f"{title}: {len(panel.months)} months with patients, too few for an SPC chart "
+                f"(at least {MIN_SPC_MONTHS})."
+            )
+            continue
         chart = panel.chart
         labels = chart.labels(panel.direction)  # type: ignore[arg-type]
         points = []
@@ -153,10 +160,12 @@ def funnel_views(
     `highlight` drawn as 'this FLS', with the overdispersion-adjusted limits."""
     views = []
     for base in memo("funnels", data, make=lambda: _funnels(data)):
+        # An FLS sees its own point even where its value may not be published.
         points = [
             {**p, "flag": "this FLS"} if highlight and p["code"] in highlight else p
             for p in base["points"]
-            if only is None or p["code"] in only
+            if (p["shown"] or (highlight and p["code"] in highlight))
+            and (only is None or p["code"] in only)
         ]
         spec = charts.funnel_spec(base["title"], points, base["limits"], base["target_exact"])
         views.append({**base, "points": points, "spec": spec})
@@ -179,7 +188,7 @@ def _funnels(data: Any) -> list[dict[str, Any]]:
             continue
         points = []
         for i, code in enumerate(result.names):
-            if n[i] <= 0 or not result.shown[i] or not np.isfinite(funnel.proportion[i]):
+            if n[i] <= 0 or not np.isfinite(funnel.proportion[i]):
                 continue
             flag = funnel.flags[i] or "inside"
             points.append(
@@ -192,6 +201,7 @@ def _funnels(data: Any) -> list[dict[str, Any]]:
                     "flag": charts.FLAG_LABELS[flag],
                     "alarm": flag.endswith("alarm"),
                     "words": FLAG_WORDS.get(flag, flag),
+                    "shown": bool(result.shown[i]),
                 }
             )
         grid = np.linspace(max(1.0, n[n > 0].min() * 0.8), n.max() * 1.05, 60)
@@ -246,10 +256,13 @@ def benchmark(data: Any, codes: list[str]) -> tuple[list[str], list[dict[str, An
 
 
 def completeness(data: Any, code: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    from flsdb.services.records import field_labels
+
+    labels = field_labels()
     frame = data.completeness[data.completeness["service_code"] == code]
     rows = [
         {
-            "field": str(r["field"]),
+            "field": labels.get(str(r["field"]), str(r["field"])),
             "applicable": int(r["applicable"]),
             "missing": int(r["missing"]),
             "percent": None

@@ -179,6 +179,7 @@ def _form_page(
     record: dict[str, Any] | None,
     status: int = 200,
     message: str | None = None,
+    closed: bool = False,
 ) -> HTMLResponse:
     sections = record_form(values, issues, sorted(actor.services))
     return _render(
@@ -191,7 +192,7 @@ def _form_page(
         message=message,
         saved=message == SAVED,
         conflict=status == 409,
-        locked=status == 423,
+        locked=status == 423 or closed,
         labels=records.field_labels(),
     )
 
@@ -248,7 +249,13 @@ async def create_record(request: Request) -> Response:
 @router.get("/records/{record_id}")
 async def edit_record(record_id: PageRecordId, request: Request) -> HTMLResponse:
     actor = await current_actor(request)
+    from flsdb.services.locks import lock_reason
+
     record = records.get(_engine(request), actor, record_id)
+    fracture = dt.date.fromisoformat(str(record["date_fracture_diagnosed"]))
+    reason = lock_reason(_engine(request), str(record["service_code"]), fracture)
+    if reason:
+        return _form_page(request, actor, record, [], record, 200, reason, True)
     saved = SAVED if request.query_params.get("saved") else None
     return _form_page(request, actor, record, [], record, message=saved)
 
