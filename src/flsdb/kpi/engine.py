@@ -12,7 +12,7 @@ from flsdb.config import Thresholds, load_thresholds
 from flsdb.errors import ConfigurationError
 from flsdb.kpi.caseload import CaseloadEstimator, CrudeRateEstimator
 from flsdb.kpi.catalogue import Catalogue, Measure, load_catalogue
-from flsdb.kpi.periods import FIRST_YEAR, LAST_YEAR, Grain, Period
+from flsdb.kpi.periods import Grain, Period, check_extract_date
 from flsdb.kpi.query import aggregate_counts
 from flsdb.kpi.results import LEVELS, build_results
 from flsdb.kpi.sources import RecordSource
@@ -30,11 +30,7 @@ class KpiRequest:
     services: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
-        if not FIRST_YEAR <= self.as_of.year <= LAST_YEAR:
-            raise ConfigurationError(
-                f"The extract date {self.as_of.isoformat()} is not a date an audit can have: "
-                f"give one from {FIRST_YEAR} to {LAST_YEAR}."
-            )
+        check_extract_date(self.as_of)
 
 
 @dataclass(frozen=True)

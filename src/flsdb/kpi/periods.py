@@ -14,6 +14,16 @@ from flsdb.errors import ConfigurationError
 FIRST_YEAR = 1900
 LAST_YEAR = 2199
 
+
+def check_extract_date(as_of: dt.date) -> dt.date:
+    """The extract date, if an audit can have it; ConfigurationError otherwise."""
+    if not FIRST_YEAR <= as_of.year <= LAST_YEAR:
+        raise ConfigurationError(
+            f"The extract date {as_of.isoformat()} is not a date an audit can have: give one "
+            f"from {FIRST_YEAR} to {LAST_YEAR}."
+        )
+    return as_of
+
 Grain = Literal["year", "quarter", "month"]
 _FORMS = (
     (re.compile(r"^(\d{4})$"), "year"),

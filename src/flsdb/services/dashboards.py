@@ -75,9 +75,10 @@ def figures(
     import time
 
     from flsdb.kpi import parse_period
+    from flsdb.kpi.periods import check_extract_date
 
     period = parse_period(period_text)
-    key = (period.label, as_of)
+    key = (period.label, check_extract_date(as_of))
     version = data_version(engine)
     entry = cache.entries.get(key)
     if entry is not None and entry.version == version:
