@@ -24,6 +24,7 @@ def check_extract_date(as_of: dt.date) -> dt.date:
         )
     return as_of
 
+
 Grain = Literal["year", "quarter", "month"]
 _FORMS = (
     (re.compile(r"^(\d{4})$"), "year"),
