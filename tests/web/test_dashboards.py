@@ -134,3 +134,17 @@ def test_spc_charts_once_there_are_twelve_months(site: Site) -> None:
         set(p) >= {"numerator", "denominator", "percent", "lower", "upper", "signal"}
         for p in points
     )
+
+
+def test_busy_days_show_the_last_figures_and_say_so(site: Site) -> None:
+    nurse = site.client("nurse")
+    cache = site.app.state.dashboards
+    cache.refresh_seconds = 3600  # as if edits kept coming faster than the figures refresh
+    assert "records changed since" not in nurse.get("/fls/FLS01", params=PARAMS).text
+    record = nurse.get("/api/records").json()["records"][0]
+    assert (
+        nurse.put(f"/api/records/{record['id']}", json={**record, "sex": "male"}).status_code == 200
+    )
+    page = nurse.get("/fls/FLS01", params=PARAMS)
+    assert "records changed since, and the new figures appear within 3600 seconds" in page.text
+    assert cache.computed == 1

@@ -47,6 +47,7 @@ SAVED = "Saved."
 def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("actor", getattr(request.state, "actor", None))
     context.setdefault("csrf", getattr(request.state, "csrf", ""))
+    context.setdefault("stale", getattr(request.state, "stale", None))
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 

@@ -113,18 +113,27 @@ def _period_and_date(request: Request) -> tuple[str, dt.date, str | None]:
 
 
 async def _data(request: Request, period: str, as_of: dt.date) -> Any:
+    """The figures; a page that shows them says when they were computed if records changed
+    since (they refresh at most every `refresh_seconds` while edits keep coming)."""
     from starlette.concurrency import run_in_threadpool
 
-    from flsdb.services.dashboards import report_data
+    from flsdb.services.dashboards import figures
 
-    return await run_in_threadpool(
-        report_data,
+    found = await run_in_threadpool(
+        figures,
         request.app.state.dashboards,
         request.app.state.settings.database_url,
         _engine(request),
         period,
         as_of,
     )
+    if found.stale:
+        when = dt.datetime.fromtimestamp(found.computed_at).strftime("%H:%M:%S")
+        request.state.stale = (
+            f"These figures were computed at {when}; records changed since, and the new "
+            f"figures appear within {request.app.state.dashboards.refresh_seconds:.0f} seconds."
+        )
+    return found.data
 
 
 @router.get("/fls/{service_code}")
