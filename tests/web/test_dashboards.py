@@ -48,6 +48,7 @@ def test_fls_dashboard_matches_the_api(site: Site) -> None:
         assert f'id="{chart}"' in page.text
     # Three months of patients: no SPC chart, a sentence saying so.
     assert 'id="spc-kpi04"' not in page.text and "too few for an SPC chart" in page.text
+    assert "a concern" not in page.text  # no signal read from three months
     assert "3 of 17 fields over 20% missing" not in page.text  # kpi01 in words, its own count
     assert "fields over 20% missing" in page.text
     assert "Last upload: records.csv by test" in page.text

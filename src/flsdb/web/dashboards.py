@@ -116,14 +116,18 @@ def spc_views(data: Any, frame: Any, unit: str) -> tuple[list[dict[str, Any]], l
 def _spc_views(data: Any, frame: Any, unit: str) -> tuple[list[dict[str, Any]], list[str]]:
     from flsdb.reports.spc_panels import unit_charts
 
-    panels, words, _ = unit_charts(data, frame, unit)
+    panels, found_words, _ = unit_charts(data, frame, unit)
     views = []
+    too_few = {t: p for t, p in panels.items() if len(p.months) < MIN_SPC_MONTHS}
+    # A signal read from a few months is not one: those charts get a sentence, no signals.
+    words = [w for w in found_words if not any(w.startswith(t) for t in too_few)]
+    words += [
+        f"{title}: {len(panel.months)} months with patients, too few for an SPC chart "
+        f"(at least {MIN_SPC_MONTHS})."
+        for title, panel in too_few.items()
+    ]
     for title, panel in panels.items():
-        if len(panel.months) < MIN_SPC_MONTHS:
-            words.append(
-                f"{title}: {len(panel.months)} months with patients, too few for an SPC chart "
-                f"(at least {MIN_SPC_MONTHS})."
-            )
+        if title in too_few:
             continue
         chart = panel.chart
         labels = chart.labels(panel.direction)  # type: ignore[arg-type]
