@@ -319,16 +319,15 @@ def session_actor(engine: Engine, token: str) -> tuple[Actor, str] | None:
     """The actor and CSRF token of a live session, or None."""
     with engine.connect() as conn:
         found = conn.execute(
-            select(web_sessions, users)
-            .join(users, users.c.id == web_sessions.c.user_id)
+            select(users, web_sessions.c.csrf_token)
+            .join(web_sessions, users.c.id == web_sessions.c.user_id)
             .where(web_sessions.c.id_sha256 == _digest(token))
             .where(web_sessions.c.expires_at > _now())
             .where(users.c.disabled.is_(False))
         ).first()
         if found is None:
             return None
-        row = conn.execute(select(users).where(users.c.id == found.user_id)).one()
-        return _actor(conn, row), found.csrf_token
+        return _actor(conn, found), found.csrf_token
 
 
 def sign_out(engine: Engine, token: str, username: str) -> None:

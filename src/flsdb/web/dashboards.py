@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from flsdb.disclosure import is_hidden
+from flsdb.sheets import plain_number
 from flsdb.web import charts
 
 LEVEL_WORDS = {"95%": 0.95, "99.8%": 0.998}
@@ -50,22 +51,9 @@ def unit_names(data: Any) -> dict[str, str]:
     return memo("names", data, make=make)
 
 
-def _number(value: object) -> Any:
-    """A cell for a table or a chart: counts as numbers, hidden ones as they are published."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, str):
-        return value
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 def kpi_row(data: Any, level: str, unit: str, kpi: str, published: bool = True) -> dict[str, Any]:
     row = data.row(level, unit, kpi, published=published)
-    out = {k: _number(row.get(k)) for k in ("numerator", "denominator", "rag", "not_due")}
+    out = {k: plain_number(row.get(k)) for k in ("numerator", "denominator", "rag", "not_due")}
     for k in ("percent", "ci_low", "ci_high"):  # percentages stay as the API gives them (0.0)
         value = row.get(k)
         if hasattr(value, "item"):
@@ -96,11 +84,11 @@ def _kpi_table(data: Any, code: str) -> list[dict[str, Any]]:
                 "name": data.name(kpi),
                 "own": own,
                 "region": {
-                    k: _number(region.get(k))
+                    k: plain_number(region.get(k))
                     for k in ("numerator", "denominator", "percent", "rag")
                 },
                 "nation": {
-                    k: _number(nation.get(k))
+                    k: plain_number(nation.get(k))
                     for k in ("numerator", "denominator", "percent", "rag")
                 },
             }
@@ -136,8 +124,8 @@ def _spc_views(data: Any, frame: Any, unit: str) -> tuple[list[dict[str, Any]], 
             points.append(
                 {
                     "month": month,
-                    "numerator": _number(panel.numerators[i]),
-                    "denominator": _number(panel.denominators[i]),
+                    "numerator": plain_number(panel.numerators[i]),
+                    "denominator": plain_number(panel.denominators[i]),
                     "percent": round(float(chart.values[i]) * 100, 1),
                     "centre": round(float(chart.centre[i]) * 100, 1),
                     "lower": round(float(chart.lower[i]) * 100, 1),
@@ -199,8 +187,8 @@ def _funnels(data: Any) -> list[dict[str, Any]]:
                 {
                     "code": code,
                     "name": names.get(code, code),
-                    "numerator": _number(data.row("service", code, kpi).get("numerator")),
-                    "denominator": _number(n[i]),
+                    "numerator": plain_number(data.row("service", code, kpi).get("numerator")),
+                    "denominator": plain_number(n[i]),
                     "percent": round(float(funnel.proportion[i]) * 100, 1),
                     "flag": charts.FLAG_LABELS[flag],
                     "alarm": flag.endswith("alarm"),

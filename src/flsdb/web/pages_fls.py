@@ -100,10 +100,11 @@ async def locks_change(request: Request) -> HTMLResponse:
 def _period_and_date(request: Request) -> tuple[str, dt.date, str | None]:
     from flsdb.web.pages_admin import _kpi_context
 
-    years = _kpi_context(request)["years"]
-    period = request.query_params.get(
-        "period", years[0] if years else str(dt.date.today().year - 1)
-    )[:20]
+    period = request.query_params.get("period")
+    if period is None:  # the latest year with records (a scan of the records: only when asked)
+        years = _kpi_context(request)["years"]
+        period = years[0] if years else str(dt.date.today().year - 1)
+    period = period[:20]
     text = request.query_params.get("as_of", "")[:10]
     try:
         as_of = dt.date.fromisoformat(text) if text else dt.date.today()
