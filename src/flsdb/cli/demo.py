@@ -3,6 +3,7 @@ showcase, and the documents generated from the catalogue and the thresholds."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -181,7 +182,17 @@ def demo(
     _folder(out_dir)
     with progress_bar() as progress:
         task = progress.add_task("synthetic data", total=None)
-        data = generate(services, records, year, seed, progress=lambda n: progress.advance(task, n))
+        # The years since the audit year too, up to today: an FLS's worklists and this year's
+        # dashboard need the patients diagnosed lately.
+        today = dt.date.today()
+        data = generate(
+            services,
+            records,
+            year,
+            seed,
+            progress=lambda n: progress.advance(task, n),
+            current_through=today if today.year > year else None,
+        )
         services_path, records_path = write_upload_files(data, out_dir / "data")
         progress.update(task, description="validating")
         engine = open_engine(str(out_dir / "flsdb-demo.db"))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +53,7 @@ class DashboardCache:
     computing: dict[tuple[str, dt.date], threading.Lock] = field(default_factory=dict)
     computed: int = 0  # how many times figures were computed (for tests and the load test)
     pool: Any = None  # a process pool for the computation (see `_computed`)
+    uploads: dict[str, tuple[int, Any]] = field(default_factory=dict)  # see `last_upload`
 
     def start_pool(self) -> None:
         """One worker process, started fresh (spawn: no copy of the server's connections)."""
@@ -60,6 +63,28 @@ class DashboardCache:
         self.pool = ProcessPoolExecutor(
             1, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
         )
+
+
+_MEMO: OrderedDict[tuple[Any, ...], tuple[Any, Any]] = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+_MEMO_SIZE = 512
+
+
+def memo(name: str, data: Any, *args: Any, make: Callable[[], Any]) -> Any:
+    """A view of one computation of the figures, made once: the figures never change after
+    they are computed (a change makes new figures), so their views can be kept beside them."""
+    key = (name, id(data), *args)
+    with _MEMO_LOCK:
+        found = _MEMO.get(key)
+        if found is not None and found[0] is data:
+            _MEMO.move_to_end(key)
+            return found[1]
+    value = make()
+    with _MEMO_LOCK:
+        _MEMO[key] = (data, value)
+        while len(_MEMO) > _MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    return value
 
 
 def data_version(engine: Engine) -> tuple[object, ...]:
@@ -174,47 +199,66 @@ def check_region(actor: Actor, engine: Engine, code: str) -> None:
         raise NotFound(f"There is no region {code} that you can see.")
 
 
-def last_upload(engine: Engine, code: str) -> dict[str, Any] | None:
-    """The FLS's latest upload: when, who, the file, and what it changed."""
+def last_upload(
+    engine: Engine, code: str, cache: DashboardCache | None = None
+) -> dict[str, Any] | None:
+    """The FLS's latest upload: when, who, the file, what it changed, and how many changes were
+    made in the form since. With a cache, a later view reads only the audit rows written since
+    the last one (each dashboard view would otherwise scan the FLS's whole audit trail)."""
+    with engine.connect() as conn:
+        now = conn.execute(select(func.max(audit_log.c.id))).scalar() or 0
+        known = cache.uploads.get(code) if cache is not None else None
+        if known is not None and known[1] is not None:
+            seen, found = known
+            if now == seen:
+                return found
+            # The rows since, by their ids alone: the keys' index would scan the FLS's trail.
+            newer = conn.execute(
+                select(func.count(), func.max(audit_log.c.import_id)).where(
+                    audit_log.c.id > seen,
+                    audit_log.c.id <= now,
+                    func.substr(audit_log.c.table_name, 1, 7) == "records",
+                    func.substr(audit_log.c.row_key, 1, len(code) + 1) == f"{code}|",
+                )
+            ).one()
+            if newer[1] is None:  # only changes in the form since: count them
+                found = {**found, "changes_since": found["changes_since"] + int(newer[0])}
+                cache.uploads[code] = (now, found)  # type: ignore[union-attr]
+                return found
+        found = _last_upload(conn, code, now)
+    if cache is not None:
+        cache.uploads[code] = (now, found)
+    return found
+
+
+def _audit_rows_of(code: str) -> tuple[Any, ...]:
+    """The audit rows of an FLS's records (their keys start with its code)."""
+    return (
+        audit_log.c.table_name == "records",
+        audit_log.c.row_key >= f"{code}|",
+        audit_log.c.row_key < f"{code}}}",
+    )
+
+
+def _last_upload(conn: Any, code: str, now: int) -> dict[str, Any] | None:
     from flsdb.storage.tables import import_log
 
-    prefix = f"{code}|"
-    with engine.connect() as conn:
-        latest = conn.execute(
-            select(func.max(audit_log.c.import_id)).where(
-                audit_log.c.table_name == "records",
-                audit_log.c.row_key >= prefix,
-                audit_log.c.row_key < f"{code}}}",
-                audit_log.c.import_id.is_not(None),
-            )
-        ).scalar()
-        if latest is None:
-            return None
-        log = conn.execute(select(import_log).where(import_log.c.id == latest)).one()
-        actions: dict[str, int] = dict(
-            conn.execute(
-                select(audit_log.c.action, func.count())
-                .where(
-                    audit_log.c.import_id == latest,
-                    audit_log.c.row_key >= prefix,
-                    audit_log.c.row_key < f"{code}}}",
-                )
-                .group_by(audit_log.c.action)
-            ).all()
-        )
-        since = int(
-            conn.execute(
-                select(func.count()).where(
-                    audit_log.c.table_name == "records",
-                    audit_log.c.row_key >= prefix,
-                    audit_log.c.row_key < f"{code}}}",
-                    audit_log.c.id
-                    > select(func.max(audit_log.c.id))
-                    .where(audit_log.c.import_id == latest)
-                    .scalar_subquery(),
-                )
-            ).scalar_one()
-        )
+    mine = (*_audit_rows_of(code), audit_log.c.id <= now)
+    groups = conn.execute(
+        select(audit_log.c.import_id, audit_log.c.action, func.count(), func.max(audit_log.c.id))
+        .where(*mine)
+        .group_by(audit_log.c.import_id, audit_log.c.action)
+    ).all()
+    imports = [g.import_id for g in groups if g.import_id is not None]
+    if not imports:
+        return None
+    latest = max(imports)
+    log = conn.execute(select(import_log).where(import_log.c.id == latest)).one()
+    actions = {g.action: int(g[2]) for g in groups if g.import_id == latest}
+    last_id = max(int(g[3]) for g in groups if g.import_id == latest)
+    since = conn.execute(
+        select(func.count()).where(*mine, audit_log.c.id > last_id, audit_log.c.import_id.is_(None))
+    ).scalar_one()
     return {
         "file": log.file_name,
         "at": log.imported_at.isoformat(timespec="minutes"),
@@ -222,5 +266,5 @@ def last_upload(engine: Engine, code: str) -> dict[str, Any] | None:
         "inserted": int(actions.get("insert", 0)),
         "updated": int(actions.get("update", 0)),
         "unchanged": int(log.unchanged),
-        "changes_since": since,
+        "changes_since": int(since),
     }

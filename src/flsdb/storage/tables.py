@@ -90,6 +90,8 @@ records = Table(
     # Raised by every update: a form or API client saving an older version gets a conflict.
     Column("version", Integer, nullable=False, server_default="1"),
     UniqueConstraint(*_dictionary.record_key, name="uq_records_key"),
+    # An FLS's records by fracture date: the pages of the web application's lists.
+    Index("ix_records_service_fracture", "service_code", "date_fracture_diagnosed"),
 )
 
 audit_log = Table(

@@ -39,8 +39,10 @@ def generate(
     history_years: int = 2,
     as_of: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
+    current_through: dt.date | None = None,
 ) -> SyntheticData:
-    """`records` records diagnosed in `year` across `services` FLSs, plus earlier years."""
+    """`records` records diagnosed in `year` across `services` FLSs, plus earlier years; with
+    `current_through`, also the years after `year` up to that day (see `_current_years`)."""
     rng = np.random.default_rng(seed)
     as_of = as_of or default_as_of(year)
     table = make_services(rng, services)
@@ -68,8 +70,43 @@ def generate(
         used += wanted
         if progress:
             progress(wanted)
+    if current_through is not None:
+        frames.extend(_current_years(table, weights, records, year, seed, current_through, numbers))
     all_records = pl.concat(frames)
     return SyntheticData(table.select(SERVICE_COLUMNS), all_records, as_of)
+
+
+def _current_years(
+    table: pl.DataFrame,
+    weights: np.ndarray,
+    records: int,
+    year: int,
+    seed: int,
+    through: dt.date,
+    taken: np.ndarray,
+) -> list[pl.DataFrame]:
+    """The records of each year after the audit year, diagnosed up to `through` and recorded as
+    far as `through` (follow-ups still in their window are not yet recorded): what an FLS holds
+    today, for its worklists. Each year is drawn whole from its own seed and cut at `through`, so
+    a later run keeps the same patients and adds the newer ones."""
+    frames = []
+    for this_year in range(year + 1, through.year + 1):
+        rng = np.random.default_rng([seed, this_year])
+        per_service = rng.multinomial(records, weights / weights.sum())
+        numbers = nhs_numbers(rng, records + len(taken))
+        numbers = numbers[~np.isin(numbers, taken)][:records]
+        taken = np.concatenate([taken, numbers])
+        cohort = make_records(
+            rng,
+            table,
+            per_service,
+            dt.date(this_year, 1, 1),
+            dt.date(this_year, 12, 31),
+            through,
+            numbers,
+        )
+        frames.append(cohort.filter(pl.col("date_fracture_diagnosed") <= through))
+    return frames
 
 
 def write_upload_files(data: SyntheticData, out: Path) -> tuple[Path, Path]:

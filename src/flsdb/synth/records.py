@@ -179,7 +179,11 @@ def make_records(
 
     fu16_date = fracture + np.where(draw.chance(0.9), gap(70, 112), gap(113, 150))
     fu16 = by_as_of(fu16_date, draw.chance(prof["p_followup_16w"]))
-    fu16_code = np.where(fu16, "yes", draw.pick(("no", "not_known"), (0.8, 0.2)))
+    # A follow-up not made while its window is still open (20 or 64 weeks) is not yet recorded.
+    open16 = fracture + np.timedelta64(140, "D") > as_of64
+    fu16_code = _blank(
+        np.where(fu16, "yes", draw.pick(("no", "not_known"), (0.8, 0.2))), open16 & ~fu16
+    )
     started = fu16 & recommend & draw.chance(0.85)
     therapy16 = np.where(
         started,
@@ -194,7 +198,10 @@ def make_records(
     fu52_date = fracture + np.where(draw.chance(0.9), gap(330, 392), gap(393, 440))
     fu52_date = np.maximum(fu52_date, fu16_date + np.timedelta64(1, "D"))
     fu52 = by_as_of(fu52_date, draw.chance(prof["p_followup_52w"]))
-    fu52_code = np.where(fu52, "yes", draw.pick(("no", "not_known"), (0.8, 0.2)))
+    open52 = fracture + np.timedelta64(448, "D") > as_of64
+    fu52_code = _blank(
+        np.where(fu52, "yes", draw.pick(("no", "not_known"), (0.8, 0.2))), open52 & ~fu52
+    )
     therapy52 = np.where(
         fu52 & recommend & draw.chance(0.75),
         drug,
