@@ -51,3 +51,31 @@ def test_national_data_passes_validation_and_looks_national(tmp_path: Path) -> N
     per_service = in_year.group_by("service_code").len()
     assert per_service.height == 77
     assert frame["date_followup_52w"].max() <= dt.date(2026, 1, 31)
+
+
+def test_the_years_since_run_to_the_day_with_open_follow_ups_unrecorded() -> None:
+    """The demo's current records: drawn per year from their own seed and cut at the day, so
+    the audit year's data do not change and a later day keeps the earlier patients."""
+    through = dt.date(2026, 11, 26)
+    base = generate(services=8, records=2000, seed=3, history_years=1)
+    data = generate(services=8, records=2000, seed=3, history_years=1, current_through=through)
+    years = data.records["date_fracture_diagnosed"].dt.year()
+    assert data.records.filter(years <= 2024).equals(base.records)
+    assert sorted(years.unique().to_list()) == [2023, 2024, 2025, 2026]
+    assert data.records["date_fracture_diagnosed"].max() <= through
+    assert data.records["nhs_number"].n_unique() == data.records.height
+    later = generate(
+        services=8, records=2000, seed=3, history_years=1, current_through=through.replace(day=27)
+    )
+    keys = ["nhs_number", "date_fracture_diagnosed"]
+    assert data.records.select(keys).join(later.records.select(keys), on=keys).height == (
+        data.records.height
+    )
+    recent = data.records.filter(years == 2026)
+    days = (pl.lit(through) - pl.col("date_fracture_diagnosed")).dt.total_days()
+    # A 16-week follow-up is recorded (yes, no or not known) only once done or its window shut.
+    open_window = recent.filter(days < 140)
+    assert open_window.filter(pl.col("followup_16w").is_in(["no", "not_known"])).height == 0
+    assert open_window.filter(pl.col("followup_16w").is_null()).height > 0
+    assert recent.filter((days >= 140) & pl.col("followup_16w").is_in(["no", "not_known"])).height
+    assert recent["date_followup_16w"].max() <= through

@@ -88,6 +88,16 @@ def test_figures_are_cached_until_a_record_changes(site: Site) -> None:
     page = nurse.get("/fls/FLS01", params=PARAMS)
     assert cache.computed == 2
     assert _own_cells(page.text)["kpi04"] == ("2", "3", "66.7")
+    # The last upload's notice counts the form's changes since, read from the newer audit rows
+    # only; another FLS's change is not one of them.
+    assert "Since then 1 change made in the form." in page.text
+    nurse2 = site.client("nurse2")
+    other = nurse2.get("/api/records").json()["records"][0]
+    assert nurse2.put(f"/api/records/{other['id']}", json={**other, "sex": "male"}).status_code
+    assert "Since then 1 change made in the form." in nurse.get("/fls/FLS01", params=PARAMS).text
+    again = nurse.get(f"/api/records/{record['id']}").json()
+    assert nurse.put(f"/api/records/{record['id']}", json={**again, "sex": "male"}).status_code
+    assert "Since then 2 changes made in the form." in nurse.get("/fls/FLS01", params=PARAMS).text
 
 
 def test_downloads_for_the_dashboards_scope(site: Site) -> None:

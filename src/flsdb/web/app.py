@@ -116,6 +116,8 @@ def create_app(settings: Settings) -> FastAPI:
             and "chunked" in request.headers.get("transfer-encoding", "")
         ):
             response = _refusal(request, 411, "Send the request with its length.")
+        elif b"%00" in request.scope.get("query_string", b"") or "\x00" in request.url.path:
+            response = _refusal(request, 400, NUL_REFUSAL)
         else:
             response = await call_next(request)
         for name, value in HEADERS.items():
@@ -141,6 +143,14 @@ def create_app(settings: Settings) -> FastAPI:
     async def not_allowed(request: Request, exc: Exception) -> Response:
         return _refusal(request, 405, "This address does not take that kind of request.")
 
+    from sqlalchemy.exc import DataError
+
+    @app.exception_handler(DataError)
+    async def refused_by_database(request: Request, exc: DataError) -> Response:
+        if "NUL (0x00)" in str(exc.orig):  # PostgreSQL's text cannot hold it; SQLite's can
+            return _refusal(request, 422, NUL_REFUSAL)
+        return await unexpected(request, exc)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         import logging
@@ -151,6 +161,9 @@ def create_app(settings: Settings) -> FastAPI:
         return _refusal(request, 500, "Something went wrong on the server; nothing was changed.")
 
     return app
+
+
+NUL_REFUSAL = "A value in the request holds a NUL character (0x00), which no field may hold."
 
 
 def app_from_environment() -> FastAPI:
