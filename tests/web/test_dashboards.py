@@ -157,5 +157,5 @@ def test_busy_days_show_the_last_figures_and_say_so(site: Site) -> None:
         nurse.put(f"/api/records/{record['id']}", json={**record, "sex": "male"}).status_code == 200
     )
     page = nurse.get("/fls/FLS01", params=PARAMS)
-    assert "records changed since, and the new figures appear within 3600 seconds" in page.text
+    assert "records changed since. New figures are computed at most every 3600 seconds" in page.text
     assert cache.computed == 1

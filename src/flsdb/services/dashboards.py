@@ -42,15 +42,18 @@ class Figures:
 class DashboardCache:
     """ReportData by (period, as_of), with the data version it was computed at.
 
-    After a change, the next view computes afresh, unless figures were computed less than
-    `refresh_seconds` ago or another view is computing them: then the last figures are shown,
+    The first view of a period computes its figures. After a change, a view starts a refresh in
+    the background (unless the figures are younger than `refresh_seconds`, or one is running)
+    and waits for it up to `wait_seconds`; if it has not finished, the last figures are shown,
     marked as being refreshed. One computation runs per key at a time, so a busy day of edits
-    costs one core at most, never one computation per view."""
+    costs one core at most, never one computation per view, and no view waits for long."""
 
     refresh_seconds: float = 30.0
+    wait_seconds: float = 2.0
     entries: dict[tuple[str, dt.date], _Entry] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     computing: dict[tuple[str, dt.date], threading.Lock] = field(default_factory=dict)
+    refreshing: dict[tuple[str, dt.date], threading.Thread] = field(default_factory=dict)
     computed: int = 0  # how many times figures were computed (for tests and the load test)
     pool: Any = None  # a process pool for the computation (see `_computed`)
     uploads: dict[str, tuple[int, Any]] = field(default_factory=dict)  # see `last_upload`
@@ -110,20 +113,67 @@ def figures(
         return Figures(entry.data, entry.computed_at, stale=False)
     with cache.lock:
         gate = cache.computing.setdefault(key, threading.Lock())
-    if entry is not None:
-        young = time.time() - entry.computed_at < cache.refresh_seconds
-        if young or not gate.acquire(blocking=False):
-            return Figures(entry.data, entry.computed_at, stale=True)
-        gate.release()
-    with gate:  # one computation per key at a time; the others wait for it
+    if entry is None:
+        with gate:  # the first view computes; others of the same period wait for it
+            _refresh(cache, database_url, engine, key, gate, blocking=True)
+    elif time.time() - entry.computed_at >= cache.refresh_seconds:
+        with cache.lock:
+            running = cache.refreshing.get(key)
+            if running is None or not running.is_alive():
+                running = threading.Thread(
+                    target=_refresh,
+                    args=(cache, database_url, engine, key, gate),
+                    name=f"figures {key[0]}",
+                    daemon=True,
+                )
+                cache.refreshing[key] = running
+                running.start()
+        running.join(cache.wait_seconds)
+    entry = cache.entries[key]
+    return Figures(entry.data, entry.computed_at, stale=entry.version != version)
+
+
+def _refresh(
+    cache: DashboardCache,
+    database_url: str,
+    engine: Engine,
+    key: tuple[str, dt.date],
+    gate: threading.Lock,
+    blocking: bool = False,
+) -> None:
+    """Compute the figures of `key` unless they are current (the gate held when `blocking`)."""
+    import time
+
+    if not blocking and not gate.acquire(blocking=False):
+        return
+    try:
+        version = data_version(engine)  # read before the figures: a change meanwhile shows
         entry = cache.entries.get(key)
         if entry is not None and entry.version == version:
-            return Figures(entry.data, entry.computed_at, stale=False)
-        data = _computed(cache, database_url, period.label, as_of)
-        entry = _Entry(version, data, time.time())
-        cache.entries[key] = entry
+            return
+        data = _computed(cache, database_url, key[0], key[1])
+        cache.entries[key] = _Entry(version, data, time.time())
         cache.computed += 1
-        return Figures(entry.data, entry.computed_at, stale=False)
+    finally:
+        if not blocking:
+            gate.release()
+
+
+def warm(cache: DashboardCache, database_url: str, engine: Engine) -> threading.Thread:
+    """Compute the default dashboards' figures (the latest year with records, as of today) in
+    the background when the server starts, so that the first person to look does not wait."""
+
+    def run() -> None:
+        from flsdb.storage.tables import records
+
+        with engine.connect() as conn:
+            last = conn.execute(select(func.max(records.c.date_fracture_diagnosed))).scalar()
+        if last is not None:
+            figures(cache, database_url, engine, str(last)[:4], dt.date.today())
+
+    thread = threading.Thread(target=run, name="figures warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _lower_priority() -> None:

@@ -89,12 +89,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = open_engine(settings.database_url, pooled=True)
     from flsdb.services.dashboards import DashboardCache
 
-    refresh = os.environ.get("FLSDB_DASHBOARD_REFRESH", "30")
     app.state.dashboards = DashboardCache(
-        refresh_seconds=float(refresh) if refresh.replace(".", "", 1).isdigit() else 30.0
+        refresh_seconds=_seconds("FLSDB_DASHBOARD_REFRESH", 30.0),
+        wait_seconds=_seconds("FLSDB_DASHBOARD_WAIT", 2.0),
     )
     if settings.worker_process:
+        from flsdb.services.dashboards import warm
+
         app.state.dashboards.start_pool()
+        warm(app.state.dashboards, settings.database_url, app.state.engine)
     static = resources.files("flsdb.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
@@ -161,6 +164,11 @@ def create_app(settings: Settings) -> FastAPI:
         return _refusal(request, 500, "Something went wrong on the server; nothing was changed.")
 
     return app
+
+
+def _seconds(name: str, default: float) -> float:
+    text = os.environ.get(name, "")
+    return float(text) if text.replace(".", "", 1).isdigit() else default
 
 
 NUL_REFUSAL = "A value in the request holds a NUL character (0x00), which no field may hold."

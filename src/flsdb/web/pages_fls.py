@@ -131,8 +131,10 @@ async def _data(request: Request, period: str, as_of: dt.date) -> Any:
     if found.stale:
         when = dt.datetime.fromtimestamp(found.computed_at).strftime("%H:%M:%S")
         request.state.stale = (
-            f"These figures were computed at {when}; records changed since, and the new "
-            f"figures appear within {request.app.state.dashboards.refresh_seconds:.0f} seconds."
+            f"These figures were computed at {when}; records changed since. New figures are "
+            "computed at most every "
+            f"{request.app.state.dashboards.refresh_seconds:.0f} seconds while records change, "
+            "and take a little while: reload the page to see them."
         )
     return found.data
 
