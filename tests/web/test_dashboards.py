@@ -159,3 +159,24 @@ def test_busy_days_show_the_last_figures_and_say_so(site: Site) -> None:
     page = nurse.get("/fls/FLS01", params=PARAMS)
     assert "records changed since. New figures are computed at most every 3600 seconds" in page.text
     assert cache.computed == 1
+
+
+def test_a_first_view_that_would_wait_long_says_the_figures_are_coming(site: Site) -> None:
+    """The first computation of a period runs in the background: a view waits for it up to
+    `wait_seconds`, then says so and reloads itself; the API answers 503 with Retry-After."""
+    cache = site.app.state.dashboards
+    cache.wait_seconds = 0
+    nurse = site.client("nurse")
+    page = nurse.get("/fls/FLS01", params=PARAMS)
+    assert page.status_code == 503 and page.headers["retry-after"] == "5"
+    assert "The figures for 2024 are being computed" in page.text
+    assert '<meta http-equiv="refresh" content="5">' in page.text
+    api = nurse.get("/api/kpis", params={**PARAMS, "by": "service"})
+    assert api.status_code == 503 and "being computed" in api.json()["detail"]
+    for thread in list(cache.refreshing.values()):
+        thread.join(120)
+    assert nurse.get("/fls/FLS01", params=PARAMS).status_code == 200
+    assert cache.computed == 1
+    # A period the engine refuses is said at once, not left "being computed".
+    refused = nurse.get("/api/kpis", params={"period": "2024-13", "by": "service"})
+    assert refused.status_code == 422

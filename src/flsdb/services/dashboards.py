@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from flsdb.errors import NotFound
+from flsdb.errors import NotFound, Pending
 from flsdb.services.access import Actor, Role
 from flsdb.storage.tables import audit_log, services
 
@@ -54,6 +54,7 @@ class DashboardCache:
     lock: threading.Lock = field(default_factory=threading.Lock)
     computing: dict[tuple[str, dt.date], threading.Lock] = field(default_factory=dict)
     refreshing: dict[tuple[str, dt.date], threading.Thread] = field(default_factory=dict)
+    failures: dict[tuple[str, dt.date], Exception] = field(default_factory=dict)
     computed: int = 0  # how many times figures were computed (for tests and the load test)
     pool: Any = None  # a process pool for the computation (see `_computed`)
     uploads: dict[str, tuple[int, Any]] = field(default_factory=dict)  # see `last_upload`
@@ -111,26 +112,38 @@ def figures(
     entry = cache.entries.get(key)
     if entry is not None and entry.version == version:
         return Figures(entry.data, entry.computed_at, stale=False)
+    if entry is None or time.time() - entry.computed_at >= cache.refresh_seconds:
+        _start(cache, database_url, engine, key).join(cache.wait_seconds)
+    entry = cache.entries.get(key)
+    with cache.lock:
+        failed = cache.failures.pop(key, None)
+    if failed is not None and entry is None:
+        raise failed
+    if entry is None:
+        raise Pending(
+            f"The figures for {period.label} are being computed; this takes a little while "
+            "the first time. Ask again shortly."
+        )
+    return Figures(entry.data, entry.computed_at, stale=entry.version != version)
+
+
+def _start(
+    cache: DashboardCache, database_url: str, engine: Engine, key: tuple[str, dt.date]
+) -> threading.Thread:
+    """The refresh of `key` running now, started if none is."""
     with cache.lock:
         gate = cache.computing.setdefault(key, threading.Lock())
-    if entry is None:
-        with gate:  # the first view computes; others of the same period wait for it
-            _refresh(cache, database_url, engine, key, gate, blocking=True)
-    elif time.time() - entry.computed_at >= cache.refresh_seconds:
-        with cache.lock:
-            running = cache.refreshing.get(key)
-            if running is None or not running.is_alive():
-                running = threading.Thread(
-                    target=_refresh,
-                    args=(cache, database_url, engine, key, gate),
-                    name=f"figures {key[0]}",
-                    daemon=True,
-                )
-                cache.refreshing[key] = running
-                running.start()
-        running.join(cache.wait_seconds)
-    entry = cache.entries[key]
-    return Figures(entry.data, entry.computed_at, stale=entry.version != version)
+        running = cache.refreshing.get(key)
+        if running is None or not running.is_alive():
+            running = threading.Thread(
+                target=_refresh,
+                args=(cache, database_url, engine, key, gate),
+                name=f"figures {key[0]}",
+                daemon=True,
+            )
+            cache.refreshing[key] = running
+            running.start()
+    return running
 
 
 def _refresh(
@@ -139,24 +152,24 @@ def _refresh(
     engine: Engine,
     key: tuple[str, dt.date],
     gate: threading.Lock,
-    blocking: bool = False,
 ) -> None:
-    """Compute the figures of `key` unless they are current (the gate held when `blocking`)."""
+    """Compute the figures of `key` unless they are current; one computation per key. A
+    failure is kept for the view that waits for it (a period with nothing to show, say)."""
     import time
 
-    if not blocking and not gate.acquire(blocking=False):
-        return
-    try:
+    with gate:
         version = data_version(engine)  # read before the figures: a change meanwhile shows
         entry = cache.entries.get(key)
         if entry is not None and entry.version == version:
             return
-        data = _computed(cache, database_url, key[0], key[1])
+        try:
+            data = _computed(cache, database_url, key[0], key[1])
+        except Exception as exc:  # handed to the view waiting for it, which raises it
+            with cache.lock:
+                cache.failures[key] = exc
+            return
         cache.entries[key] = _Entry(version, data, time.time())
         cache.computed += 1
-    finally:
-        if not blocking:
-            gate.release()
 
 
 def warm(cache: DashboardCache, database_url: str, engine: Engine) -> threading.Thread:
@@ -169,7 +182,7 @@ def warm(cache: DashboardCache, database_url: str, engine: Engine) -> threading.
         with engine.connect() as conn:
             last = conn.execute(select(func.max(records.c.date_fracture_diagnosed))).scalar()
         if last is not None:
-            figures(cache, database_url, engine, str(last)[:4], dt.date.today())
+            _start(cache, database_url, engine, (str(last)[:4], dt.date.today()))
 
     thread = threading.Thread(target=run, name="figures warm-up", daemon=True)
     thread.start()

@@ -20,6 +20,7 @@ from flsdb.errors import (
     Forbidden,
     Locked,
     NotFound,
+    Pending,
     StorageError,
     ValidationFailed,
 )
@@ -60,6 +61,7 @@ def _status(exc: Exception) -> int:
         (FileFormatError, 422),
         (ConfigurationError, 422),
         (StorageError, 503),
+        (Pending, 503),
     ]
     return next((code for kind, code in table if isinstance(exc, kind)), 400)
 
@@ -130,6 +132,11 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(FlsdbError)
     async def flsdb_error(request: Request, exc: FlsdbError) -> Response:
         status = _status(exc)
+        if isinstance(exc, Pending):
+            if not request.url.path.startswith("/api"):
+                return pages.pending_page(request, str(exc), RETRY_SECONDS)
+            headers = {"Retry-After": str(RETRY_SECONDS)}
+            return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
         if not request.url.path.startswith("/api"):
             if status == 401:
                 return RedirectResponse("/login", status_code=303)
@@ -171,6 +178,7 @@ def _seconds(name: str, default: float) -> float:
     return float(text) if text.replace(".", "", 1).isdigit() else default
 
 
+RETRY_SECONDS = 5  # figures being computed: ask again after
 NUL_REFUSAL = "A value in the request holds a NUL character (0x00), which no field may hold."
 
 
