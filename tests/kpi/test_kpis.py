@@ -1,4 +1,5 @@
-"""Every KPI on hand-built records, with hand-computed values, on SQLite, PostgreSQL and DuckDB."""
+"""Every KPI on hand-built records, with hand-computed values, on SQLite, PostgreSQL, DuckDB and
+Spark."""
 
 from __future__ import annotations
 
@@ -9,12 +10,17 @@ import pytest
 
 from flsdb.ingest import validate_file
 from flsdb.kpi import KpiRequest, compute_kpis, compute_levels, parse_period
-from flsdb.kpi.sources import RecordSource, source_from_database, source_from_files
+from flsdb.kpi.sources import (
+    RecordSource,
+    source_from_database,
+    source_from_files,
+    write_extract,
+)
 from flsdb.storage import known_service_codes, open_engine, store_records, store_services
 from tests.factory import nhs_number, record, write_records, write_services
 from tests.kpi.cases import AS_OF, EXPECTED_ALL, ROWS
 
-ENGINES = ["sqlite", "postgresql", "duckdb"]
+ENGINES = ["sqlite", "postgresql", "duckdb", "spark"]
 
 
 def make_source(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> RecordSource:
@@ -22,6 +28,14 @@ def make_source(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
     records_path = write_records(tmp_path / "records.csv", ROWS)
     if engine == "duckdb":
         return source_from_files(records_path, services_path, upload_date=AS_OF)
+    if engine == "spark":
+        # Spark reads an flsdb Parquet extract, as `flsdb kpis --engine spark` does.
+        request.getfixturevalue("spark")
+        extract = write_extract(
+            validate_file(records_path, "records", upload_date=AS_OF).frame,
+            tmp_path / "records.parquet",
+        )
+        return source_from_files(extract, services_path, upload_date=AS_OF, engine="spark")
     if engine == "sqlite":
         url = f"sqlite:///{tmp_path / 'kpi.db'}"
     else:
@@ -143,7 +157,7 @@ def test_breakdowns(source: RecordSource) -> None:
 
 
 def test_results_equal_across_engines(tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    """Every KPI by service and quarter: the same table from all three engines."""
+    """Every KPI by service and quarter: the same table from all four engines."""
     tables = []
     for name in ENGINES:
         folder = tmp_path / name
