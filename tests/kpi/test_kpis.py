@@ -6,10 +6,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import ibis
 import pytest
 
 from flsdb.ingest import validate_file
-from flsdb.kpi import KpiRequest, compute_kpis, compute_levels, parse_period
+from flsdb.kpi import KpiRequest, compute_kpis, compute_levels, load_catalogue, parse_period
+from flsdb.kpi.compile import Compiler
 from flsdb.kpi.sources import (
     RecordSource,
     source_from_database,
@@ -222,3 +224,21 @@ def test_kpi01_per_fls_counts_fields_and_per_region_shares_flss(tmp_path: Path) 
     assert region["rag"] is None and region["ci_low"] is None
     nation = value(levels["nation"].table, "all", "kpi01")
     assert (nation["numerator"], nation["denominator"], nation["percent"]) == (2, 3, 66.7)
+
+
+def test_a_store_counts_days_from_its_stored_offsets(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """On SQLite no date is parsed per row: a gap is the offset stored at write time (files
+    compute it from the dates, and the engines agree above)."""
+    import sqlite3
+
+    source = make_source("sqlite", tmp_path, request)
+    assert value(run(source, "nation", kpis=("kpi05",)), "all", "kpi05")["numerator"] == 2
+    compiler = Compiler(source.table, load_catalogue(), AS_OF, "sqlite")
+    sql = ibis.to_sql(source.table.select(met=compiler.within_days("date_dxa", 90)), "sqlite")
+    assert "date_dxa_days" in sql and "julianday" not in sql.lower()
+    with sqlite3.connect(tmp_path / "kpi.db") as conn:
+        # R8's DXA was on the day of the fracture; stored as 200 days, it no longer counts.
+        conn.execute("UPDATE records SET date_dxa_days = 200 WHERE service_code = 'FLS02'")
+    assert value(run(source, "nation", kpis=("kpi05",)), "all", "kpi05")["numerator"] == 1
