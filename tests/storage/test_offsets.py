@@ -68,9 +68,10 @@ def test_day_offsets_of_one_record() -> None:
         "date_followup_16w_days": 113,
         "date_followup_52w_days": None,
     }
-    assert day_offsets({"date_fracture_diagnosed": None, "date_dxa": "2024-01-01"})[
-        "date_dxa_days"
-    ] is None
+    assert (
+        day_offsets({"date_fracture_diagnosed": None, "date_dxa": "2024-01-01"})["date_dxa_days"]
+        is None
+    )
 
 
 def test_migration_0004_gives_stored_records_their_offsets(db_url: str) -> None:

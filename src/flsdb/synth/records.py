@@ -105,10 +105,8 @@ def _postcodes(draw: _Draw) -> pl.Series:
             "blank": blank,
         }
     )
-    text = pl.concat_str(
-        [pl.col("a"), pl.col("b"), pl.col("district"), pl.lit(" "), pl.col("sector")]
-        + [pl.col("c"), pl.col("d")]
-    )
+    parts = ("a", "b", "district", " ", "sector", "c", "d")
+    text = pl.concat_str([pl.lit(p) if p == " " else pl.col(p) for p in parts])
     return frame.select(
         postcode=pl.when(pl.col("blank")).then(pl.lit(None, pl.String)).otherwise(text)
     )["postcode"]
