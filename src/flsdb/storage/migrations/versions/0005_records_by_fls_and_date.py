@@ -3,8 +3,8 @@
 The web application's lists (records, worklists) take an FLS's records by fracture date, newest
 first, a page at a time: with this index a page reads its own rows, not the FLS's every record.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-26 05:00:00
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
