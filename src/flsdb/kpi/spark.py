@@ -108,5 +108,9 @@ def from_arrow(table: object, master: str | None = None) -> ir.Table:
     """Records held in memory (a validated CSV or XLSX upload) sent to Spark."""
     import ibis
 
-    con = ibis.pyspark.connect(spark_session(master))
-    return con.create_table("records", table, temp=True, overwrite=True)
+    session = spark_session(master)
+    con = ibis.pyspark.connect(session)
+    # Ibis's PySpark backend has no temporary tables: the rows become a Spark DataFrame, seen
+    # by this session only as a temporary view.
+    session.createDataFrame(table).createOrReplaceTempView("records")
+    return con.table("records")
