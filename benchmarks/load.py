@@ -185,7 +185,12 @@ async def _main(base: str, codes: list[str], users: int, seconds: float, request
         await warm.post(
             "/api/login", json={"username": f"load.{codes[0].lower()}", "password": PASSWORD}
         )
-        await warm.get(f"/fls/{codes[0]}", params={"period": "2024"})  # the figures, computed once
+        # The figures, computed once (the dashboard says 503 "being computed" until then).
+        deadline = time.monotonic() + 600
+        while (await warm.get(f"/fls/{codes[0]}", params={"period": "2024"})).status_code == 503:
+            if time.monotonic() > deadline:
+                raise SystemExit("The figures were not computed within 10 minutes.")
+            await asyncio.sleep(2)
         floor = await _floor(warm, 200)
     clients = [httpx.AsyncClient(base_url=base, timeout=120) for _ in range(users)]
     ids = [await _sign_in(c, codes[i % len(codes)]) for i, c in enumerate(clients)]

@@ -39,7 +39,7 @@ def served(url: str, cwd: Path, refresh: str = "0", workers: int = 1) -> Iterato
             **os.environ,
             "FLSDB_SECRET_KEY": SECRET,
             "FLSDB_DASHBOARD_REFRESH": refresh,
-            "FLSDB_DASHBOARD_WAIT": "600" if refresh == "0" else "2",
+            "FLSDB_DASHBOARD_WAIT": "600" if refresh == "0" else "0",
         },
     )
     base = f"http://127.0.0.1:{port}"

@@ -42,14 +42,14 @@ class Figures:
 class DashboardCache:
     """ReportData by (period, as_of), with the data version it was computed at.
 
-    The first view of a period computes its figures. After a change, a view starts a refresh in
-    the background (unless the figures are younger than `refresh_seconds`, or one is running)
-    and waits for it up to `wait_seconds`; if it has not finished, the last figures are shown,
-    marked as being refreshed. One computation runs per key at a time, so a busy day of edits
+    The first view of a period starts computing its figures. After a change, a view starts a
+    refresh in the background (unless the figures are younger than `refresh_seconds`, or one is
+    running). Either waits for it up to `wait_seconds` (none by default); if it has not
+    finished, the last figures are shown, marked as being refreshed, or `Pending` is raised. One computation runs per key at a time, so a busy day of edits
     costs one core at most, never one computation per view, and no view waits for long."""
 
     refresh_seconds: float = 30.0
-    wait_seconds: float = 2.0
+    wait_seconds: float = 0.0
     entries: dict[tuple[str, dt.date], _Entry] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     computing: dict[tuple[str, dt.date], threading.Lock] = field(default_factory=dict)

@@ -93,7 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.state.dashboards = DashboardCache(
         refresh_seconds=_seconds("FLSDB_DASHBOARD_REFRESH", 30.0),
-        wait_seconds=_seconds("FLSDB_DASHBOARD_WAIT", 2.0),
+        wait_seconds=_seconds("FLSDB_DASHBOARD_WAIT", 0.0),
     )
     if settings.worker_process:
         from flsdb.services.dashboards import warm
