@@ -1,4 +1,7 @@
-"""Validation problems as values: one table of (level, row, column, value, message)."""
+"""Validation problems as values: one table of (level, row, column, value, message).
+
+Levels: an error refuses the upload, a warning is shown and stored with it, information (how
+the file was read, columns it has that flsdb does not use) is shown only."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Literal
 
 import polars as pl
 
-Level = Literal["error", "warning"]
+Level = Literal["error", "warning", "info"]
 ROW = "_row"
 ISSUE_SCHEMA = {
     "level": pl.String,
@@ -77,6 +80,10 @@ class IssueTable:
         return int((self.frame["level"] == "warning").sum()) + self.unlisted.get("warning", 0)
 
     @property
+    def info_count(self) -> int:
+        return int((self.frame["level"] == "info").sum()) + self.unlisted.get("info", 0)
+
+    @property
     def unlisted_count(self) -> int:
         return sum(self.unlisted.values())
 
@@ -89,6 +96,17 @@ class IssueTable:
 
     def warnings(self) -> pl.DataFrame:
         return self.frame.filter(pl.col("level") == "warning")
+
+    def infos(self) -> pl.DataFrame:
+        return self.frame.filter(pl.col("level") == "info")
+
+    def renamed(self, columns: dict[str, str]) -> IssueTable:
+        """The same issues with columns named as `columns` says (dictionary name -> title)."""
+        if not columns:
+            return self
+        table = IssueTable([], self.unlisted)
+        table.frame = self.frame.with_columns(pl.col("column").replace(columns))
+        return table
 
     def issues(self) -> list[Issue]:
         return [Issue(**row) for row in self.frame.iter_rows(named=True)]
