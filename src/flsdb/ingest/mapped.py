@@ -20,6 +20,7 @@ from flsdb.errors import FileFormatError
 from flsdb.ingest.issues import ROW, IssueCollector, Level, issue_frame, single_issue
 from flsdb.ingest.parse import REPORTED
 from flsdb.ingest.reader import UploadFile
+from flsdb.ingest.text import TextOptions
 from flsdb.ingest.validate import LOST_LABEL
 from flsdb.profiles.columns import SERVICE, ColumnPlan, plan_columns
 from flsdb.profiles.labels import BLANK, FieldLabels, field_labels, label_key
@@ -116,6 +117,10 @@ class MappedUpload(UploadFile):
                     pl.col(column),
                 )
             )
+
+    def lossy_rows(self) -> dict[str, list[int]]:
+        """Per column, the rows read from a label that lost detail: [count, first rows...]."""
+        return dict(self._lossy)
 
     def source_issues(self) -> list[pl.DataFrame]:
         assert self.inner is not None and self.plan is not None
@@ -283,6 +288,11 @@ def header_issues(
         message = f"The file has no column for {named}: {what}."
         issues.append(single_issue("info", None, "", "", message))
     return issues
+
+
+def text_options(profile: Profile) -> TextOptions:
+    """The encodings and delimiters a CSV file may have under the profile."""
+    return TextOptions(profile.text.encodings, profile.text.delimiters)
 
 
 def apply_profile(
