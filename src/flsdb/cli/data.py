@@ -62,13 +62,18 @@ def dictionary(
         Path | None, typer.Option("--out", help="Write Markdown to this file.")
     ] = None,
 ) -> None:
-    """Print the data dictionary (every column, its codes and rules), or write it as Markdown."""
+    """Print the data dictionary (every column, its codes and rules) and the mapping profiles
+    (how the national FLS-DB export maps to it), or write them as Markdown."""
     from rich.markdown import Markdown
 
     from flsdb.dictionary import load_dictionary
     from flsdb.dictionary.docs import dictionary_markdown
+    from flsdb.profiles import load_profile, profile_names
+    from flsdb.profiles.docs import profiles_markdown
 
-    text = dictionary_markdown(load_dictionary())
+    loaded = load_dictionary()
+    profiles = [load_profile(name) for name in profile_names()]
+    text = dictionary_markdown(loaded) + "\n" + profiles_markdown(profiles, loaded)
     if output is None:
         out.print(Markdown(text))
     else:
