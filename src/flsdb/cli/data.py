@@ -93,10 +93,9 @@ def _report(summary: ImportSummary, table: ValidatedTable) -> None:
 
 def _check(table: ValidatedTable, errors: Path | None) -> None:
     from flsdb.errors import ValidationFailed
-    from flsdb.sheets import csv_frame
 
     if errors is not None:
-        write_output(errors, csv_frame(table.issues.frame.to_pandas()).to_csv(index=False))
+        write_output(errors, table.issues.csv_text())
         note(f"wrote all issues to {errors}")
     if not table.ok:
         raise ValidationFailed(table.issues)

@@ -59,7 +59,11 @@ def _fit_lines(fit: Fit) -> list[str]:
     lines = [
         f"{len(plan.mapped)} column(s) map to flsdb fields, {len(plan.unused)} are known and not "
         f"used, {len(plan.unknown)} are not known"
-        + (f" ({'errors' if fit.profile.unknown_columns == 'error' else 'ignored'})")
+        + (
+            f" ({'errors' if fit.profile.unknown_columns == 'error' else 'ignored'})"
+            if plan.unknown
+            else ""
+        )
     ]
     if fit.read_as:
         lines.append(fit.read_as)
@@ -104,7 +108,13 @@ def profile_detect(
         raise FileFormatError(
             best.refused or f"No profile fits {file.name}: none of its columns is one flsdb knows."
         )
-    verdict = "fits" if best.fits else "fits best, but would fail"
+    verdict = (
+        "fits best, but would fail"
+        if not best.fits
+        else "fits, but some values would fail"
+        if best.values
+        else "fits"
+    )
     say(f"{file.name}: the '{best.profile.name}' profile ({best.profile.title}) {verdict}.")
     for line in _fit_lines(best):
         say(f"  {line}")

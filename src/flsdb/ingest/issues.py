@@ -111,11 +111,16 @@ class IssueTable:
     def issues(self) -> list[Issue]:
         return [Issue(**row) for row in self.frame.iter_rows(named=True)]
 
-    def write_csv(self, path: Path) -> Path:
-        """All issues as CSV; a value that could run as a spreadsheet formula is made inert."""
+    def csv_text(self) -> str:
+        """All issues as CSV; a value that could run as a spreadsheet formula is made inert, and
+        rows stay whole numbers (blank for an issue of the whole file)."""
         from flsdb.sheets import csv_frame
 
-        csv_frame(self.frame.to_pandas()).to_csv(path, index=False)
+        frame = self.frame.with_columns(pl.col("row").cast(pl.String))
+        return str(csv_frame(frame.to_pandas()).to_csv(index=False))
+
+    def write_csv(self, path: Path) -> Path:
+        path.write_text(self.csv_text(), encoding="utf-8")
         return path
 
 

@@ -303,9 +303,15 @@ def apply_profile(
 ) -> UploadFile:
     """The upload read through the profile (flsdb's own format without --service is read as it
     is); FileFormatError when no FLS is named for a file without a service_code column."""
+    plan = plan_columns(profile, dictionary, upload.columns, upload.titles)
+    if not plan.mapped and len(upload.columns) > 2:
+        raise FileFormatError(
+            f"None of the columns of {upload.name} is one the {profile.title} has; if it is "
+            "another system's export, 'flsdb profile detect FILE' says which profile reads it "
+            "(--profile fls-db for the national FLS-DB export)."
+        )
     if profile.values == "codes" and service is None:
         return upload
-    plan = plan_columns(profile, dictionary, upload.columns, upload.titles)
     if service is None and not plan.has_service:
         raise FileFormatError(
             f"{upload.name} has no service_code column: say which FLS its records belong to "

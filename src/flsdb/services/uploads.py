@@ -9,7 +9,6 @@ national FLS-DB export); the profile and the FLS it names wait with the file.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import re
 import secrets
@@ -110,7 +109,6 @@ def preview(
     """Validate the file (read through a mapping profile when one is named) and count what a
     commit would do; keep it for the commit."""
     from flsdb.profiles import load_profile
-    from flsdb.sheets import csv_frame
     from flsdb.storage.writer import store_records
 
     authorize(actor, "write_patients")
@@ -128,9 +126,7 @@ def preview(
                 "unchanged": summary.unchanged,
             }
         errors, warnings = _issues(table, "error"), _issues(table, "warning")
-        buffer = io.StringIO()
-        csv_frame(table.issues.frame.to_pandas()).to_csv(buffer, index=False)
-        errors_csv = buffer.getvalue().encode()
+        errors_csv = table.issues.csv_text().encode()
         result: dict[str, Any] = {
             "id": secrets.token_hex(16),
             "file_name": name,
