@@ -10,6 +10,7 @@ import polars as pl
 
 from flsdb.dictionary import Dictionary, load_dictionary
 from flsdb.errors import FileFormatError
+from flsdb.ingest.issues import ISSUE_SCHEMA
 from flsdb.ingest.limits import UploadLimits
 from flsdb.ingest.mapped import MappedUpload, apply_profile, text_options
 from flsdb.ingest.reader import UploadFile, open_upload
@@ -66,20 +67,10 @@ def _value_problems(upload: MappedUpload, dictionary: Dictionary) -> dict[str, V
         for c, f in upload.plan.mapped.items()
         if dictionary.record_fields[f].identifiable
     }
-    errors = pl.concat(
-        [
-            pl.DataFrame(
-                schema={
-                    "level": pl.String,
-                    "row": pl.Int64,
-                    "column": pl.String,
-                    "value": pl.String,
-                    "message": pl.String,
-                }
-            ),
-            *[f for f in upload.source_issues() if f.height],
-        ]
-    ).filter((pl.col("level") == "error") & pl.col("row").is_not_null() & (pl.col("row") > 1))
+    frames = [f for f in upload.source_issues() if f.height]
+    errors = pl.concat([pl.DataFrame(schema=ISSUE_SCHEMA), *frames]).filter(
+        (pl.col("level") == "error") & (pl.col("row") > 1)
+    )
     found = {}
     for (column,), rows in errors.group_by("column", maintain_order=True):
         examples = () if column in identifiers else tuple(rows["value"].unique(maintain_order=True))
@@ -117,7 +108,7 @@ def fit(
         values = _value_problems(mapped, dictionary)
     except FileFormatError as exc:
         return Fit(profile, refused=str(exc), plan=plan)
-    lossy = {plan.title(c): counted[0] for c, counted in mapped.lossy_rows().items()}
+    lossy = {plan.title(c): count for c, count in mapped.lossy_rows().items()}
     return Fit(profile, plan=plan, read_as=read_as, missing=missing, values=values, lossy=lossy)
 
 

@@ -149,5 +149,11 @@ class IssueCollector:
         for frame in frames:
             self.add(frame)
 
+    def absorb(self, other: IssueCollector) -> None:
+        """Another collector's issues: those it kept, and the count of those it did not."""
+        self.extend(other.frames)
+        for level, count in other.unlisted.items():
+            self.unlisted[level] = self.unlisted.get(level, 0) + count
+
     def table(self) -> IssueTable:
         return IssueTable(self.frames, self.unlisted)

@@ -58,7 +58,8 @@ class MappedUpload(UploadFile):
     dictionary: Dictionary | None = None
     service: str | None = None
     _found: IssueCollector = field(default_factory=IssueCollector)
-    _lossy: dict[str, list[int]] = field(default_factory=dict)  # column -> [count, rows...]
+    # (column, label) -> [rows read from a label that lost detail, the first of them...]
+    _lossy: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
     def batches(self, rows: int | None = None) -> Iterator[pl.DataFrame]:
         assert self.inner is not None
@@ -89,10 +90,10 @@ class MappedUpload(UploadFile):
                 reported.append(pl.when(failed).then(pl.lit(name)))
             if mapped.lost is not None:
                 lost = raw.select(ROW, mapped.lost.alias("lost")).drop_nulls("lost")
-                if lost.height:
-                    counted = self._lossy.setdefault(column, [0])
-                    counted[0] += lost.height
-                    counted += lost[ROW].head(LOSSY_ROWS_SHOWN + 1 - len(counted)).to_list()
+                for (label,), rows in lost.group_by("lost", maintain_order=True):
+                    counted = self._lossy.setdefault((column, str(label)), [0])
+                    counted[0] += rows.height
+                    counted += rows[ROW].head(LOSSY_ROWS_SHOWN + 1 - len(counted)).to_list()
                 out.append(mapped.lost.alias(f"{LOST_LABEL}{name}"))
         if self.service is not None:
             if self.plan.has_service:
@@ -118,26 +119,34 @@ class MappedUpload(UploadFile):
                 )
             )
 
-    def lossy_rows(self) -> dict[str, list[int]]:
-        """Per column, the rows read from a label that lost detail: [count, first rows...]."""
-        return dict(self._lossy)
+    def lossy_rows(self) -> dict[str, int]:
+        """Per column, the rows read from a label that lost detail."""
+        counts: dict[str, int] = {}
+        for (column, _), (count, *_rows) in self._lossy.items():
+            counts[column] = counts.get(column, 0) + count
+        return counts
 
     def source_issues(self) -> list[pl.DataFrame]:
+        collector = IssueCollector()
+        self.collect_issues(collector)
+        return collector.frames
+
+    def collect_issues(self, collector: IssueCollector) -> None:
         assert self.inner is not None and self.plan is not None
-        return [
-            *self.inner.source_issues(),
-            *header_issues(self.profile, self.plan, self.dictionary, self.keeps_absent_fields),
-            *self._found.frames,
-            *self._lossy_warnings(),
-        ]
+        self.inner.collect_issues(collector)
+        collector.extend(
+            header_issues(self.profile, self.plan, self.dictionary, self.keeps_absent_fields)
+        )
+        collector.absorb(self._found)
+        collector.extend(self._lossy_warnings())
 
     def _lossy_warnings(self) -> list[pl.DataFrame]:
         assert self.plan is not None and self.profile is not None and self.dictionary
         warnings = []
-        for column, (count, *rows) in self._lossy.items():
+        for (column, label), (count, *rows) in self._lossy.items():
             spec = self.dictionary.record_fields[self.plan.mapped[column]]
             labels = field_labels(self.profile, self.dictionary, spec)
-            found = next(iter(labels.lossy.values()))
+            found = labels.lossy[label_key(label)]
             shown = ", ".join(str(r) for r in rows[:LOSSY_ROWS_SHOWN])
             more = ", ..." if count > LOSSY_ROWS_SHOWN else ""
             where = f"row {shown}" if count == 1 else f"{count:,} rows ({shown}{more})"

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from flsdb.errors import FileFormatError
-from flsdb.ingest.issues import ROW
+from flsdb.ingest.issues import ROW, IssueCollector
 from flsdb.ingest.limits import UploadLimits
 from flsdb.ingest.text import TextOptions
 
@@ -43,6 +43,10 @@ class UploadFile:
         """Issues found while reading the file (after its batches were read), such as the
         encoding it was read in; none for a plain file."""
         return []
+
+    def collect_issues(self, collector: IssueCollector) -> None:
+        """Add the issues found while reading to a file's issues (after its batches)."""
+        collector.extend(self.source_issues())
 
     def issue_columns(self) -> dict[str, str]:
         """The name issues give each column, when it differs from the dictionary's (a column

@@ -124,7 +124,7 @@ def validate(
         rows.append(typed)
         if progress:
             progress(typed.height)
-    issues.extend(upload.source_issues())
+    upload.collect_issues(issues)
     key_frame = pl.concat(keys)
     del keys
     if kind == "records":

@@ -159,7 +159,8 @@ def preview(
             conn,
             actor.username,
             "upload_preview",
-            detail=f"{name}: {result['rows']} rows, {result['error_count']} errors",
+            detail=f"{name}{'' if profile == 'flsdb' else f' ({profile})'}: {result['rows']} "
+            f"rows, {result['error_count']} errors",
         )
     return result
 
