@@ -179,3 +179,22 @@ def test_the_documentation_shows_every_column_label_and_judgement() -> None:
             if label not in ("None",):  # a second label of `none`; the first is shown
                 assert label in text, label
     assert "windows-1252" not in text and "Windows-1252" in text
+
+
+def test_the_readme_documents_every_profile_and_judgement() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert "## Importing a national FLS-DB export" in readme
+    for name in profile_names():
+        assert f"`{name}`" in readme
+    for phrase in (
+        "5.01 RiskAssesByFLS",
+        "5.10 Referrals",
+        "`Systemic Oestrogens` is the drug",
+        "`Refer for clinical opinion`",
+        "1.06 DateFLSContact",
+        "Windows-1252",
+        "--layout 2023",
+    ):
+        assert phrase in readme, phrase
