@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +42,37 @@ def postgres_admin_url() -> Iterator[str]:
         yield url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """One local Spark session for every Spark test (its JVM takes seconds to start); flsdb's
+    own `spark_session` finds it and keeps its small settings."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("pyspark is not installed; CI must test the spark engine")
+        pytest.skip("pyspark not installed")
+    if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+        if os.environ.get("CI"):
+            pytest.fail("Java is not installed; CI must test the spark engine")
+        pytest.skip("Java not installed")
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.log.level", "ERROR")
+        .getOrCreate()
+    )
+    try:
+        yield session
+    finally:
+        session.stop()
 
 
 def _fresh_postgres(admin_url: str) -> str:

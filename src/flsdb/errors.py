@@ -8,7 +8,8 @@ FlsdbError
  ├─ NotFound            absent, or outside the caller's scope (not told apart)
  ├─ Forbidden           in scope, but the caller's role may not do it
  ├─ Conflict            based on an older version, or would duplicate a record
- └─ Locked              the record's period is signed off or locked
+ ├─ Locked              the record's period is signed off or locked
+ └─ Pending             the figures asked for are being computed; ask again shortly
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = [
     "Forbidden",
     "Locked",
     "NotFound",
+    "Pending",
     "StorageError",
     "ValidationFailed",
 ]
@@ -69,3 +71,7 @@ class Conflict(FlsdbError):
 
 class Locked(FlsdbError):
     """The period the record falls in is signed off or locked; nothing was changed."""
+
+
+class Pending(FlsdbError):
+    """The figures asked for are being computed; the same request succeeds shortly."""

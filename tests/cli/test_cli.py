@@ -396,3 +396,57 @@ def test_demo_end_to_end_on_a_small_country(tmp_path: Path) -> None:
     # Each run gives the demo accounts new passwords: none is fixed anywhere.
     second = (out / "demo-accounts.txt").read_text().splitlines()
     assert not set(first_passwords) & {line.split("\t")[1] for line in second[1:]}
+
+
+def test_synth_parquet_and_kpis_on_duckdb_and_spark_agree(tmp_path: Path) -> None:
+    """The same seed as CSV and as Parquet: DuckDB over the validated CSV, DuckDB over the
+    Parquet extract and a Spark session of its own over it give one KPI table."""
+    outputs = []
+    for records_format in ("csv", "parquet"):
+        made = flsdb(
+            "synth",
+            "--services",
+            "8",
+            "--records",
+            "1500",
+            "--history-years",
+            "0",
+            "--format",
+            records_format,
+            "--out",
+            str(tmp_path / records_format),
+            cwd=tmp_path,
+        )
+        assert made.returncode == 0, made.stderr
+        assert f"records.{records_format} (1500 records" in made.stdout
+    common = ("kpis", "--period", "2024", "--by", "region", "--as-of", "2026-01-31")
+    common += ("--format", "json", "--services", str(tmp_path / "csv" / "services.csv"))
+    for records, engine in (
+        ("csv/records.csv", ()),
+        ("parquet/records.parquet", ()),
+        ("parquet/records.parquet", ("--engine", "spark", "--spark-master", "local[1]")),
+    ):
+        result = flsdb(*common, "--records", str(tmp_path / records), *engine, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        outputs.append(json.loads(result.stdout))
+    assert len(outputs[0]) > 19 and outputs[0][0]["denominator"] > 0
+    assert outputs[1] == outputs[0]
+    assert outputs[2] == outputs[0]
+
+
+def test_engine_options_are_checked(tmp_path: Path) -> None:
+    services = str(write_services(tmp_path / "services.csv"))
+    records = str(write_records(tmp_path / "records.csv", ROWS))
+    cases = [
+        (("--engine", "spark"), "--engine spark runs on files: give --records and --services"),
+        (
+            ("--records", records, "--services", services, "--spark-master", "local[1]"),
+            "--spark-master goes with --engine spark.",
+        ),
+        (("--records", records, "--services", services, "--engine", "excel"), "Invalid value"),
+    ]
+    for options, message in cases:
+        result = flsdb("kpis", "--period", "2024", *options, cwd=tmp_path)
+        assert result.returncode in (1, 2), result.stderr
+        assert message in result.stderr
+        assert "Traceback" not in result.stderr

@@ -1,20 +1,28 @@
-"""Every KPI on hand-built records, with hand-computed values, on SQLite, PostgreSQL and DuckDB."""
+"""Every KPI on hand-built records, with hand-computed values, on SQLite, PostgreSQL, DuckDB and
+Spark."""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
 
+import ibis
 import pytest
 
 from flsdb.ingest import validate_file
-from flsdb.kpi import KpiRequest, compute_kpis, compute_levels, parse_period
-from flsdb.kpi.sources import RecordSource, source_from_database, source_from_files
+from flsdb.kpi import KpiRequest, compute_kpis, compute_levels, load_catalogue, parse_period
+from flsdb.kpi.compile import Compiler
+from flsdb.kpi.sources import (
+    RecordSource,
+    source_from_database,
+    source_from_files,
+    write_extract,
+)
 from flsdb.storage import known_service_codes, open_engine, store_records, store_services
 from tests.factory import nhs_number, record, write_records, write_services
 from tests.kpi.cases import AS_OF, EXPECTED_ALL, ROWS
 
-ENGINES = ["sqlite", "postgresql", "duckdb"]
+ENGINES = ["sqlite", "postgresql", "duckdb", "spark"]
 
 
 def make_source(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> RecordSource:
@@ -22,6 +30,14 @@ def make_source(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
     records_path = write_records(tmp_path / "records.csv", ROWS)
     if engine == "duckdb":
         return source_from_files(records_path, services_path, upload_date=AS_OF)
+    if engine == "spark":
+        # Spark reads an flsdb Parquet extract, as `flsdb kpis --engine spark` does.
+        request.getfixturevalue("spark")
+        extract = write_extract(
+            validate_file(records_path, "records", upload_date=AS_OF).frame,
+            tmp_path / "records.parquet",
+        )
+        return source_from_files(extract, services_path, upload_date=AS_OF, engine="spark")
     if engine == "sqlite":
         url = f"sqlite:///{tmp_path / 'kpi.db'}"
     else:
@@ -143,7 +159,7 @@ def test_breakdowns(source: RecordSource) -> None:
 
 
 def test_results_equal_across_engines(tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    """Every KPI by service and quarter: the same table from all three engines."""
+    """Every KPI by service and quarter: the same table from all four engines."""
     tables = []
     for name in ENGINES:
         folder = tmp_path / name
@@ -208,3 +224,21 @@ def test_kpi01_per_fls_counts_fields_and_per_region_shares_flss(tmp_path: Path) 
     assert region["rag"] is None and region["ci_low"] is None
     nation = value(levels["nation"].table, "all", "kpi01")
     assert (nation["numerator"], nation["denominator"], nation["percent"]) == (2, 3, 66.7)
+
+
+def test_a_store_counts_days_from_its_stored_offsets(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """On SQLite no date is parsed per row: a gap is the offset stored at write time (files
+    compute it from the dates, and the engines agree above)."""
+    import sqlite3
+
+    source = make_source("sqlite", tmp_path, request)
+    assert value(run(source, "nation", kpis=("kpi05",)), "all", "kpi05")["numerator"] == 2
+    compiler = Compiler(source.table, load_catalogue(), AS_OF, "sqlite")
+    sql = ibis.to_sql(source.table.select(met=compiler.within_days("date_dxa", 90)), "sqlite")
+    assert "date_dxa_days" in sql and "julianday" not in sql.lower()
+    with sqlite3.connect(tmp_path / "kpi.db") as conn:
+        # R8's DXA was on the day of the fracture; stored as 200 days, it no longer counts.
+        conn.execute("UPDATE records SET date_dxa_days = 200 WHERE service_code = 'FLS02'")
+    assert value(run(source, "nation", kpis=("kpi05",)), "all", "kpi05")["numerator"] == 1

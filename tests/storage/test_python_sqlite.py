@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from flsdb.ingest import open_upload, validate
 from flsdb.storage import bulk, known_service_codes, open_engine, store_records, store_services
-from flsdb.storage.tables import audit_log, records
+from flsdb.storage.offsets import DAY_OFFSETS
+from flsdb.storage.tables import RECORD_COLUMNS, audit_log, records
 from tests.factory import nhs_number, record, write_records, write_services
 
 
@@ -20,7 +21,12 @@ def _load(folder: Path, python_only: bool) -> tuple[list[tuple[object, ...]], li
         engine = open_engine(str(folder / "db.sqlite"))
         store_services(engine, validate(open_upload(write_services(folder / "s.csv")), "services"))
         rows = [
-            record(nhs_number=nhs_number(i), date_fracture_diagnosed="2024-03-01") for i in range(5)
+            record(
+                nhs_number=nhs_number(i),
+                date_fracture_diagnosed="2024-03-01",
+                date_fls_assessment=f"2024-03-{10 + i}",
+            )
+            for i in range(5)
         ]
         for version in (rows, [{**r, "sex": "male"} if i < 2 else r for i, r in enumerate(rows)]):
             table = validate(
@@ -31,8 +37,9 @@ def _load(folder: Path, python_only: bool) -> tuple[list[tuple[object, ...]], li
             summary = store_records(engine, table, "test")
         assert (summary.inserted, summary.updated, summary.unchanged) == (0, 2, 3)
         with engine.connect() as conn:
+            columns = [records.c[c] for c in (*RECORD_COLUMNS, "import_id", *DAY_OFFSETS)]
             stored = [
-                tuple(r[1:-3]) for r in conn.execute(select(records).order_by(records.c.nhs_number))
+                tuple(r) for r in conn.execute(select(*columns).order_by(records.c.nhs_number))
             ]
             versions = [
                 r.version for r in conn.execute(select(records).order_by(records.c.nhs_number))
@@ -63,3 +70,5 @@ def test_python_sqlite_writes_and_reads_as_adbc_does(tmp_path: Path) -> None:
     python = _load(tmp_path / "python", python_only=True)
     assert adbc == python
     assert adbc[1] == ["insert"] * 5 + ["update"] * 2
+    # The day offsets are set on both paths: assessment 9 to 13 days after the fracture.
+    assert [row[-4:] for row in adbc[0]] == [(9 + i, None, None, None) for i in range(5)]

@@ -8,7 +8,9 @@ from pathlib import Path
 import polars as pl
 
 from flsdb.ingest import validate_file
-from flsdb.synth import generate, write_upload_files
+from flsdb.synth import SyntheticStream, generate, write_upload_files
+
+AS_OF = dt.date(2026, 1, 31)
 
 
 def test_same_seed_same_data_and_other_seed_differs() -> None:
@@ -51,3 +53,63 @@ def test_national_data_passes_validation_and_looks_national(tmp_path: Path) -> N
     per_service = in_year.group_by("service_code").len()
     assert per_service.height == 77
     assert frame["date_followup_52w"].max() <= dt.date(2026, 1, 31)
+
+
+def test_the_years_since_run_to_the_day_with_open_follow_ups_unrecorded() -> None:
+    """The demo's current records: drawn per year from their own seed and cut at the day, so
+    the audit year's data do not change and a later day keeps the earlier patients."""
+    through = dt.date(2026, 11, 26)
+    base = generate(services=8, records=2000, seed=3, history_years=1)
+    data = generate(services=8, records=2000, seed=3, history_years=1, current_through=through)
+    years = data.records["date_fracture_diagnosed"].dt.year()
+    assert data.records.filter(years <= 2024).equals(base.records)
+    assert sorted(years.unique().to_list()) == [2023, 2024, 2025, 2026]
+    assert data.records["date_fracture_diagnosed"].max() <= through
+    assert data.records["nhs_number"].n_unique() == data.records.height
+    later = generate(
+        services=8, records=2000, seed=3, history_years=1, current_through=through.replace(day=27)
+    )
+    keys = ["nhs_number", "date_fracture_diagnosed"]
+    assert data.records.select(keys).join(later.records.select(keys), on=keys).height == (
+        data.records.height
+    )
+    recent = data.records.filter(years == 2026)
+    days = (pl.lit(through) - pl.col("date_fracture_diagnosed")).dt.total_days()
+    # A 16-week follow-up is recorded (yes, no or not known) only once done or its window shut.
+    open_window = recent.filter(days < 140)
+    assert open_window.filter(pl.col("followup_16w").is_in(["no", "not_known"])).height == 0
+    assert open_window.filter(pl.col("followup_16w").is_null()).height > 0
+    assert recent.filter((days >= 140) & pl.col("followup_16w").is_in(["no", "not_known"])).height
+    assert recent["date_followup_16w"].max() <= through
+
+
+def test_records_stream_in_chunks_to_parquet_and_csv(tmp_path: Path) -> None:
+    """Chunk by chunk: one Parquet row group per chunk, the same records as the CSV, patients
+    distinct across chunks, and every record valid."""
+    import pyarrow.parquet as pq
+
+    from flsdb.synth import stream, write_records
+
+    def made() -> SyntheticStream:
+        return stream(
+            services=10, records=2500, seed=5, history_years=1, as_of=AS_OF, chunk_records=1000
+        )
+
+    parquet = write_records(made().chunks, tmp_path / "records.parquet")
+    csv = write_records(made().chunks, tmp_path / "records.csv")
+    made().services.write_csv(tmp_path / "services.csv")
+    assert pq.ParquetFile(parquet).metadata.num_row_groups == 6  # 2,300 then 2,500 records
+    from_parquet = pl.read_parquet(parquet)
+    assert from_parquet.height == 4800
+    assert from_parquet["nhs_number"].n_unique() == 4800
+    checked = validate_file(
+        csv,
+        "records",
+        known_services=set(made().services["service_code"]),
+        upload_date=AS_OF,
+    )
+    assert checked.ok, checked.issues.errors().head(5)
+    typed = checked.frame.select(from_parquet.columns).with_columns(
+        [pl.col(c).cast(pl.String) for c, t in checked.frame.schema.items() if t == pl.Enum]
+    )
+    assert typed.cast(from_parquet.schema).equals(from_parquet)

@@ -95,6 +95,7 @@ def site(db_url: str, tmp_path: Path) -> Iterator[Site]:
     _, engine = build_site(db_url, tmp_path)
     app = create_app(Settings(database_url=db_url, secret_key=SECRET))
     app.state.dashboards.refresh_seconds = 0  # every change shows at the next view
+    app.state.dashboards.wait_seconds = 600  # ... which waits for the new figures
     try:
         yield Site(db_url, app, app.state.engine)
     finally:

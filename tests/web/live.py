@@ -35,7 +35,12 @@ def served(url: str, cwd: Path, refresh: str = "0", workers: int = 1) -> Iterato
         cwd=cwd,
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "FLSDB_SECRET_KEY": SECRET, "FLSDB_DASHBOARD_REFRESH": refresh},
+        env={
+            **os.environ,
+            "FLSDB_SECRET_KEY": SECRET,
+            "FLSDB_DASHBOARD_REFRESH": refresh,
+            "FLSDB_DASHBOARD_WAIT": "600" if refresh == "0" else "2",
+        },
     )
     base = f"http://127.0.0.1:{port}"
     try:

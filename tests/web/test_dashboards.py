@@ -88,6 +88,16 @@ def test_figures_are_cached_until_a_record_changes(site: Site) -> None:
     page = nurse.get("/fls/FLS01", params=PARAMS)
     assert cache.computed == 2
     assert _own_cells(page.text)["kpi04"] == ("2", "3", "66.7")
+    # The last upload's notice counts the form's changes since, read from the newer audit rows
+    # only; another FLS's change is not one of them.
+    assert "Since then 1 change made in the form." in page.text
+    nurse2 = site.client("nurse2")
+    other = nurse2.get("/api/records").json()["records"][0]
+    assert nurse2.put(f"/api/records/{other['id']}", json={**other, "sex": "male"}).status_code
+    assert "Since then 1 change made in the form." in nurse.get("/fls/FLS01", params=PARAMS).text
+    again = nurse.get(f"/api/records/{record['id']}").json()
+    assert nurse.put(f"/api/records/{record['id']}", json={**again, "sex": "male"}).status_code
+    assert "Since then 2 changes made in the form." in nurse.get("/fls/FLS01", params=PARAMS).text
 
 
 def test_downloads_for_the_dashboards_scope(site: Site) -> None:
@@ -147,5 +157,26 @@ def test_busy_days_show_the_last_figures_and_say_so(site: Site) -> None:
         nurse.put(f"/api/records/{record['id']}", json={**record, "sex": "male"}).status_code == 200
     )
     page = nurse.get("/fls/FLS01", params=PARAMS)
-    assert "records changed since, and the new figures appear within 3600 seconds" in page.text
+    assert "records changed since. New figures are computed at most every 3600 seconds" in page.text
     assert cache.computed == 1
+
+
+def test_a_first_view_that_would_wait_long_says_the_figures_are_coming(site: Site) -> None:
+    """The first computation of a period runs in the background: a view waits for it up to
+    `wait_seconds`, then says so and reloads itself; the API answers 503 with Retry-After."""
+    cache = site.app.state.dashboards
+    cache.wait_seconds = 0
+    nurse = site.client("nurse")
+    page = nurse.get("/fls/FLS01", params=PARAMS)
+    assert page.status_code == 503 and page.headers["retry-after"] == "5"
+    assert "The figures for 2024 are being computed" in page.text
+    assert '<meta http-equiv="refresh" content="5">' in page.text
+    api = nurse.get("/api/kpis", params={**PARAMS, "by": "service"})
+    assert api.status_code == 503 and "being computed" in api.json()["detail"]
+    for thread in list(cache.refreshing.values()):
+        thread.join(120)
+    assert nurse.get("/fls/FLS01", params=PARAMS).status_code == 200
+    assert cache.computed == 1
+    # A period the engine refuses is said at once, not left "being computed".
+    refused = nurse.get("/api/kpis", params={"period": "2024-13", "by": "service"})
+    assert refused.status_code == 422

@@ -3,6 +3,8 @@ showcase, and the documents generated from the catalogue and the thresholds."""
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,6 +13,12 @@ import typer
 from flsdb.cli.console import note, out, progress_bar, say
 from flsdb.cli.files import replacing, write_output
 from flsdb.cli.options import ConfigOption
+
+
+class RecordsFormat(enum.StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,7 +40,7 @@ def _folder(path: Path) -> None:
 def synth(
     services: Annotated[int, typer.Option(min=1, max=2000, help="Number of FLSs.")] = 77,
     records: Annotated[
-        int, typer.Option(min=1, help="Records diagnosed in the audit year.")
+        int, typer.Option(min=1, max=100_000_000, help="Records diagnosed in the audit year.")
     ] = 83_500,
     year: Annotated[int, typer.Option(min=2016, max=2100, help="The audit year.")] = 2024,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
@@ -40,27 +48,41 @@ def synth(
         int, typer.Option(min=0, max=8, help="Earlier years of records, for run charts.")
     ] = 2,
     out_dir: Annotated[
-        Path, typer.Option("--out", help="Folder for services.csv and records.csv.")
+        Path, typer.Option("--out", help="Folder for services.csv and the records file.")
     ] = Path("synthetic"),
+    records_format: Annotated[
+        RecordsFormat,
+        typer.Option(
+            "--format",
+            help="records.csv in the upload format, or records.parquet: an flsdb extract for "
+            "'flsdb kpis --records' (DuckDB or Spark), written in chunks.",
+        ),
+    ] = RecordsFormat.csv,
 ) -> None:
-    """Write synthetic national data (services.csv, records.csv) in the upload format."""
-    from flsdb.synth import generate, write_upload_files
+    """Write synthetic national data (services.csv, records.csv or .parquet), chunk by chunk."""
+    from flsdb.synth import stream, write_records
 
     _folder(out_dir)
+    services_path = out_dir / "services.csv"
+    records_path = out_dir / f"records.{records_format.value}"
+    written = 0
+
+    def advance(n: int) -> None:
+        nonlocal written
+        written += n
+        progress.advance(task, n)
+
     with progress_bar() as progress:
         task = progress.add_task("generating", total=None)
-        data = generate(
-            services,
-            records,
-            year,
-            seed,
-            history_years,
-            progress=lambda n: progress.advance(task, n),
-        )
-        services_path, records_path = write_upload_files(data, out_dir)
+        data = stream(services, records, year, seed, history_years)
+        with replacing(services_path) as temporary:
+            data.services.write_csv(temporary)
+        # Each file appears whole or not at all (a stopped run leaves no half-written file).
+        with replacing(records_path) as temporary:
+            write_records(data.chunks, temporary, progress=advance)
     say(
         f"wrote {services_path} ({data.services.height} FLSs) and {records_path} "
-        f"({data.records.height} records; extract date {data.as_of:%Y-%m-%d})."
+        f"({written} records; extract date {data.as_of:%Y-%m-%d})."
     )
 
 
@@ -181,7 +203,17 @@ def demo(
     _folder(out_dir)
     with progress_bar() as progress:
         task = progress.add_task("synthetic data", total=None)
-        data = generate(services, records, year, seed, progress=lambda n: progress.advance(task, n))
+        # The years since the audit year too, up to today: an FLS's worklists and this year's
+        # dashboard need the patients diagnosed lately.
+        today = dt.date.today()
+        data = generate(
+            services,
+            records,
+            year,
+            seed,
+            progress=lambda n: progress.advance(task, n),
+            current_through=today if today.year > year else None,
+        )
         services_path, records_path = write_upload_files(data, out_dir / "data")
         progress.update(task, description="validating")
         engine = open_engine(str(out_dir / "flsdb-demo.db"))

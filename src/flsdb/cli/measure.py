@@ -43,6 +43,34 @@ class Interval(enum.StrEnum):
     month = "month"
 
 
+class Engine(enum.StrEnum):
+    """Where KPIs over --records files run (a store's KPIs run in its own database)."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+EngineOption = Annotated[
+    Engine | None,
+    typer.Option(
+        "--engine",
+        help="Engine for --records files: duckdb (default; one machine, up to tens of millions "
+        "of records) or spark (Apache Spark: a local session, or --spark-master). The database's "
+        "own engine (SQLite, PostgreSQL) computes the KPIs of a store.",
+        show_default=False,
+    ),
+]
+SparkMasterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        help="With --engine spark: local[*] (default), a cluster's master URL (spark://host:7077, "
+        "yarn) or a Spark Connect URL (sc://host:15002).",
+        show_default=False,
+    ),
+]
+
+
 class Format(enum.StrEnum):
     table = "table"
     csv = "csv"
@@ -117,6 +145,8 @@ def kpis(
     ] = None,
     records: RecordsOption = None,
     services: ServicesOption = None,
+    engine: EngineOption = None,
+    spark_master: SparkMasterOption = None,
     config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
@@ -134,21 +164,35 @@ def kpis(
     )
     thresholds = load_thresholds(config)
     check_as_of(request.period, request.as_of)
-    source = open_source(records, services, db)
+    source = open_source(records, services, db, engine, spark_master)
     result = compute_kpis(source, request, thresholds=thresholds)
     if result.records == 0:
         warn(f"No records were diagnosed in {request.period.label}: every count is 0.")
     emit(result, output_format, output)
 
 
-def open_source(records: Path | None, services: Path | None, db: str | None) -> RecordSource:
+def open_source(
+    records: Path | None,
+    services: Path | None,
+    db: str | None,
+    engine: Engine | None = None,
+    spark_master: str | None = None,
+) -> RecordSource:
     from flsdb.errors import ConfigurationError
     from flsdb.kpi import source_from_database, source_from_files
 
     if (records is None) != (services is None):
         raise ConfigurationError("--records and --services go together: give both or neither.")
+    if spark_master is not None and engine is not Engine.spark:
+        raise ConfigurationError("--spark-master goes with --engine spark.")
     if records is not None and services is not None:
-        return source_from_files(records, services)
+        chosen = (engine or Engine.duckdb).value
+        return source_from_files(records, services, engine=chosen, spark_master=spark_master)
+    if engine is not None:
+        raise ConfigurationError(
+            f"--engine {engine.value} runs on files: give --records and --services (a database's "
+            "KPIs run in the database itself)."
+        )
     return source_from_database(db)
 
 

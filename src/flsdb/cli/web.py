@@ -28,6 +28,9 @@ StdinOpt = Annotated[
 ]
 
 
+KEEP_ALIVE_SECONDS = 75
+
+
 def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -63,6 +66,9 @@ def serve(
         workers=workers,
         log_level="warning",
         access_log=False,
+        # Idle connections are kept longer than a person's pause between clicks (uvicorn's 5 s
+        # default closes them just as a browser or client reuses them).
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 

@@ -1,7 +1,8 @@
 """Rules across columns and rows, each a small function over the whole typed table.
 
-Each rule reads its parameters from the dictionary field it belongs to and returns issue frames;
-a value that failed its type check is already null here, so it is reported once.
+Each rule reads its parameters from the dictionary field it belongs to and returns checks (a mask
+and its message), evaluated together by `run_checks`; a value that failed its type check is
+already null here, so it is reported once.
 """
 
 from __future__ import annotations
@@ -28,15 +29,41 @@ def _date_text(column: str) -> pl.Expr:
     return pl.col(column).dt.strftime("%Y-%m-%d")
 
 
+@dataclass(frozen=True)
+class Check:
+    """Rows failing `mask` are issues on `column`. Rules return checks rather than issues so
+    that every check on a batch is evaluated in one pass (`run_checks`)."""
+
+    mask: pl.Expr
+    column: str
+    level: Level
+    message: str | pl.Expr
+
+
 def _report(
     table: pl.DataFrame, mask: pl.Expr, column: str, level: Level, message: str | pl.Expr
-) -> Iterator[pl.DataFrame]:
-    failing = table.filter(mask.fill_null(False))
-    if failing.height:
-        value = pl.col(column).cast(pl.String) if column in table.columns else pl.lit("")
-        if table.schema.get(column) == pl.Date:
+) -> Iterator[Check]:
+    yield Check(mask, column, level, message)
+
+
+def run_checks(table: pl.DataFrame, checks: list[Check]) -> Iterator[pl.DataFrame]:
+    """Issue frames for the checks: evaluated together, in one pass over the table to learn
+    which fail anywhere, then one filter for each that does."""
+    if not checks or table.height == 0:
+        return
+    failing = table.select(
+        [c.mask.fill_null(False).any().alias(str(i)) for i, c in enumerate(checks)]
+    ).row(0)
+    schema = table.schema
+    for check, fails in zip(checks, failing, strict=True):
+        if not fails:
+            continue
+        column = check.column
+        value = pl.col(column).cast(pl.String) if column in schema else pl.lit("")
+        if schema.get(column) == pl.Date:
             value = _date_text(column)
-        yield issue_frame(failing, column, level, message, value)
+        rows = table.filter(check.mask.fill_null(False))
+        yield issue_frame(rows, column, check.level, check.message, value)
 
 
 def whole_years(born: pl.Expr, on: pl.Expr) -> pl.Expr:
@@ -47,7 +74,7 @@ def whole_years(born: pl.Expr, on: pl.Expr) -> pl.Expr:
     return on.dt.year() - born.dt.year() - before_birthday.cast(pl.Int32)
 
 
-def not_future(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
+def not_future(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[Check]:
     if spec.type == "date":
         yield from _report(
             t,
@@ -58,7 +85,7 @@ def not_future(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[p
         )
 
 
-def min_date(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
+def min_date(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[Check]:
     if spec.min_date is not None:
         yield from _report(
             t,
@@ -69,7 +96,7 @@ def min_date(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.
         )
 
 
-def age_at_fracture(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
+def age_at_fracture(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[Check]:
     if spec.age_at_fracture is None:
         return
     age = whole_years(pl.col(spec.name), pl.col(FRACTURE))
@@ -84,7 +111,7 @@ def age_at_fracture(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Itera
 
 def _order(
     spec: FieldSpec, t: pl.DataFrame, others: tuple[str, ...], level: Level, ctx: RuleContext
-) -> Iterator[pl.DataFrame]:
+) -> Iterator[Check]:
     for other in others:
         message = pl.lit(f"{spec.label} is before {other} (") + _date_text(other) + ")"
         if level == "warning":
@@ -92,15 +119,15 @@ def _order(
         yield from _report(t, pl.col(spec.name) < pl.col(other), spec.name, level, message)
 
 
-def not_before(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
+def not_before(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[Check]:
     yield from _order(spec, t, spec.not_before, "error", ctx)
 
 
-def warn_before(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
+def warn_before(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[Check]:
     yield from _order(spec, t, spec.warn_before, "warning", ctx)
 
 
-def warn_window(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
+def warn_window(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[Check]:
     window = spec.warn_window_weeks
     if window is None:
         return
@@ -114,7 +141,7 @@ def warn_window(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[
     yield from _report(t, outside, spec.name, "warning", message)
 
 
-def warn_unless(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
+def warn_unless(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[Check]:
     rule = spec.warn_unless
     if rule is not None:
         mask = pl.col(spec.name).is_not_null() & (
@@ -123,7 +150,7 @@ def warn_unless(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[
         yield from _report(t, mask, spec.name, "warning", f"{spec.label}: {rule.message}")
 
 
-def requires_when(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
+def requires_when(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[Check]:
     rule = spec.requires_when
     if rule is not None:
         other = rule.column
@@ -133,7 +160,7 @@ def requires_when(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterato
         )
 
 
-def date_pair(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl.DataFrame]:
+def date_pair(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[Check]:
     if spec.date_pair is None:
         return
     date_label = spec.date_pair
@@ -153,7 +180,7 @@ def date_pair(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[pl
     )
 
 
-FieldRule = Callable[[FieldSpec, pl.DataFrame, RuleContext], Iterator[pl.DataFrame]]
+FieldRule = Callable[[FieldSpec, pl.DataFrame, RuleContext], Iterator[Check]]
 FIELD_RULES: tuple[FieldRule, ...] = (
     not_future,
     min_date,
@@ -184,9 +211,7 @@ def duplicate_keys(t: pl.DataFrame, key: tuple[str, ...], what: str) -> Iterator
         )
 
 
-def service_access(
-    t: pl.DataFrame, known: set[str], allowed: set[str] | None
-) -> Iterator[pl.DataFrame]:
+def service_access(t: pl.DataFrame, known: set[str], allowed: set[str] | None) -> Iterator[Check]:
     """Records must name a known service that the uploader may write to."""
     codes = pl.col("service_code")
     yield from _report(

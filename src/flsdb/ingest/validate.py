@@ -14,7 +14,13 @@ from flsdb.dictionary import Dictionary, load_dictionary
 from flsdb.ingest.issues import ROW, IssueCollector, IssueTable, single_issue
 from flsdb.ingest.parse import parse_columns
 from flsdb.ingest.reader import UploadFile
-from flsdb.ingest.rules import FIELD_RULES, RuleContext, duplicate_keys, service_access
+from flsdb.ingest.rules import (
+    FIELD_RULES,
+    RuleContext,
+    duplicate_keys,
+    run_checks,
+    service_access,
+)
 from flsdb.ingest.spill import Spill
 
 Kind = Literal["records", "services"]
@@ -115,11 +121,10 @@ def validate(
             typed = typed.with_columns(raw.select(lost))
         del raw
         issues.extend(type_issues)
-        for spec in present:
-            for rule in FIELD_RULES:
-                issues.extend(rule(spec, typed, ctx))
+        checks = [c for spec in present for rule in FIELD_RULES for c in rule(spec, typed, ctx)]
         if kind == "records" and known_services is not None:
-            issues.extend(service_access(typed, known_services, allowed_services))
+            checks.extend(service_access(typed, known_services, allowed_services))
+        issues.extend(run_checks(typed, checks))
         keys.append(typed.select(ROW, *[c for c in unique if c in typed.columns]))
         rows.append(typed)
         if progress:

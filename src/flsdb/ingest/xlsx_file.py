@@ -46,7 +46,8 @@ DAMAGED = (
     IndexError,
     AttributeError,
     SyntaxError,  # ElementTree's ParseError
-    NotImplementedError,
+    RuntimeError,  # zipfile: a part flagged as encrypted (and NotImplementedError)
+    OSError,  # a damaged zip directory sends reads before the start of the file (EINVAL)
 )
 _LONGEST_ROW = 32 * MB
 # Excel's own limit: a sheet has at most 1,048,576 rows, the header being one.

@@ -1,7 +1,10 @@
 """Compile catalogue conditions to Ibis boolean expressions, once for every engine.
 
 Backend gaps are handled here and nowhere else: SQLite (before 3.46) cannot add intervals to
-dates, so day differences use its native JULIANDAY there and Ibis's date delta elsewhere.
+dates, so day differences use its native JULIANDAY there and Ibis's date delta elsewhere. A
+store (SQLite, PostgreSQL) keeps the day offsets from the fracture with each record
+(`storage.offsets`), so there a gap is a stored integer and no date is parsed per row; files
+(DuckDB, Spark) compute it on the fly.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import ibis.expr.types as ir
 
 from flsdb.dictionary import load_dictionary
 from flsdb.kpi.catalogue import Catalogue, Condition
+from flsdb.storage.offsets import offset_column
 
 FRACTURE = "date_fracture_diagnosed"
 
@@ -80,6 +84,9 @@ class Compiler:
         return result
 
     def within_days(self, column: str, days: int) -> ir.BooleanValue:
+        stored = offset_column(column)
+        if stored in self.table.columns:
+            return self.table[stored].between(0, days)
         # BETWEEN evaluates the gap once (two date parses per row on SQLite, not four).
         gap = days_between(self.table[FRACTURE], self.table[column], self.backend)
         return gap.between(0, days)

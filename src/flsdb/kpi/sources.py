@@ -129,13 +129,22 @@ def source_from_database(url: str | None = None, engine: Engine | None = None) -
 
 
 def source_from_frames(
-    records: pl.DataFrame, services_frame: pd.DataFrame, name: str
+    records: pl.DataFrame,
+    services_frame: pd.DataFrame,
+    name: str,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
 ) -> RecordSource:
-    """Typed, validated records held in memory, queried by DuckDB."""
+    """Typed, validated records held in memory, queried by DuckDB (or sent to Spark)."""
+    arrow = plain_records(records).to_arrow()
+    if engine == "spark":
+        from flsdb.kpi.spark import from_arrow
+
+        return RecordSource(from_arrow(arrow, spark_master), services_frame, "spark", name)
     import ibis
 
     con = ibis.duckdb.connect()
-    table = con.create_table("records", plain_records(records).to_arrow())
+    table = con.create_table("records", arrow)
     return RecordSource(table=table, services=services_frame, backend="duckdb", description=name)
 
 
@@ -198,41 +207,85 @@ def write_extract(records: pl.DataFrame, path: Path) -> Path:
     return path
 
 
-def source_from_files(
-    records_path: Path, services_path: Path, upload_date: dt.date | None = None
-) -> RecordSource:
-    """Validate a records file and a services file the same way as an upload, then use DuckDB.
+FILE_ENGINES = {"duckdb": "DuckDB", "spark": "Spark"}
 
-    A Parquet records file is taken as an flsdb extract (already validated and typed).
-    """
-    import ibis
 
-    from flsdb.ingest import open_upload, validate
-    from flsdb.ingest.issues import ROW
+def check_extract(table: ir.Table, name: str) -> None:
+    """A Parquet records file must have every record column with its type: it is taken as the
+    already validated output of `flsdb synth --format parquet` (or `write_extract`), so its
+    values are not checked again, but a date stored as text would be compared wrongly."""
+    from flsdb.dictionary import load_dictionary
     from flsdb.storage.tables import RECORD_COLUMNS
 
+    missing = [c for c in RECORD_COLUMNS if c not in table.columns]
+    if missing:
+        raise ConfigurationError(f"{name} is not an flsdb records extract: missing {missing}")
+    fields = load_dictionary().record_fields
+    schema = table.schema()
+    expected = {"date": "is_date", "integer": "is_integer", "number": "is_numeric"}
+    wrong = [
+        f"{c} ({schema[c]})"
+        for c in RECORD_COLUMNS
+        if not getattr(schema[c], expected.get(fields[c].type, "is_string"))()
+        and not schema[c].is_null()
+    ]
+    if wrong:
+        raise ConfigurationError(
+            f"{name} is not an flsdb records extract: wrong types for {', '.join(wrong)}"
+        )
+
+
+def _read_parquet(path: Path, engine: str, spark_master: str | None) -> ir.Table:
+    if engine == "spark":
+        from flsdb.kpi.spark import read_parquet
+
+        return read_parquet(path, spark_master)
+    import ibis
+
+    try:
+        return ibis.duckdb.connect().read_parquet(str(path), table_name="records")
+    except Exception:  # DuckDB's IO and format errors share no base class
+        raise ConfigurationError(f"{path.name} is not a readable Parquet file.") from None
+
+
+def source_from_files(
+    records_path: Path,
+    services_path: Path,
+    upload_date: dt.date | None = None,
+    *,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
+) -> RecordSource:
+    """Validate a records file and a services file the same way as an upload, then query them
+    with DuckDB (default) or Spark.
+
+    A Parquet records file is taken as an flsdb extract (already validated and typed: its
+    columns and their types are checked, its values are not).
+    """
+    from flsdb.ingest import open_upload, validate
+    from flsdb.ingest.issues import ROW
+
+    if engine not in FILE_ENGINES:
+        raise ConfigurationError(
+            f"files are queried with {' or '.join(FILE_ENGINES)}, not '{engine}'"
+        )
+    if spark_master is not None and engine != "spark":
+        raise ConfigurationError("--spark-master goes with --engine spark.")
     checked_services = validate(open_upload(services_path), "services", upload_date=upload_date)
     if not checked_services.ok:
         raise ValidationFailed(checked_services.issues)
     services_frame = checked_services.frame.drop(ROW).to_pandas()
+    name = f"{FILE_ENGINES[engine]} over {records_path.name}"
     if records_path.suffix.lower() == ".parquet":
-        con = ibis.duckdb.connect()
-        try:
-            table = con.read_parquet(str(records_path), table_name="records")
-        except Exception:  # DuckDB's IO and format errors share no base class
-            raise ConfigurationError(
-                f"{records_path.name} is not a readable Parquet file."
-            ) from None
-        missing = set(RECORD_COLUMNS) - set(table.columns)
-        if missing:
-            raise ConfigurationError(
-                f"{records_path.name} is not an flsdb records extract: missing {sorted(missing)}"
-            )
-        return RecordSource(table, services_frame, "duckdb", f"DuckDB over {records_path.name}")
+        if not records_path.is_file():
+            raise ConfigurationError(f"There is no file {records_path}.")
+        table = _read_parquet(records_path, engine, spark_master)
+        check_extract(table, records_path.name)
+        return RecordSource(table, services_frame, engine, name)
     known = set(services_frame["service_code"])
     checked = validate(
         open_upload(records_path), "records", known_services=known, upload_date=upload_date
     )
     if not checked.ok:
         raise ValidationFailed(checked.issues)
-    return source_from_frames(checked.frame, services_frame, f"DuckDB over {records_path.name}")
+    return source_from_frames(checked.frame, services_frame, name, engine, spark_master)

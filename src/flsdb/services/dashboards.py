@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from flsdb.errors import NotFound
+from flsdb.errors import NotFound, Pending
 from flsdb.services.access import Actor, Role
 from flsdb.storage.tables import audit_log, services
 
@@ -40,17 +42,22 @@ class Figures:
 class DashboardCache:
     """ReportData by (period, as_of), with the data version it was computed at.
 
-    After a change, the next view computes afresh, unless figures were computed less than
-    `refresh_seconds` ago or another view is computing them: then the last figures are shown,
+    The first view of a period computes its figures. After a change, a view starts a refresh in
+    the background (unless the figures are younger than `refresh_seconds`, or one is running)
+    and waits for it up to `wait_seconds`; if it has not finished, the last figures are shown,
     marked as being refreshed. One computation runs per key at a time, so a busy day of edits
-    costs one core at most, never one computation per view."""
+    costs one core at most, never one computation per view, and no view waits for long."""
 
     refresh_seconds: float = 30.0
+    wait_seconds: float = 2.0
     entries: dict[tuple[str, dt.date], _Entry] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     computing: dict[tuple[str, dt.date], threading.Lock] = field(default_factory=dict)
+    refreshing: dict[tuple[str, dt.date], threading.Thread] = field(default_factory=dict)
+    failures: dict[tuple[str, dt.date], Exception] = field(default_factory=dict)
     computed: int = 0  # how many times figures were computed (for tests and the load test)
     pool: Any = None  # a process pool for the computation (see `_computed`)
+    uploads: dict[str, tuple[int, Any]] = field(default_factory=dict)  # see `last_upload`
 
     def start_pool(self) -> None:
         """One worker process, started fresh (spawn: no copy of the server's connections)."""
@@ -60,6 +67,28 @@ class DashboardCache:
         self.pool = ProcessPoolExecutor(
             1, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
         )
+
+
+_MEMO: OrderedDict[tuple[Any, ...], tuple[Any, Any]] = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+_MEMO_SIZE = 512
+
+
+def memo(name: str, data: Any, *args: Any, make: Callable[[], Any]) -> Any:
+    """A view of one computation of the figures, made once: the figures never change after
+    they are computed (a change makes new figures), so their views can be kept beside them."""
+    key = (name, id(data), *args)
+    with _MEMO_LOCK:
+        found = _MEMO.get(key)
+        if found is not None and found[0] is data:
+            _MEMO.move_to_end(key)
+            return found[1]
+    value = make()
+    with _MEMO_LOCK:
+        _MEMO[key] = (data, value)
+        while len(_MEMO) > _MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    return value
 
 
 def data_version(engine: Engine) -> tuple[object, ...]:
@@ -83,22 +112,81 @@ def figures(
     entry = cache.entries.get(key)
     if entry is not None and entry.version == version:
         return Figures(entry.data, entry.computed_at, stale=False)
+    if entry is None or time.time() - entry.computed_at >= cache.refresh_seconds:
+        _start(cache, database_url, engine, key).join(cache.wait_seconds)
+    entry = cache.entries.get(key)
+    with cache.lock:
+        failed = cache.failures.pop(key, None)
+    if failed is not None and entry is None:
+        raise failed
+    if entry is None:
+        raise Pending(
+            f"The figures for {period.label} are being computed; this takes a little while "
+            "the first time. Ask again shortly."
+        )
+    return Figures(entry.data, entry.computed_at, stale=entry.version != version)
+
+
+def _start(
+    cache: DashboardCache, database_url: str, engine: Engine, key: tuple[str, dt.date]
+) -> threading.Thread:
+    """The refresh of `key` running now, started if none is."""
     with cache.lock:
         gate = cache.computing.setdefault(key, threading.Lock())
-    if entry is not None:
-        young = time.time() - entry.computed_at < cache.refresh_seconds
-        if young or not gate.acquire(blocking=False):
-            return Figures(entry.data, entry.computed_at, stale=True)
-        gate.release()
-    with gate:  # one computation per key at a time; the others wait for it
+        running = cache.refreshing.get(key)
+        if running is None or not running.is_alive():
+            running = threading.Thread(
+                target=_refresh,
+                args=(cache, database_url, engine, key, gate),
+                name=f"figures {key[0]}",
+                daemon=True,
+            )
+            cache.refreshing[key] = running
+            running.start()
+    return running
+
+
+def _refresh(
+    cache: DashboardCache,
+    database_url: str,
+    engine: Engine,
+    key: tuple[str, dt.date],
+    gate: threading.Lock,
+) -> None:
+    """Compute the figures of `key` unless they are current; one computation per key. A
+    failure is kept for the view that waits for it (a period with nothing to show, say)."""
+    import time
+
+    with gate:
+        version = data_version(engine)  # read before the figures: a change meanwhile shows
         entry = cache.entries.get(key)
         if entry is not None and entry.version == version:
-            return Figures(entry.data, entry.computed_at, stale=False)
-        data = _computed(cache, database_url, period.label, as_of)
-        entry = _Entry(version, data, time.time())
-        cache.entries[key] = entry
+            return
+        try:
+            data = _computed(cache, database_url, key[0], key[1])
+        except Exception as exc:  # handed to the view waiting for it, which raises it
+            with cache.lock:
+                cache.failures[key] = exc
+            return
+        cache.entries[key] = _Entry(version, data, time.time())
         cache.computed += 1
-        return Figures(entry.data, entry.computed_at, stale=False)
+
+
+def warm(cache: DashboardCache, database_url: str, engine: Engine) -> threading.Thread:
+    """Compute the default dashboards' figures (the latest year with records, as of today) in
+    the background when the server starts, so that the first person to look does not wait."""
+
+    def run() -> None:
+        from flsdb.storage.tables import records
+
+        with engine.connect() as conn:
+            last = conn.execute(select(func.max(records.c.date_fracture_diagnosed))).scalar()
+        if last is not None:
+            _start(cache, database_url, engine, (str(last)[:4], dt.date.today()))
+
+    thread = threading.Thread(target=run, name="figures warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _lower_priority() -> None:
@@ -174,47 +262,66 @@ def check_region(actor: Actor, engine: Engine, code: str) -> None:
         raise NotFound(f"There is no region {code} that you can see.")
 
 
-def last_upload(engine: Engine, code: str) -> dict[str, Any] | None:
-    """The FLS's latest upload: when, who, the file, and what it changed."""
+def last_upload(
+    engine: Engine, code: str, cache: DashboardCache | None = None
+) -> dict[str, Any] | None:
+    """The FLS's latest upload: when, who, the file, what it changed, and how many changes were
+    made in the form since. With a cache, a later view reads only the audit rows written since
+    the last one (each dashboard view would otherwise scan the FLS's whole audit trail)."""
+    with engine.connect() as conn:
+        now = conn.execute(select(func.max(audit_log.c.id))).scalar() or 0
+        known = cache.uploads.get(code) if cache is not None else None
+        if known is not None and known[1] is not None:
+            seen, found = known
+            if now == seen:
+                return found
+            # The rows since, by their ids alone: the keys' index would scan the FLS's trail.
+            newer = conn.execute(
+                select(func.count(), func.max(audit_log.c.import_id)).where(
+                    audit_log.c.id > seen,
+                    audit_log.c.id <= now,
+                    func.substr(audit_log.c.table_name, 1, 7) == "records",
+                    func.substr(audit_log.c.row_key, 1, len(code) + 1) == f"{code}|",
+                )
+            ).one()
+            if newer[1] is None:  # only changes in the form since: count them
+                found = {**found, "changes_since": found["changes_since"] + int(newer[0])}
+                cache.uploads[code] = (now, found)  # type: ignore[union-attr]
+                return found
+        found = _last_upload(conn, code, now)
+    if cache is not None:
+        cache.uploads[code] = (now, found)
+    return found
+
+
+def _audit_rows_of(code: str) -> tuple[Any, ...]:
+    """The audit rows of an FLS's records (their keys start with its code)."""
+    return (
+        audit_log.c.table_name == "records",
+        audit_log.c.row_key >= f"{code}|",
+        audit_log.c.row_key < f"{code}}}",
+    )
+
+
+def _last_upload(conn: Any, code: str, now: int) -> dict[str, Any] | None:
     from flsdb.storage.tables import import_log
 
-    prefix = f"{code}|"
-    with engine.connect() as conn:
-        latest = conn.execute(
-            select(func.max(audit_log.c.import_id)).where(
-                audit_log.c.table_name == "records",
-                audit_log.c.row_key >= prefix,
-                audit_log.c.row_key < f"{code}}}",
-                audit_log.c.import_id.is_not(None),
-            )
-        ).scalar()
-        if latest is None:
-            return None
-        log = conn.execute(select(import_log).where(import_log.c.id == latest)).one()
-        actions: dict[str, int] = dict(
-            conn.execute(
-                select(audit_log.c.action, func.count())
-                .where(
-                    audit_log.c.import_id == latest,
-                    audit_log.c.row_key >= prefix,
-                    audit_log.c.row_key < f"{code}}}",
-                )
-                .group_by(audit_log.c.action)
-            ).all()
-        )
-        since = int(
-            conn.execute(
-                select(func.count()).where(
-                    audit_log.c.table_name == "records",
-                    audit_log.c.row_key >= prefix,
-                    audit_log.c.row_key < f"{code}}}",
-                    audit_log.c.id
-                    > select(func.max(audit_log.c.id))
-                    .where(audit_log.c.import_id == latest)
-                    .scalar_subquery(),
-                )
-            ).scalar_one()
-        )
+    mine = (*_audit_rows_of(code), audit_log.c.id <= now)
+    groups = conn.execute(
+        select(audit_log.c.import_id, audit_log.c.action, func.count(), func.max(audit_log.c.id))
+        .where(*mine)
+        .group_by(audit_log.c.import_id, audit_log.c.action)
+    ).all()
+    imports = [g.import_id for g in groups if g.import_id is not None]
+    if not imports:
+        return None
+    latest = max(imports)
+    log = conn.execute(select(import_log).where(import_log.c.id == latest)).one()
+    actions = {g.action: int(g[2]) for g in groups if g.import_id == latest}
+    last_id = max(int(g[3]) for g in groups if g.import_id == latest)
+    since = conn.execute(
+        select(func.count()).where(*mine, audit_log.c.id > last_id, audit_log.c.import_id.is_(None))
+    ).scalar_one()
     return {
         "file": log.file_name,
         "at": log.imported_at.isoformat(timespec="minutes"),
@@ -222,5 +329,5 @@ def last_upload(engine: Engine, code: str) -> dict[str, Any] | None:
         "inserted": int(actions.get("insert", 0)),
         "updated": int(actions.get("update", 0)),
         "unchanged": int(log.unchanged),
-        "changes_since": since,
+        "changes_since": int(since),
     }

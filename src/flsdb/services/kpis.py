@@ -27,8 +27,34 @@ def kpi_rows(
     """The rows of `flsdb kpis --format json`; from the dashboards' figures when a cache is
     given (the same engine, run once per period and extract date), so the API, the KPI page
     and the dashboards always agree."""
+    return [row for _, row, _ in _rows(database_url, engine, actor, period, by, as_of, cache)]
+
+
+def kpi_rows_json(
+    database_url: str,
+    engine: Any,
+    actor: Actor,
+    period: str,
+    by: str,
+    as_of: dt.date | None,
+    cache: Any = None,
+) -> str:
+    """`kpi_rows` as JSON text, each row encoded once per computation of the figures."""
+    found = _rows(database_url, engine, actor, period, by, as_of, cache)
+    return "[" + ",".join(text for _, _, text in found) + "]"
+
+
+def _rows(
+    database_url: str,
+    engine: Any,
+    actor: Actor,
+    period: str,
+    by: str,
+    as_of: dt.date | None,
+    cache: Any,
+) -> list[tuple[str, dict[str, Any], str]]:
+    """(unit, row, row as JSON) for the rows the actor may see; the read is audited."""
     from flsdb.kpi import parse_period
-    from flsdb.reports.kpi_tables import kpi_json
 
     if by not in LEVELS:
         raise ConfigurationError(f"'{by}' is not a level; use one of {', '.join(LEVELS)}.")
@@ -37,17 +63,23 @@ def kpi_rows(
     if by == "service" and actor.visible is not None and not actor.visible:
         return []
     if cache is not None:
-        from flsdb.services.dashboards import report_data
+        from flsdb.services.dashboards import memo, report_data
 
-        table = report_data(cache, database_url, engine, chosen.label, as_of).tables[by]
+        data = report_data(cache, database_url, engine, chosen.label, as_of)
+        rows = memo("kpi rows", data, by, make=lambda: _encoded(data.tables[by]))
     else:
         from flsdb.kpi import KpiRequest, compute_kpis
         from flsdb.kpi.sources import source_from_database
 
         request = KpiRequest(period=chosen, by=by, as_of=as_of)
-        table = compute_kpis(source_from_database(database_url), request).table
-    rows: list[dict[str, Any]] = json.loads(kpi_json(table))
+        rows = _encoded(compute_kpis(source_from_database(database_url), request).table)
     if by == "service" and actor.visible is not None:
-        rows = [r for r in rows if r["unit"] in actor.visible]
+        rows = [r for r in rows if r[0] in actor.visible]
     record_event(engine, actor.username, "read_kpis", detail=f"{period} by {by}")
     return rows
+
+
+def _encoded(table: Any) -> list[tuple[str, dict[str, Any], str]]:
+    from flsdb.reports.kpi_tables import kpi_records
+
+    return [(str(r["unit"]), r, json.dumps(r)) for r in kpi_records(table)]

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, and_, select
 from flsdb.dictionary import load_dictionary
 from flsdb.errors import Conflict, NotFound
 from flsdb.storage.locks import check_record
+from flsdb.storage.offsets import day_offsets
 from flsdb.storage.tables import RECORD_COLUMNS, audit_log, records
 from flsdb.storage.transactions import write_transaction
 from flsdb.storage.writer import KEY_SEPARATOR, default_user, record_locks
@@ -89,7 +90,7 @@ def insert_record(engine: Engine, values: Mapping[str, Any], user: str | None = 
         record_id = int(
             conn.execute(
                 records.insert()
-                .values(**row, created_at=at, updated_at=at, version=1)
+                .values(**row, **day_offsets(row), created_at=at, updated_at=at, version=1)
                 .returning(records.c.id)
             ).scalar_one()
         )
@@ -152,7 +153,7 @@ def update_record(
             records.update()
             .where(records.c.id == record_id)
             .where(records.c.version == version)
-            .values(**new, updated_at=at, version=records.c.version + 1)
+            .values(**new, **day_offsets(new), updated_at=at, version=records.c.version + 1)
         )
         if done.rowcount != 1:
             raise Conflict("This record was changed by someone else; reload it.")

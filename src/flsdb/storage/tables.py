@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeEngine
 
 from flsdb.dictionary import FieldSpec, load_dictionary
+from flsdb.storage.offsets import DAY_OFFSETS
 
 metadata = MetaData(
     naming_convention={
@@ -89,7 +90,11 @@ records = Table(
     Column("updated_at", DateTime, nullable=False),
     # Raised by every update: a form or API client saving an older version gets a conflict.
     Column("version", Integer, nullable=False, server_default="1"),
+    # Whole days from the fracture to each later date, set by every writer (storage.offsets).
+    *[Column(name, Integer, nullable=True) for name in DAY_OFFSETS],
     UniqueConstraint(*_dictionary.record_key, name="uq_records_key"),
+    # An FLS's records by fracture date: the pages of the web application's lists.
+    Index("ix_records_service_fracture", "service_code", "date_fracture_diagnosed"),
 )
 
 audit_log = Table(

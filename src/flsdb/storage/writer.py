@@ -24,6 +24,7 @@ from flsdb.errors import ValidationFailed
 from flsdb.ingest.parse import storage_dtype
 from flsdb.ingest.validate import LOST_LABEL, ValidatedTable
 from flsdb.storage.bulk import BulkSession, bulk_session
+from flsdb.storage.offsets import offset_exprs
 from flsdb.storage.tables import RECORD_COLUMNS, SERVICE_COLUMNS, services
 
 KEY_SEPARATOR = "|"
@@ -179,6 +180,7 @@ def _upsert_batch(
     stamps = {"updated_at": pl.lit(at)}
     if target.name == "records":
         stamps["import_id"] = pl.lit(import_id)
+        stamps.update(offset_exprs())
     _insert_sliced(session, target.name, fresh.with_columns(created_at=pl.lit(at), **stamps))
     if "id" in changed.columns:
         session.update(target.name, changed.select(*others, **stamps, id=pl.col("id")), "id")

@@ -35,7 +35,9 @@ RECOMMEND_OUTCOMES = (
 )
 
 
-def _series(name: str, values: np.ndarray | None, n: int) -> pl.Series:
+def _series(name: str, values: np.ndarray | pl.Series | None, n: int) -> pl.Series:
+    if isinstance(values, pl.Series):
+        return values.alias(name)
     if values is None:
         return pl.Series(name, [None] * n, dtype=pl.String)
     if values.dtype == object or values.dtype.kind == "U":
@@ -70,8 +72,11 @@ def nhs_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
     numbers = np.empty(0, dtype=np.int64)
     while len(numbers) < n:
         base = rng.integers(900_000_000, 999_999_999, int((n - len(numbers)) * 1.3) + 16)
-        digits = (base[:, None] // 10 ** np.arange(8, -1, -1)) % 10
-        check = 11 - (digits * np.arange(10, 1, -1)).sum(axis=1) % 11
+        # Digit by digit: a (rows x 9) matrix of digits would take gigabytes for 10 million.
+        total = np.zeros(len(base), dtype=np.int64)
+        for weight, power in zip(range(10, 1, -1), range(8, -1, -1), strict=True):
+            total += (base // 10**power % 10) * weight
+        check = 11 - total % 11
         check = np.where(check == 11, 0, check)
         valid = check != 10
         numbers = np.unique(np.concatenate([numbers, base[valid] * 10 + check[valid]]))
@@ -79,16 +84,32 @@ def nhs_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
     return numbers[:n]
 
 
-def _postcodes(rng: np.random.Generator, n: int) -> np.ndarray:
-    letters = np.array(list("ABCDEFGHJKLMNPRSTUWYZ"))
-    area = letters[rng.integers(0, len(letters), (n, 2))]
-    district = rng.integers(1, 30, n).astype(str)
-    sector = rng.integers(0, 10, n).astype(str)
-    unit = letters[rng.integers(0, len(letters), (n, 2))]
-    return np.char.add(
-        np.char.add(np.char.add(np.char.add(area[:, 0], area[:, 1]), district), " "),
-        np.char.add(sector, np.char.add(unit[:, 0], unit[:, 1])),
-    ).astype(object)
+def _postcodes(draw: _Draw) -> pl.Series:
+    """Random postcodes (area, district, sector, unit), 5% not recorded; built by polars
+    (numpy's character functions take seconds per million)."""
+    rng, n = draw.rng, draw.n
+    letters = pl.Series(list("ABCDEFGHJKLMNPRSTUWYZ"))
+    area = rng.integers(0, len(letters), (n, 2))
+    district = rng.integers(1, 30, n)
+    sector = rng.integers(0, 10, n)
+    unit = rng.integers(0, len(letters), (n, 2))
+    blank = draw.chance(0.05)
+    frame = pl.DataFrame(
+        {
+            "a": letters.gather(area[:, 0]),
+            "b": letters.gather(area[:, 1]),
+            "district": district,
+            "sector": sector,
+            "c": letters.gather(unit[:, 0]),
+            "d": letters.gather(unit[:, 1]),
+            "blank": blank,
+        }
+    )
+    parts = ("a", "b", "district", " ", "sector", "c", "d")
+    text = pl.concat_str([pl.lit(p) if p == " " else pl.col(p) for p in parts])
+    return frame.select(
+        postcode=pl.when(pl.col("blank")).then(pl.lit(None, pl.String)).otherwise(text)
+    )["postcode"]
 
 
 def _where(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -179,7 +200,11 @@ def make_records(
 
     fu16_date = fracture + np.where(draw.chance(0.9), gap(70, 112), gap(113, 150))
     fu16 = by_as_of(fu16_date, draw.chance(prof["p_followup_16w"]))
-    fu16_code = np.where(fu16, "yes", draw.pick(("no", "not_known"), (0.8, 0.2)))
+    # A follow-up not made while its window is still open (20 or 64 weeks) is not yet recorded.
+    open16 = fracture + np.timedelta64(140, "D") > as_of64
+    fu16_code = _blank(
+        np.where(fu16, "yes", draw.pick(("no", "not_known"), (0.8, 0.2))), open16 & ~fu16
+    )
     started = fu16 & recommend & draw.chance(0.85)
     therapy16 = np.where(
         started,
@@ -194,7 +219,10 @@ def make_records(
     fu52_date = fracture + np.where(draw.chance(0.9), gap(330, 392), gap(393, 440))
     fu52_date = np.maximum(fu52_date, fu16_date + np.timedelta64(1, "D"))
     fu52 = by_as_of(fu52_date, draw.chance(prof["p_followup_52w"]))
-    fu52_code = np.where(fu52, "yes", draw.pick(("no", "not_known"), (0.8, 0.2)))
+    open52 = fracture + np.timedelta64(448, "D") > as_of64
+    fu52_code = _blank(
+        np.where(fu52, "yes", draw.pick(("no", "not_known"), (0.8, 0.2))), open52 & ~fu52
+    )
     therapy52 = np.where(
         fu52 & recommend & draw.chance(0.75),
         drug,
@@ -214,7 +242,7 @@ def make_records(
         "nhs_number": patient_numbers.astype(str),
         "date_of_birth": born,
         "sex": draw.pick(("female", "male", "other", "not_known"), (0.75, 0.24, 0.003, 0.007)),
-        "postcode": _blank(_postcodes(rng, n), draw.chance(0.05)),
+        "postcode": _postcodes(draw),
         "care_home_resident": draw.pick(y_n_u, (0.08, 0.85, 0.07)),
         "date_fls_assessment": np.where(has_assessment, assessment, np.datetime64("NaT")),
         "admitted_to_hospital": np.where(site == "hip", "yes", draw.pick(y_n_u, (0.3, 0.65, 0.05))),
@@ -270,7 +298,10 @@ def make_records(
     ]
     for name in optional:
         values = columns[name]
-        if isinstance(values, np.ndarray) and values.dtype == object:
+        if isinstance(values, pl.Series):
+            unrecorded = pl.Series(draw.chance(missing * 0.5))
+            columns[name] = values.zip_with(~unrecorded, pl.Series([None] * n, dtype=values.dtype))
+        elif isinstance(values, np.ndarray) and values.dtype == object:
             columns[name] = _blank(values, draw.chance(missing * 0.5))
     frame = pl.DataFrame([_series(k, v, n) for k, v in columns.items()])
     date_columns = [f.name for f in load_dictionary().records if f.type == "date"]

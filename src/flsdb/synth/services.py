@@ -77,7 +77,7 @@ def make_services(rng: np.random.Generator, count: int) -> pl.DataFrame:
         orient="row",
     )
     sites = frame.group_by("region_code").len().rename({"len": "sites"})
-    frame = frame.join(sites, on="region_code")
+    frame = frame.join(sites, on="region_code", maintain_order="left")
     share = rng.uniform(0.6, 1.0, frame.height)
     population = frame["region_pop_k"].to_numpy() * 1000 / frame["sites"].to_numpy() * share
     population = np.round(population, -2).astype(np.int64)

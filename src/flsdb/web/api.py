@@ -245,18 +245,18 @@ def upload_errors(upload_id: UploadId, request: Request, actor: ActorDep) -> Res
     )
 
 
-@router.get("/kpis")
+@router.get("/kpis", response_model=list[dict[str, Any]])
 def kpis(
     request: Request,
     actor: ActorDep,
     period: str = Query(..., max_length=20, examples=["2024", "2024-Q1", "2024-03"]),
     by: str = Query("service", max_length=20),
     as_of: dt.date | None = None,
-) -> list[dict[str, Any]]:
+) -> Response:
     """The objects of `flsdb kpis --format json`; FLS rows only for the FLSs in scope."""
-    from flsdb.services.kpis import kpi_rows
+    from flsdb.services.kpis import kpi_rows_json
 
-    return kpi_rows(
+    text = kpi_rows_json(
         request.app.state.settings.database_url,
         _engine(request),
         actor,
@@ -265,6 +265,7 @@ def kpis(
         as_of,
         request.app.state.dashboards,
     )
+    return Response(text, media_type="application/json")
 
 
 @router.get("/audit")

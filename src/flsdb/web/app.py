@@ -20,6 +20,7 @@ from flsdb.errors import (
     Forbidden,
     Locked,
     NotFound,
+    Pending,
     StorageError,
     ValidationFailed,
 )
@@ -60,6 +61,7 @@ def _status(exc: Exception) -> int:
         (FileFormatError, 422),
         (ConfigurationError, 422),
         (StorageError, 503),
+        (Pending, 503),
     ]
     return next((code for kind, code in table if isinstance(exc, kind)), 400)
 
@@ -89,12 +91,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = open_engine(settings.database_url, pooled=True)
     from flsdb.services.dashboards import DashboardCache
 
-    refresh = os.environ.get("FLSDB_DASHBOARD_REFRESH", "30")
     app.state.dashboards = DashboardCache(
-        refresh_seconds=float(refresh) if refresh.replace(".", "", 1).isdigit() else 30.0
+        refresh_seconds=_seconds("FLSDB_DASHBOARD_REFRESH", 30.0),
+        wait_seconds=_seconds("FLSDB_DASHBOARD_WAIT", 2.0),
     )
     if settings.worker_process:
+        from flsdb.services.dashboards import warm
+
         app.state.dashboards.start_pool()
+        warm(app.state.dashboards, settings.database_url, app.state.engine)
     static = resources.files("flsdb.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
@@ -116,6 +121,8 @@ def create_app(settings: Settings) -> FastAPI:
             and "chunked" in request.headers.get("transfer-encoding", "")
         ):
             response = _refusal(request, 411, "Send the request with its length.")
+        elif b"%00" in request.scope.get("query_string", b"") or "\x00" in request.url.path:
+            response = _refusal(request, 400, NUL_REFUSAL)
         else:
             response = await call_next(request)
         for name, value in HEADERS.items():
@@ -125,6 +132,11 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(FlsdbError)
     async def flsdb_error(request: Request, exc: FlsdbError) -> Response:
         status = _status(exc)
+        if isinstance(exc, Pending):
+            if not request.url.path.startswith("/api"):
+                return pages.pending_page(request, str(exc), RETRY_SECONDS)
+            headers = {"Retry-After": str(RETRY_SECONDS)}
+            return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
         if not request.url.path.startswith("/api"):
             if status == 401:
                 return RedirectResponse("/login", status_code=303)
@@ -141,6 +153,14 @@ def create_app(settings: Settings) -> FastAPI:
     async def not_allowed(request: Request, exc: Exception) -> Response:
         return _refusal(request, 405, "This address does not take that kind of request.")
 
+    from sqlalchemy.exc import DataError
+
+    @app.exception_handler(DataError)
+    async def refused_by_database(request: Request, exc: DataError) -> Response:
+        if "NUL (0x00)" in str(exc.orig):  # PostgreSQL's text cannot hold it; SQLite's can
+            return _refusal(request, 422, NUL_REFUSAL)
+        return await unexpected(request, exc)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         import logging
@@ -151,6 +171,15 @@ def create_app(settings: Settings) -> FastAPI:
         return _refusal(request, 500, "Something went wrong on the server; nothing was changed.")
 
     return app
+
+
+def _seconds(name: str, default: float) -> float:
+    text = os.environ.get(name, "")
+    return float(text) if text.replace(".", "", 1).isdigit() else default
+
+
+RETRY_SECONDS = 5  # figures being computed: ask again after
+NUL_REFUSAL = "A value in the request holds a NUL character (0x00), which no field may hold."
 
 
 def app_from_environment() -> FastAPI:

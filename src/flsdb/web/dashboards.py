@@ -4,39 +4,31 @@ and Vega-Lite specifications for charts (`flsdb.web.charts`)."""
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from flsdb.disclosure import is_hidden
+from flsdb.services.dashboards import memo
 from flsdb.sheets import plain_number
 from flsdb.web import charts
 
 LEVEL_WORDS = {"95%": 0.95, "99.8%": 0.998}
 MIN_SPC_MONTHS = 12  # fewer points cannot tell a signal from chance
-_MEMO: OrderedDict[tuple[Any, ...], tuple[Any, Any]] = OrderedDict()
-_MEMO_LOCK = threading.Lock()
-_MEMO_SIZE = 512
 
 
-def memo(name: str, data: Any, *args: Any, make: Callable[[], Any]) -> Any:
-    """A view of one computation of the figures, made once: the figures never change after
-    they are computed (a change makes new figures), so their views can be kept beside them."""
-    key = (name, id(data), *args)
-    with _MEMO_LOCK:
-        found = _MEMO.get(key)
-        if found is not None and found[0] is data:
-            _MEMO.move_to_end(key)
-            return found[1]
-    value = make()
-    with _MEMO_LOCK:
-        _MEMO[key] = (data, value)
-        while len(_MEMO) > _MEMO_SIZE:
-            _MEMO.popitem(last=False)
-    return value
+def html(name: str, data: Any, *key: Any, context: Callable[[], dict[str, Any]]) -> Any:
+    """A template rendered once per computation of the figures and `key` (its other inputs):
+    a dashboard's charts and tables are the same for every view until the figures change."""
+    from markupsafe import Markup
+
+    from flsdb.web.pages import templates
+
+    def make() -> Any:
+        return Markup(templates.get_template(name).render(context()))
+
+    return memo(f"html {name}", data, *key, make=make)
 
 
 def unit_names(data: Any) -> dict[str, str]:

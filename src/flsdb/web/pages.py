@@ -51,6 +51,15 @@ def _render(request: Request, name: str, status: int = 200, **context: Any) -> H
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
+def pending_page(request: Request, message: str, seconds: int) -> HTMLResponse:
+    """Figures being computed: the page says so and reloads itself (no script needed)."""
+    response = _render(
+        request, "error.html", 503, title="Figures being computed", message=message, refresh=seconds
+    )
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     titles = {
         403: "Not allowed",

@@ -131,8 +131,10 @@ async def _data(request: Request, period: str, as_of: dt.date) -> Any:
     if found.stale:
         when = dt.datetime.fromtimestamp(found.computed_at).strftime("%H:%M:%S")
         request.state.stale = (
-            f"These figures were computed at {when}; records changed since, and the new "
-            f"figures appear within {request.app.state.dashboards.refresh_seconds:.0f} seconds."
+            f"These figures were computed at {when}; records changed since. New figures are "
+            "computed at most every "
+            f"{request.app.state.dashboards.refresh_seconds:.0f} seconds while records change, "
+            "and take a little while: reload the page to see them."
         )
     return found.data
 
@@ -149,33 +151,52 @@ async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResp
     if error:
         return _render(request, "error.html", 422, title="Refused", message=error, code=422)
     data = await _data(request, period, as_of)
-    spc, words = views.spc_views(data, data.monthly_service, code)
-    completeness_spec, completeness_rows = views.completeness(data, code)
-    mix_spec, mix_rows = views.mix(data, code)
-    info = data.service_info(code)
-    records = views.kpi_row(data, "service", code, "kpi03", published=False)["denominator"] or 0
+    head = views.memo("fls head", data, code, make=lambda: _fls_head(data, code))
+
+    def body() -> dict[str, Any]:
+        spc, words = views.spc_views(data, data.monthly_service, code)
+        completeness_spec, completeness_rows = views.completeness(data, code)
+        mix_spec, mix_rows = views.mix(data, code)
+        return {
+            "code": code,
+            "region": head["region"],
+            "nation": head["nation"],
+            "kpis": views.kpi_table(data, code),
+            "spc": spc,
+            "words": words,
+            "funnels": views.funnel_views(data, highlight={code}),
+            "completeness_spec": completeness_spec,
+            "completeness_rows": completeness_rows,
+            "mix_spec": mix_spec,
+            "mix_rows": mix_rows,
+        }
+
     return _render(
         request,
         "dashboard_fls.html",
-        data=data,
         code=code,
-        unit_name=data.unit_name("service", code),
-        region=str(info["region_code"]),
-        region_name=data.unit_name("region", str(info["region_code"])),
-        nation=str(info["nation"]),
         period=period,
         as_of=as_of,
-        kpis=views.kpi_table(data, code),
-        spc=spc,
-        words=words,
-        funnels=views.funnel_views(data, highlight={code}),
-        completeness_spec=completeness_spec,
-        completeness_rows=completeness_rows,
-        mix_spec=mix_spec,
-        mix_rows=mix_rows,
-        upload=dashboards.last_upload(_engine(request), code),
-        records=records,
+        upload=dashboards.last_upload(_engine(request), code, request.app.state.dashboards),
+        body=views.html("_dashboard_fls_body.html", data, code, context=body),
+        **head,
     )
+
+
+def _fls_head(data: Any, code: str) -> dict[str, Any]:
+    """The FLS's names and record count, once per computation of the figures."""
+    from flsdb.web import dashboards as views
+
+    info = data.service_info(code)
+    region = str(info["region_code"])
+    return {
+        "unit_name": data.unit_name("service", code),
+        "region": region,
+        "region_name": data.unit_name("region", region),
+        "nation": str(info["nation"]),
+        "records": views.kpi_row(data, "service", code, "kpi03", published=False)["denominator"]
+        or 0,
+    }
 
 
 async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
@@ -185,39 +206,54 @@ async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
     if error:
         return _render(request, "error.html", 422, title="Refused", message=error, code=422)
     data = await _data(request, period, as_of)
-    services = data.services
-    if level == "region":
-        codes = sorted(services[services["region_code"] == unit]["service_code"])
-        units, id_level = codes, "service"
-        headline = [
-            (n, views.kpi_row(data, "region", unit, n))
-            for n in data.shown["region"].query("unit == @unit")["kpi"]
-        ]
-    else:
-        codes = sorted(services["service_code"])
-        units, id_level = sorted(set(services["region_code"])), "region"
-        headline = [
-            (n, views.kpi_row(data, "nation", "all", n))
-            for n in data.shown["nation"].query("unit == 'all'")["kpi"]
-        ]
-    kpis, rows = views.benchmark(data, codes)
-    id_spec, id_rows = views.identification(data, id_level, units)
+    actor = request.state.actor
+    # FLS staff see their own FLSs' dashboards only: only those are links on the nation's.
+    linked = (
+        frozenset(actor.services) if level == "nation" and actor.role.value == "fls_staff" else None
+    )
+
+    def body() -> dict[str, Any]:
+        services = data.services
+        if level == "region":
+            codes = sorted(services[services["region_code"] == unit]["service_code"])
+            units, id_level = codes, "service"
+            headline = [
+                (n, views.kpi_row(data, "region", unit, n))
+                for n in data.shown["region"].query("unit == @unit")["kpi"]
+            ]
+        else:
+            codes = sorted(services["service_code"])
+            units, id_level = sorted(set(services["region_code"])), "region"
+            headline = [
+                (n, views.kpi_row(data, "nation", "all", n))
+                for n in data.shown["nation"].query("unit == 'all'")["kpi"]
+            ]
+        kpis, rows = views.benchmark(data, codes)
+        id_spec, id_rows = views.identification(data, id_level, units)
+        return {
+            "data": data,
+            "level": level,
+            "unit": unit,
+            "unit_name": data.unit_name(level, unit),
+            "headline": headline,
+            "kpis": kpis,
+            "rows": rows,
+            "linked": linked,
+            "funnels": views.funnel_views(data, only=set(codes) if level == "region" else None),
+            "id_spec": id_spec,
+            "id_rows": id_rows,
+            "inequity": views.inequity_rows(data),
+        }
+
     return _render(
         request,
         "dashboard_group.html",
-        data=data,
         level=level,
         unit=unit,
-        unit_name=data.unit_name(level, unit),
+        unit_name=views.memo("name", data, level, unit, make=lambda: data.unit_name(level, unit)),
         period=period,
         as_of=as_of,
-        headline=headline,
-        kpis=kpis,
-        rows=rows,
-        funnels=views.funnel_views(data, only=set(codes) if level == "region" else None),
-        id_spec=id_spec,
-        id_rows=id_rows,
-        inequity=views.inequity_rows(data),
+        body=views.html("_dashboard_group_body.html", data, level, unit, linked, context=body),
     )
 
 

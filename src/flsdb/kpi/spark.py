@@ -1,0 +1,112 @@
+"""Apache Spark as a KPI engine, through Ibis's PySpark backend.
+
+A local session by default (pyspark from PyPI with a Java 17 runtime); a cluster by its master
+URL (`spark://host:7077`, `yarn`, ...) or a Spark Connect server by its `sc://host:port` URL.
+pyspark is imported here only, when the spark engine is chosen: it takes seconds to load and a
+JVM to start.
+
+Dates stay dates: Parquet DATE columns are read as Spark dates, and the session's time zone is
+UTC, so nothing is shifted through a timestamp. ANSI mode (Spark 4's default) is left on: the KPI
+query divides nothing and casts no text, so it has nothing to raise.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flsdb.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    from pyspark.sql import SparkSession
+
+DEFAULT_MASTER = "local[*]"
+CONNECT_SCHEME = "sc://"
+# Every session: dates read and compared as dates in UTC, quiet logs, no web UI.
+SESSION_SETTINGS = (
+    ("spark.sql.session.timeZone", "UTC"),
+    ("spark.ui.enabled", "false"),
+    ("spark.ui.showConsoleProgress", "false"),
+    ("spark.log.level", "ERROR"),
+)
+# A local session listens on the loopback address only, and shuffles into one partition per
+# core (Spark's default of 200 costs seconds on the small grouped result); a cluster keeps its
+# own settings.
+LOCAL_SETTINGS = (
+    ("spark.driver.host", "127.0.0.1"),
+    ("spark.driver.bindAddress", "127.0.0.1"),
+    ("spark.sql.shuffle.partitions", str(os.cpu_count() or 2)),
+)
+JAVA_HINT = (
+    "the spark engine needs a Java 17 runtime ('java' on the PATH or $JAVA_HOME; on Debian: "
+    "apt-get install openjdk-17-jre-headless)"
+)
+
+
+def _builder(master: str) -> object:
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise ConfigurationError(
+            "The spark engine needs pyspark: pip install 'flsdb[spark]'."
+        ) from None
+    builder = SparkSession.builder.appName("flsdb")
+    if master.startswith(CONNECT_SCHEME):
+        return builder.remote(master)
+    if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+        raise ConfigurationError(f"No Java runtime found: {JAVA_HINT}.")
+    builder = builder.master(master)
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        for key, value in LOCAL_SETTINGS:
+            builder = builder.config(key, value)
+    return builder
+
+
+def spark_session(master: str | None = None) -> SparkSession:
+    """The process's Spark session, started on first use (`master`: local[*] by default)."""
+    master = (master or DEFAULT_MASTER).strip()
+    if not master:
+        raise ConfigurationError("--spark-master is empty; give local[*], spark://... or sc://...")
+    builder = _builder(master)
+    for key, value in SESSION_SETTINGS:
+        builder = builder.config(key, value)  # type: ignore[attr-defined]
+    try:
+        session: SparkSession = builder.getOrCreate()  # type: ignore[attr-defined]
+    except Exception as exc:  # pyspark's start-up errors share no base class with ours
+        raise ConfigurationError(_start_problem(master, exc)) from None
+    # A session made before (by the caller, or a test) keeps its settings: these must hold.
+    if not master.startswith(CONNECT_SCHEME):
+        session.conf.set("spark.sql.session.timeZone", "UTC")
+    return session
+
+
+def _start_problem(master: str, exc: Exception) -> str:
+    text = str(exc)
+    if "JAVA_GATEWAY_EXITED" in text or "Java gateway" in text:
+        return f"Spark could not start ({master}): {JAVA_HINT}."
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return f"Spark could not start a session on {master}: {first[:300]}"
+
+
+def read_parquet(path: Path, master: str | None = None) -> ir.Table:
+    """A Parquet records file as an Ibis table in Spark. On a cluster the file must be at the
+    same path for the cluster (a shared file system)."""
+    import ibis
+
+    con = ibis.pyspark.connect(spark_session(master))
+    try:
+        return con.read_parquet(str(path.resolve()), table_name="records")
+    except Exception:  # Spark's analysis errors (path not found, not Parquet) share no base
+        raise ConfigurationError(f"{path.name} is not a Parquet file Spark can read.") from None
+
+
+def from_arrow(table: object, master: str | None = None) -> ir.Table:
+    """Records held in memory (a validated CSV or XLSX upload) sent to Spark."""
+    import ibis
+
+    con = ibis.pyspark.connect(spark_session(master))
+    return con.create_table("records", table, temp=True, overwrite=True)

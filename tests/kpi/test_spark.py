@@ -1,0 +1,83 @@
+"""The spark engine's own concerns: its session's settings, records sent from a validated file,
+and Parquet files checked before any KPI is computed (the KPIs themselves are in test_kpis)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from flsdb.errors import ConfigurationError
+from flsdb.ingest import validate_file
+from flsdb.kpi import KpiRequest, compute_kpis, parse_period
+from flsdb.kpi.sources import source_from_files, write_extract
+from flsdb.kpi.spark import spark_session
+from tests.factory import write_records, write_services
+from tests.kpi.cases import AS_OF, ROWS
+
+
+def test_the_session_keeps_dates_in_utc_and_ansi_mode_on(spark: object) -> None:
+    session = spark_session()
+    assert session is spark
+    assert session.conf.get("spark.sql.session.timeZone") == "UTC"
+    # ANSI mode (division by zero raises) stays on: the KPI query must not need it off.
+    assert session.conf.get("spark.sql.ansi.enabled") == "true"
+
+
+def test_a_validated_csv_sent_to_spark_gives_duckdbs_kpis(spark: object, tmp_path: Path) -> None:
+    services = write_services(tmp_path / "services.csv")
+    records = write_records(tmp_path / "records.csv", ROWS)
+    request = KpiRequest(parse_period("2024"), by="age_band", as_of=AS_OF)
+    tables = [
+        compute_kpis(
+            source_from_files(records, services, upload_date=AS_OF, engine=engine), request
+        ).table
+        for engine in ("duckdb", "spark")
+    ]
+    assert len(tables[0]) == 4 * 18
+    assert tables[1].to_dict("records") == tables[0].to_dict("records")
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_a_parquet_file_must_be_an_flsdb_extract(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if engine == "spark":
+        request.getfixturevalue("spark")
+    services = write_services(tmp_path / "services.csv")
+    frame = validate_file(
+        write_records(tmp_path / "records.csv", ROWS), "records", upload_date=AS_OF
+    ).frame
+    texts = tmp_path / "texts.parquet"
+    write_extract(frame, texts)
+    pl.read_parquet(texts).with_columns(pl.col("date_dxa").cast(pl.String)).write_parquet(texts)
+    with pytest.raises(ConfigurationError, match=r"wrong types for date_dxa \(string\)"):
+        source_from_files(texts, services, engine=engine)
+    short = tmp_path / "short.parquet"
+    pl.read_parquet(texts).drop("sex").write_parquet(short)
+    with pytest.raises(ConfigurationError, match=r"missing \['sex'\]"):
+        source_from_files(short, services, engine=engine)
+    with pytest.raises(ConfigurationError, match="There is no file"):
+        source_from_files(tmp_path / "absent.parquet", services, engine=engine)
+
+
+def test_other_engines_never_load_pyspark(tmp_path: Path) -> None:
+    """Start-up time matters: pyspark (and its JVM) load only when the spark engine is chosen."""
+    services = write_services(tmp_path / "services.csv")
+    records = write_records(tmp_path / "records.csv", ROWS)
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from flsdb.cli.app import app\n"
+        "args = ['kpis', '--period', '2024', '--as-of', '2025-03-01', '--format', 'csv', "
+        f"'--records', {str(records)!r}, '--services', {str(services)!r}]\n"
+        "result = CliRunner().invoke(app, args)\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyspark', 'py4j')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
