@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from flsdb.cli import data, demo, measure, reporting, statistics, web
+from flsdb.cli import data, demo, exchange, measure, reporting, statistics, web
 from flsdb.cli.console import fail, show_issues
 from flsdb.errors import FlsdbError, ValidationFailed
 
@@ -27,6 +27,7 @@ app.command("load-services")(data.load_services)
 app.command("import")(data.import_records)
 app.command("delete-record")(data.delete)
 app.command("extract")(data.extract)
+app.command("export")(exchange.export)
 app.command("kpis")(measure.kpis)
 app.command("report")(reporting.report)
 app.command("synth")(demo.synth)
@@ -37,6 +38,8 @@ app.command("serve")(web.serve)
 app.add_typer(web.users_app, name="users")
 app.add_typer(data.db_app, name="db")
 app.add_typer(statistics.stats_app, name="stats")
+exchange.profile_app.command("detect")(exchange.profile_detect)
+app.add_typer(exchange.profile_app, name="profile")
 
 UNEXPECTED = 70  # EX_SOFTWARE
 

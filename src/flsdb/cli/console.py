@@ -48,16 +48,19 @@ def show_issues(issues: IssueTable, level: str | None = None) -> None:
     from rich.table import Table
 
     frame = issues.frame if level is None else issues.frame.filter(pl.col("level") == level)
-    total = {"error": issues.error_count, "warning": issues.warning_count}.get(
-        level or "", issues.error_count + issues.warning_count
-    )
+    total = {
+        "error": issues.error_count,
+        "warning": issues.warning_count,
+        "info": issues.info_count,
+    }.get(level or "", issues.error_count + issues.warning_count + issues.info_count)
     if total == 0:
         return
-    table = Table(title=f"{total:,} {level or 'issue'}(s)", show_lines=False)
+    title = {"info": "note"}.get(level or "", level or "issue")
+    table = Table(title=f"{total:,} {title}(s)", show_lines=False)
     for column in ("level", "row", "column", "value", "message"):
         table.add_column(column, overflow="fold")
     for item in frame.head(SHOWN_ISSUES).iter_rows(named=True):
-        colour = "red" if item["level"] == "error" else "yellow"
+        colour = {"error": "red", "warning": "yellow"}.get(item["level"], "cyan")
         table.add_row(
             f"[{colour}]{item['level']}[/]",
             str(item["row"] or ""),

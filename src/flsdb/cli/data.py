@@ -14,6 +14,8 @@ from flsdb.cli.options import (
     ErrorsOption,
     MaxSizeOption,
     PeriodOption,
+    ProfileOption,
+    ServiceOption,
     SheetOption,
     UserOption,
     parse_date,
@@ -21,6 +23,7 @@ from flsdb.cli.options import (
 
 if TYPE_CHECKING:
     from flsdb.ingest import UploadFile, ValidatedTable
+    from flsdb.ingest.text import TextOptions
     from flsdb.storage import ImportSummary
 
 # The command line takes larger files than the web application (see flsdb.ingest.limits).
@@ -59,13 +62,18 @@ def dictionary(
         Path | None, typer.Option("--out", help="Write Markdown to this file.")
     ] = None,
 ) -> None:
-    """Print the data dictionary (every column, its codes and rules), or write it as Markdown."""
+    """Print the data dictionary (every column, its codes and rules) and the mapping profiles
+    (how the national FLS-DB export maps to it), or write them as Markdown."""
     from rich.markdown import Markdown
 
     from flsdb.dictionary import load_dictionary
     from flsdb.dictionary.docs import dictionary_markdown
+    from flsdb.profiles import load_profile, profile_names
+    from flsdb.profiles.docs import profiles_markdown
 
-    text = dictionary_markdown(load_dictionary())
+    loaded = load_dictionary()
+    profiles = [load_profile(name) for name in profile_names()]
+    text = dictionary_markdown(loaded) + "\n" + profiles_markdown(profiles, loaded)
     if output is None:
         out.print(Markdown(text))
     else:
@@ -74,6 +82,7 @@ def dictionary(
 
 
 def _report(summary: ImportSummary, table: ValidatedTable) -> None:
+    show_issues(table.issues, "info")
     show_issues(table.issues, "warning")
     say(
         f"Stored {table.source.name}: {summary.rows} rows - {summary.inserted} inserted, "
@@ -84,22 +93,23 @@ def _report(summary: ImportSummary, table: ValidatedTable) -> None:
 
 def _check(table: ValidatedTable, errors: Path | None) -> None:
     from flsdb.errors import ValidationFailed
-    from flsdb.sheets import csv_frame
 
     if errors is not None:
-        write_output(errors, csv_frame(table.issues.frame.to_pandas()).to_csv(index=False))
+        write_output(errors, table.issues.csv_text())
         note(f"wrote all issues to {errors}")
     if not table.ok:
         raise ValidationFailed(table.issues)
 
 
-def _open(file: Path, sheet: str | None, max_size: int) -> UploadFile:
+def _open(
+    file: Path, sheet: str | None, max_size: int, text: TextOptions | None = None
+) -> UploadFile:
     from dataclasses import replace
 
     from flsdb.ingest import open_upload
     from flsdb.ingest.limits import MB, UploadLimits
 
-    return open_upload(file, replace(UploadLimits(), max_bytes=max_size * MB), sheet)
+    return open_upload(file, replace(UploadLimits(), max_bytes=max_size * MB), sheet, text)
 
 
 def load_services(
@@ -132,13 +142,20 @@ def import_records(
     ] = None,
     sheet: SheetOption = None,
     max_size: MaxSizeOption = CLI_MAX_MB,
+    profile: ProfileOption = None,
+    service: ServiceOption = None,
 ) -> None:
-    """Validate a records file and store it: all or nothing, updating records by their key."""
+    """Validate a records file and store it: all or nothing, updating records by their key.
+    With --profile fls-db, a national FLS-DB export (labels, DD/MM/YYYY dates, Windows-1252)."""
+    from flsdb.dictionary import load_dictionary
     from flsdb.errors import ConfigurationError
     from flsdb.ingest import validate
+    from flsdb.ingest.mapped import apply_profile, text_options
+    from flsdb.profiles import load_profile
     from flsdb.storage import known_service_codes, open_existing, store_records
 
-    upload = _open(file, sheet, max_size)
+    chosen = load_profile(profile)
+    upload = _open(file, sheet, max_size, text_options(chosen))
     engine = open_existing(db)
     known = known_service_codes(engine)
     if not known:
@@ -147,6 +164,14 @@ def import_records(
             "('flsdb load-services services.csv'), then import the records."
         )
     allowed = {c.strip().upper() for c in fls} if fls else None
+    code = service.strip().upper() if service else None
+    if code is not None and code not in known:
+        raise ConfigurationError(f"--service {code[:12]}: there is no FLS with that code.")
+    if code is not None and allowed is not None and code not in allowed:
+        raise ConfigurationError(
+            f"--service {code[:12]}: you may import only into {', '.join(sorted(allowed))}."
+        )
+    upload = apply_profile(upload, chosen, load_dictionary(), code)
     with progress_bar() as progress:
         task = progress.add_task("validating", total=None)
         table = validate(

@@ -62,6 +62,24 @@ MaxSizeOption = Annotated[
         min=1,
     ),
 ]
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help="How the file is laid out: flsdb (its own format, the default) or fls-db (the "
+        "national FLS-DB export); 'flsdb profile detect FILE' says which fits.",
+        show_default=False,
+    ),
+]
+ServiceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--service",
+        help="The FLS the file's records belong to, for a file without a service_code column "
+        "(a national FLS-DB export holds one FLS's records).",
+        show_default=False,
+    ),
+]
 ConfigOption = Annotated[
     Path | None,
     typer.Option(

@@ -227,6 +227,8 @@ def report(
         )
         if lock_note:
             data = dataclasses.replace(data, lock_note=lock_note)
+        if records is None:
+            data = dataclasses.replace(data, lost_sites=_lost_sites(db, chosen_period))
         progress.update(task, description="writing reports")
         result = build_reports(
             data,
@@ -247,6 +249,14 @@ def _national_lock(db: str | None, period: Any) -> dict[str, Any] | None:
     from flsdb.storage import open_existing
 
     return covering_lock(open_existing(db), period.start, period.end)
+
+
+def _lost_sites(db: str | None, period: Any) -> dict[str, int]:
+    """Per FLS, the period's records whose site came from a 2023 FLS-DB label that lost detail."""
+    from flsdb.storage import open_existing
+    from flsdb.storage.provenance import sites_from_lost_labels
+
+    return sites_from_lost_labels(open_existing(db), period.start, period.end)
 
 
 def print_report_set(result: ReportSet, records: int, services: int) -> None:

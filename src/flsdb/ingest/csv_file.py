@@ -1,39 +1,54 @@
-"""CSV uploads: UTF-8 text with commas, any line ending, every row one field per column.
+"""CSV uploads: UTF-8 text with commas (or, where a profile allows, Windows-1252 text and
+semicolons), any line ending, every row one field per column.
 
-The whole file is checked before its rows are read: its bytes (UTF-8, no NUL), its header
-(length, columns), and by DuckDB's strict CSV reader that every row has as many fields as the
-header (a short row would otherwise be stored with its last fields blank). A file with only
-carriage returns as line ends (old Mac exports) is read through a copy with line feeds.
+The whole file is checked before its rows are read: its bytes (an allowed encoding, no NUL), its
+header (length, columns), and by DuckDB's strict CSV reader that every row has as many fields as
+the header (a short row would otherwise be stored with its last fields blank). A file with only
+carriage returns as line ends (old Mac exports), or in Windows-1252, is read through a UTF-8
+copy with line feeds.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
-import hashlib
 import io
-import os
 import re
-import tempfile
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from flsdb.errors import FileFormatError
+from flsdb.ingest.issues import single_issue
 from flsdb.ingest.limits import UploadLimits
 from flsdb.ingest.reader import UploadFile, normalise_header
-
-_CHUNK = 1 << 20
+from flsdb.ingest.text import UTF8, TextOptions, choose_delimiter, described, scan_text, utf8_copy
 
 
 @dataclass
 class CsvUpload(UploadFile):
-    readable: Path | None = None  # the file to read (a copy with line feeds, or the upload)
+    readable: Path | None = None  # the file to read (a UTF-8 copy with line feeds, or the upload)
     width: int = 0  # fields per row, trailing unnamed columns included
+    encoding: str = UTF8
+    delimiter: str = ","
+    text: TextOptions = field(default_factory=TextOptions)
+
+    def source_issues(self) -> list[pl.DataFrame]:
+        """Which encoding and delimiter were found, when the upload allowed a choice."""
+        if not self.text.detects:
+            return []
+        return [
+            single_issue(
+                "info",
+                None,
+                "",
+                "",
+                f"{self.name} was read as {described(self.encoding, self.delimiter)}.",
+            )
+        ]
 
     def _raw_batches(self, rows: int) -> Iterator[pl.DataFrame]:
         """Rows streamed by DuckDB's CSV reader (its memory stays near one batch, whatever the
@@ -46,7 +61,7 @@ class CsvUpload(UploadFile):
         offset = 2
         try:
             reader = connection.execute(
-                _read_csv_sql(self.width), [str(self.readable or self.path)]
+                _read_csv_sql(self.width, self.delimiter), [str(self.readable or self.path)]
             ).to_arrow_reader(rows)
             for arrow in reader:
                 frame = pl.from_arrow(arrow)
@@ -69,48 +84,10 @@ class CsvUpload(UploadFile):
             connection.close()
 
 
-def _scan_bytes(path: Path) -> tuple[str, bool]:
-    """SHA-256 of the file, checking that it is UTF-8 text; and whether its lines end in bare
-    carriage returns (streamed)."""
-    digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    position = 0
-    saw_cr = saw_lf = False
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-            if b"\x00" in chunk:
-                raise FileFormatError(f"{path.name} is not a CSV text file (it holds binary data).")
-            saw_cr = saw_cr or b"\r" in chunk
-            saw_lf = saw_lf or b"\n" in chunk
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                offset = position + exc.start
-                raise FileFormatError(
-                    f"{path.name} is not UTF-8 text (unreadable byte 0x{chunk[exc.start]:02x} at "
-                    f"position {offset}). Save it as 'CSV UTF-8' and upload it again."
-                ) from None
-            position += len(chunk)
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise FileFormatError(
-            f"{path.name} ends in the middle of a character: not UTF-8."
-        ) from None
-    return digest.hexdigest(), saw_cr and not saw_lf
-
-
-def _with_line_feeds(path: Path) -> Path:
-    """A temporary copy with carriage returns as line feeds (deleted with the upload)."""
-    handle, name = tempfile.mkstemp(prefix="flsdb-upload-", suffix=".csv")
-    with os.fdopen(handle, "wb") as out, path.open("rb") as source:
-        while chunk := source.read(_CHUNK):
-            out.write(chunk.replace(b"\r", b"\n"))
-    return Path(name)
-
-
-def _header(path: Path, name: str, limits: UploadLimits) -> list[str]:
+def _header(
+    path: Path, name: str, limits: UploadLimits, options: TextOptions
+) -> tuple[list[str], str]:
+    """The header row's fields, and the delimiter it uses."""
     with path.open("rb") as handle:
         head = handle.read(limits.max_header_bytes + 1)
     end = head.find(b"\n")
@@ -120,13 +97,14 @@ def _header(path: Path, name: str, limits: UploadLimits) -> list[str]:
             "it should hold the column names only."
         )
     line = (head if end < 0 else head[:end]).decode("utf-8", errors="replace").rstrip("\r")
-    if line.count(",") + 1 > limits.max_columns:
+    delimiter = choose_delimiter(line, options)
+    if line.count(delimiter) + 1 > limits.max_columns:
         raise FileFormatError(
-            f"{name}: the header row has {line.count(',') + 1:,} columns; an upload may have at "
-            f"most {limits.max_columns}."
+            f"{name}: the header row has {line.count(delimiter) + 1:,} columns; an upload may "
+            f"have at most {limits.max_columns}."
         )
     try:
-        return next(csv.reader(io.StringIO(line)))
+        return next(csv.reader(io.StringIO(line), delimiter=delimiter)), delimiter
     except (csv.Error, StopIteration):
         raise FileFormatError(f"{name}: the header row cannot be read as CSV.") from None
 
@@ -144,11 +122,12 @@ def _duckdb() -> Any:
     return duckdb.connect(config={"threads": 2, "memory_limit": "512MB"})
 
 
-def _read_csv_sql(width: int) -> str:
+def _read_csv_sql(width: int, delimiter: str = ",") -> str:
     """Every field as text, every row exactly `width` fields (strict), no guessing."""
+    assert delimiter in (",", ";")
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     return (
-        "SELECT * FROM read_csv(?, delim=',', header=true, quote='\"', escape='\"', "
+        f"SELECT * FROM read_csv(?, delim='{delimiter}', header=true, quote='\"', escape='\"', "
         f"strict_mode=true, null_padding=false, auto_detect=false, columns={columns}, "
         f"max_line_size={_LONGEST_LINE})"
     )
@@ -177,7 +156,9 @@ def _csv_error(name: str, text: str, limits: UploadLimits) -> FileFormatError:
     return FileFormatError(f"{name} cannot be read as CSV at {where} (an unclosed quote?).")
 
 
-def _strict_rows(path: Path, name: str, width: int, limits: UploadLimits) -> int:
+def _strict_rows(
+    path: Path, name: str, width: int, limits: UploadLimits, delimiter: str = ","
+) -> int:
     """Data rows, counted by DuckDB's strict reader, which refuses a row with a different number
     of fields before any row is validated."""
     import duckdb
@@ -185,7 +166,7 @@ def _strict_rows(path: Path, name: str, width: int, limits: UploadLimits) -> int
     connection = _duckdb()
     try:
         found = connection.execute(
-            f"SELECT count(*) FROM ({_read_csv_sql(width)})", [str(path)]
+            f"SELECT count(*) FROM ({_read_csv_sql(width, delimiter)})", [str(path)]
         ).fetchone()
     except duckdb.Error as exc:
         raise _csv_error(name, str(exc), limits) from None
@@ -194,17 +175,34 @@ def _strict_rows(path: Path, name: str, width: int, limits: UploadLimits) -> int
     return int(found[0]) if found else 0
 
 
-def open_csv(path: Path, limits: UploadLimits) -> CsvUpload:
-    digest, carriage_returns = _scan_bytes(path)
-    readable = _with_line_feeds(path) if carriage_returns else path
-    header = _header(readable, path.name, limits)
+def open_csv(path: Path, limits: UploadLimits, text: TextOptions | None = None) -> CsvUpload:
+    text = text or TextOptions()
+    scan = scan_text(path, text)
+    readable = utf8_copy(path, scan) if scan.needs_copy else path
+    try:
+        return _open_readable(path, readable, scan.sha256, scan.encoding, limits, text)
+    except BaseException:
+        if readable != path:
+            _remove(readable)
+        raise
+
+
+def _open_readable(
+    path: Path, readable: Path, digest: str, encoding: str, limits: UploadLimits, text: TextOptions
+) -> CsvUpload:
+    header, delimiter = _header(readable, path.name, limits, text)
     if len(header) < 2:
+        if len(text.delimiters) > 1:
+            raise FileFormatError(
+                f"{path.name} does not look like a CSV file: its header has one column. Use "
+                "commas or semicolons between columns."
+            )
         raise FileFormatError(
             f"{path.name} does not look like a comma-separated file: its header has one column. "
             "Use commas between columns."
         )
     columns = normalise_header(header, path.name, limits)
-    rows = _strict_rows(readable, path.name, len(header), limits)
+    rows = _strict_rows(readable, path.name, len(header), limits, delimiter)
     if rows == 0:
         raise FileFormatError(f"{path.name} has a header row but no data rows.")
     if rows > limits.max_rows:
@@ -218,8 +216,12 @@ def open_csv(path: Path, limits: UploadLimits) -> CsvUpload:
         sha256=digest,
         columns=columns,
         limits=limits,
+        titles=tuple(h.replace("\ufeff", "").strip() for h in header[: len(columns)]),
         readable=readable if readable != path else None,
         width=len(header),
+        encoding=encoding,
+        delimiter=delimiter,
+        text=text,
     )
     if readable != path:
         weakref.finalize(upload, _remove, readable)

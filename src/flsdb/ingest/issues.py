@@ -1,4 +1,7 @@
-"""Validation problems as values: one table of (level, row, column, value, message)."""
+"""Validation problems as values: one table of (level, row, column, value, message).
+
+Levels: an error refuses the upload, a warning is shown and stored with it, information (how
+the file was read, columns it has that flsdb does not use) is shown only."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Literal
 
 import polars as pl
 
-Level = Literal["error", "warning"]
+Level = Literal["error", "warning", "info"]
 ROW = "_row"
 ISSUE_SCHEMA = {
     "level": pl.String,
@@ -77,6 +80,10 @@ class IssueTable:
         return int((self.frame["level"] == "warning").sum()) + self.unlisted.get("warning", 0)
 
     @property
+    def info_count(self) -> int:
+        return int((self.frame["level"] == "info").sum()) + self.unlisted.get("info", 0)
+
+    @property
     def unlisted_count(self) -> int:
         return sum(self.unlisted.values())
 
@@ -90,14 +97,30 @@ class IssueTable:
     def warnings(self) -> pl.DataFrame:
         return self.frame.filter(pl.col("level") == "warning")
 
+    def infos(self) -> pl.DataFrame:
+        return self.frame.filter(pl.col("level") == "info")
+
+    def renamed(self, columns: dict[str, str]) -> IssueTable:
+        """The same issues with columns named as `columns` says (dictionary name -> title)."""
+        if not columns:
+            return self
+        table = IssueTable([], self.unlisted)
+        table.frame = self.frame.with_columns(pl.col("column").replace(columns))
+        return table
+
     def issues(self) -> list[Issue]:
         return [Issue(**row) for row in self.frame.iter_rows(named=True)]
 
-    def write_csv(self, path: Path) -> Path:
-        """All issues as CSV; a value that could run as a spreadsheet formula is made inert."""
+    def csv_text(self) -> str:
+        """All issues as CSV; a value that could run as a spreadsheet formula is made inert, and
+        rows stay whole numbers (blank for an issue of the whole file)."""
         from flsdb.sheets import csv_frame
 
-        csv_frame(self.frame.to_pandas()).to_csv(path, index=False)
+        frame = self.frame.with_columns(pl.col("row").cast(pl.String))
+        return str(csv_frame(frame.to_pandas()).to_csv(index=False))
+
+    def write_csv(self, path: Path) -> Path:
+        path.write_text(self.csv_text(), encoding="utf-8")
         return path
 
 
@@ -125,6 +148,12 @@ class IssueCollector:
     def extend(self, frames: Iterable[pl.DataFrame]) -> None:
         for frame in frames:
             self.add(frame)
+
+    def absorb(self, other: IssueCollector) -> None:
+        """Another collector's issues: those it kept, and the count of those it did not."""
+        self.extend(other.frames)
+        for level, count in other.unlisted.items():
+            self.unlisted[level] = self.unlisted.get(level, 0) + count
 
     def table(self) -> IssueTable:
         return IssueTable(self.frames, self.unlisted)

@@ -13,6 +13,9 @@ from flsdb.ingest.issues import ROW, issue_frame
 from flsdb.ingest.nhs import nhs_number_is_valid
 
 POSTCODE = r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$"
+# A list column a mapped upload may add: the fields of the row whose value was reported already
+# (a label no profile reads), blank now, not to be reported again as blank.
+REPORTED = "_reported"
 DATE_HELP = "use YYYY-MM-DD or DD/MM/YYYY"
 
 
@@ -220,7 +223,12 @@ def parse_columns(
                 )
             )
         if spec.required and raw[spec.name].null_count():
-            blank = raw.filter(pl.col(spec.name).is_null())
+            reported = (
+                pl.col(REPORTED).list.contains(spec.name).fill_null(False)
+                if REPORTED in raw.columns
+                else pl.lit(False)
+            )
+            blank = raw.filter(pl.col(spec.name).is_null() & ~reported)
             issues.append(
                 issue_frame(
                     blank,

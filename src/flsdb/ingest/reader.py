@@ -15,8 +15,9 @@ from pathlib import Path
 import polars as pl
 
 from flsdb.errors import FileFormatError
-from flsdb.ingest.issues import ROW
+from flsdb.ingest.issues import ROW, IssueCollector
 from flsdb.ingest.limits import UploadLimits
+from flsdb.ingest.text import TextOptions
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _CHUNK = 1 << 20
@@ -32,6 +33,25 @@ class UploadFile:
     sha256: str
     columns: tuple[str, ...]
     limits: UploadLimits = field(default_factory=UploadLimits)
+    # The column names as the header row writes them (trimmed), beside `columns`.
+    titles: tuple[str, ...] = ()
+    # Fields the file has no column for keep a stored record's values (a mapping profile's
+    # choice) instead of clearing them.
+    keeps_absent_fields: bool = False
+
+    def source_issues(self) -> list[pl.DataFrame]:
+        """Issues found while reading the file (after its batches were read), such as the
+        encoding it was read in; none for a plain file."""
+        return []
+
+    def collect_issues(self, collector: IssueCollector) -> None:
+        """Add the issues found while reading to a file's issues (after its batches)."""
+        collector.extend(self.source_issues())
+
+    def issue_columns(self) -> dict[str, str]:
+        """The name issues give each column, when it differs from the dictionary's (a column
+        mapped by a profile is named as the file's header names it)."""
+        return {}
 
     def batches(self, rows: int | None = None) -> Iterator[pl.DataFrame]:
         """Cells as stripped strings (blank -> null) with `_row`, the spreadsheet row number;
@@ -69,9 +89,13 @@ class UploadFile:
 
 
 def open_upload(
-    path: Path, limits: UploadLimits | None = None, sheet: str | None = None
+    path: Path,
+    limits: UploadLimits | None = None,
+    sheet: str | None = None,
+    text: TextOptions | None = None,
 ) -> UploadFile:
-    """Check that a file is a readable table with a proper header and at least one row."""
+    """Check that a file is a readable table with a proper header and at least one row; a CSV
+    file's text is UTF-8 with commas unless `text` allows more."""
     from flsdb.ingest.csv_file import open_csv
     from flsdb.ingest.xlsx_file import open_xlsx
 
@@ -94,7 +118,7 @@ def open_upload(
         return open_xlsx(path, limits, sheet)
     if sheet is not None:
         raise FileFormatError(f"{path.name} is a CSV file: it has no sheets to choose from.")
-    return open_csv(path, limits)
+    return open_csv(path, limits, text)
 
 
 def _has_text(path: Path) -> bool:

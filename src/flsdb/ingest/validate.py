@@ -24,6 +24,10 @@ from flsdb.ingest.rules import (
 from flsdb.ingest.spill import Spill
 
 Kind = Literal["records", "services"]
+# Columns a profile's mapping adds beside the fields, one per field whose label lost detail
+# (`_label_lost__fracture_site` holds 'Non hip/non spine' where the file gave it): kept with the
+# rows so that the store can note it in the audit trail.
+LOST_LABEL = "_label_lost__"
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,6 +116,9 @@ def validate(
     for raw in upload.batches():
         # Columns outside the dictionary are reported by the header check and not parsed.
         typed, type_issues = parse_columns(raw, fields, dictionary)
+        lost = [c for c in raw.columns if c.startswith(LOST_LABEL)]
+        if lost:
+            typed = typed.with_columns(raw.select(lost))
         del raw
         issues.extend(type_issues)
         checks = [c for spec in present for rule in FIELD_RULES for c in rule(spec, typed, ctx)]
@@ -122,6 +129,7 @@ def validate(
         rows.append(typed)
         if progress:
             progress(typed.height)
+    upload.collect_issues(issues)
     key_frame = pl.concat(keys)
     del keys
     if kind == "records":
@@ -131,7 +139,8 @@ def validate(
     else:
         for column in (c for c in unique if c in key_frame.columns):
             issues.extend(duplicate_keys(key_frame, (column,), column.replace("_", " ")))
-    return ValidatedTable(kind=kind, rows=rows, issues=issues.table(), source=upload)
+    table = issues.table().renamed(upload.issue_columns())
+    return ValidatedTable(kind=kind, rows=rows, issues=table, source=upload)
 
 
 def validate_file(path: object, kind: Kind, **options: object) -> ValidatedTable:

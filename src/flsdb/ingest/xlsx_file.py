@@ -314,6 +314,7 @@ def _open_xlsx(path: Path, limits: UploadLimits, sheet_name: str | None) -> Xlsx
         sha256=digest.hexdigest(),
         columns=columns,
         limits=limits,
+        titles=tuple(h.strip() for h in header[: len(columns)]),
         sheet_name=chosen,
         width=len(columns),
     )

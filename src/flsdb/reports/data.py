@@ -70,6 +70,9 @@ class ReportData:
     services_with_records: int = 0
     # Whether the period is locked (and since when), as the report states it.
     lock_note: str = ""
+    # Per FLS, records whose index site came from the 2023 FLS-DB 'Non hip/non spine' label
+    # (from the store's audit trail; None when the records come from files).
+    lost_sites: dict[str, int] | None = None
     inequities: dict[str, Inequity] = field(default_factory=dict)
     # Rows by (unit, kpi) per table, and monthly rows by (unit, kpi): built on first use.
     _index: dict[tuple[str, bool], dict[tuple[str, str], dict[str, object]]] = field(

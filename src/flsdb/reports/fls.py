@@ -10,6 +10,7 @@ from flsdb.kpi.mix import MIX_GROUPS
 from flsdb.reports import charts
 from flsdb.reports.charts.base import FLAG_WORDS
 from flsdb.reports.data import FUNNEL_KPIS, ReportData
+from flsdb.reports.methodology import lost_sites_sentence
 from flsdb.reports.national import MIX_LABELS, cell_text, titles
 from flsdb.reports.render import safe_name, write_report
 from flsdb.reports.spc_panels import baseline_words, spc_figure
@@ -82,6 +83,7 @@ def fls_report(data: ReportData, code: str, out: Path, formats: tuple[str, ...])
         for r in rows
         if r["funnel"] not in ("", "no patients", FLAG_WORDS["inside"])
     ]
+    own_lost = (data.lost_sites or {}).get(code, 0)
     spc_chart, words, summary = spc_figure(data, data.monthly_service, code, label)
     months = sorted(set(data.monthly_service["period"]))
     context: dict[str, object] = dict(
@@ -104,6 +106,7 @@ def fls_report(data: ReportData, code: str, out: Path, formats: tuple[str, ...])
         mix_fls=_mix_shares(data, code),
         mix_national=_mix_shares(data, None),
         cell_text=cell_text,
+        lost_sites=lost_sites_sentence(f"{own_lost:,}", data.period.label) if own_lost else "",
     )
     stem = out / "fls" / f"fls-report-{safe_name(code)}-{data.period.label}"
     return write_report("fls.html.j2", context, stem, formats)

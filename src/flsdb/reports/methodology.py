@@ -44,7 +44,21 @@ CHOICES = (
     "Warnings about the 16- and 52-week follow-up windows measure weeks after the fracture date.",
     "An insert's audit row keeps no copy of the values (they are the stored record; a later "
     "update keeps them as its before-values); updates keep before and after; deletes keep before.",
+    "A national FLS-DB export of 2023 or before gives the site 'Non hip/non spine'; imported "
+    "(`--profile fls-db`) it is stored as `other`, a site not at higher risk, with a warning, "
+    "and the audit trail notes it. The national report's methods count the records of the "
+    "period whose index fracture site still comes from that label.",
 )
+
+
+def lost_sites_sentence(shown: str, period: str) -> str:
+    """How many records' index fracture site came from the 2023 'Non hip/non spine' label."""
+    return (
+        f"{shown} record(s) diagnosed in {period} have the index fracture site 'other' because "
+        "they were imported from a national FLS-DB export of 2023 or before, whose label 'Non "
+        "hip/non spine' does not say whether the fracture was of the humerus, pelvis, wrist or "
+        "elsewhere; they count as sites not at higher risk (hr01 to hr03)."
+    )
 
 
 def statistics(thresholds: Thresholds) -> dict[str, str]:

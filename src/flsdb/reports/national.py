@@ -14,7 +14,12 @@ from flsdb.kpi.mix import MIX_GROUPS
 from flsdb.reports import charts
 from flsdb.reports.charts.base import count, percent
 from flsdb.reports.data import BREAKDOWNS, FUNNEL_KPIS, HEADLINE_KPIS, ReportData
-from flsdb.reports.methodology import CHOICES, definition_rows, statistics
+from flsdb.reports.methodology import (
+    CHOICES,
+    definition_rows,
+    lost_sites_sentence,
+    statistics,
+)
 from flsdb.reports.narrative import model_summary, nation_gap, recommendations
 from flsdb.reports.render import write_report
 from flsdb.reports.spc_panels import baseline_words, spc_figure
@@ -197,6 +202,17 @@ def previous_values(data: ReportData) -> dict[str, object]:
     return {str(r["kpi"]): r["percent"] for r in table.to_dict("records")}
 
 
+def lost_sites(data: ReportData) -> str:
+    """The methods' count of records whose site came from a 2023 'Non hip/non spine' label
+    (a small count shown as published counts are); empty when not known."""
+    if data.lost_sites is None:
+        return ""
+    total = sum(data.lost_sites.values())
+    policy = data.thresholds.suppression
+    shown = policy.label if data.suppression and 0 < total < policy.below else f"{total:,}"
+    return lost_sites_sentence(shown, data.period.label)
+
+
 def national_report(data: ReportData, out: Path, formats: tuple[str, ...]) -> list[Path]:
     trend_chart, words, spc_summary = spc_figure(
         data, data.monthly_nation, "all", "England and Wales"
@@ -228,6 +244,7 @@ def national_report(data: ReportData, out: Path, formats: tuple[str, ...]) -> li
         definitions=definition_rows(data.catalogue, data.thresholds),
         choices=CHOICES,
         statistics=statistics(data.thresholds),
+        lost_sites=lost_sites(data),
         data_quality=_data_quality(data),
         cell_text=cell_text,
         percent=percent,

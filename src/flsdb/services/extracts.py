@@ -95,13 +95,17 @@ def pseudonymise(records: pl.DataFrame, key: bytes) -> pl.DataFrame:
     ).sort(["fracture_month", "service_code", "pseudonym"])
 
 
-def read_period(database_url: str, start: Any, end: Any) -> pl.DataFrame:
-    """The stored records diagnosed in [start, end], typed."""
+def read_period(
+    database_url: str, start: Any, end: Any, service: str | None = None
+) -> pl.DataFrame:
+    """The stored records diagnosed in [start, end] (of one FLS when named), typed."""
     from flsdb.kpi.sources import source_from_database
 
     source = source_from_database(database_url)
     table = source.table
     chosen = table.filter((table[FRACTURE] >= start) & (table[FRACTURE] <= end))
+    if service is not None:
+        chosen = chosen.filter(chosen["service_code"] == service)
     frame = chosen.to_polars()
     for column, kind in frame.schema.items():
         spec = load_dictionary().record_fields.get(column)

@@ -2,13 +2,13 @@
 insert, update and leave unchanged (nothing stored), then a commit that stores it atomically.
 
 The file waits in the database between the two (so any server process can commit it) and is
-removed once committed.
+removed once committed. A file may be in flsdb's format or another a mapping profile reads (the
+national FLS-DB export); the profile and the FLS it names wait with the file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import re
 import secrets
@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select, update
 
-from flsdb.errors import Conflict, FileFormatError, ValidationFailed
+from flsdb.errors import ConfigurationError, Conflict, FileFormatError, ValidationFailed
 from flsdb.ingest.limits import WEB
 from flsdb.services.access import Actor, NotFound, authorize
 from flsdb.services.events import record_event
@@ -29,7 +29,11 @@ SUFFIXES = (".csv", ".xlsx")
 
 
 def _issues(table: Any, level: str) -> list[dict[str, Any]]:
-    frame = table.issues.errors() if level == "error" else table.issues.warnings()
+    frame = {
+        "error": table.issues.errors,
+        "warning": table.issues.warnings,
+        "info": table.issues.infos,
+    }[level]()
     return [
         {
             "level": level,
@@ -42,11 +46,32 @@ def _issues(table: Any, level: str) -> list[dict[str, Any]]:
     ]
 
 
-def _validate(engine: Engine, actor: Actor, name: str, content: bytes) -> Any:
+def _service(actor: Actor, service: str | None) -> str | None:
+    """The FLS a file without a service_code column belongs to: one the uploader writes to."""
+    if not service or not service.strip():
+        return None
+    code = service.strip().upper()[:12]
+    if code not in actor.patient_services:
+        raise ConfigurationError(f"You cannot upload records for the FLS {code}.")
+    return code
+
+
+def _validate(
+    engine: Engine,
+    actor: Actor,
+    name: str,
+    content: bytes,
+    profile: str | None = None,
+    service: str | None = None,
+) -> Any:
+    from flsdb.dictionary import load_dictionary
+    from flsdb.ingest.mapped import apply_profile, text_options
     from flsdb.ingest.reader import open_upload
     from flsdb.ingest.validate import validate
+    from flsdb.profiles import load_profile
     from flsdb.storage.writer import known_service_codes
 
+    chosen = load_profile(profile)
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
         raise FileFormatError(f"{name} is not a CSV or XLSX file; upload a .csv or .xlsx file.")
@@ -57,7 +82,12 @@ def _validate(engine: Engine, actor: Actor, name: str, content: bytes) -> Any:
         safe = re.sub(r"[^A-Za-z0-9._ -]", "_", Path(name).stem)[:100] or "upload"
         path = Path(folder) / f"{safe}{suffix}"
         path.write_bytes(content)
-        upload = open_upload(path, WEB)
+        upload = apply_profile(
+            open_upload(path, WEB, text=text_options(chosen)),
+            chosen,
+            load_dictionary(),
+            _service(actor, service),
+        )
         table = validate(
             upload,
             "records",
@@ -68,14 +98,24 @@ def _validate(engine: Engine, actor: Actor, name: str, content: bytes) -> Any:
         return table
 
 
-def preview(engine: Engine, actor: Actor, name: str, content: bytes) -> dict[str, Any]:
-    """Validate the file and count what a commit would do; keep it for the commit."""
-    from flsdb.sheets import csv_frame
+def preview(
+    engine: Engine,
+    actor: Actor,
+    name: str,
+    content: bytes,
+    profile: str | None = None,
+    service: str | None = None,
+) -> dict[str, Any]:
+    """Validate the file (read through a mapping profile when one is named) and count what a
+    commit would do; keep it for the commit."""
+    from flsdb.profiles import load_profile
     from flsdb.storage.writer import store_records
 
     authorize(actor, "write_patients")
     name = Path(name or "upload").name[:200]
-    table = _validate(engine, actor, name, content)
+    profile = load_profile(profile).name
+    service = _service(actor, service)
+    table = _validate(engine, actor, name, content, profile, service)
     try:
         counts = {"inserted": 0, "updated": 0, "unchanged": 0}
         if table.ok:
@@ -86,9 +126,7 @@ def preview(engine: Engine, actor: Actor, name: str, content: bytes) -> dict[str
                 "unchanged": summary.unchanged,
             }
         errors, warnings = _issues(table, "error"), _issues(table, "warning")
-        buffer = io.StringIO()
-        csv_frame(table.issues.frame.to_pandas()).to_csv(buffer, index=False)
-        errors_csv = buffer.getvalue().encode()
+        errors_csv = table.issues.csv_text().encode()
         result: dict[str, Any] = {
             "id": secrets.token_hex(16),
             "file_name": name,
@@ -98,6 +136,9 @@ def preview(engine: Engine, actor: Actor, name: str, content: bytes) -> dict[str
             "warning_count": table.issues.warning_count,
             "errors": errors,
             "warnings": warnings,
+            "notes": _issues(table, "info"),
+            "profile": profile,
+            "service": service,
         }
     finally:
         table.close()
@@ -118,7 +159,8 @@ def preview(engine: Engine, actor: Actor, name: str, content: bytes) -> dict[str
             conn,
             actor.username,
             "upload_preview",
-            detail=f"{name}: {result['rows']} rows, {result['error_count']} errors",
+            detail=f"{name}{'' if profile == 'flsdb' else f' ({profile})'}: {result['rows']} "
+            f"rows, {result['error_count']} errors",
         )
     return result
 
@@ -156,7 +198,9 @@ def commit(engine: Engine, actor: Actor, upload_id: str) -> dict[str, Any]:
         raise Conflict(
             "This upload has errors and cannot be stored; fix the file and upload it again."
         )
-    table = _validate(engine, actor, row.file_name, row.content)
+    table = _validate(
+        engine, actor, row.file_name, row.content, summary.get("profile"), summary.get("service")
+    )
     try:
         if not table.ok:
             raise ValidationFailed(table.issues)

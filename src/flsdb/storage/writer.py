@@ -3,7 +3,10 @@
 Audit rows: an update keeps the changed row's values before and after; a delete keeps the values
 before. An insert keeps no copy of the values (its `after` is empty): they are the record as stored,
 and the first later update keeps them as its `before`, so the full history can be rebuilt without
-writing every new record twice (which would halve the import speed).
+writing every new record twice (which would halve the import speed). A record an import wrote from
+a label that lost detail (a 2023 FLS-DB site 'Non hip/non spine', stored as `other`) gets a
+`label_lost` row with the labels, under the import's id: while the record's `import_id` is that
+import's, its values are the ones that label gave.
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ from sqlalchemy import Engine, select
 from flsdb.dictionary import load_dictionary
 from flsdb.errors import ValidationFailed
 from flsdb.ingest.parse import storage_dtype
-from flsdb.ingest.validate import ValidatedTable
+from flsdb.ingest.validate import LOST_LABEL, ValidatedTable
 from flsdb.storage.bulk import BulkSession, bulk_session
 from flsdb.storage.offsets import offset_exprs
 from flsdb.storage.tables import RECORD_COLUMNS, SERVICE_COLUMNS, services
 
 KEY_SEPARATOR = "|"
 SLICE_ROWS = 100_000
+LABEL_LOST = "label_lost"
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,25 @@ class _Target:
         return [c for c in self.columns if c not in self.key]
 
 
+def _lost_labels(batch: pl.DataFrame, key: tuple[str, ...]) -> pl.DataFrame | None:
+    """The key of each row a profile mapped from a label that lost detail, and the labels as a
+    JSON object (`{"fracture_site":"Non hip/non spine"}`); None when there are none."""
+    lost = [c for c in batch.columns if c.startswith(LOST_LABEL)]
+    if not lost:
+        return None
+    rows = batch.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in lost))
+    if rows.height == 0:
+        return None
+    # The labels are the profile's own (letters, spaces, '/'), so leaving out nulls is safe.
+    labels = (
+        pl.struct([pl.col(c).alias(c.removeprefix(LOST_LABEL)) for c in lost])
+        .struct.json_encode()
+        .str.replace_all(r'"[a-z0-9_]+":null,?', "")
+        .str.replace(r",\}$", "}")
+    )
+    return rows.select(*key, after=labels)
+
+
 def _upsert_batch(
     session: BulkSession,
     target: _Target,
@@ -136,13 +159,19 @@ def _upsert_batch(
     import_id: int,
     user: str,
     at: dt.datetime,
+    kept: tuple[str, ...] = (),
+    lost: pl.DataFrame | None = None,
 ) -> tuple[int, int, int]:
     """Insert the batch's new keys, update its changed rows, audit both: (inserted, updated,
-    unchanged). The stored rows compared are read under the session's lock."""
+    unchanged). The stored rows compared are read under the session's lock. Columns in `kept`
+    (fields the file has no column for, under a profile that keeps them) keep their stored
+    values; `lost` notes labels that lost detail in the records written."""
     key, others = target.key, target.others
     existing = session.matching(target.name, new.select(key), list(target.schema), target.schema)
     old = existing.rename({c: f"{c}_old" for c in others}).with_columns(_present=pl.lit(True))
     joined = new.join(old, on=list(key), how="left", nulls_equal=True, coalesce=True)
+    if kept:
+        joined = joined.with_columns(pl.col(f"{c}_old").alias(c) for c in kept)
     matched = pl.col("_present").fill_null(False)
     fresh = joined.filter(~matched).select(target.columns)
     matched_rows = joined.filter(matched)
@@ -172,6 +201,13 @@ def _upsert_batch(
         ),
     ):
         frame = _audit_frame(audited, target.name, action, import_id, user, at)
+        _insert_sliced(session, "audit_log", frame)
+    if lost is not None:
+        written = pl.concat([fresh.select(key), changed.select(key)])
+        noted = lost.join(written, on=list(key), how="semi", nulls_equal=True).select(
+            row_key=key_text(key), before=pl.lit(None, pl.String), after=pl.col("after")
+        )
+        frame = _audit_frame(noted, target.name, LABEL_LOST, import_id, user, at)
         _insert_sliced(session, "audit_log", frame)
     return fresh.height, changed.height, matched_rows.height - changed.height
 
@@ -225,10 +261,15 @@ def _store_in(
         session.lock(locks)
         closed = locks_from_tuples(session.execute(ACTIVE_SQL)) if target.name == "records" else []
         import_id = _start_import(session, table, user, at)
+        source = table.source
+        kept = tuple(
+            c for c in target.others if source.keeps_absent_fields and c not in source.columns
+        )
         for batch in table.batches():
             check_batch(closed, batch)
             new = batch.select(target.columns)
-            counts = _upsert_batch(session, target, new, import_id, user, at)
+            lost = _lost_labels(batch, target.key) if target.name == "records" else None
+            counts = _upsert_batch(session, target, new, import_id, user, at, kept, lost)
             totals[:] = [a + b for a, b in zip(totals, counts, strict=True)]
         if dry_run:
             raise _DryRun

@@ -189,7 +189,24 @@ def record_history(record_id: RecordId, request: Request, actor: ActorDep) -> li
 
 @router.post("/uploads")
 async def preview_upload(
-    request: Request, actor: ActorDep, file: Annotated[UploadFile, File()]
+    request: Request,
+    actor: ActorDep,
+    file: Annotated[UploadFile, File()],
+    profile: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="How the file is laid out: flsdb (the default) or fls-db (the national "
+            "FLS-DB export); an unknown profile is 422.",
+        ),
+    ] = None,
+    service: Annotated[
+        str | None,
+        Query(
+            max_length=12,
+            description="The FLS the records belong to, for a file without a service_code column.",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """Validate a CSV or XLSX file and count what storing it would do; nothing is stored."""
     from starlette.concurrency import run_in_threadpool
@@ -197,7 +214,13 @@ async def preview_upload(
     authorize(actor, "write_patients")
     content = await file.read(uploads.WEB.max_bytes + 1)
     return await run_in_threadpool(
-        uploads.preview, _engine(request), actor, file.filename or "upload", content
+        uploads.preview,
+        _engine(request),
+        actor,
+        file.filename or "upload",
+        content,
+        profile,
+        service,
     )
 
 

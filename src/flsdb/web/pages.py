@@ -305,11 +305,18 @@ async def history(record_id: PageRecordId, request: Request) -> HTMLResponse:
     )
 
 
+def _upload_choices() -> dict[str, Any]:
+    """The profiles the upload form offers (flsdb's own format first)."""
+    from flsdb.profiles import load_profile, profile_names
+
+    return {"profiles": [(n, load_profile(n).title) for n in profile_names()]}
+
+
 @router.get("/uploads")
 async def upload_page(request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     authorize(actor, "write_patients")
-    return _render(request, "upload.html", preview=None, message=None)
+    return _render(request, "upload.html", preview=None, message=None, **_upload_choices())
 
 
 @router.post("/uploads")
@@ -320,17 +327,24 @@ async def upload_file(request: Request) -> Response:
     authorize(actor, "write_patients")
     form = await request.form()
     file = form.get("file")
+    choices = _upload_choices()
     if file is None or isinstance(file, str) or not file.filename:
         return _render(
-            request, "upload.html", 422, preview=None, message="Choose a CSV or XLSX file first."
+            request,
+            "upload.html",
+            422,
+            preview=None,
+            message="Choose a CSV or XLSX file first.",
+            **choices,
         )
     content = await file.read(uploads.WEB.max_bytes + 1)
+    profile, service = (str(form.get(k) or "")[:40] or None for k in ("profile", "service"))
     try:
         result = await run_in_threadpool(
-            uploads.preview, _engine(request), actor, file.filename, content
+            uploads.preview, _engine(request), actor, file.filename, content, profile, service
         )
     except FlsdbError as exc:
-        return _render(request, "upload.html", 422, preview=None, message=str(exc))
+        return _render(request, "upload.html", 422, preview=None, message=str(exc), **choices)
     return RedirectResponse(f"/uploads/{result['id']}", status_code=303)
 
 
@@ -338,7 +352,7 @@ async def upload_file(request: Request) -> Response:
 async def upload_preview(upload_id: str, request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     preview = uploads.get_preview(_engine(request), actor, upload_id[:64])
-    return _render(request, "upload.html", preview=preview, message=None)
+    return _render(request, "upload.html", preview=preview, message=None, **_upload_choices())
 
 
 @router.post("/uploads/{upload_id}/commit")
@@ -346,4 +360,6 @@ async def upload_commit(upload_id: str, request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     done = uploads.commit(_engine(request), actor, upload_id[:64])
     preview = uploads.get_preview(_engine(request), actor, upload_id[:64])
-    return _render(request, "upload.html", preview=preview, done=done, message=None)
+    return _render(
+        request, "upload.html", preview=preview, done=done, message=None, **_upload_choices()
+    )
