@@ -45,8 +45,9 @@ class DashboardCache:
     The first view of a period starts computing its figures. After a change, a view starts a
     refresh in the background (unless the figures are younger than `refresh_seconds`, or one is
     running). Either waits for it up to `wait_seconds` (none by default); if it has not
-    finished, the last figures are shown, marked as being refreshed, or `Pending` is raised. One computation runs per key at a time, so a busy day of edits
-    costs one core at most, never one computation per view, and no view waits for long."""
+    finished, the last figures are shown, marked as being refreshed, or `Pending` is raised.
+    One computation runs per key at a time, so a busy day of edits costs one core at most,
+    never one computation per view, and no view waits for long."""
 
     refresh_seconds: float = 30.0
     wait_seconds: float = 0.0
