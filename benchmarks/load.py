@@ -217,6 +217,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--think", type=float, default=0.0, help="mean pause between requests")
     parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument(
+        "--refresh", default="30", help="seconds between recomputations of the figures"
+    )
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--requests", type=int, default=20_000)
     args = parser.parse_args()
@@ -237,7 +240,7 @@ def main() -> None:
 
     os.environ["FLSDB_SECRET_KEY"] = SECRET
     try:
-        with served(url, folder, refresh="30", workers=args.workers) as base:
+        with served(url, folder, refresh=args.refresh, workers=args.workers) as base:
             result = asyncio.run(_main(base, codes, args.users, args.seconds, args.requests))
             statuses = asyncio.run(_conflict(base, codes[0], _services_first_id(url, codes[0]), 10))
             integrity = _verify(url, result["saves"])
