@@ -21,6 +21,7 @@ import polars as pl
 
 from flsdb.dictionary import load_dictionary
 from flsdb.errors import ConfigurationError
+from flsdb.storage.offsets import DAY_OFFSETS, offset_column
 
 KEY_ENV = "FLSDB_PSEUDONYM_KEY"
 MIN_KEY = 32
@@ -80,6 +81,7 @@ def pseudonymise(records: pl.DataFrame, key: bytes) -> pl.DataFrame:
         if c not in identifying
         and c not in dates
         and c not in ("id", "version", "import_id", "created_at", "updated_at")
+        and c not in DAY_OFFSETS  # the stored gaps: computed below, for every date alike
     ]
     return records.select(
         pl.col("nhs_number").map_elements(_digest(key), return_dtype=pl.String).alias("pseudonym"),
@@ -88,7 +90,7 @@ def pseudonymise(records: pl.DataFrame, key: bytes) -> pl.DataFrame:
         fracture.dt.strftime("%Y-%m").alias("fracture_month"),
         *[pl.col(c) for c in kept],
         *[
-            (pl.col(c) - fracture).dt.total_days().alias(f"{c}_days")
+            (pl.col(c) - fracture).dt.total_days().alias(offset_column(c))
             for c in dates
             if c != FRACTURE
         ],
