@@ -53,7 +53,6 @@ class DashboardCache:
     wait_seconds: float = 0.0
     entries: dict[tuple[str, dt.date], _Entry] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    computing: dict[tuple[str, dt.date], threading.Lock] = field(default_factory=dict)
     refreshing: dict[tuple[str, dt.date], threading.Thread] = field(default_factory=dict)
     failures: dict[tuple[str, dt.date], Exception] = field(default_factory=dict)
     computed: int = 0  # how many times figures were computed (for tests and the load test)
@@ -131,14 +130,13 @@ def figures(
 def _start(
     cache: DashboardCache, database_url: str, engine: Engine, key: tuple[str, dt.date]
 ) -> threading.Thread:
-    """The refresh of `key` running now, started if none is."""
+    """The refresh of `key` running now, started if none is: one computation per key."""
     with cache.lock:
-        gate = cache.computing.setdefault(key, threading.Lock())
         running = cache.refreshing.get(key)
         if running is None or not running.is_alive():
             running = threading.Thread(
                 target=_refresh,
-                args=(cache, database_url, engine, key, gate),
+                args=(cache, database_url, engine, key),
                 name=f"figures {key[0]}",
                 daemon=True,
             )
@@ -152,25 +150,23 @@ def _refresh(
     database_url: str,
     engine: Engine,
     key: tuple[str, dt.date],
-    gate: threading.Lock,
 ) -> None:
-    """Compute the figures of `key` unless they are current; one computation per key. A
+    """Compute the figures of `key` unless they are current (run by `_start` alone). A
     failure is kept for the view that waits for it (a period with nothing to show, say)."""
     import time
 
-    with gate:
-        version = data_version(engine)  # read before the figures: a change meanwhile shows
-        entry = cache.entries.get(key)
-        if entry is not None and entry.version == version:
-            return
-        try:
-            data = _computed(cache, database_url, key[0], key[1])
-        except Exception as exc:  # handed to the view waiting for it, which raises it
-            with cache.lock:
-                cache.failures[key] = exc
-            return
-        cache.entries[key] = _Entry(version, data, time.time())
-        cache.computed += 1
+    version = data_version(engine)  # read before the figures: a change meanwhile shows
+    entry = cache.entries.get(key)
+    if entry is not None and entry.version == version:
+        return
+    try:
+        data = _computed(cache, database_url, key[0], key[1])
+    except Exception as exc:  # handed to the view waiting for it, which raises it
+        with cache.lock:
+            cache.failures[key] = exc
+        return
+    cache.entries[key] = _Entry(version, data, time.time())
+    cache.computed += 1
 
 
 def warm(cache: DashboardCache, database_url: str, engine: Engine) -> threading.Thread:
