@@ -97,13 +97,11 @@ def postgres_floor(url: str) -> dict[str, float]:
 
 def duckdb_kpis(folder: Path, as_of: str) -> dict[str, float]:
     """Opening the Parquet file (its schema checked) and computing, as `flsdb kpis` does."""
-    import ibis
-
-    from flsdb.kpi.sources import RecordSource, check_extract
+    from flsdb.kpi.sources import RecordSource, check_extract, duckdb_connection
 
     services = services_frame(folder)
     start = time.perf_counter()
-    table = ibis.duckdb.connect().read_parquet(str(folder / "records.parquet"), table_name="r")
+    table = duckdb_connection().read_parquet(str(folder / "records.parquet"), table_name="r")
     check_extract(table, "records.parquet")
     kpis = kpi_run(RecordSource(table, services, "duckdb", "parquet"), as_of)
     return {"seconds": time.perf_counter() - start, "kpi_seconds": kpis}
@@ -113,7 +111,7 @@ def duckdb_floor(folder: Path) -> dict[str, float]:
     import duckdb
 
     path = folder / "records.parquet"
-    con = duckdb.connect()
+    con = duckdb.connect(config={"enable_progress_bar": False})
     start = time.perf_counter()
     rows = con.execute(FLOOR_SQL["duckdb"].format(path=path, start=START, end=END)).fetchall()
     seconds = time.perf_counter() - start

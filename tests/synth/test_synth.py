@@ -84,8 +84,8 @@ def test_the_years_since_run_to_the_day_with_open_follow_ups_unrecorded() -> Non
 
 
 def test_records_stream_in_chunks_to_parquet_and_csv(tmp_path: Path) -> None:
-    """Chunk by chunk: one Parquet row group per chunk, the same records as the CSV, patients
-    distinct across chunks, and every record valid."""
+    """Chunk by chunk (each chunk pulled as the writer needs it), the same records in the same
+    order as the CSV, patients distinct across chunks, and every record valid."""
     import pyarrow.parquet as pq
 
     from flsdb.synth import stream, write_records
@@ -95,12 +95,16 @@ def test_records_stream_in_chunks_to_parquet_and_csv(tmp_path: Path) -> None:
             services=10, records=2500, seed=5, history_years=1, as_of=AS_OF, chunk_records=1000
         )
 
-    parquet = write_records(made().chunks, tmp_path / "records.parquet")
+    written: list[int] = []
+    parquet = write_records(made().chunks, tmp_path / "records.parquet", written.append)
     csv = write_records(made().chunks, tmp_path / "records.csv")
     made().services.write_csv(tmp_path / "services.csv")
-    assert pq.ParquetFile(parquet).metadata.num_row_groups == 6  # 2,300 then 2,500 records
+    assert written == [1000, 1000, 300, 1000, 1000, 500]  # 2,300 then 2,500 records
+    assert pq.ParquetFile(parquet).metadata.created_by.startswith("DuckDB")
     from_parquet = pl.read_parquet(parquet)
     assert from_parquet.height == 4800
+    from_csv = pl.read_csv(csv, infer_schema=False)
+    assert from_parquet["nhs_number"].to_list() == from_csv["nhs_number"].to_list()
     assert from_parquet["nhs_number"].n_unique() == 4800
     checked = validate_file(
         csv,

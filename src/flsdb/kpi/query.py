@@ -11,7 +11,6 @@ import pandas as pd
 from flsdb.kpi.catalogue import Catalogue, Measure
 from flsdb.kpi.compile import FRACTURE, Compiler, whole_years, year_and_month
 
-MISSING_CODE = "not_known"
 AGE_BANDS = ("50-64", "65-74", "75-84", "85+")
 NOT_RECORDED = "not_recorded"
 
@@ -37,40 +36,32 @@ def breakdown_column(table: ir.Table, by: str) -> ir.StringValue | None:
     return None
 
 
-def _count(condition: ir.BooleanValue) -> ir.IntegerValue:
-    return condition.ifelse(1, 0).sum()
-
-
 def measure_aggregates(
     measure: Measure, compiler: Compiler, catalogue: Catalogue
 ) -> dict[str, ir.Scalar]:
     """Named counts for one measure; combined into results downstream."""
-    table = compiler.table
     out: dict[str, ir.Scalar] = {}
     if measure.kind == "completeness":
         for key in measure.key_fields:
-            value = table[key.column]
-            missing = value.isnull()
-            if value.type().is_string():
-                missing = missing | (value == MISSING_CODE)
+            missing = compiler.missing(key.column)
             if key.applicable is None:  # applies to every record: the count is `records`
-                out[f"{measure.id}__miss__{key.column}"] = _count(missing)
+                out[f"{measure.id}__miss__{key.column}"] = compiler.count(missing)
                 continue
             applicable = compiler(key.applicable)
-            out[f"{measure.id}__app__{key.column}"] = _count(applicable)
-            out[f"{measure.id}__miss__{key.column}"] = _count(applicable & missing)
+            out[f"{measure.id}__app__{key.column}"] = compiler.count(applicable)
+            out[f"{measure.id}__miss__{key.column}"] = compiler.count(applicable & missing)
         return out
     if measure.kind == "caseload":
         for part_id, part in measure.parts.items():
-            out[f"{part_id}__records"] = _count(compiler(part.records))
+            out[f"{part_id}__records"] = compiler.count(compiler(part.records))
         return out
     base = compiler(measure.denominator)
     if measure.due is not None:
         due = compiler.due(measure.due)
-        out[f"{measure.id}__nd"] = _count(base & ~due)
+        out[f"{measure.id}__nd"] = compiler.count(base & ~due)
         base = base & due
-    out[f"{measure.id}__den"] = _count(base)
-    out[f"{measure.id}__num"] = _count(base & compiler(measure.numerator))
+    out[f"{measure.id}__den"] = compiler.count(base)
+    out[f"{measure.id}__num"] = compiler.count(base & compiler(measure.numerator))
     return out
 
 
@@ -90,6 +81,11 @@ def aggregate_counts(
     scoped = table.filter(in_period)
     if services is not None:
         scoped = scoped.filter(scoped["service_code"].isin(services))
+    collector = Compiler.collecting(scoped, catalogue, as_of, backend)
+    for measure in measures:
+        measure_aggregates(measure, collector, catalogue)
+    compiler = collector.with_leaves()
+    scoped = compiler.table
     # Counts are additive: the engine groups by month and periods are built from months downstream.
     year, month = year_and_month(scoped[FRACTURE], backend)
     keys: dict[str, ir.Value] = {
@@ -100,12 +96,18 @@ def aggregate_counts(
     group = breakdown_column(scoped, by)
     if group is not None:
         keys["group"] = group
-    compiler = Compiler(scoped, catalogue, as_of, backend)
     aggregates: dict[str, ir.Scalar] = {"records": scoped.count()}
     for measure in measures:
         aggregates.update(measure_aggregates(measure, compiler, catalogue))
-    query = scoped.group_by(**keys).aggregate(**aggregates)
+    # Several counts are the same count (every KPI counting all records, say): each is
+    # computed once and copied.
+    distinct: dict[object, str] = {}
+    for name, expr in aggregates.items():
+        distinct.setdefault(expr.op(), name)
+    query = scoped.group_by(**keys).aggregate(**{n: aggregates[n] for n in distinct.values()})
     frame = query.execute()
+    for name, expr in aggregates.items():
+        frame[name] = frame[distinct[expr.op()]]
     count_columns = [c for c in frame.columns if c not in keys]
     frame[count_columns] = frame[count_columns].fillna(0).astype("int64")
     return frame

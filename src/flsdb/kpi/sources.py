@@ -128,6 +128,16 @@ def source_from_database(url: str | None = None, engine: Engine | None = None) -
     )
 
 
+def duckdb_connection() -> ibis.BaseBackend:
+    """An in-memory DuckDB for queries: no progress bar (DuckDB draws one on the terminal for
+    queries over two seconds, which would interleave with a command's own output)."""
+    import ibis
+
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET enable_progress_bar = false")
+    return con
+
+
 def source_from_frames(
     records: pl.DataFrame,
     services_frame: pd.DataFrame,
@@ -141,9 +151,7 @@ def source_from_frames(
         from flsdb.kpi.spark import from_arrow
 
         return RecordSource(from_arrow(arrow, spark_master), services_frame, "spark", name)
-    import ibis
-
-    con = ibis.duckdb.connect()
+    con = duckdb_connection()
     table = con.create_table("records", arrow)
     return RecordSource(table=table, services=services_frame, backend="duckdb", description=name)
 
@@ -166,7 +174,6 @@ def in_memory(source: RecordSource, start: dt.date, end: dt.date) -> RecordSourc
     copied. Other sources are returned as they are."""
     if source.backend != "sqlite" or source.sqlite_path is None:
         return source
-    import ibis
 
     from flsdb.dictionary import load_dictionary
     from flsdb.storage.bulk import read_sqlite
@@ -183,7 +190,7 @@ def in_memory(source: RecordSource, start: dt.date, end: dt.date) -> RecordSourc
         "WHERE date_fracture_diagnosed >= ? AND date_fracture_diagnosed <= ?",
         (start.isoformat(), end.isoformat()),
     )
-    con = ibis.duckdb.connect()
+    con = duckdb_connection()
     con.con.register("records_copied", arrow)
     types = {"date": "DATE", "integer": "BIGINT", "number": "DOUBLE"}
     select = [
@@ -203,8 +210,9 @@ def in_memory(source: RecordSource, start: dt.date, end: dt.date) -> RecordSourc
 
 def write_extract(records: pl.DataFrame, path: Path) -> Path:
     """Write validated records as an flsdb Parquet extract (read back by `source_from_files`)."""
-    plain_records(records).write_parquet(path)
-    return path
+    from flsdb.storage.parquet import write_frames
+
+    return write_frames([plain_records(records)], path)
 
 
 FILE_ENGINES = {"duckdb": "DuckDB", "spark": "Spark"}
@@ -240,10 +248,8 @@ def _read_parquet(path: Path, engine: str, spark_master: str | None) -> ir.Table
         from flsdb.kpi.spark import read_parquet
 
         return read_parquet(path, spark_master)
-    import ibis
-
     try:
-        return ibis.duckdb.connect().read_parquet(str(path), table_name="records")
+        return duckdb_connection().read_parquet(str(path), table_name="records")
     except Exception:  # DuckDB's IO and format errors share no base class
         raise ConfigurationError(f"{path.name} is not a readable Parquet file.") from None
 

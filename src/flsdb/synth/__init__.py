@@ -183,7 +183,7 @@ def write_records(
     chunks: Iterable[pl.DataFrame], path: Path, progress: Callable[[int], None] | None = None
 ) -> Path:
     """Write records chunk by chunk, by the file's suffix: .csv in the upload format, or
-    .parquet, an flsdb extract (typed columns, one row group per chunk) that `flsdb kpis
+    .parquet, an flsdb extract (typed columns, streamed through DuckDB) that `flsdb kpis
     --records` takes as already validated."""
     records_format = path.suffix.lower().lstrip(".")
     if records_format not in RECORD_FORMATS:
@@ -195,18 +195,6 @@ def write_records(
                 if progress:
                     progress(chunk.height)
         return path
-    import pyarrow.parquet as pq
+    from flsdb.storage.parquet import write_frames
 
-    writer: pq.ParquetWriter | None = None
-    try:
-        for chunk in chunks:
-            arrow = chunk.to_arrow()
-            if writer is None:
-                writer = pq.ParquetWriter(path, arrow.schema, compression="zstd")
-            writer.write_table(arrow, row_group_size=chunk.height)
-            if progress:
-                progress(chunk.height)
-    finally:
-        if writer is not None:
-            writer.close()
-    return path
+    return write_frames(chunks, path, progress)
