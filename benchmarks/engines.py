@@ -10,8 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+# Each timing is the best of this many runs (`run.py --repeat`): the machine is shared, and the
+# best run is the one least disturbed.
+REPEAT = 3
+
+
+def best(run: Callable[[], float]) -> float:
+    return min(run() for _ in range(REPEAT))
+
 
 PERIOD = "2024"
 START, END = "2024-01-01", "2024-12-31"
@@ -56,6 +66,7 @@ def kpi_run(source: object, as_of: str) -> float:
     request = KpiRequest(
         parse_period(PERIOD), by="service", interval="quarter", as_of=dt.date.fromisoformat(as_of)
     )
+
     start = time.perf_counter()
     result = compute_kpis(source, request)  # type: ignore[arg-type]
     elapsed = time.perf_counter() - start
@@ -67,32 +78,39 @@ def store_kpis(url: str, as_of: str) -> dict[str, float]:
     """SQLite or PostgreSQL: the store's own engine (no copy)."""
     from flsdb.kpi.sources import source_from_database
 
-    return {"seconds": kpi_run(source_from_database(url), as_of)}
+    source = source_from_database(url)
+    return {"seconds": best(lambda: kpi_run(source, as_of))}
 
 
 def sqlite_floor(path: Path) -> dict[str, float]:
     import sqlite3
 
     conn = sqlite3.connect(path)
-    try:
+
+    def once() -> float:
         start = time.perf_counter()
         rows = conn.execute(FLOOR_SQL["sqlite"], (START, END)).fetchall()
-        seconds = time.perf_counter() - start
+        assert rows
+        return time.perf_counter() - start
+
+    try:
+        return {"seconds": best(once)}
     finally:
         conn.close()
-    assert rows
-    return {"seconds": seconds}
 
 
 def postgres_floor(url: str) -> dict[str, float]:
     import psycopg
 
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-        start = time.perf_counter()
-        rows = conn.execute(FLOOR_SQL["postgres"], (START, END)).fetchall()  # type: ignore[arg-type]
-        seconds = time.perf_counter() - start
-    assert rows
-    return {"seconds": seconds}
+
+        def once() -> float:
+            start = time.perf_counter()
+            rows = conn.execute(FLOOR_SQL["postgres"], (START, END)).fetchall()  # type: ignore[arg-type]
+            assert rows
+            return time.perf_counter() - start
+
+        return {"seconds": best(once)}
 
 
 def duckdb_kpis(folder: Path, as_of: str) -> dict[str, float]:
@@ -100,23 +118,32 @@ def duckdb_kpis(folder: Path, as_of: str) -> dict[str, float]:
     from flsdb.kpi.sources import RecordSource, check_extract, duckdb_connection
 
     services = services_frame(folder)
-    start = time.perf_counter()
-    table = duckdb_connection().read_parquet(str(folder / "records.parquet"), table_name="r")
-    check_extract(table, "records.parquet")
-    kpis = kpi_run(RecordSource(table, services, "duckdb", "parquet"), as_of)
-    return {"seconds": time.perf_counter() - start, "kpi_seconds": kpis}
+
+    def once() -> float:
+        start = time.perf_counter()
+        table = duckdb_connection().read_parquet(str(folder / "records.parquet"), table_name="r")
+        check_extract(table, "records.parquet")
+        source = RecordSource(table, services, "duckdb", "parquet")
+        kpi_run(source, as_of)
+        return time.perf_counter() - start
+
+    return {"seconds": best(once)}
 
 
 def duckdb_floor(folder: Path) -> dict[str, float]:
     import duckdb
 
     path = folder / "records.parquet"
-    con = duckdb.connect(config={"enable_progress_bar": False})
-    start = time.perf_counter()
-    rows = con.execute(FLOOR_SQL["duckdb"].format(path=path, start=START, end=END)).fetchall()
-    seconds = time.perf_counter() - start
-    assert rows
-    return {"seconds": seconds}
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+
+    def once() -> float:
+        start = time.perf_counter()
+        rows = con.execute(FLOOR_SQL["duckdb"].format(path=path, start=START, end=END)).fetchall()
+        assert rows
+        return time.perf_counter() - start
+
+    return {"seconds": best(once)}
 
 
 def spark_kpis(folder: Path, as_of: str) -> dict[str, float]:
@@ -129,18 +156,30 @@ def spark_kpis(folder: Path, as_of: str) -> dict[str, float]:
     start = time.perf_counter()
     session = spark_session()
     started = time.perf_counter() - start
-    start = time.perf_counter()
-    table = read_parquet(folder / "records.parquet")
-    check_extract(table, "records.parquet")
-    kpis = kpi_run(RecordSource(table, services, "spark", "parquet"), as_of)
-    seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    frame = session.read.parquet(str((folder / "records.parquet").resolve()))
-    frame.createOrReplaceTempView("records")
-    rows = session.sql(FLOOR_SQL["spark"].format(start=START, end=END)).collect()
-    floor = time.perf_counter() - start
-    assert rows
-    return {"seconds": seconds, "kpi_seconds": kpis, "session_seconds": started, "floor": floor}
+
+    def kpis() -> float:
+        start = time.perf_counter()
+        table = read_parquet(folder / "records.parquet")
+        check_extract(table, "records.parquet")
+        source = RecordSource(table, services, "spark", "parquet")
+        kpi_run(source, as_of)
+        return time.perf_counter() - start
+
+    def floor() -> float:
+        start = time.perf_counter()
+        frame = session.read.parquet(str((folder / "records.parquet").resolve()))
+        frame.createOrReplaceTempView("records")
+        rows = session.sql(FLOOR_SQL["spark"].format(start=START, end=END)).collect()
+        assert rows
+        return time.perf_counter() - start
+
+    first = kpis()
+    return {
+        "seconds": min(first, best(kpis)),
+        "first_seconds": first,
+        "session_seconds": started,
+        "floor": best(floor),
+    }
 
 
 def bulk_load(url: str, folder: Path) -> dict[str, float]:
