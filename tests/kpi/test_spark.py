@@ -3,8 +3,10 @@ and Parquet files checked before any KPI is computed (the KPIs themselves are in
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -15,6 +17,7 @@ from flsdb.ingest import validate_file
 from flsdb.kpi import KpiRequest, compute_kpis, parse_period
 from flsdb.kpi.sources import source_from_files, write_extract
 from flsdb.kpi.spark import spark_session
+from tests.command import flsdb
 from tests.factory import write_records, write_services
 from tests.kpi.cases import AS_OF, ROWS
 
@@ -81,3 +84,47 @@ def test_other_engines_never_load_pyspark(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.fixture
+def spark_connect(spark: object) -> Iterator[str]:
+    """A Spark Connect server (Spark's own plugin) on a free loopback port: its `sc://` URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("spark_connect_server.py")), str(port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        assert server.stdout.readline().strip() == "ready", "the Connect server did not start"
+        yield f"sc://127.0.0.1:{port}"
+    finally:
+        assert server.stdin is not None
+        server.stdin.close()
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def test_a_spark_connect_server_gives_duckdbs_kpis(spark_connect: str, tmp_path: Path) -> None:
+    """`flsdb kpis --engine spark --spark-master sc://...`, the installed command, against a
+    real Spark Connect server: the same KPI table as DuckDB over the same extract."""
+    services = write_services(tmp_path / "services.csv")
+    frame = validate_file(
+        write_records(tmp_path / "records.csv", ROWS), "records", upload_date=AS_OF
+    ).frame
+    extract = write_extract(frame, tmp_path / "records.parquet")
+    common = ["kpis", "--period", "2024", "--as-of", AS_OF.isoformat(), "--by", "region"]
+    common += ["--format", "csv", "--records", str(extract), "--services", str(services)]
+    duckdb = flsdb(*common, cwd=tmp_path)
+    assert duckdb.returncode == 0, duckdb.stderr
+    remote = flsdb(*common, "--engine", "spark", "--spark-master", spark_connect, cwd=tmp_path)
+    assert remote.returncode == 0, remote.stderr
+    assert remote.stdout == duckdb.stdout
+    assert "kpi04" in remote.stdout
