@@ -26,7 +26,9 @@ from flsdb.storage.offsets import offset_column
 
 FRACTURE = "date_fracture_diagnosed"
 MISSING_CODE = "not_known"
-SQLITE_NO_LIMIT = 2**62
+# Engines that evaluate a query row by row (not in vectors), and a LIMIT that limits nothing.
+ROW_ENGINES = ("sqlite", "postgres")
+NO_LIMIT = 2**62
 
 
 @ibis.udf.scalar.builtin
@@ -89,17 +91,18 @@ class Compiler:
         assert self.found is not None, "with_leaves needs a collecting compiler"
         names = {key: f"_leaf{number}" for number, key in enumerate(self.found)}
         table = self.table.mutate(**{names[key]: expr for key, expr in self.found.items()})
-        if self.backend == "sqlite":
-            # SQLite would flatten the subquery, copying each leaf into every count that uses
-            # it; a subquery with a LIMIT under an aggregate is not flattened but run as a
-            # co-routine, each row's leaves computed once.
-            table = table.limit(SQLITE_NO_LIMIT)
+        if self.backend in ROW_ENGINES:
+            # SQLite and PostgreSQL would flatten the subquery, copying each leaf into every
+            # count that uses it; a LIMIT keeps it a subquery (in SQLite a co-routine), each
+            # row's leaves computed once.
+            table = table.limit(NO_LIMIT)
         return replace(self, table=table, leaves=names, found=None)
 
     def count(self, condition: ir.BooleanValue) -> ir.IntegerValue:
         """How many rows satisfy a condition (never null itself)."""
-        if self.backend == "sqlite":
-            # COUNT(*) FILTER: SQLite's cheapest form; in DuckDB the slowest (measured).
+        if self.backend in ROW_ENGINES:
+            # COUNT(*) FILTER: the cheapest form in SQLite and PostgreSQL, the slowest in DuckDB
+            # (measured on 1,000,000 records).
             return self.table.count(where=condition)
         return condition.sum()
 
