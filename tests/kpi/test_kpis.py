@@ -4,6 +4,7 @@ Spark."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import ibis
@@ -12,6 +13,7 @@ import pytest
 from flsdb.ingest import validate_file
 from flsdb.kpi import KpiRequest, compute_kpis, compute_levels, load_catalogue, parse_period
 from flsdb.kpi.compile import Compiler
+from flsdb.kpi.query import count_query
 from flsdb.kpi.sources import (
     RecordSource,
     source_from_database,
@@ -242,3 +244,28 @@ def test_a_store_counts_days_from_its_stored_offsets(
         # R8's DXA was on the day of the fracture; stored as 200 days, it no longer counts.
         conn.execute("UPDATE records SET date_dxa_days = 200 WHERE service_code = 'FLS02'")
     assert value(run(source, "nation", kpis=("kpi05",)), "all", "kpi05")["numerator"] == 1
+
+
+def test_each_condition_is_computed_once_per_row(source: RecordSource) -> None:
+    """Every distinct leaf (here `followup_16w = 'yes'`, which KPI 1's completeness counts use
+    twice and KPI 9's numerator once) appears once in the compiled query, identical counts are
+    one column, and SQLite runs the leaves as a co-routine (not flattened into every count)."""
+    catalogue = load_catalogue()
+    query, columns = count_query(
+        source.table,
+        source.backend,
+        catalogue,
+        catalogue.measures,
+        AS_OF.replace(year=2024, month=1, day=1),
+        AS_OF.replace(year=2024, month=12, day=31),
+        AS_OF,
+        "service",
+    )
+    dialect = {"spark": "pyspark"}.get(source.backend, source.backend)
+    sql = ibis.to_sql(query, dialect=dialect)
+    assert len(re.findall(r"followup_16w.{0,12}= 'yes'", sql)) == 1
+    assert columns["kpi04__den"] == columns["kpi05__den"] == columns["kpi03__den"]
+    assert len(set(columns.values())) < len(columns)
+    if source.backend == "sqlite":
+        plan = query._find_backend().raw_sql(f"EXPLAIN QUERY PLAN {sql}").fetchall()
+        assert any("CO-ROUTINE" in row[-1] for row in plan), plan

@@ -65,7 +65,7 @@ def measure_aggregates(
     return out
 
 
-def aggregate_counts(
+def count_query(
     table: ir.Table,
     backend: str,
     catalogue: Catalogue,
@@ -75,8 +75,9 @@ def aggregate_counts(
     as_of: dt.date,
     by: str,
     services: list[str] | None = None,
-) -> pd.DataFrame:
-    """Run the counts inside the engine; one row per service, month and breakdown group."""
+) -> tuple[ir.Table, dict[str, str]]:
+    """The counts as one query, and each count's column in it: several counts are the same
+    count (every KPI counting all records, say), computed once and copied."""
     in_period = (table[FRACTURE] >= ibis.literal(start)) & (table[FRACTURE] <= ibis.literal(end))
     scoped = table.filter(in_period)
     if services is not None:
@@ -99,15 +100,32 @@ def aggregate_counts(
     aggregates: dict[str, ir.Scalar] = {"records": scoped.count()}
     for measure in measures:
         aggregates.update(measure_aggregates(measure, compiler, catalogue))
-    # Several counts are the same count (every KPI counting all records, say): each is
-    # computed once and copied.
     distinct: dict[object, str] = {}
     for name, expr in aggregates.items():
         distinct.setdefault(expr.op(), name)
     query = scoped.group_by(**keys).aggregate(**{n: aggregates[n] for n in distinct.values()})
+    return query, {name: distinct[expr.op()] for name, expr in aggregates.items()}
+
+
+def aggregate_counts(
+    table: ir.Table,
+    backend: str,
+    catalogue: Catalogue,
+    measures: tuple[Measure, ...],
+    start: dt.date,
+    end: dt.date,
+    as_of: dt.date,
+    by: str,
+    services: list[str] | None = None,
+) -> pd.DataFrame:
+    """Run the counts inside the engine; one row per service, month and breakdown group."""
+    query, columns = count_query(
+        table, backend, catalogue, measures, start, end, as_of, by, services
+    )
     frame = query.execute()
-    for name, expr in aggregates.items():
-        frame[name] = frame[distinct[expr.op()]]
+    keys = [c for c in frame.columns if c not in columns]
+    for name, column in columns.items():
+        frame[name] = frame[column]
     count_columns = [c for c in frame.columns if c not in keys]
     frame[count_columns] = frame[count_columns].fillna(0).astype("int64")
     return frame
