@@ -91,10 +91,10 @@ class Compiler:
         assert self.found is not None, "with_leaves needs a collecting compiler"
         names = {key: f"_leaf{number}" for number, key in enumerate(self.found)}
         table = self.table.mutate(**{names[key]: expr for key, expr in self.found.items()})
-        if self.backend in ROW_ENGINES:
-            # SQLite and PostgreSQL would flatten the subquery, copying each leaf into every
-            # count that uses it; a LIMIT keeps it a subquery (in SQLite a co-routine), each
-            # row's leaves computed once.
+        if self.backend == "sqlite":
+            # SQLite would flatten the subquery, copying each leaf into every count that uses
+            # it; a LIMIT keeps it a co-routine, each row's leaves computed once. (PostgreSQL
+            # flattens it too, but a LIMIT there would stop its parallel workers: slower.)
             table = table.limit(NO_LIMIT)
         return replace(self, table=table, leaves=names, found=None)
 
