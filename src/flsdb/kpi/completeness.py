@@ -8,7 +8,7 @@ import pandas as pd
 
 from flsdb.kpi.catalogue import Catalogue, load_catalogue
 from flsdb.kpi.periods import Period
-from flsdb.kpi.query import aggregate_counts
+from flsdb.kpi.query import count_query, run_counts
 from flsdb.kpi.sources import RecordSource
 
 
@@ -26,15 +26,17 @@ def completeness_by_field(
     catalogue = catalogue or load_catalogue()
     measure = next(m for m in catalogue.measures if m.kind == "completeness")
     if counts is None:
-        counts = aggregate_counts(
-            source.table,
-            source.backend,
-            catalogue,
-            (measure,),
-            period.start,
-            period.end,
-            as_of,
-            "service",
+        counts = run_counts(
+            *count_query(
+                source.table,
+                source.backend,
+                catalogue,
+                (measure,),
+                period.start,
+                period.end,
+                as_of,
+                "service",
+            )
         )
     per_service = counts.groupby("service_code").sum(numeric_only=True)
     per_service = per_service.reindex(sorted(source.services["service_code"]), fill_value=0)

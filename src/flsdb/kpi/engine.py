@@ -13,7 +13,7 @@ from flsdb.errors import ConfigurationError
 from flsdb.kpi.caseload import CaseloadEstimator, CrudeRateEstimator
 from flsdb.kpi.catalogue import Catalogue, Measure, load_catalogue
 from flsdb.kpi.periods import Grain, Period, check_extract_date
-from flsdb.kpi.query import aggregate_counts
+from flsdb.kpi.query import count_query, run_counts
 from flsdb.kpi.results import LEVELS, build_results
 from flsdb.kpi.sources import RecordSource
 
@@ -97,8 +97,8 @@ def query_counts(
     once: `compute_levels(..., counts=...)` takes the months of its period from them)."""
     catalogue = catalogue or load_catalogue()
     measures = _measures(catalogue, kpis)
-    return aggregate_counts(
-        source.table, source.backend, catalogue, measures, start, end, as_of, by
+    return run_counts(
+        *count_query(source.table, source.backend, catalogue, measures, start, end, as_of, by)
     )
 
 
@@ -136,16 +136,18 @@ def compute_levels(
     wanted = set(request.kpis or catalogue.kpi_ids)
     only = _check_services(source, request.services)
     if counts is None:
-        counts = aggregate_counts(
-            source.table,
-            source.backend,
-            catalogue,
-            measures,
-            request.period.start,
-            request.period.end,
-            request.as_of,
-            levels[0],
-            only,
+        counts = run_counts(
+            *count_query(
+                source.table,
+                source.backend,
+                catalogue,
+                measures,
+                request.period.start,
+                request.period.end,
+                request.as_of,
+                levels[0],
+                only,
+            )
         )
     else:
         counts = _in_period(counts, request.period)

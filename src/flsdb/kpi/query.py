@@ -107,21 +107,9 @@ def count_query(
     return query, {name: distinct[expr.op()] for name, expr in aggregates.items()}
 
 
-def aggregate_counts(
-    table: ir.Table,
-    backend: str,
-    catalogue: Catalogue,
-    measures: tuple[Measure, ...],
-    start: dt.date,
-    end: dt.date,
-    as_of: dt.date,
-    by: str,
-    services: list[str] | None = None,
-) -> pd.DataFrame:
-    """Run the counts inside the engine; one row per service, month and breakdown group."""
-    query, columns = count_query(
-        table, backend, catalogue, measures, start, end, as_of, by, services
-    )
+def run_counts(query: ir.Table, columns: dict[str, str]) -> pd.DataFrame:
+    """Run a `count_query` inside the engine; one row per service, month and breakdown group,
+    with every count as a column."""
     frame = query.execute()
     keys = [c for c in frame.columns if c not in columns]
     for name, column in columns.items():
