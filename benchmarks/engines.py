@@ -66,7 +66,6 @@ def kpi_run(source: object, as_of: str) -> float:
     request = KpiRequest(
         parse_period(PERIOD), by="service", interval="quarter", as_of=dt.date.fromisoformat(as_of)
     )
-
     start = time.perf_counter()
     result = compute_kpis(source, request)  # type: ignore[arg-type]
     elapsed = time.perf_counter() - start
