@@ -128,3 +128,20 @@ def test_a_spark_connect_server_gives_duckdbs_kpis(spark_connect: str, tmp_path:
     assert remote.returncode == 0, remote.stderr
     assert remote.stdout == duckdb.stdout
     assert "kpi04" in remote.stdout
+
+
+def test_an_absent_spark_connect_server_is_one_sentence(tmp_path: Path) -> None:
+    """The Connect client would retry for minutes in silence: the command says so at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    services = write_services(tmp_path / "services.csv")
+    records = write_records(tmp_path / "records.csv", ROWS)
+    done = flsdb(
+        "kpis", "--period", "2024", "--records", str(records), "--services", str(services),
+        "--engine", "spark", "--spark-master", f"sc://127.0.0.1:{port}",
+        cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert f"No Spark Connect server answers at 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout

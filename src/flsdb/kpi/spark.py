@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 DEFAULT_MASTER = "local[*]"
 CONNECT_SCHEME = "sc://"
+CONNECT_PORT = 15002  # Spark Connect's default
+CONNECT_TIMEOUT = 5.0
 # Every session: dates read and compared as dates in UTC, quiet logs, no web UI.
 SESSION_SETTINGS = (
     ("spark.sql.session.timeZone", "UTC"),
@@ -55,6 +57,7 @@ def _builder(master: str) -> object:
         ) from None
     builder = SparkSession.builder.appName("flsdb")
     if master.startswith(CONNECT_SCHEME):
+        _check_reachable(master)
         return builder.remote(master)
     if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
         raise ConfigurationError(f"No Java runtime found: {JAVA_HINT}.")
@@ -64,6 +67,25 @@ def _builder(master: str) -> object:
         for key, value in LOCAL_SETTINGS:
             builder = builder.config(key, value)
     return builder
+
+
+def _check_reachable(url: str) -> None:
+    """A Spark Connect client retries an absent server for minutes, silently: refuse first."""
+    import socket
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "localhost", parts.port or CONNECT_PORT
+    except ValueError:
+        raise ConfigurationError(f"--spark-master {url} is not a Spark Connect URL.") from None
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
+    except OSError:
+        raise ConfigurationError(
+            f"No Spark Connect server answers at {host}:{port}; start one, or give another "
+            "--spark-master."
+        ) from None
 
 
 def spark_session(master: str | None = None) -> SparkSession:
