@@ -6,7 +6,7 @@ import datetime as dt
 
 from tests.factory import nhs_number, record
 
-AS_OF = dt.date(2025, 3, 1)  # due at 16 weeks: fracture <= 2024-11-09; at 52 weeks: <= 2024-02-03
+AS_OF = dt.date(2025, 3, 1)  # due at 90 days: fracture <= 2024-12-01; at 16 weeks: fracture <= 2024-11-09; at 52 weeks: <= 2024-02-03
 
 
 def _r(i: int, **changes: object) -> dict[str, str]:
@@ -135,8 +135,9 @@ EXPECTED_ALL = {
     "kpi02_spine": (2, 80, 2.5, "red", None),
     "kpi02_non_spine": (7, 320, 2.2, "red", None),
     "kpi03": (2, 9, 22.2, "green", None),
-    "kpi04": (3, 9, 33.3, "red", None),
-    "kpi05": (2, 9, 22.2, "red", None),
+    # Every 2024 fracture is due at 90 days on AS_OF (R4's 90th day is 2025-03-01 exactly).
+    "kpi04": (3, 9, 33.3, "red", 0),
+    "kpi05": (2, 9, 22.2, "red", 0),
     "kpi06": (3, 9, 33.3, "red", None),
     "kpi07": (7, 9, 77.8, "green", None),
     "kpi08": (1, 5, 20.0, "red", 2),

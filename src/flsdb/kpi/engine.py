@@ -167,6 +167,7 @@ def compute_levels(
             period=request.period,
             interval=request.interval,
             only_services=only,
+            as_of=request.as_of,
         )
         results[level] = KpiResult(
             table=table[table["kpi"].isin(wanted)].reset_index(drop=True),

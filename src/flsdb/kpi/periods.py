@@ -51,6 +51,14 @@ class Period:
         """Days in the period over days in its year (for the expected caseload)."""
         return self.days / (366 if calendar.isleap(self.start.year) else 365)
 
+    def year_fraction_by(self, as_of: dt.date) -> float:
+        """The part of the period up to the extract date, over days in its year: a period not
+        yet ended expects only the caseload of its days so far (none before it starts)."""
+        if as_of >= self.end:
+            return self.year_fraction
+        elapsed = max(0, (as_of - self.start).days + 1)
+        return elapsed / (366 if calendar.isleap(self.start.year) else 365)
+
     def split(self, grain: Grain | None) -> list[Period]:
         """The period itself, or its quarters or months."""
         if grain is None or grain == self.grain:

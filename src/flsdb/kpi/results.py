@@ -6,6 +6,8 @@ Poisson interval on the observed count; kpi01 none (it counts fields, or FLSs).
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
@@ -139,6 +141,7 @@ def build_results(
     period: Period,
     interval: Grain | None,
     only_services: list[str] | None = None,
+    as_of: dt.date | None = None,
 ) -> pd.DataFrame:
     """KPI rows for every unit of the level and every sub-period, in catalogue order."""
     grain = interval or period.grain
@@ -148,7 +151,10 @@ def build_results(
         else services[services["service_code"].isin(only_services)]
     )
     periods = [p.label for p in period.split(interval)]
-    fractions = {p.label: p.year_fraction for p in period.split(interval)}
+    fractions = {
+        p.label: p.year_fraction if as_of is None else p.year_fraction_by(as_of)
+        for p in period.split(interval)
+    }
     counts = counts.copy()
     months = counts["month"].astype("int64")
     parts = (months - 1) // 3 + 1 if grain == "quarter" else months

@@ -236,8 +236,8 @@ def definition_rows(catalogue: Catalogue, thresholds: Thresholds) -> list[tuple[
                         part_id,
                         part.name,
                         describe(part.records, catalogue),
-                        f"expected {part.expected.replace('_', '-')} caseload x days in period / "
-                        "days in year",
+                        f"expected {part.expected.replace('_', '-')} caseload x days of the period "
+                        "to the extract date / days in year",
                         "–",
                         rag_words,
                     )
