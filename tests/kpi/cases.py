@@ -6,7 +6,8 @@ import datetime as dt
 
 from tests.factory import nhs_number, record
 
-AS_OF = dt.date(2025, 3, 1)  # due at 90 days: fracture <= 2024-12-01; at 16 weeks: fracture <= 2024-11-09; at 52 weeks: <= 2024-02-03
+# Due at 90 days: fracture <= 2024-12-01; at 16 weeks: <= 2024-11-09; at 52 weeks: <= 2024-02-03.
+AS_OF = dt.date(2025, 3, 1)
 
 
 def _r(i: int, **changes: object) -> dict[str, str]:
