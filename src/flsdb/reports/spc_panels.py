@@ -3,11 +3,14 @@ baseline, target, Making Data Count icons and what its signals mean in words."""
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
 
 from flsdb.config import SpcSettings
+from flsdb.kpi.catalogue import Catalogue
 from flsdb.reports import charts
 from flsdb.reports.charts.spc import ASSURANCE_WORDS, VARIATION_WORDS, SpcPanel
 from flsdb.reports.data import FUNNEL_KPIS, ReportData
@@ -76,6 +79,27 @@ def chart_for(data: ReportData, months: pd.DataFrame) -> Chart:
     )
 
 
+def complete_months(catalogue: Catalogue, kpi: str, as_of: dt.date, months: list[str]) -> list[str]:
+    """The months whose every patient had their window close by the extract date: the month has
+    ended and, for a measure with a due window (90 days, 16 or 52 weeks), its last day plus the
+    window is on or before the extract date. Later months are not yet complete: a chart draws
+    no signal from them."""
+    window = catalogue.measure(kpi).due
+    days = catalogue.due_windows[window] if window else 0
+    complete = []
+    for month in months:
+        year, number = (int(part) for part in month.split("-"))
+        last = dt.date(year, number, calendar.monthrange(year, number)[1])
+        if last + dt.timedelta(days=days) <= as_of:
+            complete.append(month)
+    return complete
+
+
+def _month_words(months: list[str]) -> str:
+    names = [dt.date(int(m[:4]), int(m[5:7]), 1).strftime("%b %Y") for m in months]
+    return names[0] if len(names) == 1 else f"{names[0]} to {names[-1]}"
+
+
 def unit_charts(
     data: ReportData, frame: pd.DataFrame, unit: str
 ) -> tuple[dict[str, SpcPanel], list[str], list[SpcSummary]]:
@@ -88,6 +112,14 @@ def unit_charts(
         title = f"{kpi} {data.name(kpi)}"
         months = data.months(frame, unit, kpi)
         months = months[months["denominator"].astype(float) > 0]
+        complete = complete_months(data.catalogue, kpi, data.as_of, list(months["period"]))
+        if len(complete) < len(months):
+            left = [m for m in months["period"] if m not in set(complete)]
+            words.append(
+                f"{title}: {_month_words(left)} not yet complete on the extract date (the "
+                "patients' window has not closed), so not charted and no signal drawn from them."
+            )
+            months = months[months["period"].isin(complete)]
         if len(months) < 2:
             words.append(f"{title}: too few months with patients for a chart.")
             continue
