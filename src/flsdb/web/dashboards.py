@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from flsdb.disclosure import is_hidden
+from flsdb.disclosure import WITHHELD, is_hidden
 from flsdb.services.dashboards import memo
 from flsdb.sheets import plain_number
 from flsdb.web import charts
@@ -56,18 +56,19 @@ def kpi_row(data: Any, level: str, unit: str, kpi: str, published: bool = True) 
     return out
 
 
-def kpi_table(data: Any, code: str) -> list[dict[str, Any]]:
-    """An FLS's KPIs (its own, unsuppressed) beside its region and nation (as published)."""
-    return memo("kpis", data, code, make=lambda: _kpi_table(data, code))
+def kpi_table(data: Any, code: str, published: bool = False) -> list[dict[str, Any]]:
+    """An FLS's KPIs (its own unsuppressed, or as published: the policy's disclosure level for
+    the viewer) beside its region and nation (as published)."""
+    return memo("kpis", data, code, published, make=lambda: _kpi_table(data, code, published))
 
 
-def _kpi_table(data: Any, code: str) -> list[dict[str, Any]]:
+def _kpi_table(data: Any, code: str, published: bool) -> list[dict[str, Any]]:
     from flsdb.reports.fls import comparator
 
     info = data.service_info(code)
     rows = []
     for kpi in data.tables["service"].query("unit == @code")["kpi"].tolist():
-        own = kpi_row(data, "service", code, kpi, published=False)
+        own = kpi_row(data, "service", code, kpi, published=published)
         region = comparator(data, "region", str(info["region_code"]), kpi, code)
         nation = comparator(data, "nation", str(info["nation"]), kpi, code)
         rows.append(
@@ -88,13 +89,65 @@ def _kpi_table(data: Any, code: str) -> list[dict[str, Any]]:
     return rows
 
 
-def spc_views(data: Any, frame: Any, unit: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """One SPC chart per KPI (its spec and its table), and the signals in words."""
-    return memo("spc", data, id(frame), unit, make=lambda: _spc_views(data, frame, unit))
+def spc_views(
+    data: Any, frame: Any, unit: str, published: bool = False
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """One SPC chart per KPI (its spec and its table), and the signals in words. Published:
+    a month whose count is withheld (the disclosure package's primary and secondary
+    suppression of the monthly table) shows `<5` or `c`, and no percentage or limits (which
+    would give its counts back)."""
+    return memo(
+        "spc",
+        data,
+        id(frame),
+        unit,
+        published,
+        make=lambda: _spc_views(data, frame, unit, published),
+    )
 
 
-def _spc_views(data: Any, frame: Any, unit: str) -> tuple[list[dict[str, Any]], list[str]]:
+def published_months(data: Any, frame: Any) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """The monthly rows as published, by (unit, kpi, month), once per computation."""
+
+    def make() -> dict[tuple[str, str, str], dict[str, Any]]:
+        from flsdb.disclosure import protect_tables
+
+        shown = protect_tables({"service": frame}, data.services, data.thresholds.suppression)
+        return {
+            (str(r["unit"]), str(r["kpi"]), str(r["period"])): {str(k): v for k, v in r.items()}
+            for r in shown["service"].to_dict("records")
+        }
+
+    found: dict[tuple[str, str, str], dict[str, Any]] = memo(
+        "months shown", data, id(frame), make=make
+    )
+    return found
+
+
+def _withhold(point: dict[str, Any], row: dict[str, Any] | None) -> dict[str, Any]:
+    """A month's point as published: withheld counts as their marks, with nothing derived."""
+    if row is None:
+        return point
+    hidden = {k: row[k] for k in ("numerator", "denominator") if is_hidden(row.get(k))}
+    if not hidden:
+        return point
+    return {
+        **point,
+        **hidden,
+        "percent": None,
+        "lower": None,
+        "upper": None,
+        "signal": "withheld",
+        "rules": "withheld",
+    }
+
+
+def _spc_views(
+    data: Any, frame: Any, unit: str, published: bool
+) -> tuple[list[dict[str, Any]], list[str]]:
     from flsdb.reports.spc_panels import unit_charts
+
+    shown = published_months(data, frame) if published else {}
 
     panels, found_words, _ = unit_charts(data, frame, unit)
     views = []
@@ -111,21 +164,21 @@ def _spc_views(data: Any, frame: Any, unit: str) -> tuple[list[dict[str, Any]], 
             continue
         chart = panel.chart
         labels = chart.labels(panel.direction)  # type: ignore[arg-type]
+        kpi = title.split()[0]
         points = []
         for i, month in enumerate(panel.months):
-            points.append(
-                {
-                    "month": month,
-                    "numerator": plain_number(panel.numerators[i]),
-                    "denominator": plain_number(panel.denominators[i]),
-                    "percent": round(float(chart.values[i]) * 100, 1),
-                    "centre": round(float(chart.centre[i]) * 100, 1),
-                    "lower": round(float(chart.lower[i]) * 100, 1),
-                    "upper": round(float(chart.upper[i]) * 100, 1),
-                    "signal": labels[i],
-                    "rules": ", ".join(chart.signals[i]) or "none",
-                }
-            )
+            point = {
+                "month": month,
+                "numerator": plain_number(panel.numerators[i]),
+                "denominator": plain_number(panel.denominators[i]),
+                "percent": round(float(chart.values[i]) * 100, 1),
+                "centre": round(float(chart.centre[i]) * 100, 1),
+                "lower": round(float(chart.lower[i]) * 100, 1),
+                "upper": round(float(chart.upper[i]) * 100, 1),
+                "signal": labels[i],
+                "rules": ", ".join(chart.signals[i]) or "none",
+            }
+            points.append(_withhold(point, shown.get((unit, kpi, month))) if published else point)
         views.append(
             {
                 "id": "spc-" + title.split()[0],
@@ -138,7 +191,10 @@ def _spc_views(data: Any, frame: Any, unit: str) -> tuple[list[dict[str, Any]], 
 
 
 def funnel_views(
-    data: Any, highlight: set[str] | None = None, only: set[str] | None = None
+    data: Any,
+    highlight: set[str] | None = None,
+    only: set[str] | None = None,
+    own_shown: bool = True,
 ) -> list[dict[str, Any]]:
     """One funnel per KPI: FLSs whose values may be published (those in `only`, if given),
     `highlight` drawn as 'this FLS', with the overdispersion-adjusted limits."""
@@ -148,7 +204,7 @@ def funnel_views(
         points = [
             {**p, "flag": "this FLS"} if highlight and p["code"] in highlight else p
             for p in base["points"]
-            if (p["shown"] or (highlight and p["code"] in highlight))
+            if (p["shown"] or (own_shown and highlight and p["code"] in highlight))
             and (only is None or p["code"] in only)
         ]
         spec = charts.funnel_spec(base["title"], points, base["limits"], base["target_exact"])
@@ -239,7 +295,11 @@ def benchmark(data: Any, codes: list[str]) -> tuple[list[str], list[dict[str, An
     return kpis, rows
 
 
-def completeness(data: Any, code: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def completeness(
+    data: Any, code: str, published: bool = False
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Key fields missing, by field; as published, a count of 1 to 4 (missing, or complete)
+    is withheld with its percentage, as the reports withhold small counts."""
     from flsdb.services.records import field_labels
 
     labels = field_labels()
@@ -257,6 +317,8 @@ def completeness(data: Any, code: str) -> tuple[dict[str, Any], list[dict[str, A
         }
         for r in frame.to_dict("records")
     ]
+    if published:
+        rows = [_small_withheld(r, data.thresholds.suppression) for r in rows]
     spec = charts.bar_spec(
         "Key fields missing (%); more than 20% counts against kpi01",
         [r for r in rows if r["percent"] is not None],
@@ -274,15 +336,43 @@ def completeness(data: Any, code: str) -> tuple[dict[str, Any], list[dict[str, A
     return spec, rows
 
 
-def mix(data: Any, code: str | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _small_withheld(row: dict[str, Any], policy: Any) -> dict[str, Any]:
+    def small(n: int) -> bool:
+        return 1 <= n < policy.below
+
+    applicable, missing = int(row["applicable"]), int(row["missing"])
+    if not (small(applicable) or small(missing) or small(applicable - missing)):
+        return row
+    return {
+        **row,
+        "applicable": policy.label if small(applicable) else applicable,
+        "missing": policy.label if small(missing) else WITHHELD,
+        "percent": None,
+    }
+
+
+def mix(
+    data: Any, code: str | None, published: bool = False
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Treatment mix as shares; an FLS's as published leaves out the groups whose counts the
+    disclosure control withholds (a share of a few patients gives their count back)."""
     from flsdb.reports.fls import _mix_shares
     from flsdb.reports.national import MIX_LABELS
 
-    shares = _mix_shares(data, code)
-    rows = [{"group": MIX_LABELS[g], "percent": round(v, 1)} for g, v in shares.items()]
+    shares: dict[str, float | None] = dict(_mix_shares(data, code))
+    if published and code is not None:
+        shown = data.mix_shown[data.mix_shown["service_code"] == code]
+        for group in shares:
+            values = shown[group].tolist() + shown["records"].tolist()
+            if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values):
+                shares[group] = None
+    rows = [
+        {"group": MIX_LABELS[g], "percent": None if v is None else round(v, 1)}
+        for g, v in shares.items()
+    ]
     return charts.bar_spec(
         "Bone therapy recommended (share of patients)",
-        rows,
+        [r for r in rows if r["percent"] is not None],
         "group",
         "percent",
         "percent of patients",

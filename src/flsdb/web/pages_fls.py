@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 
 from flsdb.services import worklists
+from flsdb.services.policy import decided, disclosure
 from flsdb.web.auth import current_actor
 from flsdb.web.pages import _engine, _render
 
@@ -17,6 +18,7 @@ ServiceCode = Annotated[str, Path(max_length=12)]
 
 
 @router.get("/fls/{service_code}/worklist")
+@decided("read_patients")
 async def worklist_page(service_code: ServiceCode, request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     code = service_code.upper()
@@ -52,12 +54,14 @@ def _locks_page(
 
 
 @router.get("/locks")
+@decided("signed_in")
 async def locks_page(request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     return _locks_page(request, actor)
 
 
 @router.post("/locks")
+@decided("sign_off", "lock_year", "lift_lock")
 async def locks_change(request: Request) -> HTMLResponse:
     from flsdb.errors import FlsdbError
     from flsdb.services import locks
@@ -140,6 +144,7 @@ async def _data(request: Request, period: str, as_of: dt.date) -> Any:
 
 
 @router.get("/fls/{service_code}")
+@decided("read_aggregates")
 async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResponse:
     from flsdb.services import dashboards
     from flsdb.web import dashboards as views
@@ -147,24 +152,29 @@ async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResp
     actor = await current_actor(request)
     code = service_code.upper()
     dashboards.check_service(actor, _engine(request), code)
+    # The figures leave at the viewer's disclosure level: its staff and the national team see
+    # the FLS in full, a region viewer as published.
+    published = disclosure(actor, "service", code) == "published"
     period, as_of, error = _period_and_date(request)
     if error:
         return _render(request, "error.html", 422, title="Refused", message=error, code=422)
     data = await _data(request, period, as_of)
-    head = views.memo("fls head", data, code, make=lambda: _fls_head(data, code))
+    head = views.memo(
+        "fls head", data, code, published, make=lambda: _fls_head(data, code, published)
+    )
 
     def body() -> dict[str, Any]:
-        spc, words = views.spc_views(data, data.monthly_service, code)
-        completeness_spec, completeness_rows = views.completeness(data, code)
-        mix_spec, mix_rows = views.mix(data, code)
+        spc, words = views.spc_views(data, data.monthly_service, code, published)
+        completeness_spec, completeness_rows = views.completeness(data, code, published)
+        mix_spec, mix_rows = views.mix(data, code, published)
         return {
             "code": code,
             "region": head["region"],
             "nation": head["nation"],
-            "kpis": views.kpi_table(data, code),
+            "kpis": views.kpi_table(data, code, published),
             "spc": spc,
             "words": words,
-            "funnels": views.funnel_views(data, highlight={code}),
+            "funnels": views.funnel_views(data, highlight={code}, own_shown=not published),
             "completeness_spec": completeness_spec,
             "completeness_rows": completeness_rows,
             "mix_spec": mix_spec,
@@ -178,12 +188,13 @@ async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResp
         period=period,
         as_of=as_of,
         upload=dashboards.last_upload(_engine(request), code, request.app.state.dashboards),
-        body=views.html("_dashboard_fls_body.html", data, code, context=body),
+        published=published,
+        body=views.html("_dashboard_fls_body.html", data, code, published, context=body),
         **head,
     )
 
 
-def _fls_head(data: Any, code: str) -> dict[str, Any]:
+def _fls_head(data: Any, code: str, published: bool) -> dict[str, Any]:
     """The FLS's names and record count, once per computation of the figures."""
     from flsdb.web import dashboards as views
 
@@ -194,7 +205,7 @@ def _fls_head(data: Any, code: str) -> dict[str, Any]:
         "region": region,
         "region_name": data.unit_name("region", region),
         "nation": str(info["nation"]),
-        "records": views.kpi_row(data, "service", code, "kpi03", published=False)["denominator"]
+        "records": views.kpi_row(data, "service", code, "kpi03", published=published)["denominator"]
         or 0,
     }
 
@@ -258,6 +269,7 @@ async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
 
 
 @router.get("/region/{region_code}")
+@decided("read_aggregates")
 async def region_dashboard(region_code: ServiceCode, request: Request) -> HTMLResponse:
     from flsdb.services import dashboards
 
@@ -268,12 +280,14 @@ async def region_dashboard(region_code: ServiceCode, request: Request) -> HTMLRe
 
 
 @router.get("/nation")
+@decided("read_aggregates")
 async def nation_dashboard(request: Request) -> HTMLResponse:
     await current_actor(request)
     return await _group(request, "nation", "all")
 
 
 @router.get("/download/{kind}/{unit}.{fmt}")
+@decided("read_aggregates")
 async def download(kind: str, unit: ServiceCode, fmt: str, request: Request) -> Any:
     """The command line's outputs for a dashboard's scope, made on demand: the FLS or region
     report (HTML or PDF) and the national report, as published; the benchmark table (CSV)."""
@@ -290,6 +304,13 @@ async def download(kind: str, unit: ServiceCode, fmt: str, request: Request) -> 
     code = unit.upper()
     if kind == "fls":
         dashboards.check_service(actor, _engine(request), code)
+        if disclosure(actor, "service", code) == "published":
+            from flsdb.errors import Forbidden
+
+            raise Forbidden(
+                "The FLS report shows its figures in full, for its staff and the national "
+                "team; the region's report has them as published."
+            )
     elif kind == "region":
         dashboards.check_region(actor, _engine(request), code)
     elif kind not in ("national", "benchmark") or code != "ALL":
