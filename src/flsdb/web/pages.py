@@ -197,7 +197,10 @@ def _form_page(
     status: int = 200,
     message: str | None = None,
     closed: bool = False,
+    followup_only: bool = False,
 ) -> HTMLResponse:
+    from flsdb.storage.locks import followup_fields
+
     sections = record_form(values, issues, sorted(actor.services))
     return _render(
         request,
@@ -209,7 +212,9 @@ def _form_page(
         message=message,
         saved=message == SAVED,
         conflict=status == 409,
-        locked=status == 423 or closed,
+        locked=(status == 423 or closed) and not followup_only,
+        followup_only=followup_only,
+        open_fields=sorted(followup_fields()) if followup_only else [],
         labels=records.field_labels(),
     )
 
@@ -269,13 +274,16 @@ async def create_record(request: Request) -> Response:
 @decided("read_patients")
 async def edit_record(record_id: PageRecordId, request: Request) -> HTMLResponse:
     actor = await current_actor(request)
-    from flsdb.services.locks import lock_reason
+    from flsdb.services.locks import lock_state
 
     record = records.get(_engine(request), actor, record_id)
     fracture = dt.date.fromisoformat(str(record["date_fracture_diagnosed"]))
-    reason = lock_reason(_engine(request), str(record["service_code"]), fracture)
+    reason, followup = lock_state(_engine(request), str(record["service_code"]), fracture)
     if reason:
-        return _form_page(request, actor, record, [], record, 200, reason, True)
+        done = "The follow-up was saved. " if request.query_params.get("saved") else ""
+        return _form_page(
+            request, actor, record, [], record, 200, done + reason, True, followup_only=followup
+        )
     saved = SAVED if request.query_params.get("saved") else None
     return _form_page(request, actor, record, [], record, message=saved)
 
@@ -288,6 +296,7 @@ async def save_record(record_id: PageRecordId, request: Request) -> Response:
     version = int(str(form.get("version", "0"))) if str(form.get("version", "")).isdigit() else 0
     values = await _submitted(request)
     current = {**records.get(_engine(request), actor, record_id), "version": version}
+    values = _followup_only(request, current, values)
     return _saved(
         request,
         actor,
@@ -295,6 +304,23 @@ async def save_record(record_id: PageRecordId, request: Request) -> Response:
         current,
         lambda: records.change(_engine(request), actor, record_id, version, values),
     )
+
+
+def _followup_only(
+    request: Request, current: dict[str, Any], values: dict[str, Any]
+) -> dict[str, Any]:
+    """A signed-off record's form sends its follow-up fields alone (the others are shown, not
+    sent): the stored values stand for the rest."""
+    from flsdb.services.locks import lock_state
+    from flsdb.storage.locks import followup_fields
+
+    fracture = dt.date.fromisoformat(str(current["date_fracture_diagnosed"]))
+    reason, followup = lock_state(_engine(request), str(current["service_code"]), fracture)
+    if not reason or not followup:
+        return values
+    opened = followup_fields()
+    kept = {k: v for k, v in current.items() if k not in opened and k not in ("id", "version")}
+    return {**kept, **{k: v for k, v in values.items() if k in opened}}
 
 
 @router.post("/records/{record_id}/delete")

@@ -39,6 +39,7 @@ def _locks_page(
     status: int = 200,
     message: str | None = None,
     error: str | None = None,
+    **extra: Any,
 ) -> HTMLResponse:
     from flsdb.services import locks
 
@@ -50,6 +51,7 @@ def _locks_page(
         message=message,
         error=error,
         services=sorted(actor.services),
+        **extra,
     )
 
 
@@ -63,34 +65,42 @@ async def locks_page(request: Request) -> HTMLResponse:
 @router.post("/locks")
 @decided("sign_off", "lock_year", "lift_lock")
 async def locks_change(request: Request) -> HTMLResponse:
+    """Sign off or lock in two steps (what will be closed, then the confirmation); lift with a
+    reason (asked for first)."""
     from flsdb.errors import FlsdbError
     from flsdb.services import locks
 
     actor = await current_actor(request)
     form = await request.form()
     action = str(form.get("action", ""))
+    confirmed = str(form.get("confirm", "")) == "yes"
+    period = str(form.get("period", ""))[:20]
+    note = str(form.get("note", ""))[:500]
     engine = _engine(request)
     try:
-        if action == "sign_off":
-            done = locks.sign_off(
-                engine,
-                actor,
-                str(form.get("service", "")).upper()[:12],
-                str(form.get("period", ""))[:20],
-                str(form.get("note", "")),
-            )
-            missing = done.get("records_missing_key_fields") or 0
-            message = f"{done['service']} signed off {done['period']}." + (
-                f" {missing} of its records in it miss key fields." if missing else ""
-            )
-        elif action == "lock":
-            done = locks.lock_year(
-                engine, actor, str(form.get("period", ""))[:20], str(form.get("note", ""))
-            )
-            message = f"{done['period']} is locked."
+        if action in ("sign_off", "lock"):
+            service = str(form.get("service", "")).upper()[:12] if action == "sign_off" else None
+            if not confirmed:
+                pending = locks.preview(engine, actor, service or None, period)
+                return _locks_page(request, actor, pending=pending, note=note)
+            if service:
+                done = locks.sign_off(engine, actor, service, period, note)
+                message = f"{done['service']} signed off {done['period']}."
+            else:
+                done = locks.lock_year(engine, actor, period, note)
+                message = f"{done['period']} is locked."
         elif action == "lift":
             text = str(form.get("lock_id", ""))
-            done = locks.lift(engine, actor, int(text) if text.isdigit() and len(text) < 10 else 0)
+            lock_id = int(text) if text.isdigit() and len(text) < 10 else 0
+            if not confirmed:
+                from flsdb.services.policy import check
+
+                check(actor, "lift_lock")
+                found = [k for k in locks.list_locks(engine, actor) if k["id"] == lock_id]
+                if not found or found[0]["lifted_at"]:
+                    return _locks_page(request, actor, 404, error="There is no such lock in force.")
+                return _locks_page(request, actor, lifting=found[0])
+            done = locks.lift(engine, actor, lock_id, str(form.get("reason", "")))
             message = f"The {done['kind'].replace('_', '-')} of {done['period']} is lifted."
         else:
             return _locks_page(request, actor, 422, error="Choose what to do.")
