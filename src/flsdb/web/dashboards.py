@@ -285,12 +285,16 @@ def _method_words(funnel: Any) -> str:
     )
 
 
-def benchmark(data: Any, codes: list[str]) -> tuple[list[str], list[dict[str, Any]]]:
-    """FLS rows as published: name, code, and per KPI the published cell."""
+def benchmark(
+    data: Any, codes: list[str], in_full: frozenset[str] | None = frozenset()
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """FLS rows: name, code, and per KPI the published cell, or the computed one for the FLSs
+    the viewer sees in full (`in_full`; None: every FLS)."""
     kpis = [k for k in data.shown["service"]["kpi"].drop_duplicates().tolist()]
     rows = []
     for code in codes:
-        cells = {kpi: kpi_row(data, "service", code, kpi) for kpi in kpis}
+        full = in_full is None or code in in_full
+        cells = {kpi: kpi_row(data, "service", code, kpi, published=not full) for kpi in kpis}
         rows.append({"code": code, "name": unit_names(data).get(code, code), "cells": cells})
     return kpis, rows
 
@@ -380,12 +384,12 @@ def mix(
 
 
 def identification(
-    data: Any, level: str, units: list[str]
+    data: Any, level: str, units: list[str], published: bool = True
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """kpi02: records against the expected caseload, per unit, as published."""
+    """kpi02: records against the expected caseload, per unit, as published (or in full)."""
     rows = []
     for unit in units:
-        row = kpi_row(data, level, unit, "kpi02")
+        row = kpi_row(data, level, unit, "kpi02", published=published)
         percent = row["percent"] if not is_hidden(row["numerator"]) else None
         rows.append(
             {

@@ -232,6 +232,10 @@ async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
     linked = (
         frozenset(actor.services) if level == "nation" and actor.role.value == "fls_staff" else None
     )
+    # The figures at the viewer's disclosure level: the national team sees them in full, an
+    # FLS's staff their own FLSs' rows, everyone else as published.
+    published = disclosure(actor, level, unit) == "published"
+    in_full = None if not published else frozenset(actor.patient_services)
 
     def body() -> dict[str, Any]:
         services = data.services
@@ -239,18 +243,18 @@ async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
             codes = sorted(services[services["region_code"] == unit]["service_code"])
             units, id_level = codes, "service"
             headline = [
-                (n, views.kpi_row(data, "region", unit, n))
+                (n, views.kpi_row(data, "region", unit, n, published=published))
                 for n in data.shown["region"].query("unit == @unit")["kpi"]
             ]
         else:
             codes = sorted(services["service_code"])
             units, id_level = sorted(set(services["region_code"])), "region"
             headline = [
-                (n, views.kpi_row(data, "nation", "all", n))
+                (n, views.kpi_row(data, "nation", "all", n, published=published))
                 for n in data.shown["nation"].query("unit == 'all'")["kpi"]
             ]
-        kpis, rows = views.benchmark(data, codes)
-        id_spec, id_rows = views.identification(data, id_level, units)
+        kpis, rows = views.benchmark(data, codes, in_full)
+        id_spec, id_rows = views.identification(data, id_level, units, published)
         return {
             "data": data,
             "level": level,
@@ -271,10 +275,13 @@ async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
         "dashboard_group.html",
         level=level,
         unit=unit,
+        in_full=in_full,
         unit_name=views.memo("name", data, level, unit, make=lambda: data.unit_name(level, unit)),
         period=period,
         as_of=as_of,
-        body=views.html("_dashboard_group_body.html", data, level, unit, linked, context=body),
+        body=views.html(
+            "_dashboard_group_body.html", data, level, unit, linked, in_full, context=body
+        ),
     )
 
 
