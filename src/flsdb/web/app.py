@@ -75,7 +75,7 @@ def issue_list(exc: ValidationFailed) -> list[dict[str, Any]]:
 
 def create_app(settings: Settings) -> FastAPI:
     from flsdb.storage import bulk, open_engine
-    from flsdb.web import api, pages, pages_admin, pages_fls
+    from flsdb.web import api, api_locks, pages, pages_admin, pages_fls
 
     bulk.use_python_sqlite()
     app = FastAPI(
@@ -103,6 +103,7 @@ def create_app(settings: Settings) -> FastAPI:
     static = resources.files("flsdb.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
+    app.include_router(api_locks.router)
     app.include_router(pages.router)
     app.include_router(pages_admin.router)
     app.include_router(pages_fls.router)

@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from flsdb.disclosure import WITHHELD, is_hidden
+from flsdb.disclosure import is_hidden
 from flsdb.services.dashboards import memo
 from flsdb.sheets import plain_number
 from flsdb.web import charts
+from flsdb.web.published import published_months, small_withheld, withhold
 
 LEVEL_WORDS = {"95%": 0.95, "99.8%": 0.998}
 MIN_SPC_MONTHS = 12  # fewer points cannot tell a signal from chance
@@ -106,42 +107,6 @@ def spc_views(
     )
 
 
-def published_months(data: Any, frame: Any) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """The monthly rows as published, by (unit, kpi, month), once per computation."""
-
-    def make() -> dict[tuple[str, str, str], dict[str, Any]]:
-        from flsdb.disclosure import protect_tables
-
-        shown = protect_tables({"service": frame}, data.services, data.thresholds.suppression)
-        return {
-            (str(r["unit"]), str(r["kpi"]), str(r["period"])): {str(k): v for k, v in r.items()}
-            for r in shown["service"].to_dict("records")
-        }
-
-    found: dict[tuple[str, str, str], dict[str, Any]] = memo(
-        "months shown", data, id(frame), make=make
-    )
-    return found
-
-
-def _withhold(point: dict[str, Any], row: dict[str, Any] | None) -> dict[str, Any]:
-    """A month's point as published: withheld counts as their marks, with nothing derived."""
-    if row is None:
-        return point
-    hidden = {k: row[k] for k in ("numerator", "denominator") if is_hidden(row.get(k))}
-    if not hidden:
-        return point
-    return {
-        **point,
-        **hidden,
-        "percent": None,
-        "lower": None,
-        "upper": None,
-        "signal": "withheld",
-        "rules": "withheld",
-    }
-
-
 def _spc_views(
     data: Any, frame: Any, unit: str, published: bool
 ) -> tuple[list[dict[str, Any]], list[str]]:
@@ -178,7 +143,7 @@ def _spc_views(
                 "signal": labels[i],
                 "rules": ", ".join(chart.signals[i]) or "none",
             }
-            points.append(_withhold(point, shown.get((unit, kpi, month))) if published else point)
+            points.append(withhold(point, shown.get((unit, kpi, month))) if published else point)
         views.append(
             {
                 "id": "spc-" + title.split()[0],
@@ -322,7 +287,7 @@ def completeness(
         for r in frame.to_dict("records")
     ]
     if published:
-        rows = [_small_withheld(r, data.thresholds.suppression) for r in rows]
+        rows = [small_withheld(r, data.thresholds.suppression) for r in rows]
     spec = charts.bar_spec(
         "Key fields missing (%); more than 20% counts against kpi01",
         [r for r in rows if r["percent"] is not None],
@@ -338,21 +303,6 @@ def completeness(
         ],
     )
     return spec, rows
-
-
-def _small_withheld(row: dict[str, Any], policy: Any) -> dict[str, Any]:
-    def small(n: int) -> bool:
-        return 1 <= n < policy.below
-
-    applicable, missing = int(row["applicable"]), int(row["missing"])
-    if not (small(applicable) or small(missing) or small(applicable - missing)):
-        return row
-    return {
-        **row,
-        "applicable": policy.label if small(applicable) else applicable,
-        "missing": policy.label if small(missing) else WITHHELD,
-        "percent": None,
-    }
 
 
 def mix(
