@@ -28,11 +28,12 @@ def _ended_quarter() -> tuple[str, dt.date]:
     return label, first + dt.timedelta(days=10)
 
 
-def _create(site: Site, fracture: dt.date, seed: int) -> dict[str, Any]:
+def _create(site: Site, fracture: dt.date, seed: int, **more: str) -> dict[str, Any]:
     row = record(
         service_code="FLS01",
         nhs_number=nhs_number(seed),
         date_fracture_diagnosed=fracture.isoformat(),
+        **more,
     )
     made = site.client("nurse").post("/api/records", json={k: v or None for k, v in row.items()})
     assert made.status_code == 201, made.text
@@ -92,7 +93,9 @@ def test_preview_then_confirm(site: Site) -> None:
 
 def test_followup_saves_after_sign_off(site: Site, tmp_path: Path) -> None:
     quarter, fracture = _ended_quarter()
-    made = _create(site, fracture, 510)
+    assessed = (fracture + dt.timedelta(days=20)).isoformat()
+    index = {"date_fls_assessment": assessed, "bone_therapy_recommended": "alendronate;denosumab"}
+    made = _create(site, fracture, 510, **index)
     nurse = site.client("nurse")
     done = nurse.post("/api/locks", json={"period": quarter, "service": "FLS01", "confirm": True})
     assert done.status_code == 201, done.text
@@ -112,7 +115,10 @@ def test_followup_saves_after_sign_off(site: Site, tmp_path: Path) -> None:
     assert nurse.delete(f"/api/records/{made['id']}").status_code == 423
     # An upload row changing only follow-up fields is stored; one changing more is refused.
     base = record(
-        service_code="FLS01", nhs_number=nhs_number(510), date_fracture_diagnosed=str(fracture)
+        service_code="FLS01",
+        nhs_number=nhs_number(510),
+        date_fracture_diagnosed=str(fracture),
+        **index,
     )
     row = {**base, **followup, "bone_therapy_16w": "alendronate"}
     content = write_records(tmp_path / "followup.csv", [row]).read_bytes()
