@@ -189,3 +189,32 @@ def test_lift_needs_a_reason_kept_and_audited(site: Site) -> None:
     done = client.post("/locks", data={**data, "reason": "wrong year chosen"})
     assert done.status_code == 200 and "is lifted" in done.text
     assert "wrong year chosen" in done.text
+
+
+def test_import_of_followup_after_sign_off(site: Site, tmp_path: Path) -> None:
+    """`flsdb import`: a file changing only follow-up fields of signed-off records is stored;
+    one that changes an index field is refused in one sentence, nothing stored."""
+    if not site.url.startswith("sqlite"):
+        return  # the command is tested once; the upload above runs the same writer on both
+    from tests.command import flsdb
+
+    quarter, fracture = _ended_quarter()
+    made = _create(site, fracture, 520)
+    nurse = site.client("nurse")
+    signed = nurse.post("/api/locks", json={"period": quarter, "service": "FLS01", "confirm": True})
+    assert signed.status_code == 201
+    base = record(
+        service_code="FLS01", nhs_number=nhs_number(520), date_fracture_diagnosed=str(fracture)
+    )
+    seen = min(fracture + dt.timedelta(days=112), TODAY).isoformat()
+    good = write_records(
+        tmp_path / "good.csv", [{**base, "followup_16w": "yes", "date_followup_16w": seen}]
+    )
+    done = flsdb("import", str(good), "--db", site.url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert nurse.get(f"/api/records/{made['id']}").json()["followup_16w"] == "yes"
+    bad = write_records(tmp_path / "bad.csv", [{**base, "sex": "male"}])
+    refused = flsdb("import", str(bad), "--db", site.url, cwd=tmp_path)
+    assert refused.returncode == 1 and "signed off for FLS FLS01" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert nurse.get(f"/api/records/{made['id']}").json()["sex"] == "female"
