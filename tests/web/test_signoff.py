@@ -185,6 +185,7 @@ def test_lift_needs_a_reason_kept_and_audited(site: Site) -> None:
     data = {"action": "lift", "lock_id": str(again["id"]), "confirm": "yes", "csrf_token": token}
     empty = client.post("/locks", data={**data, "reason": ""})
     assert empty.status_code == 422 and "reason is required" in empty.text
+    assert 'name="reason"' in empty.text  # asked again
     assert admin.get("/api/locks").json()[0]["lifted_at"] is None
     done = client.post("/locks", data={**data, "reason": "wrong year chosen"})
     assert done.status_code == 200 and "is lifted" in done.text

@@ -77,6 +77,7 @@ async def locks_change(request: Request) -> HTMLResponse:
     period = str(form.get("period", ""))[:20]
     note = str(form.get("note", ""))[:500]
     engine = _engine(request)
+    lock_id = 0
     try:
         if action in ("sign_off", "lock"):
             service = str(form.get("service", "")).upper()[:12] if action == "sign_off" else None
@@ -107,7 +108,11 @@ async def locks_change(request: Request) -> HTMLResponse:
     except FlsdbError as exc:
         from flsdb.web.app import _status
 
-        return _locks_page(request, actor, _status(exc), error=str(exc))
+        extra: dict[str, Any] = {}
+        if action == "lift" and confirmed:  # asked again for the reason
+            found = [k for k in locks.list_locks(engine, actor) if k["id"] == lock_id]
+            extra = {"lifting": found[0]} if found and not found[0]["lifted_at"] else {}
+        return _locks_page(request, actor, _status(exc), error=str(exc), **extra)
     return _locks_page(request, actor, message=message)
 
 
