@@ -78,13 +78,18 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
         **{r: (403, 403) for r in ("viewer", "analyst", "admin")},
     },
     ("GET", "/api/locks"): {r: (200, 200) for r in ROLES},
+    # Without "confirm": what would be locked, nothing changed (200; issue 16).
     ("POST", "/api/locks"): {
-        "nurse": (201, 404),
-        "nurse2": (404, 201),
+        "nurse": (200, 404),
+        "nurse2": (404, 200),
         **{r: (403, 403) for r in ("viewer", "analyst", "admin")},
     },
-    ("DELETE", "/api/locks/{lock_id}"): {
+    ("POST", "/api/locks/{lock_id}/lift"): {
         r: ((404, 404) if r == "admin" else (403, 403)) for r in ROLES
+    },
+    # DELETE no longer lifts a lock: it says to use .../lift with a reason (issue 16).
+    ("DELETE", "/api/locks/{lock_id}"): {
+        r: ((405, 405) if r == "admin" else (403, 403)) for r in ROLES
     },
     ("GET", "/api/extracts/pseudonymised"): {
         r: ((200, 200) if r == "analyst" else (403, 403)) for r in ROLES
@@ -114,6 +119,8 @@ def _call(client: Any, method: str, path: str, scope: dict[str, str], records_in
         kwargs["params"] = {"version": 999}
     elif (method, path) == ("POST", "/api/uploads"):
         kwargs["files"] = {"file": ("notes.txt", b"not a table", "text/plain")}
+    elif path == "/api/locks/{lock_id}/lift":
+        kwargs["json"] = {"reason": "entered by mistake"}
     elif (method, path) == ("POST", "/api/locks"):
         kwargs["json"] = {"period": "2023-Q4", "service": service}
     elif path == "/api/extracts/pseudonymised":

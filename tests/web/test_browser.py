@@ -262,6 +262,9 @@ def test_locked_period_refuses_an_edit_with_the_reason(
     analyst.goto(f"{base}/locks")
     analyst.get_by_role("textbox", name="Year").fill("2024")
     analyst.get_by_role("button", name="Lock this year for the annual report").click()
+    # What will be locked first, then the confirmation (issue 16).
+    assert "Locking 2024 closes every FLS's" in analyst.locator("main").inner_text()
+    analyst.get_by_role("button", name="Lock 2024", exact=True).click()
     assert "2024 is locked." in analyst.locator(".notice").inner_text()
     _shot(analyst, backend, "analyst-locks")
     analyst.context.close()

@@ -19,7 +19,8 @@ def _record(site: Site, name: str, date: str) -> dict:  # type: ignore[type-arg]
 def test_sign_off_closes_the_quarter_of_that_fls(site: Site) -> None:
     nurse = site.client("nurse")
     done = nurse.post(
-        "/api/locks", json={"period": "2024-Q1", "service": "FLS01", "note": "complete"}
+        "/api/locks",
+        json={"period": "2024-Q1", "service": "FLS01", "note": "complete", "confirm": True},
     )
     assert done.status_code == 201, done.text
     assert done.json()["kind"] == "sign_off" and done.json()["records_missing_key_fields"] == 1
@@ -56,11 +57,18 @@ def test_sign_off_closes_the_quarter_of_that_fls(site: Site) -> None:
 
 def test_year_lock_closes_every_fls_until_lifted(site: Site, tmp_path: Path) -> None:
     analyst, admin, nurse2 = site.client("analyst"), site.client("admin"), site.client("nurse2")
-    assert site.client("nurse").post("/api/locks", json={"period": "2024"}).status_code == 403
+    assert (
+        site.client("nurse")
+        .post("/api/locks", json={"period": "2024", "confirm": True})
+        .status_code
+        == 403
+    )
     assert analyst.post("/api/locks", json={"period": "2024-Q1"}).status_code == 422
-    lock = analyst.post("/api/locks", json={"period": "2024", "note": "annual report"})
+    lock = analyst.post(
+        "/api/locks", json={"period": "2024", "note": "annual report", "confirm": True}
+    )
     assert lock.status_code == 201
-    assert analyst.post("/api/locks", json={"period": "2024"}).status_code == 409
+    assert analyst.post("/api/locks", json={"period": "2024", "confirm": True}).status_code == 409
     target = _record(site, "nurse2", "2024-04-01")
     refused = nurse2.put(f"/api/records/{target['id']}", json={**target, "sex": "male"})
     assert (
@@ -81,8 +89,9 @@ def test_year_lock_closes_every_fls_until_lifted(site: Site, tmp_path: Path) -> 
         done = flsdb("import", str(tmp_path / "late.csv"), "--db", site.url, cwd=tmp_path)
         assert done.returncode == 1 and "locked for the annual report" in done.stderr
         assert "Traceback" not in done.stderr
-    assert nurse2.delete(f"/api/locks/{lock.json()['id']}").status_code == 403
-    lifted = admin.delete(f"/api/locks/{lock.json()['id']}")
+    lift = f"/api/locks/{lock.json()['id']}/lift"
+    assert nurse2.post(lift, json={"reason": "a late record"}).status_code == 403
+    lifted = admin.post(lift, json={"reason": "a late record"})
     assert lifted.status_code == 200 and lifted.json()["lifted_by"] == "admin"
     assert (
         nurse2.put(f"/api/records/{target['id']}", json={**target, "sex": "male"}).status_code
@@ -95,7 +104,7 @@ def test_year_lock_closes_every_fls_until_lifted(site: Site, tmp_path: Path) -> 
 def test_locked_form_shows_the_reason(site: Site) -> None:
     import re
 
-    site.client("analyst").post("/api/locks", json={"period": "2024"})
+    site.client("analyst").post("/api/locks", json={"period": "2024", "confirm": True})
     nurse = site.client()
     nurse.post("/login", data={"username": "nurse", "password": "correct horse battery"})
     q1 = _record(site, "nurse", "2024-03-01")
@@ -124,7 +133,9 @@ def test_report_states_the_lock_and_can_be_pinned(site: Site, tmp_path: Path) ->
     refused = flsdb(*args, "--pinned", "--out", str(tmp_path / "a"), cwd=tmp_path)
     assert refused.returncode != 0 and "2024 is not locked" in refused.stderr
     assert not (tmp_path / "a").exists()
-    lock = site.client("analyst").post("/api/locks", json={"period": "2024"}).json()
+    lock = (
+        site.client("analyst").post("/api/locks", json={"period": "2024", "confirm": True}).json()
+    )
     done = flsdb(*args, "--pinned", "--out", str(tmp_path / "b"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "2024 was locked on" in done.stderr + done.stdout

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from flsdb.errors import NotFound, Pending
-from flsdb.services.access import Actor, Role
+from flsdb.services import policy
+from flsdb.services.policy import Actor, check
 from flsdb.storage.tables import audit_log, services
 
 
@@ -226,37 +227,27 @@ def region_of(engine: Engine, code: str) -> str | None:
 
 def check_service(actor: Actor, engine: Engine, code: str) -> None:
     """An FLS's dashboard: its staff, its region's viewer, the national team."""
-    if actor.visible is not None and code not in actor.visible:
-        raise NotFound(f"There is no FLS {code} that you can see.")
+    check(actor, "read_aggregates", policy.service(code))
     if region_of(engine, code) is None:
         raise NotFound(f"There is no FLS {code} that you can see.")
 
 
-def regions_visible(actor: Actor, engine: Engine) -> set[str] | None:
-    """The regions whose dashboards the actor sees (None: all): a region viewer's own, an FLS
-    staff member's FLSs' regions."""
-    if actor.role in (Role.NATIONAL_ANALYST, Role.ADMIN):
-        return None
-    if actor.role is Role.REGION_VIEWER:
-        return {actor.region} if actor.region else set()
+def region_services(engine: Engine, code: str) -> frozenset[str]:
+    """The FLSs a region is made of (none: there is no such region)."""
     with engine.connect() as conn:
-        return set(
+        return frozenset(
             conn.execute(
-                select(services.c.region_code).where(
-                    services.c.service_code.in_(sorted(actor.services))
-                )
+                select(services.c.service_code).where(services.c.region_code == code)
             ).scalars()
         )
 
 
 def check_region(actor: Actor, engine: Engine, code: str) -> None:
-    allowed = regions_visible(actor, engine)
-    with engine.connect() as conn:
-        known = conn.execute(
-            select(services.c.region_code).where(services.c.region_code == code).limit(1)
-        ).first()
-    if known is None or (allowed is not None and code not in allowed):
+    """A region's dashboard: its viewer, the staff of its FLSs, the national team."""
+    members = region_services(engine, code)
+    if not members:
         raise NotFound(f"There is no region {code} that you can see.")
+    check(actor, "read_aggregates", policy.region(code, members))
 
 
 def last_upload(

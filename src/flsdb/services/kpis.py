@@ -1,6 +1,11 @@
 """KPIs for a signed-in person: region and nation rows for everyone; FLS rows only for the FLSs
-in their scope (their own, their region's, or all), unsuppressed: aggregates are internal to the
-people responsible for them."""
+in their scope (their own, their region's, or all). Each row leaves here at the disclosure level
+the policy gives the actor for it (`flsdb.services.policy.disclosure`): an FLS's staff see their
+own FLSs' rows unsuppressed and every other row as published; region viewers see published
+rows; the national team sees every row unsuppressed. A published row with a withheld count has
+that count as null and `"suppressed"` saying how it was withheld (`<5`, or `c` for a count
+withheld so that another cannot be worked out); every row has the key (null when nothing is
+withheld)."""
 
 from __future__ import annotations
 
@@ -9,10 +14,11 @@ import json
 from typing import Any
 
 from flsdb.errors import ConfigurationError
-from flsdb.services.access import Actor
 from flsdb.services.events import record_event
+from flsdb.services.policy import Actor, check, disclosure, scope
 
 LEVELS = ("service", "region", "nation", "age_band", "sex", "care_home")
+COUNTS = ("numerator", "denominator", "not_due")
 
 
 def kpi_rows(
@@ -24,9 +30,9 @@ def kpi_rows(
     as_of: dt.date | None,
     cache: Any = None,
 ) -> list[dict[str, Any]]:
-    """The rows of `flsdb kpis --format json`; from the dashboards' figures when a cache is
-    given (the same engine, run once per period and extract date), so the API, the KPI page
-    and the dashboards always agree."""
+    """The rows of `flsdb kpis --format json` (with `suppressed`), from the dashboards' figures
+    (the same engine, run once per period and extract date), so the API, the KPI page and the
+    dashboards always agree."""
     return [row for _, row, _ in _rows(database_url, engine, actor, period, by, as_of, cache)]
 
 
@@ -55,31 +61,57 @@ def _rows(
 ) -> list[tuple[str, dict[str, Any], str]]:
     """(unit, row, row as JSON) for the rows the actor may see; the read is audited."""
     from flsdb.kpi import parse_period
+    from flsdb.services.dashboards import DashboardCache, memo, report_data
 
+    check(actor, "read_aggregates")
     if by not in LEVELS:
         raise ConfigurationError(f"'{by}' is not a level; use one of {', '.join(LEVELS)}.")
     chosen = parse_period(period)
     as_of = as_of or dt.date.today()
-    if by == "service" and actor.visible is not None and not actor.visible:
+    within = scope(actor, "read_aggregates")
+    if by == "service" and within.codes is not None and not within.codes:
         return []
-    if cache is not None:
-        from flsdb.services.dashboards import memo, report_data
-
-        data = report_data(cache, database_url, engine, chosen.label, as_of)
-        rows = memo("kpi rows", data, by, make=lambda: _encoded(data.tables[by]))
-    else:
-        from flsdb.kpi import KpiRequest, compute_kpis
-        from flsdb.kpi.sources import source_from_database
-
-        request = KpiRequest(period=chosen, by=by, as_of=as_of)
-        rows = _encoded(compute_kpis(source_from_database(database_url), request).table)
-    if by == "service" and actor.visible is not None:
-        rows = [r for r in rows if r[0] in actor.visible]
+    if cache is None:  # a caller without the server's cache: compute here, and wait for it
+        cache = DashboardCache(wait_seconds=24 * 3600.0)
+    data = report_data(cache, database_url, engine, chosen.label, as_of)
+    full = memo("kpi rows", data, by, make=lambda: _encoded(data.tables[by], published=False))
+    shown = memo("kpi rows shown", data, by, make=lambda: _published(data, by))
+    rows = []
+    for unit, row, text in full:
+        if by == "service" and unit not in within:
+            continue
+        if disclosure(actor, by, unit) == "unsuppressed":
+            rows.append((unit, row, text))
+        else:
+            rows.append(shown.get((unit, str(row["kpi"])), (unit, row, text)))
     record_event(engine, actor.username, "read_kpis", detail=f"{period} by {by}")
     return rows
 
 
-def _encoded(table: Any) -> list[tuple[str, dict[str, Any], str]]:
+def published_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A published row as the API gives it: withheld counts null, `suppressed` their mark."""
+    from flsdb.disclosure import is_hidden
+
+    out = dict(row)
+    mark = None
+    for key in COUNTS:
+        if is_hidden(out.get(key)):
+            mark = mark or str(out[key])
+            out[key] = None
+    out["suppressed"] = mark
+    return out
+
+
+def _published(data: Any, by: str) -> dict[tuple[str, str], tuple[str, dict[str, Any], str]]:
+    rows = _encoded(data.shown[by], published=True)
+    return {(unit, str(row["kpi"])): (unit, row, text) for unit, row, text in rows}
+
+
+def _encoded(table: Any, published: bool) -> list[tuple[str, dict[str, Any], str]]:
     from flsdb.reports.kpi_tables import kpi_records
 
-    return [(str(r["unit"]), r, json.dumps(r)) for r in kpi_records(table)]
+    found = []
+    for r in kpi_records(table):
+        row = published_row(r) if published else {**r, "suppressed": None}
+        found.append((str(row["unit"]), row, json.dumps(row)))
+    return found

@@ -132,8 +132,10 @@ def update_record(
     at = dt.datetime.now()
     with write_transaction(engine, locks) as conn:
         current = _current(conn, record_id, allowed)
-        check_record(conn, current.service_code, current.date_fracture_diagnosed)
-        check_record(conn, str(new["service_code"]), _day(new["date_fracture_diagnosed"]))
+        # A signed-off record still takes its follow-up (the lock says which changes it allows).
+        changed = changed_fields({c: current._mapping[c] for c in RECORD_COLUMNS}, new)
+        check_record(conn, current.service_code, _day(current.date_fracture_diagnosed), changed)
+        check_record(conn, str(new["service_code"]), _day(new["date_fracture_diagnosed"]), changed)
         if int(current.version) != int(version):
             raise Conflict(
                 f"This record was changed by {_last_editor(conn, record_id)} after you opened it "
@@ -159,6 +161,32 @@ def update_record(
             raise Conflict("This record was changed by someone else; reload it.")
         _audit(conn, "update", record_id, new, before, new, user, at)
     return int(version) + 1
+
+
+def _plain(value: Any) -> Any:
+    """A stored or typed value in one form, to tell whether a field changed."""
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list | tuple):
+        return tuple(sorted(str(v) for v in value))
+    if isinstance(value, str) and value[:1] == "[":
+        try:
+            found = json.loads(value)
+        except ValueError:
+            return value
+        return tuple(sorted(str(v) for v in found)) if isinstance(found, list) else value
+    return value if isinstance(value, int | float) else str(value)
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> set[str]:
+    """The fields whose values differ between two versions of a record."""
+    return {c for c in RECORD_COLUMNS if _plain(before.get(c)) != _plain(after.get(c))}
 
 
 def _last_editor(conn: Connection, record_id: int) -> str:

@@ -198,6 +198,7 @@ period_locks = Table(
     Column("note", Text, nullable=True),
     Column("lifted_at", DateTime, nullable=True),
     Column("lifted_by", String, nullable=True),
+    Column("lift_reason", Text, nullable=True),
 )
 
 RECORD_COLUMNS: tuple[str, ...] = tuple(f.name for f in _dictionary.records)

@@ -265,8 +265,12 @@ def _store_in(
         kept = tuple(
             c for c in target.others if source.keeps_absent_fields and c not in source.columns
         )
+
+        def stored(keys: pl.DataFrame) -> pl.DataFrame:
+            return session.matching(target.name, keys, list(target.schema), target.schema)
+
         for batch in table.batches():
-            check_batch(closed, batch)
+            check_batch(closed, batch, stored)  # follow-up-only changes to signed-off records
             new = batch.select(target.columns)
             lost = _lost_labels(batch, target.key) if target.name == "records" else None
             counts = _upsert_batch(session, target, new, import_id, user, at, kept, lost)

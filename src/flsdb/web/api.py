@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from flsdb.dictionary import load_dictionary
 from flsdb.services import accounts, records, uploads, worklists
 from flsdb.services.access import Actor, authorize
+from flsdb.services.policy import decided
 from flsdb.web.auth import check_origin, current_actor, set_session_cookie
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -65,6 +66,7 @@ def _me(actor: Actor, csrf: str | None) -> Me:
 
 
 @router.post("/login", response_model=Me)
+@decided("public")
 def login(body: Login, request: Request) -> Response:
     """Sign in: a session cookie and the CSRF token for changes. 401 for an unknown user or a
     wrong password alike; 429 after 5 failures in 15 minutes (for 15 minutes)."""
@@ -76,6 +78,7 @@ def login(body: Login, request: Request) -> Response:
 
 
 @router.post("/logout", status_code=204)
+@decided("signed_in")
 def logout(request: Request, actor: ActorDep) -> Response:
     from flsdb.web.auth import COOKIE, session_token
 
@@ -88,11 +91,13 @@ def logout(request: Request, actor: ActorDep) -> Response:
 
 
 @router.get("/me", response_model=Me)
+@decided("signed_in")
 def me(request: Request, actor: ActorDep) -> Me:
     return _me(actor, getattr(request.state, "csrf", None))
 
 
 @router.get("/services")
+@decided("signed_in")
 def list_services(request: Request, actor: ActorDep) -> list[dict[str, Any]]:
     """The FLSs in the caller's scope."""
     from sqlalchemy import select
@@ -116,6 +121,7 @@ def list_services(request: Request, actor: ActorDep) -> list[dict[str, Any]]:
 
 
 @router.get("/records")
+@decided("read_patients")
 def search_records(
     request: Request,
     actor: ActorDep,
@@ -150,16 +156,19 @@ UploadId = Annotated[str, Path(max_length=64)]
 
 
 @router.get("/records/{record_id}")
+@decided("read_patients")
 def get_record(record_id: RecordId, request: Request, actor: ActorDep) -> dict[str, Any]:
     return records.get(_engine(request), actor, record_id)
 
 
 @router.post("/records", status_code=201)
+@decided("write_patients")
 def create_record(body: RecordIn, request: Request, actor: ActorDep) -> dict[str, Any]:  # type: ignore[valid-type]
     return records.create(_engine(request), actor, body.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
 
 
 @router.put("/records/{record_id}")
+@decided("write_patients")
 def update_record(
     record_id: RecordId,
     body: RecordUpdate,  # type: ignore[valid-type]
@@ -172,6 +181,7 @@ def update_record(
 
 
 @router.delete("/records/{record_id}", status_code=204)
+@decided("write_patients")
 def delete_record(
     record_id: RecordId,
     request: Request,
@@ -183,11 +193,13 @@ def delete_record(
 
 
 @router.get("/records/{record_id}/history")
+@decided("read_patients")
 def record_history(record_id: RecordId, request: Request, actor: ActorDep) -> list[dict[str, Any]]:
     return records.history(_engine(request), actor, record_id)
 
 
 @router.post("/uploads")
+@decided("write_patients")
 async def preview_upload(
     request: Request,
     actor: ActorDep,
@@ -225,17 +237,20 @@ async def preview_upload(
 
 
 @router.get("/uploads/{upload_id}")
+@decided("write_patients")
 def get_upload(upload_id: UploadId, request: Request, actor: ActorDep) -> dict[str, Any]:
     return uploads.get_preview(_engine(request), actor, upload_id)
 
 
 @router.post("/uploads/{upload_id}/commit")
+@decided("write_patients")
 def commit_upload(upload_id: UploadId, request: Request, actor: ActorDep) -> dict[str, Any]:
     """Store a previewed upload in one transaction (409 if it has errors)."""
     return uploads.commit(_engine(request), actor, upload_id)
 
 
 @router.get("/uploads/{upload_id}/errors.csv")
+@decided("write_patients")
 def upload_errors(upload_id: UploadId, request: Request, actor: ActorDep) -> Response:
     content = uploads.errors_csv(_engine(request), actor, upload_id)
     return Response(
@@ -246,6 +261,7 @@ def upload_errors(upload_id: UploadId, request: Request, actor: ActorDep) -> Res
 
 
 @router.get("/kpis", response_model=list[dict[str, Any]])
+@decided("read_aggregates")
 def kpis(
     request: Request,
     actor: ActorDep,
@@ -269,6 +285,7 @@ def kpis(
 
 
 @router.get("/audit")
+@decided("administer")
 def audit(
     request: Request,
     actor: ActorDep,
@@ -285,6 +302,7 @@ def audit(
 
 
 @router.get("/extracts/pseudonymised")
+@decided("extract_pseudonymised")
 def pseudonymised_extract(
     request: Request,
     actor: ActorDep,
@@ -337,6 +355,7 @@ WORKLIST_COLUMNS = (
 
 
 @router.get("/worklists/{service_code}")
+@decided("read_patients")
 def worklist(
     service_code: Annotated[str, Path(max_length=12)],
     request: Request,
@@ -378,40 +397,3 @@ def worklist(
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
-
-
-class LockRequest(BaseModel):
-    period: str = Field(max_length=20, description="A quarter (sign-off) or a year (lock).")
-    service: str | None = Field(
-        default=None, max_length=12, description="The FLS signing off; none for a national lock."
-    )
-    note: str | None = Field(default=None, max_length=500)
-
-
-@router.get("/locks")
-def list_locks(request: Request, actor: ActorDep) -> list[dict[str, Any]]:
-    """National locks and the sign-offs of the FLSs in the caller's scope, lifted ones too."""
-    from flsdb.services import locks
-
-    return locks.list_locks(_engine(request), actor)
-
-
-@router.post("/locks", status_code=201)
-def create_lock(body: LockRequest, request: Request, actor: ActorDep) -> dict[str, Any]:
-    """With `service`: the FLS signs off a quarter. Without: the national team locks a year.
-    Records diagnosed in it then cannot be created, changed or deleted (423)."""
-    from flsdb.services import locks
-
-    if body.service:
-        return locks.sign_off(_engine(request), actor, body.service.upper(), body.period, body.note)
-    return locks.lock_year(_engine(request), actor, body.period, body.note)
-
-
-@router.delete("/locks/{lock_id}")
-def lift_lock(
-    lock_id: Annotated[int, Path(ge=1, le=MAX_INT)], request: Request, actor: ActorDep
-) -> dict[str, Any]:
-    """An administrator lifts a sign-off or lock (audited; the lock's row keeps it)."""
-    from flsdb.services import locks
-
-    return locks.lift(_engine(request), actor, lock_id)

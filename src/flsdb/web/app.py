@@ -75,7 +75,7 @@ def issue_list(exc: ValidationFailed) -> list[dict[str, Any]]:
 
 def create_app(settings: Settings) -> FastAPI:
     from flsdb.storage import bulk, open_engine
-    from flsdb.web import api, pages, pages_admin, pages_fls
+    from flsdb.web import api, api_locks, pages, pages_admin, pages_fls
 
     bulk.use_python_sqlite()
     app = FastAPI(
@@ -103,6 +103,7 @@ def create_app(settings: Settings) -> FastAPI:
     static = resources.files("flsdb.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
+    app.include_router(api_locks.router)
     app.include_router(pages.router)
     app.include_router(pages_admin.router)
     app.include_router(pages_fls.router)
@@ -171,6 +172,39 @@ def create_app(settings: Settings) -> FastAPI:
         return _refusal(request, 500, "Something went wrong on the server; nothing was changed.")
 
     return app
+
+
+# Routes the application gets from its framework, declared public here (every other route names
+# its action with `flsdb.services.policy.decided`).
+PUBLIC_ROUTES = {
+    "/openapi.json": "the API's schema",
+    "/static": "stylesheets, the form's script and the vendored Vega libraries",
+}
+
+
+def application_routes(routes: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Every route the application answers, as (path, route): the routers it includes opened
+    (FastAPI keeps an included router as one entry of `app.routes`)."""
+    found: list[tuple[str, Any]] = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context = getattr(route, "include_context", None)
+            found += application_routes(
+                inner.routes, prefix + (getattr(context, "prefix", "") or "")
+            )
+        else:
+            found.append((prefix + str(getattr(route, "path", "")), route))
+    return found
+
+
+def route_decision(route: Any) -> tuple[str, ...] | None:
+    """The actions a route of the application declared (None: it declared none)."""
+    from flsdb.services.policy import decision_of
+
+    if getattr(route, "path", None) in PUBLIC_ROUTES:
+        return ("public",)
+    return decision_of(getattr(route, "endpoint", None))
 
 
 def _seconds(name: str, default: float) -> float:

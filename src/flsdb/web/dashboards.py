@@ -13,6 +13,7 @@ from flsdb.disclosure import is_hidden
 from flsdb.services.dashboards import memo
 from flsdb.sheets import plain_number
 from flsdb.web import charts
+from flsdb.web.published import published_months, small_withheld, withhold
 
 LEVEL_WORDS = {"95%": 0.95, "99.8%": 0.998}
 MIN_SPC_MONTHS = 12  # fewer points cannot tell a signal from chance
@@ -56,18 +57,19 @@ def kpi_row(data: Any, level: str, unit: str, kpi: str, published: bool = True) 
     return out
 
 
-def kpi_table(data: Any, code: str) -> list[dict[str, Any]]:
-    """An FLS's KPIs (its own, unsuppressed) beside its region and nation (as published)."""
-    return memo("kpis", data, code, make=lambda: _kpi_table(data, code))
+def kpi_table(data: Any, code: str, published: bool = False) -> list[dict[str, Any]]:
+    """An FLS's KPIs (its own unsuppressed, or as published: the policy's disclosure level for
+    the viewer) beside its region and nation (as published)."""
+    return memo("kpis", data, code, published, make=lambda: _kpi_table(data, code, published))
 
 
-def _kpi_table(data: Any, code: str) -> list[dict[str, Any]]:
+def _kpi_table(data: Any, code: str, published: bool) -> list[dict[str, Any]]:
     from flsdb.reports.fls import comparator
 
     info = data.service_info(code)
     rows = []
     for kpi in data.tables["service"].query("unit == @code")["kpi"].tolist():
-        own = kpi_row(data, "service", code, kpi, published=False)
+        own = kpi_row(data, "service", code, kpi, published=published)
         region = comparator(data, "region", str(info["region_code"]), kpi, code)
         nation = comparator(data, "nation", str(info["nation"]), kpi, code)
         rows.append(
@@ -88,13 +90,29 @@ def _kpi_table(data: Any, code: str) -> list[dict[str, Any]]:
     return rows
 
 
-def spc_views(data: Any, frame: Any, unit: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """One SPC chart per KPI (its spec and its table), and the signals in words."""
-    return memo("spc", data, id(frame), unit, make=lambda: _spc_views(data, frame, unit))
+def spc_views(
+    data: Any, frame: Any, unit: str, published: bool = False
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """One SPC chart per KPI (its spec and its table), and the signals in words. Published:
+    a month whose count is withheld (the disclosure package's primary and secondary
+    suppression of the monthly table) shows `<5` or `c`, and no percentage or limits (which
+    would give its counts back)."""
+    return memo(
+        "spc",
+        data,
+        id(frame),
+        unit,
+        published,
+        make=lambda: _spc_views(data, frame, unit, published),
+    )
 
 
-def _spc_views(data: Any, frame: Any, unit: str) -> tuple[list[dict[str, Any]], list[str]]:
+def _spc_views(
+    data: Any, frame: Any, unit: str, published: bool
+) -> tuple[list[dict[str, Any]], list[str]]:
     from flsdb.reports.spc_panels import unit_charts
+
+    shown = published_months(data, frame) if published else {}
 
     panels, found_words, _ = unit_charts(data, frame, unit)
     views = []
@@ -111,21 +129,21 @@ def _spc_views(data: Any, frame: Any, unit: str) -> tuple[list[dict[str, Any]], 
             continue
         chart = panel.chart
         labels = chart.labels(panel.direction)  # type: ignore[arg-type]
+        kpi = title.split()[0]
         points = []
         for i, month in enumerate(panel.months):
-            points.append(
-                {
-                    "month": month,
-                    "numerator": plain_number(panel.numerators[i]),
-                    "denominator": plain_number(panel.denominators[i]),
-                    "percent": round(float(chart.values[i]) * 100, 1),
-                    "centre": round(float(chart.centre[i]) * 100, 1),
-                    "lower": round(float(chart.lower[i]) * 100, 1),
-                    "upper": round(float(chart.upper[i]) * 100, 1),
-                    "signal": labels[i],
-                    "rules": ", ".join(chart.signals[i]) or "none",
-                }
-            )
+            point = {
+                "month": month,
+                "numerator": plain_number(panel.numerators[i]),
+                "denominator": plain_number(panel.denominators[i]),
+                "percent": round(float(chart.values[i]) * 100, 1),
+                "centre": round(float(chart.centre[i]) * 100, 1),
+                "lower": round(float(chart.lower[i]) * 100, 1),
+                "upper": round(float(chart.upper[i]) * 100, 1),
+                "signal": labels[i],
+                "rules": ", ".join(chart.signals[i]) or "none",
+            }
+            points.append(withhold(point, shown.get((unit, kpi, month))) if published else point)
         views.append(
             {
                 "id": "spc-" + title.split()[0],
@@ -138,7 +156,10 @@ def _spc_views(data: Any, frame: Any, unit: str) -> tuple[list[dict[str, Any]], 
 
 
 def funnel_views(
-    data: Any, highlight: set[str] | None = None, only: set[str] | None = None
+    data: Any,
+    highlight: set[str] | None = None,
+    only: set[str] | None = None,
+    own_shown: bool = True,
 ) -> list[dict[str, Any]]:
     """One funnel per KPI: FLSs whose values may be published (those in `only`, if given),
     `highlight` drawn as 'this FLS', with the overdispersion-adjusted limits."""
@@ -148,7 +169,7 @@ def funnel_views(
         points = [
             {**p, "flag": "this FLS"} if highlight and p["code"] in highlight else p
             for p in base["points"]
-            if (p["shown"] or (highlight and p["code"] in highlight))
+            if (p["shown"] or (own_shown and highlight and p["code"] in highlight))
             and (only is None or p["code"] in only)
         ]
         spec = charts.funnel_spec(base["title"], points, base["limits"], base["target_exact"])
@@ -229,17 +250,25 @@ def _method_words(funnel: Any) -> str:
     )
 
 
-def benchmark(data: Any, codes: list[str]) -> tuple[list[str], list[dict[str, Any]]]:
-    """FLS rows as published: name, code, and per KPI the published cell."""
+def benchmark(
+    data: Any, codes: list[str], in_full: frozenset[str] | None = frozenset()
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """FLS rows: name, code, and per KPI the published cell, or the computed one for the FLSs
+    the viewer sees in full (`in_full`; None: every FLS)."""
     kpis = [k for k in data.shown["service"]["kpi"].drop_duplicates().tolist()]
     rows = []
     for code in codes:
-        cells = {kpi: kpi_row(data, "service", code, kpi) for kpi in kpis}
+        full = in_full is None or code in in_full
+        cells = {kpi: kpi_row(data, "service", code, kpi, published=not full) for kpi in kpis}
         rows.append({"code": code, "name": unit_names(data).get(code, code), "cells": cells})
     return kpis, rows
 
 
-def completeness(data: Any, code: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def completeness(
+    data: Any, code: str, published: bool = False
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Key fields missing, by field; as published, a count of 1 to 4 (missing, or complete)
+    is withheld with its percentage, as the reports withhold small counts."""
     from flsdb.services.records import field_labels
 
     labels = field_labels()
@@ -257,6 +286,8 @@ def completeness(data: Any, code: str) -> tuple[dict[str, Any], list[dict[str, A
         }
         for r in frame.to_dict("records")
     ]
+    if published:
+        rows = [small_withheld(r, data.thresholds.suppression) for r in rows]
     spec = charts.bar_spec(
         "Key fields missing (%); more than 20% counts against kpi01",
         [r for r in rows if r["percent"] is not None],
@@ -274,15 +305,28 @@ def completeness(data: Any, code: str) -> tuple[dict[str, Any], list[dict[str, A
     return spec, rows
 
 
-def mix(data: Any, code: str | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def mix(
+    data: Any, code: str | None, published: bool = False
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Treatment mix as shares; an FLS's as published leaves out the groups whose counts the
+    disclosure control withholds (a share of a few patients gives their count back)."""
     from flsdb.reports.fls import _mix_shares
     from flsdb.reports.national import MIX_LABELS
 
-    shares = _mix_shares(data, code)
-    rows = [{"group": MIX_LABELS[g], "percent": round(v, 1)} for g, v in shares.items()]
+    shares: dict[str, float | None] = dict(_mix_shares(data, code))
+    if published and code is not None:
+        shown = data.mix_shown[data.mix_shown["service_code"] == code]
+        for group in shares:
+            values = shown[group].tolist() + shown["records"].tolist()
+            if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values):
+                shares[group] = None
+    rows = [
+        {"group": MIX_LABELS[g], "percent": None if v is None else round(v, 1)}
+        for g, v in shares.items()
+    ]
     return charts.bar_spec(
         "Bone therapy recommended (share of patients)",
-        rows,
+        [r for r in rows if r["percent"] is not None],
         "group",
         "percent",
         "percent of patients",
@@ -290,12 +334,12 @@ def mix(data: Any, code: str | None) -> tuple[dict[str, Any], list[dict[str, Any
 
 
 def identification(
-    data: Any, level: str, units: list[str]
+    data: Any, level: str, units: list[str], published: bool = True
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """kpi02: records against the expected caseload, per unit, as published."""
+    """kpi02: records against the expected caseload, per unit, as published (or in full)."""
     rows = []
     for unit in units:
-        row = kpi_row(data, level, unit, "kpi02")
+        row = kpi_row(data, level, unit, "kpi02", published=published)
         percent = row["percent"] if not is_hidden(row["numerator"]) else None
         rows.append(
             {

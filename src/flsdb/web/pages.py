@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from flsdb.errors import Conflict, FlsdbError, Locked, ValidationFailed
 from flsdb.services import accounts, records, uploads
 from flsdb.services.access import Actor, Role, authorize
+from flsdb.services.policy import decided
 from flsdb.web.auth import COOKIE, check_origin, current_actor, session_token, set_session_cookie
 from flsdb.web.forms import form_values, record_form
 
@@ -90,17 +91,20 @@ def _home(actor: Actor) -> str:
 
 
 @router.get("/")
+@decided("signed_in")
 async def home(request: Request) -> Response:
     actor = await current_actor(request)
     return RedirectResponse(_home(actor), status_code=303)
 
 
 @router.get("/login")
+@decided("public")
 def login_page(request: Request) -> HTMLResponse:
     return _render(request, "login.html", actor=None, message=None)
 
 
 @router.post("/login")
+@decided("public")
 async def login_form(request: Request) -> Response:
     check_origin(request)
     form = await request.form()
@@ -118,6 +122,7 @@ async def login_form(request: Request) -> Response:
 
 
 @router.post("/logout")
+@decided("signed_in")
 async def logout(request: Request) -> Response:
     actor = await current_actor(request)
     token = session_token(request)
@@ -166,6 +171,7 @@ def _list(request: Request, actor: Actor, fields: dict[str, Any]) -> HTMLRespons
 
 
 @router.get("/records")
+@decided("read_patients")
 async def record_list(request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     authorize(actor, "read_patients")
@@ -173,6 +179,7 @@ async def record_list(request: Request) -> HTMLResponse:
 
 
 @router.post("/records/search")
+@decided("read_patients")
 async def record_search(request: Request) -> HTMLResponse:
     """Search by NHS number: a POST, so the number never appears in a URL."""
     actor = await current_actor(request)
@@ -190,7 +197,10 @@ def _form_page(
     status: int = 200,
     message: str | None = None,
     closed: bool = False,
+    followup_only: bool = False,
 ) -> HTMLResponse:
+    from flsdb.storage.locks import followup_fields
+
     sections = record_form(values, issues, sorted(actor.services))
     return _render(
         request,
@@ -202,12 +212,15 @@ def _form_page(
         message=message,
         saved=message == SAVED,
         conflict=status == 409,
-        locked=status == 423 or closed,
+        locked=(status == 423 or closed) and not followup_only,
+        followup_only=followup_only,
+        open_fields=sorted(followup_fields()) if followup_only else [],
         labels=records.field_labels(),
     )
 
 
 @router.get("/records/new")
+@decided("write_patients")
 async def new_record(request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     authorize(actor, "write_patients")
@@ -248,6 +261,7 @@ def _saved(
 
 
 @router.post("/records/new")
+@decided("write_patients")
 async def create_record(request: Request) -> Response:
     actor = await current_actor(request)
     values = await _submitted(request)
@@ -257,26 +271,32 @@ async def create_record(request: Request) -> Response:
 
 
 @router.get("/records/{record_id}")
+@decided("read_patients")
 async def edit_record(record_id: PageRecordId, request: Request) -> HTMLResponse:
     actor = await current_actor(request)
-    from flsdb.services.locks import lock_reason
+    from flsdb.services.locks import lock_state
 
     record = records.get(_engine(request), actor, record_id)
     fracture = dt.date.fromisoformat(str(record["date_fracture_diagnosed"]))
-    reason = lock_reason(_engine(request), str(record["service_code"]), fracture)
+    reason, followup = lock_state(_engine(request), str(record["service_code"]), fracture)
     if reason:
-        return _form_page(request, actor, record, [], record, 200, reason, True)
+        done = "The follow-up was saved. " if request.query_params.get("saved") else ""
+        return _form_page(
+            request, actor, record, [], record, 200, done + reason, True, followup_only=followup
+        )
     saved = SAVED if request.query_params.get("saved") else None
     return _form_page(request, actor, record, [], record, message=saved)
 
 
 @router.post("/records/{record_id}")
+@decided("write_patients")
 async def save_record(record_id: PageRecordId, request: Request) -> Response:
     actor = await current_actor(request)
     form = await request.form()
     version = int(str(form.get("version", "0"))) if str(form.get("version", "")).isdigit() else 0
     values = await _submitted(request)
     current = {**records.get(_engine(request), actor, record_id), "version": version}
+    values = _followup_only(request, current, values)
     return _saved(
         request,
         actor,
@@ -286,7 +306,25 @@ async def save_record(record_id: PageRecordId, request: Request) -> Response:
     )
 
 
+def _followup_only(
+    request: Request, current: dict[str, Any], values: dict[str, Any]
+) -> dict[str, Any]:
+    """A signed-off record's form sends its follow-up fields alone (the others are shown, not
+    sent): the stored values stand for the rest."""
+    from flsdb.services.locks import lock_state
+    from flsdb.storage.locks import followup_fields
+
+    fracture = dt.date.fromisoformat(str(current["date_fracture_diagnosed"]))
+    reason, followup = lock_state(_engine(request), str(current["service_code"]), fracture)
+    if not reason or not followup:
+        return values
+    opened = followup_fields()
+    kept = {k: v for k, v in current.items() if k not in opened and k not in ("id", "version")}
+    return {**kept, **{k: v for k, v in values.items() if k in opened}}
+
+
 @router.post("/records/{record_id}/delete")
+@decided("write_patients")
 async def delete_record(record_id: PageRecordId, request: Request) -> Response:
     actor = await current_actor(request)
     form = await request.form()
@@ -296,6 +334,7 @@ async def delete_record(record_id: PageRecordId, request: Request) -> Response:
 
 
 @router.get("/records/{record_id}/history")
+@decided("read_patients")
 async def history(record_id: PageRecordId, request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     record = records.get(_engine(request), actor, record_id)
@@ -313,6 +352,7 @@ def _upload_choices() -> dict[str, Any]:
 
 
 @router.get("/uploads")
+@decided("write_patients")
 async def upload_page(request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     authorize(actor, "write_patients")
@@ -320,6 +360,7 @@ async def upload_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/uploads")
+@decided("write_patients")
 async def upload_file(request: Request) -> Response:
     from starlette.concurrency import run_in_threadpool
 
@@ -349,6 +390,7 @@ async def upload_file(request: Request) -> Response:
 
 
 @router.get("/uploads/{upload_id}")
+@decided("write_patients")
 async def upload_preview(upload_id: str, request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     preview = uploads.get_preview(_engine(request), actor, upload_id[:64])
@@ -356,6 +398,7 @@ async def upload_preview(upload_id: str, request: Request) -> HTMLResponse:
 
 
 @router.post("/uploads/{upload_id}/commit")
+@decided("write_patients")
 async def upload_commit(upload_id: str, request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     done = uploads.commit(_engine(request), actor, upload_id[:64])

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from flsdb.errors import FlsdbError
 from flsdb.services import accounts
 from flsdb.services.access import ROLE_WORDS, authorize
+from flsdb.services.policy import decided
 from flsdb.web.auth import current_actor
 from flsdb.web.pages import _engine, _render
 
@@ -45,6 +46,7 @@ def _users_page(
 
 
 @router.get("/admin/users")
+@decided("administer")
 async def users_page(request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     authorize(actor, "administer")
@@ -52,6 +54,7 @@ async def users_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/admin/users")
+@decided("administer")
 async def add_user(request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     authorize(actor, "administer")
@@ -74,6 +77,7 @@ async def add_user(request: Request) -> HTMLResponse:
 
 
 @router.post("/admin/users/{username}/{action}")
+@decided("administer")
 async def change_user(username: str, action: str, request: Request) -> Response:
     actor = await current_actor(request)
     authorize(actor, "administer")
@@ -96,6 +100,7 @@ async def change_user(username: str, action: str, request: Request) -> Response:
 
 
 @router.get("/admin/services")
+@decided("administer")
 async def services_page(request: Request) -> HTMLResponse:
     from sqlalchemy import func, select
 
@@ -117,6 +122,7 @@ async def services_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/admin/audit")
+@decided("administer")
 async def audit_page(request: Request) -> HTMLResponse:
     from flsdb.services.events import list_events
 
@@ -171,6 +177,7 @@ def _kpi_context(request: Request) -> dict[str, Any]:
 
 
 @router.get("/kpis")
+@decided("read_aggregates")
 async def kpi_page(request: Request) -> HTMLResponse:
     from flsdb.services.kpis import kpi_rows
 
@@ -206,5 +213,6 @@ async def kpi_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/healthz", include_in_schema=False)
+@decided("public")
 def health() -> dict[str, str]:
     return {"status": "ok"}

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 
 from flsdb.services import worklists
+from flsdb.services.policy import decided, disclosure
 from flsdb.web.auth import current_actor
 from flsdb.web.pages import _engine, _render
 
@@ -17,6 +18,7 @@ ServiceCode = Annotated[str, Path(max_length=12)]
 
 
 @router.get("/fls/{service_code}/worklist")
+@decided("read_patients")
 async def worklist_page(service_code: ServiceCode, request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     code = service_code.upper()
@@ -37,6 +39,7 @@ def _locks_page(
     status: int = 200,
     message: str | None = None,
     error: str | None = None,
+    **extra: Any,
 ) -> HTMLResponse:
     from flsdb.services import locks
 
@@ -48,52 +51,68 @@ def _locks_page(
         message=message,
         error=error,
         services=sorted(actor.services),
+        **extra,
     )
 
 
 @router.get("/locks")
+@decided("signed_in")
 async def locks_page(request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     return _locks_page(request, actor)
 
 
 @router.post("/locks")
+@decided("sign_off", "lock_year", "lift_lock")
 async def locks_change(request: Request) -> HTMLResponse:
+    """Sign off or lock in two steps (what will be closed, then the confirmation); lift with a
+    reason (asked for first)."""
     from flsdb.errors import FlsdbError
     from flsdb.services import locks
 
     actor = await current_actor(request)
     form = await request.form()
     action = str(form.get("action", ""))
+    confirmed = str(form.get("confirm", "")) == "yes"
+    period = str(form.get("period", ""))[:20]
+    note = str(form.get("note", ""))[:500]
     engine = _engine(request)
+    lock_id = 0
     try:
-        if action == "sign_off":
-            done = locks.sign_off(
-                engine,
-                actor,
-                str(form.get("service", "")).upper()[:12],
-                str(form.get("period", ""))[:20],
-                str(form.get("note", "")),
-            )
-            missing = done.get("records_missing_key_fields") or 0
-            message = f"{done['service']} signed off {done['period']}." + (
-                f" {missing} of its records in it miss key fields." if missing else ""
-            )
-        elif action == "lock":
-            done = locks.lock_year(
-                engine, actor, str(form.get("period", ""))[:20], str(form.get("note", ""))
-            )
-            message = f"{done['period']} is locked."
+        if action in ("sign_off", "lock"):
+            service = str(form.get("service", "")).upper()[:12] if action == "sign_off" else None
+            if not confirmed:
+                pending = locks.preview(engine, actor, service or None, period)
+                return _locks_page(request, actor, pending=pending, note=note)
+            if service:
+                done = locks.sign_off(engine, actor, service, period, note)
+                message = f"{done['service']} signed off {done['period']}."
+            else:
+                done = locks.lock_year(engine, actor, period, note)
+                message = f"{done['period']} is locked."
         elif action == "lift":
             text = str(form.get("lock_id", ""))
-            done = locks.lift(engine, actor, int(text) if text.isdigit() and len(text) < 10 else 0)
+            lock_id = int(text) if text.isdigit() and len(text) < 10 else 0
+            if not confirmed:
+                from flsdb.services.policy import check
+
+                check(actor, "lift_lock")
+                found = [k for k in locks.list_locks(engine, actor) if k["id"] == lock_id]
+                if not found or found[0]["lifted_at"]:
+                    return _locks_page(request, actor, 404, error="There is no such lock in force.")
+                return _locks_page(request, actor, lifting=found[0])
+            done = locks.lift(engine, actor, lock_id, str(form.get("reason", "")))
             message = f"The {done['kind'].replace('_', '-')} of {done['period']} is lifted."
         else:
             return _locks_page(request, actor, 422, error="Choose what to do.")
     except FlsdbError as exc:
         from flsdb.web.app import _status
 
-        return _locks_page(request, actor, _status(exc), error=str(exc))
+        extra: dict[str, Any] = {}
+        if action == "lift" and confirmed:  # asked again for the reason
+            found = [k for k in locks.list_locks(engine, actor) if k["id"] == lock_id]
+            extra = {"lifting": found[0]} if found and not found[0]["lifted_at"] else {}
+        return _locks_page(request, actor, _status(exc), error=str(exc), **extra)
     return _locks_page(request, actor, message=message)
 
 
@@ -140,6 +159,7 @@ async def _data(request: Request, period: str, as_of: dt.date) -> Any:
 
 
 @router.get("/fls/{service_code}")
+@decided("read_aggregates")
 async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResponse:
     from flsdb.services import dashboards
     from flsdb.web import dashboards as views
@@ -147,24 +167,29 @@ async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResp
     actor = await current_actor(request)
     code = service_code.upper()
     dashboards.check_service(actor, _engine(request), code)
+    # The figures leave at the viewer's disclosure level: its staff and the national team see
+    # the FLS in full, a region viewer as published.
+    published = disclosure(actor, "service", code) == "published"
     period, as_of, error = _period_and_date(request)
     if error:
         return _render(request, "error.html", 422, title="Refused", message=error, code=422)
     data = await _data(request, period, as_of)
-    head = views.memo("fls head", data, code, make=lambda: _fls_head(data, code))
+    head = views.memo(
+        "fls head", data, code, published, make=lambda: _fls_head(data, code, published)
+    )
 
     def body() -> dict[str, Any]:
-        spc, words = views.spc_views(data, data.monthly_service, code)
-        completeness_spec, completeness_rows = views.completeness(data, code)
-        mix_spec, mix_rows = views.mix(data, code)
+        spc, words = views.spc_views(data, data.monthly_service, code, published)
+        completeness_spec, completeness_rows = views.completeness(data, code, published)
+        mix_spec, mix_rows = views.mix(data, code, published)
         return {
             "code": code,
             "region": head["region"],
             "nation": head["nation"],
-            "kpis": views.kpi_table(data, code),
+            "kpis": views.kpi_table(data, code, published),
             "spc": spc,
             "words": words,
-            "funnels": views.funnel_views(data, highlight={code}),
+            "funnels": views.funnel_views(data, highlight={code}, own_shown=not published),
             "completeness_spec": completeness_spec,
             "completeness_rows": completeness_rows,
             "mix_spec": mix_spec,
@@ -178,12 +203,13 @@ async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResp
         period=period,
         as_of=as_of,
         upload=dashboards.last_upload(_engine(request), code, request.app.state.dashboards),
-        body=views.html("_dashboard_fls_body.html", data, code, context=body),
+        published=published,
+        body=views.html("_dashboard_fls_body.html", data, code, published, context=body),
         **head,
     )
 
 
-def _fls_head(data: Any, code: str) -> dict[str, Any]:
+def _fls_head(data: Any, code: str, published: bool) -> dict[str, Any]:
     """The FLS's names and record count, once per computation of the figures."""
     from flsdb.web import dashboards as views
 
@@ -194,7 +220,7 @@ def _fls_head(data: Any, code: str) -> dict[str, Any]:
         "region": region,
         "region_name": data.unit_name("region", region),
         "nation": str(info["nation"]),
-        "records": views.kpi_row(data, "service", code, "kpi03", published=False)["denominator"]
+        "records": views.kpi_row(data, "service", code, "kpi03", published=published)["denominator"]
         or 0,
     }
 
@@ -211,6 +237,10 @@ async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
     linked = (
         frozenset(actor.services) if level == "nation" and actor.role.value == "fls_staff" else None
     )
+    # The figures at the viewer's disclosure level: the national team sees them in full, an
+    # FLS's staff their own FLSs' rows, everyone else as published.
+    published = disclosure(actor, level, unit) == "published"
+    in_full = None if not published else frozenset(actor.patient_services)
 
     def body() -> dict[str, Any]:
         services = data.services
@@ -218,18 +248,18 @@ async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
             codes = sorted(services[services["region_code"] == unit]["service_code"])
             units, id_level = codes, "service"
             headline = [
-                (n, views.kpi_row(data, "region", unit, n))
+                (n, views.kpi_row(data, "region", unit, n, published=published))
                 for n in data.shown["region"].query("unit == @unit")["kpi"]
             ]
         else:
             codes = sorted(services["service_code"])
             units, id_level = sorted(set(services["region_code"])), "region"
             headline = [
-                (n, views.kpi_row(data, "nation", "all", n))
+                (n, views.kpi_row(data, "nation", "all", n, published=published))
                 for n in data.shown["nation"].query("unit == 'all'")["kpi"]
             ]
-        kpis, rows = views.benchmark(data, codes)
-        id_spec, id_rows = views.identification(data, id_level, units)
+        kpis, rows = views.benchmark(data, codes, in_full)
+        id_spec, id_rows = views.identification(data, id_level, units, published)
         return {
             "data": data,
             "level": level,
@@ -250,14 +280,18 @@ async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
         "dashboard_group.html",
         level=level,
         unit=unit,
+        in_full=in_full,
         unit_name=views.memo("name", data, level, unit, make=lambda: data.unit_name(level, unit)),
         period=period,
         as_of=as_of,
-        body=views.html("_dashboard_group_body.html", data, level, unit, linked, context=body),
+        body=views.html(
+            "_dashboard_group_body.html", data, level, unit, linked, in_full, context=body
+        ),
     )
 
 
 @router.get("/region/{region_code}")
+@decided("read_aggregates")
 async def region_dashboard(region_code: ServiceCode, request: Request) -> HTMLResponse:
     from flsdb.services import dashboards
 
@@ -268,12 +302,14 @@ async def region_dashboard(region_code: ServiceCode, request: Request) -> HTMLRe
 
 
 @router.get("/nation")
+@decided("read_aggregates")
 async def nation_dashboard(request: Request) -> HTMLResponse:
     await current_actor(request)
     return await _group(request, "nation", "all")
 
 
 @router.get("/download/{kind}/{unit}.{fmt}")
+@decided("read_aggregates")
 async def download(kind: str, unit: ServiceCode, fmt: str, request: Request) -> Any:
     """The command line's outputs for a dashboard's scope, made on demand: the FLS or region
     report (HTML or PDF) and the national report, as published; the benchmark table (CSV)."""
@@ -290,6 +326,13 @@ async def download(kind: str, unit: ServiceCode, fmt: str, request: Request) -> 
     code = unit.upper()
     if kind == "fls":
         dashboards.check_service(actor, _engine(request), code)
+        if disclosure(actor, "service", code) == "published":
+            from flsdb.errors import Forbidden
+
+            raise Forbidden(
+                "The FLS report shows its figures in full, for its staff and the national "
+                "team; the region's report has them as published."
+            )
     elif kind == "region":
         dashboards.check_region(actor, _engine(request), code)
     elif kind not in ("national", "benchmark") or code != "ALL":
