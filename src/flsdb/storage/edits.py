@@ -193,17 +193,44 @@ def delete_record_by_id(
         _audit(conn, "delete", record_id, before, before, None, user, at)
 
 
-def record_history(engine: Engine, record_id: int, key_values: Mapping[str, Any]) -> list[Any]:
-    """Every audited change of the record: by its id, and by its key (imports)."""
+def record_history(
+    engine: Engine, record_id: int, key_values: Mapping[str, Any], allowed: Collection[str]
+) -> list[Any]:
+    """Every audited change of the record, by its id and by its key (imports), from its
+    creation on and in the FLSs of `allowed` alone. A store made before ids were never reused
+    (migration 0006) may have given a deleted record's id, of this FLS or another, to this one:
+    that record's rows precede this one's insert (or its own deletion) and are never shown."""
+    from sqlalchemy import func, or_
+
+    mine = and_(
+        audit_log.c.table_name == "records",
+        (audit_log.c.record_id == record_id) | (audit_log.c.row_key == _key_text(key_values)),
+    )
+    in_scope = or_(
+        *[
+            and_(
+                audit_log.c.row_key >= f"{code}{KEY_SEPARATOR}",
+                audit_log.c.row_key < f"{code}{chr(ord(KEY_SEPARATOR) + 1)}",
+            )
+            for code in sorted(allowed)
+        ]
+    )
     with engine.connect() as conn:
+        created = conn.execute(
+            select(func.max(audit_log.c.id)).where(mine, audit_log.c.action == "insert")
+        ).scalar()
+        ended = conn.execute(
+            select(func.max(audit_log.c.id)).where(
+                audit_log.c.table_name == "records",
+                audit_log.c.record_id == record_id,
+                audit_log.c.action == "delete",
+            )
+        ).scalar()
+        start = max(int(created or 0), int(ended or 0) + 1)
         return list(
             conn.execute(
                 select(audit_log)
-                .where(audit_log.c.table_name == "records")
-                .where(
-                    (audit_log.c.record_id == record_id)
-                    | (audit_log.c.row_key == _key_text(key_values))
-                )
+                .where(mine, in_scope, audit_log.c.id >= start)
                 .order_by(audit_log.c.id)
             )
         )
