@@ -75,7 +75,7 @@ def _rows(
         rows = _encoded(compute_kpis(source_from_database(database_url), request).table)
     if by == "service" and actor.visible is not None:
         rows = [r for r in rows if r[0] in actor.visible]
-    record_event(engine, actor.username, "read_kpis", detail=f"{period} by {by}")
+    record_event(engine, actor.username, "read_kpis", detail=f"{chosen.label} by {by}")
     return rows
 
 

@@ -177,7 +177,9 @@ async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResp
         code=code,
         period=period,
         as_of=as_of,
-        upload=dashboards.last_upload(_engine(request), code, request.app.state.dashboards),
+        upload=dashboards.upload_notice(
+            actor, dashboards.last_upload(_engine(request), code, request.app.state.dashboards)
+        ),
         body=views.html("_dashboard_fls_body.html", data, code, context=body),
         **head,
     )
