@@ -206,7 +206,6 @@ def test_figures_are_asked_for_with_keys_the_records_allow(site: Site) -> None:
 
 def test_a_new_fls_has_a_dashboard_and_renaming_shows(site: Site, tmp_path: Path) -> None:
     cache = site.app.state.dashboards
-    cache.refresh_seconds = 0
     nurse = site.client("nurse")
     assert nurse.get("/fls/FLS01", params={"period": "2024"}).status_code == 200
     computed = cache.computed
@@ -216,11 +215,23 @@ def test_a_new_fls_has_a_dashboard_and_renaming_shows(site: Site, tmp_path: Path
     table = validate(open_upload(write_services(tmp_path / "more.csv", services)), "services")
     store_services(site.engine, table, "admin")
     accounts.add_user(site.engine, "nurse3", Role.FLS_STAFF, PASSWORD, service_codes=["FLS03"])
-    new = site.client("nurse3").get("/fls/FLS03", params={"period": "2024"})
+    nurse3 = site.client("nurse3")
+    # Figures computed before the FLS was loaded (and not refreshed yet): no 500.
+    cache.refresh_seconds, cache.wait_seconds = 3600, 0
+    early = nurse3.get("/fls/FLS03", params={"period": "2024"})
+    assert early.status_code == 200, early.text
+    assert "Harbour FLS (FLS03) has no records yet" in early.text
+    assert cache.computed == computed
+    report = nurse3.get("/download/fls/FLS03.html", params={"period": "2024"})
+    assert report.status_code == 404 and "no records yet" in report.text
+    # Loading services is a change: the next refresh computes figures that know the FLS.
+    cache.refresh_seconds, cache.wait_seconds = 0, 600
+    new = nurse3.get("/fls/FLS03", params={"period": "2024"})
     assert new.status_code == 200, new.text
-    assert "Harbour FLS" in new.text and "no records yet" in new.text
-    assert cache.computed == computed + 1  # loading services refreshed the figures
+    assert "Harbour FLS (FLS03) has no records yet" in new.text
+    assert cache.computed == computed + 1
     viewer = site.client("viewer").get("/fls/FLS03", params={"period": "2024"})
     assert viewer.status_code == 200 and "no records yet" in viewer.text
     again = nurse.get("/fls/FLS01", params={"period": "2024"})
-    assert again.status_code == 200 and "North Shore FLS" in again.text
+    assert again.status_code == 200 and "North Shore FLS (FLS01)" in again.text
+    assert "no records yet" not in again.text

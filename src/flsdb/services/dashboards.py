@@ -269,6 +269,37 @@ def region_of(engine: Engine, code: str) -> str | None:
         ).scalar_one_or_none()
 
 
+def has_records(engine: Engine, code: str) -> bool:
+    """Whether the FLS has any record (its index by FLS and fracture date answers at once)."""
+    from flsdb.storage.tables import records
+
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(records.c.id).where(records.c.service_code == code).limit(1)
+        ).first()
+    return found is not None
+
+
+def service_names(engine: Engine, code: str) -> dict[str, str]:
+    """An FLS's name and its region's, as the dashboards show them, from the services table
+    (for an FLS the computed figures do not know yet)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(
+                services.c.service_name,
+                services.c.region_code,
+                services.c.region_name,
+                services.c.nation,
+            ).where(services.c.service_code == code)
+        ).one()
+    return {
+        "unit_name": f"{row.service_name} ({code})",
+        "region": str(row.region_code),
+        "region_name": f"{row.region_name} ({row.region_code})",
+        "nation": str(row.nation),
+    }
+
+
 def check_service(actor: Actor, engine: Engine, code: str) -> None:
     """An FLS's dashboard: its staff, its region's viewer, the national team."""
     if actor.visible is not None and code not in actor.visible:
