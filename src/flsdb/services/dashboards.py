@@ -280,7 +280,7 @@ def has_records(engine: Engine, code: str) -> bool:
     return found is not None
 
 
-def service_names(engine: Engine, code: str) -> dict[str, str]:
+def service_names(engine: Engine, code: str) -> dict[str, Any]:
     """An FLS's name and its region's, as the dashboards show them, from the services table
     (for an FLS the computed figures do not know yet)."""
     with engine.connect() as conn:
