@@ -135,10 +135,11 @@ def update_record(
         check_record(conn, current.service_code, current.date_fracture_diagnosed)
         check_record(conn, str(new["service_code"]), _day(new["date_fracture_diagnosed"]))
         if int(current.version) != int(version):
+            editor = _last_editor(conn, record_id, current.service_code)
             raise Conflict(
-                f"This record was changed by {_last_editor(conn, record_id)} after you opened it "
-                f"(you had version {version}, it is now version {current.version}); reload it "
-                "and make your change again."
+                f"This record was changed by {editor} after you opened it (you had version "
+                f"{version}, it is now version {current.version}); reload it and make your "
+                "change again."
             )
         owner = _key_owner(conn, new)
         if owner is not None and owner != record_id:
@@ -161,10 +162,13 @@ def update_record(
     return int(version) + 1
 
 
-def _last_editor(conn: Connection, record_id: int) -> str:
+def _last_editor(conn: Connection, record_id: int, service: str) -> str:
+    """Who changed the record last (in its FLS: a reused id's earlier rows name no one)."""
     found = conn.execute(
         select(audit_log.c.user_name)
         .where(audit_log.c.record_id == record_id)
+        .where(audit_log.c.row_key >= f"{service}{KEY_SEPARATOR}")
+        .where(audit_log.c.row_key < f"{service}{chr(ord(KEY_SEPARATOR) + 1)}")
         .order_by(audit_log.c.id.desc())
         .limit(1)
     ).scalar_one_or_none()
