@@ -23,6 +23,13 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
         "analyst": (403, 403),
         "admin": (403, 403),
     },
+    ("POST", "/api/records/search"): {
+        "nurse": (200, 404),
+        "nurse2": (404, 200),
+        "viewer": (403, 403),
+        "analyst": (403, 403),
+        "admin": (403, 403),
+    },
     ("POST", "/api/records"): {
         "nurse": (422, 404),
         "nurse2": (404, 422),
@@ -111,6 +118,8 @@ def _call(client: Any, method: str, path: str, scope: dict[str, str], records_in
     service = "FLS01" if records_in else "FLS02"
     if (method, path) == ("GET", "/api/records"):
         kwargs["params"] = {"service": service}
+    elif (method, path) == ("POST", "/api/records/search"):
+        kwargs["json"] = {"service": service}
     elif (method, path) == ("POST", "/api/records"):
         kwargs["json"] = {"service_code": service}
     elif method == "PUT":

@@ -19,6 +19,8 @@ from sqlalchemy import Engine, func, select
 
 from flsdb.errors import NotFound, Pending
 from flsdb.services import policy
+from flsdb.services.access import Role
+from flsdb.services.figure_keys import approximate_bytes, check_key
 from flsdb.services.policy import Actor, check
 from flsdb.storage.tables import audit_log, services
 
@@ -28,6 +30,7 @@ class _Entry:
     version: tuple[object, ...]
     data: Any
     computed_at: float
+    size: int = 0  # approximate bytes (`approximate_bytes`)
 
 
 @dataclass(frozen=True)
@@ -48,17 +51,52 @@ class DashboardCache:
     running). Either waits for it up to `wait_seconds` (none by default); if it has not
     finished, the last figures are shown, marked as being refreshed, or `Pending` is raised.
     One computation runs per key at a time, so a busy day of edits costs one core at most,
-    never one computation per view, and no view waits for long."""
+    never one computation per view, and no view waits for long.
+
+    The cache is bounded: at most `max_entries` keys and about `max_bytes` of figures, the
+    least recently viewed dropped first (with the views rendered from them), and a key is
+    checked before anything is computed for it (`check_key`)."""
 
     refresh_seconds: float = 30.0
     wait_seconds: float = 0.0
-    entries: dict[tuple[str, dt.date], _Entry] = field(default_factory=dict)
+    max_entries: int = 12
+    max_bytes: int = 400 * 1024 * 1024
+    entries: OrderedDict[tuple[str, dt.date], _Entry] = field(default_factory=OrderedDict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     refreshing: dict[tuple[str, dt.date], threading.Thread] = field(default_factory=dict)
     failures: dict[tuple[str, dt.date], Exception] = field(default_factory=dict)
     computed: int = 0  # how many times figures were computed (for tests and the load test)
     pool: Any = None  # a process pool for the computation (see `_computed`)
     uploads: dict[str, tuple[int, Any]] = field(default_factory=dict)  # see `last_upload`
+    # The first and last fracture dates of the store, and the data version they were read at.
+    bounds: tuple[tuple[object, ...], tuple[dt.date, dt.date] | None] | None = None
+
+    def get(self, key: tuple[str, dt.date]) -> _Entry | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple[str, dt.date], entry: _Entry) -> None:
+        """Keep `entry`, dropping the least recently viewed beyond the bounds (never the one
+        just computed)."""
+        with self.lock:
+            self.entries[key] = entry
+            self.entries.move_to_end(key)
+            while len(self.entries) > 1 and (
+                len(self.entries) > self.max_entries
+                or sum(e.size for e in self.entries.values()) > self.max_bytes
+            ):
+                _, dropped = self.entries.popitem(last=False)
+                forget(dropped.data)
+            for done in [k for k, t in self.refreshing.items() if not t.is_alive()]:
+                del self.refreshing[done]
+
+    def size(self) -> int:
+        """Approximate bytes held."""
+        with self.lock:
+            return sum(e.size for e in self.entries.values())
 
     def start_pool(self) -> None:
         """One worker process, started fresh (spawn: no copy of the server's connections)."""
@@ -92,6 +130,13 @@ def memo(name: str, data: Any, *args: Any, make: Callable[[], Any]) -> Any:
     return value
 
 
+def forget(data: Any) -> None:
+    """Drop the views kept beside figures that are no longer kept themselves."""
+    with _MEMO_LOCK:
+        for key in [k for k, (d, _) in _MEMO.items() if d is data]:
+            del _MEMO[key]
+
+
 def data_version(engine: Engine) -> tuple[object, ...]:
     """Changes whenever a record or service changes (each writes an audit row)."""
     with engine.connect() as conn:
@@ -105,17 +150,18 @@ def figures(
     import time
 
     from flsdb.kpi import parse_period
-    from flsdb.kpi.periods import check_extract_date
 
     period = parse_period(period_text)
-    key = (period.label, check_extract_date(as_of))
+    key = (period.label, as_of)
     version = data_version(engine)
-    entry = cache.entries.get(key)
+    entry = cache.get(key)
+    if entry is None:  # a key already kept was checked when it was computed
+        check_key(cache, engine, period, as_of, version)
     if entry is not None and entry.version == version:
         return Figures(entry.data, entry.computed_at, stale=False)
     if entry is None or time.time() - entry.computed_at >= cache.refresh_seconds:
         _start(cache, database_url, engine, key).join(cache.wait_seconds)
-    entry = cache.entries.get(key)
+    entry = cache.get(key)
     with cache.lock:
         failed = cache.failures.pop(key, None)
     if failed is not None and entry is None:
@@ -157,7 +203,7 @@ def _refresh(
     import time
 
     version = data_version(engine)  # read before the figures: a change meanwhile shows
-    entry = cache.entries.get(key)
+    entry = cache.get(key)
     if entry is not None and entry.version == version:
         return
     try:
@@ -166,7 +212,7 @@ def _refresh(
         with cache.lock:
             cache.failures[key] = exc
         return
-    cache.entries[key] = _Entry(version, data, time.time())
+    cache.put(key, _Entry(version, data, time.time(), approximate_bytes(data)))
     cache.computed += 1
 
 
@@ -223,6 +269,37 @@ def region_of(engine: Engine, code: str) -> str | None:
         return conn.execute(
             select(services.c.region_code).where(services.c.service_code == code)
         ).scalar_one_or_none()
+
+
+def has_records(engine: Engine, code: str) -> bool:
+    """Whether the FLS has any record (its index by FLS and fracture date answers at once)."""
+    from flsdb.storage.tables import records
+
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(records.c.id).where(records.c.service_code == code).limit(1)
+        ).first()
+    return found is not None
+
+
+def service_names(engine: Engine, code: str) -> dict[str, Any]:
+    """An FLS's name and its region's, as the dashboards show them, from the services table
+    (for an FLS the computed figures do not know yet)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(
+                services.c.service_name,
+                services.c.region_code,
+                services.c.region_name,
+                services.c.nation,
+            ).where(services.c.service_code == code)
+        ).one()
+    return {
+        "unit_name": f"{row.service_name} ({code})",
+        "region": str(row.region_code),
+        "region_name": f"{row.region_name} ({row.region_code})",
+        "nation": str(row.nation),
+    }
 
 
 def check_service(actor: Actor, engine: Engine, code: str) -> None:
@@ -282,6 +359,16 @@ def last_upload(
     return found
 
 
+def upload_notice(actor: Actor, found: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The last upload as `actor` may see it: the file's name (the uploader's own text, which
+    may name a patient) only for the staff of the FLS; counts, who and when for everyone."""
+    if found is None:
+        return None
+    if found.get("service") in actor.patient_services:
+        return found
+    return {k: v for k, v in found.items() if k != "file"}
+
+
 def _audit_rows_of(code: str) -> tuple[Any, ...]:
     """The audit rows of an FLS's records (their keys start with its code)."""
     return (
@@ -311,6 +398,7 @@ def _last_upload(conn: Any, code: str, now: int) -> dict[str, Any] | None:
         select(func.count()).where(*mine, audit_log.c.id > last_id, audit_log.c.import_id.is_(None))
     ).scalar_one()
     return {
+        "service": code,
         "file": log.file_name,
         "at": log.imported_at.isoformat(timespec="minutes"),
         "by": log.user_name,

@@ -1,7 +1,9 @@
 """The access log: logins and failures, reads of patient data, changes, uploads and exports.
 
-An event names the user, the action, the FLS and the record id; its detail is written by flsdb,
-never copied from a request, so no NHS number, date of birth or postcode reaches it.
+An event names the user, the action, the FLS and the record id; its detail is written by flsdb
+and holds ids, counts, sizes and codes flsdb has checked (a period's label, a list's name), never
+text copied from a request: not an uploaded file's name (it may name a patient: it stays with the
+upload), not a search's NHS number. So no NHS number, date of birth or postcode reaches it.
 """
 
 from __future__ import annotations

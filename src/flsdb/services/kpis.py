@@ -84,7 +84,7 @@ def _rows(
             rows.append((unit, row, text))
         else:
             rows.append(shown.get((unit, str(row["kpi"])), (unit, row, text)))
-    record_event(engine, actor.username, "read_kpis", detail=f"{period} by {by}")
+    record_event(engine, actor.username, "read_kpis", detail=f"{chosen.label} by {by}")
     return rows
 
 

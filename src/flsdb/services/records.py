@@ -225,7 +225,7 @@ def history(engine: Engine, actor: Actor, record_id: int) -> list[dict[str, Any]
 
     row = _row(engine, actor, record_id)
     changes = []
-    for change_row in record_history(engine, record_id, row):
+    for change_row in record_history(engine, record_id, row, actor.patient_services):
         changes.append(
             {
                 "at": change_row.changed_at.isoformat(timespec="seconds"),

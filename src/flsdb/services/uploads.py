@@ -159,8 +159,10 @@ def preview(
             conn,
             actor.username,
             "upload_preview",
-            detail=f"{name}{'' if profile == 'flsdb' else f' ({profile})'}: {result['rows']} "
-            f"rows, {result['error_count']} errors",
+            # Ids, counts and sizes only: the file's name is the uploader's text (it may name
+            # a patient) and stays with the upload, shown to its FLS's staff alone.
+            detail=f"upload {result['id']}{'' if profile == 'flsdb' else f' ({profile})'}: "
+            f"{len(content)} bytes, {result['rows']} rows, {result['error_count']} errors",
         )
     return result
 
@@ -217,7 +219,7 @@ def commit(engine: Engine, actor: Actor, upload_id: str) -> dict[str, Any]:
             conn,
             actor.username,
             "upload_commit",
-            detail=f"{row.file_name}: {done.inserted} inserted, {done.updated} updated, "
+            detail=f"upload {upload_id}: {done.inserted} inserted, {done.updated} updated, "
             f"{done.unchanged} unchanged (import {done.import_id})",
         )
     return {
@@ -233,5 +235,5 @@ def commit(engine: Engine, actor: Actor, upload_id: str) -> dict[str, Any]:
 def errors_csv(engine: Engine, actor: Actor, upload_id: str) -> bytes:
     authorize(actor, "write_patients")
     row = _upload(engine, actor, upload_id)
-    record_event(engine, actor.username, "export_errors", detail=row.file_name)
+    record_event(engine, actor.username, "export_errors", detail=f"upload {upload_id}")
     return bytes(row.errors_csv or b"")

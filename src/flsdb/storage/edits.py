@@ -137,10 +137,11 @@ def update_record(
         check_record(conn, current.service_code, _day(current.date_fracture_diagnosed), changed)
         check_record(conn, str(new["service_code"]), _day(new["date_fracture_diagnosed"]), changed)
         if int(current.version) != int(version):
+            editor = _last_editor(conn, record_id, current.service_code)
             raise Conflict(
-                f"This record was changed by {_last_editor(conn, record_id)} after you opened it "
-                f"(you had version {version}, it is now version {current.version}); reload it "
-                "and make your change again."
+                f"This record was changed by {editor} after you opened it (you had version "
+                f"{version}, it is now version {current.version}); reload it and make your "
+                "change again."
             )
         owner = _key_owner(conn, new)
         if owner is not None and owner != record_id:
@@ -189,10 +190,13 @@ def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> set[s
     return {c for c in RECORD_COLUMNS if _plain(before.get(c)) != _plain(after.get(c))}
 
 
-def _last_editor(conn: Connection, record_id: int) -> str:
+def _last_editor(conn: Connection, record_id: int, service: str) -> str:
+    """Who changed the record last (in its FLS: a reused id's earlier rows name no one)."""
     found = conn.execute(
         select(audit_log.c.user_name)
         .where(audit_log.c.record_id == record_id)
+        .where(audit_log.c.row_key >= f"{service}{KEY_SEPARATOR}")
+        .where(audit_log.c.row_key < f"{service}{chr(ord(KEY_SEPARATOR) + 1)}")
         .order_by(audit_log.c.id.desc())
         .limit(1)
     ).scalar_one_or_none()
@@ -221,17 +225,44 @@ def delete_record_by_id(
         _audit(conn, "delete", record_id, before, before, None, user, at)
 
 
-def record_history(engine: Engine, record_id: int, key_values: Mapping[str, Any]) -> list[Any]:
-    """Every audited change of the record: by its id, and by its key (imports)."""
+def record_history(
+    engine: Engine, record_id: int, key_values: Mapping[str, Any], allowed: Collection[str]
+) -> list[Any]:
+    """Every audited change of the record, by its id and by its key (imports), from its
+    creation on and in the FLSs of `allowed` alone. A store made before ids were never reused
+    (migration 0006) may have given a deleted record's id, of this FLS or another, to this one:
+    that record's rows precede this one's insert (or its own deletion) and are never shown."""
+    from sqlalchemy import func, or_
+
+    mine = and_(
+        audit_log.c.table_name == "records",
+        (audit_log.c.record_id == record_id) | (audit_log.c.row_key == _key_text(key_values)),
+    )
+    in_scope = or_(
+        *[
+            and_(
+                audit_log.c.row_key >= f"{code}{KEY_SEPARATOR}",
+                audit_log.c.row_key < f"{code}{chr(ord(KEY_SEPARATOR) + 1)}",
+            )
+            for code in sorted(allowed)
+        ]
+    )
     with engine.connect() as conn:
+        created = conn.execute(
+            select(func.max(audit_log.c.id)).where(mine, audit_log.c.action == "insert")
+        ).scalar()
+        ended = conn.execute(
+            select(func.max(audit_log.c.id)).where(
+                audit_log.c.table_name == "records",
+                audit_log.c.record_id == record_id,
+                audit_log.c.action == "delete",
+            )
+        ).scalar()
+        start = max(int(created or 0), int(ended or 0) + 1)
         return list(
             conn.execute(
                 select(audit_log)
-                .where(audit_log.c.table_name == "records")
-                .where(
-                    (audit_log.c.record_id == record_id)
-                    | (audit_log.c.row_key == _key_text(key_values))
-                )
+                .where(mine, in_scope, audit_log.c.id >= start)
                 .order_by(audit_log.c.id)
             )
         )

@@ -95,6 +95,9 @@ records = Table(
     UniqueConstraint(*_dictionary.record_key, name="uq_records_key"),
     # An FLS's records by fracture date: the pages of the web application's lists.
     Index("ix_records_service_fracture", "service_code", "date_fracture_diagnosed"),
+    # An id is never given twice (SQLite would otherwise reuse a deleted record's id, and the
+    # next record of any FLS would inherit its audit trail); PostgreSQL's serial never does.
+    sqlite_autoincrement=True,
 )
 
 audit_log = Table(

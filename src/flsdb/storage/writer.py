@@ -322,7 +322,9 @@ def delete_record(engine: Engine, key_values: dict[str, object], user: str | Non
         if engine.dialect.name == "sqlite":
             params = [str(p) for p in params]
         found = session.read(
-            f"SELECT {', '.join(RECORD_COLUMNS)} FROM records WHERE {where}", schema, params
+            f"SELECT id, {', '.join(RECORD_COLUMNS)} FROM records WHERE {where}",
+            {"id": pl.Int64(), **schema},
+            params,
         )
         if found.height == 0:
             return False
@@ -343,7 +345,7 @@ def delete_record(engine: Engine, key_values: dict[str, object], user: str | Non
                 None,
                 user,
                 dt.datetime.now(),
-            ),
+            ).with_columns(record_id=found["id"]),  # the history of a later record ends here
         )
     return True
 

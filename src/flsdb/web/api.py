@@ -126,24 +126,57 @@ def search_records(
     request: Request,
     actor: ActorDep,
     service: str | None = Query(None, max_length=12),
-    nhs_number: str | None = Query(None, max_length=20),
     fracture_from: dt.date | None = None,
     fracture_to: dt.date | None = None,
     status: records.Status | None = None,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
 ) -> dict[str, Any]:
+    """The caller's records, newest fracture first. An NHS number is never taken from an
+    address (any `nhs_number` in a query string is 400): search by it with POST
+    /api/records/search."""
+    body = RecordSearch(
+        service=service,
+        fracture_from=fracture_from,
+        fracture_to=fracture_to,
+        status=status,
+        limit=limit,
+        offset=offset,
+    )
+    return _search(request, actor, body)
+
+
+class RecordSearch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    service: str | None = Field(default=None, max_length=12)
+    nhs_number: str | None = Field(default=None, max_length=20)
+    fracture_from: dt.date | None = None
+    fracture_to: dt.date | None = None
+    status: records.Status | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0, le=10_000_000)
+
+
+@router.post("/records/search")
+def search_records_by_body(body: RecordSearch, request: Request, actor: ActorDep) -> dict[str, Any]:
+    """The same search as GET /api/records, its fields in a JSON body: the way to search by NHS
+    number, which then never appears in an address, a log or a browser's history."""
+    return _search(request, actor, body)
+
+
+def _search(request: Request, actor: Actor, body: RecordSearch) -> dict[str, Any]:
     found, total = records.search(
         _engine(request),
         actor,
         records.Search(
-            service=service.upper() if service else None,
-            nhs_number=nhs_number,
-            fracture_from=fracture_from,
-            fracture_to=fracture_to,
-            status=status,
-            limit=limit,
-            offset=offset,
+            service=body.service.upper() if body.service else None,
+            nhs_number=body.nhs_number,
+            fracture_from=body.fracture_from,
+            fracture_to=body.fracture_to,
+            status=body.status,
+            limit=body.limit,
+            offset=body.offset,
         ),
     )
     return {"records": found, "total": total}
@@ -332,7 +365,10 @@ def pseudonymised_extract(
 
         buffer.write(csv_frame(frame.to_pandas()).to_csv(index=False).encode())
         media = "text/csv"
-    name = f"flsdb-pseudonymised-{period}.{format}"
+    from flsdb.kpi import parse_period
+
+    # The file name from the period as parsed (its label), never the text as sent.
+    name = f"flsdb-pseudonymised-{parse_period(period).label}.{format}"
     return Response(
         buffer.getvalue(),
         media_type=media,

@@ -25,6 +25,7 @@ from flsdb.errors import (
     ValidationFailed,
 )
 from flsdb.ingest.limits import WEB
+from flsdb.web import hygiene
 from flsdb.web.auth import CsrfRefused, Unauthenticated
 from flsdb.web.settings import Settings
 
@@ -86,6 +87,9 @@ def create_app(settings: Settings) -> FastAPI:
         "then need the X-CSRF-Token from GET /api/me) or with `Authorization: Bearer TOKEN`.",
         docs_url=None,
         redoc_url=None,
+        # Starlette's own redirect builds an absolute Location from the Host header: the 404
+        # handler below redirects with a relative one instead (flsdb.web.hygiene).
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.engine = open_engine(settings.database_url, pooled=True)
@@ -94,6 +98,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.dashboards = DashboardCache(
         refresh_seconds=_seconds("FLSDB_DASHBOARD_REFRESH", 30.0),
         wait_seconds=_seconds("FLSDB_DASHBOARD_WAIT", 0.0),
+        max_entries=max(1, int(_seconds("FLSDB_FIGURES_CACHE_ENTRIES", 12))),
+        max_bytes=int(_seconds("FLSDB_FIGURES_CACHE_MB", 400) * 1024 * 1024),
     )
     if settings.worker_process:
         from flsdb.services.dashboards import warm
@@ -124,8 +130,14 @@ def create_app(settings: Settings) -> FastAPI:
             response = _refusal(request, 411, "Send the request with its length.")
         elif b"%00" in request.scope.get("query_string", b"") or "\x00" in request.url.path:
             response = _refusal(request, 400, NUL_REFUSAL)
+        elif (refused := hygiene.query_refusal(request)) is not None:
+            response = _refusal(request, *refused)
         else:
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception as exc:  # logged here, so the server never logs its message
+                hygiene.log_unexpected(request, exc)
+                response = _refusal(request, 500, UNEXPECTED)
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
         return response
@@ -148,6 +160,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(404)
     async def not_found(request: Request, exc: Exception) -> Response:
+        target = hygiene.slash_redirect(request)
+        if target is not None:
+            return Response(status_code=307, headers={"Location": target})
         return _refusal(request, 404, "There is no such page.")
 
     @app.exception_handler(405)
@@ -164,12 +179,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        import logging
-
-        logging.getLogger("flsdb.web").error(
-            "unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path
-        )
-        return _refusal(request, 500, "Something went wrong on the server; nothing was changed.")
+        hygiene.log_unexpected(request, exc)
+        return _refusal(request, 500, UNEXPECTED)
 
     return app
 
@@ -213,6 +224,7 @@ def _seconds(name: str, default: float) -> float:
 
 
 RETRY_SECONDS = 5  # figures being computed: ask again after
+UNEXPECTED = "Something went wrong on the server; nothing was changed."
 NUL_REFUSAL = "A value in the request holds a NUL character (0x00), which no field may hold."
 
 

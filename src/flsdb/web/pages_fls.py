@@ -174,6 +174,22 @@ async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResp
     if error:
         return _render(request, "error.html", 422, title="Refused", message=error, code=422)
     data = await _data(request, period, as_of)
+    if not dashboards.has_records(_engine(request), code) or code not in set(
+        data.services["service_code"]
+    ):
+        # A newly loaded FLS (or figures computed before it was loaded): nothing to chart yet.
+        return _render(
+            request,
+            "dashboard_fls.html",
+            code=code,
+            period=period,
+            as_of=as_of,
+            empty=True,
+            upload=None,
+            body="",
+            records=0,
+            **dashboards.service_names(_engine(request), code),
+        )
     head = views.memo(
         "fls head", data, code, published, make=lambda: _fls_head(data, code, published)
     )
@@ -202,7 +218,9 @@ async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResp
         code=code,
         period=period,
         as_of=as_of,
-        upload=dashboards.last_upload(_engine(request), code, request.app.state.dashboards),
+        upload=dashboards.upload_notice(
+            actor, dashboards.last_upload(_engine(request), code, request.app.state.dashboards)
+        ),
         published=published,
         body=views.html("_dashboard_fls_body.html", data, code, published, context=body),
         **head,
@@ -343,6 +361,11 @@ async def download(kind: str, unit: ServiceCode, fmt: str, request: Request) -> 
     if error:
         return _render(request, "error.html", 422, title="Refused", message=error, code=422)
     data = await _data(request, period, as_of)
+    if kind == "fls" and (
+        not dashboards.has_records(_engine(request), code)
+        or code not in set(data.services["service_code"])
+    ):
+        raise NotFound(f"{code} has no records yet, so there is no report to download.")
 
     def make() -> tuple[bytes, str]:
         with tempfile.TemporaryDirectory(prefix="flsdb-download-") as folder:
