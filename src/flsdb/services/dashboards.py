@@ -19,7 +19,6 @@ from sqlalchemy import Engine, func, select
 
 from flsdb.errors import NotFound, Pending
 from flsdb.services import policy
-from flsdb.services.access import Role
 from flsdb.services.figure_keys import approximate_bytes, check_key
 from flsdb.services.policy import Actor, check
 from flsdb.storage.tables import audit_log, services
