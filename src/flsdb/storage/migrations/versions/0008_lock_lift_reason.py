@@ -4,7 +4,7 @@ Lifting a sign-off or lock asks the administrator why; the lock's row keeps the 
 who lifted it and when (the access log has it too).
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-06 21:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
