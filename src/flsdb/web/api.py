@@ -159,6 +159,7 @@ class RecordSearch(BaseModel):
 
 
 @router.post("/records/search")
+@decided("read_patients")
 def search_records_by_body(body: RecordSearch, request: Request, actor: ActorDep) -> dict[str, Any]:
     """The same search as GET /api/records, its fields in a JSON body: the way to search by NHS
     number, which then never appears in an address, a log or a browser's history."""
