@@ -36,8 +36,8 @@ WINDOW_MINUTES = 15
 ADDRESS_FAILURES = 50
 UNKNOWN_NAMES = 10_000  # rows kept for unknown names at most (the oldest go first)
 CONCURRENT_CHECKS = 2
-QUEUED_CHECKS = 32
-WAIT_SECONDS = 15.0
+QUEUED_CHECKS = 64
+WAIT_SECONDS = 30.0
 TOUCH_EVERY = dt.timedelta(minutes=1)
 UNKNOWN_USER = "(unknown name)"
 

@@ -50,7 +50,9 @@ def _render(request: Request, name: str, status: int = 200, **context: Any) -> H
     context.setdefault("stale", getattr(request.state, "stale", None))
     ends = getattr(request.state, "session_ends", None)
     if ends is not None and "session_seconds" not in context:
-        context["session_seconds"] = max(0, int((ends - dt.datetime.now()).total_seconds()))
+        from flsdb.services.accounts import _now
+
+        context["session_seconds"] = max(0, int((ends - _now()).total_seconds()))
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 

@@ -119,7 +119,9 @@ async def logout(request: Request) -> Response:
 
 
 def _left(ends: dt.datetime | None) -> dict[str, Any]:
-    seconds = max(0, int((ends - dt.datetime.now()).total_seconds())) if ends else None
+    from flsdb.services.accounts import _now
+
+    seconds = max(0, int((ends - _now()).total_seconds())) if ends else None
     return {"seconds": seconds}
 
 
