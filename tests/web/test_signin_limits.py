@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from flsdb.services import signin
 from flsdb.storage.tables import events, login_attempts
@@ -124,7 +124,9 @@ def test_successes_do_not_count_against_the_address(site: Site) -> None:
 
 
 def _peak_rss_kib() -> int:
-    for line in open("/proc/self/status").read().splitlines():
+    with open("/proc/self/status") as handle:
+        lines = handle.read().splitlines()
+    for line in lines:
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
     raise AssertionError("no VmHWM")
