@@ -1,7 +1,8 @@
 """The access log: logins and failures, reads of patient data, changes, uploads and exports.
 
 An event names the user, the action, the FLS and the record id; its detail is written by flsdb,
-never copied from a request, so no NHS number, date of birth or postcode reaches it.
+never copied from a request, so no NHS number, date of birth or postcode reaches it. A failed
+sign-in with an unknown name is recorded as "(unknown name)" and a keyed hash of the name.
 """
 
 from __future__ import annotations
@@ -55,15 +56,3 @@ def list_events(
     for row in rows:
         row["at"] = row["at"].isoformat(timespec="seconds")
     return rows, total
-
-
-def recent_failures(conn: Connection, username: str, since: dt.datetime) -> int:
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(events)
-            .where(events.c.action == "login_failed")
-            .where(events.c.user_name == username[:64])
-            .where(events.c.at >= since)
-        ).scalar_one()
-    )
