@@ -275,3 +275,19 @@ def test_the_form_comes_back_for_its_own_user(site: Site, clock: Clock) -> None:
     saved = browser.post(f"/records/{record_id}", data=refilled, follow_redirects=False)
     assert saved.status_code == 303, saved.text[:3000]
     assert "here is what you typed" not in browser.get(f"/records/{record_id}").text
+
+
+def test_session_limits_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flsdb.errors import ConfigurationError
+    from flsdb.web.settings import limits_from_environment
+
+    monkeypatch.delenv("FLSDB_SESSION_HOURS", raising=False)
+    monkeypatch.delenv("FLSDB_SESSION_IDLE_MINUTES", raising=False)
+    default = limits_from_environment()
+    assert (default.idle_minutes, default.absolute_hours) == (30.0, 12.0)
+    monkeypatch.setenv("FLSDB_SESSION_IDLE_MINUTES", "15")
+    assert limits_from_environment().idle_minutes == 15.0
+    for wrong in ("0", "half an hour", "99999"):
+        monkeypatch.setenv("FLSDB_SESSION_IDLE_MINUTES", wrong)
+        with pytest.raises(ConfigurationError, match="must be a number from 1 to 1440"):
+            limits_from_environment()

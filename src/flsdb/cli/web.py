@@ -44,15 +44,17 @@ def serve(
     ] = 1,
 ) -> None:
     """Run the web application (uvicorn). The session secret comes from $FLSDB_SECRET_KEY or a
-    file .flsdb-secret beside the database (created with permissions 0600)."""
+    file .flsdb-secret beside the database (created with permissions 0600). Sessions end after
+    $FLSDB_SESSION_IDLE_MINUTES unused (30) and $FLSDB_SESSION_HOURS after sign-in (12)."""
     import os
 
     import uvicorn
 
     from flsdb.storage import open_engine
     from flsdb.storage.urls import ENV_VAR, resolve_url, sqlite_file
-    from flsdb.web.settings import SECRET_ENV, secret_key
+    from flsdb.web.settings import SECRET_ENV, limits_from_environment, secret_key
 
+    limits_from_environment()  # a wrong setting is one sentence here, not a failed worker
     url = resolve_url(db)
     path = sqlite_file(url)
     folder = Path(path).resolve().parent if path else Path.cwd()
