@@ -138,3 +138,51 @@ def test_secret_key_file_is_created_private(
     monkeypatch.setenv(SECRET_ENV, "too short")
     with pytest.raises(ConfigurationError, match="at least 32 characters"):
         secret_key(tmp_path)
+
+
+def test_token_life_cycle_from_the_command_line(tmp_path: Path) -> None:
+    """`users token --expires-days`, `users tokens` (never the token), `users revoke-token` one
+    or --all; reset-password revokes every token and enable brings none back."""
+    from flsdb.services.accounts import token_actor
+    from flsdb.storage import open_engine
+
+    db = _db(tmp_path)
+    added = _users(
+        tmp_path, db, "add", "nurse", "--role", "admin", "--password-stdin", password="a long one!"
+    )
+    assert added.returncode == 0, added.stderr
+    first = _users(tmp_path, db, "token", "nurse", "--expires-days", "7").stdout.strip()
+    second = _users(tmp_path, db, "token", "nurse").stdout.strip()
+    third = _users(tmp_path, db, "token", "nurse").stdout.strip()
+    listed = _users(tmp_path, db, "tokens", "nurse")
+    assert listed.returncode == 0, listed.stderr
+    assert first not in listed.stdout and "flsdb_" not in listed.stdout
+    assert "never" in listed.stdout  # not used yet
+    engine = open_engine(db)
+    try:
+        assert token_actor(engine, first) is not None
+        refused = _users(tmp_path, db, "token", "nurse", "--expires-days", "0")
+        assert refused.returncode != 0 and "1 to 3650 days" in refused.stderr
+        neither = _users(tmp_path, db, "revoke-token", "nurse")
+        assert neither.returncode != 0 and "one token id or --all" in neither.stderr
+        one = _users(tmp_path, db, "revoke-token", "nurse", "1")
+        assert one.returncode == 0 and "Revoked 1 token of nurse." in one.stdout
+        assert token_actor(engine, first) is None and token_actor(engine, second) is not None
+        missing = _users(tmp_path, db, "revoke-token", "nurse", "1")
+        assert missing.returncode != 0 and "nurse has no token 1" in missing.stderr
+        reset = _users(
+            tmp_path, db, "reset-password", "nurse", "--password-stdin", password="another one!"
+        )
+        assert reset.returncode == 0
+        assert token_actor(engine, second) is None and token_actor(engine, third) is None
+        fourth = _users(tmp_path, db, "token", "nurse").stdout.strip()
+        assert _users(tmp_path, db, "disable", "nurse").returncode == 0
+        assert _users(tmp_path, db, "enable", "nurse").returncode == 0
+        assert token_actor(engine, fourth) is None
+        assert "no API tokens" in _users(tmp_path, db, "tokens", "nurse").stdout
+        fifth = _users(tmp_path, db, "token", "nurse").stdout.strip()
+        everything = _users(tmp_path, db, "revoke-token", "nurse", "--all")
+        assert everything.returncode == 0 and "Revoked 1 token of nurse." in everything.stdout
+        assert token_actor(engine, fifth) is None
+    finally:
+        engine.dispose()

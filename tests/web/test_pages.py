@@ -26,7 +26,9 @@ def _csrf(html: str) -> str:
 
 def test_login_page_and_wrong_password(site: Site) -> None:
     client = site.client()
-    assert client.get("/records", follow_redirects=False).headers["location"] == "/login"
+    # Sign-in returns to the page asked for (issue 16: it used to be plain /login).
+    asked = client.get("/records", follow_redirects=False).headers["location"]
+    assert asked == "/login?next=/records"
     page = client.post("/login", data={"username": "nurse", "password": "nope nope nope"})
     assert page.status_code == 401 and "not right" in page.text
 

@@ -15,7 +15,10 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 users_app = typer.Typer(
-    help="Web application accounts: add, list, disable, enable, set-role, reset-password, token.",
+    help=(
+        "Web application accounts: add, list, disable, enable, set-role, reset-password, and API "
+        "tokens (token, tokens, revoke-token)."
+    ),
     no_args_is_help=True,
 )
 ROLE_HELP = "fls_staff, region_viewer, national_analyst or admin."
@@ -41,15 +44,17 @@ def serve(
     ] = 1,
 ) -> None:
     """Run the web application (uvicorn). The session secret comes from $FLSDB_SECRET_KEY or a
-    file .flsdb-secret beside the database (created with permissions 0600)."""
+    file .flsdb-secret beside the database (created with permissions 0600). Sessions end after
+    $FLSDB_SESSION_IDLE_MINUTES unused (30) and $FLSDB_SESSION_HOURS after sign-in (12)."""
     import os
 
     import uvicorn
 
     from flsdb.storage import open_engine
     from flsdb.storage.urls import ENV_VAR, resolve_url, sqlite_file
-    from flsdb.web.settings import SECRET_ENV, secret_key
+    from flsdb.web.settings import SECRET_ENV, limits_from_environment, secret_key
 
+    limits_from_environment()  # a wrong setting is one sentence here, not a failed worker
     url = resolve_url(db)
     path = sqlite_file(url)
     folder = Path(path).resolve().parent if path else Path.cwd()
@@ -140,7 +145,7 @@ def list_users(db: DbOption = None) -> None:
 
 @users_app.command("disable")
 def disable(name: str, db: DbOption = None) -> None:
-    """Disable a user (their sessions end at once)."""
+    """Disable a user (their sessions end and their API tokens are revoked at once)."""
     from flsdb.services import accounts
 
     accounts.set_disabled(_engine(db), name, True)
@@ -149,7 +154,7 @@ def disable(name: str, db: DbOption = None) -> None:
 
 @users_app.command("enable")
 def enable(name: str, db: DbOption = None) -> None:
-    """Enable a disabled user."""
+    """Enable a disabled user (tokens revoked when disabled stay revoked)."""
     from flsdb.services import accounts
 
     accounts.set_disabled(_engine(db), name, False)
@@ -164,7 +169,8 @@ def set_role(
     region: RegionOpt = None,
     db: DbOption = None,
 ) -> None:
-    """Change a user's role (and its FLSs or region); their sessions end."""
+    """Change a user's role (and its FLSs or region); their sessions end and tokens are
+    revoked."""
     from flsdb.services import accounts
 
     chosen = accounts.parse_role(role)
@@ -174,7 +180,7 @@ def set_role(
 
 @users_app.command("reset-password")
 def reset_password(name: str, password_stdin: StdinOpt = False, db: DbOption = None) -> None:
-    """Set a new password (and lift a lock-out); their sessions end."""
+    """Set a new password (and lift a lock-out); their sessions end and tokens are revoked."""
     from flsdb.services import accounts
 
     accounts.reset_password(_engine(db), name, _password(password_stdin))
@@ -182,8 +188,58 @@ def reset_password(name: str, password_stdin: StdinOpt = False, db: DbOption = N
 
 
 @users_app.command("token")
-def token(name: str, db: DbOption = None) -> None:
-    """Print a new API token for the user, once (only its digest is kept)."""
+def token(
+    name: str,
+    expires_days: Annotated[
+        int, typer.Option("--expires-days", help="Days until the token is refused (1 to 3650).")
+    ] = 90,
+    db: DbOption = None,
+) -> None:
+    """Print a new API token for the user, once (only its digest is kept); it expires after
+    --expires-days days (90 by default)."""
     from flsdb.services import accounts
 
-    typer.echo(accounts.new_token(_engine(db), name))
+    typer.echo(accounts.new_token(_engine(db), name, days=expires_days))
+
+
+def _when(stamp: object) -> str:
+    import datetime as dt
+
+    return stamp.strftime("%d %b %Y %H:%M") if isinstance(stamp, dt.datetime) else "never"
+
+
+@users_app.command("tokens")
+def tokens(name: str, db: DbOption = None) -> None:
+    """List the user's API tokens: id, created, last used and expiry (never the token)."""
+    from rich.table import Table
+
+    from flsdb.services import accounts
+
+    found = accounts.list_tokens(_engine(db), name)
+    if not found:
+        say(f"{name} has no API tokens.")
+        return
+    table = Table("id", "created", "last used", "expires")
+    for each in found:
+        expires = _when(each["expires"]) + (" (expired)" if each["expired"] else "")
+        table.add_row(str(each["id"]), _when(each["created"]), _when(each["last_used"]), expires)
+    out.print(table)
+
+
+@users_app.command("revoke-token")
+def revoke_token(
+    name: str,
+    token_id: Annotated[
+        int | None, typer.Argument(help="The token's id (see `flsdb users tokens`).")
+    ] = None,
+    all_tokens: Annotated[bool, typer.Option("--all", help="Revoke every token.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Revoke one API token of the user (by id) or all of them (--all); it is refused at once."""
+    from flsdb.errors import ConfigurationError
+    from flsdb.services import accounts
+
+    if (token_id is None) == (not all_tokens):
+        raise ConfigurationError("Give one token id or --all, not both and not neither.")
+    gone = accounts.revoke_tokens(_engine(db), name, None if all_tokens else token_id)
+    say(f"Revoked {gone} token{'s' if gone != 1 else ''} of {name}.")

@@ -1,44 +1,37 @@
-"""Accounts: users and their roles, passwords (argon2), sign-in with lock-out, sessions and API
-tokens. Session ids and API tokens are random and stored only as SHA-256 digests."""
+"""Accounts: users and their roles, passwords (argon2) and API tokens with a life-cycle (an
+expiry, a last use, revoked one by one or all at once, and all revoked when the password, the
+role or the account's state changes). Sign-in and sessions are flsdb.services.signin. API tokens
+are random and stored only as SHA-256 digests."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
-from flsdb.errors import ConfigurationError, FlsdbError
+from flsdb.errors import ConfigurationError
 from flsdb.services.access import Actor, NotFound, Role
-from flsdb.services.events import recent_failures, record_event
-from flsdb.storage.tables import api_tokens, services, user_services, users, web_sessions
+from flsdb.services.events import record_event
+from flsdb.storage.tables import (
+    api_tokens,
+    login_attempts,
+    services,
+    user_services,
+    users,
+    web_sessions,
+)
 
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
-SESSION_HOURS = 8
 MIN_PASSWORD = 10
+TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 3650
+# A token's last use is written at most this often (a busy script does not write at each call).
+LAST_USED_EVERY = dt.timedelta(minutes=1)
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-
-
-class LoginFailed(FlsdbError):
-    """Unknown user or wrong password (the two are not told apart)."""
-
-
-class AccountLocked(FlsdbError):
-    """Too many failed sign-ins; the account waits."""
-
-
-@dataclass(frozen=True)
-class Session:
-    token: str
-    csrf_token: str
-    actor: Actor
 
 
 def _hasher() -> Any:
@@ -53,6 +46,12 @@ def _digest(secret: str) -> str:
 
 def _now() -> dt.datetime:
     return dt.datetime.now()
+
+
+def _end_credentials(conn: Connection, user_id: int) -> int:
+    """End every session and revoke every API token of the user; how many tokens were revoked."""
+    conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
+    return int(conn.execute(delete(api_tokens).where(api_tokens.c.user_id == user_id)).rowcount)
 
 
 def check_password(password: str) -> None:
@@ -143,9 +142,12 @@ def _user_row(conn: Connection, username: str) -> Any:
 
 
 def list_users(engine: Engine) -> list[dict[str, Any]]:
+    from flsdb.services.signin import locked_until
+
     with engine.connect() as conn:
         rows = conn.execute(select(users).order_by(users.c.username)).all()
         links = conn.execute(select(user_services)).all()
+        locks = locked_until(conn, _now())
     codes: dict[int, list[str]] = {}
     for link in links:
         codes.setdefault(link.user_id, []).append(link.service_code)
@@ -156,9 +158,7 @@ def list_users(engine: Engine) -> list[dict[str, Any]]:
             "services": sorted(codes.get(r.id, [])),
             "region": r.region_code,
             "disabled": bool(r.disabled),
-            "locked_until": r.locked_until.isoformat(timespec="minutes")
-            if r.locked_until and r.locked_until > _now()
-            else None,
+            "locked_until": locks[r.id].isoformat(timespec="minutes") if r.id in locks else None,
         }
         for r in rows
     ]
@@ -170,8 +170,9 @@ def set_disabled(engine: Engine, username: str, disabled: bool, by: str = "flsdb
         conn.execute(
             update(users).where(users.c.id == row.id).values(disabled=disabled, updated_at=_now())
         )
+        # Disabling ends the sessions and revokes the tokens; enabling brings none of them back.
         if disabled:
-            conn.execute(delete(web_sessions).where(web_sessions.c.user_id == row.id))
+            _end_credentials(conn, row.id)
         record_event(conn, by, "user_disabled" if disabled else "user_enabled", detail=row.username)
 
 
@@ -195,7 +196,7 @@ def set_role(
         conn.execute(delete(user_services).where(user_services.c.user_id == row.id))
         for code in codes:
             conn.execute(user_services.insert().values(user_id=row.id, service_code=code))
-        conn.execute(delete(web_sessions).where(web_sessions.c.user_id == row.id))
+        _end_credentials(conn, row.id)
         record_event(conn, by, "user_role_set", detail=f"{row.username} as {role.value}")
 
 
@@ -208,22 +209,72 @@ def reset_password(engine: Engine, username: str, password: str, by: str = "flsd
             .where(users.c.id == row.id)
             .values(password_hash=_hasher().hash(password), locked_until=None, updated_at=_now())
         )
-        conn.execute(delete(web_sessions).where(web_sessions.c.user_id == row.id))
+        conn.execute(delete(login_attempts).where(login_attempts.c.key == f"u:{row.id}"))
+        _end_credentials(conn, row.id)
         record_event(conn, by, "password_reset", detail=row.username)
 
 
-def new_token(engine: Engine, username: str, by: str = "flsdb") -> str:
-    """A new API token for the user, returned once (only its digest is kept)."""
+def new_token(engine: Engine, username: str, *, days: int = TOKEN_DAYS, by: str = "flsdb") -> str:
+    """A new API token for the user, valid for `days` days, returned once (only its digest is
+    kept)."""
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise ConfigurationError(
+            f"A token's life is 1 to {MAX_TOKEN_DAYS} days; {days} is not allowed."
+        )
     token = "flsdb_" + secrets.token_urlsafe(32)
+    now = _now()
     with engine.begin() as conn:
         row = _user_row(conn, username)
-        conn.execute(
-            api_tokens.insert().values(
-                user_id=row.id, token_sha256=_digest(token), created_at=_now()
+        token_id = conn.execute(
+            api_tokens.insert()
+            .values(
+                user_id=row.id,
+                token_sha256=_digest(token),
+                created_at=now,
+                expires_at=now + dt.timedelta(days=days),
             )
-        )
-        record_event(conn, by, "token_created", detail=row.username)
+            .returning(api_tokens.c.id)
+        ).scalar_one()
+        detail = f"{row.username} token {token_id}, {days} days"
+        record_event(conn, by, "token_created", detail=detail)
     return token
+
+
+def list_tokens(engine: Engine, username: str) -> list[dict[str, Any]]:
+    """The user's tokens (id, created, last used, expires), never the token itself."""
+    with engine.connect() as conn:
+        row = _user_row(conn, username)
+        found = conn.execute(
+            select(api_tokens).where(api_tokens.c.user_id == row.id).order_by(api_tokens.c.id)
+        ).all()
+    now = _now()
+    return [
+        {
+            "id": t.id,
+            "created": t.created_at,
+            "last_used": t.last_used_at,
+            "expires": t.expires_at,
+            "expired": t.expires_at is None or t.expires_at <= now,
+        }
+        for t in found
+    ]
+
+
+def revoke_tokens(
+    engine: Engine, username: str, token_id: int | None = None, by: str = "flsdb"
+) -> int:
+    """Revoke one of the user's tokens (by id) or, with no id, all of them; how many."""
+    with engine.begin() as conn:
+        row = _user_row(conn, username)
+        query = delete(api_tokens).where(api_tokens.c.user_id == row.id)
+        if token_id is not None:
+            query = query.where(api_tokens.c.id == token_id)
+        gone = int(conn.execute(query).rowcount)
+        if token_id is not None and gone == 0:
+            raise NotFound(f"{row.username} has no token {token_id}.")
+        which = f"token {token_id}" if token_id is not None else f"all {gone} tokens"
+        record_event(conn, by, "token_revoked", detail=f"{row.username} {which}")
+    return gone
 
 
 def _actor(conn: Connection, row: Any) -> Actor:
@@ -252,96 +303,24 @@ def _actor(conn: Connection, row: Any) -> Actor:
     )
 
 
-def sign_in(engine: Engine, username: str, password: str) -> Session:
-    """A new session for the right password; LoginFailed or AccountLocked otherwise. Five
-    failures in 15 minutes lock the account for 15 minutes, even against the right password."""
-    from argon2.exceptions import InvalidHashError, VerificationError
-
-    name = username.strip().lower()[:64]
+def token_actor(engine: Engine, token: str) -> Actor | None:
+    """The actor of a live API token (not expired, its user not disabled), or None; its last
+    use is written at most once a minute."""
     now = _now()
-    with engine.begin() as conn:
-        row = conn.execute(select(users).where(users.c.username == name)).first()
-        if row is not None and row.locked_until is not None and row.locked_until > now:
-            record_event(conn, name, "login_refused_locked")
-            raise AccountLocked(
-                f"Too many failed sign-ins: the account is locked for {LOCK_MINUTES} minutes."
-            )
-        hasher = _hasher()
-        try:
-            ok = row is not None and hasher.verify(row.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
-        if row is None:  # the same work as a real check, so timing tells nothing
-            with contextlib.suppress(VerificationError, InvalidHashError):
-                hasher.verify(_DUMMY_HASH.get(hasher), password)
-        if not ok or row is None or row.disabled:
-            record_event(conn, name, "login_failed")
-            since = now - dt.timedelta(minutes=LOCK_MINUTES)
-            if row is not None and recent_failures(conn, name, since) >= MAX_FAILURES:
-                conn.execute(
-                    update(users)
-                    .where(users.c.id == row.id)
-                    .values(locked_until=now + dt.timedelta(minutes=LOCK_MINUTES))
-                )
-        else:
-            token = secrets.token_urlsafe(32)
-            csrf = secrets.token_urlsafe(32)
-            conn.execute(
-                web_sessions.insert().values(
-                    id_sha256=_digest(token),
-                    user_id=row.id,
-                    csrf_token=csrf,
-                    created_at=now,
-                    expires_at=now + dt.timedelta(hours=SESSION_HOURS),
-                )
-            )
-            conn.execute(delete(web_sessions).where(web_sessions.c.expires_at < now))
-            record_event(conn, name, "login")
-            return Session(token, csrf, _actor(conn, row))
-    raise LoginFailed("The user name or password is not right.")
-
-
-class _Dummy:
-    """An argon2 hash of nothing in particular, made once, for unknown users."""
-
-    value: str | None = None
-
-    def get(self, hasher: Any) -> str:
-        if self.value is None:
-            self.value = hasher.hash(secrets.token_hex(16))
-        return self.value
-
-
-_DUMMY_HASH = _Dummy()
-
-
-def session_actor(engine: Engine, token: str) -> tuple[Actor, str] | None:
-    """The actor and CSRF token of a live session, or None."""
     with engine.connect() as conn:
         found = conn.execute(
-            select(users, web_sessions.c.csrf_token)
-            .join(web_sessions, users.c.id == web_sessions.c.user_id)
-            .where(web_sessions.c.id_sha256 == _digest(token))
-            .where(web_sessions.c.expires_at > _now())
+            select(users, api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at)
+            .join(api_tokens, api_tokens.c.user_id == users.c.id)
+            .where(api_tokens.c.token_sha256 == _digest(token))
+            .where(api_tokens.c.expires_at > now)
             .where(users.c.disabled.is_(False))
         ).first()
         if found is None:
             return None
-        return _actor(conn, found), found.csrf_token
-
-
-def sign_out(engine: Engine, token: str, username: str) -> None:
-    with engine.begin() as conn:
-        conn.execute(delete(web_sessions).where(web_sessions.c.id_sha256 == _digest(token)))
-        record_event(conn, username, "logout")
-
-
-def token_actor(engine: Engine, token: str) -> Actor | None:
-    with engine.connect() as conn:
-        found = conn.execute(
-            select(users)
-            .join(api_tokens, api_tokens.c.user_id == users.c.id)
-            .where(api_tokens.c.token_sha256 == _digest(token))
-            .where(users.c.disabled.is_(False))
-        ).first()
-        return _actor(conn, found) if found is not None else None
+        actor = _actor(conn, found)
+    if found.last_used_at is None or now - found.last_used_at >= LAST_USED_EVERY:
+        with engine.begin() as conn:
+            conn.execute(
+                update(api_tokens).where(api_tokens.c.id == found.token_id).values(last_used_at=now)
+            )
+    return actor

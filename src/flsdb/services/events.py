@@ -3,7 +3,8 @@
 An event names the user, the action, the FLS and the record id; its detail is written by flsdb
 and holds ids, counts, sizes and codes flsdb has checked (a period's label, a list's name), never
 text copied from a request: not an uploaded file's name (it may name a patient: it stays with the
-upload), not a search's NHS number. So no NHS number, date of birth or postcode reaches it.
+upload), not a search's NHS number. So no NHS number, date of birth or postcode reaches it. A
+failed sign-in with an unknown name is recorded as "(unknown name)" and a keyed hash of the name.
 """
 
 from __future__ import annotations
@@ -57,15 +58,3 @@ def list_events(
     for row in rows:
         row["at"] = row["at"].isoformat(timespec="seconds")
     return rows, total
-
-
-def recent_failures(conn: Connection, username: str, since: dt.datetime) -> int:
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(events)
-            .where(events.c.action == "login_failed")
-            .where(events.c.user_name == username[:64])
-            .where(events.c.at >= since)
-        ).scalar_one()
-    )

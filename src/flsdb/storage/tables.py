@@ -145,6 +145,9 @@ api_tokens = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("token_sha256", String, nullable=False, unique=True),
     Column("created_at", DateTime, nullable=False),
+    # A token is refused after this; revoking one deletes its row (nothing brings it back).
+    Column("expires_at", DateTime, nullable=True),
+    Column("last_used_at", DateTime, nullable=True),
 )
 
 web_sessions = Table(
@@ -154,7 +157,34 @@ web_sessions = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("csrf_token", String, nullable=False),
     Column("created_at", DateTime, nullable=False),
+    # The absolute limit (12 hours after sign-in); the idle limit runs from last_seen_at.
     Column("expires_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime, nullable=True),
+)
+
+# Sign-in attempts counted before any password is checked, per account ("u:" and the user id),
+# per unknown name ("n:" and a keyed hash, never the name) and per client address ("a:" and a
+# keyed hash). A row's window lasts 15 minutes; expired rows are deleted as others are counted.
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("window_start", DateTime, nullable=False),
+    Index("ix_login_attempts_window_start", "window_start"),
+)
+
+# A form posted after its session ended, kept for the same user to find filled in after signing
+# in again: keyed by the SHA-256 of a random id held in an HttpOnly cookie, read once, and
+# deleted after use or when stale (minutes).
+kept_forms = Table(
+    "kept_forms",
+    metadata,
+    Column("id_sha256", String, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("path", String, nullable=False),
+    Column("fields", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
 )
 
 # Who did what through the web application or the API: logins and failures, reads of patient

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from flsdb.dictionary import load_dictionary
-from flsdb.services import accounts, records, uploads, worklists
+from flsdb.services import records, uploads, worklists
 from flsdb.services.access import Actor, authorize
 from flsdb.services.policy import decided
 from flsdb.web.auth import check_origin, current_actor, set_session_cookie
@@ -69,22 +69,39 @@ def _me(actor: Actor, csrf: str | None) -> Me:
 @decided("public")
 def login(body: Login, request: Request) -> Response:
     """Sign in: a session cookie and the CSRF token for changes. 401 for an unknown user or a
-    wrong password alike; 429 after 5 failures in 15 minutes (for 15 minutes)."""
+    wrong password alike; 429 once 5 attempts on the name (known or not) were made within 15
+    minutes, or too many failed from the address; 503 when too many passwords are being checked
+    at once (try again)."""
+    from flsdb.services import signin
+    from flsdb.web.auth import browser_id, client_address, set_browser_cookie
+
     check_origin(request)
-    session = accounts.sign_in(_engine(request), body.username, body.password)
+    settings = request.app.state.settings
+    browser = browser_id(request)
+    session = signin.sign_in(
+        _engine(request),
+        body.username,
+        body.password,
+        secret=settings.secret_key,
+        address=client_address(request),
+        browser=browser,
+        limits=settings.limits,
+    )
     response = JSONResponse(_me(session.actor, session.csrf_token).model_dump())
     set_session_cookie(request, response, session.token)
+    set_browser_cookie(request, response, browser)
     return response
 
 
 @router.post("/logout", status_code=204)
 @decided("signed_in")
 def logout(request: Request, actor: ActorDep) -> Response:
+    from flsdb.services.signin import sign_out
     from flsdb.web.auth import COOKIE, session_token
 
     token = session_token(request)
     if token:
-        accounts.sign_out(_engine(request), token, actor.username)
+        sign_out(_engine(request), token, actor.username)
     response = Response(status_code=204)
     response.delete_cookie(COOKIE, path="/")
     return response

@@ -9,7 +9,7 @@ from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from flsdb.errors import (
@@ -47,12 +47,13 @@ MAX_BODY = WEB.max_bytes + 1024 * 1024
 
 
 def _status(exc: Exception) -> int:
-    from flsdb.services.accounts import AccountLocked, LoginFailed
+    from flsdb.services.signin import AccountLocked, Busy, LoginFailed
 
     table: list[tuple[type[Exception], int]] = [
         (Unauthenticated, 401),
         (LoginFailed, 401),
         (AccountLocked, 429),
+        (Busy, 503),
         (CsrfRefused, 403),
         (Forbidden, 403),
         (NotFound, 404),
@@ -76,7 +77,7 @@ def issue_list(exc: ValidationFailed) -> list[dict[str, Any]]:
 
 def create_app(settings: Settings) -> FastAPI:
     from flsdb.storage import bulk, open_engine
-    from flsdb.web import api, api_locks, pages, pages_admin, pages_fls
+    from flsdb.web import api, api_locks, pages, pages_admin, pages_fls, signin
 
     bulk.use_python_sqlite()
     app = FastAPI(
@@ -111,6 +112,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(api_locks.router)
     app.include_router(pages.router)
+    app.include_router(signin.router)
     app.include_router(pages_admin.router)
     app.include_router(pages_fls.router)
 
@@ -152,7 +154,9 @@ def create_app(settings: Settings) -> FastAPI:
             return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
         if not request.url.path.startswith("/api"):
             if status == 401:
-                return RedirectResponse("/login", status_code=303)
+                from flsdb.web.signin import sign_in_again
+
+                return await sign_in_again(request)
             return pages.error_page(request, status, str(exc))
         if isinstance(exc, ValidationFailed):
             return JSONResponse({"issues": issue_list(exc)}, status_code=422)
@@ -232,13 +236,14 @@ def app_from_environment() -> FastAPI:
     """The application `flsdb serve` runs in each server process: the database from
     $FLSDB_DATABASE_URL, the secret from $FLSDB_SECRET_KEY (set by `flsdb serve`)."""
     from flsdb.storage.urls import ENV_VAR, resolve_url
-    from flsdb.web.settings import SECRET_ENV
+    from flsdb.web.settings import SECRET_ENV, limits_from_environment
 
     return create_app(
         Settings(
             database_url=resolve_url(os.environ.get(ENV_VAR)),
             secret_key=os.environ[SECRET_ENV],
             worker_process=True,
+            limits=limits_from_environment(),
         )
     )
 

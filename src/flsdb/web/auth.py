@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+import secrets
 from typing import Any
 
 from fastapi import Request
@@ -13,6 +15,10 @@ from flsdb.errors import FlsdbError
 from flsdb.services.access import Actor
 
 COOKIE = "flsdb_session"
+# A random id per browser: the CSRF token is derived from it and the user, so that signing in
+# again (in another tab) keeps the token that forms already open carry.
+BROWSER_COOKIE = "flsdb_browser"
+_BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{43}$")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -53,6 +59,29 @@ def set_session_cookie(request: Request, response: Any, token: str) -> None:
     )
 
 
+def browser_id(request: Request) -> str:
+    """This browser's id (from its cookie), or a new one to set with `set_browser_cookie`."""
+    given = request.cookies.get(BROWSER_COOKIE, "")
+    return given if _BROWSER_ID.match(given) else secrets.token_urlsafe(32)
+
+
+def set_browser_cookie(request: Request, response: Any, browser: str) -> None:
+    if request.cookies.get(BROWSER_COOKIE) == browser:
+        return
+    response.set_cookie(
+        BROWSER_COOKIE,
+        browser,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 def check_origin(request: Request) -> None:
     """A change must not come from another site (Origin, or the browser's Sec-Fetch-Site)."""
     if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
@@ -69,7 +98,8 @@ def check_origin(request: Request) -> None:
 async def current_actor(request: Request) -> Actor:
     """The signed-in actor; Unauthenticated otherwise. Cookie-authenticated changes must carry
     the session's CSRF token (header X-CSRF-Token or form field csrf_token)."""
-    from flsdb.services.accounts import session_actor, token_actor
+    from flsdb.services.accounts import token_actor
+    from flsdb.services.signin import session_actor
 
     engine = request.app.state.engine
     header = request.headers.get("authorization", "")
@@ -80,10 +110,14 @@ async def current_actor(request: Request) -> Actor:
         request.state.actor = actor
         return actor
     token = session_token(request)
-    found = session_actor(engine, token) if token else None
-    if found is None:
+    # Asking how long the session has left is not using it.
+    peek = request.url.path == "/api/session" and request.method == "GET"
+    limits = request.app.state.settings.limits
+    live = session_actor(engine, token, limits, touch=not peek) if token else None
+    if live is None:
         raise Unauthenticated("Please sign in.")
-    actor, csrf = found
+    actor, csrf = live.actor, live.csrf_token
+    request.state.session_ends = live.ends_at
     if request.method not in SAFE_METHODS:
         check_origin(request)
         given = request.headers.get("x-csrf-token")

@@ -13,10 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from flsdb.errors import Conflict, FlsdbError, Locked, ValidationFailed
-from flsdb.services import accounts, records, uploads
+from flsdb.services import records, uploads
 from flsdb.services.access import Actor, Role, authorize
 from flsdb.services.policy import decided
-from flsdb.web.auth import COOKIE, check_origin, current_actor, session_token, set_session_cookie
+from flsdb.web.auth import current_actor
 from flsdb.web.forms import form_values, record_form
 
 router = APIRouter(include_in_schema=False)
@@ -49,6 +49,11 @@ def _render(request: Request, name: str, status: int = 200, **context: Any) -> H
     context.setdefault("actor", getattr(request.state, "actor", None))
     context.setdefault("csrf", getattr(request.state, "csrf", ""))
     context.setdefault("stale", getattr(request.state, "stale", None))
+    ends = getattr(request.state, "session_ends", None)
+    if ends is not None and "session_seconds" not in context:
+        from flsdb.services.accounts import _now
+
+        context["session_seconds"] = max(0, int((ends - _now()).total_seconds()))
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
@@ -95,42 +100,6 @@ def _home(actor: Actor) -> str:
 async def home(request: Request) -> Response:
     actor = await current_actor(request)
     return RedirectResponse(_home(actor), status_code=303)
-
-
-@router.get("/login")
-@decided("public")
-def login_page(request: Request) -> HTMLResponse:
-    return _render(request, "login.html", actor=None, message=None)
-
-
-@router.post("/login")
-@decided("public")
-async def login_form(request: Request) -> Response:
-    check_origin(request)
-    form = await request.form()
-    username, password = str(form.get("username", ""))[:200], str(form.get("password", ""))[:1000]
-    try:
-        session = accounts.sign_in(_engine(request), username, password)
-    except (accounts.LoginFailed, accounts.AccountLocked) as exc:
-        status = 429 if isinstance(exc, accounts.AccountLocked) else 401
-        return _render(
-            request, "login.html", status, actor=None, message=str(exc), username=username
-        )
-    response = RedirectResponse(_home(session.actor), status_code=303)
-    set_session_cookie(request, response, session.token)
-    return response
-
-
-@router.post("/logout")
-@decided("signed_in")
-async def logout(request: Request) -> Response:
-    actor = await current_actor(request)
-    token = session_token(request)
-    if token:
-        accounts.sign_out(_engine(request), token, actor.username)
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(COOKIE, path="/")
-    return response
 
 
 def _date(text: Any) -> dt.date | None:
@@ -200,9 +169,17 @@ def _form_page(
     followup_only: bool = False,
 ) -> HTMLResponse:
     from flsdb.storage.locks import followup_fields
+    from flsdb.web.signin import forget_kept, kept_fields
 
+    kept = kept_fields(request, actor) if request.method == "GET" else None
+    if kept is not None:
+        values = _values_of(kept)
+        version = next((v for k, v in kept if k == "version" and v.isdigit()), None)
+        if record is not None and version is not None:
+            record = {**record, "version": int(version)}
+        message = KEPT
     sections = record_form(values, issues, sorted(actor.services))
-    return _render(
+    response = _render(
         request,
         "record_form.html",
         status,
@@ -217,6 +194,24 @@ def _form_page(
         open_fields=sorted(followup_fields()) if followup_only else [],
         labels=records.field_labels(),
     )
+    if kept is not None:
+        forget_kept(response)
+    return response
+
+
+KEPT = (
+    "Your session had ended, so this was not saved: here is what you typed. Check it and "
+    "press Save."
+)
+
+
+def _values_of(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """A form's fields (as posted, a name may repeat) as the record's values."""
+    single = dict(pairs)
+    multi: dict[str, list[str]] = {}
+    for key, value in pairs:
+        multi.setdefault(key, []).append(value)
+    return form_values(single, {k: v for k, v in multi.items() if len(v) > 1})
 
 
 @router.get("/records/new")
@@ -230,8 +225,7 @@ async def new_record(request: Request) -> HTMLResponse:
 
 async def _submitted(request: Request) -> dict[str, Any]:
     form = await request.form()
-    multi = {k: [str(v) for v in form.getlist(k)] for k in form if len(form.getlist(k)) > 1}
-    return form_values({k: v for k, v in form.items() if isinstance(v, str)}, multi)
+    return _values_of([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
 
 
 def _issue_dicts(exc: ValidationFailed) -> list[dict[str, Any]]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flsdb.errors import ConfigurationError
+from flsdb.services.signin import Limits
 
 SECRET_ENV = "FLSDB_SECRET_KEY"
 SECRET_FILE = ".flsdb-secret"
@@ -19,6 +20,35 @@ class Settings:
     secret_key: str
     # Dashboards' figures computed in a worker process (the server); tests compute in-process.
     worker_process: bool = False
+    # Sign-in limits and the session's life (idle 30 minutes, 12 hours at most).
+    limits: Limits = field(default_factory=Limits)
+
+
+IDLE_ENV = "FLSDB_SESSION_IDLE_MINUTES"
+HOURS_ENV = "FLSDB_SESSION_HOURS"
+
+
+def limits_from_environment() -> Limits:
+    """$FLSDB_SESSION_IDLE_MINUTES (30 by default) and $FLSDB_SESSION_HOURS (12)."""
+    chosen: dict[str, float] = {}
+    for name, key, low, high in (
+        (IDLE_ENV, "idle_minutes", 1.0, 24 * 60.0),
+        (HOURS_ENV, "absolute_hours", 1.0, 24 * 7.0),
+    ):
+        text = os.environ.get(name, "").strip()
+        if not text:
+            continue
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if not low <= value <= high:
+            raise ConfigurationError(f"{name} must be a number from {low:g} to {high:g}.")
+        chosen[key] = value
+    return Limits(
+        idle_minutes=chosen.get("idle_minutes", 30.0),
+        absolute_hours=chosen.get("absolute_hours", 12.0),
+    )
 
 
 def secret_key(folder: Path) -> str:

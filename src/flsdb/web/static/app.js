@@ -52,7 +52,57 @@
       });
     });
   }
+  // The session ends after a while unused: say so 2 minutes before, and offer to stay signed in
+  // (another tab's use extends it too, so the server is asked first). What is typed after it
+  // ended is kept by the server when the form is saved, and comes back after signing in again.
+  function sessionWarning(box) {
+    var text = box.querySelector("span"), button = box.querySelector("button");
+    var timers = [];
+    function left(then) {
+      fetch("/api/session", { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { seconds: 0 }; })
+        .then(function (body) { then(body.seconds || 0); })
+        .catch(function () { then(null); });
+    }
+    function ended() {
+      box.hidden = false;
+      button.hidden = true;
+      text.textContent = "Your session has ended. Nothing you type is lost: press Save, " +
+        "sign in again, and the form comes back as you left it.";
+    }
+    function warn(seconds) {
+      box.hidden = false;
+      button.hidden = false;
+      var minutes = Math.max(1, Math.round(seconds / 60));
+      text.textContent = "Your session ends in " + minutes + " minute" +
+        (minutes === 1 ? "" : "s") + " unless you stay signed in.";
+    }
+    function schedule(seconds) {
+      timers.forEach(clearTimeout);
+      timers = [];
+      box.hidden = true;
+      timers.push(setTimeout(function () {
+        left(function (now) {
+          if (now === null || now <= 130) { warn(now === null ? 120 : now); } else { schedule(now); }
+        });
+      }, Math.max(0, seconds - 120) * 1000));
+      timers.push(setTimeout(function () {
+        left(function (now) { if (now === null || now <= 0) { ended(); } else { schedule(now); } });
+      }, seconds * 1000 + 1000));
+    }
+    button.addEventListener("click", function () {
+      fetch("/api/session", {
+        method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": box.dataset.csrf }
+      })
+        .then(function (r) { return r.ok ? r.json() : { seconds: 0 }; })
+        .then(function (body) { if (body.seconds > 0) { schedule(body.seconds); } else { ended(); } })
+        .catch(function () { text.textContent = "flsdb could not be reached; try again."; });
+    });
+    schedule(parseInt(box.dataset.seconds, 10) || 0);
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    var box = document.getElementById("session-warning");
+    if (box) { sessionWarning(box); }
     drawCharts();
     document.querySelectorAll("table.sortable").forEach(sortable);
     document.querySelectorAll("form.record").forEach(function (form) {
