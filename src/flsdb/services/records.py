@@ -236,6 +236,9 @@ def history(engine: Engine, actor: Actor, record_id: int) -> list[dict[str, Any]
                 "after": json.loads(change_row.after) if change_row.after else None,
             }
         )
+    from flsdb.services.restore import number_versions
+
+    number_versions(changes, int(row["version"]))
     record_event(
         engine,
         actor.username,

@@ -4,13 +4,30 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flsdb.errors import ConfigurationError
 
 SECRET_ENV = "FLSDB_SECRET_KEY"
 SECRET_FILE = ".flsdb-secret"
+PREVIEW_HOURS_ENV = "FLSDB_UPLOAD_PREVIEW_HOURS"
+
+
+def preview_hours() -> float:
+    """How long an upload's preview is kept: $FLSDB_UPLOAD_PREVIEW_HOURS, 24 by default."""
+    given = os.environ.get(PREVIEW_HOURS_ENV, "").strip()
+    if not given:
+        return 24.0
+    try:
+        hours = float(given)
+    except ValueError:
+        hours = -1.0
+    if not 0 < hours <= 24 * 30:
+        raise ConfigurationError(
+            f"{PREVIEW_HOURS_ENV} must be a number of hours from more than 0 to 720."
+        )
+    return hours
 
 
 @dataclass(frozen=True)
@@ -19,6 +36,8 @@ class Settings:
     secret_key: str
     # Dashboards' figures computed in a worker process (the server); tests compute in-process.
     worker_process: bool = False
+    # An upload's preview (its file, changes and errors CSV) is removed this long after it.
+    upload_preview_hours: float = field(default_factory=preview_hours)
 
 
 def secret_key(folder: Path) -> str:
