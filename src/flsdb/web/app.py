@@ -75,7 +75,7 @@ def issue_list(exc: ValidationFailed) -> list[dict[str, Any]]:
 
 def create_app(settings: Settings) -> FastAPI:
     from flsdb.storage import bulk, open_engine
-    from flsdb.web import api, pages, pages_admin, pages_fls
+    from flsdb.web import api, pages, pages_admin, pages_fls, pages_restore
 
     bulk.use_python_sqlite()
     app = FastAPI(
@@ -106,6 +106,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(pages_admin.router)
     app.include_router(pages_fls.router)
+    app.include_router(pages_restore.router)
 
     @app.middleware("http")
     async def guard(
