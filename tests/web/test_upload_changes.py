@@ -266,3 +266,18 @@ def test_changes_are_paged(site: Site, tmp_path: Path) -> None:
     page = client.get(f"/api/uploads/{preview['id']}", params={"offset": 1, "limit": 1}).json()
     assert [c["row"] for c in page["changes"]] == [3]
     assert page["changes"][0]["after"] == "M1 1AE" and page["changes_total"] == 2
+
+
+def test_rules_across_fields_see_the_stored_values(site: Site, tmp_path: Path) -> None:
+    """A row checked against the record as it would be stored: its blank 16-week date is the
+    stored one (so 'yes' is fine), and a 52-week date before that stored date is an error."""
+    client = site.client("nurse")
+    row = {**KEY, "followup_16w": "yes", "followup_52w": "yes", "date_followup_52w": "2024-09-01"}
+    preview = _upload(client, write_csv(tmp_path / "f52.csv", [row], list(row)))
+    assert [(e["column"], e["message"]) for e in preview["errors"]] == [
+        ("date_followup_52w", "Date of 52-week follow-up is before date_followup_16w (2024-10-01)")
+    ]
+    row["date_followup_52w"] = "2025-06-20"
+    preview = _upload(client, write_csv(tmp_path / "f52.csv", [row], list(row)))
+    assert preview["error_count"] == 0, preview["errors"]
+    assert preview["changed_fields"] == {"followup_52w": 1, "date_followup_52w": 1}
