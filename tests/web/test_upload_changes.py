@@ -281,3 +281,58 @@ def test_rules_across_fields_see_the_stored_values(site: Site, tmp_path: Path) -
     preview = _upload(client, write_csv(tmp_path / "f52.csv", [row], list(row)))
     assert preview["error_count"] == 0, preview["errors"]
     assert preview["changed_fields"] == {"followup_52w": 1, "date_followup_52w": 1}
+
+
+def test_commit_is_refused_when_a_new_records_key_was_stored_since(
+    site: Site, tmp_path: Path
+) -> None:
+    client = site.client("nurse")
+    new = record(nhs_number=nhs_number(42), date_fracture_diagnosed="2024-07-01")
+    preview = _upload(client, write_records(tmp_path / "new.csv", [new]))
+    assert preview["inserted"] == 1 and preview["changes"] == []
+    created = client.post("/api/records", json={k: v or None for k, v in new.items()})
+    assert created.status_code == 201, created.text
+    refused = client.post(f"/api/uploads/{preview['id']}/commit")
+    assert refused.status_code == 409
+    assert f"row 2 (record {created.json()['id']}, stored since)" in refused.json()["detail"]
+    with site.engine.connect() as conn:
+        count = conn.execute(
+            select(records.c.id).where(records.c.nhs_number == nhs_number(42))
+        ).all()
+    assert len(count) == 1
+
+
+def test_a_national_export_with_blank_cells_keeps_stored_values(site: Site, tmp_path: Path) -> None:
+    """The FLS-DB profile's path: a re-exported row with the assessment blank keeps it."""
+    from tests.profiles.national import national_csv, national_row
+
+    client = site.client("nurse")
+    full = record(
+        nhs_number=nhs_number(43),
+        date_fracture_diagnosed="2024-07-01",
+        date_fls_assessment="2024-07-20",
+        dxa="performed",
+        date_dxa="2024-08-01",
+    )
+    follow = {
+        **full,
+        "date_fls_assessment": "",
+        "dxa": "",
+        "date_dxa": "",
+        **FOLLOW_UP,
+    }
+    params = {"profile": "fls-db", "service": "FLS01"}
+    for name, row in (("full.csv", full), ("follow.csv", follow)):
+        path = national_csv(tmp_path / name, [national_row(row)])
+        preview = _upload(client, path, **params)
+        assert preview["error_count"] == 0, preview["errors"]
+        assert client.post(f"/api/uploads/{preview['id']}/commit").status_code == 200
+    assert preview["changed_fields"] == {"followup_16w": 1, "date_followup_16w": 1}
+    found = client.get("/api/records", params={"fracture_from": "2024-07-01"}).json()
+    stored = next(r for r in found["records"] if r["nhs_number"] == nhs_number(43))
+    assert (stored["date_fls_assessment"], stored["dxa"], stored["date_dxa"]) == (
+        "2024-07-20",
+        "performed",
+        "2024-08-01",
+    )
+    assert stored["date_followup_16w"] == "2024-10-20"

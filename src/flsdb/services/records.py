@@ -158,6 +158,7 @@ def validated(engine: Engine, actor: Actor, values: Mapping[str, Any]) -> dict[s
         "records",
         known_services=known_service_codes(engine),
         allowed_services=set(actor.patient_services),
+        blank="clear",  # a form or an API edit gives the whole record
     )
     try:
         if not table.ok:
