@@ -336,3 +336,27 @@ def test_a_national_export_with_blank_cells_keeps_stored_values(site: Site, tmp_
         "2024-08-01",
     )
     assert stored["date_followup_16w"] == "2024-10-20"
+
+
+def test_restore_of_a_locked_record_is_refused(site: Site) -> None:
+    from flsdb.storage.tables import period_locks
+
+    client = site.client("nurse")
+    rid = _stored(site)["id"]
+    first = client.get(f"/api/records/{rid}").json()
+    assert client.put(f"/api/records/{rid}", json={**first, "sex": "male"}).status_code == 200
+    with site.engine.begin() as conn:
+        conn.execute(
+            period_locks.insert().values(
+                kind="lock",
+                service_code=None,
+                period="2024",
+                start_date=dt.date(2024, 1, 1),
+                end_date=dt.date(2024, 12, 31),
+                user_name="analyst",
+                locked_at=dt.datetime(2026, 2, 1, 9, 0),
+            )
+        )
+    refused = client.post(f"/api/records/{rid}/restore", json={"version": 1})
+    assert refused.status_code == 423 and "locked" in refused.json()["detail"]
+    assert _stored(site)["sex"] == "male" and _stored(site)["version"] == 2
