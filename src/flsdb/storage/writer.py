@@ -1,5 +1,9 @@
 """Store validated uploads: insert or update by key in one transaction, audited and logged.
 
+A row whose key is stored updates that record. With the table's `blank` rule `keep` (the
+default) a blank cell keeps the stored value, merged here under the session's lock (so a value
+written since validation is kept too); with `clear` the file is the whole record.
+
 Audit rows: an update keeps the changed row's values before and after; a delete keeps the values
 before. An insert keeps no copy of the values (its `after` is empty): they are the record as stored,
 and the first later update keeps them as its `before`, so the full history can be rebuilt without
