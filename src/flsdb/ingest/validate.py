@@ -104,6 +104,20 @@ def _header_issues(
     return issues
 
 
+def merged_columns(dictionary: Dictionary) -> tuple[str, ...]:
+    """The record fields a `keep` upload's checks read from the stored record: the required
+    ones and those a rule across fields reads (either side); the others' checks see only the
+    file's own cells."""
+    found: set[str] = set()
+    for spec in dictionary.records:
+        refs = [*spec.not_before, *spec.warn_before]
+        refs += [r.column for r in (spec.requires_when, spec.warn_unless) if r is not None]
+        refs += [spec.date_pair] if spec.date_pair else []
+        if refs or spec.warn_window_weeks or spec.age_at_fracture or spec.required:
+            found.update([spec.name, *refs])
+    return tuple(f.name for f in dictionary.records if f.name in found)
+
+
 def _merged(
     typed: pl.DataFrame, stored: StoredLookup | None, key: tuple[str, ...]
 ) -> tuple[pl.DataFrame, pl.Series]:

@@ -7,7 +7,7 @@ import polars as pl
 from sqlalchemy import Engine
 
 from flsdb.dictionary import load_dictionary
-from flsdb.ingest.validate import StoredLookup
+from flsdb.ingest.validate import StoredLookup, merged_columns
 from flsdb.storage.bulk import bulk_session
 from flsdb.storage.tables import RECORD_COLUMNS
 
@@ -20,9 +20,12 @@ def record_schema() -> dict[str, pl.DataType]:
 
 
 def stored_lookup(engine: Engine) -> StoredLookup:
-    """A function from a batch's keys to the stored records with those keys."""
-    key = list(load_dictionary().record_key)
-    schema = record_schema()
+    """A function from a batch's keys to the stored records with those keys (their fields that
+    the checks read: `merged_columns`)."""
+    dictionary = load_dictionary()
+    key = list(dictionary.record_key)
+    wanted = {*key, *merged_columns(dictionary)}
+    schema = {c: t for c, t in record_schema().items() if c in wanted}
 
     def lookup(keys: pl.DataFrame) -> pl.DataFrame:
         keys = keys.select(key).drop_nulls().unique()
