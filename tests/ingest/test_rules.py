@@ -297,10 +297,19 @@ def test_missing_and_unknown_columns(tmp_path: Path) -> None:
     from tests.factory import write_csv
 
     write_csv(path, [row])
-    issues = validate_file(path, "records", known_services=KNOWN, upload_date=UPLOAD_DATE)
+    issues = validate_file(
+        path, "records", known_services=KNOWN, upload_date=UPLOAD_DATE, blank="clear"
+    )
     messages = {(i.row, i.column, i.message) for i in issues.issues.issues()}
     assert (1, "sex", "required column 'sex' is missing") in messages
     assert any(c == "favourite_colour" and "unknown column" in m for _, c, m in messages)
+    # Issue 16: by default (blank cells keep stored values) a file may leave out a required
+    # column that is not part of the key; a row that is a new record still needs it.
+    kept = validate_file(path, "records", known_services=KNOWN, upload_date=UPLOAD_DATE)
+    messages = {(i.row, i.column, i.message) for i in kept.issues.issues()}
+    assert (2, "sex", "Sex is required for a new record, and the file has no sex column") in (
+        messages
+    )
 
 
 def test_services_file_rules(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """Record ids are never given twice, and a record's history never shows another record's rows:
-not across FLSs, and not in a store made before ids stopped being reused (migration 0006)."""
+not across FLSs, and not in a store made before ids stopped being reused (migration 0009)."""
 
 from __future__ import annotations
 
@@ -66,29 +66,29 @@ def test_a_deleted_records_id_never_goes_to_another_fls(engine: Engine, tmp_path
 
 
 def test_a_store_with_reused_ids_is_mended(db_url: str, tmp_path: Path) -> None:
-    """A store at revision 0005 in which SQLite gave a deleted FLS01 record's id to an FLS02
+    """A store at the revision before 0009 in which SQLite gave a deleted FLS01 record's id to an FLS02
     record: the history of the FLS02 record shows none of the FLS01 rows, and after migration
-    0006 (its rows, key and indexes kept) no id in use or in the audit trail is given again."""
+    0009 (its rows, key and indexes kept) no id in use or in the audit trail is given again."""
     from alembic import command
 
     engine = open_engine(db_url, migrate=False)
     config = alembic_config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "0005")
+        command.upgrade(config, "0008")
     load_services(engine, tmp_path)
     first = insert_record(engine, typed("FLS01", 1), "a")
     reused = insert_record(engine, typed("FLS01", 2), "a")
     delete_record_by_id(engine, reused, {"FLS01"}, None, "a")
     later = insert_record(engine, typed("FLS02", 3), "b")
     sqlite = engine.dialect.name == "sqlite"
-    assert (later == reused) is sqlite  # what SQLite did before 0006; PostgreSQL never did
+    assert (later == reused) is sqlite  # what SQLite did before 0009; PostgreSQL never did
     for allowed in (BOTH, {"FLS02"}):
         assert history_numbers(engine, later, allowed) == [("insert", nhs_number(3))]
     # An FLS01 user editing the FLS02 record's id can never see it: not in their scope.
     assert history_numbers(engine, first, {"FLS02"}) == []
 
-    assert upgrade(engine) == "0006"
+    assert upgrade(engine) == "0009"
     with engine.connect() as conn:
         ids = sorted(conn.execute(select(records.c.id)).scalars())
     assert ids == sorted({first, later})

@@ -57,6 +57,12 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
         "nurse2": (404, 200),
         **{r: (404, 404) for r in ("viewer", "analyst", "admin")},
     },
+    # Restoring version 1 of a record at version 1: nothing to restore (409), if it is seen.
+    ("POST", "/api/records/{record_id}/restore"): {
+        "nurse": (409, 404),
+        "nurse2": (404, 409),
+        **{r: (404, 404) for r in ("viewer", "analyst", "admin")},
+    },
     ("POST", "/api/uploads"): {
         "nurse": (422, 422),
         "nurse2": (422, 422),
@@ -126,6 +132,8 @@ def _call(client: Any, method: str, path: str, scope: dict[str, str], records_in
         kwargs["json"] = {"version": 1, "service_code": service}
     elif method == "DELETE":
         kwargs["params"] = {"version": 999}
+    elif path.endswith("/restore"):
+        kwargs["json"] = {"version": 1}
     elif (method, path) == ("POST", "/api/uploads"):
         kwargs["files"] = {"file": ("notes.txt", b"not a table", "text/plain")}
     elif path == "/api/locks/{lock_id}/lift":

@@ -144,16 +144,28 @@ def import_records(
     max_size: MaxSizeOption = CLI_MAX_MB,
     profile: ProfileOption = None,
     service: ServiceOption = None,
+    blank: Annotated[
+        str,
+        typer.Option(
+            "--blank",
+            help="What a blank cell does to a stored record: keep (its value stays; a column "
+            "the file lacks also keeps) or clear (the value is cleared).",
+        ),
+    ] = "keep",
 ) -> None:
     """Validate a records file and store it: all or nothing, updating records by their key.
+    A blank cell or an absent column keeps the stored value unless --blank clear.
     With --profile fls-db, a national FLS-DB export (labels, DD/MM/YYYY dates, Windows-1252)."""
     from flsdb.dictionary import load_dictionary
     from flsdb.errors import ConfigurationError
     from flsdb.ingest import validate
     from flsdb.ingest.mapped import apply_profile, text_options
     from flsdb.profiles import load_profile
+    from flsdb.services.uploads import blank_rule
     from flsdb.storage import known_service_codes, open_existing, store_records
+    from flsdb.storage.stored import stored_lookup
 
+    rule = blank_rule(blank)
     chosen = load_profile(profile)
     upload = _open(file, sheet, max_size, text_options(chosen))
     engine = open_existing(db)
@@ -180,6 +192,8 @@ def import_records(
             known_services=known,
             allowed_services=allowed,
             progress=lambda n: progress.advance(task, n),
+            blank=rule,
+            stored=stored_lookup(engine),
         )
         _check(table, errors)
         progress.update(task, description="storing")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,10 @@ class Parsed:
     values: pl.Expr
     invalid: pl.Expr
     message: pl.Expr | str
+    # Valid values read as something other than what the cell says (`Hip` as `hip`, a
+    # two-digit year given its century), and the words for it: a warning each.
+    normalised: pl.Expr | None = None
+    normalised_message: pl.Expr | str = ""
 
 
 def _codes_text(codes: tuple[str, ...]) -> str:
@@ -66,14 +71,41 @@ def _code(spec: FieldSpec, raw: pl.Expr, dictionary: Dictionary) -> Parsed:
     codes = dictionary.codes(spec)
     value = raw.str.to_lowercase()
     invalid = value.is_not_null() & ~value.is_in(codes)
-    return Parsed(value, invalid, f"is not a valid code; allowed: {_codes_text(codes)}")
+    return Parsed(
+        value,
+        invalid,
+        f"is not a valid code; allowed: {_codes_text(codes)}",
+        normalised=value.is_in(codes) & (value != raw),
+        normalised_message=pl.lit("read as '") + value + "'",
+    )
+
+
+TWO_DIGIT_YEAR = r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}$"
 
 
 def _date(spec: FieldSpec, raw: pl.Expr, _: Dictionary) -> Parsed:
     iso = raw.str.to_date("%Y-%m-%d", strict=False)
-    british = raw.str.to_date("%d/%m/%Y", strict=False)
-    value = pl.coalesce(iso, british)
-    return Parsed(value, raw.is_not_null() & value.is_null(), f"is not a date; {DATE_HELP}")
+    long_year = raw.str.contains(r"/[0-9]{4}$")
+    british = pl.when(long_year).then(raw.str.to_date("%d/%m/%Y", strict=False))
+    # DD/MM/YY: the latest century that does not put the date after today (50 is 1950, 24 is
+    # 2024), with a warning to check it.
+    short = raw.str.contains(TWO_DIGIT_YEAR)
+    this_century = raw.str.replace(r"/([0-9]{2})$", "/20$1").str.to_date("%d/%m/%Y", strict=False)
+    two_digit = pl.when(short).then(
+        pl.when(this_century > dt.date.today())
+        .then(this_century.dt.offset_by("-100y"))
+        .otherwise(this_century)
+    )
+    value = pl.coalesce(iso, british, two_digit)
+    return Parsed(
+        value,
+        raw.is_not_null() & value.is_null(),
+        f"is not a date; {DATE_HELP}",
+        normalised=short & value.is_not_null(),
+        normalised_message=pl.lit("read as ")
+        + value.dt.strftime("%-d %b %Y")
+        + " (a two-digit year): please check the century",
+    )
 
 
 def _range_text(spec: FieldSpec, kind: str) -> str:
@@ -190,9 +222,15 @@ def storage_dtype(spec: FieldSpec, dictionary: Dictionary) -> pl.DataType:
 
 
 def parse_columns(
-    raw: pl.DataFrame, fields: tuple[FieldSpec, ...], dictionary: Dictionary
+    raw: pl.DataFrame,
+    fields: tuple[FieldSpec, ...],
+    dictionary: Dictionary,
+    *,
+    check_required: bool = True,
 ) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
-    """Typed frame with every dictionary column, and issues for bad or missing values."""
+    """Typed frame with every dictionary column, and issues for bad or missing values (blank
+    required values only with `check_required`: an upload that keeps stored values checks
+    them on the record as it would be stored) and values read as something else."""
     parsed = {
         spec.name: PARSERS[spec.type](spec, pl.col(spec.name), dictionary)
         for spec in fields
@@ -202,6 +240,11 @@ def parse_columns(
         pl.col(ROW),
         *[p.values.alias(name) for name, p in parsed.items()],
         *[p.invalid.fill_null(False).alias(f"{name}__bad") for name, p in parsed.items()],
+        *[
+            p.normalised.fill_null(False).alias(f"{name}__read_as")
+            for name, p in parsed.items()
+            if p.normalised is not None
+        ],
     )
     issues = []
     for spec in fields:
@@ -222,7 +265,24 @@ def parse_columns(
                     pl.col(spec.name),
                 )
             )
-        if spec.required and raw[spec.name].null_count():
+        parser = parsed[spec.name]
+        read_as = f"{spec.name}__read_as"
+        if read_as in typed.columns and typed[read_as].any():
+            changed = raw.filter(typed[read_as])
+            if changed.height:
+                issues.append(
+                    issue_frame(
+                        changed,
+                        spec.name,
+                        "warning",
+                        pl.lit(f"{spec.label}: '")
+                        + pl.col(spec.name)
+                        + "' "
+                        + parser.normalised_message,
+                        pl.col(spec.name),
+                    )
+                )
+        if check_required and spec.required and raw[spec.name].null_count():
             reported = (
                 pl.col(REPORTED).list.contains(spec.name).fill_null(False)
                 if REPORTED in raw.columns

@@ -11,7 +11,8 @@ from typing import Literal
 import polars as pl
 
 from flsdb.dictionary import Dictionary, load_dictionary
-from flsdb.ingest.issues import ROW, IssueCollector, IssueTable, single_issue
+from flsdb.dictionary.schema import FieldSpec
+from flsdb.ingest.issues import ROW, IssueCollector, IssueTable, issue_frame, single_issue
 from flsdb.ingest.parse import parse_columns
 from flsdb.ingest.reader import UploadFile
 from flsdb.ingest.rules import (
@@ -24,6 +25,13 @@ from flsdb.ingest.rules import (
 from flsdb.ingest.spill import Spill
 
 Kind = Literal["records", "services"]
+# What a blank cell (or a column the file lacks) does to a stored record: `keep` its value (the
+# default, as REDCap's import does) or `clear` it (the file is the whole record).
+Blank = Literal["keep", "clear"]
+# The stored records whose keys are among the given keys (id, version and every record column,
+# typed as the writer types them); used to check a `keep` upload on the records as they would be
+# stored.
+StoredLookup = Callable[[pl.DataFrame], pl.DataFrame]
 # Columns a profile's mapping adds beside the fields, one per field whose label lost detail
 # (`_label_lost__fracture_site` holds 'Non hip/non spine' where the file gave it): kept with the
 # rows so that the store can note it in the audit trail.
@@ -41,6 +49,7 @@ class ValidatedTable:
     rows: Spill
     issues: IssueTable
     source: UploadFile
+    blank: Blank = "keep"
 
     @property
     def ok(self) -> bool:
@@ -68,7 +77,9 @@ class ValidatedTable:
         self.rows.close()
 
 
-def _header_issues(upload: UploadFile, dictionary: Dictionary, kind: Kind) -> list[pl.DataFrame]:
+def _header_issues(
+    upload: UploadFile, dictionary: Dictionary, kind: Kind, blank: Blank = "clear"
+) -> list[pl.DataFrame]:
     fields = dictionary.fields(kind)
     names = {f.name for f in fields}
     issues = [
@@ -86,8 +97,81 @@ def _header_issues(upload: UploadFile, dictionary: Dictionary, kind: Kind) -> li
     issues += [
         single_issue("error", 1, spec.name, "", f"required column '{spec.name}' is missing")
         for spec in fields
-        if spec.required and spec.name not in upload.columns
+        if spec.required
+        and spec.name not in upload.columns
+        and (blank == "clear" or spec.name in dictionary.record_key)
     ]
+    return issues
+
+
+def merged_columns(dictionary: Dictionary) -> tuple[str, ...]:
+    """The record fields a `keep` upload's checks read from the stored record: the required
+    ones and those a rule across fields reads (either side); the others' checks see only the
+    file's own cells."""
+    found: set[str] = set()
+    for spec in dictionary.records:
+        refs = [*spec.not_before, *spec.warn_before]
+        refs += [r.column for r in (spec.requires_when, spec.warn_unless) if r is not None]
+        refs += [spec.date_pair] if spec.date_pair else []
+        if refs or spec.warn_window_weeks or spec.age_at_fracture or spec.required:
+            found.update([spec.name, *refs])
+    return tuple(f.name for f in dictionary.records if f.name in found)
+
+
+def _merged(
+    typed: pl.DataFrame, stored: StoredLookup | None, key: tuple[str, ...]
+) -> tuple[pl.DataFrame, pl.Series]:
+    """The rows as a `keep` upload would store them (a blank cell takes the stored record's
+    value), and which rows are stored records already."""
+    if stored is None or not all(k in typed.columns for k in key):
+        return typed, pl.Series([False] * typed.height)
+    found = stored(typed.select(key))
+    others = [c for c in typed.columns if c != ROW and c not in key]
+    old = found.select(
+        *key, *[pl.col(c).alias(f"{c}__stored") for c in others if c in found.columns]
+    )
+    old = old.with_columns(__stored=pl.lit(True))
+    joined = typed.join(old, on=list(key), how="left", nulls_equal=True, coalesce=True)
+    present = joined["__stored"].fill_null(False)
+    merged = joined.select(
+        ROW,
+        *[
+            pl.coalesce(c, f"{c}__stored").alias(c) if f"{c}__stored" in joined.columns else c
+            for c in typed.columns
+            if c != ROW
+        ],
+    )
+    return merged, present
+
+
+def _blank_required(
+    merged: pl.DataFrame,
+    raw: pl.DataFrame,
+    fields: tuple[FieldSpec, ...],
+    columns: tuple[str, ...],
+) -> list[pl.DataFrame]:
+    """Required fields blank in the record as it would be stored (a new record, or a stored
+    record whose file row and stored value are both blank)."""
+    from flsdb.ingest.parse import REPORTED
+
+    issues = []
+    reported = raw[REPORTED] if REPORTED in raw.columns else None
+    for spec in fields:
+        if not spec.required or merged[spec.name].null_count() == 0:
+            continue
+        mask = merged[spec.name].is_null()
+        if spec.name in raw.columns:  # a value of the wrong type is reported as such
+            mask = mask & raw[spec.name].is_null()
+        if reported is not None:
+            mask = mask & ~reported.list.contains(spec.name).fill_null(False)
+        blank = merged.filter(mask)
+        if spec.name in columns:
+            message = f"{spec.label} is required but blank"
+        else:
+            message = (
+                f"{spec.label} is required for a new record, and the file has no {spec.name} column"
+            )
+        issues.append(issue_frame(blank, spec.name, "error", message, pl.lit("")))
     return issues
 
 
@@ -100,14 +184,23 @@ def validate(
     upload_date: dt.date | None = None,
     dictionary: Dictionary | None = None,
     progress: Callable[[int], None] | None = None,
+    blank: Blank = "keep",
+    stored: StoredLookup | None = None,
 ) -> ValidatedTable:
-    """Check every rule of the dictionary on the whole file; nothing is stored here."""
+    """Check every rule of the dictionary on the whole file; nothing is stored here.
+
+    Records with `blank="keep"` (the default): a blank cell or an absent column keeps a stored
+    record's value, so the rules are checked on each row merged with the stored record of its
+    key (found through `stored`), and a required field is missing only where both are blank
+    (only the key columns must be in the file). The rows kept for the store are the file's
+    own: the store merges them again under its lock."""
     dictionary = dictionary or load_dictionary()
     ctx = RuleContext(dictionary, upload_date or dt.date.today())
     fields = dictionary.fields(kind)
     present = [spec for spec in fields if spec.name in upload.columns]
     issues = IssueCollector()
-    issues.extend(_header_issues(upload, dictionary, kind))
+    keep = kind == "records" and blank == "keep"
+    issues.extend(_header_issues(upload, dictionary, kind, blank if kind == "records" else "clear"))
     unique = (
         dictionary.record_key if kind == "records" else tuple(f.name for f in fields if f.unique)
     )
@@ -115,16 +208,21 @@ def validate(
     rows = Spill()
     for raw in upload.batches():
         # Columns outside the dictionary are reported by the header check and not parsed.
-        typed, type_issues = parse_columns(raw, fields, dictionary)
+        typed, type_issues = parse_columns(raw, fields, dictionary, check_required=not keep)
+        issues.extend(type_issues)
+        checked = typed
+        if keep:
+            checked, _ = _merged(typed, stored, dictionary.record_key)
+            issues.extend(_blank_required(checked, raw, fields, upload.columns))
         lost = [c for c in raw.columns if c.startswith(LOST_LABEL)]
         if lost:
             typed = typed.with_columns(raw.select(lost))
         del raw
-        issues.extend(type_issues)
-        checks = [c for spec in present for rule in FIELD_RULES for c in rule(spec, typed, ctx)]
+        checks = [c for spec in present for rule in FIELD_RULES for c in rule(spec, checked, ctx)]
         if kind == "records" and known_services is not None:
             checks.extend(service_access(typed, known_services, allowed_services))
-        issues.extend(run_checks(typed, checks))
+        issues.extend(run_checks(checked, checks))
+        del checked
         keys.append(typed.select(ROW, *[c for c in unique if c in typed.columns]))
         rows.append(typed)
         if progress:
@@ -140,7 +238,13 @@ def validate(
         for column in (c for c in unique if c in key_frame.columns):
             issues.extend(duplicate_keys(key_frame, (column,), column.replace("_", " ")))
     table = issues.table().renamed(upload.issue_columns())
-    return ValidatedTable(kind=kind, rows=rows, issues=table, source=upload)
+    return ValidatedTable(
+        kind=kind,
+        rows=rows,
+        issues=table,
+        source=upload,
+        blank=blank if kind == "records" else "clear",
+    )
 
 
 def validate_file(path: object, kind: Kind, **options: object) -> ValidatedTable:

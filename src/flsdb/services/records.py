@@ -158,6 +158,7 @@ def validated(engine: Engine, actor: Actor, values: Mapping[str, Any]) -> dict[s
         "records",
         known_services=known_service_codes(engine),
         allowed_services=set(actor.patient_services),
+        blank="clear",  # a form or an API edit gives the whole record
     )
     try:
         if not table.ok:
@@ -236,6 +237,9 @@ def history(engine: Engine, actor: Actor, record_id: int) -> list[dict[str, Any]
                 "after": json.loads(change_row.after) if change_row.after else None,
             }
         )
+    from flsdb.services.restore import number_versions
+
+    number_versions(changes, int(row["version"]))
     record_event(
         engine,
         actor.username,

@@ -1,9 +1,14 @@
-"""Uploads in two steps: a preview that validates the whole file and counts what it would
-insert, update and leave unchanged (nothing stored), then a commit that stores it atomically.
+"""Uploads in two steps: a preview that validates the whole file, counts what it would insert,
+update and leave unchanged and lists every field it would change (nothing stored), then a commit
+that stores exactly that, atomically.
 
-The file waits in the database between the two (so any server process can commit it) and is
-removed once committed. A file may be in flsdb's format or another a mapping profile reads (the
-national FLS-DB export); the profile and the FLS it names wait with the file.
+By default a blank cell or an absent column keeps the stored value (`blank="keep"`, as REDCap's
+import does); `blank="clear"` makes the file the whole record. The file waits in the database
+between the two (so any server process can commit it) with the versions of the stored records
+it read: if one of them changed since, the commit is refused and names it. The file is removed
+once committed, and every preview expires (`upload_previews`). A file may be in flsdb's format or
+another a mapping profile reads (the national FLS-DB export); the profile, the FLS it names and
+the blank rule wait with the file.
 """
 
 from __future__ import annotations
@@ -20,12 +25,33 @@ from sqlalchemy import Engine, select, update
 
 from flsdb.errors import ConfigurationError, Conflict, FileFormatError, ValidationFailed
 from flsdb.ingest.limits import WEB
-from flsdb.services.access import Actor, NotFound, authorize
+from flsdb.ingest.validate import Blank
+from flsdb.services.access import Actor, authorize
 from flsdb.services.events import record_event
-from flsdb.storage.tables import uploads
+from flsdb.services.upload_previews import (
+    DEFAULT_HOURS,
+    changes_page,
+    load,
+    pack,
+    purge,
+    seen_versions,
+)
+from flsdb.storage.tables import records, uploads
 
 MAX_LISTED = 1000  # issues listed in the preview; the errors CSV has them all
 SUFFIXES = (".csv", ".xlsx")
+BLANKS = ("keep", "clear")
+
+
+def blank_rule(blank: str | None) -> Blank:
+    """`keep` (the default) or `clear`; anything else is refused in one sentence."""
+    chosen = (blank or "keep").strip().lower()
+    if chosen not in BLANKS:
+        raise ConfigurationError(
+            f"blank must be 'keep' (blank cells keep stored values) or 'clear' (blank cells "
+            f"clear them), not '{chosen[:20]}'."
+        )
+    return chosen  # type: ignore[return-value]
 
 
 def _issues(table: Any, level: str) -> list[dict[str, Any]]:
@@ -63,12 +89,14 @@ def _validate(
     content: bytes,
     profile: str | None = None,
     service: str | None = None,
+    blank: Blank = "keep",
 ) -> Any:
     from flsdb.dictionary import load_dictionary
     from flsdb.ingest.mapped import apply_profile, text_options
     from flsdb.ingest.reader import open_upload
     from flsdb.ingest.validate import validate
     from flsdb.profiles import load_profile
+    from flsdb.storage.stored import stored_lookup
     from flsdb.storage.writer import known_service_codes
 
     chosen = load_profile(profile)
@@ -93,6 +121,8 @@ def _validate(
             "records",
             known_services=known_service_codes(engine),
             allowed_services=set(actor.patient_services),
+            blank=blank,
+            stored=stored_lookup(engine),
         )
         table.frame  # noqa: B018  (read while the file exists)
         return table
@@ -105,21 +135,26 @@ def preview(
     content: bytes,
     profile: str | None = None,
     service: str | None = None,
+    blank: str | None = None,
+    hours: float = DEFAULT_HOURS,
 ) -> dict[str, Any]:
-    """Validate the file (read through a mapping profile when one is named) and count what a
-    commit would do; keep it for the commit."""
+    """Validate the file (read through a mapping profile when one is named), count what a
+    commit would do and list every field it would change; keep it for the commit."""
     from flsdb.profiles import load_profile
+    from flsdb.storage.changes import ChangeReport
     from flsdb.storage.writer import store_records
 
     authorize(actor, "write_patients")
     name = Path(name or "upload").name[:200]
     profile = load_profile(profile).name
     service = _service(actor, service)
-    table = _validate(engine, actor, name, content, profile, service)
+    rule = blank_rule(blank)
+    table = _validate(engine, actor, name, content, profile, service, rule)
+    report = ChangeReport()
     try:
         counts = {"inserted": 0, "updated": 0, "unchanged": 0}
         if table.ok:
-            summary = store_records(engine, table, actor.username, dry_run=True)
+            summary = store_records(engine, table, actor.username, dry_run=True, report=report)
             counts = {
                 "inserted": summary.inserted,
                 "updated": summary.updated,
@@ -139,10 +174,14 @@ def preview(
             "notes": _issues(table, "info"),
             "profile": profile,
             "service": service,
+            "blank": rule,
+            "changed_fields": report.changed_fields,
         }
     finally:
         table.close()
+    kept = {"changes": report.changes, "change_count": report.change_count, "seen": report.seen}
     with engine.begin() as conn:
+        purge(conn, hours)
         conn.execute(
             uploads.insert().values(
                 id=result["id"],
@@ -151,6 +190,7 @@ def preview(
                 content=content if not errors else None,
                 summary=json.dumps(result),
                 errors_csv=errors_csv,
+                changes=pack(kept),
                 status="preview",
                 created_at=dt.datetime.now(),
             )
@@ -164,35 +204,79 @@ def preview(
             detail=f"upload {result['id']}{'' if profile == 'flsdb' else f' ({profile})'}: "
             f"{len(content)} bytes, {result['rows']} rows, {result['error_count']} errors",
         )
-    return result
+    listed = report.changes[:1000]
+    return {
+        **result,
+        "changes": listed,
+        "changes_offset": 0,
+        "changes_total": report.change_count,
+        "changes_listed": len(report.changes),
+    }
 
 
-def _upload(engine: Engine, actor: Actor, upload_id: str) -> Any:
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(uploads)
-            .where(uploads.c.id == upload_id)
-            .where(uploads.c.user_name == actor.username)
-        ).first()
-    if row is None:
-        raise NotFound("There is no such upload of yours.")
-    return row
+def _read_event(engine: Engine, actor: Actor, row: Any, what: str) -> None:
+    """Reading a preview shows patient data: it is in the access log, as other reads are."""
+    summary = json.loads(row.summary)
+    record_event(
+        engine,
+        actor.username,
+        "read_upload",
+        service_code=summary.get("service"),
+        detail=f"upload {row.id[:8]}: {what}",
+    )
 
 
-def get_preview(engine: Engine, actor: Actor, upload_id: str) -> dict[str, Any]:
+def get_preview(
+    engine: Engine,
+    actor: Actor,
+    upload_id: str,
+    offset: int = 0,
+    limit: int = 1000,
+    hours: float = DEFAULT_HOURS,
+) -> dict[str, Any]:
+    """The preview with one page of its field changes (`offset`, `limit`)."""
     authorize(actor, "write_patients")
-    row = _upload(engine, actor, upload_id)
+    row = load(engine, actor, upload_id, hours)
     result: dict[str, Any] = json.loads(row.summary)
     result["status"] = row.status
+    result.setdefault("blank", "clear")
+    result.setdefault("changed_fields", {})
+    result.update(changes_page(row, offset, limit))
+    _read_event(
+        engine,
+        actor,
+        row,
+        f"preview read, changes {result['changes_offset']}+{len(result['changes'])}",
+    )
     return result
 
 
-def commit(engine: Engine, actor: Actor, upload_id: str) -> dict[str, Any]:
-    """Store a previewed upload in one transaction; Conflict if it has errors or is stored."""
+def _moved_since(engine: Engine, seen: list[tuple[int, int, int]]) -> None:
+    """Conflict naming the rows whose stored record's version moved since the preview."""
+    from flsdb.storage.changes import RecordsMoved, moved_message
+
+    versions = {record_id: version for _, record_id, version in seen}
+    now: dict[int, int] = {}
+    ids = sorted(versions)
+    with engine.connect() as conn:
+        for start in range(0, len(ids), 1000):
+            part = ids[start : start + 1000]
+            query = select(records.c.id, records.c.version).where(records.c.id.in_(part))
+            now.update({int(i): int(v) for i, v in conn.execute(query).all()})
+    if any(now.get(i) != v for i, v in versions.items()):
+        found = [(r, i, now[i]) for r, i, _ in seen if i in now]
+        raise RecordsMoved(moved_message(seen, found))
+
+
+def commit(
+    engine: Engine, actor: Actor, upload_id: str, hours: float = DEFAULT_HOURS
+) -> dict[str, Any]:
+    """Store a previewed upload in one transaction, exactly as previewed; Conflict if it has
+    errors, is stored, or a stored record it changes moved since the preview (naming them)."""
     from flsdb.storage.writer import store_records
 
     authorize(actor, "write_patients")
-    row = _upload(engine, actor, upload_id)
+    row = load(engine, actor, upload_id, hours)
     summary = json.loads(row.summary)
     if row.status != "preview":
         raise Conflict("This upload is stored already.")
@@ -200,20 +284,29 @@ def commit(engine: Engine, actor: Actor, upload_id: str) -> dict[str, Any]:
         raise Conflict(
             "This upload has errors and cannot be stored; fix the file and upload it again."
         )
+    seen = seen_versions(row)
+    _moved_since(engine, seen)
     table = _validate(
-        engine, actor, row.file_name, row.content, summary.get("profile"), summary.get("service")
+        engine,
+        actor,
+        row.file_name,
+        row.content,
+        summary.get("profile"),
+        summary.get("service"),
+        blank_rule(summary.get("blank", "clear")),
     )
     try:
         if not table.ok:
             raise ValidationFailed(table.issues)
-        done = store_records(engine, table, actor.username)
+        done = store_records(engine, table, actor.username, expected=seen)
     finally:
         table.close()
     with engine.begin() as conn:
+        # The file and its changes go at once; the counts and issues stay until it expires.
         conn.execute(
             update(uploads)
             .where(uploads.c.id == upload_id)
-            .values(status="committed", content=None)
+            .values(status="committed", content=None, changes=None)
         )
         record_event(
             conn,
@@ -232,8 +325,9 @@ def commit(engine: Engine, actor: Actor, upload_id: str) -> dict[str, Any]:
     }
 
 
-def errors_csv(engine: Engine, actor: Actor, upload_id: str) -> bytes:
+def errors_csv(engine: Engine, actor: Actor, upload_id: str, hours: float = DEFAULT_HOURS) -> bytes:
     authorize(actor, "write_patients")
-    row = _upload(engine, actor, upload_id)
-    record_event(engine, actor.username, "export_errors", detail=f"upload {upload_id}")
+    row = load(engine, actor, upload_id, hours)
+    record_event(engine, actor.username, "export_errors", detail=f"upload {row.id[:8]}")
+    _read_event(engine, actor, row, "errors CSV read")
     return bytes(row.errors_csv or b"")

@@ -123,8 +123,10 @@ def update_record(
     values: Mapping[str, Any],
     allowed: Collection[str],
     user: str | None = None,
+    action: str = "update",
 ) -> int:
-    """Replace a record's values if it is still at `version`; the new version."""
+    """Replace a record's values if it is still at `version`; the new version (audited as
+    `action`: an update, or the restore of an earlier version)."""
     user = user or default_user()
     new = {c: values.get(c) for c in RECORD_COLUMNS}
     old_service = _service_of(engine, record_id) or str(new["service_code"])
@@ -160,7 +162,7 @@ def update_record(
         )
         if done.rowcount != 1:
             raise Conflict("This record was changed by someone else; reload it.")
-        _audit(conn, "update", record_id, new, before, new, user, at)
+        _audit(conn, action, record_id, new, before, new, user, at)
     return int(version) + 1
 
 
@@ -230,7 +232,7 @@ def record_history(
 ) -> list[Any]:
     """Every audited change of the record, by its id and by its key (imports), from its
     creation on and in the FLSs of `allowed` alone. A store made before ids were never reused
-    (migration 0006) may have given a deleted record's id, of this FLS or another, to this one:
+    (migration 0009) may have given a deleted record's id, of this FLS or another, to this one:
     that record's rows precede this one's insert (or its own deletion) and are never shown."""
     from sqlalchemy import func, or_
 

@@ -181,15 +181,17 @@ def check_batch(
     frame: pl.DataFrame,
     stored: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
     today: dt.date | None = None,
+    keep_blanks: bool = False,
 ) -> None:
     """Locked, naming the first row, if any row of an upload falls in a locked period. With
     `stored` (the stored rows of some keys, every column), a row that changes only follow-up
-    fields of a stored record under a sign-off whose follow-up window is open goes through."""
+    fields of a stored record under a sign-off whose follow-up window is open goes through
+    (with `keep_blanks`, a blank cell keeps its stored value, so it changes nothing)."""
     if not locks:
         return
     hit = locked_rows(frame, locks)
     if hit.height and stored is not None:
-        hit = hit.filter(~_followup_only(hit, locks, stored, today or dt.date.today()))
+        hit = hit.filter(~_followup_only(hit, locks, stored, today or dt.date.today(), keep_blanks))
     if hit.height:
         first = hit.row(0, named=True)
         lock = next(k for k in locks if k.id == first["lock_id"])
@@ -209,6 +211,7 @@ def _followup_only(
     locks: list[PeriodLock],
     stored: Callable[[pl.DataFrame], pl.DataFrame],
     today: dt.date,
+    keep_blanks: bool = False,
 ) -> pl.Series:
     """Per row of `hit` (a row and the lock it falls in), whether the lock allows it: a sign-off
     with the follow-up window open, and the row's record stored with the same values in every
@@ -229,7 +232,11 @@ def _followup_only(
     )
     joined = hit.with_row_index("_at").join(old, on=list(KEY), how="left", nulls_equal=True)
     same = pl.all_horizontal(
-        [pl.col(c).eq_missing(pl.col(f"{c}_old")) for c in compared] or [pl.lit(True)]
+        [
+            pl.col(c).eq_missing(pl.col(f"{c}_old")) | (pl.col(c).is_null() & keep_blanks)
+            for c in compared
+        ]
+        or [pl.lit(True)]
     )
     allowed = joined.sort("_at").select(
         (open_window & pl.col("_stored").fill_null(False) & same).alias("ok")

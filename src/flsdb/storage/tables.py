@@ -213,6 +213,8 @@ uploads = Table(
     Column("errors_csv", LargeBinary, nullable=True),
     Column("status", String, nullable=False),
     Column("created_at", DateTime, nullable=False),
+    # What storing it would change and the stored versions it read (zlib-compressed JSON).
+    Column("changes", LargeBinary, nullable=True),
 )
 
 # Periods closed to changes: an FLS's signed-off quarter (service_code set) or a year the

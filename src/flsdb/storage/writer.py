@@ -1,5 +1,9 @@
 """Store validated uploads: insert or update by key in one transaction, audited and logged.
 
+A row whose key is stored updates that record. With the table's `blank` rule `keep` (the
+default) a blank cell keeps the stored value, merged here under the session's lock (so a value
+written since validation is kept too); with `clear` the file is the whole record.
+
 Audit rows: an update keeps the changed row's values before and after; a delete keeps the values
 before. An insert keeps no copy of the values (its `after` is empty): they are the record as stored,
 and the first later update keeps them as its `before`, so the full history can be rebuilt without
@@ -21,9 +25,11 @@ from sqlalchemy import Engine, select
 
 from flsdb.dictionary import load_dictionary
 from flsdb.errors import ValidationFailed
+from flsdb.ingest.issues import ROW
 from flsdb.ingest.parse import storage_dtype
 from flsdb.ingest.validate import LOST_LABEL, ValidatedTable
 from flsdb.storage.bulk import BulkSession, bulk_session
+from flsdb.storage.changes import ChangeReport, RecordsMoved, moved_message
 from flsdb.storage.offsets import offset_exprs
 from flsdb.storage.tables import RECORD_COLUMNS, SERVICE_COLUMNS, services
 
@@ -161,21 +167,29 @@ def _upsert_batch(
     at: dt.datetime,
     kept: tuple[str, ...] = (),
     lost: pl.DataFrame | None = None,
+    keep_blanks: bool = False,
+    report: ChangeReport | None = None,
 ) -> tuple[int, int, int]:
     """Insert the batch's new keys, update its changed rows, audit both: (inserted, updated,
     unchanged). The stored rows compared are read under the session's lock. Columns in `kept`
     (fields the file has no column for, under a profile that keeps them) keep their stored
-    values; `lost` notes labels that lost detail in the records written."""
+    values, and with `keep_blanks` so does every blank cell; `lost` notes labels that lost
+    detail in the records written; `report` collects the field changes and versions seen."""
     key, others = target.key, target.others
     existing = session.matching(target.name, new.select(key), list(target.schema), target.schema)
     old = existing.rename({c: f"{c}_old" for c in others}).with_columns(_present=pl.lit(True))
     joined = new.join(old, on=list(key), how="left", nulls_equal=True, coalesce=True)
     if kept:
         joined = joined.with_columns(pl.col(f"{c}_old").alias(c) for c in kept)
+    if keep_blanks:
+        joined = joined.with_columns(pl.coalesce(c, f"{c}_old").alias(c) for c in others)
     matched = pl.col("_present").fill_null(False)
     fresh = joined.filter(~matched).select(target.columns)
     matched_rows = joined.filter(matched)
     changed = matched_rows.filter(_changed(others))
+    if report is not None and ROW in joined.columns and "version" in joined.columns:
+        report.seen.extend(matched_rows.select(ROW, "id", "version").iter_rows())
+        report.add(changed, others)
     del joined, existing, old
     stamps = {"updated_at": pl.lit(at)}
     if target.name == "records":
@@ -223,15 +237,22 @@ def _store(
     locks: list[str],
     user: str | None,
     dry_run: bool = False,
+    report: ChangeReport | None = None,
+    expected: list[tuple[int, int, int]] | None = None,
 ) -> ImportSummary:
     """Store a validated upload batch by batch, in one transaction holding `locks`; with
-    `dry_run`, do it all and roll it back (the counts are exact, nothing is kept)."""
+    `dry_run`, do it all and roll it back (the counts are exact, nothing is kept). With
+    `expected` (the versions a preview saw), a stored record that moved since refuses it all."""
     _require_valid(table)
     user = user or default_user()
     at = dt.datetime.now()
     totals = [0, 0, 0]  # inserted, updated, unchanged
+    if expected is not None and report is None:
+        report = ChangeReport()
     try:
-        import_id = _store_in(engine, table, target, locks, user, at, totals, dry_run)
+        import_id = _store_in(
+            engine, table, target, locks, user, at, totals, dry_run, report, expected
+        )
     except _DryRun:
         import_id = 0
     inserted, updated, unchanged = totals
@@ -254,6 +275,8 @@ def _store_in(
     at: dt.datetime,
     totals: list[int],
     dry_run: bool,
+    report: ChangeReport | None = None,
+    expected: list[tuple[int, int, int]] | None = None,
 ) -> int:
     from flsdb.storage.locks import ACTIVE_SQL, check_batch, locks_from_tuples
 
@@ -265,16 +288,25 @@ def _store_in(
         kept = tuple(
             c for c in target.others if source.keeps_absent_fields and c not in source.columns
         )
+        keep_blanks = target.name == "records" and table.blank == "keep"
+        rows = [ROW] if report is not None else []
 
         def stored(keys: pl.DataFrame) -> pl.DataFrame:
             return session.matching(target.name, keys, list(target.schema), target.schema)
 
         for batch in table.batches():
-            check_batch(closed, batch, stored)  # follow-up-only changes to signed-off records
-            new = batch.select(target.columns)
+            # Follow-up-only changes to signed-off records go through (a kept blank is none).
+            check_batch(closed, batch, stored, keep_blanks=keep_blanks)
+            new = batch.select(*rows, *target.columns)
             lost = _lost_labels(batch, target.key) if target.name == "records" else None
-            counts = _upsert_batch(session, target, new, import_id, user, at, kept, lost)
+            counts = _upsert_batch(
+                session, target, new, import_id, user, at, kept, lost, keep_blanks, report
+            )
             totals[:] = [a + b for a, b in zip(totals, counts, strict=True)]
+        if report is not None:
+            report.sort()
+        if expected is not None and report is not None and sorted(expected) != report.seen:
+            raise RecordsMoved(moved_message(sorted(expected), report.seen))
         if dry_run:
             raise _DryRun
         mark = session.mark
@@ -295,14 +327,27 @@ def store_services(engine: Engine, table: ValidatedTable, user: str | None = Non
 
 
 def store_records(
-    engine: Engine, table: ValidatedTable, user: str | None = None, *, dry_run: bool = False
+    engine: Engine,
+    table: ValidatedTable,
+    user: str | None = None,
+    *,
+    dry_run: bool = False,
+    report: ChangeReport | None = None,
+    expected: list[tuple[int, int, int]] | None = None,
 ) -> ImportSummary:
     """Insert or update records by their key; one transaction, every change audited. Imports of
     the same service queue: each compares against what the one before it committed. With
-    `dry_run`, the counts of what it would do, and nothing stored."""
-    schema = {"id": pl.Int64(), **table_schema("records", RECORD_COLUMNS)}
+    `dry_run`, the counts of what it would do, and nothing stored; `report` collects the field
+    changes; `expected` (a preview's `report.seen`) refuses the store with `RecordsMoved` if
+    a stored record it matches moved since."""
+    schema = {
+        "id": pl.Int64(),
+        "version": pl.Int64(),
+        **table_schema("records", RECORD_COLUMNS),
+    }
     target = _Target("records", RECORD_COLUMNS, load_dictionary().record_key, schema)
-    return _store(engine, table, target, record_locks(table.service_codes()), user, dry_run)
+    locks = record_locks(table.service_codes())
+    return _store(engine, table, target, locks, user, dry_run, report, expected)
 
 
 def record_locks(codes: Iterable[str]) -> list[str]:

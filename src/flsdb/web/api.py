@@ -249,6 +249,29 @@ def record_history(record_id: RecordId, request: Request, actor: ActorDep) -> li
     return records.history(_engine(request), actor, record_id)
 
 
+class Restore(BaseModel):
+    version: int = Field(ge=1, le=MAX_INT, description="The earlier version to restore.")
+    expected_version: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_INT,
+        description="The version you read (as for an edit, a stale one is 409); default: the "
+        "record's current version.",
+    )
+
+
+@router.post("/records/{record_id}/restore")
+@decided("write_patients")
+def restore_record(
+    record_id: RecordId, body: Restore, request: Request, actor: ActorDep
+) -> dict[str, Any]:
+    """Write an earlier version's values as a new version (audited as a restore; 423 if the
+    record is locked, 409 if it changed since `expected_version`)."""
+    from flsdb.services.restore import restore
+
+    return restore(_engine(request), actor, record_id, body.version, body.expected_version)
+
+
 @router.post("/uploads")
 @decided("write_patients")
 async def preview_upload(
@@ -270,8 +293,19 @@ async def preview_upload(
             description="The FLS the records belong to, for a file without a service_code column.",
         ),
     ] = None,
+    blank: Annotated[
+        str | None,
+        Query(
+            max_length=10,
+            description="What a blank cell does to a stored record: keep (the default: blank "
+            "cells and absent columns keep the stored values) or clear (blank cells clear "
+            "them).",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
-    """Validate a CSV or XLSX file and count what storing it would do; nothing is stored."""
+    """Validate a CSV or XLSX file, count what storing it would do and list every field it
+    would change (`changes`, the first 1,000; page with GET /api/uploads/{id}); nothing is
+    stored."""
     from starlette.concurrency import run_in_threadpool
 
     authorize(actor, "write_patients")
@@ -284,26 +318,41 @@ async def preview_upload(
         content,
         profile,
         service,
+        blank,
+        _hours(request),
     )
+
+
+def _hours(request: Request) -> float:
+    return float(request.app.state.settings.upload_preview_hours)
 
 
 @router.get("/uploads/{upload_id}")
 @decided("write_patients")
-def get_upload(upload_id: UploadId, request: Request, actor: ActorDep) -> dict[str, Any]:
-    return uploads.get_preview(_engine(request), actor, upload_id)
+def get_upload(
+    upload_id: UploadId,
+    request: Request,
+    actor: ActorDep,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> dict[str, Any]:
+    """The preview, with the field changes from `offset` (`changes_total` in all); an expired
+    preview is 404."""
+    return uploads.get_preview(_engine(request), actor, upload_id, offset, limit, _hours(request))
 
 
 @router.post("/uploads/{upload_id}/commit")
 @decided("write_patients")
 def commit_upload(upload_id: UploadId, request: Request, actor: ActorDep) -> dict[str, Any]:
-    """Store a previewed upload in one transaction (409 if it has errors)."""
-    return uploads.commit(_engine(request), actor, upload_id)
+    """Store a previewed upload in one transaction, exactly as previewed (409 if it has errors
+    or a record it changes was changed since the preview)."""
+    return uploads.commit(_engine(request), actor, upload_id, _hours(request))
 
 
 @router.get("/uploads/{upload_id}/errors.csv")
 @decided("write_patients")
 def upload_errors(upload_id: UploadId, request: Request, actor: ActorDep) -> Response:
-    content = uploads.errors_csv(_engine(request), actor, upload_id)
+    content = uploads.errors_csv(_engine(request), actor, upload_id, _hours(request))
     return Response(
         content,
         media_type="text/csv",

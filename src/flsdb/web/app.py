@@ -77,7 +77,7 @@ def issue_list(exc: ValidationFailed) -> list[dict[str, Any]]:
 
 def create_app(settings: Settings) -> FastAPI:
     from flsdb.storage import bulk, open_engine
-    from flsdb.web import api, api_locks, pages, pages_admin, pages_fls, signin
+    from flsdb.web import api, api_locks, pages, pages_admin, pages_fls, pages_restore, signin
 
     bulk.use_python_sqlite()
     app = FastAPI(
@@ -115,6 +115,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(signin.router)
     app.include_router(pages_admin.router)
     app.include_router(pages_fls.router)
+    app.include_router(pages_restore.router)
 
     @app.middleware("http")
     async def guard(

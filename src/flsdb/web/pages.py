@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -39,8 +40,20 @@ def when(stamp: object) -> str:
         return str(stamp)
 
 
+def shown(value: object) -> str:
+    """A stored value as a person reads it: 'blank', a UK date (6 Dec 2026) or words."""
+    if value is None or value == "":
+        return "blank"
+    text = str(value)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        with contextlib.suppress(ValueError):
+            return dt.date.fromisoformat(text).strftime("%-d %b %Y")
+    return words(text)
+
+
 templates.env.filters["words"] = words
 templates.env.filters["when"] = when
+templates.env.filters["shown"] = shown
 PAGE = 50
 SAVED = "Saved."
 
@@ -374,9 +387,19 @@ async def upload_file(request: Request) -> Response:
         )
     content = await file.read(uploads.WEB.max_bytes + 1)
     profile, service = (str(form.get(k) or "")[:40] or None for k in ("profile", "service"))
+    blank = "clear" if form.get("blank") == "clear" else "keep"
+    hours = request.app.state.settings.upload_preview_hours
     try:
         result = await run_in_threadpool(
-            uploads.preview, _engine(request), actor, file.filename, content, profile, service
+            uploads.preview,
+            _engine(request),
+            actor,
+            file.filename,
+            content,
+            profile,
+            service,
+            blank,
+            hours,
         )
     except FlsdbError as exc:
         return _render(request, "upload.html", 422, preview=None, message=str(exc), **choices)
@@ -387,16 +410,35 @@ async def upload_file(request: Request) -> Response:
 @decided("write_patients")
 async def upload_preview(upload_id: str, request: Request) -> HTMLResponse:
     actor = await current_actor(request)
-    preview = uploads.get_preview(_engine(request), actor, upload_id[:64])
-    return _render(request, "upload.html", preview=preview, message=None, **_upload_choices())
+    offset = request.query_params.get("offset", "0")
+    start = int(offset) if offset.isdigit() and len(offset) < 10 else 0
+    hours = request.app.state.settings.upload_preview_hours
+    preview = uploads.get_preview(_engine(request), actor, upload_id[:64], start, PAGE * 4, hours)
+    return _render(
+        request,
+        "upload.html",
+        preview=preview,
+        message=None,
+        labels=records.field_labels(),
+        page_size=PAGE * 4,
+        **_upload_choices(),
+    )
 
 
 @router.post("/uploads/{upload_id}/commit")
 @decided("write_patients")
 async def upload_commit(upload_id: str, request: Request) -> HTMLResponse:
     actor = await current_actor(request)
-    done = uploads.commit(_engine(request), actor, upload_id[:64])
-    preview = uploads.get_preview(_engine(request), actor, upload_id[:64])
+    hours = request.app.state.settings.upload_preview_hours
+    done = uploads.commit(_engine(request), actor, upload_id[:64], hours)
+    preview = uploads.get_preview(_engine(request), actor, upload_id[:64], 0, PAGE * 4, hours)
     return _render(
-        request, "upload.html", preview=preview, done=done, message=None, **_upload_choices()
+        request,
+        "upload.html",
+        preview=preview,
+        done=done,
+        message=None,
+        labels=records.field_labels(),
+        page_size=PAGE * 4,
+        **_upload_choices(),
     )

@@ -12,6 +12,23 @@ from flsdb.services.signin import Limits
 
 SECRET_ENV = "FLSDB_SECRET_KEY"
 SECRET_FILE = ".flsdb-secret"
+PREVIEW_HOURS_ENV = "FLSDB_UPLOAD_PREVIEW_HOURS"
+
+
+def preview_hours() -> float:
+    """How long an upload's preview is kept: $FLSDB_UPLOAD_PREVIEW_HOURS, 24 by default."""
+    given = os.environ.get(PREVIEW_HOURS_ENV, "").strip()
+    if not given:
+        return 24.0
+    try:
+        hours = float(given)
+    except ValueError:
+        hours = -1.0
+    if not 0 < hours <= 24 * 30:
+        raise ConfigurationError(
+            f"{PREVIEW_HOURS_ENV} must be a number of hours from more than 0 to 720."
+        )
+    return hours
 
 
 @dataclass(frozen=True)
@@ -22,6 +39,8 @@ class Settings:
     worker_process: bool = False
     # Sign-in limits and the session's life (idle 30 minutes, 12 hours at most).
     limits: Limits = field(default_factory=Limits)
+    # An upload's preview (its file, changes and errors CSV) is removed this long after it.
+    upload_preview_hours: float = field(default_factory=preview_hours)
 
 
 IDLE_ENV = "FLSDB_SESSION_IDLE_MINUTES"

@@ -5,7 +5,7 @@ API tokens gain an expiry (existing tokens expire 90 days after they were made) 
 sessions gain the time they were last used (the idle limit); a form posted after its session
 ended is kept briefly for the same user (kept_forms).
 
-Revision ID: 0007
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-06 21:00:00
 """
@@ -17,7 +17,7 @@ import datetime as dt
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None

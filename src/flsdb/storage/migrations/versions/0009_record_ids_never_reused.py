@@ -7,8 +7,8 @@ deleted one's audit rows. With AUTOINCREMENT an id is never given twice. The tab
 its counter starts above every id the store has used: records' and those the audit trail names
 (a deleted record's). PostgreSQL's serial sequence never hands an id out twice: nothing to do.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-06 21:00:00
 """
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@
 Lifting a sign-off or lock asks the administrator why; the lock's row keeps the reason beside
 who lifted it and when (the access log has it too).
 
-Revision ID: 0008
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-06 21:00:00
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

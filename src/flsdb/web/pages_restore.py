@@ -1,0 +1,71 @@
+"""Restoring an earlier version of a record from its history page: the button asks first (a
+page showing every field the restore would change), then the confirmation restores it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from flsdb.errors import Conflict, Locked, NotFound, ValidationFailed
+from flsdb.services import records
+from flsdb.services.policy import decided
+from flsdb.services.restore import preview_restore, restore
+from flsdb.storage.tables import RECORD_COLUMNS
+from flsdb.web.auth import current_actor
+from flsdb.web.pages import PageRecordId, _engine, _render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _number(value: object) -> int:
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 10 else 0
+
+
+@router.post("/records/{record_id}/restore")
+@decided("write_patients")
+async def restore_version(record_id: PageRecordId, request: Request) -> Response:
+    actor = await current_actor(request)
+    form = await request.form()
+    version, seen = _number(form.get("version")), _number(form.get("expected_version"))
+    engine = _engine(request)
+    current, earlier = preview_restore(engine, actor, record_id, version)
+    if form.get("confirm") == "yes":
+        try:
+            restore(engine, actor, record_id, version, seen or None)
+        except (Conflict, Locked, NotFound, ValidationFailed) as exc:
+            status = {Locked: 423, NotFound: 404, ValidationFailed: 422}.get(type(exc), 409)
+            message = (
+                f"Version {version} does not pass today's checks; edit the record instead."
+                if isinstance(exc, ValidationFailed)
+                else str(exc)
+            )
+            return _page(request, current, earlier, version, status, message)
+        return RedirectResponse(f"/records/{record_id}?saved=1", status_code=303)
+    return _page(request, current, earlier, version)
+
+
+def _page(
+    request: Request,
+    current: dict[str, object],
+    earlier: dict[str, object],
+    version: int,
+    status: int = 200,
+    message: str | None = None,
+) -> HTMLResponse:
+    changes = [
+        (c, current.get(c), earlier.get(c))
+        for c in RECORD_COLUMNS
+        if str(current.get(c) if current.get(c) is not None else "")
+        != str(earlier.get(c) if earlier.get(c) is not None else "")
+    ]
+    return _render(
+        request,
+        "restore.html",
+        status,
+        record=current,
+        version=version,
+        changes=changes,
+        labels=records.field_labels(),
+        message=message,
+    )
