@@ -66,8 +66,8 @@ def test_a_deleted_records_id_never_goes_to_another_fls(engine: Engine, tmp_path
 
 
 def test_a_store_with_reused_ids_is_mended(db_url: str, tmp_path: Path) -> None:
-    """A store at the revision before 0009 in which SQLite gave a deleted FLS01 record's id to an FLS02
-    record: the history of the FLS02 record shows none of the FLS01 rows, and after migration
+    """A store at the revision before 0009 in which SQLite gave a deleted FLS01 record's id to an
+    FLS02 record: the history of the FLS02 record shows none of the FLS01 rows, and after migration
     0009 (its rows, key and indexes kept) no id in use or in the audit trail is given again."""
     from alembic import command
 
