@@ -74,6 +74,9 @@ def serve(
         # Idle connections are kept longer than a person's pause between clicks (uvicorn's 5 s
         # default closes them just as a browser or client reuses them).
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        # The client's address is the connection's: an X-Forwarded-For header is not believed
+        # (the per-address sign-in limit would otherwise be the client's to choose).
+        proxy_headers=False,
     )
 
 

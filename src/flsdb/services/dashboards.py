@@ -360,10 +360,12 @@ def last_upload(
 
 def upload_notice(actor: Actor, found: dict[str, Any] | None) -> dict[str, Any] | None:
     """The last upload as `actor` may see it: the file's name (the uploader's own text, which
-    may name a patient) only for the staff of the FLS; counts, who and when for everyone."""
+    may name a patient) only for the uploader and, when the upload held this FLS's records
+    alone, its staff; counts, who and when for everyone."""
     if found is None:
         return None
-    if found.get("service") in actor.patient_services:
+    own = found.get("service") in actor.patient_services and found.get("single_fls", False)
+    if own or found.get("by") == actor.username:
         return found
     return {k: v for k, v in found.items() if k != "file"}
 
@@ -396,8 +398,20 @@ def _last_upload(conn: Any, code: str, now: int) -> dict[str, Any] | None:
     since = conn.execute(
         select(func.count()).where(*mine, audit_log.c.id > last_id, audit_log.c.import_id.is_(None))
     ).scalar_one()
+    # Did the upload touch another FLS's records? Then its file name (which may name one of
+    # that FLS's patients) is shown to no FLS's staff but the uploader.
+    others = conn.execute(
+        select(audit_log.c.id)
+        .where(
+            audit_log.c.import_id == latest,
+            audit_log.c.table_name == "records",
+            (audit_log.c.row_key < f"{code}|") | (audit_log.c.row_key >= f"{code}}}"),
+        )
+        .limit(1)
+    ).first()
     return {
         "service": code,
+        "single_fls": others is None,
         "file": log.file_name,
         "at": log.imported_at.isoformat(timespec="minutes"),
         "by": log.user_name,

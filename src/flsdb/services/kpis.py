@@ -15,7 +15,14 @@ from typing import Any
 
 from flsdb.errors import ConfigurationError
 from flsdb.services.events import record_event
-from flsdb.services.policy import Actor, check, disclosure, scope
+from flsdb.services.policy import (
+    PUBLISHED_GRAIN,
+    Actor,
+    check,
+    check_published_period,
+    disclosure,
+    scope,
+)
 
 LEVELS = ("service", "region", "nation", "age_band", "sex", "care_home")
 COUNTS = ("numerator", "denominator", "not_due")
@@ -77,13 +84,18 @@ def _rows(
     full = memo("kpi rows", data, by, make=lambda: _encoded(data.tables[by], published=False))
     shown = memo("kpi rows shown", data, by, make=lambda: _published(data, by))
     rows = []
+    withheld = False
     for unit, row, text in full:
         if by == "service" and unit not in within:
             continue
         if disclosure(actor, by, unit) == "unsuppressed":
             rows.append((unit, row, text))
+        elif chosen.grain != PUBLISHED_GRAIN:
+            withheld = True  # published figures are for whole years only
         else:
             rows.append(shown.get((unit, str(row["kpi"])), (unit, row, text)))
+    if withheld and not rows:
+        check_published_period(chosen)
     record_event(engine, actor.username, "read_kpis", detail=f"{chosen.label} by {by}")
     return rows
 

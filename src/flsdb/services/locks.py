@@ -232,7 +232,7 @@ def lift(engine: Engine, actor: Actor, lock_id: int, reason: str | None) -> dict
     lifted it and when, and in the access log)."""
     check(actor, "lift_lock")
     text = " ".join((reason or "").split())
-    if not text:
+    if not any(c.isalnum() for c in text):  # blank, or invisible (a zero-width space)
         raise ConfigurationError(
             "Say why the lock is lifted: a reason is required, and is kept with the lock."
         )

@@ -210,6 +210,28 @@ def disclosure(actor: Actor, level: str, unit: str) -> Disclosure:
     return "published"
 
 
+PUBLISHED_GRAIN = "year"
+YEARS_ONLY = (
+    "Figures beyond your own FLS are published for whole calendar years only (a quarter or "
+    "month, set beside its year, could give away a count of 1 to 4): choose a year, such as "
+    "{year}."
+)
+
+
+def check_published_period(period: Any) -> None:
+    """Published figures (those `disclosure` gives as published) are for whole years only:
+    each period is protected on its own, so a quarter's or month's counts set beside the
+    year's could be subtracted from it to recover a withheld count. A quarter or month is
+    refused for them, in one sentence; unsuppressed figures may be of any period."""
+    from flsdb.errors import ConfigurationError
+    from flsdb.kpi.periods import parse_period
+
+    if isinstance(period, str):
+        period = parse_period(period)
+    if period.grain != PUBLISHED_GRAIN:
+        raise ConfigurationError(YEARS_ONLY.format(year=period.start.year))
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 DECISION = "__flsdb_decision__"
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine, and_, func, or_, select
 
+from flsdb.errors import ConfigurationError
 from flsdb.services.access import Actor, authorize, patient_filter
 from flsdb.services.events import record_event
 from flsdb.services.records import as_json, page, status_clause
@@ -21,6 +22,7 @@ from flsdb.storage.tables import records
 
 ListName = Literal["due_16w", "overdue_16w", "due_52w", "overdue_52w", "missing_fields"]
 AHEAD_DAYS = 14
+EARLIEST = dt.date(1900, 1, 1)  # a worklist "as of" date before it is a typing slip
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,11 @@ def worklist(
     """One list for one FLS: its rows (each record with `due_date` and `days_to_due`)."""
     authorize(actor, "read_patients", service_code)
     today = today or dt.date.today()
+    if not EARLIEST <= today <= dt.date.today() + dt.timedelta(days=366):
+        raise ConfigurationError(
+            f"A worklist's date must be from {EARLIEST:%-d %b %Y} to a year from today; "
+            f"{today:%-d %b %Y} is outside that."
+        )
     clause, window = _clause(name, today)
     where = [patient_filter(actor, records.c.service_code, service_code), clause]
     rows, total = page(

@@ -20,7 +20,6 @@ NHS_NUMBER_IN_ADDRESS = (
     "An NHS number may not be sent in a web address (addresses are kept in logs and browser "
     "history): search with the form, or POST /api/records/search."
 )
-IDENTIFYING_PARAMETERS = frozenset({"nhs_number", "nhsnumber", "nhs"})
 
 
 def query_refusal(request: Request) -> tuple[int, str] | None:
@@ -28,7 +27,7 @@ def query_refusal(request: Request) -> tuple[int, str] | None:
     or a period outside the grammar of periods (422: a line break in it would otherwise reach
     a download's file name)."""
     for name, value in request.query_params.multi_items():
-        if name.strip().lower().replace("-", "_") in IDENTIFYING_PARAMETERS:
+        if _identifying(name):
             return 400, NHS_NUMBER_IN_ADDRESS
         if name == "period" and value.strip(" ") and not PERIOD.fullmatch(value.strip(" ")):
             return 422, (
@@ -36,6 +35,13 @@ def query_refusal(request: Request) -> tuple[int, str] | None:
                 "(2024-Q1) or a month (2024-03)."
             )
     return None
+
+
+def _identifying(name: str) -> bool:
+    """Whether a query parameter's name asks for an NHS number, however it is dressed:
+    `nhs_number`, `NHS-Number`, `nhs_number[]`, or a name with `=` (an encoded `%3D`) in it."""
+    letters = "".join(c for c in name.split("=")[0].lower() if c.isalnum())
+    return letters in {"nhsnumber", "nhs"} or letters.startswith("nhsnumber")
 
 
 def printable(text: str, limit: int = 20) -> str:

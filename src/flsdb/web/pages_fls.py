@@ -9,9 +9,15 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 
 from flsdb.services import worklists
-from flsdb.services.policy import decided, disclosure
+from flsdb.services.policy import check_published_period, decided, disclosure
 from flsdb.web.auth import current_actor
 from flsdb.web.pages import _engine, _render
+
+MONTHS_NOT_PUBLISHED = (
+    "Month-by-month charts of an FLS are shown to its own staff and the national team only: "
+    "figures beyond the FLS are published for whole years, since a month's counts set beside "
+    "the year's could give away a withheld count of 1 to 4."
+)
 
 router = APIRouter(include_in_schema=False)
 ServiceCode = Annotated[str, Path(max_length=12)]
@@ -173,6 +179,8 @@ async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResp
     period, as_of, error = _period_and_date(request)
     if error:
         return _render(request, "error.html", 422, title="Refused", message=error, code=422)
+    if published:
+        check_published_period(period)
     data = await _data(request, period, as_of)
     if not dashboards.has_records(_engine(request), code) or code not in set(
         data.services["service_code"]
@@ -195,7 +203,11 @@ async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResp
     )
 
     def body() -> dict[str, Any]:
-        spc, words = views.spc_views(data, data.monthly_service, code, published)
+        if published:  # published figures are yearly: months beside the year would subtract
+            spc: list[dict[str, Any]] = []
+            words = [MONTHS_NOT_PUBLISHED]
+        else:
+            spc, words = views.spc_views(data, data.monthly_service, code, published)
         completeness_spec, completeness_rows = views.completeness(data, code, published)
         mix_spec, mix_rows = views.mix(data, code, published)
         return {
@@ -258,6 +270,8 @@ async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
     # The figures at the viewer's disclosure level: the national team sees them in full, an
     # FLS's staff their own FLSs' rows, everyone else as published.
     published = disclosure(actor, level, unit) == "published"
+    if published:
+        check_published_period(period)
     in_full = None if not published else frozenset(actor.patient_services)
 
     def body() -> dict[str, Any]:
@@ -360,6 +374,8 @@ async def download(kind: str, unit: ServiceCode, fmt: str, request: Request) -> 
     period, as_of, error = _period_and_date(request)
     if error:
         return _render(request, "error.html", 422, title="Refused", message=error, code=422)
+    if kind != "fls" and actor.role.value not in ("national_analyst", "admin"):
+        check_published_period(period)  # the published reports: whole years
     data = await _data(request, period, as_of)
     if kind == "fls" and (
         not dashboards.has_records(_engine(request), code)
