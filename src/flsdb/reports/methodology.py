@@ -42,8 +42,14 @@ CHOICES = (
     "Breakdowns: age band from whole years of age at the fracture (50-64, 65-74, 75-84, 85+); "
     "sex and care_home_resident by their codes, with blank as `not_recorded`.",
     "Warnings about the 16- and 52-week follow-up windows measure weeks after the fracture date.",
-    "An insert's audit row keeps no copy of the values (they are the stored record; a later "
-    "update keeps them as its before-values); updates keep before and after; deletes keep before.",
+    "An insert made in the form or the API keeps the record's values in its audit row (as its "
+    "after-values: restoring a version needs them); an import's insert row keeps the record's "
+    "key alone (the values are the stored record, and a later update keeps them as its "
+    "before-values); updates keep before and after; deletes keep before. Record ids are never "
+    "given twice (SQLite's `AUTOINCREMENT`, from migration 0009, which starts above every id "
+    "the store or its audit trail has used; PostgreSQL's sequence), and a record's history "
+    "holds only the rows from its creation on, of FLSs the reader may see: a deleted record's "
+    "trail never reaches the record, of any FLS, created after it.",
     "A national FLS-DB export of 2023 or before gives the site 'Non hip/non spine'; imported "
     "(`--profile fls-db`) it is stored as `other`, a site not at higher risk, with a warning, "
     "and the audit trail notes it. The national report's methods count the records of the "

@@ -5,9 +5,10 @@ default) a blank cell keeps the stored value, merged here under the session's lo
 written since validation is kept too); with `clear` the file is the whole record.
 
 Audit rows: an update keeps the changed row's values before and after; a delete keeps the values
-before. An insert keeps no copy of the values (its `after` is empty): they are the record as stored,
-and the first later update keeps them as its `before`, so the full history can be rebuilt without
-writing every new record twice (which would halve the import speed). A record an import wrote from
+before. An import's insert keeps no copy of the values (its `after` is empty): they are the record
+as stored, and the first later update keeps them as its `before`, so the full history can be
+rebuilt without writing every new record twice (which would halve the import speed); an insert in
+the form or the API (storage/edits.py) keeps its values. A record an import wrote from
 a label that lost detail (a 2023 FLS-DB site 'Non hip/non spine', stored as `other`) gets a
 `label_lost` row with the labels, under the import's id: while the record's `import_id` is that
 import's, its values are the ones that label gave.
