@@ -154,3 +154,35 @@ def engine(migrated_db_url: str) -> Iterator[Engine]:
     engine = open_engine(migrated_db_url)
     yield engine
     engine.dispose()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Groups for pytest-xdist's `--dist loadgroup` (scripts/test): the Spark tests share one
+    worker (one JVM), and the tests of a module with a module-scoped fixture (a live server, a
+    database built by the command) share one worker per parameter of that fixture, so that the
+    fixture is made once. Other tests go to whichever worker is free."""
+    for item in items:
+        group = _group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _group(item: pytest.Item) -> str | None:
+    path = str(getattr(item, "path", ""))
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if (
+        "spark" in getattr(item, "fixturenames", ())
+        or path.endswith("test_spark.py")
+        or params.get("source") == "spark"
+        or item.name == "test_results_equal_across_engines"
+    ):
+        return "spark"
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    scoped = [n for n, d in info.name2fixturedefs.items() if d and d[-1].scope == "module"]
+    if not scoped:
+        return None
+    suffix = "".join(f"-{params[name]}" for name in sorted(scoped) if name in params)
+    return f"{item.nodeid.split('::')[0]}{suffix}"
