@@ -1,11 +1,22 @@
-"""The installed `flsdb` command, run as users run it (a subprocess beside the tests' Python)."""
+"""The `flsdb` command, run as users run it: the installed command in a subprocess beside the
+tests' Python (`flsdb`, `start_flsdb`), or the same entry point, `flsdb.cli.app.main`, called in
+this process (`flsdb_here`) with its own argv, working folder, environment and captured output.
+
+In-process runs give the same exit codes and the same words on stdout and stderr (the consoles
+write to whatever `sys.stdout` and `sys.stderr` are, 140 columns wide when not a terminal, as in
+a subprocess), without the seconds each new Python needs to import polars, Ibis and pandas.
+Keep a few true subprocess tests of the installed command (its entry point, its exit code seen
+by a shell, work that must overlap); run refusals and options in-process."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 FLSDB = str(Path(sys.executable).parent / "flsdb")
 
@@ -28,3 +39,62 @@ def start_flsdb(*args: str, cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [FLSDB, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+
+
+class _Stream(io.TextIOWrapper):
+    """A text stream over bytes (some output goes to `.buffer`), never a terminal."""
+
+    def __init__(self, data: bytes = b"") -> None:
+        super().__init__(io.BytesIO(data), encoding="utf-8", newline="")
+
+    def isatty(self) -> bool:
+        return False
+
+    def text(self) -> str:
+        self.flush()
+        raw = self.buffer.getvalue()  # type: ignore[attr-defined]
+        return raw.decode("utf-8", errors="replace").replace("\r\n", "\n")
+
+
+@contextmanager
+def _environment(env: dict[str, str] | None) -> Any:
+    saved = dict(os.environ)
+    os.environ.update(env or {})
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def flsdb_here(
+    *args: str,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """`flsdb ARGS` run by the installed command's entry point in this process: the same exit
+    code (SystemExit's), stdout and stderr as `flsdb(...)`. `timeout` is accepted for the same
+    signature and not enforced."""
+    from flsdb.cli.app import main
+
+    out, err, given = _Stream(), _Stream(), _Stream((input or "").encode())
+    saved = (sys.argv, sys.stdin, sys.stdout, sys.stderr, os.getcwd())
+    code: int = 0
+    with _environment(env):
+        sys.argv = ["flsdb", *args]
+        sys.stdin, sys.stdout, sys.stderr = given, out, err
+        os.chdir(cwd)
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            if isinstance(exc.code, str):
+                print(exc.code, file=sys.stderr)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            sys.argv, sys.stdin, sys.stdout, sys.stderr = saved[:4]
+            os.chdir(saved[4])
+    return subprocess.CompletedProcess(["flsdb", *args], code, out.text(), err.text())

@@ -1,4 +1,9 @@
-"""Shared fixtures: a fresh store on every backend (SQLite file, real PostgreSQL server)."""
+"""Shared fixtures: a fresh store on every backend (SQLite file, real PostgreSQL server).
+
+Under pytest-xdist each worker is its own process with its own session fixtures: its own
+PostgreSQL server (started in a temporary folder on a free port), its own Spark session, its own
+temporary folders. A migrated store is a copy of one migrated once per worker (a SQLite file, a
+PostgreSQL template database: CREATE DATABASE ... TEMPLATE), not migrated again per test."""
 
 from __future__ import annotations
 
@@ -75,13 +80,46 @@ def spark() -> Iterator[object]:
         session.stop()
 
 
-def _fresh_postgres(admin_url: str) -> str:
-    name = f"flsdb_test_{os.getpid()}_{next(_counter)}"
+_TEMPLATES: dict[str, str] = {}
+
+
+def _migrated_template(admin_url: str) -> str:
+    """A database at the head revision on `admin_url`'s server, made once per process, that
+    migrated test databases are cloned from."""
+    if admin_url not in _TEMPLATES:
+        name = f"flsdb_template_{os.getpid()}"
+        url = _create_database(admin_url, name)
+        open_engine(url).dispose()  # no connection may stay: a template must be unused to copy
+        _TEMPLATES[admin_url] = name
+    return _TEMPLATES[admin_url]
+
+
+def _create_database(admin_url: str, name: str, template: str | None = None) -> str:
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        clause = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{clause}'))
     admin.dispose()
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _fresh_postgres(admin_url: str, *, migrated: bool = False) -> str:
+    """A new database on the server: empty, or (`migrated`) a copy of the migrated template."""
+    name = f"flsdb_test_{os.getpid()}_{next(_counter)}"
+    return _create_database(admin_url, name, _migrated_template(admin_url) if migrated else None)
+
+
+_SQLITE_TEMPLATE: list[Path] = []
+
+
+def _fresh_sqlite(path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated SQLite store at `path`: a copy of one migrated once per process."""
+    if not _SQLITE_TEMPLATE:
+        template = tmp_path_factory.mktemp("template") / "flsdb.db"
+        open_engine(f"sqlite:///{template}").dispose()
+        _SQLITE_TEMPLATE.append(template)
+    shutil.copyfile(_SQLITE_TEMPLATE[0], path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -98,7 +136,53 @@ def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = open_engine(db_url)
+def migrated_db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A URL for a database at the head revision (empty of data) on the parametrised backend:
+    `db_url`'s database, migrated, when the test uses `db_url` too; else a copy of a store
+    migrated once per worker (the same schema, without running the migrations again)."""
+    if "db_url" in request.fixturenames:
+        url = str(request.getfixturevalue("db_url"))
+        open_engine(url).dispose()
+        return url
+    if backend == "sqlite":
+        return _fresh_sqlite(tmp_path / "flsdb.db", request.getfixturevalue("tmp_path_factory"))
+    return _fresh_postgres(request.getfixturevalue("postgres_admin_url"), migrated=True)
+
+
+@pytest.fixture
+def engine(migrated_db_url: str) -> Iterator[Engine]:
+    engine = open_engine(migrated_db_url)
     yield engine
     engine.dispose()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Groups for pytest-xdist's `--dist loadgroup` (scripts/test): the Spark tests share one
+    worker (one JVM), and the tests of a module with a module-scoped fixture (a live server, a
+    database built by the command) share one worker per parameter of that fixture, so that the
+    fixture is made once. Other tests go to whichever worker is free."""
+    for item in items:
+        group = _group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _group(item: pytest.Item) -> str | None:
+    path = str(getattr(item, "path", ""))
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if (
+        "spark" in getattr(item, "fixturenames", ())
+        or path.endswith("test_spark.py")
+        or params.get("source") == "spark"
+        or item.name == "test_results_equal_across_engines"
+    ):
+        return "spark"
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    scoped = [n for n, d in info.name2fixturedefs.items() if d and d[-1].scope == "module"]
+    if not scoped:
+        return None
+    suffix = "".join(f"-{params[name]}" for name in sorted(scoped) if name in params)
+    return f"{item.nodeid.split('::')[0]}{suffix}"

@@ -1,4 +1,8 @@
-"""The command line as a user runs it: exit codes, messages, files, and clean stdout."""
+"""The command line as a user runs it: exit codes, messages, files, and clean stdout.
+
+Most tests call the command's entry point in this process (`flsdb_here`, tests/command.py);
+the installed command runs in a subprocess where that is the point: an import and KPIs with
+stdout piped, the demo end to end, and Spark's own session from the command line."""
 
 from __future__ import annotations
 
@@ -8,14 +12,14 @@ from pathlib import Path
 
 import openpyxl
 
-from tests.command import flsdb
+from tests.command import flsdb, flsdb_here
 from tests.factory import nhs_number, record, write_records, write_services
 from tests.kpi.cases import ROWS
 
 
 def setup_db(tmp_path: Path) -> str:
     db = str(tmp_path / "cli.db")
-    result = flsdb(
+    result = flsdb_here(
         "load-services", str(write_services(tmp_path / "services.csv")), "--db", db, cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr
@@ -30,7 +34,7 @@ def test_import_errors_exit_1_store_nothing_and_write_csv(tmp_path: Path) -> Non
         record(nhs_number=nhs_number(3), sex="F"),
         record(nhs_number="123", fracture_site="knee"),
     ]
-    result = flsdb(
+    result = flsdb_here(
         "import",
         str(write_records(tmp_path / "bad.csv", rows)),
         "--db",
@@ -50,7 +54,7 @@ def test_import_errors_exit_1_store_nothing_and_write_csv(tmp_path: Path) -> Non
         ("4", "nhs_number"),
     ]
     assert "allowed: hip, spine" in errors[1]["message"]
-    again = flsdb(
+    again = flsdb_here(
         "kpis",
         "--period",
         "2024",
@@ -150,7 +154,7 @@ def test_import_then_kpis_json_and_csv(tmp_path: Path) -> None:
 def test_kpis_on_files_with_duckdb(tmp_path: Path) -> None:
     services = write_services(tmp_path / "services.csv")
     records = write_records(tmp_path / "records.csv", ROWS)
-    result = flsdb(
+    result = flsdb_here(
         "kpis",
         "--period",
         "2024",
@@ -176,17 +180,17 @@ def test_kpis_on_files_with_duckdb(tmp_path: Path) -> None:
 
 
 def test_bad_options_and_files_are_clear(tmp_path: Path) -> None:
-    bad_period = flsdb("kpis", "--period", "2024-13", cwd=tmp_path)
+    bad_period = flsdb_here("kpis", "--period", "2024-13", cwd=tmp_path)
     assert bad_period.returncode == 1
     assert "'2024-13' is not a period" in bad_period.stderr
     (tmp_path / "empty.csv").write_text("")
-    empty = flsdb(
+    empty = flsdb_here(
         "import", str(tmp_path / "empty.csv"), "--db", str(tmp_path / "x.db"), cwd=tmp_path
     )
     assert empty.returncode == 1
     assert "empty.csv is empty" in empty.stderr
     assert "Traceback" not in empty.stderr
-    missing = flsdb(
+    missing = flsdb_here(
         "import", str(tmp_path / "nope.csv"), "--db", str(tmp_path / "x.db"), cwd=tmp_path
     )
     assert missing.returncode == 1
@@ -196,13 +200,13 @@ def test_bad_options_and_files_are_clear(tmp_path: Path) -> None:
 def test_permission_to_write_a_service(tmp_path: Path) -> None:
     db = setup_db(tmp_path)
     path = write_records(tmp_path / "r.csv", [record(service_code="FLS02")])
-    result = flsdb("import", str(path), "--db", db, "--fls", "FLS01", cwd=tmp_path)
+    result = flsdb_here("import", str(path), "--db", db, "--fls", "FLS01", cwd=tmp_path)
     assert result.returncode == 1
     assert "you may not upload records for service 'FLS02'" in result.stderr
 
 
 def test_template_and_dictionary(tmp_path: Path) -> None:
-    result = flsdb("template", "--out", str(tmp_path), cwd=tmp_path)
+    result = flsdb_here("template", "--out", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     header = (tmp_path / "records-template.csv").read_text().strip().split(",")
     assert header[:3] == ["service_code", "nhs_number", "date_of_birth"]
@@ -216,14 +220,16 @@ def test_template_and_dictionary(tmp_path: Path) -> None:
     codes = [book["codes"].cell(row=r, column=sex_col).value for r in range(2, 6)]
     assert codes == ["female", "male", "other", "not_known"]
     doc = tmp_path / "dictionary.md"
-    assert flsdb("dictionary", "--out", str(doc), cwd=tmp_path).returncode == 0
+    assert flsdb_here("dictionary", "--out", str(doc), cwd=tmp_path).returncode == 0
     text = doc.read_text()
     assert "| `bone_therapy_recommended` | 4.01 | no |" in text
 
 
 def test_delete_record_command(tmp_path: Path) -> None:
     db = setup_db(tmp_path)
-    flsdb("import", str(write_records(tmp_path / "r.csv", [record()])), "--db", db, cwd=tmp_path)
+    flsdb_here(
+        "import", str(write_records(tmp_path / "r.csv", [record()])), "--db", db, cwd=tmp_path
+    )
     args = (
         "delete-record",
         "--service",
@@ -235,8 +241,8 @@ def test_delete_record_command(tmp_path: Path) -> None:
         "--db",
         db,
     )
-    assert flsdb(*args, cwd=tmp_path).returncode == 0
-    gone = flsdb(*args, cwd=tmp_path)
+    assert flsdb_here(*args, cwd=tmp_path).returncode == 0
+    gone = flsdb_here(*args, cwd=tmp_path)
     assert gone.returncode == 1
     assert "nothing was deleted" in gone.stderr
 
@@ -245,15 +251,15 @@ def test_import_and_kpis_on_postgresql(tmp_path: Path, postgres_admin_url: str) 
     from tests.conftest import _fresh_postgres
 
     url = _fresh_postgres(postgres_admin_url)
-    services = flsdb(
+    services = flsdb_here(
         "load-services", str(write_services(tmp_path / "s.csv")), "--db", url, cwd=tmp_path
     )
     assert services.returncode == 0, services.stderr
-    imported = flsdb(
+    imported = flsdb_here(
         "import", str(write_records(tmp_path / "r.csv", ROWS)), "--db", url, cwd=tmp_path
     )
     assert "10 inserted" in imported.stdout, imported.stderr
-    result = flsdb(
+    result = flsdb_here(
         "kpis",
         "--period",
         "2024",
@@ -279,7 +285,7 @@ def test_import_and_kpis_on_postgresql(tmp_path: Path, postgres_admin_url: str) 
 def test_stats_funnel_on_the_reference_file(tmp_path: Path) -> None:
     reference = Path(__file__).parents[1] / "data"
     source = reference / "phe_testdata_funnel_prop_inputs.csv"
-    result = flsdb("stats", "funnel", str(source), cwd=tmp_path)
+    result = flsdb_here("stats", "funnel", str(source), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(result.stdout.splitlines()))
     assert len(rows) == 303
@@ -287,7 +293,7 @@ def test_stats_funnel_on_the_reference_file(tmp_path: Path) -> None:
     assert rows[0]["numerator"] == "35078.488"  # input columns kept as they were
     assert rows[0]["flag"] == "high_alarm" and rows[1]["flag"] == "low_alarm"
     assert "target 80.642448%" in result.stderr
-    wide = flsdb(
+    wide = flsdb_here(
         "stats",
         "funnel",
         str(source),
@@ -311,7 +317,7 @@ def test_stats_spc_charts(tmp_path: Path) -> None:
             f"2024-{m:02d},{n},50\n" for m, n in enumerate([12, 15, 8, 10, 4, 7, 16, 9, 14, 22], 1)
         )
     )
-    result = flsdb("stats", "spc", str(p_file), "--chart", "p", cwd=tmp_path)
+    result = flsdb_here("stats", "spc", str(p_file), "--chart", "p", cwd=tmp_path)
     rows = list(csv.DictReader(result.stdout.splitlines()))
     assert list(rows[0]) == [
         "month",
@@ -327,25 +333,25 @@ def test_stats_spc_charts(tmp_path: Path) -> None:
     x_file.write_text("value\n" + "\n".join(str(v) for v in [5] * 3 + [9] * 8))
     xmr = list(
         csv.DictReader(
-            flsdb(
+            flsdb_here(
                 "stats", "spc", str(x_file), "--chart", "xmr", "--baseline", "3", cwd=tmp_path
             ).stdout.splitlines()
         )
     )
     assert "shift" in xmr[-1]["signal"]
-    run = flsdb("stats", "spc", str(x_file), "--chart", "run", cwd=tmp_path)
+    run = flsdb_here("stats", "spc", str(x_file), "--chart", "run", cwd=tmp_path)
     assert run.returncode == 0 and "longest run" in run.stderr
     bad = tmp_path / "bad.csv"
     bad.write_text("value\n1\nlots\n")
-    failed = flsdb("stats", "spc", str(bad), "--chart", "xmr", cwd=tmp_path)
+    failed = flsdb_here("stats", "spc", str(bad), "--chart", "xmr", cwd=tmp_path)
     assert failed.returncode == 1
     assert "row 3: value 'lots' is not a number" in failed.stderr
 
 
 def test_report_command(tmp_path: Path) -> None:
     db = setup_db(tmp_path)
-    flsdb("import", str(write_records(tmp_path / "r.csv", ROWS)), "--db", db, cwd=tmp_path)
-    result = flsdb(
+    flsdb_here("import", str(write_records(tmp_path / "r.csv", ROWS)), "--db", db, cwd=tmp_path)
+    result = flsdb_here(
         "report",
         "--period",
         "2024",
@@ -390,7 +396,10 @@ def test_demo_end_to_end_on_a_small_country(tmp_path: Path) -> None:
     assert roles == ["fls_staff", "region_viewer", "national_analyst", "admin"]
     first_passwords = [line.split("\t")[1] for line in accounts[1:]]
     assert "flsdb serve --db" in result.stdout
-    again = flsdb("demo", "--out", str(out), "--records", "1500", "--services", "6", cwd=tmp_path)
+    # The second run writes HTML only (its reports are the first run's again).
+    again = flsdb_here(
+        "demo", "--out", str(out), "--records", "1500", "--services", "6", "--no-pdf", cwd=tmp_path
+    )
     assert again.returncode == 0, again.stderr
     assert "(0 inserted, 0 updated" in again.stdout
     # Each run gives the demo accounts new passwords: none is fixed anywhere.
@@ -403,7 +412,7 @@ def test_synth_parquet_and_kpis_on_duckdb_and_spark_agree(tmp_path: Path) -> Non
     Parquet extract and a Spark session of its own over it give one KPI table."""
     outputs = []
     for records_format in ("csv", "parquet"):
-        made = flsdb(
+        made = flsdb_here(
             "synth",
             "--services",
             "8",
@@ -426,7 +435,9 @@ def test_synth_parquet_and_kpis_on_duckdb_and_spark_agree(tmp_path: Path) -> Non
         ("parquet/records.parquet", ()),
         ("parquet/records.parquet", ("--engine", "spark", "--spark-master", "local[1]")),
     ):
-        result = flsdb(*common, "--records", str(tmp_path / records), *engine, cwd=tmp_path)
+        # Spark from the installed command (its own session and JVM); DuckDB in-process.
+        command = flsdb if engine else flsdb_here
+        result = command(*common, "--records", str(tmp_path / records), *engine, cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         outputs.append(json.loads(result.stdout))
     assert len(outputs[0]) > 19 and outputs[0][0]["denominator"] > 0
@@ -446,7 +457,7 @@ def test_engine_options_are_checked(tmp_path: Path) -> None:
         (("--records", records, "--services", services, "--engine", "excel"), "Invalid value"),
     ]
     for options, message in cases:
-        result = flsdb("kpis", "--period", "2024", *options, cwd=tmp_path)
+        result = flsdb_here("kpis", "--period", "2024", *options, cwd=tmp_path)
         assert result.returncode in (1, 2), result.stderr
         assert message in result.stderr
         assert "Traceback" not in result.stderr

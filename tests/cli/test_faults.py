@@ -3,7 +3,8 @@ file that is not a database or is damaged, outputs that cannot be written, a los
 connection. Each gives one sentence and exit 1, leaves no partial output, and leaves the
 database as it was.
 
-The full and read-only disks are small tmpfs mounts, made where root allows it (else skipped).
+The command runs in-process (tests/command.py). The full and read-only disks are small tmpfs
+mounts, made where root allows it (else skipped).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import shutil
 import sqlite3
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -25,7 +25,7 @@ from flsdb.errors import StorageError
 from flsdb.ingest import validate_file
 from flsdb.storage import known_service_codes, store_records, writer
 from flsdb.storage.tables import records
-from tests.command import flsdb
+from tests.command import flsdb_here as flsdb
 from tests.factory import write_services
 from tests.storage.test_concurrency import ROWS, write_sexes
 from tests.storage.test_store import load_services
@@ -173,13 +173,13 @@ def test_lost_postgresql_connection(
         "records",
         known_services=known_service_codes(engine),
     )
-    halfway = threading.Event()
+    halfway, ended = threading.Event(), threading.Event()
     real = writer._upsert_batch
 
     def slow_batch(*args, **kwargs):  # type: ignore[no-untyped-def]
         counts = real(*args, **kwargs)
         halfway.set()
-        time.sleep(2)
+        assert ended.wait(60)  # the next batch goes to a connection the server has ended
         return counts
 
     monkeypatch.setattr(writer, "_upsert_batch", slow_batch)
@@ -194,6 +194,7 @@ def test_lost_postgresql_connection(
                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
             )
+        ended.set()
 
     killer = threading.Thread(target=end_connections)
     killer.start()

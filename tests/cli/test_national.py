@@ -1,7 +1,7 @@
 """A national FLS-DB export as an FLS brings it: `flsdb import --profile fls-db` gives the KPIs
 the same data gives in flsdb's format, `flsdb export` writes it back in the national layout (and
 imports again unchanged), `flsdb profile detect` says what fits, and the report's methods count
-the sites a 2023 export left coarse."""
+the sites a 2023 export left coarse. The command runs in-process (tests/command.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.command import flsdb
+from tests.command import flsdb_here as flsdb
 from tests.factory import record, write_records
 from tests.profiles.data import SERVICE, of_year, services_file
 from tests.profiles.national import HEADERS, NG249, national_csv, national_row

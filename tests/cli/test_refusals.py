@@ -1,5 +1,5 @@
-"""Bad command lines, through the installed `flsdb`: one sentence, a non-zero exit, no traceback,
-and nothing written."""
+"""Bad command lines, through the `flsdb` command's entry point (in-process, as tests/command.py
+explains): one sentence, a non-zero exit, no traceback, and nothing written."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import flsdb, setup_db
+from tests.cli.test_cli import setup_db
+from tests.command import flsdb_here as flsdb
 from tests.factory import write_records
 from tests.kpi.cases import ROWS
 

@@ -8,29 +8,28 @@ from pathlib import Path
 
 import pytest
 
-from tests.command import flsdb
+from tests.command import flsdb_here
 from tests.factory import write_services
 
 
 def _db(tmp_path: Path) -> str:
     db = str(tmp_path / "site.db")
-    done = flsdb("load-services", str(write_services(tmp_path / "s.csv")), "--db", db, cwd=tmp_path)
+    done = flsdb_here(
+        "load-services", str(write_services(tmp_path / "s.csv")), "--db", db, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     return db
 
 
 def _users(tmp_path: Path, db: str, *args: str, password: str | None = None):  # type: ignore[no-untyped-def]
-    import subprocess
-
-    from tests.command import FLSDB
-
-    return subprocess.run(
-        [FLSDB, "users", *args, "--db", db],
+    """`flsdb users ...`, in-process (tests/command.py), the password on standard input."""
+    return flsdb_here(
+        "users",
+        *args,
+        "--db",
+        db,
         input=(password + "\n") if password is not None else None,
-        capture_output=True,
-        text=True,
         cwd=tmp_path,
-        timeout=120,
     )
 
 

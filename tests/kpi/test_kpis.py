@@ -1,5 +1,8 @@
 """Every KPI on hand-built records, with hand-computed values, on SQLite, PostgreSQL, DuckDB and
-Spark."""
+Spark.
+
+The tests only read the records: each engine's source is built once per test process and shared
+(the Ibis test suite's pattern); a test that changes stored rows builds its own (`make_source`)."""
 
 from __future__ import annotations
 
@@ -46,7 +49,7 @@ def make_source(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
     else:
         from tests.conftest import _fresh_postgres
 
-        url = _fresh_postgres(request.getfixturevalue("postgres_admin_url"))
+        url = _fresh_postgres(request.getfixturevalue("postgres_admin_url"), migrated=True)
     db = open_engine(url)
     store_services(db, validate_file(services_path, "services"))
     store_records(
@@ -58,9 +61,22 @@ def make_source(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
     return source_from_database(engine=db)
 
 
+_SHARED: dict[str, RecordSource] = {}
+
+
+def shared_source(engine: str, request: pytest.FixtureRequest) -> RecordSource:
+    """The engine's source of ROWS, built once per test process; never change its records."""
+    if engine not in _SHARED:
+        folder = request.getfixturevalue("tmp_path_factory").mktemp(f"kpi-{engine}")
+        _SHARED[engine] = make_source(engine, folder, request)
+    elif engine == "spark":
+        request.getfixturevalue("spark")  # the session the source was read with
+    return _SHARED[engine]
+
+
 @pytest.fixture(params=ENGINES)
-def source(request: pytest.FixtureRequest, tmp_path: Path) -> RecordSource:
-    return make_source(request.param, tmp_path, request)
+def source(request: pytest.FixtureRequest) -> RecordSource:
+    return shared_source(request.param, request)
 
 
 def run(
@@ -161,13 +177,11 @@ def test_breakdowns(source: RecordSource) -> None:
     assert "kpi02" not in set(run(source, "sex")["kpi"])
 
 
-def test_results_equal_across_engines(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_results_equal_across_engines(request: pytest.FixtureRequest) -> None:
     """Every KPI by service and quarter: the same table from all four engines."""
     tables = []
     for name in ENGINES:
-        folder = tmp_path / name
-        folder.mkdir()
-        tables.append(run(make_source(name, folder, request), "service", interval="quarter"))
+        tables.append(run(shared_source(name, request), "service", interval="quarter"))
     assert len(tables[0]) == 3 * 4 * 19
     for other in tables[1:]:
         assert other.to_dict("records") == tables[0].to_dict("records")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import openpyxl
 
-from tests.command import flsdb
+from tests.command import flsdb_here as flsdb
 from tests.factory import SERVICES, record, write_records, write_services
 from tests.storage.test_concurrency import NUMBERS
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
 import threading
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from flsdb.ingest import validate_file
 from flsdb.storage import known_service_codes, store_records, writer
@@ -99,6 +101,42 @@ def assert_audit_chain(engine: Engine) -> None:
             assert updates[-1][1]["sex"] == current[key.split("|")[1]], key
 
 
+def _sqlite_waits(process: subprocess.Popen[str], database: str) -> bool:
+    """The process has the database file open and its main thread sleeps (SQLite's busy handler
+    retrying the write lock): read from /proc."""
+    proc = Path(f"/proc/{process.pid}")
+    try:
+        opened = {os.path.realpath(fd) for fd in (proc / "fd").iterdir()}
+        wchan = (proc / "wchan").read_text()
+    except OSError:
+        return False
+    return os.path.realpath(database) in opened and "nanosleep" in wchan
+
+
+def waits_for_lock(engine: Engine, process: subprocess.Popen[str], limit: float = 120) -> bool:
+    """Poll until `process` is seen waiting for a write lock: a PostgreSQL advisory lock not
+    granted, or (SQLite) the database open and the busy handler sleeping, twice in a row. False
+    if it finished or `limit` seconds passed first."""
+    deadline = time.monotonic() + limit
+    seen = 0
+    while time.monotonic() < deadline and process.poll() is None:
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as conn:
+                waiting = conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                        "AND NOT granted AND pid <> pg_backend_pid()"
+                    )
+                ).scalar_one()
+            seen = seen + 1 if waiting else 0
+        else:
+            seen = seen + 1 if _sqlite_waits(process, str(engine.url.database)) else 0
+        if seen >= 2:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_an_import_waits_for_one_holding_the_same_keys(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -117,13 +155,13 @@ def test_an_import_waits_for_one_holding_the_same_keys(
     a_table = validate_file(
         a_rows, "records", known_services=known_service_codes(engine), upload_date=TODAY
     )
-    holding = threading.Event()
+    holding, b_waited = threading.Event(), threading.Event()
     real = writer._upsert_batch
 
     def slow_batch(*args, **kwargs):  # type: ignore[no-untyped-def]
         counts = real(*args, **kwargs)
         holding.set()
-        time.sleep(3)  # B starts now, while A's transaction is open
+        b_waited.wait(180)  # A's transaction stays open until B is seen waiting for it
         return counts
 
     monkeypatch.setattr(writer, "_upsert_batch", slow_batch)
@@ -131,6 +169,11 @@ def test_an_import_waits_for_one_holding_the_same_keys(
     a_thread.start()
     assert holding.wait(60)
     b_process = start_flsdb("import", str(b_rows), "--db", db_argument(engine), cwd=tmp_path)
+    try:
+        waited = waits_for_lock(engine, b_process)
+    finally:
+        b_waited.set()
+    assert waited, "the second import did not wait for the first's lock"
     a_thread.join(120)
     _, b_err = b_process.communicate(timeout=120)
     assert b_process.returncode == 0, b_err

@@ -91,7 +91,8 @@ def build_site(url: str, folder: Path) -> tuple[str, Any]:
 
 
 @pytest.fixture
-def site(db_url: str, tmp_path: Path) -> Iterator[Site]:
+def site(migrated_db_url: str, tmp_path: Path) -> Iterator[Site]:
+    db_url = migrated_db_url
     _, engine = build_site(db_url, tmp_path)
     app = create_app(Settings(database_url=db_url, secret_key=SECRET))
     app.state.dashboards.refresh_seconds = 0  # every change shows at the next view

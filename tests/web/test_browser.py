@@ -1,7 +1,11 @@
 """End to end in Debian's Chromium against `flsdb serve` on SQLite and PostgreSQL: each role
 signs in, a record is entered with errors and fixed, a file with errors then a clean one is
 uploaded and stored, two browsers edit one record, and no role reaches what it may not.
-Screenshots of every page go to artifacts/screenshots/BACKEND/."""
+Screenshots of every page go to artifacts/screenshots/BACKEND/.
+
+One server per backend serves the whole module (its start-up and figures worker cost seconds);
+each test starts from the small site's records (what a test adds is deleted after it), and the
+test that locks 2024 runs last."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.factory import nhs_number, record, write_records
@@ -28,12 +33,51 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-@pytest.fixture
-def live(db_url: str, tmp_path: Path, backend: str) -> Iterator[tuple[str, Any, str]]:
-    _, engine = build_site(db_url, tmp_path)
-    with served(db_url, tmp_path) as base:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def served_site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Any, str]]:
+    """One `flsdb serve` per module and backend, on the small site."""
+    backend = str(request.param)
+    folder = tmp_path_factory.mktemp(f"live-{backend}")
+    if backend == "sqlite":
+        url = f"sqlite:///{folder / 'flsdb.db'}"
+    else:
+        from tests.conftest import _fresh_postgres
+
+        url = _fresh_postgres(request.getfixturevalue("postgres_admin_url"), migrated=True)
+    _, engine = build_site(url, folder)
+    with served(url, folder) as base:
         yield base, engine, backend
     engine.dispose()
+
+
+@pytest.fixture
+def live(served_site: tuple[str, Any, str]) -> Iterator[tuple[str, Any, str]]:
+    """The module's server; the records a test added are deleted after it (through the API, as
+    the nurse who added them), so that every test starts from the small site's records."""
+    yield served_site
+    base, engine, _ = served_site
+    from sqlalchemy import select
+
+    from flsdb.storage.tables import records
+    from tests.web.conftest import RECORDS
+
+    original = {str(r["nhs_number"]) for r in RECORDS}
+    with engine.connect() as conn:
+        added = [
+            int(row.id)
+            for row in conn.execute(select(records.c.id, records.c.nhs_number))
+            if row.nhs_number not in original
+        ]
+    if not added:
+        return
+    with httpx.Client(base_url=base, timeout=60) as client:
+        signed = client.post("/api/login", json={"username": "nurse", "password": PASSWORD})
+        assert signed.status_code == 200, signed.text
+        client.headers["X-CSRF-Token"] = signed.json()["csrf_token"]
+        for record_id in added:
+            assert client.delete(f"/api/records/{record_id}").status_code == 204
 
 
 def _shot(page: Any, backend: str, name: str) -> None:

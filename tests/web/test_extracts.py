@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.command import flsdb
+from tests.command import flsdb_here as flsdb
 from tests.factory import nhs_number
 from tests.web.conftest import RECORDS, Site
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.command import flsdb
+from tests.command import flsdb_here as flsdb
 from tests.factory import nhs_number, record, write_records
 from tests.web.conftest import Site
 

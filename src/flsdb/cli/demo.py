@@ -184,6 +184,7 @@ def demo(
     services: Annotated[int, typer.Option(min=2, max=2000, help="Number of FLSs.")] = 77,
     year: Annotated[int, typer.Option(min=2016, max=2100, help="The audit year.")] = 2024,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="PDF besides HTML.")] = True,
 ) -> None:
     """Store synthetic national data and show its KPIs and reports.
 
@@ -292,7 +293,13 @@ def demo(
         report_data = collect(source, period, data.as_of)
         sizes = results["service"].table.query("kpi == 'kpi03'")
         largest = str(sizes["unit"].iloc[int(sizes["denominator"].astype(float).argmax())])
-        reports = build_reports(report_data, out_dir, services=[largest], region_reports=False)
+        reports = build_reports(
+            report_data,
+            out_dir,
+            services=[largest],
+            region_reports=False,
+            formats=("html", "pdf") if pdf else ("html",),
+        )
     from flsdb.cli.reporting import print_report_set
 
     print_report_set(reports, report_data.records, report_data.services_with_records)
