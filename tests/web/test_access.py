@@ -143,7 +143,8 @@ def _call(client: Any, method: str, path: str, scope: dict[str, str], records_in
     elif path == "/api/extracts/pseudonymised":
         kwargs["params"] = {"period": "2024"}
     elif (method, path) == ("GET", "/api/kpis"):
-        kwargs["params"] = {"period": "2024-Q1", "by": "region", "as_of": "2026-01-31"}
+        # A year: published figures (a region's, for all but the national team) are yearly.
+        kwargs["params"] = {"period": "2024", "by": "region", "as_of": "2026-01-31"}
     return int(client.request(method, url, **kwargs).status_code)
 
 

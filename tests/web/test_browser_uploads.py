@@ -12,7 +12,13 @@ from sqlalchemy import select
 
 from flsdb.storage.tables import records
 from tests.factory import nhs_number, record, write_records
-from tests.web.test_browser import _login, _shot, browser, live  # noqa: F401  (fixtures)
+from tests.web.test_browser import (  # noqa: F401  (fixtures)
+    _login,
+    _shot,
+    browser,
+    live,
+    served_site,
+)
 
 
 def _stored(engine: Any) -> Any:
