@@ -14,19 +14,10 @@ from sqlalchemy import select, update
 
 from flsdb.storage.tables import records, web_sessions
 from tests.web.conftest import PASSWORD, build_site
-from tests.web.live import ARTIFACTS, CHROMIUM, served
+from tests.web.live import ARTIFACTS, served
+from tests.web.test_browser import browser  # noqa: F401  (the fixture)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed (scripts/test installs it)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -49,7 +40,8 @@ def _sign_in(page: Any) -> None:
 
 
 def test_a_form_saved_after_the_session_ended_comes_back(
-    browser: Any, live: tuple[str, Any, str]
+    browser: Any,  # noqa: F811
+    live: tuple[str, Any, str],
 ) -> None:
     base, engine, backend = live
     with engine.connect() as conn:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
 from flsdb.errors import ConfigurationError, Conflict, NotFound
 from flsdb.services.events import record_event
@@ -126,19 +126,25 @@ def _counts(conn: Any, service: str | None, period: Any, today: dt.date) -> dict
     return found
 
 
+def _closable(
+    conn: Connection, actor: Actor, kind: str, service: str | None, period_text: str
+) -> tuple[Any, dict[str, Any]]:
+    """The period a sign-off or lock would close, once the actor may close it, it has ended
+    and it is not closed already; with what it holds (records, those missing key fields)."""
+    _authorized(actor, kind, service)
+    today = dt.date.today()
+    period = _period(kind, period_text, today)
+    if conn.execute(_same(kind, service, period.label)).first() is not None:
+        raise Conflict(f"{period.label} is already {'locked' if kind == 'lock' else 'signed off'}.")
+    return period, _counts(conn, service, period, today)
+
+
 def preview(engine: Engine, actor: Actor, service: str | None, period_text: str) -> dict[str, Any]:
     """What signing off (with `service`) or locking (without) the period would close; nothing
     is changed. Refused as the lock itself would be."""
     kind = "sign_off" if service else "lock"
-    _authorized(actor, kind, service)
-    today = dt.date.today()
-    period = _period(kind, period_text, today)
     with engine.connect() as conn:
-        if conn.execute(_same(kind, service, period.label)).first() is not None:
-            raise Conflict(
-                f"{period.label} is already {'locked' if kind == 'lock' else 'signed off'}."
-            )
-        found = _counts(conn, service, period, today)
+        period, found = _closable(conn, actor, kind, service, period_text)
     return {
         "preview": True,
         "kind": kind,
@@ -177,15 +183,8 @@ def summary(kind: str, service: str | None, label: str, found: dict[str, Any]) -
 def _create(
     engine: Engine, actor: Actor, kind: str, service: str | None, period_text: str, note: str | None
 ) -> dict[str, Any]:
-    _authorized(actor, kind, service)
-    today = dt.date.today()
-    period = _period(kind, period_text, today)
     with engine.begin() as conn:
-        if conn.execute(_same(kind, service, period.label)).first() is not None:
-            raise Conflict(
-                f"{period.label} is already {'locked' if kind == 'lock' else 'signed off'}."
-            )
-        found = _counts(conn, service, period, today)
+        period, found = _closable(conn, actor, kind, service, period_text)
         incomplete = found["records_missing_key_fields"]
         new_id = conn.execute(
             period_locks.insert()
