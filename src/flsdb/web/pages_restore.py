@@ -10,6 +10,7 @@ from flsdb.errors import Conflict, Locked, NotFound, ValidationFailed
 from flsdb.services import records
 from flsdb.services.policy import decided
 from flsdb.services.restore import preview_restore, restore
+from flsdb.storage.edits import changed_fields
 from flsdb.storage.tables import RECORD_COLUMNS
 from flsdb.web.auth import current_actor
 from flsdb.web.pages import PageRecordId, _engine, _render
@@ -53,12 +54,8 @@ def _page(
     status: int = 200,
     message: str | None = None,
 ) -> HTMLResponse:
-    changes = [
-        (c, current.get(c), earlier.get(c))
-        for c in RECORD_COLUMNS
-        if str(current.get(c) if current.get(c) is not None else "")
-        != str(earlier.get(c) if earlier.get(c) is not None else "")
-    ]
+    differ = changed_fields(current, earlier)  # the edit's own test of a changed field
+    changes = [(c, current.get(c), earlier.get(c)) for c in RECORD_COLUMNS if c in differ]
     return _render(
         request,
         "restore.html",
