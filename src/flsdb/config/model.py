@@ -129,16 +129,30 @@ class Recommendation(_Frozen):
 
     kpi: str
     level: Literal["region", "service"]
-    test: Literal["below", "alarm_low"]
+    # below: the value is under the threshold; at_least: it is the threshold or more (for a
+    # measure where lower is better, such as kpi01's count of fields); alarm_low: below the
+    # outer funnel limit.
+    test: Literal["below", "at_least", "alarm_low"]
     audience: str
     text: str
     threshold: float | None = None
+    # What the threshold compares: the percentage, or the numerator (kpi01 counts key fields).
+    measure: Literal["percent", "numerator"] = "percent"
 
     @model_validator(mode="after")
     def _threshold_for_below(self) -> Recommendation:
-        if self.test == "below" and self.threshold is None:
-            raise ValueError(f"recommendation for {self.kpi}: 'below' needs a threshold")
+        if self.test in ("below", "at_least") and self.threshold is None:
+            raise ValueError(f"recommendation for {self.kpi}: '{self.test}' needs a threshold")
         return self
+
+    def threshold_words(self) -> str:
+        """The threshold in words: 'below 80%', '5 or more key fields', ..."""
+        if self.test == "alarm_low":
+            return "below the outer funnel limit (alarm level)"
+        unit = "%" if self.measure == "percent" else ""
+        if self.test == "below":
+            return f"below {self.threshold:g}{unit}"
+        return f"{self.threshold:g}{unit} or more"
 
     def sentence(self) -> str:
         return self.text.format(threshold=self.threshold or 0)

@@ -2,7 +2,9 @@
 
 A record is counted once, in the first group its recommendation holds, in this order: anabolic,
 denosumab, intravenous, oral bisphosphonate, other (so alendronate with alfacalcidol counts as
-oral bisphosphonate); `none` is a record with no drug recommended.
+oral bisphosphonate). A record with no drug recommended is `decision` when its outcome says why
+(not appropriate, declined, referred for a clinical opinion or to the GP) and `not_recorded` when
+it is `not_known` or blank: a decision not to treat is care, a missing answer is a data gap.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from flsdb.kpi.periods import Period
 from flsdb.kpi.sources import RecordSource
 
 PRIORITY = ("anabolic", "denosumab", "intravenous", "oral_bisphosphonate", "other")
-MIX_GROUPS = (*PRIORITY, "none")
+NO_DRUG = ("decision", "not_recorded")
+MIX_GROUPS = (*PRIORITY, *NO_DRUG)
+# The outcomes that are a decision not to recommend a drug.
+DECISIONS = ("inappropriate", "informed_decline", "referred_clinical_opinion", "referred_to_gp")
 COLUMN = "bone_therapy_recommended"
 
 
@@ -31,7 +36,9 @@ def treatment_mix(source: RecordSource, period: Period) -> pd.DataFrame:
     compiler = Compiler(scoped, load_catalogue(), period.end, source.backend)
     groups = load_dictionary().drug_groups()
     cases = [(compiler.holds_any(COLUMN, groups[g]).fill_null(False), g) for g in PRIORITY]
-    group = ibis.cases(*cases, else_="none")
+    value = scoped[COLUMN].cast("string")
+    cases.append((value.isin(list(DECISIONS)).fill_null(False), "decision"))
+    group = ibis.cases(*cases, else_="not_recorded")
     counts = (
         scoped.group_by(service_code=scoped["service_code"], mix_group=group)
         .aggregate(n=scoped.count())

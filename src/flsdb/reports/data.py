@@ -12,6 +12,7 @@ from flsdb.config import Thresholds, load_thresholds
 from flsdb.disclosure import is_hidden, protect_mix, protect_tables
 from flsdb.kpi import KpiRequest, compute_levels, load_catalogue, parse_period, query_counts
 from flsdb.kpi.caseload import CrudeRateEstimator
+from flsdb.kpi.casemix import counts_by_field
 from flsdb.kpi.catalogue import Catalogue, Measure
 from flsdb.kpi.completeness import completeness_by_field
 from flsdb.kpi.mix import MIX_GROUPS, treatment_mix
@@ -74,6 +75,13 @@ class ReportData:
     # (from the store's audit trail; None when the records come from files).
     lost_sites: dict[str, int] | None = None
     inequities: dict[str, Inequity] = field(default_factory=dict)
+    # Records per FLS by fracture site, and (records with no drug recommended) by the outcome
+    # recorded instead: the case-mix and reasons chapters (reports/casemix.py) publish them.
+    sites: pd.DataFrame | None = None
+    reasons: pd.DataFrame | None = None
+    # Each FLS's catchment: population_50plus and expected caseloads as the services file gives
+    # them (the coverage chapter, reports/coverage.py).
+    catchments: pd.DataFrame | None = None
     # Rows by (unit, kpi) per table, and monthly rows by (unit, kpi): built on first use.
     _index: dict[tuple[str, bool], dict[tuple[str, str], dict[str, object]]] = field(
         default_factory=dict, repr=False
@@ -245,6 +253,15 @@ def collect(
         ),
     )
     records_per_service = tables["service"][tables["service"]["kpi"] == "kpi03"]["denominator"]
+    data.sites = counts_by_field(source, period, "fracture_site")
+    catchment_columns = [
+        "service_code",
+        "population_50plus",
+        "expected_spine",
+        "expected_non_spine",
+    ]
+    data.catchments = source.services.reindex(columns=catchment_columns).reset_index(drop=True)
+    data.reasons = counts_by_field(source, period, "bone_therapy_recommended")
     data.services_with_records = int((records_per_service.astype(float) > 0).sum())
     data.inequities = {kpi: kpi_inequity(data, kpi) for kpi in FUNNEL_KPIS}
     return data

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flsdb.config import Thresholds, load_thresholds
 from flsdb.kpi.caseload import CrudeRateEstimator
 from flsdb.kpi.catalogue import Catalogue, Condition
+from flsdb.reports.trends import METHOD as TREND_METHOD
 
 # Readings of the specification where it is silent or open; each is what the code does.
 CHOICES = (
@@ -143,9 +144,10 @@ def statistics(thresholds: Thresholds) -> dict[str, str]:
         ),
         "mix": (
             "Treatment mix: each record counts once, in the first group its recommendation holds "
-            "in "
-            "the order anabolic, denosumab, intravenous, oral bisphosphonate, other; none = no "
-            "drug."
+            "in the order anabolic, denosumab, intravenous, oral bisphosphonate, other. A record "
+            "with no drug recommended is a clinical decision when its outcome is not appropriate, "
+            "informed decline, referred for a clinical opinion or referred to the GP, and not "
+            "recorded when the outcome is not known or blank: the two are shown apart."
         ),
         "disclosure": (
             f"Disclosure control: in the national and region reports and the benchmark tables, a "
@@ -166,17 +168,40 @@ def statistics(thresholds: Thresholds) -> dict[str, str]:
             "publication."
         ),
         "recommendations": (
-            "Recommendations are the rules in the thresholds file, each with its stated threshold: "
+            "Recommendations are the rules in the thresholds file, addressed to ICBs and health "
+            "boards, to FLSs and to executive teams; each states the finding behind it and the "
+            "threshold that picks out its regions or FLSs: "
             + "; ".join(
-                f"{r.kpi} ({r.level}): "
+                f"{r.audience}: {r.kpi}, "
+                + ("a region" if r.level == "region" else "an FLS")
                 + (
-                    f"below {r.threshold:g}%"
-                    if r.test == "below"
-                    else "alarm below the outer limit"
+                    f" with {r.threshold_words()} key fields more than 20% missing"
+                    if r.measure == "numerator"
+                    else f" {r.threshold_words()}"
                 )
                 for r in thresholds.recommendations
             )
             + "."
+        ),
+        "trends": TREND_METHOD,
+        "participation": (
+            "Participation and coverage: FLSs in the services file and those with records in the "
+            "period; the ICBs and Welsh health boards with no FLS taking part, from the packaged "
+            "list of regions (public ODS codes, approximate populations aged 50 and over); the "
+            "share of the population aged 50 and over in the catchments of the FLSs with records "
+            "(population_50plus from the services file, else the expected caseload divided by "
+            f"the caseload rate of {thresholds.caseload.rate:.1%} a year). Identification (kpi02) "
+            "is measured against each FLS's own expected caseload, so areas with no FLS are in "
+            "no KPI."
+        ),
+        "casemix": (
+            "Case-mix: records by age band, sex and care home residence (the published breakdown "
+            "tables' record counts) and by index fracture site. Reasons no drug was recommended: "
+            "patients whose recommendation holds no drug code, by the outcome recorded (not "
+            "appropriate, informed decline, referred for a clinical opinion, referred to the GP: "
+            "clinical decisions; not known and blank: not recorded). Both are England and Wales "
+            "together; small counts are hidden by the same disclosure control as the treatment "
+            "mix, and a table whose total is withheld elsewhere is withheld whole."
         ),
         "thresholds": (f"Thresholds: {thresholds.source} (version {thresholds.version})."),
     }

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from flsdb.disclosure import is_hidden
 from flsdb.stats.intervals import newcombe_difference
 from flsdb.stats.spc import Chart
@@ -77,11 +79,15 @@ def recommendations(data: ReportData) -> list[dict[str, object]]:
             # Counted on the values as computed: a count of units, which tells no patient's
             # count even where the unit's own value is withheld.
             table = data.tables[rule.level]
-            rows = table[(table["kpi"] == rule.kpi) & table["percent"].notna()]
+            column = rule.measure
+            rows = table[table["kpi"] == rule.kpi]
+            values = rows[column] if column in rows.columns else pd.Series(dtype=float)
+            threshold = float(rule.threshold or 0)
             units = [
                 str(u)
-                for u, p in zip(rows["unit"], rows["percent"], strict=True)
-                if float(p) < float(rule.threshold or 0)
+                for u, v in zip(rows["unit"], values.reindex(rows.index), strict=True)
+                if pd.notna(v)
+                and (float(v) < threshold if rule.test == "below" else float(v) >= threshold)
             ]
         level_units = data.services["region_code" if rule.level == "region" else "service_code"]
         out.append(

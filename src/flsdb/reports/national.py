@@ -12,7 +12,9 @@ import pandas as pd
 from flsdb.disclosure import is_hidden
 from flsdb.kpi.mix import MIX_GROUPS
 from flsdb.reports import charts
+from flsdb.reports.casemix import breakdown_tables, reasons_table, site_table
 from flsdb.reports.charts.base import count, percent
+from flsdb.reports.coverage import coverage
 from flsdb.reports.data import BREAKDOWNS, FUNNEL_KPIS, HEADLINE_KPIS, ReportData
 from flsdb.reports.methodology import (
     CHOICES,
@@ -21,8 +23,13 @@ from flsdb.reports.methodology import (
     statistics,
 )
 from flsdb.reports.narrative import model_summary, nation_gap, recommendations
+from flsdb.reports.recommendations import grouped_recommendations
+from flsdb.reports.regions import region_tables
 from flsdb.reports.render import write_report
 from flsdb.reports.spc_panels import baseline_words, spc_figure
+from flsdb.reports.summary import executive_summary
+from flsdb.reports.trends import METHOD as TREND_METHOD
+from flsdb.reports.trends import trend_rows
 
 MIX_LABELS = {
     "anabolic": "anabolic",
@@ -30,7 +37,8 @@ MIX_LABELS = {
     "intravenous": "intravenous bisphosphonate",
     "oral_bisphosphonate": "oral bisphosphonate",
     "other": "other drug",
-    "none": "no drug recommended (or not recorded)",
+    "decision": "no drug: clinical decision (not appropriate, declined, referred)",
+    "not_recorded": "no drug: not recorded",
 }
 BREAKDOWN_TITLES = {
     "age_band": "By age band",
@@ -105,7 +113,10 @@ def _mix(data: ReportData) -> list[charts.Graphic]:
     withheld = (100 - known).where(records.notna() & (records.astype(float) > 0), 0).clip(lower=0)
     drawn = records.notna() & (records.fillna(0).astype(float) > 0)
     shares, withheld = shares[drawn], withheld[drawn]
-    order = shares["none"].astype(float).fillna(-1).sort_values(ascending=False).index
+    no_drug = shares["decision"].astype(float).fillna(0) + shares["not_recorded"].astype(
+        float
+    ).fillna(0)
+    order = no_drug.sort_values(ascending=False, kind="stable").index
     shares, withheld = shares.loc[order], withheld.loc[order]
     labels = {c: data.unit_name("service", c) for c in shares.index}
     out = []
@@ -217,7 +228,11 @@ def national_report(data: ReportData, out: Path, formats: tuple[str, ...]) -> li
     trend_chart, words, spc_summary = spc_figure(
         data, data.monthly_nation, "all", "England and Wales"
     )
-    years, trend_rows = trends(data)
+    years, trend_table = trend_rows(data)
+    model = model_summary(data)
+    groups = grouped_recommendations(data)
+    reach = coverage(data)
+    site = site_table(data)
     months = sorted(set(data.monthly_nation["period"]))
     nationals = {k: float(data.inequities[k].funnel.target * 100) for k in FUNNEL_KPIS}
     context: dict[str, object] = dict(
@@ -225,11 +240,18 @@ def national_report(data: ReportData, out: Path, formats: tuple[str, ...]) -> li
         data=data,
         headline=HEADLINE_KPIS,
         previous=previous_values(data),
-        model=model_summary(data),
+        model=model,
         recommendations=recommendations(data),
+        recommendation_groups=groups,
+        summary=executive_summary(data, reach, trend_table, model, groups),
+        coverage=reach,
+        casemix=[*breakdown_tables(data), *([site] if site else [])],
+        reasons=reasons_table(data),
+        region_tables=region_tables(data),
+        trend_method=TREND_METHOD,
         gaps={k: nation_gap(data, k) for k in data.catalogue.kpi_ids},
         years=years,
-        trend_rows=trend_rows,
+        trend_rows=trend_table,
         trend_chart=trend_chart,
         trend_words=words,
         spc_summary=spc_summary,

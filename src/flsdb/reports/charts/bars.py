@@ -26,7 +26,7 @@ from flsdb.reports.charts.base import (
 from flsdb.stats.inequity import Inequity
 
 SERIES = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, GREY)
-MIX_COLOURS = (PURPLE, BLUE, SKY, GREEN, ORANGE, "#D9D9D9")
+MIX_COLOURS = (PURPLE, BLUE, SKY, GREEN, ORANGE, "#A6A6A6", "#E6E6E6")
 WITHHELD_TEXT = "withheld (small numbers)"
 
 
