@@ -99,6 +99,15 @@ def test_national_report_content(reports: ReportSet) -> None:
         "Breakdowns by age, sex and care home",
         "Appendix A: methods",
         "Appendix B: data quality",
+        "Executive summary",
+        "Participation and coverage",
+        "For ICBs and health boards",
+        "For FLSs",
+        "For executive teams",
+        "test of change from last year",
+        "Case-mix",
+        "Reasons no drug was recommended",
+        "Every KPI by region",
     ):
         assert heading in html, heading
     # Nine records: kpi07 is 7 of 9, so the 2 without a recommendation make it small: withheld.

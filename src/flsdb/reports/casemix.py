@@ -150,7 +150,7 @@ def reasons_table(data: ReportData) -> MixTable | None:
     decision_share = None
     if all(not is_hidden(v) for v in decided) and not is_hidden(total) and total:
         decided_total = sum(float(str(v)) for v in decided)
-        decision_share = decided_total / float(total) * 100  # type: ignore[arg-type]
+        decision_share = decided_total / float(str(total)) * 100
     note = (
         "Clinical decisions: not appropriate, declined, referred for a clinical opinion or to the "
         "GP"

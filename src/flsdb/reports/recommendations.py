@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flsdb.reports.narrative import recommendations
+from flsdb.reports.trends import absent
 
 if TYPE_CHECKING:
     from flsdb.reports.data import ReportData
@@ -18,12 +19,10 @@ AUDIENCES = ("ICBs and health boards", "FLSs", "executive teams")
 
 def _national(data: ReportData, kpi: str) -> str:
     row = data.row("nation", "all", kpi)
-    if kpi == "kpi01":
-        if row.get("percent") is None:
-            return ""
-        return f"nationally, {float(row['percent']):.1f}% of FLSs have green data completeness"  # type: ignore[arg-type]
-    if row.get("percent") is None:
+    if absent(row.get("percent")):
         return ""
+    if kpi == "kpi01":
+        return f"nationally, {float(row['percent']):.1f}% of FLSs have green data completeness"  # type: ignore[arg-type]
     return f"England and Wales {float(row['percent']):.1f}%"  # type: ignore[arg-type]
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from flsdb.disclosure import is_hidden
 from flsdb.reports.charts.base import count
+from flsdb.reports.trends import absent
 
 if TYPE_CHECKING:
     from flsdb.reports.data import ReportData
@@ -31,7 +32,7 @@ def cell(row: dict[str, object], kpi: str) -> Cell:
     """A region's value for one KPI in a few characters: '62.8', '<5', 'c', '–'."""
     if not row:
         return Cell("–", "")
-    if row.get("percent") is None:
+    if absent(row.get("percent")):
         marks = [row.get(c) for c in ("numerator", "denominator") if is_hidden(row.get(c))]
         return Cell(str(marks[0]) if marks else "–", "")
     return Cell(f"{float(row['percent']):.1f}", str(row.get("rag") or ""))  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flsdb.reports.coverage import Coverage
-from flsdb.reports.trends import TrendRow, p_text, trend_summary
+from flsdb.reports.trends import TrendRow, absent, p_text, trend_summary
 
 if TYPE_CHECKING:
     from flsdb.reports.data import ReportData
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def _value(data: ReportData, kpi: str) -> str:
     row = data.row("nation", "all", kpi)
     percent = row.get("percent")
-    return "withheld" if percent is None else f"{float(percent):.1f}%"  # type: ignore[arg-type]
+    return "withheld" if absent(percent) else f"{float(percent):.1f}%"  # type: ignore[arg-type]
 
 
 def _since(rows: dict[str, TrendRow], kpi: str, year: int) -> str:
@@ -24,7 +24,7 @@ def _since(rows: dict[str, TrendRow], kpi: str, year: int) -> str:
     if row is None or len(row.cells) < 2:
         return ""
     before = row.cells[-2].get("percent")
-    if before is None:
+    if absent(before):
         return ""
     if row.change is None or not row.change.significant():
         return f" ({year - 1}: {float(before):.1f}%, no significant change)"  # type: ignore[arg-type]

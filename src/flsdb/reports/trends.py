@@ -9,6 +9,7 @@ a withheld count gives no test.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,11 @@ def _counts(row: dict[str, object]) -> tuple[float, float] | None:
     if n is None or d is None or is_hidden(n) or is_hidden(d):
         return None
     return float(n), float(d)  # type: ignore[arg-type]
+
+
+def absent(value: object) -> bool:
+    """No value: None, or a float NaN (a percentage with a denominator of 0)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def p_text(p: float) -> str:
