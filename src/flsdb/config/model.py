@@ -106,6 +106,9 @@ class SpcSettings(_Frozen):
     shift: int = Field(7, ge=2)
     trend: int = Field(7, ge=2)
     chart: Literal["p", "pprime"] = "p"
+    # Patients a point needs (the median over the points) for process limits: below it an
+    # FLS's months are charted by quarter, and below it by quarter too, as a run chart.
+    min_denominator: int = Field(20, ge=1)
 
 
 class ModelPart(_Frozen):

@@ -139,8 +139,12 @@ def statistics(thresholds: Thresholds) -> dict[str, str]:
             "side. "
             "Signals are improvement or concern by the KPI's better direction (higher for all but "
             "kpi01; hr01 has none). Variation icon: the latest month's signal; assurance icon: the "
-            "latest limits against the target (the KPI's green threshold). Run charts use Anhoej's "
-            "rules."
+            "latest limits against the target (the KPI's green threshold). Process limits need a "
+            f"median of {spc.min_denominator} patients a point: a unit with fewer a month is "
+            "charted by quarter (each quarter drawn at its last month), and with fewer a quarter "
+            "too, as a run chart of its quarters about their median, whose signals are Anhoej's "
+            "rules (a run longer than log2(n) + 3 points on one side, too few crossings of the "
+            "median) and which has no limits or assurance icon. Run charts use Anhoej's rules."
         ),
         "mix": (
             "Treatment mix: each record counts once, in the first group its recommendation holds "
