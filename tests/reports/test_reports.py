@@ -163,7 +163,8 @@ def test_long_csv_keeps_the_kpis_columns_and_writes_integers(reports: ReportSet)
     kpi02 = next(r for r in rows if r["unit"] == "all" and r["kpi"] == "kpi02")
     assert (kpi02["numerator"], kpi02["denominator"]) == ("9", "400")
     wide = pd.read_csv(reports.folder / "benchmark-fls-2024.csv", dtype=str, keep_default_na=False)
-    counts = [c for c in wide.columns if c.endswith((" n", " N", " rank")) or c == "records"]
+    whole = (" n", " N", " rank from", " rank to")
+    counts = [c for c in wide.columns if c.endswith(whole) or c == "records"]
     assert not any(v.endswith(".0") for c in counts for v in wide[c])  # 9, not 9.0
 
 
@@ -172,7 +173,10 @@ def test_wide_benchmark_table(reports: ReportSet) -> None:
     assert list(table.columns[:8]) == [
         "FLS", "code", "region", "region code", "nation", "period", "as of", "records",
     ]  # fmt: skip
-    assert list(table.columns[8:13]) == ["kpi01 n", "kpi01 N", "kpi01 %", "kpi01 RAG", "kpi01 rank"]
+    # Issue 17: a rank is a 95% interval (from, to), never a single rank on the point estimate.
+    assert list(table.columns[8:14]) == [
+        "kpi01 n", "kpi01 N", "kpi01 %", "kpi01 RAG", "kpi01 rank from", "kpi01 rank to"
+    ]  # fmt: skip
     assert set(table["period"]) == {"2024"} and set(table["as of"]) == {"2025-03-01"}
     assert list(table["code"]) == ["all", "england", "wales", "FLS01", "FLS02", "WAL01"]
     fls01 = table.set_index("code").loc["FLS01"]
@@ -182,7 +186,9 @@ def test_wide_benchmark_table(reports: ReportSet) -> None:
         "England",
     )
     assert (fls01["kpi02 n"], fls01["kpi02 N"], fls01["kpi02 %"]) == ("7", "200", "3.5")
-    assert fls01["kpi02 rank"] == "1"  # 3.5% beats 0.7% and 2.0%
+    # The only FLS with a published kpi02: first of one.
+    assert (fls01["kpi02 rank from"], fls01["kpi02 rank to"]) == ("1", "1")
+    assert fls01["kpi01 rank from"] == ""  # kpi01 counts key fields: not ranked
 
 
 def test_xlsx_is_typed_and_every_sheet_says_what_it_holds(reports: ReportSet) -> None:

@@ -1,5 +1,6 @@
 """The benchmark table people read: one row per FLS (name, code, region, nation, records) and,
-per KPI, the count, denominator, percent, RAG and the FLS's rank, under the national values;
+per KPI, the count, denominator, percent, RAG and the FLS's 95% rank interval (from, to; never a
+single rank on the point estimate), under the national values;
 written as CSV and as XLSX with number formats, beside the long tables."""
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from flsdb.reports.kpi_tables import (
     write_heading,
 )
 from flsdb.sheets import csv_frame, plain_number, write_cell, xlsx_workbook
+from flsdb.stats.ranks import rank_intervals
 
-PARTS = ("n", "N", "%", "RAG", "rank")
+PARTS = ("n", "N", "%", "RAG", "rank from", "rank to")
 IDENTITY = ("FLS", "code", "region", "region code", "nation", "period", "as of", "records")
 
 
@@ -36,26 +38,39 @@ def heading(data: ReportData) -> list[str]:
         f"FLS audit benchmark, period {data.period.label}",
         f"Data as of {data.as_of.isoformat()}; {data.records:,} records from "
         f"{data.services_with_records} FLSs; caseload: {data.caseload_method}.",
-        suppressed + " Rank: 1 is the best among FLSs with a published value.",
+        suppressed + " Rank from, rank to: the 95% interval of the FLS's rank among FLSs with a "
+        "published value (1 is the best), by simulation from its counts; FLSs whose intervals "
+        "overlap cannot be told apart.",
         f"Thresholds: {data.thresholds.source}.",
+        "kpi01 (data completeness): n is the FLS's key fields more than 20% missing, of N key "
+        "fields; England and Wales' share of FLSs with green completeness is in the nations "
+        "table.",
     ]
 
 
-def _ranks(data: ReportData, kpi: str) -> dict[str, int]:
-    """Each FLS's rank (1 = best; ties share a rank) among those with a published value."""
-    direction = data.measure(kpi).direction
-    if direction == "neither":
+def _ranks(data: ReportData, kpi: str) -> dict[str, tuple[int, int]]:
+    """Each FLS's 95% rank interval (1 = best) among those with a published value; none for
+    kpi01 (it counts key fields) or a measure with no better direction. kpi02 and its parts
+    are ranked as rates of records over the expected caseload."""
+    measure = data.measure(kpi)
+    if measure.direction == "neither" or measure.kind == "completeness":
         return {}
     raw = data.tables["service"][data.tables["service"]["kpi"] == kpi].set_index("unit")
     shown = data.shown["service"][data.shown["service"]["kpi"] == kpi].set_index("unit")
-    values = {}
+    units, numerators, denominators = [], [], []
     for unit, row in raw.iterrows():
         if shown.loc[str(unit), "percent"] is None or row["denominator"] in (None, 0):
             continue
-        value = float(row["numerator"]) / float(row["denominator"])
-        values[str(unit)] = -value if direction == "higher" else value
-    order = sorted(set(values.values()))
-    return {u: 1 + sum(1 for o in order if o < v) for u, v in values.items()}
+        units.append(str(unit))
+        numerators.append(float(row["numerator"]))
+        denominators.append(float(row["denominator"]))
+    intervals = rank_intervals(
+        numerators,
+        denominators,
+        measure.direction == "higher",
+        rate=data.measure(kpi).kind == "caseload" or kpi.startswith("kpi02"),
+    )
+    return dict(zip(units, intervals, strict=True))
 
 
 def _identity(data: ReportData, level: str, unit: str) -> list[object]:
@@ -90,6 +105,14 @@ def benchmark_frame(data: ReportData) -> pd.DataFrame:
         )
         for kpi in kpis:
             cell = cells.loc[kpi] if kpi in cells.index else None
+            # One meaning per column: kpi01's n and N are an FLS's key fields (more than 20%
+            # missing, of 17) and its % would be a share of fields; a nation's kpi01 counts FLSs
+            # instead, so it stays in the nations table, not in these columns.
+            if kpi == "kpi01" and cell is not None:
+                cell = cell.copy()
+                cell["percent"] = None
+                if level == "nation":
+                    cell[["numerator", "denominator", "rag"]] = None
             if cell is None:
                 row += [None] * len(PARTS)
                 continue
@@ -100,7 +123,7 @@ def benchmark_frame(data: ReportData) -> pd.DataFrame:
                 plain_number(cell["denominator"]),
                 None if percent is None else float(str(percent)),  # 41.0, as the long tables
                 cell["rag"],
-                rank,
+                *(rank if rank is not None else (None, None)),
             ]
         rows.append(row)
     columns = [*IDENTITY, *(f"{kpi} {part}" for kpi in kpis for part in PARTS)]

@@ -187,6 +187,15 @@ def statistics(thresholds: Thresholds) -> dict[str, str]:
             )
             + "."
         ),
+        "ranks": (
+            "Ranks: the benchmark table gives each FLS's 95% rank interval among the FLSs with a "
+            "published value (1 = best), never a single rank on its point estimate: its "
+            "proportion is drawn 4,000 times from its Jeffreys posterior, Beta(x + 1/2, n - x + "
+            "1/2) (for identification, Gamma(x + 1/2) over the expected count), the FLSs are "
+            "ranked in each draw, and the interval runs from the 2.5th to the 97.5th percentile "
+            "of its ranks (Marshall and Spiegelhalter 1998; a fixed seed, so the same counts give "
+            "the same intervals). kpi01, a count of key fields, is not ranked."
+        ),
         "trends": TREND_METHOD,
         "participation": (
             "Participation and coverage: FLSs in the services file and those with records in the "

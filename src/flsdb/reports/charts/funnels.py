@@ -40,8 +40,11 @@ def _points(result: Inequity) -> np.ndarray:
 
 
 def _curve(result: Inequity) -> np.ndarray:
+    """The denominators the limits are drawn over: those of the published points only, so that
+    the axis does not reveal the size of an FLS whose value is withheld."""
     n = np.asarray(result.denominators, dtype=float)
-    n = n[n > 0]
+    shown = n[_points(result)]
+    n = shown if len(shown) else n[n > 0]
     return np.linspace(max(1.0, n.min() * 0.8), n.max() * 1.05, 160)
 
 
@@ -65,8 +68,8 @@ def _draw(ax: Axes, result: Inequity, title: str, size: float = 12) -> list[floa
     colours = [FLAG_COLOURS.get(funnel.flags[i] or "inside", GREY) for i in points]
     values = funnel.proportion[points] * 100
     ax.scatter(n[points], values, s=size, c=colours, edgecolors="none", alpha=0.9, zorder=3)
-    all_values = funnel.proportion[np.isfinite(funnel.proportion)] * 100
-    return drawn + [float(v) for v in all_values]
+    # The axis is scaled from the published points (and the limits), never from hidden ones.
+    return drawn + [float(v) for v in values]
 
 
 def _legend_handles(levels: tuple[float, float], target: float) -> list[Line2D]:
