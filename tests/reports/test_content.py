@@ -249,3 +249,26 @@ def test_every_kpi_by_region_shows_published_values_and_markers() -> None:
     assert (cells[column].text, cells[column].rag) == ("75.0", "amber")
     assert rows["7A1"][1][column].text == "<5"
     assert first["nation"][column].text == "71.7"  # type: ignore[index]
+
+
+def test_appendix_a_defines_every_measure_in_words() -> None:
+    from flsdb.reports.appendix import counting_rules, reader_definitions, target_words
+
+    catalogue, thresholds = load_catalogue(), load_thresholds()
+    definitions = reader_definitions(catalogue, thresholds)
+    assert [d.kpi for d in definitions] == list(catalogue.kpi_ids)
+    for item in definitions:
+        words = f"{item.counted} {item.out_of} {item.target}"
+        assert item.counted and item.out_of, item.kpi
+        # Words, not code: no column names, operators or code quotes.
+        for token in ("`", ">=", "<=", "_", " = ", "holds a drug", "within_days"):
+            assert token not in words, (item.kpi, token)
+    assert target_words(thresholds.rag_for("kpi04")) == (
+        "green at 80% or more, amber 50% to under 80%, red under 50%"
+    )
+    assert target_words(thresholds.rag_for("kpi07")) == "green at 50% or more, red under 50%"
+    assert target_words(None) == "no target (reported for information)"
+    assert counting_rules(thresholds)[-1].startswith(
+        "An FLS's expected caseload is the figure it gave in the services file or, where it gave "
+        "none, 1.5% of its population aged 50 and over a year, 20% of them spine fractures."
+    )

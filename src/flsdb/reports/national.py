@@ -12,6 +12,7 @@ import pandas as pd
 from flsdb.disclosure import is_hidden
 from flsdb.kpi.mix import MIX_GROUPS
 from flsdb.reports import charts
+from flsdb.reports.appendix import counting_rules, reader_definitions
 from flsdb.reports.casemix import breakdown_tables, reasons_table, site_table
 from flsdb.reports.charts.base import count, percent
 from flsdb.reports.coverage import coverage
@@ -249,6 +250,8 @@ def national_report(data: ReportData, out: Path, formats: tuple[str, ...]) -> li
         reasons=reasons_table(data),
         region_tables=region_tables(data),
         trend_method=TREND_METHOD,
+        reader_definitions=reader_definitions(data.catalogue, data.thresholds),
+        counting_rules=counting_rules(data.thresholds),
         gaps={k: nation_gap(data, k) for k in data.catalogue.kpi_ids},
         years=years,
         trend_rows=trend_table,
