@@ -272,3 +272,20 @@ def test_appendix_a_defines_every_measure_in_words() -> None:
         "An FLS's expected caseload is the figure it gave in the services file or, where it gave "
         "none, 1.5% of its population aged 50 and over a year, 20% of them spine fractures."
     )
+
+
+def test_trends_show_participation_each_year() -> None:
+    from flsdb.reports.trends import participation_by_year
+
+    years = pd.concat(
+        [
+            _rows("nation", [("all", "kpi01", 60, 70, 85.7), ("all", "kpi03", 900, 8100.0, 11.1)]),
+            _rows("nation", [("all", "kpi01", 70, 77, 90.9), ("all", "kpi03", 990, 9000.0, 11.0)]),
+        ],
+        ignore_index=True,
+    )
+    years["period"] = ["2023", "2023", "2024", "2024"]
+    assert participation_by_year(Data(years=years), ["2023", "2024"]) == [  # type: ignore[arg-type]
+        ["FLSs taking part", "70", "77"],
+        ["records", "8,100", "9,000"],
+    ]

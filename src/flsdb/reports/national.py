@@ -30,7 +30,7 @@ from flsdb.reports.render import write_report
 from flsdb.reports.spc_panels import baseline_words, spc_figure
 from flsdb.reports.summary import executive_summary
 from flsdb.reports.trends import METHOD as TREND_METHOD
-from flsdb.reports.trends import trend_rows
+from flsdb.reports.trends import participation_by_year, trend_rows
 
 MIX_LABELS = {
     "anabolic": "anabolic",
@@ -255,6 +255,7 @@ def national_report(data: ReportData, out: Path, formats: tuple[str, ...]) -> li
         gaps={k: nation_gap(data, k) for k in data.catalogue.kpi_ids},
         years=years,
         trend_rows=trend_table,
+        participation=participation_by_year(data, years),
         trend_chart=trend_chart,
         trend_words=words,
         spc_summary=spc_summary,

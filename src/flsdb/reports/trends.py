@@ -123,3 +123,21 @@ def trend_summary(rows: list[TrendRow]) -> dict[str, list[str]]:
         )
         out[key].append(f"{row.kpi} {row.name} ({row.difference} points, {p_text(row.change.p)})")
     return out
+
+
+def participation_by_year(data: ReportData, years: list[str], unit: str = "all") -> list[list[str]]:
+    """Two rows for the trends table: FLSs with records (kpi01's denominator for a nation) and
+    records (kpi03's) in each year, as published."""
+    table = data.years[data.years["unit"] == unit]
+    rows = []
+    for label, kpi in (("FLSs taking part", "kpi01"), ("records", "kpi03")):
+        cells = []
+        for year in years:
+            found = table[(table["period"] == year) & (table["kpi"] == kpi)]
+            value = found["denominator"].iloc[0] if len(found) else None
+            text = "" if absent(value) else str(value)
+            if not absent(value) and not is_hidden(value):
+                text = f"{float(str(value)):,.0f}"
+            cells.append(text)
+        rows.append([label, *cells])
+    return rows
