@@ -13,6 +13,8 @@ TODAY = dt.date.today()
 
 def _add(site: Site, seed: int, days_ago: int, **extra: str) -> int:
     fracture = (TODAY - dt.timedelta(days=days_ago)).isoformat()
+    # Recommended a drug: the patients the follow-up lists hold by default (issue 20).
+    extra = {"bone_therapy_recommended": "alendronate", **extra}
     row = record(
         service_code="FLS01", nhs_number=nhs_number(seed), date_fracture_diagnosed=fracture, **extra
     )

@@ -35,14 +35,6 @@ class Search:
     offset: int = 0
 
 
-def key_fields() -> tuple[str, ...]:
-    """The kpi01 key fields that apply to every record: a record missing one is incomplete."""
-    from flsdb.kpi.catalogue import load_catalogue
-
-    measure = next(m for m in load_catalogue().measures if m.kind == "completeness")
-    return tuple(k.column for k in measure.key_fields if k.applicable is None)
-
-
 def _missing(column: Any) -> Any:
     from sqlalchemy import String
 
@@ -62,7 +54,10 @@ def status_clause(status: Status, today: dt.date) -> Any:
                 for column, days in FOLLOWUP_DAYS
             ]
         )
-    missing = or_(*[_missing(records.c[c]) for c in key_fields()])
+    from flsdb.services.missing import missing_clause
+
+    # As the worklist of records missing key fields reads it: blank fields that apply.
+    missing = missing_clause(today)
     return missing if status == "missing" else ~missing
 
 

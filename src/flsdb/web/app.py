@@ -77,7 +77,16 @@ def issue_list(exc: ValidationFailed) -> list[dict[str, Any]]:
 
 def create_app(settings: Settings) -> FastAPI:
     from flsdb.storage import bulk, open_engine
-    from flsdb.web import api, api_locks, pages, pages_admin, pages_fls, pages_restore, signin
+    from flsdb.web import (
+        api,
+        api_locks,
+        pages,
+        pages_admin,
+        pages_fls,
+        pages_restore,
+        pages_worklist,
+        signin,
+    )
 
     bulk.use_python_sqlite()
     app = FastAPI(
@@ -116,6 +125,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages_admin.router)
     app.include_router(pages_fls.router)
     app.include_router(pages_restore.router)
+    app.include_router(pages_worklist.router)
 
     @app.middleware("http")
     async def guard(
