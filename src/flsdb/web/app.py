@@ -4,7 +4,8 @@ to HTTP (JSON under /api, a page elsewhere)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
@@ -75,6 +76,29 @@ def issue_list(exc: ValidationFailed) -> list[dict[str, Any]]:
     ]
 
 
+def stop_workers(app: FastAPI) -> None:
+    """End the figures worker process with the server (a computation under way is not waited
+    for: its figures would be thrown away), and close the pool's queues so that no semaphore is
+    left behind; then the database connections."""
+    cache = getattr(app.state, "dashboards", None)
+    pool = getattr(cache, "pool", None)
+    if pool is not None:
+        cache.pool = None  # type: ignore[union-attr]
+        # The executor has no public way to stop a busy worker: its processes are ended here.
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+    engine = getattr(app.state, "engine", None)
+    if engine is not None:
+        engine.dispose()
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    stop_workers(app)
+
+
 def create_app(settings: Settings) -> FastAPI:
     from flsdb.storage import bulk, open_engine
     from flsdb.web import (
@@ -97,6 +121,7 @@ def create_app(settings: Settings) -> FastAPI:
         "then need the X-CSRF-Token from GET /api/me) or with `Authorization: Bearer TOKEN`.",
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan,
         # Starlette's own redirect builds an absolute Location from the Host header: the 404
         # handler below redirects with a relative one instead (flsdb.web.hygiene).
         redirect_slashes=False,
