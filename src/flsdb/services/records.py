@@ -33,6 +33,12 @@ class Search:
     status: Status | None = None
     limit: int = 50
     offset: int = 0
+    sort: str = "date_fracture_diagnosed"  # one of SORTABLE
+    descending: bool = True
+
+
+# The columns a record list can be sorted by (then by id, in the same direction).
+SORTABLE = ("date_fracture_diagnosed", "nhs_number", "service_code", "date_fls_assessment")
 
 
 def _missing(column: Any) -> Any:
@@ -95,13 +101,13 @@ def search(engine: Engine, actor: Actor, query: Search) -> tuple[list[dict[str, 
         where.append(status_clause(query.status, dt.date.today()))
     limit = max(1, min(int(query.limit), 500))
     offset = max(0, int(query.offset))
-    rows, total = page(
-        engine,
-        where,
-        (records.c.date_fracture_diagnosed.desc(), records.c.id.desc()),
-        limit,
-        offset,
+    column = records.c[query.sort if query.sort in SORTABLE else "date_fracture_diagnosed"]
+    order = (
+        (column.desc().nulls_last(), records.c.id.desc())
+        if query.descending
+        else (column.asc().nulls_last(), records.c.id.asc())
     )
+    rows, total = page(engine, where, order, limit, offset)
     found = [as_json(r._mapping) for r in rows]
     how = "by NHS number" if query.nhs_number else "list"
     record_event(

@@ -107,6 +107,7 @@ def create_app(settings: Settings) -> FastAPI:
         pages,
         pages_admin,
         pages_fls,
+        pages_records,
         pages_restore,
         pages_worklist,
         signin,
@@ -145,6 +146,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
     app.include_router(api_locks.router)
+    app.include_router(pages_records.router)  # before /records/{record_id}
     app.include_router(pages.router)
     app.include_router(signin.router)
     app.include_router(pages_admin.router)
@@ -203,11 +205,27 @@ def create_app(settings: Settings) -> FastAPI:
         target = hygiene.slash_redirect(request)
         if target is not None:
             return Response(status_code=307, headers={"Location": target})
+        await _signed_in(request)
         return _refusal(request, 404, "There is no such page.")
 
     @app.exception_handler(405)
     async def not_allowed(request: Request, exc: Exception) -> Response:
+        await _signed_in(request)
         return _refusal(request, 405, "This address does not take that kind of request.")
+
+    from fastapi.exception_handlers import request_validation_exception_handler
+    from fastapi.exceptions import RequestValidationError
+
+    @app.exception_handler(RequestValidationError)
+    async def not_a_page(request: Request, exc: RequestValidationError) -> Response:
+        """A page's address that does not fit (/records/abc) is no such page, in the layout;
+        the API keeps its validation errors (JSON)."""
+        if request.url.path.startswith("/api"):
+            return await request_validation_exception_handler(request, exc)
+        await _signed_in(request)
+        if any(tuple(e.get("loc", ()))[:1] == ("path",) for e in exc.errors()):
+            return _refusal(request, 404, "There is no such page.")
+        return _refusal(request, 422, "What was sent could not be read; nothing was changed.")
 
     from sqlalchemy.exc import DataError
 
@@ -282,6 +300,19 @@ def app_from_environment() -> FastAPI:
             limits=limits_from_environment(),
         )
     )
+
+
+async def _signed_in(request: Request) -> None:
+    """Who is signed in, if anyone, for an error page's menu (a page the router never reached
+    has not looked); nobody when the session is missing or ended."""
+    if getattr(request.state, "actor", None) is not None or request.url.path.startswith("/api"):
+        return
+    from flsdb.web.auth import current_actor
+
+    try:
+        await current_actor(request)
+    except Exception:  # no session, an ended one, or no database: the page without a menu
+        return
 
 
 def _refusal(request: Request, status: int, message: str) -> Response:
