@@ -318,6 +318,56 @@ def test_worklist_entry_leaves_once_followed_up(browser: Any, live: tuple[str, A
     page.context.close()
 
 
+PHONE_PAGES = {
+    "nurse": (
+        "/records",
+        "/records/new",
+        "/records/ID",
+        "/records/ID/followup?list=overdue_16w",
+        "/records/ID/history",
+        "/fls/FLS01/worklist",
+        "/fls/FLS01/worklist?list=missing_fields",
+        "/uploads",
+        "/fls/FLS01",
+        "/nation",
+        "/kpis",
+        "/locks",
+        "/no/such/page",
+    ),
+    "admin": ("/admin/users", "/admin/services", "/admin/audit"),
+}
+
+
+def test_a_phone_sized_screen_has_no_sideways_scroll(
+    browser: Any, live: tuple[str, Any, str]
+) -> None:
+    """Issue 20: at 390x844 the menu folds behind a button, tables scroll inside their box and
+    no main page is wider than the screen."""
+    base, engine, backend = live
+    record_id = _record_id(engine, "FLS01")
+    for name, paths in PHONE_PAGES.items():
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+        page = context.new_page()
+        page.goto(f"{base}/login")
+        page.get_by_label("User name").fill(name)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+        menu = page.get_by_role("button", name="Menu")
+        assert menu.is_visible() and not page.locator("#main-menu").is_visible()
+        menu.click()
+        assert page.locator("#main-menu").is_visible()
+        assert menu.get_attribute("aria-expanded") == "true"
+        for path in paths:
+            page.goto(base + path.replace("ID", str(record_id)))
+            page.wait_for_load_state("networkidle")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, (path, width)
+            shot = path.strip("/").replace("/", "-").split("?")[0] or "home"
+            _shot(page, backend, f"phone-{name}-{shot}")
+        context.close()
+
+
 def test_locked_period_refuses_an_edit_with_the_reason(
     browser: Any, live: tuple[str, Any, str]
 ) -> None:
