@@ -310,3 +310,39 @@ def test_identification_of_a_period_not_yet_ended_expects_its_days_so_far(
     )
     row = value(compute_kpis(source, request).table, "all", "kpi02")
     assert row["denominator"] == 200
+
+
+def test_a_follow_up_not_done_for_a_reason_counts_as_not_followed_up(tmp_path: Path) -> None:
+    """Issue 20: declined, unable to contact, died, moved away stay in kpi09 to kpi11's
+    denominators and out of their numerators (the methodology's rule)."""
+    recommended = {"bone_therapy_recommended": "alendronate"}
+    followed = {
+        "followup_16w": "yes",
+        "date_followup_16w": "2024-06-10",
+        "bone_therapy_16w": "alendronate",
+        "followup_52w": "yes",
+        "date_followup_52w": "2025-02-20",
+        "bone_therapy_52w": "alendronate",
+    }
+    rows = [record(nhs_number=nhs_number(60), **recommended, **followed)]
+    for i, reason in enumerate(("declined", "unable_to_contact", "died", "moved_away")):
+        rows.append(
+            record(
+                nhs_number=nhs_number(61 + i),
+                followup_16w=reason,
+                followup_52w=reason,
+                **recommended,
+            )
+        )
+    source = source_from_files(
+        write_records(tmp_path / "r.csv", rows),
+        write_services(tmp_path / "s.csv"),
+        upload_date=AS_OF,
+    )
+    request = KpiRequest(
+        parse_period("2024"), by="nation", as_of=dt.date(2025, 6, 1), kpis=("kpi09", "kpi11")
+    )
+    table = compute_kpis(source, request).table
+    for kpi in ("kpi09", "kpi11"):
+        found = value(table, "all", kpi)
+        assert (found["numerator"], found["denominator"]) == (1, 5), kpi

@@ -272,30 +272,100 @@ def test_dashboards_show_the_apis_numbers(browser: Any, live: tuple[str, Any, st
 
 
 def test_worklist_entry_leaves_once_followed_up(browser: Any, live: tuple[str, Any, str]) -> None:
+    """Issue 20: from the worklist, the short follow-up form; "Save and next" through the same
+    list (its tab and choice kept), a reason takes the patient off, and the way back."""
     import datetime as dt
 
     base, _, backend = live
     page = _login(browser, base, "nurse")
-    fracture = (dt.date.today() - dt.timedelta(days=120)).isoformat()
-    row = record(service_code="FLS01", nhs_number=nhs_number(400), date_fracture_diagnosed=fracture)
     csrf = page.request.get(f"{base}/api/me").json()["csrf_token"]
-    made = page.request.post(
-        f"{base}/api/records",
-        data={k: v or None for k, v in row.items()},
-        headers={"X-CSRF-Token": csrf},
-    )
-    assert made.status == 201
+    for seed, days in ((400, 125), (401, 120)):
+        fracture = (dt.date.today() - dt.timedelta(days=days)).isoformat()
+        row = record(
+            service_code="FLS01",
+            nhs_number=nhs_number(seed),
+            date_fracture_diagnosed=fracture,
+            bone_therapy_recommended="alendronate",
+        )
+        made = page.request.post(
+            f"{base}/api/records",
+            data={k: v or None for k, v in row.items()},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert made.status == 201
     page.goto(f"{base}/fls/FLS01/worklist?list=overdue_16w")
     _shot(page, backend, "nurse-worklist")
-    assert nhs_number(400) in page.locator("table.data").inner_text()
-    page.get_by_role("link", name=f"Open the record of {nhs_number(400)}").click()
+    table = page.locator("table.data").inner_text()
+    assert nhs_number(400) in table and "13 days overdue" in table and "wrist" in table
+    page.get_by_role("link", name=f"Record the follow-up of {nhs_number(400)}").click()
+    assert page.locator("h1").inner_text().startswith("Follow-up at 16 weeks")
+    assert nhs_number(400) in page.locator(".facts").inner_text()
+    assert page.locator("#f-sex").count() == 0  # only the follow-up section
+    _shot(page, backend, "nurse-followup-form")
+    page.select_option("#f-followup_16w", "declined")
+    page.get_by_role("button", name="Save and next patient").click()
+    assert "This is the next patient on the list" in page.locator(".notice").inner_text()
+    assert nhs_number(401) in page.locator(".facts").inner_text()
     page.select_option("#f-followup_16w", "yes")
     page.fill("#f-date_followup_16w", dt.date.today().isoformat())
-    page.get_by_role("button", name="Save record").click()
-    assert "Saved." in page.locator(".notice").inner_text()
-    page.goto(f"{base}/fls/FLS01/worklist?list=overdue_16w")
-    assert nhs_number(400) not in page.locator("main").inner_text()
+    page.get_by_role("button", name="Save and next patient").click()
+    assert "That was the last patient on this list" in page.locator(".notice").inner_text()
+    current = page.locator('.tabs a[aria-current="page"]').inner_text()
+    assert current.startswith("16-week follow-up overdue")  # the list's tab kept
+    main = page.locator("main").inner_text()
+    assert nhs_number(400) not in main and nhs_number(401) not in main
+    assert "whose follow-up was not done for a recorded reason (declined 1)" in main
     page.context.close()
+
+
+PHONE_PAGES = {
+    "nurse": (
+        "/records",
+        "/records/new",
+        "/records/ID",
+        "/records/ID/followup?list=overdue_16w",
+        "/records/ID/history",
+        "/fls/FLS01/worklist",
+        "/fls/FLS01/worklist?list=missing_fields",
+        "/uploads",
+        "/fls/FLS01",
+        "/nation",
+        "/kpis",
+        "/locks",
+        "/no/such/page",
+    ),
+    "admin": ("/admin/users", "/admin/services", "/admin/audit"),
+}
+
+
+def test_a_phone_sized_screen_has_no_sideways_scroll(
+    browser: Any, live: tuple[str, Any, str]
+) -> None:
+    """Issue 20: at 390x844 the menu folds behind a button, tables scroll inside their box and
+    no main page is wider than the screen."""
+    base, engine, backend = live
+    record_id = _record_id(engine, "FLS01")
+    for name, paths in PHONE_PAGES.items():
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+        page = context.new_page()
+        page.goto(f"{base}/login")
+        page.get_by_label("User name").fill(name)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+        menu = page.get_by_role("button", name="Menu")
+        assert menu.is_visible() and not page.locator("#main-menu").is_visible()
+        menu.click()
+        assert page.locator("#main-menu").is_visible()
+        assert menu.get_attribute("aria-expanded") == "true"
+        for path in paths:
+            page.goto(base + path.replace("ID", str(record_id)))
+            page.wait_for_load_state("networkidle")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, (path, width)
+            shot = path.strip("/").replace("/", "-").split("?")[0] or "home"
+            _shot(page, backend, f"phone-{name}-{shot}")
+        context.close()
 
 
 def test_locked_period_refuses_an_edit_with_the_reason(

@@ -81,6 +81,9 @@ class FieldSpec(_Frozen):
     # The record form shows the field only when `column` holds `value` (display only).
     shown_when: RequiresWhen | None = None
     date_pair: str | None = None
+    # What a blank means when it is an answer ("not assessed"): such a field is never counted
+    # as missing on the worklist of records missing key fields.
+    blank_means: str | None = None
     age_at_fracture: AgeRange | None = None
 
 

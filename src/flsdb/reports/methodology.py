@@ -43,6 +43,13 @@ CHOICES = (
     "Breakdowns: age band from whole years of age at the fracture (50-64, 65-74, 75-84, 85+); "
     "sex and care_home_resident by their codes, with blank as `not_recorded`.",
     "Warnings about the 16- and 52-week follow-up windows measure weeks after the fracture date.",
+    "A follow-up not done for a recorded reason (followup_16w or followup_52w `declined`, "
+    "`unable_to_contact`, `died` or `moved_away`) is an answer: kpi01 does not count the field "
+    "missing, and the worklists take the patient off the due and overdue lists. kpi08 to kpi11 "
+    "keep the record in their denominators (due, and for kpi09 to kpi11 a drug recommended) and "
+    "count it as not followed up, since their numerators need the follow-up done (`yes` with its "
+    "date, therapy or strength and balance), as the national audit counts a follow-up that was "
+    "not done. The FLS-DB export writes such a reason as 'No - ' and the reason.",
     "An insert made in the form or the API keeps the record's values in its audit row (as its "
     "after-values: restoring a version needs them); an import's insert row keeps the record's "
     "key alone (the values are the stored record, and a later update keeps them as its "

@@ -33,14 +33,12 @@ class Search:
     status: Status | None = None
     limit: int = 50
     offset: int = 0
+    sort: str = "date_fracture_diagnosed"  # one of SORTABLE
+    descending: bool = True
 
 
-def key_fields() -> tuple[str, ...]:
-    """The kpi01 key fields that apply to every record: a record missing one is incomplete."""
-    from flsdb.kpi.catalogue import load_catalogue
-
-    measure = next(m for m in load_catalogue().measures if m.kind == "completeness")
-    return tuple(k.column for k in measure.key_fields if k.applicable is None)
+# The columns a record list can be sorted by (then by id, in the same direction).
+SORTABLE = ("date_fracture_diagnosed", "nhs_number", "service_code", "date_fls_assessment")
 
 
 def _missing(column: Any) -> Any:
@@ -62,7 +60,10 @@ def status_clause(status: Status, today: dt.date) -> Any:
                 for column, days in FOLLOWUP_DAYS
             ]
         )
-    missing = or_(*[_missing(records.c[c]) for c in key_fields()])
+    from flsdb.services.missing import missing_clause
+
+    # As the worklist of records missing key fields reads it: blank fields that apply.
+    missing = missing_clause(today)
     return missing if status == "missing" else ~missing
 
 
@@ -100,13 +101,13 @@ def search(engine: Engine, actor: Actor, query: Search) -> tuple[list[dict[str, 
         where.append(status_clause(query.status, dt.date.today()))
     limit = max(1, min(int(query.limit), 500))
     offset = max(0, int(query.offset))
-    rows, total = page(
-        engine,
-        where,
-        (records.c.date_fracture_diagnosed.desc(), records.c.id.desc()),
-        limit,
-        offset,
+    column = records.c[query.sort if query.sort in SORTABLE else "date_fracture_diagnosed"]
+    order = (
+        (column.desc().nulls_last(), records.c.id.desc())
+        if query.descending
+        else (column.asc().nulls_last(), records.c.id.asc())
     )
+    rows, total = page(engine, where, order, limit, offset)
     found = [as_json(r._mapping) for r in rows]
     how = "by NHS number" if query.nhs_number else "list"
     record_event(

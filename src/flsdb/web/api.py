@@ -454,6 +454,9 @@ WORKLIST_COLUMNS = (
     "followup_16w",
     "followup_52w",
     "bone_therapy_recommended",
+    "age",
+    "sex",
+    "missing",
 )
 
 
@@ -468,11 +471,21 @@ def worklist(
     format: str = Query("json", pattern="^(json|csv)$"),
     limit: int = Query(500, ge=1, le=5000),
     offset: int = Query(0, ge=0, le=10_000_000),
+    everyone: bool = False,
 ) -> Any:
     """Patients to follow up: due in the next 14 days or overdue while the window is open (16
-    or 52 weeks), or records missing key fields. CSV downloads are recorded in the access log."""
+    or 52 weeks), or records missing key fields. The follow-up lists hold the patients
+    recommended bone therapy (whom KPIs 9 to 11 count) unless `everyone`. A CSV holds the whole
+    list (from `offset`); CSV downloads are recorded in the access log."""
     found = worklists.worklist(
-        _engine(request), actor, service_code.upper(), list, as_of, limit, offset
+        _engine(request),
+        actor,
+        service_code.upper(),
+        list,
+        as_of,
+        limit if format == "json" else 10_000_000,
+        offset,
+        everyone,
     )
     if format == "json":
         return found
@@ -486,7 +499,8 @@ def worklist(
     writer = csv.writer(buffer)
     writer.writerow(WORKLIST_COLUMNS)
     for row in found["rows"]:
-        writer.writerow([csv_text(row.get(c)) for c in WORKLIST_COLUMNS])
+        cells = {**row, "missing": "; ".join(row.get("missing", []))}
+        writer.writerow([csv_text(cells.get(c)) for c in WORKLIST_COLUMNS])
     record_event(
         _engine(request),
         actor.username,

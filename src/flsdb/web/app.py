@@ -4,7 +4,8 @@ to HTTP (JSON under /api, a page elsewhere)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
@@ -75,9 +76,42 @@ def issue_list(exc: ValidationFailed) -> list[dict[str, Any]]:
     ]
 
 
+def stop_workers(app: FastAPI) -> None:
+    """End the figures worker process with the server (a computation under way is not waited
+    for: its figures would be thrown away), and close the pool's queues so that no semaphore is
+    left behind; then the database connections."""
+    cache = getattr(app.state, "dashboards", None)
+    pool = getattr(cache, "pool", None)
+    if pool is not None:
+        cache.pool = None  # type: ignore[union-attr]
+        # The executor has no public way to stop a busy worker: its processes are ended here.
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+    engine = getattr(app.state, "engine", None)
+    if engine is not None:
+        engine.dispose()
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    stop_workers(app)
+
+
 def create_app(settings: Settings) -> FastAPI:
     from flsdb.storage import bulk, open_engine
-    from flsdb.web import api, api_locks, pages, pages_admin, pages_fls, pages_restore, signin
+    from flsdb.web import (
+        api,
+        api_locks,
+        pages,
+        pages_admin,
+        pages_fls,
+        pages_records,
+        pages_restore,
+        pages_worklist,
+        signin,
+    )
 
     bulk.use_python_sqlite()
     app = FastAPI(
@@ -88,6 +122,7 @@ def create_app(settings: Settings) -> FastAPI:
         "then need the X-CSRF-Token from GET /api/me) or with `Authorization: Bearer TOKEN`.",
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan,
         # Starlette's own redirect builds an absolute Location from the Host header: the 404
         # handler below redirects with a relative one instead (flsdb.web.hygiene).
         redirect_slashes=False,
@@ -111,11 +146,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
     app.include_router(api_locks.router)
+    app.include_router(pages_records.router)  # before /records/{record_id}
     app.include_router(pages.router)
     app.include_router(signin.router)
     app.include_router(pages_admin.router)
     app.include_router(pages_fls.router)
     app.include_router(pages_restore.router)
+    app.include_router(pages_worklist.router)
 
     @app.middleware("http")
     async def guard(
@@ -168,11 +205,27 @@ def create_app(settings: Settings) -> FastAPI:
         target = hygiene.slash_redirect(request)
         if target is not None:
             return Response(status_code=307, headers={"Location": target})
+        await _signed_in(request)
         return _refusal(request, 404, "There is no such page.")
 
     @app.exception_handler(405)
     async def not_allowed(request: Request, exc: Exception) -> Response:
+        await _signed_in(request)
         return _refusal(request, 405, "This address does not take that kind of request.")
+
+    from fastapi.exception_handlers import request_validation_exception_handler
+    from fastapi.exceptions import RequestValidationError
+
+    @app.exception_handler(RequestValidationError)
+    async def not_a_page(request: Request, exc: RequestValidationError) -> Response:
+        """A page's address that does not fit (/records/abc) is no such page, in the layout;
+        the API keeps its validation errors (JSON)."""
+        if request.url.path.startswith("/api"):
+            return await request_validation_exception_handler(request, exc)
+        await _signed_in(request)
+        if any(tuple(e.get("loc", ()))[:1] == ("path",) for e in exc.errors()):
+            return _refusal(request, 404, "There is no such page.")
+        return _refusal(request, 422, "What was sent could not be read; nothing was changed.")
 
     from sqlalchemy.exc import DataError
 
@@ -247,6 +300,19 @@ def app_from_environment() -> FastAPI:
             limits=limits_from_environment(),
         )
     )
+
+
+async def _signed_in(request: Request) -> None:
+    """Who is signed in, if anyone, for an error page's menu (a page the router never reached
+    has not looked); nobody when the session is missing or ended."""
+    if getattr(request.state, "actor", None) is not None or request.url.path.startswith("/api"):
+        return
+    from flsdb.web.auth import current_actor
+
+    try:
+        await current_actor(request)
+    except Exception:  # no session, an ended one, or no database: the page without a menu
+        return
 
 
 def _refusal(request: Request, status: int, message: str) -> Response:

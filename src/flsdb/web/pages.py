@@ -122,54 +122,6 @@ def _date(text: Any) -> dt.date | None:
         return None
 
 
-def _list(request: Request, actor: Actor, fields: dict[str, Any]) -> HTMLResponse:
-    status = (
-        fields.get("status") if fields.get("status") in ("complete", "missing", "due") else None
-    )
-    text = str(fields.get("page", ""))
-    page = min(max(1, int(text)), 100_000) if text.isdigit() and len(text) < 7 else 1
-    service = str(fields.get("service") or "").upper() or None
-    query = records.Search(
-        service=service,
-        nhs_number=str(fields.get("nhs_number") or "").strip() or None,
-        fracture_from=_date(fields.get("fracture_from")),
-        fracture_to=_date(fields.get("fracture_to")),
-        status=status,
-        limit=PAGE,
-        offset=(page - 1) * PAGE,
-    )
-    found, total = records.search(_engine(request), actor, query)
-    return _render(
-        request,
-        "records.html",
-        rows=found,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE)),
-        query=query,
-        services=sorted(actor.services),
-        labels=records.field_labels(),
-    )
-
-
-@router.get("/records")
-@decided("read_patients")
-async def record_list(request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
-    authorize(actor, "read_patients")
-    return _list(request, actor, dict(request.query_params))
-
-
-@router.post("/records/search")
-@decided("read_patients")
-async def record_search(request: Request) -> HTMLResponse:
-    """Search by NHS number: a POST, so the number never appears in a URL."""
-    actor = await current_actor(request)
-    authorize(actor, "read_patients")
-    form = await request.form()
-    return _list(request, actor, {k: v for k, v in form.items() if isinstance(v, str)})
-
-
 def _form_page(
     request: Request,
     actor: Actor,
