@@ -77,7 +77,18 @@ def issue_list(exc: ValidationFailed) -> list[dict[str, Any]]:
 
 def create_app(settings: Settings) -> FastAPI:
     from flsdb.storage import bulk, open_engine
-    from flsdb.web import api, api_locks, pages, pages_admin, pages_fls, pages_restore, signin
+    from flsdb.web import (
+        api,
+        api_locks,
+        pages,
+        pages_admin,
+        pages_audit,
+        pages_extracts,
+        pages_fls,
+        pages_restore,
+        pages_services,
+        signin,
+    )
 
     bulk.use_python_sqlite()
     app = FastAPI(
@@ -114,6 +125,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(signin.router)
     app.include_router(pages_admin.router)
+    app.include_router(pages_audit.router)
+    app.include_router(pages_services.router)
+    app.include_router(pages_extracts.router)
     app.include_router(pages_fls.router)
     app.include_router(pages_restore.router)
 

@@ -18,6 +18,7 @@ from flsdb.services import records, uploads
 from flsdb.services.access import Actor, Role, authorize
 from flsdb.services.policy import decided
 from flsdb.web.auth import current_actor
+from flsdb.web.dates import typed_date, uk_date
 from flsdb.web.forms import form_values, record_form
 
 router = APIRouter(include_in_schema=False)
@@ -54,6 +55,8 @@ def shown(value: object) -> str:
 templates.env.filters["words"] = words
 templates.env.filters["when"] = when
 templates.env.filters["shown"] = shown
+templates.env.filters["ukdate"] = uk_date
+templates.env.filters["typed_date"] = typed_date
 PAGE = 50
 SAVED = "Saved."
 
