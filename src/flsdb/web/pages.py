@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -36,9 +35,10 @@ def words(code: object) -> str:
 def when(stamp: object) -> str:
     """An ISO timestamp as a person reads it (the server's clock, to the minute)."""
     try:
-        return dt.datetime.fromisoformat(str(stamp)).strftime("%d %b %Y %H:%M")
+        moment = dt.datetime.fromisoformat(str(stamp))
     except ValueError:
         return str(stamp)
+    return f"{uk_date(moment)} {moment:%H:%M}"
 
 
 def shown(value: object) -> str:
@@ -47,8 +47,7 @@ def shown(value: object) -> str:
         return "blank"
     text = str(value)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        with contextlib.suppress(ValueError):
-            return dt.date.fromisoformat(text).strftime("%-d %b %Y")
+        return uk_date(text)
     return words(text)
 
 
