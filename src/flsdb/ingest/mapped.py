@@ -207,8 +207,11 @@ def map_column(
             f"has a two-digit year, which could be any century; {profile.dates.help} with the "
             "year in full (05/10/2026)"
         )
-        message = pl.when(short).then(_message(spec, where, short_problem, column))
-        message = message.otherwise(_message(spec, where, problem, column))
+        message = (
+            pl.when(short)
+            .then(_message(spec, where, short_problem, column))
+            .otherwise(_message(spec, where, problem, column))
+        )
         return _Mapped(parsed.dt.strftime("%Y-%m-%d"), failed | short, message)
     value = pl.when(not_known).then(None).otherwise(raw)
     if spec.type == "number":
