@@ -87,6 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
         pages_fls,
         pages_restore,
         pages_services,
+        pages_templates,
         signin,
     )
 
@@ -128,6 +129,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages_audit.router)
     app.include_router(pages_services.router)
     app.include_router(pages_extracts.router)
+    app.include_router(pages_templates.router)
     app.include_router(pages_fls.router)
     app.include_router(pages_restore.router)
 

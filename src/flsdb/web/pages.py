@@ -353,11 +353,14 @@ async def history(record_id: PageRecordId, request: Request) -> HTMLResponse:
     )
 
 
-def _upload_choices() -> dict[str, Any]:
-    """The profiles the upload form offers (flsdb's own format first)."""
+def _upload_choices(request: Request) -> dict[str, Any]:
+    """The profiles the upload form offers (flsdb's own format first), and the uploader's past
+    uploads."""
     from flsdb.profiles import load_profile, profile_names
 
-    return {"profiles": [(n, load_profile(n).title) for n in profile_names()]}
+    actor = getattr(request.state, "actor", None)
+    past = uploads.list_uploads(_engine(request), actor) if actor is not None else []
+    return {"profiles": [(n, load_profile(n).title) for n in profile_names()], "past": past}
 
 
 @router.get("/uploads")
@@ -365,7 +368,7 @@ def _upload_choices() -> dict[str, Any]:
 async def upload_page(request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     authorize(actor, "write_patients")
-    return _render(request, "upload.html", preview=None, message=None, **_upload_choices())
+    return _render(request, "upload.html", preview=None, message=None, **_upload_choices(request))
 
 
 @router.post("/uploads")
@@ -377,7 +380,7 @@ async def upload_file(request: Request) -> Response:
     authorize(actor, "write_patients")
     form = await request.form()
     file = form.get("file")
-    choices = _upload_choices()
+    choices = _upload_choices(request)
     if file is None or isinstance(file, str) or not file.filename:
         return _render(
             request,
@@ -390,6 +393,7 @@ async def upload_file(request: Request) -> Response:
     content = await file.read(uploads.WEB.max_bytes + 1)
     profile, service = (str(form.get(k) or "")[:40] or None for k in ("profile", "service"))
     blank = "clear" if form.get("blank") == "clear" else "keep"
+    sheet = str(form.get("sheet") or "")[:31] or None
     hours = request.app.state.settings.upload_preview_hours
     try:
         result = await run_in_threadpool(
@@ -402,6 +406,7 @@ async def upload_file(request: Request) -> Response:
             service,
             blank,
             hours,
+            sheet,
         )
     except FlsdbError as exc:
         return _render(request, "upload.html", 422, preview=None, message=str(exc), **choices)
@@ -423,7 +428,7 @@ async def upload_preview(upload_id: str, request: Request) -> HTMLResponse:
         message=None,
         labels=records.field_labels(),
         page_size=PAGE * 4,
-        **_upload_choices(),
+        **_upload_choices(request),
     )
 
 
@@ -442,5 +447,5 @@ async def upload_commit(upload_id: str, request: Request) -> HTMLResponse:
         message=None,
         labels=records.field_labels(),
         page_size=PAGE * 4,
-        **_upload_choices(),
+        **_upload_choices(request),
     )
