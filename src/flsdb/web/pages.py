@@ -182,6 +182,7 @@ def _form_page(
     message: str | None = None,
     closed: bool = False,
     followup_only: bool = False,
+    existing: int | None = None,
 ) -> HTMLResponse:
     from flsdb.storage.locks import followup_fields
     from flsdb.web.signin import forget_kept, kept_fields
@@ -206,6 +207,7 @@ def _form_page(
         conflict=status == 409,
         locked=(status == 423 or closed) and not followup_only,
         followup_only=followup_only,
+        existing=existing,
         open_fields=sorted(followup_fields()) if followup_only else [],
         labels=records.field_labels(),
     )
@@ -264,8 +266,11 @@ def _saved(
         message = "The record was not saved: correct the fields marked below."
         return _form_page(request, actor, values, _issue_dicts(exc), record, 422, message)
     except (Conflict, Locked) as exc:
+        from flsdb.storage.edits import DuplicateRecord
+
         status = 423 if isinstance(exc, Locked) else 409
-        return _form_page(request, actor, values, [], record, status, str(exc))
+        existing = exc.record_id if isinstance(exc, DuplicateRecord) else None
+        return _form_page(request, actor, values, [], record, status, str(exc), existing=existing)
     return RedirectResponse(f"/records/{saved['id']}?saved=1", status_code=303)
 
 
