@@ -5,6 +5,7 @@ filters the audit log in words; an analyst finds the extract page. Screenshots a
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.web.conftest import PASSWORD
@@ -80,6 +81,19 @@ def test_admin_manages_a_user_in_the_browser(
     text = page.locator("main").inner_text()
     assert "1 event, newest first" in text and f"temp.{backend}" in text
     _shot(page, backend, "admin-audit")
+    # The calendar beside a DD/MM/YYYY field draws its own month, whatever the browser's
+    # locale (this browser is en-US): the day chosen is typed as DD/MM/YYYY.
+    page.get_by_role("button", name="Choose From from a calendar").click()
+    _shot(page, backend, "admin-audit-calendar")
+    page.get_by_role("button", name=re.compile(r"^6 [A-Z][a-z]+ [0-9]{4}$")).click()
+    assert re.fullmatch(
+        r"06/[0-9]{2}/[0-9]{4}", page.get_by_role("textbox", name="From", exact=True).input_value()
+    )
+    page.get_by_role("textbox", name="From", exact=True).fill(
+        "2025-01-31"
+    )  # the ISO form is read too
+    page.get_by_role("button", name="Show").click()
+    assert page.get_by_role("textbox", name="From", exact=True).input_value() == "31/01/2025"
     page.goto(f"{base}/admin/services")
     _shot(page, backend, "admin-services")
     page.context.close()

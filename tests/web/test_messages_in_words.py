@@ -51,3 +51,34 @@ def test_a_duplicate_patient_links_the_record_that_exists(site: Site) -> None:
     assert refused.status_code == 409
     assert f"exists already in this FLS (record {existing})" in refused.text
     assert f'<a href="/records/{existing}">Open record {existing}</a>' in refused.text
+
+
+def test_dates_are_typed_and_shown_as_dd_mm_yyyy(site: Site) -> None:
+    from sqlalchemy import select
+
+    from flsdb.storage.tables import records
+    from tests.web.test_sessions import _form
+
+    client, _ = _signed_in(site, "nurse")
+    record_id = site.record_id("FLS01")
+    form = client.get(f"/records/{record_id}").text
+    # A stored date is shown as DD/MM/YYYY in a text input (never the browser's own format).
+    assert 'type="date"' not in form
+    assert 'name="date_fracture_diagnosed" value="01/03/2024"' in form
+    values = _form(form, date_fls_assessment="5/4/2024")
+    saved = client.post(f"/records/{record_id}", data=values, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    with site.engine.connect() as conn:
+        row = conn.execute(select(records).where(records.c.id == record_id)).one()
+    assert str(row.date_fls_assessment) == "2024-04-05"  # 5 April, not 4 May
+    page = client.get(f"/records/{record_id}").text
+    assert 'name="date_fls_assessment" value="05/04/2024"' in page
+    iso = client.post(
+        f"/records/{record_id}",
+        data=_form(page, date_fls_assessment="2024-04-06"),
+        follow_redirects=False,
+    )
+    assert iso.status_code == 303  # the ISO form is read too
+    page = client.get(f"/records/{record_id}").text
+    wrong = client.post(f"/records/{record_id}", data=_form(page, date_fls_assessment="31/02/2024"))
+    assert wrong.status_code == 422 and "&#39;31/02/2024&#39; is not a date" in wrong.text
