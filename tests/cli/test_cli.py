@@ -202,7 +202,7 @@ def test_permission_to_write_a_service(tmp_path: Path) -> None:
     path = write_records(tmp_path / "r.csv", [record(service_code="FLS02")])
     result = flsdb_here("import", str(path), "--db", db, "--fls", "FLS01", cwd=tmp_path)
     assert result.returncode == 1
-    assert "you may not upload records for service 'FLS02'" in result.stderr
+    assert "you may not upload records for the FLS 'FLS02'" in result.stderr
 
 
 def test_template_and_dictionary(tmp_path: Path) -> None:

@@ -85,10 +85,10 @@ def test_user_refusals_in_one_sentence(tmp_path: Path) -> None:
     db = _db(tmp_path)
     cases = [
         (("add", "x1", "--role", "boss"), "is not a role"),
-        (("add", "x2", "--role", "fls_staff"), "needs one or more --service"),
+        (("add", "x2", "--role", "fls_staff"), "needs one or more FLSs"),
         (("add", "x3", "--role", "fls_staff", "--service", "NOPE1"), "There is no FLS NOPE1"),
         (("add", "x4", "--role", "region_viewer", "--region", "ZZZ"), "There is no region ZZZ"),
-        (("add", "x5", "--role", "admin", "--service", "FLS01"), "has no --service"),
+        (("add", "x5", "--role", "admin", "--service", "FLS01"), "has no FLS or region"),
         (("disable", "nobody"), "There is no user nobody"),
     ]
     for args, fragment in cases:

@@ -298,3 +298,15 @@ def test_flsdb_format_without_a_profile_is_read_as_before(tmp_path: Path) -> Non
 
 def test_ng249_answers_are_not_in_the_export() -> None:
     assert all(r[c] == "" for r in records() for c in NG249)
+
+
+def test_a_two_digit_year_is_refused_never_read_as_the_year_26(tmp_path: Path) -> None:
+    """Issue 20: '5/10/26' was read as 5 Oct 0026 (and an age at fracture of -1919 years)."""
+    table = _one(tmp_path, **{"1.07 DateFLSAssess": "5/10/26"})
+    errors = [i for i in table.issues.issues() if i.level == "error"]
+    assert [(i.column, i.value) for i in errors] == [("1.07 DateFLSAssess", "5/10/26")]
+    assert errors[0].message == (
+        "Date of FLS assessment (1.07 DateFLSAssess): '5/10/26' has a two-digit year, which "
+        "could be any century; use DD/MM/YYYY with the year in full (05/10/2026)"
+    )
+    assert not any("-19" in i.message or "0026" in i.message for i in table.issues.issues())

@@ -162,3 +162,20 @@ def test_xlsx_data_on_a_second_sheet(tmp_path: Path) -> None:
     assert open_upload(path, sheet="more").read_all()["sex"].to_list() == ["male"]
     with pytest.raises(FileFormatError, match="has no sheet named 'nope'; its sheets are front"):
         open_upload(path, sheet="nope")
+
+
+def test_the_xlsx_template_filled_in_is_read_from_its_records_sheet(tmp_path: Path) -> None:
+    """Issue 20: the product's own template (records, guide and codes sheets) was refused as
+    'data on more than one sheet'; its records sheet is found by name."""
+    from flsdb.dictionary import load_dictionary
+    from flsdb.dictionary.template import write_xlsx_template
+
+    path = write_xlsx_template(load_dictionary(), "records", tmp_path / "template.xlsx", rows=10)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames[0] == "records" and {"guide", "codes"} <= set(book.sheetnames)
+    filled = record(service_code="FLS01")
+    book["records"].append([filled.get(c, "") for c in RECORD_COLUMNS])
+    book.save(path)
+    upload = open_upload(path)
+    assert upload.sheet_name == "records"  # type: ignore[attr-defined]
+    assert upload.read_all()["service_code"].to_list() == ["FLS01"]

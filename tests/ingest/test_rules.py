@@ -116,41 +116,47 @@ ERRORS = [
         {"date_fls_assessment": "2024-02-28"},
         "date_fls_assessment",
         "2024-02-28",
-        "Date of FLS assessment is before date_fracture_diagnosed (2024-03-01)",
+        "Date of FLS assessment is before Date fracture diagnosed (1 Mar 2024)",
     ),
     (
         {"date_dxa": "1950-05-04", "dxa": "performed"},
         "date_dxa",
         "1950-05-04",
-        "Date of DXA is before date_of_birth (1950-05-05)",
+        "Date of DXA is before Date of birth (5 May 1950)",
     ),
     (
         {"followup_16w": "yes", "date_followup_16w": "2024-02-01"},
         "date_followup_16w",
         "2024-02-01",
-        "is before date_fracture_diagnosed",
+        "is before Date fracture diagnosed",
     ),
     (
         {"followup_52w": "yes", "date_followup_52w": "2024-02-01"},
         "date_followup_52w",
         "2024-02-01",
-        "is before date_fracture_diagnosed",
+        "is before Date fracture diagnosed",
     ),
-    ({"followup_16w": "yes"}, "followup_16w", "yes", "'yes' but date_followup_16w is blank"),
+    # Issue 20: the message goes with the date (the field to fill in or clear), in words.
+    (
+        {"followup_16w": "yes"},
+        "date_followup_16w",
+        "",
+        "Date of 16-week follow-up is blank but Follow-up at 16 weeks is 'yes': give the date",
+    ),
     (
         {"followup_16w": "no", "date_followup_16w": "2024-06-01"},
-        "followup_16w",
-        "no",
-        "'no' but date_followup_16w is given",
+        "date_followup_16w",
+        "2024-06-01",
+        "Date of 16-week follow-up is given but Follow-up at 16 weeks is 'no'",
     ),
-    ({"followup_52w": "yes"}, "followup_52w", "yes", "'yes' but date_followup_52w is blank"),
+    ({"followup_52w": "yes"}, "date_followup_52w", "", "is blank but Follow-up at 52 weeks"),
     (
         {"followup_52w": "no", "date_followup_52w": "2025-02-20"},
-        "followup_52w",
-        "no",
-        "'no' but date_followup_52w is given",
+        "date_followup_52w",
+        "2025-02-20",
+        "is given but Follow-up at 52 weeks is 'no'",
     ),
-    ({"dxa": "performed"}, "dxa", "performed", "is 'performed' but date_dxa is blank"),
+    ({"dxa": "performed"}, "date_dxa", "", "Date of DXA is blank but DXA scan is 'performed'"),
     (
         {"bone_therapy_recommended": "alendronate;referred_to_gp"},
         "bone_therapy_recommended",
@@ -174,7 +180,7 @@ ERRORS = [
         {"service_code": "NOPE1"},
         "service_code",
         "NOPE1",
-        "service 'NOPE1' is not in the services table",
+        "the FLS 'NOPE1' is not one of flsdb's FLSs",
     ),
 ]
 
@@ -198,11 +204,11 @@ def test_followup_52w_before_16w(tmp_path: Path) -> None:
         date_followup_52w="2024-06-10",
     )
     assert issue["column"] == "date_followup_52w"
-    assert "before date_followup_16w (2024-06-20)" in str(issue["message"])
+    assert "before Date of 16-week follow-up (20 Jun 2024)" in str(issue["message"])
 
 
 WARNINGS = [
-    ({"dxa": "performed", "date_dxa": "2024-02-01"}, "date_dxa", "before date_fracture_diagnosed"),
+    ({"dxa": "performed", "date_dxa": "2024-02-01"}, "date_dxa", "before Date fracture diagnosed"),
     (
         {"followup_16w": "yes", "date_followup_16w": "2024-04-25"},
         "date_followup_16w",
@@ -218,7 +224,7 @@ WARNINGS = [
         "date_followup_52w",
         "expected 40 to 64 weeks",
     ),
-    ({"t_score": "-2.5"}, "t_score", "a T-score is given but dxa is not 'performed'"),
+    ({"t_score": "-2.5"}, "t_score", "a T-score is given but DXA scan is not 'performed'"),
 ]
 
 
@@ -258,7 +264,7 @@ def test_service_the_uploader_may_not_write_to(tmp_path: Path) -> None:
     issues = check(tmp_path, [record(service_code="FLS02")], allowed={"FLS01"}).issues()
     assert len(issues) == 1
     assert issues[0].message == (
-        "you may not upload records for service 'FLS02'; you may write to: FLS01"
+        "you may not upload records for the FLS 'FLS02'; you may write to: FLS01"
     )
 
 

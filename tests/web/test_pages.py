@@ -167,7 +167,8 @@ def test_admin_manages_users_on_the_page(site: Site) -> None:
     assert refused.status_code == 422
     nurse3 = site.client("nurse3")
     assert nurse3.get("/api/me").json()["services"] == ["FLS01", "FLS02"]
-    assert admin.post("/admin/users/nurse3/disable", data={"csrf_token": token}).status_code == 200
+    confirmed = {"csrf_token": token, "confirm": "yes"}  # disabling asks first (issue 20)
+    assert admin.post("/admin/users/nurse3/disable", data=confirmed).status_code == 200
     assert nurse3.get("/api/me").status_code == 401  # their session ended
     own = admin.post("/admin/users/admin/disable", data={"csrf_token": token})
     assert own.status_code == 422 and "your own account" in own.text

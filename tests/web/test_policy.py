@@ -33,6 +33,7 @@ def _path(path: str, site: Site) -> str:
         "kind": "fls",
         "unit": "FLS01",
         "fmt": "html",
+        "suffix": "csv",
     }
     return path.format(**values)
 

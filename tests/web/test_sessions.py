@@ -268,10 +268,11 @@ def test_the_form_comes_back_for_its_own_user(site: Site, clock: Clock) -> None:
     back = _page_login(browser, next=f"/records/{record_id}")
     assert back.headers["location"] == f"/records/{record_id}"
     again = browser.get(back.headers["location"])
-    assert 'value="2024-03-21"' in again.text and "here is what you typed" in again.text
+    # Shown as typed in the UK (issue 20: DD/MM/YYYY text inputs).
+    assert 'value="21/03/2024"' in again.text and "here is what you typed" in again.text
     # Saved from there, it goes through; the kept copy is gone.
     refilled = _form(again.text)
-    assert refilled["date_fls_assessment"] == ["2024-03-21"]
+    assert refilled["date_fls_assessment"] == ["21/03/2024"]
     saved = browser.post(f"/records/{record_id}", data=refilled, follow_redirects=False)
     assert saved.status_code == 303, saved.text[:3000]
     assert "here is what you typed" not in browser.get(f"/records/{record_id}").text

@@ -276,7 +276,7 @@ def extract(
         )
     if out_path.suffix.lower() not in (".csv", ".parquet"):
         raise ConfigurationError(f"--out {out_path.name}: give a .csv or .parquet file.")
-    key = pseudonym_key(key_file)
+    key = pseudonym_key(key_file, command=True)
     chosen = parse_period(period)
     engine = open_existing(db)
     frame = pseudonymise(read_period(resolve_url(db), chosen.start, chosen.end), key)

@@ -198,10 +198,21 @@ def map_column(
                 for f in profile.dates.read
             ]
         )
+        # A year of fewer than four digits (5/10/26) is refused, never read as the year 26.
+        short = parsed.is_not_null() & (parsed.dt.year() < 1000)
+        parsed = pl.when(short).then(None).otherwise(parsed)
         failed = raw.is_not_null() & parsed.is_null() & ~not_known
         problem = f"is not a date; {profile.dates.help}"
-        message = _message(spec, where, problem, column)
-        return _Mapped(parsed.dt.strftime("%Y-%m-%d"), failed, message)
+        short_problem = (
+            f"has a two-digit year, which could be any century; {profile.dates.help} with the "
+            "year in full (05/10/2026)"
+        )
+        message = (
+            pl.when(short)
+            .then(_message(spec, where, short_problem, column))
+            .otherwise(_message(spec, where, problem, column))
+        )
+        return _Mapped(parsed.dt.strftime("%Y-%m-%d"), failed | short, message)
     value = pl.when(not_known).then(None).otherwise(raw)
     if spec.type == "number":
         # A decimal comma, as Excel writes numbers where semicolons separate the columns.

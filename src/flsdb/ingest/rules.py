@@ -29,6 +29,22 @@ def _date_text(column: str) -> pl.Expr:
     return pl.col(column).dt.strftime("%Y-%m-%d")
 
 
+def _uk_date(column: str) -> pl.Expr:
+    """A date column as a person reads it in a message: 6 Dec 2026."""
+    return pl.col(column).dt.strftime("%-d %b %Y")
+
+
+def _label(ctx: RuleContext, column: str) -> str:
+    """A field's label for a message (its column name stays in the issue's column)."""
+    spec = ctx.dictionary.record_fields.get(column)
+    return spec.label if spec is not None else column
+
+
+def _said(code: str) -> str:
+    """A code as words in a message: 'not_done' -> 'not done'."""
+    return code.replace("_", " ")
+
+
 @dataclass(frozen=True)
 class Check:
     """Rows failing `mask` are issues on `column`. Rules return checks rather than issues so
@@ -113,7 +129,7 @@ def _order(
     spec: FieldSpec, t: pl.DataFrame, others: tuple[str, ...], level: Level, ctx: RuleContext
 ) -> Iterator[Check]:
     for other in others:
-        message = pl.lit(f"{spec.label} is before {other} (") + _date_text(other) + ")"
+        message = pl.lit(f"{spec.label} is before {_label(ctx, other)} (") + _uk_date(other) + ")"
         if level == "warning":
             message = message + pl.lit(": please check the date")
         yield from _report(t, pl.col(spec.name) < pl.col(other), spec.name, level, message)
@@ -151,32 +167,38 @@ def warn_unless(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[
 
 
 def requires_when(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[Check]:
+    """An answer that needs another field (DXA performed needs its date): the message goes with
+    the blank field, which is the one to fill in."""
     rule = spec.requires_when
     if rule is not None:
         other = rule.column
         mask = (pl.col(spec.name) == rule.value) & pl.col(rule.column).is_null()
-        yield from _report(
-            t, mask, spec.name, "error", f"{spec.label} is '{rule.value}' but {other} is blank"
+        message = (
+            f"{_label(ctx, other)} is blank but {spec.label} is '{_said(rule.value)}': "
+            f"give the {_label(ctx, other)[:1].lower()}{_label(ctx, other)[1:]}"
         )
+        yield from _report(t, mask, other, "error", message)
 
 
 def date_pair(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[Check]:
+    """A follow-up answered 'yes' needs its date, and one answered 'no' has none: the message
+    goes with the date, the field to fill in or clear."""
     if spec.date_pair is None:
         return
-    date_label = spec.date_pair
+    date, date_label = spec.date_pair, _label(ctx, spec.date_pair)
     yield from _report(
         t,
-        (pl.col(spec.name) == "yes") & pl.col(spec.date_pair).is_null(),
-        spec.name,
+        (pl.col(spec.name) == "yes") & pl.col(date).is_null(),
+        date,
         "error",
-        f"{spec.label} is 'yes' but {date_label} is blank",
+        f"{date_label} is blank but {spec.label} is 'yes': give the date",
     )
     yield from _report(
         t,
-        (pl.col(spec.name) == "no") & pl.col(spec.date_pair).is_not_null(),
-        spec.name,
+        (pl.col(spec.name) == "no") & pl.col(date).is_not_null(),
+        date,
         "error",
-        f"{spec.label} is 'no' but {date_label} is given",
+        f"{date_label} is given but {spec.label} is 'no': clear the date or change the answer",
     )
 
 
@@ -219,7 +241,9 @@ def service_access(t: pl.DataFrame, known: set[str], allowed: set[str] | None) -
         codes.is_not_null() & ~codes.is_in(sorted(known)),
         "service_code",
         "error",
-        pl.lit("service '") + codes + "' is not in the services table; load it first",
+        pl.lit("the FLS '")
+        + codes
+        + "' is not one of flsdb's FLSs; an administrator adds it (Services) first",
     )
     if allowed is not None:
         permitted = ", ".join(sorted(allowed)) or "none"
@@ -228,7 +252,7 @@ def service_access(t: pl.DataFrame, known: set[str], allowed: set[str] | None) -
             codes.is_in(sorted(known)) & ~codes.is_in(sorted(allowed)),
             "service_code",
             "error",
-            pl.lit("you may not upload records for service '")
+            pl.lit("you may not upload records for the FLS '")
             + codes
             + f"'; you may write to: {permitted}",
         )

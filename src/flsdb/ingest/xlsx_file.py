@@ -24,6 +24,7 @@ from flsdb.errors import FileFormatError
 from flsdb.ingest.limits import MB, UploadLimits
 from flsdb.ingest.reader import UploadFile, normalise_header
 
+TEMPLATE_SHEETS = ("records", "services")
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+:?[A-Z]*(\d*)"')
@@ -253,6 +254,11 @@ def _open_xlsx(path: Path, limits: UploadLimits, sheet_name: str | None) -> Xlsx
             raise FileFormatError(
                 f"{path.name} has no sheet named '{sheet_name}'; its sheets are {', '.join(names)}."
             )
+        # flsdb's own template keeps the rows on a sheet named after them ('records' or
+        # 'services') beside its 'guide' and 'codes' sheets: that sheet is the one read.
+        own = next((n for n in names if n.strip().lower() in TEMPLATE_SHEETS), None)
+        if sheet_name is None and own is not None:
+            sheet_name = own
         chosen = sheet_name or names[0]
         # Every sheet is measured before openpyxl opens the workbook (it reads each whole sheet
         # that does not state its size).

@@ -59,6 +59,14 @@ def check_password(password: str) -> None:
         raise ConfigurationError(f"A password needs at least {MIN_PASSWORD} characters.")
 
 
+ROLE_NAMES = {
+    Role.FLS_STAFF: "FLS staff",
+    Role.REGION_VIEWER: "Region viewer",
+    Role.NATIONAL_ANALYST: "National analyst",
+    Role.ADMIN: "Administrator",
+}
+
+
 def _check_scope(
     conn: Connection, role: Role, codes: Iterable[str], region: str | None
 ) -> tuple[list[str], str | None]:
@@ -66,7 +74,9 @@ def _check_scope(
     region = region.strip().upper() if region else None
     if role is Role.FLS_STAFF:
         if not codes or region:
-            raise ConfigurationError("An fls_staff user needs one or more --service and no region.")
+            raise ConfigurationError(
+                "An FLS staff account needs one or more FLSs and no region: choose its FLSs."
+            )
         known = set(conn.execute(select(services.c.service_code)).scalars())
         unknown = [c for c in codes if c not in known]
         if unknown:
@@ -74,7 +84,9 @@ def _check_scope(
         return codes, None
     if role is Role.REGION_VIEWER:
         if not region or codes:
-            raise ConfigurationError("A region_viewer user needs one --region and no service.")
+            raise ConfigurationError(
+                "A region viewer account needs one region and no FLS: choose its region."
+            )
         found = conn.execute(
             select(services.c.region_code).where(services.c.region_code == region).limit(1)
         ).first()
@@ -82,7 +94,9 @@ def _check_scope(
             raise ConfigurationError(f"There is no region {region} in the database.")
         return [], region
     if codes or region:
-        raise ConfigurationError(f"A {role.value} user has no --service or --region.")
+        raise ConfigurationError(
+            f"A {ROLE_NAMES[role].lower()} account has no FLS or region: it sees every one."
+        )
     return [], None
 
 
@@ -90,8 +104,8 @@ def parse_role(text: str) -> Role:
     try:
         return Role(text)
     except ValueError:
-        allowed = ", ".join(r.value for r in Role)
-        raise ConfigurationError(f"'{text}' is not a role; use one of {allowed}.") from None
+        allowed = ", ".join(f"{r.value} ({ROLE_NAMES[r].lower()})" for r in Role)
+        raise ConfigurationError(f"'{text[:40]}' is not a role; use one of {allowed}.") from None
 
 
 def add_user(
@@ -159,6 +173,7 @@ def list_users(engine: Engine) -> list[dict[str, Any]]:
             "region": r.region_code,
             "disabled": bool(r.disabled),
             "locked_until": locks[r.id].isoformat(timespec="minutes") if r.id in locks else None,
+            "role_name": ROLE_NAMES.get(Role(r.role), r.role) if r.role in set(Role) else r.role,
         }
         for r in rows
     ]
@@ -198,6 +213,21 @@ def set_role(
             conn.execute(user_services.insert().values(user_id=row.id, service_code=code))
         _end_credentials(conn, row.id)
         record_event(conn, by, "user_role_set", detail=f"{row.username} as {role.value}")
+
+
+def unlock(engine: Engine, username: str, by: str = "flsdb") -> bool:
+    """Clear the account's failed sign-ins, so it may sign in at once; whether it was locked."""
+    from flsdb.services.signin import locked_until
+
+    with engine.begin() as conn:
+        row = _user_row(conn, username)
+        was = row.id in locked_until(conn, _now()) or (
+            row.locked_until is not None and row.locked_until > _now()
+        )
+        conn.execute(delete(login_attempts).where(login_attempts.c.key == f"u:{row.id}"))
+        conn.execute(update(users).where(users.c.id == row.id).values(locked_until=None))
+        record_event(conn, by, "user_unlocked", detail=row.username)
+    return bool(was)
 
 
 def reset_password(engine: Engine, username: str, password: str, by: str = "flsdb") -> None:

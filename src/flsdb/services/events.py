@@ -10,6 +10,7 @@ failed sign-in with an unknown name is recorded as "(unknown name)" and a keyed 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
@@ -42,15 +43,48 @@ def record_event(
         conn.execute(events.insert().values(**row))
 
 
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events a list holds: an action (its code), a user, a record, and the days from
+    and to (both included)."""
+
+    action: str | None = None
+    user: str | None = None
+    record_id: int | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def where(self) -> list[Any]:
+        found: list[Any] = []
+        if self.action:
+            found.append(events.c.action == self.action)
+        if self.user:
+            found.append(events.c.user_name == self.user)
+        if self.record_id is not None:
+            found.append(events.c.record_id == self.record_id)
+        if self.since is not None:
+            found.append(events.c.at >= dt.datetime.combine(self.since, dt.time()))
+        if self.until is not None:
+            end = dt.datetime.combine(self.until + dt.timedelta(days=1), dt.time())
+            found.append(events.c.at < end)
+        return found
+
+
 def list_events(
-    engine: Engine, *, action: str | None = None, limit: int = 100, offset: int = 0
+    engine: Engine,
+    *,
+    action: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    chosen: EventFilter | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """The newest events first, and how many there are in all."""
-    query = select(events)
-    count = select(func.count()).select_from(events)
-    if action:
-        query = query.where(events.c.action == action)
-        count = count.where(events.c.action == action)
+    chosen = chosen or EventFilter(action=action)
+    if action and not chosen.action:
+        chosen = replace(chosen, action=action)
+    conditions = chosen.where()
+    query = select(events).where(*conditions)
+    count = select(func.count()).select_from(events).where(*conditions)
     query = query.order_by(events.c.id.desc()).limit(limit).offset(offset)
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(query)]
@@ -58,3 +92,46 @@ def list_events(
     for row in rows:
         row["at"] = row["at"].isoformat(timespec="seconds")
     return rows, total
+
+
+def event_choices(engine: Engine) -> tuple[list[str], list[str]]:
+    """The actions and the user names the log holds, sorted, for a filter to offer."""
+    with engine.connect() as conn:
+        actions = conn.execute(select(events.c.action).distinct()).scalars()
+        users = conn.execute(select(events.c.user_name).distinct()).scalars()
+        return sorted(str(a) for a in actions), sorted(str(u) for u in users)
+
+
+EXPORT_COLUMNS = ("at", "user_name", "action", "service_code", "record_id", "detail")
+EXPORT_LIMIT = 1_000_000
+
+
+def export_events(engine: Engine, chosen: EventFilter) -> str:
+    """The chosen events as CSV (newest first; every text cell made inert for spreadsheets)."""
+    import csv
+    import io
+
+    from flsdb.sheets import csv_text
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    query = (
+        select(*[events.c[c] for c in EXPORT_COLUMNS])
+        .where(*chosen.where())
+        .order_by(events.c.id.desc())
+        .limit(EXPORT_LIMIT)
+    )
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            writer.writerow(
+                [
+                    row.at.isoformat(timespec="seconds"),
+                    csv_text(row.user_name),
+                    row.action,
+                    csv_text(row.service_code or ""),
+                    "" if row.record_id is None else row.record_id,
+                    csv_text(row.detail or ""),
+                ]
+            )
+    return buffer.getvalue()

@@ -29,8 +29,15 @@ FRACTURE = "date_fracture_diagnosed"
 AGE_BANDS = ((65, "50-64"), (75, "65-74"), (85, "75-84"))
 
 
-def pseudonym_key(key_file: Path | None = None) -> bytes:
-    """The key: from `key_file`, else $FLSDB_PSEUDONYM_KEY; refused when missing or short."""
+NO_KEY = (
+    "This server has no pseudonym key, so it cannot make pseudonymised extracts: ask whoever "
+    "runs it to set a secret key of at least {n} characters (FLSDB_PSEUDONYM_KEY) and restart it."
+)
+
+
+def pseudonym_key(key_file: Path | None = None, *, command: bool = False) -> bytes:
+    """The key: from `key_file`, else $FLSDB_PSEUDONYM_KEY; refused when missing or short (the
+    command line's refusal names its option, the web's does not)."""
     if key_file is not None:
         try:
             text = key_file.read_text(encoding="utf-8").strip()
@@ -40,6 +47,8 @@ def pseudonym_key(key_file: Path | None = None) -> bytes:
             ) from None
     else:
         text = os.environ.get(KEY_ENV, "").strip()
+    if len(text) < MIN_KEY and not command:
+        raise ConfigurationError(NO_KEY.format(n=MIN_KEY))
     if len(text) < MIN_KEY:
         raise ConfigurationError(
             f"A pseudonymised extract needs a secret key of at least {MIN_KEY} characters, in "
@@ -116,15 +125,33 @@ def read_period(
     return frame
 
 
-def write_extract(frame: pl.DataFrame, path: Path) -> Path:
-    """CSV or Parquet by the file's suffix."""
+def extract_csv(frame: pl.DataFrame) -> str:
+    """The extract as CSV: whole numbers stay whole (a day offset is 43, never 43.0, blanks
+    beside it or not) and text that could run as a formula is made inert."""
     from flsdb.sheets import csv_frame
 
+    text: str = csv_frame(frame.to_pandas(use_pyarrow_extension_array=True)).to_csv(index=False)
+    return text
+
+
+def write_extract(frame: pl.DataFrame, path: Path) -> Path:
+    """CSV or Parquet by the file's suffix."""
     if path.suffix.lower() == ".parquet":
         frame.write_parquet(path)
     else:
-        csv_frame(frame.to_pandas()).to_csv(path, index=False)
+        path.write_text(extract_csv(frame), encoding="utf-8")
     return path
+
+
+def extract_bytes(frame: pl.DataFrame, format: str) -> tuple[bytes, str]:
+    """The extract's bytes in `format` (csv or parquet) and their media type."""
+    import io
+
+    if format == "parquet":
+        buffer = io.BytesIO()
+        frame.write_parquet(buffer)
+        return buffer.getvalue(), "application/vnd.apache.parquet"
+    return extract_csv(frame).encode(), "text/csv"
 
 
 def extract_for(

@@ -90,6 +90,7 @@ def _validate(
     profile: str | None = None,
     service: str | None = None,
     blank: Blank = "keep",
+    sheet: str | None = None,
 ) -> Any:
     from flsdb.dictionary import load_dictionary
     from flsdb.ingest.mapped import apply_profile, text_options
@@ -111,7 +112,7 @@ def _validate(
         path = Path(folder) / f"{safe}{suffix}"
         path.write_bytes(content)
         upload = apply_profile(
-            open_upload(path, WEB, text=text_options(chosen)),
+            open_upload(path, WEB, sheet, text=text_options(chosen)),
             chosen,
             load_dictionary(),
             _service(actor, service),
@@ -137,9 +138,11 @@ def preview(
     service: str | None = None,
     blank: str | None = None,
     hours: float = DEFAULT_HOURS,
+    sheet: str | None = None,
 ) -> dict[str, Any]:
-    """Validate the file (read through a mapping profile when one is named), count what a
-    commit would do and list every field it would change; keep it for the commit."""
+    """Validate the file (read through a mapping profile when one is named; from the sheet
+    named, for a workbook), count what a commit would do and list every field it would change;
+    keep it for the commit."""
     from flsdb.profiles import load_profile
     from flsdb.storage.changes import ChangeReport
     from flsdb.storage.writer import store_records
@@ -149,7 +152,8 @@ def preview(
     profile = load_profile(profile).name
     service = _service(actor, service)
     rule = blank_rule(blank)
-    table = _validate(engine, actor, name, content, profile, service, rule)
+    sheet = (sheet or "").strip()[:31] or None  # Excel's sheet names are at most 31 characters
+    table = _validate(engine, actor, name, content, profile, service, rule, sheet)
     report = ChangeReport()
     try:
         counts = {"inserted": 0, "updated": 0, "unchanged": 0}
@@ -175,6 +179,7 @@ def preview(
             "profile": profile,
             "service": service,
             "blank": rule,
+            "sheet": sheet,
             "changed_fields": report.changed_fields,
         }
     finally:
@@ -294,6 +299,7 @@ def commit(
         summary.get("profile"),
         summary.get("service"),
         blank_rule(summary.get("blank", "clear")),
+        summary.get("sheet"),
     )
     try:
         if not table.ok:
@@ -331,3 +337,44 @@ def errors_csv(engine: Engine, actor: Actor, upload_id: str, hours: float = DEFA
     record_event(engine, actor.username, "export_errors", detail=f"upload {row.id[:8]}")
     _read_event(engine, actor, row, "errors CSV read")
     return bytes(row.errors_csv or b"")
+
+
+def list_uploads(engine: Engine, actor: Actor, limit: int = 20) -> list[dict[str, Any]]:
+    """The actor's own uploads, newest first: when, the file's name (theirs to see), whether it
+    was stored, its counts, and whether its errors CSV is still kept."""
+    import json as _json
+
+    authorize(actor, "write_patients")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                uploads.c.id,
+                uploads.c.file_name,
+                uploads.c.status,
+                uploads.c.created_at,
+                uploads.c.summary,
+                (uploads.c.errors_csv.is_not(None)).label("has_csv"),
+            )
+            .where(uploads.c.user_name == actor.username)
+            .order_by(uploads.c.created_at.desc())
+            .limit(limit)
+        ).all()
+    found = []
+    for row in rows:
+        summary = _json.loads(row.summary)
+        found.append(
+            {
+                "id": row.id,
+                "file_name": row.file_name,
+                "status": row.status,
+                "at": row.created_at.isoformat(timespec="seconds"),
+                "rows": summary.get("rows"),
+                "inserted": summary.get("inserted"),
+                "updated": summary.get("updated"),
+                "unchanged": summary.get("unchanged"),
+                "errors": summary.get("error_count", 0),
+                "warnings": summary.get("warning_count", 0),
+                "errors_csv": bool(row.has_csv) and row.status != "expired",
+            }
+        )
+    return found

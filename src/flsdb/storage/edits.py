@@ -75,6 +75,18 @@ def _audit(
     )
 
 
+class DuplicateRecord(Conflict):
+    """A new record whose key (FLS, NHS number, fracture date) is a stored record's: the
+    message names that record, and `record_id` lets a page link to it."""
+
+    def __init__(self, record_id: int) -> None:
+        super().__init__(
+            f"A record of this patient with this fracture date exists already in this FLS "
+            f"(record {record_id}); open it to change it."
+        )
+        self.record_id = record_id
+
+
 def insert_record(engine: Engine, values: Mapping[str, Any], user: str | None = None) -> int:
     """Insert a validated record; Conflict if its key (FLS, NHS number, fracture date) exists."""
     user = user or default_user()
@@ -82,11 +94,9 @@ def insert_record(engine: Engine, values: Mapping[str, Any], user: str | None = 
     at = dt.datetime.now()
     with write_transaction(engine, record_locks([str(row["service_code"])])) as conn:
         check_record(conn, str(row["service_code"]), _day(row["date_fracture_diagnosed"]))
-        if _key_owner(conn, row) is not None:
-            raise Conflict(
-                "A record of this patient with this fracture date exists already in this FLS; "
-                "open it to change it."
-            )
+        owner = _key_owner(conn, row)
+        if owner is not None:
+            raise DuplicateRecord(owner)
         record_id = int(
             conn.execute(
                 records.insert()

@@ -390,14 +390,20 @@ def audit(
     request: Request,
     actor: ActorDep,
     action: str | None = Query(None, max_length=40),
+    user: str | None = Query(None, max_length=64),
+    record: int | None = Query(None, ge=1, le=2**31 - 1),
+    since: dt.date | None = Query(None, alias="from"),
+    until: dt.date | None = Query(None, alias="to"),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=10_000_000),
 ) -> dict[str, Any]:
-    """Logins and failures, reads of patient data, changes, uploads and exports (admin)."""
-    from flsdb.services.events import list_events
+    """Logins and failures, reads of patient data, changes, uploads and exports (admin), newest
+    first: of one action, user or record, between two days (both included) when asked."""
+    from flsdb.services.events import EventFilter, list_events
 
     authorize(actor, "administer")
-    rows, total = list_events(_engine(request), action=action, limit=limit, offset=offset)
+    chosen = EventFilter(action or None, user or None, record, since, until)
+    rows, total = list_events(_engine(request), limit=limit, offset=offset, chosen=chosen)
     return {"events": rows, "total": total}
 
 
@@ -411,9 +417,7 @@ def pseudonymised_extract(
 ) -> Response:
     """One row per record of the period with a keyed pseudonym and no identifiers (national
     analysts); the key is the server's ($FLSDB_PSEUDONYM_KEY) and never in the extract."""
-    import io
-
-    from flsdb.services.extracts import extract_for, pseudonym_key
+    from flsdb.services.extracts import extract_bytes, extract_for, pseudonym_key
 
     authorize(actor, "extract_pseudonymised")
     frame = extract_for(
@@ -423,21 +427,13 @@ def pseudonymised_extract(
         period,
         pseudonym_key(),
     )
-    buffer = io.BytesIO()
-    if format == "parquet":
-        frame.write_parquet(buffer)
-        media = "application/vnd.apache.parquet"
-    else:
-        from flsdb.sheets import csv_frame
-
-        buffer.write(csv_frame(frame.to_pandas()).to_csv(index=False).encode())
-        media = "text/csv"
+    content, media = extract_bytes(frame, format)
     from flsdb.kpi import parse_period
 
     # The file name from the period as parsed (its label), never the text as sent.
     name = f"flsdb-pseudonymised-{parse_period(period).label}.{format}"
     return Response(
-        buffer.getvalue(),
+        content,
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

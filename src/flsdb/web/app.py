@@ -106,9 +106,13 @@ def create_app(settings: Settings) -> FastAPI:
         api_locks,
         pages,
         pages_admin,
+        pages_audit,
+        pages_extracts,
         pages_fls,
         pages_records,
         pages_restore,
+        pages_services,
+        pages_templates,
         pages_worklist,
         signin,
     )
@@ -150,6 +154,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(signin.router)
     app.include_router(pages_admin.router)
+    app.include_router(pages_audit.router)
+    app.include_router(pages_services.router)
+    app.include_router(pages_extracts.router)
+    app.include_router(pages_templates.router)
     app.include_router(pages_fls.router)
     app.include_router(pages_restore.router)
     app.include_router(pages_worklist.router)

@@ -3,11 +3,14 @@ per field type, help text, conditional fields and the server's messages beside e
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flsdb.dictionary import FieldSpec, load_dictionary
+from flsdb.web.dates import typed_date
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ def record_form(
         )
         value = values.get(spec.name)
         text = "" if value is None else str(value)
+        if kind == "date":
+            text = typed_date(text)  # DD/MM/YYYY, as UK users type it (ISO text as it came)
         found = by_column.get(spec.name, [])
         title = dictionary.sections.get(_section_key(spec), "Other")
         sections.setdefault(title, []).append(
@@ -112,4 +117,19 @@ def form_values(form: Mapping[str, Any], multi: Mapping[str, list[str]]) -> dict
         else:
             raw = form.get(spec.name)
             values[spec.name] = raw.strip() if isinstance(raw, str) and raw.strip() else None
+            if spec.type == "date" and values[spec.name] is not None:
+                values[spec.name] = iso_date(values[spec.name])
     return values
+
+
+def iso_date(text: str) -> str:
+    """A typed date (DD/MM/YYYY, D/M/YYYY, or ISO) as ISO text; anything else as typed, for the
+    validation to refuse in words (a two-digit year is read there, with a warning)."""
+    found = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
+    if found is None:
+        return text
+    day, month, year = (int(g) for g in found.groups())
+    try:
+        return dt.date(year, month, day).isoformat()
+    except ValueError:
+        return text  # 31/02/2026: refused by the validation as typed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from flsdb.services import records, uploads
 from flsdb.services.access import Actor, Role, authorize
 from flsdb.services.policy import decided
 from flsdb.web.auth import current_actor
+from flsdb.web.dates import typed_date, uk_date
 from flsdb.web.forms import form_values, record_form
 
 router = APIRouter(include_in_schema=False)
@@ -35,9 +35,10 @@ def words(code: object) -> str:
 def when(stamp: object) -> str:
     """An ISO timestamp as a person reads it (the server's clock, to the minute)."""
     try:
-        return dt.datetime.fromisoformat(str(stamp)).strftime("%d %b %Y %H:%M")
+        moment = dt.datetime.fromisoformat(str(stamp))
     except ValueError:
         return str(stamp)
+    return f"{uk_date(moment)} {moment:%H:%M}"
 
 
 def shown(value: object) -> str:
@@ -46,14 +47,15 @@ def shown(value: object) -> str:
         return "blank"
     text = str(value)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        with contextlib.suppress(ValueError):
-            return dt.date.fromisoformat(text).strftime("%-d %b %Y")
+        return uk_date(text)
     return words(text)
 
 
 templates.env.filters["words"] = words
 templates.env.filters["when"] = when
 templates.env.filters["shown"] = shown
+templates.env.filters["ukdate"] = uk_date
+templates.env.filters["typed_date"] = typed_date
 PAGE = 50
 SAVED = "Saved."
 
@@ -132,6 +134,7 @@ def _form_page(
     message: str | None = None,
     closed: bool = False,
     followup_only: bool = False,
+    existing: int | None = None,
 ) -> HTMLResponse:
     from flsdb.storage.locks import followup_fields
     from flsdb.web.signin import forget_kept, kept_fields
@@ -156,6 +159,7 @@ def _form_page(
         conflict=status == 409,
         locked=(status == 423 or closed) and not followup_only,
         followup_only=followup_only,
+        existing=existing,
         open_fields=sorted(followup_fields()) if followup_only else [],
         labels=records.field_labels(),
     )
@@ -214,8 +218,11 @@ def _saved(
         message = "The record was not saved: correct the fields marked below."
         return _form_page(request, actor, values, _issue_dicts(exc), record, 422, message)
     except (Conflict, Locked) as exc:
+        from flsdb.storage.edits import DuplicateRecord
+
         status = 423 if isinstance(exc, Locked) else 409
-        return _form_page(request, actor, values, [], record, status, str(exc))
+        existing = exc.record_id if isinstance(exc, DuplicateRecord) else None
+        return _form_page(request, actor, values, [], record, status, str(exc), existing=existing)
     return RedirectResponse(f"/records/{saved['id']}?saved=1", status_code=303)
 
 
@@ -303,11 +310,14 @@ async def history(record_id: PageRecordId, request: Request) -> HTMLResponse:
     )
 
 
-def _upload_choices() -> dict[str, Any]:
-    """The profiles the upload form offers (flsdb's own format first)."""
+def _upload_choices(request: Request) -> dict[str, Any]:
+    """The profiles the upload form offers (flsdb's own format first), and the uploader's past
+    uploads."""
     from flsdb.profiles import load_profile, profile_names
 
-    return {"profiles": [(n, load_profile(n).title) for n in profile_names()]}
+    actor = getattr(request.state, "actor", None)
+    past = uploads.list_uploads(_engine(request), actor) if actor is not None else []
+    return {"profiles": [(n, load_profile(n).title) for n in profile_names()], "past": past}
 
 
 @router.get("/uploads")
@@ -315,7 +325,7 @@ def _upload_choices() -> dict[str, Any]:
 async def upload_page(request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     authorize(actor, "write_patients")
-    return _render(request, "upload.html", preview=None, message=None, **_upload_choices())
+    return _render(request, "upload.html", preview=None, message=None, **_upload_choices(request))
 
 
 @router.post("/uploads")
@@ -327,7 +337,7 @@ async def upload_file(request: Request) -> Response:
     authorize(actor, "write_patients")
     form = await request.form()
     file = form.get("file")
-    choices = _upload_choices()
+    choices = _upload_choices(request)
     if file is None or isinstance(file, str) or not file.filename:
         return _render(
             request,
@@ -340,6 +350,7 @@ async def upload_file(request: Request) -> Response:
     content = await file.read(uploads.WEB.max_bytes + 1)
     profile, service = (str(form.get(k) or "")[:40] or None for k in ("profile", "service"))
     blank = "clear" if form.get("blank") == "clear" else "keep"
+    sheet = str(form.get("sheet") or "")[:31] or None
     hours = request.app.state.settings.upload_preview_hours
     try:
         result = await run_in_threadpool(
@@ -352,6 +363,7 @@ async def upload_file(request: Request) -> Response:
             service,
             blank,
             hours,
+            sheet,
         )
     except FlsdbError as exc:
         return _render(request, "upload.html", 422, preview=None, message=str(exc), **choices)
@@ -373,7 +385,7 @@ async def upload_preview(upload_id: str, request: Request) -> HTMLResponse:
         message=None,
         labels=records.field_labels(),
         page_size=PAGE * 4,
-        **_upload_choices(),
+        **_upload_choices(request),
     )
 
 
@@ -392,5 +404,5 @@ async def upload_commit(upload_id: str, request: Request) -> HTMLResponse:
         message=None,
         labels=records.field_labels(),
         page_size=PAGE * 4,
-        **_upload_choices(),
+        **_upload_choices(request),
     )

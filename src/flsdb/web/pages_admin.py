@@ -1,4 +1,5 @@
-"""Pages for administrators (users, services, the audit log) and the KPI table for everyone."""
+"""Pages for administrators: users (add, change role and FLSs, unlock, a new password, disable
+and enable after a confirmation); and the KPI table for everyone."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from flsdb.errors import FlsdbError
+from flsdb.errors import FlsdbError, NotFound
 from flsdb.services import accounts
 from flsdb.services.access import ROLE_WORDS, authorize
 from flsdb.services.policy import decided
@@ -16,32 +17,101 @@ from flsdb.web.auth import current_actor
 from flsdb.web.pages import _engine, _render
 
 router = APIRouter(include_in_schema=False)
+# What the user pages do to an account, in words (the confirmation and the notice say them).
+CONFIRMED = {
+    "disable": (
+        "Disable",
+        "They can no longer sign in; their sessions end now and their API tokens are revoked. "
+        "Enabling the account later brings back none of the tokens.",
+    ),
+    "enable": ("Enable", "They can sign in again with their password."),
+}
 
 
-def _users_page(
-    request: Request, status: int = 200, message: str | None = None, error: str | None = None
-) -> HTMLResponse:
+def _choices(request: Request) -> dict[str, Any]:
+    """The FLSs (code and name, by code) and regions (code and name) a form offers, and roles."""
     from sqlalchemy import select
 
     from flsdb.storage.tables import services
 
     with _engine(request).connect() as conn:
-        codes = list(
-            conn.execute(
-                select(services.c.service_code).order_by(services.c.service_code)
-            ).scalars()
-        )
-        regions = sorted(set(conn.execute(select(services.c.region_code)).scalars()))
+        rows = conn.execute(
+            select(
+                services.c.service_code,
+                services.c.service_name,
+                services.c.region_code,
+                services.c.region_name,
+            ).order_by(services.c.service_code)
+        ).all()
+    regions = sorted({(r.region_code, r.region_name) for r in rows})
+    return {
+        "fls_choices": [(r.service_code, r.service_name) for r in rows],
+        "region_choices": regions,
+        "roles": ROLE_WORDS,
+        "role_names": {r.value: n for r, n in accounts.ROLE_NAMES.items()},
+    }
+
+
+def _typed(form: Any) -> dict[str, Any]:
+    """What an account form held (never its password), to show it again after an error."""
+    return {
+        "username": str(form.get("username", ""))[:64],
+        "role": str(form.get("role", ""))[:40],
+        "services": [str(v)[:12] for v in form.getlist("services")][:200],
+        "region": str(form.get("region") or "")[:12],
+    }
+
+
+def _users_page(
+    request: Request,
+    status: int = 200,
+    message: str | None = None,
+    error: str | None = None,
+    typed: dict[str, Any] | None = None,
+) -> HTMLResponse:
     return _render(
         request,
         "admin_users.html",
         status,
         users=accounts.list_users(_engine(request)),
-        roles=ROLE_WORDS,
-        service_codes=codes,
-        regions=regions,
         message=message,
         error=error,
+        typed=typed or {"username": "", "role": "fls_staff", "services": [], "region": ""},
+        **_choices(request),
+    )
+
+
+def _user(request: Request, username: str) -> dict[str, Any]:
+    name = username.strip().lower()
+    found = next((u for u in accounts.list_users(_engine(request)) if u["username"] == name), None)
+    if found is None:
+        raise NotFound(f"There is no user {username[:64]}.")
+    return found
+
+
+def _user_page(
+    request: Request,
+    username: str,
+    status: int = 200,
+    message: str | None = None,
+    error: str | None = None,
+    typed: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    user = _user(request, username)
+    shown = typed or {
+        "role": user["role"],
+        "services": user["services"],
+        "region": user["region"] or "",
+    }
+    return _render(
+        request,
+        "admin_user.html",
+        status,
+        user=user,
+        message=message,
+        error=error,
+        typed=shown,
+        **_choices(request),
     )
 
 
@@ -59,84 +129,135 @@ async def add_user(request: Request) -> HTMLResponse:
     actor = await current_actor(request)
     authorize(actor, "administer")
     form = await request.form()
+    typed = _typed(form)
     try:
         accounts.add_user(
             _engine(request),
-            str(form.get("username", "")),
-            accounts.parse_role(str(form.get("role", ""))),
+            typed["username"],
+            accounts.parse_role(typed["role"]),
             str(form.get("password", "")),
-            service_codes=[str(v) for v in form.getlist("services")],
-            region=str(form.get("region") or "") or None,
+            service_codes=typed["services"],
+            region=typed["region"] or None,
             by=actor.username,
         )
     except FlsdbError as exc:
-        return _users_page(request, 422, error=str(exc))
-    return _users_page(
-        request, message=f"User {str(form.get('username', '')).strip().lower()} added."
+        return _users_page(request, 422, error=str(exc), typed=typed)
+    return _users_page(request, message=f"User {typed['username'].strip().lower()} added.")
+
+
+@router.get("/admin/users/{username}")
+@decided("administer")
+async def user_page(username: str, request: Request) -> HTMLResponse:
+    actor = await current_actor(request)
+    authorize(actor, "administer")
+    return _user_page(request, username)
+
+
+@router.post("/admin/users/{username}/role")
+@decided("administer")
+async def change_role(username: str, request: Request) -> HTMLResponse:
+    actor = await current_actor(request)
+    authorize(actor, "administer")
+    form = await request.form()
+    typed = _typed(form)
+    user = _user(request, username)
+    if user["username"] == actor.username and typed["role"] != "admin":
+        error = "You cannot take the administrator role from your own account."
+        return _user_page(request, username, 422, error=error, typed=typed)
+    try:
+        accounts.set_role(
+            _engine(request),
+            user["username"],
+            accounts.parse_role(typed["role"]),
+            service_codes=typed["services"],
+            region=typed["region"] or None,
+            by=actor.username,
+        )
+    except FlsdbError as exc:
+        return _user_page(request, username, 422, error=str(exc), typed=typed)
+    done = (
+        f"{user['username']}'s role and FLSs are saved; their sessions ended and their API "
+        "tokens were revoked."
+    )
+    return _user_page(request, username, message=done)
+
+
+@router.post("/admin/users/{username}/unlock")
+@decided("administer")
+async def unlock_user(username: str, request: Request) -> HTMLResponse:
+    actor = await current_actor(request)
+    authorize(actor, "administer")
+    user = _user(request, username)
+    was = accounts.unlock(_engine(request), user["username"], by=actor.username)
+    done = (
+        f"{user['username']} is unlocked and can sign in now."
+        if was
+        else f"{user['username']} was not locked; their failed sign-ins are cleared."
+    )
+    return _user_page(request, username, message=done)
+
+
+@router.post("/admin/users/{username}/password")
+@decided("administer")
+async def set_password(username: str, request: Request) -> HTMLResponse:
+    actor = await current_actor(request)
+    authorize(actor, "administer")
+    form = await request.form()
+    user = _user(request, username)
+    try:
+        accounts.reset_password(
+            _engine(request), user["username"], str(form.get("password", "")), by=actor.username
+        )
+    except FlsdbError as exc:
+        return _user_page(request, username, 422, error=str(exc))
+    done = f"{user['username']} has a new password (and is unlocked); their sessions ended."
+    return _user_page(request, username, message=done)
+
+
+@router.get("/admin/users/{username}/{action}")
+@decided("administer")
+async def confirm_page(username: str, action: str, request: Request) -> HTMLResponse:
+    actor = await current_actor(request)
+    authorize(actor, "administer")
+    if action not in CONFIRMED:
+        raise NotFound("There is no such page.")
+    return _confirm(request, actor, _user(request, username), action)
+
+
+def _confirm(request: Request, actor: Any, user: dict[str, Any], action: str) -> HTMLResponse:
+    verb, consequence = CONFIRMED[action]
+    own = action == "disable" and user["username"] == actor.username
+    return _render(
+        request,
+        "admin_confirm.html",
+        422 if own else 200,
+        user=user,
+        action=action,
+        verb=verb,
+        consequence=consequence,
+        error="You cannot disable your own account." if own else None,
     )
 
 
 @router.post("/admin/users/{username}/{action}")
 @decided("administer")
 async def change_user(username: str, action: str, request: Request) -> Response:
+    """Disable or enable an account: the first post (or a link) shows what it does and asks;
+    the confirmed post does it."""
     actor = await current_actor(request)
     authorize(actor, "administer")
+    if action not in CONFIRMED:
+        raise NotFound("There is no such action.")
     form = await request.form()
-    engine = _engine(request)
-    if action == "disable" and username.strip().lower() == actor.username:
+    user = _user(request, username)
+    if action == "disable" and user["username"] == actor.username:
         return _users_page(request, 422, error="You cannot disable your own account.")
-    try:
-        if action in ("disable", "enable"):
-            accounts.set_disabled(engine, username, action == "disable", by=actor.username)
-        elif action == "password":
-            accounts.reset_password(
-                engine, username, str(form.get("password", "")), by=actor.username
-            )
-        else:
-            return _users_page(request, 404, error="There is no such action.")
-    except FlsdbError as exc:
-        return _users_page(request, 422, error=str(exc))
-    return _users_page(request, message=f"User {username}: {action} done.")
-
-
-@router.get("/admin/services")
-@decided("administer")
-async def services_page(request: Request) -> HTMLResponse:
-    from sqlalchemy import func, select
-
-    from flsdb.storage.tables import records, services
-
-    actor = await current_actor(request)
-    authorize(actor, "administer")
-    with _engine(request).connect() as conn:
-        counts = dict(
-            conn.execute(
-                select(records.c.service_code, func.count()).group_by(records.c.service_code)
-            ).all()
-        )
-        rows = [
-            dict(r._mapping)
-            for r in conn.execute(select(services).order_by(services.c.service_code))
-        ]
-    return _render(request, "admin_services.html", services=rows, counts=counts)
-
-
-@router.get("/admin/audit")
-@decided("administer")
-async def audit_page(request: Request) -> HTMLResponse:
-    from flsdb.services.events import list_events
-
-    actor = await current_actor(request)
-    authorize(actor, "administer")
-    text = request.query_params.get("page", "1")
-    page = min(max(int(text), 1), 100_000) if text.isdigit() and len(text) < 7 else 1
-    action = (request.query_params.get("action") or "")[:40] or None
-    rows, total = list_events(
-        _engine(request), action=action, limit=100, offset=(max(page, 1) - 1) * 100
+    if form.get("confirm") != "yes":
+        return _confirm(request, actor, user, action)
+    accounts.set_disabled(
+        _engine(request), user["username"], action == "disable", by=actor.username
     )
-    return _render(
-        request, "audit.html", events=rows, total=total, page=max(page, 1), action=action or ""
-    )
+    return _users_page(request, message=f"{user['username']} is {action}d.")
 
 
 def _kpi_context(request: Request) -> dict[str, Any]:
