@@ -16,11 +16,14 @@ import hashlib
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from functools import cache
-
-import ibis.expr.types as ir
+from typing import TYPE_CHECKING
 
 from flsdb.kpi.catalogue import Catalogue, Condition, Measure, load_catalogue
-from flsdb.kpi.compile import Compiler
+
+if TYPE_CHECKING:  # the writers read the layout without loading Ibis
+    import ibis.expr.types as ir
+
+    from flsdb.kpi.compile import Compiler
 
 
 @dataclass(frozen=True)

@@ -58,8 +58,13 @@ def cells_table(layout: Layout, metadata: sa.MetaData | None = None) -> sa.Table
 
 
 def layout_table(metadata: sa.MetaData | None = None) -> sa.Table:
+    """The layout's signature, and its contributions query compiled for the store (so that a
+    writer needs no compiler)."""
     return sa.Table(
-        LAYOUT, metadata or sa.MetaData(), sa.Column("signature", sa.String, primary_key=True)
+        LAYOUT,
+        metadata or sa.MetaData(),
+        sa.Column("signature", sa.String, primary_key=True),
+        sa.Column("contributions", sa.Text, nullable=False),
     )
 
 
@@ -88,7 +93,7 @@ def _fine_sql(dialect: str) -> str:
 
     from flsdb.kpi.catalogue import load_catalogue
     from flsdb.kpi.compile import FRACTURE, Compiler, year_and_month
-    from flsdb.kpi.query import breakdown_column
+    from flsdb.kpi.query import band, breakdown_column
     from flsdb.kpi.terms import catalogue_layout, compile_term
     from flsdb.storage.tables import records
 
@@ -96,6 +101,11 @@ def _fine_sql(dialect: str) -> str:
     layout = catalogue_layout()
     schema = ibis.schema({c.name: _ibis_type(c) for c in records.columns})
     table = ibis.table(schema, name=_SOURCE)
+    # Completed years as one integer difference of the dates as YYYYMMDD (the same years as
+    # `kpi.compile.whole_years`, computed once per row; SQLite keeps dates as ISO text).
+    table = table.mutate(
+        _age=(_ymd(table["date_of_birth"], backend) * -1 + _ymd(table[FRACTURE], backend)) // 10000
+    )
     # No `due` is left in a layout's terms, so the extract date is never read.
     collector = Compiler.collecting(table, load_catalogue(), dt.date(2000, 1, 1), backend)
     for term in layout.terms:
@@ -110,7 +120,7 @@ def _fine_sql(dialect: str) -> str:
         "month": month,
     }
     for name in BREAKDOWNS:
-        column = breakdown_column(rows, name)
+        column = band(rows["_age"]) if name == "age_band" else breakdown_column(rows, name)
         assert column is not None
         keys[name] = column
     counts = {"records": rows.count()}
@@ -120,14 +130,20 @@ def _fine_sql(dialect: str) -> str:
     return str(ibis.to_sql(query, dialect=backend))
 
 
-def _rollup_sql(dialect: str, where: str, sign: int) -> str:
+def _ymd(date: Any, backend: str) -> Any:
+    if backend == "sqlite":
+        return date.cast("string").replace("-", "").cast("int64")
+    return date.year() * 10000 + date.month() * 100 + date.day()
+
+
+def _rollup_sql(fine_sql: str, where: str, sign: int) -> str:
     """The cells' deltas (times `sign`) from the records matching `where`: all records and
-    each breakdown, from one pass over them."""
+    each breakdown, from one pass over them (`fine_sql`: `_fine_sql`)."""
     from flsdb.kpi.terms import catalogue_layout
 
     layout = catalogue_layout()
     source = f"(SELECT * FROM records WHERE {where})"
-    fine = _fine_sql(dialect).replace(f'"{_SOURCE}"', source)
+    fine = fine_sql.replace(f'"{_SOURCE}"', source)
     sums = ", ".join(f"{sign} * SUM({c})" for c in ("records", *layout.columns))
     parts = [
         f"SELECT service_code, fracture_date, '' AS breakdown, '' AS grp, year, month, {sums} "
@@ -138,10 +154,10 @@ def _rollup_sql(dialect: str, where: str, sign: int) -> str:
             f"SELECT service_code, fracture_date, '{name}', {name}, year, month, {sums} "
             f"FROM fine GROUP BY service_code, fracture_date, year, month, {name}"
         )
-    return f"WITH fine AS ({fine}) " + " UNION ALL ".join(parts)
+    return f"WITH fine AS MATERIALIZED ({fine}) " + " UNION ALL ".join(parts)
 
 
-def _upsert_sql(dialect: str, where: str, sign: int) -> str:
+def _upsert_sql(fine_sql: str, where: str, sign: int) -> str:
     from flsdb.kpi.terms import catalogue_layout
 
     layout = catalogue_layout()
@@ -149,7 +165,7 @@ def _upsert_sql(dialect: str, where: str, sign: int) -> str:
     columns = ", ".join((*KEY, "year", "month", *counts))
     updates = ", ".join(f"{c} = {CELLS}.{c} + excluded.{c}" for c in counts)
     return (
-        f"INSERT INTO {CELLS} ({columns}) SELECT * FROM ({_rollup_sql(dialect, where, sign)}) "
+        f"INSERT INTO {CELLS} ({columns}) SELECT * FROM ({_rollup_sql(fine_sql, where, sign)}) "
         f"AS deltas WHERE true ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}"
     )
 
@@ -160,18 +176,20 @@ def ids_where(ids: Iterable[int]) -> str | None:
     return f"id IN ({', '.join(str(i) for i in found)})" if found else None
 
 
-def current(run_rows: Callable[[str], list[tuple[object, ...]]]) -> bool:
-    """Whether the store's figures follow the catalogue (else they are neither kept nor read)."""
+def stored_query(run_rows: Callable[[str], list[tuple[object, ...]]]) -> str | None:
+    """The store's contributions query when its figures follow the catalogue; None otherwise
+    (then they are neither kept nor read)."""
     from flsdb.kpi.terms import catalogue_layout
 
-    rows = run_rows(f"SELECT signature FROM {LAYOUT}")
-    return [str(r[0]) for r in rows] == [catalogue_layout().signature]
+    rows = run_rows(f"SELECT signature, contributions FROM {LAYOUT}")
+    if len(rows) != 1 or str(rows[0][0]) != catalogue_layout().signature:
+        return None
+    return str(rows[0][1])
 
 
-def apply(run: Run, dialect: str, where: str | None, sign: int) -> None:
-    """Add (sign 1) or subtract (-1) the contributions of the records matching `where`."""
-    if where is not None:
-        run(_upsert_sql(dialect, where, sign))
+def current(run_rows: Callable[[str], list[tuple[object, ...]]]) -> bool:
+    """Whether the store's figures follow the catalogue."""
+    return stored_query(run_rows) is not None
 
 
 class Maintainer:
@@ -187,15 +205,17 @@ class Maintainer:
     ) -> None:
         self.run = run
         self.dialect = dialect
-        self.active = current(run_rows)
+        self.fine = stored_query(run_rows)
 
     def before(self, where: str | None) -> None:
-        if self.active:
-            apply(self.run, self.dialect, where, -1)
+        """Subtract the contributions of the records matching `where` (before changing them)."""
+        if self.fine is not None and where is not None:
+            self.run(_upsert_sql(self.fine, where, -1))
 
     def after(self, where: str | None) -> None:
-        if self.active:
-            apply(self.run, self.dialect, where, 1)
+        """Add the contributions of the records matching `where` (once written)."""
+        if self.fine is not None and where is not None:
+            self.run(_upsert_sql(self.fine, where, 1))
 
 
 def for_connection(conn: sa.Connection) -> Maintainer:
@@ -242,8 +262,10 @@ def rebuild(run: Run, dialect: str) -> None:
     if dialect != "sqlite":
         # Writers wait while the figures are rebuilt (their deltas would otherwise be lost).
         run("LOCK TABLE records IN SHARE MODE")
-    run(_escaped(_upsert_sql(dialect, "1 = 1", 1), dialect))
-    run(f"INSERT INTO {LAYOUT} (signature) VALUES ('{layout.signature}')")
+    fine = _fine_sql(dialect)
+    run(_escaped(_upsert_sql(fine, "1 = 1", 1), dialect))
+    text = fine.replace("'", "''")
+    run(_escaped(f"INSERT INTO {LAYOUT} VALUES ('{layout.signature}', '{text}')", dialect))
 
 
 def _dialect(name: str) -> sa.Dialect:
