@@ -69,6 +69,8 @@ class DashboardCache:
     uploads: dict[str, tuple[int, Any]] = field(default_factory=dict)  # see `last_upload`
     # The first and last fracture dates of the store, and the data version they were read at.
     bounds: tuple[tuple[object, ...], tuple[dt.date, dt.date] | None] | None = None
+    # The KPI rows from the store's maintained figures (`services.live_figures`).
+    live: Any = field(default_factory=lambda: _live_cache())
 
     def get(self, key: tuple[str, dt.date]) -> _Entry | None:
         with self.lock:
@@ -105,6 +107,12 @@ class DashboardCache:
         self.pool = ProcessPoolExecutor(
             1, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
         )
+
+
+def _live_cache() -> Any:
+    from flsdb.services.live_figures import LiveCache
+
+    return LiveCache()
 
 
 _MEMO: OrderedDict[tuple[Any, ...], tuple[Any, Any]] = OrderedDict()
