@@ -79,3 +79,26 @@ def test_a_saved_change_is_in_the_next_answer(site: Site) -> None:
     rows = kpi_rows(site.url, site.engine, actor, "2024", "service", AS_OF)
     row = next(r for r in rows if r["unit"] == "FLS01" and r["kpi"] == "kpi06")
     assert (row["numerator"], row["denominator"]) == (0, 2)
+
+
+def test_the_dashboards_kpi_values_are_current_before_their_charts(site: Site) -> None:
+    """Figures computed before a change (their refresh not due yet) come with the KPI rows of
+    the maintained figures: the change shows in the dashboards' values at once."""
+    from flsdb.services.dashboards import DashboardCache, figures
+    from flsdb.storage.edits import update_record
+    from flsdb.storage.tables import RECORD_COLUMNS, records
+
+    cache = DashboardCache(refresh_seconds=3600, wait_seconds=600)
+    first = figures(cache, site.url, site.engine, "2024", AS_OF)
+    assert not first.stale and first.counts_current
+    assert first.data.row("service", "FLS01", "kpi06", published=False)["numerator"] == 0
+    record_id = site.record_id("FLS01")
+    with site.engine.connect() as conn:
+        row = conn.execute(records.select().where(records.c.id == record_id)).one()
+    values = {**{c: row._mapping[c] for c in RECORD_COLUMNS}, "falls_assessment": "referred"}
+    update_record(site.engine, record_id, row.version, values, {"FLS01"}, "nurse")
+    later = figures(cache, site.url, site.engine, "2024", AS_OF)
+    assert later.stale and later.counts_current and cache.computed == 1  # no recomputation
+    assert later.data.row("service", "FLS01", "kpi06", published=False)["numerator"] == 1
+    assert later.data.row("nation", "all", "kpi06", published=False)["numerator"] == 1
+    assert figures(cache, site.url, site.engine, "2024", AS_OF).data is later.data  # kept

@@ -39,6 +39,9 @@ class Figures:
     data: Any
     computed_at: float
     stale: bool
+    # Whether the KPI rows (every level, as computed and as published) are the store's
+    # maintained figures as they are now, even where the charts are stale.
+    counts_current: bool = False
 
 
 @dataclass
@@ -69,8 +72,10 @@ class DashboardCache:
     uploads: dict[str, tuple[int, Any]] = field(default_factory=dict)  # see `last_upload`
     # The first and last fracture dates of the store, and the data version they were read at.
     bounds: tuple[tuple[object, ...], tuple[dt.date, dt.date] | None] | None = None
-    # The KPI rows from the store's maintained figures (`services.live_figures`).
+    # The KPI rows from the store's maintained figures (`services.live_figures`), and stale
+    # figures with them in place: (data version, figures, figures with current KPI rows).
     live: Any = field(default_factory=lambda: _live_cache())
+    overlays: dict[tuple[str, dt.date], tuple[Any, Any, Any]] = field(default_factory=dict)
 
     def get(self, key: tuple[str, dt.date]) -> _Entry | None:
         with self.lock:
@@ -165,7 +170,7 @@ def figures(
     if entry is None:  # a key already kept was checked when it was computed
         check_key(cache, engine, period, as_of, version)
     if entry is not None and entry.version == version:
-        return Figures(entry.data, entry.computed_at, stale=False)
+        return Figures(entry.data, entry.computed_at, stale=False, counts_current=True)
     if entry is None or time.time() - entry.computed_at >= cache.refresh_seconds:
         _start(cache, database_url, engine, key).join(cache.wait_seconds)
     entry = cache.get(key)
@@ -178,7 +183,43 @@ def figures(
             f"The figures for {period.label} are being computed; this takes a little while "
             "the first time. Ask again shortly."
         )
-    return Figures(entry.data, entry.computed_at, stale=entry.version != version)
+    if entry.version == version:
+        return Figures(entry.data, entry.computed_at, stale=False, counts_current=True)
+    return _with_current_counts(cache, engine, period_text, as_of, entry)
+
+
+def _with_current_counts(
+    cache: DashboardCache, engine: Engine, period_text: str, as_of: dt.date, entry: _Entry
+) -> Figures:
+    """Figures computed before the latest changes, with their KPI rows (every level, as
+    computed and as published) replaced by the store's maintained figures as they are now: a
+    saved change shows in the KPI values at once, the charts at their next refresh. Kept per
+    key and data version, so the views rendered from them are made once."""
+    import dataclasses
+
+    from flsdb.services.live_figures import kpi_figures
+
+    live = kpi_figures(engine, period_text, as_of, cache.live)
+    if live is None:  # a store without maintained figures
+        return Figures(entry.data, entry.computed_at, stale=True)
+    key = (live.period.label, as_of)
+    with cache.lock:
+        kept = cache.overlays.get(key)
+    if kept is not None and kept[0] == live.version and kept[1] is entry.data:
+        return Figures(kept[2], entry.computed_at, stale=True, counts_current=True)
+    data = entry.data
+    replaced = dataclasses.replace(
+        data,
+        tables=live.tables,
+        shown=live.shown,
+        _index={},
+        _months=data._months,  # the monthly series are the charts': kept as computed
+    )
+    with cache.lock:
+        cache.overlays[key] = (live.version, data, replaced)
+        while len(cache.overlays) > cache.max_entries:
+            cache.overlays.pop(next(iter(cache.overlays)))
+    return Figures(replaced, entry.computed_at, stale=True, counts_current=True)
 
 
 def _start(
