@@ -105,7 +105,8 @@ def compute(engine: Engine, period_text: str, as_of: dt.date) -> KpiFigures | No
 def kpi_figures(
     engine: Engine, period_text: str, as_of: dt.date, cache: LiveCache | None = None
 ) -> KpiFigures | None:
-    """The figures, computed afresh once anything changed since they were last read."""
+    """The figures, computed afresh once anything changed since they were last read (while a
+    computation runs, the last figures of the key, if any)."""
     from flsdb.kpi import parse_period
     from flsdb.services.dashboards import data_version
     from flsdb.services.figure_keys import check_key
@@ -120,7 +121,12 @@ def kpi_figures(
         return found
     if found is None:  # a key kept was checked when it was computed
         check_key(cache, engine, period, as_of, version)
-    with cache.computing:  # one at a time: a burst of views after a change computes once
+    # One computation at a time: a burst of views after a change computes once. A view with
+    # figures of this key already (one change behind) does not queue behind a computation that
+    # is running: it gets those, and the next view the new ones.
+    if not cache.computing.acquire(blocking=found is None):
+        return found
+    try:
         with cache.lock:
             found = cache.entries.get(key)
         if found is not None and found.version == data_version(engine):
@@ -135,3 +141,5 @@ def kpi_figures(
                 cache.entries.popitem(last=False)
             cache.computed += 1
         return figures
+    finally:
+        cache.computing.release()

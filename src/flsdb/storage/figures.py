@@ -254,7 +254,9 @@ def rebuild(run: Run, dialect: str) -> None:
     layout = catalogue_layout()
     run(f"DROP TABLE IF EXISTS {CELLS}")
     run(f"DROP TABLE IF EXISTS {LAYOUT}")
-    metadata = sa.MetaData()
+    from flsdb.storage.tables import metadata as models
+
+    metadata = sa.MetaData(naming_convention=models.naming_convention)
     cells = cells_table(layout, metadata)
     dialect_obj = _dialect(dialect)
     for table in (cells, layout_table(metadata)):
