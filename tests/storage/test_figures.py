@@ -214,3 +214,36 @@ def test_maintained_figures_equal_a_full_recomputation(
     for as_of, by in itertools.product(EXTRACT_DATES[:2], ("service", "age_band")):
         computed, stored = _engine_counts(migrated_db_url, as_of, by)
         pd.testing.assert_frame_equal(computed, stored, check_dtype=False)
+
+
+def test_a_change_committed_after_a_later_one_changes_the_data_version(engine: Engine) -> None:
+    """PostgreSQL numbers audit rows when they are written: a change whose row has the smaller
+    id but commits last still changes the version the figures are kept by."""
+    from flsdb.services.dashboards import data_version
+    from flsdb.storage.tables import audit_log
+
+    def row(key: str) -> Any:
+        return audit_log.insert().values(
+            table_name="records",
+            row_key=key,
+            action="update",
+            user_name="test",
+            changed_at=dt.datetime(2026, 1, 1),
+        )
+
+    if engine.dialect.name == "sqlite":  # one writer at a time: commits follow the ids
+        with engine.begin() as conn:
+            conn.execute(row("a"))
+        before = data_version(engine)
+        with engine.begin() as conn:
+            conn.execute(row("b"))
+        assert data_version(engine) != before
+        return
+    with engine.connect() as first, engine.connect() as second:
+        first.begin()
+        first.execute(row("first"))  # the smaller id, committed last
+        with second.begin():
+            second.execute(row("second"))
+        before = data_version(engine)
+        first.commit()
+    assert data_version(engine) != before
