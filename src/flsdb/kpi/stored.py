@@ -96,7 +96,7 @@ def stored_counts(
     if by not in ("service", "region", "nation", *BREAKDOWNS):
         return None
     try:
-        if not current(fetch):
+        if not current(fetch, dialect):
             return None
     except Exception:  # a store without the cells (not migrated): the engine answers
         return None

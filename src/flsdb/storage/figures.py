@@ -176,20 +176,30 @@ def ids_where(ids: Iterable[int]) -> str | None:
     return f"id IN ({', '.join(str(i) for i in found)})" if found else None
 
 
-def stored_query(run_rows: Callable[[str], list[tuple[object, ...]]]) -> str | None:
+def stored_query(
+    run_rows: Callable[[str], list[tuple[object, ...]]], dialect: str = "sqlite"
+) -> str | None:
     """The store's contributions query when its figures follow the catalogue; None otherwise
-    (then they are neither kept nor read)."""
+    (then they are neither kept nor read), as in a store not migrated to 0010 yet."""
     from flsdb.kpi.terms import catalogue_layout
 
+    exists = (
+        f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{LAYOUT}'"
+        if dialect == "sqlite"
+        else f"SELECT count(*) FROM (SELECT to_regclass('{LAYOUT}') AS found) AS t "
+        "WHERE found IS NOT NULL"
+    )
+    if not run_rows(exists)[0][0]:
+        return None
     rows = run_rows(f"SELECT signature, contributions FROM {LAYOUT}")
     if len(rows) != 1 or str(rows[0][0]) != catalogue_layout().signature:
         return None
     return str(rows[0][1])
 
 
-def current(run_rows: Callable[[str], list[tuple[object, ...]]]) -> bool:
+def current(run_rows: Callable[[str], list[tuple[object, ...]]], dialect: str = "sqlite") -> bool:
     """Whether the store's figures follow the catalogue."""
-    return stored_query(run_rows) is not None
+    return stored_query(run_rows, dialect) is not None
 
 
 class Maintainer:
@@ -205,7 +215,7 @@ class Maintainer:
     ) -> None:
         self.run = run
         self.dialect = dialect
-        self.fine = stored_query(run_rows)
+        self.fine = stored_query(run_rows, dialect)
 
     def before(self, where: str | None) -> None:
         """Subtract the contributions of the records matching `where` (before changing them)."""
