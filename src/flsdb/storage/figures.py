@@ -42,18 +42,22 @@ Run = Callable[[str], object]
 
 
 def cells_table(layout: Layout, metadata: sa.MetaData | None = None) -> sa.Table:
-    """The cells as a table (its columns follow the layout)."""
+    """The cells as a table (its columns follow the layout). Its key leads with the breakdown
+    and the fracture date, so a period's cells of one breakdown are one range (and SQLite keeps
+    the rows in that order: WITHOUT ROWID)."""
     return sa.Table(
         CELLS,
         metadata or sa.MetaData(),
-        sa.Column("service_code", sa.String, primary_key=True),
-        sa.Column("fracture_date", sa.Date, primary_key=True),
-        sa.Column("breakdown", sa.String, primary_key=True),
-        sa.Column("grp", sa.String, primary_key=True),
+        sa.Column("service_code", sa.String, nullable=False),
+        sa.Column("fracture_date", sa.Date, nullable=False),
+        sa.Column("breakdown", sa.String, nullable=False),
+        sa.Column("grp", sa.String, nullable=False),
         sa.Column("year", sa.Integer, nullable=False),
         sa.Column("month", sa.Integer, nullable=False),
         sa.Column("records", sa.Integer, nullable=False),
         *[sa.Column(c, sa.Integer, nullable=False) for c in layout.columns],
+        sa.PrimaryKeyConstraint("breakdown", "fracture_date", "service_code", "grp"),
+        sqlite_with_rowid=False,
     )
 
 
