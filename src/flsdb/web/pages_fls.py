@@ -156,8 +156,8 @@ async def _data(request: Request, period: str, as_of: dt.date) -> Any:
     if found.stale:
         when = dt.datetime.fromtimestamp(found.computed_at).strftime("%H:%M:%S")
         start = (
-            f"The KPI values are current; the charts were computed at {when} and records "
-            "changed since. New charts are "
+            f"The KPI values are current; the charts were computed at {when}: records "
+            "changed since. New figures are "
             if found.counts_current
             else f"These figures were computed at {when}; records changed since. New figures are "
         )
