@@ -221,4 +221,9 @@ def bulk_load(url: str, folder: Path) -> dict[str, float]:
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE records")
+    # Written behind the writers' backs: the maintained figures are rebuilt, as
+    # `flsdb db rebuild-figures` does (every KPI of a store reads them).
+    from flsdb.storage.figures import rebuild_figures
+
+    rebuild_figures(engine)
     return {"seconds": time.perf_counter() - start}

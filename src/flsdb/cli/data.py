@@ -242,6 +242,21 @@ def db_current(db: DbOption = None) -> None:
     say(f"current: {current_revision(engine)}; newest: {HEAD_REVISION}")
 
 
+@db_app.command("rebuild-figures")
+def db_rebuild_figures(db: DbOption = None) -> None:
+    """Compute the maintained KPI figures afresh from the records (every write keeps them;
+    migrations run this). Writers wait meanwhile."""
+    import time
+
+    from flsdb.storage import open_existing
+    from flsdb.storage.figures import rebuild_figures
+
+    engine = open_existing(db)
+    start = time.perf_counter()
+    cells = rebuild_figures(engine)
+    say(f"Rebuilt the figures: {cells:,} cells in {time.perf_counter() - start:.1f} s.")
+
+
 def extract(
     period: PeriodOption,
     out_path: Annotated[

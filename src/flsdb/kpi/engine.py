@@ -16,6 +16,7 @@ from flsdb.kpi.periods import Grain, Period, check_extract_date
 from flsdb.kpi.query import count_query, run_counts
 from flsdb.kpi.results import LEVELS, build_results
 from flsdb.kpi.sources import RecordSource
+from flsdb.kpi.stored import counts_from_store
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,10 @@ def query_counts(
     once: `compute_levels(..., counts=...)` takes the months of its period from them)."""
     catalogue = catalogue or load_catalogue()
     measures = _measures(catalogue, kpis)
+    if catalogue is load_catalogue():  # a store keeps the packaged catalogue's counts
+        stored = counts_from_store(source, start, end, as_of, by)
+        if stored is not None:
+            return stored
     return run_counts(
         *count_query(source.table, source.backend, catalogue, measures, start, end, as_of, by)
     )
@@ -135,6 +140,10 @@ def compute_levels(
     measures = _measures(catalogue, request.kpis)
     wanted = set(request.kpis or catalogue.kpi_ids)
     only = _check_services(source, request.services)
+    if counts is None and catalogue is load_catalogue():
+        counts = counts_from_store(
+            source, request.period.start, request.period.end, request.as_of, levels[0], only
+        )
     if counts is None:
         counts = run_counts(
             *count_query(

@@ -16,7 +16,11 @@ NOT_RECORDED = "not_recorded"
 
 
 def age_band(table: ir.Table) -> ir.StringValue:
-    age = whole_years(table["date_of_birth"], table[FRACTURE])
+    return band(whole_years(table["date_of_birth"], table[FRACTURE]))
+
+
+def band(age: ir.IntegerValue) -> ir.StringValue:
+    """The age band of completed years (an unknown age is in the last band)."""
     return ibis.cases(
         (age < 65, AGE_BANDS[0]),
         (age < 75, AGE_BANDS[1]),

@@ -39,6 +39,9 @@ class Figures:
     data: Any
     computed_at: float
     stale: bool
+    # Whether the KPI rows (every level, as computed and as published) are the store's
+    # maintained figures as they are now, even where the charts are stale.
+    counts_current: bool = False
 
 
 @dataclass
@@ -69,6 +72,10 @@ class DashboardCache:
     uploads: dict[str, tuple[int, Any]] = field(default_factory=dict)  # see `last_upload`
     # The first and last fracture dates of the store, and the data version they were read at.
     bounds: tuple[tuple[object, ...], tuple[dt.date, dt.date] | None] | None = None
+    # The KPI rows from the store's maintained figures (`services.live_figures`), and stale
+    # figures with them in place: (data version, figures, figures with current KPI rows).
+    live: Any = field(default_factory=lambda: _live_cache())
+    overlays: dict[tuple[str, dt.date], tuple[Any, Any, Any]] = field(default_factory=dict)
 
     def get(self, key: tuple[str, dt.date]) -> _Entry | None:
         with self.lock:
@@ -107,6 +114,12 @@ class DashboardCache:
         )
 
 
+def _live_cache() -> Any:
+    from flsdb.services.live_figures import LiveCache
+
+    return LiveCache()
+
+
 _MEMO: OrderedDict[tuple[Any, ...], tuple[Any, Any]] = OrderedDict()
 _MEMO_LOCK = threading.Lock()
 _MEMO_SIZE = 512
@@ -136,10 +149,22 @@ def forget(data: Any) -> None:
             del _MEMO[key]
 
 
+# PostgreSQL hands out ids when rows are written, not when they commit: a change whose audit
+# rows commit after a later one's adds rows below the largest id, so the version also counts the
+# audit rows among the latest ids (a change committed that late is seen).
+RECENT_AUDIT_ROWS = 10_000
+
+
 def data_version(engine: Engine) -> tuple[object, ...]:
     """Changes whenever a record or service changes (each writes an audit row)."""
     with engine.connect() as conn:
-        return (conn.execute(select(func.max(audit_log.c.id))).scalar(),)
+        top = conn.execute(select(func.max(audit_log.c.id))).scalar()
+        if engine.dialect.name == "sqlite" or top is None:
+            return (top,)  # SQLite writers commit one at a time, in the order of their ids
+        recent = conn.execute(
+            select(func.count()).where(audit_log.c.id > int(top) - RECENT_AUDIT_ROWS)
+        ).scalar()
+        return (top, recent)
 
 
 def figures(
@@ -157,7 +182,7 @@ def figures(
     if entry is None:  # a key already kept was checked when it was computed
         check_key(cache, engine, period, as_of, version)
     if entry is not None and entry.version == version:
-        return Figures(entry.data, entry.computed_at, stale=False)
+        return Figures(entry.data, entry.computed_at, stale=False, counts_current=True)
     if entry is None or time.time() - entry.computed_at >= cache.refresh_seconds:
         _start(cache, database_url, engine, key).join(cache.wait_seconds)
     entry = cache.get(key)
@@ -170,7 +195,43 @@ def figures(
             f"The figures for {period.label} are being computed; this takes a little while "
             "the first time. Ask again shortly."
         )
-    return Figures(entry.data, entry.computed_at, stale=entry.version != version)
+    if entry.version == version:
+        return Figures(entry.data, entry.computed_at, stale=False, counts_current=True)
+    return _with_current_counts(cache, engine, period_text, as_of, entry)
+
+
+def _with_current_counts(
+    cache: DashboardCache, engine: Engine, period_text: str, as_of: dt.date, entry: _Entry
+) -> Figures:
+    """Figures computed before the latest changes, with their KPI rows (every level, as
+    computed and as published) replaced by the store's maintained figures as they are now: a
+    saved change shows in the KPI values at once, the charts at their next refresh. Kept per
+    key and data version, so the views rendered from them are made once."""
+    import dataclasses
+
+    from flsdb.services.live_figures import kpi_figures
+
+    live = kpi_figures(engine, period_text, as_of, cache.live)
+    if live is None:  # a store without maintained figures
+        return Figures(entry.data, entry.computed_at, stale=True)
+    key = (live.period.label, as_of)
+    with cache.lock:
+        kept = cache.overlays.get(key)
+    if kept is not None and kept[0] == live.version and kept[1] is entry.data:
+        return Figures(kept[2], entry.computed_at, stale=True, counts_current=True)
+    data = entry.data
+    replaced = dataclasses.replace(
+        data,
+        tables=live.tables,
+        shown=live.shown,
+        _index={},
+        _months=data._months,  # the monthly series are the charts': kept as computed
+    )
+    with cache.lock:
+        cache.overlays[key] = (live.version, data, replaced)
+        while len(cache.overlays) > cache.max_entries:
+            cache.overlays.pop(next(iter(cache.overlays)))
+    return Figures(replaced, entry.computed_at, stale=True, counts_current=True)
 
 
 def _start(

@@ -37,9 +37,10 @@ def kpi_rows(
     as_of: dt.date | None,
     cache: Any = None,
 ) -> list[dict[str, Any]]:
-    """The rows of `flsdb kpis --format json` (with `suppressed`), from the dashboards' figures
-    (the same engine, run once per period and extract date), so the API, the KPI page and the
-    dashboards always agree."""
+    """The rows of `flsdb kpis --format json` (with `suppressed`), from the store's maintained
+    figures (`services.live_figures`: current as soon as a write commits), or, for a store that
+    keeps none, the dashboards' figures; the same counts and disclosure either way, so the API,
+    the KPI page and the dashboards agree."""
     return [row for _, row, _ in _rows(database_url, engine, actor, period, by, as_of, cache)]
 
 
@@ -69,6 +70,7 @@ def _rows(
     """(unit, row, row as JSON) for the rows the actor may see; the read is audited."""
     from flsdb.kpi import parse_period
     from flsdb.services.dashboards import DashboardCache, memo, report_data
+    from flsdb.services.live_figures import kpi_figures
 
     check(actor, "read_aggregates")
     if by not in LEVELS:
@@ -78,9 +80,11 @@ def _rows(
     within = scope(actor, "read_aggregates")
     if by == "service" and within.codes is not None and not within.codes:
         return []
-    if cache is None:  # a caller without the server's cache: compute here, and wait for it
-        cache = DashboardCache(wait_seconds=24 * 3600.0)
-    data = report_data(cache, database_url, engine, chosen.label, as_of)
+    data: Any = kpi_figures(engine, chosen.label, as_of, cache.live if cache else None)
+    if data is None:  # a store without maintained figures: the dashboards' computation
+        if cache is None:  # a caller without the server's cache: compute here, and wait
+            cache = DashboardCache(wait_seconds=24 * 3600.0)
+        data = report_data(cache, database_url, engine, chosen.label, as_of)
     full = memo("kpi rows", data, by, make=lambda: _encoded(data.tables[by], published=False))
     shown = memo("kpi rows shown", data, by, make=lambda: _published(data, by))
     rows = []

@@ -238,3 +238,14 @@ period_locks = Table(
 
 RECORD_COLUMNS: tuple[str, ...] = tuple(f.name for f in _dictionary.records)
 SERVICE_COLUMNS: tuple[str, ...] = tuple(f.name for f in _dictionary.services)
+
+
+def _figures() -> tuple[Table, Table]:
+    """The maintained figures' tables (storage.figures; their columns follow the catalogue)."""
+    from flsdb.kpi.terms import catalogue_layout
+    from flsdb.storage.figures import cells_table, layout_table
+
+    return cells_table(catalogue_layout(), metadata), layout_table(metadata)
+
+
+kpi_cells, kpi_cells_layout = _figures()

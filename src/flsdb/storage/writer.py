@@ -31,6 +31,7 @@ from flsdb.ingest.parse import storage_dtype
 from flsdb.ingest.validate import LOST_LABEL, ValidatedTable
 from flsdb.storage.bulk import BulkSession, bulk_session
 from flsdb.storage.changes import ChangeReport, RecordsMoved, moved_message
+from flsdb.storage.figures import Maintainer, for_session, ids_where
 from flsdb.storage.offsets import offset_exprs
 from flsdb.storage.tables import RECORD_COLUMNS, SERVICE_COLUMNS, services
 
@@ -193,14 +194,24 @@ def _upsert_batch(
         report.add(changed, others)
     del joined, existing, old
     stamps = {"updated_at": pl.lit(at)}
+    figures: Maintainer | None = None
     if target.name == "records":
         stamps["import_id"] = pl.lit(import_id)
         stamps.update(offset_exprs())
+        # The figures lose the changed records as they were, and gain them as written and the
+        # new ones (ids above every id before, written by this import), set-based.
+        figures = for_session(session, _dialect(session))
+        figures.before(ids_where(changed["id"]))
+        last = session.execute("SELECT max(id) FROM records")[0][0]
     _insert_sliced(session, target.name, fresh.with_columns(created_at=pl.lit(at), **stamps))
     if "id" in changed.columns:
         session.update(target.name, changed.select(*others, **stamps, id=pl.col("id")), "id")
     else:
         session.update(target.name, changed.select(*others, *key, **stamps), key[0])
+    if figures is not None:
+        figures.after(ids_where(changed["id"]))
+        if fresh.height:
+            figures.after(f"import_id = {int(import_id)} AND id > {int(last or 0)}")  # type: ignore[call-overload]
     for action, audited in (
         (
             "insert",
@@ -225,6 +236,10 @@ def _upsert_batch(
         frame = _audit_frame(noted, target.name, LABEL_LOST, import_id, user, at)
         _insert_sliced(session, "audit_log", frame)
     return fresh.height, changed.height, matched_rows.height - changed.height
+
+
+def _dialect(session: BulkSession) -> str:
+    return "sqlite" if session.mark == "?" else "postgresql"
 
 
 class _DryRun(Exception):
@@ -377,6 +392,7 @@ def delete_record(engine: Engine, key_values: dict[str, object], user: str | Non
         from flsdb.storage.locks import ACTIVE_SQL, check_batch, locks_from_tuples
 
         check_batch(locks_from_tuples(session.execute(ACTIVE_SQL)), found)
+        for_session(session, _dialect(session)).before(ids_where(found["id"]))
         session.execute(f"DELETE FROM records WHERE {where}", params)
         session.insert(
             "audit_log",

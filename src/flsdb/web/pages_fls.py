@@ -138,9 +138,14 @@ async def _data(request: Request, period: str, as_of: dt.date) -> Any:
     )
     if found.stale:
         when = dt.datetime.fromtimestamp(found.computed_at).strftime("%H:%M:%S")
+        start = (
+            f"The KPI values are current; the charts were computed at {when}: records "
+            "changed since. New figures are "
+            if found.counts_current
+            else f"These figures were computed at {when}; records changed since. New figures are "
+        )
         request.state.stale = (
-            f"These figures were computed at {when}; records changed since. New figures are "
-            "computed at most every "
+            f"{start}computed at most every "
             f"{request.app.state.dashboards.refresh_seconds:.0f} seconds while records change, "
             "and take a little while: reload the page to see them."
         )

@@ -1,0 +1,143 @@
+"""The engine's counts read from a store's maintained figures (`flsdb.storage.figures`).
+
+The cells hold, per FLS, fracture date and breakdown group, the records satisfying each of the
+layout's terms (`flsdb.kpi.terms`). A count for an extract date reads, for each fracture date,
+the column of its due state: which windows (90 days, 16 and 52 weeks) have passed between the
+fracture and the extract date. So every KPI for any period and extract date is one small sum
+over the cells of the period, with the same columns as `kpi.query.run_counts` gives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from contextlib import closing
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from flsdb.kpi.terms import Layout, catalogue_layout
+
+if TYPE_CHECKING:
+    from flsdb.kpi.sources import RecordSource
+
+Fetch = Callable[[str], list[tuple[Any, ...]]]
+BREAKDOWNS = ("age_band", "sex", "care_home")
+
+
+def _day(value: dt.date, dialect: str) -> str:
+    text = f"'{value.isoformat()}'"
+    return text if dialect == "sqlite" else f"DATE {text}"
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _column(index: int | None) -> str:
+    return "records" if index == -1 else ("0" if index is None else f"c{index}")
+
+
+def _sum(reads: tuple[int | None, ...], layout: Layout, as_of: dt.date, dialect: str) -> str:
+    """The sum of a count: per fracture date, the column of its due state."""
+    if len(set(reads)) == 1:
+        return f"SUM({_column(reads[0])})"
+    cases = []
+    for state in range(len(reads) - 1, 0, -1):  # the most windows passed first
+        cutoff = as_of - dt.timedelta(days=layout.cutoffs[state - 1])
+        cases.append(f"WHEN fracture_date <= {_day(cutoff, dialect)} THEN {_column(reads[state])}")
+    return f"SUM(CASE {' '.join(cases)} ELSE {_column(reads[0])} END)"
+
+
+def counts_sql(
+    dialect: str,
+    start: dt.date,
+    end: dt.date,
+    as_of: dt.date,
+    by: str,
+    services: list[str] | None,
+    layout: Layout,
+) -> tuple[str, dict[str, str]]:
+    """The query, and each count's column in it (counts reading the same columns share one)."""
+    breakdown = by if by in BREAKDOWNS else ""
+    keys = ["service_code", "year", "month"] + (['grp AS "group"'] if breakdown else [])
+    groups = ["service_code", "year", "month"] + (["grp"] if breakdown else [])
+    distinct: dict[tuple[int | None, ...], str] = {}
+    for reads in layout.reads.values():
+        distinct.setdefault(reads, f"s{len(distinct)}")
+    sums = [f"{_sum(r, layout, as_of, dialect)} AS {name}" for r, name in distinct.items()]
+    where = [
+        f"breakdown = '{breakdown}'",
+        f"fracture_date >= {_day(start, dialect)}",
+        f"fracture_date <= {_day(end, dialect)}",
+    ]
+    if services is not None:
+        where.append(f"service_code IN ({', '.join(_quoted(s) for s in services) or 'NULL'})")
+    sql = (
+        f"SELECT {', '.join(keys)}, SUM(records) AS records, {', '.join(sums)} FROM kpi_cells "
+        f"WHERE {' AND '.join(where)} GROUP BY {', '.join(groups)} HAVING SUM(records) <> 0"
+    )
+    return sql, {name: distinct[reads] for name, reads in layout.reads.items()}
+
+
+def stored_counts(
+    fetch: Fetch,
+    dialect: str,
+    start: dt.date,
+    end: dt.date,
+    as_of: dt.date,
+    by: str,
+    services: list[str] | None = None,
+) -> pd.DataFrame | None:
+    """The counts by service and month (and breakdown group) from the cells; None when the
+    store's figures do not follow the catalogue (or the level is not a service's rollup)."""
+    from flsdb.storage.figures import current
+
+    if by not in ("service", "region", "nation", *BREAKDOWNS):
+        return None
+    if not current(fetch, dialect):  # not built for this catalogue: the engine answers
+        return None
+    layout = catalogue_layout()
+    sql, columns = counts_sql(dialect, start, end, as_of, by, services, layout)
+    keys = ["service_code", "year", "month"] + (["group"] if by in BREAKDOWNS else [])
+    sums = list(dict.fromkeys(columns.values()))
+    frame = pd.DataFrame(fetch(sql), columns=[*keys, "records", *sums])
+    out = frame[keys].copy()
+    out["service_code"] = out["service_code"].astype(str)
+    out["year"] = out["year"].astype("int64")
+    out["month"] = out["month"].astype("int64")
+    if "group" in out.columns:
+        out["group"] = out["group"].astype(str)
+    counts = {"records": frame["records"]}
+    counts.update({name: frame[column] for name, column in columns.items()})
+    values = pd.DataFrame(counts).fillna(0).astype("int64")
+    return pd.concat([out, values], axis=1)
+
+
+def source_fetch(source: RecordSource) -> Fetch | None:
+    """Run SQL on the store a source reads (None: the source is not a store)."""
+    if source.backend not in ("sqlite", "postgres"):
+        return None
+    backend = source.table._find_backend()
+
+    def fetch(sql: str) -> list[tuple[Any, ...]]:
+        with closing(backend.raw_sql(sql)) as cursor:
+            return list(cursor.fetchall())
+
+    return fetch
+
+
+def counts_from_store(
+    source: RecordSource,
+    start: dt.date,
+    end: dt.date,
+    as_of: dt.date,
+    by: str,
+    services: list[str] | None = None,
+) -> pd.DataFrame | None:
+    """`stored_counts` for a record source on a store; None for other sources."""
+    fetch = source_fetch(source)
+    if fetch is None:
+        return None
+    dialect = "sqlite" if source.backend == "sqlite" else "postgresql"
+    return stored_counts(fetch, dialect, start, end, as_of, by, services)

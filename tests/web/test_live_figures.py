@@ -1,0 +1,104 @@
+"""GET /api/kpis reads the maintained figures: the rows equal the KPI engine's over the records
+(every level, every count), and a saved change is in the next answer (no refresh to wait for)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from flsdb.kpi import KpiRequest, compute_levels, load_catalogue, parse_period
+from flsdb.kpi.query import count_query, run_counts
+from flsdb.kpi.sources import source_from_database
+from flsdb.services.access import Role
+from flsdb.services.kpis import kpi_rows
+from flsdb.services.live_figures import compute
+from flsdb.services.policy import Actor
+from tests.web.conftest import Site
+
+AS_OF = dt.date(2026, 1, 31)
+PARAMS = {"period": "2024", "as_of": AS_OF.isoformat()}
+LEVELS = ("service", "region", "nation", "age_band", "sex", "care_home")
+
+
+def _engine_table(url: str, level: str) -> pd.DataFrame:
+    """A level's KPI rows as the engine computes them from the records themselves."""
+    catalogue = load_catalogue()
+    source = source_from_database(url)
+    try:
+        by = level if level in ("age_band", "sex", "care_home") else "service"
+        period = parse_period("2024")
+        query = count_query(
+            source.table,
+            source.backend,
+            catalogue,
+            catalogue.measures,
+            period.start,
+            period.end,
+            AS_OF,
+            by,
+        )
+        request = KpiRequest(period, by=level, as_of=AS_OF)
+        return compute_levels(source, request, (level,), counts=run_counts(*query))[level].table
+    finally:  # no SQLite connection stays open beside the writers' (storage.bulk)
+        source.table._find_backend().disconnect()
+
+
+def test_kpi_rows_equal_the_engine_at_every_level(site: Site) -> None:
+    figures = compute(site.engine, "2024", AS_OF)
+    assert figures is not None
+    for level in LEVELS:
+        pd.testing.assert_frame_equal(
+            figures.tables[level].reset_index(drop=True),
+            _engine_table(site.url, level).reset_index(drop=True),
+            check_dtype=False,
+        )
+    analyst = site.client("analyst").get("/api/kpis", params={**PARAMS, "by": "nation"}).json()
+    row = next(r for r in analyst if r["unit"] == "all" and r["kpi"] == "kpi04")
+    assert (row["numerator"], row["denominator"]) == (1, 6)
+
+
+def test_a_saved_change_is_in_the_next_answer(site: Site) -> None:
+    nurse = site.client("nurse")
+
+    def kpi06() -> tuple[int, int]:
+        rows = nurse.get("/api/kpis", params={**PARAMS, "by": "service"}).json()
+        row = next(r for r in rows if r["unit"] == "FLS01" and r["kpi"] == "kpi06")
+        return row["numerator"], row["denominator"]
+
+    assert kpi06() == (0, 3)
+    record_id = site.record_id("FLS01")
+    body = nurse.get(f"/api/records/{record_id}").json()
+    saved = nurse.put(f"/api/records/{record_id}", json={**body, "falls_assessment": "assessed"})
+    assert saved.status_code == 200, saved.text
+    assert kpi06() == (1, 3)
+    assert nurse.delete(f"/api/records/{record_id}").status_code == 204
+    assert kpi06() == (0, 2)
+    # The same rows without the server's cache (as the KPI page and `flsdb kpis` read them).
+    actor = Actor("analyst", Role.NATIONAL_ANALYST)
+    rows = kpi_rows(site.url, site.engine, actor, "2024", "service", AS_OF)
+    row = next(r for r in rows if r["unit"] == "FLS01" and r["kpi"] == "kpi06")
+    assert (row["numerator"], row["denominator"]) == (0, 2)
+
+
+def test_the_dashboards_kpi_values_are_current_before_their_charts(site: Site) -> None:
+    """Figures computed before a change (their refresh not due yet) come with the KPI rows of
+    the maintained figures: the change shows in the dashboards' values at once."""
+    from flsdb.services.dashboards import DashboardCache, figures
+    from flsdb.storage.edits import update_record
+    from flsdb.storage.tables import RECORD_COLUMNS, records
+
+    cache = DashboardCache(refresh_seconds=3600, wait_seconds=600)
+    first = figures(cache, site.url, site.engine, "2024", AS_OF)
+    assert not first.stale and first.counts_current
+    assert first.data.row("service", "FLS01", "kpi06", published=False)["numerator"] == 0
+    record_id = site.record_id("FLS01")
+    with site.engine.connect() as conn:
+        row = conn.execute(records.select().where(records.c.id == record_id)).one()
+    values = {**{c: row._mapping[c] for c in RECORD_COLUMNS}, "falls_assessment": "referred"}
+    update_record(site.engine, record_id, row.version, values, {"FLS01"}, "nurse")
+    later = figures(cache, site.url, site.engine, "2024", AS_OF)
+    assert later.stale and later.counts_current and cache.computed == 1  # no recomputation
+    assert later.data.row("service", "FLS01", "kpi06", published=False)["numerator"] == 1
+    assert later.data.row("nation", "all", "kpi06", published=False)["numerator"] == 1
+    assert figures(cache, site.url, site.engine, "2024", AS_OF).data is later.data  # kept
