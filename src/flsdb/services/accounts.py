@@ -32,12 +32,17 @@ MAX_TOKEN_DAYS = 3650
 # A token's last use is written at most this often (a busy script does not write at each call).
 LAST_USED_EVERY = dt.timedelta(minutes=1)
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+# argon2's parameters for new password hashes, as PasswordHasher's keyword arguments; none given,
+# argon2-cffi's defaults (RFC 9106's low-memory profile: 64 MiB, 3 passes, 4 lanes). The tests
+# hash at the cheapest parameters (tests/conftest.py) and one checks these. A stored hash
+# carries its own parameters, so it is verified at the cost it was made with.
+HASH_PARAMETERS: dict[str, Any] = {}
 
 
 def _hasher() -> Any:
     from argon2 import PasswordHasher
 
-    return PasswordHasher()
+    return PasswordHasher(**HASH_PARAMETERS)
 
 
 def _digest(secret: str) -> str:
