@@ -9,7 +9,9 @@ records (every change writes an audit row) or a new lock makes the next view com
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
+import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +41,9 @@ class Figures:
     data: Any
     computed_at: float
     stale: bool
+    # The refresh this view waited for failed (logged by `_refresh`): the figures shown are the
+    # last ones computed.
+    refresh_failed: bool = False
 
 
 @dataclass
@@ -170,7 +175,12 @@ def figures(
             f"The figures for {period.label} are being computed; this takes a little while "
             "the first time. Ask again shortly."
         )
-    return Figures(entry.data, entry.computed_at, stale=entry.version != version)
+    return Figures(
+        entry.data,
+        entry.computed_at,
+        stale=entry.version != version,
+        refresh_failed=failed is not None,
+    )
 
 
 def _start(
@@ -207,12 +217,27 @@ def _refresh(
         return
     try:
         data = _computed(cache, database_url, key[0], key[1])
-    except Exception as exc:  # handed to the view waiting for it, which raises it
+    except Exception as exc:  # handed to the view waiting for it, which raises or says it
+        _log_failure(key, exc)
         with cache.lock:
             cache.failures[key] = exc
         return
     cache.put(key, _Entry(version, data, time.time(), approximate_bytes(data)))
     cache.computed += 1
+
+
+def _log_failure(key: tuple[str, dt.date], exc: BaseException) -> None:
+    """The server log of a failed computation: the period, the exception's type and where it
+    was raised, never its message (which may quote a record's values)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    stack = "; ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in frames[-12:])
+    logging.getLogger("flsdb.services.dashboards").error(
+        "computing the figures of %s as of %s failed: %s at %s",
+        key[0],
+        key[1],
+        type(exc).__name__,
+        stack,
+    )
 
 
 def warm(cache: DashboardCache, database_url: str, engine: Engine) -> threading.Thread:
