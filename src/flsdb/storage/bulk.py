@@ -191,10 +191,9 @@ class SqliteSession:
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
         self.cursor.execute(sql, tuple(params) if params else None)
-        try:
-            return list(self.cursor.fetchall())
-        except Exception:  # statements without a result set
+        if not self.cursor.description:  # a statement without a result set
             return []
+        return list(self.cursor.fetchall())  # an error met while stepping through rows is raised
 
     def read_arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
         return _fetch_arrow(self.connection, sql, params)
