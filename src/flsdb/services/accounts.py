@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
-from flsdb.errors import ConfigurationError
+from flsdb.errors import ConfigurationError, Conflict
 from flsdb.services.access import Actor, NotFound, Role
 from flsdb.services.events import record_event
 from flsdb.storage.tables import (
@@ -37,6 +37,10 @@ _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 # hash at the cheapest parameters (tests/conftest.py) and one checks these. A stored hash
 # carries its own parameters, so it is verified at the cost it was made with.
 HASH_PARAMETERS: dict[str, Any] = {}
+
+
+class UserExists(Conflict):
+    """There is already a user by that name."""
 
 
 def _hasher() -> Any:
@@ -118,7 +122,7 @@ def add_user(
     check_password(password)
     with engine.begin() as conn:
         if conn.execute(select(users.c.id).where(users.c.username == name)).first():
-            raise ConfigurationError(f"There is already a user {name}.")
+            raise UserExists(f"There is already a user {name}.")
         codes, region = _check_scope(conn, role, service_codes, region)
         now = _now()
         user_id = conn.execute(
