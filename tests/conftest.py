@@ -17,6 +17,7 @@ import pytest
 from hypothesis import settings
 from sqlalchemy import Engine, create_engine, text
 
+from flsdb.services import accounts
 from flsdb.storage import open_engine
 from tests.postgres_server import PostgresServer, find_bin_dir
 
@@ -27,6 +28,18 @@ _counter = itertools.count()
 settings.register_profile("ci", derandomize=True, deadline=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+# Passwords hashed at argon2's cheapest parameters (a few microseconds, not 0.2 s and 64 MiB each:
+# every test site makes five users); test_signin_limits.py's memory test uses the production ones.
+CHEAP_ARGON2 = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "HASH_PARAMETERS", CHEAP_ARGON2)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from tests.cli.test_cli import setup_db
-from tests.command import flsdb
+from tests.command import flsdb_here as flsdb
 from tests.factory import nhs_number, record, write_csv, write_records
 
 KEY = {

@@ -120,6 +120,25 @@ def test_user_refusals_in_one_sentence(tmp_path: Path) -> None:
     assert twice[0].returncode == 0 and "already a user same" in twice[1].stderr
 
 
+def test_an_existing_user_is_a_conflict_and_other_refusals_are_not(tmp_path: Path) -> None:
+    """`flsdb demo` run again takes `UserExists` (a Conflict) to mean the account is there;
+    any other refusal (a region that does not exist, say) is not taken for it."""
+    from flsdb.errors import ConfigurationError, Conflict
+    from flsdb.services import accounts
+    from flsdb.services.access import Role
+    from flsdb.storage import open_engine
+
+    engine = open_engine(_db(tmp_path))
+    accounts.add_user(engine, "same", Role.ADMIN, "a long password")
+    with pytest.raises(accounts.UserExists, match="There is already a user same") as exists:
+        accounts.add_user(engine, "same", Role.ADMIN, "a long password")
+    assert isinstance(exists.value, Conflict)
+    with pytest.raises(ConfigurationError, match="There is no region ZZZ") as refused:
+        accounts.add_user(engine, "other", Role.REGION_VIEWER, "a long password", region="ZZZ")
+    assert not isinstance(refused.value, accounts.UserExists)
+    engine.dispose()
+
+
 def test_secret_key_file_is_created_private(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -219,11 +219,11 @@ def test_issues_are_bounded_but_counted(tmp_path: Path, monkeypatch: pytest.Monk
 def test_typed_rows_wait_on_disk_not_in_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flsdb.ingest import reader
+    from flsdb.ingest import upload_file
 
     rows = [record(nhs_number=nhs_number(i)) for i in range(30)]
     path = write_records(tmp_path / "rows.csv", rows)
-    monkeypatch.setattr(reader, "BATCH_ROWS", 7)
+    monkeypatch.setattr(upload_file, "BATCH_ROWS", 7)
     table = validate(open_upload(path), "records", upload_date=UPLOAD_DATE)
     assert [b.height for b in table.batches()] == [7, 7, 7, 7, 2]
     assert sorted(table.frame["_row"].to_list()) == list(range(2, 32))

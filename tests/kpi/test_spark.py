@@ -65,6 +65,33 @@ def test_a_parquet_file_must_be_an_flsdb_extract(
         source_from_files(short, services, engine=engine)
     with pytest.raises(ConfigurationError, match="There is no file"):
         source_from_files(tmp_path / "absent.parquet", services, engine=engine)
+    not_parquet = tmp_path / "notes.parquet"
+    not_parquet.write_text("these are notes, not a Parquet file\n" * 20)
+    said = {"duckdb": "is not a readable Parquet file", "spark": "is not a Parquet file Spark"}
+    with pytest.raises(ConfigurationError, match=f"notes.parquet {said[engine]}"):
+        source_from_files(not_parquet, services, engine=engine)
+
+
+def test_a_failure_that_is_not_the_files_is_not_called_a_bad_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only DuckDB's input and format errors mean the file cannot be read as Parquet; anything
+    else (memory, a bug) is raised as it is."""
+    import duckdb
+
+    from flsdb.kpi import sources
+
+    class OutOfMemory:
+        def read_parquet(self, *args: object, **kwargs: object) -> None:
+            raise duckdb.OutOfMemoryException("could not allocate")
+
+    write_extract(
+        validate_file(write_records(tmp_path / "r.csv", ROWS), "records", upload_date=AS_OF).frame,
+        tmp_path / "records.parquet",
+    )
+    monkeypatch.setattr(sources, "duckdb_connection", OutOfMemory)
+    with pytest.raises(duckdb.OutOfMemoryException):
+        source_from_files(tmp_path / "records.parquet", write_services(tmp_path / "s.csv"))
 
 
 def test_other_engines_never_load_pyspark(tmp_path: Path) -> None:

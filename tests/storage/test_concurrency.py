@@ -208,6 +208,61 @@ def test_two_imports_of_the_same_new_keys_at_once(engine: Engine, tmp_path: Path
     assert_audit_chain(engine)
 
 
+def _reading(engine: Engine, process: subprocess.Popen[str]) -> bool:
+    """The process has the database open: the SQLite file among its open files, or (PostgreSQL)
+    a session of its own on the database."""
+    if engine.dialect.name != "postgresql":
+        try:
+            opened = {os.path.realpath(fd) for fd in Path(f"/proc/{process.pid}/fd").iterdir()}
+        except OSError:
+            return False
+        return os.path.realpath(str(engine.url.database)) in opened
+    ports = _client_ports(process.pid)
+    with engine.connect() as conn:
+        used = conn.execute(
+            text(
+                "SELECT client_port FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalars()
+        return any(port in ports for port in used)
+
+
+def _client_ports(pid: int) -> set[int]:
+    """The local TCP ports of the process's sockets (from /proc: its socket inodes matched in
+    the network tables)."""
+    try:
+        inodes = {
+            os.readlink(fd)[8:-1]
+            for fd in Path(f"/proc/{pid}/fd").iterdir()
+            if os.readlink(fd).startswith("socket:[")
+        }
+        tables = [
+            Path(f"/proc/{pid}/net/{name}").read_text().splitlines()[1:] for name in ("tcp", "tcp6")
+        ]
+    except OSError:
+        return set()
+    return {
+        int(fields[1].rsplit(":", 1)[1], 16)
+        for lines in tables
+        for fields in (line.split() for line in lines)
+        if fields[9] in inodes
+    }
+
+
+def wait_until_reading(engine: Engine, processes: list[subprocess.Popen[str]]) -> int:
+    """Poll until each process has the database open or has finished; how many were seen with
+    it open (a fast one may finish between two looks)."""
+    deadline = time.monotonic() + 120
+    seen: set[int] = set()
+    while time.monotonic() < deadline:
+        seen |= {p.pid for p in processes if p.pid not in seen and _reading(engine, p)}
+        if all(p.pid in seen or p.poll() is not None for p in processes):
+            return len(seen)
+        time.sleep(0.05)
+    raise AssertionError("the readers never opened the database")
+
+
 def test_an_import_while_kpis_and_reports_read(engine: Engine, tmp_path: Path) -> None:
     load_services(engine, tmp_path)
     base = write_sexes(tmp_path / "base.csv", ["female"] * ROWS)
@@ -226,7 +281,7 @@ def test_an_import_while_kpis_and_reports_read(engine: Engine, tmp_path: Path) -
             for _ in range(3)
         ],
     ]  # fmt: skip
-    time.sleep(1)
+    wait_until_reading(engine, readers)  # the import starts once they read (or are done)
     changed = write_sexes(tmp_path / "male.csv", ["male"] * ROWS)
     result = flsdb("import", str(changed), "--db", url, cwd=tmp_path, timeout=180)
     assert result.returncode == 0, result.stderr

@@ -3,7 +3,10 @@ computed once per period and recomputed after a change; scope decided as everywh
 
 from __future__ import annotations
 
+import logging
 import re
+
+import pytest
 
 from tests.web.conftest import Site
 
@@ -183,3 +186,32 @@ def test_a_first_view_that_would_wait_long_says_the_figures_are_coming(site: Sit
     # A period the engine refuses is said at once, not left "being computed".
     refused = nurse.get("/api/kpis", params={"period": "2024-13", "by": "service"})
     assert refused.status_code == 422
+
+
+def test_a_failed_refresh_is_logged_and_said(
+    site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Older figures are shown when a refresh fails, and the page says so (not only that
+    records changed); the server log has the failure, without its message."""
+    from flsdb.services import dashboards
+
+    nurse = site.client("nurse")
+    assert "failed" not in nurse.get("/fls/FLS01", params=PARAMS).text
+    record = nurse.get("/api/records").json()["records"][0]
+    assert (
+        nurse.put(f"/api/records/{record['id']}", json={**record, "sex": "male"}).status_code == 200
+    )
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("nhs 9434765919 in a message")
+
+    monkeypatch.setattr(dashboards, "_computed", broken)
+    with caplog.at_level(logging.ERROR, logger="flsdb.services.dashboards"):
+        page = nurse.get("/fls/FLS01", params=PARAMS)
+    assert page.status_code == 200 and 'data-kpi="kpi04"' in page.text
+    assert "records changed since" in page.text
+    assert "The last computation of new figures failed" in page.text
+    logged = [r.getMessage() for r in caplog.records if r.name == "flsdb.services.dashboards"]
+    assert len(logged) == 1 and "computing the figures of 2024" in logged[0]
+    assert "RuntimeError" in logged[0] and "9434765919" not in logged[0]
+    assert site.app.state.dashboards.computed == 1

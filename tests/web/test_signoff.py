@@ -197,7 +197,7 @@ def test_import_of_followup_after_sign_off(site: Site, tmp_path: Path) -> None:
     one that changes an index field is refused in one sentence, nothing stored."""
     if not site.url.startswith("sqlite"):
         return  # the command is tested once; the upload above runs the same writer on both
-    from tests.command import flsdb
+    from tests.command import flsdb_here as flsdb
 
     quarter, fracture = _ended_quarter()
     made = _create(site, fracture, 520)

@@ -314,7 +314,6 @@ def _demo_accounts(engine: Any, service: str, region: str, out_dir: Path) -> Non
 
     from rich.table import Table
 
-    from flsdb.errors import ConfigurationError
     from flsdb.services import accounts
     from flsdb.services.access import Role
 
@@ -332,7 +331,7 @@ def _demo_accounts(engine: Any, service: str, region: str, out_dir: Path) -> Non
             accounts.add_user(
                 engine, name, role, password, service_codes=codes, region=where, by="demo"
             )
-        except ConfigurationError:  # there already: a new password, the same role
+        except accounts.UserExists:  # there already: a new password, the same role
             accounts.set_role(engine, name, role, service_codes=codes, region=where, by="demo")
             accounts.reset_password(engine, name, password, by="demo")
         sees = ", ".join(codes) or where or "all"

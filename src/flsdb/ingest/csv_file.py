@@ -24,8 +24,8 @@ import polars as pl
 from flsdb.errors import FileFormatError
 from flsdb.ingest.issues import single_issue
 from flsdb.ingest.limits import UploadLimits
-from flsdb.ingest.reader import UploadFile, normalise_header
 from flsdb.ingest.text import UTF8, TextOptions, choose_delimiter, described, scan_text, utf8_copy
+from flsdb.ingest.upload_file import UploadFile, normalise_header
 
 
 @dataclass

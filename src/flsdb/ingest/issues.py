@@ -12,8 +12,9 @@ from typing import Literal
 
 import polars as pl
 
+from flsdb.dictionary.frames import ROW
+
 Level = Literal["error", "warning", "info"]
-ROW = "_row"
 ISSUE_SCHEMA = {
     "level": pl.String,
     "row": pl.Int64,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from flsdb.dictionary.frames import storage_dtype
 from flsdb.dictionary.schema import Dictionary, FieldSpec
 from flsdb.ingest.issues import ROW, issue_frame
 from flsdb.ingest.nhs import nhs_number_is_valid
@@ -210,15 +211,6 @@ PARSERS: dict[str, Callable[[FieldSpec, pl.Expr, Dictionary], Parsed]] = {
     "postcode": _postcode,
     "therapy": _therapy,
 }
-
-
-def storage_dtype(spec: FieldSpec, dictionary: Dictionary) -> pl.DataType:
-    """Typed column in memory; code columns as Enums keep a million rows small."""
-    if spec.type == "code":
-        return pl.Enum(dictionary.codes(spec))
-    return {"date": pl.Date(), "integer": pl.Int64(), "number": pl.Float64()}.get(
-        spec.type, pl.String()
-    )
 
 
 def parse_columns(

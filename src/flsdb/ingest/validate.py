@@ -11,7 +11,9 @@ from typing import Literal
 import polars as pl
 
 from flsdb.dictionary import Dictionary, load_dictionary
+from flsdb.dictionary.frames import LOST_LABEL
 from flsdb.dictionary.schema import FieldSpec
+from flsdb.errors import ValidationFailed
 from flsdb.ingest.issues import ROW, IssueCollector, IssueTable, issue_frame, single_issue
 from flsdb.ingest.parse import parse_columns
 from flsdb.ingest.reader import UploadFile
@@ -32,10 +34,6 @@ Blank = Literal["keep", "clear"]
 # typed as the writer types them); used to check a `keep` upload on the records as they would be
 # stored.
 StoredLookup = Callable[[pl.DataFrame], pl.DataFrame]
-# Columns a profile's mapping adds beside the fields, one per field whose label lost detail
-# (`_label_lost__fracture_site` holds 'Non hip/non spine' where the file gave it): kept with the
-# rows so that the store can note it in the audit trail.
-LOST_LABEL = "_label_lost__"
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,6 +52,11 @@ class ValidatedTable:
     @property
     def ok(self) -> bool:
         return not self.issues.has_errors
+
+    def raise_if_invalid(self) -> None:
+        """Refuse the rows (ValidationFailed, with their issues) if they have errors."""
+        if not self.ok:
+            raise ValidationFailed(self.issues)
 
     @property
     def height(self) -> int:
@@ -102,20 +105,6 @@ def _header_issues(
         and (blank == "clear" or spec.name in dictionary.record_key)
     ]
     return issues
-
-
-def merged_columns(dictionary: Dictionary) -> tuple[str, ...]:
-    """The record fields a `keep` upload's checks read from the stored record: the required
-    ones and those a rule across fields reads (either side); the others' checks see only the
-    file's own cells."""
-    found: set[str] = set()
-    for spec in dictionary.records:
-        refs = [*spec.not_before, *spec.warn_before]
-        refs += [r.column for r in (spec.requires_when, spec.warn_unless) if r is not None]
-        refs += [spec.date_pair] if spec.date_pair else []
-        if refs or spec.warn_window_weeks or spec.age_at_fracture or spec.required:
-            found.update([spec.name, *refs])
-    return tuple(f.name for f in dictionary.records if f.name in found)
 
 
 def _merged(

@@ -22,7 +22,7 @@ import polars as pl
 
 from flsdb.errors import FileFormatError
 from flsdb.ingest.limits import MB, UploadLimits
-from flsdb.ingest.reader import UploadFile, normalise_header
+from flsdb.ingest.upload_file import UploadFile, normalise_header
 
 TEMPLATE_SHEETS = ("records", "services")
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"

@@ -248,9 +248,11 @@ def _read_parquet(path: Path, engine: str, spark_master: str | None) -> ir.Table
         from flsdb.kpi.spark import read_parquet
 
         return read_parquet(path, spark_master)
+    import duckdb
+
     try:
         return duckdb_connection().read_parquet(str(path), table_name="records")
-    except Exception:  # DuckDB's IO and format errors share no base class
+    except (duckdb.IOException, duckdb.InvalidInputException):  # the file, not the engine
         raise ConfigurationError(f"{path.name} is not a readable Parquet file.") from None
 
 

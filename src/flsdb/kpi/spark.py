@@ -118,11 +118,13 @@ def read_parquet(path: Path, master: str | None = None) -> ir.Table:
     """A Parquet records file as an Ibis table in Spark. On a cluster the file must be at the
     same path for the cluster (a shared file system)."""
     import ibis
+    from py4j.protocol import Py4JJavaError
+    from pyspark.errors import PySparkException
 
     con = ibis.pyspark.connect(spark_session(master))
     try:
         return con.read_parquet(str(path.resolve()), table_name="records")
-    except Exception:  # Spark's analysis errors (path not found, not Parquet) share no base
+    except (PySparkException, Py4JJavaError):  # Spark's (a path not found, a file not Parquet)
         raise ConfigurationError(f"{path.name} is not a Parquet file Spark can read.") from None
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
-from flsdb.errors import ConfigurationError
+from flsdb.errors import ConfigurationError, Conflict
 from flsdb.services.access import Actor, NotFound, Role
 from flsdb.services.events import record_event
 from flsdb.storage.tables import (
@@ -32,12 +32,21 @@ MAX_TOKEN_DAYS = 3650
 # A token's last use is written at most this often (a busy script does not write at each call).
 LAST_USED_EVERY = dt.timedelta(minutes=1)
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+# argon2's parameters for new password hashes, as PasswordHasher's keyword arguments; none given,
+# argon2-cffi's defaults (RFC 9106's low-memory profile: 64 MiB, 3 passes, 4 lanes). The tests
+# hash at the cheapest parameters (tests/conftest.py) and one checks these. A stored hash
+# carries its own parameters, so it is verified at the cost it was made with.
+HASH_PARAMETERS: dict[str, Any] = {}
+
+
+class UserExists(Conflict):
+    """There is already a user by that name."""
 
 
 def _hasher() -> Any:
     from argon2 import PasswordHasher
 
-    return PasswordHasher()
+    return PasswordHasher(**HASH_PARAMETERS)
 
 
 def _digest(secret: str) -> str:
@@ -127,7 +136,7 @@ def add_user(
     check_password(password)
     with engine.begin() as conn:
         if conn.execute(select(users.c.id).where(users.c.username == name)).first():
-            raise ConfigurationError(f"There is already a user {name}.")
+            raise UserExists(f"There is already a user {name}.")
         codes, region = _check_scope(conn, role, service_codes, region)
         now = _now()
         user_id = conn.execute(

@@ -8,8 +8,11 @@ records (every change writes an audit row) or a new lock makes the next view com
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import logging
 import threading
+import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +22,7 @@ from sqlalchemy import Engine, func, select
 
 from flsdb.errors import NotFound, Pending
 from flsdb.services import policy
+from flsdb.services.data_version import data_version
 from flsdb.services.figure_keys import approximate_bytes, check_key
 from flsdb.services.policy import Actor, check
 from flsdb.storage.tables import audit_log, services
@@ -42,6 +46,9 @@ class Figures:
     # Whether the KPI rows (every level, as computed and as published) are the store's
     # maintained figures as they are now, even where the charts are stale.
     counts_current: bool = False
+    # The refresh this view waited for failed (logged by `_refresh`): the figures shown are the
+    # last ones computed.
+    refresh_failed: bool = False
 
 
 @dataclass
@@ -149,24 +156,6 @@ def forget(data: Any) -> None:
             del _MEMO[key]
 
 
-# PostgreSQL hands out ids when rows are written, not when they commit: a change whose audit
-# rows commit after a later one's adds rows below the largest id, so the version also counts the
-# audit rows among the latest ids (a change committed that late is seen).
-RECENT_AUDIT_ROWS = 10_000
-
-
-def data_version(engine: Engine) -> tuple[object, ...]:
-    """Changes whenever a record or service changes (each writes an audit row)."""
-    with engine.connect() as conn:
-        top = conn.execute(select(func.max(audit_log.c.id))).scalar()
-        if engine.dialect.name == "sqlite" or top is None:
-            return (top,)  # SQLite writers commit one at a time, in the order of their ids
-        recent = conn.execute(
-            select(func.count()).where(audit_log.c.id > int(top) - RECENT_AUDIT_ROWS)
-        ).scalar()
-        return (top, recent)
-
-
 def figures(
     cache: DashboardCache, database_url: str, engine: Engine, period_text: str, as_of: dt.date
 ) -> Figures:
@@ -197,7 +186,8 @@ def figures(
         )
     if entry.version == version:
         return Figures(entry.data, entry.computed_at, stale=False, counts_current=True)
-    return _with_current_counts(cache, engine, period_text, as_of, entry)
+    shown = _with_current_counts(cache, engine, period_text, as_of, entry)
+    return dataclasses.replace(shown, refresh_failed=failed is not None)
 
 
 def _with_current_counts(
@@ -207,8 +197,6 @@ def _with_current_counts(
     computed and as published) replaced by the store's maintained figures as they are now: a
     saved change shows in the KPI values at once, the charts at their next refresh. Kept per
     key and data version, so the views rendered from them are made once."""
-    import dataclasses
-
     from flsdb.services.live_figures import kpi_figures
 
     live = kpi_figures(engine, period_text, as_of, cache.live)
@@ -268,12 +256,27 @@ def _refresh(
         return
     try:
         data = _computed(cache, database_url, key[0], key[1])
-    except Exception as exc:  # handed to the view waiting for it, which raises it
+    except Exception as exc:  # handed to the view waiting for it, which raises or says it
+        _log_failure(key, exc)
         with cache.lock:
             cache.failures[key] = exc
         return
     cache.put(key, _Entry(version, data, time.time(), approximate_bytes(data)))
     cache.computed += 1
+
+
+def _log_failure(key: tuple[str, dt.date], exc: BaseException) -> None:
+    """The server log of a failed computation: the period, the exception's type and where it
+    was raised, never its message (which may quote a record's values)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    stack = "; ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in frames[-12:])
+    logging.getLogger("flsdb.services.dashboards").error(
+        "computing the figures of %s as of %s failed: %s at %s",
+        key[0],
+        key[1],
+        type(exc).__name__,
+        stack,
+    )
 
 
 def warm(cache: DashboardCache, database_url: str, engine: Engine) -> threading.Thread:

@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from flsdb.errors import ConfigurationError
+from flsdb.kpi.results import LEVELS
 from flsdb.services.events import record_event
 from flsdb.services.policy import (
     PUBLISHED_GRAIN,
@@ -24,7 +25,6 @@ from flsdb.services.policy import (
     scope,
 )
 
-LEVELS = ("service", "region", "nation", "age_band", "sex", "care_home")
 COUNTS = ("numerator", "denominator", "not_due")
 
 

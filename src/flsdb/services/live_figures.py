@@ -66,7 +66,7 @@ def compute(engine: Engine, period_text: str, as_of: dt.date) -> KpiFigures | No
     from flsdb.kpi import KpiRequest, compute_levels, parse_period
     from flsdb.kpi.sources import RecordSource, _services_frame
     from flsdb.kpi.stored import stored_counts
-    from flsdb.services.dashboards import data_version
+    from flsdb.services.data_version import data_version
 
     period = parse_period(period_text)
     version = data_version(engine)
@@ -108,7 +108,7 @@ def kpi_figures(
     """The figures, computed afresh once anything changed since they were last read (while a
     computation runs, the last figures of the key, if any)."""
     from flsdb.kpi import parse_period
-    from flsdb.services.dashboards import data_version
+    from flsdb.services.data_version import data_version
     from flsdb.services.figure_keys import check_key
 
     cache = cache or _SHARED

@@ -31,6 +31,7 @@ from sqlalchemy import Connection, Engine
 
 from flsdb.storage.faults import is_database_error, storage_error
 from flsdb.storage.urls import BUSY_TIMEOUT_MS, read_only_media, sqlite_read_target
+from flsdb.storage.write_locks import SQLITE_WRITE_LOCK, hold_advisory_locks
 
 _SQLITE_SESSIONS = threading.Lock()
 
@@ -183,7 +184,7 @@ class SqliteSession:
         try:
             self.cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.cursor.fetchall()
-            self.cursor.execute("BEGIN IMMEDIATE")
+            self.cursor.execute(SQLITE_WRITE_LOCK)
         except BaseException:
             self.cursor.close()
             self.connection.close()
@@ -191,10 +192,9 @@ class SqliteSession:
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
         self.cursor.execute(sql, tuple(params) if params else None)
-        try:
-            return list(self.cursor.fetchall())
-        except Exception:  # statements without a result set
+        if not self.cursor.description:  # a statement without a result set
             return []
+        return list(self.cursor.fetchall())  # an error met while stepping through rows is raised
 
     def read_arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
         return _fetch_arrow(self.connection, sql, params)
@@ -264,7 +264,7 @@ class PythonSqliteSession(SqliteSession):
         )
         self.cursor = self.connection.cursor()
         try:
-            self.cursor.execute("BEGIN IMMEDIATE")
+            self.cursor.execute(SQLITE_WRITE_LOCK)
         except BaseException:
             self.connection.close()
             raise
@@ -355,10 +355,7 @@ class PostgresSession:
     def lock(self, names: Sequence[str]) -> None:
         """Transaction-scoped advisory locks, taken in sorted order (no deadlock between two
         sessions wanting overlapping sets); released at commit or rollback."""
-        for name in sorted(set(names)):
-            self.conn.exec_driver_sql(
-                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"flsdb:{name}",)
-            )
+        hold_advisory_locks(self.conn, names)
 
     def matching(
         self, table: str, keys: pl.DataFrame, columns: Sequence[str], schema: dict[str, pl.DataType]

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from flsdb.dictionary.frames import ROW
 from flsdb.errors import Conflict
-from flsdb.ingest.issues import ROW
 from flsdb.storage.tables import RECORD_COLUMNS
 
 MAX_CHANGES = 200_000

@@ -28,48 +28,18 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-if TYPE_CHECKING:
-    from flsdb.kpi.terms import Layout
+from flsdb.storage.tables import CELLS, LAYOUT, cells_table, layout_table, records
+from flsdb.storage.tables import metadata as models
 
-CELLS = "kpi_cells"
-LAYOUT = "kpi_cells_layout"
+if TYPE_CHECKING:
+    pass
+
 BREAKDOWNS = ("age_band", "sex", "care_home")
 KEY = ("service_code", "fracture_date", "breakdown", "grp")
 # The records a contribution reads: a marker replaced by a subquery of the records written.
 _SOURCE = "flsdb_cells_source"
 
 Run = Callable[[str], object]
-
-
-def cells_table(layout: Layout, metadata: sa.MetaData | None = None) -> sa.Table:
-    """The cells as a table (its columns follow the layout). Its key leads with the breakdown
-    and the fracture date, so a period's cells of one breakdown are one range (and SQLite keeps
-    the rows in that order: WITHOUT ROWID)."""
-    return sa.Table(
-        CELLS,
-        metadata or sa.MetaData(),
-        sa.Column("service_code", sa.String, nullable=False),
-        sa.Column("fracture_date", sa.Date, nullable=False),
-        sa.Column("breakdown", sa.String, nullable=False),
-        sa.Column("grp", sa.String, nullable=False),
-        sa.Column("year", sa.Integer, nullable=False),
-        sa.Column("month", sa.Integer, nullable=False),
-        sa.Column("records", sa.Integer, nullable=False),
-        *[sa.Column(c, sa.Integer, nullable=False) for c in layout.columns],
-        sa.PrimaryKeyConstraint("breakdown", "fracture_date", "service_code", "grp"),
-        sqlite_with_rowid=False,
-    )
-
-
-def layout_table(metadata: sa.MetaData | None = None) -> sa.Table:
-    """The layout's signature, and its contributions query compiled for the store (so that a
-    writer needs no compiler)."""
-    return sa.Table(
-        LAYOUT,
-        metadata or sa.MetaData(),
-        sa.Column("signature", sa.String, primary_key=True),
-        sa.Column("contributions", sa.Text, nullable=False),
-    )
 
 
 def _ibis_type(column: sa.Column[Any]) -> Any:
@@ -99,7 +69,6 @@ def _fine_sql(dialect: str) -> str:
     from flsdb.kpi.compile import FRACTURE, Compiler, year_and_month
     from flsdb.kpi.query import band, breakdown_column
     from flsdb.kpi.terms import catalogue_layout, compile_term
-    from flsdb.storage.tables import records
 
     backend = "sqlite" if dialect == "sqlite" else "postgres"
     layout = catalogue_layout()
@@ -268,7 +237,6 @@ def rebuild(run: Run, dialect: str) -> None:
     layout = catalogue_layout()
     run(f"DROP TABLE IF EXISTS {CELLS}")
     run(f"DROP TABLE IF EXISTS {LAYOUT}")
-    from flsdb.storage.tables import metadata as models
 
     metadata = sa.MetaData(naming_convention=models.naming_convention)
     cells = cells_table(layout, metadata)

@@ -3,11 +3,13 @@ checked against (a blank cell keeps the stored value, so the rules see the merge
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 from sqlalchemy import Engine
 
 from flsdb.dictionary import load_dictionary
-from flsdb.ingest.validate import StoredLookup, merged_columns
+from flsdb.dictionary.frames import merged_columns
 from flsdb.storage.bulk import bulk_session
 from flsdb.storage.tables import RECORD_COLUMNS
 
@@ -19,7 +21,7 @@ def record_schema() -> dict[str, pl.DataType]:
     return {"id": pl.Int64(), "version": pl.Int64(), **table_schema("records", RECORD_COLUMNS)}
 
 
-def stored_lookup(engine: Engine) -> StoredLookup:
+def stored_lookup(engine: Engine) -> Callable[[pl.DataFrame], pl.DataFrame]:
     """A function from a batch's keys to the stored records with those keys (their fields that
     the checks read: `merged_columns`)."""
     dictionary = load_dictionary()

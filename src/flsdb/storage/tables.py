@@ -3,8 +3,9 @@ the web application's users, sessions, API tokens, pending uploads and access ev
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from sqlalchemy import (
     Boolean,
     Column,
@@ -25,6 +26,9 @@ from sqlalchemy.types import TypeEngine
 
 from flsdb.dictionary import FieldSpec, load_dictionary
 from flsdb.storage.offsets import DAY_OFFSETS
+
+if TYPE_CHECKING:
+    from flsdb.kpi.terms import Layout
 
 metadata = MetaData(
     naming_convention={
@@ -240,10 +244,45 @@ RECORD_COLUMNS: tuple[str, ...] = tuple(f.name for f in _dictionary.records)
 SERVICE_COLUMNS: tuple[str, ...] = tuple(f.name for f in _dictionary.services)
 
 
+# The maintained figures (storage.figures): their columns follow the catalogue's layout.
+CELLS = "kpi_cells"
+LAYOUT = "kpi_cells_layout"
+
+
+def cells_table(layout: Layout, metadata: sa.MetaData | None = None) -> sa.Table:
+    """The cells as a table (its columns follow the layout). Its key leads with the breakdown
+    and the fracture date, so a period's cells of one breakdown are one range (and SQLite keeps
+    the rows in that order: WITHOUT ROWID)."""
+    return sa.Table(
+        CELLS,
+        metadata or sa.MetaData(),
+        sa.Column("service_code", sa.String, nullable=False),
+        sa.Column("fracture_date", sa.Date, nullable=False),
+        sa.Column("breakdown", sa.String, nullable=False),
+        sa.Column("grp", sa.String, nullable=False),
+        sa.Column("year", sa.Integer, nullable=False),
+        sa.Column("month", sa.Integer, nullable=False),
+        sa.Column("records", sa.Integer, nullable=False),
+        *[sa.Column(c, sa.Integer, nullable=False) for c in layout.columns],
+        sa.PrimaryKeyConstraint("breakdown", "fracture_date", "service_code", "grp"),
+        sqlite_with_rowid=False,
+    )
+
+
+def layout_table(metadata: sa.MetaData | None = None) -> sa.Table:
+    """The layout's signature, and its contributions query compiled for the store (so that a
+    writer needs no compiler)."""
+    return sa.Table(
+        LAYOUT,
+        metadata or sa.MetaData(),
+        sa.Column("signature", sa.String, primary_key=True),
+        sa.Column("contributions", sa.Text, nullable=False),
+    )
+
+
 def _figures() -> tuple[Table, Table]:
-    """The maintained figures' tables (storage.figures; their columns follow the catalogue)."""
+    """The maintained figures' tables, as the catalogue lays them out."""
     from flsdb.kpi.terms import catalogue_layout
-    from flsdb.storage.figures import cells_table, layout_table
 
     return cells_table(catalogue_layout(), metadata), layout_table(metadata)
 

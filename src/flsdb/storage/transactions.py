@@ -1,8 +1,8 @@
 """Small writes (one record, one user) in a transaction that queues behind imports.
 
 SQLite: BEGIN IMMEDIATE takes the write lock first, as the bulk sessions do, so what is read is
-what is compared. PostgreSQL: the same per-service advisory locks as imports hold. A database
-failure becomes one `StorageError`.
+what is compared. PostgreSQL: the same per-service advisory locks as imports hold (both take
+them from storage/write_locks.py). A database failure becomes one `StorageError`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from flsdb.storage.faults import is_database_error, storage_error
+from flsdb.storage.write_locks import SQLITE_WRITE_LOCK, hold_advisory_locks
 
 
 @contextmanager
@@ -27,7 +28,7 @@ def write_transaction(engine: Engine, locks: Sequence[str] = ()) -> Iterator[Con
                 previous = dbapi.isolation_level
                 dbapi.isolation_level = None  # our BEGIN, not the driver's
                 try:
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    conn.exec_driver_sql(SQLITE_WRITE_LOCK)
                     try:
                         yield conn
                     except BaseException:
@@ -40,11 +41,7 @@ def write_transaction(engine: Engine, locks: Sequence[str] = ()) -> Iterator[Con
                     dbapi.isolation_level = previous  # a pooled connection goes back as it came
             else:
                 with conn.begin():
-                    for name in sorted(set(locks)):
-                        conn.exec_driver_sql(
-                            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                            (f"flsdb:{name}",),
-                        )
+                    hold_advisory_locks(conn, locks)
                     yield conn
     except Exception as exc:
         if is_database_error(exc):

@@ -25,13 +25,11 @@ import polars as pl
 from sqlalchemy import Engine, select
 
 from flsdb.dictionary import load_dictionary
-from flsdb.errors import ValidationFailed
-from flsdb.ingest.issues import ROW
-from flsdb.ingest.parse import storage_dtype
-from flsdb.ingest.validate import LOST_LABEL, ValidatedTable
+from flsdb.dictionary.frames import LOST_LABEL, ROW, storage_dtype
 from flsdb.storage.bulk import BulkSession, bulk_session
 from flsdb.storage.changes import ChangeReport, RecordsMoved, moved_message
 from flsdb.storage.figures import Maintainer, for_session, ids_where
+from flsdb.storage.inputs import RowsToStore
 from flsdb.storage.offsets import offset_exprs
 from flsdb.storage.tables import RECORD_COLUMNS, SERVICE_COLUMNS, services
 
@@ -57,11 +55,6 @@ def default_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
-
-
-def _require_valid(table: ValidatedTable) -> None:
-    if not table.ok:
-        raise ValidationFailed(table.issues)
 
 
 def table_schema(kind: str, columns: tuple[str, ...]) -> dict[str, pl.DataType]:
@@ -105,7 +98,7 @@ def _insert_sliced(session: BulkSession, table: str, frame: pl.DataFrame) -> Non
         session.insert(table, part)
 
 
-def _start_import(session: BulkSession, table: ValidatedTable, user: str, at: dt.datetime) -> int:
+def _start_import(session: BulkSession, table: RowsToStore, user: str, at: dt.datetime) -> int:
     values = (
         table.kind,
         user,
@@ -248,7 +241,7 @@ class _DryRun(Exception):
 
 def _store(
     engine: Engine,
-    table: ValidatedTable,
+    table: RowsToStore,
     target: _Target,
     locks: list[str],
     user: str | None,
@@ -259,7 +252,7 @@ def _store(
     """Store a validated upload batch by batch, in one transaction holding `locks`; with
     `dry_run`, do it all and roll it back (the counts are exact, nothing is kept). With
     `expected` (the versions a preview saw), a stored record that moved since refuses it all."""
-    _require_valid(table)
+    table.raise_if_invalid()
     user = user or default_user()
     at = dt.datetime.now()
     totals = [0, 0, 0]  # inserted, updated, unchanged
@@ -284,7 +277,7 @@ def _store(
 
 def _store_in(
     engine: Engine,
-    table: ValidatedTable,
+    table: RowsToStore,
     target: _Target,
     locks: list[str],
     user: str,
@@ -334,7 +327,7 @@ def _store_in(
     return import_id
 
 
-def store_services(engine: Engine, table: ValidatedTable, user: str | None = None) -> ImportSummary:
+def store_services(engine: Engine, table: RowsToStore, user: str | None = None) -> ImportSummary:
     """Insert or update services by service_code; one transaction."""
     target = _Target(
         "services", SERVICE_COLUMNS, ("service_code",), table_schema("services", SERVICE_COLUMNS)
@@ -344,7 +337,7 @@ def store_services(engine: Engine, table: ValidatedTable, user: str | None = Non
 
 def store_records(
     engine: Engine,
-    table: ValidatedTable,
+    table: RowsToStore,
     user: str | None = None,
     *,
     dry_run: bool = False,

@@ -149,6 +149,11 @@ async def _data(request: Request, period: str, as_of: dt.date) -> Any:
             f"{request.app.state.dashboards.refresh_seconds:.0f} seconds while records change, "
             "and take a little while: reload the page to see them."
         )
+    if found.refresh_failed:
+        request.state.stale = (
+            f"{getattr(request.state, 'stale', '')} The last computation of new figures "
+            "failed (the server log says why); these are the figures computed before."
+        ).strip()
     return found.data
 
 
