@@ -74,6 +74,8 @@ class ReportData:
     # (from the store's audit trail; None when the records come from files).
     lost_sites: dict[str, int] | None = None
     inequities: dict[str, Inequity] = field(default_factory=dict)
+    # The national rows of every year as computed (`years` as published), for the audit.
+    years_computed: pd.DataFrame | None = None
     # Rows by (unit, kpi) per table, and monthly rows by (unit, kpi): built on first use.
     _index: dict[tuple[str, bool], dict[tuple[str, str], dict[str, object]]] = field(
         default_factory=dict, repr=False
@@ -243,6 +245,7 @@ def collect(
         completeness=completeness_by_field(
             source, period, as_of, catalogue, levels["service"].counts
         ),
+        years_computed=year_table,
     )
     records_per_service = tables["service"][tables["service"]["kpi"] == "kpi03"]["denominator"]
     data.services_with_records = int((records_per_service.astype(float) > 0).sum())
