@@ -3,7 +3,6 @@ as `flsdb report` publishes it."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
