@@ -32,7 +32,8 @@ from flsdb.disclosure.cells import (
     relations_of,
 )
 from flsdb.disclosure.engine import complete, relation, revealed
-from flsdb.disclosure.protect import secure
+from flsdb.disclosure.levels import protect_levels
+from flsdb.disclosure.protect import owners, secure
 from flsdb.kpi.catalogue import Catalogue, load_catalogue
 
 __all__ = ["WITHHELD", "find_disclosures", "is_hidden", "protect_mix", "protect_tables"]
@@ -117,17 +118,42 @@ def protect_tables(
     services: pd.DataFrame,
     policy: Suppression,
     catalogue: Catalogue | None = None,
+    *,
+    audited: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """The tables of one publication with small counts hidden and every hidden count of 1 to 4
-    protected against the intruder's audit (`flsdb.disclosure.audit`): sums, equal and nested
-    counts, for an outsider and for each FLS knowing its own counts."""
+    protected (sums, equal and nested counts, for an outsider and for each FLS knowing its own
+    counts) by protection levels (`flsdb.disclosure.levels`, fast: every dashboard refresh).
+    `audited`: then run the intruder's audit (`flsdb.disclosure.audit`) and, where it still
+    narrows a count, hide more until it passes (`protect.secure`, bounded); `flsdb report`
+    does this before it writes anything."""
     catalogue = catalogue or load_catalogue()
     frame = combined(tables)
     cells = Cells(frame, catalogue)
     constraints = relations_of(cells, services, catalogue)
     nested = nested_cells(cells, catalogue)
     primary = _primary(cells, policy, nested)
-    hidden = secure(cells, primary, constraints, nested, _preference(cells), policy, services)
+    preference = _preference(cells)
+    cell_owners = owners(cells, services)
+    hidden = protect_levels(
+        cells.values,
+        cells.counted,
+        primary,
+        constraints,
+        nested,
+        cell_owners,
+        preference,
+        policy.below,
+        policy.complement,
+    )
+    if audited:
+        hidden = secure(cells, hidden, constraints, nested, preference, policy, services)
+    return _marked(frame, cells, hidden, policy)
+
+
+def _marked(
+    frame: pd.DataFrame, cells: Cells, hidden: np.ndarray, policy: Suppression
+) -> dict[str, pd.DataFrame]:
     out = frame.astype(object)
     for c, column in enumerate(COUNTS):
         mask = hidden[c::3]
