@@ -31,7 +31,13 @@ from numpy.typing import NDArray
 
 from flsdb.disclosure.engine import Relation, complete
 
-_LARGE = 1e12  # a `c` count has no upper bound
+_LARGE = 1e9  # a `c` count has no upper bound
+# Per hidden count: how far it must be able to move up and down, whether FLSs knowing their
+# own counts are attackers too, the FLSs that are not (the owners of the protected counts it
+# serves: an FLS does not attack its own count), and the relations it was given the move by (a
+# complementary count passes a move on to its other relations; the one it came from is checked
+# for the count that moves first).
+Levels = dict[int, tuple[float, float, bool, frozenset[str | None], frozenset[int]]]
 MAX_PASSES = 200
 
 
@@ -44,16 +50,18 @@ class _Ranges:
         nested: Sequence[tuple[int, int]],
         below: int,
     ) -> None:
-        self.values = values
         self.top = float(below - 1)
-        self.small = (values >= 1) & (values <= self.top)
+        self.small_cells = (values >= 1) & (values <= self.top)
+        # Plain lists: the checks below index one count at a time.
+        self.values: list[float] = values.tolist()
+        self.small: list[bool] = self.small_cells.tolist()
         self.outers: dict[int, list[int]] = {}
         self.inners: dict[int, list[int]] = {}
         for inner, outer in nested:
             self.outers.setdefault(inner, []).append(outer)
             self.inners.setdefault(outer, []).append(inner)
 
-    def up(self, cell: int, hidden: NDArray[np.bool_]) -> float:
+    def up(self, cell: int, hidden: Sequence[bool]) -> float:
         value = self.values[cell]
         room = self.top - value if self.small[cell] else _LARGE
         for outer in self.outers.get(cell, ()):
@@ -61,7 +69,7 @@ class _Ranges:
                 room = min(room, self.values[outer] - value)
         return max(room, 0.0)
 
-    def down(self, cell: int, hidden: NDArray[np.bool_]) -> float:
+    def down(self, cell: int, hidden: Sequence[bool]) -> float:
         value = self.values[cell]
         room = value - 1.0 if self.small[cell] else value
         for inner in self.inners.get(cell, ()):
@@ -69,29 +77,36 @@ class _Ranges:
                 room = min(room, value - self.values[inner])
         return max(room, 0.0)
 
-    def move(self, cell: int, direction: int, hidden: NDArray[np.bool_]) -> float:
+    def move(self, cell: int, direction: int, hidden: Sequence[bool]) -> float:
         return self.up(cell, hidden) if direction > 0 else self.down(cell, hidden)
 
 
 def _levels(
     ranges: _Ranges,
-    hidden: NDArray[np.bool_],
+    hidden: Sequence[bool],
     counted: NDArray[np.bool_],
     relations: Sequence[Relation],
     by_cell: dict[int, list[int]],
     nested: Sequence[tuple[int, int]],
     complement: bool,
     partners: dict[int, int],
-) -> dict[int, tuple[float, float, bool]]:
+    owners: Sequence[str | None],
+) -> Levels:
     """Per hidden count: (up, down, against insiders too); `partners` gets the shown count
     of each nested pair whose difference is protected. A protected count's levels are its
     marker's range; a complementary count passes on the largest move of a protected count it
     shares a relation with, or is nested with (through other complementary counts too)."""
     values, top = ranges.values, ranges.top
-    levels: dict[int, tuple[float, float, bool]] = {}
-    for cell in np.flatnonzero(hidden & counted & ranges.small):
+    levels: Levels = {}
+    for cell in np.flatnonzero(np.asarray(hidden) & np.asarray(counted) & ranges.small_cells):
         cell = int(cell)
-        levels[cell] = (top - values[cell], values[cell] - 1.0, True)
+        levels[cell] = (
+            top - values[cell],
+            values[cell] - 1.0,
+            True,
+            frozenset({owners[cell]}),
+            frozenset(),
+        )
     if complement:
         for inner, outer in nested:
             difference = values[outer] - values[inner]
@@ -101,28 +116,55 @@ def _levels(
             grow, shrink = top - difference, difference - 1.0
             cell = inner if hidden[inner] else outer
             partners[cell] = outer if hidden[inner] else inner
-            up, down, _ = levels.get(cell, (0.0, 0.0, True))
+            spared = frozenset({owners[cell]})
+            up, down, _, spared, _ = levels.get(cell, (0.0, 0.0, True, spared, frozenset()))
             if hidden[inner]:
-                levels[inner] = (max(up, shrink), max(down, grow), True)
+                levels[inner] = (max(up, shrink), max(down, grow), True, spared, frozenset())
             else:
-                levels[outer] = (max(up, grow), max(down, shrink), True)
+                levels[outer] = (max(up, grow), max(down, shrink), True, spared, frozenset())
+    protected = set(levels)
     queue = list(levels)
     while queue:
         cell = queue.pop()
-        move = max(levels[cell][0], levels[cell][1])
-        guarded = levels[cell][2]
-        tied = [o for index in by_cell.get(cell, ()) for o in relations[index].cells]
-        tied += ranges.outers.get(cell, []) + ranges.inners.get(cell, [])
-        for other in tied:
+        cell_up, cell_down, guarded, cell_spared, cell_via = levels[cell]
+        # (count, whether it moves against this one): the other side of a sum moves with it,
+        # the same side against it; nested counts move with it.
+        tied = [
+            (o, (o in relations[index].left) == (cell in relations[index].left), index)
+            for index in by_cell.get(cell, ())
+            if index not in _skipped(cell_via)
+            for o in relations[index].cells
+        ]
+        nests = ranges.outers.get(cell, []) + ranges.inners.get(cell, [])
+        tied += [(o, False, -1) for o in nests]
+        for other, against, index in tied:
             if other == cell or not hidden[other] or not counted[other]:
                 continue
-            up, down, insiders = levels.get(other, (0.0, 0.0, False))
-            wanted = (max(up, move), max(down, min(move, ranges.down(other, hidden))))
-            grows = wanted[0] > up + 1e-9 or wanted[1] > down + 1e-9
-            if grows or (guarded and not insiders):
-                levels[other] = (*wanted, insiders or guarded)
+            move_up, move_down = (cell_down, cell_up) if against else (cell_up, cell_down)
+            fresh = (0.0, 0.0, False, cell_spared, frozenset())
+            up, down, insiders, spared, via = levels.get(other, fresh)
+            grows = move_up > up + 1e-9 or not spared <= cell_spared
+            if move_down > down + 1e-9:
+                further = min(move_down, ranges.down(other, hidden))
+                if further > down + 1e-9:
+                    down, grows = further, True
+            passed = via | {index} if index >= 0 and other not in protected else via
+            if grows or (guarded and not insiders) or passed != via:
+                levels[other] = (
+                    max(up, move_up),
+                    down,
+                    insiders or guarded,
+                    spared & cell_spared,
+                    passed,
+                )
                 queue.append(other)
     return levels
+
+
+def _skipped(via: frozenset[int]) -> frozenset[int]:
+    """The relation a complementary count need not be checked in: the one relation it was
+    given its move by (given moves by several, it is checked in all)."""
+    return via if len(via) == 1 else frozenset()
 
 
 def _absorbed(
@@ -131,30 +173,29 @@ def _absorbed(
     direction: int,
     need: float,
     insiders: bool,
-    hidden: NDArray[np.bool_],
+    spared: frozenset[str | None],
+    hidden: Sequence[bool],
     ranges: _Ranges,
     owners: Sequence[str | None],
 ) -> tuple[bool, str | None]:
     """Whether the other hidden counts of the relation can absorb `cell` moving `need` in
-    `direction`; and the FLS whose own counts, known to it, would leave too little."""
+    `direction`; and the FLS whose own counts, known to it, would leave too little (never one
+    in `spared` or the count's own FLS)."""
     same_side = cell in rel.left
-    total = 0.0
-    by_owner: dict[str, float] = {}
+    rooms: list[tuple[float, str | None]] = []
     for other in rel.cells:
         if other == cell or not hidden[other]:
             continue
         side = (other in rel.left) == same_side
-        room = ranges.move(other, -direction if side else direction, hidden)
-        total += room
-        owner = owners[other]
-        if owner is not None and owner != owners[cell]:
-            by_owner[owner] = by_owner.get(owner, 0.0) + room
-    if total + 1e-9 < need:
+        rooms.append((ranges.move(other, -direction if side else direction, hidden), owners[other]))
+    if sum(room for room, _ in rooms) + 1e-9 < need:
         return False, None
-    if insiders and by_owner:
-        worst = max(by_owner, key=lambda o: by_owner[o])
-        if total - by_owner[worst] + 1e-9 < need:
-            return False, worst
+    if insiders:
+        for attacker in {o for _, o in rooms if o is not None}:
+            if attacker in spared or attacker == owners[cell]:
+                continue
+            if sum(room for room, o in rooms if o != attacker) + 1e-9 < need:
+                return False, attacker
     return True, None
 
 
@@ -163,11 +204,11 @@ def _helper(
     cell: int,
     direction: int,
     attacker: str | None,
-    hidden: NDArray[np.bool_],
-    counted: NDArray[np.bool_],
+    hidden: Sequence[bool],
+    counted: Sequence[bool],
     ranges: _Ranges,
     owners: Sequence[str | None],
-    preference: NDArray[np.float64],
+    preference: Sequence[float],
 ) -> int | None:
     """The cheapest shown count of the relation that would absorb some of the move."""
     same_side = cell in rel.left
@@ -187,7 +228,7 @@ def _helper(
     return best
 
 
-def _own_bound(cell: int, direction: int, hidden: NDArray[np.bool_], ranges: _Ranges) -> list[int]:
+def _own_bound(cell: int, direction: int, hidden: Sequence[bool], ranges: _Ranges) -> list[int]:
     """The shown counts that a count nested in (or around) them cannot pass."""
     if direction > 0:
         return [o for o in ranges.outers.get(cell, ()) if not hidden[o]]
@@ -197,7 +238,7 @@ def _own_bound(cell: int, direction: int, hidden: NDArray[np.bool_], ranges: _Ra
 def protect_levels(
     values: NDArray[np.float64],
     counted: NDArray[np.bool_],
-    hidden: NDArray[np.bool_],
+    hidden: Sequence[bool],
     relations: Sequence[Relation],
     nested: Sequence[tuple[int, int]],
     owners: Sequence[str | None],
@@ -212,27 +253,34 @@ def protect_levels(
         for cell in rel.cells:
             by_cell.setdefault(cell, []).append(index)
     hidden = complete(values, hidden, relations, preference)
+    counted_list: list[bool] = counted.tolist()
+    order: list[float] = preference.tolist()
     for _ in range(MAX_PASSES):
         chosen: set[int] = set()
         partners: dict[int, int] = {}
-        levels = _levels(ranges, hidden, counted, relations, by_cell, nested, complement, partners)
-        for cell, (up, down, insiders) in levels.items():
+        flags: list[bool] = hidden.tolist()
+        levels = _levels(
+            ranges, flags, counted, relations, by_cell, nested, complement, partners, owners
+        )
+        for cell, (up, down, insiders, spared, via) in levels.items():
             for direction, need in ((1, up), (-1, down)):
                 if need <= 0:
                     continue
-                if ranges.move(cell, direction, hidden) + 1e-9 < need:
-                    bound = _own_bound(cell, direction, hidden, ranges)
+                if ranges.move(cell, direction, flags) + 1e-9 < need:
+                    bound = _own_bound(cell, direction, flags, ranges)
                     if bound:
-                        chosen.add(min(bound, key=lambda c: preference[c]))
+                        chosen.add(min(bound, key=lambda c: order[c]))
                 for index in by_cell.get(cell, ()):
+                    if index in _skipped(via):
+                        continue
                     rel = relations[index]
                     ok, attacker = _absorbed(
-                        rel, cell, direction, need, insiders, hidden, ranges, owners
+                        rel, cell, direction, need, insiders, spared, flags, ranges, owners
                     )
                     if ok:
                         continue
                     helper = _helper(
-                        rel, cell, direction, attacker, hidden, counted, ranges, owners, preference
+                        rel, cell, direction, attacker, flags, counted_list, ranges, owners, order
                     )
                     if helper is not None:
                         chosen.add(helper)
@@ -243,5 +291,6 @@ def protect_levels(
             break
         hidden = hidden.copy()
         hidden[sorted(chosen)] = True
-        hidden = complete(values, hidden, relations, preference)
+        touched = sorted({i for cell in chosen for i in by_cell.get(cell, ())})
+        hidden = complete(values, hidden, relations, preference, touched, by_cell)
     return hidden

@@ -91,7 +91,37 @@ def publication(
         need_low=1.0,
         need_high=top,
     )
-    return replace(pub, needs=structural_needs(pub) if needs is None else needs)
+    if needs is None:
+        needs = structural_needs(pub)
+        _insiders_own(pub, relations, needs)
+    return replace(pub, needs=needs)
+
+
+def _insiders_own(
+    pub: Publication,
+    relations: Sequence[Relation],
+    needs: dict[tuple[int, str], tuple[float, float]],
+) -> None:
+    """An FLS's own part of a region's (or nation's) count: an aggregate of 4 with 2 of them
+    the FLS's own is at least 2 to that FLS, whatever is published. Its lowest need is raised
+    to that part (the others' part must still be free to be 0 or more)."""
+    children: dict[int, list[int]] = {}
+    for rel in relations:
+        if len(rel.left) == 1:
+            children.setdefault(rel.left[0], []).extend(rel.right)
+    for index, target in enumerate(pub.targets):
+        if target.owner is not None:
+            continue
+        part: dict[str, float] = {}
+        for cell, coef in target.terms:
+            for child in children.get(cell, ()):
+                owner = pub.owners[child]
+                if owner is not None:
+                    part[owner] = part.get(owner, 0.0) + coef * float(pub.values[child])
+        for owner, own in part.items():
+            low, high = needs.get((index, owner), pub.need(index, owner))
+            if own > low:
+                needs[(index, owner)] = (min(own, high), high)
 
 
 def _tied(groups: Sequence[tuple[int, ...]]) -> dict[int, list[tuple[int, ...]]]:
