@@ -98,8 +98,8 @@ def _levels(
     shares a relation with, or is nested with (through other complementary counts too)."""
     values, top = ranges.values, ranges.top
     levels: Levels = {}
-    for cell in np.flatnonzero(np.asarray(hidden) & np.asarray(counted) & ranges.small_cells):
-        cell = int(cell)
+    mask = np.asarray(hidden) & np.asarray(counted) & ranges.small_cells
+    for cell in np.flatnonzero(mask).tolist():
         levels[cell] = (
             top - values[cell],
             values[cell] - 1.0,
@@ -141,7 +141,13 @@ def _levels(
             if other == cell or not hidden[other] or not counted[other]:
                 continue
             move_up, move_down = (cell_down, cell_up) if against else (cell_up, cell_down)
-            fresh = (0.0, 0.0, False, cell_spared, frozenset())
+            fresh: tuple[float, float, bool, frozenset[str | None], frozenset[int]] = (
+                0.0,
+                0.0,
+                False,
+                cell_spared,
+                frozenset(),
+            )
             up, down, insiders, spared, via = levels.get(other, fresh)
             grows = move_up > up + 1e-9 or not spared <= cell_spared
             if move_down > down + 1e-9:
@@ -238,7 +244,7 @@ def _own_bound(cell: int, direction: int, hidden: Sequence[bool], ranges: _Range
 def protect_levels(
     values: NDArray[np.float64],
     counted: NDArray[np.bool_],
-    hidden: Sequence[bool],
+    hidden: NDArray[np.bool_],
     relations: Sequence[Relation],
     nested: Sequence[tuple[int, int]],
     owners: Sequence[str | None],
