@@ -1,10 +1,12 @@
 """Secondary suppression proven by the intruder's audit, and that audit run on published tables.
 
-`secure` starts from the primary suppression and the subtraction rule of `engine.complete`, then
-runs the linear-programming audit (`audit.audit`); while a protected count can be narrowed (by
-an outsider, or by an FLS from its own counts), it hides the cheapest shown cell tied to it (in
-the same sum, equal or nested count; never one the attacking FLS knows itself), applies the
-subtraction rule again and audits again.
+`secure` starts from the protection levels' pattern (`levels.protect_levels`), then runs the
+linear-programming audit (`audit.audit`); while a protected count can be narrowed (by an
+outsider, or by an FLS from its own counts), it hides the cheapest shown cell tied to it (in the
+same sum, equal or nested count; never one the attacking FLS knows itself), applies the
+subtraction rule again and audits again, for a bounded number of rounds; what is still narrowed
+then has its whole relation groups withheld (a few rounds at most). The caller audits the
+result and refuses to publish one that fails (`flsdb.reports.data.audited`).
 """
 
 from __future__ import annotations
@@ -29,10 +31,10 @@ from flsdb.disclosure.cells import COUNTS, Cells, combined, nested_cells, relati
 from flsdb.disclosure.engine import Relation, complete
 from flsdb.kpi.catalogue import Catalogue, load_catalogue
 
-MAX_ROUNDS = 60
-# Rounds against insiders (each FLS knowing its own counts) after the outsider passes: each
-# costs a few linear programmes per FLS, so the search is bounded.
-INSIDER_ROUNDS = 2
+# Rounds of the search (each hides the cheapest count tied to each narrowed one, then audits
+# again), then rounds that withhold whole relation groups: bounded, so the search ends.
+MAX_ROUNDS = 12
+GROUP_ROUNDS = 3
 
 
 def owners(cells: Cells, services: pd.DataFrame) -> list[str | None]:
@@ -181,8 +183,11 @@ def secure(
     policy: Suppression,
     services: pd.DataFrame,
 ) -> NDArray[np.bool_]:
-    """Hidden flags after secondary suppression that passes the audit (or as far as the
-    tables allow: `audit_tables` on the result then says what is left)."""
+    """Hidden flags after secondary suppression that passes the audit: from `hidden` (the
+    protection levels' pattern), while the audit narrows a count (an outsider first, then each
+    FLS as insider), hide the cheapest shown count tied to it, for at most `MAX_ROUNDS` rounds;
+    then, for what is still narrowed, every count of every relation it is in (its whole group:
+    FLSs, region, nation). `audit_tables` on the result says whether it passes."""
     cell_owners = owners(cells, services)
     small = (cells.values >= 1) & (cells.values < policy.below)
     tied = (_tied([rel.cells for rel in relations]), _tied(nested))
@@ -190,20 +195,16 @@ def secure(
     outsider: Cache = {}
     insider: Cache = {}
     needs = publication(cells, hidden, small, relations, nested, policy, cell_owners).needs
-    insider_rounds = 0
-    passed: NDArray[np.bool_] | None = None  # the last pattern the outsider's audit passed
-    outsider_ok = False
+
+    def breaches_of(pattern: NDArray[np.bool_]) -> list[Breach]:
+        pub = publication(cells, pattern, small, relations, nested, policy, cell_owners, needs)
+        found = audit(pub, insiders=False, first_only=True, cache=outsider)
+        return found or audit(pub, insiders=True, first_only=True, cache=insider)
+
+    breaches = breaches_of(hidden)
     for _ in range(MAX_ROUNDS):
-        pub = publication(cells, hidden, small, relations, nested, policy, cell_owners, needs)
-        # Outsiders first (cheap); then each FLS as insider, one breach per block and FLS.
-        breaches = audit(pub, insiders=False, first_only=True, cache=outsider)
-        outsider_ok = not breaches
-        if outsider_ok:
-            passed = hidden
-            if insider_rounds == INSIDER_ROUNDS:
-                break
-            insider_rounds += 1
-            breaches = audit(pub, insiders=True, first_only=True, cache=insider)
+        if not breaches:
+            return hidden
         chosen = set()
         for breach in breaches:
             cell = _complement(
@@ -216,9 +217,31 @@ def secure(
         hidden = hidden.copy()
         hidden[list(chosen)] = True
         hidden = complete(cells.values, hidden, relations, preference)
-        outsider_ok = False
-    if not outsider_ok and passed is not None:
-        return passed
+        breaches = breaches_of(hidden)
+    for _ in range(GROUP_ROUNDS):
+        if not breaches:
+            break
+        hidden = _whole_groups(breaches, tied, hidden, cells.counted)
+        hidden = complete(cells.values, hidden, relations, preference)
+        breaches = breaches_of(hidden)
+    return hidden
+
+
+def _whole_groups(
+    breaches: Sequence[Breach],
+    tied: Sequence[dict[int, list[tuple[int, ...]]]],
+    hidden: NDArray[np.bool_],
+    counted: NDArray[np.bool_],
+) -> NDArray[np.bool_]:
+    """Every count of every relation (sum, equal or nested counts) a narrowed count is in."""
+    hidden = hidden.copy()
+    for breach in breaches:
+        for cell, _ in breach.target.terms:
+            for by_cell in tied:
+                for group in by_cell.get(cell, []):
+                    for other in group:
+                        if counted[other]:
+                            hidden[other] = True
     return hidden
 
 
