@@ -25,6 +25,8 @@ from flsdb.reports.benchmark import write_benchmark
 from flsdb.reports.data import ReportData
 from flsdb.reports.fls import fls_report
 from flsdb.reports.national import national_report
+from flsdb.reports.outliers import NOTE as OUTLIERS_NOTE
+from flsdb.reports.outliers import write_outliers
 from flsdb.reports.region import region_report
 
 INTERNAL = "internal"
@@ -42,6 +44,8 @@ class ReportSet:
     services: dict[str, list[Path]] = field(default_factory=dict)
     regions: dict[str, list[Path]] = field(default_factory=dict)
     tables: list[Path] = field(default_factory=list)
+    # For the audit team only (unsuppressed): every funnel outlier, under `internal/`.
+    internal: list[Path] = field(default_factory=list)
 
 
 def _match(wanted: list[str], known: list[str], what: str, option: str) -> list[str]:
@@ -147,6 +151,7 @@ def _publish(written: ReportSet, folder: Path, final: Path) -> ReportSet:
     result.tables = [moved(p) for p in written.tables]
     result.services = {k: [moved(p) for p in v] for k, v in written.services.items()}
     result.regions = {k: [moved(p) for p in v] for k, v in written.regions.items()}
+    result.internal = [moved(p) for p in written.internal]
     return result
 
 
@@ -182,6 +187,14 @@ def _write_all(
             done = list(pool.map(_job, tasks, chunksize=1))
     else:
         done = [_job(task) for task in tasks]
+    # Every outlier, named with its counts and limits, for the audit team's private
+    # notification: unsuppressed, so under internal/ (beside its note) when the rest is public.
+    internal = folder / INTERNAL if data.suppression else folder
+    if data.suppression:
+        internal.mkdir(exist_ok=True)
+        (internal / "README.txt").write_text(OUTLIERS_NOTE, encoding="utf-8")
+        result.internal.append(internal / "README.txt")
+    result.internal.append(write_outliers(data, internal))
     for kind, unit, paths in done:
         if kind == "national":
             result.national = paths
