@@ -196,3 +196,38 @@ def test_zeros_show_as_zero_and_withheld_zeros_as_c() -> None:
     assert value(shown, "service", "QKSB", "kpi04", "numerator") == "c"
     assert value(shown, "service", "QKSB", "kpi04", "denominator") == "<5"
     assert audit_tables(shown, tables, QKS, POLICY) == []
+
+
+def test_the_search_ends_on_a_tiny_set_where_every_count_is_small() -> None:
+    """Every count below 10 (hr04's denominator inside kpi03's numerator): the protection
+    levels' pattern passes the audit, and the audit's search, bounded, ends at once."""
+    counts = {
+        "kpi03": {
+            "QKSA": (2.0, 6.0),
+            "QKSB": (1.0, 3.0),
+            "QKSC": (3.0, 7.0),
+            "QKSD": (0.0, 2.0),
+            "X": (4.0, 9.0),
+            "W": (1.0, 5.0),
+        },
+        "hr04": {
+            "QKSA": (1.0, 2.0),
+            "QKSB": (0.0, 1.0),
+            "QKSC": (2.0, 3.0),
+            "QKSD": (0.0, 0.0),
+            "X": (3.0, 4.0),
+            "W": (1.0, 1.0),
+        },
+    }
+    tables = rolled_up(QKS, counts)
+    fast = protect_tables(tables, QKS, POLICY)
+    assert audit_tables(fast, tables, QKS, POLICY) == []
+    searched = protect_tables(tables, QKS, POLICY, audited=True)
+    assert audit_tables(searched, tables, QKS, POLICY) == []
+    # Zeros show as 0 where nothing needs them withheld; withheld, they are c, never <5.
+    for level, table in searched.items():
+        for column in ("numerator", "denominator"):
+            raw = tables[level][column].to_numpy()
+            marks = table[column].to_numpy()
+            assert not any(m == "<5" and r == 0 for m, r in zip(marks, raw, strict=True))
+    assert value(searched, "service", "QKSD", "hr04", "denominator") == 0
