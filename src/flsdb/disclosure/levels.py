@@ -25,6 +25,7 @@ once) verifies the result before anything is published (see `protect.secure`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -39,6 +40,14 @@ _LARGE = 1e9  # a `c` count has no upper bound
 # for the count that moves first).
 Levels = dict[int, tuple[float, float, bool, frozenset[str | None], frozenset[int]]]
 MAX_PASSES = 200
+
+
+@dataclass(frozen=True)
+class _Sum:
+    """A relation as the checks read it: its cells, and the set of those on the left."""
+
+    cells: tuple[int, ...]
+    left: frozenset[int]
 
 
 class _Ranges:
@@ -85,7 +94,7 @@ def _levels(
     ranges: _Ranges,
     hidden: Sequence[bool],
     counted: NDArray[np.bool_],
-    relations: Sequence[Relation],
+    relations: Sequence[_Sum],
     by_cell: dict[int, list[int]],
     nested: Sequence[tuple[int, int]],
     complement: bool,
@@ -174,7 +183,7 @@ def _skipped(via: frozenset[int]) -> frozenset[int]:
 
 
 def _absorbed(
-    rel: Relation,
+    rel: _Sum,
     cell: int,
     direction: int,
     need: float,
@@ -206,7 +215,7 @@ def _absorbed(
 
 
 def _helper(
-    rel: Relation,
+    rel: _Sum,
     cell: int,
     direction: int,
     attacker: str | None,
@@ -254,6 +263,7 @@ def protect_levels(
 ) -> NDArray[np.bool_]:
     """Hidden flags after secondary suppression by protection levels (the input unchanged)."""
     ranges = _Ranges(values, nested, below)
+    sums = [_Sum(rel.cells, frozenset(rel.left)) for rel in relations]
     by_cell: dict[int, list[int]] = {}
     for index, rel in enumerate(relations):
         for cell in rel.cells:
@@ -266,7 +276,7 @@ def protect_levels(
         partners: dict[int, int] = {}
         flags: list[bool] = hidden.tolist()
         levels = _levels(
-            ranges, flags, counted, relations, by_cell, nested, complement, partners, owners
+            ranges, flags, counted, sums, by_cell, nested, complement, partners, owners
         )
         for cell, (up, down, insiders, spared, via) in levels.items():
             for direction, need in ((1, up), (-1, down)):
@@ -279,14 +289,22 @@ def protect_levels(
                 for index in by_cell.get(cell, ()):
                     if index in _skipped(via):
                         continue
-                    rel = relations[index]
+                    checked = sums[index]
                     ok, attacker = _absorbed(
-                        rel, cell, direction, need, insiders, spared, flags, ranges, owners
+                        checked, cell, direction, need, insiders, spared, flags, ranges, owners
                     )
                     if ok:
                         continue
                     helper = _helper(
-                        rel, cell, direction, attacker, flags, counted_list, ranges, owners, order
+                        checked,
+                        cell,
+                        direction,
+                        attacker,
+                        flags,
+                        counted_list,
+                        ranges,
+                        owners,
+                        order,
                     )
                     if helper is not None:
                         chosen.add(helper)
