@@ -151,8 +151,23 @@ def _publish(written: ReportSet, folder: Path, final: Path) -> ReportSet:
     result.tables = [moved(p) for p in written.tables]
     result.services = {k: [moved(p) for p in v] for k, v in written.services.items()}
     result.regions = {k: [moved(p) for p in v] for k, v in written.regions.items()}
-    result.internal = [moved(p) for p in written.internal]
+    result.internal = [_merged_note(p, final / p.relative_to(folder)) for p in written.internal]
     return result
+
+
+def _merged_note(path: Path, target: Path) -> Path:
+    """Move an internal file to its place; a README already there (another command's note on
+    the same folder) keeps its text, with this one's added."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if path.name == "README.txt" and target.exists():
+        before = target.read_text(encoding="utf-8")
+        added = path.read_text(encoding="utf-8")
+        if added not in before:
+            target.write_text(before.rstrip("\n") + "\n\n" + added, encoding="utf-8")
+        path.unlink()
+        return target
+    os.replace(path, target)
+    return target
 
 
 def _write_all(
