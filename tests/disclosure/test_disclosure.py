@@ -8,7 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flsdb.config import Suppression
-from flsdb.disclosure import complete, exposed, find_disclosures, protect_mix, protect_tables
+from flsdb.disclosure import (
+    audit_tables,
+    complete,
+    exposed,
+    find_disclosures,
+    protect_mix,
+    protect_tables,
+)
 from flsdb.disclosure.engine import relation
 
 POLICY = Suppression()
@@ -86,20 +93,17 @@ def test_small_numerator_denominator_and_complement_are_hidden() -> None:
     counts = dict(BASE, A=(3, 100), B=(0, 3), C=(56, 58))
     shown = protect_tables(tables_for("kpi04", counts), SERVICES, POLICY)
     a = cell(shown, "service", "A", "kpi04")
-    assert (a["numerator"], a["denominator"], a["percent"], a["ci_low"], a["rag"]) == (
-        "<5",
-        100,
-        None,
-        None,
-        None,
-    )
+    assert (a["numerator"], a["percent"], a["ci_low"], a["rag"]) == ("<5", None, None, None)
     b = cell(shown, "service", "B", "kpi04")
-    assert (b["numerator"], b["denominator"], b["percent"]) == ("<5", "<5", None)  # not "0 / <5"
+    # not "0 / <5"; the 0 is withheld as c, since <5 says 1 to 4
+    assert (b["numerator"], b["denominator"], b["percent"]) == ("c", "<5", None)
     c = cell(shown, "service", "C", "kpi04")
     assert (c["numerator"], c["percent"]) == ("c", None)  # 2 patients without it
     # B's denominator of 3 is hidden, so the region's FLSs need a second hidden denominator:
-    # the smallest FLS's, C's (58).
-    assert c["denominator"] == "c" and cell(shown, "service", "A", "kpi04")["denominator"] == 100
+    # the smallest FLS's, C's (58); and C, knowing its own 58, would work B's 3 out from the
+    # region's total, so A's is withheld too (the insider attack).
+    assert c["denominator"] == "c" and a["denominator"] == "c"
+    assert cell(shown, "service", "D", "kpi04")["denominator"] == 90
     assert find_disclosures(shown, SERVICES, POLICY) == []
 
 
@@ -111,17 +115,22 @@ def test_a_region_with_one_fls_and_a_nation_with_one_region_hide_their_totals() 
     assert cell(shown, "nation", "wales", "kpi04")["numerator"] == "<5"
     # England and Wales add up to the whole: with Wales hidden, England is withheld too.
     assert cell(shown, "nation", "england", "kpi04")["numerator"] == "c"
-    assert cell(shown, "nation", "all", "kpi04")["numerator"] == 155
+    # D knows its own 3, and W its own 2: the whole, shown, minus England would give D Wales's
+    # count (issue 17's insider), so more is withheld; the intruder's audit passes.
+    assert cell(shown, "nation", "all", "kpi04")["denominator"] == 540
     assert find_disclosures(shown, SERVICES, POLICY) == []
+    raw = tables_for("kpi04", counts)
+    assert audit_tables(shown, raw, SERVICES, POLICY) == []
 
 
 def test_one_hidden_fls_among_shown_ones_takes_the_smallest_other_with_it() -> None:
     counts = dict(BASE, A=(3, 100))
     shown = protect_tables(tables_for("kpi04", counts), SERVICES, POLICY)
     assert cell(shown, "service", "A", "kpi04")["numerator"] == "<5"
-    # B (120 patients) is smaller than C (150): it is withheld, the region stays shown.
+    # B (120 patients) is smaller than C (150): it is withheld, the region stays shown; and as
+    # B knows its own count (it would give A's 3 from the region's), C's is withheld too.
     assert cell(shown, "service", "B", "kpi04")["numerator"] == "c"
-    assert cell(shown, "service", "C", "kpi04")["numerator"] == 60
+    assert cell(shown, "service", "C", "kpi04")["numerator"] == "c"
     assert cell(shown, "region", "R1", "kpi04")["numerator"] == 113
     assert find_disclosures(shown, SERVICES, POLICY) == []
     raw = tables_for("kpi04", counts)

@@ -4,6 +4,7 @@ subtraction from totals shown beside it."""
 from __future__ import annotations
 
 from flsdb.disclosure.engine import complete, exposed
+from flsdb.disclosure.protect import audit_tables
 from flsdb.disclosure.tables import (
     WITHHELD,
     find_disclosures,
@@ -14,6 +15,7 @@ from flsdb.disclosure.tables import (
 
 __all__ = [
     "WITHHELD",
+    "audit_tables",
     "complete",
     "exposed",
     "find_disclosures",

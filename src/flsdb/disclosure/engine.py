@@ -74,14 +74,20 @@ def complete(
     hidden: NDArray[np.bool_],
     relations: Sequence[Relation],
     preference: NDArray[np.float64],
+    start: Sequence[int] | None = None,
+    by_cell: dict[int, list[int]] | None = None,
 ) -> NDArray[np.bool_]:
-    """Hidden flags after complementary suppression (the input is not changed)."""
+    """Hidden flags after complementary suppression (the input is not changed). `start`:
+    the only relations that may let a count be worked out (the others are known not to), with
+    `by_cell` (relations by cell) when the caller has it."""
     hidden = hidden.copy()
-    by_cell: dict[int, list[int]] = {}
-    for index, rel in enumerate(relations):
-        for cell in rel.cells:
-            by_cell.setdefault(cell, []).append(index)
-    queue = [i for i, rel in enumerate(relations) if revealed(rel, hidden, values)]
+    if by_cell is None:
+        by_cell = {}
+        for index, rel in enumerate(relations):
+            for cell in rel.cells:
+                by_cell.setdefault(cell, []).append(index)
+    indices = range(len(relations)) if start is None else start
+    queue = [i for i in indices if revealed(relations[i], hidden, values)]
     while queue:
         index = queue.pop()
         rel = relations[index]

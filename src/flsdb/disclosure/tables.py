@@ -16,97 +16,34 @@ its percentage, interval and RAG rating are removed with it.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import numpy as np
 import pandas as pd
 
 from flsdb.config import Suppression
-from flsdb.disclosure.engine import Relation, complete, relation, revealed
-from flsdb.kpi.catalogue import Catalogue, Condition, Measure, load_catalogue
+from flsdb.disclosure.cells import (
+    COUNTS,
+    DERIVED,
+    LEVEL_RANK,
+    WITHHELD,
+    Cells,
+    combined,
+    is_hidden,
+    nested_cells,
+    relations_of,
+)
+from flsdb.disclosure.engine import complete, relation, revealed
+from flsdb.disclosure.levels import protect_levels
+from flsdb.disclosure.protect import owners, secure
+from flsdb.kpi.catalogue import Catalogue, load_catalogue
 
-WITHHELD = "c"
-COUNTS = ("numerator", "denominator", "not_due")
-DERIVED = ("percent", "ci_low", "ci_high", "rag")
-LEVEL_RANK = {"service": 0, "age_band": 0, "sex": 0, "care_home": 0, "region": 1, "nation": 2}
-BREAKDOWNS = ("age_band", "sex", "care_home")
-
-
-def is_hidden(value: object) -> bool:
-    """Whether a published count was suppressed (`<5` or `c`)."""
-    return isinstance(value, str)
-
-
-def _conjuncts(condition: Condition | None, catalogue: Catalogue) -> frozenset[str]:
-    if condition is None:
-        return frozenset()
-    if condition.all_of is not None:
-        return frozenset().union(*(_conjuncts(c, catalogue) for c in condition.all_of))
-    if condition.ref is not None:
-        return frozenset({f"ref:{condition.ref}"})
-    return frozenset({condition.model_dump_json(by_alias=True, exclude_none=True)})
+__all__ = ["WITHHELD", "find_disclosures", "is_hidden", "protect_mix", "protect_tables"]
 
 
-def same_patients(catalogue: Catalogue) -> list[list[list[tuple[str, str]]]]:
-    """Groups of sums of counts that count the same patients (by their definitions)."""
-    found: dict[frozenset[str], list[list[tuple[str, str]]]] = defaultdict(list)
-    for measure in catalogue.measures:
-        if measure.kind != "proportion":
-            continue
-        base = _conjuncts(measure.denominator, catalogue)
-        due = frozenset({f"due:{measure.due}"}) if measure.due else frozenset()
-        denominator = [(measure.id, "denominator")]
-        if measure.due:
-            denominator.append((measure.id, "not_due"))
-        found[base].append(denominator)
-        numerator = base | due | _conjuncts(measure.numerator, catalogue)
-        found[numerator].append([(measure.id, "numerator")])
-    return [sums for sums in found.values() if len(sums) > 1]
-
-
-def _counted(measure: Measure, column: str) -> bool:
-    if measure.kind == "completeness":
-        return False
-    if column == "denominator":
-        return measure.kind == "proportion"
-    if column == "not_due":
-        return measure.due is not None
-    return True
-
-
-class _Cells:
-    """Every published count as a cell: (row, column) -> index into flat arrays."""
-
-    def __init__(self, frame: pd.DataFrame, catalogue: Catalogue) -> None:
-        self.frame = frame
-        n = len(frame)
-        self.values = np.zeros(n * 3)
-        self.counted = np.zeros(n * 3, dtype=bool)
-        measures = {kpi: catalogue.measure(kpi) for kpi in frame["kpi"].unique()}
-        self.hidden = np.zeros(n * 3, dtype=bool)
-        for c, column in enumerate(COUNTS):
-            hidden = frame[column].map(is_hidden).to_numpy(dtype=bool)
-            values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-            counted = np.array([_counted(measures[k], column) for k in frame["kpi"]], dtype=bool)
-            self.values[c::3] = np.where(hidden, 1.0, np.nan_to_num(values))
-            self.counted[c::3] = counted & (np.isfinite(values) | hidden)
-            self.hidden[c::3] = hidden
-        self.row = {
-            key: i
-            for i, key in enumerate(
-                zip(frame["level"], frame["unit"], frame["period"], frame["kpi"], strict=True)
-            )
-        }
-
-    def cell(self, level: str, unit: str, period: str, kpi: str, column: str) -> int | None:
-        row = self.row.get((level, unit, period, kpi))
-        if row is None:
-            return None
-        index = row * 3 + COUNTS.index(column)
-        return index if self.counted[index] else None
-
-
-def _primary(cells: _Cells, policy: Suppression) -> np.ndarray:
+def _primary(
+    cells: Cells, policy: Suppression, nested: list[tuple[int, int]] | None = None
+) -> np.ndarray:
+    """Counts of 1 to 4; numerators of small denominators; with `complement`, the inner count
+    of two nested ones that differ by 1 to 4 (a numerator, or hr02's within kpi07's)."""
     values, counted = cells.values, cells.counted
     small = counted & (values >= 1) & (values < policy.below)
     hidden = small.copy()
@@ -117,79 +54,14 @@ def _primary(cells: _Cells, policy: Suppression) -> np.ndarray:
         rest = denominator - numerator
         hide_numerator |= den_counted & (rest >= 1) & (rest < policy.below)
     hidden[0::3] |= num_counted & hide_numerator
+    if policy.complement:
+        for inner, outer in nested or []:
+            if policy.small(values[outer] - values[inner]) and not hidden[outer]:
+                hidden[inner] = True
     return hidden
 
 
-def _hierarchy(cells: _Cells, services: pd.DataFrame, levels: set[str]) -> list[Relation]:
-    """Parent and children cells for every KPI, period and count column."""
-    groups: list[tuple[tuple[str, str], list[tuple[str, str]]]] = []
-    region_nation: dict[str, str] = {}
-    for _, row in services.drop_duplicates("region_code").iterrows():
-        region_nation[str(row["region_code"])] = str(row["nation"])
-    if {"service", "region"} <= levels:
-        for region, members in services.groupby("region_code"):
-            groups.append(
-                (("region", str(region)), [("service", str(s)) for s in members["service_code"]])
-            )
-    if "nation" in levels:
-        for nation in ("england", "wales"):
-            if "region" in levels:
-                children = [("region", r) for r, n in region_nation.items() if n == nation]
-            elif "service" in levels:
-                codes = services.loc[services["nation"] == nation, "service_code"]
-                children = [("service", str(s)) for s in codes]
-            else:
-                continue
-            groups.append((("nation", nation), children))
-        groups.append((("nation", "all"), [("nation", "england"), ("nation", "wales")]))
-        for level in BREAKDOWNS:
-            if level in levels:
-                units = cells.frame.loc[cells.frame["level"] == level, "unit"].unique()
-                groups.append((("nation", "all"), [(level, str(u)) for u in units]))
-    constraints: list[Relation] = []
-    keys = cells.frame[["period", "kpi"]].drop_duplicates().itertuples(index=False)
-    for period, kpi in keys:
-        for column in COUNTS:
-            for (level, unit), children in groups:
-                parent = cells.cell(level, unit, period, kpi, column)
-                parts = [cells.cell(lv, u, period, kpi, column) for lv, u in children]
-                if parent is None or any(m is None for m in parts):
-                    continue
-                constraints.append(relation([parent], parts))  # type: ignore[arg-type]
-    return constraints
-
-
-def _within_units(cells: _Cells, catalogue: Catalogue) -> list[Relation]:
-    """Counts of one unit tied together: kpi02's parts, and counts of the same patients."""
-    identities = same_patients(catalogue)
-    constraints = []
-    units = cells.frame[["level", "unit", "period"]].drop_duplicates().itertuples(index=False)
-    for level, unit, period in units:
-
-        def find(kpi: str, column: str) -> int | None:
-            return cells.cell(level, unit, period, kpi, column)  # noqa: B023
-
-        parts = [find(k, "numerator") for k in ("kpi02", "kpi02_spine", "kpi02_non_spine")]
-        if all(p is not None for p in parts):
-            constraints.append(relation(parts[:1], parts[1:]))  # type: ignore[arg-type]
-        for sums in identities:
-            resolved = [[find(k, c) for k, c in terms] for terms in sums]
-            complete_sums = [r for r in resolved if all(i is not None for i in r)]
-            for other in complete_sums[1:]:
-                constraints.append(relation(complete_sums[0], other))  # type: ignore[arg-type]
-        # kpi02 counts the records of FLSs whose caseload is known: where every FLS of the unit
-        # has one, its counts are kpi03's (records, spine records), so they are tied too.
-        for kpi02, kpi03 in (
-            (find("kpi02", "numerator"), find("kpi03", "denominator")),
-            (find("kpi02_spine", "numerator"), find("kpi03", "numerator")),
-        ):
-            tied = kpi02 is not None and kpi03 is not None
-            if tied and cells.values[kpi02] == cells.values[kpi03]:
-                constraints.append(relation([kpi02], [kpi03]))  # type: ignore[list-item]
-    return constraints
-
-
-def _preference(cells: _Cells) -> np.ndarray:
+def _preference(cells: Cells) -> np.ndarray:
     """Lower first: FLSs before regions before nations; small units first; small counts first."""
     frame = cells.frame
     sizes = (
@@ -203,17 +75,6 @@ def _preference(cells: _Cells) -> np.ndarray:
     return np.repeat(row_preference, 3) + cells.values
 
 
-def _combined(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    names = list(tables)
-    frame = pd.concat([tables[n] for n in names], keys=names, names=["_table", "_row"])
-    return frame.reset_index()
-
-
-def _constraints(cells: _Cells, services: pd.DataFrame, catalogue: Catalogue) -> list[Relation]:
-    levels = set(cells.frame["level"].unique())
-    return _hierarchy(cells, services, levels) + _within_units(cells, catalogue)
-
-
 def find_disclosures(
     tables: dict[str, pd.DataFrame],
     services: pd.DataFrame,
@@ -225,8 +86,8 @@ def find_disclosures(
     total shown). An empty list: nothing. A check on the output, independent of how the
     cells were chosen."""
     catalogue = catalogue or load_catalogue()
-    frame = _combined(tables)
-    cells = _Cells(frame, catalogue)
+    frame = combined(tables)
+    cells = Cells(frame, catalogue)
     problems = []
     shown_small = (
         cells.counted & ~cells.hidden & (cells.values >= 1) & (cells.values < policy.below)
@@ -241,7 +102,7 @@ def find_disclosures(
     for row_index in np.flatnonzero(withheld & frame["percent"].notna().to_numpy()):
         row = frame.iloc[row_index]
         problems.append(f"{row['level']} {row['unit']} {row['kpi']}: percent beside a hidden count")
-    for rel in _constraints(cells, services, catalogue):
+    for rel in relations_of(cells, services, catalogue):
         if revealed(rel, cells.hidden, cells.values):
             cell = int(next(i for i in rel.cells if cells.hidden[i]))
             row = frame.iloc[cell // 3]
@@ -257,17 +118,48 @@ def protect_tables(
     services: pd.DataFrame,
     policy: Suppression,
     catalogue: Catalogue | None = None,
+    *,
+    audited: bool = False,
 ) -> dict[str, pd.DataFrame]:
-    """The tables of one publication with small counts hidden and every total protected."""
+    """The tables of one publication with small counts hidden and every hidden count of 1 to 4
+    protected (sums, equal and nested counts, for an outsider and for each FLS knowing its own
+    counts) by protection levels (`flsdb.disclosure.levels`, fast: every dashboard refresh).
+    `audited`: then run the intruder's audit (`flsdb.disclosure.audit`) and, where it still
+    narrows a count, hide more until it passes (`protect.secure`, bounded); `flsdb report`
+    does this before it writes anything."""
     catalogue = catalogue or load_catalogue()
-    frame = _combined(tables)
-    cells = _Cells(frame, catalogue)
-    constraints = _constraints(cells, services, catalogue)
-    hidden = complete(cells.values, _primary(cells, policy), constraints, _preference(cells))
+    frame = combined(tables)
+    cells = Cells(frame, catalogue)
+    constraints = relations_of(cells, services, catalogue)
+    nested = nested_cells(cells, catalogue)
+    primary = _primary(cells, policy, nested)
+    preference = _preference(cells)
+    cell_owners = owners(cells, services)
+    hidden = protect_levels(
+        cells.values,
+        cells.counted,
+        primary,
+        constraints,
+        nested,
+        cell_owners,
+        preference,
+        policy.below,
+        policy.complement,
+    )
+    if audited:
+        hidden = secure(cells, hidden, constraints, nested, preference, policy, services)
+    return _marked(frame, cells, hidden, policy)
+
+
+def _marked(
+    frame: pd.DataFrame, cells: Cells, hidden: np.ndarray, policy: Suppression
+) -> dict[str, pd.DataFrame]:
     out = frame.astype(object)
     for c, column in enumerate(COUNTS):
         mask = hidden[c::3]
-        marks = np.where(cells.values[c::3] < policy.below, policy.label, WITHHELD)
+        values = cells.values[c::3]
+        # `<5` says 1 to 4; any other withheld count (0, or 5 and over) is `c`.
+        marks = np.where((values >= 1) & (values < policy.below), policy.label, WITHHELD)
         out.loc[mask, column] = marks[mask]
     withheld = hidden[0::3] | hidden[1::3]
     out.loc[withheld, list(DERIVED)] = None

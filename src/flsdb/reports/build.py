@@ -25,6 +25,8 @@ from flsdb.reports.benchmark import write_benchmark
 from flsdb.reports.data import ReportData
 from flsdb.reports.fls import fls_report
 from flsdb.reports.national import national_report
+from flsdb.reports.outliers import NOTE as OUTLIERS_NOTE
+from flsdb.reports.outliers import write_outliers
 from flsdb.reports.region import region_report
 
 INTERNAL = "internal"
@@ -42,6 +44,8 @@ class ReportSet:
     services: dict[str, list[Path]] = field(default_factory=dict)
     regions: dict[str, list[Path]] = field(default_factory=dict)
     tables: list[Path] = field(default_factory=list)
+    # For the audit team only (unsuppressed): every funnel outlier, under `internal/`.
+    internal: list[Path] = field(default_factory=list)
 
 
 def _match(wanted: list[str], known: list[str], what: str, option: str) -> list[str]:
@@ -147,7 +151,23 @@ def _publish(written: ReportSet, folder: Path, final: Path) -> ReportSet:
     result.tables = [moved(p) for p in written.tables]
     result.services = {k: [moved(p) for p in v] for k, v in written.services.items()}
     result.regions = {k: [moved(p) for p in v] for k, v in written.regions.items()}
+    result.internal = [_merged_note(p, final / p.relative_to(folder)) for p in written.internal]
     return result
+
+
+def _merged_note(path: Path, target: Path) -> Path:
+    """Move an internal file to its place; a README already there (another command's note on
+    the same folder) keeps its text, with this one's added."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if path.name == "README.txt" and target.exists():
+        before = target.read_text(encoding="utf-8")
+        added = path.read_text(encoding="utf-8")
+        if added not in before:
+            target.write_text(before.rstrip("\n") + "\n\n" + added, encoding="utf-8")
+        path.unlink()
+        return target
+    os.replace(path, target)
+    return target
 
 
 def _write_all(
@@ -182,6 +202,14 @@ def _write_all(
             done = list(pool.map(_job, tasks, chunksize=1))
     else:
         done = [_job(task) for task in tasks]
+    # Every outlier, named with its counts and limits, for the audit team's private
+    # notification: unsuppressed, so under internal/ (beside its note) when the rest is public.
+    internal = folder / INTERNAL if data.suppression else folder
+    if data.suppression:
+        internal.mkdir(exist_ok=True)
+        (internal / "README.txt").write_text(OUTLIERS_NOTE, encoding="utf-8")
+        result.internal.append(internal / "README.txt")
+    result.internal.append(write_outliers(data, internal))
     for kind, unit, paths in done:
         if kind == "national":
             result.national = paths

@@ -4,12 +4,13 @@ treatment mix, completeness, and the published (disclosure-controlled) copies of
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from flsdb.config import Thresholds, load_thresholds
-from flsdb.disclosure import is_hidden, protect_mix, protect_tables
+from flsdb.config import Suppression, Thresholds, load_thresholds
+from flsdb.disclosure import audit_tables, is_hidden, protect_mix, protect_tables
+from flsdb.errors import FlsdbError
 from flsdb.kpi import KpiRequest, compute_levels, load_catalogue, parse_period, query_counts
 from flsdb.kpi.caseload import CrudeRateEstimator
 from flsdb.kpi.casemix import counts_by_field
@@ -82,6 +83,8 @@ class ReportData:
     # Each FLS's catchment: population_50plus and expected caseloads as the services file gives
     # them (the coverage chapter, reports/coverage.py).
     catchments: pd.DataFrame | None = None
+    # The national rows of every year as computed (`years` as published), for the audit.
+    years_computed: pd.DataFrame | None = None
     # Rows by (unit, kpi) per table, and monthly rows by (unit, kpi): built on first use.
     _index: dict[tuple[str, bool], dict[tuple[str, str], dict[str, object]]] = field(
         default_factory=dict, repr=False
@@ -229,6 +232,7 @@ def collect(
     mix = treatment_mix(source, period)
     year_table = pd.concat(years, ignore_index=True)
     policy = thresholds.suppression
+    shown = protect_tables(tables, services, policy) if suppression else dict(tables)
     data = ReportData(
         period=period,
         as_of=as_of,
@@ -240,8 +244,8 @@ def collect(
         records=levels["nation"].records,
         services=services,
         tables=tables,
-        shown=protect_tables(tables, services, policy) if suppression else dict(tables),
-        years=protect_tables({"nation": year_table}, services, policy)["nation"]
+        shown=shown,
+        years=_years_shown(year_table, shown, period, services, policy)
         if suppression
         else year_table,
         monthly_service=monthly["service"],
@@ -251,6 +255,7 @@ def collect(
         completeness=completeness_by_field(
             source, period, as_of, catalogue, levels["service"].counts
         ),
+        years_computed=year_table,
     )
     records_per_service = tables["service"][tables["service"]["kpi"] == "kpi03"]["denominator"]
     data.sites = counts_by_field(source, period, "fracture_site")
@@ -264,6 +269,63 @@ def collect(
     data.reasons = counts_by_field(source, period, "bone_therapy_recommended")
     data.services_with_records = int((records_per_service.astype(float) > 0).sum())
     data.inequities = {kpi: kpi_inequity(data, kpi) for kpi in FUNNEL_KPIS}
+    return data
+
+
+def _years_shown(
+    year_table: pd.DataFrame,
+    shown: dict[str, pd.DataFrame],
+    period: Period,
+    services: pd.DataFrame,
+    policy: Suppression,
+    audited: bool = False,
+) -> pd.DataFrame:
+    """The national rows of every year as published: the period's own as the period's tables
+    publish them (the same cells, withheld alike), the earlier years protected on their own."""
+    protected = protect_tables({"nation": year_table}, services, policy, audited=audited)
+    earlier = protected["nation"][protected["nation"]["period"] != period.label]
+    current = shown["nation"].assign(period=period.label)
+    return pd.concat([earlier, current[earlier.columns]], ignore_index=True)
+
+
+def _audit(data: ReportData) -> list[str]:
+    policy = data.thresholds.suppression
+    problems = audit_tables(data.shown, data.tables, data.services, policy, data.catalogue)
+    if data.years_computed is not None:
+        problems += audit_tables(
+            {"nation": data.years},
+            {"nation": data.years_computed},
+            data.services,
+            policy,
+            data.catalogue,
+        )
+    return problems
+
+
+def audited(data: ReportData, search: bool = True) -> ReportData:
+    """The data with its published tables proven by the intruder's audit (linear programming
+    over every published count, marker and relation; an outsider and each FLS knowing its own
+    counts): as they are when they pass; otherwise withheld further by the audit's search
+    (`search`) and audited again. A set that still fails refuses, in one sentence."""
+    if not data.suppression:
+        return data
+    problems = _audit(data)
+    if problems and search:
+        policy = data.thresholds.suppression
+        shown = protect_tables(data.tables, data.services, policy, data.catalogue, audited=True)
+        years = data.years
+        if data.years_computed is not None:
+            years = _years_shown(
+                data.years_computed, shown, data.period, data.services, policy, audited=True
+            )
+        data = replace(data, shown=shown, years=years, _index={}, _months={})
+        data.inequities = {kpi: kpi_inequity(data, kpi) for kpi in FUNNEL_KPIS}
+        problems = _audit(data)
+    if problems:
+        raise FlsdbError(
+            f"The disclosure audit could still work out a withheld count ({problems[0]}; "
+            f"{len(problems)} in all), so nothing was written: please report this."
+        )
     return data
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from flsdb.disclosure import is_hidden
+from flsdb.reports.outliers import withheld
 from flsdb.stats.intervals import newcombe_difference
 from flsdb.stats.spc import Chart
 
@@ -69,6 +70,10 @@ def recommendations(data: ReportData) -> list[dict[str, object]]:
     """Each configured rule with the units it picks out, by name (none: the rule is met)."""
     out = []
     for rule in data.thresholds.recommendations:
+        hidden_alarms = 0
+        if rule.test == "alarm_low" and rule.kpi in data.inequities:
+            # Never silently dropped: FLSs at alarm level whose counts are withheld are counted.
+            hidden_alarms = len(withheld(data.inequities[rule.kpi], "low_alarm"))
         if rule.test == "alarm_low":
             units = (
                 data.inequities[rule.kpi].outside("low_alarm")
@@ -101,6 +106,13 @@ def recommendations(data: ReportData) -> list[dict[str, object]]:
                 if rule.test == "alarm_low"
                 else [],
                 "noun": "regions" if rule.level == "region" else "FLSs",
+                "withheld": (
+                    f"{hidden_alarms} more {'FLS is' if hidden_alarms == 1 else 'FLSs are'} at "
+                    "alarm level but not named, as their counts are withheld to protect small "
+                    "numbers of patients; the audit team tells each of them privately."
+                )
+                if hidden_alarms
+                else "",
             }
         )
     return out

@@ -24,6 +24,7 @@ from flsdb.reports.methodology import (
     statistics,
 )
 from flsdb.reports.narrative import model_summary, nation_gap, recommendations
+from flsdb.reports.outliers import withheld_sentence
 from flsdb.reports.recommendations import grouped_recommendations
 from flsdb.reports.regions import region_tables
 from flsdb.reports.render import write_report
@@ -201,6 +202,7 @@ def _variation(data: ReportData) -> list[dict[str, object]]:
                 "alarm_high": [names[u] for u in result.outside("high_alarm")],
                 "alert_low": [names[u] for u in result.outside("low_alert")],
                 "alert_high": [names[u] for u in result.outside("high_alert")],
+                "withheld": withheld_sentence(result),
                 "chart": charts.funnel_chart(result, f"{kpi} {data.name(kpi)}", names),
             }
         )

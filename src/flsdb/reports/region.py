@@ -37,11 +37,15 @@ def region_report(data: ReportData, region: str, out: Path, formats: tuple[str, 
         )
         chart = charts.grouped_bars(values, "Headline KPIs by FLS", cells)
     outliers = []
+    # Never silently dropped: outliers whose counts are withheld are counted, not named.
+    outliers_withheld = 0
     for kpi, result in data.inequities.items():
         for code in codes:
             flag = result.flag_of(code)
             if flag and flag != "inside" and result.shown[result.names.index(code)]:
                 outliers.append((labels[code], f"{kpi} {data.name(kpi)}", flag))
+            elif flag and flag != "inside":
+                outliers_withheld += 1
     region_name = str(members["region_name"].iloc[0])
     context: dict[str, object] = dict(
         title=f"Region report: {region_name} ({region})",
@@ -55,6 +59,7 @@ def region_report(data: ReportData, region: str, out: Path, formats: tuple[str, 
         region_rows=region_rows,
         chart=chart,
         outliers=outliers,
+        outliers_withheld=outliers_withheld,
     )
     stem = out / "regions" / f"region-report-{safe_name(region)}-{data.period.label}"
     return write_report("region.html.j2", context, stem, formats)

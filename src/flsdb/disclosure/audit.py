@@ -1,0 +1,356 @@
+"""The audit an intruder would run: linear programming over every published count.
+
+A publication is a set of cells (counts), some shown and some hidden behind a marker, tied by
+relations anyone can know: sums (a region is its FLSs, England and Wales are the whole, the
+groups of a breakdown are the whole, kpi02 is spine plus non-spine), equal counts (the same
+patients under two KPIs) and nested counts (one KPI's patients inside another's: a numerator
+within its denominator, hr02's within kpi07's, hr04's denominator within kpi03's numerator).
+
+For every protected quantity (a hidden count of 1 to 4, or a difference of two nested counts of
+1 to 4) the audit computes the lowest and highest value it can take in the linear relaxation
+of everything published, as tau-ARGUS and sdcTable audit a suppression pattern: the hidden
+cells are variables, bounded by their marker (`<5`: 1 to 4; `c`: 0 or more), the shown cells
+are constants. Protection holds when the interval still covers the marker's whole range
+(lowest at most 1, highest at least 4: the upper and lower protection levels of a count the
+marker says is 1 to 4). An insider, an FLS that knows its own counts exactly, is modelled by
+fixing its hidden cells at their true values; its own quantities are not attacked.
+
+Most of the work is skipped with witnesses: any feasible solution in which a quantity reaches 1
+(or 4) proves that bound, so the audit first minimises and maximises the sum of all quantities
+still unproven and solves one quantity at a time only for those left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix
+
+from flsdb.disclosure.engine import Relation
+
+OUTSIDER = "outsider"
+_EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class Target:
+    """A protected quantity: sum(coefficient * cell) (+ nothing else), with its true value."""
+
+    terms: tuple[tuple[int, float], ...]
+    value: float
+    owner: str | None = None  # the FLS whose count it is (it is not attacked by itself)
+
+
+@dataclass(frozen=True)
+class Breach:
+    target: Target
+    attacker: str  # OUTSIDER, or the code of the FLS that knows its own counts
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Publication:
+    """Everything the audit needs: cells (true values), which are hidden and their marker
+    bounds, the relations, who owns each cell, and the quantities to protect."""
+
+    values: NDArray[np.float64]
+    hidden: NDArray[np.bool_]
+    lower: NDArray[np.float64]  # marker bounds of hidden cells
+    upper: NDArray[np.float64]  # (np.inf: no upper bound)
+    equalities: Sequence[Relation]
+    nested: Sequence[tuple[int, int]]  # (inner, outer): inner <= outer
+    owners: Sequence[str | None]
+    targets: Sequence[Target]
+    need_low: float = 1.0
+    need_high: float = 4.0
+    # Narrower needs where the markers themselves bound a quantity (see `structural_needs`),
+    # by (target, attacker).
+    needs: dict[tuple[int, str], tuple[float, float]] = field(default_factory=dict)
+
+    def need(self, target: int, attacker: str) -> tuple[float, float]:
+        default = self.needs.get((target, OUTSIDER), (self.need_low, self.need_high))
+        return self.needs.get((target, attacker), default)
+
+
+class _Components:
+    """Union-find over the hidden cells tied by relations."""
+
+    def __init__(self, size: int) -> None:
+        self.parent = np.arange(size)
+
+    def find(self, i: int) -> int:
+        root = i
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[i] != root:
+            self.parent[i], i = root, self.parent[i]
+        return int(root)
+
+    def join(self, cells: Sequence[int]) -> None:
+        if len(cells) < 2:
+            return
+        first = self.find(cells[0])
+        for cell in cells[1:]:
+            self.parent[self.find(cell)] = first
+
+
+@dataclass
+class _Block:
+    """One connected set of hidden cells with its constraints (in local variable numbers)."""
+
+    cells: list[int]
+    eq_rows: list[tuple[list[int], list[float], float]]
+    ub_rows: list[tuple[list[int], list[float], float]]
+    targets: list[int]
+
+
+def _blocks(pub: Publication) -> tuple[list[_Block], list[int]]:
+    """The blocks of hidden cells, and the targets with no hidden cell (shown outright)."""
+    hidden = pub.hidden
+    components = _Components(len(hidden))
+    for rel in pub.equalities:
+        components.join([c for c in rel.cells if hidden[c]])
+    for inner, outer in pub.nested:
+        if hidden[inner] and hidden[outer]:
+            components.join([inner, outer])
+    for target in pub.targets:
+        components.join([c for c, _ in target.terms if hidden[c]])
+    blocks: dict[int, _Block] = {}
+    local: dict[int, int] = {}
+    for cell in np.flatnonzero(hidden):
+        block = blocks.setdefault(components.find(int(cell)), _Block([], [], [], []))
+        local[int(cell)] = len(block.cells)
+        block.cells.append(int(cell))
+
+    def row(
+        terms: Sequence[tuple[int, float]], constant: float
+    ) -> tuple[int, list[int], list[float], float]:
+        """Hidden terms (local), and the right-hand side once the shown ones are moved."""
+        columns, coefs = [], []
+        rhs = -constant
+        root = -1
+        for cell, coef in terms:
+            if hidden[cell]:
+                root = components.find(cell)
+                columns.append(local[cell])
+                coefs.append(coef)
+            else:
+                rhs -= coef * pub.values[cell]
+        return root, columns, coefs, rhs
+
+    for rel in pub.equalities:
+        terms = [(c, 1.0) for c in rel.left] + [(c, -1.0) for c in rel.right]
+        root, columns, coefs, rhs = row(terms, 0.0)
+        if root >= 0:
+            blocks[root].eq_rows.append((columns, coefs, rhs))
+    for inner, outer in pub.nested:
+        root, columns, coefs, rhs = row([(inner, 1.0), (outer, -1.0)], 0.0)
+        if root >= 0:
+            blocks[root].ub_rows.append((columns, coefs, rhs))
+    shown_outright = []
+    for index, target in enumerate(pub.targets):
+        cells = [c for c, _ in target.terms if hidden[c]]
+        if cells:
+            blocks[components.find(cells[0])].targets.append(index)
+        else:
+            shown_outright.append(index)
+    return [b for b in blocks.values() if b.targets], shown_outright
+
+
+def _matrix(rows: list[tuple[list[int], list[float], float]], width: int) -> tuple[Any, Any]:
+    if not rows:
+        return None, None
+    r, c, v = [], [], []
+    for i, (columns, coefs, _) in enumerate(rows):
+        r += [i] * len(columns)
+        c += columns
+        v += coefs
+    matrix = coo_matrix((v, (r, c)), shape=(len(rows), width)).tocsr()
+    return matrix, np.array([rhs for _, _, rhs in rows])
+
+
+class _Solver:
+    """The linear programme of one block for one attacker."""
+
+    def __init__(self, pub: Publication, block: _Block, fixed: dict[int, float]) -> None:
+        width = len(block.cells)
+        self.a_eq, self.b_eq = _matrix(block.eq_rows, width)
+        self.a_ub, self.b_ub = _matrix(block.ub_rows, width)
+        self.bounds: list[tuple[float, float | None]] = []
+        for cell in block.cells:
+            if cell in fixed:
+                self.bounds.append((fixed[cell], fixed[cell]))
+            else:
+                upper = pub.upper[cell]
+                top = None if np.isinf(upper) else float(upper)
+                self.bounds.append((float(pub.lower[cell]), top))
+        self.width = width
+
+    def solve(self, objective: NDArray[np.float64]) -> tuple[str, NDArray[np.float64] | None]:
+        result = linprog(
+            objective,
+            A_ub=self.a_ub,
+            b_ub=self.b_ub,
+            A_eq=self.a_eq,
+            b_eq=self.b_eq,
+            bounds=self.bounds,
+            method="highs",
+        )
+        if result.status == 0:
+            return "optimal", np.asarray(result.x)
+        if result.status == 3:
+            return "unbounded", None
+        return "infeasible", None
+
+
+def _audit_block(
+    pub: Publication, block: _Block, attacker: str, fixed: dict[int, float], first_only: bool
+) -> list[Breach]:
+    targets = [t for t in block.targets if attacker == OUTSIDER or pub.targets[t].owner != attacker]
+    if not targets:
+        return []
+    solver = _Solver(pub, block, fixed)
+    local = {cell: i for i, cell in enumerate(block.cells)}
+    expressions = {}
+    for t in targets:
+        vector = np.zeros(solver.width)
+        constant = 0.0
+        for cell, coef in pub.targets[t].terms:
+            if cell in local:
+                vector[local[cell]] += coef
+            else:
+                constant += coef * pub.values[cell]
+        expressions[t] = (vector, constant)
+    low: dict[int, float] = {}
+    high: dict[int, float] = {}
+    need = {t: pub.need(t, attacker) for t in targets}
+
+    def witness(x: NDArray[np.float64]) -> None:
+        for t, (vector, constant) in expressions.items():
+            value = float(vector @ x + constant)
+            low[t] = min(low.get(t, np.inf), value)
+            high[t] = max(high.get(t, -np.inf), value)
+
+    def pending(side: str) -> list[int]:
+        if side == "low":
+            return [t for t in targets if low.get(t, np.inf) > need[t][0] + _EPS]
+        return [t for t in targets if high.get(t, -np.inf) < need[t][1] - _EPS]
+
+    for side, sign in (("low", 1.0), ("high", -1.0)):
+        open_targets = pending(side)
+        if len(open_targets) > 1:
+            combined = np.sum([expressions[t][0] for t in open_targets], axis=0)
+            _status, x = solver.solve(sign * combined)
+            if x is not None:
+                witness(x)
+        for t in pending(side):
+            if t not in pending(side):
+                continue  # proven by a solution found since
+            vector, constant = expressions[t]
+            status, x = solver.solve(sign * vector)
+            if status == "unbounded" and side == "high":
+                high[t] = np.inf
+            elif x is not None:
+                witness(x)
+                value = float(vector @ x + constant)
+                if side == "low":
+                    low[t] = value
+                else:
+                    high[t] = value
+            if first_only and t in pending(side):
+                return [Breach(pub.targets[t], attacker, low.get(t, np.nan), high.get(t, np.nan))]
+    return [
+        Breach(pub.targets[t], attacker, low.get(t, np.nan), high.get(t, np.nan))
+        for t in targets
+        if low.get(t, np.inf) > need[t][0] + _EPS or high.get(t, -np.inf) < need[t][1] - _EPS
+    ]
+
+
+Cache = dict[tuple[tuple[int, ...], bool, bool], list[Breach]]
+
+
+def audit(
+    pub: Publication,
+    insiders: bool = True,
+    first_only: bool = False,
+    cache: Cache | None = None,
+) -> list[Breach]:
+    """Every protected quantity an outsider, or an FLS from its own counts, can narrow below
+    its marker's range (an empty list: the publication passes).
+
+    `first_only`: at most one breach per block and attacker (enough to choose the next cell to
+    hide). `cache`: results by block (a block's hidden cells fix its whole programme), so that
+    a search that hides a few cells at a time solves only the blocks that changed."""
+    blocks, shown_outright = _blocks(pub)
+    breaches = [
+        Breach(pub.targets[t], OUTSIDER, pub.targets[t].value, pub.targets[t].value)
+        for t in shown_outright
+    ]
+    for block in blocks:
+        key = (tuple(block.cells), insiders, first_only)
+        if cache is not None and key in cache:
+            breaches += cache[key]
+            continue
+        found = []
+        for attacker, fixed in _attackers(pub, block).items():
+            if attacker == OUTSIDER or insiders:
+                found += _audit_block(pub, block, attacker, fixed, first_only)
+        if cache is not None:
+            cache[key] = found
+        breaches += found
+    return breaches
+
+
+def _attackers(pub: Publication, block: _Block) -> dict[str, dict[int, float]]:
+    owned: dict[str, dict[int, float]] = {OUTSIDER: {}}
+    for cell in block.cells:
+        owner = pub.owners[cell]
+        if owner is not None:
+            owned.setdefault(owner, {})[cell] = float(pub.values[cell])
+    return owned
+
+
+def structural_needs(pub: Publication) -> dict[tuple[int, str], tuple[float, float]]:
+    """What the markers alone allow, for each attacker: the widest interval any pattern could
+    leave, with every count of 5 or more withheld. A region whose count of 4 is its two FLSs'
+    3 and 1 (both `<5`) is 2 to 4 however much else is hidden, and the FLS with 3 knows the
+    other's is 1: the audit asks for no more than that (tau-ARGUS's protection levels, cut to
+    what is attainable).
+
+    The model: every count below the threshold a variable within its marker (zeros 0 or
+    more), relations among such counts only."""
+    small = pub.values < pub.need_high + 1
+    keep = [rel for rel in pub.equalities if all(small[c] for c in rel.cells)]
+    nested = [(i, o) for i, o in pub.nested if small[i] and small[o]]
+    model = replace(pub, hidden=small, equalities=keep, nested=nested, needs={})
+    blocks, _ = _blocks(model)
+    needs: dict[tuple[int, str], tuple[float, float]] = {}
+    for block in blocks:
+        if not block.eq_rows and not block.ub_rows:
+            continue
+        for attacker, fixed in _attackers(model, block).items():
+            solver = _Solver(model, block, fixed)
+            local = {cell: i for i, cell in enumerate(block.cells)}
+            for t in block.targets:
+                if attacker != OUTSIDER and model.targets[t].owner == attacker:
+                    continue
+                if any(cell not in local for cell, _ in model.targets[t].terms):
+                    continue  # a difference with a count of 5 or more: nothing bounds it
+                vector = np.zeros(solver.width)
+                for cell, coef in model.targets[t].terms:
+                    vector[local[cell]] += coef
+                bounds = []
+                for sign in (1.0, -1.0):
+                    _status, x = solver.solve(sign * vector)
+                    bounds.append(np.inf if x is None else float(vector @ x))
+                low = max(pub.need_low, bounds[0])
+                high = min(pub.need_high, bounds[1])
+                if (low, high) != (pub.need_low, pub.need_high):
+                    needs[(t, attacker)] = (low, high)
+    return needs

@@ -1,0 +1,320 @@
+"""Secondary suppression by protection levels: fast enough for every dashboard refresh.
+
+The intruder's audit (`flsdb.disclosure.audit`) asks, for every hidden count of 1 to 4, that the
+published tables leave it free to be any of 1 to 4: it must be able to move up to the
+threshold less one and down to 1 while every relation still holds. Following tau-ARGUS and
+sdcTable, each hidden count gets protection levels: how far it must be able to move up and down
+(a count of 3 shown `<5`: up 1, down 2; the inner of two nested counts that differ by 1 to 4:
+as far as makes that difference any of 1 to 4; a complementary `c` count, which passes those
+moves on: the largest move of a protected count it is tied to, down no further than it can).
+
+In every relation (a sum, two equal counts), a move of a hidden count must be absorbed by the
+other hidden counts of the relation, within their own ranges: a `<5` count between 1 and 4, a
+`c` count 0 or more, a count nested in a shown one no higher than it (and one with a shown count
+nested in it no lower). Where they cannot absorb the level (or could not if an FLS among them
+knew its own counts: an insider; the level must then be absorbed without any one FLS's counts),
+the cheapest shown count of the relation that adds what is missing is hidden too (an FLS before
+a region before a nation, small before large, a zero last), the subtraction rule
+(`engine.complete`) is applied again, and the check repeats until every relation passes or
+nothing shown is left to hide. Every pass hides at least one more count, so it ends.
+
+The check is local to each relation; the audit itself (linear programming over all of them at
+once) verifies the result before anything is published (see `protect.secure`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from flsdb.disclosure.engine import Relation, complete
+
+_LARGE = 1e9  # a `c` count has no upper bound
+# Per hidden count: how far it must be able to move up and down, whether FLSs knowing their
+# own counts are attackers too, the FLSs that are not (the owners of the protected counts it
+# serves: an FLS does not attack its own count), and the relations it was given the move by (a
+# complementary count passes a move on to its other relations; the one it came from is checked
+# for the count that moves first).
+Levels = dict[int, tuple[float, float, bool, frozenset[str | None], frozenset[int]]]
+MAX_PASSES = 200
+
+
+@dataclass(frozen=True)
+class _Sum:
+    """A relation as the checks read it: its cells, and the set of those on the left."""
+
+    cells: tuple[int, ...]
+    left: frozenset[int]
+
+
+class _Ranges:
+    """How far each count can move up and down if hidden, given what is shown around it."""
+
+    def __init__(
+        self,
+        values: NDArray[np.float64],
+        nested: Sequence[tuple[int, int]],
+        below: int,
+    ) -> None:
+        self.top = float(below - 1)
+        self.small_cells = (values >= 1) & (values <= self.top)
+        # Plain lists: the checks below index one count at a time.
+        self.values: list[float] = values.tolist()
+        self.small: list[bool] = self.small_cells.tolist()
+        self.outers: dict[int, list[int]] = {}
+        self.inners: dict[int, list[int]] = {}
+        for inner, outer in nested:
+            self.outers.setdefault(inner, []).append(outer)
+            self.inners.setdefault(outer, []).append(inner)
+
+    def up(self, cell: int, hidden: Sequence[bool]) -> float:
+        value = self.values[cell]
+        room = self.top - value if self.small[cell] else _LARGE
+        for outer in self.outers.get(cell, ()):
+            if not hidden[outer]:
+                room = min(room, self.values[outer] - value)
+        return max(room, 0.0)
+
+    def down(self, cell: int, hidden: Sequence[bool]) -> float:
+        value = self.values[cell]
+        room = value - 1.0 if self.small[cell] else value
+        for inner in self.inners.get(cell, ()):
+            if not hidden[inner]:
+                room = min(room, value - self.values[inner])
+        return max(room, 0.0)
+
+    def move(self, cell: int, direction: int, hidden: Sequence[bool]) -> float:
+        return self.up(cell, hidden) if direction > 0 else self.down(cell, hidden)
+
+
+def _levels(
+    ranges: _Ranges,
+    hidden: Sequence[bool],
+    counted: NDArray[np.bool_],
+    relations: Sequence[_Sum],
+    by_cell: dict[int, list[int]],
+    nested: Sequence[tuple[int, int]],
+    complement: bool,
+    partners: dict[int, int],
+    owners: Sequence[str | None],
+) -> Levels:
+    """Per hidden count: (up, down, against insiders too); `partners` gets the shown count
+    of each nested pair whose difference is protected. A protected count's levels are its
+    marker's range; a complementary count passes on the largest move of a protected count it
+    shares a relation with, or is nested with (through other complementary counts too)."""
+    values, top = ranges.values, ranges.top
+    levels: Levels = {}
+    mask = np.asarray(hidden) & np.asarray(counted) & ranges.small_cells
+    for cell in np.flatnonzero(mask).tolist():
+        levels[cell] = (
+            top - values[cell],
+            values[cell] - 1.0,
+            True,
+            frozenset({owners[cell]}),
+            frozenset(),
+        )
+    if complement:
+        for inner, outer in nested:
+            difference = values[outer] - values[inner]
+            if not 1 <= difference <= top or hidden[inner] == hidden[outer]:
+                continue
+            # The difference grows as the inner count moves down (or the outer one up).
+            grow, shrink = top - difference, difference - 1.0
+            cell = inner if hidden[inner] else outer
+            partners[cell] = outer if hidden[inner] else inner
+            spared = frozenset({owners[cell]})
+            up, down, _, spared, _ = levels.get(cell, (0.0, 0.0, True, spared, frozenset()))
+            if hidden[inner]:
+                levels[inner] = (max(up, shrink), max(down, grow), True, spared, frozenset())
+            else:
+                levels[outer] = (max(up, grow), max(down, shrink), True, spared, frozenset())
+    protected = set(levels)
+    queue = list(levels)
+    while queue:
+        cell = queue.pop()
+        cell_up, cell_down, guarded, cell_spared, cell_via = levels[cell]
+        # (count, whether it moves against this one): the other side of a sum moves with it,
+        # the same side against it; nested counts move with it.
+        tied = [
+            (o, (o in relations[index].left) == (cell in relations[index].left), index)
+            for index in by_cell.get(cell, ())
+            if index not in _skipped(cell_via)
+            for o in relations[index].cells
+        ]
+        nests = ranges.outers.get(cell, []) + ranges.inners.get(cell, [])
+        tied += [(o, False, -1) for o in nests]
+        for other, against, index in tied:
+            if other == cell or not hidden[other] or not counted[other]:
+                continue
+            move_up, move_down = (cell_down, cell_up) if against else (cell_up, cell_down)
+            fresh: tuple[float, float, bool, frozenset[str | None], frozenset[int]] = (
+                0.0,
+                0.0,
+                False,
+                cell_spared,
+                frozenset(),
+            )
+            up, down, insiders, spared, via = levels.get(other, fresh)
+            grows = move_up > up + 1e-9 or not spared <= cell_spared
+            if move_down > down + 1e-9:
+                further = min(move_down, ranges.down(other, hidden))
+                if further > down + 1e-9:
+                    down, grows = further, True
+            passed = via | {index} if index >= 0 and other not in protected else via
+            if grows or (guarded and not insiders) or passed != via:
+                levels[other] = (
+                    max(up, move_up),
+                    down,
+                    insiders or guarded,
+                    spared & cell_spared,
+                    passed,
+                )
+                queue.append(other)
+    return levels
+
+
+def _skipped(via: frozenset[int]) -> frozenset[int]:
+    """The relation a complementary count need not be checked in: the one relation it was
+    given its move by (given moves by several, it is checked in all)."""
+    return via if len(via) == 1 else frozenset()
+
+
+def _absorbed(
+    rel: _Sum,
+    cell: int,
+    direction: int,
+    need: float,
+    insiders: bool,
+    spared: frozenset[str | None],
+    hidden: Sequence[bool],
+    ranges: _Ranges,
+    owners: Sequence[str | None],
+) -> tuple[bool, str | None]:
+    """Whether the other hidden counts of the relation can absorb `cell` moving `need` in
+    `direction`; and the FLS whose own counts, known to it, would leave too little (never one
+    in `spared` or the count's own FLS)."""
+    same_side = cell in rel.left
+    rooms: list[tuple[float, str | None]] = []
+    for other in rel.cells:
+        if other == cell or not hidden[other]:
+            continue
+        side = (other in rel.left) == same_side
+        rooms.append((ranges.move(other, -direction if side else direction, hidden), owners[other]))
+    if sum(room for room, _ in rooms) + 1e-9 < need:
+        return False, None
+    if insiders:
+        for attacker in {o for _, o in rooms if o is not None}:
+            if attacker in spared or attacker == owners[cell]:
+                continue
+            if sum(room for room, o in rooms if o != attacker) + 1e-9 < need:
+                return False, attacker
+    return True, None
+
+
+def _helper(
+    rel: _Sum,
+    cell: int,
+    direction: int,
+    attacker: str | None,
+    hidden: Sequence[bool],
+    counted: Sequence[bool],
+    ranges: _Ranges,
+    owners: Sequence[str | None],
+    preference: Sequence[float],
+) -> int | None:
+    """The cheapest shown count of the relation that would absorb some of the move."""
+    same_side = cell in rel.left
+    best: int | None = None
+    best_key: tuple[bool, float] | None = None
+    for other in rel.cells:
+        if other == cell or hidden[other] or not counted[other]:
+            continue
+        if attacker is not None and owners[other] == attacker:
+            continue
+        side = (other in rel.left) == same_side
+        if ranges.move(other, -direction if side else direction, hidden) <= 0:
+            continue
+        key = (bool(ranges.values[other] == 0), float(preference[other]))
+        if best_key is None or key < best_key:
+            best, best_key = other, key
+    return best
+
+
+def _own_bound(cell: int, direction: int, hidden: Sequence[bool], ranges: _Ranges) -> list[int]:
+    """The shown counts that a count nested in (or around) them cannot pass."""
+    if direction > 0:
+        return [o for o in ranges.outers.get(cell, ()) if not hidden[o]]
+    return [i for i in ranges.inners.get(cell, ()) if not hidden[i]]
+
+
+def protect_levels(
+    values: NDArray[np.float64],
+    counted: NDArray[np.bool_],
+    hidden: NDArray[np.bool_],
+    relations: Sequence[Relation],
+    nested: Sequence[tuple[int, int]],
+    owners: Sequence[str | None],
+    preference: NDArray[np.float64],
+    below: int,
+    complement: bool = True,
+) -> NDArray[np.bool_]:
+    """Hidden flags after secondary suppression by protection levels (the input unchanged)."""
+    ranges = _Ranges(values, nested, below)
+    sums = [_Sum(rel.cells, frozenset(rel.left)) for rel in relations]
+    by_cell: dict[int, list[int]] = {}
+    for index, rel in enumerate(relations):
+        for cell in rel.cells:
+            by_cell.setdefault(cell, []).append(index)
+    hidden = complete(values, hidden, relations, preference)
+    counted_list: list[bool] = counted.tolist()
+    order: list[float] = preference.tolist()
+    for _ in range(MAX_PASSES):
+        chosen: set[int] = set()
+        partners: dict[int, int] = {}
+        flags: list[bool] = hidden.tolist()
+        levels = _levels(
+            ranges, flags, counted, sums, by_cell, nested, complement, partners, owners
+        )
+        for cell, (up, down, insiders, spared, via) in levels.items():
+            for direction, need in ((1, up), (-1, down)):
+                if need <= 0:
+                    continue
+                if ranges.move(cell, direction, flags) + 1e-9 < need:
+                    bound = _own_bound(cell, direction, flags, ranges)
+                    if bound:
+                        chosen.add(min(bound, key=lambda c: order[c]))
+                for index in by_cell.get(cell, ()):
+                    if index in _skipped(via):
+                        continue
+                    checked = sums[index]
+                    ok, attacker = _absorbed(
+                        checked, cell, direction, need, insiders, spared, flags, ranges, owners
+                    )
+                    if ok:
+                        continue
+                    helper = _helper(
+                        checked,
+                        cell,
+                        direction,
+                        attacker,
+                        flags,
+                        counted_list,
+                        ranges,
+                        owners,
+                        order,
+                    )
+                    if helper is not None:
+                        chosen.add(helper)
+                    elif cell in partners:
+                        # Nothing else can absorb it: the difference goes with its shown side.
+                        chosen.add(partners[cell])
+        if not chosen:
+            break
+        hidden = hidden.copy()
+        hidden[sorted(chosen)] = True
+        touched = sorted({i for cell in chosen for i in by_cell.get(cell, ())})
+        hidden = complete(values, hidden, relations, preference, touched, by_cell)
+    return hidden

@@ -1,0 +1,298 @@
+"""Secondary suppression proven by the intruder's audit, and that audit run on published tables.
+
+`secure` starts from the protection levels' pattern (`levels.protect_levels`), then runs the
+linear-programming audit (`audit.audit`); while a protected count can be narrowed (by an
+outsider, or by an FLS from its own counts), it hides the cheapest shown cell tied to it (in the
+same sum, equal or nested count; never one the attacking FLS knows itself), applies the
+subtraction rule again and audits again, for a bounded number of rounds; what is still narrowed
+then has its whole relation groups withheld (a few rounds at most). The caller audits the
+result and refuses to publish one that fails (`flsdb.reports.data.audited`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from flsdb.config import Suppression
+from flsdb.disclosure.audit import (
+    Breach,
+    Cache,
+    Publication,
+    Target,
+    audit,
+    structural_needs,
+)
+from flsdb.disclosure.cells import COUNTS, Cells, combined, nested_cells, relations_of
+from flsdb.disclosure.engine import Relation, complete
+from flsdb.kpi.catalogue import Catalogue, load_catalogue
+
+# Rounds of the search (each hides the cheapest count tied to each narrowed one, then audits
+# again), then rounds that withhold whole relation groups: bounded, so the search ends.
+MAX_ROUNDS = 12
+GROUP_ROUNDS = 3
+
+
+def owners(cells: Cells, services: pd.DataFrame) -> list[str | None]:
+    """Per cell, the one FLS whose patients it counts: an FLS's own cells, and those of a
+    region or nation with that FLS alone (None where several FLSs' patients are counted)."""
+    alone: dict[tuple[str, str], str] = {}
+    for level, column in (("region", "region_code"), ("nation", "nation")):
+        for unit, members in services.groupby(column):
+            if len(members) == 1:
+                alone[(level, str(unit))] = str(members["service_code"].iloc[0])
+    if len(services) == 1:
+        alone[("nation", "all")] = str(services["service_code"].iloc[0])
+    per_row = [
+        str(unit) if level == "service" else alone.get((str(level), str(unit)))
+        for level, unit in zip(cells.frame["level"], cells.frame["unit"], strict=True)
+    ]
+    return [owner for owner in per_row for _ in COUNTS]
+
+
+def publication(
+    cells: Cells,
+    hidden: NDArray[np.bool_],
+    small_marker: NDArray[np.bool_],
+    relations: Sequence[Relation],
+    nested: Sequence[tuple[int, int]],
+    policy: Suppression,
+    cell_owners: Sequence[str | None],
+    needs: dict[tuple[int, str], tuple[float, float]] | None = None,
+) -> Publication:
+    """The audit's model: hidden cells bounded by their marker (`<5`: 1 to 4; `c`: 0 or more);
+    protected, every count of 1 to 4 and (with `complement`) every difference of 1 to 4 between
+    a count and one nested in it."""
+    top = float(policy.below - 1)
+    lower = np.where(small_marker, 1.0, 0.0)
+    upper = np.where(small_marker, top, np.inf)
+    values = cells.values
+    targets = [
+        Target(((int(i), 1.0),), float(values[i]), cell_owners[int(i)])
+        for i in np.flatnonzero(cells.counted & (values >= 1) & (values < policy.below))
+    ]
+    if policy.complement:
+        for inner, outer in nested:
+            difference = float(values[outer] - values[inner])
+            if policy.small(difference):
+                terms = ((outer, 1.0), (inner, -1.0))
+                targets.append(Target(terms, difference, cell_owners[outer]))
+    pub = Publication(
+        values=values,
+        hidden=hidden,
+        lower=lower,
+        upper=upper,
+        equalities=relations,
+        nested=nested,
+        owners=cell_owners,
+        targets=targets,
+        need_low=1.0,
+        need_high=top,
+    )
+    if needs is None:
+        needs = structural_needs(pub)
+        _insiders_own(pub, relations, needs)
+    return replace(pub, needs=needs)
+
+
+def _insiders_own(
+    pub: Publication,
+    relations: Sequence[Relation],
+    needs: dict[tuple[int, str], tuple[float, float]],
+) -> None:
+    """An FLS's own part of a region's (or nation's) count: an aggregate of 4 with 2 of them
+    the FLS's own is at least 2 to that FLS, whatever is published. Its lowest need is raised
+    to that part (the others' part must still be free to be 0 or more)."""
+    children: dict[int, list[int]] = {}
+    for rel in relations:
+        if len(rel.left) == 1:
+            children.setdefault(rel.left[0], []).extend(rel.right)
+    for index, target in enumerate(pub.targets):
+        if target.owner is not None:
+            continue
+        part: dict[str, float] = {}
+        for cell, coef in target.terms:
+            for child in children.get(cell, ()):
+                owner = pub.owners[child]
+                if owner is not None:
+                    part[owner] = part.get(owner, 0.0) + coef * float(pub.values[child])
+        for owner, own in part.items():
+            low, high = needs.get((index, owner), pub.need(index, owner))
+            if own > low:
+                needs[(index, owner)] = (min(own, high), high)
+
+
+def _tied(groups: Sequence[tuple[int, ...]]) -> dict[int, list[tuple[int, ...]]]:
+    by_cell: dict[int, list[tuple[int, ...]]] = {}
+    for group in groups:
+        for cell in group:
+            by_cell.setdefault(cell, []).append(group)
+    return by_cell
+
+
+def _complement(
+    breach: Breach,
+    tied: Sequence[dict[int, list[tuple[int, ...]]]],
+    hidden: NDArray[np.bool_],
+    values: NDArray[np.float64],
+    counted: NDArray[np.bool_],
+    preference: NDArray[np.float64],
+    cell_owners: Sequence[str | None],
+) -> int | None:
+    """The cheapest shown cell in a sum or equal count with the breached quantity; failing
+    that, in a nested pair with it; failing that, one step further out."""
+    start = {c for c, _ in breach.target.terms}
+    for by_cell in (*tied, _merged(tied)):
+        reached = set(start)
+        for _ in range(4):
+            pool = {cell for c in reached for group in by_cell.get(c, []) for cell in group}
+            candidates = [
+                c
+                for c in pool
+                if not hidden[c] and counted[c] and cell_owners[c] != breach.attacker
+            ]
+            if candidates:
+                # A zero is hidden only when nothing else will do (zeros show as 0).
+                return min(candidates, key=lambda c: (values[c] == 0, preference[c]))
+            if pool <= reached:
+                break
+            reached |= pool
+    return None
+
+
+def _merged(
+    tied: Sequence[dict[int, list[tuple[int, ...]]]],
+) -> dict[int, list[tuple[int, ...]]]:
+    out: dict[int, list[tuple[int, ...]]] = {}
+    for by_cell in tied:
+        for cell, groups in by_cell.items():
+            out.setdefault(cell, []).extend(groups)
+    return out
+
+
+def secure(
+    cells: Cells,
+    hidden: NDArray[np.bool_],
+    relations: Sequence[Relation],
+    nested: Sequence[tuple[int, int]],
+    preference: NDArray[np.float64],
+    policy: Suppression,
+    services: pd.DataFrame,
+) -> NDArray[np.bool_]:
+    """Hidden flags after secondary suppression that passes the audit: from `hidden` (the
+    protection levels' pattern), while the audit narrows a count (an outsider first, then each
+    FLS as insider), hide the cheapest shown count tied to it, for at most `MAX_ROUNDS` rounds;
+    then, for what is still narrowed, every count of every relation it is in (its whole group:
+    FLSs, region, nation). `audit_tables` on the result says whether it passes."""
+    cell_owners = owners(cells, services)
+    small = (cells.values >= 1) & (cells.values < policy.below)
+    tied = (_tied([rel.cells for rel in relations]), _tied(nested))
+    hidden = complete(cells.values, hidden, relations, preference)
+    outsider: Cache = {}
+    insider: Cache = {}
+    needs = publication(cells, hidden, small, relations, nested, policy, cell_owners).needs
+
+    def breaches_of(pattern: NDArray[np.bool_]) -> list[Breach]:
+        pub = publication(cells, pattern, small, relations, nested, policy, cell_owners, needs)
+        found = audit(pub, insiders=False, first_only=True, cache=outsider)
+        return found or audit(pub, insiders=True, first_only=True, cache=insider)
+
+    breaches = breaches_of(hidden)
+    for _ in range(MAX_ROUNDS):
+        if not breaches:
+            return hidden
+        chosen = set()
+        for breach in breaches:
+            cell = _complement(
+                breach, tied, hidden, cells.values, cells.counted, preference, cell_owners
+            )
+            if cell is not None:
+                chosen.add(cell)
+        if not chosen:
+            break
+        hidden = hidden.copy()
+        hidden[list(chosen)] = True
+        hidden = complete(cells.values, hidden, relations, preference)
+        breaches = breaches_of(hidden)
+    for _ in range(GROUP_ROUNDS):
+        if not breaches:
+            break
+        hidden = _whole_groups(breaches, tied, hidden, cells.counted)
+        hidden = complete(cells.values, hidden, relations, preference)
+        breaches = breaches_of(hidden)
+    return hidden
+
+
+def _whole_groups(
+    breaches: Sequence[Breach],
+    tied: Sequence[dict[int, list[tuple[int, ...]]]],
+    hidden: NDArray[np.bool_],
+    counted: NDArray[np.bool_],
+) -> NDArray[np.bool_]:
+    """Every count of every relation (sum, equal or nested counts) a narrowed count is in."""
+    hidden = hidden.copy()
+    for breach in breaches:
+        for cell, _ in breach.target.terms:
+            for by_cell in tied:
+                for group in by_cell.get(cell, []):
+                    for other in group:
+                        if counted[other]:
+                            hidden[other] = True
+    return hidden
+
+
+def describe(breach: Breach, frame: pd.DataFrame) -> str:
+    """'region QOP hr04: the hidden denominator can only be 4 (to an outsider)'."""
+    terms = breach.target.terms
+    cell = terms[0][0]
+    row = frame.iloc[cell // 3]
+    what = f"{row['level']} {row['unit']} {row['kpi']}"
+    if len(terms) == 1:
+        quantity = f"the hidden {COUNTS[cell % 3]}"
+    else:
+        inner = frame.iloc[terms[1][0] // 3]
+        quantity = (
+            f"the patients in its {COUNTS[cell % 3]} and not in {inner['kpi']}'s "
+            f"{COUNTS[terms[1][0] % 3]}"
+        )
+    who = "an outsider" if breach.attacker == "outsider" else f"FLS {breach.attacker}"
+    low, high = breach.low, breach.high
+    span = f"{low:g}" if np.isclose(low, high) else f"{low:g} to {high:g}"
+    return f"{what}: {quantity} can be worked out as {span} by {who}"
+
+
+def audit_tables(
+    shown: dict[str, pd.DataFrame],
+    tables: dict[str, pd.DataFrame],
+    services: pd.DataFrame,
+    policy: Suppression,
+    catalogue: Catalogue | None = None,
+    insiders: bool = True,
+    first_only: bool = False,
+) -> list[str]:
+    """The intruder's audit of tables about to be published (`shown`), against the counts they
+    come from (`tables`, for the insiders' knowledge): one sentence per count that can be
+    narrowed below its marker's range (`first_only`: at most one per attacker and block of
+    linked hidden counts). An empty list: the tables pass."""
+    catalogue = catalogue or load_catalogue()
+    truth = Cells(combined(tables), catalogue)
+    published = combined(shown)
+    keys = ["level", "unit", "period", "kpi"]
+    published = truth.frame[keys].merge(published, on=keys, how="left", validate="one_to_one")
+    hidden = np.zeros(len(truth.values), dtype=bool)
+    small_marker = np.zeros(len(truth.values), dtype=bool)
+    for c, column in enumerate(COUNTS):
+        marks = published[column]
+        hidden[c::3] = marks.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+        small_marker[c::3] = (marks == policy.label).to_numpy(dtype=bool)
+    relations = relations_of(truth, services, catalogue)
+    nested = nested_cells(truth, catalogue)
+    pub = publication(
+        truth, hidden, small_marker, relations, nested, policy, owners(truth, services)
+    )
+    breaches = audit(pub, insiders=insiders, first_only=first_only)
+    return [describe(b, truth.frame) for b in breaches]
