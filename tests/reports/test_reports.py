@@ -211,7 +211,13 @@ def test_xlsx_is_typed_and_every_sheet_says_what_it_holds(reports: ReportSet) ->
     values = {wide.cell(row=r, column=2).value: r for r in range(header_row + 2, wide.max_row + 1)}
     records = wide.cell(row=values["FLS01"], column=8)
     assert records.value in (7, "c")  # may be withheld by the intruder's audit (issue 17)
-    expected = wide.cell(row=values["FLS01"], column=15)  # kpi02 N: the expected caseload
+    kpi02 = next(
+        c
+        for c in range(1, 40)
+        if wide.cell(row=header_row, column=c).value == "kpi02 Identification"
+    )
+    assert wide.cell(row=header_row + 1, column=kpi02 + 1).value == "N"
+    expected = wide.cell(row=values["FLS01"], column=kpi02 + 1)  # kpi02 N: the expected caseload
     assert expected.value == 200 and expected.data_type == "n"
     definitions = [row[0].value for row in book["definitions"].iter_rows()]
     assert "kpi02_spine" in definitions
