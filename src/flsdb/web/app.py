@@ -78,6 +78,7 @@ def issue_list(exc: ValidationFailed) -> list[dict[str, Any]]:
 def create_app(settings: Settings) -> FastAPI:
     from flsdb.storage import bulk, open_engine
     from flsdb.web import api, api_locks, pages, pages_admin, pages_fls, pages_restore, signin
+    from flsdb.web.dashboard_parts import router as dashboard_parts
 
     bulk.use_python_sqlite()
     app = FastAPI(
@@ -115,6 +116,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(signin.router)
     app.include_router(pages_admin.router)
     app.include_router(pages_fls.router)
+    app.include_router(dashboard_parts)
     app.include_router(pages_restore.router)
 
     @app.middleware("http")

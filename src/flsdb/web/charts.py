@@ -96,14 +96,33 @@ def spc_spec(title: str, points: list[dict[str, Any]], target: float | None) -> 
         },
     ]
     if target is not None:
-        layers.append(
-            {
-                "data": {"values": [{"target": target}]},
-                "mark": {"type": "rule", "color": "#1e6b32", "strokeDash": [2, 2]},
-                "encoding": {"y": {"field": "target", "type": "quantitative"}},
-            }
-        )
+        layers += target_layers(target, "y")
     return {**_base(title), "data": {"values": points}, "layer": layers}
+
+
+def target_layers(
+    target: float, axis: str, colour: str = "#1e6b32", words: str = "target"
+) -> list[dict[str, Any]]:
+    """A target line, labelled with its value in words at its end ("target 80%")."""
+    data = {"values": [{"target": target, "label": f"{words} {target:g}%"}]}
+    rule = {
+        "data": data,
+        "mark": {"type": "rule", "color": colour, "strokeDash": [4, 3], "strokeWidth": 1.5},
+        "encoding": {axis: {"field": "target", "type": "quantitative"}},
+    }
+    if axis == "y":
+        mark = {"type": "text", "align": "right", "baseline": "bottom", "dy": -2, "x": "width"}
+    else:
+        mark = {"type": "text", "align": "left", "baseline": "top", "dx": 3, "y": 0}
+    label = {
+        "data": data,
+        "mark": {**mark, "color": colour, "fontSize": 11, "fontWeight": "bold"},
+        "encoding": {
+            axis: {"field": "target", "type": "quantitative"},
+            "text": {"field": "label"},
+        },
+    }
+    return [rule, label]
 
 
 def funnel_spec(
@@ -181,8 +200,9 @@ def bar_spec(
     value_title: str,
     rule: float | None = None,
     tooltip: list[dict[str, Any]] | None = None,
+    rule_words: str = "target",
 ) -> dict[str, Any]:
-    """Horizontal bars, one per row, with an optional reference line (a target)."""
+    """Horizontal bars, one per row, with an optional reference line (a target), labelled."""
     layers: list[dict[str, Any]] = [
         {
             "mark": {"type": "bar", "color": "#005eb8"},
@@ -200,11 +220,5 @@ def bar_spec(
         }
     ]
     if rule is not None:
-        layers.append(
-            {
-                "data": {"values": [{"rule": rule}]},
-                "mark": {"type": "rule", "color": "#b3261e", "strokeDash": [4, 3]},
-                "encoding": {"x": {"field": "rule", "type": "quantitative"}},
-            }
-        )
+        layers += target_layers(rule, "x", "#b3261e", rule_words)
     return {**_base(title, max(60, 18 * len(rows))), "data": {"values": rows}, "layer": layers}
