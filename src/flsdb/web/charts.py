@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
-WIDTH = 380
 FLAG_LABELS = {
     "high_alarm": "alarm, high",
     "high_alert": "alert, high",
@@ -31,7 +30,10 @@ def _base(title: str, height: int = 220) -> dict[str, Any]:
     return {
         "$schema": SCHEMA,
         "title": {"text": title, "anchor": "start", "fontSize": 13},
-        "width": WIDTH,
+        # As wide as the chart's box (a phone's screen, or half a desktop's): the box decides,
+        # so no chart runs off a phone's screen.
+        "width": "container",
+        "autosize": {"type": "fit-x", "contains": "padding"},
         "height": height,
         "config": {"view": {"stroke": None}, "axis": {"labelFontSize": 11, "titleFontSize": 11}},
     }
@@ -39,7 +41,13 @@ def _base(title: str, height: int = 220) -> dict[str, Any]:
 
 def spc_spec(title: str, points: list[dict[str, Any]], target: float | None) -> dict[str, Any]:
     """Monthly percentages with mean and 3-sigma limits; points coloured by their signal."""
-    x = {"field": "month", "type": "ordinal", "title": "month", "axis": {"labelAngle": -45}}
+    x = {
+        "field": "month_name",
+        "type": "ordinal",
+        "sort": None,  # in the order of the months, not of their names
+        "title": "month",
+        "axis": {"labelAngle": -45},
+    }
     y_title = "percent of patients"
     layers: list[dict[str, Any]] = [
         {
@@ -84,7 +92,7 @@ def spc_spec(title: str, points: list[dict[str, Any]], target: float | None) -> 
                     },
                 },
                 "tooltip": [
-                    {"field": "month"},
+                    {"field": "month_name", "title": "month"},
                     {"field": "numerator", "title": "n"},
                     {"field": "denominator", "title": "N"},
                     {"field": "percent", "title": "%", "format": ".1f"},

@@ -38,10 +38,10 @@ def _fls_body(data: Any, code: str, published: bool) -> dict[str, Any]:
     nation = str(info["nation"])
     if published:  # published figures are yearly: months beside the year would subtract
         spc: list[dict[str, Any]] = []
-        words = [MONTHS_NOT_PUBLISHED]
+        words, notes = [MONTHS_NOT_PUBLISHED], list[str]()
         icons: dict[str, dict[str, str]] = {}
     else:
-        spc, words, icons = spc_views(data, data.monthly_service, code, published)
+        spc, words, notes, icons = spc_views(data, data.monthly_service, code, published)
     completeness_spec, completeness_rows = views.completeness(data, code, published)
     mix_spec, mix_rows = views.mix(data, code, published)
     funnels = views.funnel_views(data, highlight={code}, own_shown=not published)
@@ -59,6 +59,7 @@ def _fls_body(data: Any, code: str, published: bool) -> dict[str, Any]:
         "icons": icons,
         "spc": spc,
         "words": words,
+        "notes": notes,
         "funnels": funnels,
         "completeness_rows": completeness_rows,
         "mix_rows": mix_rows,

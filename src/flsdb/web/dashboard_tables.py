@@ -8,7 +8,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from flsdb.sheets import csv_frame, plain_number, write_cell
+from flsdb.sheets import csv_text, plain_number, write_cell
 
 Table = tuple[list[str], list[list[Any]]]  # headings, rows
 FORMATS = {
@@ -133,11 +133,16 @@ GROUP_TABLES: dict[str, Callable[[dict[str, Any]], Table]] = {
 
 
 def as_csv(table: Table) -> bytes:
-    import pandas as pd
+    """Numbers as written (a whole number stays whole), blanks blank, text never a formula."""
+    import csv
 
     head, rows = table
-    frame = pd.DataFrame(rows, columns=head)
-    return csv_frame(frame).to_csv(index=False).encode("utf-8")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([csv_text(h) for h in head])
+    for row in rows:
+        writer.writerow(["" if v is None else csv_text(plain_number(v)) for v in row])
+    return out.getvalue().encode("utf-8")
 
 
 def as_xlsx(table: Table, sheet_name: str) -> bytes:

@@ -81,17 +81,20 @@ def _kpi_table(data: Any, code: str, published: bool) -> list[dict[str, Any]]:
                 "region": {k: plain_number(region.get(k)) for k in shown},
                 "nation": {k: plain_number(nation.get(k)) for k in shown},
                 "all": {k: plain_number(both.get(k)) for k in shown},
-                "not_met": _not_met(data.measure(kpi), own),
+                "not_met": _not_met(data, kpi, own),
             }
         )
     return rows
 
 
-def _not_met(measure: Any, own: dict[str, Any]) -> int | None:
-    """The patients a proportion KPI applies to who did not meet it (None: not a count of
-    patients, or withheld)."""
+def _not_met(data: Any, kpi: str, own: dict[str, Any]) -> int | None:
+    """The patients a KPI with a standard (a RAG threshold) applies to who did not meet it
+    (None: a share without a standard, a count that is not of patients, or withheld)."""
+    measure = data.measure(kpi)
     n, d = own.get("numerator"), own.get("denominator")
-    if measure.kind != "proportion" or not isinstance(n, int) or not isinstance(d, int):
+    if measure.kind != "proportion" or data.thresholds.rag_for(measure.id) is None:
+        return None
+    if not isinstance(n, int) or not isinstance(d, int):
         return None
     return d - n
 

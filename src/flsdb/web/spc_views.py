@@ -89,9 +89,10 @@ def signal_words(name: str, months: list[str], chart: Any, direction: str) -> li
 
 def spc_views(
     data: Any, frame: Any, unit: str, published: bool = False
-) -> tuple[list[dict[str, Any]], list[str], dict[str, dict[str, str]]]:
-    """One SPC chart per KPI (its spec and its table), the signals in words, and each KPI's
-    icons ({kpi: {variation, assurance}}). Published: a month whose count is withheld shows
+) -> tuple[list[dict[str, Any]], list[str], list[str], dict[str, dict[str, str]]]:
+    """One SPC chart per KPI (its spec and its table), the signals in words, what was left out
+    of the charts (months not yet complete, too few months), and each KPI's icons ({kpi:
+    {variation, assurance}}). Published: a month whose count is withheld shows
     `<5` or `c`, and no percentage or limits (which would give its counts back)."""
     return memo(
         "spc",
@@ -110,7 +111,7 @@ def _name_of(title: str) -> tuple[str, str]:
 
 def _spc_views(
     data: Any, frame: Any, unit: str, published: bool
-) -> tuple[list[dict[str, Any]], list[str], dict[str, dict[str, str]]]:
+) -> tuple[list[dict[str, Any]], list[str], list[str], dict[str, dict[str, str]]]:
     from flsdb.reports.spc_panels import unit_charts
 
     shown = published_months(data, frame) if published else {}
@@ -130,6 +131,7 @@ def _spc_views(
         f"chart (at least {MIN_SPC_MONTHS})."
         for title, panel in too_few.items()
     ]
+    notes, words = words, []  # what was left out; the signals, below, come first
     views, icons = [], {}
     for title, panel in panels.items():
         if title in too_few:
@@ -169,4 +171,6 @@ def _spc_views(
                 "points": points,
             }
         )
-    return views, words, icons
+    if views and not words:
+        words.append("No signal: every chart shows common cause variation only.")
+    return views, words, notes, icons
