@@ -144,10 +144,13 @@ async def kpi_patients(service_code: Code, request: Request) -> HTMLResponse:
         }
         for r in found.rows
     ]
+    from flsdb.services.dashboards import service_names
+
     return _render(
         request,
         "dashboard_patients.html",
         code=code,
+        unit_name=service_names(_engine(request), code)["unit_name"],
         found=found,
         rows=rows,
         words=STATUS_WORDS[found.status],
