@@ -97,6 +97,9 @@ def _group_body(data: Any, level: str, unit: str, published: bool) -> dict[str, 
         for k in data.shown[level].query("unit == @unit")["kpi"]
     ]
     id_spec, id_rows = views.identification(data, id_level, units, published)
+    # The nation's Making Data Count icons, read from its monthly charts (the charts themselves
+    # are in the national report); a region has no monthly charts.
+    icons = spc_views(data, data.monthly_nation, "all")[3] if level == "nation" else {}
     funnels = views.funnel_views(data, only=set(codes) if level == "region" else None)
     charts = {v["id"]: v["spec"] for v in funnels if v["points"]}
     charts["identification"] = id_spec
@@ -106,6 +109,7 @@ def _group_body(data: Any, level: str, unit: str, published: bool) -> dict[str, 
         "unit_name": data.unit_name(level, unit),
         "codes": codes,
         "headline": headline,
+        "icons": icons,
         "id_rows": id_rows,
         "funnels": funnels,
         "inequity": views.inequity_rows(data),

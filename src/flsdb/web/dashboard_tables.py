@@ -22,16 +22,22 @@ def _cells(cell: dict[str, Any], keys: tuple[str, ...] = COUNTS) -> list[Any]:
     return [plain_number(cell.get(k)) for k in keys]
 
 
+def _icons(body: dict[str, Any], kpi: str) -> list[Any]:
+    """The Making Data Count icons' meanings, in words (blank: no monthly chart)."""
+    icon = body.get("icons", {}).get(kpi)
+    return [icon["variation_words"], icon["assurance_words"]] if icon else [None, None]
+
+
 def fls_kpis(body: dict[str, Any]) -> Table:
-    head = ["kpi", "KPI", "n", "N", "percent", "RAG", "95% low", "95% high", "not met"]
-    head += ["not yet due"]
+    head = ["kpi", "KPI", "n", "N", "percent", "RAG", "95% low", "95% high", "variation"]
+    head += ["assurance", "not met", "not yet due"]
     for name in (body["region_name"], body["nation_name"], body["all_name"]):
         head += [f"{name} n", f"{name} N", f"{name} percent", f"{name} RAG"]
     rows = []
     for k in body["kpis"]:
         own = k["own"]
         row = [k["kpi"], k["name"], *_cells(own), own.get("ci_low"), own.get("ci_high")]
-        row += [k["not_met"], own.get("not_due")]
+        row += [*_icons(body, k["kpi"]), k["not_met"], own.get("not_due")]
         for side in ("region", "nation", "all"):
             row += _cells(k[side])
         rows.append(row)
@@ -82,9 +88,10 @@ def funnels(body: dict[str, Any]) -> Table:
 
 
 def group_kpis(body: dict[str, Any]) -> Table:
-    head = ["kpi", "KPI", "n", "N", "percent", "RAG", "95% low", "95% high"]
+    head = ["kpi", "KPI", "n", "N", "percent", "RAG", "95% low", "95% high", "variation"]
+    head += ["assurance"]
     rows = [
-        [kpi, body["names"][kpi], *_cells(c), c.get("ci_low"), c.get("ci_high")]
+        [kpi, body["names"][kpi], *_cells(c), c.get("ci_low"), c.get("ci_high"), *_icons(body, kpi)]
         for kpi, c in body["headline"]
     ]
     return head, rows
