@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from flsdb.errors import NotFound
+from flsdb.errors import ConfigurationError, NotFound
 from flsdb.services.policy import check_published_period, decided, disclosure
 from flsdb.web.auth import current_actor
 from flsdb.web.pages import _engine, _render
@@ -46,7 +46,7 @@ async def _body(request: Request, level: str, unit: str) -> tuple[Any, dict[str,
         raise NotFound("There is no such dashboard.")
     period, as_of, error = _period_and_date(request)
     if error:
-        raise NotFound(error)
+        raise ConfigurationError(error)
     if published:
         check_published_period(period)
     data = await _data(request, period, as_of)
@@ -69,7 +69,7 @@ async def chart_spec(level: str, unit: Code, chart: Part, request: Request) -> J
     spec = body["charts"].get(chart)
     if spec is None:
         raise NotFound("There is no such chart.")
-    return JSONResponse(spec, headers={"Cache-Control": "private, max-age=60"})
+    return JSONResponse(spec)
 
 
 @router.get("/tables/{level}/{unit}/{table}.{fmt}")
@@ -130,7 +130,7 @@ async def kpi_patients(service_code: Code, request: Request) -> HTMLResponse:
     code = service_code.upper()
     period, as_of, error = _period_and_date(request)
     if error:
-        raise NotFound(error)
+        raise ConfigurationError(error)
     kpi = request.query_params.get("kpi", "")[:12]
     status: Any = request.query_params.get("status", "")[:12]
     found = await run_in_threadpool(
