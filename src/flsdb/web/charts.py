@@ -220,7 +220,9 @@ def bar_spec(
                     "type": "nominal",
                     "sort": None,
                     "title": None,
-                    "axis": {"labelLimit": 280},
+                    # Long names are cut (in full in the tooltip and the table beneath), so
+                    # that a phone's chart keeps room for its bars.
+                    "axis": {"labelLimit": 190},
                 },
                 "x": {"field": value, "type": "quantitative", "title": value_title},
                 "tooltip": tooltip or [{"field": category}, {"field": value, "format": ".1f"}],

@@ -126,12 +126,14 @@ def _spc_views(
             continue
         sentence = CODE_FIRST.sub("", sentence)  # names for people, codes in downloads
         words.append(sentence)
-    words += [
+    # What was left out (months not yet complete) is folded beneath; the signals come first,
+    # then the KPIs with too few months for a chart.
+    notes, words = words, []
+    too_few_words = [
         f"{_name_of(title)[1]}: {len(panel.months)} months with patients, too few for an SPC "
         f"chart (at least {MIN_SPC_MONTHS})."
         for title, panel in too_few.items()
     ]
-    notes, words = words, []  # what was left out; the signals, below, come first
     views, icons = [], {}
     for title, panel in panels.items():
         if title in too_few:
@@ -173,4 +175,4 @@ def _spc_views(
         )
     if views and not words:
         words.append("No signal: every chart shows common cause variation only.")
-    return views, words, notes, icons
+    return views, words + too_few_words, notes, icons
