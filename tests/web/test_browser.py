@@ -250,7 +250,11 @@ def test_dashboards_show_the_apis_numbers(browser: Any, live: tuple[str, Any, st
     base, _, backend = live
     page = _login(browser, base, "nurse")
     page.goto(f"{base}/fls/FLS01?period=2024")
-    page.wait_for_selector("#funnel-kpi04 svg", timeout=20_000)
+    # Each chart is drawn as it comes into view (issue 19): scroll through them all.
+    charts = page.locator(".vega[data-src]")
+    for index in range(charts.count()):
+        charts.nth(index).scroll_into_view_if_needed()
+        page.wait_for_selector(f".vega[data-src] >> nth={index} >> svg", timeout=20_000)
     api = page.request.get(f"{base}/api/kpis?period=2024&by=service").json()
     for row in api:
         cell = page.locator(f'tr[data-kpi="{row["kpi"]}"] td.own')
@@ -264,6 +268,7 @@ def test_dashboards_show_the_apis_numbers(browser: Any, live: tuple[str, Any, st
     for name, path in (("viewer", "/region/QE1?period=2024"), ("analyst", "/nation?period=2024")):
         page = _login(browser, base, name)
         page.goto(base + path)
+        page.locator("#identification").scroll_into_view_if_needed()
         page.wait_for_selector("#identification svg", timeout=20_000)
         page.locator("#benchmark thead th").nth(1).click()  # sortable
         assert page.locator("#benchmark thead th").nth(1).get_attribute("aria-sort") == "descending"

@@ -4,7 +4,6 @@ refused, and figures leave at the viewer's disclosure level (issue 16, item 6)."
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -34,6 +33,9 @@ def _path(path: str, site: Site) -> str:
         "unit": "FLS01",
         "fmt": "html",
         "suffix": "csv",
+        "level": "fls",
+        "chart": "mix",
+        "table": "kpis",
     }
     return path.format(**values)
 
@@ -166,13 +168,13 @@ def test_kpis_by_region_for_fls_staff_are_published(site: Site) -> None:
     )
 
 
-def _monthly_points(html: str) -> list[dict[str, Any]]:
+def _monthly_points(client: Any, html: str) -> list[dict[str, Any]]:
+    """The monthly points of every SPC chart on a page (fetched as the page fetches them)."""
     points = []
-    for found in re.finditer(
-        r'<script type="application/json" id="spc-[^"]*">(.*?)</script>', html
-    ):
-        spec = json.loads(found.group(1))
-        points += [p for p in spec["data"]["values"] if "month" in p]
+    for found in re.finditer(r'id="spc-[^"]*" data-src="([^"]+)"', html):
+        spec = client.get(found.group(1).replace("&amp;", "&"))
+        assert spec.status_code == 200
+        points += [p for p in spec.json()["data"]["values"] if "month" in p]
     return points
 
 
@@ -188,12 +190,16 @@ def test_region_viewer_gets_no_small_monthly_count(site: Site) -> None:
         assert made.status_code == 201, made.text
     own = nurse.get("/fls/FLS01", params=PARAMS)
     assert own.status_code == 200
-    mine = _monthly_points(own.text)
+    mine = _monthly_points(nurse, own.text)
     assert mine and any(_small(p["denominator"]) for p in mine)  # its staff: in full
     page = site.client("viewer").get("/fls/FLS01", params=PARAMS)
     assert page.status_code == 200
     # Months beside the published year could be subtracted from it: a region viewer gets none.
-    assert _monthly_points(page.text) == []
+    assert _monthly_points(site.client("viewer"), page.text) == []
+    # ... nor by asking for a chart of months directly.
+    assert (
+        site.client("viewer").get("/charts/fls/FLS01/spc-kpi04", params=PARAMS).status_code == 404
+    )
     assert "Month-by-month charts of an FLS are shown to its own staff" in page.text
     assert "Every figure here is shown as published" in page.text
     table = re.search(r'<table class="data kpis" id="kpi-table">(.*?)</table>', page.text, re.S)

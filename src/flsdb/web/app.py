@@ -116,6 +116,7 @@ def create_app(settings: Settings) -> FastAPI:
         pages_worklist,
         signin,
     )
+    from flsdb.web.dashboard_parts import router as dashboard_parts
 
     bulk.use_python_sqlite()
     app = FastAPI(
@@ -159,6 +160,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages_extracts.router)
     app.include_router(pages_templates.router)
     app.include_router(pages_fls.router)
+    app.include_router(dashboard_parts)
     app.include_router(pages_restore.router)
     app.include_router(pages_worklist.router)
 

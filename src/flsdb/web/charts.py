@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
-WIDTH = 380
 FLAG_LABELS = {
     "high_alarm": "alarm, high",
     "high_alert": "alert, high",
@@ -31,7 +30,10 @@ def _base(title: str, height: int = 220) -> dict[str, Any]:
     return {
         "$schema": SCHEMA,
         "title": {"text": title, "anchor": "start", "fontSize": 13},
-        "width": WIDTH,
+        # As wide as the chart's box (a phone's screen, or half a desktop's): the box decides,
+        # so no chart runs off a phone's screen.
+        "width": "container",
+        "autosize": {"type": "fit-x", "contains": "padding"},
         "height": height,
         "config": {"view": {"stroke": None}, "axis": {"labelFontSize": 11, "titleFontSize": 11}},
     }
@@ -39,7 +41,13 @@ def _base(title: str, height: int = 220) -> dict[str, Any]:
 
 def spc_spec(title: str, points: list[dict[str, Any]], target: float | None) -> dict[str, Any]:
     """Monthly percentages with mean and 3-sigma limits; points coloured by their signal."""
-    x = {"field": "month", "type": "ordinal", "title": "month", "axis": {"labelAngle": -45}}
+    x = {
+        "field": "month_name",
+        "type": "ordinal",
+        "sort": None,  # in the order of the months, not of their names
+        "title": "month",
+        "axis": {"labelAngle": -45},
+    }
     y_title = "percent of patients"
     layers: list[dict[str, Any]] = [
         {
@@ -84,7 +92,7 @@ def spc_spec(title: str, points: list[dict[str, Any]], target: float | None) -> 
                     },
                 },
                 "tooltip": [
-                    {"field": "month"},
+                    {"field": "month_name", "title": "month"},
                     {"field": "numerator", "title": "n"},
                     {"field": "denominator", "title": "N"},
                     {"field": "percent", "title": "%", "format": ".1f"},
@@ -96,14 +104,33 @@ def spc_spec(title: str, points: list[dict[str, Any]], target: float | None) -> 
         },
     ]
     if target is not None:
-        layers.append(
-            {
-                "data": {"values": [{"target": target}]},
-                "mark": {"type": "rule", "color": "#1e6b32", "strokeDash": [2, 2]},
-                "encoding": {"y": {"field": "target", "type": "quantitative"}},
-            }
-        )
+        layers += target_layers(target, "y")
     return {**_base(title), "data": {"values": points}, "layer": layers}
+
+
+def target_layers(
+    target: float, axis: str, colour: str = "#1e6b32", words: str = "target"
+) -> list[dict[str, Any]]:
+    """A target line, labelled with its value in words at its end ("target 80%")."""
+    data = {"values": [{"target": target, "label": f"{words} {target:g}%"}]}
+    rule = {
+        "data": data,
+        "mark": {"type": "rule", "color": colour, "strokeDash": [4, 3], "strokeWidth": 1.5},
+        "encoding": {axis: {"field": "target", "type": "quantitative"}},
+    }
+    if axis == "y":
+        mark = {"type": "text", "align": "right", "baseline": "bottom", "dy": -2, "x": "width"}
+    else:
+        mark = {"type": "text", "align": "left", "baseline": "top", "dx": 3, "y": 0}
+    label = {
+        "data": data,
+        "mark": {**mark, "color": colour, "fontSize": 11, "fontWeight": "bold"},
+        "encoding": {
+            axis: {"field": "target", "type": "quantitative"},
+            "text": {"field": "label"},
+        },
+    }
+    return [rule, label]
 
 
 def funnel_spec(
@@ -181,8 +208,9 @@ def bar_spec(
     value_title: str,
     rule: float | None = None,
     tooltip: list[dict[str, Any]] | None = None,
+    rule_words: str = "target",
 ) -> dict[str, Any]:
-    """Horizontal bars, one per row, with an optional reference line (a target)."""
+    """Horizontal bars, one per row, with an optional reference line (a target), labelled."""
     layers: list[dict[str, Any]] = [
         {
             "mark": {"type": "bar", "color": "#005eb8"},
@@ -192,7 +220,9 @@ def bar_spec(
                     "type": "nominal",
                     "sort": None,
                     "title": None,
-                    "axis": {"labelLimit": 280},
+                    # Long names are cut (in full in the tooltip and the table beneath), so
+                    # that a phone's chart keeps room for its bars.
+                    "axis": {"labelLimit": 190},
                 },
                 "x": {"field": value, "type": "quantitative", "title": value_title},
                 "tooltip": tooltip or [{"field": category}, {"field": value, "format": ".1f"}],
@@ -200,11 +230,5 @@ def bar_spec(
         }
     ]
     if rule is not None:
-        layers.append(
-            {
-                "data": {"values": [{"rule": rule}]},
-                "mark": {"type": "rule", "color": "#b3261e", "strokeDash": [4, 3]},
-                "encoding": {"x": {"field": "rule", "type": "quantitative"}},
-            }
-        )
+        layers += target_layers(rule, "x", "#b3261e", rule_words)
     return {**_base(title, max(60, 18 * len(rows))), "data": {"values": rows}, "layer": layers}

@@ -13,10 +13,9 @@ from flsdb.disclosure import is_hidden
 from flsdb.services.dashboards import memo
 from flsdb.sheets import plain_number
 from flsdb.web import charts
-from flsdb.web.published import published_months, small_withheld, withhold
+from flsdb.web.published import small_withheld
 
 LEVEL_WORDS = {"95%": 0.95, "99.8%": 0.998}
-MIN_SPC_MONTHS = 12  # fewer points cannot tell a signal from chance
 
 
 def html(name: str, data: Any, *key: Any, context: Callable[[], dict[str, Any]]) -> Any:
@@ -72,87 +71,32 @@ def _kpi_table(data: Any, code: str, published: bool) -> list[dict[str, Any]]:
         own = kpi_row(data, "service", code, kpi, published=published)
         region = comparator(data, "region", str(info["region_code"]), kpi, code)
         nation = comparator(data, "nation", str(info["nation"]), kpi, code)
+        both = comparator(data, "nation", "all", kpi, code)
+        shown = ("numerator", "denominator", "percent", "rag")
         rows.append(
             {
                 "kpi": kpi,
                 "name": data.name(kpi),
                 "own": own,
-                "region": {
-                    k: plain_number(region.get(k))
-                    for k in ("numerator", "denominator", "percent", "rag")
-                },
-                "nation": {
-                    k: plain_number(nation.get(k))
-                    for k in ("numerator", "denominator", "percent", "rag")
-                },
+                "region": {k: plain_number(region.get(k)) for k in shown},
+                "nation": {k: plain_number(nation.get(k)) for k in shown},
+                "all": {k: plain_number(both.get(k)) for k in shown},
+                "not_met": _not_met(data, kpi, own),
             }
         )
     return rows
 
 
-def spc_views(
-    data: Any, frame: Any, unit: str, published: bool = False
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """One SPC chart per KPI (its spec and its table), and the signals in words. Published:
-    a month whose count is withheld (the disclosure package's primary and secondary
-    suppression of the monthly table) shows `<5` or `c`, and no percentage or limits (which
-    would give its counts back)."""
-    return memo(
-        "spc",
-        data,
-        id(frame),
-        unit,
-        published,
-        make=lambda: _spc_views(data, frame, unit, published),
-    )
-
-
-def _spc_views(
-    data: Any, frame: Any, unit: str, published: bool
-) -> tuple[list[dict[str, Any]], list[str]]:
-    from flsdb.reports.spc_panels import unit_charts
-
-    shown = published_months(data, frame) if published else {}
-
-    panels, found_words, _ = unit_charts(data, frame, unit)
-    views = []
-    too_few = {t: p for t, p in panels.items() if len(p.months) < MIN_SPC_MONTHS}
-    # A signal read from a few months is not one: those charts get a sentence, no signals.
-    words = [w for w in found_words if not any(w.startswith(t) for t in too_few)]
-    words += [
-        f"{title}: {len(panel.months)} months with patients, too few for an SPC chart "
-        f"(at least {MIN_SPC_MONTHS})."
-        for title, panel in too_few.items()
-    ]
-    for title, panel in panels.items():
-        if title in too_few:
-            continue
-        chart = panel.chart
-        labels = chart.labels(panel.direction)  # type: ignore[arg-type]
-        kpi = title.split()[0]
-        points = []
-        for i, month in enumerate(panel.months):
-            point = {
-                "month": month,
-                "numerator": plain_number(panel.numerators[i]),
-                "denominator": plain_number(panel.denominators[i]),
-                "percent": round(float(chart.values[i]) * 100, 1),
-                "centre": round(float(chart.centre[i]) * 100, 1),
-                "lower": round(float(chart.lower[i]) * 100, 1),
-                "upper": round(float(chart.upper[i]) * 100, 1),
-                "signal": labels[i],
-                "rules": ", ".join(chart.signals[i]) or "none",
-            }
-            points.append(withhold(point, shown.get((unit, kpi, month))) if published else point)
-        views.append(
-            {
-                "id": "spc-" + title.split()[0],
-                "title": title,
-                "spec": charts.spc_spec(title, points, panel.target),
-                "points": points,
-            }
-        )
-    return views, words
+def _not_met(data: Any, kpi: str, own: dict[str, Any]) -> int | None:
+    """The patients a KPI with a standard (a RAG threshold) applies to who did not meet it
+    (None: a share without a standard, a count that is not of patients, or withheld)."""
+    measure = data.measure(kpi)
+    n, d = own.get("numerator"), own.get("denominator")
+    if measure.kind != "proportion" or data.thresholds.rag_for(measure.id) is None:
+        return None
+    if not isinstance(n, int) or not isinstance(d, int):
+        return None
+    return d - n
 
 
 def funnel_views(
@@ -226,7 +170,8 @@ def _funnels(data: Any) -> list[dict[str, Any]]:
         views.append(
             {
                 "id": "funnel-" + kpi,
-                "title": f"{kpi} {data.name(kpi)}",
+                "kpi": kpi,
+                "title": data.name(kpi),
                 "method": _method_words(funnel),
                 "target": round(funnel.target * 100, 1),
                 "target_exact": round(funnel.target * 100, 2),
@@ -289,7 +234,7 @@ def completeness(
     if published:
         rows = [small_withheld(r, data.thresholds.suppression) for r in rows]
     spec = charts.bar_spec(
-        "Key fields missing (%); more than 20% counts against kpi01",
+        "Key fields missing (%); more than 20% missing counts against data completeness",
         [r for r in rows if r["percent"] is not None],
         "field",
         "percent",
@@ -301,6 +246,7 @@ def completeness(
             {"field": "applicable", "title": "records"},
             {"field": "percent", "title": "%", "format": ".1f"},
         ],
+        rule_words="threshold",
     )
     return spec, rows
 

@@ -8,15 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 
-from flsdb.services.policy import check_published_period, decided, disclosure
+from flsdb.services.policy import can, check_published_period, decided, disclosure
 from flsdb.web.auth import current_actor
 from flsdb.web.pages import _engine, _render
-
-MONTHS_NOT_PUBLISHED = (
-    "Month-by-month charts of an FLS are shown to its own staff and the national team only: "
-    "figures beyond the FLS are published for whole years, since a month's counts set beside "
-    "the year's could give away a withheld count of 1 to 4."
-)
 
 router = APIRouter(include_in_schema=False)
 ServiceCode = Annotated[str, Path(max_length=12)]
@@ -195,27 +189,13 @@ async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResp
         "fls head", data, code, published, make=lambda: _fls_head(data, code, published)
     )
 
+    # The links a viewer can follow: the FLS's patients for its staff (policy.can decides).
+    patients = can(actor, "read_patients", code)
+
     def body() -> dict[str, Any]:
-        if published:  # published figures are yearly: months beside the year would subtract
-            spc: list[dict[str, Any]] = []
-            words = [MONTHS_NOT_PUBLISHED]
-        else:
-            spc, words = views.spc_views(data, data.monthly_service, code, published)
-        completeness_spec, completeness_rows = views.completeness(data, code, published)
-        mix_spec, mix_rows = views.mix(data, code, published)
-        return {
-            "code": code,
-            "region": head["region"],
-            "nation": head["nation"],
-            "kpis": views.kpi_table(data, code, published),
-            "spc": spc,
-            "words": words,
-            "funnels": views.funnel_views(data, highlight={code}, own_shown=not published),
-            "completeness_spec": completeness_spec,
-            "completeness_rows": completeness_rows,
-            "mix_spec": mix_spec,
-            "mix_rows": mix_rows,
-        }
+        from flsdb.web.dashboard_bodies import fls_body
+
+        return {**fls_body(data, code, published), "patients": patients, "period_label": period}
 
     return _render(
         request,
@@ -227,7 +207,8 @@ async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResp
             actor, dashboards.last_upload(_engine(request), code, request.app.state.dashboards)
         ),
         published=published,
-        body=views.html("_dashboard_fls_body.html", data, code, published, context=body),
+        patients=patients,
+        body=views.html("_dashboard_fls_body.html", data, code, published, patients, context=body),
         **head,
     )
 
@@ -243,6 +224,7 @@ def _fls_head(data: Any, code: str, published: bool) -> dict[str, Any]:
         "region": region,
         "region_name": data.unit_name("region", region),
         "nation": str(info["nation"]),
+        "nation_name": data.unit_name("nation", str(info["nation"])),
         "records": views.kpi_row(data, "service", code, "kpi03", published=published)["denominator"]
         or 0,
     }
@@ -250,55 +232,27 @@ def _fls_head(data: Any, code: str, published: bool) -> dict[str, Any]:
 
 async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
     from flsdb.web import dashboards as views
+    from flsdb.web.dashboard_bodies import benchmark_rows, group_body
 
     period, as_of, error = _period_and_date(request)
     if error:
         return _render(request, "error.html", 422, title="Refused", message=error, code=422)
     data = await _data(request, period, as_of)
     actor = request.state.actor
-    # FLS staff see their own FLSs' dashboards only: only those are links on the nation's.
-    linked = (
-        frozenset(actor.services) if level == "nation" and actor.role.value == "fls_staff" else None
-    )
     # The figures at the viewer's disclosure level: the national team sees them in full, an
     # FLS's staff their own FLSs' rows, everyone else as published.
     published = disclosure(actor, level, unit) == "published"
     if published:
         check_published_period(period)
     in_full = None if not published else frozenset(actor.patient_services)
+    found = group_body(data, level, unit, published)
+    # An FLS's name links to its dashboard only for a viewer who may open it (policy.can).
+    linked = frozenset(c for c in found["codes"] if can(actor, "read_aggregates", c))
 
     def body() -> dict[str, Any]:
-        services = data.services
-        if level == "region":
-            codes = sorted(services[services["region_code"] == unit]["service_code"])
-            units, id_level = codes, "service"
-            headline = [
-                (n, views.kpi_row(data, "region", unit, n, published=published))
-                for n in data.shown["region"].query("unit == @unit")["kpi"]
-            ]
-        else:
-            codes = sorted(services["service_code"])
-            units, id_level = sorted(set(services["region_code"])), "region"
-            headline = [
-                (n, views.kpi_row(data, "nation", "all", n, published=published))
-                for n in data.shown["nation"].query("unit == 'all'")["kpi"]
-            ]
-        kpis, rows = views.benchmark(data, codes, in_full)
-        id_spec, id_rows = views.identification(data, id_level, units, published)
-        return {
-            "data": data,
-            "level": level,
-            "unit": unit,
-            "unit_name": data.unit_name(level, unit),
-            "headline": headline,
-            "kpis": kpis,
-            "rows": rows,
-            "linked": linked,
-            "funnels": views.funnel_views(data, only=set(codes) if level == "region" else None),
-            "id_spec": id_spec,
-            "id_rows": id_rows,
-            "inequity": views.inequity_rows(data),
-        }
+        kpis, rows = benchmark_rows(data, found["codes"], in_full)
+        names = {k: data.name(k) for k in {*kpis, *(k for k, _ in found["headline"])}}
+        return {**found, "kpis": kpis, "rows": rows, "linked": linked, "names": names}
 
     return _render(
         request,

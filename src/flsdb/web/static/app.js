@@ -16,18 +16,6 @@
       field.hidden = !show && !filled;
     });
   }
-  function drawCharts() {
-    if (typeof window.vegaEmbed !== "function") { return; }
-    document.querySelectorAll(".vega[data-spec]").forEach(function (element) {
-      var source = document.getElementById(element.dataset.spec);
-      if (!source) { return; }
-      var spec = JSON.parse(source.textContent);
-      // The interpreter evaluates Vega's expressions without eval: the CSP stays strict.
-      window.vegaEmbed(element, spec, {
-        actions: false, renderer: "svg", ast: true, expr: window.vega.expressionInterpreter
-      }).catch(function () { element.hidden = true; });
-    });
-  }
   function sortable(table) {
     table.querySelectorAll("thead th").forEach(function (heading, index) {
       heading.tabIndex = 0;
@@ -103,7 +91,6 @@
   document.addEventListener("DOMContentLoaded", function () {
     var box = document.getElementById("session-warning");
     if (box) { sessionWarning(box); }
-    drawCharts();
     document.querySelectorAll("table.sortable").forEach(sortable);
     document.querySelectorAll("form.record").forEach(function (form) {
       update(form);

@@ -1,0 +1,178 @@
+"""An FLS's month-by-month charts as the dashboard shows them: each KPI's chart, its Making Data
+Count variation and assurance icons, and what its signals mean in words with the months named
+(the charts themselves come from `flsdb.reports.spc_panels`, through its public functions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from flsdb.services.dashboards import memo
+from flsdb.sheets import plain_number
+from flsdb.web import charts
+from flsdb.web.published import published_months, withhold
+
+CODE_FIRST = re.compile(r"^[a-z]+\d+ ")
+MIN_SPC_MONTHS = 12  # fewer points cannot tell a signal from chance
+
+# The NHS England Making Data Count icons' meanings (the icons are drawn by `_charts.html`).
+VARIATION = {
+    "common": "Common cause variation: no significant change",
+    "improvement_high": "Special cause variation, improving: higher values",
+    "improvement_low": "Special cause variation, improving: lower values",
+    "concern_high": "Special cause variation, of concern: higher values",
+    "concern_low": "Special cause variation, of concern: lower values",
+    "neither_high": "Special cause variation: higher values",
+    "neither_low": "Special cause variation: lower values",
+}
+ASSURANCE = {
+    "pass": "The target is consistently met (it lies beyond the limits, on the good side)",
+    "fail": "The target is consistently missed: the process must change to meet it",
+    "hit_and_miss": "Hit and miss: the target lies between the limits, met in some months "
+    "and missed in others",
+}
+RULES = {
+    "outside": "{where} the control limits",
+    "shift": "{count} months in a row {where} the mean (a shift)",
+    "trend": "{count} months in a row each {higher} than the month before (a trend)",
+    "two_of_three": "2 of 3 months close to the {side} limit",
+}
+
+
+def month_name(month: str) -> str:
+    """'2026-09' as a person reads it: 'Sep 2026'."""
+    return dt.date(int(month[:4]), int(month[5:7]), 1).strftime("%b %Y")
+
+
+def _months_named(months: list[str], values: list[float]) -> str:
+    named = [f"{month_name(m)} ({v:.0%})" for m, v in zip(months, values, strict=True)]
+    if len(named) > 4:  # a long run: its ends
+        return f"{named[0]} to {named[-1]}"
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+
+
+def _episodes(marked: list[bool]) -> list[tuple[int, int]]:
+    runs, start = [], None
+    for i, on in enumerate([*marked, False]):
+        if on and start is None:
+            start = i
+        elif not on and start is not None:
+            runs.append((start, i - 1))
+            start = None
+    return runs
+
+
+def signal_words(name: str, months: list[str], chart: Any, direction: str) -> list[str]:
+    """One sentence per run of months a rule marks: which months (named, with their values),
+    what the rule saw, and whether it is an improvement or a concern."""
+    labels = chart.labels(direction)
+    out = []
+    for rule, text in RULES.items():
+        marked = [rule in s for s in chart.signals]
+        for first, last in _episodes(marked):
+            side = chart.sides[last]
+            what = text.format(
+                where="above" if side > 0 else "below",
+                count=last - first + 1,
+                higher="higher" if side > 0 else "lower",
+                side="upper" if side > 0 else "lower",
+            )
+            span = list(range(first, last + 1))
+            named = _months_named([months[i] for i in span], [float(chart.values[i]) for i in span])
+            verdict = {"improvement": "an improvement", "concern": "a concern"}.get(
+                labels[last], "a change, neither better nor worse"
+            )
+            out.append(f"{name}: {named}, {what}: {verdict}.")
+    return out
+
+
+def spc_views(
+    data: Any, frame: Any, unit: str, published: bool = False
+) -> tuple[list[dict[str, Any]], list[str], list[str], dict[str, dict[str, str]]]:
+    """One SPC chart per KPI (its spec and its table), the signals in words, what was left out
+    of the charts (months not yet complete, too few months), and each KPI's icons ({kpi:
+    {variation, assurance}}). Published: a month whose count is withheld shows
+    `<5` or `c`, and no percentage or limits (which would give its counts back)."""
+    return memo(
+        "spc",
+        data,
+        id(frame),
+        unit,
+        published,
+        make=lambda: _spc_views(data, frame, unit, published),
+    )
+
+
+def _name_of(title: str) -> tuple[str, str]:
+    kpi, _, name = title.partition(" ")
+    return kpi, name
+
+
+def _spc_views(
+    data: Any, frame: Any, unit: str, published: bool
+) -> tuple[list[dict[str, Any]], list[str], list[str], dict[str, dict[str, str]]]:
+    from flsdb.reports.spc_panels import unit_charts
+
+    shown = published_months(data, frame) if published else {}
+    panels, found_words, _ = unit_charts(data, frame, unit)
+    too_few = {t: p for t, p in panels.items() if len(p.months) < MIN_SPC_MONTHS}
+    words: list[str] = []
+    for sentence in found_words:
+        # The panels' own sentences about months not yet complete, in names; their signal
+        # sentences are said again below, with the months named.
+        title = next((t for t in panels if sentence.startswith(t + ",")), None)
+        if title is not None:
+            continue
+        sentence = CODE_FIRST.sub("", sentence)  # names for people, codes in downloads
+        words.append(sentence)
+    # What was left out (months not yet complete) is folded beneath; the signals come first,
+    # then the KPIs with too few months for a chart.
+    notes, words = words, []
+    too_few_words = [
+        f"{_name_of(title)[1]}: {len(panel.months)} months with patients, too few for an SPC "
+        f"chart (at least {MIN_SPC_MONTHS})."
+        for title, panel in too_few.items()
+    ]
+    views, icons = [], {}
+    for title, panel in panels.items():
+        if title in too_few:
+            continue
+        kpi, name = _name_of(title)
+        chart = panel.chart
+        months = list(panel.months)
+        words += signal_words(name, months, chart, panel.direction)
+        icons[kpi] = {
+            "variation": panel.variation,
+            "variation_words": VARIATION.get(panel.variation, panel.variation),
+            "assurance": panel.assurance or "",
+            "assurance_words": ASSURANCE.get(panel.assurance or "", ""),
+        }
+        labels = chart.labels(panel.direction)  # type: ignore[arg-type]
+        points = []
+        for i, month in enumerate(months):
+            point = {
+                "month": month,
+                "month_name": month_name(month),
+                "numerator": plain_number(panel.numerators[i]),
+                "denominator": plain_number(panel.denominators[i]),
+                "percent": round(float(chart.values[i]) * 100, 1),
+                "centre": round(float(chart.centre[i]) * 100, 1),
+                "lower": round(float(chart.lower[i]) * 100, 1),
+                "upper": round(float(chart.upper[i]) * 100, 1),
+                "signal": labels[i],
+                "rules": ", ".join(chart.signals[i]) or "none",
+            }
+            points.append(withhold(point, shown.get((unit, kpi, month))) if published else point)
+        views.append(
+            {
+                "id": "spc-" + kpi,
+                "kpi": kpi,
+                "title": name,
+                "spec": charts.spc_spec(name, points, panel.target),
+                "points": points,
+            }
+        )
+    if views and not words:
+        words.append("No signal: every chart shows common cause variation only.")
+    return views, words + too_few_words, notes, icons

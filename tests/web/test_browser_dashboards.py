@@ -1,0 +1,151 @@
+"""In Debian's Chromium against `flsdb serve` on SQLite and PostgreSQL (issue 19, items 4 and 5):
+an FLS's dashboard draws each chart as it comes into view, its nurse goes from a KPI's 'not met'
+count to the patients behind it and on to a record, and downloads the KPI table as CSV and XLSX;
+a region viewer's dashboard has no link to patients. Screenshots at 1366x900 and 390x844."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.factory import nhs_number
+from tests.web.conftest import PASSWORD
+from tests.web.live import ARTIFACTS
+from tests.web.test_browser import browser, served_site  # noqa: F401  (the fixtures)
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
+
+
+@pytest.fixture
+def live(served_site: tuple[str, Any, str]) -> Iterator[tuple[str, Any, str]]:  # noqa: F811
+    yield served_site
+
+
+def _login(browser: Any, base: str, name: str, size: str = "desktop") -> Any:  # noqa: F811
+    width, height = SIZES[size]
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="en-GB", accept_downloads=True
+    )
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    return page
+
+
+def _shot(page: Any, backend: str, name: str) -> None:
+    folder = ARTIFACTS / backend
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def _draw_all(page: Any) -> int:
+    """Scroll each chart into view; wait until every one is drawn."""
+    charts = page.locator(".vega[data-src]")
+    for index in range(charts.count()):
+        charts.nth(index).scroll_into_view_if_needed()
+        page.wait_for_selector(f".vega[data-src] >> nth={index} >> svg", timeout=20_000)
+    return int(charts.count())
+
+
+def test_charts_are_drawn_as_they_come_into_view(
+    browser: Any,  # noqa: F811
+    live: tuple[str, Any, str],
+) -> None:
+    base, _, backend = live
+    for size in SIZES:
+        page = _login(browser, base, "nurse", size)
+        page.goto(f"{base}/fls/FLS01?period=2024")
+        total = page.locator(".vega[data-src]").count()
+        assert total >= 10
+        # The charts below the first screen are not fetched yet.
+        assert page.locator(".vega.drawn").count() < total
+        _shot(page, backend, f"dashboard-fls-{size}-top")
+        assert _draw_all(page) == total
+        assert page.locator(".vega.drawn").count() == total
+        # The reference line is labelled in words.
+        assert page.locator("#completeness svg text", has_text="threshold 20%").count() == 1
+        _shot(page, backend, f"dashboard-fls-{size}")
+        page.context.close()
+    page = _login(browser, base, "analyst", "phone")
+    page.goto(f"{base}/nation?period=2024")
+    _draw_all(page)
+    _shot(page, backend, "dashboard-nation-phone")
+    page.context.close()
+
+
+def test_from_a_count_to_the_patients_and_a_record(
+    browser: Any,  # noqa: F811
+    live: tuple[str, Any, str],
+) -> None:
+    base, _, backend = live
+    page = _login(browser, base, "nurse")
+    page.goto(f"{base}/fls/FLS01?period=2024")
+    row = page.locator('tr[data-kpi="kpi04"]')
+    link = row.locator("a.patients").first
+    assert link.inner_text() == "2"  # two of the three not assessed within 90 days
+    link.click()
+    page.wait_for_load_state()
+    assert "/fls/FLS01/patients?" in page.url
+    assert nhs_number(1) not in page.url and nhs_number(2) not in page.url
+    listed = page.locator("#patients tbody tr")
+    assert listed.count() == 2
+    shown = {listed.nth(i).locator("td").first.inner_text() for i in range(2)}
+    assert shown == {nhs_number(1), nhs_number(2)}
+    _shot(page, backend, "dashboard-patients")
+    listed.first.get_by_role("link", name="Open").click()
+    page.wait_for_load_state()
+    assert "/records/" in page.url
+    assert page.locator("form.record").count() == 1
+    page.context.close()
+    # A region viewer reads the FLS as published: no count opens patients, no worklist.
+    viewer = _login(browser, base, "viewer")
+    viewer.goto(f"{base}/fls/FLS01?period=2024")
+    assert viewer.locator("#kpi-table").count() == 1
+    assert viewer.locator("a.patients").count() == 0
+    assert viewer.locator('a[href="/fls/FLS01/worklist"]').count() == 0
+    viewer.context.close()
+
+
+def test_a_dashboard_table_downloads_as_csv_and_xlsx(
+    browser: Any,  # noqa: F811
+    live: tuple[str, Any, str],
+    tmp_path: Path,
+) -> None:
+    import openpyxl
+
+    base, _, _ = live
+    page = _login(browser, base, "nurse")
+    page.goto(f"{base}/fls/FLS01?period=2024")
+    downloads = page.locator(".downloads").first
+    with page.expect_download() as got:
+        downloads.get_by_role("link", name="CSV").click()
+    path = tmp_path / got.value.suggested_filename
+    got.value.save_as(path)
+    assert path.name == "fls01-kpis-2024.csv"
+    rows = {r["kpi"]: r for r in csv.DictReader(io.StringIO(path.read_text("utf-8")))}
+    assert (rows["kpi04"]["KPI"], rows["kpi04"]["n"], rows["kpi04"]["N"]) == (
+        "FLS assessment within 90 days",
+        "1",
+        "3",
+    )
+    with page.expect_download() as got:
+        downloads.get_by_role("link", name="XLSX").click()
+    path = tmp_path / got.value.suggested_filename
+    got.value.save_as(path)
+    sheet = openpyxl.load_workbook(path).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert next(r for r in values if r[0] == "kpi04")[1:4] == (
+        "FLS assessment within 90 days",
+        1,
+        3,
+    )
+    page.context.close()
