@@ -162,8 +162,9 @@ def test_the_server_log_has_the_exception_type_and_frames_not_its_message(
 
 
 def test_the_figures_cache_stays_within_its_bounds(site: Site) -> None:
-    """The bound by count checked at 4 keys over 10 extract dates (each date is a full
-    computation of the figures; the default bound, 12, works the same way)."""
+    """The dashboards' figures cache: the bound by count checked at 4 keys over 10 extract dates
+    (each date is a full computation of the figures; the default bound, 12, works the same way).
+    `GET /api/kpis` reads the maintained figures through its own cache, bounded by count too."""
     cache = site.app.state.dashboards
     assert cache.max_entries == 12  # the default
     cache.max_entries = 4
@@ -171,7 +172,7 @@ def test_the_figures_cache_stays_within_its_bounds(site: Site) -> None:
     first = dt.date(2026, 1, 1)
     for day in range(10):
         as_of = (first + dt.timedelta(days=day)).isoformat()
-        response = nurse.get("/api/kpis", params={"period": "2024", "as_of": as_of})
+        response = nurse.get("/fls/FLS01", params={"period": "2024", "as_of": as_of})
         assert response.status_code == 200, response.text
         assert len(cache.entries) <= cache.max_entries
     assert cache.computed == 10
@@ -180,14 +181,22 @@ def test_the_figures_cache_stays_within_its_bounds(site: Site) -> None:
     assert kept == [first + dt.timedelta(days=d) for d in range(6, 10)]  # the latest 4
     assert 0 < cache.size() <= cache.max_bytes
     # A view of a kept key makes it the most recent; the next new one drops the oldest.
-    nurse.get("/api/kpis", params={"period": "2024", "as_of": "2026-01-07"})
-    nurse.get("/api/kpis", params={"period": "2024", "as_of": "2026-02-15"})
+    nurse.get("/fls/FLS01", params={"period": "2024", "as_of": "2026-01-07"})
+    nurse.get("/fls/FLS01", params={"period": "2024", "as_of": "2026-02-15"})
     kept = [key[1].isoformat() for key in cache.entries]
     assert "2026-01-07" in kept and "2026-01-08" not in kept and kept[-1] == "2026-02-15"
     # By memory too: with room for one computation, one is kept.
     cache.max_bytes = 1
-    nurse.get("/api/kpis", params={"period": "2024", "as_of": "2026-02-16"})
+    nurse.get("/fls/FLS01", params={"period": "2024", "as_of": "2026-02-16"})
     assert [key[1].isoformat() for key in cache.entries] == ["2026-02-16"]
+    live = cache.live
+    assert live.max_entries == 16
+    live.max_entries = 3
+    for day in range(5):
+        as_of = (first + dt.timedelta(days=day)).isoformat()
+        assert nurse.get("/api/kpis", params={"period": "2024", "as_of": as_of}).status_code == 200
+        assert len(live.entries) <= 3
+    assert [key[1] for key in live.entries] == [first + dt.timedelta(days=d) for d in (2, 3, 4)]
 
 
 def test_figures_are_asked_for_with_keys_the_records_allow(site: Site) -> None:
