@@ -68,8 +68,12 @@ class ReportData:
     mix_shown: pd.DataFrame
     completeness: pd.DataFrame
     services_with_records: int = 0
-    # Whether the period is locked (and since when), as the report states it.
+    # Whether the period is locked (and since when), as the report states it; a period that is
+    # not locked is provisional, and every page says so.
     lock_note: str = ""
+    # Made-up data (a services table with an FLS marked synthetic, as `flsdb synth` and `flsdb
+    # demo` write them): every page, file name and table says so.
+    synthetic: bool = False
     # Per FLS, records whose index site came from the 2023 FLS-DB 'Non hip/non spine' label
     # (from the store's audit trail; None when the records come from files).
     lost_sites: dict[str, int] | None = None
@@ -81,6 +85,11 @@ class ReportData:
     _months: dict[int, dict[tuple[str, str], pd.DataFrame]] = field(
         default_factory=dict, repr=False
     )
+
+    @property
+    def provisional(self) -> bool:
+        """Whether the period's figures may still change (it is not locked)."""
+        return not self.lock_note
 
     def measure(self, kpi: str) -> Measure:
         return self.catalogue.measure(kpi)
@@ -243,11 +252,19 @@ def collect(
         completeness=completeness_by_field(
             source, period, as_of, catalogue, levels["service"].counts
         ),
+        synthetic=is_synthetic(source.services),
     )
     records_per_service = tables["service"][tables["service"]["kpi"] == "kpi03"]["denominator"]
     data.services_with_records = int((records_per_service.astype(float) > 0).sum())
     data.inequities = {kpi: kpi_inequity(data, kpi) for kpi in FUNNEL_KPIS}
     return data
+
+
+def is_synthetic(services: pd.DataFrame) -> bool:
+    """Whether any FLS of a services table is marked synthetic (made-up data)."""
+    if "synthetic" not in services.columns:
+        return False
+    return bool((services["synthetic"].astype(str).str.lower() == "yes").any())
 
 
 def kpi_inequity(data: ReportData, kpi: str) -> Inequity:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from functools import cache
 from importlib import resources
@@ -12,6 +13,7 @@ import jinja2
 from markupsafe import Markup
 
 from flsdb.reports.charts.base import count
+from flsdb.reports.marking import file_prefix, marks
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -22,8 +24,18 @@ def safe_name(code: str) -> str:
     return cleaned or "_"
 
 
+def uk_date(value: object) -> str:
+    """A date as people read it in the UK: 6 Dec 2026."""
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return f"{day.day} {day:%b %Y}"
+
+
 def _pct(value: object, digits: int = 1) -> str:
-    return "–" if value is None else f"{float(str(value)):.{digits}f}%"
+    """A percentage to print; none (or not a number: 0 of 0) is a dash, never 'nan%'."""
+    if value is None:
+        return "–"
+    number = float(str(value))
+    return "–" if number != number else f"{number:.{digits}f}%"
 
 
 @cache
@@ -36,6 +48,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["count"] = count
     env.filters["pct"] = _pct
+    env.filters["uk_date"] = uk_date
     # The stylesheet is ours, not data: autoescaping it would turn its quotes into entities.
     env.globals["css"] = Markup(
         resources.files("flsdb.reports").joinpath("templates/style.css").read_text("utf-8")
@@ -57,6 +70,11 @@ def write_report(
     made from a rendering without them (print hides them anyway, and laying out thousands of
     hidden cells would double the time per PDF).
     """
+    data = context.get("data")
+    if data is not None:
+        own = context.get("own_fls")
+        context = {**context, "marks": marks(data, None if own is None else str(own))}  # type: ignore[arg-type]
+        stem = stem.with_name(file_prefix(data) + stem.name)  # type: ignore[arg-type]
     written = []
     if "html" in formats:
         path = stem.with_suffix(".html")
@@ -67,6 +85,8 @@ def write_report(
 
         path = stem.with_suffix(".pdf")
         html = render_html(template, **context, for_print=True)
-        HTML(string=html, base_url=str(stem.parent)).write_pdf(path)
+        # Tagged PDF/UA-1: a structure tree, reading order, the language, the title and each
+        # chart's alternative text, for screen readers.
+        HTML(string=html, base_url=str(stem.parent)).write_pdf(path, pdf_variant="pdf/ua-1")
         written.append(path)
     return written

@@ -3,6 +3,8 @@ by FLS, the treatment mix, and box plots. A value withheld for disclosure contro
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -36,9 +38,9 @@ def paired_bars(
     """Horizontal bars for each row (e.g. a region) and column (e.g. spine, non-spine), ordered
     by the first column; `counts` gives the n / N text of each cell for the data table."""
     ordered = table.sort_values(table.columns[0], na_position="first")
-    height = 0.2 * len(ordered) + 1.3
+    height = 0.26 * len(ordered) + 1.35
     figure = Figure(figsize=(7.2, height))
-    figure.subplots_adjust(left=0.42, right=0.97, bottom=0.85 / height, top=1 - 0.3 / height)
+    figure.subplots_adjust(left=0.45, right=0.97, bottom=0.95 / height, top=1 - 0.3 / height)
     ax = figure.add_subplot()
     y = np.arange(len(ordered))
     width = 0.8 / len(table.columns)
@@ -47,17 +49,18 @@ def paired_bars(
         ax.barh(y + (i - (len(table.columns) - 1) / 2) * width, np.nan_to_num(values),
                 height=width, color=SERIES[i], label=str(column))  # fmt: skip
         for j in np.flatnonzero(np.isnan(values)):
-            ax.text(1, y[j] + (i - 0.5) * width, WITHHELD_TEXT, va="center", fontsize=5,
+            ax.text(1, y[j] + (i - 0.5) * width, WITHHELD_TEXT, va="center", fontsize=8,
                     color=GREY)  # fmt: skip
-    ax.set_yticks(y, list(ordered.index), fontsize=5.5)
+    ax.set_yticks(y, list(ordered.index), fontsize=8)
     ax.set_ylim(-0.6, len(ordered) - 0.4)
     if threshold is not None:
         ax.axvline(threshold, color=INK, lw=0.8, linestyle="--", label=f"target {threshold:g}%")
     ax.set_xlabel("% of the expected caseload")
     ax.set_title(title)
-    ax.legend(
-        loc="upper center", bbox_to_anchor=(0.5, -0.45 / (height - 1.15)), ncol=3, fontsize=6.5
-    )
+    figure.legend(
+        *ax.get_legend_handles_labels(), loc="lower center", bbox_to_anchor=(0.5, 0.01),
+        ncol=3, fontsize=8,
+    )  # fmt: skip
     rows = tuple(
         (str(unit), *(str(counts.loc[unit, c]) for c in table.columns)) for unit in table.index
     )
@@ -73,11 +76,23 @@ def grouped_bars(
     title: str,
     cells: pd.DataFrame | None = None,
     ylabel: str = "% of patients",
+    names: dict[str, str] | None = None,
 ) -> Graphic:
     """Bars for each row (a KPI) and column (a group), e.g. KPIs by age band; `cells` gives the
-    text of each value for the data table (n / N and interval)."""
-    figure = Figure(figsize=(7.2, 3.0))
-    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.26, top=0.9)
+    text of each value for the data table (n / N and interval); `names` the words under each
+    row's code on the axis. The legend names every group, in as many lines as it needs."""
+    groups = [str(c) for c in table.columns]
+    per_line = 1 if max((len(g) for g in groups), default=0) > 44 else 2
+    per_line = min(4, len(groups)) if max((len(g) for g in groups), default=0) <= 18 else per_line
+    legend_lines = -(-len(groups) // max(1, per_line))
+    ticks = [str(k) for k in table.index]
+    if names:
+        ticks = [f"{k}\n" + textwrap.fill(names.get(k, ""), 13) for k in ticks]
+    tick_lines = max(t.count("\n") + 1 for t in ticks) if ticks else 1
+    bottom = 0.25 + 0.14 * tick_lines + 0.17 * legend_lines + 0.2
+    height = 2.3 + bottom
+    figure = Figure(figsize=(7.2, height))
+    figure.subplots_adjust(left=0.08, right=0.98, bottom=bottom / height, top=1 - 0.3 / height)
     ax = figure.add_subplot()
     width = 0.8 / max(1, len(table.columns))
     x = np.arange(len(table))
@@ -86,15 +101,18 @@ def grouped_bars(
         ax.bar(x + i * width, np.nan_to_num(values), width=width, color=SERIES[i % len(SERIES)],
                label=str(column))  # fmt: skip
         for j in np.flatnonzero(np.isnan(values)):
-            ax.text(x[j] + i * width, 1, "–", ha="center", fontsize=6, color=GREY)
-    ax.set_xticks(x + width * (len(table.columns) - 1) / 2, list(table.index), fontsize=6.5)
+            ax.text(x[j] + i * width, 1, "–", ha="center", fontsize=8, color=GREY)
+    ax.set_xticks(x + width * (len(table.columns) - 1) / 2, ticks, fontsize=8)
     ax.set_ylim(0, 100)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(ncol=min(4, len(table.columns)), fontsize=6.5, loc="upper center",
-              bbox_to_anchor=(0.5, -0.1))  # fmt: skip
-    figure.text(0.98, 0.02, "– : withheld (small numbers) or no patients", ha="right",
-                fontsize=6, color=GREY)  # fmt: skip
+    figure.legend(
+        *ax.get_legend_handles_labels(), ncol=max(1, per_line), fontsize=8,
+        loc="lower left", bbox_to_anchor=(0.06, 0.22 / height), handletextpad=0.4,
+        columnspacing=1.2, borderaxespad=0.0,
+    )  # fmt: skip
+    figure.text(0.98, 0.04 / height, "– : withheld (small numbers) or no patients", ha="right",
+                fontsize=8, color=GREY)  # fmt: skip
     source = cells if cells is not None else table.map(lambda v: percent(None if pd.isna(v) else v))
     rows = tuple((str(k), *(str(v) for v in source.loc[k])) for k in table.index)
     return render(
@@ -109,9 +127,9 @@ def mix_chart(
 ) -> Graphic:
     """Stacked 100% bars of the treatment recommended, one per FLS (rows: FLS labels; columns:
     groups, percent); `withheld` is each FLS's share hidden for disclosure control."""
-    height = 0.155 * len(shares) + 1.4
+    height = 0.2 * len(shares) + 1.55
     figure = Figure(figsize=(7.2, height))
-    figure.subplots_adjust(left=0.4, right=0.97, bottom=1.0 / height, top=1 - 0.3 / height)
+    figure.subplots_adjust(left=0.4, right=0.97, bottom=1.15 / height, top=1 - 0.3 / height)
     ax = figure.add_subplot()
     y = np.arange(len(shares))[::-1]
     left = np.zeros(len(shares))
@@ -123,12 +141,15 @@ def mix_chart(
     if (hidden > 0).any():
         ax.barh(y, hidden, left=left, color="white", edgecolor=GREY, hatch="////", lw=0.3,
                 height=0.78, label=WITHHELD_TEXT)  # fmt: skip
-    ax.set_yticks(y, list(shares.index), fontsize=5.5)
+    ax.set_yticks(y, list(shares.index), fontsize=8)
     ax.set_ylim(-0.6, len(shares) - 0.4)
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of the FLS's patients")
     ax.set_title(title)
-    ax.legend(ncol=4, fontsize=6, loc="upper center", bbox_to_anchor=(0.3, -0.5 / (height - 1.3)))
+    figure.legend(
+        *ax.get_legend_handles_labels(), ncol=3, fontsize=8, loc="lower center",
+        bbox_to_anchor=(0.5, 0.02 / height), handletextpad=0.4, columnspacing=1.0,
+    )  # fmt: skip
     rows = tuple(
         (
             str(unit),
@@ -148,9 +169,9 @@ def distribution_chart(
 ) -> Graphic:
     """The spread of FLS values for each KPI: box (IQR), whiskers (10th-90th), points."""
     keys = [k for k in results if results[k].units]
-    height = 0.3 * len(keys) + 1.0
+    height = 0.32 * len(keys) + 1.3
     figure = Figure(figsize=(7.2, height))
-    figure.subplots_adjust(left=0.42, right=0.98, bottom=0.5 / height, top=1 - 0.45 / height)
+    figure.subplots_adjust(left=0.45, right=0.98, bottom=0.45 / height, top=1 - 0.8 / height)
     ax = figure.add_subplot()
     rows = []
     for y, key in enumerate(reversed(keys)):
@@ -164,7 +185,7 @@ def distribution_chart(
             medianprops={"color": BLUE, "lw": 1.5},
         )  # fmt: skip
         jitter = np.random.default_rng(y).uniform(-0.15, 0.15, len(values))
-        ax.scatter(values, y + jitter, s=5, color=GREY, alpha=0.6, zorder=3)
+        ax.scatter(values, y + jitter, s=6, color=GREY, alpha=0.6, zorder=3)
         ax.plot([nationals[key]] * 2, [y - 0.32, y + 0.32], color=INK, lw=1.4, zorder=4)
         rows.append(
             (titles[key], str(result.units), percent(result.median), percent(result.q1),
@@ -181,7 +202,8 @@ def distribution_chart(
             Line2D([], [], marker="o", ls="", color=GREY, markersize=3, label="one FLS"),
             Line2D([], [], color=INK, lw=1.4, label="England and Wales"),
         ],
-        loc="lower center", bbox_to_anchor=(0.3, 1.0), ncol=5, fontsize=6,
+        loc="lower center", bbox_to_anchor=(0.5, 1 - 0.75 / height), ncol=3, fontsize=8,
+        bbox_transform=figure.transFigure, handletextpad=0.4, columnspacing=1.2,
     )  # fmt: skip
     return render(
         figure,
