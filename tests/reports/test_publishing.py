@@ -6,6 +6,7 @@ PDF (PDF/UA)."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import re
 from pathlib import Path
@@ -217,3 +218,27 @@ def test_no_float_counts_or_nan_in_any_report(synthetic: ReportSet) -> None:
             continue
         assert not re.search(r"\bnan\b", text, re.I), path.name
         assert not re.search(r"(?<![\d.])\d{1,3}(,\d{3})*\.0 /", text), path.name  # 430.0 / 500
+
+
+def chart_svgs(html: str) -> list[str]:
+    return [
+        base64.b64decode(m).decode()
+        for m in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)
+    ]
+
+
+def test_charts_are_vector_drawings_with_text_of_8_pt_or_more(synthetic: ReportSet) -> None:
+    page_width = 184 / 25.4 * 72  # the body's width in points: every chart is drawn across it
+    for paths in (synthetic.national, *synthetic.services.values(), *synthetic.regions.values()):
+        html = next(p for p in paths if p.suffix == ".html").read_text()
+        assert "data:image/jpeg" not in html and "data:image/png" not in html
+        # Text stays text (no outlines); a grid's overlay of one FLS's markers has none.
+        drawings = [svg for svg in chart_svgs(html) if "<text" in svg]
+        assert drawings, paths[0].name
+        for svg in drawings:
+            width = float(re.search(r'<svg[^>]* width="([\d.]+)pt"', svg).group(1))  # type: ignore[union-attr]
+            sizes = [float(v) for v in re.findall(r"font-size: ?([\d.]+)px", svg)]
+            sizes += [float(v) for v in re.findall(r"font: [^;\"]*?([\d.]+)px", svg)]
+            assert sizes, paths[0].name
+            # Shown at the page's width: a chart's font size times this scale is its size on paper.
+            assert min(sizes) * page_width / width >= 7.95, (paths[0].name, min(sizes))

@@ -67,6 +67,8 @@ matplotlib.rcParams.update(
 # Every chart is drawn 7.2 inches wide and shown at the page's width (184 mm, 7.24 inches), so a
 # font size in a chart is (within 1%) its size on the page: none is below this.
 MIN_FONT = 8.0
+# The resolution of the parts of a chart drawn as a picture inside its SVG (dense point clouds).
+RASTER_DPI = 220
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,9 @@ def svg_bytes(figure: Figure, transparent: bool = False) -> bytes:
     buffer = io.BytesIO()
     # Fixed margins (set by each chart) instead of tight bounding boxes, so that a grid and the
     # overlay drawn for it line up exactly.
-    figure.savefig(buffer, format="svg", metadata={"Date": None}, transparent=transparent)
+    figure.savefig(
+        buffer, format="svg", metadata={"Date": None}, transparent=transparent, dpi=RASTER_DPI
+    )
     return buffer.getvalue()
 
 

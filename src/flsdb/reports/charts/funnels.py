@@ -40,7 +40,8 @@ def _points(result: Inequity) -> np.ndarray:
 def _curve(result: Inequity) -> np.ndarray:
     n = np.asarray(result.denominators, dtype=float)
     n = n[n > 0]
-    return np.linspace(max(1.0, n.min() * 0.8), n.max() * 1.05, 160)
+    # Smooth at the page's scale with few points: every point is work for the PDF writer.
+    return np.geomspace(max(1.0, n.min() * 0.8), n.max() * 1.05, 56)
 
 
 def _draw(ax: Axes, result: Inequity, title: str, size: float = 12) -> list[float]:
@@ -62,7 +63,12 @@ def _draw(ax: Axes, result: Inequity, title: str, size: float = 12) -> list[floa
     points = _points(result)
     colours = [FLAG_COLOURS.get(funnel.flags[i] or "inside", GREY) for i in points]
     values = funnel.proportion[points] * 100
-    ax.scatter(n[points], values, s=size, c=colours, edgecolors="none", alpha=0.9, zorder=3)
+    # Many points as one small picture inside the vector chart (axes, lines and text stay
+    # vectors): a drawing of a thousand markers costs the PDF writer seconds per report.
+    ax.scatter(
+        n[points], values, s=size, c=colours, edgecolors="none", alpha=0.9, zorder=3,
+        rasterized=len(points) > 30,
+    )  # fmt: skip
     all_values = funnel.proportion[np.isfinite(funnel.proportion)] * 100
     return drawn + [float(v) for v in all_values]
 

@@ -114,7 +114,8 @@ class SpcGrid:
                 ),
                 "target_note": ax.text(
                     0.99, 0.96, "", ha="right", va="top", transform=ax.transAxes,
-                    color=GREEN, fontsize=8,
+                    color=GREEN, fontsize=8, zorder=8,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1},
                 ),
             }  # fmt: skip
             for slot, x_pos in (("variation", 0.86), ("assurance", 0.97)):
