@@ -8,6 +8,7 @@ from functools import cache
 from importlib import resources
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
@@ -84,9 +85,32 @@ def write_report(
         from weasyprint import HTML
 
         path = stem.with_suffix(".pdf")
-        html = render_html(template, **context, for_print=True)
+        fonts, stylesheet, images = print_setup()
+        if len(images) > 64:  # between documents: what one report's charts left is dropped
+            images.clear()
+        # The stylesheet is parsed once per process and given to every document, not read
+        # again from each one's <style>.
+        html = render_html(template, **context, for_print=True, css=Markup(""))
         # Tagged PDF/UA-1: a structure tree, reading order, the language, the title and each
         # chart's alternative text, for screen readers.
-        HTML(string=html, base_url=str(stem.parent)).write_pdf(path, pdf_variant="pdf/ua-1")
+        HTML(string=html, base_url=str(stem.parent)).write_pdf(
+            path,
+            stylesheets=[stylesheet],
+            font_config=fonts,
+            cache=images,
+            pdf_variant="pdf/ua-1",
+        )
         written.append(path)
     return written
+
+
+@cache
+def print_setup() -> tuple[Any, Any, dict[str, Any]]:
+    """What every PDF of a process shares: the fonts, the parsed stylesheet, and the images
+    already read (a chart shared by many reports, such as an FLS report's funnel grid, is
+    parsed once; the cache is emptied between documents when it grows)."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    return fonts, CSS(string=str(environment().globals["css"]), font_config=fonts), {}

@@ -28,6 +28,16 @@ from flsdb.reports.charts.base import (
 from flsdb.stats.inequity import Inequity
 
 SERIES = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, GREY)
+CHAR_INCHES = 0.064  # the width of a character of 8 pt DejaVu Sans, about
+
+
+def label_margin(labels: list[str], most: float = 0.6) -> float:
+    """The share of a 7.2-inch chart its longest axis label needs on the left, so that no name
+    is cut."""
+    longest = max((max(len(p) for p in str(t).split("\n")) for t in labels), default=0)
+    return min(most, (longest * CHAR_INCHES + 0.25) / 7.2)
+
+
 MIX_COLOURS = (PURPLE, BLUE, SKY, GREEN, ORANGE, "#D9D9D9")
 WITHHELD_TEXT = "withheld (small numbers)"
 
@@ -38,9 +48,10 @@ def paired_bars(
     """Horizontal bars for each row (e.g. a region) and column (e.g. spine, non-spine), ordered
     by the first column; `counts` gives the n / N text of each cell for the data table."""
     ordered = table.sort_values(table.columns[0], na_position="first")
-    height = 0.26 * len(ordered) + 1.35
+    height = 0.19 * len(ordered) + 1.35
     figure = Figure(figsize=(7.2, height))
-    figure.subplots_adjust(left=0.45, right=0.97, bottom=0.95 / height, top=1 - 0.3 / height)
+    left = label_margin([str(u) for u in ordered.index])
+    figure.subplots_adjust(left=left, right=0.97, bottom=0.95 / height, top=1 - 0.3 / height)
     ax = figure.add_subplot()
     y = np.arange(len(ordered))
     width = 0.8 / len(table.columns)
@@ -78,40 +89,43 @@ def grouped_bars(
     ylabel: str = "% of patients",
     names: dict[str, str] | None = None,
 ) -> Graphic:
-    """Bars for each row (a KPI) and column (a group), e.g. KPIs by age band; `cells` gives the
-    text of each value for the data table (n / N and interval); `names` the words under each
-    row's code on the axis. The legend names every group, in as many lines as it needs."""
+    """Bars for each row (a KPI, named on the axis) and column (a group), e.g. KPIs by age band;
+    `cells` gives the text of each value for the data table (n / N and interval); `names` the
+    words beside each row's code. The legend names every group, in as many lines as it needs."""
     groups = [str(c) for c in table.columns]
-    per_line = 1 if max((len(g) for g in groups), default=0) > 44 else 2
-    per_line = min(4, len(groups)) if max((len(g) for g in groups), default=0) <= 18 else per_line
-    legend_lines = -(-len(groups) // max(1, per_line))
-    ticks = [str(k) for k in table.index]
-    if names:
-        ticks = [f"{k}\n" + textwrap.fill(names.get(k, ""), 13) for k in ticks]
-    tick_lines = max(t.count("\n") + 1 for t in ticks) if ticks else 1
-    bottom = 0.25 + 0.14 * tick_lines + 0.17 * legend_lines + 0.2
-    height = 2.3 + bottom
+    widest = max((len(g) for g in groups), default=0)
+    per_line = 4 if widest <= 16 else 2 if widest <= 44 else 1
+    legend_lines = -(-len(groups) // per_line)
+    keys = [str(k) for k in table.index]
+    labels = [textwrap.fill(f"{k} {names[k]}" if names and k in names else k, 34) for k in keys]
+    slot = max(0.42, 0.11 * len(groups) + 0.14)
+    bottom = 0.45 + 0.19 * legend_lines + 0.25
+    height = slot * len(keys) + bottom + 0.35
     figure = Figure(figsize=(7.2, height))
-    figure.subplots_adjust(left=0.08, right=0.98, bottom=bottom / height, top=1 - 0.3 / height)
+    figure.subplots_adjust(
+        left=label_margin(labels), right=0.97, bottom=bottom / height, top=1 - 0.35 / height
+    )
     ax = figure.add_subplot()
-    width = 0.8 / max(1, len(table.columns))
-    x = np.arange(len(table))
+    width = 0.8 / max(1, len(groups))
+    y = np.arange(len(keys))[::-1].astype(float)
     for i, column in enumerate(table.columns):
         values = table[column].astype(float).to_numpy()
-        ax.bar(x + i * width, np.nan_to_num(values), width=width, color=SERIES[i % len(SERIES)],
-               label=str(column))  # fmt: skip
+        offset = (i - (len(groups) - 1) / 2) * width
+        ax.barh(y - offset, np.nan_to_num(values), height=width, color=SERIES[i % len(SERIES)],
+                label=str(column))  # fmt: skip
         for j in np.flatnonzero(np.isnan(values)):
-            ax.text(x[j] + i * width, 1, "–", ha="center", fontsize=8, color=GREY)
-    ax.set_xticks(x + width * (len(table.columns) - 1) / 2, ticks, fontsize=8)
-    ax.set_ylim(0, 100)
-    ax.set_ylabel(ylabel)
+            ax.text(1, y[j] - offset, "–", va="center", fontsize=8, color=GREY)
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_ylim(-0.6, len(keys) - 0.4)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(ylabel)
     ax.set_title(title)
     figure.legend(
-        *ax.get_legend_handles_labels(), ncol=max(1, per_line), fontsize=8,
-        loc="lower left", bbox_to_anchor=(0.06, 0.22 / height), handletextpad=0.4,
-        columnspacing=1.2, borderaxespad=0.0,
+        *ax.get_legend_handles_labels(), ncol=per_line, fontsize=8, loc="lower left",
+        bbox_to_anchor=(0.02, 0.3 / height), handletextpad=0.4, columnspacing=1.2,
+        borderaxespad=0.0,
     )  # fmt: skip
-    figure.text(0.98, 0.04 / height, "– : withheld (small numbers) or no patients", ha="right",
+    figure.text(0.98, 0.05 / height, "– : withheld (small numbers) or no patients", ha="right",
                 fontsize=8, color=GREY)  # fmt: skip
     source = cells if cells is not None else table.map(lambda v: percent(None if pd.isna(v) else v))
     rows = tuple((str(k), *(str(v) for v in source.loc[k])) for k in table.index)
@@ -129,7 +143,8 @@ def mix_chart(
     groups, percent); `withheld` is each FLS's share hidden for disclosure control."""
     height = 0.2 * len(shares) + 1.55
     figure = Figure(figsize=(7.2, height))
-    figure.subplots_adjust(left=0.4, right=0.97, bottom=1.15 / height, top=1 - 0.3 / height)
+    margin = label_margin([str(u) for u in shares.index])
+    figure.subplots_adjust(left=margin, right=0.97, bottom=1.15 / height, top=1 - 0.3 / height)
     ax = figure.add_subplot()
     y = np.arange(len(shares))[::-1]
     left = np.zeros(len(shares))

@@ -110,7 +110,35 @@ def svg_bytes(figure: Figure, transparent: bool = False) -> bytes:
     figure.savefig(
         buffer, format="svg", metadata={"Date": None}, transparent=transparent, dpi=RASTER_DPI
     )
-    return buffer.getvalue()
+    return flatten(buffer.getvalue())
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def flatten(svg: bytes) -> bytes:
+    """The drawing without what costs the PDF writer and draws nothing: matplotlib wraps every
+    artist in a group that only names it (half the elements of a chart) and adds metadata."""
+    from xml.etree import ElementTree
+
+    ElementTree.register_namespace("", SVG[1:-1])
+    ElementTree.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    root = ElementTree.fromstring(svg)
+
+    def unwrap(parent: ElementTree.Element) -> None:
+        children: list[ElementTree.Element] = []
+        for child in parent:
+            unwrap(child)
+            if child.tag == f"{SVG}metadata":
+                continue
+            if child.tag == f"{SVG}g" and set(child.attrib) <= {"id"}:
+                children.extend(child)
+            else:
+                children.append(child)
+        parent[:] = children
+
+    unwrap(root)
+    return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def render(figure: Figure, alt: str, table: DataTable | None = None) -> Graphic:
