@@ -31,6 +31,13 @@ SERIES = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, GREY)
 CHAR_INCHES = 0.064  # the width of a character of 8 pt DejaVu Sans, about
 
 
+def figure_title(figure: Figure, title: str, height: float) -> None:
+    """A chart's title from the figure's left edge (not the axes', which a long label margin
+    pushes right), so that it is never cut."""
+    figure.text(0.01, 1 - 0.08 / height, title, ha="left", va="top", fontsize=9,
+                fontweight="bold")  # fmt: skip
+
+
 def label_margin(labels: list[str], most: float = 0.6) -> float:
     """The share of a 7.2-inch chart its longest axis label needs on the left, so that no name
     is cut."""
@@ -67,7 +74,7 @@ def paired_bars(
     if threshold is not None:
         ax.axvline(threshold, color=INK, lw=0.8, linestyle="--", label=f"target {threshold:g}%")
     ax.set_xlabel("% of the expected caseload")
-    ax.set_title(title)
+    figure_title(figure, title, height)
     figure.legend(
         *ax.get_legend_handles_labels(), loc="lower center", bbox_to_anchor=(0.5, 0.01),
         ncol=3, fontsize=8,
@@ -98,7 +105,7 @@ def grouped_bars(
     legend_lines = -(-len(groups) // per_line)
     keys = [str(k) for k in table.index]
     labels = [textwrap.fill(f"{k} {names[k]}" if names and k in names else k, 34) for k in keys]
-    slot = max(0.42, 0.11 * len(groups) + 0.14)
+    slot = max(0.34, 0.075 * len(groups) + 0.12)
     bottom = 0.45 + 0.19 * legend_lines + 0.25
     height = slot * len(keys) + bottom + 0.35
     figure = Figure(figsize=(7.2, height))
@@ -119,7 +126,7 @@ def grouped_bars(
     ax.set_ylim(-0.6, len(keys) - 0.4)
     ax.set_xlim(0, 100)
     ax.set_xlabel(ylabel)
-    ax.set_title(title)
+    figure_title(figure, title, height)
     figure.legend(
         *ax.get_legend_handles_labels(), ncol=per_line, fontsize=8, loc="lower left",
         bbox_to_anchor=(0.02, 0.3 / height), handletextpad=0.4, columnspacing=1.2,
@@ -160,7 +167,7 @@ def mix_chart(
     ax.set_ylim(-0.6, len(shares) - 0.4)
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of the FLS's patients")
-    ax.set_title(title)
+    figure_title(figure, title, height)
     figure.legend(
         *ax.get_legend_handles_labels(), ncol=3, fontsize=8, loc="lower center",
         bbox_to_anchor=(0.5, 0.02 / height), handletextpad=0.4, columnspacing=1.0,
