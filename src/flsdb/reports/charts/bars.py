@@ -148,7 +148,7 @@ def mix_chart(
 ) -> Graphic:
     """Stacked 100% bars of the treatment recommended, one per FLS (rows: FLS labels; columns:
     groups, percent); `withheld` is each FLS's share hidden for disclosure control."""
-    height = 0.2 * len(shares) + 1.55
+    height = 0.165 * len(shares) + 1.55
     figure = Figure(figsize=(7.2, height))
     margin = label_margin([str(u) for u in shares.index])
     figure.subplots_adjust(left=margin, right=0.97, bottom=1.15 / height, top=1 - 0.3 / height)
