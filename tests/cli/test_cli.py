@@ -368,8 +368,11 @@ def test_report_command(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "reports" / "national-report-2024.html").exists()
-    assert (tmp_path / "reports" / "fls" / "fls-report-FLS01-2024.html").exists()
-    assert not (tmp_path / "reports" / "fls" / "fls-report-FLS02-2024.html").exists()
+    # An FLS's own report (unsuppressed, for that FLS) is kept under internal/ (issue 17).
+    own = tmp_path / "reports" / "internal" / "fls"
+    assert (own / "fls-report-FLS01-2024.html").exists()
+    assert not (own / "fls-report-FLS02-2024.html").exists()
+    assert not (tmp_path / "reports" / "fls").exists()
     assert (tmp_path / "reports" / "regions" / "region-report-QE1-2024.html").exists()
     assert "Region reports: 2" in result.stdout
 
@@ -380,16 +383,17 @@ def test_demo_end_to_end_on_a_small_country(tmp_path: Path) -> None:
     result = flsdb("demo", "--out", str(out), "--records", "1500", "--services", "6", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
+    # Synthetic data: every output's name says so (issue 17); FLS reports are internal.
     for name in (
         "flsdb-demo.db",
-        "internal/kpis-service-2024.csv",
+        "internal/synthetic-kpis-service-2024.csv",
         "internal/README.txt",
-        "national-report-2024.pdf",
-        "benchmark-fls-2024.csv",
-        "benchmark-2024.xlsx",
+        "synthetic-national-report-2024.pdf",
+        "synthetic-benchmark-fls-2024.csv",
+        "synthetic-benchmark-2024.xlsx",
     ):
         assert (out / name).exists(), name
-    assert len(list((out / "fls").glob("*.pdf"))) == 1
+    assert len(list((out / "internal" / "fls").glob("synthetic-fls-report-*.pdf"))) == 1
     accounts = (out / "demo-accounts.txt").read_text().splitlines()
     assert (out / "demo-accounts.txt").stat().st_mode & 0o777 == 0o600
     roles = [line.split("\t")[2] for line in accounts[1:]]

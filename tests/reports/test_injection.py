@@ -101,7 +101,8 @@ def test_hostile_names_are_inert_in_every_output(tmp_path: Path) -> None:
     html = (out / "national-report-2024.html").read_text()
     assert '<a href="http://example.invalid' not in html
     assert (
-        "[link=http://example.invalid]" in (out / "fls" / "fls-report-WAL01-2024.html").read_text()
+        "[link=http://example.invalid]"
+        in (out / "internal" / "fls" / "fls-report-WAL01-2024.html").read_text()
     )
 
 

@@ -15,13 +15,31 @@ from flsdb.storage import open_engine, store_services
 from flsdb.storage.database import HEAD_REVISION, alembic_config, upgrade
 from flsdb.storage.edits import delete_record_by_id, insert_record, record_history
 from flsdb.storage.tables import records
-from tests.factory import nhs_number, record, write_services
+from tests.factory import SERVICES, nhs_number, record, write_services
 
 BOTH = {"FLS01", "FLS02"}
 
 
 def load_services(engine: Engine, tmp_path: Path) -> None:
     store_services(engine, validate_file(write_services(tmp_path / "s.csv"), "services"), "t")
+
+
+def load_services_at(engine: Engine) -> None:
+    """The test FLSs written into a store at an older revision: only the columns it has."""
+    from sqlalchemy import MetaData, Table
+
+    table = Table("services", MetaData(), autoload_with=engine)
+    now = dt.datetime(2024, 1, 1)
+    rows = [
+        {
+            **{k: (int(v) if v.isdigit() else v) or None for k, v in row.items()},
+            "created_at": now,
+            "updated_at": now,
+        }
+        for row in SERVICES
+    ]
+    with engine.begin() as conn:
+        conn.execute(table.insert(), [{c.name: r[c.name] for c in table.columns} for r in rows])
 
 
 def typed(service: str, seed: int) -> dict[str, Any]:
@@ -76,7 +94,7 @@ def test_a_store_with_reused_ids_is_mended(db_url: str, tmp_path: Path) -> None:
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "0008")
-    load_services(engine, tmp_path)
+    load_services_at(engine)
     first = insert_record(engine, typed("FLS01", 1), "a")
     reused = insert_record(engine, typed("FLS01", 2), "a")
     delete_record_by_id(engine, reused, {"FLS01"}, None, "a")

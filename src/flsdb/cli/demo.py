@@ -264,10 +264,12 @@ def demo(
     internal = out_dir / INTERNAL
     internal.mkdir(exist_ok=True)
     (internal / "README.txt").write_text(INTERNAL_NOTE, encoding="utf-8")
+    from flsdb.reports.marking import SYNTHETIC, SYNTHETIC_PREFIX
+
     written = []
     for level, result in results.items():
-        path = internal / f"kpis-{level}-{year}.csv"
-        write_output(path, kpi_csv(result.table))
+        path = internal / f"{SYNTHETIC_PREFIX}kpis-{level}-{year}.csv"
+        write_output(path, kpi_csv(result.table, marking=SYNTHETIC))
         written.append(path)
     from flsdb.config import load_thresholds
 
@@ -276,7 +278,7 @@ def demo(
         f"Period {year}; as of {data.as_of:%Y-%m-%d}; {national.records} records; "
         f"caseload: {national.caseload_method}. Synthetic data.",
     ]
-    workbook = internal / f"kpis-{year}.xlsx"
+    workbook = internal / f"{SYNTHETIC_PREFIX}kpis-{year}.xlsx"
     with replacing(workbook) as temporary:
         write_kpi_xlsx(
             {f"{level}s": result.table for level, result in results.items()},
@@ -285,6 +287,7 @@ def demo(
             temporary,
             heading,
             internal=True,
+            marks=[SYNTHETIC],
         )
     written.append(workbook)
     say("Wrote: " + ", ".join(str(p) for p in written))

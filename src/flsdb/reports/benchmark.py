@@ -1,10 +1,17 @@
 """The benchmark table people read: one row per FLS (name, code, region, nation, records) and,
 per KPI, the count, denominator, percent, RAG and the FLS's 95% rank interval (from, to; never a
 single rank on the point estimate), under the national values;
-written as CSV and as XLSX with number formats, beside the long tables."""
+written as CSV and as XLSX, beside the long tables.
+
+In the workbook every numeric column holds numbers only: a withheld count is an empty cell with
+its marker (<5 or c) in the text column beside it, so that sums, sorts and filters work; the
+extract date is a date, a year a number; columns are as wide as their contents, each sheet has
+a filter and a frozen header, KPI names stand beside their codes, and the document properties
+say what the workbook is."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -14,16 +21,24 @@ from flsdb.reports.kpi_tables import (
     NOT_FOR_PUBLICATION,
     RAG_COLOURS,
     add_long_sheet,
+    fit_columns,
     kpi_csv,
+    period_value,
+    set_properties,
+    split_withheld,
     styles_for,
     write_definitions,
     write_heading,
 )
+from flsdb.reports.marking import SYNTHETIC, file_prefix, table_lines
 from flsdb.sheets import csv_frame, plain_number, write_cell, xlsx_workbook
 from flsdb.stats.ranks import rank_intervals
 
 PARTS = ("n", "N", "%", "RAG", "rank from", "rank to")
+# The workbook's parts per KPI: each count with its withheld marker beside it.
+SHEET_PARTS = ("n", "n withheld", "N", "N withheld", "%", "RAG", "rank from", "rank to")
 IDENTITY = ("FLS", "code", "region", "region code", "nation", "period", "as of", "records")
+SHEET_IDENTITY = (*IDENTITY, "records withheld")
 
 
 def heading(data: ReportData) -> list[str]:
@@ -131,48 +146,105 @@ def benchmark_frame(data: ReportData) -> pd.DataFrame:
     return frame.where(frame.notna(), None)
 
 
+def sheet_rows(data: ReportData, frame: pd.DataFrame) -> list[list[object]]:
+    """The wide table's rows as the workbook holds them: each count split into a number and
+    its withheld marker, the extract date a date, a year a number."""
+    kpis = data.catalogue.kpi_ids
+    out = []
+    for row in frame.itertuples(index=False):
+        values = list(row)
+        identity = values[: len(IDENTITY)]
+        identity[IDENTITY.index("period")] = period_value(identity[IDENTITY.index("period")])
+        identity[IDENTITY.index("as of")] = dt.date.fromisoformat(str(identity[6]))
+        records, records_mark = split_withheld(identity[IDENTITY.index("records")])
+        cells: list[object] = [*identity[:-1], records, records_mark]
+        for k in range(len(kpis)):
+            part = values[len(IDENTITY) + k * len(PARTS) :][: len(PARTS)]
+            n, big_n, percent, rag, rank_from, rank_to = part
+            n_value, n_mark = split_withheld(n)
+            big_n_value, big_n_mark = split_withheld(big_n)
+            cells += [n_value, n_mark, big_n_value, big_n_mark, percent, rag, rank_from, rank_to]
+        out.append(cells)
+    return out
+
+
 def _wide_sheet(book: object, data: ReportData, frame: pd.DataFrame, styles: dict) -> None:
     sheet = book.add_worksheet("FLS benchmark")  # type: ignore[attr-defined]
-    lines = ([NOT_FOR_PUBLICATION] if not data.suppression else []) + heading(data)
-    top = write_heading(sheet, lines, styles, not data.suppression)
+    top = write_heading(sheet, sheet_lines(data), styles)
     kpis = data.catalogue.kpi_ids
-    for c, column in enumerate(IDENTITY):
+    for c, column in enumerate(SHEET_IDENTITY):
         sheet.merge_range(top, c, top + 1, c, column, styles["header"])
     for k, kpi in enumerate(kpis):
-        first = len(IDENTITY) + k * len(PARTS)
+        first = len(SHEET_IDENTITY) + k * len(SHEET_PARTS)
         sheet.merge_range(
-            top, first, top, first + len(PARTS) - 1, f"{kpi} {data.name(kpi)}", styles["header"]
+            top,
+            first,
+            top,
+            first + len(SHEET_PARTS) - 1,
+            f"{kpi} {data.name(kpi)}",
+            styles["header"],
         )
-        for p, part in enumerate(PARTS):
+        for p, part in enumerate(SHEET_PARTS):
             write_cell(sheet, top + 1, first + p, part, styles["header"])
-    formats = {"n": styles["numerator"], "N": styles["denominator"], "%": styles["percent"]}
-    for r, row in enumerate(frame.itertuples(index=False), start=top + 2):
+    formats = {
+        "n": styles["numerator"],
+        "N": styles["denominator"],
+        "%": styles["percent"],
+        "withheld": styles["withheld"],
+        "as of": styles["date"],
+        "period": styles["year"],
+        "records": styles["numerator"],
+    }
+    header = [*SHEET_IDENTITY, *(f"{kpi} {part}" for kpi in kpis for part in SHEET_PARTS)]
+    rows = sheet_rows(data, frame)
+    for r, row in enumerate(rows, start=top + 2):
         for c, value in enumerate(row):
-            column = frame.columns[c]
-            part = column.rsplit(" ", 1)[-1] if c >= len(IDENTITY) else ""
-            style = formats.get(part)
+            column = header[c]
+            part = column if c < len(SHEET_IDENTITY) else column.split(" ", 1)[1]
+            style = formats.get("withheld" if part.endswith("withheld") else part)
             if part == "RAG" and value in RAG_COLOURS:
                 style = styles[f"rag_{value}"]
-            if column == "records":
-                style = styles["numerator"]
-            write_cell(sheet, r, c, value, style)
+            if isinstance(value, dt.date):
+                sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), style)
+            else:
+                write_cell(sheet, r, c, value, style)
+    sheet.set_row(top, 30)
     sheet.freeze_panes(top + 2, 2)
-    sheet.set_column(0, 0, 36)
-    sheet.set_column(1, 1, 10)
-    sheet.set_column(2, 2, 34)
-    sheet.set_column(3, 7, 9)
-    sheet.set_column(len(IDENTITY), frame.shape[1] - 1, 8)
+    sheet.autofilter(top + 1, 0, top + 1 + len(rows), len(header) - 1)
+    shown_header = [*SHEET_IDENTITY, *(part for _ in kpis for part in SHEET_PARTS)]
+    fit_columns(sheet, shown_header, [[_text(v) for v in row] for row in rows])
+
+
+def _text(value: object) -> object:
+    return value.strftime("%-d %b %Y") if isinstance(value, dt.date) else value
+
+
+def sheet_lines(data: ReportData) -> list[str]:
+    """Above every sheet: the marks (internal, synthetic, provisional), then what it holds."""
+    internal = [NOT_FOR_PUBLICATION] if not data.suppression else []
+    return [
+        *internal,
+        *table_lines(data),
+        *heading(data),
+        "A withheld count is an empty cell, its marker (<5 or c) in the column beside it, so "
+        "that every numeric column holds numbers only.",
+    ]
 
 
 def write_benchmark(data: ReportData, out: Path) -> list[Path]:
     """benchmark-fls-PERIOD.csv (wide), benchmark-LEVEL-PERIOD.csv (long, with names) and
-    benchmark-PERIOD.xlsx (all of them, and the definitions); as they may be published."""
+    benchmark-PERIOD.xlsx (all of them, and the definitions); as they may be published.
+    Made from synthetic data, every file name starts with `synthetic-` and every CSV row says
+    so in a `marking` column."""
 
     label = data.period.label
+    prefix = file_prefix(data)
+    marking = SYNTHETIC if data.synthetic else None
     frame = benchmark_frame(data)
     written = []
-    wide = out / f"benchmark-fls-{label}.csv"
-    wide.write_text(csv_frame(frame).to_csv(index=False), encoding="utf-8")
+    wide = out / f"{prefix}benchmark-fls-{label}.csv"
+    wide_frame = frame.assign(marking=marking) if marking else frame
+    wide.write_text(csv_frame(wide_frame).to_csv(index=False), encoding="utf-8")
     written.append(wide)
     names = {
         **{c: data.unit_name("service", c) for c in data.services["service_code"]},
@@ -180,19 +252,19 @@ def write_benchmark(data: ReportData, out: Path) -> list[Path]:
         **{n: data.unit_name("nation", n) for n in ("england", "wales", "all")},
     }
     for level in ("service", "region", "nation"):
-        path = out / f"benchmark-{level}-{label}.csv"
-        path.write_text(kpi_csv(data.shown[level], names), encoding="utf-8")
+        path = out / f"{prefix}benchmark-{level}-{label}.csv"
+        path.write_text(kpi_csv(data.shown[level], names, marking), encoding="utf-8")
         written.append(path)
-    path = out / f"benchmark-{label}.xlsx"
-    internal = not data.suppression
-    lines = ([NOT_FOR_PUBLICATION] if internal else []) + heading(data)
+    path = out / f"{prefix}benchmark-{label}.xlsx"
+    lines = sheet_lines(data)
     with xlsx_workbook(path, {"nan_inf_to_errors": True}) as book:
+        set_properties(book, f"FLS audit benchmark, period {label}", lines)
         styles = styles_for(book)
         _wide_sheet(book, data, frame, styles)
         for level in ("service", "region", "nation"):
             add_long_sheet(
-                book, f"{level}s (long)", data.shown[level], styles, lines, names, internal
+                book, f"{level}s (long)", data.shown[level], styles, lines, names, data.catalogue
             )
-        write_definitions(book, data.catalogue, data.thresholds, lines, styles, internal)
+        write_definitions(book, data.catalogue, data.thresholds, lines, styles)
     written.append(path)
     return written

@@ -1,7 +1,8 @@
 """Build the report set: national, per FLS, per region, and the benchmark tables.
 
 Everything is checked before anything is written (unknown FLS or region codes refuse the whole
-run). Unsuppressed output (suppression off) goes under `internal/`, marked not for publication.
+run). Unsuppressed output (suppression off) goes under `internal/`, marked not for publication;
+so does every FLS's own report (`internal/fls/`), whose own counts are unsuppressed.
 The files are written to a hidden folder beside their place and moved there only when all are
 done, so a failed run (a full disk, an error) leaves no partial report set.
 """
@@ -34,6 +35,11 @@ INTERNAL_NOTE = (
     "NOT FOR PUBLICATION\n\nThe files in this folder show counts of 1 to 4 patients without "
     "suppression. They are for internal use by the audit team only: publish the suppressed "
     "outputs instead (run without --no-suppression).\n"
+)
+FLS_NOTE = (
+    "NOT FOR PUBLICATION\n\nfls/ holds each FLS's own report, for that FLS only: its own counts "
+    "are shown in full, unsuppressed (counts of 1 to 4 included), beside its region and the "
+    "nation as published. Send each FLS its own report; publish none of them.\n"
 )
 
 
@@ -95,7 +101,9 @@ def _job(task: tuple[str, str]) -> tuple[str, str, list[Path]]:
     if kind == "tables":
         return kind, unit, write_benchmark(job.data, job.out)
     if kind == "fls":
-        return kind, unit, fls_report(job.data, unit, job.out, job.formats)
+        # An FLS's own report is unsuppressed for it: never beside the published files.
+        where = job.out / INTERNAL if job.data.suppression else job.out
+        return kind, unit, fls_report(job.data, unit, where, job.formats)
     return kind, unit, region_report(job.data, unit, job.out, job.formats)
 
 
@@ -144,9 +152,14 @@ def _publish(written: ReportSet, folder: Path, final: Path) -> ReportSet:
         return target
 
     result = ReportSet(final)
-    readme = folder / "README.txt"
-    if readme.exists():
-        moved(readme)
+    for readme in (folder / "README.txt", folder / INTERNAL / "README.txt"):
+        target = final / readme.relative_to(folder)
+        if readme.exists() and target.exists():
+            # A note already there (the demo's, or an earlier run's) keeps what it says.
+            kept, new = target.read_text(encoding="utf-8"), readme.read_text(encoding="utf-8")
+            readme.write_text(kept if new in kept else kept.rstrip() + "\n\n" + new, "utf-8")
+        if readme.exists():
+            moved(readme)
     result.national = [moved(p) for p in written.national]
     result.tables = [moved(p) for p in written.tables]
     result.services = {k: [moved(p) for p in v] for k, v in written.services.items()}
@@ -180,10 +193,14 @@ def _write_all(
     formats: tuple[str, ...],
     jobs: int,
 ) -> ReportSet:
-    (folder / "fls").mkdir(parents=True, exist_ok=True)
+    internal = folder if not data.suppression else folder / INTERNAL
     (folder / "regions").mkdir(parents=True, exist_ok=True)
     if not data.suppression:
-        (folder / "README.txt").write_text(INTERNAL_NOTE, encoding="utf-8")
+        (folder / "README.txt").write_text(INTERNAL_NOTE + "\n" + FLS_NOTE, encoding="utf-8")
+    if fls_reports and codes:
+        (internal / "fls").mkdir(parents=True, exist_ok=True)
+        if data.suppression:
+            (internal / "README.txt").write_text(FLS_NOTE, encoding="utf-8")
     result = ReportSet(folder)
     # The national report is the longest task: start it first so the workers finish together.
     tasks = [("national", ""), ("tables", "")]

@@ -70,8 +70,12 @@ class ReportData:
     mix_shown: pd.DataFrame
     completeness: pd.DataFrame
     services_with_records: int = 0
-    # Whether the period is locked (and since when), as the report states it.
+    # Whether the period is locked (and since when), as the report states it; a period that is
+    # not locked is provisional, and every page says so.
     lock_note: str = ""
+    # Made-up data (a services table with an FLS marked synthetic, as `flsdb synth` and `flsdb
+    # demo` write them): every page, file name and table says so.
+    synthetic: bool = False
     # Per FLS, records whose index site came from the 2023 FLS-DB 'Non hip/non spine' label
     # (from the store's audit trail; None when the records come from files).
     lost_sites: dict[str, int] | None = None
@@ -92,6 +96,11 @@ class ReportData:
     _months: dict[int, dict[tuple[str, str], pd.DataFrame]] = field(
         default_factory=dict, repr=False
     )
+
+    @property
+    def provisional(self) -> bool:
+        """Whether the period's figures may still change (it is not locked)."""
+        return not self.lock_note
 
     def measure(self, kpi: str) -> Measure:
         return self.catalogue.measure(kpi)
@@ -256,6 +265,7 @@ def collect(
             source, period, as_of, catalogue, levels["service"].counts
         ),
         years_computed=year_table,
+        synthetic=is_synthetic(source.services),
     )
     records_per_service = tables["service"][tables["service"]["kpi"] == "kpi03"]["denominator"]
     data.sites = counts_by_field(source, period, "fracture_site")
@@ -327,6 +337,13 @@ def audited(data: ReportData, search: bool = True) -> ReportData:
             f"{len(problems)} in all), so nothing was written: please report this."
         )
     return data
+
+
+def is_synthetic(services: pd.DataFrame) -> bool:
+    """Whether any FLS of a services table is marked synthetic (made-up data)."""
+    if "synthetic" not in services.columns:
+        return False
+    return bool((services["synthetic"].astype(str).str.lower() == "yes").any())
 
 
 def kpi_inequity(data: ReportData, kpi: str) -> Inequity:

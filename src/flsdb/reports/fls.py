@@ -89,6 +89,7 @@ def fls_report(data: ReportData, code: str, out: Path, formats: tuple[str, ...])
     context: dict[str, object] = dict(
         title=f"FLS report: {label}",
         data=data,
+        own_fls=code,
         info=info,
         label=label,
         region_label=data.unit_name("region", str(info["region_code"])),

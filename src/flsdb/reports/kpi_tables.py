@@ -49,10 +49,15 @@ def kpi_json(table: pd.DataFrame) -> str:
     return json.dumps(kpi_records(table), indent=1)
 
 
-def kpi_csv(table: pd.DataFrame, names: dict[str, str] | None = None) -> str:
-    """The long CSV: the columns of `flsdb kpis --format csv` (then `unit_name`, if given)."""
+def kpi_csv(
+    table: pd.DataFrame, names: dict[str, str] | None = None, marking: str | None = None
+) -> str:
+    """The long CSV: the columns of `flsdb kpis --format csv` (then `unit_name`, if given, and
+    a `marking` column on every row, such as SYNTHETIC DATA, if given)."""
     columns = [*RESULT_COLUMNS, *(["unit_name"] if names is not None else [])]
     records = pd.DataFrame(kpi_records(table, names), columns=columns, dtype=object)
+    if marking:
+        records["marking"] = marking
     return csv_frame(records).to_csv(index=False)
 
 
@@ -64,16 +69,70 @@ def write_kpi_xlsx(
     heading: list[str],
     names: dict[str, str] | None = None,
     internal: bool = False,
+    marks: list[str] | None = None,
 ) -> Path:
-    """One sheet per level (RAG-coloured, frozen header) and a definitions sheet."""
+    """One sheet per level (RAG-coloured, frozen header, filters) and a definitions sheet."""
 
     with xlsx_workbook(path, {"nan_inf_to_errors": True}) as book:
         styles = styles_for(book)
-        lines = ([NOT_FOR_PUBLICATION] if internal else []) + heading
+        lines = ([NOT_FOR_PUBLICATION] if internal else []) + (marks or []) + heading
+        set_properties(book, heading[0] if heading else "KPI tables", lines)
         for name, table in sheets.items():
-            add_long_sheet(book, name, table, styles, lines, names, internal)
-        write_definitions(book, catalogue, thresholds, lines, styles, internal)
+            add_long_sheet(book, name, table, styles, lines, names, catalogue)
+        write_definitions(book, catalogue, thresholds, lines, styles)
     return path
+
+
+def set_properties(book: object, title: str, lines: list[str]) -> None:
+    """The workbook's document properties: what it is, from whom, and its marks."""
+    from importlib.metadata import version
+
+    book.set_properties(  # type: ignore[attr-defined]
+        {
+            "title": title,
+            "subject": "Fracture liaison service audit: KPI tables",
+            "author": "flsdb",
+            "company": "flsdb",
+            "keywords": "fracture liaison service, audit, KPI, benchmark",
+            "comments": " ".join(lines) + f" Written by flsdb {version('flsdb')}.",
+        }
+    )
+
+
+# A long table's columns in the workbook: a withheld count is an empty cell, its marker (<5 or
+# c) in the text column beside it, so that every numeric column holds numbers only.
+LONG_COLUMNS = (
+    "level",
+    "unit",
+    "unit_name",
+    "period",
+    "kpi",
+    "kpi_name",
+    "numerator",
+    "numerator_withheld",
+    "denominator",
+    "denominator_withheld",
+    "percent",
+    "ci_low",
+    "ci_high",
+    "rag",
+    "not_due",
+    "not_due_withheld",
+)
+
+
+def period_value(label: object) -> object:
+    """A year as the number it is (2024); a quarter or month stays its label (2024-Q1)."""
+    text = str(label)
+    return int(text) if text.isdigit() else text
+
+
+def split_withheld(value: object) -> tuple[object, str | None]:
+    """A published count as (number or None, its withheld marker or None)."""
+    value = plain_number(value)
+    if isinstance(value, str):
+        return None, value
+    return value, None
 
 
 def add_long_sheet(
@@ -83,55 +142,95 @@ def add_long_sheet(
     styles: dict[str, object],
     lines: list[str],
     names: dict[str, str] | None,
-    internal: bool,
+    catalogue: Catalogue | None = None,
 ) -> None:
     """A sheet of KPI rows in the long shape, under the heading lines."""
     sheet = book.add_worksheet(name[:31])  # type: ignore[attr-defined]
-    columns = [*RESULT_COLUMNS, *(["unit_name"] if names is not None else [])]
-    top = write_heading(sheet, lines, styles, internal)
-    records = kpi_records(table, names)
+    columns = [
+        c
+        for c in LONG_COLUMNS
+        if (c != "unit_name" or names is not None) and (c != "kpi_name" or catalogue is not None)
+    ]
+    top = write_heading(sheet, lines, styles)
+    rows = []
+    for item in kpi_records(table, names):
+        for key in ("numerator", "denominator", "not_due"):
+            item[key], item[f"{key}_withheld"] = split_withheld(item[key])
+        item["period"] = period_value(item["period"])
+        if catalogue is not None:
+            item["kpi_name"] = catalogue.name(str(item["kpi"]))
+        rows.append([item[c] for c in columns])
     for c, column in enumerate(columns):
         write_cell(sheet, top, c, column, styles["header"])
-    for r, item in enumerate(records, start=top + 1):
-        for c, key in enumerate(columns):
+    for r, row in enumerate(rows, start=top + 1):
+        for c, (key, value) in enumerate(zip(columns, row, strict=True)):
             style = styles.get(key)
-            if key == "rag" and item["rag"]:
-                style = styles[f"rag_{item['rag']}"]
-            write_cell(sheet, r, c, item[key], style)
+            if key == "rag" and value:
+                style = styles[f"rag_{value}"]
+            write_cell(sheet, r, c, value, style)
     sheet.freeze_panes(top + 1, 0)
-    sheet.autofilter(top, 0, top + max(len(records), 1), len(columns) - 1)
-    sheet.set_column(0, 3, 14)
-    sheet.set_column(4, len(columns) - 1, 11)
-    if names is not None:
-        sheet.set_column(len(columns) - 1, len(columns) - 1, 40)
+    sheet.autofilter(top, 0, top + max(len(rows), 1), len(columns) - 1)
+    fit_columns(sheet, columns, rows)
+
+
+def fit_columns(
+    sheet: object, header: list[str], rows: list[list[object]], start: int = 0, most: int = 60
+) -> None:
+    """Each column as wide as its longest cell (header included), within 6 and `most`
+    characters, plus room for the filter button."""
+    for c, title in enumerate(header):
+        widest = max([len(str(title))] + [len(_shown(row[c])) for row in rows])
+        sheet.set_column(start + c, start + c, min(most, max(6, widest + 3)))  # type: ignore[attr-defined]
+
+
+def _shown(value: object) -> str:
+    value = plain_number(value)
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
 
 
 def styles_for(book: object) -> dict[str, object]:
     add = book.add_format  # type: ignore[attr-defined]
     styles = {
-        "header": add({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}),
+        "header": add(
+            {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
+        ),
         "title": add({"bold": True, "font_size": 12}),
         "note": add({"italic": True, "font_color": "#444444"}),
         "warning": add({"bold": True, "font_color": "#FFFFFF", "bg_color": "#B00020"}),
         "wrap": add({"text_wrap": True, "valign": "top"}),
+        "date": add({"num_format": "d mmm yyyy"}),
+        "year": add({"num_format": "0"}),
+        "withheld": add({"italic": True, "font_color": "#444444", "align": "right"}),
     }
     for key, number_format in FORMATS.items():
         styles[key] = add({"num_format": number_format})
+    for key in ("numerator_withheld", "denominator_withheld", "not_due_withheld"):
+        styles[key] = styles["withheld"]
+    styles["period"] = styles["year"]
     for rag, colour in RAG_COLOURS.items():
         styles[f"rag_{rag}"] = add({"bg_color": colour, "font_color": RAG_TEXT[rag]})
     return styles
 
 
-def write_heading(
-    sheet: object, lines: list[str], styles: dict[str, object], internal: bool
-) -> int:
-    """What the sheet holds, above its table; returns the row of the table's header."""
+MARK_STARTS = ("NOT FOR PUBLICATION", "SYNTHETIC DATA", "Provisional", "Not for publication")
+
+
+def write_heading(sheet: object, lines: list[str], styles: dict[str, object]) -> int:
+    """What the sheet holds, above its table (its marks first, in white on red); returns the
+    row of the table's header."""
+    titled = False
     for r, line in enumerate(lines):
         style = styles["note"]
-        if internal and r == 0:
+        if line.startswith(MARK_STARTS):
             style = styles["warning"]
-        elif r == (1 if internal else 0):
-            style = styles["title"]
+        elif not titled:
+            style, titled = styles["title"], True
         write_cell(sheet, r, 0, line, style)
     return len(lines) + 1
 
@@ -142,12 +241,11 @@ def write_definitions(
     thresholds: Thresholds,
     lines: list[str],
     styles: dict[str, object],
-    internal: bool,
 ) -> None:
     from flsdb.reports.methodology import definition_rows
 
     defs = book.add_worksheet("definitions")  # type: ignore[attr-defined]
-    top = write_heading(defs, lines, styles, internal)
+    top = write_heading(defs, lines, styles)
     header = ["kpi", "name", "numerator", "denominator", "due", "RAG thresholds", "definition"]
     for c, column in enumerate(header):
         write_cell(defs, top, c, column, styles["header"])
@@ -161,3 +259,4 @@ def write_definitions(
     defs.set_column(5, 5, 30)
     defs.set_column(6, 6, 70)
     defs.freeze_panes(top + 1, 0)
+    defs.autofilter(top, 0, top + len(definition_rows(catalogue, thresholds)), len(header) - 1)

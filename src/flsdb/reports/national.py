@@ -163,7 +163,9 @@ def _breakdowns(data: ReportData) -> list[dict[str, object]]:
                 "title": BREAKDOWN_TITLES[name],
                 "columns": headers,
                 "rows": [(f"{k} {data.name(k)}", list(cells.loc[k])) for k in kpis],
-                "chart": charts.grouped_bars(values, BREAKDOWN_TITLES[name], cells),
+                "chart": charts.grouped_bars(
+                    values, BREAKDOWN_TITLES[name], cells, names={k: data.name(k) for k in kpis}
+                ),
             }
         )
     return out

@@ -35,7 +35,9 @@ def region_report(data: ReportData, region: str, out: Path, formats: tuple[str, 
             {labels[c]: [cell_text(rows[c][k]) for k in HEADLINE_KPIS] for c in codes},
             index=list(HEADLINE_KPIS),
         )
-        chart = charts.grouped_bars(values, "Headline KPIs by FLS", cells)
+        chart = charts.grouped_bars(
+            values, "Headline KPIs by FLS", cells, names={k: data.name(k) for k in HEADLINE_KPIS}
+        )
     outliers = []
     # Never silently dropped: outliers whose counts are withheld are counted, not named.
     outliers_withheld = 0

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from functools import cache
 from importlib import resources
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
 from flsdb.reports.charts.base import count
+from flsdb.reports.marking import file_prefix, marks
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -22,8 +25,18 @@ def safe_name(code: str) -> str:
     return cleaned or "_"
 
 
+def uk_date(value: object) -> str:
+    """A date as people read it in the UK: 6 Dec 2026."""
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return f"{day.day} {day:%b %Y}"
+
+
 def _pct(value: object, digits: int = 1) -> str:
-    return "–" if value is None else f"{float(str(value)):.{digits}f}%"
+    """A percentage to print; none (or not a number: 0 of 0) is a dash, never 'nan%'."""
+    if value is None:
+        return "–"
+    number = float(str(value))
+    return "–" if number != number else f"{number:.{digits}f}%"
 
 
 @cache
@@ -36,6 +49,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["count"] = count
     env.filters["pct"] = _pct
+    env.filters["uk_date"] = uk_date
     # The stylesheet is ours, not data: autoescaping it would turn its quotes into entities.
     env.globals["css"] = Markup(
         resources.files("flsdb.reports").joinpath("templates/style.css").read_text("utf-8")
@@ -57,6 +71,11 @@ def write_report(
     made from a rendering without them (print hides them anyway, and laying out thousands of
     hidden cells would double the time per PDF).
     """
+    data = context.get("data")
+    if data is not None:
+        own = context.get("own_fls")
+        context = {**context, "marks": marks(data, None if own is None else str(own))}  # type: ignore[arg-type]
+        stem = stem.with_name(file_prefix(data) + stem.name)  # type: ignore[arg-type]
     written = []
     if "html" in formats:
         path = stem.with_suffix(".html")
@@ -66,7 +85,32 @@ def write_report(
         from weasyprint import HTML
 
         path = stem.with_suffix(".pdf")
-        html = render_html(template, **context, for_print=True)
-        HTML(string=html, base_url=str(stem.parent)).write_pdf(path)
+        fonts, stylesheet, images = print_setup()
+        if len(images) > 64:  # between documents: what one report's charts left is dropped
+            images.clear()
+        # The stylesheet is parsed once per process and given to every document, not read
+        # again from each one's <style>.
+        html = render_html(template, **context, for_print=True, css=Markup(""))
+        # Tagged PDF/UA-1: a structure tree, reading order, the language, the title and each
+        # chart's alternative text, for screen readers.
+        HTML(string=html, base_url=str(stem.parent)).write_pdf(
+            path,
+            stylesheets=[stylesheet],
+            font_config=fonts,
+            cache=images,
+            pdf_variant="pdf/ua-1",
+        )
         written.append(path)
     return written
+
+
+@cache
+def print_setup() -> tuple[Any, Any, dict[str, Any]]:
+    """What every PDF of a process shares: the fonts, the parsed stylesheet, and the images
+    already read (a chart shared by many reports, such as an FLS report's funnel grid, is
+    parsed once; the cache is emptied between documents when it grows)."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    return fonts, CSS(string=str(environment().globals["css"]), font_config=fonts), {}

@@ -99,9 +99,11 @@ def make_services(rng: np.random.Generator, count: int) -> pl.DataFrame:
     }
     profile["spine_share"] = rng.uniform(0.06, 0.18, frame.height)
     profile["missingness"] = rng.uniform(0.0, 0.25, frame.height)
-    return frame.with_columns(
-        [pl.Series(f"p_{name}", values) for name, values in profile.items()]
-    ).drop("region_pop_k", "sites")
+    return (
+        frame.with_columns([pl.Series(f"p_{name}", values) for name, values in profile.items()])
+        .drop("region_pop_k", "sites")
+        .with_columns(synthetic=pl.lit("yes"))
+    )
 
 
 SERVICE_COLUMNS = (
@@ -113,4 +115,5 @@ SERVICE_COLUMNS = (
     "expected_spine",
     "expected_non_spine",
     "population_50plus",
+    "synthetic",
 )

@@ -3,6 +3,8 @@ by FLS, the treatment mix, and box plots. A value withheld for disclosure contro
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -26,6 +28,23 @@ from flsdb.reports.charts.base import (
 from flsdb.stats.inequity import Inequity
 
 SERIES = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, GREY)
+CHAR_INCHES = 0.064  # the width of a character of 8 pt DejaVu Sans, about
+
+
+def figure_title(figure: Figure, title: str, height: float) -> None:
+    """A chart's title from the figure's left edge (not the axes', which a long label margin
+    pushes right), so that it is never cut."""
+    figure.text(0.01, 1 - 0.08 / height, title, ha="left", va="top", fontsize=9,
+                fontweight="bold")  # fmt: skip
+
+
+def label_margin(labels: list[str], most: float = 0.6) -> float:
+    """The share of a 7.2-inch chart its longest axis label needs on the left, so that no name
+    is cut."""
+    longest = max((max(len(p) for p in str(t).split("\n")) for t in labels), default=0)
+    return min(most, (longest * CHAR_INCHES + 0.25) / 7.2)
+
+
 MIX_COLOURS = (PURPLE, BLUE, SKY, GREEN, ORANGE, "#A6A6A6", "#E6E6E6")
 WITHHELD_TEXT = "withheld (small numbers)"
 
@@ -36,9 +55,10 @@ def paired_bars(
     """Horizontal bars for each row (e.g. a region) and column (e.g. spine, non-spine), ordered
     by the first column; `counts` gives the n / N text of each cell for the data table."""
     ordered = table.sort_values(table.columns[0], na_position="first")
-    height = 0.2 * len(ordered) + 1.3
+    height = 0.19 * len(ordered) + 1.35
     figure = Figure(figsize=(7.2, height))
-    figure.subplots_adjust(left=0.42, right=0.97, bottom=0.85 / height, top=1 - 0.3 / height)
+    left = label_margin([str(u) for u in ordered.index])
+    figure.subplots_adjust(left=left, right=0.97, bottom=0.95 / height, top=1 - 0.3 / height)
     ax = figure.add_subplot()
     y = np.arange(len(ordered))
     width = 0.8 / len(table.columns)
@@ -47,17 +67,18 @@ def paired_bars(
         ax.barh(y + (i - (len(table.columns) - 1) / 2) * width, np.nan_to_num(values),
                 height=width, color=SERIES[i], label=str(column))  # fmt: skip
         for j in np.flatnonzero(np.isnan(values)):
-            ax.text(1, y[j] + (i - 0.5) * width, WITHHELD_TEXT, va="center", fontsize=5,
+            ax.text(1, y[j] + (i - 0.5) * width, WITHHELD_TEXT, va="center", fontsize=8,
                     color=GREY)  # fmt: skip
-    ax.set_yticks(y, list(ordered.index), fontsize=5.5)
+    ax.set_yticks(y, list(ordered.index), fontsize=8)
     ax.set_ylim(-0.6, len(ordered) - 0.4)
     if threshold is not None:
         ax.axvline(threshold, color=INK, lw=0.8, linestyle="--", label=f"target {threshold:g}%")
     ax.set_xlabel("% of the expected caseload")
-    ax.set_title(title)
-    ax.legend(
-        loc="upper center", bbox_to_anchor=(0.5, -0.45 / (height - 1.15)), ncol=3, fontsize=6.5
-    )
+    figure_title(figure, title, height)
+    figure.legend(
+        *ax.get_legend_handles_labels(), loc="lower center", bbox_to_anchor=(0.5, 0.01),
+        ncol=3, fontsize=8,
+    )  # fmt: skip
     rows = tuple(
         (str(unit), *(str(counts.loc[unit, c]) for c in table.columns)) for unit in table.index
     )
@@ -73,28 +94,46 @@ def grouped_bars(
     title: str,
     cells: pd.DataFrame | None = None,
     ylabel: str = "% of patients",
+    names: dict[str, str] | None = None,
 ) -> Graphic:
-    """Bars for each row (a KPI) and column (a group), e.g. KPIs by age band; `cells` gives the
-    text of each value for the data table (n / N and interval)."""
-    figure = Figure(figsize=(7.2, 3.0))
-    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.26, top=0.9)
+    """Bars for each row (a KPI, named on the axis) and column (a group), e.g. KPIs by age band;
+    `cells` gives the text of each value for the data table (n / N and interval); `names` the
+    words beside each row's code. The legend names every group, in as many lines as it needs."""
+    groups = [str(c) for c in table.columns]
+    widest = max((len(g) for g in groups), default=0)
+    per_line = 4 if widest <= 16 else 2 if widest <= 44 else 1
+    legend_lines = -(-len(groups) // per_line)
+    keys = [str(k) for k in table.index]
+    labels = [textwrap.fill(f"{k} {names[k]}" if names and k in names else k, 34) for k in keys]
+    slot = max(0.34, 0.075 * len(groups) + 0.12)
+    bottom = 0.45 + 0.19 * legend_lines + 0.25
+    height = slot * len(keys) + bottom + 0.35
+    figure = Figure(figsize=(7.2, height))
+    figure.subplots_adjust(
+        left=label_margin(labels), right=0.97, bottom=bottom / height, top=1 - 0.35 / height
+    )
     ax = figure.add_subplot()
-    width = 0.8 / max(1, len(table.columns))
-    x = np.arange(len(table))
+    width = 0.8 / max(1, len(groups))
+    y = np.arange(len(keys))[::-1].astype(float)
     for i, column in enumerate(table.columns):
         values = table[column].astype(float).to_numpy()
-        ax.bar(x + i * width, np.nan_to_num(values), width=width, color=SERIES[i % len(SERIES)],
-               label=str(column))  # fmt: skip
+        offset = (i - (len(groups) - 1) / 2) * width
+        ax.barh(y - offset, np.nan_to_num(values), height=width, color=SERIES[i % len(SERIES)],
+                label=str(column))  # fmt: skip
         for j in np.flatnonzero(np.isnan(values)):
-            ax.text(x[j] + i * width, 1, "–", ha="center", fontsize=6, color=GREY)
-    ax.set_xticks(x + width * (len(table.columns) - 1) / 2, list(table.index), fontsize=6.5)
-    ax.set_ylim(0, 100)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend(ncol=min(4, len(table.columns)), fontsize=6.5, loc="upper center",
-              bbox_to_anchor=(0.5, -0.1))  # fmt: skip
-    figure.text(0.98, 0.02, "– : withheld (small numbers) or no patients", ha="right",
-                fontsize=6, color=GREY)  # fmt: skip
+            ax.text(1, y[j] - offset, "–", va="center", fontsize=8, color=GREY)
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_ylim(-0.6, len(keys) - 0.4)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(ylabel)
+    figure_title(figure, title, height)
+    figure.legend(
+        *ax.get_legend_handles_labels(), ncol=per_line, fontsize=8, loc="lower left",
+        bbox_to_anchor=(0.02, 0.3 / height), handletextpad=0.4, columnspacing=1.2,
+        borderaxespad=0.0,
+    )  # fmt: skip
+    figure.text(0.98, 0.05 / height, "– : withheld (small numbers) or no patients", ha="right",
+                fontsize=8, color=GREY)  # fmt: skip
     source = cells if cells is not None else table.map(lambda v: percent(None if pd.isna(v) else v))
     rows = tuple((str(k), *(str(v) for v in source.loc[k])) for k in table.index)
     return render(
@@ -109,9 +148,10 @@ def mix_chart(
 ) -> Graphic:
     """Stacked 100% bars of the treatment recommended, one per FLS (rows: FLS labels; columns:
     groups, percent); `withheld` is each FLS's share hidden for disclosure control."""
-    height = 0.155 * len(shares) + 1.4
+    height = 0.165 * len(shares) + 1.55
     figure = Figure(figsize=(7.2, height))
-    figure.subplots_adjust(left=0.4, right=0.97, bottom=1.0 / height, top=1 - 0.3 / height)
+    margin = label_margin([str(u) for u in shares.index])
+    figure.subplots_adjust(left=margin, right=0.97, bottom=1.15 / height, top=1 - 0.3 / height)
     ax = figure.add_subplot()
     y = np.arange(len(shares))[::-1]
     left = np.zeros(len(shares))
@@ -123,12 +163,15 @@ def mix_chart(
     if (hidden > 0).any():
         ax.barh(y, hidden, left=left, color="white", edgecolor=GREY, hatch="////", lw=0.3,
                 height=0.78, label=WITHHELD_TEXT)  # fmt: skip
-    ax.set_yticks(y, list(shares.index), fontsize=5.5)
+    ax.set_yticks(y, list(shares.index), fontsize=8)
     ax.set_ylim(-0.6, len(shares) - 0.4)
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of the FLS's patients")
-    ax.set_title(title)
-    ax.legend(ncol=4, fontsize=6, loc="upper center", bbox_to_anchor=(0.3, -0.5 / (height - 1.3)))
+    figure_title(figure, title, height)
+    figure.legend(
+        *ax.get_legend_handles_labels(), ncol=3, fontsize=8, loc="lower center",
+        bbox_to_anchor=(0.5, 0.02 / height), handletextpad=0.4, columnspacing=1.0,
+    )  # fmt: skip
     rows = tuple(
         (
             str(unit),
@@ -148,9 +191,9 @@ def distribution_chart(
 ) -> Graphic:
     """The spread of FLS values for each KPI: box (IQR), whiskers (10th-90th), points."""
     keys = [k for k in results if results[k].units]
-    height = 0.3 * len(keys) + 1.0
+    height = 0.32 * len(keys) + 1.3
     figure = Figure(figsize=(7.2, height))
-    figure.subplots_adjust(left=0.42, right=0.98, bottom=0.5 / height, top=1 - 0.45 / height)
+    figure.subplots_adjust(left=0.45, right=0.98, bottom=0.45 / height, top=1 - 0.8 / height)
     ax = figure.add_subplot()
     rows = []
     for y, key in enumerate(reversed(keys)):
@@ -164,7 +207,7 @@ def distribution_chart(
             medianprops={"color": BLUE, "lw": 1.5},
         )  # fmt: skip
         jitter = np.random.default_rng(y).uniform(-0.15, 0.15, len(values))
-        ax.scatter(values, y + jitter, s=5, color=GREY, alpha=0.6, zorder=3)
+        ax.scatter(values, y + jitter, s=6, color=GREY, alpha=0.6, zorder=3)
         ax.plot([nationals[key]] * 2, [y - 0.32, y + 0.32], color=INK, lw=1.4, zorder=4)
         rows.append(
             (titles[key], str(result.units), percent(result.median), percent(result.q1),
@@ -181,7 +224,8 @@ def distribution_chart(
             Line2D([], [], marker="o", ls="", color=GREY, markersize=3, label="one FLS"),
             Line2D([], [], color=INK, lw=1.4, label="England and Wales"),
         ],
-        loc="lower center", bbox_to_anchor=(0.3, 1.0), ncol=5, fontsize=6,
+        loc="lower center", bbox_to_anchor=(0.5, 1 - 0.75 / height), ncol=3, fontsize=8,
+        bbox_transform=figure.transFigure, handletextpad=0.4, columnspacing=1.2,
     )  # fmt: skip
     return render(
         figure,

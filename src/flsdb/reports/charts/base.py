@@ -1,5 +1,6 @@
-"""What every report chart shares: colours with one meaning each, the PNG rendering, and the
-chart's data as a table (for screen readers and reuse)."""
+"""What every report chart shares: colours with one meaning each, the SVG rendering (vector
+drawings whose text stays text, at least 8 pt on the page), and the chart's data as a table
+(for screen readers and reuse)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,7 @@ from dataclasses import dataclass, field
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from PIL import Image
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency. Each colour has one
 # meaning across the reports: blue better / improvement, orange worse / concern, grey neither,
@@ -48,16 +47,28 @@ matplotlib.rcParams.update(
     {
         "font.family": "DejaVu Sans",
         "font.size": 8,
+        "axes.labelsize": 8,
+        "xtick.labelsize": 8,
+        "ytick.labelsize": 8,
+        "legend.fontsize": 8,
         "axes.spines.top": False,
         "axes.spines.right": False,
         "axes.titlesize": 9,
+        # Text stays text in the SVG (the PDF's own font, selectable, read aloud), and the
+        # files are the same from run to run.
+        "svg.fonttype": "none",
+        "svg.hashsalt": "flsdb",
+        "svg.image_inline": True,
         "axes.titleweight": "bold",
         "axes.titlelocation": "left",
         "legend.frameon": False,
     }
 )
-DPI = 120
-GRID_DPI = 100  # the two full-page grids in every FLS report: fewer pixels, faster PDFs
+# Every chart is drawn 7.2 inches wide and shown at the page's width (184 mm, 7.24 inches), so a
+# font size in a chart is (within 1%) its size on the page: none is below this.
+MIN_FONT = 8.0
+# The resolution of the parts of a chart drawn as a picture inside its SVG (dense point clouds).
+RASTER_DPI = 220
 
 
 @dataclass(frozen=True)
@@ -68,39 +79,70 @@ class DataTable:
     rows: tuple[tuple[str, ...], ...]
 
 
-# JPEG at high quality without chroma subsampling: crisp enough for line art in print, and the
-# PDF renderer passes JPEG through where it would decode and re-compress a PNG (a tenth of a
-# second per page of chart, across a hundred reports).
-JPEG = {"quality": 90, "subsampling": 0}
-
-
 @dataclass(frozen=True)
 class Graphic:
-    """A chart as an image, its words and its data."""
+    """A chart as an SVG drawing (and, for a grid shared by many reports, a transparent SVG
+    laid over it with what is one report's own), its words and its data."""
 
     image: bytes
     alt: str
     table: DataTable | None = field(default=None)
+    overlay: bytes | None = field(default=None)
 
     @property
     def data_uri(self) -> str:
-        return "data:image/jpeg;base64," + base64.b64encode(self.image).decode()
+        return svg_uri(self.image)
+
+    @property
+    def overlay_uri(self) -> str:
+        return "" if self.overlay is None else svg_uri(self.overlay)
 
 
-def render(figure: Figure, alt: str, table: DataTable | None = None, dpi: int = DPI) -> Graphic:
+def svg_uri(svg: bytes) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+
+
+def svg_bytes(figure: Figure, transparent: bool = False) -> bytes:
+    """A figure as SVG, without the metadata that changes from run to run."""
     buffer = io.BytesIO()
-    # Fixed margins (set by each chart) instead of tight bounding boxes: measuring every label's
-    # extent doubles the time per chart, which matters across a hundred reports.
-    figure.savefig(buffer, format="jpeg", dpi=dpi, pil_kwargs=JPEG)
-    return Graphic(buffer.getvalue(), alt, table)
+    # Fixed margins (set by each chart) instead of tight bounding boxes, so that a grid and the
+    # overlay drawn for it line up exactly.
+    figure.savefig(
+        buffer, format="svg", metadata={"Date": None}, transparent=transparent, dpi=RASTER_DPI
+    )
+    return flatten(buffer.getvalue())
 
 
-def canvas_image(canvas: FigureCanvasAgg) -> bytes:
-    """What an Agg canvas holds now, as the reports' image format."""
-    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
-    buffer = io.BytesIO()
-    image.convert("RGB").save(buffer, format="JPEG", **JPEG)
-    return buffer.getvalue()
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def flatten(svg: bytes) -> bytes:
+    """The drawing without what costs the PDF writer and draws nothing: matplotlib wraps every
+    artist in a group that only names it (half the elements of a chart) and adds metadata."""
+    from xml.etree import ElementTree
+
+    ElementTree.register_namespace("", SVG[1:-1])
+    ElementTree.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    root = ElementTree.fromstring(svg)
+
+    def unwrap(parent: ElementTree.Element) -> None:
+        children: list[ElementTree.Element] = []
+        for child in parent:
+            unwrap(child)
+            if child.tag == f"{SVG}metadata":
+                continue
+            if child.tag == f"{SVG}g" and set(child.attrib) <= {"id"}:
+                children.extend(child)
+            else:
+                children.append(child)
+        parent[:] = children
+
+    unwrap(root)
+    return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def render(figure: Figure, alt: str, table: DataTable | None = None) -> Graphic:
+    return Graphic(svg_bytes(figure), alt, table)
 
 
 def percent(value: float | None, digits: int = 1) -> str:
@@ -113,6 +155,8 @@ def count(value: object) -> str:
     if isinstance(value, str):
         return value
     number = float(str(value))
+    if number != number:  # NaN: nothing to count
+        return "–"
     return f"{number:,.0f}" if number.is_integer() else f"{number:,.1f}"
 
 

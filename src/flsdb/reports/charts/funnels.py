@@ -7,7 +7,6 @@ import textwrap
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -15,17 +14,16 @@ from flsdb.reports.charts.base import (
     FLAG_COLOURS,
     FLAG_WORDS,
     GREY,
-    GRID_DPI,
     INK,
     LIMIT_INK,
     YELLOW,
     DataTable,
     Graphic,
     axis_range,
-    canvas_image,
     count,
     percent,
     render,
+    svg_bytes,
 )
 from flsdb.stats.inequity import Inequity
 
@@ -45,7 +43,8 @@ def _curve(result: Inequity) -> np.ndarray:
     n = np.asarray(result.denominators, dtype=float)
     shown = n[_points(result)]
     n = shown if len(shown) else n[n > 0]
-    return np.linspace(max(1.0, n.min() * 0.8), n.max() * 1.05, 160)
+    # Smooth at the page's scale with few points: every point is work for the PDF writer.
+    return np.geomspace(max(1.0, n.min() * 0.8), n.max() * 1.05, 56)
 
 
 def _draw(ax: Axes, result: Inequity, title: str, size: float = 12) -> list[float]:
@@ -67,7 +66,12 @@ def _draw(ax: Axes, result: Inequity, title: str, size: float = 12) -> list[floa
     points = _points(result)
     colours = [FLAG_COLOURS.get(funnel.flags[i] or "inside", GREY) for i in points]
     values = funnel.proportion[points] * 100
-    ax.scatter(n[points], values, s=size, c=colours, edgecolors="none", alpha=0.9, zorder=3)
+    # Many points as one small picture inside the vector chart (axes, lines and text stay
+    # vectors): a drawing of a thousand markers costs the PDF writer seconds per report.
+    ax.scatter(
+        n[points], values, s=size, c=colours, edgecolors="none", alpha=0.9, zorder=3,
+        rasterized=len(points) > 30,
+    )  # fmt: skip
     # The axis is scaled from the published points (and the limits), never from hidden ones.
     return drawn + [float(v) for v in values]
 
@@ -86,9 +90,9 @@ def _legend_handles(levels: tuple[float, float], target: float) -> list[Line2D]:
 
 def funnel_chart(result: Inequity, title: str, names: dict[str, str]) -> Graphic:
     """One KPI's funnel, outliers at alarm level named on the plot."""
-    figure = Figure(figsize=(7.2, 3.3))
+    figure = Figure(figsize=(7.2, 3.7))
     ax = figure.add_subplot()
-    figure.subplots_adjust(left=0.08, right=0.66, bottom=0.14, top=0.9)
+    figure.subplots_adjust(left=0.08, right=0.655, bottom=0.125, top=0.91)
     drawn = _draw(ax, result, title)
     ax.set_ylim(*axis_range(drawn))
     ax.set_xlabel("patients in the denominator")
@@ -96,12 +100,14 @@ def funnel_chart(result: Inequity, title: str, names: dict[str, str]) -> Graphic
     ax.legend(
         handles=_legend_handles(result.funnel.levels, result.funnel.target),
         loc="upper left",
-        bbox_to_anchor=(1.02, 1.0),
-        fontsize=6.5,
+        bbox_to_anchor=(1.01, 1.02),
+        fontsize=8,
+        handletextpad=0.4,
+        borderaxespad=0.0,
     )
     figure.text(
-        0.685, 0.14, textwrap.fill(result.funnel.describe().capitalize() + ".", 52),
-        fontsize=6, color="#444444", va="bottom",
+        0.675, 0.03, textwrap.fill(result.funnel.describe().capitalize() + ".", 44),
+        fontsize=8, color="#444444", va="bottom",
     )  # fmt: skip
     alarms = [i for i in _points(result) if str(result.funnel.flags[i]).endswith("alarm")]
     _label(ax, result, alarms[:MAX_LABELS], names)
@@ -156,7 +162,7 @@ def _label(ax: Axes, result: Inequity, points: list[int], names: dict[str, str])
             textcoords="data",
             ha="right" if to_left else "left",
             va="center",
-            fontsize=5.8,
+            fontsize=8,
             color=INK,
             arrowprops={"arrowstyle": "-", "color": "#777777", "lw": 0.5},
             annotation_clip=False,
@@ -164,28 +170,24 @@ def _label(ax: Axes, result: Inequity, points: list[int], names: dict[str, str])
 
 
 class FunnelGrid:
-    """Small multiples, one funnel per KPI, drawn once; each FLS's marker is blitted on top.
-
-    Only the marked FLS differs between the FLS reports, so the grid is rendered once and each
-    report redraws just its own markers over the saved background.
-    """
+    """Small multiples, one funnel per KPI, drawn once (as SVG); each FLS's report lays a
+    transparent drawing of its own markers over it, on the same axes."""
 
     def __init__(self, results: dict[str, Inequity], titles: dict[str, str]) -> None:
         self.results = results
         keys = list(results)
         rows = (len(keys) + 2) // 3
-        height = 1.6 * rows + 0.75
-        self.figure = Figure(figsize=(7.2, height), dpi=GRID_DPI)
-        self.canvas = FigureCanvasAgg(self.figure)
+        height = 1.72 * rows + 0.75
+        self.figure = Figure(figsize=(7.2, height))
         self.axes = {}
         for i, key in enumerate(keys):
             ax = self.figure.add_subplot(rows, 3, i + 1)
-            drawn = _draw(ax, results[key], textwrap.fill(titles[key], 24), size=6)
+            drawn = _draw(ax, results[key], textwrap.fill(titles[key], 25), size=7)
             ax.set_ylim(*axis_range(drawn))
-            ax.title.set_fontsize(6.5)
-            ax.tick_params(labelsize=6)
-            ax.set_xlabel("patients", fontsize=6, labelpad=1)
-            ax.set_ylabel("%", fontsize=6, labelpad=1)
+            ax.title.set_fontsize(8)
+            ax.tick_params(labelsize=8, pad=1.5)
+            ax.set_xlabel("patients", fontsize=8, labelpad=1)
+            ax.set_ylabel("%", fontsize=8, labelpad=1)
             self.axes[key] = ax
         first = results[keys[0]].funnel
         handles = _legend_handles(first.levels, first.target)[1:]
@@ -196,15 +198,19 @@ class FunnelGrid:
                 markersize=6, label="this FLS",
             )
         )  # fmt: skip
-        self.figure.legend(handles=handles, loc="upper center", ncol=5, fontsize=6)
+        self.figure.legend(
+            handles=handles, loc="upper center", ncol=3, fontsize=8, columnspacing=1.2,
+            handletextpad=0.4, borderaxespad=0.1,
+        )  # fmt: skip
         self.figure.subplots_adjust(
-            left=0.07, right=0.98, bottom=0.04, top=1 - 0.75 / height, hspace=0.95, wspace=0.3
-        )
-        self.canvas.draw()
-        self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+            left=0.07, right=0.985, bottom=0.45 / height, top=1 - 0.95 / height, hspace=0.95,
+            wspace=0.32,
+        )  # fmt: skip
+        self.background = svg_bytes(self.figure)
 
     def render(self, highlight: str, label: str) -> Graphic:
-        self.canvas.restore_region(self.background)
+        width, height = self.figure.get_size_inches()
+        overlay = Figure(figsize=(float(width), float(height)))
         rows = []
         for key, ax in self.axes.items():
             result = self.results[key]
@@ -216,12 +222,15 @@ class FunnelGrid:
             if not np.isfinite(value):
                 rows.append((ax.get_title().replace("\n", " "), "0", "0", "", "", "no patients"))
                 continue
-            marker = ax.scatter(
+            box = ax.get_position()
+            layer = overlay.add_axes((box.x0, box.y0, box.width, box.height))
+            layer.set_xlim(ax.get_xlim())
+            layer.set_ylim(ax.get_ylim())
+            layer.set_axis_off()
+            layer.scatter(
                 [n], [value * 100], s=42, marker="D", color=YELLOW, edgecolors="black",
                 linewidths=0.8, zorder=5, clip_on=False,
             )  # fmt: skip
-            ax.draw_artist(marker)
-            marker.remove()
             inner = result.funnel.limits_at([n], result.funnel.levels[0])
             outer = result.funnel.limits_at([n], result.funnel.levels[1])
             rows.append(
@@ -237,8 +246,9 @@ class FunnelGrid:
             )
         table = DataTable(("KPI", "n", "N", "%", "inner; outer limits at N", "funnel"), tuple(rows))
         return Graphic(
-            canvas_image(self.canvas),
+            self.background,
             f"Funnel plots for {len(self.axes)} KPIs with {label} marked by a yellow diamond "
             "among the other FLSs, with the inner and outer limits.",
             table,
+            overlay=svg_bytes(overlay, transparent=True),
         )

@@ -4,13 +4,13 @@ assurance icons (drawn here) in each panel's corner."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from markupsafe import Markup
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -19,7 +19,6 @@ from flsdb.reports.charts.base import (
     BLUE,
     GREEN,
     GREY,
-    GRID_DPI,
     INK,
     LABEL_COLOURS,
     LIMIT_INK,
@@ -27,8 +26,8 @@ from flsdb.reports.charts.base import (
     PURPLE,
     DataTable,
     Graphic,
-    canvas_image,
     percent,
+    svg_bytes,
 )
 from flsdb.stats.spc import Assurance, Chart, Variation
 
@@ -75,29 +74,28 @@ class SpcPanel:
 class SpcGrid:
     """Monthly charts, one panel per KPI, over a fixed run of months.
 
-    Axes, ticks, titles and the legend are drawn once per y-range (each panel's range is one
-    of a few round ones) and kept as pixels; each unit's chart restores every panel's cell from
-    the background of its range and draws only its own lines, points and icons on top. A
-    hundred reports share the layout, and most of the drawing.
+    Axes, ticks, titles and the legend are laid out once; each unit's chart sets its own lines,
+    points and icons (hiding what it does not have) and is written as SVG.
     """
 
     def __init__(self, titles: Sequence[str], months: Sequence[str]) -> None:
         self.months = list(months)
         self.index = {m: i for i, m in enumerate(self.months)}
         rows = (len(titles) + 1) // 2
-        height = 1.55 * rows + 0.5
-        self.figure = Figure(figsize=(7.2, height), dpi=GRID_DPI)
-        self.canvas = FigureCanvasAgg(self.figure)
+        height = 1.6 * rows + 0.75
+        self.figure = Figure(figsize=(7.2, height))
         x = np.arange(len(self.months))
-        ticks = x[:: max(1, len(x) // 6)]
+        ticks = x[:: max(1, len(x) // 4)]
         self.panels = {}
         for i, title in enumerate(titles):
             ax = self.figure.add_subplot(rows, 2, i + 1)
-            ax.set_title(title, fontsize=7.5)
-            ax.set_xticks(ticks, [self.months[t] for t in ticks], fontsize=6)
-            ax.tick_params(axis="y", labelsize=6)
+            # Wrapped clear of the two icons at the panel's top right.
+            ax.set_title(textwrap.fill(title, 34), fontsize=8.5)
+            ax.set_xticks(ticks, [self.months[t] for t in ticks], fontsize=8)
+            ax.tick_params(axis="y", labelsize=8, pad=1.5)
+            ax.tick_params(axis="x", pad=1.5)
             ax.set_xlim(-0.5, len(x) - 0.5)
-            ax.set_ylabel("%", fontsize=6.5, labelpad=1)
+            ax.set_ylabel("%", fontsize=8, labelpad=1)
             artists: dict[str, Any] = {
                 "baseline": ax.axvspan(-0.5, -0.5, color="#EEEEEE", zorder=0),
                 "values": ax.plot([], [], color="#777777", lw=0.7, zorder=1)[0],
@@ -112,24 +110,23 @@ class SpcGrid:
                 "points": ax.scatter([], [], s=12, zorder=2),
                 "empty": ax.text(
                     0.5, 0.5, "too few months with patients", ha="center",
-                    transform=ax.transAxes, color=GREY, fontsize=7,
+                    transform=ax.transAxes, color=GREY, fontsize=8,
                 ),
                 "target_note": ax.text(
                     0.99, 0.96, "", ha="right", va="top", transform=ax.transAxes,
-                    color=GREEN, fontsize=6,
+                    color=GREEN, fontsize=8, zorder=8,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1},
                 ),
             }  # fmt: skip
-            for slot, x_pos in (("variation", 0.88), ("assurance", 0.97)):
+            for slot, x_pos in (("variation", 0.86), ("assurance", 0.97)):
                 artists[f"{slot}_circle"] = ax.scatter(
-                    [x_pos], [1.13], s=95, transform=ax.transAxes, clip_on=False,
+                    [x_pos], [1.15], s=110, transform=ax.transAxes, clip_on=False,
                     facecolors="white", edgecolors=GREY, linewidths=1.4, zorder=6,
                 )  # fmt: skip
                 artists[f"{slot}_text"] = ax.text(
-                    x_pos, 1.13, "", transform=ax.transAxes, ha="center", va="center",
-                    fontsize=6.5, fontweight="bold", zorder=7, clip_on=False,
+                    x_pos, 1.15, "", transform=ax.transAxes, ha="center", va="center",
+                    fontsize=8, fontweight="bold", zorder=7, clip_on=False,
                 )  # fmt: skip
-            for artist in artists.values():
-                artist.set_animated(True)  # drawn per unit, never into the backgrounds
             self.panels[title] = (ax, artists)
         self.figure.legend(
             handles=[
@@ -142,72 +139,31 @@ class SpcGrid:
                 Patch(color="#EEEEEE", label="baseline months"),
             ],
             loc="upper center",
-            ncol=7,
-            fontsize=6,
+            ncol=4,
+            fontsize=8,
+            columnspacing=1.2,
+            handletextpad=0.4,
+            borderaxespad=0.1,
         )
         self.figure.subplots_adjust(
-            left=0.07, right=0.98, bottom=0.04, top=1 - 0.55 / height, hspace=0.75, wspace=0.2
-        )
-        self.backgrounds: dict[tuple[float, float], Any] = {}
-        self.cells = self._cells()
-
-    def _cells(self) -> dict[str, tuple[float, float, float, float]]:
-        """Each panel's own part of the figure in pixels (x0, y0, x1, y1, origin bottom left):
-        from just right of its left neighbour's axes (its own tick labels and y label are left
-        of its axes, and their width changes with the range) and halfway to the panels above
-        and below; the cells tile the figure below the legend."""
-        width, height = self.canvas.get_width_height()
-        boxes = {t: ax.get_position() for t, (ax, _) in self.panels.items()}
-        lefts = sorted({round(b.x0, 6) for b in boxes.values()})
-        rights = sorted({round(b.x1, 6) for b in boxes.values()})
-        bottoms = sorted({round(b.y0, 6) for b in boxes.values()})
-        tops = sorted({round(b.y1, 6) for b in boxes.values()})
-        legend_bottom = tops[-1] + (1 - tops[-1]) * 0.45
-        cells = {}
-        for title, box in boxes.items():
-            col = lefts.index(round(box.x0, 6))
-            row = bottoms.index(round(box.y0, 6))
-            x0 = 0.0 if col == 0 else rights[col - 1] + 3 / width
-            x1 = 1.0 if col == len(lefts) - 1 else rights[col] + 3 / width
-            y0 = 0.0 if row == 0 else (tops[row - 1] + bottoms[row]) / 2
-            y1 = legend_bottom if row == len(bottoms) - 1 else (tops[row] + bottoms[row + 1]) / 2
-            cells[title] = (x0 * width, y0 * height, x1 * width, y1 * height)
-        return cells
-
-    def _background(self, span: tuple[float, float]) -> Any:
-        if span not in self.backgrounds:
-            for ax, _ in self.panels.values():
-                ax.set_ylim(*span)
-            self.canvas.draw()
-            self.backgrounds[span] = self.canvas.copy_from_bbox(self.figure.bbox)
-        return self.backgrounds[span]
+            left=0.07, right=0.98, bottom=0.3 / height, top=1 - 0.8 / height, hspace=1.0,
+            wspace=0.2,
+        )  # fmt: skip
 
     def render(self, panels: dict[str, SpcPanel], unit: str) -> Graphic:
-        spans = {title: _span(panels.get(title)) for title in self.panels}
-        for span in set(spans.values()):
-            self._background(span)
-        first = next(iter(spans.values()))
-        self.canvas.restore_region(self.backgrounds[first])
-        height = self.canvas.get_width_height()[1]
         rows: list[tuple[str, ...]] = []
         for title, (ax, artists) in self.panels.items():
-            x0, y0, x1, y1 = self.cells[title]
-            # The cell's pixels, addressed from the top left, back in place (xy places the
-            # saved region's origin, not the cell's corner).
-            self.canvas.restore_region(
-                self.backgrounds[spans[title]],
-                bbox=(x0, height - y1, x1, height - y0),
-                xy=(0, 0),
-            )
-            ax.set_ylim(*spans[title])
+            for artist in artists.values():
+                artist.set_visible(False)
+            ax.set_ylim(*_span(panels.get(title)))
             found = panels.get(title)
             if found is None:
-                ax.draw_artist(artists["empty"])
+                artists["empty"].set_visible(True)
                 continue
             self._draw_panel(ax, artists, found)
             rows += _rows(title, found)
         return Graphic(
-            canvas_image(self.canvas),
+            svg_bytes(self.figure),
             f"Monthly SPC charts for {unit}, one per KPI: mean (solid), process limits (dashed), "
             "target (green); blue points signal improvement, orange concern, grey common cause; "
             "the icons give the variation and assurance of the latest month.",
@@ -226,7 +182,7 @@ class SpcGrid:
         if len(base):
             span.set_x(base[0] - 0.5)
             span.set_width(base[-1] - base[0] + 1)
-            ax.draw_artist(span)
+            span.set_visible(True)
         artists["values"].set_data(x, values)
         artists["centre"].set_data(x, chart.centre * 100)
         artists["upper"].set_data(x, chart.upper * 100)
@@ -258,7 +214,7 @@ class SpcGrid:
             artists["assurance_text"].set_color(assurance[1])
             names += ["assurance_circle", "assurance_text"]
         for name in names:
-            ax.draw_artist(artists[name])
+            artists[name].set_visible(True)
 
 
 def _span(panel: SpcPanel | None) -> tuple[float, float]:
