@@ -159,8 +159,12 @@ def test_workbook_numeric_columns_hold_numbers_only(synthetic: ReportSet) -> Non
     parts = [wide.cell(row=header + 1, column=c).value for c in range(1, wide.max_column + 1)]
     kpis = [wide.cell(row=header, column=c).value for c in range(1, wide.max_column + 1)]
     assert kpis[9] == "kpi01 Data completeness"  # the KPI's name beside its code
-    assert parts[9:16] == ["n", "n withheld", "N", "N withheld", "%", "RAG", "rank"]
-    numeric = [c for c, p in enumerate(parts, start=1) if p in ("n", "N", "%", "rank")]
+    assert parts[9:17] == [
+        "n", "n withheld", "N", "N withheld", "%", "RAG", "rank from", "rank to",
+    ]  # fmt: skip
+    numeric = [
+        c for c, p in enumerate(parts, start=1) if p in ("n", "N", "%", "rank from", "rank to")
+    ]
     numeric += [8]  # records
     assert wide.cell(row=header, column=9).value == "records withheld"
     markers = [c for c, p in enumerate(parts, start=1) if p in ("n withheld", "N withheld")]

@@ -223,9 +223,11 @@ def _write_all(
     # notification: unsuppressed, so under internal/ (beside its note) when the rest is public.
     internal = folder / INTERNAL if data.suppression else folder
     if data.suppression:
+        # One note for the folder (moved by `_publish`, which keeps a note already there).
         internal.mkdir(exist_ok=True)
-        (internal / "README.txt").write_text(OUTLIERS_NOTE, encoding="utf-8")
-        result.internal.append(internal / "README.txt")
+        note = internal / "README.txt"
+        before = note.read_text(encoding="utf-8").rstrip() + "\n\n" if note.exists() else ""
+        note.write_text(before + OUTLIERS_NOTE, encoding="utf-8")
     result.internal.append(write_outliers(data, internal))
     for kind, unit, paths in done:
         if kind == "national":

@@ -146,7 +146,10 @@ def render(figure: Figure, alt: str, table: DataTable | None = None) -> Graphic:
 
 
 def percent(value: float | None, digits: int = 1) -> str:
-    return "" if value is None else f"{value:.{digits}f}%"
+    """A percentage as printed; none (or not a number: a run chart has no limits) is blank."""
+    if value is None or value != value:
+        return ""
+    return f"{value:.{digits}f}%"
 
 
 def count(value: object) -> str:
