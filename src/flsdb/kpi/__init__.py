@@ -14,6 +14,7 @@ if TYPE_CHECKING:
         KpiResult,
         compute_kpis,
         compute_levels,
+        level_results,
         query_counts,
     )
     from flsdb.kpi.periods import Period, parse_period
@@ -29,6 +30,7 @@ _HOMES = {
     "KpiResult": "engine",
     "compute_kpis": "engine",
     "compute_levels": "engine",
+    "level_results": "engine",
     "query_counts": "engine",
     "Period": "periods",
     "parse_period": "periods",
@@ -47,6 +49,7 @@ __all__ = [
     "RecordSource",
     "compute_kpis",
     "compute_levels",
+    "level_results",
     "load_catalogue",
     "parse_period",
     "query_counts",

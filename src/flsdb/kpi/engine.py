@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -14,7 +15,7 @@ from flsdb.kpi.caseload import CaseloadEstimator, CrudeRateEstimator
 from flsdb.kpi.catalogue import Catalogue, Measure, load_catalogue
 from flsdb.kpi.periods import Grain, Period, check_extract_date
 from flsdb.kpi.query import count_query, run_counts
-from flsdb.kpi.results import LEVELS, build_results
+from flsdb.kpi.results import BREAKDOWNS, LEVELS, build_results
 from flsdb.kpi.sources import RecordSource
 from flsdb.kpi.stored import counts_from_store
 
@@ -185,4 +186,35 @@ def compute_levels(
             records=int(counts["records"].sum()) if len(counts) else 0,
             counts=counts,
         )
+    return results
+
+
+def level_results(
+    source: RecordSource,
+    period: Period,
+    as_of: dt.date,
+    thresholds: Thresholds,
+    counts: pd.DataFrame | None = None,
+    breakdown_counts: Callable[[str], pd.DataFrame | None] | None = None,
+) -> dict[str, KpiResult]:
+    """Every level's KPI results for the period: service, region and nation rolled up from one
+    set of counts (`counts`, else one query), and each breakdown (age band, sex, care home) from
+    its own (`breakdown_counts(level)`, else a query each). The reports' figures and the web's
+    maintained figures both come from here."""
+    results = compute_levels(
+        source,
+        KpiRequest(period, as_of=as_of),
+        ("service", "region", "nation"),
+        thresholds=thresholds,
+        counts=counts,
+    )
+    for level in BREAKDOWNS:
+        found = breakdown_counts(level) if breakdown_counts else None
+        results[level] = compute_levels(
+            source,
+            KpiRequest(period, by=level, as_of=as_of),
+            (level,),
+            thresholds=thresholds,
+            counts=found,
+        )[level]
     return results

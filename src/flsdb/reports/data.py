@@ -11,7 +11,14 @@ import pandas as pd
 from flsdb.config import Suppression, Thresholds, load_thresholds
 from flsdb.disclosure import audit_tables, is_hidden, protect_mix, protect_tables
 from flsdb.errors import FlsdbError
-from flsdb.kpi import KpiRequest, compute_levels, load_catalogue, parse_period, query_counts
+from flsdb.kpi import (
+    KpiRequest,
+    compute_levels,
+    level_results,
+    load_catalogue,
+    parse_period,
+    query_counts,
+)
 from flsdb.kpi.caseload import CrudeRateEstimator
 from flsdb.kpi.casemix import counts_by_field
 from flsdb.kpi.catalogue import Catalogue, Measure
@@ -209,18 +216,8 @@ def collect(
     start = min(start, dt.date(int(window_start[:4]), 1, 1))
     source = in_memory(source, start, period.end)
     counts = query_counts(source, start, period.end, as_of)
-    levels = compute_levels(
-        source,
-        KpiRequest(period, as_of=as_of),
-        ("service", "region", "nation"),
-        thresholds=thresholds,
-        counts=counts,
-    )
+    levels = level_results(source, period, as_of, thresholds, counts)
     tables = {level: result.table for level, result in levels.items()}
-    for level in BREAKDOWNS:
-        tables[level] = compute_levels(
-            source, KpiRequest(period, by=level, as_of=as_of), (level,), thresholds=thresholds
-        )[level].table
     years = [
         compute_levels(
             source,

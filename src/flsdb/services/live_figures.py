@@ -19,7 +19,6 @@ import pandas as pd
 from sqlalchemy import Engine
 
 LEVELS = ("service", "region", "nation", "age_band", "sex", "care_home")
-BREAKDOWNS = ("age_band", "sex", "care_home")
 
 
 @dataclass
@@ -63,7 +62,7 @@ def compute(engine: Engine, period_text: str, as_of: dt.date) -> KpiFigures | No
     """The figures from the cells; None when the store keeps none for this catalogue."""
     from flsdb.config import load_thresholds
     from flsdb.disclosure import protect_tables
-    from flsdb.kpi import KpiRequest, compute_levels, parse_period
+    from flsdb.kpi import level_results, parse_period
     from flsdb.kpi.sources import RecordSource, _services_frame
     from flsdb.kpi.stored import stored_counts
     from flsdb.services.data_version import data_version
@@ -78,24 +77,14 @@ def compute(engine: Engine, period_text: str, as_of: dt.date) -> KpiFigures | No
     services = _services_frame(engine)
     source = RecordSource(table=None, services=services, backend=dialect, description="store")
     thresholds = load_thresholds()
-    levels = compute_levels(
-        source,
-        KpiRequest(period, as_of=as_of),
-        ("service", "region", "nation"),
-        thresholds=thresholds,
-        counts=counts,
-    )
-    tables = {level: result.table for level, result in levels.items()}
-    for level in BREAKDOWNS:
+
+    def breakdown(level: str) -> Any:
         found = stored_counts(fetch, dialect, period.start, period.end, as_of, level)
-        assert found is not None
-        tables[level] = compute_levels(
-            source,
-            KpiRequest(period, by=level, as_of=as_of),
-            (level,),
-            thresholds=thresholds,
-            counts=found,
-        )[level].table
+        assert found is not None  # the cells hold every breakdown with the whole
+        return found
+
+    results = level_results(source, period, as_of, thresholds, counts, breakdown)
+    tables = {level: result.table for level, result in results.items()}
     listed = services[["service_code", "service_name", "region_code", "region_name", "nation"]]
     listed = listed.sort_values("service_code").reset_index(drop=True)
     shown = protect_tables(tables, listed, thresholds.suppression)

@@ -28,14 +28,14 @@ CONFIRMED = {
 }
 
 
-def _choices(request: Request) -> dict[str, Any]:
-    """The FLSs (code and name, by code) and regions (code and name) a form offers, and roles."""
+def _service_names(conn: Any) -> list[Any]:
+    """Each FLS's code and name with its region's, by code."""
     from sqlalchemy import select
 
     from flsdb.storage.tables import services
 
-    with _engine(request).connect() as conn:
-        rows = conn.execute(
+    return list(
+        conn.execute(
             select(
                 services.c.service_code,
                 services.c.service_name,
@@ -43,6 +43,14 @@ def _choices(request: Request) -> dict[str, Any]:
                 services.c.region_name,
             ).order_by(services.c.service_code)
         ).all()
+    )
+
+
+def _choices(request: Request) -> dict[str, Any]:
+    """The FLSs (code and name, by code) and regions (code and name) a form offers, and roles."""
+
+    with _engine(request).connect() as conn:
+        rows = _service_names(conn)
     regions = sorted({(r.region_code, r.region_name) for r in rows})
     return {
         "fls_choices": [(r.service_code, r.service_name) for r in rows],
@@ -265,7 +273,7 @@ def _kpi_context(request: Request) -> dict[str, Any]:
     from sqlalchemy import func, select
 
     from flsdb.kpi import load_catalogue
-    from flsdb.storage.tables import records, services
+    from flsdb.storage.tables import records
 
     names: dict[str, str] = {}
     for measure in load_catalogue().measures:
@@ -273,14 +281,7 @@ def _kpi_context(request: Request) -> dict[str, Any]:
         for part, spec in measure.parts.items():
             names[part] = spec.name
     with _engine(request).connect() as conn:
-        rows = conn.execute(
-            select(
-                services.c.service_code,
-                services.c.service_name,
-                services.c.region_code,
-                services.c.region_name,
-            )
-        ).all()
+        rows = _service_names(conn)
         first, last = conn.execute(
             select(
                 func.min(records.c.date_fracture_diagnosed),
