@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from flsdb.kpi.results import BREAKDOWNS
 from flsdb.kpi.terms import Layout, catalogue_layout
 
 if TYPE_CHECKING:
     from flsdb.kpi.sources import RecordSource
 
 Fetch = Callable[[str], list[tuple[Any, ...]]]
-BREAKDOWNS = ("age_band", "sex", "care_home")
 
 
 def _day(value: dt.date, dialect: str) -> str:

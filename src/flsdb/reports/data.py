@@ -46,8 +46,6 @@ FUNNEL_KPIS = (
     "fa02",
 )
 HEADLINE_KPIS = ("kpi02", *(k for k in FUNNEL_KPIS if k.startswith("kpi")))
-BREAKDOWNS = ("age_band", "sex", "care_home")
-LEVELS = ("service", "region", "nation", *BREAKDOWNS)
 
 
 @dataclass

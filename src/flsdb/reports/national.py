@@ -11,12 +11,13 @@ import pandas as pd
 
 from flsdb.disclosure import is_hidden
 from flsdb.kpi.mix import MIX_GROUPS
+from flsdb.kpi.results import BREAKDOWNS
 from flsdb.reports import charts
 from flsdb.reports.appendix import counting_rules, reader_definitions
 from flsdb.reports.casemix import breakdown_tables, reasons_table, site_table
 from flsdb.reports.charts.base import count, percent
 from flsdb.reports.coverage import coverage
-from flsdb.reports.data import BREAKDOWNS, FUNNEL_KPIS, HEADLINE_KPIS, ReportData
+from flsdb.reports.data import FUNNEL_KPIS, HEADLINE_KPIS, ReportData
 from flsdb.reports.methodology import (
     CHOICES,
     definition_rows,

@@ -18,8 +18,6 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
-LEVELS = ("service", "region", "nation", "age_band", "sex", "care_home")
-
 
 @dataclass
 class KpiFigures:
