@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from functools import cache
 from importlib import resources
@@ -13,6 +12,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from flsdb.dates import uk_date
 from flsdb.reports.charts.base import count
 from flsdb.reports.marking import file_prefix, marks
 
@@ -23,12 +23,6 @@ def safe_name(code: str) -> str:
     """A code made safe as part of a file name: letters, digits, '_', '-' and '.' only."""
     cleaned = _UNSAFE.sub("_", code).lstrip(".")
     return cleaned or "_"
-
-
-def uk_date(value: object) -> str:
-    """A date as people read it in the UK: 6 Dec 2026."""
-    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
-    return f"{day.day} {day:%b %Y}"
 
 
 def _pct(value: object, digits: int = 1) -> str:

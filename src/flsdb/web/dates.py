@@ -6,25 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from flsdb.dates import uk_date
+
+__all__ = ["parse_typed", "typed_date", "uk_date"]
+
 _UK = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def uk_date(value: object) -> str:
-    """A date (or its ISO text, or a timestamp's) as `6 Dec 2026`; blank for none."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if not isinstance(value, dt.date):
-        text = str(value)
-        if not _ISO.match(text):
-            return text
-        try:
-            value = dt.date.fromisoformat(text[:10])
-        except ValueError:
-            return text
-    return f"{value.day} {value:%b %Y}"
 
 
 def typed_date(value: object) -> str:
