@@ -71,16 +71,16 @@ def floor(count: int, folder: Path, jobs: int) -> float:
 
 
 def report_set(database: Path, out: Path, jobs: int) -> dict[str, float]:
+    from flsdb.figures import compute_figures
     from flsdb.kpi import parse_period
     from flsdb.kpi.sources import source_from_database
     from flsdb.reports.build import build_reports
-    from flsdb.reports.data import collect
     from flsdb.storage import open_engine
 
     shutil.rmtree(out, ignore_errors=True)
     engine = open_engine(f"sqlite:///{database}")
     start = time.perf_counter()
-    data = collect(source_from_database(engine=engine), parse_period("2024"), AS_OF)
+    data = compute_figures(source_from_database(engine=engine), parse_period("2024"), AS_OF)
     collected = time.perf_counter() - start
     result = build_reports(data, out, jobs=jobs)
     total = time.perf_counter() - start

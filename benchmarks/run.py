@@ -137,11 +137,11 @@ def phase_reports(size: int, folder: Path, url: str) -> dict[str, float]:
     """The whole report set for national data: synthetic years, SQLite store, every report."""
     import datetime as dt
 
+    from flsdb.figures import compute_figures
     from flsdb.ingest import open_upload, validate
     from flsdb.kpi import parse_period
     from flsdb.kpi.sources import source_from_database
     from flsdb.reports.build import build_reports
-    from flsdb.reports.data import collect
     from flsdb.storage import known_service_codes, open_engine, store_records, store_services
     from flsdb.synth import generate, write_upload_files
 
@@ -156,7 +156,9 @@ def phase_reports(size: int, folder: Path, url: str) -> dict[str, float]:
         validate(open_upload(records_path), "records", known_services=known_service_codes(engine)),
     )
     start = time.perf_counter()
-    report_data = collect(source_from_database(engine=engine), parse_period("2024"), data.as_of)
+    report_data = compute_figures(
+        source_from_database(engine=engine), parse_period("2024"), data.as_of
+    )
     collected = time.perf_counter() - start
     result = build_reports(report_data, folder / "reports")
     elapsed = time.perf_counter() - start

@@ -36,15 +36,15 @@ def _rows(level: str, rows: list[tuple[str, str, object, object, object]]) -> pd
 
 
 class Data:
-    """The parts of ReportData the chapters read."""
+    """The parts of PeriodFigures the chapters read."""
 
     def __init__(self, **tables: pd.DataFrame) -> None:
         self.thresholds = load_thresholds()
         self.catalogue = load_catalogue()
         self.services = SERVICES
         self.suppression = True
-        self.tables = tables
-        self.shown = tables
+        self.unsuppressed = tables
+        self.published = tables
         self.inequities = {
             "kpi04": inequity(["X", "Y", "Z"], [10, 500, 900], [1000, 1000, 1000]),
             "kpi07": inequity(["X", "Y", "Z"], [480, 500, 520], [1000, 1000, 1000]),
@@ -61,7 +61,7 @@ class Data:
         return self.catalogue.measure(kpi)
 
     def row(self, level: str, unit: str, kpi: str, published: bool = True) -> dict[str, object]:
-        table = self.tables.get(level)
+        table = self.unsuppressed.get(level)
         if table is None:
             return {}
         found = table[(table["unit"] == unit) & (table["kpi"] == kpi)]

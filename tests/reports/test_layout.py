@@ -15,18 +15,18 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from flsdb.figures import PeriodFigures, compute_figures
 from flsdb.ingest import open_upload, validate
 from flsdb.kpi import parse_period
 from flsdb.kpi.sources import source_from_frames
 from flsdb.reports.build import ReportSet, build_reports
-from flsdb.reports.data import ReportData, collect
 from flsdb.synth import generate, write_upload_files
 
 AS_OF = dt.date(2026, 1, 31)
 
 
 @pytest.fixture(scope="module")
-def national(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReportData, ReportSet]:
+def national(tmp_path_factory: pytest.TempPathFactory) -> tuple[PeriodFigures, ReportSet]:
     folder = tmp_path_factory.mktemp("synthetic")
     data = generate(services=14, records=9000, year=2024, seed=3, history_years=1, as_of=AS_OF)
     services_path, records_path = write_upload_files(data, folder)
@@ -38,7 +38,7 @@ def national(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReportData, Repo
         upload_date=AS_OF,
     )
     source = source_from_frames(records.frame, services.frame.drop("_row").to_pandas(), "synthetic")
-    report_data = collect(source, parse_period("2024"), AS_OF)
+    report_data = compute_figures(source, parse_period("2024"), AS_OF)
     codes = list(report_data.services["service_code"])
     regions = sorted(report_data.services["region_code"].unique())
     result = build_reports(
@@ -88,7 +88,7 @@ def check_pages(pdf: Path, html: Path, folder: Path) -> list[str]:
 
 
 def test_no_page_is_more_than_half_empty_unless_a_section_follows(
-    national: tuple[ReportData, ReportSet], tmp_path: Path
+    national: tuple[PeriodFigures, ReportSet], tmp_path: Path
 ) -> None:
     _, result = national
     problems = []
@@ -99,7 +99,7 @@ def test_no_page_is_more_than_half_empty_unless_a_section_follows(
 
 
 def test_funnels_state_their_method_and_name_alarm_outliers(
-    national: tuple[ReportData, ReportSet],
+    national: tuple[PeriodFigures, ReportSet],
 ) -> None:
     data, result = national
     html = result.national[0].read_text()
@@ -110,7 +110,7 @@ def test_funnels_state_their_method_and_name_alarm_outliers(
     assert html.count("additive random effects for overdispersion, phi") >= len(data.inequities)
 
 
-def test_charts_draw_only_published_values(national: tuple[ReportData, ReportSet]) -> None:
+def test_charts_draw_only_published_values(national: tuple[PeriodFigures, ReportSet]) -> None:
     data, result = national
     html = unescape(result.national[0].read_text())
     for kpi, inequity in data.inequities.items():

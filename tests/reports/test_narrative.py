@@ -31,7 +31,7 @@ def test_stable_process_is_said_to_be_stable() -> None:
 
 
 class _Data:
-    """The parts of ReportData that recommendations read."""
+    """The parts of PeriodFigures that recommendations read."""
 
     def __init__(self) -> None:
         self.thresholds = load_thresholds()
@@ -49,7 +49,7 @@ class _Data:
         service = pd.DataFrame(
             {"unit": ["X", "Y", "Z"], "kpi": ["fa01"] * 3, "percent": [50.0, 95.0, None]}
         )
-        self.tables = {"region": region, "service": service}
+        self.unsuppressed = {"region": region, "service": service}
         self.inequities = {
             "kpi04": inequity(
                 ["X", "Y", "Z"], [10, 500, 900], [1000, 1000, 1000], method="arcsine"

@@ -9,24 +9,24 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from flsdb.figures import FUNNEL_KPIS, PeriodFigures, compute_figures
 from flsdb.kpi import parse_period
 from flsdb.kpi.sources import source_from_files
 from flsdb.reports.build import build_reports
-from flsdb.reports.data import FUNNEL_KPIS, ReportData, collect
 from flsdb.reports.outliers import FLAGS, withheld, withheld_sentence
 from flsdb.synth import generate, write_upload_files
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> ReportData:
+def data(tmp_path_factory: pytest.TempPathFactory) -> PeriodFigures:
     folder = tmp_path_factory.mktemp("synthetic")
     made = generate(services=77, records=20_000, year=2024, seed=3, history_years=0)
     services_path, records_path = write_upload_files(made, folder)
     source = source_from_files(records_path, services_path, upload_date=made.as_of)
-    return collect(source, parse_period("2024"), made.as_of)
+    return compute_figures(source, parse_period("2024"), made.as_of)
 
 
-def _flagged(data: ReportData) -> list[tuple[str, str, str, bool]]:
+def _flagged(data: PeriodFigures) -> list[tuple[str, str, str, bool]]:
     out = []
     for kpi in FUNNEL_KPIS:
         result = data.inequities[kpi]
@@ -37,7 +37,7 @@ def _flagged(data: ReportData) -> list[tuple[str, str, str, bool]]:
 
 
 def test_every_outlier_is_listed_internally_and_counted_where_withheld(
-    data: ReportData, tmp_path: Path
+    data: PeriodFigures, tmp_path: Path
 ) -> None:
     flagged = _flagged(data)
     hidden = [f for f in flagged if not f[3]]

@@ -17,10 +17,10 @@ import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 from pypdf import PdfReader
 
+from flsdb.figures import PeriodFigures, compute_figures
 from flsdb.kpi import parse_period
 from flsdb.kpi.sources import source_from_files
 from flsdb.reports.build import ReportSet, build_reports
-from flsdb.reports.data import ReportData, collect
 from flsdb.reports.marking import SYNTHETIC
 from tests.factory import SERVICES, write_records, write_services
 from tests.kpi.cases import AS_OF, ROWS
@@ -35,7 +35,7 @@ def pdf_of(paths: list[Path]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def synthetic_data(tmp_path_factory: pytest.TempPathFactory) -> ReportData:
+def synthetic_data(tmp_path_factory: pytest.TempPathFactory) -> PeriodFigures:
     folder = tmp_path_factory.mktemp("synthetic")
     services = [{**row, "synthetic": "yes"} for row in SERVICES]
     source = source_from_files(
@@ -43,11 +43,11 @@ def synthetic_data(tmp_path_factory: pytest.TempPathFactory) -> ReportData:
         write_services(folder / "s.csv", services),
         upload_date=AS_OF,
     )
-    return collect(source, parse_period("2024"), AS_OF)
+    return compute_figures(source, parse_period("2024"), AS_OF)
 
 
 @pytest.fixture(scope="module")
-def synthetic(synthetic_data: ReportData, tmp_path_factory: pytest.TempPathFactory) -> ReportSet:
+def synthetic(synthetic_data: PeriodFigures, tmp_path_factory: pytest.TempPathFactory) -> ReportSet:
     return build_reports(synthetic_data, tmp_path_factory.mktemp("out"), jobs=2)
 
 
@@ -58,7 +58,7 @@ def real_locked(tmp_path_factory: pytest.TempPathFactory) -> ReportSet:
     source = source_from_files(
         write_records(folder / "r.csv", ROWS), write_services(folder / "s.csv"), upload_date=AS_OF
     )
-    data = collect(source, parse_period("2024"), AS_OF)
+    data = compute_figures(source, parse_period("2024"), AS_OF)
     data = dataclasses.replace(data, lock_note="period locked 2025-03-01 09:00 by analyst")
     return build_reports(
         data, tmp_path_factory.mktemp("out"), services=["FLS01"], region_reports=False, jobs=1
@@ -72,7 +72,7 @@ def every_file(result: ReportSet) -> list[Path]:
     return paths
 
 
-def test_the_services_table_says_the_data_are_synthetic(synthetic_data: ReportData) -> None:
+def test_the_services_table_says_the_data_are_synthetic(synthetic_data: PeriodFigures) -> None:
     assert synthetic_data.synthetic and synthetic_data.provisional
 
 

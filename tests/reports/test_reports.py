@@ -13,10 +13,10 @@ import pytest
 from pypdf import PdfReader
 
 from flsdb.disclosure import find_disclosures
+from flsdb.figures import PeriodFigures, compute_figures
 from flsdb.kpi import parse_period
 from flsdb.kpi.sources import source_from_files
 from flsdb.reports.build import ReportSet, build_reports
-from flsdb.reports.data import ReportData, collect
 from tests.factory import write_records, write_services
 from tests.kpi.cases import AS_OF, ROWS
 
@@ -30,18 +30,18 @@ def source(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def report_data(source) -> ReportData:
-    return collect(source, parse_period("2024"), AS_OF)
+def report_data(source) -> PeriodFigures:
+    return compute_figures(source, parse_period("2024"), AS_OF)
 
 
 @pytest.fixture(scope="module")
-def reports(report_data: ReportData, tmp_path_factory: pytest.TempPathFactory) -> ReportSet:
+def reports(report_data: PeriodFigures, tmp_path_factory: pytest.TempPathFactory) -> ReportSet:
     return build_reports(report_data, tmp_path_factory.mktemp("out"), jobs=1)
 
 
 @pytest.fixture(scope="module")
 def internal(source, tmp_path_factory: pytest.TempPathFactory) -> ReportSet:
-    data = collect(source, parse_period("2024"), AS_OF, suppression=False)
+    data = compute_figures(source, parse_period("2024"), AS_OF, suppression=False)
     return build_reports(data, tmp_path_factory.mktemp("internal"), region_reports=False, jobs=1)
 
 
@@ -129,7 +129,7 @@ def test_national_report_content(reports: ReportSet) -> None:
     assert html.count('<details class="chart-data">') == len(images)
 
 
-def test_published_tables_give_nothing_away(reports: ReportSet, report_data: ReportData) -> None:
+def test_published_tables_give_nothing_away(reports: ReportSet, report_data: PeriodFigures) -> None:
     folder = reports.folder
     tables = {
         level: pd.read_csv(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flsdb.figures.spc import complete_months
 from flsdb.kpi import load_catalogue
-from flsdb.reports.spc_panels import complete_months
 
 MONTHS = [f"2026-{m:02d}" for m in range(1, 13)]
 

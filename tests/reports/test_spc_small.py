@@ -7,7 +7,7 @@ import math
 
 import pandas as pd
 
-from flsdb.reports.spc_panels import choose_points, quarters
+from flsdb.figures.spc import choose_points, quarters
 
 
 def _months(denominators: list[int], numerators: list[int] | None = None) -> pd.DataFrame:
@@ -43,9 +43,9 @@ def test_a_chart_needs_a_median_of_twenty_patients_a_point() -> None:
 
 
 def test_a_small_fls_gets_no_monthly_limits_in_its_report(tmp_path) -> None:
+    from flsdb.figures import compute_figures
     from flsdb.kpi import parse_period
     from flsdb.kpi.sources import source_from_files
-    from flsdb.reports.data import collect
     from flsdb.reports.spc_panels import unit_charts
     from tests.factory import write_records, write_services
     from tests.kpi.cases import AS_OF, ROWS
@@ -55,7 +55,7 @@ def test_a_small_fls_gets_no_monthly_limits_in_its_report(tmp_path) -> None:
         write_services(tmp_path / "s.csv"),
         upload_date=AS_OF,
     )
-    data = collect(source, parse_period("2024"), AS_OF)
+    data = compute_figures(source, parse_period("2024"), AS_OF)
     panels, words, _ = unit_charts(data, data.monthly_service, "FLS01", by_size=True)
     # FLS01 has a patient or two a month: no KPI gets monthly process limits.
     for panel in panels.values():

@@ -156,7 +156,7 @@ def _benchmark_table(table: pd.DataFrame, regions: dict[str, str], title: str) -
     from rich.markup import escape
     from rich.table import Table
 
-    from flsdb.reports.data import HEADLINE_KPIS
+    from flsdb.figures import HEADLINE_KPIS
 
     shown = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
     shown.add_column("FLS", no_wrap=True)
@@ -192,11 +192,11 @@ def demo(
     and per-FLS KPIs, and writes the national report, one FLS report and the benchmark tables.
     """
     from flsdb.errors import ValidationFailed
+    from flsdb.figures import compute_figures
     from flsdb.ingest import open_upload, validate
     from flsdb.kpi import KpiRequest, compute_kpis, load_catalogue, parse_period
     from flsdb.kpi.sources import source_from_database
     from flsdb.reports.build import INTERNAL, INTERNAL_NOTE, build_reports
-    from flsdb.reports.data import collect
     from flsdb.reports.kpi_tables import kpi_csv, write_kpi_xlsx
     from flsdb.storage import known_service_codes, open_engine, store_records, store_services
     from flsdb.synth import generate, write_upload_files
@@ -293,7 +293,7 @@ def demo(
     say("Wrote: " + ", ".join(str(p) for p in written))
     with progress_bar() as progress:
         progress.add_task("writing the national report and an FLS report", total=None)
-        report_data = collect(source, period, data.as_of)
+        report_data = compute_figures(source, period, data.as_of)
         sizes = results["service"].table.query("kpi == 'kpi03'")
         largest = str(sizes["unit"].iloc[int(sizes["denominator"].astype(float).argmax())])
         reports = build_reports(

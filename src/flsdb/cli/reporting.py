@@ -170,9 +170,9 @@ def report(
     from flsdb.cli.measure import check_as_of, open_source
     from flsdb.config import load_thresholds
     from flsdb.errors import ConfigurationError
+    from flsdb.figures import compute_figures
     from flsdb.kpi import parse_period
     from flsdb.reports.build import build_reports, choose_units
-    from flsdb.reports.data import collect
 
     chosen_period = parse_period(period)
     extract = parse_date(as_of, "--as-of")
@@ -222,7 +222,7 @@ def report(
     wanted_regions = region_codes if region else None
     with progress_bar() as progress:
         task = progress.add_task("computing KPIs", total=None)
-        data = collect(
+        data = compute_figures(
             source, chosen_period, extract, thresholds=thresholds, suppression=suppression
         )
         if lock_note:

@@ -6,7 +6,7 @@ outsider, or by an FLS from its own counts), it hides the cheapest shown cell ti
 same sum, equal or nested count; never one the attacking FLS knows itself), applies the
 subtraction rule again and audits again, for a bounded number of rounds; what is still narrowed
 then has its whole relation groups withheld (a few rounds at most). The caller audits the
-result and refuses to publish one that fails (`flsdb.reports.data.audited`).
+result and refuses to publish one that fails (`flsdb.figures.audited`).
 """
 
 from __future__ import annotations

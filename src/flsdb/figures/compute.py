@@ -1,16 +1,20 @@
-"""Everything the reports show, computed once: KPIs per level and year, monthly series, funnels,
-treatment mix, completeness, and the published (disclosure-controlled) copies of each."""
+"""The figures of a period, computed once (`compute_figures`): KPIs per level and year, monthly
+series, funnels, treatment mix, completeness, and the published (disclosure-controlled) copies of
+each; and the intruder's audit of what will be published (`audited`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from flsdb.config import Suppression, Thresholds, load_thresholds
-from flsdb.disclosure import audit_tables, is_hidden, protect_mix, protect_tables
+from flsdb.disclosure import audit_tables, protect_mix, protect_tables
 from flsdb.errors import FlsdbError
+from flsdb.figures.kept import Kept
+from flsdb.figures.model import FUNNEL_KPIS, PerFls, PeriodFigures
 from flsdb.kpi import (
     KpiRequest,
     compute_levels,
@@ -21,142 +25,11 @@ from flsdb.kpi import (
 )
 from flsdb.kpi.caseload import CrudeRateEstimator
 from flsdb.kpi.casemix import counts_by_field
-from flsdb.kpi.catalogue import Catalogue, Measure
 from flsdb.kpi.completeness import completeness_by_field
 from flsdb.kpi.mix import MIX_GROUPS, treatment_mix
 from flsdb.kpi.periods import Period
 from flsdb.kpi.sources import RecordSource, in_memory
 from flsdb.stats.inequity import Inequity, inequity
-
-# Proportion KPIs shown in funnels and SPC charts (kpi01 is a count of fields and kpi02 a ratio to
-# an expected caseload, so neither is a proportion of records).
-FUNNEL_KPIS = (
-    "kpi03",
-    "kpi04",
-    "kpi05",
-    "kpi06",
-    "kpi07",
-    "kpi08",
-    "kpi09",
-    "kpi10",
-    "kpi11",
-    "hr02",
-    "hr03",
-    "fa01",
-    "fa02",
-)
-HEADLINE_KPIS = ("kpi02", *(k for k in FUNNEL_KPIS if k.startswith("kpi")))
-
-
-@dataclass
-class ReportData:
-    """The inputs of every report for one period.
-
-    `tables` hold the KPI rows as computed; `shown` the same rows as they may be published
-    (small counts hidden, when suppression is on). The FLS reports use `tables` for the FLS's
-    own rows and `shown` for everything else.
-    """
-
-    period: Period
-    as_of: dt.date
-    catalogue: Catalogue
-    thresholds: Thresholds
-    suppression: bool
-    caseload_method: str
-    caseload_summary: str
-    records: int
-    services: pd.DataFrame
-    tables: dict[str, pd.DataFrame]
-    shown: dict[str, pd.DataFrame]
-    years: pd.DataFrame
-    monthly_service: pd.DataFrame
-    monthly_nation: pd.DataFrame
-    mix: pd.DataFrame
-    mix_shown: pd.DataFrame
-    completeness: pd.DataFrame
-    services_with_records: int = 0
-    # Whether the period is locked (and since when), as the report states it; a period that is
-    # not locked is provisional, and every page says so.
-    lock_note: str = ""
-    # Made-up data (a services table with an FLS marked synthetic, as `flsdb synth` and `flsdb
-    # demo` write them): every page, file name and table says so.
-    synthetic: bool = False
-    # Per FLS, records whose index site came from the 2023 FLS-DB 'Non hip/non spine' label
-    # (from the store's audit trail; None when the records come from files).
-    lost_sites: dict[str, int] | None = None
-    inequities: dict[str, Inequity] = field(default_factory=dict)
-    # Records per FLS by fracture site, and (records with no drug recommended) by the outcome
-    # recorded instead: the case-mix and reasons chapters (reports/casemix.py) publish them.
-    sites: pd.DataFrame | None = None
-    reasons: pd.DataFrame | None = None
-    # Each FLS's catchment: population_50plus and expected caseloads as the services file gives
-    # them (the coverage chapter, reports/coverage.py).
-    catchments: pd.DataFrame | None = None
-    # The national rows of every year as computed (`years` as published), for the audit.
-    years_computed: pd.DataFrame | None = None
-    # Rows by (unit, kpi) per table, and monthly rows by (unit, kpi): built on first use.
-    _index: dict[tuple[str, bool], dict[tuple[str, str], dict[str, object]]] = field(
-        default_factory=dict, repr=False
-    )
-    _months: dict[int, dict[tuple[str, str], pd.DataFrame]] = field(
-        default_factory=dict, repr=False
-    )
-
-    @property
-    def provisional(self) -> bool:
-        """Whether the period's figures may still change (it is not locked)."""
-        return not self.lock_note
-
-    def measure(self, kpi: str) -> Measure:
-        return self.catalogue.measure(kpi)
-
-    def name(self, kpi: str) -> str:
-        return self.catalogue.name(kpi)
-
-    def description(self, kpi: str) -> str:
-        return self.catalogue.description(kpi)
-
-    def row(self, level: str, unit: str, kpi: str, published: bool = True) -> dict[str, object]:
-        """One KPI row (as published, or as computed), or {} when there is none."""
-        key = (level, published)
-        if key not in self._index:
-            table = (self.shown if published else self.tables)[level]
-            self._index[key] = {
-                (str(r["unit"]), str(r["kpi"])): {str(k): v for k, v in r.items()}
-                for r in table.to_dict("records")
-            }
-        return dict(self._index[key].get((unit, kpi), {}))
-
-    def service_info(self, code: str) -> dict[str, object]:
-        row = self.services[self.services["service_code"] == code].iloc[0]
-        return {str(k): v for k, v in row.items()}
-
-    def unit_name(self, level: str, unit: str) -> str:
-        """A name a person reads, with the code: 'Devon FLS A (QJKA)'."""
-        if level == "service":
-            rows = self.services[self.services["service_code"] == unit]
-            return f"{rows['service_name'].iloc[0]} ({unit})" if len(rows) else unit
-        if level == "region":
-            rows = self.services[self.services["region_code"] == unit]
-            return f"{rows['region_name'].iloc[0]} ({unit})" if len(rows) else unit
-        if level == "nation":
-            return {"england": "England", "wales": "Wales", "all": "England and Wales"}[unit]
-        return unit.replace("_", " ")
-
-    def months(self, frame: pd.DataFrame, unit: str, kpi: str) -> pd.DataFrame:
-        """A unit's monthly rows of one KPI, in month order."""
-        if id(frame) not in self._months:
-            self._months[id(frame)] = {
-                (str(u), str(k)): rows.sort_values("period").reset_index(drop=True)
-                for (u, k), rows in frame.groupby(["unit", "kpi"], sort=False)
-            }
-        empty = frame.iloc[0:0].reset_index(drop=True)
-        return self._months[id(frame)].get((unit, kpi), empty)
-
-    def shown_mask(self, kpi: str) -> pd.Series:
-        """Per FLS (in service order), whether its value for the KPI may be published."""
-        rows = self.shown["service"][self.shown["service"]["kpi"] == kpi]
-        return ~(rows["numerator"].map(is_hidden) | rows["denominator"].map(is_hidden))
 
 
 def _spc_months(period: Period, months: int) -> list[str]:
@@ -195,16 +68,33 @@ def _first_year(counts: pd.DataFrame, period: Period) -> int:
     return int(years.min()) if len(years) else period.start.year
 
 
-def collect(
+@dataclass(frozen=True)
+class Maintained:
+    """A store's maintained counts (`flsdb.kpi.stored`, kept in step with every write) as of the
+    figures' extract date: `counts(start, end, level)` gives the engine's counts by FLS and month
+    (and group, for a breakdown) from the cells, and `mix_of(code)` one FLS's treatment mix from
+    its own records (the one table the cells do not hold)."""
+
+    counts: Callable[[dt.date, dt.date, str], pd.DataFrame]
+    mix_of: PerFls
+
+
+def compute_figures(
     source: RecordSource,
     period: Period,
     as_of: dt.date,
     *,
     thresholds: Thresholds | None = None,
     suppression: bool = True,
-) -> ReportData:
-    """Run every query the reports need (in the source's engine), the funnels and the
-    disclosure control of what will be published."""
+    maintained: Maintained | None = None,
+) -> PeriodFigures:
+    """The figures of the period: every query the reports and dashboards need (in the source's
+    engine), the funnels and the disclosure control of what will be published.
+
+    With `maintained` (the dashboards, on a store that keeps its figures), every count comes
+    from the store's cells and no record is read: a few small sums for any period and extract
+    date. The treatment mix is then each FLS's own, read when first asked for (`mix_of`), and
+    the report-only tables (fracture sites, reasons) are left out."""
     thresholds = thresholds or load_thresholds()
     catalogue = load_catalogue()
     # One pass over the records from 2016 (the audit's start) copies them where queries are
@@ -212,9 +102,20 @@ def collect(
     start = dt.date(2016, 1, 1)
     window_start = _spc_months(period, thresholds.spc.months)[0]
     start = min(start, dt.date(int(window_start[:4]), 1, 1))
-    source = in_memory(source, start, period.end)
-    counts = query_counts(source, start, period.end, as_of)
-    levels = level_results(source, period, as_of, thresholds, counts)
+    if maintained is None:
+        source = in_memory(source, start, period.end)
+        counts = query_counts(source, start, period.end, as_of)
+        levels = level_results(source, period, as_of, thresholds, counts)
+    else:
+        counts = maintained.counts(start, period.end, "service")
+        levels = level_results(
+            source,
+            period,
+            as_of,
+            thresholds,
+            counts,
+            lambda level: maintained.counts(period.start, period.end, level),
+        )
     tables = {level: result.table for level, result in levels.items()}
     years = [
         compute_levels(
@@ -233,11 +134,11 @@ def collect(
         .sort_values("service_code")
         .reset_index(drop=True)
     )
-    mix = treatment_mix(source, period)
+    mix = treatment_mix(source, period) if maintained is None else _no_mix()
     year_table = pd.concat(years, ignore_index=True)
     policy = thresholds.suppression
-    shown = protect_tables(tables, services, policy) if suppression else dict(tables)
-    data = ReportData(
+    published = protect_tables(tables, services, policy) if suppression else dict(tables)
+    data = PeriodFigures(
         period=period,
         as_of=as_of,
         catalogue=catalogue,
@@ -247,15 +148,15 @@ def collect(
         caseload_summary=CrudeRateEstimator.from_thresholds(thresholds).summary,
         records=levels["nation"].records,
         services=services,
-        tables=tables,
-        shown=shown,
-        years=_years_shown(year_table, shown, period, services, policy)
+        unsuppressed=tables,
+        published=published,
+        years=_years_shown(year_table, published, period, services, policy)
         if suppression
         else year_table,
         monthly_service=monthly["service"],
         monthly_nation=monthly["nation"],
         mix=mix,
-        mix_shown=protect_mix(mix, MIX_GROUPS, policy) if suppression else mix,
+        mix_published=protect_mix(mix, MIX_GROUPS, policy) if suppression else mix,
         completeness=completeness_by_field(
             source, period, as_of, catalogue, levels["service"].counts
         ),
@@ -263,7 +164,11 @@ def collect(
         synthetic=is_synthetic(source.services),
     )
     records_per_service = tables["service"][tables["service"]["kpi"] == "kpi03"]["denominator"]
-    data.sites = counts_by_field(source, period, "fracture_site")
+    if maintained is None:
+        data.sites = counts_by_field(source, period, "fracture_site")
+        data.reasons = counts_by_field(source, period, "bone_therapy_recommended")
+    else:
+        data.mix_of = maintained.mix_of
     catchment_columns = [
         "service_code",
         "population_50plus",
@@ -271,10 +176,16 @@ def collect(
         "expected_non_spine",
     ]
     data.catchments = source.services.reindex(columns=catchment_columns).reset_index(drop=True)
-    data.reasons = counts_by_field(source, period, "bone_therapy_recommended")
     data.services_with_records = int((records_per_service.astype(float) > 0).sum())
     data.inequities = {kpi: kpi_inequity(data, kpi) for kpi in FUNNEL_KPIS}
     return data
+
+
+def _no_mix() -> pd.DataFrame:
+    """A treatment-mix table with no FLS (the figures give each FLS's own: `mix_of`)."""
+    return pd.DataFrame({c: pd.Series(dtype="int64") for c in MIX_GROUPS}).assign(
+        service_code=pd.Series(dtype=str), records=pd.Series(dtype="int64")
+    )[["service_code", *MIX_GROUPS, "records"]]
 
 
 def _years_shown(
@@ -293,9 +204,11 @@ def _years_shown(
     return pd.concat([earlier, current[earlier.columns]], ignore_index=True)
 
 
-def _audit(data: ReportData) -> list[str]:
+def _audit(data: PeriodFigures) -> list[str]:
     policy = data.thresholds.suppression
-    problems = audit_tables(data.shown, data.tables, data.services, policy, data.catalogue)
+    problems = audit_tables(
+        data.published, data.unsuppressed, data.services, policy, data.catalogue
+    )
     if data.years_computed is not None:
         problems += audit_tables(
             {"nation": data.years},
@@ -307,7 +220,7 @@ def _audit(data: ReportData) -> list[str]:
     return problems
 
 
-def audited(data: ReportData, search: bool = True) -> ReportData:
+def audited(data: PeriodFigures, search: bool = True) -> PeriodFigures:
     """The data with its published tables proven by the intruder's audit (linear programming
     over every published count, marker and relation; an outsider and each FLS knowing its own
     counts): as they are when they pass; otherwise withheld further by the audit's search
@@ -317,13 +230,15 @@ def audited(data: ReportData, search: bool = True) -> ReportData:
     problems = _audit(data)
     if problems and search:
         policy = data.thresholds.suppression
-        shown = protect_tables(data.tables, data.services, policy, data.catalogue, audited=True)
+        published = protect_tables(
+            data.unsuppressed, data.services, policy, data.catalogue, audited=True
+        )
         years = data.years
         if data.years_computed is not None:
             years = _years_shown(
-                data.years_computed, shown, data.period, data.services, policy, audited=True
+                data.years_computed, published, data.period, data.services, policy, audited=True
             )
-        data = replace(data, shown=shown, years=years, _index={}, _months={})
+        data = replace(data, published=published, years=years, kept=Kept())
         data.inequities = {kpi: kpi_inequity(data, kpi) for kpi in FUNNEL_KPIS}
         problems = _audit(data)
     if problems:
@@ -341,10 +256,10 @@ def is_synthetic(services: pd.DataFrame) -> bool:
     return bool((services["synthetic"].astype(str).str.lower() == "yes").any())
 
 
-def kpi_inequity(data: ReportData, kpi: str) -> Inequity:
+def kpi_inequity(data: PeriodFigures, kpi: str) -> Inequity:
     """The funnel of every FLS for a KPI (with the report's settings) and the spread of the
     values that may be published."""
-    rows = data.tables["service"][data.tables["service"]["kpi"] == kpi]
+    rows = data.unsuppressed["service"][data.unsuppressed["service"]["kpi"] == kpi]
     national = data.row("nation", "all", kpi, published=False)
     target = None
     if national.get("denominator"):
@@ -359,5 +274,5 @@ def kpi_inequity(data: ReportData, kpi: str) -> Inequity:
         overdispersion=settings.overdispersion,
         levels=(settings.alert, settings.alarm),
         winsorise=settings.winsorise,
-        shown=data.shown_mask(kpi).to_numpy(),
+        shown=data.published_mask(kpi).to_numpy(),
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from flsdb.reports.data import ReportData
+from flsdb.figures import PeriodFigures
 from flsdb.reports.kpi_tables import (
     NOT_FOR_PUBLICATION,
     RAG_COLOURS,
@@ -41,7 +41,7 @@ IDENTITY = ("FLS", "code", "region", "region code", "nation", "period", "as of",
 SHEET_IDENTITY = (*IDENTITY, "records withheld")
 
 
-def heading(data: ReportData) -> list[str]:
+def heading(data: PeriodFigures) -> list[str]:
     suppressed = (
         f"Counts of 1 to {data.thresholds.suppression.below - 1} show as "
         f"{data.thresholds.suppression.label}; c marks a count withheld so that none can be "
@@ -63,15 +63,15 @@ def heading(data: ReportData) -> list[str]:
     ]
 
 
-def _ranks(data: ReportData, kpi: str) -> dict[str, tuple[int, int]]:
+def _ranks(data: PeriodFigures, kpi: str) -> dict[str, tuple[int, int]]:
     """Each FLS's 95% rank interval (1 = best) among those with a published value; none for
     kpi01 (it counts key fields) or a measure with no better direction. kpi02 and its parts
     are ranked as rates of records over the expected caseload."""
     measure = data.measure(kpi)
     if measure.direction == "neither" or measure.kind == "completeness":
         return {}
-    raw = data.tables["service"][data.tables["service"]["kpi"] == kpi].set_index("unit")
-    shown = data.shown["service"][data.shown["service"]["kpi"] == kpi].set_index("unit")
+    raw = data.unsuppressed["service"][data.unsuppressed["service"]["kpi"] == kpi].set_index("unit")
+    shown = data.published["service"][data.published["service"]["kpi"] == kpi].set_index("unit")
     units, numerators, denominators = [], [], []
     for unit, row in raw.iterrows():
         if shown.loc[str(unit), "percent"] is None or row["denominator"] in (None, 0):
@@ -88,7 +88,7 @@ def _ranks(data: ReportData, kpi: str) -> dict[str, tuple[int, int]]:
     return dict(zip(units, intervals, strict=True))
 
 
-def _identity(data: ReportData, level: str, unit: str) -> list[object]:
+def _identity(data: PeriodFigures, level: str, unit: str) -> list[object]:
     when = [data.period.label, data.as_of.isoformat()]
     if level == "nation":
         return [data.unit_name("nation", unit), unit, "", "", "", *when, None]
@@ -104,7 +104,7 @@ def _identity(data: ReportData, level: str, unit: str) -> list[object]:
     ]
 
 
-def benchmark_frame(data: ReportData) -> pd.DataFrame:
+def benchmark_frame(data: PeriodFigures) -> pd.DataFrame:
     """The wide table: national rows first, then every FLS, in code order."""
     kpis = data.catalogue.kpi_ids
     ranks = {kpi: _ranks(data, kpi) for kpi in kpis}
@@ -112,7 +112,7 @@ def benchmark_frame(data: ReportData) -> pd.DataFrame:
     units = [("nation", "all"), ("nation", "england"), ("nation", "wales")]
     units += [("service", code) for code in data.services["service_code"]]
     for level, unit in units:
-        table = data.shown[level]
+        table = data.published[level]
         cells = table[table["unit"] == unit].set_index("kpi")
         row = _identity(data, level, unit)
         row[-1] = (
@@ -146,7 +146,7 @@ def benchmark_frame(data: ReportData) -> pd.DataFrame:
     return frame.where(frame.notna(), None)
 
 
-def sheet_rows(data: ReportData, frame: pd.DataFrame) -> list[list[object]]:
+def sheet_rows(data: PeriodFigures, frame: pd.DataFrame) -> list[list[object]]:
     """The wide table's rows as the workbook holds them: each count split into a number and
     its withheld marker, the extract date a date, a year a number."""
     kpis = data.catalogue.kpi_ids
@@ -168,7 +168,7 @@ def sheet_rows(data: ReportData, frame: pd.DataFrame) -> list[list[object]]:
     return out
 
 
-def _wide_sheet(book: object, data: ReportData, frame: pd.DataFrame, styles: dict) -> None:
+def _wide_sheet(book: object, data: PeriodFigures, frame: pd.DataFrame, styles: dict) -> None:
     sheet = book.add_worksheet("FLS benchmark")  # type: ignore[attr-defined]
     top = write_heading(sheet, sheet_lines(data), styles)
     kpis = data.catalogue.kpi_ids
@@ -219,7 +219,7 @@ def _text(value: object) -> object:
     return value.strftime("%-d %b %Y") if isinstance(value, dt.date) else value
 
 
-def sheet_lines(data: ReportData) -> list[str]:
+def sheet_lines(data: PeriodFigures) -> list[str]:
     """Above every sheet: the marks (internal, synthetic, provisional), then what it holds."""
     internal = [NOT_FOR_PUBLICATION] if not data.suppression else []
     return [
@@ -231,7 +231,7 @@ def sheet_lines(data: ReportData) -> list[str]:
     ]
 
 
-def write_benchmark(data: ReportData, out: Path) -> list[Path]:
+def write_benchmark(data: PeriodFigures, out: Path) -> list[Path]:
     """benchmark-fls-PERIOD.csv (wide), benchmark-LEVEL-PERIOD.csv (long, with names) and
     benchmark-PERIOD.xlsx (all of them, and the definitions); as they may be published.
     Made from synthetic data, every file name starts with `synthetic-` and every CSV row says
@@ -253,7 +253,7 @@ def write_benchmark(data: ReportData, out: Path) -> list[Path]:
     }
     for level in ("service", "region", "nation"):
         path = out / f"{prefix}benchmark-{level}-{label}.csv"
-        path.write_text(kpi_csv(data.shown[level], names, marking), encoding="utf-8")
+        path.write_text(kpi_csv(data.published[level], names, marking), encoding="utf-8")
         written.append(path)
     path = out / f"{prefix}benchmark-{label}.xlsx"
     lines = sheet_lines(data)
@@ -263,7 +263,13 @@ def write_benchmark(data: ReportData, out: Path) -> list[Path]:
         _wide_sheet(book, data, frame, styles)
         for level in ("service", "region", "nation"):
             add_long_sheet(
-                book, f"{level}s (long)", data.shown[level], styles, lines, names, data.catalogue
+                book,
+                f"{level}s (long)",
+                data.published[level],
+                styles,
+                lines,
+                names,
+                data.catalogue,
             )
         write_definitions(book, data.catalogue, data.thresholds, lines, styles)
     written.append(path)

@@ -22,8 +22,8 @@ import pandas as pd
 
 from flsdb.disclosure import find_disclosures
 from flsdb.errors import ConfigurationError, FlsdbError
+from flsdb.figures import PeriodFigures
 from flsdb.reports.benchmark import write_benchmark
-from flsdb.reports.data import ReportData
 from flsdb.reports.fls import fls_report
 from flsdb.reports.national import national_report
 from flsdb.reports.outliers import NOTE as OUTLIERS_NOTE
@@ -84,7 +84,7 @@ def choose_units(
 
 @dataclass(frozen=True)
 class _Job:
-    data: ReportData
+    data: PeriodFigures
     out: Path
     formats: tuple[str, ...]
 
@@ -108,7 +108,7 @@ def _job(task: tuple[str, str]) -> tuple[str, str, list[Path]]:
 
 
 def build_reports(
-    data: ReportData,
+    data: PeriodFigures,
     out: Path,
     *,
     services: list[str] | None = None,
@@ -123,7 +123,7 @@ def build_reports(
     codes, region_codes = choose_units(data.services, services, regions)
     if data.suppression:
         # An independent check of what will be published, before anything is written.
-        problems = find_disclosures(data.shown, data.services, data.thresholds.suppression)
+        problems = find_disclosures(data.published, data.services, data.thresholds.suppression)
         if problems:
             raise FlsdbError(
                 f"Disclosure check failed ({problems[0]}; {len(problems)} in all); nothing was "
@@ -184,7 +184,7 @@ def _merged_note(path: Path, target: Path) -> Path:
 
 
 def _write_all(
-    data: ReportData,
+    data: PeriodFigures,
     folder: Path,
     codes: list[str],
     region_codes: list[str],

@@ -21,7 +21,7 @@ from flsdb.disclosure import is_hidden, protect_mix
 from flsdb.kpi.mix import DECISIONS
 
 if TYPE_CHECKING:
-    from flsdb.reports.data import ReportData
+    from flsdb.figures import PeriodFigures
 
 GROUP_WORDS = {
     "age_band": "Age at fracture",
@@ -78,7 +78,7 @@ def _rows(values: dict[str, object], total: object, labels: dict[str, str]) -> t
 
 
 def _protected(
-    data: ReportData, counts: dict[str, int], withhold: bool
+    data: PeriodFigures, counts: dict[str, int], withhold: bool
 ) -> tuple[dict[str, object], object]:
     """One row of groups and its total as published: small counts hidden (marked as the KPI
     tables mark them), every count withheld when `withhold`."""
@@ -98,15 +98,15 @@ def _protected(
     return out, ("c" if shown_total is None else total)
 
 
-def _national(data: ReportData, kpi: str, column: str) -> object:
+def _national(data: PeriodFigures, kpi: str, column: str) -> object:
     return data.row("nation", "all", kpi).get(column)
 
 
-def breakdown_tables(data: ReportData) -> list[MixTable]:
+def breakdown_tables(data: PeriodFigures) -> list[MixTable]:
     """Age band, sex and care home: records in each group, as the breakdown tables publish."""
     out = []
     for level in ("age_band", "sex", "care_home"):
-        table = data.shown[level]
+        table = data.published[level]
         rows = table[table["kpi"] == "kpi03"]
         values: dict[str, object] = {}
         for row in rows.to_dict("records"):
@@ -118,7 +118,7 @@ def breakdown_tables(data: ReportData) -> list[MixTable]:
     return out
 
 
-def site_table(data: ReportData) -> MixTable | None:
+def site_table(data: PeriodFigures) -> MixTable | None:
     if data.sites is None:
         return None
     counts = {c: int(data.sites[c].sum()) for c in data.sites.columns if c != "service_code"}
@@ -136,7 +136,7 @@ def site_table(data: ReportData) -> MixTable | None:
     return MixTable(GROUP_WORDS["site"], "records", total, _rows(values, total, labels), note)
 
 
-def reasons_table(data: ReportData) -> MixTable | None:
+def reasons_table(data: PeriodFigures) -> MixTable | None:
     """Patients with no drug recommended, by the outcome recorded instead: the clinical
     decisions first, then not known and blank."""
     if data.reasons is None:

@@ -17,7 +17,7 @@ import pandas as pd
 import yaml
 
 if TYPE_CHECKING:
-    from flsdb.reports.data import ReportData
+    from flsdb.figures import PeriodFigures
 
 
 def all_regions() -> pd.DataFrame:
@@ -73,10 +73,10 @@ class Coverage:
         return out
 
 
-def coverage(data: ReportData) -> Coverage:
+def coverage(data: PeriodFigures) -> Coverage:
     regions = all_regions()
     services = data.services
-    table = data.tables["service"]
+    table = data.unsuppressed["service"]
     records = table[table["kpi"] == "kpi03"].set_index("unit")["denominator"].astype(float)
     taking_part = [c for c in services["service_code"] if records.get(c, 0) > 0]
     with_fls = set(services.loc[services["service_code"].isin(taking_part), "region_code"])

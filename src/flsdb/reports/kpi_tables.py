@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from flsdb.config import Thresholds
+from flsdb.figures import kpi_records
 from flsdb.kpi.catalogue import Catalogue
 from flsdb.kpi.results import RESULT_COLUMNS
 from flsdb.sheets import csv_frame, plain_number, write_cell, xlsx_workbook
@@ -27,22 +28,6 @@ FORMATS = {
     "ci_low": "0.0",
     "ci_high": "0.0",
 }
-
-
-def kpi_records(
-    table: pd.DataFrame, names: dict[str, str] | None = None
-) -> list[dict[str, object]]:
-    """Rows as objects with exactly the result keys (and `unit_name` when names are given)."""
-    rows = []
-    for row in table[list(RESULT_COLUMNS)].itertuples(index=False):
-        item = {key: plain_number(value) for key, value in zip(RESULT_COLUMNS, row, strict=True)}
-        for key in ("percent", "ci_low", "ci_high"):
-            if item[key] is not None:
-                item[key] = float(item[key])  # type: ignore[arg-type]
-        if names is not None:
-            item["unit_name"] = names.get(str(item["unit"]), str(item["unit"]))
-        rows.append(item)
-    return rows
 
 
 def kpi_json(table: pd.DataFrame) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from flsdb.reports.data import ReportData
+    from flsdb.figures import PeriodFigures
 
 SYNTHETIC = "SYNTHETIC DATA: not real services"
 SYNTHETIC_PREFIX = "synthetic-"
@@ -34,7 +34,7 @@ def fls_mark(code: str) -> str:
     return f"Not for publication: for FLS {code} only"
 
 
-def marks(data: ReportData, fls: str | None = None) -> list[Mark]:
+def marks(data: PeriodFigures, fls: str | None = None) -> list[Mark]:
     """The marks of an output: `fls` is the FLS whose own report it is (unsuppressed for it)."""
     found = []
     below = data.thresholds.suppression.below - 1
@@ -79,11 +79,11 @@ def marks(data: ReportData, fls: str | None = None) -> list[Mark]:
     return found
 
 
-def file_prefix(data: ReportData) -> str:
+def file_prefix(data: PeriodFigures) -> str:
     """What every file name made from these data starts with."""
     return SYNTHETIC_PREFIX if data.synthetic else ""
 
 
-def table_lines(data: ReportData) -> list[str]:
+def table_lines(data: PeriodFigures) -> list[str]:
     """The marks as lines above a sheet's table (the first page's sentences)."""
     return [m.long for m in marks(data)]

@@ -14,7 +14,7 @@ from flsdb.stats.intervals import newcombe_difference
 from flsdb.stats.spc import Chart
 
 if TYPE_CHECKING:
-    from flsdb.reports.data import ReportData
+    from flsdb.figures import PeriodFigures
 
 RULE_WORDS = {
     "outside": "outside the process limits",
@@ -66,7 +66,7 @@ def explain_chart(
     return sentences
 
 
-def recommendations(data: ReportData) -> list[dict[str, object]]:
+def recommendations(data: PeriodFigures) -> list[dict[str, object]]:
     """Each configured rule with the units it picks out, by name (none: the rule is met)."""
     out = []
     for rule in data.thresholds.recommendations:
@@ -83,7 +83,7 @@ def recommendations(data: ReportData) -> list[dict[str, object]]:
         else:
             # Counted on the values as computed: a count of units, which tells no patient's
             # count even where the unit's own value is withheld.
-            table = data.tables[rule.level]
+            table = data.unsuppressed[rule.level]
             column = rule.measure
             rows = table[table["kpi"] == rule.kpi]
             values = rows[column] if column in rows.columns else pd.Series(dtype=float)
@@ -118,7 +118,7 @@ def recommendations(data: ReportData) -> list[dict[str, object]]:
     return out
 
 
-def nation_gap(data: ReportData, kpi: str) -> str:
+def nation_gap(data: PeriodFigures, kpi: str) -> str:
     """England against Wales for one KPI, in words, with the interval of the difference."""
     england = data.row("nation", "england", kpi)
     wales = data.row("nation", "wales", kpi)
@@ -136,10 +136,10 @@ def nation_gap(data: ReportData, kpi: str) -> str:
     return f"{gap:+.1f} ({float(low) * 100:+.1f} to {float(high) * 100:+.1f}){mark}"
 
 
-def model_summary(data: ReportData) -> list[dict[str, object]]:
+def model_summary(data: PeriodFigures) -> list[dict[str, object]]:
     """The 80/50/80 model: the national value of each part and how many FLSs meet it."""
     model = data.thresholds.model_80_50_80
-    service = data.tables["service"]
+    service = data.unsuppressed["service"]
     with_records = service[(service["kpi"] == "kpi03") & (service["denominator"].astype(float) > 0)]
     codes = set(with_records["unit"])
     meets_all = set(codes)

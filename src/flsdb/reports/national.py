@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from flsdb.disclosure import is_hidden
+from flsdb.figures import FUNNEL_KPIS, HEADLINE_KPIS, MIX_LABELS, PeriodFigures
 from flsdb.kpi.mix import MIX_GROUPS
 from flsdb.kpi.results import BREAKDOWNS
 from flsdb.reports import charts
@@ -17,7 +18,6 @@ from flsdb.reports.appendix import counting_rules, reader_definitions
 from flsdb.reports.casemix import breakdown_tables, reasons_table, site_table
 from flsdb.reports.charts.base import count, percent
 from flsdb.reports.coverage import coverage
-from flsdb.reports.data import FUNNEL_KPIS, HEADLINE_KPIS, ReportData
 from flsdb.reports.methodology import (
     CHOICES,
     definition_rows,
@@ -34,15 +34,6 @@ from flsdb.reports.summary import executive_summary
 from flsdb.reports.trends import METHOD as TREND_METHOD
 from flsdb.reports.trends import participation_by_year, trend_rows
 
-MIX_LABELS = {
-    "anabolic": "anabolic",
-    "denosumab": "denosumab",
-    "intravenous": "intravenous bisphosphonate",
-    "oral_bisphosphonate": "oral bisphosphonate",
-    "other": "other drug",
-    "decision": "no drug: clinical decision (not appropriate, declined, referred)",
-    "not_recorded": "no drug: not recorded",
-}
 BREAKDOWN_TITLES = {
     "age_band": "By age band",
     "sex": "By sex",
@@ -51,7 +42,7 @@ BREAKDOWN_TITLES = {
 MIX_PER_CHART = 39
 
 
-def titles(data: ReportData) -> dict[str, str]:
+def titles(data: PeriodFigures) -> dict[str, str]:
     return {kpi: f"{kpi} {data.name(kpi)}" for kpi in data.catalogue.kpi_ids}
 
 
@@ -66,7 +57,7 @@ def cell_text(row: dict[str, object], with_ci: bool = True) -> str:
     return f"{float(row['percent']):.1f}% ({counts}{ci})"  # type: ignore[arg-type]
 
 
-def trends(data: ReportData) -> tuple[list[str], list[dict[str, object]]]:
+def trends(data: PeriodFigures) -> tuple[list[str], list[dict[str, object]]]:
     """Every KPI nationally in each year in the database up to the period."""
     table = data.years[data.years["unit"] == "all"]
     years = [str(y) for y in sorted(table["period"].unique())]
@@ -82,8 +73,8 @@ def trends(data: ReportData) -> tuple[list[str], list[dict[str, object]]]:
     return years, rows
 
 
-def _identification(data: ReportData) -> charts.Graphic:
-    table = data.shown["region"]
+def _identification(data: PeriodFigures) -> charts.Graphic:
+    table = data.published["region"]
     parts = ("kpi02_spine", "kpi02_non_spine")
     values = pd.DataFrame(index=sorted(table["unit"].unique()))
     cells = pd.DataFrame(index=values.index)
@@ -101,8 +92,8 @@ def _identification(data: ReportData) -> charts.Graphic:
     )
 
 
-def _mix(data: ReportData) -> list[charts.Graphic]:
-    mix = data.mix_shown.set_index("service_code")
+def _mix(data: PeriodFigures) -> list[charts.Graphic]:
+    mix = data.mix_published.set_index("service_code")
     records = mix["records"]
     shares = pd.DataFrame(index=mix.index)
     known = pd.Series(0.0, index=mix.index)
@@ -137,15 +128,15 @@ def _mix(data: ReportData) -> list[charts.Graphic]:
     return out
 
 
-def _mix_national(data: ReportData) -> dict[str, float]:
+def _mix_national(data: PeriodFigures) -> dict[str, float]:
     total = data.mix["records"].sum()
     return {g: (data.mix[g].sum() / total * 100 if total else 0.0) for g in MIX_GROUPS}
 
 
-def _breakdowns(data: ReportData) -> list[dict[str, object]]:
+def _breakdowns(data: PeriodFigures) -> list[dict[str, object]]:
     out = []
     for name in BREAKDOWNS:
-        table = data.shown[name]
+        table = data.published[name]
         table = table[table["kpi"].isin(HEADLINE_KPIS)]
         units = list(dict.fromkeys(table["unit"]))
         kpis = list(dict.fromkeys(table["kpi"]))
@@ -172,7 +163,7 @@ def _breakdowns(data: ReportData) -> list[dict[str, object]]:
     return out
 
 
-def _data_quality(data: ReportData) -> list[dict[str, object]]:
+def _data_quality(data: PeriodFigures) -> list[dict[str, object]]:
     """National completeness of each key field, and how many FLSs miss it too often."""
     frame = data.completeness
     rows: list[dict[str, object]] = []
@@ -191,7 +182,7 @@ def _data_quality(data: ReportData) -> list[dict[str, object]]:
     return rows
 
 
-def _variation(data: ReportData) -> list[dict[str, object]]:
+def _variation(data: PeriodFigures) -> list[dict[str, object]]:
     out = []
     names = {c: data.unit_name("service", c) for c in data.services["service_code"]}
     for kpi in FUNNEL_KPIS:
@@ -212,14 +203,14 @@ def _variation(data: ReportData) -> list[dict[str, object]]:
     return out
 
 
-def previous_values(data: ReportData) -> dict[str, object]:
+def previous_values(data: PeriodFigures) -> dict[str, object]:
     """Last year's published national value of each KPI (None when not in the database)."""
     year = str(data.period.start.year - 1) if data.period.grain == "year" else None
     table = data.years[(data.years["unit"] == "all") & (data.years["period"] == year)]
     return {str(r["kpi"]): r["percent"] for r in table.to_dict("records")}
 
 
-def lost_sites(data: ReportData) -> str:
+def lost_sites(data: PeriodFigures) -> str:
     """The methods' count of records whose site came from a 2023 'Non hip/non spine' label
     (a small count shown as published counts are); empty when not known."""
     if data.lost_sites is None:
@@ -230,7 +221,7 @@ def lost_sites(data: ReportData) -> str:
     return lost_sites_sentence(shown, data.period.label)
 
 
-def national_report(data: ReportData, out: Path, formats: tuple[str, ...]) -> list[Path]:
+def national_report(data: PeriodFigures, out: Path, formats: tuple[str, ...]) -> list[Path]:
     trend_chart, words, spc_summary = spc_figure(
         data, data.monthly_nation, "all", "England and Wales"
     )

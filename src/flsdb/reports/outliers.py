@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from flsdb.reports.data import FUNNEL_KPIS, ReportData
+from flsdb.figures import FUNNEL_KPIS, PeriodFigures
 from flsdb.stats.inequity import Inequity
 
 NOTE = (
@@ -73,7 +73,7 @@ def _percent(value: float) -> float | None:
     return None if not np.isfinite(value) else round(float(value) * 100, 2)
 
 
-def outlier_rows(data: ReportData) -> pd.DataFrame:
+def outlier_rows(data: PeriodFigures) -> pd.DataFrame:
     """Every FLS beyond an alert or alarm limit, for every funnel KPI, published or not."""
     info = data.services.set_index("service_code")
     rows = []
@@ -83,7 +83,7 @@ def outlier_rows(data: ReportData) -> pd.DataFrame:
             continue
         funnel = result.funnel
         alert, alarm = funnel.levels
-        table = data.tables["service"]
+        table = data.unsuppressed["service"]
         table = table[table["kpi"] == kpi]
         counts = {
             str(u): (float(n), float(d))
@@ -118,7 +118,7 @@ def outlier_rows(data: ReportData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def write_outliers(data: ReportData, folder: Path) -> Path:
+def write_outliers(data: PeriodFigures, folder: Path) -> Path:
     """`folder/outliers-PERIOD.csv`: every outlier with its values and limits."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"outliers-{data.period.label}.csv"

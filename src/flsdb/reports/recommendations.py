@@ -11,13 +11,13 @@ from flsdb.reports.narrative import recommendations
 from flsdb.reports.trends import absent
 
 if TYPE_CHECKING:
-    from flsdb.reports.data import ReportData
+    from flsdb.figures import PeriodFigures
 
 # The audiences in the order the report addresses them; any other audience follows.
 AUDIENCES = ("ICBs and health boards", "FLSs", "executive teams")
 
 
-def _national(data: ReportData, kpi: str) -> str:
+def _national(data: PeriodFigures, kpi: str) -> str:
     row = data.row("nation", "all", kpi)
     if absent(row.get("percent")):
         return ""
@@ -26,7 +26,7 @@ def _national(data: ReportData, kpi: str) -> str:
     return f"England and Wales {float(row['percent']):.1f}%"  # type: ignore[arg-type]
 
 
-def finding(data: ReportData, item: dict[str, object]) -> str:
+def finding(data: PeriodFigures, item: dict[str, object]) -> str:
     """What the data show for one rule, in a sentence."""
     rule = item["rule"]
     kpi = rule.kpi  # type: ignore[attr-defined]
@@ -51,7 +51,7 @@ def finding(data: ReportData, item: dict[str, object]) -> str:
     return f"{subject} {verb} {rule.threshold_words()} on {name}{national_words}."  # type: ignore[attr-defined]
 
 
-def threshold_text(data: ReportData, rule: object) -> str:
+def threshold_text(data: PeriodFigures, rule: object) -> str:
     """The threshold in words; for a count of key fields (kpi01), which fields and how missing."""
     words = rule.threshold_words()  # type: ignore[attr-defined]
     if rule.measure == "numerator" and data.measure(rule.kpi).kind == "completeness":  # type: ignore[attr-defined]
@@ -63,7 +63,7 @@ def threshold_text(data: ReportData, rule: object) -> str:
     return words
 
 
-def grouped_recommendations(data: ReportData) -> list[dict[str, object]]:
+def grouped_recommendations(data: PeriodFigures) -> list[dict[str, object]]:
     """[{"audience": ..., "items": [recommendation with "finding" and "threshold"]}], in the
     order of AUDIENCES."""
     items = recommendations(data)

@@ -6,13 +6,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from flsdb.figures import HEADLINE_KPIS, PeriodFigures
 from flsdb.reports import charts
-from flsdb.reports.data import HEADLINE_KPIS, ReportData
 from flsdb.reports.national import cell_text
 from flsdb.reports.render import safe_name, write_report
 
 
-def region_report(data: ReportData, region: str, out: Path, formats: tuple[str, ...]) -> list[Path]:
+def region_report(
+    data: PeriodFigures, region: str, out: Path, formats: tuple[str, ...]
+) -> list[Path]:
     members = data.services[data.services["region_code"] == region]
     codes = list(members["service_code"])
     rows = {c: {k: data.row("service", c, k) for k in data.catalogue.kpi_ids} for c in codes}

@@ -12,7 +12,7 @@ from flsdb.reports.charts.base import count
 from flsdb.reports.trends import absent
 
 if TYPE_CHECKING:
-    from flsdb.reports.data import ReportData
+    from flsdb.figures import PeriodFigures
 
 # Two tables that fit an A4 page across: identification and the process to 90 days, then
 # treatment, follow-up and falls.
@@ -38,10 +38,10 @@ def cell(row: dict[str, object], kpi: str) -> Cell:
     return Cell(f"{float(row['percent']):.1f}", str(row.get("rag") or ""))  # type: ignore[arg-type]
 
 
-def region_rows(data: ReportData) -> list[dict[str, object]]:
+def region_rows(data: PeriodFigures) -> list[dict[str, object]]:
     """Per region (in nation then name order): its name, nation, FLSs with records, records."""
     services = data.services
-    table = data.tables["service"]
+    table = data.unsuppressed["service"]
     records = table[table["kpi"] == "kpi03"].set_index("unit")["denominator"].astype(float)
     rows: list[dict[str, object]] = []
     for code, group in services.groupby("region_code", sort=False):
@@ -60,7 +60,7 @@ def region_rows(data: ReportData) -> list[dict[str, object]]:
     return sorted(rows, key=lambda r: (str(r["nation"]), str(r["name"])))
 
 
-def region_tables(data: ReportData) -> list[dict[str, object]]:
+def region_tables(data: PeriodFigures) -> list[dict[str, object]]:
     """[{"kpis": [...], "rows": [(region, [Cell, ...]), ...], "nation": [Cell, ...]}]."""
     regions = region_rows(data)
     out: list[dict[str, object]] = []

@@ -1,38 +1,20 @@
-"""Monthly SPC charts for one unit (the nation, or an FLS): the chart of each KPI with its
-baseline, target, Making Data Count icons and what its signals mean in words.
-
-Process limits need enough patients a point: a KPI whose median monthly denominator is below the
-threshold (`spc.min_denominator`) is charted by quarter (each quarter drawn at its last month),
-and if the quarters are still too small, as a run chart of the quarters about their median with
-Anhoej's rules (an unusually long run on one side, too few crossings), which need no limits. The
-words say which chart each KPI has and why."""
+"""Monthly SPC charts for one unit (the nation, or an FLS) as the reports draw them: the chart of
+each KPI (analysed by `flsdb.figures.spc`) with its baseline, target, Making Data Count icons and
+what its signals mean in words."""
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
+import threading
 from dataclasses import dataclass
 
 import pandas as pd
 
 from flsdb.config import SpcSettings
-from flsdb.kpi.catalogue import Catalogue
+from flsdb.figures import PeriodFigures
+from flsdb.figures.spc import SPC_KPIS, SpcPanel, unit_analysis
 from flsdb.reports import charts
-from flsdb.reports.charts.spc import ASSURANCE_WORDS, VARIATION_WORDS, SpcPanel
-from flsdb.reports.data import FUNNEL_KPIS, ReportData
+from flsdb.reports.charts.spc import ASSURANCE_WORDS, VARIATION_WORDS
 from flsdb.reports.narrative import explain_chart
-from flsdb.stats.spc import (
-    Chart,
-    Rules,
-    assurance_icon,
-    laney_p_chart,
-    p_chart,
-    run_chart,
-    variation_icon,
-)
-
-SPC_KPIS = ("kpi04", "kpi05", "kpi06", "kpi07", "kpi08", "kpi09", "kpi10", "kpi11", "fa01", "kpi03")
-assert set(SPC_KPIS) <= set(FUNNEL_KPIS)
 
 
 @dataclass(frozen=True)
@@ -49,18 +31,6 @@ class SpcSummary:
     assurance_icon: str
 
 
-def baseline_indexes(months: list[str], settings: SpcSettings) -> tuple[int, int] | None:
-    """The baseline as indexes into the months charted (None: every month)."""
-    if settings.baseline_from and settings.baseline_to:
-        inside = [
-            i for i, m in enumerate(months) if settings.baseline_from <= m <= settings.baseline_to
-        ]
-        return (inside[0], inside[-1] + 1) if inside else None
-    if settings.baseline_months:
-        return (0, settings.baseline_months)
-    return None
-
-
 def baseline_words(settings: SpcSettings, months: list[str]) -> str:
     if settings.baseline_from and settings.baseline_to:
         return f"the mean and limits come from {settings.baseline_from} to {settings.baseline_to}"
@@ -74,183 +44,66 @@ def baseline_words(settings: SpcSettings, months: list[str]) -> str:
     return "the mean and limits come from every month shown"
 
 
-def target_for(data: ReportData, kpi: str) -> float | None:
-    """The KPI's target: its green RAG threshold (a percentage, higher is better)."""
-    rag = data.thresholds.rag_for(data.measure(kpi).id)
-    if rag is None or rag.measure != "percent" or rag.direction != "higher":
-        return None
-    return rag.green
-
-
-def chart_for(data: ReportData, months: pd.DataFrame, quarterly: bool = False) -> Chart:
-    settings = data.thresholds.spc
-    labels = list(months["period"])
-    baseline = baseline_indexes(labels, settings)
-    if quarterly and baseline is not None and not settings.baseline_from:
-        baseline = (0, max(2, (settings.baseline_months or 3) // 3))
-    elif quarterly and baseline is not None:
-        baseline = (baseline[0] // 3, max(baseline[0] // 3 + 2, -(-baseline[1] // 3)))
-    rules = Rules(shift=settings.shift, trend=settings.trend)
-    build = laney_p_chart if settings.chart == "pprime" else p_chart
-    return build(
-        months["numerator"].astype(float), months["denominator"].astype(float), baseline, rules
-    )
-
-
-def complete_months(catalogue: Catalogue, kpi: str, as_of: dt.date, months: list[str]) -> list[str]:
-    """The months whose every patient had their window close by the extract date: the month has
-    ended and, for a measure with a due window (90 days, 16 or 52 weeks), its last day plus the
-    window is on or before the extract date. Later months are not yet complete: a chart draws
-    no signal from them."""
-    window = catalogue.measure(kpi).due
-    days = catalogue.due_windows[window] if window else 0
-    complete = []
-    for month in months:
-        year, number = (int(part) for part in month.split("-"))
-        last = dt.date(year, number, calendar.monthrange(year, number)[1])
-        if last + dt.timedelta(days=days) <= as_of:
-            complete.append(month)
-    return complete
-
-
-def quarters(months: pd.DataFrame) -> pd.DataFrame:
-    """Monthly rows summed by calendar quarter, each labelled by its last month with patients
-    ('2024-03'), so that it sits at that month on the chart."""
-    if months.empty:
-        return months
-    frame = months.assign(
-        quarter=[f"{p[:4]}-Q{(int(p[5:7]) - 1) // 3 + 1}" for p in months["period"]]
-    )
-    summed = frame.groupby("quarter", sort=True).agg(
-        period=("period", "max"),
-        numerator=("numerator", lambda s: s.astype(float).sum()),
-        denominator=("denominator", lambda s: s.astype(float).sum()),
-    )
-    return summed.reset_index(drop=True)
-
-
-def choose_points(months: pd.DataFrame, minimum: int) -> tuple[str, pd.DataFrame]:
-    """'month' (monthly p-chart), 'quarter' (quarterly p-chart) or 'run' (quarterly run chart),
-    and the points: limits need a median of at least `minimum` patients a point."""
-    if float(months["denominator"].astype(float).median()) >= minimum:
-        return "month", months
-    by_quarter = quarters(months)
-    if len(by_quarter) and float(by_quarter["denominator"].astype(float).median()) >= minimum:
-        return "quarter", by_quarter
-    return "run", by_quarter
-
-
-def _month_words(months: list[str]) -> str:
-    names = [dt.date(int(m[:4]), int(m[5:7]), 1).strftime("%b %Y") for m in months]
-    return names[0] if len(names) == 1 else f"{names[0]} to {names[-1]}"
-
-
 def unit_charts(
-    data: ReportData, frame: pd.DataFrame, unit: str, *, by_size: bool = False
+    data: PeriodFigures, frame: pd.DataFrame, unit: str, *, by_size: bool = False
 ) -> tuple[dict[str, SpcPanel], list[str], list[SpcSummary]]:
     """The panels of a unit's SPC grid, the sentences saying what they show, and the icons.
 
     With `by_size` (the reports), a KPI with too few patients a month for process limits is
-    charted by quarter, or as a run chart of quarters (see the module's notes); without it every
-    chart is monthly, as the web dashboards still draw them."""
+    charted by quarter, or as a run chart of quarters (see `flsdb.figures.spc`); without it
+    every chart is monthly, as the web dashboards draw them."""
     panels: dict[str, SpcPanel] = {}
     words: list[str] = []
     summary: list[SpcSummary] = []
     settings = data.thresholds.spc
-    for kpi in SPC_KPIS:
-        title = f"{kpi} {data.name(kpi)}"
-        months = data.months(frame, unit, kpi)
-        months = months[months["denominator"].astype(float) > 0]
-        complete = complete_months(data.catalogue, kpi, data.as_of, list(months["period"]))
-        if len(complete) < len(months):
-            left = [m for m in months["period"] if m not in set(complete)]
-            words.append(
-                f"{title}: {_month_words(left)} not yet complete on the extract date (the "
-                "patients' window has not closed), so not charted and no signal drawn from them."
-            )
-            months = months[months["period"].isin(complete)]
-        if len(months) < 2:
-            words.append(f"{title}: too few months with patients for a chart.")
+    for found in unit_analysis(data, frame, unit, by_size=by_size):
+        words += found.notes
+        panel = found.panel
+        if panel is None:
             continue
-        monthly = float(months["denominator"].astype(float).median())
-        kind = "month"
-        if by_size:
-            kind, months = choose_points(months, settings.min_denominator)
-        if len(months) < 2:
-            words.append(f"{title}: too few quarters with patients for a chart.")
-            continue
-        direction = data.measure(kpi).direction
-        target = target_for(data, kpi)
-        if kind == "run":
-            values = months["numerator"].astype(float) / months["denominator"].astype(float)
-            analysis, chart = run_chart(values.to_numpy())
-            assurance = None
-            words.append(
-                f"{title}: about {monthly:g} patients a month, too few for process limits (a "
-                f"median of {settings.min_denominator} a point is needed, by month or by quarter): "
-                "a run chart of the quarters about their median. Its signals (Anhoej's rules) are "
-                f"a run of more than {analysis.run_limit} quarters on one side of the median, or "
-                f"fewer than {analysis.crossing_limit} crossings of it"
-                + ("; neither is seen." if not any(chart.signals) else "; see the chart.")
-            )
-        else:
-            chart = chart_for(data, months, quarterly=kind == "quarter")
-            assurance = assurance_icon(chart, None if target is None else target / 100, direction)
-            if kind == "quarter":
-                words.append(
-                    f"{title}: about {monthly:g} patients a month, too few for monthly process "
-                    f"limits (a median of {settings.min_denominator} is needed): charted by "
-                    "quarter, each quarter at its last month."
-                )
-        variation = variation_icon(chart, direction)
-        panels[title] = SpcPanel(
-            list(months["period"]),
-            months["numerator"].astype(float).tolist(),
-            months["denominator"].astype(float).tolist(),
-            chart,
-            direction,
-            target,
-            variation,
-            assurance,
-        )
+        title, kind, chart = found.title, found.kind, panel.chart
+        panels[title] = panel
         # A stable chart is said so in the table beside it; the words are for the signals.
         if any(chart.signals) and kind != "run":
             said = explain_chart(
-                list(months["period"]), chart, direction, title, settings.shift, settings.trend
+                list(panel.months), chart, panel.direction, title, settings.shift, settings.trend
             )
             # A quarterly chart's points are quarters (each named by its last month).
             words += (
                 [s.replace(" months", " quarters") for s in said] if kind == "quarter" else said
             )
-        letter, colour = charts.variation_symbol(variation)
-        a_letter, a_colour = charts.ASSURANCE_ICONS.get(assurance or "", ("", ""))
+        letter, colour = charts.variation_symbol(panel.variation)
+        a_letter, a_colour = charts.ASSURANCE_ICONS.get(panel.assurance or "", ("", ""))
         summary.append(
             SpcSummary(
-                kpi,
+                found.kpi,
                 title,
                 f"{chart.values[-1]:.1%} ("
                 + ("quarter to " if kind != "month" else "")
-                + f"{months['period'].iloc[-1]})",
+                + f"{panel.months[-1]})",
                 f"{chart.centre[-1]:.1%}",
-                VARIATION_WORDS[variation],
+                VARIATION_WORDS[panel.variation],
                 charts.icon_svg(letter, colour),
-                ASSURANCE_WORDS.get(assurance or "", "no target"),
-                charts.icon_svg(a_letter, a_colour) if assurance else "",
+                ASSURANCE_WORDS.get(panel.assurance or "", "no target"),
+                charts.icon_svg(a_letter, a_colour) if panel.assurance else "",
             )
         )
     return panels, words, summary
 
 
-_GRIDS: dict[tuple[int, str], charts.SpcGrid] = {}
-
-
 def spc_figure(
-    data: ReportData, frame: pd.DataFrame, unit: str, label: str
+    data: PeriodFigures, frame: pd.DataFrame, unit: str, label: str
 ) -> tuple[charts.Graphic, list[str], list[SpcSummary]]:
-    """The unit's monthly charts (on a layout made once per process) and what they say."""
-    key = (id(data), "nation" if frame is data.monthly_nation else "service")
-    if key not in _GRIDS:
+    """The unit's monthly charts (on a layout made once per figures, and drawn by one thread at
+    a time: the layout is one matplotlib figure) and what they say."""
+    which = "nation" if frame is data.monthly_nation else "service"
+
+    def layout() -> tuple[charts.SpcGrid, threading.Lock]:
         months = sorted(set(frame["period"]))
-        _GRIDS[key] = charts.SpcGrid([f"{k} {data.name(k)}" for k in SPC_KPIS], months)
+        titles = [f"{k} {data.name(k)}" for k in SPC_KPIS]
+        return charts.SpcGrid(titles, months), threading.Lock()
+
+    grid, lock = data.view("spc grid", which, make=layout)
     panels, words, summary = unit_charts(data, frame, unit, by_size=True)
-    return _GRIDS[key].render(panels, label), words, summary
+    with lock:
+        return grid.render(panels, label), words, summary

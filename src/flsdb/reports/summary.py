@@ -10,10 +10,10 @@ from flsdb.reports.coverage import Coverage
 from flsdb.reports.trends import TrendRow, absent, p_text, trend_summary
 
 if TYPE_CHECKING:
-    from flsdb.reports.data import ReportData
+    from flsdb.figures import PeriodFigures
 
 
-def _value(data: ReportData, kpi: str) -> str:
+def _value(data: PeriodFigures, kpi: str) -> str:
     row = data.row("nation", "all", kpi)
     percent = row.get("percent")
     return "withheld" if absent(percent) else f"{float(percent):.1f}%"  # type: ignore[arg-type]
@@ -39,13 +39,13 @@ def _first_lower(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _mix_share(data: ReportData, group: str) -> float | None:
+def _mix_share(data: PeriodFigures, group: str) -> float | None:
     total = float(data.mix["records"].sum())
     return float(data.mix[group].sum()) / total * 100 if total else None
 
 
 def executive_summary(
-    data: ReportData,
+    data: PeriodFigures,
     coverage: Coverage,
     trend: list[TrendRow],
     model: list[dict[str, object]],

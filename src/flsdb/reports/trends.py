@@ -17,7 +17,7 @@ from flsdb.disclosure import is_hidden
 from flsdb.stats.change import Change, two_proportions, two_rates
 
 if TYPE_CHECKING:
-    from flsdb.reports.data import ReportData
+    from flsdb.figures import PeriodFigures
 
 ALPHA = 0.05
 METHOD = (
@@ -90,7 +90,7 @@ def verdict(change: Change | None, kind: str, direction: str) -> str:
     return f"{words} ({p_text(change.p)})"
 
 
-def trend_rows(data: ReportData, unit: str = "all") -> tuple[list[str], list[TrendRow]]:
+def trend_rows(data: PeriodFigures, unit: str = "all") -> tuple[list[str], list[TrendRow]]:
     """The years in the store up to the period, and one row per KPI for a nation."""
     table = data.years[data.years["unit"] == unit]
     years = [str(y) for y in sorted(table["period"].unique())]
@@ -125,7 +125,9 @@ def trend_summary(rows: list[TrendRow]) -> dict[str, list[str]]:
     return out
 
 
-def participation_by_year(data: ReportData, years: list[str], unit: str = "all") -> list[list[str]]:
+def participation_by_year(
+    data: PeriodFigures, years: list[str], unit: str = "all"
+) -> list[list[str]]:
     """Two rows for the trends table: FLSs with records (kpi01's denominator for a nation) and
     records (kpi03's) in each year, as published."""
     table = data.years[data.years["unit"] == unit]

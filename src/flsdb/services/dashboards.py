@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import logging
 import threading
+import time
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable
@@ -21,7 +22,9 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from flsdb.errors import NotFound, Pending
+from flsdb.figures import Kept, PeriodFigures, compute_figures
 from flsdb.services import policy
+from flsdb.services.dashboard_figures import maintained_figures
 from flsdb.services.data_version import data_version
 from flsdb.services.figure_keys import approximate_bytes, check_key
 from flsdb.services.policy import Actor, check
@@ -31,7 +34,7 @@ from flsdb.storage.tables import audit_log, services
 @dataclass
 class _Entry:
     version: tuple[object, ...]
-    data: Any
+    data: PeriodFigures
     computed_at: float
     size: int = 0  # approximate bytes (`approximate_bytes`)
 
@@ -40,7 +43,7 @@ class _Entry:
 class Figures:
     """The data, and whether records changed since it was computed (refreshing meanwhile)."""
 
-    data: Any
+    data: PeriodFigures
     computed_at: float
     stale: bool
     # Whether the KPI rows (every level, as computed and as published) are the store's
@@ -53,7 +56,7 @@ class Figures:
 
 @dataclass
 class DashboardCache:
-    """ReportData by (period, as_of), with the data version it was computed at.
+    """PeriodFigures by (period, as_of), with the data version it was computed at.
 
     The first view of a period starts computing its figures. After a change, a view starts a
     refresh in the background (unless the figures are younger than `refresh_seconds`, or one is
@@ -83,6 +86,8 @@ class DashboardCache:
     # figures with them in place: (data version, figures, figures with current KPI rows).
     live: Any = field(default_factory=lambda: _live_cache())
     overlays: dict[tuple[str, dt.date], tuple[Any, Any, Any]] = field(default_factory=dict)
+    # One computation of figures from the store's maintained counts at a time (`_from_cells`).
+    cells: threading.Lock = field(default_factory=threading.Lock)
 
     def get(self, key: tuple[str, dt.date]) -> _Entry | None:
         with self.lock:
@@ -101,8 +106,7 @@ class DashboardCache:
                 len(self.entries) > self.max_entries
                 or sum(e.size for e in self.entries.values()) > self.max_bytes
             ):
-                _, dropped = self.entries.popitem(last=False)
-                forget(dropped.data)
+                self.entries.popitem(last=False)
             for done in [k for k, t in self.refreshing.items() if not t.is_alive()]:
                 del self.refreshing[done]
 
@@ -134,7 +138,10 @@ _MEMO_SIZE = 512
 
 def memo(name: str, data: Any, *args: Any, make: Callable[[], Any]) -> Any:
     """A view of one computation of the figures, made once: the figures never change after
-    they are computed (a change makes new figures), so their views can be kept beside them."""
+    they are computed (a change makes new figures), so their views can be kept beside them
+    (on the figures themselves for `PeriodFigures`; here, bounded, for the API's KPI rows)."""
+    if isinstance(data, PeriodFigures):
+        return data.view(name, *args, make=make)
     key = (name, id(data), *args)
     with _MEMO_LOCK:
         found = _MEMO.get(key)
@@ -149,19 +156,10 @@ def memo(name: str, data: Any, *args: Any, make: Callable[[], Any]) -> Any:
     return value
 
 
-def forget(data: Any) -> None:
-    """Drop the views kept beside figures that are no longer kept themselves."""
-    with _MEMO_LOCK:
-        for key in [k for k, (d, _) in _MEMO.items() if d is data]:
-            del _MEMO[key]
-
-
 def figures(
     cache: DashboardCache, database_url: str, engine: Engine, period_text: str, as_of: dt.date
 ) -> Figures:
-    """The report set's data for the period, from the cache when nothing changed since."""
-    import time
-
+    """The figures of the period, from the cache when nothing changed since."""
     from flsdb.kpi import parse_period
 
     period = parse_period(period_text)
@@ -172,6 +170,9 @@ def figures(
         check_key(cache, engine, period, as_of, version)
     if entry is not None and entry.version == version:
         return Figures(entry.data, entry.computed_at, stale=False, counts_current=True)
+    found = _from_cells(cache, engine, key, entry)
+    if found is not None:
+        return found
     if entry is None or time.time() - entry.computed_at >= cache.refresh_seconds:
         _start(cache, database_url, engine, key).join(cache.wait_seconds)
     entry = cache.get(key)
@@ -188,6 +189,32 @@ def figures(
         return Figures(entry.data, entry.computed_at, stale=False, counts_current=True)
     shown = _with_current_counts(cache, engine, period_text, as_of, entry)
     return dataclasses.replace(shown, refresh_failed=failed is not None)
+
+
+def _from_cells(
+    cache: DashboardCache, engine: Engine, key: tuple[str, dt.date], entry: _Entry | None
+) -> Figures | None:
+    """The figures from the store's maintained counts, computed here and now (a few small sums
+    and the statistics on them: no worker, no "being computed" page); None for a store that
+    keeps none. One computation at a time: a burst of views after a change computes once, and
+    a view that has figures of this key already (a change behind) does not queue behind it."""
+    if not cache.cells.acquire(blocking=entry is None):
+        assert entry is not None
+        return Figures(entry.data, entry.computed_at, stale=True)
+    try:
+        version = data_version(engine)  # read before the figures: a change meanwhile shows
+        kept = cache.get(key)
+        if kept is not None and kept.version == version:
+            return Figures(kept.data, kept.computed_at, stale=False, counts_current=True)
+        data = maintained_figures(engine, key[0], key[1])
+        if data is None:
+            return None
+        computed = _Entry(version, data, time.time(), approximate_bytes(data))
+        cache.put(key, computed)
+        cache.computed += 1
+        return Figures(data, computed.computed_at, stale=False, counts_current=True)
+    finally:
+        cache.cells.release()
 
 
 def _with_current_counts(
@@ -209,11 +236,7 @@ def _with_current_counts(
         return Figures(kept[2], entry.computed_at, stale=True, counts_current=True)
     data = entry.data
     replaced = dataclasses.replace(
-        data,
-        tables=live.tables,
-        shown=live.shown,
-        _index={},
-        _months=data._months,  # the monthly series are the charts': kept as computed
+        data, unsuppressed=live.tables, published=live.shown, kept=Kept()
     )
     with cache.lock:
         cache.overlays[key] = (live.version, data, replaced)
@@ -248,11 +271,11 @@ def _refresh(
 ) -> None:
     """Compute the figures of `key` unless they are current (run by `_start` alone). A
     failure is kept for the view that waits for it (a period with nothing to show, say)."""
-    import time
-
     version = data_version(engine)  # read before the figures: a change meanwhile shows
     entry = cache.get(key)
     if entry is not None and entry.version == version:
+        return
+    if _from_cells(cache, engine, key, None) is not None:  # the store's maintained counts
         return
     try:
         data = _computed(cache, database_url, key[0], key[1])
@@ -303,16 +326,17 @@ def _lower_priority() -> None:
     os.nice(10)
 
 
-def _collect(database_url: str, period_text: str, as_of: dt.date) -> Any:
+def _collect(database_url: str, period_text: str, as_of: dt.date) -> PeriodFigures:
     """Run in a worker process: the report set's queries and statistics."""
     from flsdb.kpi import parse_period
     from flsdb.kpi.sources import source_from_database
-    from flsdb.reports.data import collect
 
-    return collect(source_from_database(database_url), parse_period(period_text), as_of)
+    return compute_figures(source_from_database(database_url), parse_period(period_text), as_of)
 
 
-def _computed(cache: DashboardCache, database_url: str, period_text: str, as_of: dt.date) -> Any:
+def _computed(
+    cache: DashboardCache, database_url: str, period_text: str, as_of: dt.date
+) -> PeriodFigures:
     """The figures, computed in a separate process when the cache has a pool (the web
     application: seconds of pandas work there would hold the server's interpreter lock and
     stall every other request), here otherwise."""
@@ -323,7 +347,7 @@ def _computed(cache: DashboardCache, database_url: str, period_text: str, as_of:
 
 def report_data(
     cache: DashboardCache, database_url: str, engine: Engine, period_text: str, as_of: dt.date
-) -> Any:
+) -> PeriodFigures:
     return figures(cache, database_url, engine, period_text, as_of).data
 
 

@@ -13,7 +13,10 @@ import datetime as dt
 import json
 from typing import Any
 
+import pandas as pd
+
 from flsdb.errors import ConfigurationError
+from flsdb.figures import PeriodFigures, kpi_records
 from flsdb.kpi.results import LEVELS
 from flsdb.services.events import record_event
 from flsdb.services.policy import (
@@ -70,7 +73,7 @@ def _rows(
     """(unit, row, row as JSON) for the rows the actor may see; the read is audited."""
     from flsdb.kpi import parse_period
     from flsdb.services.dashboards import DashboardCache, memo, report_data
-    from flsdb.services.live_figures import kpi_figures
+    from flsdb.services.live_figures import KpiFigures, kpi_figures
 
     check(actor, "read_aggregates")
     if by not in LEVELS:
@@ -80,13 +83,17 @@ def _rows(
     within = scope(actor, "read_aggregates")
     if by == "service" and within.codes is not None and not within.codes:
         return []
-    data: Any = kpi_figures(engine, chosen.label, as_of, cache.live if cache else None)
-    if data is None:  # a store without maintained figures: the dashboards' computation
+    live = kpi_figures(engine, chosen.label, as_of, cache.live if cache else None)
+    data: KpiFigures | PeriodFigures
+    if live is not None:
+        data, unsuppressed, published = live, live.tables[by], live.shown[by]
+    else:  # a store without maintained figures: the dashboards' computation
         if cache is None:  # a caller without the server's cache: compute here, and wait
             cache = DashboardCache(wait_seconds=24 * 3600.0)
         data = report_data(cache, database_url, engine, chosen.label, as_of)
-    full = memo("kpi rows", data, by, make=lambda: _encoded(data.tables[by], published=False))
-    shown = memo("kpi rows shown", data, by, make=lambda: _published(data, by))
+        unsuppressed, published = data.unsuppressed[by], data.published[by]
+    full = memo("kpi rows", data, by, make=lambda: _encoded(unsuppressed, published=False))
+    shown = memo("kpi rows shown", data, by, make=lambda: _published(published))
     rows = []
     withheld = False
     for unit, row, text in full:
@@ -118,14 +125,12 @@ def published_row(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _published(data: Any, by: str) -> dict[tuple[str, str], tuple[str, dict[str, Any], str]]:
-    rows = _encoded(data.shown[by], published=True)
+def _published(table: pd.DataFrame) -> dict[tuple[str, str], tuple[str, dict[str, Any], str]]:
+    rows = _encoded(table, published=True)
     return {(unit, str(row["kpi"])): (unit, row, text) for unit, row, text in rows}
 
 
-def _encoded(table: Any, published: bool) -> list[tuple[str, dict[str, Any], str]]:
-    from flsdb.reports.kpi_tables import kpi_records
-
+def _encoded(table: pd.DataFrame, published: bool) -> list[tuple[str, dict[str, Any], str]]:
     found = []
     for r in kpi_records(table):
         row = published_row(r) if published else {**r, "suppressed": None}

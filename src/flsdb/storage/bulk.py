@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 from sqlalchemy import Connection, Engine
 
 from flsdb.storage.faults import is_database_error, storage_error
+from flsdb.storage.held_open import held_open
 from flsdb.storage.urls import BUSY_TIMEOUT_MS, read_only_media, sqlite_read_target
 from flsdb.storage.write_locks import SQLITE_WRITE_LOCK, hold_advisory_locks
 
@@ -117,7 +118,7 @@ def read_sqlite(path: str, sql: str, params: Sequence[object] = ()) -> pa.Table:
     import adbc_driver_sqlite.dbapi as adbc
 
     target, uri = sqlite_read_target(path)
-    if _PYTHON_SQLITE_ONLY.is_set():
+    if python_sqlite_only(path):
         return _read_python_sqlite(target, uri, sql, params)
     with _SQLITE_SESSIONS:
         connection = adbc.connect(target, autocommit=True)
@@ -308,6 +309,11 @@ def use_python_sqlite() -> None:
     _PYTHON_SQLITE_ONLY.set()
 
 
+def python_sqlite_only(path: str) -> bool:
+    """Whether this process must reach the SQLite file through Python's sqlite3 alone."""
+    return _PYTHON_SQLITE_ONLY.is_set() or held_open(path)
+
+
 class PostgresSession:
     """The SQLAlchemy connection's psycopg driver: COPY for inserts."""
 
@@ -393,7 +399,7 @@ def bulk_session(engine: Engine, where: str = "") -> Iterator[BulkSession]:
 
 
 def _sqlite_session(path: str) -> Iterator[SqliteSession]:
-    session = PythonSqliteSession(path) if _PYTHON_SQLITE_ONLY.is_set() else SqliteSession(path)
+    session = PythonSqliteSession(path) if python_sqlite_only(path) else SqliteSession(path)
     try:
         yield session
     except BaseException:

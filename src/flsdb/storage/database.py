@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
 from flsdb.errors import StorageError
 from flsdb.storage.faults import READ_ONLY_DISK, database_problem
+from flsdb.storage.held_open import hold_open
 from flsdb.storage.urls import (
     BUSY_TIMEOUT_MS,
     ENV_VAR,
@@ -102,6 +103,8 @@ def open_engine(url: str | None = None, *, migrate: bool = True, pooled: bool = 
         upgrade(engine)
     if engine.dialect.name == "sqlite":
         _write_ahead_log(engine)
+        if pooled:  # its connections stay open: ADBC's SQLite must keep off the file meanwhile
+            hold_open(engine)
     return engine
 
 

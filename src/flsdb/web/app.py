@@ -100,7 +100,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    from flsdb.storage import bulk, open_engine
+    from flsdb.storage import open_engine
     from flsdb.web import (
         api,
         api_locks,
@@ -118,7 +118,6 @@ def create_app(settings: Settings) -> FastAPI:
     )
     from flsdb.web.dashboard_parts import router as dashboard_parts
 
-    bulk.use_python_sqlite()
     app = FastAPI(
         title="flsdb",
         version="1",

@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
-from flsdb.services.dashboards import memo
+from flsdb.figures import PeriodFigures
 from flsdb.web import dashboards as views
 from flsdb.web.spc_views import spc_views
 
@@ -20,19 +20,19 @@ MONTHS_NOT_PUBLISHED = (
 )
 
 
-def query(data: Any) -> str:
+def query(data: PeriodFigures) -> str:
     """The period and extract date of the figures, as a query string (no patient in it)."""
     as_of = data.as_of if isinstance(data.as_of, dt.date) else dt.date.fromisoformat(data.as_of)
     return urlencode({"period": data.period.label, "as_of": as_of.isoformat()})
 
 
-def fls_body(data: Any, code: str, published: bool) -> dict[str, Any]:
+def fls_body(data: PeriodFigures, code: str, published: bool) -> dict[str, Any]:
     """An FLS's dashboard: its KPIs with icons beside its region, its nation and England and
     Wales; its months (SPC); its place among the FLSs (funnels); completeness and mix."""
-    return memo("fls body", data, code, published, make=lambda: _fls_body(data, code, published))
+    return data.view("fls body", code, published, make=lambda: _fls_body(data, code, published))
 
 
-def _fls_body(data: Any, code: str, published: bool) -> dict[str, Any]:
+def _fls_body(data: PeriodFigures, code: str, published: bool) -> dict[str, Any]:
     info = data.service_info(code)
     region = str(info["region_code"])
     nation = str(info["nation"])
@@ -71,12 +71,11 @@ def _fls_body(data: Any, code: str, published: bool) -> dict[str, Any]:
     }
 
 
-def group_body(data: Any, level: str, unit: str, published: bool) -> dict[str, Any]:
+def group_body(data: PeriodFigures, level: str, unit: str, published: bool) -> dict[str, Any]:
     """A region's or the nation's dashboard: its KPIs, its FLSs side by side, identification,
     funnels and the variation between FLSs (links to FLSs are added by the page, per viewer)."""
-    return memo(
+    return data.view(
         "group body",
-        data,
         level,
         unit,
         published,
@@ -84,7 +83,7 @@ def group_body(data: Any, level: str, unit: str, published: bool) -> dict[str, A
     )
 
 
-def _group_body(data: Any, level: str, unit: str, published: bool) -> dict[str, Any]:
+def _group_body(data: PeriodFigures, level: str, unit: str, published: bool) -> dict[str, Any]:
     services = data.services
     if level == "region":
         codes = sorted(services[services["region_code"] == unit]["service_code"])
@@ -94,7 +93,7 @@ def _group_body(data: Any, level: str, unit: str, published: bool) -> dict[str, 
         units, id_level = sorted(set(services["region_code"])), "region"
     headline = [
         (k, views.kpi_row(data, level, unit, k, published=published))
-        for k in data.shown[level].query("unit == @unit")["kpi"]
+        for k in data.published[level].query("unit == @unit")["kpi"]
     ]
     id_spec, id_rows = views.identification(data, id_level, units, published)
     # The nation's Making Data Count icons, read from its monthly charts (the charts themselves
@@ -121,12 +120,11 @@ def _group_body(data: Any, level: str, unit: str, published: bool) -> dict[str, 
 
 
 def benchmark_rows(
-    data: Any, codes: list[str], in_full: frozenset[str] | None
+    data: PeriodFigures, codes: list[str], in_full: frozenset[str] | None
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """The FLSs side by side, each FLS's row published or in full for this viewer."""
-    return memo(
+    return data.view(
         "benchmark rows",
-        data,
         tuple(codes),
         in_full,
         make=lambda: views.benchmark(data, codes, in_full),

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from flsdb.errors import ConfigurationError, NotFound
+from flsdb.figures import PeriodFigures
 from flsdb.services.policy import check_published_period, decided, disclosure
 from flsdb.web.auth import current_actor
 from flsdb.web.pages import _engine, _render
@@ -24,7 +25,7 @@ Part = Annotated[str, Path(max_length=40)]
 LEVELS = ("fls", "region", "nation")
 
 
-async def _body(request: Request, level: str, unit: str) -> tuple[Any, dict[str, Any]]:
+async def _body(request: Request, level: str, unit: str) -> tuple[PeriodFigures, dict[str, Any]]:
     """The figures and the dashboard body of `level`/`unit`, at the viewer's disclosure level
     (NotFound outside the viewer's scope, as the page)."""
     from flsdb.services import dashboards

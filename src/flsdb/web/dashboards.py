@@ -4,34 +4,49 @@ and Vega-Lite specifications for charts (`flsdb.web.charts`)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 import numpy as np
+from markupsafe import Markup
 
 from flsdb.disclosure import is_hidden
-from flsdb.services.dashboards import memo
+from flsdb.figures import (
+    FLAG_WORDS,
+    FUNNEL_KPIS,
+    MIX_LABELS,
+    PeriodFigures,
+    comparator,
+    mix_shares,
+)
 from flsdb.sheets import plain_number
+from flsdb.stats.funnel import Funnel
 from flsdb.web import charts
 from flsdb.web.published import small_withheld
 
 LEVEL_WORDS = {"95%": 0.95, "99.8%": 0.998}
+T = TypeVar("T")
 
 
-def html(name: str, data: Any, *key: Any, context: Callable[[], dict[str, Any]]) -> Any:
+def memo(name: str, data: PeriodFigures, *key: Hashable, make: Callable[[], T]) -> T:
+    """A view of the figures (`name` and `key` say which), made once and kept with them."""
+    return data.view(name, *key, make=make)
+
+
+def html(
+    name: str, data: PeriodFigures, *key: Any, context: Callable[[], dict[str, Any]]
+) -> Markup:
     """A template rendered once per computation of the figures and `key` (its other inputs):
     a dashboard's charts and tables are the same for every view until the figures change."""
-    from markupsafe import Markup
-
     from flsdb.web.pages import templates
 
-    def make() -> Any:
+    def make() -> Markup:
         return Markup(templates.get_template(name).render(context()))
 
-    return memo(f"html {name}", data, *key, make=make)
+    return data.view(f"html {name}", *key, make=make)
 
 
-def unit_names(data: Any) -> dict[str, str]:
+def unit_names(data: PeriodFigures) -> dict[str, str]:
     """Every FLS's name with its code, once per computation."""
 
     def make() -> dict[str, str]:
@@ -40,10 +55,12 @@ def unit_names(data: Any) -> dict[str, str]:
             for r in data.services.to_dict("records")
         }
 
-    return memo("names", data, make=make)
+    return data.view("names", make=make)
 
 
-def kpi_row(data: Any, level: str, unit: str, kpi: str, published: bool = True) -> dict[str, Any]:
+def kpi_row(
+    data: PeriodFigures, level: str, unit: str, kpi: str, published: bool = True
+) -> dict[str, Any]:
     row = data.row(level, unit, kpi, published=published)
     out = {k: plain_number(row.get(k)) for k in ("numerator", "denominator", "rag", "not_due")}
     for k in ("percent", "ci_low", "ci_high"):  # percentages stay as the API gives them (0.0)
@@ -56,18 +73,16 @@ def kpi_row(data: Any, level: str, unit: str, kpi: str, published: bool = True) 
     return out
 
 
-def kpi_table(data: Any, code: str, published: bool = False) -> list[dict[str, Any]]:
+def kpi_table(data: PeriodFigures, code: str, published: bool = False) -> list[dict[str, Any]]:
     """An FLS's KPIs (its own unsuppressed, or as published: the policy's disclosure level for
     the viewer) beside its region and nation (as published)."""
-    return memo("kpis", data, code, published, make=lambda: _kpi_table(data, code, published))
+    return data.view("kpis", code, published, make=lambda: _kpi_table(data, code, published))
 
 
-def _kpi_table(data: Any, code: str, published: bool) -> list[dict[str, Any]]:
-    from flsdb.reports.fls import comparator
-
+def _kpi_table(data: PeriodFigures, code: str, published: bool) -> list[dict[str, Any]]:
     info = data.service_info(code)
     rows = []
-    for kpi in data.tables["service"].query("unit == @code")["kpi"].tolist():
+    for kpi in data.unsuppressed["service"].query("unit == @code")["kpi"].tolist():
         own = kpi_row(data, "service", code, kpi, published=published)
         region = comparator(data, "region", str(info["region_code"]), kpi, code)
         nation = comparator(data, "nation", str(info["nation"]), kpi, code)
@@ -87,7 +102,7 @@ def _kpi_table(data: Any, code: str, published: bool) -> list[dict[str, Any]]:
     return rows
 
 
-def _not_met(data: Any, kpi: str, own: dict[str, Any]) -> int | None:
+def _not_met(data: PeriodFigures, kpi: str, own: dict[str, Any]) -> int | None:
     """The patients a KPI with a standard (a RAG threshold) applies to who did not meet it
     (None: a share without a standard, a count that is not of patients, or withheld)."""
     measure = data.measure(kpi)
@@ -100,7 +115,7 @@ def _not_met(data: Any, kpi: str, own: dict[str, Any]) -> int | None:
 
 
 def funnel_views(
-    data: Any,
+    data: PeriodFigures,
     highlight: set[str] | None = None,
     only: set[str] | None = None,
     own_shown: bool = True,
@@ -108,7 +123,7 @@ def funnel_views(
     """One funnel per KPI: FLSs whose values may be published (those in `only`, if given),
     `highlight` drawn as 'this FLS', with the overdispersion-adjusted limits."""
     views = []
-    for base in memo("funnels", data, make=lambda: _funnels(data)):
+    for base in data.view("funnels", make=lambda: _funnels(data)):
         # An FLS sees its own point even where its value may not be published.
         points = [
             {**p, "flag": "this FLS"} if highlight and p["code"] in highlight else p
@@ -121,10 +136,7 @@ def funnel_views(
     return views
 
 
-def _funnels(data: Any) -> list[dict[str, Any]]:
-    from flsdb.reports.charts.base import FLAG_WORDS
-    from flsdb.reports.data import FUNNEL_KPIS
-
+def _funnels(data: PeriodFigures) -> list[dict[str, Any]]:
     views = []
     names = unit_names(data)
     for kpi in FUNNEL_KPIS:
@@ -182,7 +194,7 @@ def _funnels(data: Any) -> list[dict[str, Any]]:
     return views
 
 
-def _method_words(funnel: Any) -> str:
+def _method_words(funnel: Funnel) -> str:
     dispersion = funnel.dispersion
     words = f"{funnel.method} limits"
     if dispersion is None or funnel.overdispersion == "none":
@@ -196,11 +208,11 @@ def _method_words(funnel: Any) -> str:
 
 
 def benchmark(
-    data: Any, codes: list[str], in_full: frozenset[str] | None = frozenset()
+    data: PeriodFigures, codes: list[str], in_full: frozenset[str] | None = frozenset()
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """FLS rows: name, code, and per KPI the published cell, or the computed one for the FLSs
     the viewer sees in full (`in_full`; None: every FLS)."""
-    kpis = [k for k in data.shown["service"]["kpi"].drop_duplicates().tolist()]
+    kpis = [k for k in data.published["service"]["kpi"].drop_duplicates().tolist()]
     rows = []
     for code in codes:
         full = in_full is None or code in in_full
@@ -210,14 +222,14 @@ def benchmark(
 
 
 def completeness(
-    data: Any, code: str, published: bool = False
+    data: PeriodFigures, code: str, published: bool = False
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Key fields missing, by field; as published, a count of 1 to 4 (missing, or complete)
     is withheld with its percentage, as the reports withhold small counts."""
     from flsdb.services.records import field_labels
 
     labels = field_labels()
-    frame = data.completeness[data.completeness["service_code"] == code]
+    frame = data.fls_completeness(code)
     rows = [
         {
             "field": labels.get(str(r["field"]), str(r["field"])),
@@ -252,16 +264,13 @@ def completeness(
 
 
 def mix(
-    data: Any, code: str | None, published: bool = False
+    data: PeriodFigures, code: str | None, published: bool = False
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Treatment mix as shares; an FLS's as published leaves out the groups whose counts the
     disclosure control withholds (a share of a few patients gives their count back)."""
-    from flsdb.reports.fls import _mix_shares
-    from flsdb.reports.national import MIX_LABELS
-
-    shares: dict[str, float | None] = dict(_mix_shares(data, code))
+    shares: dict[str, float | None] = dict(mix_shares(data, code))
     if published and code is not None:
-        shown = data.mix_shown[data.mix_shown["service_code"] == code]
+        shown = data.fls_mix(code, published=True)
         for group in shares:
             values = shown[group].tolist() + shown["records"].tolist()
             if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values):
@@ -280,7 +289,7 @@ def mix(
 
 
 def identification(
-    data: Any, level: str, units: list[str], published: bool = True
+    data: PeriodFigures, level: str, units: list[str], published: bool = True
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """kpi02: records against the expected caseload, per unit, as published (or in full)."""
     rows = []
@@ -312,7 +321,7 @@ def identification(
     return spec, rows
 
 
-def inequity_rows(data: Any) -> list[dict[str, Any]]:
+def inequity_rows(data: PeriodFigures) -> list[dict[str, Any]]:
     rows = []
     for kpi, result in data.inequities.items():
         rows.append(

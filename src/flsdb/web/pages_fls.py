@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 
+from flsdb.figures import PeriodFigures
 from flsdb.services.policy import can, check_published_period, decided, disclosure
 from flsdb.web.auth import current_actor
 from flsdb.web.pages import _engine, _render
@@ -115,7 +116,7 @@ def _period_and_date(request: Request) -> tuple[str, dt.date, str | None]:
     return period, as_of, None
 
 
-async def _data(request: Request, period: str, as_of: dt.date) -> Any:
+async def _data(request: Request, period: str, as_of: dt.date) -> PeriodFigures:
     """The figures; a page that shows them says when they were computed if records changed
     since (they refresh at most every `refresh_seconds` while edits keep coming)."""
     from starlette.concurrency import run_in_threadpool
@@ -213,7 +214,7 @@ async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResp
     )
 
 
-def _fls_head(data: Any, code: str, published: bool) -> dict[str, Any]:
+def _fls_head(data: PeriodFigures, code: str, published: bool) -> dict[str, Any]:
     """The FLS's names and record count, once per computation of the figures."""
     from flsdb.web import dashboards as views
 

@@ -6,26 +6,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from flsdb.disclosure import WITHHELD, is_hidden
-from flsdb.services.dashboards import memo
+import pandas as pd
+
+from flsdb.disclosure import WITHHELD, is_hidden, protect_tables
+from flsdb.figures import PeriodFigures
 
 
-def published_months(data: Any, frame: Any) -> dict[tuple[str, str, str], dict[str, Any]]:
+def published_months(
+    data: PeriodFigures, frame: pd.DataFrame
+) -> dict[tuple[str, str, str], dict[str, Any]]:
     """The monthly rows as published, by (unit, kpi, month), once per computation."""
 
     def make() -> dict[tuple[str, str, str], dict[str, Any]]:
-        from flsdb.disclosure import protect_tables
-
         shown = protect_tables({"service": frame}, data.services, data.thresholds.suppression)
         return {
             (str(r["unit"]), str(r["kpi"]), str(r["period"])): {str(k): v for k, v in r.items()}
             for r in shown["service"].to_dict("records")
         }
 
-    found: dict[tuple[str, str, str], dict[str, Any]] = memo(
-        "months shown", data, id(frame), make=make
-    )
-    return found
+    which = "nation" if frame is data.monthly_nation else "service"
+    return data.view("months published", which, make=make)
 
 
 def withhold(point: dict[str, Any], row: dict[str, Any] | None) -> dict[str, Any]:

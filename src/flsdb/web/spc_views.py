@@ -1,6 +1,6 @@
 """An FLS's month-by-month charts as the dashboard shows them: each KPI's chart, its Making Data
 Count variation and assurance icons, and what its signals mean in words with the months named
-(the charts themselves come from `flsdb.reports.spc_panels`, through its public functions)."""
+(the analysis of each KPI's months comes from `flsdb.figures.spc`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import datetime as dt
 import re
 from typing import Any
 
-from flsdb.services.dashboards import memo
+import pandas as pd
+
+from flsdb.figures import PeriodFigures, unit_analysis
 from flsdb.sheets import plain_number
+from flsdb.stats.spc import Chart
 from flsdb.web import charts
 from flsdb.web.published import published_months, withhold
 
@@ -63,10 +66,10 @@ def _episodes(marked: list[bool]) -> list[tuple[int, int]]:
     return runs
 
 
-def signal_words(name: str, months: list[str], chart: Any, direction: str) -> list[str]:
+def signal_words(name: str, months: list[str], chart: Chart, direction: str) -> list[str]:
     """One sentence per run of months a rule marks: which months (named, with their values),
     what the rule saw, and whether it is an improvement or a concern."""
-    labels = chart.labels(direction)
+    labels = chart.labels(direction)  # type: ignore[arg-type]
     out = []
     for rule, text in RULES.items():
         marked = [rule in s for s in chart.signals]
@@ -87,20 +90,19 @@ def signal_words(name: str, months: list[str], chart: Any, direction: str) -> li
     return out
 
 
+SpcViews = tuple[list[dict[str, Any]], list[str], list[str], dict[str, dict[str, str]]]
+
+
 def spc_views(
-    data: Any, frame: Any, unit: str, published: bool = False
-) -> tuple[list[dict[str, Any]], list[str], list[str], dict[str, dict[str, str]]]:
+    data: PeriodFigures, frame: pd.DataFrame, unit: str, published: bool = False
+) -> SpcViews:
     """One SPC chart per KPI (its spec and its table), the signals in words, what was left out
     of the charts (months not yet complete, too few months), and each KPI's icons ({kpi:
     {variation, assurance}}). Published: a month whose count is withheld shows
     `<5` or `c`, and no percentage or limits (which would give its counts back)."""
-    return memo(
-        "spc",
-        data,
-        id(frame),
-        unit,
-        published,
-        make=lambda: _spc_views(data, frame, unit, published),
+    which = "nation" if frame is data.monthly_nation else "service"
+    return data.view(
+        "spc views", which, unit, published, make=lambda: _spc_views(data, frame, unit, published)
     )
 
 
@@ -109,23 +111,14 @@ def _name_of(title: str) -> tuple[str, str]:
     return kpi, name
 
 
-def _spc_views(
-    data: Any, frame: Any, unit: str, published: bool
-) -> tuple[list[dict[str, Any]], list[str], list[str], dict[str, dict[str, str]]]:
-    from flsdb.reports.spc_panels import unit_charts
-
+def _spc_views(data: PeriodFigures, frame: pd.DataFrame, unit: str, published: bool) -> SpcViews:
     shown = published_months(data, frame) if published else {}
-    panels, found_words, _ = unit_charts(data, frame, unit)
+    analysed = unit_analysis(data, frame, unit)
+    panels = {a.title: a.panel for a in analysed if a.panel is not None}
     too_few = {t: p for t, p in panels.items() if len(p.months) < MIN_SPC_MONTHS}
-    words: list[str] = []
-    for sentence in found_words:
-        # The panels' own sentences about months not yet complete, in names; their signal
-        # sentences are said again below, with the months named.
-        title = next((t for t in panels if sentence.startswith(t + ",")), None)
-        if title is not None:
-            continue
-        sentence = CODE_FIRST.sub("", sentence)  # names for people, codes in downloads
-        words.append(sentence)
+    # The notes on months not yet complete (and KPIs with too few months), in names; the
+    # signals are said below, with the months named.
+    words = [CODE_FIRST.sub("", note) for a in analysed for note in a.notes]
     # What was left out (months not yet complete) is folded beneath; the signals come first,
     # then the KPIs with too few months for a chart.
     notes, words = words, []

@@ -13,6 +13,10 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure
 
+from flsdb.figures import (
+    FLAG_WORDS as FLAG_WORDS,  # the funnels' flags in words, shared with the web
+)
+
 # Okabe-Ito: distinguishable with every common colour-vision deficiency. Each colour has one
 # meaning across the reports: blue better / improvement, orange worse / concern, grey neither,
 # yellow (only ever) the FLS a report is about, green the target line.
@@ -35,13 +39,6 @@ FLAG_COLOURS = {
     "inside": GREY,
     "low_alert": ORANGE,
     "low_alarm": VERMILLION,
-}
-FLAG_WORDS = {
-    "high_alarm": "alarm: above the outer limit",
-    "high_alert": "alert: above the inner limit",
-    "inside": "inside the limits",
-    "low_alert": "alert: below the inner limit",
-    "low_alarm": "alarm: below the outer limit",
 }
 matplotlib.rcParams.update(
     {

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from flsdb.figures.spc import SpcPanel
 from flsdb.reports.charts.base import (
     BLUE,
     GREEN,
@@ -29,7 +29,7 @@ from flsdb.reports.charts.base import (
     percent,
     svg_bytes,
 )
-from flsdb.stats.spc import Assurance, Chart, Variation
+from flsdb.stats.spc import Variation
 
 ICON_COLOURS = {"improvement": BLUE, "concern": ORANGE, "neither": PURPLE, "common": GREY}
 ASSURANCE_ICONS = {"pass": ("P", BLUE), "fail": ("F", ORANGE), "hit_and_miss": ("?", GREY)}
@@ -55,20 +55,6 @@ def variation_symbol(variation: Variation) -> tuple[str, str]:
         return "~", ICON_COLOURS["common"]
     kind, side = variation.split("_")
     return ("H" if side == "high" else "L"), ICON_COLOURS[kind]
-
-
-@dataclass(frozen=True)
-class SpcPanel:
-    """One KPI's chart for one unit."""
-
-    months: Sequence[str]
-    numerators: Sequence[float]
-    denominators: Sequence[float]
-    chart: Chart
-    direction: str
-    target: float | None  # percent
-    variation: Variation
-    assurance: Assurance | None
 
 
 class SpcGrid:

@@ -1,0 +1,82 @@
+"""The dashboards' figures from the store's maintained counts (`kpi_cells`, kept in step with
+every write): every KPI of every level, the monthly series of the SPC charts, the funnels and
+the completeness of any period and extract date are a few small sums over the cells and the
+statistics on them, with no record read and no worker process.
+
+The one table the cells do not hold is the treatment mix (which drug group each patient's
+recommendation falls in): an FLS's dashboard reads its own FLS's records for it, when the FLS is
+first viewed (an index range of one FLS's records for the period), and keeps it with the
+figures. The national and region dashboards show no treatment mix; the reports, which do, still
+compute their figures from the records (`flsdb report`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from flsdb.config import load_thresholds
+from flsdb.figures import Maintained, PeriodFigures, compute_figures
+from flsdb.kpi import parse_period
+from flsdb.kpi.mix import treatment_mix
+from flsdb.kpi.periods import Period
+from flsdb.kpi.sources import RecordSource, _services_frame, ibis_connection
+from flsdb.kpi.stored import stored_counts
+from flsdb.storage.figures import current
+
+
+def _fetch(engine: Engine) -> Any:
+    def fetch(sql: str) -> list[tuple[Any, ...]]:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.exec_driver_sql(sql).fetchall()]
+
+    return fetch
+
+
+def keeps_figures(engine: Engine) -> bool:
+    """Whether the store's maintained figures follow the catalogue (they can be read)."""
+    return current(_fetch(engine), engine.dialect.name)
+
+
+def maintained_figures(engine: Engine, period_text: str, as_of: dt.date) -> PeriodFigures | None:
+    """The figures of the period from the store's cells; None when the store keeps none for
+    this catalogue (the caller computes them from the records)."""
+    fetch = _fetch(engine)
+    dialect = engine.dialect.name
+    if not current(fetch, dialect):
+        return None
+    period = parse_period(period_text)
+    services = _services_frame(engine)
+    source = RecordSource(table=None, services=services, backend=dialect, description="store")
+
+    def counts(start: dt.date, end: dt.date, level: str) -> pd.DataFrame:
+        found = stored_counts(fetch, dialect, start, end, as_of, level)
+        if found is None:  # the layout changed since `current` (a rebuild): computed again
+            raise LookupError("the store's maintained figures changed layout")
+        return found
+
+    def mix_of(code: str) -> pd.DataFrame:
+        return fls_mix(engine, services, period, code)
+
+    return compute_figures(
+        source, period, as_of, thresholds=load_thresholds(), maintained=Maintained(counts, mix_of)
+    )
+
+
+def fls_mix(engine: Engine, services: pd.DataFrame, period: Period, code: str) -> pd.DataFrame:
+    """One FLS's treatment mix for the period, from its own records only."""
+    con = ibis_connection(engine)
+    try:
+        table = con.table("records")
+        own = RecordSource(
+            table=table.filter(table["service_code"] == code),
+            services=services[services["service_code"] == code].reset_index(drop=True),
+            backend="sqlite" if engine.dialect.name == "sqlite" else "postgres",
+            description=f"the records of {code}",
+        )
+        return treatment_mix(own, period)
+    finally:
+        con.disconnect()
