@@ -15,7 +15,13 @@ copy of which is used), then times:
   records (what the dashboards' figures did);
 - the KPIs of a period and extract date not asked for before (the same computation);
 - every KPI by FLS and quarter for the latest year (`flsdb kpis`, `benchmarks/engines.kpi_run`'s
-  request) beside the bare grouped query of `benchmarks/run.py` over the records.
+  request) beside the bare grouped query of `benchmarks/run.py` over the records;
+- the dashboards (issue 19 item 2): the first dashboard after a start (a fresh figures cache:
+  the figures of the latest year from the cells, an FLS's dashboard body with its treatment mix
+  from its records, and the national one), and a period and extract date not viewed before,
+  beside the dashboards' figures computed from the records (what a dashboard waited for behind
+  its "being computed" page). Wall and CPU time (user + sys of this process) both: the machine
+  is shared, and the CPU time is what the work costs.
 
 Timings are p50 and p95 of `--repeat` runs (the machine is shared).
 """
@@ -170,6 +176,52 @@ def _kpis_and_floor(url: str, as_of: dt.date, repeat: int) -> tuple[list[float],
     return kpis, floor
 
 
+def _dashboard(url: str, period: str, as_of: dt.date, cache: object) -> tuple[float, float]:
+    """(wall, CPU) seconds for a dashboard's figures and the bodies of an FLS's and the
+    nation's dashboards, as the web renders them."""
+    from flsdb.services.dashboards import figures
+    from flsdb.storage import open_engine
+    from flsdb.web.dashboard_bodies import fls_body, group_body
+
+    engine = open_engine(url)
+    wall, cpu = time.perf_counter(), time.process_time()
+    found = figures(cache, url, engine, period, as_of)  # type: ignore[arg-type]
+    assert not found.stale
+    code = str(found.data.services["service_code"].iloc[0])
+    fls_body(found.data, code, False)
+    group_body(found.data, "nation", "all", False)
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def _dashboards(url: str, as_of: dt.date, repeat: int) -> dict[str, tuple[list[float], ...]]:
+    from flsdb.figures import compute_figures
+    from flsdb.kpi import parse_period
+    from flsdb.kpi.sources import source_from_database
+    from flsdb.services.dashboards import DashboardCache
+
+    first: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        wall, cpu = _dashboard(url, "2025", as_of, DashboardCache())
+        first[0].append(wall)
+        first[1].append(cpu)
+    periods: tuple[list[float], list[float]] = ([], [])
+    cache = DashboardCache(max_entries=2)
+    for period in ("2025", "2024", "2023-Q2", "2025-03", "2024-Q4"):
+        for back in (0, 30, 200):
+            wall, cpu = _dashboard(url, period, as_of - dt.timedelta(days=back), cache)
+            periods[0].append(wall)
+            periods[1].append(cpu)
+    floor: tuple[list[float], list[float]] = ([], [])
+    for _ in range(max(1, repeat // 3)):
+        wall, cpu = time.perf_counter(), time.process_time()
+        source = source_from_database(url)
+        compute_figures(source, parse_period("2025"), as_of)
+        floor[0].append(time.perf_counter() - wall)
+        floor[1].append(time.process_time() - cpu)
+        source.table._find_backend().disconnect()
+    return {"first": first, "periods": periods, "floor": floor}
+
+
 def _ms(values: list[float]) -> str:
     ordered = sorted(values)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -182,6 +234,9 @@ def main() -> None:
     parser.add_argument("--history-years", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--dir", type=Path, help="keep the stores here (default: a temporary one)")
+    parser.add_argument(
+        "--only-dashboards", action="store_true", help="time the dashboards alone (issue 19)"
+    )
     args = parser.parse_args()
     import os
     import platform
@@ -193,6 +248,9 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     try:
         kept, as_of, kept_s = _store(folder, args.records, args.history_years, figures=True)
+        if args.only_dashboards:
+            _print_dashboards(kept, as_of, args.repeat)
+            return
         none, _, none_s = _store(folder, args.records, args.history_years, figures=False)
         from flsdb.storage import open_engine
         from flsdb.storage.figures import rebuild_figures
@@ -222,9 +280,26 @@ def main() -> None:
             f"| flsdb kpis, 2025 by FLS and quarter | {_ms(kpis)} | {_ms(floor)} "
             "| bare grouped query (run.py) |"
         )
+        _print_dashboards(kept, as_of, args.repeat)
     finally:
         if args.dir is None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _print_dashboards(url: str, as_of: dt.date, repeat: int) -> None:
+    found = _dashboards(url, as_of, repeat)
+    floor = found["floor"]
+    print("| dashboard measure | wall p50 / p95 ms | CPU p50 / p95 ms | floor wall / CPU ms |")
+    print("|---|---|---|---|")
+    for name, words in (
+        ("first", "first dashboard after a start (fresh cache)"),
+        ("periods", "a period and extract date not viewed before"),
+    ):
+        wall, cpu = found[name]
+        print(
+            f"| {words} | {_ms(wall)} | {_ms(cpu)} | {_ms(floor[0])} / {_ms(floor[1])} "
+            "(figures from the records) |"
+        )
 
 
 if __name__ == "__main__":

@@ -154,6 +154,7 @@ def test_spc_charts_once_there_are_twelve_months(site: Site) -> None:
 def test_busy_days_show_the_last_figures_and_say_so(site: Site) -> None:
     nurse = site.client("nurse")
     cache = site.app.state.dashboards
+    cache.from_cells = False  # the figures from the records (a store that keeps none)
     cache.refresh_seconds = 3600  # as if edits kept coming faster than the figures refresh
     assert "records changed since" not in nurse.get("/fls/FLS01", params=PARAMS).text
     record = nurse.get("/api/records").json()["records"][0]
@@ -170,6 +171,7 @@ def test_a_first_view_that_would_wait_long_says_the_figures_are_coming(site: Sit
     `wait_seconds`, then says so and reloads itself; the API answers from the maintained
     figures meanwhile."""
     cache = site.app.state.dashboards
+    cache.from_cells = False  # the figures from the records (a store that keeps none)
     cache.wait_seconds = 0
     nurse = site.client("nurse")
     page = nurse.get("/fls/FLS01", params=PARAMS)
@@ -195,6 +197,7 @@ def test_a_failed_refresh_is_logged_and_said(
     records changed); the server log has the failure, without its message."""
     from flsdb.services import dashboards
 
+    site.app.state.dashboards.from_cells = False  # the figures from the records
     nurse = site.client("nurse")
     assert "failed" not in nurse.get("/fls/FLS01", params=PARAMS).text
     record = nurse.get("/api/records").json()["records"][0]

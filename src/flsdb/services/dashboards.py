@@ -86,7 +86,10 @@ class DashboardCache:
     # figures with them in place: (data version, figures, figures with current KPI rows).
     live: Any = field(default_factory=lambda: _live_cache())
     overlays: dict[tuple[str, dt.date], tuple[Any, Any, Any]] = field(default_factory=dict)
-    # One computation of figures from the store's maintained counts at a time (`_from_cells`).
+    # Whether the figures come from the store's maintained counts when it keeps them (False:
+    # always from the records, as for a store that keeps none), and one such computation at a
+    # time (`_from_cells`).
+    from_cells: bool = True
     cells: threading.Lock = field(default_factory=threading.Lock)
 
     def get(self, key: tuple[str, dt.date]) -> _Entry | None:
@@ -197,7 +200,10 @@ def _from_cells(
     """The figures from the store's maintained counts, computed here and now (a few small sums
     and the statistics on them: no worker, no "being computed" page); None for a store that
     keeps none. One computation at a time: a burst of views after a change computes once, and
-    a view that has figures of this key already (a change behind) does not queue behind it."""
+    a view that has figures of this key already (a change behind) does not queue behind it. A
+    failure is logged; a view with older figures is shown them, saying so."""
+    if not cache.from_cells:
+        return None
     if not cache.cells.acquire(blocking=entry is None):
         assert entry is not None
         return Figures(entry.data, entry.computed_at, stale=True)
@@ -206,7 +212,13 @@ def _from_cells(
         kept = cache.get(key)
         if kept is not None and kept.version == version:
             return Figures(kept.data, kept.computed_at, stale=False, counts_current=True)
-        data = maintained_figures(engine, key[0], key[1])
+        try:
+            data = maintained_figures(engine, key[0], key[1])
+        except Exception as exc:  # shown as the older figures, and said, when there are some
+            _log_failure(key, exc)
+            if entry is None:
+                raise
+            return Figures(entry.data, entry.computed_at, stale=True, refresh_failed=True)
         if data is None:
             return None
         computed = _Entry(version, data, time.time(), approximate_bytes(data))

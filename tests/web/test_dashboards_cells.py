@@ -1,0 +1,116 @@
+"""The dashboards' figures come from the store's maintained counts (issue 19 item 2): for any
+period and extract date they equal the figures computed from the records, with no "being
+computed" page and no worker process, and a saved change is in the next view."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pandas as pd
+import pytest
+
+from flsdb.figures import compute_figures, mix_shares
+from flsdb.kpi import parse_period
+from flsdb.kpi.sources import source_from_database
+from flsdb.services import dashboards
+from flsdb.services.dashboard_figures import maintained_figures
+from tests.web.conftest import Site
+
+AS_OF = dt.date(2026, 1, 31)
+
+
+def _from_records(url: str, period: str, as_of: dt.date):  # type: ignore[no-untyped-def]
+    source = source_from_database(url)
+    try:
+        return compute_figures(source, parse_period(period), as_of)
+    finally:  # no SQLite connection stays open beside the writers' (storage.bulk)
+        source.table._find_backend().disconnect()
+
+
+@pytest.mark.parametrize(("period", "as_of"), [("2024", AS_OF), ("2024-Q3", dt.date(2024, 11, 1))])
+def test_figures_from_the_cells_equal_the_figures_from_the_records(
+    site: Site, period: str, as_of: dt.date
+) -> None:
+    cells = maintained_figures(site.engine, period, as_of)
+    records = _from_records(site.url, period, as_of)
+    assert cells is not None
+    for level, table in records.unsuppressed.items():
+        pd.testing.assert_frame_equal(
+            cells.unsuppressed[level].reset_index(drop=True),
+            table.reset_index(drop=True),
+            check_dtype=False,
+        )
+        pd.testing.assert_frame_equal(
+            cells.published[level].reset_index(drop=True),
+            records.published[level].reset_index(drop=True),
+            check_dtype=False,
+        )
+    for name in ("monthly_service", "monthly_nation", "completeness", "years"):
+        pd.testing.assert_frame_equal(
+            getattr(cells, name).reset_index(drop=True),
+            getattr(records, name).reset_index(drop=True),
+            check_dtype=False,
+        )
+    assert cells.records == records.records == (6 if period == "2024" else 1)
+    assert cells.services_with_records == records.services_with_records
+    assert sorted(cells.inequities) == sorted(records.inequities)
+    for kpi, result in records.inequities.items():
+        assert list(cells.inequities[kpi].funnel.flags) == list(result.funnel.flags)
+    # The treatment mix is each FLS's own, from its records, as the records' figures give it.
+    for code in ("FLS01", "FLS02", "WAL01"):
+        assert mix_shares(cells, code) == mix_shares(records, code)
+        pd.testing.assert_frame_equal(
+            cells.fls_mix(code, published=True).reset_index(drop=True),
+            records.fls_mix(code, published=True).reset_index(drop=True),
+            check_dtype=False,
+        )
+
+
+def test_any_period_shows_at_once_and_a_saved_change_is_in_the_next_view(site: Site) -> None:
+    cache = site.app.state.dashboards
+    cache.wait_seconds = 0  # nothing waits for a background computation
+    nurse = site.client("nurse")
+    for period, as_of in (("2024", "2026-01-31"), ("2024-Q2", "2025-03-01"), ("2024-05", "")):
+        page = nurse.get("/fls/FLS01", params={"period": period, "as_of": as_of})
+        assert page.status_code == 200, page.text
+        assert "being computed" not in page.text
+        assert "FLS01" in page.text
+    assert cache.pool is None and not any(t.is_alive() for t in cache.refreshing.values())
+
+    def kpi06() -> tuple[object, object]:
+        found = dashboards.figures(cache, site.url, site.engine, "2024", AS_OF)
+        assert not found.stale
+        row = found.data.row("service", "FLS01", "kpi06", published=False)
+        return row["numerator"], row["denominator"]
+
+    assert kpi06() == (0, 3)
+    record_id = site.record_id("FLS01")
+    body = nurse.get(f"/api/records/{record_id}").json()
+    saved = nurse.put(f"/api/records/{record_id}", json={**body, "falls_assessment": "assessed"})
+    assert saved.status_code == 200, saved.text
+    assert kpi06() == (1, 3)
+    page = nurse.get("/fls/FLS01", params={"period": "2024", "as_of": AS_OF.isoformat()})
+    assert page.status_code == 200 and "records changed since" not in page.text
+
+
+def test_a_failed_computation_from_the_cells_is_logged_and_said(
+    site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    nurse = site.client("nurse")
+    params = {"period": "2024", "as_of": AS_OF.isoformat()}
+    assert "failed" not in nurse.get("/fls/FLS01", params=params).text
+    record = nurse.get("/api/records").json()["records"][0]
+    assert nurse.put(f"/api/records/{record['id']}", json={**record, "sex": "male"}).status_code
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("nhs 9434765919 in a message")
+
+    monkeypatch.setattr(dashboards, "maintained_figures", broken)
+    with caplog.at_level(logging.ERROR, logger="flsdb.services.dashboards"):
+        page = nurse.get("/fls/FLS01", params=params)
+    assert page.status_code == 200 and 'data-kpi="kpi04"' in page.text
+    assert "The last computation of new figures failed" in page.text
+    logged = [r.getMessage() for r in caplog.records if r.name == "flsdb.services.dashboards"]
+    assert len(logged) == 1 and "computing the figures of 2024" in logged[0]
+    assert "RuntimeError" in logged[0] and "9434765919" not in logged[0]
