@@ -289,7 +289,10 @@ def main() -> None:
 def _print_dashboards(url: str, as_of: dt.date, repeat: int) -> None:
     found = _dashboards(url, as_of, repeat)
     floor = found["floor"]
-    print("| dashboard measure | wall p50 / p95 ms | CPU p50 / p95 ms | floor wall / CPU ms |")
+    print(
+        "| dashboard measure | wall p50 / p95 ms | CPU p50 / p95 ms "
+        "| floor: wall p50 / p95 ms; CPU p50 / p95 ms |"
+    )
     print("|---|---|---|---|")
     for name, words in (
         ("first", "first dashboard after a start (fresh cache)"),
@@ -297,8 +300,8 @@ def _print_dashboards(url: str, as_of: dt.date, repeat: int) -> None:
     ):
         wall, cpu = found[name]
         print(
-            f"| {words} | {_ms(wall)} | {_ms(cpu)} | {_ms(floor[0])} / {_ms(floor[1])} "
-            "(figures from the records) |"
+            f"| {words} | {_ms(wall)} | {_ms(cpu)} | {_ms(floor[0])}; {_ms(floor[1])} "
+            "(the figures from the records) |"
         )
 
 

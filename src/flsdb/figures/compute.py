@@ -94,7 +94,8 @@ def compute_figures(
     With `maintained` (the dashboards, on a store that keeps its figures), every count comes
     from the store's cells and no record is read: a few small sums for any period and extract
     date. The treatment mix is then each FLS's own, read when first asked for (`mix_of`), and
-    the report-only tables (fracture sites, reasons) are left out."""
+    what only the reports show is left out: the fracture sites and reasons, and the earlier
+    years of the national trend (`years` holds the period alone)."""
     thresholds = thresholds or load_thresholds()
     catalogue = load_catalogue()
     # One pass over the records from 2016 (the audit's start) copies them where queries are
@@ -106,7 +107,8 @@ def compute_figures(
         source = in_memory(source, start, period.end)
         counts = query_counts(source, start, period.end, as_of)
         levels = level_results(source, period, as_of, thresholds, counts)
-    else:
+    else:  # the cells of the period and the SPC window only (no trend over earlier years)
+        start = min(dt.date(int(window_start[:4]), 1, 1), period.start)
         counts = maintained.counts(start, period.end, "service")
         levels = level_results(
             source,
@@ -125,7 +127,9 @@ def compute_figures(
             thresholds=thresholds,
             counts=counts,
         )["nation"].table
-        for year in range(_first_year(counts, period), period.start.year)
+        for year in range(
+            period.start.year if maintained else _first_year(counts, period), period.start.year
+        )
     ]
     years.append(tables["nation"].assign(period=period.label))
     monthly = _monthly(source, counts, period, as_of, thresholds)
@@ -150,9 +154,11 @@ def compute_figures(
         services=services,
         unsuppressed=tables,
         published=published,
-        years=_years_shown(year_table, published, period, services, policy)
-        if suppression
-        else year_table,
+        years=year_table
+        if not suppression
+        else published["nation"].assign(period=period.label)[year_table.columns]
+        if maintained is not None  # the period alone: as its tables publish it
+        else _years_shown(year_table, published, period, services, policy),
         monthly_service=monthly["service"],
         monthly_nation=monthly["nation"],
         mix=mix,

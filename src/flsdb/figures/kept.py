@@ -22,7 +22,7 @@ T = TypeVar("T")
 class Kept:
     """At most `size` views by key, made once each (`get`)."""
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int = 1024) -> None:
         self.size = size
         self._values: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()

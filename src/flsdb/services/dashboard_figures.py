@@ -30,8 +30,14 @@ from flsdb.storage.figures import current
 
 def _fetch(engine: Engine) -> Any:
     def fetch(sql: str) -> list[tuple[Any, ...]]:
+        # The driver's own cursor: its rows are tuples already (no per-row conversion).
         with engine.connect() as conn:
-            return [tuple(r) for r in conn.exec_driver_sql(sql).fetchall()]
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(sql)
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
 
     return fetch
 

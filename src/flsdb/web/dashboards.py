@@ -1,5 +1,6 @@
-"""Dashboard views: the report data cut to an FLS, a region or the nation, as rows for tables
-and Vega-Lite specifications for charts (`flsdb.web.charts`)."""
+"""Dashboard views: the figures of a period (`flsdb.figures.PeriodFigures`) cut to an FLS, a
+region or the nation, as rows for tables and Vega-Lite specifications for charts
+(`flsdb.web.charts`); each view is kept on the figures it was made from."""
 
 from __future__ import annotations
 
