@@ -290,34 +290,27 @@ async def nation_dashboard(request: Request) -> HTMLResponse:
 @router.get("/download/{kind}/{unit}.{fmt}")
 @decided("read_aggregates")
 async def download(kind: str, unit: ServiceCode, fmt: str, request: Request) -> Any:
-    """The command line's outputs for a dashboard's scope, made on demand: the FLS or region
-    report (HTML or PDF) and the national report, as published; the benchmark table (CSV)."""
-    import tempfile
-    from pathlib import Path as FilePath
-
+    """The command line's outputs for a dashboard's scope, made on demand by the same use case
+    (`services.report_files`): the FLS or region report (HTML or PDF) and the national report,
+    as published; the benchmark table (CSV)."""
     from fastapi.responses import Response
     from starlette.concurrency import run_in_threadpool
 
-    from flsdb.errors import NotFound
-    from flsdb.services import dashboards
+    from flsdb.errors import Forbidden, NotFound
+    from flsdb.services import dashboards, report_files
 
     actor = await current_actor(request)
     code = unit.upper()
     if kind == "fls":
         dashboards.check_service(actor, _engine(request), code)
         if disclosure(actor, "service", code) == "published":
-            from flsdb.errors import Forbidden
-
             raise Forbidden(
                 "The FLS report shows its figures in full, for its staff and the national "
                 "team; the region's report has them as published."
             )
     elif kind == "region":
         dashboards.check_region(actor, _engine(request), code)
-    elif kind not in ("national", "benchmark") or code != "ALL":
-        raise NotFound("There is no such download.")
-    if fmt not in ("html", "pdf", "csv") or (fmt == "csv") != (kind == "benchmark"):
-        raise NotFound("There is no such download.")
+    report_files.check_download(kind, code, fmt)
     period, as_of, error = _period_and_date(request)
     if error:
         return _render(request, "error.html", 422, title="Refused", message=error, code=422)
@@ -329,44 +322,11 @@ async def download(kind: str, unit: ServiceCode, fmt: str, request: Request) -> 
         or code not in set(data.services["service_code"])
     ):
         raise NotFound(f"{code} has no records yet, so there is no report to download.")
-
-    def make() -> tuple[bytes, str]:
-        with tempfile.TemporaryDirectory(prefix="flsdb-download-") as folder:
-            out = FilePath(folder)
-            (out / "fls").mkdir()
-            (out / "regions").mkdir()
-            if kind == "benchmark":
-                from flsdb.reports.benchmark import benchmark_frame
-                from flsdb.sheets import csv_frame
-
-                text = csv_frame(benchmark_frame(data)).to_csv(index=False)
-                return text.encode(), f"benchmark-fls-{data.period.label}.csv"
-            if kind == "fls":
-                from flsdb.reports.fls import fls_report
-
-                paths = fls_report(data, code, out, (fmt,))
-            elif kind == "region":
-                from flsdb.reports.region import region_report
-
-                paths = region_report(data, code, out, (fmt,))
-            else:
-                from flsdb.reports.national import national_report
-
-                paths = national_report(data, out, (fmt,))
-            path = paths[0]
-            return path.read_bytes(), path.name
-
-    content, name = await run_in_threadpool(make)
-    from flsdb.services.events import record_event
-
-    record_event(
-        _engine(request),
-        actor.username,
-        "export_report",
-        service_code=code if kind == "fls" else None,
-        detail=name,
+    content, name = await run_in_threadpool(
+        report_files.download, _engine(request), actor, data, kind, code, fmt
     )
-    media = {"html": "text/html", "pdf": "application/pdf", "csv": "text/csv"}[fmt]
     return Response(
-        content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        content,
+        media_type=report_files.MEDIA[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
