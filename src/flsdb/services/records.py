@@ -18,6 +18,7 @@ from flsdb.dictionary import load_dictionary
 from flsdb.errors import ValidationFailed
 from flsdb.services.access import Actor, NotFound, authorize, patient_filter
 from flsdb.services.events import record_event
+from flsdb.services.versions import number_versions
 from flsdb.storage.tables import RECORD_COLUMNS, records
 
 Status = Literal["complete", "missing", "due"]
@@ -238,8 +239,6 @@ def history(engine: Engine, actor: Actor, record_id: int) -> list[dict[str, Any]
                 "after": json.loads(change_row.after) if change_row.after else None,
             }
         )
-    from flsdb.services.restore import number_versions
-
     number_versions(changes, int(row["version"]))
     record_event(
         engine,

@@ -13,21 +13,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from flsdb.errors import (
-    ConfigurationError,
-    Conflict,
-    FileFormatError,
-    FlsdbError,
-    Forbidden,
-    Locked,
-    NotFound,
-    Pending,
-    StorageError,
-    ValidationFailed,
-)
+from flsdb.errors import FlsdbError, Pending, ValidationFailed
 from flsdb.ingest.limits import WEB
 from flsdb.web import hygiene
-from flsdb.web.auth import CsrfRefused, Unauthenticated
+from flsdb.web.common import error_page, pending_page
 from flsdb.web.settings import Settings
 
 CSP = (
@@ -45,28 +34,6 @@ HEADERS = {
 }
 # A multipart body carries a little more than its file.
 MAX_BODY = WEB.max_bytes + 1024 * 1024
-
-
-def _status(exc: Exception) -> int:
-    from flsdb.services.signin import AccountLocked, Busy, LoginFailed
-
-    table: list[tuple[type[Exception], int]] = [
-        (Unauthenticated, 401),
-        (LoginFailed, 401),
-        (AccountLocked, 429),
-        (Busy, 503),
-        (CsrfRefused, 403),
-        (Forbidden, 403),
-        (NotFound, 404),
-        (Conflict, 409),
-        (Locked, 423),
-        (ValidationFailed, 422),
-        (FileFormatError, 422),
-        (ConfigurationError, 422),
-        (StorageError, 503),
-        (Pending, 503),
-    ]
-    return next((code for kind, code in table if isinstance(exc, kind)), 400)
 
 
 def issue_list(exc: ValidationFailed) -> list[dict[str, Any]]:
@@ -194,10 +161,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(FlsdbError)
     async def flsdb_error(request: Request, exc: FlsdbError) -> Response:
-        status = _status(exc)
+        status = exc.status  # each error class's own (flsdb.errors)
         if isinstance(exc, Pending):
             if not request.url.path.startswith("/api"):
-                return pages.pending_page(request, str(exc), RETRY_SECONDS)
+                return pending_page(request, str(exc), RETRY_SECONDS)
             headers = {"Retry-After": str(RETRY_SECONDS)}
             return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
         if not request.url.path.startswith("/api"):
@@ -205,7 +172,7 @@ def create_app(settings: Settings) -> FastAPI:
                 from flsdb.web.signin import sign_in_again
 
                 return await sign_in_again(request)
-            return pages.error_page(request, status, str(exc))
+            return error_page(request, status, str(exc))
         if isinstance(exc, ValidationFailed):
             return JSONResponse({"issues": issue_list(exc)}, status_code=422)
         return JSONResponse({"detail": str(exc)}, status_code=status)
@@ -326,8 +293,6 @@ async def _signed_in(request: Request) -> None:
 
 
 def _refusal(request: Request, status: int, message: str) -> Response:
-    from flsdb.web import pages
-
     if request.url.path.startswith("/api") or request.url.path.startswith("/static"):
         return JSONResponse({"detail": message}, status_code=status)
-    return pages.error_page(request, status, message)
+    return error_page(request, status, message)

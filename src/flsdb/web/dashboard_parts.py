@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from flsdb.errors import ConfigurationError, NotFound
 from flsdb.services.policy import check_published_period, decided, disclosure
 from flsdb.web.auth import current_actor
-from flsdb.web.pages import _engine, _render
+from flsdb.web.common import engine_of, render
 
 router = APIRouter(include_in_schema=False)
 Code = Annotated[str, Path(max_length=12)]
@@ -34,10 +34,10 @@ async def _body(request: Request, level: str, unit: str) -> tuple[Any, dict[str,
     actor = await current_actor(request)
     code = unit.upper()
     if level == "fls":
-        dashboards.check_service(actor, _engine(request), code)
+        dashboards.check_service(actor, engine_of(request), code)
         published = disclosure(actor, "service", code) == "published"
     elif level == "region":
-        dashboards.check_region(actor, _engine(request), code)
+        dashboards.check_region(actor, engine_of(request), code)
         published = disclosure(actor, "region", code) == "published"
     elif level == "nation" and code == "ALL":
         code = "all"
@@ -96,7 +96,7 @@ async def table_download(level: str, unit: Code, table: Part, fmt: str, request:
 
     content = await run_in_threadpool(make)
     record_event(
-        _engine(request),
+        engine_of(request),
         actor.username,
         "export_report",
         service_code=unit.upper() if level == "fls" else None,
@@ -134,7 +134,7 @@ async def kpi_patients(service_code: Code, request: Request) -> HTMLResponse:
     kpi = request.query_params.get("kpi", "")[:12]
     status: Any = request.query_params.get("status", "")[:12]
     found = await run_in_threadpool(
-        patients, _engine(request), actor, code, kpi, status, period, as_of
+        patients, engine_of(request), actor, code, kpi, status, period, as_of
     )
     rows = [
         {
@@ -146,11 +146,11 @@ async def kpi_patients(service_code: Code, request: Request) -> HTMLResponse:
     ]
     from flsdb.services.dashboards import service_names
 
-    return _render(
+    return render(
         request,
         "dashboard_patients.html",
         code=code,
-        unit_name=service_names(_engine(request), code)["unit_name"],
+        unit_name=service_names(engine_of(request), code)["unit_name"],
         found=found,
         rows=rows,
         words=STATUS_WORDS[found.status],

@@ -12,7 +12,7 @@ from flsdb.errors import FlsdbError
 from flsdb.services.access import authorize
 from flsdb.services.policy import decided
 from flsdb.web.auth import current_actor
-from flsdb.web.pages import _engine, _render
+from flsdb.web.common import engine_of, render
 
 router = APIRouter(include_in_schema=False)
 FORMATS = {"csv": "CSV (opens in a spreadsheet)", "parquet": "Parquet (for R, Python, DuckDB)"}
@@ -23,7 +23,7 @@ def _years(request: Request) -> list[str]:
 
     from flsdb.storage.tables import records
 
-    with _engine(request).connect() as conn:
+    with engine_of(request).connect() as conn:
         first, last = conn.execute(
             select(
                 func.min(records.c.date_fracture_diagnosed),
@@ -47,7 +47,7 @@ def _page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("period", years[0] if years else "")
     context.setdefault("format", "csv")
     context.setdefault("error", None)
-    return _render(
+    return render(
         request, "extracts.html", status, years=years, formats=FORMATS, no_key=no_key, **context
     )
 
@@ -81,7 +81,7 @@ async def extract_download(request: Request) -> Response:
         frame = await run_in_threadpool(
             extract_for,
             request.app.state.settings.database_url,
-            _engine(request),
+            engine_of(request),
             actor,
             period,
             pseudonym_key(),

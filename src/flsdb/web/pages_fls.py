@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from flsdb.services.policy import can, check_published_period, decided, disclosure
 from flsdb.web.auth import current_actor
-from flsdb.web.pages import _engine, _render
+from flsdb.web.common import engine_of, kpi_context, render
 
 router = APIRouter(include_in_schema=False)
 ServiceCode = Annotated[str, Path(max_length=12)]
@@ -26,11 +26,11 @@ def _locks_page(
 ) -> HTMLResponse:
     from flsdb.services import locks
 
-    return _render(
+    return render(
         request,
         "locks.html",
         status,
-        locks=locks.list_locks(_engine(request), actor),
+        locks=locks.list_locks(engine_of(request), actor),
         message=message,
         error=error,
         services=sorted(actor.services),
@@ -59,7 +59,7 @@ async def locks_change(request: Request) -> HTMLResponse:
     confirmed = str(form.get("confirm", "")) == "yes"
     period = str(form.get("period", ""))[:20]
     note = str(form.get("note", ""))[:500]
-    engine = _engine(request)
+    engine = engine_of(request)
     lock_id = 0
     try:
         if action in ("sign_off", "lock"):
@@ -89,22 +89,18 @@ async def locks_change(request: Request) -> HTMLResponse:
         else:
             return _locks_page(request, actor, 422, error="Choose what to do.")
     except FlsdbError as exc:
-        from flsdb.web.app import _status
-
         extra: dict[str, Any] = {}
         if action == "lift" and confirmed:  # asked again for the reason
             found = [k for k in locks.list_locks(engine, actor) if k["id"] == lock_id]
             extra = {"lifting": found[0]} if found and not found[0]["lifted_at"] else {}
-        return _locks_page(request, actor, _status(exc), error=str(exc), **extra)
+        return _locks_page(request, actor, exc.status, error=str(exc), **extra)
     return _locks_page(request, actor, message=message)
 
 
 def _period_and_date(request: Request) -> tuple[str, dt.date, str | None]:
-    from flsdb.web.pages_admin import _kpi_context
-
     period = request.query_params.get("period")
     if period is None:  # the latest year with records (a scan of the records: only when asked)
-        years = _kpi_context(request)["years"]
+        years = kpi_context(request)["years"]
         period = years[0] if years else str(dt.date.today().year - 1)
     period = period[:20]
     text = request.query_params.get("as_of", "")[:10]
@@ -126,7 +122,7 @@ async def _data(request: Request, period: str, as_of: dt.date) -> Any:
         figures,
         request.app.state.dashboards,
         request.app.state.settings.database_url,
-        _engine(request),
+        engine_of(request),
         period,
         as_of,
     )
@@ -159,21 +155,21 @@ async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResp
 
     actor = await current_actor(request)
     code = service_code.upper()
-    dashboards.check_service(actor, _engine(request), code)
+    dashboards.check_service(actor, engine_of(request), code)
     # The figures leave at the viewer's disclosure level: its staff and the national team see
     # the FLS in full, a region viewer as published.
     published = disclosure(actor, "service", code) == "published"
     period, as_of, error = _period_and_date(request)
     if error:
-        return _render(request, "error.html", 422, title="Refused", message=error, code=422)
+        return render(request, "error.html", 422, title="Refused", message=error, code=422)
     if published:
         check_published_period(period)
     data = await _data(request, period, as_of)
-    if not dashboards.has_records(_engine(request), code) or code not in set(
+    if not dashboards.has_records(engine_of(request), code) or code not in set(
         data.services["service_code"]
     ):
         # A newly loaded FLS (or figures computed before it was loaded): nothing to chart yet.
-        return _render(
+        return render(
             request,
             "dashboard_fls.html",
             code=code,
@@ -183,7 +179,7 @@ async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResp
             upload=None,
             body="",
             records=0,
-            **dashboards.service_names(_engine(request), code),
+            **dashboards.service_names(engine_of(request), code),
         )
     head = views.memo(
         "fls head", data, code, published, make=lambda: _fls_head(data, code, published)
@@ -197,14 +193,14 @@ async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResp
 
         return {**fls_body(data, code, published), "patients": patients, "period_label": period}
 
-    return _render(
+    return render(
         request,
         "dashboard_fls.html",
         code=code,
         period=period,
         as_of=as_of,
         upload=dashboards.upload_notice(
-            actor, dashboards.last_upload(_engine(request), code, request.app.state.dashboards)
+            actor, dashboards.last_upload(engine_of(request), code, request.app.state.dashboards)
         ),
         published=published,
         patients=patients,
@@ -236,7 +232,7 @@ async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
 
     period, as_of, error = _period_and_date(request)
     if error:
-        return _render(request, "error.html", 422, title="Refused", message=error, code=422)
+        return render(request, "error.html", 422, title="Refused", message=error, code=422)
     data = await _data(request, period, as_of)
     actor = request.state.actor
     # The figures at the viewer's disclosure level: the national team sees them in full, an
@@ -254,7 +250,7 @@ async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
         names = {k: data.name(k) for k in {*kpis, *(k for k, _ in found["headline"])}}
         return {**found, "kpis": kpis, "rows": rows, "linked": linked, "names": names}
 
-    return _render(
+    return render(
         request,
         "dashboard_group.html",
         level=level,
@@ -276,7 +272,7 @@ async def region_dashboard(region_code: ServiceCode, request: Request) -> HTMLRe
 
     actor = await current_actor(request)
     code = region_code.upper()
-    dashboards.check_region(actor, _engine(request), code)
+    dashboards.check_region(actor, engine_of(request), code)
     return await _group(request, "region", code)
 
 
@@ -302,28 +298,28 @@ async def download(kind: str, unit: ServiceCode, fmt: str, request: Request) -> 
     actor = await current_actor(request)
     code = unit.upper()
     if kind == "fls":
-        dashboards.check_service(actor, _engine(request), code)
+        dashboards.check_service(actor, engine_of(request), code)
         if disclosure(actor, "service", code) == "published":
             raise Forbidden(
                 "The FLS report shows its figures in full, for its staff and the national "
                 "team; the region's report has them as published."
             )
     elif kind == "region":
-        dashboards.check_region(actor, _engine(request), code)
+        dashboards.check_region(actor, engine_of(request), code)
     report_files.check_download(kind, code, fmt)
     period, as_of, error = _period_and_date(request)
     if error:
-        return _render(request, "error.html", 422, title="Refused", message=error, code=422)
+        return render(request, "error.html", 422, title="Refused", message=error, code=422)
     if kind != "fls" and actor.role.value not in ("national_analyst", "admin"):
         check_published_period(period)  # the published reports: whole years
     data = await _data(request, period, as_of)
     if kind == "fls" and (
-        not dashboards.has_records(_engine(request), code)
+        not dashboards.has_records(engine_of(request), code)
         or code not in set(data.services["service_code"])
     ):
         raise NotFound(f"{code} has no records yet, so there is no report to download.")
     content, name = await run_in_threadpool(
-        report_files.download, _engine(request), actor, data, kind, code, fmt
+        report_files.download, engine_of(request), actor, data, kind, code, fmt
     )
     return Response(
         content,

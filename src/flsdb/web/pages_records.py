@@ -13,7 +13,8 @@ from flsdb.services import records
 from flsdb.services.access import Actor, authorize
 from flsdb.services.policy import decided
 from flsdb.web.auth import current_actor
-from flsdb.web.pages import PAGE, _date, _engine, _render, templates
+from flsdb.web.common import engine_of, render, templates
+from flsdb.web.pages import PAGE, _date
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,7 +50,7 @@ def _list(request: Request, actor: Actor, fields: dict[str, Any]) -> HTMLRespons
         sort=sort,
         descending=descending,
     )
-    found, total = records.search(_engine(request), actor, query)
+    found, total = records.search(engine_of(request), actor, query)
     pages = max(1, -(-total // size))
     refusal = None
     if page > pages:
@@ -69,7 +70,7 @@ def _list(request: Request, actor: Actor, fields: dict[str, Any]) -> HTMLRespons
         )
         if v
     }
-    return _render(
+    return render(
         request,
         "records.html",
         404 if refusal else 200,

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from flsdb.services import kept_forms, signin
+from flsdb.services import accounts, kept_forms, signin
 from flsdb.services.access import Actor
 from flsdb.services.policy import decided
 from flsdb.web.auth import (
@@ -26,6 +26,7 @@ from flsdb.web.auth import (
     set_browser_cookie,
     set_session_cookie,
 )
+from flsdb.web.common import home_of, render
 
 router = APIRouter(include_in_schema=False)
 KEPT_COOKIE = "flsdb_kept"
@@ -50,19 +51,11 @@ def _settings(request: Request) -> Any:
     return request.app.state.settings
 
 
-def _home(actor: Actor) -> str:
-    from flsdb.web.pages import _home as home
-
-    return home(actor)
-
-
 def _login_page(
     request: Request, status: int = 200, message: str | None = None, **context: Any
 ) -> HTMLResponse:
-    from flsdb.web.pages import _render
-
     kept = bool(request.cookies.get(KEPT_COOKIE))
-    return _render(
+    return render(
         request,
         "login.html",
         status,
@@ -102,9 +95,8 @@ async def login_form(request: Request) -> Response:
             )
         )
     except (signin.LoginFailed, signin.AccountLocked, signin.Busy) as exc:
-        status = {signin.AccountLocked: 429, signin.Busy: 503}.get(type(exc), 401)
-        return _login_page(request, status, str(exc), username=username, next=wanted)
-    response = RedirectResponse(wanted or _home(session.actor), status_code=303)
+        return _login_page(request, exc.status, str(exc), username=username, next=wanted)
+    response = RedirectResponse(wanted or home_of(session.actor), status_code=303)
     set_session_cookie(request, response, session.token)
     set_browser_cookie(request, response, browser)
     return response
@@ -123,9 +115,7 @@ async def logout(request: Request) -> Response:
 
 
 def _left(ends: dt.datetime | None) -> dict[str, Any]:
-    from flsdb.services.accounts import _now
-
-    seconds = max(0, int((ends - _now()).total_seconds())) if ends else None
+    seconds = max(0, int((ends - accounts.now()).total_seconds())) if ends else None
     return {"seconds": seconds}
 
 
