@@ -13,8 +13,7 @@ from flsdb.errors import Conflict, FlsdbError, Locked, ValidationFailed
 from flsdb.services import records, uploads
 from flsdb.services.access import Actor, authorize
 from flsdb.services.policy import decided
-from flsdb.web.auth import current_actor
-from flsdb.web.common import PageRecordId, engine_of, home_of, render
+from flsdb.web.common import ActorDep, PageRecordId, engine_of, home_of, render
 from flsdb.web.common import templates as templates  # web/dashboards renders parts with it
 from flsdb.web.forms import form_values, record_form
 
@@ -25,8 +24,7 @@ SAVED = "Saved."
 
 @router.get("/")
 @decided("signed_in")
-async def home(request: Request) -> Response:
-    actor = await current_actor(request)
+async def home(actor: ActorDep, request: Request) -> Response:
     return RedirectResponse(home_of(actor), status_code=303)
 
 
@@ -98,8 +96,7 @@ def _values_of(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 
 @router.get("/records/new")
 @decided("write_patients")
-async def new_record(request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def new_record(actor: ActorDep, request: Request) -> HTMLResponse:
     authorize(actor, "write_patients")
     start = {"service_code": sorted(actor.services)[0]} if len(actor.services) == 1 else {}
     return _form_page(request, actor, start, [], None)
@@ -141,8 +138,7 @@ def _saved(
 
 @router.post("/records/new")
 @decided("write_patients")
-async def create_record(request: Request) -> Response:
-    actor = await current_actor(request)
+async def create_record(actor: ActorDep, request: Request) -> Response:
     values = await _submitted(request)
     return _saved(
         request, actor, values, None, lambda: records.create(engine_of(request), actor, values)
@@ -151,8 +147,7 @@ async def create_record(request: Request) -> Response:
 
 @router.get("/records/{record_id}")
 @decided("read_patients")
-async def edit_record(record_id: PageRecordId, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def edit_record(actor: ActorDep, record_id: PageRecordId, request: Request) -> HTMLResponse:
     from flsdb.services.locks import lock_state
 
     record = records.get(engine_of(request), actor, record_id)
@@ -169,8 +164,7 @@ async def edit_record(record_id: PageRecordId, request: Request) -> HTMLResponse
 
 @router.post("/records/{record_id}")
 @decided("write_patients")
-async def save_record(record_id: PageRecordId, request: Request) -> Response:
-    actor = await current_actor(request)
+async def save_record(actor: ActorDep, record_id: PageRecordId, request: Request) -> Response:
     form = await request.form()
     version = int(str(form.get("version", "0"))) if str(form.get("version", "")).isdigit() else 0
     values = await _submitted(request)
@@ -204,8 +198,7 @@ def _followup_only(
 
 @router.post("/records/{record_id}/delete")
 @decided("write_patients")
-async def delete_record(record_id: PageRecordId, request: Request) -> Response:
-    actor = await current_actor(request)
+async def delete_record(actor: ActorDep, record_id: PageRecordId, request: Request) -> Response:
     form = await request.form()
     version = str(form.get("version", ""))
     seen = int(version) if version.isdigit() else None
@@ -215,8 +208,7 @@ async def delete_record(record_id: PageRecordId, request: Request) -> Response:
 
 @router.get("/records/{record_id}/history")
 @decided("read_patients")
-async def history(record_id: PageRecordId, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def history(actor: ActorDep, record_id: PageRecordId, request: Request) -> HTMLResponse:
     record = records.get(engine_of(request), actor, record_id)
     changes = records.history(engine_of(request), actor, record_id)
     return render(
@@ -236,18 +228,16 @@ def _upload_choices(request: Request) -> dict[str, Any]:
 
 @router.get("/uploads")
 @decided("write_patients")
-async def upload_page(request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def upload_page(actor: ActorDep, request: Request) -> HTMLResponse:
     authorize(actor, "write_patients")
     return render(request, "upload.html", preview=None, message=None, **_upload_choices(request))
 
 
 @router.post("/uploads")
 @decided("write_patients")
-async def upload_file(request: Request) -> Response:
+async def upload_file(actor: ActorDep, request: Request) -> Response:
     from starlette.concurrency import run_in_threadpool
 
-    actor = await current_actor(request)
     authorize(actor, "write_patients")
     form = await request.form()
     file = form.get("file")
@@ -286,8 +276,7 @@ async def upload_file(request: Request) -> Response:
 
 @router.get("/uploads/{upload_id}")
 @decided("write_patients")
-async def upload_preview(upload_id: str, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def upload_preview(actor: ActorDep, upload_id: str, request: Request) -> HTMLResponse:
     offset = request.query_params.get("offset", "0")
     start = int(offset) if offset.isdigit() and len(offset) < 10 else 0
     hours = request.app.state.settings.upload_preview_hours
@@ -305,8 +294,7 @@ async def upload_preview(upload_id: str, request: Request) -> HTMLResponse:
 
 @router.post("/uploads/{upload_id}/commit")
 @decided("write_patients")
-async def upload_commit(upload_id: str, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def upload_commit(actor: ActorDep, upload_id: str, request: Request) -> HTMLResponse:
     hours = request.app.state.settings.upload_preview_hours
     done = uploads.commit(engine_of(request), actor, upload_id[:64], hours)
     preview = uploads.get_preview(engine_of(request), actor, upload_id[:64], 0, PAGE * 4, hours)

@@ -13,8 +13,7 @@ from flsdb.errors import FlsdbError, NotFound
 from flsdb.services import accounts
 from flsdb.services.access import ROLE_WORDS, authorize
 from flsdb.services.policy import decided
-from flsdb.web.auth import current_actor
-from flsdb.web.common import engine_of, kpi_context, render, service_names
+from flsdb.web.common import ActorDep, engine_of, kpi_context, render, service_names
 
 router = APIRouter(include_in_schema=False)
 # What the user pages do to an account, in words (the confirmation and the notice say them).
@@ -108,16 +107,14 @@ def _user_page(
 
 @router.get("/admin/users")
 @decided("administer")
-async def users_page(request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def users_page(actor: ActorDep, request: Request) -> HTMLResponse:
     authorize(actor, "administer")
     return _users_page(request)
 
 
 @router.post("/admin/users")
 @decided("administer")
-async def add_user(request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def add_user(actor: ActorDep, request: Request) -> HTMLResponse:
     authorize(actor, "administer")
     form = await request.form()
     typed = _typed(form)
@@ -138,16 +135,14 @@ async def add_user(request: Request) -> HTMLResponse:
 
 @router.get("/admin/users/{username}")
 @decided("administer")
-async def user_page(username: str, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def user_page(actor: ActorDep, username: str, request: Request) -> HTMLResponse:
     authorize(actor, "administer")
     return _user_page(request, username)
 
 
 @router.post("/admin/users/{username}/role")
 @decided("administer")
-async def change_role(username: str, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def change_role(actor: ActorDep, username: str, request: Request) -> HTMLResponse:
     authorize(actor, "administer")
     form = await request.form()
     typed = _typed(form)
@@ -175,8 +170,7 @@ async def change_role(username: str, request: Request) -> HTMLResponse:
 
 @router.post("/admin/users/{username}/unlock")
 @decided("administer")
-async def unlock_user(username: str, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def unlock_user(actor: ActorDep, username: str, request: Request) -> HTMLResponse:
     authorize(actor, "administer")
     user = _user(request, username)
     was = accounts.unlock(engine_of(request), user["username"], by=actor.username)
@@ -190,8 +184,7 @@ async def unlock_user(username: str, request: Request) -> HTMLResponse:
 
 @router.post("/admin/users/{username}/password")
 @decided("administer")
-async def set_password(username: str, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def set_password(actor: ActorDep, username: str, request: Request) -> HTMLResponse:
     authorize(actor, "administer")
     form = await request.form()
     user = _user(request, username)
@@ -207,8 +200,9 @@ async def set_password(username: str, request: Request) -> HTMLResponse:
 
 @router.get("/admin/users/{username}/{action}")
 @decided("administer")
-async def confirm_page(username: str, action: str, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def confirm_page(
+    actor: ActorDep, username: str, action: str, request: Request
+) -> HTMLResponse:
     authorize(actor, "administer")
     if action not in CONFIRMED:
         raise NotFound("There is no such page.")
@@ -232,10 +226,9 @@ def _confirm(request: Request, actor: Any, user: dict[str, Any], action: str) ->
 
 @router.post("/admin/users/{username}/{action}")
 @decided("administer")
-async def change_user(username: str, action: str, request: Request) -> Response:
+async def change_user(actor: ActorDep, username: str, action: str, request: Request) -> Response:
     """Disable or enable an account: the first post (or a link) shows what it does and asks;
     the confirmed post does it."""
-    actor = await current_actor(request)
     authorize(actor, "administer")
     if action not in CONFIRMED:
         raise NotFound("There is no such action.")
@@ -253,10 +246,9 @@ async def change_user(username: str, action: str, request: Request) -> Response:
 
 @router.get("/kpis")
 @decided("read_aggregates")
-async def kpi_page(request: Request) -> HTMLResponse:
+async def kpi_page(actor: ActorDep, request: Request) -> HTMLResponse:
     from flsdb.services.kpis import kpi_rows
 
-    actor = await current_actor(request)
     context = kpi_context(request)
     default = context["years"][0] if context["years"] else str(dt.date.today().year - 1)
     period = request.query_params.get("period", default)[:20]

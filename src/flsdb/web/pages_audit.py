@@ -12,8 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from flsdb.services.access import authorize
 from flsdb.services.events import EventFilter, event_choices, export_events, list_events
 from flsdb.services.policy import decided
-from flsdb.web.auth import current_actor
-from flsdb.web.common import engine_of, render, words
+from flsdb.web.common import ActorDep, engine_of, render, words
 from flsdb.web.dates import parse_typed, typed_date
 
 router = APIRouter(include_in_schema=False)
@@ -94,8 +93,7 @@ def _query(typed: dict[str, str]) -> str:
 
 @router.get("/admin/audit")
 @decided("administer")
-async def audit_page(request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def audit_page(actor: ActorDep, request: Request) -> HTMLResponse:
     authorize(actor, "administer")
     text = request.query_params.get("page", "1")
     page = min(max(int(text), 1), 100_000) if text.isdigit() and len(text) < 7 else 1
@@ -122,10 +120,9 @@ async def audit_page(request: Request) -> HTMLResponse:
 
 @router.get("/admin/audit.csv")
 @decided("administer")
-async def audit_csv(request: Request) -> Response:
+async def audit_csv(actor: ActorDep, request: Request) -> Response:
     from flsdb.services.events import record_event
 
-    actor = await current_actor(request)
     authorize(actor, "administer")
     chosen, _, problems = _filters(request.query_params)
     if problems:

@@ -11,8 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from flsdb.errors import FlsdbError
 from flsdb.services.access import authorize
 from flsdb.services.policy import decided
-from flsdb.web.auth import current_actor
-from flsdb.web.common import engine_of, render
+from flsdb.web.common import ActorDep, engine_of, render
 
 router = APIRouter(include_in_schema=False)
 FORMATS = {"csv": "CSV (opens in a spreadsheet)", "parquet": "Parquet (for R, Python, DuckDB)"}
@@ -54,22 +53,20 @@ def _page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
 
 @router.get("/extracts")
 @decided("extract_pseudonymised")
-async def extracts_page(request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def extracts_page(actor: ActorDep, request: Request) -> HTMLResponse:
     authorize(actor, "extract_pseudonymised")
     return _page(request)
 
 
 @router.get("/extracts/pseudonymised")
 @decided("extract_pseudonymised")
-async def extract_download(request: Request) -> Response:
+async def extract_download(actor: ActorDep, request: Request) -> Response:
     """The extract of the chosen period as a file (audited), or the page with the reason."""
     from starlette.concurrency import run_in_threadpool
 
     from flsdb.kpi import parse_period
     from flsdb.services.extracts import extract_bytes, extract_for, pseudonym_key
 
-    actor = await current_actor(request)
     authorize(actor, "extract_pseudonymised")
     period = (request.query_params.get("period") or "").strip()[:20]
     chosen = request.query_params.get("format", "csv")

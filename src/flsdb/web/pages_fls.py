@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 
 from flsdb.services.policy import can, check_published_period, decided, disclosure
-from flsdb.web.auth import current_actor
-from flsdb.web.common import engine_of, kpi_context, render
+from flsdb.web.common import ActorDep, engine_of, render
+from flsdb.web.period_figures import period_and_date, period_figures
 
 router = APIRouter(include_in_schema=False)
 ServiceCode = Annotated[str, Path(max_length=12)]
@@ -40,20 +39,18 @@ def _locks_page(
 
 @router.get("/locks")
 @decided("signed_in")
-async def locks_page(request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def locks_page(actor: ActorDep, request: Request) -> HTMLResponse:
     return _locks_page(request, actor)
 
 
 @router.post("/locks")
 @decided("sign_off", "lock_year", "lift_lock")
-async def locks_change(request: Request) -> HTMLResponse:
+async def locks_change(actor: ActorDep, request: Request) -> HTMLResponse:
     """Sign off or lock in two steps (what will be closed, then the confirmation); lift with a
     reason (asked for first)."""
     from flsdb.errors import FlsdbError
     from flsdb.services import locks
 
-    actor = await current_actor(request)
     form = await request.form()
     action = str(form.get("action", ""))
     confirmed = str(form.get("confirm", "")) == "yes"
@@ -97,74 +94,25 @@ async def locks_change(request: Request) -> HTMLResponse:
     return _locks_page(request, actor, message=message)
 
 
-def _period_and_date(request: Request) -> tuple[str, dt.date, str | None]:
-    period = request.query_params.get("period")
-    if period is None:  # the latest year with records (a scan of the records: only when asked)
-        years = kpi_context(request)["years"]
-        period = years[0] if years else str(dt.date.today().year - 1)
-    period = period[:20]
-    text = request.query_params.get("as_of", "")[:10]
-    try:
-        as_of = dt.date.fromisoformat(text) if text else dt.date.today()
-    except ValueError:
-        return period, dt.date.today(), f"'{text}' is not a date: use YYYY-MM-DD."
-    return period, as_of, None
-
-
-async def _data(request: Request, period: str, as_of: dt.date) -> Any:
-    """The figures; a page that shows them says when they were computed if records changed
-    since (they refresh at most every `refresh_seconds` while edits keep coming)."""
-    from starlette.concurrency import run_in_threadpool
-
-    from flsdb.services.dashboards import figures
-
-    found = await run_in_threadpool(
-        figures,
-        request.app.state.dashboards,
-        request.app.state.settings.database_url,
-        engine_of(request),
-        period,
-        as_of,
-    )
-    if found.stale:
-        when = dt.datetime.fromtimestamp(found.computed_at).strftime("%H:%M:%S")
-        start = (
-            f"The KPI values are current; the charts were computed at {when}: records "
-            "changed since. New figures are "
-            if found.counts_current
-            else f"These figures were computed at {when}; records changed since. New figures are "
-        )
-        request.state.stale = (
-            f"{start}computed at most every "
-            f"{request.app.state.dashboards.refresh_seconds:.0f} seconds while records change, "
-            "and take a little while: reload the page to see them."
-        )
-    if found.refresh_failed:
-        request.state.stale = (
-            f"{getattr(request.state, 'stale', '')} The last computation of new figures "
-            "failed (the server log says why); these are the figures computed before."
-        ).strip()
-    return found.data
-
-
 @router.get("/fls/{service_code}")
 @decided("read_aggregates")
-async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResponse:
+async def fls_dashboard(
+    actor: ActorDep, service_code: ServiceCode, request: Request
+) -> HTMLResponse:
     from flsdb.services import dashboards
     from flsdb.web import dashboards as views
 
-    actor = await current_actor(request)
     code = service_code.upper()
     dashboards.check_service(actor, engine_of(request), code)
     # The figures leave at the viewer's disclosure level: its staff and the national team see
     # the FLS in full, a region viewer as published.
     published = disclosure(actor, "service", code) == "published"
-    period, as_of, error = _period_and_date(request)
+    period, as_of, error = period_and_date(request)
     if error:
         return render(request, "error.html", 422, title="Refused", message=error, code=422)
     if published:
         check_published_period(period)
-    data = await _data(request, period, as_of)
+    data = await period_figures(request, period, as_of)
     if not dashboards.has_records(engine_of(request), code) or code not in set(
         data.services["service_code"]
     ):
@@ -230,10 +178,10 @@ async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
     from flsdb.web import dashboards as views
     from flsdb.web.dashboard_bodies import benchmark_rows, group_body
 
-    period, as_of, error = _period_and_date(request)
+    period, as_of, error = period_and_date(request)
     if error:
         return render(request, "error.html", 422, title="Refused", message=error, code=422)
-    data = await _data(request, period, as_of)
+    data = await period_figures(request, period, as_of)
     actor = request.state.actor
     # The figures at the viewer's disclosure level: the national team sees them in full, an
     # FLS's staff their own FLSs' rows, everyone else as published.
@@ -267,10 +215,11 @@ async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
 
 @router.get("/region/{region_code}")
 @decided("read_aggregates")
-async def region_dashboard(region_code: ServiceCode, request: Request) -> HTMLResponse:
+async def region_dashboard(
+    actor: ActorDep, region_code: ServiceCode, request: Request
+) -> HTMLResponse:
     from flsdb.services import dashboards
 
-    actor = await current_actor(request)
     code = region_code.upper()
     dashboards.check_region(actor, engine_of(request), code)
     return await _group(request, "region", code)
@@ -278,14 +227,15 @@ async def region_dashboard(region_code: ServiceCode, request: Request) -> HTMLRe
 
 @router.get("/nation")
 @decided("read_aggregates")
-async def nation_dashboard(request: Request) -> HTMLResponse:
-    await current_actor(request)
+async def nation_dashboard(actor: ActorDep, request: Request) -> HTMLResponse:
     return await _group(request, "nation", "all")
 
 
 @router.get("/download/{kind}/{unit}.{fmt}")
 @decided("read_aggregates")
-async def download(kind: str, unit: ServiceCode, fmt: str, request: Request) -> Any:
+async def download(
+    actor: ActorDep, kind: str, unit: ServiceCode, fmt: str, request: Request
+) -> Any:
     """The command line's outputs for a dashboard's scope, made on demand by the same use case
     (`services.report_files`): the FLS or region report (HTML or PDF) and the national report,
     as published; the benchmark table (CSV)."""
@@ -295,7 +245,6 @@ async def download(kind: str, unit: ServiceCode, fmt: str, request: Request) -> 
     from flsdb.errors import Forbidden, NotFound
     from flsdb.services import dashboards, report_files
 
-    actor = await current_actor(request)
     code = unit.upper()
     if kind == "fls":
         dashboards.check_service(actor, engine_of(request), code)
@@ -307,12 +256,12 @@ async def download(kind: str, unit: ServiceCode, fmt: str, request: Request) -> 
     elif kind == "region":
         dashboards.check_region(actor, engine_of(request), code)
     report_files.check_download(kind, code, fmt)
-    period, as_of, error = _period_and_date(request)
+    period, as_of, error = period_and_date(request)
     if error:
         return render(request, "error.html", 422, title="Refused", message=error, code=422)
     if kind != "fls" and actor.role.value not in ("national_analyst", "admin"):
         check_published_period(period)  # the published reports: whole years
-    data = await _data(request, period, as_of)
+    data = await period_figures(request, period, as_of)
     if kind == "fls" and (
         not dashboards.has_records(engine_of(request), code)
         or code not in set(data.services["service_code"])

@@ -12,8 +12,7 @@ from fastapi.responses import HTMLResponse
 from flsdb.services import records
 from flsdb.services.access import Actor, authorize
 from flsdb.services.policy import decided
-from flsdb.web.auth import current_actor
-from flsdb.web.common import engine_of, render, templates
+from flsdb.web.common import ActorDep, engine_of, render, templates
 from flsdb.web.pages import PAGE, _date
 
 router = APIRouter(include_in_schema=False)
@@ -115,17 +114,15 @@ templates.env.globals["records_address"] = records_address
 
 @router.get("/records")
 @decided("read_patients")
-async def record_list(request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def record_list(actor: ActorDep, request: Request) -> HTMLResponse:
     authorize(actor, "read_patients")
     return _list(request, actor, dict(request.query_params))
 
 
 @router.post("/records/search")
 @decided("read_patients")
-async def record_search(request: Request) -> HTMLResponse:
+async def record_search(actor: ActorDep, request: Request) -> HTMLResponse:
     """Search by NHS number: a POST, so the number never appears in a URL."""
-    actor = await current_actor(request)
     authorize(actor, "read_patients")
     form = await request.form()
     return _list(request, actor, {k: v for k, v in form.items() if isinstance(v, str)})

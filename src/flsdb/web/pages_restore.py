@@ -12,8 +12,7 @@ from flsdb.services.policy import decided
 from flsdb.services.restore import preview_restore, restore
 from flsdb.storage.edits import changed_fields
 from flsdb.storage.tables import RECORD_COLUMNS
-from flsdb.web.auth import current_actor
-from flsdb.web.common import PageRecordId, engine_of, render
+from flsdb.web.common import ActorDep, PageRecordId, engine_of, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,8 +24,7 @@ def _number(value: object) -> int:
 
 @router.post("/records/{record_id}/restore")
 @decided("write_patients")
-async def restore_version(record_id: PageRecordId, request: Request) -> Response:
-    actor = await current_actor(request)
+async def restore_version(actor: ActorDep, record_id: PageRecordId, request: Request) -> Response:
     form = await request.form()
     version, seen = _number(form.get("version")), _number(form.get("expected_version"))
     engine = engine_of(request)

@@ -15,8 +15,7 @@ from flsdb.errors import FlsdbError, ValidationFailed
 from flsdb.services import service_files
 from flsdb.services.access import authorize
 from flsdb.services.policy import decided
-from flsdb.web.auth import current_actor
-from flsdb.web.common import engine_of, render
+from flsdb.web.common import ActorDep, engine_of, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,19 +43,17 @@ def _page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
 
 @router.get("/admin/services")
 @decided("administer")
-async def services_page(request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def services_page(actor: ActorDep, request: Request) -> HTMLResponse:
     authorize(actor, "administer")
     return _page(request)
 
 
 @router.post("/admin/services")
 @decided("administer")
-async def services_preview(request: Request) -> HTMLResponse:
+async def services_preview(actor: ActorDep, request: Request) -> HTMLResponse:
     """A services file checked and compared with the stored services: nothing stored yet."""
     from starlette.concurrency import run_in_threadpool
 
-    actor = await current_actor(request)
     authorize(actor, "administer")
     form = await request.form()
     file = form.get("file")
@@ -81,11 +78,10 @@ async def services_preview(request: Request) -> HTMLResponse:
 
 @router.post("/admin/services/store")
 @decided("administer")
-async def services_store(request: Request) -> HTMLResponse:
+async def services_store(actor: ActorDep, request: Request) -> HTMLResponse:
     """Store the previewed file (sent back by the preview's form; checked again in full)."""
     from starlette.concurrency import run_in_threadpool
 
-    actor = await current_actor(request)
     authorize(actor, "administer")
     form = await request.form()
     name = str(form.get("file_name") or "services.csv")[-200:]

@@ -19,8 +19,7 @@ from flsdb.errors import Conflict, Locked, ValidationFailed
 from flsdb.services import records, worklists
 from flsdb.services.access import Actor
 from flsdb.services.policy import decided
-from flsdb.web.auth import current_actor
-from flsdb.web.common import PageRecordId, engine_of, render, shown, templates
+from flsdb.web.common import ActorDep, PageRecordId, engine_of, render, shown, templates
 from flsdb.web.forms import record_form
 from flsdb.web.pages import PAGE, _issue_dicts, _submitted
 
@@ -68,8 +67,9 @@ class Place:
 
 @router.get("/fls/{service_code}/worklist")
 @decided("read_patients")
-async def worklist_page(service_code: ServiceCode, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def worklist_page(
+    actor: ActorDep, service_code: ServiceCode, request: Request
+) -> HTMLResponse:
     code = service_code.upper()
     place = Place(request.query_params)
     today = dt.date.today()
@@ -178,8 +178,7 @@ def _short_form(
 
 @router.get("/records/{record_id}/followup")
 @decided("read_patients")
-async def followup_form(record_id: PageRecordId, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def followup_form(actor: ActorDep, record_id: PageRecordId, request: Request) -> HTMLResponse:
     place = Place(request.query_params, followup=True)
     record = records.get(engine_of(request), actor, record_id)
     saved = request.query_params.get("saved")
@@ -193,10 +192,9 @@ async def followup_form(record_id: PageRecordId, request: Request) -> HTMLRespon
 
 @router.post("/records/{record_id}/followup")
 @decided("write_patients")
-async def save_followup(record_id: PageRecordId, request: Request) -> Response:
+async def save_followup(actor: ActorDep, record_id: PageRecordId, request: Request) -> Response:
     """Save the follow-up section alone (the record's other values stand), then show it again,
     or open the next patient on the same list ("Save and next")."""
-    actor = await current_actor(request)
     place = Place(request.query_params, followup=True)
     form = await request.form()
     version_text = str(form.get("version", ""))

@@ -21,12 +21,11 @@ from flsdb.web.auth import (
     browser_id,
     check_origin,
     client_address,
-    current_actor,
     session_token,
     set_browser_cookie,
     set_session_cookie,
 )
-from flsdb.web.common import home_of, render
+from flsdb.web.common import ActorDep, home_of, render
 
 router = APIRouter(include_in_schema=False)
 KEPT_COOKIE = "flsdb_kept"
@@ -104,8 +103,7 @@ async def login_form(request: Request) -> Response:
 
 @router.post("/logout")
 @decided("signed_in")
-async def logout(request: Request) -> Response:
-    actor = await current_actor(request)
+async def logout(actor: ActorDep, request: Request) -> Response:
     token = session_token(request)
     if token:
         signin.sign_out(request.app.state.engine, token, actor.username)
@@ -121,18 +119,16 @@ def _left(ends: dt.datetime | None) -> dict[str, Any]:
 
 @router.get("/api/session")
 @decided("signed_in")
-async def session_left(request: Request) -> JSONResponse:
+async def session_left(actor: ActorDep, request: Request) -> JSONResponse:
     """How many seconds the session has left unless used (asking does not extend it); null
     for an API token, which has no idle limit."""
-    await current_actor(request)
     return JSONResponse(_left(getattr(request.state, "session_ends", None)))
 
 
 @router.post("/api/session")
 @decided("signed_in")
-async def stay_signed_in(request: Request) -> JSONResponse:
+async def stay_signed_in(actor: ActorDep, request: Request) -> JSONResponse:
     """ "Stay signed in": the session's idle limit starts again (up to its absolute limit)."""
-    await current_actor(request)
     token = session_token(request)
     live = (
         signin.extend_session(request.app.state.engine, token, _settings(request).limits)
