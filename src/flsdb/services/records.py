@@ -222,6 +222,22 @@ def remove(engine: Engine, actor: Actor, record_id: int, version: int | None = N
     )
 
 
+def remove_by_key(
+    engine: Engine, service: str, nhs_number: str, fracture: dt.date, user: str | None = None
+) -> bool:
+    """The command line's deletion (`flsdb delete-record`, run by whoever holds the database):
+    one record by its key, as typed (an NHS number may have spaces, a code any case), deleted
+    as `remove` deletes it; False when no record has that key."""
+    from flsdb.storage.edits import delete_record
+
+    key = {
+        "service_code": service.strip().upper(),
+        "nhs_number": nhs_number.replace(" ", ""),
+        "date_fracture_diagnosed": fracture,
+    }
+    return delete_record(engine, key, user)
+
+
 def history(engine: Engine, actor: Actor, record_id: int) -> list[dict[str, Any]]:
     """Every change of the record, oldest first: when, who, what, values before and after."""
     from flsdb.storage.edits import record_history

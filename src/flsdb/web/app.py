@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
 
 from flsdb.errors import FlsdbError, Pending, ValidationFailed
 from flsdb.ingest.limits import WEB
@@ -288,8 +289,10 @@ async def _signed_in(request: Request) -> None:
 
     try:
         await current_actor(request)
-    except Exception:  # no session, an ended one, or no database: the page without a menu
-        return
+    except (FlsdbError, SQLAlchemyError):  # no session, an ended one, or no database
+        return  # the page without a menu
+    except Exception as exc:  # anything else is a fault: logged, and the page still shown
+        hygiene.log_unexpected(request, exc)
 
 
 def _refusal(request: Request, status: int, message: str) -> Response:

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from flsdb.services import accounts, kept_forms, signin
 from flsdb.services.access import Actor
@@ -166,7 +167,7 @@ async def sign_in_again(request: Request) -> Response:
         return response
     try:
         form = await request.form()
-    except Exception:  # a body already read: nothing to keep
+    except (RuntimeError, ClientDisconnect):  # a body already read, or gone: nothing to keep
         return response
     fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
     kept_id = kept_forms.keep(engine, owner, path, fields)
