@@ -194,9 +194,10 @@ def demo(
     from flsdb.ingest import open_upload
     from flsdb.kpi import KpiRequest, compute_kpis, load_catalogue, parse_period
     from flsdb.kpi.sources import source_from_database
-    from flsdb.reports.build import INTERNAL, INTERNAL_NOTE, build_reports
+    from flsdb.reports.build import INTERNAL, INTERNAL_NOTE
     from flsdb.reports.data import collect
     from flsdb.reports.kpi_tables import kpi_csv, write_kpi_xlsx
+    from flsdb.services import report_files
     from flsdb.services.imports import (
         checked_records,
         checked_services,
@@ -294,9 +295,11 @@ def demo(
         report_data = collect(source, period, data.as_of)
         sizes = results["service"].table.query("kpi == 'kpi03'")
         largest = str(sizes["unit"].iloc[int(sizes["denominator"].astype(float).argmax())])
-        reports = build_reports(
+        # `flsdb report`'s use case: the same notes from the database, the same writer.
+        reports = report_files.report_set(
             report_data,
             out_dir,
+            engine,
             services=[largest],
             region_reports=False,
             formats=("html", "pdf") if pdf else ("html",),

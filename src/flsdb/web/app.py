@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from flsdb.errors import FlsdbError, Pending, ValidationFailed
 from flsdb.ingest.limits import WEB
 from flsdb.web import hygiene
-from flsdb.web.common import error_page, pending_page
+from flsdb.web.common import error_page, issue_list, pending_page
 from flsdb.web.settings import Settings
 
 CSP = (
@@ -35,13 +35,6 @@ HEADERS = {
 }
 # A multipart body carries a little more than its file.
 MAX_BODY = WEB.max_bytes + 1024 * 1024
-
-
-def issue_list(exc: ValidationFailed) -> list[dict[str, Any]]:
-    return [
-        {"level": i.level, "row": i.row, "column": i.column, "value": i.value, "message": i.message}
-        for i in exc.issues.issues()
-    ]
 
 
 def stop_workers(app: FastAPI) -> None:

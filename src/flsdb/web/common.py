@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from flsdb.errors import ValidationFailed
 from flsdb.kpi import load_catalogue
 from flsdb.services import accounts
 from flsdb.services.access import Actor, Role
@@ -70,6 +71,14 @@ templates.env.filters["when"] = when
 templates.env.filters["shown"] = shown
 templates.env.filters["ukdate"] = uk_date
 templates.env.filters["typed_date"] = typed_date
+
+
+def issue_list(exc: ValidationFailed) -> list[dict[str, Any]]:
+    """A validation failure's issues, each as its level, row, column, value and message."""
+    return [
+        {"level": i.level, "row": i.row, "column": i.column, "value": i.value, "message": i.message}
+        for i in exc.issues.issues()
+    ]
 
 
 def engine_of(request: Request) -> Engine:

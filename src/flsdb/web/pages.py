@@ -13,7 +13,7 @@ from flsdb.errors import Conflict, FlsdbError, Locked, ValidationFailed
 from flsdb.services import records, uploads
 from flsdb.services.access import Actor, authorize
 from flsdb.services.policy import decided
-from flsdb.web.common import ActorDep, PageRecordId, engine_of, home_of, render
+from flsdb.web.common import ActorDep, PageRecordId, engine_of, home_of, issue_list, render
 from flsdb.web.common import templates as templates  # web/dashboards renders parts with it
 from flsdb.web.forms import form_values, record_form
 
@@ -26,13 +26,6 @@ SAVED = "Saved."
 @decided("signed_in")
 async def home(actor: ActorDep, request: Request) -> Response:
     return RedirectResponse(home_of(actor), status_code=303)
-
-
-def _date(text: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(text)) if text else None
-    except ValueError:
-        return None
 
 
 def _form_page(
@@ -102,16 +95,9 @@ async def new_record(actor: ActorDep, request: Request) -> HTMLResponse:
     return _form_page(request, actor, start, [], None)
 
 
-async def _submitted(request: Request) -> dict[str, Any]:
+async def submitted(request: Request) -> dict[str, Any]:
     form = await request.form()
     return _values_of([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
-
-
-def _issue_dicts(exc: ValidationFailed) -> list[dict[str, Any]]:
-    return [
-        {"level": i.level, "row": i.row, "column": i.column, "value": i.value, "message": i.message}
-        for i in exc.issues.issues()
-    ]
 
 
 def _saved(
@@ -126,7 +112,7 @@ def _saved(
         saved = save()
     except ValidationFailed as exc:
         message = "The record was not saved: correct the fields marked below."
-        return _form_page(request, actor, values, _issue_dicts(exc), record, 422, message)
+        return _form_page(request, actor, values, issue_list(exc), record, 422, message)
     except (Conflict, Locked) as exc:
         from flsdb.storage.edits import DuplicateRecord
 
@@ -139,7 +125,7 @@ def _saved(
 @router.post("/records/new")
 @decided("write_patients")
 async def create_record(actor: ActorDep, request: Request) -> Response:
-    values = await _submitted(request)
+    values = await submitted(request)
     return _saved(
         request, actor, values, None, lambda: records.create(engine_of(request), actor, values)
     )
@@ -167,7 +153,7 @@ async def edit_record(actor: ActorDep, record_id: PageRecordId, request: Request
 async def save_record(actor: ActorDep, record_id: PageRecordId, request: Request) -> Response:
     form = await request.form()
     version = int(str(form.get("version", "0"))) if str(form.get("version", "")).isdigit() else 0
-    values = await _submitted(request)
+    values = await submitted(request)
     current = {**records.get(engine_of(request), actor, record_id), "version": version}
     values = _followup_only(request, current, values)
     return _saved(

@@ -4,6 +4,7 @@ status; sorting, page numbers and a choice of page size; a page beyond the last 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -13,7 +14,7 @@ from flsdb.services import records
 from flsdb.services.access import Actor, authorize
 from flsdb.services.policy import decided
 from flsdb.web.common import ActorDep, engine_of, render, templates
-from flsdb.web.pages import PAGE, _date
+from flsdb.web.pages import PAGE
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,6 +25,13 @@ SORT_WORDS = {
     "service_code": "FLS",
     "date_fls_assessment": "date assessed",
 }
+
+
+def _date(text: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(text)) if text else None
+    except ValueError:
+        return None
 
 
 def _list(request: Request, actor: Actor, fields: dict[str, Any]) -> HTMLResponse:

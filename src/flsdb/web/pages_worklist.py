@@ -19,9 +19,9 @@ from flsdb.errors import Conflict, Locked, ValidationFailed
 from flsdb.services import records, worklists
 from flsdb.services.access import Actor
 from flsdb.services.policy import decided
-from flsdb.web.common import ActorDep, PageRecordId, engine_of, render, shown, templates
+from flsdb.web.common import ActorDep, PageRecordId, engine_of, issue_list, render, shown, templates
 from flsdb.web.forms import record_form
-from flsdb.web.pages import PAGE, _issue_dicts, _submitted
+from flsdb.web.pages import PAGE, submitted
 
 router = APIRouter(include_in_schema=False)
 ServiceCode = Annotated[str, Path(max_length=12)]
@@ -199,7 +199,7 @@ async def save_followup(actor: ActorDep, record_id: PageRecordId, request: Reque
     form = await request.form()
     version_text = str(form.get("version", ""))
     version = int(version_text) if version_text.isdigit() else 0
-    posted = await _submitted(request)
+    posted = await submitted(request)
     engine = engine_of(request)
     current = {**records.get(engine, actor, record_id), "version": version}
     section = WINDOW_SECTIONS[place.window]
@@ -216,7 +216,7 @@ async def save_followup(actor: ActorDep, record_id: PageRecordId, request: Reque
         message = "The follow-up was not saved: correct the fields marked below."
         shown_values = {**current, **values}
         return _short_form(
-            request, actor, current, shown_values, place, _issue_dicts(exc), 422, message
+            request, actor, current, shown_values, place, issue_list(exc), 422, message
         )
     except (Conflict, Locked) as exc:
         status = exc.status
