@@ -1,4 +1,5 @@
-"""Every exception flsdb raises on purpose.
+"""Every exception flsdb raises on purpose, each with the HTTP status the web answers it with
+(`status`, read by the one handler in flsdb.web.common; as datasette's `Base400.status`).
 
 FlsdbError
  ├─ FileFormatError     an upload file cannot be read as a table (encoding, format, header)
@@ -36,13 +37,19 @@ __all__ = [
 class FlsdbError(Exception):
     """Base of the errors that carry a message meant for the user."""
 
+    status = 400
+
 
 class FileFormatError(FlsdbError):
     """The file is not a readable CSV or XLSX table."""
 
+    status = 422
+
 
 class ValidationFailed(FlsdbError):
     """The file has validation errors; it carries the full issue table."""
+
+    status = 422
 
     def __init__(self, issues: IssueTable) -> None:
         super().__init__(f"{issues.error_count} error(s) found; nothing was stored")
@@ -52,26 +59,40 @@ class ValidationFailed(FlsdbError):
 class ConfigurationError(FlsdbError):
     """A setting or option cannot be used as given."""
 
+    status = 422
+
 
 class StorageError(FlsdbError):
     """The database could not be read or written."""
+
+    status = 503
 
 
 class NotFound(FlsdbError):
     """Absent, or outside the caller's scope: the two are not told apart."""
 
+    status = 404
+
 
 class Forbidden(FlsdbError):
     """In the caller's scope, but their role may not do this."""
+
+    status = 403
 
 
 class Conflict(FlsdbError):
     """The change was based on an older version, or would duplicate a record."""
 
+    status = 409
+
 
 class Locked(FlsdbError):
     """The period the record falls in is signed off or locked; nothing was changed."""
 
+    status = 423
+
 
 class Pending(FlsdbError):
     """The figures asked for are being computed; the same request succeeds shortly."""
+
+    status = 503

@@ -121,12 +121,12 @@ def load_services(
     max_size: MaxSizeOption = CLI_MAX_MB,
 ) -> None:
     """Validate and store the services (FLS) file; rows update by service_code."""
-    from flsdb.ingest import validate
-    from flsdb.storage import open_engine, store_services
+    from flsdb.services.imports import checked_services, store_checked_services
+    from flsdb.storage import open_engine
 
-    table = validate(_open(file, sheet, max_size), "services")
+    table = checked_services(_open(file, sheet, max_size))
     _check(table, errors)
-    _report(store_services(open_engine(db), table, user), table)
+    _report(store_checked_services(open_engine(db), table, user), table)
 
 
 def import_records(
@@ -156,14 +156,12 @@ def import_records(
     """Validate a records file and store it: all or nothing, updating records by their key.
     A blank cell or an absent column keeps the stored value unless --blank clear.
     With --profile fls-db, a national FLS-DB export (labels, DD/MM/YYYY dates, Windows-1252)."""
-    from flsdb.dictionary import load_dictionary
     from flsdb.errors import ConfigurationError
-    from flsdb.ingest import validate
-    from flsdb.ingest.mapped import apply_profile, text_options
+    from flsdb.ingest.mapped import text_options
     from flsdb.profiles import load_profile
+    from flsdb.services.imports import checked_records, store_checked_records
     from flsdb.services.uploads import blank_rule
-    from flsdb.storage import known_service_codes, open_existing, store_records
-    from flsdb.storage.stored import stored_lookup
+    from flsdb.storage import known_service_codes, open_existing
 
     rule = blank_rule(blank)
     chosen = load_profile(profile)
@@ -183,21 +181,22 @@ def import_records(
         raise ConfigurationError(
             f"--service {code[:12]}: you may import only into {', '.join(sorted(allowed))}."
         )
-    upload = apply_profile(upload, chosen, load_dictionary(), code)
     with progress_bar() as progress:
         task = progress.add_task("validating", total=None)
-        table = validate(
+        # The web's upload reads, checks and stores a file by the same use case.
+        table = checked_records(
+            engine,
             upload,
-            "records",
-            known_services=known,
-            allowed_services=allowed,
-            progress=lambda n: progress.advance(task, n),
+            profile=chosen,
+            service=code,
+            allowed=allowed,
             blank=rule,
-            stored=stored_lookup(engine),
+            known=known,
+            progress=lambda n: progress.advance(task, n),
         )
         _check(table, errors)
         progress.update(task, description="storing")
-        summary = store_records(engine, table, user)
+        summary = store_checked_records(engine, table, user)
     _report(summary, table)
 
 
@@ -209,15 +208,12 @@ def delete(
     user: UserOption = None,
 ) -> None:
     """Delete one record by its key (the audit log keeps its values)."""
-    from flsdb.storage import delete_record, open_existing
+    from flsdb.services.records import remove_by_key
+    from flsdb.storage import open_existing
 
     date = parse_date(fracture_date, "--fracture-date")
-    key = {
-        "service_code": service.strip().upper(),
-        "nhs_number": nhs_number.replace(" ", ""),
-        "date_fracture_diagnosed": date,
-    }
-    if not delete_record(open_existing(db), key, user):
+    # The web's deletion, by the record's key instead of its id.
+    if not remove_by_key(open_existing(db), service, nhs_number, date, user):
         note("No record has that key; nothing was deleted.")
         raise typer.Exit(1)
     say("Deleted 1 record; its values are kept in the audit log.")

@@ -191,14 +191,20 @@ def demo(
     Generates 77 FLSs' records, stores them through the upload's validation, prints the national
     and per-FLS KPIs, and writes the national report, one FLS report and the benchmark tables.
     """
-    from flsdb.errors import ValidationFailed
     from flsdb.figures import compute_figures
-    from flsdb.ingest import open_upload, validate
+    from flsdb.ingest import open_upload
     from flsdb.kpi import KpiRequest, compute_kpis, load_catalogue, parse_period
     from flsdb.kpi.sources import source_from_database
-    from flsdb.reports.build import INTERNAL, INTERNAL_NOTE, build_reports
+    from flsdb.reports.build import INTERNAL, INTERNAL_NOTE
     from flsdb.reports.kpi_tables import kpi_csv, write_kpi_xlsx
-    from flsdb.storage import known_service_codes, open_engine, store_records, store_services
+    from flsdb.services import report_files
+    from flsdb.services.imports import (
+        checked_records,
+        checked_services,
+        store_checked_records,
+        store_checked_services,
+    )
+    from flsdb.storage import open_engine
     from flsdb.synth import generate, write_upload_files
 
     _folder(out_dir)
@@ -218,20 +224,13 @@ def demo(
         services_path, records_path = write_upload_files(data, out_dir / "data")
         progress.update(task, description="validating")
         engine = open_engine(str(out_dir / "flsdb-demo.db"))
-        checked_services = validate(open_upload(services_path), "services")
-        if not checked_services.ok:
-            raise ValidationFailed(checked_services.issues)
-        store_services(engine, checked_services, "demo")
-        checked = validate(
-            open_upload(records_path),
-            "records",
-            known_services=known_service_codes(engine),
-            progress=lambda n: progress.advance(task, n),
+        # The import use case of `flsdb import` and the web's upload.
+        store_checked_services(engine, checked_services(open_upload(services_path)), "demo")
+        checked = checked_records(
+            engine, open_upload(records_path), progress=lambda n: progress.advance(task, n)
         )
-        if not checked.ok:
-            raise ValidationFailed(checked.issues)
         progress.update(task, description="storing")
-        summary = store_records(engine, checked, "demo")
+        summary = store_checked_records(engine, checked, "demo")
         progress.update(task, description="computing KPIs")
         source = source_from_database(engine=engine)
         period = parse_period(str(year))
@@ -296,9 +295,11 @@ def demo(
         report_data = compute_figures(source, period, data.as_of)
         sizes = results["service"].table.query("kpi == 'kpi03'")
         largest = str(sizes["unit"].iloc[int(sizes["denominator"].astype(float).argmax())])
-        reports = build_reports(
+        # `flsdb report`'s use case: the same notes from the database, the same writer.
+        reports = report_files.report_set(
             report_data,
             out_dir,
+            engine,
             services=[largest],
             region_reports=False,
             formats=("html", "pdf") if pdf else ("html",),

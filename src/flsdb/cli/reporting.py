@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import enum
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -172,7 +170,9 @@ def report(
     from flsdb.errors import ConfigurationError
     from flsdb.figures import compute_figures
     from flsdb.kpi import parse_period
-    from flsdb.reports.build import build_reports, choose_units
+    from flsdb.reports import choose_units
+    from flsdb.services import report_files
+    from flsdb.storage import open_existing
 
     chosen_period = parse_period(period)
     extract = parse_date(as_of, "--as-of")
@@ -188,26 +188,15 @@ def report(
         spc_baseline_option,
         spc_chart,
     )
-    lock_note = ""
+    engine = None
     if records is None:
-        lock = _national_lock(db, chosen_period)
+        engine = open_existing(db)
+        lock = report_files.national_lock(engine, chosen_period)
+        if pinned:
+            extract = report_files.pinned_extract(lock, chosen_period, extract if as_of else None)
         if lock is None:
-            if pinned:
-                raise ConfigurationError(
-                    f"--pinned: {chosen_period.label} is not locked, so its figures may still "
-                    "change; lock the year first (the Periods page of the web application)."
-                )
             note(f"{chosen_period.label} is not locked: its records may still change.")
         else:
-            locked_on = dt.date.fromisoformat(lock["at"][:10])
-            if pinned:
-                if as_of and extract != locked_on:
-                    raise ConfigurationError(
-                        f"--pinned uses the day of the lock ({locked_on}) as the extract date; "
-                        "leave out --as-of."
-                    )
-                extract = locked_on
-            lock_note = f"period locked {lock['at'][:16].replace('T', ' ')} by {lock['by']}"
             note(
                 f"{lock['period']} was locked on {lock['at'][:16].replace('T', ' ')} by "
                 f"{lock['by']}: its records cannot change."
@@ -225,14 +214,13 @@ def report(
         data = compute_figures(
             source, chosen_period, extract, thresholds=thresholds, suppression=suppression
         )
-        if lock_note:
-            data = dataclasses.replace(data, lock_note=lock_note)
-        if records is None:
-            data = dataclasses.replace(data, lost_sites=_lost_sites(db, chosen_period))
         progress.update(task, description="writing reports")
-        result = build_reports(
+        # The same use case as the web's download: the lock's note and the 2023 site note
+        # from the database, then reports/' one check-then-write path.
+        result = report_files.report_set(
             data,
             out_dir,
+            engine,
             services=wanted_fls,
             regions=wanted_regions,
             fls_reports=fls_reports,
@@ -241,22 +229,6 @@ def report(
             jobs=jobs,
         )
     print_report_set(result, data.records, data.services_with_records)
-
-
-def _national_lock(db: str | None, period: Any) -> dict[str, Any] | None:
-    """The active national lock covering the period, if any."""
-    from flsdb.services.locks import covering_lock
-    from flsdb.storage import open_existing
-
-    return covering_lock(open_existing(db), period.start, period.end)
-
-
-def _lost_sites(db: str | None, period: Any) -> dict[str, int]:
-    """Per FLS, the period's records whose site came from a 2023 FLS-DB label that lost detail."""
-    from flsdb.storage import open_existing
-    from flsdb.storage.provenance import sites_from_lost_labels
-
-    return sites_from_lost_labels(open_existing(db), period.start, period.end)
 
 
 def print_report_set(result: ReportSet, records: int, services: int) -> None:

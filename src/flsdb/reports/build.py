@@ -96,15 +96,53 @@ _SHARED: dict[str, _Job] = {}
 def _job(task: tuple[str, str]) -> tuple[str, str, list[Path]]:
     kind, unit = task
     job = _SHARED["job"]
+    # An FLS's own report is unsuppressed for it: never beside the published files.
+    where = job.out / INTERNAL if kind == "fls" and job.data.suppression else job.out
+    return kind, unit, write_report(job.data, kind, unit, where, job.formats)
+
+
+def write_report(
+    data: PeriodFigures, kind: str, unit: str, out: Path, formats: tuple[str, ...]
+) -> list[Path]:
+    """One output of the set into `out`: the national report, the benchmark tables ("tables"),
+    an FLS's ("fls") or a region's ("region") report. The report set's workers call it, and so
+    does `build_report`."""
     if kind == "national":
-        return kind, unit, national_report(job.data, job.out, job.formats)
+        return national_report(data, out, formats)
     if kind == "tables":
-        return kind, unit, write_benchmark(job.data, job.out)
+        return write_benchmark(data, out)
     if kind == "fls":
-        # An FLS's own report is unsuppressed for it: never beside the published files.
-        where = job.out / INTERNAL if job.data.suppression else job.out
-        return kind, unit, fls_report(job.data, unit, where, job.formats)
-    return kind, unit, region_report(job.data, unit, job.out, job.formats)
+        return fls_report(data, unit, out, formats)
+    if kind == "region":
+        return region_report(data, unit, out, formats)
+    raise ValueError(f"no such report: {kind}")
+
+
+def check_publishable(data: PeriodFigures) -> None:
+    """Refuse (FlsdbError) figures whose published cells would disclose a small count: an
+    independent check of what will be published, before anything is written."""
+    if not data.suppression:
+        return
+    problems = find_disclosures(data.published, data.services, data.thresholds.suppression)
+    if problems:
+        raise FlsdbError(
+            f"Disclosure check failed ({problems[0]}; {len(problems)} in all); nothing was "
+            "written. Please report this."
+        )
+
+
+def build_report(
+    data: PeriodFigures, kind: str, unit: str, out: Path, formats: tuple[str, ...]
+) -> list[Path]:
+    """One output of the report set (see `write_report`), built as `build_reports` builds it:
+    the unit checked against the services table, the same check before anything is written,
+    the same writer."""
+    if kind == "fls":
+        choose_units(data.services, [unit], [])
+    elif kind == "region":
+        choose_units(data.services, [], [unit])
+    check_publishable(data)
+    return write_report(data, kind, unit, out, formats)
 
 
 def build_reports(
@@ -121,14 +159,7 @@ def build_reports(
     """Write every report; FLS and region reports run in `jobs` processes (forked, sharing
     `data`). `services` and `regions` pick which FLS and region reports (default: all)."""
     codes, region_codes = choose_units(data.services, services, regions)
-    if data.suppression:
-        # An independent check of what will be published, before anything is written.
-        problems = find_disclosures(data.published, data.services, data.thresholds.suppression)
-        if problems:
-            raise FlsdbError(
-                f"Disclosure check failed ({problems[0]}; {len(problems)} in all); nothing was "
-                "written. Please report this."
-            )
+    check_publishable(data)
     final = out if data.suppression else out / INTERNAL
     final.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=".flsdb-writing-", dir=final))

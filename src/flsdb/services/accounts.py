@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, delete, select, update
 
 from flsdb.errors import ConfigurationError, Conflict
 from flsdb.services.access import Actor, NotFound, Role
+from flsdb.services.attempts import locked_until
 from flsdb.services.events import record_event
 from flsdb.storage.tables import (
     api_tokens,
@@ -55,6 +56,11 @@ def _digest(secret: str) -> str:
 
 def _now() -> dt.datetime:
     return dt.datetime.now()
+
+
+def now() -> dt.datetime:
+    """The clock accounts, sessions and tokens are timed by (the server's)."""
+    return _now()
 
 
 def _end_credentials(conn: Connection, user_id: int) -> int:
@@ -165,8 +171,6 @@ def _user_row(conn: Connection, username: str) -> Any:
 
 
 def list_users(engine: Engine) -> list[dict[str, Any]]:
-    from flsdb.services.signin import locked_until
-
     with engine.connect() as conn:
         rows = conn.execute(select(users).order_by(users.c.username)).all()
         links = conn.execute(select(user_services)).all()
@@ -226,8 +230,6 @@ def set_role(
 
 def unlock(engine: Engine, username: str, by: str = "flsdb") -> bool:
     """Clear the account's failed sign-ins, so it may sign in at once; whether it was locked."""
-    from flsdb.services.signin import locked_until
-
     with engine.begin() as conn:
         row = _user_row(conn, username)
         was = row.id in locked_until(conn, _now()) or (

@@ -18,6 +18,7 @@ from flsdb.dictionary import load_dictionary
 from flsdb.errors import ValidationFailed
 from flsdb.services.access import Actor, NotFound, authorize, patient_filter
 from flsdb.services.events import record_event
+from flsdb.services.versions import number_versions
 from flsdb.storage.tables import RECORD_COLUMNS, records
 
 Status = Literal["complete", "missing", "due"]
@@ -221,6 +222,22 @@ def remove(engine: Engine, actor: Actor, record_id: int, version: int | None = N
     )
 
 
+def remove_by_key(
+    engine: Engine, service: str, nhs_number: str, fracture: dt.date, user: str | None = None
+) -> bool:
+    """The command line's deletion (`flsdb delete-record`, run by whoever holds the database):
+    one record by its key, as typed (an NHS number may have spaces, a code any case), deleted
+    as `remove` deletes it; False when no record has that key."""
+    from flsdb.storage.edits import delete_record
+
+    key = {
+        "service_code": service.strip().upper(),
+        "nhs_number": nhs_number.replace(" ", ""),
+        "date_fracture_diagnosed": fracture,
+    }
+    return delete_record(engine, key, user)
+
+
 def history(engine: Engine, actor: Actor, record_id: int) -> list[dict[str, Any]]:
     """Every change of the record, oldest first: when, who, what, values before and after."""
     from flsdb.storage.edits import record_history
@@ -238,8 +255,6 @@ def history(engine: Engine, actor: Actor, record_id: int) -> list[dict[str, Any]
                 "after": json.loads(change_row.after) if change_row.after else None,
             }
         )
-    from flsdb.services.restore import number_versions
-
     number_versions(changes, int(row["version"]))
     record_event(
         engine,

@@ -23,11 +23,12 @@ from typing import Any
 
 from sqlalchemy import Engine, select, update
 
-from flsdb.errors import ConfigurationError, Conflict, FileFormatError, ValidationFailed
+from flsdb.errors import ConfigurationError, Conflict, FileFormatError
 from flsdb.ingest.limits import WEB
 from flsdb.ingest.validate import Blank
 from flsdb.services.access import Actor, authorize
 from flsdb.services.events import record_event
+from flsdb.services.imports import checked_records, store_checked_records
 from flsdb.services.upload_previews import (
     DEFAULT_HOURS,
     changes_page,
@@ -92,13 +93,9 @@ def _validate(
     blank: Blank = "keep",
     sheet: str | None = None,
 ) -> Any:
-    from flsdb.dictionary import load_dictionary
-    from flsdb.ingest.mapped import apply_profile, text_options
+    from flsdb.ingest.mapped import text_options
     from flsdb.ingest.reader import open_upload
-    from flsdb.ingest.validate import validate
     from flsdb.profiles import load_profile
-    from flsdb.storage.stored import stored_lookup
-    from flsdb.storage.writer import known_service_codes
 
     chosen = load_profile(profile)
     suffix = Path(name).suffix.lower()
@@ -111,19 +108,14 @@ def _validate(
         safe = re.sub(r"[^A-Za-z0-9._ -]", "_", Path(name).stem)[:100] or "upload"
         path = Path(folder) / f"{safe}{suffix}"
         path.write_bytes(content)
-        upload = apply_profile(
+        # The command line's `flsdb import` reads, checks and stores by the same use case.
+        table = checked_records(
+            engine,
             open_upload(path, WEB, sheet, text=text_options(chosen)),
-            chosen,
-            load_dictionary(),
-            _service(actor, service),
-        )
-        table = validate(
-            upload,
-            "records",
-            known_services=known_service_codes(engine),
-            allowed_services=set(actor.patient_services),
+            profile=chosen,
+            service=_service(actor, service),
+            allowed=set(actor.patient_services),
             blank=blank,
-            stored=stored_lookup(engine),
         )
         table.frame  # noqa: B018  (read while the file exists)
         return table
@@ -278,8 +270,6 @@ def commit(
 ) -> dict[str, Any]:
     """Store a previewed upload in one transaction, exactly as previewed; Conflict if it has
     errors, is stored, or a stored record it changes moved since the preview (naming them)."""
-    from flsdb.storage.writer import store_records
-
     authorize(actor, "write_patients")
     row = load(engine, actor, upload_id, hours)
     summary = json.loads(row.summary)
@@ -302,9 +292,7 @@ def commit(
         summary.get("sheet"),
     )
     try:
-        if not table.ok:
-            raise ValidationFailed(table.issues)
-        done = store_records(engine, table, actor.username, expected=seen)
+        done = store_checked_records(engine, table, actor.username, expected=seen)
     finally:
         table.close()
     with engine.begin() as conn:

@@ -8,9 +8,9 @@ from flsdb._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from flsdb.storage.database import open_engine, open_existing, resolve_url, upgrade
+    from flsdb.storage.edits import delete_record
     from flsdb.storage.writer import (
         ImportSummary,
-        delete_record,
         known_service_codes,
         store_records,
         store_services,
@@ -22,7 +22,7 @@ _HOMES = {
     "resolve_url": "database",
     "upgrade": "database",
     "ImportSummary": "writer",
-    "delete_record": "writer",
+    "delete_record": "edits",
     "known_service_codes": "writer",
     "store_records": "writer",
     "store_services": "writer",

@@ -243,6 +243,21 @@ def delete_record_by_id(
         _audit(conn, "delete", record_id, before, before, None, user, at)
 
 
+def delete_record(engine: Engine, key_values: Mapping[str, Any], user: str | None = None) -> bool:
+    """Delete one record by its key (FLS, NHS number, fracture date) as `delete_record_by_id`
+    deletes it: the same lock checks, and its values kept in the audit log. False when no
+    record has the key."""
+    with engine.connect() as conn:
+        record_id = _key_owner(conn, key_values)
+    if record_id is None:
+        return False
+    try:
+        delete_record_by_id(engine, record_id, [str(key_values["service_code"])], user=user)
+    except NotFound:  # deleted meanwhile by someone else
+        return False
+    return True
+
+
 def record_history(
     engine: Engine, record_id: int, key_values: Mapping[str, Any], allowed: Collection[str]
 ) -> list[Any]:

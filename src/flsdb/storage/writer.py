@@ -364,47 +364,6 @@ def record_locks(codes: Iterable[str]) -> list[str]:
     return [f"records:{code}" for code in sorted(set(codes))]
 
 
-def delete_record(engine: Engine, key_values: dict[str, object], user: str | None = None) -> bool:
-    """Delete one record by its key, keeping its values in the audit log. False if absent."""
-    user = user or default_user()
-    key = load_dictionary().record_key
-    schema = table_schema("records", RECORD_COLUMNS)
-    with bulk_session(engine) as session:
-        session.lock(record_locks([str(key_values["service_code"])]))
-        where = " AND ".join(f"{k} = {session.mark}" for k in key)
-        params = [str(key_values[k]) if k != key[-1] else key_values[k] for k in key]
-        if engine.dialect.name == "sqlite":
-            params = [str(p) for p in params]
-        found = session.read(
-            f"SELECT id, {', '.join(RECORD_COLUMNS)} FROM records WHERE {where}",
-            {"id": pl.Int64(), **schema},
-            params,
-        )
-        if found.height == 0:
-            return False
-        from flsdb.storage.locks import ACTIVE_SQL, check_batch, locks_from_tuples
-
-        check_batch(locks_from_tuples(session.execute(ACTIVE_SQL)), found)
-        for_session(session, _dialect(session)).before(ids_where(found["id"]))
-        session.execute(f"DELETE FROM records WHERE {where}", params)
-        session.insert(
-            "audit_log",
-            _audit_frame(
-                found.select(
-                    row_key=key_text(key),
-                    before=_row_json([c for c in RECORD_COLUMNS]),
-                    after=pl.lit(None, pl.String),
-                ),
-                "records",
-                "delete",
-                None,
-                user,
-                dt.datetime.now(),
-            ).with_columns(record_id=found["id"]),  # the history of a later record ends here
-        )
-    return True
-
-
 def known_service_codes(engine: Engine) -> set[str]:
     with engine.connect() as conn:
         return set(conn.execute(select(services.c.service_code)).scalars())

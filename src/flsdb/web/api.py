@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -14,10 +14,10 @@ from flsdb.dictionary import load_dictionary
 from flsdb.services import records, uploads, worklists
 from flsdb.services.access import Actor, authorize
 from flsdb.services.policy import decided
-from flsdb.web.auth import check_origin, current_actor, set_session_cookie
+from flsdb.web.auth import check_origin, set_session_cookie
+from flsdb.web.common import ActorDep, engine_of
 
 router = APIRouter(prefix="/api", tags=["api"])
-ActorDep = Annotated[Actor, Depends(current_actor)]
 Cell = str | int | float | list[str] | None
 
 
@@ -51,10 +51,6 @@ RecordIn = _record_model("RecordIn", with_version=False)
 RecordUpdate = _record_model("RecordUpdate", with_version=True)
 
 
-def _engine(request: Request) -> Any:
-    return request.app.state.engine
-
-
 def _me(actor: Actor, csrf: str | None) -> Me:
     return Me(
         username=actor.username,
@@ -79,7 +75,7 @@ def login(body: Login, request: Request) -> Response:
     settings = request.app.state.settings
     browser = browser_id(request)
     session = signin.sign_in(
-        _engine(request),
+        engine_of(request),
         body.username,
         body.password,
         secret=settings.secret_key,
@@ -101,7 +97,7 @@ def logout(request: Request, actor: ActorDep) -> Response:
 
     token = session_token(request)
     if token:
-        sign_out(_engine(request), token, actor.username)
+        sign_out(engine_of(request), token, actor.username)
     response = Response(status_code=204)
     response.delete_cookie(COOKIE, path="/")
     return response
@@ -122,7 +118,7 @@ def list_services(request: Request, actor: ActorDep) -> list[dict[str, Any]]:
     from flsdb.services.access import service_filter
     from flsdb.storage.tables import services
 
-    with _engine(request).connect() as conn:
+    with engine_of(request).connect() as conn:
         rows = conn.execute(
             select(services)
             .where(service_filter(actor, services.c.service_code))
@@ -185,7 +181,7 @@ def search_records_by_body(body: RecordSearch, request: Request, actor: ActorDep
 
 def _search(request: Request, actor: Actor, body: RecordSearch) -> dict[str, Any]:
     found, total = records.search(
-        _engine(request),
+        engine_of(request),
         actor,
         records.Search(
             service=body.service.upper() if body.service else None,
@@ -209,13 +205,13 @@ UploadId = Annotated[str, Path(max_length=64)]
 @router.get("/records/{record_id}")
 @decided("read_patients")
 def get_record(record_id: RecordId, request: Request, actor: ActorDep) -> dict[str, Any]:
-    return records.get(_engine(request), actor, record_id)
+    return records.get(engine_of(request), actor, record_id)
 
 
 @router.post("/records", status_code=201)
 @decided("write_patients")
 def create_record(body: RecordIn, request: Request, actor: ActorDep) -> dict[str, Any]:  # type: ignore[valid-type]
-    return records.create(_engine(request), actor, body.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
+    return records.create(engine_of(request), actor, body.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
 
 
 @router.put("/records/{record_id}")
@@ -228,7 +224,7 @@ def update_record(
 ) -> dict[str, Any]:
     values = body.model_dump()  # type: ignore[attr-defined]
     version = values.pop("version")
-    return records.change(_engine(request), actor, record_id, version, values)
+    return records.change(engine_of(request), actor, record_id, version, values)
 
 
 @router.delete("/records/{record_id}", status_code=204)
@@ -239,14 +235,14 @@ def delete_record(
     actor: ActorDep,
     version: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
 ) -> Response:
-    records.remove(_engine(request), actor, record_id, version)
+    records.remove(engine_of(request), actor, record_id, version)
     return Response(status_code=204)
 
 
 @router.get("/records/{record_id}/history")
 @decided("read_patients")
 def record_history(record_id: RecordId, request: Request, actor: ActorDep) -> list[dict[str, Any]]:
-    return records.history(_engine(request), actor, record_id)
+    return records.history(engine_of(request), actor, record_id)
 
 
 class Restore(BaseModel):
@@ -269,7 +265,7 @@ def restore_record(
     record is locked, 409 if it changed since `expected_version`)."""
     from flsdb.services.restore import restore
 
-    return restore(_engine(request), actor, record_id, body.version, body.expected_version)
+    return restore(engine_of(request), actor, record_id, body.version, body.expected_version)
 
 
 @router.post("/uploads")
@@ -312,7 +308,7 @@ async def preview_upload(
     content = await file.read(uploads.WEB.max_bytes + 1)
     return await run_in_threadpool(
         uploads.preview,
-        _engine(request),
+        engine_of(request),
         actor,
         file.filename or "upload",
         content,
@@ -338,7 +334,7 @@ def get_upload(
 ) -> dict[str, Any]:
     """The preview, with the field changes from `offset` (`changes_total` in all); an expired
     preview is 404."""
-    return uploads.get_preview(_engine(request), actor, upload_id, offset, limit, _hours(request))
+    return uploads.get_preview(engine_of(request), actor, upload_id, offset, limit, _hours(request))
 
 
 @router.post("/uploads/{upload_id}/commit")
@@ -346,13 +342,13 @@ def get_upload(
 def commit_upload(upload_id: UploadId, request: Request, actor: ActorDep) -> dict[str, Any]:
     """Store a previewed upload in one transaction, exactly as previewed (409 if it has errors
     or a record it changes was changed since the preview)."""
-    return uploads.commit(_engine(request), actor, upload_id, _hours(request))
+    return uploads.commit(engine_of(request), actor, upload_id, _hours(request))
 
 
 @router.get("/uploads/{upload_id}/errors.csv")
 @decided("write_patients")
 def upload_errors(upload_id: UploadId, request: Request, actor: ActorDep) -> Response:
-    content = uploads.errors_csv(_engine(request), actor, upload_id, _hours(request))
+    content = uploads.errors_csv(engine_of(request), actor, upload_id, _hours(request))
     return Response(
         content,
         media_type="text/csv",
@@ -374,7 +370,7 @@ def kpis(
 
     text = kpi_rows_json(
         request.app.state.settings.database_url,
-        _engine(request),
+        engine_of(request),
         actor,
         period,
         by,
@@ -403,7 +399,7 @@ def audit(
 
     authorize(actor, "administer")
     chosen = EventFilter(action or None, user or None, record, since, until)
-    rows, total = list_events(_engine(request), limit=limit, offset=offset, chosen=chosen)
+    rows, total = list_events(engine_of(request), limit=limit, offset=offset, chosen=chosen)
     return {"events": rows, "total": total}
 
 
@@ -422,7 +418,7 @@ def pseudonymised_extract(
     authorize(actor, "extract_pseudonymised")
     frame = extract_for(
         request.app.state.settings.database_url,
-        _engine(request),
+        engine_of(request),
         actor,
         period,
         pseudonym_key(),
@@ -474,7 +470,7 @@ def worklist(
     recommended bone therapy (whom KPIs 9 to 11 count) unless `everyone`. A CSV holds the whole
     list (from `offset`); CSV downloads are recorded in the access log."""
     found = worklists.worklist(
-        _engine(request),
+        engine_of(request),
         actor,
         service_code.upper(),
         list,
@@ -498,7 +494,7 @@ def worklist(
         cells = {**row, "missing": "; ".join(row.get("missing", []))}
         writer.writerow([csv_text(cells.get(c)) for c in WORKLIST_COLUMNS])
     record_event(
-        _engine(request),
+        engine_of(request),
         actor.username,
         "export_worklist",
         service_code=found["service"],

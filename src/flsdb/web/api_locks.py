@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from flsdb.services.policy import decided
-from flsdb.web.api import MAX_INT, ActorDep, _engine
+from flsdb.web.api import MAX_INT
+from flsdb.web.common import ActorDep, engine_of
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -38,7 +39,7 @@ def list_locks(request: Request, actor: ActorDep) -> list[dict[str, Any]]:
     """National locks and the sign-offs of the FLSs in the caller's scope, lifted ones too."""
     from flsdb.services import locks
 
-    return locks.list_locks(_engine(request), actor)
+    return locks.list_locks(engine_of(request), actor)
 
 
 @router.post("/locks", status_code=201)
@@ -53,10 +54,10 @@ def create_lock(body: LockRequest, request: Request, actor: ActorDep) -> Any:
 
     service = body.service.upper() if body.service else None
     if not body.confirm:
-        return JSONResponse(locks.preview(_engine(request), actor, service, body.period))
+        return JSONResponse(locks.preview(engine_of(request), actor, service, body.period))
     if service:
-        return locks.sign_off(_engine(request), actor, service, body.period, body.note)
-    return locks.lock_year(_engine(request), actor, body.period, body.note)
+        return locks.sign_off(engine_of(request), actor, service, body.period, body.note)
+    return locks.lock_year(engine_of(request), actor, body.period, body.note)
 
 
 LockId = Annotated[int, Path(ge=1, le=MAX_INT)]
@@ -70,7 +71,7 @@ def lift_lock(
     """An administrator lifts a sign-off or lock, saying why (kept on the lock and audited)."""
     from flsdb.services import locks
 
-    return locks.lift(_engine(request), actor, lock_id, body.reason)
+    return locks.lift(engine_of(request), actor, lock_id, body.reason)
 
 
 @router.delete("/locks/{lock_id}")

@@ -12,22 +12,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
 
-from flsdb.errors import (
-    ConfigurationError,
-    Conflict,
-    FileFormatError,
-    FlsdbError,
-    Forbidden,
-    Locked,
-    NotFound,
-    Pending,
-    StorageError,
-    ValidationFailed,
-)
+from flsdb.errors import FlsdbError, Pending, ValidationFailed
 from flsdb.ingest.limits import WEB
 from flsdb.web import hygiene
-from flsdb.web.auth import CsrfRefused, Unauthenticated
+from flsdb.web.common import error_page, issue_list, pending_page
 from flsdb.web.settings import Settings
 
 CSP = (
@@ -45,35 +35,6 @@ HEADERS = {
 }
 # A multipart body carries a little more than its file.
 MAX_BODY = WEB.max_bytes + 1024 * 1024
-
-
-def _status(exc: Exception) -> int:
-    from flsdb.services.signin import AccountLocked, Busy, LoginFailed
-
-    table: list[tuple[type[Exception], int]] = [
-        (Unauthenticated, 401),
-        (LoginFailed, 401),
-        (AccountLocked, 429),
-        (Busy, 503),
-        (CsrfRefused, 403),
-        (Forbidden, 403),
-        (NotFound, 404),
-        (Conflict, 409),
-        (Locked, 423),
-        (ValidationFailed, 422),
-        (FileFormatError, 422),
-        (ConfigurationError, 422),
-        (StorageError, 503),
-        (Pending, 503),
-    ]
-    return next((code for kind, code in table if isinstance(exc, kind)), 400)
-
-
-def issue_list(exc: ValidationFailed) -> list[dict[str, Any]]:
-    return [
-        {"level": i.level, "row": i.row, "column": i.column, "value": i.value, "message": i.message}
-        for i in exc.issues.issues()
-    ]
 
 
 def stop_workers(app: FastAPI) -> None:
@@ -193,10 +154,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(FlsdbError)
     async def flsdb_error(request: Request, exc: FlsdbError) -> Response:
-        status = _status(exc)
+        status = exc.status  # each error class's own (flsdb.errors)
         if isinstance(exc, Pending):
             if not request.url.path.startswith("/api"):
-                return pages.pending_page(request, str(exc), RETRY_SECONDS)
+                return pending_page(request, str(exc), RETRY_SECONDS)
             headers = {"Retry-After": str(RETRY_SECONDS)}
             return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
         if not request.url.path.startswith("/api"):
@@ -204,7 +165,7 @@ def create_app(settings: Settings) -> FastAPI:
                 from flsdb.web.signin import sign_in_again
 
                 return await sign_in_again(request)
-            return pages.error_page(request, status, str(exc))
+            return error_page(request, status, str(exc))
         if isinstance(exc, ValidationFailed):
             return JSONResponse({"issues": issue_list(exc)}, status_code=422)
         return JSONResponse({"detail": str(exc)}, status_code=status)
@@ -320,13 +281,13 @@ async def _signed_in(request: Request) -> None:
 
     try:
         await current_actor(request)
-    except Exception:  # no session, an ended one, or no database: the page without a menu
-        return
+    except (FlsdbError, SQLAlchemyError):  # no session, an ended one, or no database
+        return  # the page without a menu
+    except Exception as exc:  # anything else is a fault: logged, and the page still shown
+        hygiene.log_unexpected(request, exc)
 
 
 def _refusal(request: Request, status: int, message: str) -> Response:
-    from flsdb.web import pages
-
     if request.url.path.startswith("/api") or request.url.path.startswith("/static"):
         return JSONResponse({"detail": message}, status_code=status)
-    return pages.error_page(request, status, message)
+    return error_page(request, status, message)

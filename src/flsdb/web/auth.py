@@ -25,9 +25,13 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 class Unauthenticated(FlsdbError):
     """No valid session or token."""
 
+    status = 401
+
 
 class CsrfRefused(FlsdbError):
     """A cookie-authenticated change without the CSRF token, or from another site."""
+
+    status = 403
 
 
 def _sign(secret: str, token: str) -> str:

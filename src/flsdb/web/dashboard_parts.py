@@ -15,9 +15,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from flsdb.errors import ConfigurationError, NotFound
 from flsdb.figures import PeriodFigures
+from flsdb.services.access import Actor
 from flsdb.services.policy import check_published_period, decided, disclosure
-from flsdb.web.auth import current_actor
-from flsdb.web.pages import _engine, _render
+from flsdb.web.common import ActorDep, engine_of, render
+from flsdb.web.period_figures import period_and_date, period_figures
 
 router = APIRouter(include_in_schema=False)
 Code = Annotated[str, Path(max_length=12)]
@@ -25,32 +26,32 @@ Part = Annotated[str, Path(max_length=40)]
 LEVELS = ("fls", "region", "nation")
 
 
-async def _body(request: Request, level: str, unit: str) -> tuple[PeriodFigures, dict[str, Any]]:
+async def _body(
+    request: Request, actor: Actor, level: str, unit: str
+) -> tuple[PeriodFigures, dict[str, Any]]:
     """The figures and the dashboard body of `level`/`unit`, at the viewer's disclosure level
     (NotFound outside the viewer's scope, as the page)."""
     from flsdb.services import dashboards
     from flsdb.web.dashboard_bodies import benchmark_rows, fls_body, group_body
-    from flsdb.web.pages_fls import _data, _period_and_date
 
-    actor = await current_actor(request)
     code = unit.upper()
     if level == "fls":
-        dashboards.check_service(actor, _engine(request), code)
+        dashboards.check_service(actor, engine_of(request), code)
         published = disclosure(actor, "service", code) == "published"
     elif level == "region":
-        dashboards.check_region(actor, _engine(request), code)
+        dashboards.check_region(actor, engine_of(request), code)
         published = disclosure(actor, "region", code) == "published"
     elif level == "nation" and code == "ALL":
         code = "all"
         published = disclosure(actor, "nation", code) == "published"
     else:
         raise NotFound("There is no such dashboard.")
-    period, as_of, error = _period_and_date(request)
+    period, as_of, error = period_and_date(request)
     if error:
         raise ConfigurationError(error)
     if published:
         check_published_period(period)
-    data = await _data(request, period, as_of)
+    data = await period_figures(request, period, as_of)
     if level == "fls":
         if code not in set(data.services["service_code"]):
             raise NotFound(f"{code} has no figures for {period} yet.")
@@ -64,9 +65,11 @@ async def _body(request: Request, level: str, unit: str) -> tuple[PeriodFigures,
 
 @router.get("/charts/{level}/{unit}/{chart}")
 @decided("read_aggregates")
-async def chart_spec(level: str, unit: Code, chart: Part, request: Request) -> JSONResponse:
+async def chart_spec(
+    actor: ActorDep, level: str, unit: Code, chart: Part, request: Request
+) -> JSONResponse:
     """One chart's Vega-Lite specification, as its dashboard draws it."""
-    _, body = await _body(request, level, unit)
+    _, body = await _body(request, actor, level, unit)
     spec = body["charts"].get(chart)
     if spec is None:
         raise NotFound("There is no such chart.")
@@ -75,20 +78,21 @@ async def chart_spec(level: str, unit: Code, chart: Part, request: Request) -> J
 
 @router.get("/tables/{level}/{unit}/{table}.{fmt}")
 @decided("read_aggregates")
-async def table_download(level: str, unit: Code, table: Part, fmt: str, request: Request) -> Any:
+async def table_download(
+    actor: ActorDep, level: str, unit: Code, table: Part, fmt: str, request: Request
+) -> Any:
     """A dashboard table as CSV or XLSX, with the values the page shows this viewer."""
     from starlette.concurrency import run_in_threadpool
 
     from flsdb.services.events import record_event
     from flsdb.web import dashboard_tables as tables
 
-    actor = await current_actor(request)
     if level not in LEVELS or fmt not in tables.FORMATS:
         raise NotFound("There is no such download.")
     known = tables.FLS_TABLES if level == "fls" else tables.GROUP_TABLES
     if table not in known:
         raise NotFound("There is no such table.")
-    data, body = await _body(request, level, unit)
+    data, body = await _body(request, actor, level, unit)
     found = known[table](body)
     name = f"{unit.lower()}-{table}-{data.period.label}"
 
@@ -97,7 +101,7 @@ async def table_download(level: str, unit: Code, table: Part, fmt: str, request:
 
     content = await run_in_threadpool(make)
     record_event(
-        _engine(request),
+        engine_of(request),
         actor.username,
         "export_report",
         service_code=unit.upper() if level == "fls" else None,
@@ -120,22 +124,20 @@ def _uk(value: Any) -> str:
 
 @router.get("/fls/{service_code}/patients")
 @decided("read_patients")
-async def kpi_patients(service_code: Code, request: Request) -> HTMLResponse:
+async def kpi_patients(actor: ActorDep, service_code: Code, request: Request) -> HTMLResponse:
     """The FLS's patients behind a KPI's 'not met' or 'not yet due' count, for its staff."""
     from starlette.concurrency import run_in_threadpool
 
     from flsdb.services.kpi_patients import STATUS_WORDS, patients
-    from flsdb.web.pages_fls import _period_and_date
 
-    actor = await current_actor(request)
     code = service_code.upper()
-    period, as_of, error = _period_and_date(request)
+    period, as_of, error = period_and_date(request)
     if error:
         raise ConfigurationError(error)
     kpi = request.query_params.get("kpi", "")[:12]
     status: Any = request.query_params.get("status", "")[:12]
     found = await run_in_threadpool(
-        patients, _engine(request), actor, code, kpi, status, period, as_of
+        patients, engine_of(request), actor, code, kpi, status, period, as_of
     )
     rows = [
         {
@@ -147,11 +149,11 @@ async def kpi_patients(service_code: Code, request: Request) -> HTMLResponse:
     ]
     from flsdb.services.dashboards import service_names
 
-    return _render(
+    return render(
         request,
         "dashboard_patients.html",
         code=code,
-        unit_name=service_names(_engine(request), code)["unit_name"],
+        unit_name=service_names(engine_of(request), code)["unit_name"],
         found=found,
         rows=rows,
         words=STATUS_WORDS[found.status],

@@ -3,125 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
-from importlib import resources
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from flsdb.errors import Conflict, FlsdbError, Locked, ValidationFailed
 from flsdb.services import records, uploads
-from flsdb.services.access import Actor, Role, authorize
+from flsdb.services.access import Actor, authorize
 from flsdb.services.policy import decided
-from flsdb.web.auth import current_actor
-from flsdb.web.dates import typed_date, uk_date
+from flsdb.web.common import ActorDep, PageRecordId, engine_of, home_of, issue_list, render
+from flsdb.web.common import templates as templates  # web/dashboards renders parts with it
 from flsdb.web.forms import form_values, record_form
 
 router = APIRouter(include_in_schema=False)
-# A record id in a page's address; anything else is "no such page".
-PageRecordId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-templates = Jinja2Templates(directory=str(resources.files("flsdb.web").joinpath("templates")))
-_CAPITALS = re.compile(r"\b(hrt|gp|dxa|fls|icb|nhs)\b")
-
-
-def words(code: object) -> str:
-    """A code as words: not_known -> not known, referred_to_gp -> referred to GP."""
-    return _CAPITALS.sub(lambda m: m.group(1).upper(), str(code).replace("_", " "))
-
-
-def when(stamp: object) -> str:
-    """An ISO timestamp as a person reads it (the server's clock, to the minute)."""
-    try:
-        moment = dt.datetime.fromisoformat(str(stamp))
-    except ValueError:
-        return str(stamp)
-    return f"{uk_date(moment)} {moment:%H:%M}"
-
-
-def shown(value: object) -> str:
-    """A stored value as a person reads it: 'blank', a UK date (6 Dec 2026) or words."""
-    if value is None or value == "":
-        return "blank"
-    text = str(value)
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        return uk_date(text)
-    return words(text)
-
-
-templates.env.filters["words"] = words
-templates.env.filters["when"] = when
-templates.env.filters["shown"] = shown
-templates.env.filters["ukdate"] = uk_date
-templates.env.filters["typed_date"] = typed_date
 PAGE = 50
 SAVED = "Saved."
 
 
-def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    context.setdefault("actor", getattr(request.state, "actor", None))
-    context.setdefault("csrf", getattr(request.state, "csrf", ""))
-    context.setdefault("stale", getattr(request.state, "stale", None))
-    ends = getattr(request.state, "session_ends", None)
-    if ends is not None and "session_seconds" not in context:
-        from flsdb.services.accounts import _now
-
-        context["session_seconds"] = max(0, int((ends - _now()).total_seconds()))
-    return templates.TemplateResponse(request, name, context, status_code=status)
-
-
-def pending_page(request: Request, message: str, seconds: int) -> HTMLResponse:
-    """Figures being computed: the page says so and reloads itself (no script needed)."""
-    response = _render(
-        request, "error.html", 503, title="Figures being computed", message=message, refresh=seconds
-    )
-    response.headers["Retry-After"] = str(seconds)
-    return response
-
-
-def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    titles = {
-        403: "Not allowed",
-        404: "Not found",
-        409: "Changed meanwhile",
-        423: "Period locked",
-        413: "Too large",
-        429: "Locked",
-        500: "Server error",
-        503: "Database unavailable",
-    }
-    return _render(
-        request,
-        "error.html",
-        status,
-        title=titles.get(status, "Refused"),
-        message=message,
-        code=status,
-    )
-
-
-def _engine(request: Request) -> Any:
-    return request.app.state.engine
-
-
-def _home(actor: Actor) -> str:
-    return {Role.FLS_STAFF: "/records", Role.ADMIN: "/admin/users"}.get(actor.role, "/kpis")
-
-
 @router.get("/")
 @decided("signed_in")
-async def home(request: Request) -> Response:
-    actor = await current_actor(request)
-    return RedirectResponse(_home(actor), status_code=303)
-
-
-def _date(text: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(text)) if text else None
-    except ValueError:
-        return None
+async def home(actor: ActorDep, request: Request) -> Response:
+    return RedirectResponse(home_of(actor), status_code=303)
 
 
 def _form_page(
@@ -147,7 +51,7 @@ def _form_page(
             record = {**record, "version": int(version)}
         message = KEPT
     sections = record_form(values, issues, sorted(actor.services))
-    response = _render(
+    response = render(
         request,
         "record_form.html",
         status,
@@ -185,23 +89,15 @@ def _values_of(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 
 @router.get("/records/new")
 @decided("write_patients")
-async def new_record(request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def new_record(actor: ActorDep, request: Request) -> HTMLResponse:
     authorize(actor, "write_patients")
     start = {"service_code": sorted(actor.services)[0]} if len(actor.services) == 1 else {}
     return _form_page(request, actor, start, [], None)
 
 
-async def _submitted(request: Request) -> dict[str, Any]:
+async def submitted(request: Request) -> dict[str, Any]:
     form = await request.form()
     return _values_of([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
-
-
-def _issue_dicts(exc: ValidationFailed) -> list[dict[str, Any]]:
-    return [
-        {"level": i.level, "row": i.row, "column": i.column, "value": i.value, "message": i.message}
-        for i in exc.issues.issues()
-    ]
 
 
 def _saved(
@@ -216,11 +112,11 @@ def _saved(
         saved = save()
     except ValidationFailed as exc:
         message = "The record was not saved: correct the fields marked below."
-        return _form_page(request, actor, values, _issue_dicts(exc), record, 422, message)
+        return _form_page(request, actor, values, issue_list(exc), record, 422, message)
     except (Conflict, Locked) as exc:
         from flsdb.storage.edits import DuplicateRecord
 
-        status = 423 if isinstance(exc, Locked) else 409
+        status = exc.status
         existing = exc.record_id if isinstance(exc, DuplicateRecord) else None
         return _form_page(request, actor, values, [], record, status, str(exc), existing=existing)
     return RedirectResponse(f"/records/{saved['id']}?saved=1", status_code=303)
@@ -228,23 +124,21 @@ def _saved(
 
 @router.post("/records/new")
 @decided("write_patients")
-async def create_record(request: Request) -> Response:
-    actor = await current_actor(request)
-    values = await _submitted(request)
+async def create_record(actor: ActorDep, request: Request) -> Response:
+    values = await submitted(request)
     return _saved(
-        request, actor, values, None, lambda: records.create(_engine(request), actor, values)
+        request, actor, values, None, lambda: records.create(engine_of(request), actor, values)
     )
 
 
 @router.get("/records/{record_id}")
 @decided("read_patients")
-async def edit_record(record_id: PageRecordId, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def edit_record(actor: ActorDep, record_id: PageRecordId, request: Request) -> HTMLResponse:
     from flsdb.services.locks import lock_state
 
-    record = records.get(_engine(request), actor, record_id)
+    record = records.get(engine_of(request), actor, record_id)
     fracture = dt.date.fromisoformat(str(record["date_fracture_diagnosed"]))
-    reason, followup = lock_state(_engine(request), str(record["service_code"]), fracture)
+    reason, followup = lock_state(engine_of(request), str(record["service_code"]), fracture)
     if reason:
         done = "The follow-up was saved. " if request.query_params.get("saved") else ""
         return _form_page(
@@ -256,19 +150,18 @@ async def edit_record(record_id: PageRecordId, request: Request) -> HTMLResponse
 
 @router.post("/records/{record_id}")
 @decided("write_patients")
-async def save_record(record_id: PageRecordId, request: Request) -> Response:
-    actor = await current_actor(request)
+async def save_record(actor: ActorDep, record_id: PageRecordId, request: Request) -> Response:
     form = await request.form()
     version = int(str(form.get("version", "0"))) if str(form.get("version", "")).isdigit() else 0
-    values = await _submitted(request)
-    current = {**records.get(_engine(request), actor, record_id), "version": version}
+    values = await submitted(request)
+    current = {**records.get(engine_of(request), actor, record_id), "version": version}
     values = _followup_only(request, current, values)
     return _saved(
         request,
         actor,
         values,
         current,
-        lambda: records.change(_engine(request), actor, record_id, version, values),
+        lambda: records.change(engine_of(request), actor, record_id, version, values),
     )
 
 
@@ -281,7 +174,7 @@ def _followup_only(
     from flsdb.storage.locks import followup_fields
 
     fracture = dt.date.fromisoformat(str(current["date_fracture_diagnosed"]))
-    reason, followup = lock_state(_engine(request), str(current["service_code"]), fracture)
+    reason, followup = lock_state(engine_of(request), str(current["service_code"]), fracture)
     if not reason or not followup:
         return values
     opened = followup_fields()
@@ -291,21 +184,20 @@ def _followup_only(
 
 @router.post("/records/{record_id}/delete")
 @decided("write_patients")
-async def delete_record(record_id: PageRecordId, request: Request) -> Response:
-    actor = await current_actor(request)
+async def delete_record(actor: ActorDep, record_id: PageRecordId, request: Request) -> Response:
     form = await request.form()
     version = str(form.get("version", ""))
-    records.remove(_engine(request), actor, record_id, int(version) if version.isdigit() else None)
+    seen = int(version) if version.isdigit() else None
+    records.remove(engine_of(request), actor, record_id, seen)
     return RedirectResponse("/records", status_code=303)
 
 
 @router.get("/records/{record_id}/history")
 @decided("read_patients")
-async def history(record_id: PageRecordId, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
-    record = records.get(_engine(request), actor, record_id)
-    changes = records.history(_engine(request), actor, record_id)
-    return _render(
+async def history(actor: ActorDep, record_id: PageRecordId, request: Request) -> HTMLResponse:
+    record = records.get(engine_of(request), actor, record_id)
+    changes = records.history(engine_of(request), actor, record_id)
+    return render(
         request, "history.html", record=record, changes=changes, labels=records.field_labels()
     )
 
@@ -316,30 +208,28 @@ def _upload_choices(request: Request) -> dict[str, Any]:
     from flsdb.profiles import load_profile, profile_names
 
     actor = getattr(request.state, "actor", None)
-    past = uploads.list_uploads(_engine(request), actor) if actor is not None else []
+    past = uploads.list_uploads(engine_of(request), actor) if actor is not None else []
     return {"profiles": [(n, load_profile(n).title) for n in profile_names()], "past": past}
 
 
 @router.get("/uploads")
 @decided("write_patients")
-async def upload_page(request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def upload_page(actor: ActorDep, request: Request) -> HTMLResponse:
     authorize(actor, "write_patients")
-    return _render(request, "upload.html", preview=None, message=None, **_upload_choices(request))
+    return render(request, "upload.html", preview=None, message=None, **_upload_choices(request))
 
 
 @router.post("/uploads")
 @decided("write_patients")
-async def upload_file(request: Request) -> Response:
+async def upload_file(actor: ActorDep, request: Request) -> Response:
     from starlette.concurrency import run_in_threadpool
 
-    actor = await current_actor(request)
     authorize(actor, "write_patients")
     form = await request.form()
     file = form.get("file")
     choices = _upload_choices(request)
     if file is None or isinstance(file, str) or not file.filename:
-        return _render(
+        return render(
             request,
             "upload.html",
             422,
@@ -355,7 +245,7 @@ async def upload_file(request: Request) -> Response:
     try:
         result = await run_in_threadpool(
             uploads.preview,
-            _engine(request),
+            engine_of(request),
             actor,
             file.filename,
             content,
@@ -366,19 +256,18 @@ async def upload_file(request: Request) -> Response:
             sheet,
         )
     except FlsdbError as exc:
-        return _render(request, "upload.html", 422, preview=None, message=str(exc), **choices)
+        return render(request, "upload.html", 422, preview=None, message=str(exc), **choices)
     return RedirectResponse(f"/uploads/{result['id']}", status_code=303)
 
 
 @router.get("/uploads/{upload_id}")
 @decided("write_patients")
-async def upload_preview(upload_id: str, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def upload_preview(actor: ActorDep, upload_id: str, request: Request) -> HTMLResponse:
     offset = request.query_params.get("offset", "0")
     start = int(offset) if offset.isdigit() and len(offset) < 10 else 0
     hours = request.app.state.settings.upload_preview_hours
-    preview = uploads.get_preview(_engine(request), actor, upload_id[:64], start, PAGE * 4, hours)
-    return _render(
+    preview = uploads.get_preview(engine_of(request), actor, upload_id[:64], start, PAGE * 4, hours)
+    return render(
         request,
         "upload.html",
         preview=preview,
@@ -391,12 +280,11 @@ async def upload_preview(upload_id: str, request: Request) -> HTMLResponse:
 
 @router.post("/uploads/{upload_id}/commit")
 @decided("write_patients")
-async def upload_commit(upload_id: str, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def upload_commit(actor: ActorDep, upload_id: str, request: Request) -> HTMLResponse:
     hours = request.app.state.settings.upload_preview_hours
-    done = uploads.commit(_engine(request), actor, upload_id[:64], hours)
-    preview = uploads.get_preview(_engine(request), actor, upload_id[:64], 0, PAGE * 4, hours)
-    return _render(
+    done = uploads.commit(engine_of(request), actor, upload_id[:64], hours)
+    preview = uploads.get_preview(engine_of(request), actor, upload_id[:64], 0, PAGE * 4, hours)
+    return render(
         request,
         "upload.html",
         preview=preview,

@@ -13,8 +13,7 @@ from flsdb.errors import FlsdbError, NotFound
 from flsdb.services import accounts
 from flsdb.services.access import ROLE_WORDS, authorize
 from flsdb.services.policy import decided
-from flsdb.web.auth import current_actor
-from flsdb.web.pages import _engine, _render
+from flsdb.web.common import ActorDep, engine_of, kpi_context, render, service_names
 
 router = APIRouter(include_in_schema=False)
 # What the user pages do to an account, in words (the confirmation and the notice say them).
@@ -28,29 +27,11 @@ CONFIRMED = {
 }
 
 
-def _service_names(conn: Any) -> list[Any]:
-    """Each FLS's code and name with its region's, by code."""
-    from sqlalchemy import select
-
-    from flsdb.storage.tables import services
-
-    return list(
-        conn.execute(
-            select(
-                services.c.service_code,
-                services.c.service_name,
-                services.c.region_code,
-                services.c.region_name,
-            ).order_by(services.c.service_code)
-        ).all()
-    )
-
-
 def _choices(request: Request) -> dict[str, Any]:
     """The FLSs (code and name, by code) and regions (code and name) a form offers, and roles."""
 
-    with _engine(request).connect() as conn:
-        rows = _service_names(conn)
+    with engine_of(request).connect() as conn:
+        rows = service_names(conn)
     regions = sorted({(r.region_code, r.region_name) for r in rows})
     return {
         "fls_choices": [(r.service_code, r.service_name) for r in rows],
@@ -77,11 +58,11 @@ def _users_page(
     error: str | None = None,
     typed: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    return _render(
+    return render(
         request,
         "admin_users.html",
         status,
-        users=accounts.list_users(_engine(request)),
+        users=accounts.list_users(engine_of(request)),
         message=message,
         error=error,
         typed=typed or {"username": "", "role": "fls_staff", "services": [], "region": ""},
@@ -91,7 +72,8 @@ def _users_page(
 
 def _user(request: Request, username: str) -> dict[str, Any]:
     name = username.strip().lower()
-    found = next((u for u in accounts.list_users(_engine(request)) if u["username"] == name), None)
+    users = accounts.list_users(engine_of(request))
+    found = next((u for u in users if u["username"] == name), None)
     if found is None:
         raise NotFound(f"There is no user {username[:64]}.")
     return found
@@ -111,7 +93,7 @@ def _user_page(
         "services": user["services"],
         "region": user["region"] or "",
     }
-    return _render(
+    return render(
         request,
         "admin_user.html",
         status,
@@ -125,22 +107,20 @@ def _user_page(
 
 @router.get("/admin/users")
 @decided("administer")
-async def users_page(request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def users_page(actor: ActorDep, request: Request) -> HTMLResponse:
     authorize(actor, "administer")
     return _users_page(request)
 
 
 @router.post("/admin/users")
 @decided("administer")
-async def add_user(request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def add_user(actor: ActorDep, request: Request) -> HTMLResponse:
     authorize(actor, "administer")
     form = await request.form()
     typed = _typed(form)
     try:
         accounts.add_user(
-            _engine(request),
+            engine_of(request),
             typed["username"],
             accounts.parse_role(typed["role"]),
             str(form.get("password", "")),
@@ -155,16 +135,14 @@ async def add_user(request: Request) -> HTMLResponse:
 
 @router.get("/admin/users/{username}")
 @decided("administer")
-async def user_page(username: str, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def user_page(actor: ActorDep, username: str, request: Request) -> HTMLResponse:
     authorize(actor, "administer")
     return _user_page(request, username)
 
 
 @router.post("/admin/users/{username}/role")
 @decided("administer")
-async def change_role(username: str, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def change_role(actor: ActorDep, username: str, request: Request) -> HTMLResponse:
     authorize(actor, "administer")
     form = await request.form()
     typed = _typed(form)
@@ -174,7 +152,7 @@ async def change_role(username: str, request: Request) -> HTMLResponse:
         return _user_page(request, username, 422, error=error, typed=typed)
     try:
         accounts.set_role(
-            _engine(request),
+            engine_of(request),
             user["username"],
             accounts.parse_role(typed["role"]),
             service_codes=typed["services"],
@@ -192,11 +170,10 @@ async def change_role(username: str, request: Request) -> HTMLResponse:
 
 @router.post("/admin/users/{username}/unlock")
 @decided("administer")
-async def unlock_user(username: str, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def unlock_user(actor: ActorDep, username: str, request: Request) -> HTMLResponse:
     authorize(actor, "administer")
     user = _user(request, username)
-    was = accounts.unlock(_engine(request), user["username"], by=actor.username)
+    was = accounts.unlock(engine_of(request), user["username"], by=actor.username)
     done = (
         f"{user['username']} is unlocked and can sign in now."
         if was
@@ -207,14 +184,13 @@ async def unlock_user(username: str, request: Request) -> HTMLResponse:
 
 @router.post("/admin/users/{username}/password")
 @decided("administer")
-async def set_password(username: str, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def set_password(actor: ActorDep, username: str, request: Request) -> HTMLResponse:
     authorize(actor, "administer")
     form = await request.form()
     user = _user(request, username)
     try:
         accounts.reset_password(
-            _engine(request), user["username"], str(form.get("password", "")), by=actor.username
+            engine_of(request), user["username"], str(form.get("password", "")), by=actor.username
         )
     except FlsdbError as exc:
         return _user_page(request, username, 422, error=str(exc))
@@ -224,8 +200,9 @@ async def set_password(username: str, request: Request) -> HTMLResponse:
 
 @router.get("/admin/users/{username}/{action}")
 @decided("administer")
-async def confirm_page(username: str, action: str, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def confirm_page(
+    actor: ActorDep, username: str, action: str, request: Request
+) -> HTMLResponse:
     authorize(actor, "administer")
     if action not in CONFIRMED:
         raise NotFound("There is no such page.")
@@ -235,7 +212,7 @@ async def confirm_page(username: str, action: str, request: Request) -> HTMLResp
 def _confirm(request: Request, actor: Any, user: dict[str, Any], action: str) -> HTMLResponse:
     verb, consequence = CONFIRMED[action]
     own = action == "disable" and user["username"] == actor.username
-    return _render(
+    return render(
         request,
         "admin_confirm.html",
         422 if own else 200,
@@ -249,10 +226,9 @@ def _confirm(request: Request, actor: Any, user: dict[str, Any], action: str) ->
 
 @router.post("/admin/users/{username}/{action}")
 @decided("administer")
-async def change_user(username: str, action: str, request: Request) -> Response:
+async def change_user(actor: ActorDep, username: str, action: str, request: Request) -> Response:
     """Disable or enable an account: the first post (or a link) shows what it does and asks;
     the confirmed post does it."""
-    actor = await current_actor(request)
     authorize(actor, "administer")
     if action not in CONFIRMED:
         raise NotFound("There is no such action.")
@@ -263,48 +239,17 @@ async def change_user(username: str, action: str, request: Request) -> Response:
     if form.get("confirm") != "yes":
         return _confirm(request, actor, user, action)
     accounts.set_disabled(
-        _engine(request), user["username"], action == "disable", by=actor.username
+        engine_of(request), user["username"], action == "disable", by=actor.username
     )
     return _users_page(request, message=f"{user['username']} is {action}d.")
 
 
-def _kpi_context(request: Request) -> dict[str, Any]:
-    """KPI names, unit names and the years that hold records, for the KPI page."""
-    from sqlalchemy import func, select
-
-    from flsdb.kpi import load_catalogue
-    from flsdb.storage.tables import records
-
-    names: dict[str, str] = {}
-    for measure in load_catalogue().measures:
-        names[measure.id] = measure.name
-        for part, spec in measure.parts.items():
-            names[part] = spec.name
-    with _engine(request).connect() as conn:
-        rows = _service_names(conn)
-        first, last = conn.execute(
-            select(
-                func.min(records.c.date_fracture_diagnosed),
-                func.max(records.c.date_fracture_diagnosed),
-            )
-        ).one()
-    units = {"england": "England", "wales": "Wales", "all": "England and Wales"}
-    for code, name, region, region_name in rows:
-        units[code] = name
-        units[region] = region_name
-    years = list(range(last.year, first.year - 1, -1)) if first and last else []
-    if isinstance(first, str):  # SQLite through a plain query keeps dates as text
-        years = list(range(int(str(last)[:4]), int(str(first)[:4]) - 1, -1))
-    return {"names": names, "units": units, "years": [str(y) for y in years]}
-
-
 @router.get("/kpis")
 @decided("read_aggregates")
-async def kpi_page(request: Request) -> HTMLResponse:
+async def kpi_page(actor: ActorDep, request: Request) -> HTMLResponse:
     from flsdb.services.kpis import kpi_rows
 
-    actor = await current_actor(request)
-    context = _kpi_context(request)
+    context = kpi_context(request)
     default = context["years"][0] if context["years"] else str(dt.date.today().year - 1)
     period = request.query_params.get("period", default)[:20]
     by = request.query_params.get("by", "service")
@@ -317,7 +262,7 @@ async def kpi_page(request: Request) -> HTMLResponse:
         rows = await run_in_threadpool(
             kpi_rows,
             request.app.state.settings.database_url,
-            _engine(request),
+            engine_of(request),
             actor,
             period,
             by,
@@ -329,7 +274,7 @@ async def kpi_page(request: Request) -> HTMLResponse:
     grouped: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         grouped.setdefault(str(row["unit"]), []).append(row)
-    return _render(
+    return render(
         request, "kpis.html", grouped=grouped, period=period, by=by, error=error, **context
     )
 

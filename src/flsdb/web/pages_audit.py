@@ -12,9 +12,8 @@ from fastapi.responses import HTMLResponse, Response
 from flsdb.services.access import authorize
 from flsdb.services.events import EventFilter, event_choices, export_events, list_events
 from flsdb.services.policy import decided
-from flsdb.web.auth import current_actor
+from flsdb.web.common import ActorDep, engine_of, render, words
 from flsdb.web.dates import parse_typed, typed_date
-from flsdb.web.pages import _engine, _render, words
 
 router = APIRouter(include_in_schema=False)
 PAGE = 100
@@ -94,17 +93,16 @@ def _query(typed: dict[str, str]) -> str:
 
 @router.get("/admin/audit")
 @decided("administer")
-async def audit_page(request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def audit_page(actor: ActorDep, request: Request) -> HTMLResponse:
     authorize(actor, "administer")
     text = request.query_params.get("page", "1")
     page = min(max(int(text), 1), 100_000) if text.isdigit() and len(text) < 7 else 1
     chosen, typed, problems = _filters(request.query_params)
-    engine = _engine(request)
+    engine = engine_of(request)
     rows, total = list_events(engine, limit=PAGE, offset=(page - 1) * PAGE, chosen=chosen)
     actions, users = event_choices(engine)
     offered = sorted(set(actions) | set(KNOWN_ACTIONS), key=words)
-    return _render(
+    return render(
         request,
         "audit.html",
         422 if problems else 200,
@@ -122,19 +120,18 @@ async def audit_page(request: Request) -> HTMLResponse:
 
 @router.get("/admin/audit.csv")
 @decided("administer")
-async def audit_csv(request: Request) -> Response:
+async def audit_csv(actor: ActorDep, request: Request) -> Response:
     from flsdb.services.events import record_event
 
-    actor = await current_actor(request)
     authorize(actor, "administer")
     chosen, _, problems = _filters(request.query_params)
     if problems:
         from flsdb.errors import ConfigurationError
 
         raise ConfigurationError(" ".join(problems))
-    text = export_events(_engine(request), chosen)
+    text = export_events(engine_of(request), chosen)
     record_event(
-        _engine(request),
+        engine_of(request),
         actor.username,
         "audit_exported",
         detail=f"{text.count(chr(10)) - 1} events",

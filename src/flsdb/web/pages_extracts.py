@@ -11,8 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from flsdb.errors import FlsdbError
 from flsdb.services.access import authorize
 from flsdb.services.policy import decided
-from flsdb.web.auth import current_actor
-from flsdb.web.pages import _engine, _render
+from flsdb.web.common import ActorDep, engine_of, render
 
 router = APIRouter(include_in_schema=False)
 FORMATS = {"csv": "CSV (opens in a spreadsheet)", "parquet": "Parquet (for R, Python, DuckDB)"}
@@ -23,7 +22,7 @@ def _years(request: Request) -> list[str]:
 
     from flsdb.storage.tables import records
 
-    with _engine(request).connect() as conn:
+    with engine_of(request).connect() as conn:
         first, last = conn.execute(
             select(
                 func.min(records.c.date_fracture_diagnosed),
@@ -47,29 +46,27 @@ def _page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("period", years[0] if years else "")
     context.setdefault("format", "csv")
     context.setdefault("error", None)
-    return _render(
+    return render(
         request, "extracts.html", status, years=years, formats=FORMATS, no_key=no_key, **context
     )
 
 
 @router.get("/extracts")
 @decided("extract_pseudonymised")
-async def extracts_page(request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def extracts_page(actor: ActorDep, request: Request) -> HTMLResponse:
     authorize(actor, "extract_pseudonymised")
     return _page(request)
 
 
 @router.get("/extracts/pseudonymised")
 @decided("extract_pseudonymised")
-async def extract_download(request: Request) -> Response:
+async def extract_download(actor: ActorDep, request: Request) -> Response:
     """The extract of the chosen period as a file (audited), or the page with the reason."""
     from starlette.concurrency import run_in_threadpool
 
     from flsdb.kpi import parse_period
     from flsdb.services.extracts import extract_bytes, extract_for, pseudonym_key
 
-    actor = await current_actor(request)
     authorize(actor, "extract_pseudonymised")
     period = (request.query_params.get("period") or "").strip()[:20]
     chosen = request.query_params.get("format", "csv")
@@ -81,7 +78,7 @@ async def extract_download(request: Request) -> Response:
         frame = await run_in_threadpool(
             extract_for,
             request.app.state.settings.database_url,
-            _engine(request),
+            engine_of(request),
             actor,
             period,
             pseudonym_key(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -10,8 +9,8 @@ from fastapi.responses import HTMLResponse
 
 from flsdb.figures import PeriodFigures
 from flsdb.services.policy import can, check_published_period, decided, disclosure
-from flsdb.web.auth import current_actor
-from flsdb.web.pages import _engine, _render
+from flsdb.web.common import ActorDep, engine_of, render
+from flsdb.web.period_figures import period_and_date, period_figures
 
 router = APIRouter(include_in_schema=False)
 ServiceCode = Annotated[str, Path(max_length=12)]
@@ -27,11 +26,11 @@ def _locks_page(
 ) -> HTMLResponse:
     from flsdb.services import locks
 
-    return _render(
+    return render(
         request,
         "locks.html",
         status,
-        locks=locks.list_locks(_engine(request), actor),
+        locks=locks.list_locks(engine_of(request), actor),
         message=message,
         error=error,
         services=sorted(actor.services),
@@ -41,26 +40,24 @@ def _locks_page(
 
 @router.get("/locks")
 @decided("signed_in")
-async def locks_page(request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def locks_page(actor: ActorDep, request: Request) -> HTMLResponse:
     return _locks_page(request, actor)
 
 
 @router.post("/locks")
 @decided("sign_off", "lock_year", "lift_lock")
-async def locks_change(request: Request) -> HTMLResponse:
+async def locks_change(actor: ActorDep, request: Request) -> HTMLResponse:
     """Sign off or lock in two steps (what will be closed, then the confirmation); lift with a
     reason (asked for first)."""
     from flsdb.errors import FlsdbError
     from flsdb.services import locks
 
-    actor = await current_actor(request)
     form = await request.form()
     action = str(form.get("action", ""))
     confirmed = str(form.get("confirm", "")) == "yes"
     period = str(form.get("period", ""))[:20]
     note = str(form.get("note", ""))[:500]
-    engine = _engine(request)
+    engine = engine_of(request)
     lock_id = 0
     try:
         if action in ("sign_off", "lock"):
@@ -90,91 +87,38 @@ async def locks_change(request: Request) -> HTMLResponse:
         else:
             return _locks_page(request, actor, 422, error="Choose what to do.")
     except FlsdbError as exc:
-        from flsdb.web.app import _status
-
         extra: dict[str, Any] = {}
         if action == "lift" and confirmed:  # asked again for the reason
             found = [k for k in locks.list_locks(engine, actor) if k["id"] == lock_id]
             extra = {"lifting": found[0]} if found and not found[0]["lifted_at"] else {}
-        return _locks_page(request, actor, _status(exc), error=str(exc), **extra)
+        return _locks_page(request, actor, exc.status, error=str(exc), **extra)
     return _locks_page(request, actor, message=message)
-
-
-def _period_and_date(request: Request) -> tuple[str, dt.date, str | None]:
-    from flsdb.web.pages_admin import _kpi_context
-
-    period = request.query_params.get("period")
-    if period is None:  # the latest year with records (a scan of the records: only when asked)
-        years = _kpi_context(request)["years"]
-        period = years[0] if years else str(dt.date.today().year - 1)
-    period = period[:20]
-    text = request.query_params.get("as_of", "")[:10]
-    try:
-        as_of = dt.date.fromisoformat(text) if text else dt.date.today()
-    except ValueError:
-        return period, dt.date.today(), f"'{text}' is not a date: use YYYY-MM-DD."
-    return period, as_of, None
-
-
-async def _data(request: Request, period: str, as_of: dt.date) -> PeriodFigures:
-    """The figures; a page that shows them says when they were computed if records changed
-    since (they refresh at most every `refresh_seconds` while edits keep coming)."""
-    from starlette.concurrency import run_in_threadpool
-
-    from flsdb.services.dashboards import figures
-
-    found = await run_in_threadpool(
-        figures,
-        request.app.state.dashboards,
-        request.app.state.settings.database_url,
-        _engine(request),
-        period,
-        as_of,
-    )
-    if found.stale:
-        when = dt.datetime.fromtimestamp(found.computed_at).strftime("%H:%M:%S")
-        start = (
-            f"The KPI values are current; the charts were computed at {when}: records "
-            "changed since. New figures are "
-            if found.counts_current
-            else f"These figures were computed at {when}; records changed since. New figures are "
-        )
-        request.state.stale = (
-            f"{start}computed at most every "
-            f"{request.app.state.dashboards.refresh_seconds:.0f} seconds while records change, "
-            "and take a little while: reload the page to see them."
-        )
-    if found.refresh_failed:
-        request.state.stale = (
-            f"{getattr(request.state, 'stale', '')} The last computation of new figures "
-            "failed (the server log says why); these are the figures computed before."
-        ).strip()
-    return found.data
 
 
 @router.get("/fls/{service_code}")
 @decided("read_aggregates")
-async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResponse:
+async def fls_dashboard(
+    actor: ActorDep, service_code: ServiceCode, request: Request
+) -> HTMLResponse:
     from flsdb.services import dashboards
     from flsdb.web import dashboards as views
 
-    actor = await current_actor(request)
     code = service_code.upper()
-    dashboards.check_service(actor, _engine(request), code)
+    dashboards.check_service(actor, engine_of(request), code)
     # The figures leave at the viewer's disclosure level: its staff and the national team see
     # the FLS in full, a region viewer as published.
     published = disclosure(actor, "service", code) == "published"
-    period, as_of, error = _period_and_date(request)
+    period, as_of, error = period_and_date(request)
     if error:
-        return _render(request, "error.html", 422, title="Refused", message=error, code=422)
+        return render(request, "error.html", 422, title="Refused", message=error, code=422)
     if published:
         check_published_period(period)
-    data = await _data(request, period, as_of)
-    if not dashboards.has_records(_engine(request), code) or code not in set(
+    data = await period_figures(request, period, as_of)
+    if not dashboards.has_records(engine_of(request), code) or code not in set(
         data.services["service_code"]
     ):
         # A newly loaded FLS (or figures computed before it was loaded): nothing to chart yet.
-        return _render(
+        return render(
             request,
             "dashboard_fls.html",
             code=code,
@@ -184,7 +128,7 @@ async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResp
             upload=None,
             body="",
             records=0,
-            **dashboards.service_names(_engine(request), code),
+            **dashboards.service_names(engine_of(request), code),
         )
     head = views.memo(
         "fls head", data, code, published, make=lambda: _fls_head(data, code, published)
@@ -198,14 +142,14 @@ async def fls_dashboard(service_code: ServiceCode, request: Request) -> HTMLResp
 
         return {**fls_body(data, code, published), "patients": patients, "period_label": period}
 
-    return _render(
+    return render(
         request,
         "dashboard_fls.html",
         code=code,
         period=period,
         as_of=as_of,
         upload=dashboards.upload_notice(
-            actor, dashboards.last_upload(_engine(request), code, request.app.state.dashboards)
+            actor, dashboards.last_upload(engine_of(request), code, request.app.state.dashboards)
         ),
         published=published,
         patients=patients,
@@ -235,10 +179,10 @@ async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
     from flsdb.web import dashboards as views
     from flsdb.web.dashboard_bodies import benchmark_rows, group_body
 
-    period, as_of, error = _period_and_date(request)
+    period, as_of, error = period_and_date(request)
     if error:
-        return _render(request, "error.html", 422, title="Refused", message=error, code=422)
-    data = await _data(request, period, as_of)
+        return render(request, "error.html", 422, title="Refused", message=error, code=422)
+    data = await period_figures(request, period, as_of)
     actor = request.state.actor
     # The figures at the viewer's disclosure level: the national team sees them in full, an
     # FLS's staff their own FLSs' rows, everyone else as published.
@@ -255,7 +199,7 @@ async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
         names = {k: data.name(k) for k in {*kpis, *(k for k, _ in found["headline"])}}
         return {**found, "kpis": kpis, "rows": rows, "linked": linked, "names": names}
 
-    return _render(
+    return render(
         request,
         "dashboard_group.html",
         level=level,
@@ -272,102 +216,63 @@ async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
 
 @router.get("/region/{region_code}")
 @decided("read_aggregates")
-async def region_dashboard(region_code: ServiceCode, request: Request) -> HTMLResponse:
+async def region_dashboard(
+    actor: ActorDep, region_code: ServiceCode, request: Request
+) -> HTMLResponse:
     from flsdb.services import dashboards
 
-    actor = await current_actor(request)
     code = region_code.upper()
-    dashboards.check_region(actor, _engine(request), code)
+    dashboards.check_region(actor, engine_of(request), code)
     return await _group(request, "region", code)
 
 
 @router.get("/nation")
 @decided("read_aggregates")
-async def nation_dashboard(request: Request) -> HTMLResponse:
-    await current_actor(request)
+async def nation_dashboard(actor: ActorDep, request: Request) -> HTMLResponse:
     return await _group(request, "nation", "all")
 
 
 @router.get("/download/{kind}/{unit}.{fmt}")
 @decided("read_aggregates")
-async def download(kind: str, unit: ServiceCode, fmt: str, request: Request) -> Any:
-    """The command line's outputs for a dashboard's scope, made on demand: the FLS or region
-    report (HTML or PDF) and the national report, as published; the benchmark table (CSV)."""
-    import tempfile
-    from pathlib import Path as FilePath
-
+async def download(
+    actor: ActorDep, kind: str, unit: ServiceCode, fmt: str, request: Request
+) -> Any:
+    """The command line's outputs for a dashboard's scope, made on demand by the same use case
+    (`services.report_files`): the FLS or region report (HTML or PDF) and the national report,
+    as published; the benchmark table (CSV)."""
     from fastapi.responses import Response
     from starlette.concurrency import run_in_threadpool
 
-    from flsdb.errors import NotFound
-    from flsdb.services import dashboards
+    from flsdb.errors import Forbidden, NotFound
+    from flsdb.services import dashboards, report_files
 
-    actor = await current_actor(request)
     code = unit.upper()
     if kind == "fls":
-        dashboards.check_service(actor, _engine(request), code)
+        dashboards.check_service(actor, engine_of(request), code)
         if disclosure(actor, "service", code) == "published":
-            from flsdb.errors import Forbidden
-
             raise Forbidden(
                 "The FLS report shows its figures in full, for its staff and the national "
                 "team; the region's report has them as published."
             )
     elif kind == "region":
-        dashboards.check_region(actor, _engine(request), code)
-    elif kind not in ("national", "benchmark") or code != "ALL":
-        raise NotFound("There is no such download.")
-    if fmt not in ("html", "pdf", "csv") or (fmt == "csv") != (kind == "benchmark"):
-        raise NotFound("There is no such download.")
-    period, as_of, error = _period_and_date(request)
+        dashboards.check_region(actor, engine_of(request), code)
+    report_files.check_download(kind, code, fmt)
+    period, as_of, error = period_and_date(request)
     if error:
-        return _render(request, "error.html", 422, title="Refused", message=error, code=422)
+        return render(request, "error.html", 422, title="Refused", message=error, code=422)
     if kind != "fls" and actor.role.value not in ("national_analyst", "admin"):
         check_published_period(period)  # the published reports: whole years
-    data = await _data(request, period, as_of)
+    data = await period_figures(request, period, as_of)
     if kind == "fls" and (
-        not dashboards.has_records(_engine(request), code)
+        not dashboards.has_records(engine_of(request), code)
         or code not in set(data.services["service_code"])
     ):
         raise NotFound(f"{code} has no records yet, so there is no report to download.")
-
-    def make() -> tuple[bytes, str]:
-        with tempfile.TemporaryDirectory(prefix="flsdb-download-") as folder:
-            out = FilePath(folder)
-            (out / "fls").mkdir()
-            (out / "regions").mkdir()
-            if kind == "benchmark":
-                from flsdb.reports.benchmark import benchmark_frame
-                from flsdb.sheets import csv_frame
-
-                text = csv_frame(benchmark_frame(data)).to_csv(index=False)
-                return text.encode(), f"benchmark-fls-{data.period.label}.csv"
-            if kind == "fls":
-                from flsdb.reports.fls import fls_report
-
-                paths = fls_report(data, code, out, (fmt,))
-            elif kind == "region":
-                from flsdb.reports.region import region_report
-
-                paths = region_report(data, code, out, (fmt,))
-            else:
-                from flsdb.reports.national import national_report
-
-                paths = national_report(data, out, (fmt,))
-            path = paths[0]
-            return path.read_bytes(), path.name
-
-    content, name = await run_in_threadpool(make)
-    from flsdb.services.events import record_event
-
-    record_event(
-        _engine(request),
-        actor.username,
-        "export_report",
-        service_code=code if kind == "fls" else None,
-        detail=name,
+    content, name = await run_in_threadpool(
+        report_files.download, engine_of(request), actor, data, kind, code, fmt
     )
-    media = {"html": "text/html", "pdf": "application/pdf", "csv": "text/csv"}[fmt]
     return Response(
-        content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        content,
+        media_type=report_files.MEDIA[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -4,6 +4,7 @@ status; sorting, page numbers and a choice of page size; a page beyond the last 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,8 +13,8 @@ from fastapi.responses import HTMLResponse
 from flsdb.services import records
 from flsdb.services.access import Actor, authorize
 from flsdb.services.policy import decided
-from flsdb.web.auth import current_actor
-from flsdb.web.pages import PAGE, _date, _engine, _render, templates
+from flsdb.web.common import ActorDep, engine_of, render, templates
+from flsdb.web.pages import PAGE
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,6 +25,13 @@ SORT_WORDS = {
     "service_code": "FLS",
     "date_fls_assessment": "date assessed",
 }
+
+
+def _date(text: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(text)) if text else None
+    except ValueError:
+        return None
 
 
 def _list(request: Request, actor: Actor, fields: dict[str, Any]) -> HTMLResponse:
@@ -49,7 +57,7 @@ def _list(request: Request, actor: Actor, fields: dict[str, Any]) -> HTMLRespons
         sort=sort,
         descending=descending,
     )
-    found, total = records.search(_engine(request), actor, query)
+    found, total = records.search(engine_of(request), actor, query)
     pages = max(1, -(-total // size))
     refusal = None
     if page > pages:
@@ -69,7 +77,7 @@ def _list(request: Request, actor: Actor, fields: dict[str, Any]) -> HTMLRespons
         )
         if v
     }
-    return _render(
+    return render(
         request,
         "records.html",
         404 if refusal else 200,
@@ -114,17 +122,15 @@ templates.env.globals["records_address"] = records_address
 
 @router.get("/records")
 @decided("read_patients")
-async def record_list(request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def record_list(actor: ActorDep, request: Request) -> HTMLResponse:
     authorize(actor, "read_patients")
     return _list(request, actor, dict(request.query_params))
 
 
 @router.post("/records/search")
 @decided("read_patients")
-async def record_search(request: Request) -> HTMLResponse:
+async def record_search(actor: ActorDep, request: Request) -> HTMLResponse:
     """Search by NHS number: a POST, so the number never appears in a URL."""
-    actor = await current_actor(request)
     authorize(actor, "read_patients")
     form = await request.form()
     return _list(request, actor, {k: v for k, v in form.items() if isinstance(v, str)})

@@ -12,8 +12,7 @@ from flsdb.services.policy import decided
 from flsdb.services.restore import preview_restore, restore
 from flsdb.storage.edits import changed_fields
 from flsdb.storage.tables import RECORD_COLUMNS
-from flsdb.web.auth import current_actor
-from flsdb.web.pages import PageRecordId, _engine, _render
+from flsdb.web.common import ActorDep, PageRecordId, engine_of, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,23 +24,21 @@ def _number(value: object) -> int:
 
 @router.post("/records/{record_id}/restore")
 @decided("write_patients")
-async def restore_version(record_id: PageRecordId, request: Request) -> Response:
-    actor = await current_actor(request)
+async def restore_version(actor: ActorDep, record_id: PageRecordId, request: Request) -> Response:
     form = await request.form()
     version, seen = _number(form.get("version")), _number(form.get("expected_version"))
-    engine = _engine(request)
+    engine = engine_of(request)
     current, earlier = preview_restore(engine, actor, record_id, version)
     if form.get("confirm") == "yes":
         try:
             restore(engine, actor, record_id, version, seen or None)
         except (Conflict, Locked, NotFound, ValidationFailed) as exc:
-            status = {Locked: 423, NotFound: 404, ValidationFailed: 422}.get(type(exc), 409)
             message = (
                 f"Version {version} does not pass today's checks; edit the record instead."
                 if isinstance(exc, ValidationFailed)
                 else str(exc)
             )
-            return _page(request, current, earlier, version, status, message)
+            return _page(request, current, earlier, version, exc.status, message)
         return RedirectResponse(f"/records/{record_id}?saved=1", status_code=303)
     return _page(request, current, earlier, version)
 
@@ -56,7 +53,7 @@ def _page(
 ) -> HTMLResponse:
     differ = changed_fields(current, earlier)  # the edit's own test of a changed field
     changes = [(c, current.get(c), earlier.get(c)) for c in RECORD_COLUMNS if c in differ]
-    return _render(
+    return render(
         request,
         "restore.html",
         status,

@@ -15,8 +15,7 @@ from flsdb.errors import FlsdbError, ValidationFailed
 from flsdb.services import service_files
 from flsdb.services.access import authorize
 from flsdb.services.policy import decided
-from flsdb.web.auth import current_actor
-from flsdb.web.pages import _engine, _render
+from flsdb.web.common import ActorDep, engine_of, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,8 +25,8 @@ def _page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
 
     from flsdb.storage.tables import records, services
 
-    with _engine(request).connect() as conn:
-        counts = dict(
+    with engine_of(request).connect() as conn:
+        counts: dict[str, int] = dict(
             conn.execute(
                 select(records.c.service_code, func.count()).group_by(records.c.service_code)
             ).all()
@@ -39,24 +38,22 @@ def _page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("preview", None)
     context.setdefault("message", None)
     context.setdefault("error", None)
-    return _render(request, "admin_services.html", status, services=rows, counts=counts, **context)
+    return render(request, "admin_services.html", status, services=rows, counts=counts, **context)
 
 
 @router.get("/admin/services")
 @decided("administer")
-async def services_page(request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def services_page(actor: ActorDep, request: Request) -> HTMLResponse:
     authorize(actor, "administer")
     return _page(request)
 
 
 @router.post("/admin/services")
 @decided("administer")
-async def services_preview(request: Request) -> HTMLResponse:
+async def services_preview(actor: ActorDep, request: Request) -> HTMLResponse:
     """A services file checked and compared with the stored services: nothing stored yet."""
     from starlette.concurrency import run_in_threadpool
 
-    actor = await current_actor(request)
     authorize(actor, "administer")
     form = await request.form()
     file = form.get("file")
@@ -66,7 +63,7 @@ async def services_preview(request: Request) -> HTMLResponse:
     name = file.filename[-200:]
     try:
         preview = await run_in_threadpool(
-            service_files.preview, _engine(request), actor, name, content
+            service_files.preview, engine_of(request), actor, name, content
         )
     except FlsdbError as exc:
         return _page(request, 422, error=str(exc))
@@ -81,11 +78,10 @@ async def services_preview(request: Request) -> HTMLResponse:
 
 @router.post("/admin/services/store")
 @decided("administer")
-async def services_store(request: Request) -> HTMLResponse:
+async def services_store(actor: ActorDep, request: Request) -> HTMLResponse:
     """Store the previewed file (sent back by the preview's form; checked again in full)."""
     from starlette.concurrency import run_in_threadpool
 
-    actor = await current_actor(request)
     authorize(actor, "administer")
     form = await request.form()
     name = str(form.get("file_name") or "services.csv")[-200:]
@@ -98,7 +94,7 @@ async def services_store(request: Request) -> HTMLResponse:
         return _page(request, 422, error=error)
     try:
         summary = await run_in_threadpool(
-            service_files.store, _engine(request), actor, name, content
+            service_files.store, engine_of(request), actor, name, content
         )
     except ValidationFailed:
         return _page(request, 422, error="The file has errors now: load it again to see them.")

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from flsdb.services.access import authorize
 from flsdb.services.policy import decided
-from flsdb.web.auth import current_actor
+from flsdb.web.common import ActorDep
 
 router = APIRouter(include_in_schema=False)
 MEDIA = {
@@ -22,14 +22,13 @@ MEDIA = {
 
 @router.get("/templates/records.{suffix}")
 @decided("write_patients")
-async def records_template(suffix: str, request: Request) -> Response:
+async def records_template(actor: ActorDep, suffix: str, request: Request) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     from flsdb.dictionary import load_dictionary
     from flsdb.dictionary.template import write_csv_template, write_xlsx_template
     from flsdb.errors import NotFound
 
-    actor = await current_actor(request)
     authorize(actor, "write_patients")
     if suffix not in MEDIA:
         raise NotFound("There is no such template: download records.csv or records.xlsx.")

@@ -19,17 +19,9 @@ from flsdb.errors import Conflict, Locked, ValidationFailed
 from flsdb.services import records, worklists
 from flsdb.services.access import Actor
 from flsdb.services.policy import decided
-from flsdb.web.auth import current_actor
+from flsdb.web.common import ActorDep, PageRecordId, engine_of, issue_list, render, shown, templates
 from flsdb.web.forms import record_form
-from flsdb.web.pages import (
-    PAGE,
-    PageRecordId,
-    _engine,
-    _issue_dicts,
-    _render,
-    _submitted,
-    templates,
-)
+from flsdb.web.pages import PAGE, submitted
 
 router = APIRouter(include_in_schema=False)
 ServiceCode = Annotated[str, Path(max_length=12)]
@@ -75,12 +67,13 @@ class Place:
 
 @router.get("/fls/{service_code}/worklist")
 @decided("read_patients")
-async def worklist_page(service_code: ServiceCode, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def worklist_page(
+    actor: ActorDep, service_code: ServiceCode, request: Request
+) -> HTMLResponse:
     code = service_code.upper()
     place = Place(request.query_params)
     today = dt.date.today()
-    engine = _engine(request)
+    engine = engine_of(request)
     found = worklists.worklist(
         engine, actor, code, place.list, today, PAGE, (place.page - 1) * PAGE, place.everyone
     )
@@ -96,7 +89,7 @@ async def worklist_page(service_code: ServiceCode, request: Request) -> HTMLResp
     tabs = worklists.counts(engine, actor, code, today, place.everyone)
     not_done = worklists.not_done(engine, actor, code, place.list, today, place.everyone)
     done = request.query_params.get("done") == "1"
-    return _render(
+    return render(
         request,
         "worklist.html",
         found=found,
@@ -114,7 +107,6 @@ async def worklist_page(service_code: ServiceCode, request: Request) -> HTMLResp
 
 def _facts(record: dict[str, Any], today: dt.date) -> list[tuple[str, str]]:
     """The index fracture's key facts, shown above the follow-up."""
-    from flsdb.web.pages import shown
 
     labels = records.field_labels()
     born = record.get("date_of_birth")
@@ -157,11 +149,11 @@ def _short_form(
         s for s in record_form(values, issues or [], sorted(actor.services)) if s.title == title
     ]
     fracture = dt.date.fromisoformat(str(record["date_fracture_diagnosed"]))
-    reason, followup_open = lock_state(_engine(request), str(record["service_code"]), fracture)
+    reason, followup_open = lock_state(engine_of(request), str(record["service_code"]), fracture)
     locked = bool(reason) and not followup_open
     if reason and message is None:
         message = reason
-    return _render(
+    return render(
         request,
         "record_form.html",
         status,
@@ -186,10 +178,9 @@ def _short_form(
 
 @router.get("/records/{record_id}/followup")
 @decided("read_patients")
-async def followup_form(record_id: PageRecordId, request: Request) -> HTMLResponse:
-    actor = await current_actor(request)
+async def followup_form(actor: ActorDep, record_id: PageRecordId, request: Request) -> HTMLResponse:
     place = Place(request.query_params, followup=True)
-    record = records.get(_engine(request), actor, record_id)
+    record = records.get(engine_of(request), actor, record_id)
     saved = request.query_params.get("saved")
     message = None
     if saved == "1":
@@ -201,16 +192,15 @@ async def followup_form(record_id: PageRecordId, request: Request) -> HTMLRespon
 
 @router.post("/records/{record_id}/followup")
 @decided("write_patients")
-async def save_followup(record_id: PageRecordId, request: Request) -> Response:
+async def save_followup(actor: ActorDep, record_id: PageRecordId, request: Request) -> Response:
     """Save the follow-up section alone (the record's other values stand), then show it again,
     or open the next patient on the same list ("Save and next")."""
-    actor = await current_actor(request)
     place = Place(request.query_params, followup=True)
     form = await request.form()
     version_text = str(form.get("version", ""))
     version = int(version_text) if version_text.isdigit() else 0
-    posted = await _submitted(request)
-    engine = _engine(request)
+    posted = await submitted(request)
+    engine = engine_of(request)
     current = {**records.get(engine, actor, record_id), "version": version}
     section = WINDOW_SECTIONS[place.window]
     opened = {
@@ -226,10 +216,10 @@ async def save_followup(record_id: PageRecordId, request: Request) -> Response:
         message = "The follow-up was not saved: correct the fields marked below."
         shown_values = {**current, **values}
         return _short_form(
-            request, actor, current, shown_values, place, _issue_dicts(exc), 422, message
+            request, actor, current, shown_values, place, issue_list(exc), 422, message
         )
     except (Conflict, Locked) as exc:
-        status = 423 if isinstance(exc, Locked) else 409
+        status = exc.status
         return _short_form(
             request, actor, current, {**current, **values}, place, None, status, str(exc)
         )

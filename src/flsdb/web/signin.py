@@ -12,8 +12,9 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
-from flsdb.services import kept_forms, signin
+from flsdb.services import accounts, kept_forms, signin
 from flsdb.services.access import Actor
 from flsdb.services.policy import decided
 from flsdb.web.auth import (
@@ -21,11 +22,11 @@ from flsdb.web.auth import (
     browser_id,
     check_origin,
     client_address,
-    current_actor,
     session_token,
     set_browser_cookie,
     set_session_cookie,
 )
+from flsdb.web.common import ActorDep, home_of, render
 
 router = APIRouter(include_in_schema=False)
 KEPT_COOKIE = "flsdb_kept"
@@ -50,19 +51,11 @@ def _settings(request: Request) -> Any:
     return request.app.state.settings
 
 
-def _home(actor: Actor) -> str:
-    from flsdb.web.pages import _home as home
-
-    return home(actor)
-
-
 def _login_page(
     request: Request, status: int = 200, message: str | None = None, **context: Any
 ) -> HTMLResponse:
-    from flsdb.web.pages import _render
-
     kept = bool(request.cookies.get(KEPT_COOKIE))
-    return _render(
+    return render(
         request,
         "login.html",
         status,
@@ -102,9 +95,8 @@ async def login_form(request: Request) -> Response:
             )
         )
     except (signin.LoginFailed, signin.AccountLocked, signin.Busy) as exc:
-        status = {signin.AccountLocked: 429, signin.Busy: 503}.get(type(exc), 401)
-        return _login_page(request, status, str(exc), username=username, next=wanted)
-    response = RedirectResponse(wanted or _home(session.actor), status_code=303)
+        return _login_page(request, exc.status, str(exc), username=username, next=wanted)
+    response = RedirectResponse(wanted or home_of(session.actor), status_code=303)
     set_session_cookie(request, response, session.token)
     set_browser_cookie(request, response, browser)
     return response
@@ -112,8 +104,7 @@ async def login_form(request: Request) -> Response:
 
 @router.post("/logout")
 @decided("signed_in")
-async def logout(request: Request) -> Response:
-    actor = await current_actor(request)
+async def logout(actor: ActorDep, request: Request) -> Response:
     token = session_token(request)
     if token:
         signin.sign_out(request.app.state.engine, token, actor.username)
@@ -123,26 +114,22 @@ async def logout(request: Request) -> Response:
 
 
 def _left(ends: dt.datetime | None) -> dict[str, Any]:
-    from flsdb.services.accounts import _now
-
-    seconds = max(0, int((ends - _now()).total_seconds())) if ends else None
+    seconds = max(0, int((ends - accounts.now()).total_seconds())) if ends else None
     return {"seconds": seconds}
 
 
 @router.get("/api/session")
 @decided("signed_in")
-async def session_left(request: Request) -> JSONResponse:
+async def session_left(actor: ActorDep, request: Request) -> JSONResponse:
     """How many seconds the session has left unless used (asking does not extend it); null
     for an API token, which has no idle limit."""
-    await current_actor(request)
     return JSONResponse(_left(getattr(request.state, "session_ends", None)))
 
 
 @router.post("/api/session")
 @decided("signed_in")
-async def stay_signed_in(request: Request) -> JSONResponse:
+async def stay_signed_in(actor: ActorDep, request: Request) -> JSONResponse:
     """ "Stay signed in": the session's idle limit starts again (up to its absolute limit)."""
-    await current_actor(request)
     token = session_token(request)
     live = (
         signin.extend_session(request.app.state.engine, token, _settings(request).limits)
@@ -180,7 +167,7 @@ async def sign_in_again(request: Request) -> Response:
         return response
     try:
         form = await request.form()
-    except Exception:  # a body already read: nothing to keep
+    except (RuntimeError, ClientDisconnect):  # a body already read, or gone: nothing to keep
         return response
     fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
     kept_id = kept_forms.keep(engine, owner, path, fields)

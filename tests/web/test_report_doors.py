@@ -1,0 +1,68 @@
+"""Both front doors build reports by one use case (services.report_files): a report downloaded
+from the web is the one `flsdb report` writes for the same period, extract date and FLS, notes
+included (the national lock's), on both backends."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from tests.command import flsdb_here
+from tests.web.conftest import Site
+
+PARAMS = {"period": "2024", "as_of": "2025-06-30"}
+
+
+def _pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_a_web_download_equals_the_command_lines_report(site: Site, tmp_path: Path) -> None:
+    nurse, analyst = site.client("nurse"), site.client("analyst")
+    locked = analyst.post("/api/locks", json={"period": "2024", "confirm": True})
+    assert locked.status_code == 201, locked.text
+    out = tmp_path / "reports"
+    done = flsdb_here(
+        "report",
+        "--period",
+        "2024",
+        "--as-of",
+        PARAMS["as_of"],
+        "--db",
+        site.url,
+        "--out",
+        str(out),
+        "--fls",
+        "FLS01",
+        "--region",
+        "QE1",
+        "--jobs",
+        "1",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    written = {p.name: p for p in out.rglob("*") if p.is_file()}
+
+    fls = nurse.get("/download/fls/FLS01.html", params=PARAMS)
+    assert fls.status_code == 200, fls.text
+    name = fls.headers["content-disposition"].split('filename="')[1].rstrip('"')
+    # The lock's note, which the web's download once lacked, is in both.
+    assert "locked" in fls.text and "by analyst" in fls.text
+    assert fls.text == written[name].read_text(encoding="utf-8")
+
+    pdf = nurse.get("/download/fls/FLS01.pdf", params=PARAMS)
+    name = pdf.headers["content-disposition"].split('filename="')[1].rstrip('"')
+    assert _pdf_text(pdf.content) == _pdf_text(written[name].read_bytes())
+
+    for path in ("/download/region/QE1.html", "/download/national/all.html"):
+        page = analyst.get(path, params=PARAMS)
+        assert page.status_code == 200, page.text
+        name = page.headers["content-disposition"].split('filename="')[1].rstrip('"')
+        assert page.text == written[name].read_text(encoding="utf-8"), path
+
+    table = analyst.get("/download/benchmark/all.csv", params=PARAMS)
+    name = table.headers["content-disposition"].split('filename="')[1].rstrip('"')
+    assert table.text == written[name].read_text(encoding="utf-8")
+    assert "FLS01" in table.text
