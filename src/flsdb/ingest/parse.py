@@ -98,10 +98,19 @@ def _date(spec: FieldSpec, raw: pl.Expr, _: Dictionary) -> Parsed:
         .otherwise(this_century)
     )
     value = pl.coalesce(iso, british, two_digit)
+    # 12/25/2026: a second number that can only be a day, so written month first.
+    month_first = raw.str.contains(r"^(0?[1-9]|1[0-2])/(1[3-9]|2[0-9]|3[01])/([0-9]{2}|[0-9]{4})$")
     return Parsed(
         value,
         raw.is_not_null() & value.is_null(),
-        f"is not a date; {DATE_HELP}",
+        pl.when(month_first)
+        .then(
+            pl.lit(
+                "is written month first, which uploads do not accept; write it day first, "
+                "as DD/MM/YYYY (or YYYY-MM-DD)"
+            )
+        )
+        .otherwise(pl.lit(f"is not a date; {DATE_HELP}")),
         normalised=short & value.is_not_null(),
         normalised_message=pl.lit("read as ")
         + value.dt.strftime("%-d %b %Y")

@@ -14,6 +14,7 @@ from flsdb.dictionary import Dictionary, load_dictionary
 from flsdb.dictionary.frames import LOST_LABEL
 from flsdb.dictionary.schema import FieldSpec
 from flsdb.errors import ValidationFailed
+from flsdb.ingest.date_order import DateOrder
 from flsdb.ingest.issues import ROW, IssueCollector, IssueTable, issue_frame, single_issue
 from flsdb.ingest.parse import parse_columns
 from flsdb.ingest.reader import UploadFile
@@ -195,7 +196,9 @@ def validate(
     )
     keys: list[pl.DataFrame] = []
     rows = Spill()
+    order = DateOrder(tuple(present))
     for raw in upload.batches():
+        order.observe(raw)
         # Columns outside the dictionary are reported by the header check and not parsed.
         typed, type_issues = parse_columns(raw, fields, dictionary, check_required=not keep)
         issues.extend(type_issues)
@@ -217,6 +220,7 @@ def validate(
         if progress:
             progress(typed.height)
     upload.collect_issues(issues)
+    order.report(issues)
     key_frame = pl.concat(keys)
     del keys
     if kind == "records":
