@@ -86,7 +86,7 @@ ERRORS = [
         {"date_fracture_diagnosed": "2026-02-01"},
         "date_fracture_diagnosed",
         "2026-02-01",
-        "is in the future (after the upload date 2026-01-31)",
+        "is in the future (after the upload date 31 Jan 2026)",
     ),
     (
         {"date_fls_assessment": "2026-02-02", "date_fracture_diagnosed": "2024-03-01"},
@@ -98,7 +98,7 @@ ERRORS = [
         {"date_fracture_diagnosed": "2015-12-31", "date_of_birth": "1940-01-01"},
         "date_fracture_diagnosed",
         "2015-12-31",
-        "is before 2016-01-01, the start of the audit",
+        "is before 1 Jan 2016, the start of the audit",
     ),
     (
         {"date_of_birth": "1974-03-02"},

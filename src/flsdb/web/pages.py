@@ -17,7 +17,7 @@ from flsdb.services import records, uploads
 from flsdb.services.access import Actor, Role, authorize
 from flsdb.services.policy import decided
 from flsdb.web.auth import current_actor
-from flsdb.web.dates import typed_date, uk_date
+from flsdb.web.dates import typed_date, uk_date, uk_dates_in
 from flsdb.web.forms import form_values, record_form
 
 router = APIRouter(include_in_schema=False)
@@ -56,6 +56,7 @@ templates.env.filters["when"] = when
 templates.env.filters["shown"] = shown
 templates.env.filters["ukdate"] = uk_date
 templates.env.filters["typed_date"] = typed_date
+templates.env.filters["ukdates_in"] = uk_dates_in
 PAGE = 50
 SAVED = "Saved."
 

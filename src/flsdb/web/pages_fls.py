@@ -107,11 +107,13 @@ def _period_and_date(request: Request) -> tuple[str, dt.date, str | None]:
         years = _kpi_context(request)["years"]
         period = years[0] if years else str(dt.date.today().year - 1)
     period = period[:20]
+    from flsdb.web.dates import parse_typed
+
     text = request.query_params.get("as_of", "")[:10]
-    try:
-        as_of = dt.date.fromisoformat(text) if text else dt.date.today()
-    except ValueError:
-        return period, dt.date.today(), f"'{text}' is not a date: use YYYY-MM-DD."
+    try:  # DD/MM/YYYY as typed in the page, or ISO (the download links' own form)
+        as_of = parse_typed(text, "Data as of") or dt.date.today()
+    except ValueError as exc:
+        return period, dt.date.today(), str(exc)
     return period, as_of, None
 
 
