@@ -86,20 +86,34 @@ def _header_issues(
 ) -> list[pl.DataFrame]:
     fields = dictionary.fields(kind)
     names = {f.name for f in fields}
+    # Where the headings are written down: the records template (on the upload page), or the
+    # data dictionary's services table.
+    where = (
+        "the template's columns only (download it on the upload page)"
+        if kind == "records"
+        else "the columns of the data dictionary's services table only"
+    )
+    heads = "the template heads it" if kind == "records" else "the data dictionary heads it"
     issues = [
         single_issue(
             "error",
             1,
             column,
             column,
-            f"unknown column '{column}'; the {kind} file has the columns of the "
-            "dictionary only (run 'flsdb dictionary' to list them)",
+            f"The file has a column headed '{column}', which is not in the data dictionary: "
+            f"a {kind} file has {where}",
         )
         for column in upload.columns
         if column not in names
     ]
     issues += [
-        single_issue("error", 1, spec.name, "", f"required column '{spec.name}' is missing")
+        single_issue(
+            "error",
+            1,
+            spec.name,
+            "",
+            f"The file has no column for {spec.label}, which is required: add it as {heads}",
+        )
         for spec in fields
         if spec.required
         and spec.name not in upload.columns
@@ -159,7 +173,7 @@ def _blank_required(
             message = f"{spec.label} is required but blank"
         else:
             message = (
-                f"{spec.label} is required for a new record, and the file has no {spec.name} column"
+                f"{spec.label} is required for a new record, and the file has no column for it"
             )
         issues.append(issue_frame(blank, spec.name, "error", message, pl.lit("")))
     return issues
