@@ -35,7 +35,15 @@ __all__ = [
 
 
 class FlsdbError(Exception):
-    """Base of the errors that carry a message meant for the user."""
+    """Base of the errors that carry a message meant for the user.
+
+    The message is in words for anyone (the web shows it as it is); `command_line`, when given,
+    says what to do on the command line (the option to give), which only the command line adds.
+    """
+
+    def __init__(self, *args: object, command_line: str | None = None) -> None:
+        super().__init__(*args)
+        self.command_line = command_line
 
     status = 400
 

@@ -53,7 +53,8 @@ def test_import_errors_exit_1_store_nothing_and_write_csv(tmp_path: Path) -> Non
         ("4", "fracture_site"),
         ("4", "nhs_number"),
     ]
-    assert "allowed: hip, spine" in errors[1]["message"]
+    # Issue 20: the answers in words, the column name in its own column of the errors file.
+    assert "allowed: Hip, Spine" in errors[1]["message"] and errors[1]["column"] == "fracture_site"
     again = flsdb_here(
         "kpis",
         "--period",

@@ -270,9 +270,10 @@ def test_a_bad_label_refuses_the_file_and_stores_nothing(tmp_path: Path) -> None
 def test_import_refusals(tmp_path: Path) -> None:
     db = _database(tmp_path, "refusals")
     path = national_csv(tmp_path / "x.csv", [national_row(record(service_code=SERVICE))])
-    assert "has no service_code column: say which FLS" in _run(
-        "import", str(path), "--profile", "fls-db", "--db", db, cwd=tmp_path, code=1
-    )
+    refused = _run("import", str(path), "--profile", "fls-db", "--db", db, cwd=tmp_path, code=1)
+    # The words for anyone, then what to give on the command line (the web shows no option).
+    assert "has no column naming the FLS: say which FLS" in refused
+    assert "--service CODE" in refused
     assert "--service ZZZ9: there is no FLS with that code" in _run(
         "import",
         str(path),

@@ -276,7 +276,7 @@ def test_two_columns_for_one_question_is_an_error(tmp_path: Path) -> None:
 
 def test_the_fls_comes_from_service_or_the_file(tmp_path: Path) -> None:
     path = national_csv(tmp_path / "x.csv", [national_row(record(service_code=SERVICE))])
-    with pytest.raises(FileFormatError, match="has no service_code column: say which FLS"):
+    with pytest.raises(FileFormatError, match="has no column naming the FLS: say which FLS"):
         read_national(path, service=None)
     row = {**national_row(record()), "service_code": "FLS01"}
     with_column = national_csv(tmp_path / "y.csv", [row], headers=["service_code", *HEADERS])

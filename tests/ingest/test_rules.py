@@ -36,14 +36,19 @@ def test_valid_row_has_no_issue(tmp_path: Path) -> None:
 ERRORS = [
     ({"sex": ""}, "sex", "", "Sex is required but blank"),
     ({"nhs_number": ""}, "nhs_number", "", "NHS number is required but blank"),
-    ({"sex": "F"}, "sex", "F", "'F' is not a valid code; allowed: female, male, other, not_known"),
+    (
+        {"sex": "F"},
+        "sex",
+        "F",
+        "'F' is not one of the answers allowed: Female, Male, Other, Not known",
+    ),
     (
         {"fracture_site": "knee"},
         "fracture_site",
         "knee",
-        "allowed: hip, spine, humerus, pelvis, wrist, other",
+        "allowed: Hip, Spine, Humerus, Pelvis, Wrist, Other",
     ),
-    ({"care_home_resident": "maybe"}, "care_home_resident", "maybe", "allowed: yes, no, not_known"),
+    ({"care_home_resident": "maybe"}, "care_home_resident", "maybe", "allowed: Yes, No, Not known"),
     (
         {"date_of_birth": "1950-02-30"},
         "date_of_birth",
@@ -86,7 +91,7 @@ ERRORS = [
         {"date_fracture_diagnosed": "2026-02-01"},
         "date_fracture_diagnosed",
         "2026-02-01",
-        "is in the future (after the upload date 2026-01-31)",
+        "is in the future (after the upload date 31 Jan 2026)",
     ),
     (
         {"date_fls_assessment": "2026-02-02", "date_fracture_diagnosed": "2024-03-01"},
@@ -98,7 +103,7 @@ ERRORS = [
         {"date_fracture_diagnosed": "2015-12-31", "date_of_birth": "1940-01-01"},
         "date_fracture_diagnosed",
         "2015-12-31",
-        "is before 2016-01-01, the start of the audit",
+        "is before 1 Jan 2016, the start of the audit",
     ),
     (
         {"date_of_birth": "1974-03-02"},
@@ -161,20 +166,25 @@ ERRORS = [
         {"bone_therapy_recommended": "alendronate;referred_to_gp"},
         "bone_therapy_recommended",
         "alendronate;referred_to_gp",
-        "mixes drug codes with an outcome code",
+        "gives a drug together with an answer that is not a drug",
     ),
     (
         {"bone_therapy_recommended": "alendronate; Alendronate"},
         "bone_therapy_recommended",
         "alendronate; Alendronate",
-        "gives the same code twice",
+        "gives the same answer twice",
     ),
-    ({"bone_therapy_16w": "aspirin"}, "bone_therapy_16w", "aspirin", "holds an unknown code"),
+    (
+        {"bone_therapy_16w": "aspirin"},
+        "bone_therapy_16w",
+        "aspirin",
+        "is not one of the answers allowed: one or more drugs (Alendronate, ",
+    ),
     (
         {"bone_therapy_at_presentation": "alendronate;denosumab"},
         "bone_therapy_at_presentation",
         "alendronate;denosumab",
-        "gives more than one code",
+        "gives more than one answer; allowed: one drug (Alendronate, ",
     ),
     (
         {"service_code": "NOPE1"},
@@ -307,13 +317,17 @@ def test_missing_and_unknown_columns(tmp_path: Path) -> None:
         path, "records", known_services=KNOWN, upload_date=UPLOAD_DATE, blank="clear"
     )
     messages = {(i.row, i.column, i.message) for i in issues.issues.issues()}
-    assert (1, "sex", "required column 'sex' is missing") in messages
-    assert any(c == "favourite_colour" and "unknown column" in m for _, c, m in messages)
+    required = "The file has no column for Sex, which is required: add it as the template heads it"
+    assert (1, "sex", required) in messages
+    assert any(
+        c == "favourite_colour" and "headed 'favourite_colour', which is not in the data" in m
+        for _, c, m in messages
+    )
     # Issue 16: by default (blank cells keep stored values) a file may leave out a required
     # column that is not part of the key; a row that is a new record still needs it.
     kept = validate_file(path, "records", known_services=KNOWN, upload_date=UPLOAD_DATE)
     messages = {(i.row, i.column, i.message) for i in kept.issues.issues()}
-    assert (2, "sex", "Sex is required for a new record, and the file has no sex column") in (
+    assert (2, "sex", "Sex is required for a new record, and the file has no column for it") in (
         messages
     )
 
@@ -328,5 +342,5 @@ def test_services_file_rules(tmp_path: Path) -> None:
     issues = {(i.row, i.column): i.message for i in validate_file(path, "services").issues.issues()}
     assert "same service code as row 2" in issues[(3, "service_code")]
     assert issues[(4, "service_code")] == "Service code: 'AB' must be 3 to 12 letters or digits"
-    assert "allowed: england, wales" in issues[(4, "nation")]
+    assert "allowed: England, Wales" in issues[(4, "nation")]
     assert "must be a whole number of at least 0" in issues[(4, "expected_spine")]

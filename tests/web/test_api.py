@@ -105,7 +105,7 @@ def test_validation_is_the_uploads_row_of_one(site: Site) -> None:
     issues = response.json()["issues"]
     by_column = {i["column"]: i for i in issues if i["level"] == "error"}
     assert "check digit" in by_column["nhs_number"]["message"]
-    assert "female" in by_column["sex"]["message"]  # lists the allowed codes
+    assert "Female, Male" in by_column["sex"]["message"]  # the allowed answers, in words
     assert all(i["row"] == 2 for i in issues)
     assert site.client("nurse").get("/api/records").json()["total"] == 3  # nothing stored
 

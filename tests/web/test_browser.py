@@ -373,6 +373,57 @@ def test_a_phone_sized_screen_has_no_sideways_scroll(
         context.close()
 
 
+def test_the_calendar_is_ours_and_works_by_keyboard_on_a_phone(
+    browser: Any, live: tuple[str, Any, str]
+) -> None:
+    """Issue 20: the records search's dates are DD/MM/YYYY text inputs with our calendar, in
+    an en-US browser at 390x844, used by keyboard alone: arrows move a day or a week, Page Down
+    a month, Enter chooses, Escape closes and gives the focus back."""
+    base, _engine, backend = live
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.get_by_label("User name").fill("nurse")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    page.goto(f"{base}/records")
+    field = page.get_by_role("textbox", name="Fracture from", exact=True)
+    assert (
+        field.get_attribute("type") is None and field.get_attribute("placeholder") == "DD/MM/YYYY"
+    )
+    field.fill("15/03/2024")
+    button = page.get_by_role("button", name="Choose Fracture from from a calendar")
+    button.focus()
+    page.keyboard.press("Enter")
+    assert button.get_attribute("aria-expanded") == "true"
+    focused = page.locator(":focus")
+    assert focused.get_attribute("aria-label") == "15 March 2024"  # English, whatever the locale
+    calendar = page.get_by_role("group", name="Calendar for Fracture from")
+    box = calendar.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    _shot(page, backend, "phone-records-calendar")
+    for key in ("ArrowRight", "ArrowDown", "PageDown"):
+        page.keyboard.press(key)
+    assert page.locator(":focus").get_attribute("aria-label") == "23 April 2024"
+    page.keyboard.press("Enter")
+    assert field.input_value() == "23/04/2024"
+    button.focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    assert button.get_attribute("aria-expanded") == "false"
+    assert page.evaluate("document.activeElement.className") == "calendar-button"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.wait_for_load_state()
+    # 1 May and 1 Jul 2024 of FLS01 (not 1 Mar), the date shown back as typed.
+    assert "2 records" in page.locator("main").inner_text()
+    assert page.get_by_role("textbox", name="Fracture from", exact=True).input_value() == (
+        "23/04/2024"
+    )
+    context.close()
+
+
 def test_locked_period_refuses_an_edit_with_the_reason(
     browser: Any, live: tuple[str, Any, str]
 ) -> None:

@@ -64,13 +64,17 @@ def test_api_upload_refusals_with_profiles(site: Site, tmp_path: Path) -> None:
     no_fls = client.post(
         "/api/uploads", params={"profile": "fls-db"}, files={"file": ("e.csv", content, "text/csv")}
     )
-    assert no_fls.status_code == 422 and "has no service_code column" in no_fls.json()["detail"]
+    assert (
+        no_fls.status_code == 422
+        and "has no column naming the FLS: say which FLS" in no_fls.json()["detail"]
+    )
 
 
 def test_upload_page_offers_the_profiles(site: Site, tmp_path: Path) -> None:
     client, _ = _signed_in(site, "nurse")
     page = client.get("/uploads")
-    assert '<option value="fls-db">National FLS-DB export (fls-db)</option>' in page.text
+    # Issue 20: the layout by its name alone (its code only in the value sent).
+    assert '<option value="fls-db">National FLS-DB export</option>' in page.text
     assert '<option value="FLS01">FLS01</option>' in page.text
     preview = client.post(
         "/uploads",

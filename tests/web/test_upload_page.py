@@ -96,3 +96,47 @@ def test_a_sheet_chosen_on_the_page(site: Site) -> None:
         data={"csrf_token": _csrf(chosen.text)},
     )
     assert "Stored: 1 inserted" in stored.text
+
+
+def _csv(rows: list[dict[str, str]]) -> bytes:
+    lines = [",".join(RECORD_COLUMNS)] + [
+        ",".join(r.get(c, "") for c in RECORD_COLUMNS) for r in rows
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_ambiguous_dates_are_flagged_or_refused_in_the_preview(site: Site) -> None:
+    nurse, _ = _signed_in(site, "nurse")
+    page = nurse.get("/uploads")
+    day_first = [
+        record(service_code="FLS01", nhs_number=nhs_number(43), date_fls_assessment="25/03/2024"),
+        record(service_code="FLS01", nhs_number=nhs_number(44), date_fls_assessment="05/03/2024"),
+    ]
+    checked = nurse.post(
+        "/uploads",
+        data={"csrf_token": _csrf(page.text)},
+        files={"file": ("day-first.csv", _csv(day_first), "text/csv")},
+    )
+    assert checked.status_code == 200, checked.text
+    text = checked.text.replace("&#39;", "'")
+    assert "with 1 warning to check" in text and "Store these records" in text
+    warnings = text[text.index("<h3>Warnings") :]
+    assert re.search(
+        r"<td>3</td><td>Date of FLS assessment</td><td>05/03/2024</td><td>Date of FLS assessment:"
+        r" '05/03/2024' read day first as 5 Mar 2024, not 3 May 2024: the file's other dates are"
+        r" written day first \('25/03/2024' in row 2\)</td>",
+        warnings,
+    ), warnings[:2000]
+    both_ways = [
+        *day_first,
+        record(service_code="FLS01", nhs_number=nhs_number(45), date_fls_assessment="03/25/2024"),
+    ]
+    refused = nurse.post(
+        "/uploads",
+        data={"csrf_token": _csrf(page.text)},
+        files={"file": ("both-ways.csv", _csv(both_ways), "text/csv")},
+    )
+    text = refused.text.replace("&#39;", "'")
+    assert "2 errors: nothing can be stored" in text and "Store these records" not in text
+    assert "'05/03/2024' could be read as 5 Mar 2024 or as 3 May 2024" in text
+    assert "'03/25/2024' is written month first" in text

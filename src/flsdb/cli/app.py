@@ -58,7 +58,7 @@ def main() -> None:
         )
         sys.exit(1)
     except FlsdbError as exc:
-        fail(str(exc))
+        fail(f"{exc} {exc.command_line}" if exc.command_line else str(exc))
         sys.exit(1)
     except MemoryError:
         fail("flsdb ran out of memory; nothing was stored. Try a smaller file or period.")

@@ -326,16 +326,17 @@ def apply_profile(
     plan = plan_columns(profile, dictionary, upload.columns, upload.titles)
     if not plan.mapped and len(upload.columns) > 2:
         raise FileFormatError(
-            f"None of the columns of {upload.name} is one the {profile.title} has; if it is "
-            "another system's export, 'flsdb profile detect FILE' says which profile reads it "
-            "(--profile fls-db for the national FLS-DB export)."
+            f"None of the columns of {upload.name} is one the {profile.title} has: choose the "
+            "layout it was written in (a national FLS-DB export, for instance).",
+            command_line="'flsdb profile detect FILE' says which profile reads it (--profile "
+            "fls-db for the national FLS-DB export).",
         )
     if profile.values == "codes" and service is None:
         return upload
     if service is None and not plan.has_service:
         raise FileFormatError(
-            f"{upload.name} has no service_code column: say which FLS its records belong to "
-            "(--service CODE, or the FLS on the upload page)."
+            f"{upload.name} has no column naming the FLS: say which FLS its records belong to.",
+            command_line="Give it with --service CODE.",
         )
     fields = [f.name for f in dictionary.records]
     columns = [f for f in fields if f in plan.mapped.values()]

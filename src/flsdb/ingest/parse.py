@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from flsdb.dictionary.answers import answer_key, answer_words, answers_text
 from flsdb.dictionary.frames import storage_dtype
 from flsdb.dictionary.schema import Dictionary, FieldSpec
 from flsdb.ingest.issues import ROW, issue_frame
@@ -35,10 +36,18 @@ class Parsed:
     # two-digit year given its century), and the words for it: a warning each.
     normalised: pl.Expr | None = None
     normalised_message: pl.Expr | str = ""
+    # The value as a message quotes it, when not as written (a form's ticked drugs in words).
+    quoted: pl.Expr | None = None
 
 
-def _codes_text(codes: tuple[str, ...]) -> str:
-    return ", ".join(codes)
+def _key(raw: pl.Expr) -> pl.Expr:
+    """A cell as `answer_key` reads it (case, underscores and runs of spaces made irrelevant)."""
+    return (
+        raw.str.to_lowercase()
+        .str.replace_all("_", " ")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+    )
 
 
 def _text(spec: FieldSpec, raw: pl.Expr, _: Dictionary) -> Parsed:
@@ -69,15 +78,13 @@ def _service_ref(spec: FieldSpec, raw: pl.Expr, dictionary: Dictionary) -> Parse
 
 
 def _code(spec: FieldSpec, raw: pl.Expr, dictionary: Dictionary) -> Parsed:
+    # The code (not_known) or its words (Not known), in any case, read as the code.
     codes = dictionary.codes(spec)
-    value = raw.str.to_lowercase()
-    invalid = value.is_not_null() & ~value.is_in(codes)
+    value = _key(raw).replace_strict({answer_key(c): c for c in codes}, default=None)
     return Parsed(
         value,
-        invalid,
-        f"is not a valid code; allowed: {_codes_text(codes)}",
-        normalised=value.is_in(codes) & (value != raw),
-        normalised_message=pl.lit("read as '") + value + "'",
+        raw.is_not_null() & value.is_null(),
+        f"is not one of the answers allowed: {answers_text(codes)}",
     )
 
 
@@ -98,10 +105,19 @@ def _date(spec: FieldSpec, raw: pl.Expr, _: Dictionary) -> Parsed:
         .otherwise(this_century)
     )
     value = pl.coalesce(iso, british, two_digit)
+    # 12/25/2026: a second number that can only be a day, so written month first.
+    month_first = raw.str.contains(r"^(0?[1-9]|1[0-2])/(1[3-9]|2[0-9]|3[01])/([0-9]{2}|[0-9]{4})$")
     return Parsed(
         value,
         raw.is_not_null() & value.is_null(),
-        f"is not a date; {DATE_HELP}",
+        pl.when(month_first)
+        .then(
+            pl.lit(
+                "is written month first, which uploads do not accept; write it day first, "
+                "as DD/MM/YYYY (or YYYY-MM-DD)"
+            )
+        )
+        .otherwise(pl.lit(f"is not a date; {DATE_HELP}")),
         normalised=short & value.is_not_null(),
         normalised_message=pl.lit("read as ")
         + value.dt.strftime("%-d %b %Y")
@@ -174,30 +190,46 @@ def _alternatives(codes: tuple[str, ...]) -> str:
 def _therapy(spec: FieldSpec, raw: pl.Expr, dictionary: Dictionary) -> Parsed:
     drugs = dictionary.codesets[spec.drugs or ""].codes
     outcomes = dictionary.outcome_codes(spec)
-    value = raw.str.to_lowercase().str.replace_all(r"\s*;\s*", ";").str.strip_chars(";")
+    # Each answer, joined by ';', as its code or its words (Informed decline), in any case.
+    read = {answer_key(c): c for c in (*drugs, *outcomes)}
+    parts = (
+        raw.str.split(";")
+        .list.eval(_key(pl.element()))
+        .list.eval(pl.element().filter(pl.element() != ""))
+        .list.eval(pl.element().replace(read))
+    )
+    value = parts.list.join(";")
     drug = _alternatives(drugs)
     drug_list = f"{drug}(?:;{drug})*" if spec.multiple else drug
     valid_shape = value.str.contains(f"^(?:{drug_list}|{_alternatives(outcomes)})$")
-    parts = value.str.split(";")
     repeated = parts.list.n_unique() < parts.list.len()
     allowed = (
-        f"drug codes ({_codes_text(drugs)}) joined by ';'"
+        f"one or more drugs ({answers_text(drugs)}) joined by ';'"
         if spec.multiple
-        else f"one drug code ({_codes_text(drugs)})"
-    ) + f", or one of: {_codes_text(outcomes)}"
+        else f"one drug ({answers_text(drugs)})"
+    ) + f", or one of: {answers_text(outcomes)}"
     unknown = parts.list.eval(~pl.element().is_in([*drugs, *outcomes])).list.any()
     has_outcome = parts.list.eval(pl.element().is_in(outcomes)).list.any()
     message = (
         pl.when(unknown)
-        .then(pl.lit(f"holds an unknown code; allowed: {allowed}"))
+        .then(pl.lit(f"is not one of the answers allowed: {allowed}"))
         .when(has_outcome)
-        .then(pl.lit("mixes drug codes with an outcome code; give drug codes or one outcome code"))
+        .then(
+            pl.lit(
+                "gives a drug together with an answer that is not a drug ("
+                + ", ".join(answer_words(c) for c in outcomes)
+                + "); give the drugs, or that one answer"
+            )
+        )
         .when(repeated)
-        .then(pl.lit("gives the same code twice"))
-        .otherwise(pl.lit(f"gives more than one code; allowed: {allowed}"))
+        .then(pl.lit("gives the same answer twice"))
+        .otherwise(pl.lit(f"gives more than one answer; allowed: {allowed}"))
     )
-    invalid = value.is_not_null() & (~valid_shape | repeated)
-    return Parsed(value.replace("", None), invalid, message)
+    invalid = raw.is_not_null() & (~valid_shape | repeated)
+    # Quoted in words (Alendronate; Informed decline), as a form's ticked boxes read.
+    words = {c: answer_words(c) for c in (*drugs, *outcomes)}
+    quoted = parts.list.eval(pl.element().replace(words)).list.join("; ")
+    return Parsed(value.replace("", None), invalid, message, quoted=quoted)
 
 
 PARSERS: dict[str, Callable[[FieldSpec, pl.Expr, Dictionary], Parsed]] = {
@@ -251,7 +283,11 @@ def parse_columns(
                     spec.name,
                     "error",
                     pl.lit(f"{spec.label}: '")
-                    + pl.col(spec.name)
+                    + (
+                        pl.col(spec.name)
+                        if parsed[spec.name].quoted is None
+                        else parsed[spec.name].quoted
+                    )
                     + "' "
                     + parsed[spec.name].message,
                     pl.col(spec.name),

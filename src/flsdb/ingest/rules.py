@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from flsdb.dates import uk_date
 from flsdb.dictionary.schema import Dictionary, FieldSpec
 from flsdb.ingest.issues import ROW, Level, issue_frame
 
@@ -97,7 +98,7 @@ def not_future(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[C
             pl.col(spec.name) > ctx.upload_date,
             spec.name,
             "error",
-            f"{spec.label} is in the future (after the upload date {ctx.upload_date:%Y-%m-%d})",
+            f"{spec.label} is in the future (after the upload date {uk_date(ctx.upload_date)})",
         )
 
 
@@ -108,7 +109,7 @@ def min_date(spec: FieldSpec, t: pl.DataFrame, ctx: RuleContext) -> Iterator[Che
             pl.col(spec.name) < spec.min_date,
             spec.name,
             "error",
-            f"{spec.label} is before {spec.min_date:%Y-%m-%d}, the start of the audit",
+            f"{spec.label} is before {uk_date(spec.min_date)}, the start of the audit",
         )
 
 

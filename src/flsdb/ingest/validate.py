@@ -14,6 +14,7 @@ from flsdb.dictionary import Dictionary, load_dictionary
 from flsdb.dictionary.frames import LOST_LABEL
 from flsdb.dictionary.schema import FieldSpec
 from flsdb.errors import ValidationFailed
+from flsdb.ingest.date_order import DateOrder
 from flsdb.ingest.issues import ROW, IssueCollector, IssueTable, issue_frame, single_issue
 from flsdb.ingest.parse import parse_columns
 from flsdb.ingest.reader import UploadFile
@@ -85,20 +86,34 @@ def _header_issues(
 ) -> list[pl.DataFrame]:
     fields = dictionary.fields(kind)
     names = {f.name for f in fields}
+    # Where the headings are written down: the records template (on the upload page), or the
+    # data dictionary's services table.
+    where = (
+        "the template's columns only (download it on the upload page)"
+        if kind == "records"
+        else "the columns of the data dictionary's services table only"
+    )
+    heads = "the template heads it" if kind == "records" else "the data dictionary heads it"
     issues = [
         single_issue(
             "error",
             1,
             column,
             column,
-            f"unknown column '{column}'; the {kind} file has the columns of the "
-            "dictionary only (run 'flsdb dictionary' to list them)",
+            f"The file has a column headed '{column}', which is not in the data dictionary: "
+            f"a {kind} file has {where}",
         )
         for column in upload.columns
         if column not in names
     ]
     issues += [
-        single_issue("error", 1, spec.name, "", f"required column '{spec.name}' is missing")
+        single_issue(
+            "error",
+            1,
+            spec.name,
+            "",
+            f"The file has no column for {spec.label}, which is required: add it as {heads}",
+        )
         for spec in fields
         if spec.required
         and spec.name not in upload.columns
@@ -158,7 +173,7 @@ def _blank_required(
             message = f"{spec.label} is required but blank"
         else:
             message = (
-                f"{spec.label} is required for a new record, and the file has no {spec.name} column"
+                f"{spec.label} is required for a new record, and the file has no column for it"
             )
         issues.append(issue_frame(blank, spec.name, "error", message, pl.lit("")))
     return issues
@@ -195,7 +210,9 @@ def validate(
     )
     keys: list[pl.DataFrame] = []
     rows = Spill()
+    order = DateOrder(tuple(present))
     for raw in upload.batches():
+        order.observe(raw)
         # Columns outside the dictionary are reported by the header check and not parsed.
         typed, type_issues = parse_columns(raw, fields, dictionary, check_required=not keep)
         issues.extend(type_issues)
@@ -217,6 +234,7 @@ def validate(
         if progress:
             progress(typed.height)
     upload.collect_issues(issues)
+    order.report(issues)
     key_frame = pl.concat(keys)
     del keys
     if kind == "records":

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from flsdb.dates import uk_date
 from flsdb.errors import ConfigurationError
 
 # The years a period or an extract date may fall in (date arithmetic stays inside Python's).
@@ -19,7 +20,7 @@ def check_extract_date(as_of: dt.date) -> dt.date:
     """The extract date, if an audit can have it; ConfigurationError otherwise."""
     if not FIRST_YEAR <= as_of.year <= LAST_YEAR:
         raise ConfigurationError(
-            f"The extract date {as_of.isoformat()} is not a date an audit can have: give one "
+            f"The extract date {uk_date(as_of)} is not a date an audit can have: give one "
             f"from {FIRST_YEAR} to {LAST_YEAR}."
         )
     return as_of

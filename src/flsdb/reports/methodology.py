@@ -43,6 +43,13 @@ CHOICES = (
     "Breakdowns: age band from whole years of age at the fracture (50-64, 65-74, 75-84, 85+); "
     "sex and care_home_resident by their codes, with blank as `not_recorded`.",
     "Warnings about the 16- and 52-week follow-up windows measure weeks after the fracture date.",
+    "A date written with slashes is read day first (DD/MM/YYYY, the UK order). Where its day "
+    "and month are both 12 or less (05/03/2024) it could be read either way: the file's other "
+    "slash dates decide, across all its date columns. Where they show day first (a day over 12), "
+    "or nothing shows the order, it is read day first with a warning naming the row, the field "
+    "and both readings; where the file writes dates month first (12/25/2024, which uploads do "
+    "not accept) or both ways, it is refused, since either reading could be wrong. A date "
+    "whose day and month are equal reads the same either way and is not flagged.",
     "A follow-up not done for a recorded reason (followup_16w or followup_52w `declined`, "
     "`unable_to_contact`, `died` or `moved_away`) is an answer: kpi01 does not count the field "
     "missing, and the worklists take the patient off the due and overdue lists. kpi08 to kpi11 "

@@ -50,6 +50,7 @@ def check_key(
     after today and not before the first record's fracture, a period within the years that
     have records. The store's first and last fracture dates are read again only when a key
     falls outside them and records changed since they were read."""
+    from flsdb.dates import uk_date
     from flsdb.errors import ConfigurationError
     from flsdb.kpi.periods import check_extract_date
 
@@ -57,7 +58,7 @@ def check_key(
     today = dt.date.today()
     if as_of > today:
         raise ConfigurationError(
-            f"The extract date {as_of.isoformat()} is after today ({today.isoformat()}): give "
+            f"The extract date {uk_date(as_of)} is after today ({uk_date(today)}): give "
             "today or an earlier date."
         )
 
@@ -67,8 +68,8 @@ def check_key(
         first, last = bounds
         if as_of < first:
             return (
-                f"The extract date {as_of.isoformat()} is before the first record (a fracture "
-                f"on {first.isoformat()}): give a later date."
+                f"The extract date {uk_date(as_of)} is before the first record (a fracture "
+                f"on {uk_date(first)}): give a later date."
             )
         if not first.year <= period.start.year <= last.year:
             years = str(first.year) if first.year == last.year else f"{first.year} to {last.year}"

@@ -22,7 +22,7 @@ from flsdb.services import accounts
 from flsdb.services.access import Actor, Role
 from flsdb.storage.tables import records, services
 from flsdb.web.auth import current_actor
-from flsdb.web.dates import typed_date, uk_date
+from flsdb.web.dates import typed_date, uk_date, uk_dates_in
 
 # The signed-in actor, for a route's parameters (Unauthenticated, 401, when nobody is).
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -71,6 +71,7 @@ templates.env.filters["when"] = when
 templates.env.filters["shown"] = shown
 templates.env.filters["ukdate"] = uk_date
 templates.env.filters["typed_date"] = typed_date
+templates.env.filters["ukdates_in"] = uk_dates_in
 
 
 def issue_list(exc: ValidationFailed) -> list[dict[str, Any]]:

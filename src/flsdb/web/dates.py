@@ -8,10 +8,18 @@ import re
 
 from flsdb.dates import uk_date
 
-__all__ = ["parse_typed", "typed_date", "uk_date"]
+__all__ = ["parse_typed", "typed_date", "uk_date", "uk_dates_in"]
 
 _UK = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_IN_TEXT = re.compile(r"(?<![\d-])\d{4}-\d{2}-\d{2}(?![\d-])")
+
+
+def uk_dates_in(text: object) -> str:
+    """Text with every ISO date in it read as `6 Dec 2026` (an audit event's stored detail)."""
+    if text is None:
+        return ""
+    return _ISO_IN_TEXT.sub(lambda found: uk_date(found.group(0)), str(text))
 
 
 def typed_date(value: object) -> str:

@@ -14,6 +14,7 @@ from flsdb.services import records
 from flsdb.services.access import Actor, authorize
 from flsdb.services.policy import decided
 from flsdb.web.common import ActorDep, engine_of, render, templates
+from flsdb.web.dates import parse_typed
 from flsdb.web.pages import PAGE
 
 router = APIRouter(include_in_schema=False)
@@ -46,11 +47,20 @@ def _list(request: Request, actor: Actor, fields: dict[str, Any]) -> HTMLRespons
     sort = sort if sort in records.SORTABLE else "date_fracture_diagnosed"
     descending = str(fields.get("order") or "desc") != "asc"
     service = str(fields.get("service") or "").upper() or None
+    # Fracture dates as typed (DD/MM/YYYY or ISO); one that is not a date is said so, not dropped.
+    typed = {k: str(fields.get(k) or "")[:20] for k in ("fracture_from", "fracture_to")}
+    dates: dict[str, Any] = dict.fromkeys(typed)
+    problems = []
+    for key, label in (("fracture_from", "Fracture from"), ("fracture_to", "Fracture to")):
+        try:
+            dates[key] = parse_typed(typed[key], label)
+        except ValueError as exc:
+            problems.append(str(exc))
     query = records.Search(
         service=service,
         nhs_number=str(fields.get("nhs_number") or "").strip() or None,
-        fracture_from=_date(fields.get("fracture_from")),
-        fracture_to=_date(fields.get("fracture_to")),
+        fracture_from=dates["fracture_from"],
+        fracture_to=dates["fracture_to"],
         status=status,
         limit=size,
         offset=(page - 1) * size,
@@ -94,6 +104,8 @@ def _list(request: Request, actor: Actor, fields: dict[str, Any]) -> HTMLRespons
         refusal=refusal,
         services=sorted(actor.services),
         labels=records.field_labels(),
+        typed={k: dates[k] or typed[k] for k in typed},
+        problems=problems,
     )
 
 

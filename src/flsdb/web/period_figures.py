@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from flsdb.figures import PeriodFigures
 from flsdb.services.dashboards import figures
 from flsdb.web.common import engine_of, kpi_context
+from flsdb.web.dates import parse_typed
 
 
 def period_and_date(request: Request) -> tuple[str, dt.date, str | None]:
@@ -21,10 +22,10 @@ def period_and_date(request: Request) -> tuple[str, dt.date, str | None]:
         period = years[0] if years else str(dt.date.today().year - 1)
     period = period[:20]
     text = request.query_params.get("as_of", "")[:10]
-    try:
-        as_of = dt.date.fromisoformat(text) if text else dt.date.today()
-    except ValueError:
-        return period, dt.date.today(), f"'{text}' is not a date: use YYYY-MM-DD."
+    try:  # DD/MM/YYYY as typed in the page, or ISO (the download links' own form)
+        as_of = parse_typed(text, "Data as of") or dt.date.today()
+    except ValueError as exc:
+        return period, dt.date.today(), str(exc)
     return period, as_of, None
 
 

@@ -1,6 +1,7 @@
 // flsdb: a calendar beside every date typed as DD/MM/YYYY (inputs marked data-date). It draws
 // its own month (English month names, weeks from Monday), so it never follows the browser's
-// locale; typing the date works without it.
+// locale; typing the date works without it. Keyboard: Tab to a day, the arrow keys, Page Up and
+// Page Down, Home and End move, Enter chooses, Escape closes.
 "use strict";
 (function () {
   var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
@@ -89,6 +90,14 @@
         grid.appendChild(pick);
       }
       panel.appendChild(grid);
+      // One day in the Tab order (the chosen one, else today, else the 1st): the arrows move.
+      var dayButtons = grid.querySelectorAll("button");
+      var current = grid.querySelector('[aria-pressed="true"]') || grid.querySelector(".today") || dayButtons[0];
+      dayButtons.forEach(function (b) { b.tabIndex = b === current ? 0 : -1; });
+    }
+    function focusDay(target) {
+      panel.querySelectorAll(".calendar-grid button").forEach(function (b) { b.tabIndex = b === target ? 0 : -1; });
+      target.focus();
     }
     button.addEventListener("click", function () {
       if (!panel.hidden) { close(true); return; }
@@ -98,8 +107,24 @@
       var target = panel.querySelector('[aria-pressed="true"]') || panel.querySelector(".today") || panel.querySelector(".calendar-grid button");
       if (target) { target.focus(); }
     });
+    // Keys as in a date grid (WAI-ARIA's date picker): arrows move a day or a week, Page Up and
+    // Page Down a month, Home and End to the week's ends; Enter or Space chooses (a button).
+    var MOVES = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 };
     panel.addEventListener("keydown", function (event) {
-      if (event.key === "Escape") { event.preventDefault(); close(true); }
+      if (event.key === "Escape") { event.preventDefault(); close(true); return; }
+      var from = event.target && event.target.dataset ? +event.target.dataset.day : 0;
+      if (!from) { return; }
+      var day = new Date(shown.getFullYear(), shown.getMonth(), from);
+      if (event.key in MOVES) { day.setDate(from + MOVES[event.key]); }
+      else if (event.key === "PageUp") { day = new Date(shown.getFullYear(), shown.getMonth() - 1, Math.min(from, 28)); }
+      else if (event.key === "PageDown") { day = new Date(shown.getFullYear(), shown.getMonth() + 1, Math.min(from, 28)); }
+      else if (event.key === "Home") { day.setDate(from - (day.getDay() + 6) % 7); }
+      else if (event.key === "End") { day.setDate(from + 6 - (day.getDay() + 6) % 7); }
+      else { return; }
+      event.preventDefault();
+      if (day.getMonth() !== shown.getMonth() || day.getFullYear() !== shown.getFullYear()) { draw(day); }
+      var target = panel.querySelector('.calendar-grid button[data-day="' + day.getDate() + '"]');
+      if (target) { focusDay(target); }
     });
   }
   document.addEventListener("DOMContentLoaded", function () {
