@@ -290,7 +290,9 @@ def _admin_steps(walk: Walk, page: Any, values: dict[str, str], folder: Path) ->
     walk.check(page, "admin", "lift a sign-off")
 
 
-def test_every_page_for_every_role_passes_axe(live_site: tuple[str, Any, Path], browser: Any) -> None:
+def test_every_page_for_every_role_passes_axe(
+    live_site: tuple[str, Any, Path], browser: Any
+) -> None:
     base, _, folder = live_site
     from flsdb.web.app import create_app
     from flsdb.web.settings import Settings
