@@ -1,6 +1,6 @@
 // flsdb: keyboard and screen-reader help (WCAG 2.2 AA); every page works without this file.
-// - After a failed save focus moves to the error summary, so it is read out first, and each of
-//   its links moves focus to the field it names (not only scrolls to it).
+// - After a failed save focus moves to the error summary ([data-focus]), so it is read out
+//   first, and each of its links moves focus to the field it names (not only scrolls to it).
 // - A box that scrolls sideways (a wide table on a phone) can be reached with the keyboard and
 //   scrolled with the arrow keys: it gets tabindex="0" while it is wider than its room.
 "use strict";
@@ -23,7 +23,7 @@
   }
 
   function summary() {
-    var box = document.querySelector(".summary[data-focus]");
+    var box = document.querySelector("[data-focus]");
     if (!box) { return; }
     box.focus();
     box.querySelectorAll('a[href^="#"]').forEach(function (link) {
