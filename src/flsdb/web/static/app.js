@@ -18,7 +18,12 @@
   }
   function sortable(table) {
     table.querySelectorAll("thead th").forEach(function (heading, index) {
-      heading.tabIndex = 0;
+      // A button in each heading, so a screen reader says that the heading sorts the table.
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "sort";
+      while (heading.firstChild) { button.appendChild(heading.firstChild); }
+      heading.appendChild(button);
       heading.setAttribute("aria-sort", "none");
       function sort() {
         var body = table.tBodies[0];
@@ -35,9 +40,6 @@
         rows.forEach(function (row) { body.appendChild(row); });
       }
       heading.addEventListener("click", sort);
-      heading.addEventListener("keydown", function (event) {
-        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); sort(); }
-      });
     });
   }
   // The session ends after a while unused: say so 2 minutes before, and offer to stay signed in
