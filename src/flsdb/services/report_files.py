@@ -108,6 +108,17 @@ def report_set(
     )
 
 
+def figures_from_store(database_url: str, period_text: str, as_of: dt.date) -> PeriodFigures:
+    """A period's figures for a report, computed from the stored records as `flsdb report`
+    computes them (the dashboards' figures from the maintained counts leave out what only the
+    reports show: sites, reasons, earlier years, completeness)."""
+    from flsdb.figures import compute_figures
+    from flsdb.kpi import parse_period
+    from flsdb.kpi.sources import source_from_database
+
+    return compute_figures(source_from_database(database_url), parse_period(period_text), as_of)
+
+
 def check_download(kind: str, unit: str, fmt: str) -> None:
     """NotFound unless the web offers this download (an FLS's or a region's report, or the
     national ones under `all`)."""

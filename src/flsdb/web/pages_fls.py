@@ -262,7 +262,12 @@ async def download(
         return render(request, "error.html", 422, title="Refused", message=error, code=422)
     if kind != "fls" and actor.role.value not in ("national_analyst", "admin"):
         check_published_period(period)  # the published reports: whole years
-    data = await period_figures(request, period, as_of)
+    data = await run_in_threadpool(
+        report_files.figures_from_store,
+        request.app.state.settings.database_url,
+        period,
+        as_of,
+    )
     if kind == "fls" and (
         not dashboards.has_records(engine_of(request), code)
         or code not in set(data.services["service_code"])
