@@ -23,6 +23,7 @@ from flsdb.services.policy import (
     check_published_period,
     disclosure,
     scope,
+    sees_level_unsuppressed,
 )
 
 COUNTS = ("numerator", "denominator", "not_due")
@@ -67,10 +68,13 @@ def _rows(
     as_of: dt.date | None,
     cache: Any,
 ) -> list[tuple[str, dict[str, Any], str]]:
-    """(unit, row, row as JSON) for the rows the actor may see; the read is audited."""
+    """(unit, row, row as JSON) for the rows the actor may see; the read is audited.
+
+    Rows the actor sees unsuppressed come from that level's rows alone (`level_rows`: only
+    the cells of the level and the FLSs asked for, no disclosure check, current at once);
+    published rows from the whole publication (`kpi_figures`)."""
     from flsdb.kpi import parse_period
-    from flsdb.services.dashboards import DashboardCache, memo, report_data
-    from flsdb.services.live_figures import kpi_figures
+    from flsdb.services.live_figures import level_rows
 
     check(actor, "read_aggregates")
     if by not in LEVELS:
@@ -80,6 +84,49 @@ def _rows(
     within = scope(actor, "read_aggregates")
     if by == "service" and within.codes is not None and not within.codes:
         return []
+    live = cache.live if cache else None
+    if by == "service" and within.codes is not None:
+        own = frozenset(u for u in within.codes if disclosure(actor, by, u) == "unsuppressed")
+        unsuppressed = own == within.codes
+    else:
+        own = None
+        unsuppressed = sees_level_unsuppressed(actor, by)
+    rows = None
+    if unsuppressed:
+        level = level_rows(engine, chosen.label, as_of, by, own, live)
+        if level is not None:
+            rows = _level_encoded(level)
+            if own is not None:
+                rows = [r for r in rows if r[0] in own]
+    if rows is None:
+        rows = _published_rows(database_url, engine, actor, chosen, by, as_of, cache, within)
+    record_event(engine, actor.username, "read_kpis", detail=f"{chosen.label} by {by}")
+    return rows
+
+
+def _level_encoded(level: Any) -> list[tuple[str, dict[str, Any], str]]:
+    """A level's rows encoded once per computation (kept with them)."""
+    found = level.views.get("encoded")
+    if found is None:
+        found = level.views["encoded"] = _encoded(level.table, published=False)
+    return list(found)
+
+
+def _published_rows(
+    database_url: str,
+    engine: Any,
+    actor: Actor,
+    chosen: Any,
+    by: str,
+    as_of: dt.date,
+    cache: Any,
+    within: Any,
+) -> list[tuple[str, dict[str, Any], str]]:
+    """The rows from the whole publication's figures: each unsuppressed or published as the
+    policy gives the actor."""
+    from flsdb.services.dashboards import DashboardCache, memo, report_data
+    from flsdb.services.live_figures import kpi_figures
+
     data: Any = kpi_figures(engine, chosen.label, as_of, cache.live if cache else None)
     if data is None:  # a store without maintained figures: the dashboards' computation
         if cache is None:  # a caller without the server's cache: compute here, and wait
@@ -100,7 +147,6 @@ def _rows(
             rows.append(shown.get((unit, str(row["kpi"])), (unit, row, text)))
     if withheld and not rows:
         check_published_period(chosen)
-    record_event(engine, actor.username, "read_kpis", detail=f"{chosen.label} by {by}")
     return rows
 
 
