@@ -73,6 +73,51 @@ class LiveCache:
     max_levels: int = 256
     levels: OrderedDict[LevelKey, LevelRows] = field(default_factory=OrderedDict)
     levels_computed: int = 0
+    # A process for the whole computation (`start_pool`): a second of pandas work in the
+    # server's own process would hold its interpreter lock and stall every other request.
+    pool: Any = None
+
+    def start_pool(self) -> None:
+        """One worker process (spawned: no copy of the server's connections; at a lower
+        priority; it ends when the server's process does)."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with self.lock:
+            if self.pool is None:
+                self.pool = ProcessPoolExecutor(
+                    1, mp_context=multiprocessing.get_context("spawn"), initializer=_in_worker
+                )
+
+
+def _in_worker() -> None:
+    """The worker yields the processor to the server, and ends with it."""
+    import os
+    import threading
+    import time
+
+    os.nice(10)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def _compute_by_url(url: str, period_text: str, as_of: dt.date) -> KpiFigures | None:
+    """`compute` in the worker process, on an engine kept per store."""
+    from flsdb.storage import open_engine
+
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = _ENGINES[url] = open_engine(url)
+    return compute(engine, period_text, as_of)
 
 
 _SHARED = LiveCache()
@@ -148,7 +193,11 @@ def kpi_figures(
             found = cache.entries.get(key)
         if found is not None and found.version == data_version(engine):
             return found
-        figures = compute(engine, period_text, as_of)
+        if cache.pool is not None:
+            url = engine.url.render_as_string(hide_password=False)
+            figures = cache.pool.submit(_compute_by_url, url, period_text, as_of).result()
+        else:
+            figures = compute(engine, period_text, as_of)
         if figures is None:
             return None
         with cache.lock:
