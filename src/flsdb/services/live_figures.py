@@ -243,9 +243,10 @@ def compute_level(
 
 
 def _kept(engine: Engine) -> bool:
+    from flsdb.kpi.terms import catalogue_layout
     from flsdb.storage.figures import current
 
-    return current(_fetch(engine), engine.dialect.name)
+    return current(_fetch(engine), engine.dialect.name, catalogue_layout().signature)
 
 
 def _empty() -> pd.DataFrame:
