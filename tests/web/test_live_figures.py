@@ -156,3 +156,23 @@ def test_an_fls_reads_its_own_rows_without_the_whole_publication(site: Site) -> 
     # A region's rows are published to an FLS's staff: from the whole publication.
     region = nurse.get("/api/kpis", params={**PARAMS, "by": "region"})
     assert region.status_code == 200 and live.computed == 1
+
+
+def test_the_whole_publication_computed_in_a_worker_process_is_the_same(site: Site) -> None:
+    """The server computes the published figures in a process of its own (its interpreter lock
+    stays free for the reads): the same figures as computed here."""
+    from flsdb.services.live_figures import LiveCache, kpi_figures
+
+    cache = LiveCache()
+    cache.start_pool()
+    try:
+        there = kpi_figures(site.engine, "2024", AS_OF, cache)
+        worker = next(iter(cache.pool._processes.values()))
+        assert there is not None and worker.is_alive() and worker.pid is not None
+    finally:
+        cache.pool.shutdown(wait=True)
+    here = compute(site.engine, "2024", AS_OF)
+    assert here is not None and cache.computed == 1
+    for level in LEVELS:
+        pd.testing.assert_frame_equal(there.tables[level], here.tables[level])
+        pd.testing.assert_frame_equal(there.shown[level], here.shown[level])
