@@ -223,7 +223,8 @@ def bulk_load(url: str, folder: Path) -> dict[str, float]:
             conn.exec_driver_sql("ANALYZE records")
     # Written behind the writers' backs: the maintained figures are rebuilt, as
     # `flsdb db rebuild-figures` does (every KPI of a store reads them).
+    from flsdb.kpi.cells import store_layout
     from flsdb.storage.figures import rebuild_figures
 
-    rebuild_figures(engine)
+    rebuild_figures(engine, store_layout())
     return {"seconds": time.perf_counter() - start}

@@ -252,11 +252,12 @@ def main() -> None:
             _print_dashboards(kept, as_of, args.repeat)
             return
         none, _, none_s = _store(folder, args.records, args.history_years, figures=False)
+        from flsdb.kpi.cells import store_layout
         from flsdb.storage import open_engine
         from flsdb.storage.figures import rebuild_figures
 
         start = time.perf_counter()
-        cells = rebuild_figures(open_engine(kept))
+        cells = rebuild_figures(open_engine(kept), store_layout())
         rebuild = time.perf_counter() - start
         print("| measure | maintained figures p50 / p95 ms | floor p50 / p95 ms | floor |")
         print("|---|---|---|---|")

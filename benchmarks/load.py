@@ -9,12 +9,18 @@ Prints requests per second and p50/p95 per kind beside a floor measured in the s
 server's /healthz, which touches neither the database nor a template), then checks that
 concurrent saves lost nothing and that concurrent edits of one record ended in one success and
 409s. Every request goes to 127.0.0.1; the run stops after --seconds or --requests.
+
+Beside the users, one more FLS nurse measures how long a saved change takes to show: she
+changes one 2024 record's falls assessment (counted in KPI 6 or not, in turn) through the API,
+then asks `GET /api/kpis` every 50 ms until her FLS's KPI 6 numerator has moved by one; the
+time from the save's answer to that read is "save to GET /api/kpis" (p50 and p95 over the run).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import random
 import shutil
@@ -107,43 +113,87 @@ async def _sign_in(client, code: str) -> list[int]:  # type: ignore[no-untyped-d
 async def _user(
     client, code: str, ids: list[int], until: float, budget: list[int], times, saves
 ) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
     rng = random.Random(code)
     while time.monotonic() < until and budget[0] > 0:
         budget[0] -= 1
         roll = rng.random()
         start = time.perf_counter()
-        if roll < 0.35:
-            kind = "dashboard page"
-            r = await client.get(f"/fls/{code}", params={"period": "2024"})
-        elif roll < 0.60:
-            kind = "record search (API)"
-            r = await client.get(
-                "/api/records",
-                params={
-                    "fracture_from": "2024-01-01",
-                    "status": rng.choice(["due", "missing", "complete"]),
-                    "limit": 50,
-                },
-            )
-        elif roll < 0.80:
-            kind = "record read (API)"
-            r = await client.get(f"/api/records/{rng.choice(ids)}")
-        elif roll < 0.90:
-            kind = "KPIs (API)"
-            r = await client.get("/api/kpis", params={"period": "2024", "by": "service"})
-        else:
-            kind = "record save (API)"
-            record_id = rng.choice(ids)
-            current = (await client.get(f"/api/records/{record_id}")).json()
-            value = rng.choice(["female", "male"])
-            r = await client.put(f"/api/records/{record_id}", json={**current, "sex": value})
-            if r.status_code == 200:
-                saves.append((record_id, r.json()["version"], value))
+        try:
+            if roll < 0.35:
+                kind = "dashboard page"
+                r = await client.get(f"/fls/{code}", params={"period": "2024"})
+            elif roll < 0.60:
+                kind = "record search (API)"
+                r = await client.get(
+                    "/api/records",
+                    params={
+                        "fracture_from": "2024-01-01",
+                        "status": rng.choice(["due", "missing", "complete"]),
+                        "limit": 50,
+                    },
+                )
+            elif roll < 0.80:
+                kind = "record read (API)"
+                r = await client.get(f"/api/records/{rng.choice(ids)}")
+            elif roll < 0.90:
+                kind = "KPIs (API)"
+                r = await client.get("/api/kpis", params={"period": "2024", "by": "service"})
+            else:
+                kind = "record save (API)"
+                record_id = rng.choice(ids)
+                current = (await client.get(f"/api/records/{record_id}")).json()
+                value = rng.choice(["female", "male"])
+                r = await client.put(f"/api/records/{record_id}", json={**current, "sex": value})
+                if r.status_code == 200:
+                    saves.append((record_id, r.json()["version"], value))
+        except httpx.TimeoutException:  # no answer within the client's timeout: counted
+            times["timed out (no answer in 120 s)"].append(0.0)
+            continue
         times[kind].append(time.perf_counter() - start)
         if THINK[0]:
             await asyncio.sleep(rng.uniform(0, 2 * THINK[0]))
         if r.status_code >= 500:
             times["server errors"].append(0.0)
+
+
+async def _visibility(base: str, code: str, record_id: int, until: float, out: list[float]) -> None:
+    """Save, then poll the KPIs until the save shows; one second's pause between rounds."""
+    import httpx
+
+    params = {"period": "2024", "by": "service"}
+    async with httpx.AsyncClient(base_url=base, timeout=120) as c:
+        r = await c.post(
+            "/api/login", json={"username": f"load.{code.lower()}", "password": PASSWORD}
+        )
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+
+        async def kpi06() -> int:
+            rows = (await c.get("/api/kpis", params=params)).json()
+            row = next(r for r in rows if r["unit"] == code and r["kpi"] == "kpi06")
+            return int(row["numerator"])
+
+        while time.monotonic() < until:
+            try:
+                before = await kpi06()
+                current = (await c.get(f"/api/records/{record_id}")).json()
+                counted = current.get("falls_assessment") in ("assessed", "referred")
+                value, expected = ("not_done", before - 1) if counted else ("assessed", before + 1)
+                saved = await c.put(
+                    f"/api/records/{record_id}", json={**current, "falls_assessment": value}
+                )
+                if saved.status_code != 200:  # another user's save came first: again
+                    continue
+                start = time.perf_counter()
+                while await kpi06() != expected:
+                    if time.perf_counter() - start > 120:
+                        raise SystemExit("A saved change did not show in the KPIs in 2 minutes.")
+                    await asyncio.sleep(0.05)
+                out.append(time.perf_counter() - start)
+                await asyncio.sleep(1.0)
+            except httpx.TimeoutException:  # the server did not answer in time: again
+                continue
 
 
 async def _floor(client, n: int) -> list[float]:  # type: ignore[no-untyped-def]
@@ -176,7 +226,9 @@ async def _conflict(base: str, code: str, record_id: int, writers: int) -> list[
     return list(await asyncio.gather(*[one(i) for i in range(writers)]))
 
 
-async def _main(base: str, codes: list[str], users: int, seconds: float, requests: int) -> dict:  # type: ignore[type-arg]
+async def _main(  # type: ignore[type-arg]
+    base: str, codes: list[str], users: int, seconds: float, requests: int, probe: int
+) -> dict:
     import httpx
 
     times: dict[str, list[float]] = defaultdict(list)
@@ -196,12 +248,15 @@ async def _main(base: str, codes: list[str], users: int, seconds: float, request
     ids = [await _sign_in(c, codes[i % len(codes)]) for i, c in enumerate(clients)]
     budget = [requests]
     start = time.monotonic()
+    shown: list[float] = []
     await asyncio.gather(
+        _visibility(base, codes[0], probe, start + seconds, shown),
         *[
             _user(c, codes[i % len(codes)], ids[i], start + seconds, budget, times, saves)
             for i, c in enumerate(clients)
-        ]
+        ],
     )
+    times["save to GET /api/kpis (one nurse)"] = shown
     elapsed = time.monotonic() - start
     for c in clients:
         await c.aclose()
@@ -241,13 +296,35 @@ def main() -> None:
     os.environ["FLSDB_SECRET_KEY"] = SECRET
     try:
         with served(url, folder, refresh=args.refresh, workers=args.workers) as base:
-            result = asyncio.run(_main(base, codes, args.users, args.seconds, args.requests))
+            probe = _record_of(url, codes[0], 2024)
+            result = asyncio.run(_main(base, codes, args.users, args.seconds, args.requests, probe))
             statuses = asyncio.run(_conflict(base, codes[0], _services_first_id(url, codes[0]), 10))
             integrity = _verify(url, result["saves"])
     finally:
         if server is not None:
             server.stop()  # type: ignore[attr-defined]
     _report(args, url, result, statuses, integrity)
+
+
+def _record_of(url: str, code: str, year: int) -> int:
+    """One of the FLS's records with a fracture in the year (the last: few users edit it)."""
+    from sqlalchemy import select
+
+    from flsdb.storage import open_engine
+    from flsdb.storage.tables import records
+
+    engine = open_engine(url)
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(records.c.id)
+            .where(records.c.service_code == code)
+            .where(records.c.date_fracture_diagnosed >= dt.date(year, 1, 1))
+            .where(records.c.date_fracture_diagnosed <= dt.date(year, 12, 31))
+            .order_by(records.c.id.desc())
+            .limit(1)
+        ).scalar_one()
+    engine.dispose()
+    return int(found)
 
 
 def _services_first_id(url: str, code: str) -> int:
@@ -297,20 +374,25 @@ def _ms(values: list[float]) -> tuple[float, float]:
 def _report(args, url: str, result: dict, statuses: list[int], integrity: str) -> None:  # type: ignore[no-untyped-def,type-arg]
     engine = "PostgreSQL" if args.postgres else "SQLite"
     times = result["times"]
-    total = sum(len(v) for k, v in times.items() if k != "server errors")
+    total = sum(
+        len(v)
+        for k, v in times.items()
+        if k not in ("server errors", "timed out (no answer in 120 s)")
+    )
     errors = len(times.get("server errors", []))
+    errors_timed_out = len(times.get("timed out (no answer in 120 s)", []))
     print(
         f"{engine}, {args.workers} server process(es), {args.users} users "
         f"(mean pause {args.think:g} s), "
         f"{result['elapsed']:.1f} s, {total:,} requests ({total / result['elapsed']:.0f}/s), "
-        f"server errors: {errors}"
+        f"server errors: {errors}, timed out: {errors_timed_out}"
     )
     print("| kind | requests | p50 ms | p95 ms |")
     print("|---|---|---|---|")
     p50, p95 = _ms(result["floor"])
     print(f"| floor: /healthz, one client | {len(result['floor'])} | {p50:.1f} | {p95:.1f} |")
     for kind, values in sorted(times.items()):
-        if kind == "server errors" or not values:
+        if kind in ("server errors", "timed out (no answer in 120 s)") or not values:
             continue
         p50, p95 = _ms(values)
         print(f"| {kind} | {len(values):,} | {p50:.0f} | {p95:.0f} |")

@@ -20,6 +20,7 @@ from flsdb.errors import Conflict, ValidationFailed
 from flsdb.ingest import open_upload, validate
 from flsdb.ingest.rows import rows_upload
 from flsdb.kpi import load_catalogue
+from flsdb.kpi.cells import store_layout
 from flsdb.kpi.query import count_query, run_counts
 from flsdb.kpi.sources import source_from_database
 from flsdb.kpi.stored import counts_from_store
@@ -204,12 +205,12 @@ def test_maintained_figures_equal_a_full_recomputation(
 ) -> None:
     with store.begin() as conn:  # each example starts from an empty store
         conn.execute(text("DELETE FROM records"))
-    rebuild_figures(store)
+    rebuild_figures(store, store_layout())
     first: dict[int, dict] = {}
     for step in steps:
         _apply(store, step, tmp_path, first)
     maintained = _cells(store)
-    rebuild_figures(store)
+    rebuild_figures(store, store_layout())
     pd.testing.assert_frame_equal(maintained, _cells(store), check_dtype=False)
     for as_of, by in itertools.product(EXTRACT_DATES[:2], ("service", "age_band")):
         computed, stored = _engine_counts(migrated_db_url, as_of, by)

@@ -14,7 +14,7 @@ from flsdb.errors import StorageError
 from flsdb.storage import bulk
 from flsdb.storage.bulk import bulk_session
 from flsdb.storage.transactions import write_transaction
-from flsdb.storage.writer import record_locks
+from flsdb.storage.write_locks import record_locks
 
 # Rows 1 to 4999, then an integer overflow: SQLite meets it while fetching, past the first batch.
 OVERFLOW = (

@@ -12,7 +12,7 @@ from flsdb.kpi.query import count_query, run_counts
 from flsdb.kpi.sources import source_from_database
 from flsdb.services.access import Role
 from flsdb.services.kpis import kpi_rows
-from flsdb.services.live_figures import compute
+from flsdb.services.live_figures import compute, compute_level
 from flsdb.services.policy import Actor
 from tests.web.conftest import Site
 
@@ -103,3 +103,77 @@ def test_the_dashboards_kpi_values_are_current_before_their_charts(site: Site) -
     assert later.data.row("service", "FLS01", "kpi06", published=False)["numerator"] == 1
     assert later.data.row("nation", "all", "kpi06", published=False)["numerator"] == 1
     assert figures(cache, site.url, site.engine, "2024", AS_OF).data is later.data  # kept
+
+
+def test_one_levels_rows_equal_the_whole_publications(site: Site) -> None:
+    """The fast path (one level, for some FLSs, no disclosure check) gives the rows the whole
+    computation gives for the same units, at every level, and for each FLS alone."""
+    whole = compute(site.engine, "2024", AS_OF)
+    assert whole is not None
+    for level in LEVELS:
+        alone = compute_level(site.engine, "2024", AS_OF, level)
+        assert alone is not None
+        pd.testing.assert_frame_equal(alone, whole.tables[level], check_dtype=False)
+    full = whole.tables["service"]
+    for codes in (("FLS01",), ("FLS02",), ("FLS01", "FLS02")):
+        some = compute_level(site.engine, "2024", AS_OF, "service", codes)
+        assert some is not None and set(some["unit"]) == set(codes)
+        expected = full[full["unit"].isin(codes)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(some, expected, check_dtype=False)
+    for period in ("2024-Q1", "2024-03"):  # unsuppressed rows may be of any period
+        some = compute_level(site.engine, period, AS_OF, "service", ("FLS01",))
+        every = compute(site.engine, period, AS_OF)
+        assert some is not None and every is not None
+        expected = every.tables["service"]
+        expected = expected[expected["unit"] == "FLS01"].reset_index(drop=True)
+        pd.testing.assert_frame_equal(some, expected, check_dtype=False)
+
+
+def test_an_fls_reads_its_own_rows_without_the_whole_publication(site: Site) -> None:
+    """An FLS's staff reading their FLS's rows, and the national team reading any level, make
+    only that level's rows: a save is in the next answer, and nothing computes the published
+    figures for it; published rows still come from the whole publication."""
+    live = site.app.state.dashboards.live
+    nurse = site.client("nurse")
+    rows = nurse.get("/api/kpis", params={**PARAMS, "by": "service"}).json()
+    assert {r["unit"] for r in rows} == {"FLS01"} and all(r["suppressed"] is None for r in rows)
+    assert (live.computed, live.levels_computed) == (0, 1)
+    record_id = site.record_id("FLS01")
+    body = nurse.get(f"/api/records/{record_id}").json()
+    saved = nurse.put(f"/api/records/{record_id}", json={**body, "falls_assessment": "assessed"})
+    assert saved.status_code == 200, saved.text
+    rows = nurse.get("/api/kpis", params={**PARAMS, "by": "service"}).json()
+    assert next(r for r in rows if r["kpi"] == "kpi06")["numerator"] == 1
+    assert (live.computed, live.levels_computed) == (0, 2)
+    nurse.get("/api/kpis", params={**PARAMS, "by": "service"})
+    assert live.levels_computed == 2  # kept while nothing changed
+    analyst = site.client("analyst")
+    for level in LEVELS:
+        got = analyst.get("/api/kpis", params={**PARAMS, "by": level}).json()
+        whole = compute(site.engine, "2024", AS_OF)
+        assert whole is not None
+        assert len(got) == len(whole.tables[level])
+    assert live.computed == 0
+    # A region's rows are published to an FLS's staff: from the whole publication.
+    region = nurse.get("/api/kpis", params={**PARAMS, "by": "region"})
+    assert region.status_code == 200 and live.computed == 1
+
+
+def test_the_whole_publication_computed_in_a_worker_process_is_the_same(site: Site) -> None:
+    """The server computes the published figures in a process of its own (its interpreter lock
+    stays free for the reads): the same figures as computed here."""
+    from flsdb.services.live_figures import LiveCache, kpi_figures
+
+    cache = LiveCache()
+    cache.start_pool()
+    try:
+        there = kpi_figures(site.engine, "2024", AS_OF, cache)
+        worker = next(iter(cache.pool._processes.values()))
+        assert there is not None and worker.is_alive() and worker.pid is not None
+    finally:
+        cache.pool.shutdown(wait=True)
+    here = compute(site.engine, "2024", AS_OF)
+    assert here is not None and cache.computed == 1
+    for level in LEVELS:
+        pd.testing.assert_frame_equal(there.tables[level], here.tables[level])
+        pd.testing.assert_frame_equal(there.shown[level], here.shown[level])

@@ -192,11 +192,16 @@ def test_the_figures_cache_stays_within_its_bounds(site: Site) -> None:
     live = cache.live
     assert live.max_entries == 16
     live.max_entries = 3
+    assert live.max_levels == 256
+    live.max_levels = 3
     for day in range(5):
         as_of = (first + dt.timedelta(days=day)).isoformat()
-        assert nurse.get("/api/kpis", params={"period": "2024", "as_of": as_of}).status_code == 200
-        assert len(live.entries) <= 3
+        for by in ("region", "service"):  # published rows (every level), own rows (one)
+            params = {"period": "2024", "as_of": as_of, "by": by}
+            assert nurse.get("/api/kpis", params=params).status_code == 200
+        assert len(live.entries) <= 3 and len(live.levels) <= 3
     assert [key[1] for key in live.entries] == [first + dt.timedelta(days=d) for d in (2, 3, 4)]
+    assert [key[1] for key in live.levels] == [first + dt.timedelta(days=d) for d in (2, 3, 4)]
 
 
 def test_figures_are_asked_for_with_keys_the_records_allow(site: Site) -> None:

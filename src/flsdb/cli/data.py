@@ -244,12 +244,13 @@ def db_rebuild_figures(db: DbOption = None) -> None:
     migrations run this). Writers wait meanwhile."""
     import time
 
+    from flsdb.kpi.cells import store_layout
     from flsdb.storage import open_existing
     from flsdb.storage.figures import rebuild_figures
 
     engine = open_existing(db)
     start = time.perf_counter()
-    cells = rebuild_figures(engine)
+    cells = rebuild_figures(engine, store_layout())
     say(f"Rebuilt the figures: {cells:,} cells in {time.perf_counter() - start:.1f} s.")
 
 

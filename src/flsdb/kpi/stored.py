@@ -95,9 +95,9 @@ def stored_counts(
 
     if by not in ("service", "region", "nation", *BREAKDOWNS):
         return None
-    if not current(fetch, dialect):  # not built for this catalogue: the engine answers
-        return None
     layout = catalogue_layout()
+    if not current(fetch, dialect, layout.signature):  # built for another: the engine answers
+        return None
     sql, columns = counts_sql(dialect, start, end, as_of, by, services, layout)
     keys = ["service_code", "year", "month"] + (["group"] if by in BREAKDOWNS else [])
     sums = list(dict.fromkeys(columns.values()))

@@ -25,6 +25,7 @@ from flsdb.kpi.mix import treatment_mix
 from flsdb.kpi.periods import Period
 from flsdb.kpi.sources import RecordSource, _services_frame, ibis_connection
 from flsdb.kpi.stored import stored_counts
+from flsdb.kpi.terms import catalogue_layout
 from flsdb.storage.figures import current
 
 
@@ -44,7 +45,7 @@ def _fetch(engine: Engine) -> Any:
 
 def keeps_figures(engine: Engine) -> bool:
     """Whether the store's maintained figures follow the catalogue (they can be read)."""
-    return current(_fetch(engine), engine.dialect.name)
+    return current(_fetch(engine), engine.dialect.name, catalogue_layout().signature)
 
 
 def maintained_figures(engine: Engine, period_text: str, as_of: dt.date) -> PeriodFigures | None:
@@ -52,7 +53,7 @@ def maintained_figures(engine: Engine, period_text: str, as_of: dt.date) -> Peri
     this catalogue (the caller computes them from the records)."""
     fetch = _fetch(engine)
     dialect = engine.dialect.name
-    if not current(fetch, dialect):
+    if not current(fetch, dialect, catalogue_layout().signature):
         return None
     period = parse_period(period_text)
     services = _services_frame(engine)

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from flsdb.errors import ConfigurationError
-from flsdb.figures import PeriodFigures, kpi_records
+from flsdb.figures import kpi_records
 from flsdb.kpi.results import LEVELS
 from flsdb.services.events import record_event
 from flsdb.services.policy import (
@@ -26,6 +26,7 @@ from flsdb.services.policy import (
     check_published_period,
     disclosure,
     scope,
+    sees_level_unsuppressed,
 )
 
 COUNTS = ("numerator", "denominator", "not_due")
@@ -70,10 +71,13 @@ def _rows(
     as_of: dt.date | None,
     cache: Any,
 ) -> list[tuple[str, dict[str, Any], str]]:
-    """(unit, row, row as JSON) for the rows the actor may see; the read is audited."""
+    """(unit, row, row as JSON) for the rows the actor may see; the read is audited.
+
+    Rows the actor sees unsuppressed come from that level's rows alone (`level_rows`: only
+    the cells of the level and the FLSs asked for, no disclosure check, current at once);
+    published rows from the whole publication (`kpi_figures`)."""
     from flsdb.kpi import parse_period
-    from flsdb.services.dashboards import DashboardCache, memo, report_data
-    from flsdb.services.live_figures import KpiFigures, kpi_figures
+    from flsdb.services.live_figures import level_rows
 
     check(actor, "read_aggregates")
     if by not in LEVELS:
@@ -83,10 +87,55 @@ def _rows(
     within = scope(actor, "read_aggregates")
     if by == "service" and within.codes is not None and not within.codes:
         return []
+    live = cache.live if cache else None
+    if cache is not None and cache.pool is not None and cache.live.pool is None:
+        cache.live.start_pool()  # the server computes its figures in a worker process: these too
+    if by == "service" and within.codes is not None:
+        own = frozenset(u for u in within.codes if disclosure(actor, by, u) == "unsuppressed")
+        unsuppressed = own == within.codes
+    else:
+        own = None
+        unsuppressed = sees_level_unsuppressed(actor, by)
+    rows = None
+    if unsuppressed:
+        level = level_rows(engine, chosen.label, as_of, by, own, live)
+        if level is not None:
+            rows = _level_encoded(level)
+            if own is not None:
+                rows = [r for r in rows if r[0] in own]
+    if rows is None:
+        rows = _published_rows(database_url, engine, actor, chosen, by, as_of, cache, within)
+    record_event(engine, actor.username, "read_kpis", detail=f"{chosen.label} by {by}")
+    return rows
+
+
+def _level_encoded(level: Any) -> list[tuple[str, dict[str, Any], str]]:
+    """A level's rows encoded once per computation (kept with them)."""
+    found = level.views.get("encoded")
+    if found is None:
+        found = level.views["encoded"] = _encoded(level.table, published=False)
+    return list(found)
+
+
+def _published_rows(
+    database_url: str,
+    engine: Any,
+    actor: Actor,
+    chosen: Any,
+    by: str,
+    as_of: dt.date,
+    cache: Any,
+    within: Any,
+) -> list[tuple[str, dict[str, Any], str]]:
+    """The rows from the whole publication's figures: each unsuppressed or published as the
+    policy gives the actor."""
+    from flsdb.services.dashboards import DashboardCache, memo, report_data
+    from flsdb.services.live_figures import kpi_figures
+
     live = kpi_figures(engine, chosen.label, as_of, cache.live if cache else None)
-    data: KpiFigures | PeriodFigures
+    data: Any = live
     if live is not None:
-        data, unsuppressed, published = live, live.tables[by], live.shown[by]
+        unsuppressed, published = live.tables[by], live.shown[by]
     else:  # a store without maintained figures: the dashboards' computation
         if cache is None:  # a caller without the server's cache: compute here, and wait
             cache = DashboardCache(wait_seconds=24 * 3600.0)
@@ -107,7 +156,6 @@ def _rows(
             rows.append(shown.get((unit, str(row["kpi"])), (unit, row, text)))
     if withheld and not rows:
         check_published_period(chosen)
-    record_event(engine, actor.username, "read_kpis", detail=f"{chosen.label} by {by}")
     return rows
 
 

@@ -5,6 +5,17 @@ rows at every level (FLS, region, nation, age band, sex, care home) and their pu
 are a few small sums and a disclosure check away: computed when asked, again as soon as any
 record changed (every change writes an audit row), and never held per process beyond a few
 recent periods. Several server processes share them through the store.
+
+Two computations, each cached per (period, extract date) and data version:
+
+- `kpi_figures`: every level and the published copies (the disclosure check protects the
+  whole publication at once, so published rows come only from all of it): the dashboards and
+  anyone shown published rows;
+- `level_rows`: one level's rows as computed (unsuppressed), for some FLSs or all: an FLS's
+  staff reading their own FLS, the national team reading any level. The sums read only the
+  cells of that level (and those FLSs), and no disclosure check is needed, so a saved change
+  is in the next answer in milliseconds, however busy the store. The rows are those
+  `kpi_figures` gives for the same units (`tests/web/test_live_figures.py` compares them).
 """
 
 from __future__ import annotations
@@ -31,6 +42,21 @@ class KpiFigures:
     version: tuple[object, ...]
 
 
+LevelKey = tuple[str, dt.date, str, tuple[str, ...] | None]
+
+
+@dataclass
+class LevelRows:
+    """One level's KPI rows as computed (not published), for the FLSs asked for (`services`,
+    None: every unit of the level), at a data version. `views` holds what callers make of the
+    rows (their JSON), kept with them and dropped with them."""
+
+    table: pd.DataFrame
+    services: tuple[str, ...] | None
+    version: tuple[object, ...]
+    views: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class LiveCache:
     """The last few figures by (period, extract date), each with the data version it was read
@@ -43,6 +69,55 @@ class LiveCache:
     computed: int = 0
     # The store's first and last fracture dates, for `figure_keys.check_key`.
     bounds: tuple[tuple[object, ...], tuple[dt.date, dt.date] | None] | None = None
+    # One level's rows (`level_rows`), by (period, extract date, level, FLSs): small, so more.
+    max_levels: int = 256
+    levels: OrderedDict[LevelKey, LevelRows] = field(default_factory=OrderedDict)
+    levels_computed: int = 0
+    # A process for the whole computation (`start_pool`): a second of pandas work in the
+    # server's own process would hold its interpreter lock and stall every other request.
+    pool: Any = None
+
+    def start_pool(self) -> None:
+        """One worker process (spawned: no copy of the server's connections; at a lower
+        priority; it ends when the server's process does)."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with self.lock:
+            if self.pool is None:
+                self.pool = ProcessPoolExecutor(
+                    1, mp_context=multiprocessing.get_context("spawn"), initializer=_in_worker
+                )
+
+
+def _in_worker() -> None:
+    """The worker yields the processor to the server, and ends with it."""
+    import os
+    import threading
+    import time
+
+    os.nice(10)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def _compute_by_url(url: str, period_text: str, as_of: dt.date) -> KpiFigures | None:
+    """`compute` in the worker process, on an engine kept per store."""
+    from flsdb.storage import open_engine
+
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = _ENGINES[url] = open_engine(url)
+    return compute(engine, period_text, as_of)
 
 
 _SHARED = LiveCache()
@@ -118,7 +193,11 @@ def kpi_figures(
             found = cache.entries.get(key)
         if found is not None and found.version == data_version(engine):
             return found
-        figures = compute(engine, period_text, as_of)
+        if cache.pool is not None:
+            url = engine.url.render_as_string(hide_password=False)
+            figures = cache.pool.submit(_compute_by_url, url, period_text, as_of).result()
+        else:
+            figures = compute(engine, period_text, as_of)
         if figures is None:
             return None
         with cache.lock:
@@ -130,3 +209,88 @@ def kpi_figures(
         return figures
     finally:
         cache.computing.release()
+
+
+def compute_level(
+    engine: Engine,
+    period_text: str,
+    as_of: dt.date,
+    level: str,
+    services: tuple[str, ...] | None = None,
+) -> pd.DataFrame | None:
+    """One level's rows from the cells, as computed (for the FLSs in `services` at the
+    service level; every unit otherwise); None when the store keeps no figures for this
+    catalogue. The cells read are that level's only (and those FLSs' only)."""
+    from flsdb.kpi import KpiRequest, compute_levels, parse_period
+    from flsdb.kpi.sources import RecordSource, _services_frame
+    from flsdb.kpi.stored import stored_counts
+
+    period = parse_period(period_text)
+    frame = _services_frame(engine)
+    only = None
+    if level == "service" and services is not None:
+        known = set(frame["service_code"])
+        only = [code for code in services if code in known]
+        if not only:
+            return None if not _kept(engine) else _empty()
+    dialect = engine.dialect.name
+    counts = stored_counts(_fetch(engine), dialect, period.start, period.end, as_of, level, only)
+    if counts is None:
+        return None
+    source = RecordSource(table=None, services=frame, backend=dialect, description="store")
+    request = KpiRequest(period, by=level, as_of=as_of, services=tuple(only) if only else None)
+    return compute_levels(source, request, (level,), counts=counts)[level].table
+
+
+def _kept(engine: Engine) -> bool:
+    from flsdb.kpi.terms import catalogue_layout
+    from flsdb.storage.figures import current
+
+    return current(_fetch(engine), engine.dialect.name, catalogue_layout().signature)
+
+
+def _empty() -> pd.DataFrame:
+    from flsdb.kpi.results import RESULT_COLUMNS
+
+    return pd.DataFrame(columns=list(RESULT_COLUMNS))
+
+
+def level_rows(
+    engine: Engine,
+    period_text: str,
+    as_of: dt.date,
+    level: str,
+    services: frozenset[str] | None = None,
+    cache: LiveCache | None = None,
+) -> LevelRows | None:
+    """`compute_level`, kept per key and data version (computed again once anything changed:
+    cheap, so every reader gets the figures as they are now); None for a store without
+    maintained figures."""
+    from flsdb.kpi import parse_period
+    from flsdb.services.data_version import data_version
+    from flsdb.services.figure_keys import check_key
+
+    cache = cache or _SHARED
+    period = parse_period(period_text)
+    codes = tuple(sorted(services)) if level == "service" and services is not None else None
+    key: LevelKey = (period.label, as_of, level, codes)
+    version = data_version(engine)
+    with cache.lock:
+        found = cache.levels.get(key)
+        if found is not None:
+            cache.levels.move_to_end(key)
+    if found is not None and found.version == version:
+        return found
+    if found is None:
+        check_key(cache, engine, period, as_of, version)
+    table = compute_level(engine, period.label, as_of, level, codes)
+    if table is None:
+        return None
+    rows = LevelRows(table, codes, version)
+    with cache.lock:
+        cache.levels[key] = rows
+        cache.levels.move_to_end(key)
+        while len(cache.levels) > cache.max_levels:
+            cache.levels.popitem(last=False)
+        cache.levels_computed += 1
+    return rows

@@ -210,6 +210,13 @@ def disclosure(actor: Actor, level: str, unit: str) -> Disclosure:
     return "published"
 
 
+def sees_level_unsuppressed(actor: Actor, level: str) -> bool:
+    """Whether every unit of `level` is unsuppressed to the actor (`disclosure` gives it for
+    each): the national team's, at any level."""
+    del level  # the same at every level
+    return actor.role in NATIONAL
+
+
 PUBLISHED_GRAIN = "year"
 YEARS_ONLY = (
     "Figures beyond your own FLS are published for whole calendar years only (a quarter or "

@@ -32,7 +32,7 @@ from sqlalchemy import Connection, Engine
 from flsdb.storage.faults import is_database_error, storage_error
 from flsdb.storage.held_open import held_open
 from flsdb.storage.urls import BUSY_TIMEOUT_MS, read_only_media, sqlite_read_target
-from flsdb.storage.write_locks import SQLITE_WRITE_LOCK, hold_advisory_locks
+from flsdb.storage.write_locks import SQLITE_WRITE_LOCK, hold_advisory_locks, sqlite_end
 
 _SQLITE_SESSIONS = threading.Lock()
 
@@ -50,7 +50,9 @@ class BulkSession(Protocol):
 
     def insert(self, table: str, frame: pl.DataFrame) -> int: ...
 
-    def update(self, table: str, frame: pl.DataFrame, key: str) -> int: ...
+    def update(
+        self, table: str, frame: pl.DataFrame, key: str, *, versioned: bool = False
+    ) -> int: ...
 
     def lock(self, names: Sequence[str]) -> None: ...
 
@@ -160,12 +162,13 @@ def _matching_sql(table: str, keys: Sequence[str], columns: Sequence[str]) -> st
 
 
 def _update_statement(
-    table: str, frame: pl.DataFrame, key: str, mark: str
+    table: str, frame: pl.DataFrame, key: str, mark: str, versioned: bool
 ) -> tuple[str, pl.DataFrame]:
-    """UPDATE setting every column but `key`, and the frame with its columns in bind order."""
+    """UPDATE setting every column but `key`, and the frame with its columns in bind order;
+    `versioned`: the rows' version is raised too."""
     columns = [c for c in frame.columns if c != key]
     sets = ", ".join(f'"{c}" = {mark}' for c in columns)
-    if table == "records":
+    if versioned:
         sets += ', "version" = "version" + 1'
     return (f'UPDATE "{table}" SET {sets} WHERE "{key}" = {mark}', frame.select([*columns, key]))
 
@@ -215,10 +218,10 @@ class SqliteSession:
         self.cursor.adbc_ingest(table, _as_text(frame).to_arrow(), mode="append")
         return frame.height
 
-    def update(self, table: str, frame: pl.DataFrame, key: str) -> int:
+    def update(self, table: str, frame: pl.DataFrame, key: str, *, versioned: bool = False) -> int:
         if frame.height == 0:
             return 0
-        statement, ordered = _update_statement(table, frame, key, self.mark)
+        statement, ordered = _update_statement(table, frame, key, self.mark, versioned)
         self.cursor.executemany(statement, self._bound(ordered))
         return frame.height
 
@@ -245,7 +248,7 @@ class SqliteSession:
 
     def close(self, commit: bool) -> None:
         try:
-            self.cursor.execute("COMMIT" if commit else "ROLLBACK")
+            self.cursor.execute(sqlite_end(commit))
         finally:
             with suppress(Exception):
                 self.cursor.close()
@@ -351,10 +354,10 @@ class PostgresSession:
             copy.write(text)
         return frame.height
 
-    def update(self, table: str, frame: pl.DataFrame, key: str) -> int:
+    def update(self, table: str, frame: pl.DataFrame, key: str, *, versioned: bool = False) -> int:
         if frame.height == 0:
             return 0
-        statement, ordered = _update_statement(table, frame, key, self.mark)
+        statement, ordered = _update_statement(table, frame, key, self.mark, versioned)
         self.conn.exec_driver_sql(statement, _plain(ordered).rows())
         return frame.height
 

@@ -16,31 +16,18 @@ from sqlalchemy import Connection, Engine, and_, select
 
 from flsdb.dictionary import load_dictionary
 from flsdb.errors import Conflict, NotFound
+from flsdb.storage.audit import key_text, rows_of_service, rows_of_services, write_event
 from flsdb.storage.figures import for_connection, ids_where
 from flsdb.storage.locks import check_record
 from flsdb.storage.offsets import day_offsets
 from flsdb.storage.tables import RECORD_COLUMNS, audit_log, records
 from flsdb.storage.transactions import write_transaction
-from flsdb.storage.writer import KEY_SEPARATOR, default_user, record_locks
-
-
-def _json(values: Mapping[str, Any]) -> str:
-    return json.dumps(
-        {c: (v.isoformat() if isinstance(v, dt.date) else v) for c, v in values.items()},
-        sort_keys=False,
-    )
+from flsdb.storage.write_locks import record_locks
+from flsdb.storage.writer import default_user
 
 
 def _day(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-
-
-def _key_text(values: Mapping[str, Any]) -> str:
-    key = load_dictionary().record_key
-    parts = [
-        values[k].isoformat() if isinstance(values[k], dt.date) else str(values[k]) for k in key
-    ]
-    return KEY_SEPARATOR.join(parts)
 
 
 def _key_owner(conn: Connection, values: Mapping[str, Any]) -> int | None:
@@ -61,19 +48,8 @@ def _audit(
     user: str,
     at: dt.datetime,
 ) -> None:
-    conn.execute(
-        audit_log.insert().values(
-            table_name="records",
-            row_key=_key_text(key_values),
-            action=action,
-            before=_json(before) if before is not None else None,
-            after=_json(after) if after is not None else None,
-            import_id=None,
-            user_name=user,
-            changed_at=at,
-            record_id=record_id,
-        )
-    )
+    key = load_dictionary().record_key
+    write_event(conn, action, record_id, key_values, key, before, after, user, at)
 
 
 class DuplicateRecord(Conflict):
@@ -212,8 +188,7 @@ def _last_editor(conn: Connection, record_id: int, service: str) -> str:
     found = conn.execute(
         select(audit_log.c.user_name)
         .where(audit_log.c.record_id == record_id)
-        .where(audit_log.c.row_key >= f"{service}{KEY_SEPARATOR}")
-        .where(audit_log.c.row_key < f"{service}{chr(ord(KEY_SEPARATOR) + 1)}")
+        .where(rows_of_service(service))
         .order_by(audit_log.c.id.desc())
         .limit(1)
     ).scalar_one_or_none()
@@ -265,21 +240,14 @@ def record_history(
     creation on and in the FLSs of `allowed` alone. A store made before ids were never reused
     (migration 0009) may have given a deleted record's id, of this FLS or another, to this one:
     that record's rows precede this one's insert (or its own deletion) and are never shown."""
-    from sqlalchemy import func, or_
+    from sqlalchemy import func
 
+    key = key_text(key_values, load_dictionary().record_key)
     mine = and_(
         audit_log.c.table_name == "records",
-        (audit_log.c.record_id == record_id) | (audit_log.c.row_key == _key_text(key_values)),
+        (audit_log.c.record_id == record_id) | (audit_log.c.row_key == key),
     )
-    in_scope = or_(
-        *[
-            and_(
-                audit_log.c.row_key >= f"{code}{KEY_SEPARATOR}",
-                audit_log.c.row_key < f"{code}{chr(ord(KEY_SEPARATOR) + 1)}",
-            )
-            for code in sorted(allowed)
-        ]
-    )
+    in_scope = rows_of_services(sorted(allowed))
     with engine.connect() as conn:
         created = conn.execute(
             select(func.max(audit_log.c.id)).where(mine, audit_log.c.action == "insert")

@@ -13,111 +13,59 @@ write changes no figure. A contribution is one SQL statement over the records wr
 from the catalogue by the KPI compiler, like every KPI query), grouped by cell and upserted, so
 an import is maintained set-based too. A cell whose records all left keeps zeros (read as none).
 
-`kpi_cells_layout` holds the signature of the columns' meaning (`Layout.signature`): a store
-whose figures were kept under another catalogue has them rebuilt (`flsdb db rebuild-figures`,
-run by migrations); until then its figures are not maintained nor read (the KPIs are computed
-from the records).
+What the cells are is handed to storage by the KPI layer (`CellLayout`, given by
+`flsdb.kpi.cells.store_layout`): the columns, their signature and the contributions query
+compiled for the database; storage never reads the catalogue. `kpi_cells_layout` keeps the
+signature and the contributions query of the layout the cells were built under, so a writer
+maintains the cells by what the store says they are (no compiler loaded), and a reader whose
+catalogue has another signature does not read them (the KPIs are computed from the records)
+until `flsdb db rebuild-figures` (run by migration 0010) builds them again.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
 import sqlalchemy as sa
 
-from flsdb.storage.tables import CELLS, LAYOUT, cells_table, layout_table, records
+from flsdb.storage.tables import CELLS, LAYOUT, cells_table, layout_table
 from flsdb.storage.tables import metadata as models
-
-if TYPE_CHECKING:
-    pass
 
 BREAKDOWNS = ("age_band", "sex", "care_home")
 KEY = ("service_code", "fracture_date", "breakdown", "grp")
 # The records a contribution reads: a marker replaced by a subquery of the records written.
-_SOURCE = "flsdb_cells_source"
+SOURCE = "flsdb_cells_source"
 
 Run = Callable[[str], object]
+RunRows = Callable[[str], list[tuple[object, ...]]]
 
 
-def _ibis_type(column: sa.Column[Any]) -> Any:
-    import ibis.expr.datatypes as dt_types
+class CellLayout(Protocol):
+    """What the cells are, as the layer that knows the KPIs hands it to storage."""
 
-    kind = column.type
-    if isinstance(kind, sa.DateTime):
-        return dt_types.timestamp
-    if isinstance(kind, sa.Date):
-        return dt_types.date
-    if isinstance(kind, sa.Integer):
-        return dt_types.int64
-    if isinstance(kind, sa.Float):
-        return dt_types.float64
-    if isinstance(kind, sa.Boolean):
-        return dt_types.boolean
-    return dt_types.string
+    @property
+    def signature(self) -> str:
+        """Changes whenever the columns would mean something else."""
+        ...
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The count columns, besides `records`."""
+        ...
 
-@cache
-def _fine_sql(dialect: str) -> str:
-    """Per FLS, fracture date and breakdown groups: the records and each column's count, over
-    the records of `_SOURCE` (compiled from the catalogue for this dialect)."""
-    import ibis
-
-    from flsdb.kpi.catalogue import load_catalogue
-    from flsdb.kpi.compile import FRACTURE, Compiler, year_and_month
-    from flsdb.kpi.query import band, breakdown_column
-    from flsdb.kpi.terms import catalogue_layout, compile_term
-
-    backend = "sqlite" if dialect == "sqlite" else "postgres"
-    layout = catalogue_layout()
-    schema = ibis.schema({c.name: _ibis_type(c) for c in records.columns})
-    table = ibis.table(schema, name=_SOURCE)
-    # Completed years as one integer difference of the dates as YYYYMMDD (the same years as
-    # `kpi.compile.whole_years`, computed once per row; SQLite keeps dates as ISO text).
-    table = table.mutate(
-        _age=(_ymd(table["date_of_birth"], backend) * -1 + _ymd(table[FRACTURE], backend)) // 10000
-    )
-    # No `due` is left in a layout's terms, so the extract date is never read.
-    collector = Compiler.collecting(table, load_catalogue(), dt.date(2000, 1, 1), backend)
-    for term in layout.terms:
-        compile_term(term, collector)
-    compiler = collector.with_leaves()
-    rows = compiler.table
-    year, month = year_and_month(rows[FRACTURE], backend)
-    keys = {
-        "service_code": rows["service_code"],
-        "fracture_date": rows[FRACTURE],
-        "year": year,
-        "month": month,
-    }
-    for name in BREAKDOWNS:
-        column = band(rows["_age"]) if name == "age_band" else breakdown_column(rows, name)
-        assert column is not None
-        keys[name] = column
-    counts = {"records": rows.count()}
-    for name, term in zip(layout.columns, layout.terms, strict=True):
-        counts[name] = compiler.count(compile_term(term, compiler))
-    query = rows.group_by(**keys).aggregate(**counts)
-    return str(ibis.to_sql(query, dialect=backend))
+    def contributions(self, dialect: str) -> str:
+        """Per FLS, fracture date, year, month and breakdown group (columns named as in
+        `BREAKDOWNS`): `records` and each column's count over the records of `SOURCE`."""
+        ...
 
 
-def _ymd(date: Any, backend: str) -> Any:
-    if backend == "sqlite":
-        return date.cast("string").replace("-", "").cast("int64")
-    return date.year() * 10000 + date.month() * 100 + date.day()
-
-
-def _rollup_sql(fine_sql: str, where: str, sign: int) -> str:
+def _rollup_sql(fine_sql: str, where: str, sign: int, columns: tuple[str, ...]) -> str:
     """The cells' deltas (times `sign`) from the records matching `where`: all records and
-    each breakdown, from one pass over them (`fine_sql`: `_fine_sql`)."""
-    from flsdb.kpi.terms import catalogue_layout
-
-    layout = catalogue_layout()
+    each breakdown, from one pass over them (`fine_sql`: the contributions query)."""
     source = f"(SELECT * FROM records WHERE {where})"
-    fine = fine_sql.replace(f'"{_SOURCE}"', source)
-    sums = ", ".join(f"{sign} * SUM({c})" for c in ("records", *layout.columns))
+    fine = fine_sql.replace(f'"{SOURCE}"', source)
+    sums = ", ".join(f"{sign} * SUM({c})" for c in ("records", *columns))
     parts = [
         f"SELECT service_code, fracture_date, '' AS breakdown, '' AS grp, year, month, {sums} "
         "FROM fine GROUP BY service_code, fracture_date, year, month"
@@ -130,15 +78,13 @@ def _rollup_sql(fine_sql: str, where: str, sign: int) -> str:
     return f"WITH fine AS MATERIALIZED ({fine}) " + " UNION ALL ".join(parts)
 
 
-def _upsert_sql(fine_sql: str, where: str, sign: int) -> str:
-    from flsdb.kpi.terms import catalogue_layout
-
-    layout = catalogue_layout()
-    counts = ("records", *layout.columns)
-    columns = ", ".join((*KEY, "year", "month", *counts))
+def _upsert_sql(fine_sql: str, where: str, sign: int, columns: tuple[str, ...]) -> str:
+    counts = ("records", *columns)
+    names = ", ".join((*KEY, "year", "month", *counts))
     updates = ", ".join(f"{c} = {CELLS}.{c} + excluded.{c}" for c in counts)
     return (
-        f"INSERT INTO {CELLS} ({columns}) SELECT * FROM ({_rollup_sql(fine_sql, where, sign)}) "
+        f"INSERT INTO {CELLS} ({names}) SELECT * FROM "
+        f"({_rollup_sql(fine_sql, where, sign, columns)}) "
         f"AS deltas WHERE true ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}"
     )
 
@@ -149,13 +95,9 @@ def ids_where(ids: Iterable[int]) -> str | None:
     return f"id IN ({', '.join(str(i) for i in found)})" if found else None
 
 
-def stored_query(
-    run_rows: Callable[[str], list[tuple[object, ...]]], dialect: str = "sqlite"
-) -> str | None:
-    """The store's contributions query when its figures follow the catalogue; None otherwise
-    (then they are neither kept nor read), as in a store not migrated to 0010 yet."""
-    from flsdb.kpi.terms import catalogue_layout
-
+def stored_layout(run_rows: RunRows, dialect: str = "sqlite") -> tuple[str, str] | None:
+    """The signature and contributions query of the layout the cells were built under; None
+    when the store keeps no figures (as a store not migrated to 0010 yet)."""
     exists = (
         f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{LAYOUT}'"
         if dialect == "sqlite"
@@ -165,40 +107,59 @@ def stored_query(
     if not run_rows(exists)[0][0]:
         return None
     rows = run_rows(f"SELECT signature, contributions FROM {LAYOUT}")
-    if len(rows) != 1 or str(rows[0][0]) != catalogue_layout().signature:
+    if len(rows) != 1:
         return None
-    return str(rows[0][1])
+    return str(rows[0][0]), str(rows[0][1])
 
 
-def current(run_rows: Callable[[str], list[tuple[object, ...]]], dialect: str = "sqlite") -> bool:
-    """Whether the store's figures follow the catalogue."""
-    return stored_query(run_rows, dialect) is not None
+def current(run_rows: RunRows, dialect: str, signature: str) -> bool:
+    """Whether the store's figures were built under the layout of this signature."""
+    found = stored_layout(run_rows, dialect)
+    return found is not None and found[0] == signature
+
+
+_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {}  # (dialect, signature): a few at most
+
+
+def _stored_columns(run_rows: RunRows, dialect: str, signature: str) -> tuple[str, ...]:
+    """The cells' count columns, as the store's table has them (the same for a signature)."""
+    found = _COLUMNS.get((dialect, signature))
+    if found is None:
+        sql = (
+            f"SELECT name FROM pragma_table_info('{CELLS}') ORDER BY cid"
+            if dialect == "sqlite"
+            else "SELECT column_name FROM information_schema.columns WHERE table_name = "
+            f"'{CELLS}' AND table_schema = current_schema() ORDER BY ordinal_position"
+        )
+        names = [str(r[0]) for r in run_rows(sql)]
+        found = tuple(n for n in names if n.startswith("c") and n[1:].isdigit())
+        if len(_COLUMNS) >= 16:
+            _COLUMNS.clear()
+        _COLUMNS[(dialect, signature)] = found
+    return found
 
 
 class Maintainer:
     """The figures' maintenance inside one write transaction: `before(where)` ahead of changing
-    the matching records, `after(where)` once they are written; nothing when the store's
-    figures do not follow the catalogue (they are rebuilt first)."""
+    the matching records, `after(where)` once they are written, by the layout the store's cells
+    were built under; nothing when the store keeps none."""
 
-    def __init__(
-        self,
-        run: Run,
-        run_rows: Callable[[str], list[tuple[object, ...]]],
-        dialect: str,
-    ) -> None:
+    def __init__(self, run: Run, run_rows: RunRows, dialect: str) -> None:
         self.run = run
         self.dialect = dialect
-        self.fine = stored_query(run_rows, dialect)
+        found = stored_layout(run_rows, dialect)
+        self.fine = found[1] if found else None
+        self.columns = _stored_columns(run_rows, dialect, found[0]) if found else ()
 
     def before(self, where: str | None) -> None:
         """Subtract the contributions of the records matching `where` (before changing them)."""
         if self.fine is not None and where is not None:
-            self.run(_upsert_sql(self.fine, where, -1))
+            self.run(_upsert_sql(self.fine, where, -1, self.columns))
 
     def after(self, where: str | None) -> None:
         """Add the contributions of the records matching `where` (once written)."""
         if self.fine is not None and where is not None:
-            self.run(_upsert_sql(self.fine, where, 1))
+            self.run(_upsert_sql(self.fine, where, 1, self.columns))
 
 
 def for_connection(conn: sa.Connection) -> Maintainer:
@@ -229,25 +190,22 @@ def for_session(session: object, dialect: str) -> Maintainer:
     return Maintainer(run, lambda sql: list(execute(sql)), dialect)
 
 
-def rebuild(run: Run, dialect: str) -> None:
-    """Every cell computed afresh from the records, under the current catalogue's layout (the
-    table is made again: its columns follow the catalogue). In the caller's transaction."""
-    from flsdb.kpi.terms import catalogue_layout
-
-    layout = catalogue_layout()
+def rebuild(run: Run, dialect: str, layout: CellLayout) -> None:
+    """Every cell computed afresh from the records, under `layout` (the table is made again:
+    its columns follow the layout). In the caller's transaction."""
     run(f"DROP TABLE IF EXISTS {CELLS}")
     run(f"DROP TABLE IF EXISTS {LAYOUT}")
 
     metadata = sa.MetaData(naming_convention=models.naming_convention)
-    cells = cells_table(layout, metadata)
+    cells = cells_table(layout.columns, metadata)
     dialect_obj = _dialect(dialect)
     for table in (cells, layout_table(metadata)):
         run(str(sa.schema.CreateTable(table).compile(dialect=dialect_obj)))
     if dialect != "sqlite":
         # Writers wait while the figures are rebuilt (their deltas would otherwise be lost).
         run("LOCK TABLE records IN SHARE MODE")
-    fine = _fine_sql(dialect)
-    run(_escaped(_upsert_sql(fine, "1 = 1", 1), dialect))
+    fine = layout.contributions(dialect)
+    run(_escaped(_upsert_sql(fine, "1 = 1", 1, layout.columns), dialect))
     text = fine.replace("'", "''")
     run(_escaped(f"INSERT INTO {LAYOUT} VALUES ('{layout.signature}', '{text}')", dialect))
 
@@ -262,10 +220,10 @@ def _dialect(name: str) -> sa.Dialect:
     return postgresql.dialect()
 
 
-def rebuild_figures(engine: sa.Engine) -> int:
+def rebuild_figures(engine: sa.Engine, layout: CellLayout) -> int:
     """`flsdb db rebuild-figures`: the cells rebuilt in one transaction; how many there are."""
     from flsdb.storage.transactions import write_transaction
 
     with write_transaction(engine) as conn:
-        rebuild(lambda sql: conn.exec_driver_sql(sql), engine.dialect.name)
+        rebuild(lambda sql: conn.exec_driver_sql(sql), engine.dialect.name, layout)
         return int(conn.exec_driver_sql(f"SELECT count(*) FROM {CELLS}").scalar_one())

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Engine, String, and_, cast, exists, func, select
+from sqlalchemy import Engine, and_, exists, func, select
 
+from flsdb.dictionary import load_dictionary
+from flsdb.storage.audit import LABEL_LOST, key_sql
 from flsdb.storage.tables import audit_log, records
-from flsdb.storage.writer import KEY_SEPARATOR, LABEL_LOST
 
 SITE = "fracture_site"
 
@@ -22,13 +23,7 @@ SITE = "fracture_site"
 def sites_from_lost_labels(engine: Engine, start: dt.date, end: dt.date) -> dict[str, int]:
     """Per FLS, the records diagnosed in [start, end] whose index fracture site came from a
     label that lost detail."""
-    key = (
-        records.c.service_code
-        + KEY_SEPARATOR
-        + records.c.nhs_number
-        + KEY_SEPARATOR
-        + cast(records.c.date_fracture_diagnosed, String)
-    )
+    key = key_sql(load_dictionary().record_key)
     noted = exists().where(
         and_(
             audit_log.c.table_name == "records",

@@ -3,7 +3,7 @@ the web application's users, sessions, API tokens, pending uploads and access ev
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import (
@@ -26,9 +26,6 @@ from sqlalchemy.types import TypeEngine
 
 from flsdb.dictionary import FieldSpec, load_dictionary
 from flsdb.storage.offsets import DAY_OFFSETS
-
-if TYPE_CHECKING:
-    from flsdb.kpi.terms import Layout
 
 metadata = MetaData(
     naming_convention={
@@ -249,8 +246,9 @@ CELLS = "kpi_cells"
 LAYOUT = "kpi_cells_layout"
 
 
-def cells_table(layout: Layout, metadata: sa.MetaData | None = None) -> sa.Table:
-    """The cells as a table (its columns follow the layout). Its key leads with the breakdown
+def cells_table(columns: tuple[str, ...], metadata: sa.MetaData | None = None) -> sa.Table:
+    """The cells as a table (its count columns are the layout's, `flsdb.storage.figures`,
+    besides `records`). Its key leads with the breakdown
     and the fracture date, so a period's cells of one breakdown are one range (and SQLite keeps
     the rows in that order: WITHOUT ROWID)."""
     return sa.Table(
@@ -263,7 +261,7 @@ def cells_table(layout: Layout, metadata: sa.MetaData | None = None) -> sa.Table
         sa.Column("year", sa.Integer, nullable=False),
         sa.Column("month", sa.Integer, nullable=False),
         sa.Column("records", sa.Integer, nullable=False),
-        *[sa.Column(c, sa.Integer, nullable=False) for c in layout.columns],
+        *[sa.Column(c, sa.Integer, nullable=False) for c in columns],
         sa.PrimaryKeyConstraint("breakdown", "fracture_date", "service_code", "grp"),
         sqlite_with_rowid=False,
     )
@@ -280,11 +278,8 @@ def layout_table(metadata: sa.MetaData | None = None) -> sa.Table:
     )
 
 
-def _figures() -> tuple[Table, Table]:
-    """The maintained figures' tables, as the catalogue lays them out."""
-    from flsdb.kpi.terms import catalogue_layout
-
-    return cells_table(catalogue_layout(), metadata), layout_table(metadata)
-
-
-kpi_cells, kpi_cells_layout = _figures()
+def is_schema_object(item: object, name: str | None, kind: str, *_: object) -> bool:
+    """For Alembic's comparisons: the maintained figures' tables are not the schema's (their
+    columns follow the KPI catalogue's layout, and `flsdb.storage.figures.rebuild` makes
+    them), so they are left out."""
+    return not (kind == "table" and name in (CELLS, LAYOUT))

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from flsdb.storage.faults import is_database_error, storage_error
-from flsdb.storage.write_locks import SQLITE_WRITE_LOCK, hold_advisory_locks
+from flsdb.storage.write_locks import SQLITE_WRITE_LOCK, hold_advisory_locks, sqlite_end
 
 
 @contextmanager
@@ -33,9 +33,9 @@ def write_transaction(engine: Engine, locks: Sequence[str] = ()) -> Iterator[Con
                         yield conn
                     except BaseException:
                         with suppress(Exception):
-                            conn.exec_driver_sql("ROLLBACK")
+                            conn.exec_driver_sql(sqlite_end(commit=False))
                         raise
-                    conn.exec_driver_sql("COMMIT")
+                    conn.exec_driver_sql(sqlite_end(commit=True))
                     conn.commit()
                 finally:
                     dbapi.isolation_level = previous  # a pooled connection goes back as it came

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import polars as pl
@@ -26,16 +25,16 @@ from sqlalchemy import Engine, select
 
 from flsdb.dictionary import load_dictionary
 from flsdb.dictionary.frames import LOST_LABEL, ROW, storage_dtype
+from flsdb.storage.audit import INSERT, LABEL_LOST, UPDATE, event_frame, key_expr
 from flsdb.storage.bulk import BulkSession, bulk_session
 from flsdb.storage.changes import ChangeReport, RecordsMoved, moved_message
 from flsdb.storage.figures import Maintainer, for_session, ids_where
 from flsdb.storage.inputs import RowsToStore
 from flsdb.storage.offsets import offset_exprs
 from flsdb.storage.tables import RECORD_COLUMNS, SERVICE_COLUMNS, services
+from flsdb.storage.write_locks import SERVICES_LOCK, record_locks
 
-KEY_SEPARATOR = "|"
 SLICE_ROWS = 100_000
-LABEL_LOST = "label_lost"
 
 
 @dataclass(frozen=True)
@@ -74,25 +73,6 @@ def _row_json(columns: list[str], suffix: str = "") -> pl.Expr:
     ).struct.json_encode()
 
 
-def key_text(key: tuple[str, ...]) -> pl.Expr:
-    return pl.concat_str([pl.col(k).cast(pl.String) for k in key], separator=KEY_SEPARATOR)
-
-
-def _audit_frame(
-    frame: pl.DataFrame, table: str, action: str, import_id: int | None, user: str, at: dt.datetime
-) -> pl.DataFrame:
-    return frame.select(
-        table_name=pl.lit(table),
-        row_key=pl.col("row_key"),
-        action=pl.lit(action),
-        before=pl.col("before"),
-        after=pl.col("after"),
-        import_id=pl.lit(import_id, dtype=pl.Int64),
-        user_name=pl.lit(user),
-        changed_at=pl.lit(at),
-    )
-
-
 def _insert_sliced(session: BulkSession, table: str, frame: pl.DataFrame) -> None:
     for part in frame.iter_slices(SLICE_ROWS):
         session.insert(table, part)
@@ -128,6 +108,13 @@ class _Target:
     columns: tuple[str, ...]
     key: tuple[str, ...]
     schema: dict[str, pl.DataType]
+    # What records have and services have not:
+    versioned: bool = False  # an update raises the row's version (edits compare it)
+    stamped: bool = False  # rows keep the import that wrote them and their day offsets
+    figures: bool = False  # the maintained figures follow the rows
+    signed_off: bool = False  # rows of a signed-off quarter or locked year are refused
+    blank_rule: bool = False  # the upload's `blank` rule applies (keep: a blank keeps a value)
+    lost_labels: bool = False  # labels that lost detail are noted in the audit log
 
     @property
     def others(self) -> list[str]:
@@ -188,9 +175,10 @@ def _upsert_batch(
     del joined, existing, old
     stamps = {"updated_at": pl.lit(at)}
     figures: Maintainer | None = None
-    if target.name == "records":
+    if target.stamped:
         stamps["import_id"] = pl.lit(import_id)
         stamps.update(offset_exprs())
+    if target.figures:
         # The figures lose the changed records as they were, and gain them as written and the
         # new ones (ids above every id before, written by this import), set-based.
         figures = for_session(session, _dialect(session))
@@ -198,35 +186,37 @@ def _upsert_batch(
         last = session.execute("SELECT max(id) FROM records")[0][0]
     _insert_sliced(session, target.name, fresh.with_columns(created_at=pl.lit(at), **stamps))
     if "id" in changed.columns:
-        session.update(target.name, changed.select(*others, **stamps, id=pl.col("id")), "id")
+        written = changed.select(*others, **stamps, id=pl.col("id"))
+        session.update(target.name, written, "id", versioned=target.versioned)
     else:
-        session.update(target.name, changed.select(*others, *key, **stamps), key[0])
+        written = changed.select(*others, *key, **stamps)
+        session.update(target.name, written, key[0], versioned=target.versioned)
     if figures is not None:
         figures.after(ids_where(changed["id"]))
         if fresh.height:
             figures.after(f"import_id = {int(import_id)} AND id > {int(last or 0)}")  # type: ignore[call-overload]
     for action, audited in (
         (
-            "insert",
+            INSERT,
             fresh.select(
-                row_key=key_text(key), before=pl.lit(None, pl.String), after=pl.lit(None, pl.String)
+                row_key=key_expr(key), before=pl.lit(None, pl.String), after=pl.lit(None, pl.String)
             ),
         ),
         (
-            "update",
+            UPDATE,
             changed.select(
-                row_key=key_text(key), before=_row_json(others, "_old"), after=_row_json(others)
+                row_key=key_expr(key), before=_row_json(others, "_old"), after=_row_json(others)
             ),
         ),
     ):
-        frame = _audit_frame(audited, target.name, action, import_id, user, at)
+        frame = event_frame(audited, target.name, action, import_id, user, at)
         _insert_sliced(session, "audit_log", frame)
     if lost is not None:
         written = pl.concat([fresh.select(key), changed.select(key)])
         noted = lost.join(written, on=list(key), how="semi", nulls_equal=True).select(
-            row_key=key_text(key), before=pl.lit(None, pl.String), after=pl.col("after")
+            row_key=key_expr(key), before=pl.lit(None, pl.String), after=pl.col("after")
         )
-        frame = _audit_frame(noted, target.name, LABEL_LOST, import_id, user, at)
+        frame = event_frame(noted, target.name, LABEL_LOST, import_id, user, at)
         _insert_sliced(session, "audit_log", frame)
     return fresh.height, changed.height, matched_rows.height - changed.height
 
@@ -291,13 +281,13 @@ def _store_in(
 
     with bulk_session(engine) as session:
         session.lock(locks)
-        closed = locks_from_tuples(session.execute(ACTIVE_SQL)) if target.name == "records" else []
+        closed = locks_from_tuples(session.execute(ACTIVE_SQL)) if target.signed_off else []
         import_id = _start_import(session, table, user, at)
         source = table.source
         kept = tuple(
             c for c in target.others if source.keeps_absent_fields and c not in source.columns
         )
-        keep_blanks = target.name == "records" and table.blank == "keep"
+        keep_blanks = target.blank_rule and table.blank == "keep"
         rows = [ROW] if report is not None else []
 
         def stored(keys: pl.DataFrame) -> pl.DataFrame:
@@ -307,7 +297,7 @@ def _store_in(
             # Follow-up-only changes to signed-off records go through (a kept blank is none).
             check_batch(closed, batch, stored, keep_blanks=keep_blanks)
             new = batch.select(*rows, *target.columns)
-            lost = _lost_labels(batch, target.key) if target.name == "records" else None
+            lost = _lost_labels(batch, target.key) if target.lost_labels else None
             counts = _upsert_batch(
                 session, target, new, import_id, user, at, kept, lost, keep_blanks, report
             )
@@ -332,7 +322,7 @@ def store_services(engine: Engine, table: RowsToStore, user: str | None = None) 
     target = _Target(
         "services", SERVICE_COLUMNS, ("service_code",), table_schema("services", SERVICE_COLUMNS)
     )
-    return _store(engine, table, target, ["services"], user)
+    return _store(engine, table, target, [SERVICES_LOCK], user)
 
 
 def store_records(
@@ -354,14 +344,20 @@ def store_records(
         "version": pl.Int64(),
         **table_schema("records", RECORD_COLUMNS),
     }
-    target = _Target("records", RECORD_COLUMNS, load_dictionary().record_key, schema)
+    target = _Target(
+        "records",
+        RECORD_COLUMNS,
+        load_dictionary().record_key,
+        schema,
+        versioned=True,
+        stamped=True,
+        figures=True,
+        signed_off=True,
+        blank_rule=True,
+        lost_labels=True,
+    )
     locks = record_locks(table.service_codes())
     return _store(engine, table, target, locks, user, dry_run, report, expected)
-
-
-def record_locks(codes: Iterable[str]) -> list[str]:
-    """The lock names that writers of these services' records hold."""
-    return [f"records:{code}" for code in sorted(set(codes))]
 
 
 def known_service_codes(engine: Engine) -> set[str]:

@@ -20,10 +20,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # The one place storage reaches up to the KPI layer: a data migration that builds the
+    # figures needs their layout compiled from the catalogue (flsdb.kpi.cells).
+    from flsdb.kpi.cells import store_layout
     from flsdb.storage.figures import rebuild
 
     bind = op.get_bind()
-    rebuild(lambda sql: bind.exec_driver_sql(sql), bind.dialect.name)
+    rebuild(lambda sql: bind.exec_driver_sql(sql), bind.dialect.name, store_layout())
 
 
 def downgrade() -> None:
