@@ -4,6 +4,7 @@ no patient data."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from flsdb.kpi import parse_period
 from flsdb.kpi.sources import source_from_files
 from flsdb.reports.build import ReportSet, build_reports
 from flsdb.reports.data import ReportData, collect
+from flsdb.reports.region import region_report
 from tests.factory import write_records, write_services
 from tests.kpi.cases import AS_OF, ROWS
 
@@ -66,10 +68,22 @@ def test_every_pdf_page_has_one_header_its_context_and_page_n_of_m(reports: Repo
         texts = page_texts(pdf_of(paths))
         for number, text in enumerate(texts, start=1):
             assert "period 2024" in text
-            assert text.count("data as of 2025-03-01") == 1  # the header, once
+            assert text.count("data as of 1 Mar 2025") == 1  # the header, once, a UK date
             assert "9 records from 3 FLSs" in text
             assert "expected caseload: services file, else 1.5% of population 50+" in text
             assert f"page {number} of {len(texts)}" in text
+
+
+def test_headers_show_uk_dates_never_iso(report_data: ReportData, tmp_path: Path) -> None:
+    """The running header on every page (and the lock's note in it) reads as UK dates."""
+    locked = dataclasses.replace(report_data, lock_note="period locked 2025-03-02 09:15 by lead")
+    (tmp_path / "regions").mkdir()
+    pdf = pdf_of(region_report(locked, "QE1", tmp_path, ("pdf",)))
+    texts = page_texts(pdf)
+    assert texts
+    for text in texts:
+        assert "data as of 1 Mar 2025 (period locked 2 Mar 2025 09:15 by lead)" in text
+        assert not re.search(r"\d{4}-\d{2}-\d{2}", text), text
 
 
 def test_the_stylesheet_reaches_the_pdf(reports: ReportSet) -> None:
