@@ -59,10 +59,10 @@ def _draw(ax: Axes, result: Inequity, title: str, size: float = 12) -> list[floa
     drawn: list[float] = [funnel.target * 100]
     for level, style in zip(funnel.levels, ("--", ":"), strict=True):
         low, high = funnel.limits_at(grid, level)
-        ax.plot(grid, low * 100, style, color=LIMIT_INK, lw=0.8)
-        ax.plot(grid, high * 100, style, color=LIMIT_INK, lw=0.8)
+        ax.plot(grid, low * 100, style, color=LIMIT_INK, lw=0.8, clip_on=False)
+        ax.plot(grid, high * 100, style, color=LIMIT_INK, lw=0.8, clip_on=False)
         drawn += [float(v) for v in np.concatenate([low, high]) * 100]
-    ax.axhline(funnel.target * 100, color=INK, lw=0.9)
+    ax.axhline(funnel.target * 100, color=INK, lw=0.9, clip_on=False)
     points = _points(result)
     colours = [FLAG_COLOURS.get(funnel.flags[i] or "inside", GREY) for i in points]
     values = funnel.proportion[points] * 100
@@ -70,8 +70,10 @@ def _draw(ax: Axes, result: Inequity, title: str, size: float = 12) -> list[floa
     # vectors): a drawing of a thousand markers costs the PDF writer seconds per report.
     ax.scatter(
         n[points], values, s=size, c=colours, edgecolors="none", alpha=0.9, zorder=3,
-        rasterized=len(points) > 30,
+        rasterized=len(points) > 30, clip_on=False,
     )  # fmt: skip
+    # Nothing is clipped (each clipped artist costs the PDF writer a clipping group): the axes
+    # are scaled to hold the limits and the points.
     # The axis is scaled from the published points (and the limits), never from hidden ones.
     return drawn + [float(v) for v in values]
 
