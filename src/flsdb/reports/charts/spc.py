@@ -99,7 +99,7 @@ class SpcGrid:
             # Nothing is clipped: the y-range holds every point and limit (see `_span`) and the
             # target is drawn only inside it, and each clipped artist costs the PDF writer a
             # clipping group (a point each for the scatter).
-            line = {"clip_on": False}
+            line: dict[str, Any] = {"clip_on": False}
             artists: dict[str, Any] = {
                 "baseline": ax.axvspan(-0.5, -0.5, color="#EEEEEE", zorder=0, **line),
                 "values": ax.plot([], [], color="#777777", lw=0.7, zorder=1, **line)[0],
