@@ -117,6 +117,7 @@ def svg_bytes(figure: Figure, transparent: bool = False) -> bytes:
 
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK = "{http://www.w3.org/1999/xlink}"
+_NO_TURN = re.compile(r"rotate\(-?0 [-\d.e]+ [-\d.e]+\)")
 _PATH_TOKEN = re.compile(r"[A-Za-z]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
@@ -139,6 +140,8 @@ def flatten(svg: bytes) -> bytes:
             unwrap(child)
             if child.tag == f"{SVG}metadata":
                 continue
+            if _NO_TURN.fullmatch(child.get("transform", "")):  # a tick label's rotate(-0 x y)
+                del child.attrib["transform"]
             if child.tag == f"{SVG}g" and set(child.attrib) <= {"id"}:
                 children.extend(child)
             else:

@@ -93,7 +93,9 @@ class SpcGrid:
             ax.set_title(textwrap.fill(title, 34), fontsize=8.5)
             ax.set_xticks(ticks, [self.months[t] for t in ticks], fontsize=8)
             ax.tick_params(axis="y", labelsize=8, pad=1.5)
-            ax.tick_params(axis="x", pad=1.5)
+            # Every panel has the same months: they are named under the lowest panel of each
+            # column only (a third of the grid's text, each letter work for the PDF writer).
+            ax.tick_params(axis="x", pad=1.5, labelbottom=i + 2 >= len(titles))
             ax.set_xlim(-0.5, len(x) - 0.5)
             ax.set_ylabel("%", fontsize=8, labelpad=1)
             # Nothing is clipped: the y-range holds every point and limit (see `_span`) and the
