@@ -291,3 +291,50 @@ def test_unsuppressed_output_is_internal_and_says_so(internal: ReportSet) -> Non
     table = pd.read_csv(internal.folder / "benchmark-service-2024.csv", dtype=str)
     wales = table[(table["unit"] == "WAL01") & (table["kpi"] == "kpi07")].iloc[0]
     assert (wales["numerator"], wales["denominator"], wales["percent"]) == ("1", "1", "100.0")
+
+
+def _matplotlib_diamonds(grid, code: str) -> list[tuple[float, float]]:
+    """Where matplotlib itself puts a diamond at the FLS's point in each panel of the grid."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    overlay = Figure(figsize=tuple(grid.figure.get_size_inches()))
+    for key, ax in grid.axes.items():
+        result = grid.results[key]
+        i = result.names.index(code)
+        if result.funnel.proportion[i] != result.funnel.proportion[i]:  # NaN: no patients
+            continue
+        layer = overlay.add_axes(ax.get_position().bounds)
+        layer.set_xlim(ax.get_xlim())
+        layer.set_ylim(ax.get_ylim())
+        layer.set_axis_off()
+        n, value = result.denominators[i], result.funnel.proportion[i] * 100
+        layer.scatter([n], [value], s=42, marker="D", clip_on=False)
+    buffer = io.BytesIO()
+    overlay.savefig(buffer, format="svg")
+    found = re.findall(r'<use [^>]*x="([\d.]+)" y="([\d.]+)"', buffer.getvalue().decode())
+    return [(float(x), float(y)) for x, y in found]
+
+
+def test_fls_reports_share_one_funnel_grid_each_marking_its_own_points(
+    report_data: ReportData,
+) -> None:
+    from flsdb.reports.fls import _funnel_grid
+
+    grid = _funnel_grid(report_data)
+    assert _funnel_grid(report_data) is grid  # drawn once per process and data set
+    first, second = grid.render("FLS01", "FLS 1"), grid.render("FLS02", "FLS 2")
+    assert first.image is second.image  # the same drawing behind both reports
+    marked = {}
+    for code, graphic in (("FLS01", first), ("FLS02", second)):
+        assert graphic.overlay is not None
+        corners = re.findall(r"M ([\d.]+) ([\d.]+) L", graphic.overlay.decode())
+        # Each diamond's centre is half its diagonal (4.583 pt) below its top corner.
+        centres = [(float(x), float(y) + 4.582576) for x, y in corners]
+        expected = _matplotlib_diamonds(grid, code)
+        assert len(centres) == len(expected) > 0
+        flat = [v for point in centres for v in point]
+        assert flat == pytest.approx([v for point in expected for v in point], abs=0.01)
+        marked[code] = centres
+    assert marked["FLS01"] != marked["FLS02"]
