@@ -2,12 +2,16 @@
 benchmark tables, for synthetic national data in an SQLite store.
 
     python benchmarks/reports.py [--records 83500] [--store DIR] [--jobs 2] [--repeat 1]
+                                 [--fls N] [--regions N]
 
 The store (77 FLSs, `--records` in 2024 plus two earlier years) is made in DIR once and reused
 (`--store`); every run writes a fresh report set. Beside it, the floor measured in the same run:
 as many one-paragraph documents as the set has reports, written as HTML and tagged PDF by the
-same pool of processes (what the document count alone costs WeasyPrint). Prints Markdown for
-the README.
+same pool of processes (what the document count alone costs WeasyPrint). Each is given in wall
+seconds and in CPU seconds (user + system, of this process and its worker processes): on a
+shared machine the CPU time is the figure to compare between runs. `--fls` and `--regions`
+build only the first N FLS and region reports (a reduced set, when the machine is busy).
+Prints Markdown for the README.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import datetime as dt
 import multiprocessing
 import os
 import platform
+import resource
 import shutil
 import sys
 import tempfile
@@ -48,6 +53,14 @@ def make_store(folder: Path, records: int) -> Path:
     return database
 
 
+def cpu_seconds() -> float:
+    """User and system CPU seconds of this process and of its children that have ended (the
+    pool's workers, once the pool is shut down)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _floor_document(path: str) -> str:
     from weasyprint import HTML
 
@@ -60,17 +73,20 @@ def _floor_document(path: str) -> str:
     return path
 
 
-def floor(count: int, folder: Path, jobs: int) -> float:
-    """Seconds to write `count` one-paragraph documents as HTML and PDF in `jobs` processes."""
+def floor(count: int, folder: Path, jobs: int) -> tuple[float, float]:
+    """Wall and CPU seconds to write `count` one-paragraph documents as HTML and PDF in `jobs`
+    processes."""
     folder.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         list(pool.map(_floor_document, [str(folder / f"d{i}") for i in range(count)]))
-    return time.perf_counter() - start
+    return time.perf_counter() - start, cpu_seconds() - cpu
 
 
-def report_set(database: Path, out: Path, jobs: int) -> dict[str, float]:
+def report_set(
+    database: Path, out: Path, jobs: int, fls: int | None, regions: int | None
+) -> dict[str, float]:
     from flsdb.figures import compute_figures
     from flsdb.kpi import parse_period
     from flsdb.kpi.sources import source_from_database
@@ -79,16 +95,26 @@ def report_set(database: Path, out: Path, jobs: int) -> dict[str, float]:
 
     shutil.rmtree(out, ignore_errors=True)
     engine = open_engine(f"sqlite:///{database}")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     data = compute_figures(source_from_database(engine=engine), parse_period("2024"), AS_OF)
-    collected = time.perf_counter() - start
-    result = build_reports(data, out, jobs=jobs)
-    total = time.perf_counter() - start
+    collected, collected_cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    codes = sorted(data.services["service_code"])
+    region_codes = sorted(data.services["region_code"].unique())
+    result = build_reports(
+        data,
+        out,
+        jobs=jobs,
+        services=None if fls is None else codes[:fls],
+        regions=None if regions is None else region_codes[:regions],
+    )
+    total, total_cpu = time.perf_counter() - start, cpu_seconds() - cpu
     files = [*result.national, *result.tables]
     files += [p for paths in [*result.services.values(), *result.regions.values()] for p in paths]
     return {
         "seconds": total,
+        "cpu": total_cpu,
         "collect": collected,
+        "collect_cpu": collected_cpu,
         "fls": len(result.services),
         "regions": len(result.regions),
         "files": len(files),
@@ -102,6 +128,8 @@ def main() -> None:
     parser.add_argument("--store", type=Path, help="folder for the store, kept between runs")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--fls", type=int, help="only the first N FLS reports (default: all)")
+    parser.add_argument("--regions", type=int, help="only the first N region reports")
     args = parser.parse_args()
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
@@ -112,17 +140,22 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         database = make_store(folder, args.records)
         print(
-            "| run | report set s (queries s) | FLS / region reports | files | PDFs MB "
-            "| floor s | set / floor |\n|---|---|---|---|---|---|---|"
+            "| run (load) | report set wall s (queries) | CPU s (queries) | FLS / region "
+            "reports | files | PDFs MB | floor wall s | floor CPU s | set / floor (CPU) |\n"
+            "|---|---|---|---|---|---|---|---|---|"
         )
         for run in range(args.repeat):
-            found = report_set(database, Path(tmp) / "reports", args.jobs)
+            load = os.getloadavg()[0]
+            found = report_set(database, Path(tmp) / "reports", args.jobs, args.fls, args.regions)
             documents = int(1 + found["fls"] + found["regions"])
-            least = floor(documents, Path(tmp) / "floor", args.jobs)
+            least, least_cpu = floor(documents, Path(tmp) / "floor", args.jobs)
             print(
-                f"| {run + 1} | {found['seconds']:.1f} ({found['collect']:.1f}) | "
+                f"| {run + 1} ({load:.0f} to {os.getloadavg()[0]:.0f}) | "
+                f"{found['seconds']:.1f} ({found['collect']:.1f}) | "
+                f"{found['cpu']:.1f} ({found['collect_cpu']:.1f}) | "
                 f"{found['fls']:.0f} / {found['regions']:.0f} | {found['files']:.0f} | "
-                f"{found['pdf_pages_mb']:.1f} | {least:.1f} | {found['seconds'] / least:.1f}x |",
+                f"{found['pdf_pages_mb']:.1f} | {least:.1f} | {least_cpu:.1f} | "
+                f"{found['cpu'] / least_cpu:.1f}x |",
                 flush=True,
             )
 

@@ -130,7 +130,7 @@ def test_a_locked_period_of_real_services_carries_no_marks(real_locked: ReportSe
     ]
     for text in page_texts(pdf_of(real_locked.national)):
         assert "Provisional" not in text and "SYNTHETIC" not in text
-        assert "period locked 2025-03-01 09:00 by analyst" in text
+        assert "period locked 1 Mar 2025 09:00 by analyst" in text  # a UK date (item 6)
     wide = pd.read_csv(real_locked.folder / "benchmark-fls-2024.csv")
     assert "marking" not in wide.columns
 

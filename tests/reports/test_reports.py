@@ -4,6 +4,7 @@ no patient data."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from flsdb.figures import PeriodFigures, compute_figures
 from flsdb.kpi import parse_period
 from flsdb.kpi.sources import source_from_files
 from flsdb.reports.build import ReportSet, build_reports
+from flsdb.reports.region import region_report
 from tests.factory import write_records, write_services
 from tests.kpi.cases import AS_OF, ROWS
 
@@ -66,10 +68,22 @@ def test_every_pdf_page_has_one_header_its_context_and_page_n_of_m(reports: Repo
         texts = page_texts(pdf_of(paths))
         for number, text in enumerate(texts, start=1):
             assert "period 2024" in text
-            assert text.count("data as of 2025-03-01") == 1  # the header, once
+            assert text.count("data as of 1 Mar 2025") == 1  # the header, once, a UK date
             assert "9 records from 3 FLSs" in text
             assert "expected caseload: services file, else 1.5% of population 50+" in text
             assert f"page {number} of {len(texts)}" in text
+
+
+def test_headers_show_uk_dates_never_iso(report_data: ReportData, tmp_path: Path) -> None:
+    """The running header on every page (and the lock's note in it) reads as UK dates."""
+    locked = dataclasses.replace(report_data, lock_note="period locked 2025-03-02 09:15 by lead")
+    (tmp_path / "regions").mkdir()
+    pdf = pdf_of(region_report(locked, "QE1", tmp_path, ("pdf",)))
+    texts = page_texts(pdf)
+    assert texts
+    for text in texts:
+        assert "data as of 1 Mar 2025 (period locked 2 Mar 2025 09:15 by lead)" in text
+        assert not re.search(r"\d{4}-\d{2}-\d{2}", text), text
 
 
 def test_the_stylesheet_reaches_the_pdf(reports: ReportSet) -> None:
@@ -277,3 +291,50 @@ def test_unsuppressed_output_is_internal_and_says_so(internal: ReportSet) -> Non
     table = pd.read_csv(internal.folder / "benchmark-service-2024.csv", dtype=str)
     wales = table[(table["unit"] == "WAL01") & (table["kpi"] == "kpi07")].iloc[0]
     assert (wales["numerator"], wales["denominator"], wales["percent"]) == ("1", "1", "100.0")
+
+
+def _matplotlib_diamonds(grid, code: str) -> list[tuple[float, float]]:
+    """Where matplotlib itself puts a diamond at the FLS's point in each panel of the grid."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    overlay = Figure(figsize=tuple(grid.figure.get_size_inches()))
+    for key, ax in grid.axes.items():
+        result = grid.results[key]
+        i = result.names.index(code)
+        if result.funnel.proportion[i] != result.funnel.proportion[i]:  # NaN: no patients
+            continue
+        layer = overlay.add_axes(ax.get_position().bounds)
+        layer.set_xlim(ax.get_xlim())
+        layer.set_ylim(ax.get_ylim())
+        layer.set_axis_off()
+        n, value = result.denominators[i], result.funnel.proportion[i] * 100
+        layer.scatter([n], [value], s=42, marker="D", clip_on=False)
+    buffer = io.BytesIO()
+    overlay.savefig(buffer, format="svg")
+    found = re.findall(r'<use [^>]*x="([\d.]+)" y="([\d.]+)"', buffer.getvalue().decode())
+    return [(float(x), float(y)) for x, y in found]
+
+
+def test_fls_reports_share_one_funnel_grid_each_marking_its_own_points(
+    report_data: ReportData,
+) -> None:
+    from flsdb.reports.fls import _funnel_grid
+
+    grid = _funnel_grid(report_data)
+    assert _funnel_grid(report_data) is grid  # drawn once per process and data set
+    first, second = grid.render("FLS01", "FLS 1"), grid.render("FLS02", "FLS 2")
+    assert first.image is second.image  # the same drawing behind both reports
+    marked = {}
+    for code, graphic in (("FLS01", first), ("FLS02", second)):
+        assert graphic.overlay is not None
+        corners = re.findall(r"M ([\d.]+) ([\d.]+) L", graphic.overlay.decode())
+        # Each diamond's centre is half its diagonal (4.583 pt) below its top corner.
+        centres = [(float(x), float(y) + 4.582576) for x, y in corners]
+        expected = _matplotlib_diamonds(grid, code)
+        assert len(centres) == len(expected) > 0
+        flat = [v for point in centres for v in point]
+        assert flat == pytest.approx([v for point in expected for v in point], abs=0.01)
+        marked[code] = centres
+    assert marked["FLS01"] != marked["FLS02"]

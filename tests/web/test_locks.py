@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flsdb.dates import uk_date
 from tests.command import flsdb_here as flsdb
 from tests.factory import nhs_number, record, write_records
 from tests.web.conftest import Site
@@ -140,8 +141,8 @@ def test_report_states_the_lock_and_can_be_pinned(site: Site, tmp_path: Path) ->
     assert done.returncode == 0, done.stderr
     assert "2024 was locked on" in done.stderr + done.stdout
     html = (tmp_path / "b" / "national-report-2024.html").read_text()
-    locked_on = lock["at"][:10]
+    # The report's header gives UK dates (issue 17 item 6): 6 Dec 2026, never 2026-12-06.
+    locked_on = uk_date(lock["at"][:10])
     assert (
-        f"data as of {locked_on} (period locked {lock['at'][:16].replace('T', ' ')} by analyst)"
-        in html
+        f"data as of {locked_on} (period locked {locked_on} {lock['at'][11:16]} by analyst)" in html
     )

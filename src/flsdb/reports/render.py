@@ -17,6 +17,7 @@ from flsdb.reports.charts.base import count
 from flsdb.reports.marking import file_prefix, marks
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
 def safe_name(code: str) -> str:
@@ -33,6 +34,12 @@ def _pct(value: object, digits: int = 1) -> str:
     return "–" if number != number else f"{number:.{digits}f}%"
 
 
+def uk_dates(text: object) -> str:
+    """Every ISO date inside a text (such as a period lock's note, 'period locked 2026-12-06
+    10:00 by ...') as a UK date: 'period locked 6 Dec 2026 10:00 by ...'."""
+    return _ISO_DATE.sub(lambda found: uk_date(found.group()), str(text))
+
+
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -44,6 +51,7 @@ def environment() -> jinja2.Environment:
     env.filters["count"] = count
     env.filters["pct"] = _pct
     env.filters["uk_date"] = uk_date
+    env.filters["uk_dates"] = uk_dates
     # The stylesheet is ours, not data: autoescaping it would turn its quotes into entities.
     env.globals["css"] = Markup(
         resources.files("flsdb.reports").joinpath("templates/style.css").read_text("utf-8")

@@ -59,10 +59,10 @@ def _draw(ax: Axes, result: Inequity, title: str, size: float = 12) -> list[floa
     drawn: list[float] = [funnel.target * 100]
     for level, style in zip(funnel.levels, ("--", ":"), strict=True):
         low, high = funnel.limits_at(grid, level)
-        ax.plot(grid, low * 100, style, color=LIMIT_INK, lw=0.8)
-        ax.plot(grid, high * 100, style, color=LIMIT_INK, lw=0.8)
+        ax.plot(grid, low * 100, style, color=LIMIT_INK, lw=0.8, clip_on=False)
+        ax.plot(grid, high * 100, style, color=LIMIT_INK, lw=0.8, clip_on=False)
         drawn += [float(v) for v in np.concatenate([low, high]) * 100]
-    ax.axhline(funnel.target * 100, color=INK, lw=0.9)
+    ax.axhline(funnel.target * 100, color=INK, lw=0.9, clip_on=False)
     points = _points(result)
     colours = [FLAG_COLOURS.get(funnel.flags[i] or "inside", GREY) for i in points]
     values = funnel.proportion[points] * 100
@@ -70,8 +70,10 @@ def _draw(ax: Axes, result: Inequity, title: str, size: float = 12) -> list[floa
     # vectors): a drawing of a thousand markers costs the PDF writer seconds per report.
     ax.scatter(
         n[points], values, s=size, c=colours, edgecolors="none", alpha=0.9, zorder=3,
-        rasterized=len(points) > 30,
+        rasterized=len(points) > 30, clip_on=False,
     )  # fmt: skip
+    # Nothing is clipped (each clipped artist costs the PDF writer a clipping group): the axes
+    # are scaled to hold the limits and the points.
     # The axis is scaled from the published points (and the limits), never from hidden ones.
     return drawn + [float(v) for v in values]
 
@@ -209,8 +211,13 @@ class FunnelGrid:
         self.background = svg_bytes(self.figure)
 
     def render(self, highlight: str, label: str) -> Graphic:
-        width, height = self.figure.get_size_inches()
-        overlay = Figure(figsize=(float(width), float(height)))
+        """The grid (the same drawing for every FLS) and a transparent SVG of this FLS's
+        diamonds, written directly at the points the grid's axes put them: a figure of 13
+        axes made for each of 77 reports cost more than the rest of the report's charts."""
+        width, height = (float(v) * 72 for v in self.figure.get_size_inches())
+        to_points = 72 / self.figure.dpi
+        half = float(np.sqrt(42) * np.sqrt(2) / 2)  # the diamond marker of area 42 pt^2
+        shapes = []
         rows = []
         for key, ax in self.axes.items():
             result = self.results[key]
@@ -222,15 +229,12 @@ class FunnelGrid:
             if not np.isfinite(value):
                 rows.append((ax.get_title().replace("\n", " "), "0", "0", "", "", "no patients"))
                 continue
-            box = ax.get_position()
-            layer = overlay.add_axes((box.x0, box.y0, box.width, box.height))
-            layer.set_xlim(ax.get_xlim())
-            layer.set_ylim(ax.get_ylim())
-            layer.set_axis_off()
-            layer.scatter(
-                [n], [value * 100], s=42, marker="D", color=YELLOW, edgecolors="black",
-                linewidths=0.8, zorder=5, clip_on=False,
-            )  # fmt: skip
+            x, y = ax.transData.transform((float(n), float(value) * 100)) * to_points
+            y = height - y
+            shapes.append(
+                f"M {x:.3f} {y - half:.3f} L {x + half:.3f} {y:.3f} L {x:.3f} {y + half:.3f} "
+                f"L {x - half:.3f} {y:.3f} Z"
+            )
             inner = result.funnel.limits_at([n], result.funnel.levels[0])
             outer = result.funnel.limits_at([n], result.funnel.levels[1])
             rows.append(
@@ -245,10 +249,21 @@ class FunnelGrid:
                 )
             )
         table = DataTable(("KPI", "n", "N", "%", "inner; outer limits at N", "funnel"), tuple(rows))
+        overlay = (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}pt" height="{height:g}pt" '
+            f'viewBox="0 0 {width:g} {height:g}" version="1.1">'
+            + (
+                f'<path d="{" ".join(shapes)}" style="fill: {YELLOW.lower()}; '
+                'stroke: #000000; stroke-width: 0.8"/>'
+                if shapes
+                else ""
+            )
+            + "</svg>"
+        )
         return Graphic(
             self.background,
             f"Funnel plots for {len(self.axes)} KPIs with {label} marked by a yellow diamond "
             "among the other FLSs, with the inner and outer limits.",
             table,
-            overlay=svg_bytes(overlay, transparent=True),
+            overlay=overlay.encode(),
         )

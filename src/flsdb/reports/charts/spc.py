@@ -79,21 +79,27 @@ class SpcGrid:
             ax.set_title(textwrap.fill(title, 34), fontsize=8.5)
             ax.set_xticks(ticks, [self.months[t] for t in ticks], fontsize=8)
             ax.tick_params(axis="y", labelsize=8, pad=1.5)
-            ax.tick_params(axis="x", pad=1.5)
+            # Every panel has the same months: they are named under the lowest panel of each
+            # column only (a third of the grid's text, each letter work for the PDF writer).
+            ax.tick_params(axis="x", pad=1.5, labelbottom=i + 2 >= len(titles))
             ax.set_xlim(-0.5, len(x) - 0.5)
             ax.set_ylabel("%", fontsize=8, labelpad=1)
+            # Nothing is clipped: the y-range holds every point and limit (see `_span`) and the
+            # target is drawn only inside it, and each clipped artist costs the PDF writer a
+            # clipping group (a point each for the scatter).
+            line: dict[str, Any] = {"clip_on": False}
             artists: dict[str, Any] = {
-                "baseline": ax.axvspan(-0.5, -0.5, color="#EEEEEE", zorder=0),
-                "values": ax.plot([], [], color="#777777", lw=0.7, zorder=1)[0],
-                "centre": ax.plot([], [], color=INK, lw=0.9)[0],
-                "upper": ax.plot([], [], color=LIMIT_INK, lw=0.7, ls="--", drawstyle="steps-mid")[
-                    0
-                ],
-                "lower": ax.plot([], [], color=LIMIT_INK, lw=0.7, ls="--", drawstyle="steps-mid")[
-                    0
-                ],
-                "target": ax.plot([], [], color=GREEN, lw=0.9, ls=(0, (4, 2)))[0],
-                "points": ax.scatter([], [], s=12, zorder=2),
+                "baseline": ax.axvspan(-0.5, -0.5, color="#EEEEEE", zorder=0, **line),
+                "values": ax.plot([], [], color="#777777", lw=0.7, zorder=1, **line)[0],
+                "centre": ax.plot([], [], color=INK, lw=0.9, **line)[0],
+                "upper": ax.plot(
+                    [], [], color=LIMIT_INK, lw=0.7, ls="--", drawstyle="steps-mid", **line
+                )[0],
+                "lower": ax.plot(
+                    [], [], color=LIMIT_INK, lw=0.7, ls="--", drawstyle="steps-mid", **line
+                )[0],
+                "target": ax.plot([], [], color=GREEN, lw=0.9, ls=(0, (4, 2)), **line)[0],
+                "points": ax.scatter([], [], s=12, zorder=2, **line),
                 "empty": ax.text(
                     0.5, 0.5, "too few months with patients", ha="center",
                     transform=ax.transAxes, color=GREY, fontsize=8,
