@@ -140,26 +140,44 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+def _drop_database(admin_url: str, url: str) -> None:
+    """Drops a test's database when the test ends (closing what is still connected), so that
+    the server holds a few databases, not every test's."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture
-def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """A URL for an empty database on the parametrised backend."""
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'flsdb.db'}"
-    return _fresh_postgres(request.getfixturevalue("postgres_admin_url"))
+        yield f"sqlite:///{tmp_path / 'flsdb.db'}"
+        return
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    url = _fresh_postgres(admin_url)
+    yield url
+    _drop_database(admin_url, url)
 
 
 @pytest.fixture
-def migrated_db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+def migrated_db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """A URL for a database at the head revision (empty of data) on the parametrised backend:
     `db_url`'s database, migrated, when the test uses `db_url` too; else a copy of a store
     migrated once per worker (the same schema, without running the migrations again)."""
     if "db_url" in request.fixturenames:
         url = str(request.getfixturevalue("db_url"))
         open_engine(url).dispose()
-        return url
+        yield url
+        return
     if backend == "sqlite":
-        return _fresh_sqlite(tmp_path / "flsdb.db", request.getfixturevalue("tmp_path_factory"))
-    return _fresh_postgres(request.getfixturevalue("postgres_admin_url"), migrated=True)
+        yield _fresh_sqlite(tmp_path / "flsdb.db", request.getfixturevalue("tmp_path_factory"))
+        return
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    url = _fresh_postgres(admin_url, migrated=True)
+    yield url
+    _drop_database(admin_url, url)
 
 
 @pytest.fixture
