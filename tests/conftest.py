@@ -253,8 +253,11 @@ def _name_group(item: pytest.Item, group: str) -> None:
     sets `item._nodeid`, which pytest 9 no longer reads (its id is `item._id`, a NodeId), so
     without this every test is its own unit: module fixtures made on both workers and again
     whenever another module's test ran between, Spark started on both."""
-    if isinstance(getattr(item, "_id", None), NodeId):
-        item._id = NodeId.parse(f"{item.nodeid}@{group}")
+    node = getattr(item, "_id", None)
+    if isinstance(node, NodeId) and node.names:
+        params = "" if node.params is None else f"[{node.params}]"
+        last = f"{node.names[-1]}{params}@{group}"  # so that str() gives "ID@GROUP" however made
+        item._id = NodeId(path=node.path, names=(*node.names[:-1], last))
 
 
 def _group(item: pytest.Item) -> str | None:
