@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _pytest.nodeid import NodeId
 from hypothesis import settings
 from sqlalchemy import Engine, create_engine, text
 
@@ -140,26 +141,44 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+def _drop_database(admin_url: str, url: str) -> None:
+    """Drops a test's database when the test ends (closing what is still connected), so that
+    the server holds a few databases, not every test's."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture
-def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """A URL for an empty database on the parametrised backend."""
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'flsdb.db'}"
-    return _fresh_postgres(request.getfixturevalue("postgres_admin_url"))
+        yield f"sqlite:///{tmp_path / 'flsdb.db'}"
+        return
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    url = _fresh_postgres(admin_url)
+    yield url
+    _drop_database(admin_url, url)
 
 
 @pytest.fixture
-def migrated_db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+def migrated_db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """A URL for a database at the head revision (empty of data) on the parametrised backend:
     `db_url`'s database, migrated, when the test uses `db_url` too; else a copy of a store
     migrated once per worker (the same schema, without running the migrations again)."""
     if "db_url" in request.fixturenames:
         url = str(request.getfixturevalue("db_url"))
         open_engine(url).dispose()
-        return url
+        yield url
+        return
     if backend == "sqlite":
-        return _fresh_sqlite(tmp_path / "flsdb.db", request.getfixturevalue("tmp_path_factory"))
-    return _fresh_postgres(request.getfixturevalue("postgres_admin_url"), migrated=True)
+        yield _fresh_sqlite(tmp_path / "flsdb.db", request.getfixturevalue("tmp_path_factory"))
+        return
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    url = _fresh_postgres(admin_url, migrated=True)
+    yield url
+    _drop_database(admin_url, url)
 
 
 @pytest.fixture
@@ -169,16 +188,76 @@ def engine(migrated_db_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+# The longest units of work (an xdist group, or tests by node id prefix), longest first, as
+# measured with --durations (README, Development): under pytest-xdist they are handed out first,
+# so that the last minutes of a run are not one worker finishing a long group while the other
+# waits (with 2 workers, the longest groups bound the run). Keep it to the ones over ~20 s.
+LONGEST_FIRST = (
+    "tests/web/test_browser.py-sqlite",
+    "tests/web/test_browser.py-postgresql",
+    "spark",
+    "tests/reports/test_reports.py",
+    "tests/cli/test_national.py",
+    "tests/reports/test_publishing.py",
+    "tests/web/test_browser_dashboards.py-sqlite",
+    "tests/reports/test_layout.py",
+    "tests/web/test_browser_dashboards.py-postgresql",
+    "tests/cli/test_cli.py::test_demo_end_to_end_on_a_small_country",
+    "tests/cli/test_cli.py::test_synth_parquet_and_kpis_on_duckdb_and_spark_agree",
+    "tests/disclosure/test_audit_national.py",
+    "tests/web/test_request_hygiene.py::test_the_figures_cache_stays_within_its_bounds",
+    "tests/profiles/test_roundtrip.py",
+    "tests/storage/test_figures.py::test_maintained_figures_equal_a_full_recomputation",
+    "tests/web/test_browser_admin.py",
+    "tests/storage/test_concurrency.py::test_an_import_while_kpis_and_reports_read",
+    "tests/reports/test_injection.py",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under `--dist loadgroup`, hand out the work in the order collected (LONGEST_FIRST first),
+    not xdist's default of the groups with most tests first."""
+    if getattr(config.option, "dist", None) == "loadgroup":
+        config.option.loadscopereorder = False
+
+
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Groups for pytest-xdist's `--dist loadgroup` (scripts/test): the Spark tests share one
     worker (one JVM), and the tests of a module with a module-scoped fixture (a live server, a
     database built by the command) share one worker per parameter of that fixture, so that the
-    fixture is made once. Other tests go to whichever worker is free."""
+    fixture is made once. Other tests go to whichever worker is free. In a worker of xdist the
+    longest units are put first (LONGEST_FIRST), each keeping its tests' order."""
+    groups: dict[int, str | None] = {}
     for item in items:
         group = _group(item)
+        groups[id(item)] = group
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
+            if getattr(config.option, "loadgroup", False):
+                _name_group(item, group)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+
+        def rank(item: pytest.Item) -> int:
+            group = groups[id(item)]
+            for index, unit in enumerate(LONGEST_FIRST):
+                if group == unit or item.nodeid.startswith(unit):
+                    return index
+            return len(LONGEST_FIRST)
+
+        items.sort(key=rank)  # stable: the rest keep their order
+
+
+def _name_group(item: pytest.Item, group: str) -> None:
+    """The group in the test's id, as xdist's scheduler reads it ("ID@GROUP"). pytest-xdist 3.8
+    sets `item._nodeid`, which pytest 9 no longer reads (its id is `item._id`, a NodeId), so
+    without this every test is its own unit: module fixtures made on both workers and again
+    whenever another module's test ran between, Spark started on both."""
+    node = getattr(item, "_id", None)
+    if isinstance(node, NodeId) and node.names:
+        params = "" if node.params is None else f"[{node.params}]"
+        last = f"{node.names[-1]}{params}@{group}"  # so that str() gives "ID@GROUP" however made
+        item._id = NodeId(path=node.path, names=(*node.names[:-1], last))
 
 
 def _group(item: pytest.Item) -> str | None:

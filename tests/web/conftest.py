@@ -46,6 +46,21 @@ RECORDS = [
 SECRET = "s" * 48
 
 
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium under Playwright, one per test process (each launch costs a second or
+    two; the browser tests' pages and contexts are their own)."""
+    from tests.web.live import CHROMIUM
+
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed (scripts/test installs it)")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
 @dataclass
 class Site:
     url: str

@@ -18,19 +18,15 @@ import pytest
 
 from tests.factory import nhs_number, record, write_records
 from tests.web.conftest import PASSWORD, build_site
-from tests.web.live import ARTIFACTS, CHROMIUM, served
+from tests.web.live import ARTIFACTS, served
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed (scripts/test installs it)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
+def browser(chromium: Any) -> Any:
+    """The worker's one Chromium (tests/web/conftest.py), for the modules that import it."""
+    return chromium
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
