@@ -74,7 +74,7 @@ def test_every_pdf_page_has_one_header_its_context_and_page_n_of_m(reports: Repo
             assert f"page {number} of {len(texts)}" in text
 
 
-def test_headers_show_uk_dates_never_iso(report_data: ReportData, tmp_path: Path) -> None:
+def test_headers_show_uk_dates_never_iso(report_data: PeriodFigures, tmp_path: Path) -> None:
     """The running header on every page (and the lock's note in it) reads as UK dates."""
     locked = dataclasses.replace(report_data, lock_note="period locked 2025-03-02 09:15 by lead")
     (tmp_path / "regions").mkdir()
@@ -318,7 +318,7 @@ def _matplotlib_diamonds(grid, code: str) -> list[tuple[float, float]]:
 
 
 def test_fls_reports_share_one_funnel_grid_each_marking_its_own_points(
-    report_data: ReportData,
+    report_data: PeriodFigures,
 ) -> None:
     from flsdb.reports.fls import _funnel_grid
 
