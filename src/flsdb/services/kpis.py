@@ -88,8 +88,6 @@ def _rows(
     if by == "service" and within.codes is not None and not within.codes:
         return []
     live = cache.live if cache else None
-    if cache is not None and cache.pool is not None and cache.live.pool is None:
-        cache.live.start_pool()  # the server computes its figures in a worker process: these too
     if by == "service" and within.codes is not None:
         own = frozenset(u for u in within.codes if disclosure(actor, by, u) == "unsuppressed")
         unsuppressed = own == within.codes

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, func, select
 
 from flsdb.services.policy import Actor
+from flsdb.storage.audit import key_of_service, rows_of_service, rows_outside_service
 from flsdb.storage.tables import audit_log, import_log
 
 
@@ -36,7 +37,7 @@ def last_upload(
                     audit_log.c.id > seen,
                     audit_log.c.id <= now,
                     func.substr(audit_log.c.table_name, 1, 7) == "records",
-                    func.substr(audit_log.c.row_key, 1, len(code) + 1) == f"{code}|",
+                    key_of_service(code),
                 )
             ).one()
             if newer[1] is None:  # only changes in the form since: count them
@@ -61,17 +62,8 @@ def upload_notice(actor: Actor, found: dict[str, Any] | None) -> dict[str, Any] 
     return {k: v for k, v in found.items() if k != "file"}
 
 
-def _audit_rows_of(code: str) -> tuple[Any, ...]:
-    """The audit rows of an FLS's records (their keys start with its code)."""
-    return (
-        audit_log.c.table_name == "records",
-        audit_log.c.row_key >= f"{code}|",
-        audit_log.c.row_key < f"{code}}}",
-    )
-
-
 def _last_upload(conn: Any, code: str, now: int) -> dict[str, Any] | None:
-    mine = (*_audit_rows_of(code), audit_log.c.id <= now)
+    mine = (rows_of_service(code), audit_log.c.id <= now)
     groups = conn.execute(
         select(audit_log.c.import_id, audit_log.c.action, func.count(), func.max(audit_log.c.id))
         .where(*mine)
@@ -93,8 +85,7 @@ def _last_upload(conn: Any, code: str, now: int) -> dict[str, Any] | None:
         select(audit_log.c.id)
         .where(
             audit_log.c.import_id == latest,
-            audit_log.c.table_name == "records",
-            (audit_log.c.row_key < f"{code}|") | (audit_log.c.row_key >= f"{code}}}"),
+            rows_outside_service(code),
         )
         .limit(1)
     ).first()

@@ -42,9 +42,12 @@ def stop_workers(app: FastAPI) -> None:
     for: its figures would be thrown away), and close the pool's queues so that no semaphore is
     left behind; then the database connections."""
     cache = getattr(app.state, "dashboards", None)
-    pool = getattr(cache, "pool", None)
-    if pool is not None:
-        cache.pool = None  # type: ignore[union-attr]
+    # The dashboards' pool and the live KPI rows' pool (`LiveCache.start_pool`).
+    for owner in (cache, getattr(cache, "live", None)):
+        pool = getattr(owner, "pool", None)
+        if pool is None:
+            continue
+        owner.pool = None  # type: ignore[union-attr]
         # The executor has no public way to stop a busy worker: its processes are ended here.
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.terminate()
@@ -106,6 +109,7 @@ def create_app(settings: Settings) -> FastAPI:
         from flsdb.services.dashboards import warm
 
         app.state.dashboards.start_pool()
+        app.state.dashboards.live.start_pool()
         warm(app.state.dashboards, settings.database_url, app.state.engine)
     static = resources.files("flsdb.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
