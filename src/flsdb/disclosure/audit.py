@@ -217,59 +217,68 @@ def _audit_block(
         return []
     solver = _Solver(pub, block, fixed)
     local = {cell: i for i, cell in enumerate(block.cells)}
-    expressions = {}
-    for t in targets:
-        vector = np.zeros(solver.width)
-        constant = 0.0
+    rows, columns, coefs = [], [], []
+    constants = np.zeros(len(targets))
+    for k, t in enumerate(targets):
         for cell, coef in pub.targets[t].terms:
             if cell in local:
-                vector[local[cell]] += coef
+                rows.append(k)
+                columns.append(local[cell])
+                coefs.append(coef)
             else:
-                constant += coef * pub.values[cell]
-        expressions[t] = (vector, constant)
-    low: dict[int, float] = {}
-    high: dict[int, float] = {}
-    need = {t: pub.need(t, attacker) for t in targets}
+                constants[k] += coef * pub.values[cell]
+    # Every target's expression at once: value = matrix @ x + constant.
+    matrix = coo_matrix((coefs, (rows, columns)), shape=(len(targets), solver.width)).tocsr()
+    low = np.full(len(targets), np.inf)
+    high = np.full(len(targets), -np.inf)
+    needs = np.array([pub.need(t, attacker) for t in targets], dtype=float).reshape(-1, 2)
 
     def witness(x: NDArray[np.float64]) -> None:
-        for t, (vector, constant) in expressions.items():
-            value = float(vector @ x + constant)
-            low[t] = min(low.get(t, np.inf), value)
-            high[t] = max(high.get(t, -np.inf), value)
+        values = matrix @ x + constants
+        np.minimum(low, values, out=low)
+        np.maximum(high, values, out=high)
 
-    def pending(side: str) -> list[int]:
+    # Targets solved on their own: their bound on that side is exact.
+    settled = {"low": np.zeros(len(targets), dtype=bool), "high": np.zeros(len(targets), dtype=bool)}
+
+    def short(side: str) -> NDArray[np.bool_]:
         if side == "low":
-            return [t for t in targets if low.get(t, np.inf) > need[t][0] + _EPS]
-        return [t for t in targets if high.get(t, -np.inf) < need[t][1] - _EPS]
+            return low > needs[:, 0] + _EPS
+        return high < needs[:, 1] - _EPS
+
+    def pending(side: str) -> NDArray[np.intp]:
+        return np.flatnonzero(short(side) & ~settled[side])
+
+    def breach(k: int) -> Breach:
+        found_low = low[k] if np.isfinite(low[k]) else np.nan
+        found_high = high[k] if high[k] > -np.inf else np.nan
+        return Breach(pub.targets[targets[k]], attacker, float(found_low), float(found_high))
 
     for side, sign in (("low", 1.0), ("high", -1.0)):
+        # Solutions that push every open target at once prove most of them (witnesses).
         open_targets = pending(side)
-        if len(open_targets) > 1:
-            combined = np.sum([expressions[t][0] for t in open_targets], axis=0)
+        while len(open_targets) > 1:
+            combined = np.asarray(matrix[open_targets].sum(axis=0)).ravel()
             _status, x = solver.solve(sign * combined)
-            if x is not None:
-                witness(x)
-        for t in pending(side):
-            if t not in pending(side):
-                continue  # proven by a solution found since
-            vector, constant = expressions[t]
-            status, x = solver.solve(sign * vector)
+            if x is None:
+                break
+            witness(x)
+            still = pending(side)
+            if len(still) >= len(open_targets):
+                break
+            open_targets = still
+        while len(open_targets := pending(side)):
+            k = int(open_targets[0])
+            status, x = solver.solve(sign * matrix[k].toarray().ravel())
             if status == "unbounded" and side == "high":
-                high[t] = np.inf
+                high[k] = np.inf
             elif x is not None:
                 witness(x)
-                value = float(vector @ x + constant)
-                if side == "low":
-                    low[t] = value
-                else:
-                    high[t] = value
-            if first_only and t in pending(side):
-                return [Breach(pub.targets[t], attacker, low.get(t, np.nan), high.get(t, np.nan))]
-    return [
-        Breach(pub.targets[t], attacker, low.get(t, np.nan), high.get(t, np.nan))
-        for t in targets
-        if low.get(t, np.inf) > need[t][0] + _EPS or high.get(t, -np.inf) < need[t][1] - _EPS
-    ]
+            settled[side][k] = True
+            if first_only and short(side)[k]:
+                return [breach(k)]
+    failed = np.flatnonzero(short("low") | short("high"))
+    return [breach(int(k)) for k in failed]
 
 
 Cache = dict[tuple[tuple[int, ...], bool, bool], list[Breach]]
@@ -324,33 +333,33 @@ def structural_needs(pub: Publication) -> dict[tuple[int, str], tuple[float, flo
     what is attainable).
 
     The model: every count below the threshold a variable within its marker (zeros 0 or
-    more), relations among such counts only."""
+    more) and so are the counts of every protected quantity (a difference of kpi07's numerator
+    and kpi09's not-due count is kpi09's denominator, bounded by its marker); every relation
+    and nested pair with such a count in it, its other counts variables of 0 or more (`c`).
+    Relations among other counts only are left out (a relaxation: the interval can only be
+    wider, so the need asked is never less than what withholding everything would give)."""
     small = pub.values < pub.need_high + 1
-    keep = [rel for rel in pub.equalities if all(small[c] for c in rel.cells)]
-    nested = [(i, o) for i, o in pub.nested if small[i] and small[o]]
-    model = replace(pub, hidden=small, equalities=keep, nested=nested, needs={})
+    for target in pub.targets:
+        small[[c for c, _ in target.terms]] = True
+    keep = [rel for rel in pub.equalities if small[list(rel.cells)].any()]
+    nested = [(i, o) for i, o in pub.nested if small[i] or small[o]]
+    hidden = small.copy()
+    for rel in keep:
+        hidden[list(rel.cells)] = True
+    for inner, outer in nested:
+        hidden[[inner, outer]] = True
+    for target in pub.targets:
+        hidden[[c for c, _ in target.terms]] = True
+    model = replace(pub, hidden=hidden, equalities=keep, nested=nested, needs={})
+    number = {id(t): i for i, t in enumerate(pub.targets)}
     blocks, _ = _blocks(model)
     needs: dict[tuple[int, str], tuple[float, float]] = {}
     for block in blocks:
         if not block.eq_rows and not block.ub_rows:
-            continue
+            continue  # each count within its own marker: nothing narrows it
         for attacker, fixed in _attackers(model, block).items():
-            solver = _Solver(model, block, fixed)
-            local = {cell: i for i, cell in enumerate(block.cells)}
-            for t in block.targets:
-                if attacker != OUTSIDER and model.targets[t].owner == attacker:
-                    continue
-                if any(cell not in local for cell, _ in model.targets[t].terms):
-                    continue  # a difference with a count of 5 or more: nothing bounds it
-                vector = np.zeros(solver.width)
-                for cell, coef in model.targets[t].terms:
-                    vector[local[cell]] += coef
-                bounds = []
-                for sign in (1.0, -1.0):
-                    _status, x = solver.solve(sign * vector)
-                    bounds.append(np.inf if x is None else float(vector @ x))
-                low = max(pub.need_low, bounds[0])
-                high = min(pub.need_high, bounds[1])
-                if (low, high) != (pub.need_low, pub.need_high):
-                    needs[(t, attacker)] = (low, high)
+            for breach in _audit_block(model, block, attacker, fixed, first_only=False):
+                low = max(pub.need_low, breach.low)
+                high = min(pub.need_high, breach.high)
+                needs[(number[id(breach.target)], attacker)] = (low, high)
     return needs
