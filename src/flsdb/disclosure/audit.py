@@ -69,13 +69,26 @@ class Publication:
     targets: Sequence[Target]
     need_low: float = 1.0
     need_high: float = 4.0
-    # Narrower needs where the markers themselves bound a quantity (see `structural_needs`),
-    # by (target, attacker).
+    # Narrower needs known at once (an insider's own part of an aggregate), by (target,
+    # attacker); those the markers themselves impose (`Structural`) are asked for only where
+    # the audit finds a quantity narrowed.
     needs: dict[tuple[int, str], tuple[float, float]] = field(default_factory=dict)
+    structural: Structural | None = field(default=None, compare=False, repr=False)
 
     def need(self, target: int, attacker: str) -> tuple[float, float]:
         default = self.needs.get((target, OUTSIDER), (self.need_low, self.need_high))
         return self.needs.get((target, attacker), default)
+
+    def exact_need(self, target: int, attacker: str, side: str) -> float:
+        """The need's `side` ("low" or "high") with what the markers alone allow
+        (`Structural`) taken into account."""
+        low, high = self.need(target, attacker)
+        if self.structural is None:
+            return low if side == "low" else high
+        if side == "high":
+            return min(high, self.structural.bound(target, attacker, -1.0))
+        ceiling = self.structural.bound(target, attacker, -1.0)
+        return max(self.structural.bound(target, attacker, 1.0), min(low, ceiling))
 
 
 class _Components:
@@ -239,7 +252,10 @@ def _audit_block(
         np.maximum(high, values, out=high)
 
     # Targets solved on their own: their bound on that side is exact.
-    settled = {"low": np.zeros(len(targets), dtype=bool), "high": np.zeros(len(targets), dtype=bool)}
+    settled = {
+        "low": np.zeros(len(targets), dtype=bool),
+        "high": np.zeros(len(targets), dtype=bool),
+    }
 
     def short(side: str) -> NDArray[np.bool_]:
         if side == "low":
@@ -275,8 +291,11 @@ def _audit_block(
             elif x is not None:
                 witness(x)
             settled[side][k] = True
-            if first_only and short(side)[k]:
-                return [breach(k)]
+            if short(side)[k]:
+                # Short of the marker's range: ask only what the markers alone allow.
+                needs[k, 0 if side == "low" else 1] = pub.exact_need(targets[k], attacker, side)
+                if first_only and short(side)[k]:
+                    return [breach(k)]
     failed = np.flatnonzero(short("low") | short("high"))
     return [breach(int(k)) for k in failed]
 
@@ -325,41 +344,74 @@ def _attackers(pub: Publication, block: _Block) -> dict[str, dict[int, float]]:
     return owned
 
 
-def structural_needs(pub: Publication) -> dict[tuple[int, str], tuple[float, float]]:
+class Structural:
     """What the markers alone allow, for each attacker: the widest interval any pattern could
     leave, with every count of 5 or more withheld. A region whose count of 4 is its two FLSs'
     3 and 1 (both `<5`) is 2 to 4 however much else is hidden, and the FLS with 3 knows the
     other's is 1: the audit asks for no more than that (tau-ARGUS's protection levels, cut to
-    what is attainable).
+    what is attainable). Computed on demand, for the quantities the audit finds narrowed only.
 
     The model: every count below the threshold a variable within its marker (zeros 0 or
-    more) and so are the counts of every protected quantity (a difference of kpi07's numerator
-    and kpi09's not-due count is kpi09's denominator, bounded by its marker); every relation
-    and nested pair with such a count in it, its other counts variables of 0 or more (`c`).
-    Relations among other counts only are left out (a relaxation: the interval can only be
-    wider, so the need asked is never less than what withholding everything would give)."""
-    small = pub.values < pub.need_high + 1
-    for target in pub.targets:
-        small[[c for c, _ in target.terms]] = True
-    keep = [rel for rel in pub.equalities if small[list(rel.cells)].any()]
-    nested = [(i, o) for i, o in pub.nested if small[i] or small[o]]
-    hidden = small.copy()
-    for rel in keep:
-        hidden[list(rel.cells)] = True
-    for inner, outer in nested:
-        hidden[[inner, outer]] = True
-    for target in pub.targets:
-        hidden[[c for c, _ in target.terms]] = True
-    model = replace(pub, hidden=hidden, equalities=keep, nested=nested, needs={})
-    number = {id(t): i for i, t in enumerate(pub.targets)}
-    blocks, _ = _blocks(model)
-    needs: dict[tuple[int, str], tuple[float, float]] = {}
-    for block in blocks:
+    more) and so are the counts of every protected quantity (a difference of kpi07's
+    numerator and kpi09's not-due count is kpi09's denominator, bounded by its marker); every
+    relation and nested pair with such a count in it, its other counts variables of 0 or more
+    (`c`). Relations among other counts only are left out (a relaxation: the interval can
+    only be wider, so the need asked is never more than withholding everything would give).
+    """
+
+    def __init__(self, pub: Publication) -> None:
+        small = pub.values < pub.need_high + 1
+        for target in pub.targets:
+            small[[c for c, _ in target.terms]] = True
+        keep = [rel for rel in pub.equalities if small[list(rel.cells)].any()]
+        nested = [(i, o) for i, o in pub.nested if small[i] or small[o]]
+        hidden = small.copy()
+        for rel in keep:
+            hidden[list(rel.cells)] = True
+        for inner, outer in nested:
+            hidden[[inner, outer]] = True
+        self.model = replace(
+            pub, hidden=hidden, equalities=keep, nested=nested, needs={}, structural=None
+        )
+        self.blocks, _ = _blocks(self.model)
+        self.block_of = {t: b for b, block in enumerate(self.blocks) for t in block.targets}
+        self.found: dict[tuple[int, str, float], float] = {}
+        self.solvers: dict[tuple[int, str], _Solver] = {}
+
+    def bound(self, target: int, attacker: str, sign: float) -> float:
+        """The lowest (`sign` 1) or highest (-1) value of a target to an attacker, held to the
+        marker's range (need_low to need_high)."""
+        pub = self.model
+        default = pub.need_low if sign > 0 else pub.need_high
+        number = self.block_of.get(target)
+        if number is None:
+            return default
+        block = self.blocks[number]
         if not block.eq_rows and not block.ub_rows:
-            continue  # each count within its own marker: nothing narrows it
-        for attacker, fixed in _attackers(model, block).items():
-            for breach in _audit_block(model, block, attacker, fixed, first_only=False):
-                low = max(pub.need_low, breach.low)
-                high = min(pub.need_high, breach.high)
-                needs[(number[id(breach.target)], attacker)] = (low, high)
-    return needs
+            return default  # each count within its own marker: nothing narrows it
+        attackers = _attackers(pub, block)
+        who = attacker if attacker in attackers else OUTSIDER
+        key = (target, who, sign)
+        if key in self.found:
+            return self.found[key]
+        if (number, who) not in self.solvers:
+            if len(self.solvers) >= 64:
+                self.solvers.pop(next(iter(self.solvers)))
+            self.solvers[(number, who)] = _Solver(pub, block, attackers[who])
+        solver = self.solvers[(number, who)]
+        local = {cell: i for i, cell in enumerate(block.cells)}
+        vector = np.zeros(solver.width)
+        constant = 0.0
+        for cell, coef in pub.targets[target].terms:
+            if cell in local:
+                vector[local[cell]] += coef
+            else:
+                constant += coef * pub.values[cell]
+        status, x = solver.solve(sign * vector)
+        if x is None:
+            value = -sign * np.inf if status == "unbounded" else sign * np.inf
+        else:
+            value = float(vector @ x + constant)
+        found = max(pub.need_low, value) if sign > 0 else min(pub.need_high, value)
+        self.found[key] = found
+        return found

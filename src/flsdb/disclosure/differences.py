@@ -68,12 +68,12 @@ def differences(
                 other = relations[number]
                 if len(other.left) != len(rel.left) or len(other.right) != len(rel.right):
                     continue
-                left = [index.get((i, o)) for i, o in zip(other.left, rel.left, strict=True)]
-                right = [index.get((i, o)) for i, o in zip(other.right, rel.right, strict=True)]
-                if any(c is None for c in left) or any(c is None for c in right):
+                left = [index.get((i, o), -1) for i, o in zip(other.left, rel.left, strict=True)]
+                right = [index.get((i, o), -1) for i, o in zip(other.right, rel.right, strict=True)]
+                if -1 in left or -1 in right:
                     continue
-                key = (tuple(left), tuple(right))  # type: ignore[arg-type]
+                key = (tuple(left), tuple(right))
                 if key not in seen:
-                    seen.add(key)  # type: ignore[arg-type]
-                    found.append(relation(left, right))  # type: ignore[arg-type]
+                    seen.add(key)
+                    found.append(relation(left, right))
     return Differences(size, pairs, found)

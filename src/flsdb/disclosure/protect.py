@@ -25,9 +25,9 @@ from flsdb.disclosure.audit import (
     Breach,
     Cache,
     Publication,
+    Structural,
     Target,
     audit,
-    structural_needs,
 )
 from flsdb.disclosure.cells import COUNTS, Cells, combined, nested_cells, relations_of
 from flsdb.disclosure.engine import Relation, complete
@@ -64,7 +64,7 @@ def publication(
     nested: Sequence[tuple[int, int]],
     policy: Suppression,
     cell_owners: Sequence[str | None],
-    needs: dict[tuple[int, str], tuple[float, float]] | None = None,
+    basis: tuple[dict[tuple[int, str], tuple[float, float]], Structural] | None = None,
 ) -> Publication:
     """The audit's model: hidden cells bounded by their marker (`<5`: 1 to 4; `c`: 0 or more);
     protected, every count of 1 to 4 and (with `complement`) every difference of 1 to 4 between
@@ -95,21 +95,22 @@ def publication(
         need_low=1.0,
         need_high=top,
     )
-    if needs is None:
-        needs = _needs(pub, relations)
-    return replace(pub, needs=needs)
+    needs, structural = basis if basis is not None else _needs(pub, relations)
+    return replace(pub, needs=needs, structural=structural)
 
 
 # What the markers alone allow depends on the counts and their relations, not on which are
 # withheld: computed once per set of tables (the audit before and after the search, the CLI
 # and the web on the same figures), a few sets kept.
-_NEEDS: OrderedDict[bytes, dict[tuple[int, str], tuple[float, float]]] = OrderedDict()
+_NEEDS: OrderedDict[bytes, tuple[dict[tuple[int, str], tuple[float, float]], Structural]] = (
+    OrderedDict()
+)
 NEEDS_KEPT = 8
 
 
 def _needs(
     pub: Publication, relations: Sequence[Relation]
-) -> dict[tuple[int, str], tuple[float, float]]:
+) -> tuple[dict[tuple[int, str], tuple[float, float]], Structural]:
     digest = hashlib.sha256(pub.values.tobytes())
     for rel in relations:
         digest.update(np.asarray([*rel.left, -1, *rel.right, -2], dtype=np.int64).tobytes())
@@ -121,12 +122,13 @@ def _needs(
     if key in _NEEDS:
         _NEEDS.move_to_end(key)
         return _NEEDS[key]
-    needs = structural_needs(pub)
+    needs: dict[tuple[int, str], tuple[float, float]] = {}
     _insiders_own(pub, relations, needs)
-    _NEEDS[key] = needs
+    found = (needs, Structural(pub))
+    _NEEDS[key] = found
     while len(_NEEDS) > NEEDS_KEPT:
         _NEEDS.popitem(last=False)
-    return needs
+    return found
 
 
 def _insiders_own(
@@ -249,10 +251,12 @@ def secure(
     hidden = complete(cells.values, hidden, relations, preference)
     outsider: Cache = {}
     insider: Cache = {}
-    needs = publication(cells, hidden, small, relations, nested, policy, cell_owners).needs
+    first = publication(cells, hidden, small, relations, nested, policy, cell_owners)
+    assert first.structural is not None
+    basis = (first.needs, first.structural)
 
     def breaches_of(pattern: NDArray[np.bool_]) -> list[Breach]:
-        pub = publication(cells, pattern, small, relations, nested, policy, cell_owners, needs)
+        pub = publication(cells, pattern, small, relations, nested, policy, cell_owners, basis)
         found = audit(pub, insiders=False, first_only=True, cache=outsider)
         return found or audit(pub, insiders=True, first_only=True, cache=insider)
 

@@ -14,16 +14,17 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from flsdb.disclosure import find_disclosures
+from flsdb.disclosure import find_disclosures, protect_tables
 from flsdb.errors import ConfigurationError, FlsdbError
 from flsdb.reports.benchmark import write_benchmark
-from flsdb.reports.data import ReportData
+from flsdb.reports.data import ReportData, audited
 from flsdb.reports.fls import fls_report
 from flsdb.reports.national import national_report
 from flsdb.reports.outliers import NOTE as OUTLIERS_NOTE
@@ -117,11 +118,16 @@ def build_reports(
     region_reports: bool = True,
     formats: tuple[str, ...] = ("html", "pdf"),
     jobs: int = 2,
+    protect: Callable[..., dict[str, pd.DataFrame]] | None = None,
 ) -> ReportSet:
     """Write every report; FLS and region reports run in `jobs` processes (forked, sharing
-    `data`). `services` and `regions` pick which FLS and region reports (default: all)."""
+    `data`). `services` and `regions` pick which FLS and region reports (default: all).
+    Published data pass the intruder's audit first (`reports.data.audited`, its search by
+    `protect`, default `disclosure.protect_tables`), or nothing is written."""
     codes, region_codes = choose_units(data.services, services, regions)
     if data.suppression:
+        # The intruder's audit of everything about to be published (refuses in one sentence).
+        data = audited(data, protect=protect or protect_tables)
         # An independent check of what will be published, before anything is written.
         problems = find_disclosures(data.shown, data.services, data.thresholds.suppression)
         if problems:

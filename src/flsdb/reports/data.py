@@ -4,6 +4,7 @@ treatment mix, completeness, and the published (disclosure-controlled) copies of
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -101,6 +102,9 @@ class ReportData:
     _months: dict[int, dict[tuple[str, str], pd.DataFrame]] = field(
         default_factory=dict, repr=False
     )
+    # Whether `shown` passed the intruder's audit (`audited`); a copy made by
+    # `dataclasses.replace` starts unaudited.
+    _audited: bool = field(default=False, init=False, repr=False, compare=False)
 
     @property
     def provisional(self) -> bool:
@@ -307,17 +311,24 @@ def _audit(data: ReportData) -> list[str]:
     return problems
 
 
-def audited(data: ReportData, search: bool = True) -> ReportData:
+def audited(
+    data: ReportData,
+    search: bool = True,
+    protect: Callable[..., dict[str, pd.DataFrame]] = protect_tables,
+) -> ReportData:
     """The data with its published tables proven by the intruder's audit (linear programming
     over every published count, marker and relation; an outsider and each FLS knowing its own
     counts): as they are when they pass; otherwise withheld further by the audit's search
-    (`search`) and audited again. A set that still fails refuses, in one sentence."""
-    if not data.suppression:
+    (`search`: `protect` with `audited=True`) and audited again. A set that still fails
+    refuses, in one sentence. The one gate of every published report: `build_reports` (so
+    `flsdb report` and `flsdb demo`) and the web's downloads call it; a set that passed is
+    not audited again."""
+    if not data.suppression or data._audited:
         return data
     problems = _audit(data)
     if problems and search:
         policy = data.thresholds.suppression
-        shown = protect_tables(data.tables, data.services, policy, data.catalogue, audited=True)
+        shown = protect(data.tables, data.services, policy, data.catalogue, audited=True)
         years = data.years
         if data.years_computed is not None:
             years = _years_shown(
@@ -331,6 +342,7 @@ def audited(data: ReportData, search: bool = True) -> ReportData:
             f"The disclosure audit could still work out a withheld count ({problems[0]}; "
             f"{len(problems)} in all), so nothing was written: please report this."
         )
+    data._audited = True
     return data
 
 

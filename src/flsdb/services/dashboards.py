@@ -321,6 +321,16 @@ def _computed(cache: DashboardCache, database_url: str, period_text: str, as_of:
     return cache.pool.submit(_collect, database_url, period_text, as_of).result()
 
 
+def audited_data(data: Any) -> Any:
+    """The figures as every published report and table shows them: proven by the intruder's
+    audit (`flsdb.reports.data.audited`, the same gate as `flsdb report`), once per
+    computation; a set that fails refuses in one sentence."""
+    from flsdb.reports.data import audited
+
+    found: Any = memo("audited", data, make=lambda: audited(data))
+    return found
+
+
 def report_data(
     cache: DashboardCache, database_url: str, engine: Engine, period_text: str, as_of: dt.date
 ) -> Any:

@@ -324,6 +324,8 @@ async def download(kind: str, unit: ServiceCode, fmt: str, request: Request) -> 
     if kind != "fls" and actor.role.value not in ("national_analyst", "admin"):
         check_published_period(period)  # the published reports: whole years
     data = await _data(request, period, as_of)
+    # What leaves as a file passes the intruder's audit first, as `flsdb report`'s files do.
+    data = await run_in_threadpool(dashboards.audited_data, data)
     if kind == "fls" and (
         not dashboards.has_records(_engine(request), code)
         or code not in set(data.services["service_code"])

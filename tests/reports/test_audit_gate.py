@@ -1,0 +1,83 @@
+"""The intruder's audit as the gate of every published report (issue 17 item 1): the report
+set of the reports' test data passes it, and a set that fails it is refused with nothing
+written."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from flsdb.config import Suppression
+from flsdb.disclosure import audit_tables, protect_tables
+from flsdb.errors import FlsdbError
+from flsdb.kpi import parse_period
+from flsdb.kpi.catalogue import Catalogue
+from flsdb.kpi.sources import source_from_files
+from flsdb.reports.build import build_reports
+from flsdb.reports.data import ReportData, audited, collect
+from tests.factory import write_records, write_services
+from tests.kpi.cases import AS_OF, ROWS
+
+
+@pytest.fixture(scope="module")
+def report_data(tmp_path_factory: pytest.TempPathFactory) -> ReportData:
+    folder = tmp_path_factory.mktemp("data")
+    source = source_from_files(
+        write_records(folder / "r.csv", ROWS), write_services(folder / "s.csv"), upload_date=AS_OF
+    )
+    return collect(source, parse_period("2024"), AS_OF)
+
+
+def test_the_reports_test_set_passes_the_audit_outsider_and_insiders(
+    report_data: ReportData,
+) -> None:
+    data = audited(report_data)
+    policy = data.thresholds.suppression
+    assert audit_tables(data.shown, data.tables, data.services, policy, data.catalogue) == []
+    assert (
+        audit_tables(
+            {"nation": data.years},
+            {"nation": data.years_computed},  # type: ignore[dict-item]
+            data.services,
+            policy,
+            data.catalogue,
+        )
+        == []
+    )
+    # `<5` means 1 to 4: no true zero is marked so (a withheld zero is c).
+    for level, table in data.shown.items():
+        for column in ("numerator", "denominator", "not_due"):
+            truth = pd.to_numeric(data.tables[level][column], errors="coerce").fillna(-1)
+            marks = table[column]
+            assert not ((marks == "<5") & (truth.to_numpy() == 0)).any(), (level, column)
+    assert audited(data) is data  # a set that passed is not audited again
+
+
+def _weak(
+    tables: dict[str, pd.DataFrame],
+    services: pd.DataFrame,
+    policy: Suppression,
+    catalogue: Catalogue | None = None,
+    audited: bool = False,
+) -> dict[str, pd.DataFrame]:
+    """A deliberately weak suppression: small counts only, no complementary cells."""
+    weak = policy.model_copy(update={"complement": False})
+    return protect_tables(tables, services, weak, catalogue)
+
+
+def test_a_set_that_fails_the_audit_is_refused_and_nothing_is_written(
+    report_data: ReportData, tmp_path: Path
+) -> None:
+    policy = report_data.thresholds.suppression
+    weak = replace(report_data, shown=_weak(report_data.tables, report_data.services, policy))
+    out = tmp_path / "reports"
+    with pytest.raises(FlsdbError) as refused:
+        build_reports(weak, out, jobs=1, formats=("html",), protect=_weak)
+    message = str(refused.value)
+    assert message.startswith("The disclosure audit could still work out a withheld count (")
+    assert message.endswith("so nothing was written: please report this.")
+    assert "\n" not in message
+    assert not out.exists() or not any(out.rglob("*"))
