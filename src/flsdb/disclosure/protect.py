@@ -25,12 +25,12 @@ from flsdb.disclosure.audit import (
     Breach,
     Cache,
     Publication,
-    Structural,
     Target,
     audit,
 )
 from flsdb.disclosure.cells import COUNTS, Cells, combined, nested_cells, relations_of
 from flsdb.disclosure.engine import Relation, complete
+from flsdb.disclosure.structural import Structural
 from flsdb.kpi.catalogue import Catalogue, load_catalogue
 
 # Rounds of the search (each hides the cheapest count tied to each narrowed one, then audits
@@ -251,9 +251,9 @@ def secure(
     hidden = complete(cells.values, hidden, relations, preference)
     outsider: Cache = {}
     insider: Cache = {}
-    first = publication(cells, hidden, small, relations, nested, policy, cell_owners)
-    assert first.structural is not None
-    basis = (first.needs, first.structural)
+    basis = _needs(
+        publication(cells, hidden, small, relations, nested, policy, cell_owners), relations
+    )
 
     def breaches_of(pattern: NDArray[np.bool_]) -> list[Breach]:
         pub = publication(cells, pattern, small, relations, nested, policy, cell_owners, basis)
