@@ -81,3 +81,24 @@ def test_a_set_that_fails_the_audit_is_refused_and_nothing_is_written(
     assert message.endswith("so nothing was written: please report this.")
     assert "\n" not in message
     assert not out.exists() or not any(out.rglob("*"))
+
+
+def test_appendix_b_withholds_small_counts_and_rows_whose_records_are_withheld(
+    report_data: ReportData,
+) -> None:
+    from flsdb.reports.national import _data_quality
+
+    data = audited(report_data)
+    rows = _data_quality(data)
+    assert rows
+    for row in rows:
+        for column in ("applicable", "missing"):
+            value = row[column]
+            assert isinstance(value, str) or not 1 <= int(str(value)) <= 4, row
+        if isinstance(row["applicable"], str) or isinstance(row["missing"], str):
+            assert row["percent"] is None
+    # The nine records are withheld in the KPI tables (c), so every row's counts are too.
+    assert data.row("nation", "all", "kpi03")["denominator"] == "c"
+    assert all(row["applicable"] in ("c", "<5") for row in rows)
+    internal = replace(report_data, suppression=False)
+    assert all(isinstance(row["applicable"], int) for row in _data_quality(internal))
