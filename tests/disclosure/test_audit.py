@@ -231,3 +231,56 @@ def test_the_search_ends_on_a_tiny_set_where_every_count_is_small() -> None:
             marks = table[column].to_numpy()
             assert not any(m == "<5" and r == 0 for m, r in zip(marks, raw, strict=True))
     assert value(searched, "service", "QKSD", "hr04", "denominator") == 0
+
+
+# Two nested counts both withheld: X's kpi07 denominator (37) and hr02 denominator (36) differ
+# by 1. England's two counts are shown, and so are QKSB's; QKSA's differ by 0 and QKSC knows
+# its own, so QKSC works out X's difference as 65 - 64 - QKSA's = at most 1.
+NESTED = services({"QKS": ["QKSA", "QKSB", "QKSC"], "R2": ["X"]}, ["W"])
+NESTED_COUNTS = {
+    "kpi07": {
+        "QKSA": (22.0, 28.0),
+        "QKSB": (180.0, 180.0),
+        "QKSC": (67.0, 74.0),
+        "X": (32.0, 37.0),
+        "W": (89.0, 89.0),
+    },
+    "hr02": {
+        "QKSA": (22.0, 28.0),
+        "QKSB": (129.0, 129.0),
+        "QKSC": (45.0, 47.0),
+        "X": (31.0, 36.0),
+        "W": (73.0, 73.0),
+    },
+}
+
+
+def test_two_withheld_nested_counts_keep_their_difference_protected() -> None:
+    tables = rolled_up(NESTED, NESTED_COUNTS)
+    # The pattern the protection levels chose before nested pairs had levels of their own.
+    marks = {
+        (unit, kpi, column): "c"
+        for unit, kpis in (
+            ("QKSA", ("kpi07", "hr02")),
+            ("X", ("kpi07", "hr02")),
+            ("QKSC", ("hr02",)),
+            ("QKS", ("kpi07", "hr02")),
+            ("R2", ("kpi07", "hr02")),
+        )
+        for kpi in kpis
+        for column in ("numerator", "denominator")
+    }
+    for unit in ("W", "W1", "england", "wales"):
+        marks[(unit, "hr02", "numerator")] = "c"
+    old = shown_as(tables, marks)
+    assert find_disclosures(old, NESTED, POLICY) == []
+    problems = audit_tables(old, tables, NESTED, POLICY)
+    assert (
+        "service X kpi07: the patients in its denominator and not in hr02's denominator can be "
+        "worked out as 0 to 1 by FLS QKSC"
+    ) in problems
+    shown = protect_tables(tables, NESTED, POLICY)
+    assert find_disclosures(shown, NESTED, POLICY) == []
+    assert audit_tables(shown, tables, NESTED, POLICY) == []
+    # The difference is protected by withholding QKSB's too (a shown difference of 51 beside).
+    assert isinstance(value(shown, "service", "QKSB", "hr02", "denominator"), str)

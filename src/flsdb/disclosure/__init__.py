@@ -9,6 +9,7 @@ from flsdb.disclosure.tables import (
     WITHHELD,
     find_disclosures,
     is_hidden,
+    protect_completeness,
     protect_mix,
     protect_tables,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "exposed",
     "find_disclosures",
     "is_hidden",
+    "protect_completeness",
     "protect_mix",
     "protect_tables",
 ]

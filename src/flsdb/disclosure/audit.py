@@ -23,8 +23,8 @@ still unproven and solves one quantity at a time only for those left.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,6 +35,12 @@ from flsdb.disclosure.engine import Relation
 
 OUTSIDER = "outsider"
 _EPS = 1e-6
+
+
+class Limits(Protocol):
+    """What the markers alone allow (`flsdb.disclosure.structural.Structural`)."""
+
+    def bound(self, target: int, attacker: str, sign: float) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -69,13 +75,26 @@ class Publication:
     targets: Sequence[Target]
     need_low: float = 1.0
     need_high: float = 4.0
-    # Narrower needs where the markers themselves bound a quantity (see `structural_needs`),
-    # by (target, attacker).
+    # Narrower needs known at once (an insider's own part of an aggregate), by (target,
+    # attacker); those the markers themselves impose (`Limits`) are asked for only where
+    # the audit finds a quantity narrowed.
     needs: dict[tuple[int, str], tuple[float, float]] = field(default_factory=dict)
+    structural: Limits | None = field(default=None, compare=False, repr=False)
 
     def need(self, target: int, attacker: str) -> tuple[float, float]:
         default = self.needs.get((target, OUTSIDER), (self.need_low, self.need_high))
         return self.needs.get((target, attacker), default)
+
+    def exact_need(self, target: int, attacker: str, side: str) -> float:
+        """The need's `side` ("low" or "high") with what the markers alone allow
+        (`Structural`) taken into account."""
+        low, high = self.need(target, attacker)
+        if self.structural is None:
+            return low if side == "low" else high
+        if side == "high":
+            return min(high, self.structural.bound(target, attacker, -1.0))
+        ceiling = self.structural.bound(target, attacker, -1.0)
+        return max(self.structural.bound(target, attacker, 1.0), min(low, ceiling))
 
 
 class _Components:
@@ -217,59 +236,74 @@ def _audit_block(
         return []
     solver = _Solver(pub, block, fixed)
     local = {cell: i for i, cell in enumerate(block.cells)}
-    expressions = {}
-    for t in targets:
-        vector = np.zeros(solver.width)
-        constant = 0.0
+    rows, columns, coefs = [], [], []
+    constants = np.zeros(len(targets))
+    for k, t in enumerate(targets):
         for cell, coef in pub.targets[t].terms:
             if cell in local:
-                vector[local[cell]] += coef
+                rows.append(k)
+                columns.append(local[cell])
+                coefs.append(coef)
             else:
-                constant += coef * pub.values[cell]
-        expressions[t] = (vector, constant)
-    low: dict[int, float] = {}
-    high: dict[int, float] = {}
-    need = {t: pub.need(t, attacker) for t in targets}
+                constants[k] += coef * pub.values[cell]
+    # Every target's expression at once: value = matrix @ x + constant.
+    matrix = coo_matrix((coefs, (rows, columns)), shape=(len(targets), solver.width)).tocsr()
+    low = np.full(len(targets), np.inf)
+    high = np.full(len(targets), -np.inf)
+    needs = np.array([pub.need(t, attacker) for t in targets], dtype=float).reshape(-1, 2)
 
     def witness(x: NDArray[np.float64]) -> None:
-        for t, (vector, constant) in expressions.items():
-            value = float(vector @ x + constant)
-            low[t] = min(low.get(t, np.inf), value)
-            high[t] = max(high.get(t, -np.inf), value)
+        values = matrix @ x + constants
+        np.minimum(low, values, out=low)
+        np.maximum(high, values, out=high)
 
-    def pending(side: str) -> list[int]:
+    # Targets solved on their own: their bound on that side is exact.
+    settled = {
+        "low": np.zeros(len(targets), dtype=bool),
+        "high": np.zeros(len(targets), dtype=bool),
+    }
+
+    def short(side: str) -> NDArray[np.bool_]:
         if side == "low":
-            return [t for t in targets if low.get(t, np.inf) > need[t][0] + _EPS]
-        return [t for t in targets if high.get(t, -np.inf) < need[t][1] - _EPS]
+            return low > needs[:, 0] + _EPS
+        return high < needs[:, 1] - _EPS
+
+    def pending(side: str) -> NDArray[np.intp]:
+        return np.flatnonzero(short(side) & ~settled[side])
+
+    def breach(k: int) -> Breach:
+        found_low = low[k] if np.isfinite(low[k]) else np.nan
+        found_high = high[k] if high[k] > -np.inf else np.nan
+        return Breach(pub.targets[targets[k]], attacker, float(found_low), float(found_high))
 
     for side, sign in (("low", 1.0), ("high", -1.0)):
+        # Solutions that push every open target at once prove most of them (witnesses).
         open_targets = pending(side)
-        if len(open_targets) > 1:
-            combined = np.sum([expressions[t][0] for t in open_targets], axis=0)
+        while len(open_targets) > 1:
+            combined = np.asarray(matrix[open_targets].sum(axis=0)).ravel()
             _status, x = solver.solve(sign * combined)
-            if x is not None:
-                witness(x)
-        for t in pending(side):
-            if t not in pending(side):
-                continue  # proven by a solution found since
-            vector, constant = expressions[t]
-            status, x = solver.solve(sign * vector)
+            if x is None:
+                break
+            witness(x)
+            still = pending(side)
+            if len(still) >= len(open_targets):
+                break
+            open_targets = still
+        while len(open_targets := pending(side)):
+            k = int(open_targets[0])
+            status, x = solver.solve(sign * matrix[k].toarray().ravel())
             if status == "unbounded" and side == "high":
-                high[t] = np.inf
+                high[k] = np.inf
             elif x is not None:
                 witness(x)
-                value = float(vector @ x + constant)
-                if side == "low":
-                    low[t] = value
-                else:
-                    high[t] = value
-            if first_only and t in pending(side):
-                return [Breach(pub.targets[t], attacker, low.get(t, np.nan), high.get(t, np.nan))]
-    return [
-        Breach(pub.targets[t], attacker, low.get(t, np.nan), high.get(t, np.nan))
-        for t in targets
-        if low.get(t, np.inf) > need[t][0] + _EPS or high.get(t, -np.inf) < need[t][1] - _EPS
-    ]
+            settled[side][k] = True
+            if short(side)[k]:
+                # Short of the marker's range: ask only what the markers alone allow.
+                needs[k, 0 if side == "low" else 1] = pub.exact_need(targets[k], attacker, side)
+                if first_only and short(side)[k]:
+                    return [breach(k)]
+    failed = np.flatnonzero(short("low") | short("high"))
+    return [breach(int(k)) for k in failed]
 
 
 Cache = dict[tuple[tuple[int, ...], bool, bool], list[Breach]]
@@ -314,43 +348,3 @@ def _attackers(pub: Publication, block: _Block) -> dict[str, dict[int, float]]:
         if owner is not None:
             owned.setdefault(owner, {})[cell] = float(pub.values[cell])
     return owned
-
-
-def structural_needs(pub: Publication) -> dict[tuple[int, str], tuple[float, float]]:
-    """What the markers alone allow, for each attacker: the widest interval any pattern could
-    leave, with every count of 5 or more withheld. A region whose count of 4 is its two FLSs'
-    3 and 1 (both `<5`) is 2 to 4 however much else is hidden, and the FLS with 3 knows the
-    other's is 1: the audit asks for no more than that (tau-ARGUS's protection levels, cut to
-    what is attainable).
-
-    The model: every count below the threshold a variable within its marker (zeros 0 or
-    more), relations among such counts only."""
-    small = pub.values < pub.need_high + 1
-    keep = [rel for rel in pub.equalities if all(small[c] for c in rel.cells)]
-    nested = [(i, o) for i, o in pub.nested if small[i] and small[o]]
-    model = replace(pub, hidden=small, equalities=keep, nested=nested, needs={})
-    blocks, _ = _blocks(model)
-    needs: dict[tuple[int, str], tuple[float, float]] = {}
-    for block in blocks:
-        if not block.eq_rows and not block.ub_rows:
-            continue
-        for attacker, fixed in _attackers(model, block).items():
-            solver = _Solver(model, block, fixed)
-            local = {cell: i for i, cell in enumerate(block.cells)}
-            for t in block.targets:
-                if attacker != OUTSIDER and model.targets[t].owner == attacker:
-                    continue
-                if any(cell not in local for cell, _ in model.targets[t].terms):
-                    continue  # a difference with a count of 5 or more: nothing bounds it
-                vector = np.zeros(solver.width)
-                for cell, coef in model.targets[t].terms:
-                    vector[local[cell]] += coef
-                bounds = []
-                for sign in (1.0, -1.0):
-                    _status, x = solver.solve(sign * vector)
-                    bounds.append(np.inf if x is None else float(vector @ x))
-                low = max(pub.need_low, bounds[0])
-                high = min(pub.need_high, bounds[1])
-                if (low, high) != (pub.need_low, pub.need_high):
-                    needs[(t, attacker)] = (low, high)
-    return needs

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from flsdb.disclosure.differences import Differences, differences
 from flsdb.disclosure.engine import Relation, complete
 
 _LARGE = 1e9  # a `c` count has no upper bound
@@ -58,8 +59,10 @@ class _Ranges:
         values: NDArray[np.float64],
         nested: Sequence[tuple[int, int]],
         below: int,
+        diffs: Differences | None = None,
     ) -> None:
         self.top = float(below - 1)
+        self.diffs = diffs
         self.small_cells = (values >= 1) & (values <= self.top)
         # Plain lists: the checks below index one count at a time.
         self.values: list[float] = values.tolist()
@@ -71,6 +74,9 @@ class _Ranges:
             self.inners.setdefault(outer, []).append(inner)
 
     def up(self, cell: int, hidden: Sequence[bool]) -> float:
+        pair = self.diffs.pair(cell) if self.diffs is not None else None
+        if pair is not None:  # a difference grows as its outer count grows or its inner shrinks
+            return self.up(pair[1], hidden) + self.down(pair[0], hidden)
         value = self.values[cell]
         room = self.top - value if self.small[cell] else _LARGE
         for outer in self.outers.get(cell, ()):
@@ -79,6 +85,10 @@ class _Ranges:
         return max(room, 0.0)
 
     def down(self, cell: int, hidden: Sequence[bool]) -> float:
+        pair = self.diffs.pair(cell) if self.diffs is not None else None
+        if pair is not None:
+            room = self.down(pair[1], hidden) + self.up(pair[0], hidden)
+            return max(min(room, self.values[cell]), 0.0)
         value = self.values[cell]
         room = value - 1.0 if self.small[cell] else value
         for inner in self.inners.get(cell, ()):
@@ -261,22 +271,57 @@ def protect_levels(
     below: int,
     complement: bool = True,
 ) -> NDArray[np.bool_]:
-    """Hidden flags after secondary suppression by protection levels (the input unchanged)."""
-    ranges = _Ranges(values, nested, below)
-    sums = [_Sum(rel.cells, frozenset(rel.left)) for rel in relations]
+    """Hidden flags after secondary suppression by protection levels (the input unchanged).
+    With `complement`, each nested pair is a difference cell too (`flsdb.disclosure.
+    differences`): a withheld difference of 1 to 4 is protected like a withheld count."""
+    size = len(values)
+    diffs = differences(size, nested if complement else (), relations)
+    inner = np.array([i for i, _ in diffs.pairs], dtype=np.int64)
+    outer = np.array([o for _, o in diffs.pairs], dtype=np.int64)
+    every_value = np.concatenate([values, values[outer] - values[inner]])
+    every_counted = np.concatenate([counted, counted[inner] & counted[outer]])
+    every_owner = list(owners) + [owners[int(o)] for o in outer]
+    every_preference = np.concatenate(
+        [preference, np.minimum(preference[inner], preference[outer])]
+    )
+    every_relation = [*relations, *diffs.relations]
+    ranges = _Ranges(every_value, nested, below, diffs)
+    sums = [_Sum(rel.cells, frozenset(rel.left)) for rel in every_relation]
     by_cell: dict[int, list[int]] = {}
-    for index, rel in enumerate(relations):
+    for index, rel in enumerate(every_relation):
         for cell in rel.cells:
             by_cell.setdefault(cell, []).append(index)
+    real_by_cell: dict[int, list[int]] = {}
+    for index, rel in enumerate(relations):
+        for cell in rel.cells:
+            real_by_cell.setdefault(cell, []).append(index)
     hidden = complete(values, hidden, relations, preference)
-    counted_list: list[bool] = counted.tolist()
-    order: list[float] = preference.tolist()
+    counted_list: list[bool] = every_counted.tolist()
+    order: list[float] = every_preference.tolist()
+
+    def real(cell: int) -> int:
+        """The count to hide for a cell: itself, or a difference's cheaper shown count."""
+        pair = diffs.pair(cell)
+        if pair is None:
+            return cell
+        shown = [c for c in pair if not hidden[c]] or list(pair)
+        return min(shown, key=lambda c: (bool(values[c] == 0), order[c]))
+
     for _ in range(MAX_PASSES):
         chosen: set[int] = set()
         partners: dict[int, int] = {}
-        flags: list[bool] = hidden.tolist()
+        every_hidden = np.concatenate([hidden, hidden[inner] | hidden[outer]])
+        flags: list[bool] = every_hidden.tolist()
         levels = _levels(
-            ranges, flags, counted, sums, by_cell, nested, complement, partners, owners
+            ranges,
+            flags,
+            every_counted,
+            sums,
+            by_cell,
+            nested,
+            complement,
+            partners,
+            every_owner,
         )
         for cell, (up, down, insiders, spared, via) in levels.items():
             for direction, need in ((1, up), (-1, down)):
@@ -291,7 +336,7 @@ def protect_levels(
                         continue
                     checked = sums[index]
                     ok, attacker = _absorbed(
-                        checked, cell, direction, need, insiders, spared, flags, ranges, owners
+                        checked, cell, direction, need, insiders, spared, flags, ranges, every_owner
                     )
                     if ok:
                         continue
@@ -303,18 +348,19 @@ def protect_levels(
                         flags,
                         counted_list,
                         ranges,
-                        owners,
+                        every_owner,
                         order,
                     )
                     if helper is not None:
-                        chosen.add(helper)
+                        chosen.add(real(helper))
                     elif cell in partners:
                         # Nothing else can absorb it: the difference goes with its shown side.
                         chosen.add(partners[cell])
+        chosen = {c for c in chosen if not hidden[c]}
         if not chosen:
             break
         hidden = hidden.copy()
         hidden[sorted(chosen)] = True
-        touched = sorted({i for cell in chosen for i in by_cell.get(cell, ())})
-        hidden = complete(values, hidden, relations, preference, touched, by_cell)
+        touched = sorted({i for cell in chosen for i in real_by_cell.get(cell, ())})
+        hidden = complete(values, hidden, relations, preference, touched, real_by_cell)
     return hidden

@@ -11,6 +11,8 @@ result and refuses to publish one that fails (`flsdb.figures.audited`).
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -25,10 +27,10 @@ from flsdb.disclosure.audit import (
     Publication,
     Target,
     audit,
-    structural_needs,
 )
 from flsdb.disclosure.cells import COUNTS, Cells, combined, nested_cells, relations_of
 from flsdb.disclosure.engine import Relation, complete
+from flsdb.disclosure.structural import Structural
 from flsdb.kpi.catalogue import Catalogue, load_catalogue
 
 # Rounds of the search (each hides the cheapest count tied to each narrowed one, then audits
@@ -62,7 +64,7 @@ def publication(
     nested: Sequence[tuple[int, int]],
     policy: Suppression,
     cell_owners: Sequence[str | None],
-    needs: dict[tuple[int, str], tuple[float, float]] | None = None,
+    basis: tuple[dict[tuple[int, str], tuple[float, float]], Structural] | None = None,
 ) -> Publication:
     """The audit's model: hidden cells bounded by their marker (`<5`: 1 to 4; `c`: 0 or more);
     protected, every count of 1 to 4 and (with `complement`) every difference of 1 to 4 between
@@ -93,10 +95,40 @@ def publication(
         need_low=1.0,
         need_high=top,
     )
-    if needs is None:
-        needs = structural_needs(pub)
-        _insiders_own(pub, relations, needs)
-    return replace(pub, needs=needs)
+    needs, structural = basis if basis is not None else _needs(pub, relations)
+    return replace(pub, needs=needs, structural=structural)
+
+
+# What the markers alone allow depends on the counts and their relations, not on which are
+# withheld: computed once per set of tables (the audit before and after the search, the CLI
+# and the web on the same figures), a few sets kept.
+_NEEDS: OrderedDict[bytes, tuple[dict[tuple[int, str], tuple[float, float]], Structural]] = (
+    OrderedDict()
+)
+NEEDS_KEPT = 8
+
+
+def _needs(
+    pub: Publication, relations: Sequence[Relation]
+) -> tuple[dict[tuple[int, str], tuple[float, float]], Structural]:
+    digest = hashlib.sha256(pub.values.tobytes())
+    for rel in relations:
+        digest.update(np.asarray([*rel.left, -1, *rel.right, -2], dtype=np.int64).tobytes())
+    digest.update(np.asarray(pub.nested, dtype=np.int64).tobytes())
+    digest.update(repr((list(pub.owners), pub.need_low, pub.need_high)).encode())
+    for target in pub.targets:
+        digest.update(repr(target.terms).encode())
+    key = digest.digest()
+    if key in _NEEDS:
+        _NEEDS.move_to_end(key)
+        return _NEEDS[key]
+    needs: dict[tuple[int, str], tuple[float, float]] = {}
+    _insiders_own(pub, relations, needs)
+    found = (needs, Structural(pub))
+    _NEEDS[key] = found
+    while len(_NEEDS) > NEEDS_KEPT:
+        _NEEDS.popitem(last=False)
+    return found
 
 
 def _insiders_own(
@@ -104,26 +136,51 @@ def _insiders_own(
     relations: Sequence[Relation],
     needs: dict[tuple[int, str], tuple[float, float]],
 ) -> None:
-    """An FLS's own part of a region's (or nation's) count: an aggregate of 4 with 2 of them
-    the FLS's own is at least 2 to that FLS, whatever is published. Its lowest need is raised
-    to that part (the others' part must still be free to be 0 or more)."""
+    """An FLS's own part of a region's (or nation's, or a breakdown group's) count: an
+    aggregate of 4 with 2 of them the FLS's own is at least 2 to that FLS, whatever is
+    published. Its lowest need is raised to that part (the others' part must still be free to
+    be 0 or more). The part is summed down the hierarchy (nation, regions, FLSs); of a
+    breakdown group (an age band, a sex) the tables do not say how many are the FLS's, so it is
+    taken as large as it can be: the FLS's part of the whole, up to the group's count."""
     children: dict[int, list[int]] = {}
+    parents: dict[int, int] = {}
     for rel in relations:
         if len(rel.left) == 1:
-            children.setdefault(rel.left[0], []).extend(rel.right)
+            parent = rel.left[0]
+            if parent not in children:  # the first relation of a parent is its hierarchy
+                children[parent] = list(rel.right)
+            for child in rel.right:
+                parents.setdefault(child, parent)
+    memo: dict[int, dict[str, float]] = {}
+
+    def own(cell: int, depth: int = 0) -> dict[str, float]:
+        if cell in memo:
+            return memo[cell]
+        owner = pub.owners[cell]
+        found: dict[str, float] = {}
+        if owner is not None:
+            found = {owner: float(pub.values[cell])}
+        elif cell in children and depth < 8:
+            for child in children[cell]:
+                for who, part in own(child, depth + 1).items():
+                    found[who] = found.get(who, 0.0) + part
+        elif cell in parents and depth < 8:
+            value = float(pub.values[cell])
+            found = {w: min(v, value) for w, v in own(parents[cell], depth + 1).items()}
+        memo[cell] = found
+        return found
+
     for index, target in enumerate(pub.targets):
         if target.owner is not None:
             continue
         part: dict[str, float] = {}
         for cell, coef in target.terms:
-            for child in children.get(cell, ()):
-                owner = pub.owners[child]
-                if owner is not None:
-                    part[owner] = part.get(owner, 0.0) + coef * float(pub.values[child])
-        for owner, own in part.items():
-            low, high = needs.get((index, owner), pub.need(index, owner))
-            if own > low:
-                needs[(index, owner)] = (min(own, high), high)
+            for who, value in own(cell).items():
+                part[who] = part.get(who, 0.0) + coef * value
+        for who, mine in part.items():
+            low, high = needs.get((index, who), pub.need(index, who))
+            if mine > low:
+                needs[(index, who)] = (min(mine, high), high)
 
 
 def _tied(groups: Sequence[tuple[int, ...]]) -> dict[int, list[tuple[int, ...]]]:
@@ -194,10 +251,12 @@ def secure(
     hidden = complete(cells.values, hidden, relations, preference)
     outsider: Cache = {}
     insider: Cache = {}
-    needs = publication(cells, hidden, small, relations, nested, policy, cell_owners).needs
+    basis = _needs(
+        publication(cells, hidden, small, relations, nested, policy, cell_owners), relations
+    )
 
     def breaches_of(pattern: NDArray[np.bool_]) -> list[Breach]:
-        pub = publication(cells, pattern, small, relations, nested, policy, cell_owners, needs)
+        pub = publication(cells, pattern, small, relations, nested, policy, cell_owners, basis)
         found = audit(pub, insiders=False, first_only=True, cache=outsider)
         return found or audit(pub, insiders=True, first_only=True, cache=insider)
 

@@ -201,3 +201,27 @@ def protect_mix(mix: pd.DataFrame, groups: tuple[str, ...], policy: Suppression)
     for c, column in enumerate(columns):
         out.loc[mask[:, c], column] = None
     return out
+
+
+def protect_completeness(
+    applicable: int, missing: int, policy: Suppression, withhold: bool = False
+) -> tuple[object, object, bool]:
+    """One completeness count as published (Appendix B: records a key field applies to, and
+    how many of them miss it): (applicable, missing, whether its percentage may be shown). A
+    count of 1 to 4, or a complete count of 1 to 4 (applicable - missing), is withheld with
+    the percentage (`<5`, or `c` for the count it would give away); `withhold`: the records
+    it applies to are withheld elsewhere (the whole row is, so that nothing hidden there can be
+    worked out here)."""
+
+    def mark(value: int) -> object:
+        return policy.label if policy.small(value) else WITHHELD
+
+    if withhold:
+        return mark(applicable), mark(missing), False
+    if policy.small(applicable):
+        return policy.label, mark(missing), False
+    if policy.small(missing):
+        return applicable, policy.label, False
+    if policy.small(applicable - missing):
+        return applicable, WITHHELD, False
+    return applicable, missing, True

@@ -226,19 +226,24 @@ def _audit(data: PeriodFigures) -> list[str]:
     return problems
 
 
-def audited(data: PeriodFigures, search: bool = True) -> PeriodFigures:
+def audited(
+    data: PeriodFigures,
+    search: bool = True,
+    protect: Callable[..., dict[str, pd.DataFrame]] = protect_tables,
+) -> PeriodFigures:
     """The data with its published tables proven by the intruder's audit (linear programming
     over every published count, marker and relation; an outsider and each FLS knowing its own
     counts): as they are when they pass; otherwise withheld further by the audit's search
-    (`search`) and audited again. A set that still fails refuses, in one sentence."""
-    if not data.suppression:
+    (`search`: `protect` with `audited=True`) and audited again. A set that still fails
+    refuses, in one sentence. The one gate of every published report: `build_reports` (so
+    `flsdb report` and `flsdb demo`) and the web's downloads call it; a set that passed is
+    not audited again."""
+    if not data.suppression or data._audited:
         return data
     problems = _audit(data)
     if problems and search:
         policy = data.thresholds.suppression
-        published = protect_tables(
-            data.unsuppressed, data.services, policy, data.catalogue, audited=True
-        )
+        published = protect(data.unsuppressed, data.services, policy, data.catalogue, audited=True)
         years = data.years
         if data.years_computed is not None:
             years = _years_shown(
@@ -252,6 +257,7 @@ def audited(data: PeriodFigures, search: bool = True) -> PeriodFigures:
             f"The disclosure audit could still work out a withheld count ({problems[0]}; "
             f"{len(problems)} in all), so nothing was written: please report this."
         )
+    data._audited = True
     return data
 
 

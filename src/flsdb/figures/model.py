@@ -104,6 +104,9 @@ class PeriodFigures:
     # Views made from these figures (rows by unit, monthly series, dashboards' parts, chart
     # layouts), kept with them and dropped with them.
     kept: Kept = field(default_factory=Kept, repr=False, compare=False)
+    # Whether `published` passed the intruder's audit (`figures.audited`); a copy made by
+    # `dataclasses.replace` starts unaudited.
+    _audited: bool = field(default=False, init=False, repr=False, compare=False)
 
     @property
     def provisional(self) -> bool:

@@ -14,15 +14,16 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from flsdb.disclosure import find_disclosures
+from flsdb.disclosure import find_disclosures, protect_tables
 from flsdb.errors import ConfigurationError, FlsdbError
-from flsdb.figures import PeriodFigures
+from flsdb.figures import PeriodFigures, audited
 from flsdb.reports.benchmark import write_benchmark
 from flsdb.reports.fls import fls_report
 from flsdb.reports.national import national_report
@@ -118,17 +119,23 @@ def write_report(
     raise ValueError(f"no such report: {kind}")
 
 
-def check_publishable(data: PeriodFigures) -> None:
-    """Refuse (FlsdbError) figures whose published cells would disclose a small count: an
-    independent check of what will be published, before anything is written."""
+def check_publishable(
+    data: PeriodFigures, protect: Callable[..., dict[str, pd.DataFrame]] | None = None
+) -> PeriodFigures:
+    """The figures as they may be published, proven by the intruder's audit (`audited`: its
+    search by `protect`, default `disclosure.protect_tables`, may withhold more), then an
+    independent check of the published cells; FlsdbError, in one sentence, before anything is
+    written when either fails. Figures without suppression (internal reports) pass as they are."""
     if not data.suppression:
-        return
+        return data
+    data = audited(data, protect=protect or protect_tables)
     problems = find_disclosures(data.published, data.services, data.thresholds.suppression)
     if problems:
         raise FlsdbError(
             f"Disclosure check failed ({problems[0]}; {len(problems)} in all); nothing was "
             "written. Please report this."
         )
+    return data
 
 
 def build_report(
@@ -141,7 +148,7 @@ def build_report(
         choose_units(data.services, [unit], [])
     elif kind == "region":
         choose_units(data.services, [], [unit])
-    check_publishable(data)
+    data = check_publishable(data)
     return write_report(data, kind, unit, out, formats)
 
 
@@ -155,11 +162,14 @@ def build_reports(
     region_reports: bool = True,
     formats: tuple[str, ...] = ("html", "pdf"),
     jobs: int = 2,
+    protect: Callable[..., dict[str, pd.DataFrame]] | None = None,
 ) -> ReportSet:
     """Write every report; FLS and region reports run in `jobs` processes (forked, sharing
-    `data`). `services` and `regions` pick which FLS and region reports (default: all)."""
+    `data`). `services` and `regions` pick which FLS and region reports (default: all).
+    Published data pass the intruder's audit first (`reports.data.audited`, its search by
+    `protect`, default `disclosure.protect_tables`), or nothing is written."""
     codes, region_codes = choose_units(data.services, services, regions)
-    check_publishable(data)
+    data = check_publishable(data, protect)
     final = out if data.suppression else out / INTERNAL
     final.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=".flsdb-writing-", dir=final))

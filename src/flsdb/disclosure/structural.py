@@ -1,0 +1,89 @@
+"""What the markers alone allow: the limits of the intruder's audit (`flsdb.disclosure.audit`)
+that no suppression pattern could lift."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from flsdb.disclosure.audit import (
+    OUTSIDER,
+    Publication,
+    _attackers,
+    _blocks,
+    _Solver,
+)
+
+
+class Structural:
+    """What the markers alone allow, for each attacker: the widest interval any pattern could
+    leave, with every count of 5 or more withheld. A region whose count of 4 is its two FLSs'
+    3 and 1 (both `<5`) is 2 to 4 however much else is hidden, and the FLS with 3 knows the
+    other's is 1: the audit asks for no more than that (tau-ARGUS's protection levels, cut to
+    what is attainable). Computed on demand, for the quantities the audit finds narrowed only.
+
+    The model: every count below the threshold a variable within its marker (zeros 0 or
+    more) and so are the counts of every protected quantity (a difference of kpi07's
+    numerator and kpi09's not-due count is kpi09's denominator, bounded by its marker); every
+    relation and nested pair with such a count in it, its other counts variables of 0 or more
+    (`c`). Relations among other counts only are left out (a relaxation: the interval can
+    only be wider, so the need asked is never more than withholding everything would give).
+    """
+
+    def __init__(self, pub: Publication) -> None:
+        small = pub.values < pub.need_high + 1
+        for target in pub.targets:
+            small[[c for c, _ in target.terms]] = True
+        keep = [rel for rel in pub.equalities if small[list(rel.cells)].any()]
+        nested = [(i, o) for i, o in pub.nested if small[i] or small[o]]
+        hidden = small.copy()
+        for rel in keep:
+            hidden[list(rel.cells)] = True
+        for inner, outer in nested:
+            hidden[[inner, outer]] = True
+        self.model = replace(
+            pub, hidden=hidden, equalities=keep, nested=nested, needs={}, structural=None
+        )
+        self.blocks, _ = _blocks(self.model)
+        self.block_of = {t: b for b, block in enumerate(self.blocks) for t in block.targets}
+        self.found: dict[tuple[int, str, float], float] = {}
+        self.solvers: dict[tuple[int, str], _Solver] = {}
+
+    def bound(self, target: int, attacker: str, sign: float) -> float:
+        """The lowest (`sign` 1) or highest (-1) value of a target to an attacker, held to the
+        marker's range (need_low to need_high)."""
+        pub = self.model
+        default = pub.need_low if sign > 0 else pub.need_high
+        number = self.block_of.get(target)
+        if number is None:
+            return default
+        block = self.blocks[number]
+        if not block.eq_rows and not block.ub_rows:
+            return default  # each count within its own marker: nothing narrows it
+        attackers = _attackers(pub, block)
+        who = attacker if attacker in attackers else OUTSIDER
+        key = (target, who, sign)
+        if key in self.found:
+            return self.found[key]
+        if (number, who) not in self.solvers:
+            if len(self.solvers) >= 64:
+                self.solvers.pop(next(iter(self.solvers)))
+            self.solvers[(number, who)] = _Solver(pub, block, attackers[who])
+        solver = self.solvers[(number, who)]
+        local = {cell: i for i, cell in enumerate(block.cells)}
+        vector = np.zeros(solver.width)
+        constant = 0.0
+        for cell, coef in pub.targets[target].terms:
+            if cell in local:
+                vector[local[cell]] += coef
+            else:
+                constant += coef * pub.values[cell]
+        status, x = solver.solve(sign * vector)
+        if x is None:
+            value = -sign * np.inf if status == "unbounded" else sign * np.inf
+        else:
+            value = float(vector @ x + constant)
+        found = max(pub.need_low, value) if sign > 0 else min(pub.need_high, value)
+        self.found[key] = found
+        return found

@@ -1,0 +1,108 @@
+"""The intruder's audit as the gate of every published report (issue 17 item 1): the report
+set of the reports' test data passes it, and a set that fails it is refused with nothing
+written."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from flsdb.config import Suppression
+from flsdb.disclosure import audit_tables, protect_tables
+from flsdb.errors import FlsdbError
+from flsdb.figures import PeriodFigures, audited, compute_figures
+from flsdb.kpi import parse_period
+from flsdb.kpi.catalogue import Catalogue
+from flsdb.kpi.sources import source_from_files
+from flsdb.reports.build import build_reports
+from tests.factory import write_records, write_services
+from tests.kpi.cases import AS_OF, ROWS
+
+
+@pytest.fixture(scope="module")
+def report_data(tmp_path_factory: pytest.TempPathFactory) -> PeriodFigures:
+    folder = tmp_path_factory.mktemp("data")
+    source = source_from_files(
+        write_records(folder / "r.csv", ROWS), write_services(folder / "s.csv"), upload_date=AS_OF
+    )
+    return compute_figures(source, parse_period("2024"), AS_OF)
+
+
+def test_the_reports_test_set_passes_the_audit_outsider_and_insiders(
+    report_data: PeriodFigures,
+) -> None:
+    data = audited(report_data)
+    policy = data.thresholds.suppression
+    assert (
+        audit_tables(data.published, data.unsuppressed, data.services, policy, data.catalogue) == []
+    )
+    assert (
+        audit_tables(
+            {"nation": data.years},
+            {"nation": data.years_computed},  # type: ignore[dict-item]
+            data.services,
+            policy,
+            data.catalogue,
+        )
+        == []
+    )
+    # `<5` means 1 to 4: no true zero is marked so (a withheld zero is c).
+    for level, table in data.published.items():
+        for column in ("numerator", "denominator", "not_due"):
+            truth = pd.to_numeric(data.unsuppressed[level][column], errors="coerce").fillna(-1)
+            marks = table[column]
+            assert not ((marks == "<5") & (truth.to_numpy() == 0)).any(), (level, column)
+    assert audited(data) is data  # a set that passed is not audited again
+
+
+def _weak(
+    tables: dict[str, pd.DataFrame],
+    services: pd.DataFrame,
+    policy: Suppression,
+    catalogue: Catalogue | None = None,
+    audited: bool = False,
+) -> dict[str, pd.DataFrame]:
+    """A deliberately weak suppression: small counts only, no complementary cells."""
+    weak = policy.model_copy(update={"complement": False})
+    return protect_tables(tables, services, weak, catalogue)
+
+
+def test_a_set_that_fails_the_audit_is_refused_and_nothing_is_written(
+    report_data: PeriodFigures, tmp_path: Path
+) -> None:
+    policy = report_data.thresholds.suppression
+    weak = replace(
+        report_data, published=_weak(report_data.unsuppressed, report_data.services, policy)
+    )
+    out = tmp_path / "reports"
+    with pytest.raises(FlsdbError) as refused:
+        build_reports(weak, out, jobs=1, formats=("html",), protect=_weak)
+    message = str(refused.value)
+    assert message.startswith("The disclosure audit could still work out a withheld count (")
+    assert message.endswith("so nothing was written: please report this.")
+    assert "\n" not in message
+    assert not out.exists() or not any(out.rglob("*"))
+
+
+def test_appendix_b_withholds_small_counts_and_rows_whose_records_are_withheld(
+    report_data: PeriodFigures,
+) -> None:
+    from flsdb.reports.national import _data_quality
+
+    data = audited(report_data)
+    rows = _data_quality(data)
+    assert rows
+    for row in rows:
+        for column in ("applicable", "missing"):
+            value = row[column]
+            assert isinstance(value, str) or not 1 <= int(str(value)) <= 4, row
+        if isinstance(row["applicable"], str) or isinstance(row["missing"], str):
+            assert row["percent"] is None
+    # The nine records are withheld in the KPI tables (c), so every row's counts are too.
+    assert data.row("nation", "all", "kpi03")["denominator"] == "c"
+    assert all(row["applicable"] in ("c", "<5") for row in rows)
+    internal = replace(report_data, suppression=False)
+    assert all(isinstance(row["applicable"], int) for row in _data_quality(internal))
