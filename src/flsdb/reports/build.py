@@ -166,7 +166,7 @@ def build_reports(
 ) -> ReportSet:
     """Write every report; FLS and region reports run in `jobs` processes (forked, sharing
     `data`). `services` and `regions` pick which FLS and region reports (default: all).
-    Published data pass the intruder's audit first (`reports.data.audited`, its search by
+    Published data pass the intruder's audit first (`figures.audited`, its search by
     `protect`, default `disclosure.protect_tables`), or nothing is written."""
     codes, region_codes = choose_units(data.services, services, regions)
     data = check_publishable(data, protect)
