@@ -111,6 +111,28 @@ def test_change_role_and_flss_unlock_and_confirmed_disable(site: Site) -> None:
     assert {"user_role_set", "user_unlocked", "user_disabled", "user_enabled"} <= done_actions
 
 
+def test_the_audit_log_and_the_upload_page_say_roles_and_flss_in_words(site: Site) -> None:
+    """The audit log's details name a role in words ('as region viewer', not the code), and
+    the upload page offers an FLS by its name beside its code."""
+    admin, _ = _signed_in(site, "admin")
+    token = _csrf(admin.get("/admin/users").text)
+    changed = admin.post(
+        "/admin/users/nurse2/role",
+        data={"role": "region_viewer", "region": "QE1", "csrf_token": token},
+    )
+    assert changed.status_code == 200, changed.text
+    with site.engine.connect() as conn:
+        details = list(
+            conn.execute(
+                select(events.c.detail).where(events.c.action == "user_role_set")
+            ).scalars()
+        )
+    assert details == ["nurse2 as region viewer"]
+    nurse, _ = _signed_in(site, "nurse")
+    upload = nurse.get("/uploads")
+    assert ">FLS01: North FLS</option>" in upload.text
+
+
 def test_services_file_previewed_then_stored(site: Site, tmp_path: Path) -> None:
     admin, _ = _signed_in(site, "admin")
     page = admin.get("/admin/services")

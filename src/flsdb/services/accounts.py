@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, select, update
 
 from flsdb.errors import ConfigurationError, Conflict
-from flsdb.services.access import Actor, NotFound, Role
+from flsdb.services.access import ROLE_WORDS, Actor, NotFound, Role
 from flsdb.services.attempts import locked_until
 from flsdb.services.events import record_event
 from flsdb.storage.tables import (
@@ -160,7 +160,12 @@ def add_user(
         ).scalar_one()
         for code in codes:
             conn.execute(user_services.insert().values(user_id=user_id, service_code=code))
-        record_event(conn, by, "user_added", detail=f"{name} as {role.value}")
+        record_event(conn, by, "user_added", detail=f"{name} as {_role_name(role)}")
+
+
+def _role_name(role: Role) -> str:
+    """A role as the audit log's reader says it ('FLS staff', 'region viewer')."""
+    return ROLE_WORDS[role].split(":")[0]
 
 
 def _user_row(conn: Connection, username: str) -> Any:
@@ -225,7 +230,7 @@ def set_role(
         for code in codes:
             conn.execute(user_services.insert().values(user_id=row.id, service_code=code))
         _end_credentials(conn, row.id)
-        record_event(conn, by, "user_role_set", detail=f"{row.username} as {role.value}")
+        record_event(conn, by, "user_role_set", detail=f"{row.username} as {_role_name(role)}")
 
 
 def unlock(engine: Engine, username: str, by: str = "flsdb") -> bool:

@@ -13,7 +13,15 @@ from flsdb.errors import Conflict, FlsdbError, Locked, ValidationFailed
 from flsdb.services import records, uploads
 from flsdb.services.access import Actor, authorize
 from flsdb.services.policy import decided
-from flsdb.web.common import ActorDep, PageRecordId, engine_of, home_of, issue_list, render
+from flsdb.web.common import (
+    ActorDep,
+    PageRecordId,
+    engine_of,
+    home_of,
+    issue_list,
+    render,
+    service_names,
+)
 from flsdb.web.common import templates as templates  # web/dashboards renders parts with it
 from flsdb.web.forms import form_values, record_form
 
@@ -209,7 +217,13 @@ def _upload_choices(request: Request) -> dict[str, Any]:
 
     actor = getattr(request.state, "actor", None)
     past = uploads.list_uploads(engine_of(request), actor) if actor is not None else []
-    return {"profiles": [(n, load_profile(n).title) for n in profile_names()], "past": past}
+    with engine_of(request).connect() as conn:
+        names = {str(row.service_code): str(row.service_name) for row in service_names(conn)}
+    return {
+        "profiles": [(n, load_profile(n).title) for n in profile_names()],
+        "past": past,
+        "fls_names": names,
+    }
 
 
 @router.get("/uploads")
