@@ -201,10 +201,7 @@ def kpi_figures(
         if figures is None:
             return None
         with cache.lock:
-            cache.entries[key] = figures
-            cache.entries.move_to_end(key)
-            while len(cache.entries) > cache.max_entries:
-                cache.entries.popitem(last=False)
+            _keep(cache.entries, key, figures, cache.max_entries)
             cache.computed += 1
         return figures
     finally:
@@ -288,9 +285,15 @@ def level_rows(
         return None
     rows = LevelRows(table, codes, version)
     with cache.lock:
-        cache.levels[key] = rows
-        cache.levels.move_to_end(key)
-        while len(cache.levels) > cache.max_levels:
-            cache.levels.popitem(last=False)
+        _keep(cache.levels, key, rows, cache.max_levels)
         cache.levels_computed += 1
     return rows
+
+
+def _keep(entries: OrderedDict[Any, Any], key: Any, value: Any, limit: int) -> None:
+    """Keep `value` as the most recent entry, dropping the least recent beyond `limit` (the
+    caller holds the cache's lock)."""
+    entries[key] = value
+    entries.move_to_end(key)
+    while len(entries) > limit:
+        entries.popitem(last=False)
