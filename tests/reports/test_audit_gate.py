@@ -106,3 +106,31 @@ def test_appendix_b_withholds_small_counts_and_rows_whose_records_are_withheld(
     assert all(row["applicable"] in ("c", "<5") for row in rows)
     internal = replace(report_data, suppression=False)
     assert all(isinstance(row["applicable"], int) for row in _data_quality(internal))
+
+
+def test_the_same_figures_are_audited_once_and_the_store_is_bounded(
+    report_data: PeriodFigures, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Figures equal to ones audited before (a second report or download of the same period)
+    take the first audit's outcome without a second audit; the kept outcomes stay bounded."""
+    from flsdb.figures import compute, passed
+
+    first = audited(report_data)
+    runs: list[int] = []
+    real = compute._audit
+
+    def counted(data: PeriodFigures) -> list[str]:
+        runs.append(1)
+        return real(data)
+
+    monkeypatch.setattr(compute, "_audit", counted)
+    again = audited(replace(report_data))  # an equal copy, not yet audited
+    assert runs == [] and again._audited
+    for level, table in first.published.items():
+        pd.testing.assert_frame_equal(again.published[level], table)
+    changed = replace(report_data, services=report_data.services.assign(service_name="Other"))
+    audited(changed)  # different figures: audited afresh
+    assert runs != []
+    for n in range(passed.MAX_SETS + 2):
+        passed.remember(f"key {n}", passed.Passed({}, pd.DataFrame(), False))
+    assert len(passed._kept) == passed.MAX_SETS

@@ -1,0 +1,71 @@
+"""The outcomes of the intruder's audit, kept by what was audited (not by object identity): the
+same figures (the same computed and published tables, services, policy and catalogue) pass or
+are withheld further the same way, so a second report or download of them costs no second
+audit. Bounded (a few sets, least recently used dropped first) and guarded by a lock, as the
+web server's threads share it."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import pandas as pd
+
+MAX_SETS = 8
+
+
+@dataclass(frozen=True)
+class Passed:
+    """What the audit made publishable: the published tables and the years table, and whether
+    its search withheld more than the figures had (else they pass as they are)."""
+
+    published: dict[str, pd.DataFrame]
+    years: pd.DataFrame
+    searched: bool
+
+
+_kept: OrderedDict[str, Passed] = OrderedDict()
+_lock = threading.Lock()
+
+
+def fingerprint(
+    unsuppressed: dict[str, pd.DataFrame],
+    published: dict[str, pd.DataFrame],
+    years: pd.DataFrame,
+    years_computed: pd.DataFrame | None,
+    services: pd.DataFrame,
+    context: str,
+) -> str:
+    """A digest of everything the audit reads (`context`: the policy, the catalogue and the
+    search's function, as text)."""
+    digest = hashlib.sha256(context.encode())
+    frames = [("services", services), ("years", years)]
+    if years_computed is not None:
+        frames.append(("years_computed", years_computed))
+    frames += [(f"u:{k}", v) for k, v in sorted(unsuppressed.items())]
+    frames += [(f"p:{k}", v) for k, v in sorted(published.items())]
+    for name, frame in frames:
+        digest.update(name.encode())
+        digest.update(",".join(map(str, frame.columns)).encode())
+        digest.update(
+            pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes()
+        )
+    return digest.hexdigest()
+
+
+def recall(key: str) -> Passed | None:
+    with _lock:
+        found = _kept.get(key)
+        if found is not None:
+            _kept.move_to_end(key)
+        return found
+
+
+def remember(key: str, passed: Passed) -> None:
+    with _lock:
+        _kept[key] = passed
+        _kept.move_to_end(key)
+        while len(_kept) > MAX_SETS:
+            _kept.popitem(last=False)
