@@ -322,8 +322,8 @@ def test_fls_reports_share_one_funnel_grid_each_marking_its_own_points(
 ) -> None:
     from flsdb.reports.fls import _funnel_grid
 
-    grid = _funnel_grid(report_data)
-    assert _funnel_grid(report_data) is grid  # drawn once per process and data set
+    grid, _ = _funnel_grid(report_data)
+    assert _funnel_grid(report_data)[0] is grid  # drawn once per set of figures
     first, second = grid.render("FLS01", "FLS 1"), grid.render("FLS02", "FLS 2")
     assert first.image is second.image  # the same drawing behind both reports
     marked = {}

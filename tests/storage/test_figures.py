@@ -24,11 +24,10 @@ from flsdb.kpi.cells import store_layout
 from flsdb.kpi.query import count_query, run_counts
 from flsdb.kpi.sources import source_from_database
 from flsdb.kpi.stored import counts_from_store
-from flsdb.storage import known_service_codes, store_records, store_services
+from flsdb.storage import delete_record, known_service_codes, store_records, store_services
 from flsdb.storage.edits import delete_record_by_id, insert_record, update_record
 from flsdb.storage.figures import CELLS, rebuild_figures
 from flsdb.storage.tables import RECORD_COLUMNS
-from flsdb.storage.writer import delete_record
 from tests.factory import nhs_number, record, write_records, write_services
 
 CODES = ("FLS01", "FLS02", "WAL01")

@@ -26,7 +26,7 @@ from fastapi.routing import APIRoute
 from flsdb.web.app import application_routes
 from tests.factory import SERVICES, nhs_number, record, write_records, write_services
 from tests.web.conftest import PASSWORD, RECORDS, Site, build_site
-from tests.web.live import CHROMIUM, served
+from tests.web.live import served
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -100,13 +100,10 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, A
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed (scripts/test installs it)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
+def browser(chromium: Any) -> Any:
+    """The test process's one Chromium (tests/web/conftest.py): a second Playwright in the
+    same process would refuse to start."""
+    return chromium
 
 
 class Walk:
