@@ -283,6 +283,32 @@ def secure(
         hidden = _whole_groups(breaches, tied, hidden, cells.counted)
         hidden = complete(cells.values, hidden, relations, preference)
         breaches = breaches_of(hidden)
+    if breaches:  # last: the KPI's every count at the breached level (zeros included)
+        hidden = _whole_kpis(breaches, cells, hidden)
+        hidden = complete(cells.values, hidden, relations, preference)
+    return hidden
+
+
+def _whole_kpis(
+    breaches: Sequence[Breach], cells: Cells, hidden: NDArray[np.bool_]
+) -> NDArray[np.bool_]:
+    """Every count of the narrowed counts' KPIs at their levels (every FLS, region, nation or
+    breakdown group): a count pinned by its shown neighbours, such as a group's numerator
+    forced to 0 by its shown denominator of 0, can no longer bound the narrowed one."""
+    hidden = hidden.copy()
+    frame = cells.frame
+    wanted = {
+        (frame["level"].iloc[cell // 3], frame["kpi"].iloc[cell // 3])
+        for breach in breaches
+        for cell, _ in breach.target.terms
+    }
+    rows = np.flatnonzero(
+        [(lvl, kpi) in wanted for lvl, kpi in zip(frame["level"], frame["kpi"], strict=True)]
+    )
+    for row in rows:
+        for offset in range(3):
+            if cells.counted[row * 3 + offset]:
+                hidden[row * 3 + offset] = True
     return hidden
 
 
