@@ -250,6 +250,7 @@ def test_a_store_counts_days_from_its_stored_offsets(
     compute it from the dates, and the engines agree above)."""
     import sqlite3
 
+    from flsdb.kpi.cells import store_layout
     from flsdb.storage.figures import rebuild
 
     source = make_source("sqlite", tmp_path, request)
@@ -262,7 +263,7 @@ def test_a_store_counts_days_from_its_stored_offsets(
         conn.execute("UPDATE records SET date_dxa_days = 200 WHERE service_code = 'FLS02'")
         # A write behind flsdb's back keeps no figures: rebuilt (flsdb db rebuild-figures), they
         # count the stored offsets too.
-        rebuild(conn.execute, "sqlite")
+        rebuild(conn.execute, "sqlite", store_layout())
     assert value(run(source, "nation", kpis=("kpi05",)), "all", "kpi05")["numerator"] == 1
 
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, select
+from sqlalchemy import Connection, Date, Engine, and_, select
 
 from flsdb.dictionary import load_dictionary
 from flsdb.errors import Conflict, NotFound
@@ -33,9 +33,17 @@ def _day(value: Any) -> dt.date:
 def _key_owner(conn: Connection, values: Mapping[str, Any]) -> int | None:
     key = load_dictionary().record_key
     found = conn.execute(
-        select(records.c.id).where(and_(*[records.c[k] == values[k] for k in key]))
+        select(records.c.id).where(and_(*[records.c[k] == _typed(k, values[k]) for k in key]))
     ).first()
     return int(found.id) if found else None
+
+
+def _typed(column: str, value: Any) -> Any:
+    """A key's value as its column holds it: a date column compares with a date (PostgreSQL
+    has no date = text), as a key read from a file gives the ISO text."""
+    if isinstance(value, str) and isinstance(records.c[column].type, Date):
+        return dt.date.fromisoformat(value)
+    return value
 
 
 def _audit(
