@@ -75,7 +75,8 @@ def test_upload_page_offers_the_profiles(site: Site, tmp_path: Path) -> None:
     page = client.get("/uploads")
     # Issue 20: the layout by its name alone (its code only in the value sent).
     assert '<option value="fls-db">National FLS-DB export</option>' in page.text
-    assert '<option value="FLS01">FLS01</option>' in page.text
+    # Each FLS by its name beside its code (issue 20: words, not codes).
+    assert '<option value="FLS01">FLS01: North FLS</option>' in page.text
     preview = client.post(
         "/uploads",
         data={"csrf_token": _csrf(page.text), "profile": "fls-db", "service": "FLS01"},
