@@ -138,5 +138,5 @@ def test_the_same_figures_are_audited_once_and_the_store_is_bounded(
         *parts, report_data.services, "y"
     )
     for n in range(passed.MAX_SETS + 2):
-        passed.remember(f"key {n}", passed.Passed({}, pd.DataFrame(), False))
-    assert len(passed._kept) == passed.MAX_SETS
+        passed.KEPT.get(f"key {n}", lambda: passed.Passed({}, pd.DataFrame(), False))
+    assert len(passed.KEPT) == passed.MAX_SETS

@@ -250,35 +250,36 @@ def audited(
         f"{data.thresholds.suppression!r}|{data.catalogue.version}|{search}|"
         f"{protect.__module__}.{protect.__qualname__}",
     )
-    known = passed.recall(key)  # the same figures audited before: the same outcome
-    if known is not None:
-        if known.searched:  # withheld further: the search's tables
-            data = replace(data, published=known.published, years=known.years, kept=Kept())
-            data.inequities = {kpi: kpi_inequity(data, kpi) for kpi in FUNNEL_KPIS}
-        data._audited = True
-        return data
-    original = data.published
+    # The same figures audited before (by this process) take that outcome; a refusal is not kept.
+    outcome = passed.KEPT.get(key, lambda: _audit_outcome(data, search, protect))
+    if outcome.searched:  # withheld further: the search's tables
+        data = replace(data, published=outcome.published, years=outcome.years, kept=Kept())
+        data.inequities = {kpi: kpi_inequity(data, kpi) for kpi in FUNNEL_KPIS}
+    data._audited = True
+    return data
+
+
+def _audit_outcome(
+    data: PeriodFigures, search: bool, protect: Callable[..., dict[str, pd.DataFrame]]
+) -> passed.Passed:
+    """The audit of `data` and, where it narrows a count, its search and a second audit; the
+    tables that pass, or FlsdbError in one sentence."""
     problems = _audit(data)
+    published, years = data.published, data.years
     if problems and search:
         policy = data.thresholds.suppression
         published = protect(data.unsuppressed, data.services, policy, data.catalogue, audited=True)
-        years = data.years
         if data.years_computed is not None:
             years = _years_shown(
                 data.years_computed, published, data.period, data.services, policy, audited=True
             )
-        data = replace(data, published=published, years=years, kept=Kept())
-        data.inequities = {kpi: kpi_inequity(data, kpi) for kpi in FUNNEL_KPIS}
-        problems = _audit(data)
+        problems = _audit(replace(data, published=published, years=years, kept=Kept()))
     if problems:
         raise FlsdbError(
             f"The disclosure audit could still work out a withheld count ({problems[0]}; "
             f"{len(problems)} in all), so nothing was written: please report this."
         )
-    data._audited = True
-    searched = data.published is not original
-    passed.remember(key, passed.Passed(data.published, data.years, searched))
-    return data
+    return passed.Passed(published, years, published is not data.published)
 
 
 def is_synthetic(services: pd.DataFrame) -> bool:

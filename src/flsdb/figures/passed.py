@@ -2,16 +2,16 @@
 same figures (the same computed and published tables, services, policy and catalogue) pass or
 are withheld further the same way, so a second report or download of them costs no second
 audit. Bounded (a few sets, least recently used dropped first) and guarded by a lock, as the
-web server's threads share it."""
+web server's threads share it (`Kept`)."""
 
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import pandas as pd
+
+from flsdb.figures.kept import Kept
 
 MAX_SETS = 8
 
@@ -26,8 +26,8 @@ class Passed:
     searched: bool
 
 
-_kept: OrderedDict[str, Passed] = OrderedDict()
-_lock = threading.Lock()
+# Outcomes by fingerprint: made once however many threads ask, the least recently used dropped.
+KEPT = Kept(MAX_SETS)
 
 
 def fingerprint(
@@ -53,19 +53,3 @@ def fingerprint(
             pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes()
         )
     return digest.hexdigest()
-
-
-def recall(key: str) -> Passed | None:
-    with _lock:
-        found = _kept.get(key)
-        if found is not None:
-            _kept.move_to_end(key)
-        return found
-
-
-def remember(key: str, passed: Passed) -> None:
-    with _lock:
-        _kept[key] = passed
-        _kept.move_to_end(key)
-        while len(_kept) > MAX_SETS:
-            _kept.popitem(last=False)
