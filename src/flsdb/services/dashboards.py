@@ -26,12 +26,13 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from flsdb.errors import NotFound, Pending
-from flsdb.figures import Kept, PeriodFigures, compute_figures
+from flsdb.figures import Kept, PeriodFigures
 from flsdb.services import policy
 from flsdb.services.dashboard_figures import maintained_figures
 from flsdb.services.data_version import data_version
 from flsdb.services.figure_keys import approximate_bytes, check_key
 from flsdb.services.policy import Actor, check
+from flsdb.services.report_files import figures_from_store
 from flsdb.services.upload_notices import last_upload as last_upload
 from flsdb.services.upload_notices import upload_notice as upload_notice
 from flsdb.storage.tables import services
@@ -344,14 +345,6 @@ def _lower_priority() -> None:
     os.nice(10)
 
 
-def _collect(database_url: str, period_text: str, as_of: dt.date) -> PeriodFigures:
-    """Run in a worker process: the report set's queries and statistics."""
-    from flsdb.kpi import parse_period
-    from flsdb.kpi.sources import source_from_database
-
-    return compute_figures(source_from_database(database_url), parse_period(period_text), as_of)
-
-
 def _computed(
     cache: DashboardCache, database_url: str, period_text: str, as_of: dt.date
 ) -> PeriodFigures:
@@ -359,8 +352,8 @@ def _computed(
     application: seconds of pandas work there would hold the server's interpreter lock and
     stall every other request), here otherwise."""
     if cache.pool is None:
-        return _collect(database_url, period_text, as_of)
-    return cache.pool.submit(_collect, database_url, period_text, as_of).result()
+        return figures_from_store(database_url, period_text, as_of)
+    return cache.pool.submit(figures_from_store, database_url, period_text, as_of).result()
 
 
 def report_data(

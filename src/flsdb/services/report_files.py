@@ -109,9 +109,10 @@ def report_set(
 
 
 def figures_from_store(database_url: str, period_text: str, as_of: dt.date) -> PeriodFigures:
-    """A period's figures for a report, computed from the stored records as `flsdb report`
-    computes them (the dashboards' figures from the maintained counts leave out what only the
-    reports show: sites, reasons, earlier years, completeness)."""
+    """A period's figures computed from the stored records, as `flsdb report` computes them:
+    for a report (the dashboards' figures from the maintained counts leave out what only the
+    reports show: sites, reasons, earlier years, completeness), and for the dashboards of a
+    store that keeps no maintained counts (run in their worker process)."""
     from flsdb.figures import compute_figures
     from flsdb.kpi import parse_period
     from flsdb.kpi.sources import source_from_database
