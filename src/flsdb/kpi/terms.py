@@ -57,31 +57,29 @@ Term = Leaf | Due | And | Or | Not | bool
 RECORDS = Leaf(("records",))
 
 
-def conj(*items: Term) -> Term:
-    """AND, flattened and folded (True and x is x; False and x is False)."""
+def _fold(items: tuple[Term, ...], kind: type[And] | type[Or], unit: bool) -> Term:
+    """`items` joined by `kind`, flattened and folded: `unit` (True for AND, False for OR) is
+    dropped, its opposite decides at once."""
     found: set[Term] = set()
     for item in items:
-        if item is False:
-            return False
-        if item is True:
+        if item is (not unit):
+            return not unit
+        if item is unit:
             continue
-        found |= item.items if isinstance(item, And) else {item}
+        found |= item.items if isinstance(item, kind) else {item}
     if not found:
-        return True
-    return next(iter(found)) if len(found) == 1 else And(frozenset(found))
+        return unit
+    return next(iter(found)) if len(found) == 1 else kind(frozenset(found))
+
+
+def conj(*items: Term) -> Term:
+    """AND, flattened and folded (True and x is x; False and x is False)."""
+    return _fold(items, And, True)
 
 
 def disj(*items: Term) -> Term:
-    found: set[Term] = set()
-    for item in items:
-        if item is True:
-            return True
-        if item is False:
-            continue
-        found |= item.items if isinstance(item, Or) else {item}
-    if not found:
-        return False
-    return next(iter(found)) if len(found) == 1 else Or(frozenset(found))
+    """OR, flattened and folded (False or x is x; True or x is True)."""
+    return _fold(items, Or, False)
 
 
 def neg(item: Term) -> Term:
