@@ -8,6 +8,7 @@ numbers with `write_number`, so that they stay numbers.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ def csv_text(value: object) -> object:
 def csv_frame(frame: Any) -> Any:
     """A pandas frame with every text cell made inert; numbers are left as they are (a column
     of whole numbers and blanks stays whole numbers, not 1.0)."""
+    # lazy: pandas (~0.4 s) only for CSV frames; `flsdb template` uses this module without it
     import pandas as pd
     from pandas.api import types
 
@@ -77,8 +79,7 @@ def write_cell(sheet: Any, row: int, column: int, value: object, style: Any = No
 def xlsx_workbook(path: Path, options: dict[str, Any] | None = None) -> Iterator[Any]:
     """An XlsxWriter workbook built in memory and written to `path` in one write when the block
     ends: a full disk fails that write cleanly (the zip writer would fail again when collected)."""
-    import io
-
+    # lazy: xlsxwriter only when a workbook is written
     import xlsxwriter
 
     buffer = io.BytesIO()

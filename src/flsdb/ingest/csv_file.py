@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
 
 from flsdb.errors import FileFormatError
@@ -53,8 +54,6 @@ class CsvUpload(UploadFile):
     def _raw_batches(self, rows: int) -> Iterator[pl.DataFrame]:
         """Rows streamed by DuckDB's CSV reader (its memory stays near one batch, whatever the
         file's size)."""
-        import duckdb
-
         extra = [f"__unnamed_{i}" for i in range(self.width - len(self.columns))]
         names = [*self.columns, *extra]
         connection = _duckdb()
@@ -117,8 +116,6 @@ _FIELDS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 def _duckdb() -> Any:
     """A DuckDB connection for reading one upload: two threads and a memory cap, so that a big
     file costs time rather than memory."""
-    import duckdb
-
     return duckdb.connect(config={"threads": 2, "memory_limit": "512MB"})
 
 
@@ -161,8 +158,6 @@ def _strict_rows(
 ) -> int:
     """Data rows, counted by DuckDB's strict reader, which refuses a row with a different number
     of fields before any row is validated."""
-    import duckdb
-
     connection = _duckdb()
     try:
         found = connection.execute(

@@ -13,6 +13,7 @@ from typing import Literal
 import polars as pl
 
 from flsdb.dictionary.frames import ROW
+from flsdb.sheets import csv_frame
 
 Level = Literal["error", "warning", "info"]
 ISSUE_SCHEMA = {
@@ -115,8 +116,6 @@ class IssueTable:
     def csv_text(self) -> str:
         """All issues as CSV; a value that could run as a spreadsheet formula is made inert, and
         rows stay whole numbers (blank for an issue of the whole file)."""
-        from flsdb.sheets import csv_frame
-
         frame = self.frame.with_columns(pl.col("row").cast(pl.String))
         return str(csv_frame(frame.to_pandas()).to_csv(index=False))
 

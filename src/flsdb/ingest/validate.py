@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Literal
 
 import polars as pl
@@ -16,8 +17,8 @@ from flsdb.dictionary.schema import FieldSpec
 from flsdb.errors import ValidationFailed
 from flsdb.ingest.date_order import DateOrder
 from flsdb.ingest.issues import ROW, IssueCollector, IssueTable, issue_frame, single_issue
-from flsdb.ingest.parse import parse_columns
-from flsdb.ingest.reader import UploadFile
+from flsdb.ingest.parse import REPORTED, parse_columns
+from flsdb.ingest.reader import UploadFile, open_upload
 from flsdb.ingest.rules import (
     FIELD_RULES,
     RuleContext,
@@ -156,8 +157,6 @@ def _blank_required(
 ) -> list[pl.DataFrame]:
     """Required fields blank in the record as it would be stored (a new record, or a stored
     record whose file row and stored value are both blank)."""
-    from flsdb.ingest.parse import REPORTED
-
     issues = []
     reported = raw[REPORTED] if REPORTED in raw.columns else None
     for spec in fields:
@@ -256,8 +255,4 @@ def validate(
 
 def validate_file(path: object, kind: Kind, **options: object) -> ValidatedTable:
     """Open and validate in one call (for scripts and tests)."""
-    from pathlib import Path
-
-    from flsdb.ingest.reader import open_upload
-
     return validate(open_upload(Path(str(path))), kind, **options)  # type: ignore[arg-type]

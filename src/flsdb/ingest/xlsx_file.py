@@ -14,9 +14,10 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import polars as pl
 
@@ -156,6 +157,7 @@ class XlsxUpload(UploadFile):
             ) from None
 
     def _read_batches(self, rows: int) -> Iterator[pl.DataFrame]:
+        # lazy: openpyxl (~0.2 s) only when a workbook is read, not for the CSV uploads
         from openpyxl import load_workbook
 
         book = load_workbook(self.path, read_only=True, data_only=True)
@@ -200,8 +202,6 @@ class XlsxUpload(UploadFile):
 
 def _sheet_parts(path: Path, archive: zipfile.ZipFile) -> list[tuple[str, str]]:
     """The workbook's sheets in order, each with the zip member holding its XML."""
-    from xml.etree import ElementTree
-
     try:
         book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
         rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
@@ -236,8 +236,7 @@ def open_xlsx(path: Path, limits: UploadLimits, sheet_name: str | None) -> XlsxU
 
 
 def _open_xlsx(path: Path, limits: UploadLimits, sheet_name: str | None) -> XlsxUpload:
-    from dataclasses import replace
-
+    # lazy: openpyxl (~0.2 s) only when a workbook is read, not for the CSV uploads
     from openpyxl import load_workbook
 
     limits = replace(limits, max_rows=min(limits.max_rows, _EXCEL_ROWS))

@@ -9,7 +9,9 @@ from importlib import resources
 
 import yaml
 
+from flsdb.dictionary import load_dictionary
 from flsdb.errors import ConfigurationError
+from flsdb.profiles.labels import all_field_labels
 from flsdb.profiles.schema import Column, Layout, Profile
 
 __all__ = ["DEFAULT", "Column", "Layout", "Profile", "load_profile", "profile_names"]
@@ -31,9 +33,6 @@ def profile_names() -> tuple[str, ...]:
 @cache
 def load_profile(name: str | None = None) -> Profile:
     """A packaged profile, validated against the dictionary (cached: it is immutable)."""
-    from flsdb.dictionary import load_dictionary
-    from flsdb.profiles.labels import all_field_labels
-
     name = (name or DEFAULT).strip().lower()
     if name not in profile_names():
         raise ConfigurationError(

@@ -108,6 +108,7 @@ def estimate_dispersion(
 
 def _exact_limit(n: Array, target: float, probability: float) -> Array:
     """Spiegelhalter's interpolated binomial quantile, as a proportion."""
+    # lazy: scipy.stats (~0.9 s) only for exact limits; the Wilson and arcsine ones need none
     from scipy import stats
 
     out = np.full(n.shape, np.nan)

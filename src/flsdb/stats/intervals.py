@@ -54,6 +54,7 @@ def exact_interval(
     numerator: ArrayLike, denominator: ArrayLike, alpha: float = 0.05
 ) -> tuple[Array, Array]:
     """Clopper-Pearson (exact binomial) interval as proportions."""
+    # lazy: scipy.special (~0.6 s) only for the exact interval; Wilson's needs none
     from scipy.special import betaincinv
 
     num, den, valid = _valid(numerator, denominator)

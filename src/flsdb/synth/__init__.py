@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from flsdb.storage.parquet import write_frames
 from flsdb.synth.records import make_records, nhs_numbers
 from flsdb.synth.services import SERVICE_COLUMNS, make_services
 
@@ -195,6 +196,5 @@ def write_records(
                 if progress:
                     progress(chunk.height)
         return path
-    from flsdb.storage.parquet import write_frames
 
     return write_frames(chunks, path, progress)
