@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-if TYPE_CHECKING:
-    import pandas as pd
+import pandas as pd
 
+if TYPE_CHECKING:
     from flsdb.config import Thresholds
 
 
@@ -57,8 +57,6 @@ class CrudeRateEstimator:
         )
 
     def estimate(self, services: pd.DataFrame) -> pd.DataFrame:
-        import pandas as pd
-
         population = services["population_50plus"].astype("Float64")
         estimated_total = population * self.rate
         spine = (

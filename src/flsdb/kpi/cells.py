@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import ibis
+import ibis.expr.datatypes as dt_types
 import sqlalchemy as sa
 
 from flsdb.kpi.catalogue import load_catalogue
@@ -49,8 +51,6 @@ def store_layout() -> StoreLayout:
 
 
 def _ibis_type(column: sa.Column[Any]) -> Any:
-    import ibis.expr.datatypes as dt_types
-
     kind = column.type
     if isinstance(kind, sa.DateTime):
         return dt_types.timestamp
@@ -69,8 +69,6 @@ def _ibis_type(column: sa.Column[Any]) -> Any:
 def _fine_sql(dialect: str) -> str:
     """Per FLS, fracture date and breakdown groups: the records and each column's count, over
     the records of `SOURCE` (compiled from the catalogue for this dialect)."""
-    import ibis
-
     backend = "sqlite" if dialect == "sqlite" else "postgres"
     layout = catalogue_layout()
     schema = ibis.schema({c.name: _ibis_type(c) for c in records.columns})

@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flsdb.errors import ConfigurationError, ValidationFailed
+import ibis
+import pandas as pd
+import polars as pl
+from sqlalchemy import select
+
+from flsdb.dictionary import load_dictionary
+from flsdb.errors import ConfigurationError, StorageError, ValidationFailed
+from flsdb.ingest import open_upload, validate
+from flsdb.ingest.issues import ROW
+from flsdb.kpi.spark import from_arrow, read_parquet
+from flsdb.storage.bulk import read_sqlite
+from flsdb.storage.database import open_existing
+from flsdb.storage.faults import database_problem
+from flsdb.storage.parquet import write_frames
+from flsdb.storage.tables import RECORD_COLUMNS, SERVICE_COLUMNS, services
+from flsdb.storage.urls import (
+    HEAD_REVISION,
+    no_database,
+    not_flsdb,
+    resolve_url,
+    sqlite_file,
+    sqlite_read_target,
+)
 
 if TYPE_CHECKING:
-    import ibis
     import ibis.expr.types as ir
-    import pandas as pd
-    import polars as pl
     from sqlalchemy import Engine
 
 # Columns no KPI reads: identifiers stay in the store when records are copied for queries.
@@ -34,11 +54,6 @@ class RecordSource:
 
 
 def _services_frame(engine: Engine) -> pd.DataFrame:
-    import pandas as pd
-    from sqlalchemy import select
-
-    from flsdb.storage.tables import SERVICE_COLUMNS, services
-
     with engine.connect() as conn:
         rows = conn.execute(select(*[services.c[c] for c in SERVICE_COLUMNS])).all()
     return pd.DataFrame(rows, columns=list(SERVICE_COLUMNS))
@@ -46,8 +61,6 @@ def _services_frame(engine: Engine) -> pd.DataFrame:
 
 def ibis_connection(engine: Engine) -> ibis.BaseBackend:
     """An Ibis connection to the same database as a SQLAlchemy engine."""
-    import ibis
-
     url = engine.url
     if url.get_backend_name() == "sqlite":
         return ibis.sqlite.connect(url.database or ":memory:")
@@ -65,16 +78,6 @@ def ibis_connection(engine: Engine) -> ibis.BaseBackend:
 def _sqlite_source(path: str) -> RecordSource | None:
     """An SQLite store opened with the standard library (SQLAlchemy and Alembic take a second
     to load): None when its schema needs migrating, which the SQLAlchemy path does."""
-    import sqlite3
-
-    import ibis
-    import pandas as pd
-
-    from flsdb.dictionary import load_dictionary
-    from flsdb.errors import StorageError
-    from flsdb.storage.faults import database_problem
-    from flsdb.storage.urls import HEAD_REVISION, no_database, not_flsdb, sqlite_read_target
-
     if not Path(path).is_file():
         raise StorageError(no_database(path))
     target, uri = sqlite_read_target(path)
@@ -106,14 +109,11 @@ def _sqlite_source(path: str) -> RecordSource | None:
 
 def source_from_database(url: str | None = None, engine: Engine | None = None) -> RecordSource:
     """The store's records; the database must exist (it is not created for reading)."""
-    from flsdb.storage.urls import resolve_url, sqlite_file
-
     if engine is None:
         path = sqlite_file(resolve_url(url))
         fast = _sqlite_source(path) if path is not None else None
         if fast is not None:
             return fast
-    from flsdb.storage.database import open_existing
 
     engine = engine or open_existing(url)
     con = ibis_connection(engine)
@@ -131,8 +131,6 @@ def source_from_database(url: str | None = None, engine: Engine | None = None) -
 def duckdb_connection() -> ibis.BaseBackend:
     """An in-memory DuckDB for queries: no progress bar (DuckDB draws one on the terminal for
     queries over two seconds, which would interleave with a command's own output)."""
-    import ibis
-
     con = ibis.duckdb.connect()
     con.raw_sql("SET enable_progress_bar = false")
     return con
@@ -148,8 +146,6 @@ def source_from_frames(
     """Typed, validated records held in memory, queried by DuckDB (or sent to Spark)."""
     arrow = plain_records(records).to_arrow()
     if engine == "spark":
-        from flsdb.kpi.spark import from_arrow
-
         return RecordSource(from_arrow(arrow, spark_master), services_frame, "spark", name)
     con = duckdb_connection()
     table = con.create_table("records", arrow)
@@ -158,10 +154,6 @@ def source_from_frames(
 
 def plain_records(records: pl.DataFrame, columns: tuple[str, ...] | None = None) -> pl.DataFrame:
     """The record columns with codes as plain text (validation keeps them as compact Enums)."""
-    import polars as pl
-
-    from flsdb.storage.tables import RECORD_COLUMNS
-
     frame = records.select(columns or RECORD_COLUMNS)
     return frame.with_columns(
         [pl.col(c).cast(pl.String) for c, t in frame.schema.items() if isinstance(t, pl.Enum)]
@@ -174,10 +166,6 @@ def in_memory(source: RecordSource, start: dt.date, end: dt.date) -> RecordSourc
     copied. Other sources are returned as they are."""
     if source.backend != "sqlite" or source.sqlite_path is None:
         return source
-
-    from flsdb.dictionary import load_dictionary
-    from flsdb.storage.bulk import read_sqlite
-    from flsdb.storage.tables import RECORD_COLUMNS
 
     fields = load_dictionary().record_fields
     columns = [c for c in RECORD_COLUMNS if c not in IDENTIFIERS]
@@ -210,8 +198,6 @@ def in_memory(source: RecordSource, start: dt.date, end: dt.date) -> RecordSourc
 
 def write_extract(records: pl.DataFrame, path: Path) -> Path:
     """Write validated records as an flsdb Parquet extract (read back by `source_from_files`)."""
-    from flsdb.storage.parquet import write_frames
-
     return write_frames([plain_records(records)], path)
 
 
@@ -222,9 +208,6 @@ def check_extract(table: ir.Table, name: str) -> None:
     """A Parquet records file must have every record column with its type: it is taken as the
     already validated output of `flsdb synth --format parquet` (or `write_extract`), so its
     values are not checked again, but a date stored as text would be compared wrongly."""
-    from flsdb.dictionary import load_dictionary
-    from flsdb.storage.tables import RECORD_COLUMNS
-
     missing = [c for c in RECORD_COLUMNS if c not in table.columns]
     if missing:
         raise ConfigurationError(f"{name} is not an flsdb records extract: missing {missing}")
@@ -245,9 +228,8 @@ def check_extract(table: ir.Table, name: str) -> None:
 
 def _read_parquet(path: Path, engine: str, spark_master: str | None) -> ir.Table:
     if engine == "spark":
-        from flsdb.kpi.spark import read_parquet
-
         return read_parquet(path, spark_master)
+    # lazy: duckdb only for files; a store's KPIs never load it
     import duckdb
 
     try:
@@ -270,9 +252,6 @@ def source_from_files(
     A Parquet records file is taken as an flsdb extract (already validated and typed: its
     columns and their types are checked, its values are not).
     """
-    from flsdb.ingest import open_upload, validate
-    from flsdb.ingest.issues import ROW
-
     if engine not in FILE_ENGINES:
         raise ConfigurationError(
             f"files are queried with {' or '.join(FILE_ENGINES)}, not '{engine}'"

@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import ibis
 
 from flsdb.errors import ConfigurationError
 
@@ -50,6 +54,7 @@ JAVA_HINT = (
 
 def _builder(master: str) -> object:
     try:
+        # lazy: pyspark (seconds, and optional) only when the spark engine is chosen
         from pyspark.sql import SparkSession
     except ImportError:
         raise ConfigurationError(
@@ -71,9 +76,6 @@ def _builder(master: str) -> object:
 
 def _check_reachable(url: str) -> None:
     """A Spark Connect client retries an absent server for minutes, silently: refuse first."""
-    import socket
-    from urllib.parse import urlsplit
-
     try:
         parts = urlsplit(url)
         host, port = parts.hostname or "localhost", parts.port or CONNECT_PORT
@@ -117,7 +119,7 @@ def _start_problem(master: str, exc: Exception) -> str:
 def read_parquet(path: Path, master: str | None = None) -> ir.Table:
     """A Parquet records file as an Ibis table in Spark. On a cluster the file must be at the
     same path for the cluster (a shared file system)."""
-    import ibis
+    # lazy: pyspark's errors load pyspark, which only the spark engine needs
     from py4j.protocol import Py4JJavaError
     from pyspark.errors import PySparkException
 
@@ -130,8 +132,6 @@ def read_parquet(path: Path, master: str | None = None) -> ir.Table:
 
 def from_arrow(table: object, master: str | None = None) -> ir.Table:
     """Records held in memory (a validated CSV or XLSX upload) sent to Spark."""
-    import ibis
-
     session = spark_session(master)
     con = ibis.pyspark.connect(session)
     # Ibis's PySpark backend has no temporary tables: the rows become a Spark DataFrame, seen

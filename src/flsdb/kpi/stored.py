@@ -18,6 +18,7 @@ import pandas as pd
 
 from flsdb.kpi.results import BREAKDOWNS
 from flsdb.kpi.terms import Layout, catalogue_layout
+from flsdb.storage.figures import current
 
 if TYPE_CHECKING:
     from flsdb.kpi.sources import RecordSource
@@ -91,8 +92,6 @@ def stored_counts(
 ) -> pd.DataFrame | None:
     """The counts by service and month (and breakdown group) from the cells; None when the
     store's figures do not follow the catalogue (or the level is not a service's rollup)."""
-    from flsdb.storage.figures import current
-
     if by not in ("service", "region", "nation", *BREAKDOWNS):
         return None
     layout = catalogue_layout()
