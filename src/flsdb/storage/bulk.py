@@ -18,16 +18,17 @@ SQLite sessions in one process run one at a time.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Protocol
 
 import polars as pl
+import pyarrow as pa
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-from sqlalchemy import Connection, Engine
+    from sqlalchemy import Connection, Engine
 
 from flsdb.storage.faults import is_database_error, storage_error
 from flsdb.storage.held_open import held_open
@@ -117,6 +118,7 @@ def read_sqlite(path: str, sql: str, params: Sequence[object] = ()) -> pa.Table:
     """Rows of an SQLite file as Arrow, read without taking the write lock (in WAL mode a
     reader never waits for a writer). No other SQLite connection to the file may be open in
     this process meanwhile (see above)."""
+    # lazy: the ADBC driver (~0.5 s) only for SQLite (PostgreSQL and the web never load it)
     import adbc_driver_sqlite.dbapi as adbc
 
     target, uri = sqlite_read_target(path)
@@ -136,10 +138,6 @@ def read_sqlite(path: str, sql: str, params: Sequence[object] = ()) -> pa.Table:
 
 def _read_python_sqlite(target: str, uri: bool, sql: str, params: Sequence[object]) -> pa.Table:
     """`read_sqlite` in a process that keeps to Python's sqlite3 (see `use_python_sqlite`)."""
-    import sqlite3
-
-    import pyarrow as pa
-
     connection = sqlite3.connect(target, uri=uri)
     try:
         cursor = connection.execute(sql, tuple(params))
@@ -179,6 +177,7 @@ class SqliteSession:
     mark = "?"
 
     def __init__(self, path: str) -> None:
+        # lazy: the ADBC driver (~0.5 s) only for SQLite (PostgreSQL and the web never load it)
         import adbc_driver_sqlite.dbapi as adbc
 
         # Autocommit on the driver's side, so the transaction is ours: BEGIN IMMEDIATE takes
@@ -261,8 +260,6 @@ class PythonSqliteSession(SqliteSession):
     sqlite3 connections open (the web application): one SQLite library per process."""
 
     def __init__(self, path: str) -> None:
-        import sqlite3
-
         self.connection = sqlite3.connect(  # type: ignore[assignment]
             path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
         )

@@ -12,7 +12,7 @@ import json
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Date, Engine, and_, select
+from sqlalchemy import Connection, Date, Engine, and_, func, select
 
 from flsdb.dictionary import load_dictionary
 from flsdb.errors import Conflict, NotFound
@@ -248,8 +248,6 @@ def record_history(
     creation on and in the FLSs of `allowed` alone. A store made before ids were never reused
     (migration 0009) may have given a deleted record's id, of this FLS or another, to this one:
     that record's rows precede this one's insert (or its own deletion) and are never shown."""
-    from sqlalchemy import func
-
     key = key_text(key_values, load_dictionary().record_key)
     mine = and_(
         audit_log.c.table_name == "records",

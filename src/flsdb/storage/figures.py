@@ -28,9 +28,11 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from flsdb.storage.tables import CELLS, LAYOUT, cells_table, layout_table
 from flsdb.storage.tables import metadata as models
+from flsdb.storage.transactions import write_transaction
 
 BREAKDOWNS = ("age_band", "sex", "care_home")
 KEY = ("service_code", "fracture_date", "breakdown", "grp")
@@ -212,18 +214,13 @@ def rebuild(run: Run, dialect: str, layout: CellLayout) -> None:
 
 def _dialect(name: str) -> sa.Dialect:
     if name == "sqlite":
-        from sqlalchemy.dialects import sqlite
-
         return sqlite.dialect()
-    from sqlalchemy.dialects import postgresql
 
     return postgresql.dialect()
 
 
 def rebuild_figures(engine: sa.Engine, layout: CellLayout) -> int:
     """`flsdb db rebuild-figures`: the cells rebuilt in one transaction; how many there are."""
-    from flsdb.storage.transactions import write_transaction
-
     with write_transaction(engine) as conn:
         rebuild(lambda sql: conn.exec_driver_sql(sql), engine.dialect.name, layout)
         return int(conn.exec_driver_sql(f"SELECT count(*) FROM {CELLS}").scalar_one())

@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, select
 
+from flsdb.dictionary import load_dictionary
 from flsdb.errors import Locked
 from flsdb.storage.tables import period_locks
 
@@ -31,8 +32,6 @@ DAYS_52W = 392  # the 52-week follow-up falls due (as the KPIs and worklists cou
 @cache
 def followup_fields() -> frozenset[str]:
     """The follow-up fields a sign-off leaves open: the dictionary's sections 6 and 7."""
-    from flsdb.dictionary import load_dictionary
-
     return frozenset(
         f.name
         for f in load_dictionary().records
@@ -44,8 +43,6 @@ def followup_fields() -> frozenset[str]:
 def followup_window_days() -> int:
     """Days from the fracture until the 52-week follow-up window closes: the dictionary's
     latest date for the 52-week follow-up (64 weeks), or 392 days if it states none."""
-    from flsdb.dictionary import load_dictionary
-
     for f in load_dictionary().records:
         if f.name == "date_followup_52w" and f.warn_window_weeks is not None:
             return int(f.warn_window_weeks.max) * 7
@@ -246,7 +243,5 @@ def _followup_only(
 
 def frame_fields(frame: pl.DataFrame) -> list[str]:
     """The dictionary's record fields among a frame's columns."""
-    from flsdb.dictionary import load_dictionary
-
     names = {f.name for f in load_dictionary().records}
     return [c for c in frame.columns if c in names]

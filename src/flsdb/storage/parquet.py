@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+
 if TYPE_CHECKING:
     import polars as pl
-    import pyarrow as pa
-
 # One writer thread keeps the records in the order they came; the memory limit bounds DuckDB's
 # buffers (row groups are written as they fill).
 WRITER_CONFIG: dict[str, str | bool | int | float | list[str]] = {
@@ -32,8 +32,8 @@ def write_frames(
 ) -> Path:
     """Write frames with the same columns as one zstd-compressed Parquet file (nothing is
     written when there are no frames)."""
+    # lazy: duckdb only when a Parquet file is written (`flsdb synth` writes CSV by default)
     import duckdb
-    import pyarrow as pa
 
     iterator = iter(frames)
     first = next(iterator, None)

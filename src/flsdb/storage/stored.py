@@ -12,12 +12,11 @@ from flsdb.dictionary import load_dictionary
 from flsdb.dictionary.frames import merged_columns
 from flsdb.storage.bulk import bulk_session
 from flsdb.storage.tables import RECORD_COLUMNS
+from flsdb.storage.writer import table_schema
 
 
 def record_schema() -> dict[str, pl.DataType]:
     """The records table as the writer reads it: id, version and every record column."""
-    from flsdb.storage.writer import table_schema
-
     return {"id": pl.Int64(), "version": pl.Int64(), **table_schema("records", RECORD_COLUMNS)}
 
 

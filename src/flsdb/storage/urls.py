@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 DEFAULT_URL = "sqlite:///flsdb.db"
 # The newest schema revision; a test keeps it equal to Alembic's head.
@@ -62,6 +63,5 @@ def sqlite_read_target(path: str) -> tuple[str, bool]:
     shared-memory file cannot be created), and nothing can change it."""
     if not read_only_media(path):
         return path, False
-    from urllib.parse import quote
 
     return f"file:{quote(str(Path(path).resolve()))}?immutable=1", True

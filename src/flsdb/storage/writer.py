@@ -30,6 +30,7 @@ from flsdb.storage.bulk import BulkSession, bulk_session
 from flsdb.storage.changes import ChangeReport, RecordsMoved, moved_message
 from flsdb.storage.figures import Maintainer, for_session, ids_where
 from flsdb.storage.inputs import RowsToStore
+from flsdb.storage.locks import ACTIVE_SQL, check_batch, locks_from_tuples
 from flsdb.storage.offsets import offset_exprs
 from flsdb.storage.tables import RECORD_COLUMNS, SERVICE_COLUMNS, services
 from flsdb.storage.write_locks import SERVICES_LOCK, record_locks
@@ -277,8 +278,6 @@ def _store_in(
     report: ChangeReport | None = None,
     expected: list[tuple[int, int, int]] | None = None,
 ) -> int:
-    from flsdb.storage.locks import ACTIVE_SQL, check_batch, locks_from_tuples
-
     with bulk_session(engine) as session:
         session.lock(locks)
         closed = locks_from_tuples(session.execute(ACTIVE_SQL)) if target.signed_off else []
