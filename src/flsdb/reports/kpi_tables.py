@@ -7,6 +7,7 @@ whether small counts are suppressed); numbers are written as numbers, text as te
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,7 @@ from flsdb.config import Thresholds
 from flsdb.figures import kpi_records
 from flsdb.kpi.catalogue import Catalogue
 from flsdb.kpi.results import RESULT_COLUMNS
+from flsdb.reports.methodology import definition_rows
 from flsdb.sheets import csv_frame, plain_number, write_cell, xlsx_workbook
 
 RAG_COLOURS = {"green": "#1A9850", "amber": "#FDB863", "red": "#D73027"}
@@ -70,8 +72,6 @@ def write_kpi_xlsx(
 
 def set_properties(book: object, title: str, lines: list[str]) -> None:
     """The workbook's document properties: what it is, from whom, and its marks."""
-    from importlib.metadata import version
-
     book.set_properties(  # type: ignore[attr-defined]
         {
             "title": title,
@@ -227,8 +227,6 @@ def write_definitions(
     lines: list[str],
     styles: dict[str, object],
 ) -> None:
-    from flsdb.reports.methodology import definition_rows
-
     defs = book.add_worksheet("definitions")  # type: ignore[attr-defined]
     top = write_heading(defs, lines, styles)
     header = ["kpi", "name", "numerator", "denominator", "due", "RAG thresholds", "definition"]

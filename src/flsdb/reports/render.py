@@ -84,6 +84,7 @@ def write_report(
         path.write_text(render_html(template, **context, for_print=False), encoding="utf-8")
         written.append(path)
     if "pdf" in formats:
+        # lazy: WeasyPrint (~0.5 s) only for PDFs; the HTML reports need none
         from weasyprint import HTML
 
         path = stem.with_suffix(".pdf")
@@ -111,6 +112,7 @@ def print_setup() -> tuple[Any, Any, dict[str, Any]]:
     """What every PDF of a process shares: the fonts, the parsed stylesheet, and the images
     already read (a chart shared by many reports, such as an FLS report's funnel grid, is
     parsed once; the cache is emptied between documents when it grows)."""
+    # lazy: WeasyPrint (~0.5 s) only for PDFs
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 

@@ -9,6 +9,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from xml.etree import ElementTree
 
 import matplotlib
 
@@ -124,8 +125,6 @@ def flatten(svg: bytes) -> bytes:
     metadata; and it draws every marker (a tick, a point) as its own copy of a shape, which
     the PDF writer draws as a group of its own. Copies side by side with the same look become
     one path of many shapes (a funnel grid's 100 ticks and points, an SPC grid's 300)."""
-    from xml.etree import ElementTree
-
     ElementTree.register_namespace("", SVG[1:-1])
     ElementTree.register_namespace("xlink", XLINK[1:-1])
     root = ElementTree.fromstring(svg)
@@ -177,8 +176,6 @@ def _moved(d: str, dx: float, dy: float) -> str | None:
 def _merge_copies(children: list[Any], shapes: dict[str | None, Any]) -> list[Any]:
     """Runs of <use> copies of one shape with one look, as single paths, each where the first
     copy of its look was (so a letter drawn on a marker stays on top of it)."""
-    from xml.etree import ElementTree
-
     merged: list[Any] = []
     run: dict[tuple[str, str], tuple[Any, list[str]]] = {}
 
