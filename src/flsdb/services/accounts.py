@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
+from argon2 import PasswordHasher
 from sqlalchemy import Connection, Engine, delete, select, update
 
 from flsdb.errors import ConfigurationError, Conflict
@@ -45,8 +46,6 @@ class UserExists(Conflict):
 
 
 def _hasher() -> Any:
-    from argon2 import PasswordHasher
-
     return PasswordHasher(**HASH_PARAMETERS)
 
 

@@ -15,11 +15,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import multiprocessing
+import os
 import threading
 import time
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,15 +30,17 @@ from sqlalchemy import Engine, func, select
 
 from flsdb.errors import NotFound, Pending
 from flsdb.figures import Kept, PeriodFigures
+from flsdb.kpi import parse_period
 from flsdb.services import policy
 from flsdb.services.dashboard_figures import maintained_figures
 from flsdb.services.data_version import data_version
 from flsdb.services.figure_keys import approximate_bytes, check_key
+from flsdb.services.live_figures import LiveCache, kpi_figures
 from flsdb.services.policy import Actor, check
 from flsdb.services.report_files import figures_from_store
 from flsdb.services.upload_notices import last_upload as last_upload
 from flsdb.services.upload_notices import upload_notice as upload_notice
-from flsdb.storage.tables import services
+from flsdb.storage.tables import records, services
 
 
 @dataclass
@@ -127,17 +132,12 @@ class DashboardCache:
 
     def start_pool(self) -> None:
         """One worker process, started fresh (spawn: no copy of the server's connections)."""
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         self.pool = ProcessPoolExecutor(
             1, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
         )
 
 
 def _live_cache() -> Any:
-    from flsdb.services.live_figures import LiveCache
-
     return LiveCache()
 
 
@@ -170,8 +170,6 @@ def figures(
     cache: DashboardCache, database_url: str, engine: Engine, period_text: str, as_of: dt.date
 ) -> Figures:
     """The figures of the period, from the cache when nothing changed since."""
-    from flsdb.kpi import parse_period
-
     period = parse_period(period_text)
     key = (period.label, as_of)
     version = data_version(engine)
@@ -243,8 +241,6 @@ def _with_current_counts(
     computed and as published) replaced by the store's maintained figures as they are now: a
     saved change shows in the KPI values at once, the charts at their next refresh. Kept per
     key and data version, so the views rendered from them are made once."""
-    from flsdb.services.live_figures import kpi_figures
-
     live = kpi_figures(engine, period_text, as_of, cache.live)
     if live is None:  # a store without maintained figures
         return Figures(entry.data, entry.computed_at, stale=True)
@@ -326,8 +322,6 @@ def warm(cache: DashboardCache, database_url: str, engine: Engine) -> threading.
     the background when the server starts, so that the first person to look does not wait."""
 
     def run() -> None:
-        from flsdb.storage.tables import records
-
         with engine.connect() as conn:
             last = conn.execute(select(func.max(records.c.date_fracture_diagnosed))).scalar()
         if last is not None:
@@ -340,8 +334,6 @@ def warm(cache: DashboardCache, database_url: str, engine: Engine) -> threading.
 
 def _lower_priority() -> None:
     """The worker yields the processor to the server: views and edits first, figures after."""
-    import os
-
     os.nice(10)
 
 
@@ -371,8 +363,6 @@ def region_of(engine: Engine, code: str) -> str | None:
 
 def has_records(engine: Engine, code: str) -> bool:
     """Whether the FLS has any record (its index by FLS and fracture date answers at once)."""
-    from flsdb.storage.tables import records
-
     with engine.connect() as conn:
         found = conn.execute(
             select(records.c.id).where(records.c.service_code == code).limit(1)

@@ -9,12 +9,15 @@ failed sign-in with an unknown name is recorded as "(unknown name)" and a keyed 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
+from flsdb.sheets import csv_text
 from flsdb.storage.tables import events
 
 
@@ -108,11 +111,6 @@ EXPORT_LIMIT = 1_000_000
 
 def export_events(engine: Engine, chosen: EventFilter) -> str:
     """The chosen events as CSV (newest first; every text cell made inert for spreadsheets)."""
-    import csv
-    import io
-
-    from flsdb.sheets import csv_text
-
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,11 @@ import polars as pl
 
 from flsdb.dictionary import load_dictionary
 from flsdb.errors import ConfigurationError
+from flsdb.kpi import parse_period
+from flsdb.kpi.sources import source_from_database
+from flsdb.services.access import authorize
+from flsdb.services.events import record_event
+from flsdb.sheets import csv_frame
 from flsdb.storage.offsets import DAY_OFFSETS, offset_column
 
 KEY_ENV = "FLSDB_PSEUDONYM_KEY"
@@ -110,8 +116,6 @@ def read_period(
     database_url: str, start: Any, end: Any, service: str | None = None
 ) -> pl.DataFrame:
     """The stored records diagnosed in [start, end] (of one FLS when named), typed."""
-    from flsdb.kpi.sources import source_from_database
-
     source = source_from_database(database_url)
     table = source.table
     chosen = table.filter((table[FRACTURE] >= start) & (table[FRACTURE] <= end))
@@ -128,8 +132,6 @@ def read_period(
 def extract_csv(frame: pl.DataFrame) -> str:
     """The extract as CSV: whole numbers stay whole (a day offset is 43, never 43.0, blanks
     beside it or not) and text that could run as a formula is made inert."""
-    from flsdb.sheets import csv_frame
-
     text: str = csv_frame(frame.to_pandas(use_pyarrow_extension_array=True)).to_csv(index=False)
     return text
 
@@ -145,8 +147,6 @@ def write_extract(frame: pl.DataFrame, path: Path) -> Path:
 
 def extract_bytes(frame: pl.DataFrame, format: str) -> tuple[bytes, str]:
     """The extract's bytes in `format` (csv or parquet) and their media type."""
-    import io
-
     if format == "parquet":
         buffer = io.BytesIO()
         frame.write_parquet(buffer)
@@ -158,10 +158,6 @@ def extract_for(
     database_url: str, engine: Any, actor: Any, period_text: str, key: bytes
 ) -> pl.DataFrame:
     """A national analyst's extract of a period, recorded in the access log."""
-    from flsdb.kpi import parse_period
-    from flsdb.services.access import authorize
-    from flsdb.services.events import record_event
-
     authorize(actor, "extract_pseudonymised")
     period = parse_period(period_text)
     frame = pseudonymise(read_period(database_url, period.start, period.end), key)

@@ -4,19 +4,22 @@ as of every day there is."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import sys
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Engine, func, select
+
+from flsdb.dates import uk_date
+from flsdb.errors import ConfigurationError
+from flsdb.kpi.periods import check_extract_date
+from flsdb.storage.tables import records
 
 
 def approximate_bytes(data: Any) -> int:
     """Roughly the memory held by computed figures: their frames' deep sizes and the rest."""
-    import dataclasses
-    import sys
-
-    import pandas as pd
-
     seen: set[int] = set()
     total, stack = 0, [data]
     while stack:
@@ -50,10 +53,6 @@ def check_key(
     after today and not before the first record's fracture, a period within the years that
     have records. The store's first and last fracture dates are read again only when a key
     falls outside them and records changed since they were read."""
-    from flsdb.dates import uk_date
-    from flsdb.errors import ConfigurationError
-    from flsdb.kpi.periods import check_extract_date
-
     check_extract_date(as_of)
     today = dt.date.today()
     if as_of > today:
@@ -87,8 +86,6 @@ def check_key(
 
 
 def _record_bounds(engine: Engine) -> tuple[dt.date, dt.date] | None:
-    from flsdb.storage.tables import records
-
     with engine.connect() as conn:
         first, last = conn.execute(
             select(

@@ -12,9 +12,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import ibis
 from sqlalchemy import Engine, select
 
 from flsdb.errors import NotFound
+from flsdb.kpi.catalogue import load_catalogue
+from flsdb.kpi.compile import FRACTURE, Compiler
+from flsdb.kpi.periods import parse_period
+from flsdb.kpi.sources import ibis_connection
 from flsdb.services import policy
 from flsdb.services.access import patient_filter
 from flsdb.services.events import record_event
@@ -46,12 +51,6 @@ def _matching_ids(
     engine: Engine, code: str, measure: Any, status: Status, period: Any, as_of: dt.date
 ) -> list[int]:
     """The ids of the FLS's records in the period that the count of `status` counts."""
-    import ibis
-
-    from flsdb.kpi.catalogue import load_catalogue
-    from flsdb.kpi.compile import FRACTURE, Compiler
-    from flsdb.kpi.sources import ibis_connection
-
     con = ibis_connection(engine)
     try:
         table = con.table("records")
@@ -88,9 +87,6 @@ def patients(
 ) -> Patients:
     """The FLS's patients counted as `status` for `kpi`: its staff alone (NotFound for an FLS
     outside the actor's, Forbidden for a role that reads no patient)."""
-    from flsdb.kpi.catalogue import load_catalogue
-    from flsdb.kpi.periods import parse_period
-
     check(actor, "read_patients", policy.service(code))
     catalogue = load_catalogue()
     if kpi not in kpi_ids(catalogue) or status not in STATUS_WORDS:

@@ -15,10 +15,14 @@ from typing import Any
 
 import pandas as pd
 
+from flsdb.disclosure import is_hidden
 from flsdb.errors import ConfigurationError
 from flsdb.figures import kpi_records
+from flsdb.kpi import parse_period
 from flsdb.kpi.results import LEVELS
+from flsdb.services.dashboards import DashboardCache, memo, report_data
 from flsdb.services.events import record_event
+from flsdb.services.live_figures import kpi_figures, level_rows
 from flsdb.services.policy import (
     PUBLISHED_GRAIN,
     Actor,
@@ -76,9 +80,6 @@ def _rows(
     Rows the actor sees unsuppressed come from that level's rows alone (`level_rows`: only
     the cells of the level and the FLSs asked for, no disclosure check, current at once);
     published rows from the whole publication (`kpi_figures`)."""
-    from flsdb.kpi import parse_period
-    from flsdb.services.live_figures import level_rows
-
     check(actor, "read_aggregates")
     if by not in LEVELS:
         raise ConfigurationError(f"'{by}' is not a level; use one of {', '.join(LEVELS)}.")
@@ -127,9 +128,6 @@ def _published_rows(
 ) -> list[tuple[str, dict[str, Any], str]]:
     """The rows from the whole publication's figures: each unsuppressed or published as the
     policy gives the actor."""
-    from flsdb.services.dashboards import DashboardCache, memo, report_data
-    from flsdb.services.live_figures import kpi_figures
-
     live = kpi_figures(engine, chosen.label, as_of, cache.live if cache else None)
     data: Any = live
     if live is not None:
@@ -159,8 +157,6 @@ def _published_rows(
 
 def published_row(row: dict[str, Any]) -> dict[str, Any]:
     """A published row as the API gives it: withheld counts null, `suppressed` their mark."""
-    from flsdb.disclosure import is_hidden
-
     out = dict(row)
     mark = None
     for key in COUNTS:

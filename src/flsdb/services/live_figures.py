@@ -21,13 +21,29 @@ Two computations, each cached per (period, extract date) and data version:
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 import threading
+import time
 from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
+
+from flsdb.config import load_thresholds
+from flsdb.disclosure import protect_tables
+from flsdb.kpi import KpiRequest, compute_levels, level_results, parse_period
+from flsdb.kpi.results import RESULT_COLUMNS
+from flsdb.kpi.sources import RecordSource, _services_frame
+from flsdb.kpi.stored import stored_counts
+from flsdb.kpi.terms import catalogue_layout
+from flsdb.services.data_version import data_version
+from flsdb.services.figure_keys import check_key
+from flsdb.storage import open_engine
+from flsdb.storage.figures import current
 
 
 @dataclass
@@ -80,9 +96,6 @@ class LiveCache:
     def start_pool(self) -> None:
         """One worker process (spawned: no copy of the server's connections; at a lower
         priority; it ends when the server's process does)."""
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         with self.lock:
             if self.pool is None:
                 self.pool = ProcessPoolExecutor(
@@ -92,10 +105,6 @@ class LiveCache:
 
 def _in_worker() -> None:
     """The worker yields the processor to the server, and ends with it."""
-    import os
-    import threading
-    import time
-
     os.nice(10)
     parent = os.getppid()
 
@@ -112,8 +121,6 @@ _ENGINES: dict[str, Engine] = {}
 
 def _compute_by_url(url: str, period_text: str, as_of: dt.date) -> KpiFigures | None:
     """`compute` in the worker process, on an engine kept per store."""
-    from flsdb.storage import open_engine
-
     engine = _ENGINES.get(url)
     if engine is None:
         engine = _ENGINES[url] = open_engine(url)
@@ -133,13 +140,6 @@ def _fetch(engine: Engine) -> Any:
 
 def compute(engine: Engine, period_text: str, as_of: dt.date) -> KpiFigures | None:
     """The figures from the cells; None when the store keeps none for this catalogue."""
-    from flsdb.config import load_thresholds
-    from flsdb.disclosure import protect_tables
-    from flsdb.kpi import level_results, parse_period
-    from flsdb.kpi.sources import RecordSource, _services_frame
-    from flsdb.kpi.stored import stored_counts
-    from flsdb.services.data_version import data_version
-
     period = parse_period(period_text)
     version = data_version(engine)
     fetch = _fetch(engine)
@@ -169,10 +169,6 @@ def kpi_figures(
 ) -> KpiFigures | None:
     """The figures, computed afresh once anything changed since they were last read (while a
     computation runs, the last figures of the key, if any)."""
-    from flsdb.kpi import parse_period
-    from flsdb.services.data_version import data_version
-    from flsdb.services.figure_keys import check_key
-
     cache = cache or _SHARED
     period = parse_period(period_text)
     key = (period.label, as_of)
@@ -218,10 +214,6 @@ def compute_level(
     """One level's rows from the cells, as computed (for the FLSs in `services` at the
     service level; every unit otherwise); None when the store keeps no figures for this
     catalogue. The cells read are that level's only (and those FLSs' only)."""
-    from flsdb.kpi import KpiRequest, compute_levels, parse_period
-    from flsdb.kpi.sources import RecordSource, _services_frame
-    from flsdb.kpi.stored import stored_counts
-
     period = parse_period(period_text)
     frame = _services_frame(engine)
     only = None
@@ -240,15 +232,10 @@ def compute_level(
 
 
 def _kept(engine: Engine) -> bool:
-    from flsdb.kpi.terms import catalogue_layout
-    from flsdb.storage.figures import current
-
     return current(_fetch(engine), engine.dialect.name, catalogue_layout().signature)
 
 
 def _empty() -> pd.DataFrame:
-    from flsdb.kpi.results import RESULT_COLUMNS
-
     return pd.DataFrame(columns=list(RESULT_COLUMNS))
 
 
@@ -263,10 +250,6 @@ def level_rows(
     """`compute_level`, kept per key and data version (computed again once anything changed:
     cheap, so every reader gets the figures as they are now); None for a store without
     maintained figures."""
-    from flsdb.kpi import parse_period
-    from flsdb.services.data_version import data_version
-    from flsdb.services.figure_keys import check_key
-
     cache = cache or _SHARED
     period = parse_period(period_text)
     codes = tuple(sorted(services)) if level == "service" and services is not None else None

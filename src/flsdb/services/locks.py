@@ -19,10 +19,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select, update
 
 from flsdb.errors import ConfigurationError, Conflict, NotFound
+from flsdb.kpi import parse_period
 from flsdb.services.events import record_event
 from flsdb.services.policy import Actor, check
 from flsdb.services.records import status_clause
-from flsdb.storage.locks import followup_window_days
+from flsdb.storage.locks import active_locks, followup_fields, followup_window_days
 from flsdb.storage.tables import period_locks, records
 
 MAX_REASON = 500
@@ -65,8 +66,6 @@ def _day(value: dt.date) -> str:
 
 def _period(kind: str, period_text: str, today: dt.date) -> Any:
     """The period to close: a quarter (sign-off) or a year (lock) that has ended."""
-    from flsdb.kpi import parse_period
-
     period = parse_period(period_text)
     if kind == "sign_off" and period.grain != "quarter":
         raise ConfigurationError(f"An FLS signs off a quarter (2024-Q1), not '{period_text}'.")
@@ -279,8 +278,6 @@ def lock_reason(engine: Engine, service_code: str, fracture: dt.date) -> str | N
 def lock_state(engine: Engine, service_code: str, fracture: dt.date) -> tuple[str | None, bool]:
     """Why a record's index episode cannot change now (None: it can), and whether its
     follow-up fields can still be recorded (every lock covering it allows them)."""
-    from flsdb.storage.locks import active_locks, followup_fields
-
     with engine.connect() as conn:
         covering = [k for k in active_locks(conn) if k.covers(service_code, fracture)]
     if not covering:

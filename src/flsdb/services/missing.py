@@ -20,6 +20,7 @@ from sqlalchemy import Integer, String, and_, case, literal, or_
 
 from flsdb.dictionary import load_dictionary
 from flsdb.errors import ConfigurationError
+from flsdb.kpi.catalogue import load_catalogue
 from flsdb.storage.tables import records
 
 DUE_DAYS = {"16w": 112, "52w": 392, "90d": 90}
@@ -36,8 +37,6 @@ class KeyField:
 @cache
 def key_fields() -> tuple[KeyField, ...]:
     """kpi01's key fields that can be missing, in the catalogue's order."""
-    from flsdb.kpi.catalogue import load_catalogue
-
     specs = load_dictionary().record_fields
     measure = next(m for m in load_catalogue().measures if m.kind == "completeness")
     found = []

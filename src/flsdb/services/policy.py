@@ -28,7 +28,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, TypeVar
 
-from flsdb.errors import Forbidden, NotFound
+from sqlalchemy import true
+
+from flsdb.errors import ConfigurationError, Forbidden, NotFound
+from flsdb.kpi.periods import parse_period
 
 
 class Role(StrEnum):
@@ -114,8 +117,6 @@ class Scope:
 
     def where(self, column: Any) -> Any:
         """The SQL clause limiting a query on an FLS code column to this scope."""
-        from sqlalchemy import true
-
         return true() if self.codes is None else column.in_(sorted(self.codes))
 
     def __contains__(self, code: object) -> bool:
@@ -230,9 +231,6 @@ def check_published_period(period: Any) -> None:
     each period is protected on its own, so a quarter's or month's counts set beside the
     year's could be subtracted from it to recover a withheld count. A quarter or month is
     refused for them, in one sentence; unsuppressed figures may be of any period."""
-    from flsdb.errors import ConfigurationError
-    from flsdb.kpi.periods import parse_period
-
     if isinstance(period, str):
         period = parse_period(period)
     if period.grain != PUBLISHED_GRAIN:

@@ -12,14 +12,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, String, and_, func, or_, select
 
 from flsdb.dictionary import load_dictionary
 from flsdb.errors import ValidationFailed
+from flsdb.ingest.rows import rows_upload
+from flsdb.ingest.validate import validate
 from flsdb.services.access import Actor, NotFound, authorize, patient_filter
 from flsdb.services.events import record_event
+from flsdb.services.missing import missing_clause
 from flsdb.services.versions import number_versions
+from flsdb.storage.edits import (
+    delete_record,
+    delete_record_by_id,
+    insert_record,
+    record_history,
+    update_record,
+)
 from flsdb.storage.tables import RECORD_COLUMNS, records
+from flsdb.storage.writer import known_service_codes
 
 Status = Literal["complete", "missing", "due"]
 FOLLOWUP_DAYS = (("followup_16w", 112), ("followup_52w", 392))
@@ -43,8 +54,6 @@ SORTABLE = ("date_fracture_diagnosed", "nhs_number", "service_code", "date_fls_a
 
 
 def _missing(column: Any) -> Any:
-    from sqlalchemy import String
-
     if isinstance(column.type, String):
         return or_(column.is_(None), column == "not_known")
     return column.is_(None)
@@ -61,7 +70,6 @@ def status_clause(status: Status, today: dt.date) -> Any:
                 for column, days in FOLLOWUP_DAYS
             ]
         )
-    from flsdb.services.missing import missing_clause
 
     # As the worklist of records missing key fields reads it: blank fields that apply.
     missing = missing_clause(today)
@@ -147,10 +155,6 @@ def get(engine: Engine, actor: Actor, record_id: int) -> dict[str, Any]:
 
 def validated(engine: Engine, actor: Actor, values: Mapping[str, Any]) -> dict[str, Any]:
     """The record's typed values, or ValidationFailed with the upload's issues (row 2)."""
-    from flsdb.ingest.rows import rows_upload
-    from flsdb.ingest.validate import validate
-    from flsdb.storage.writer import known_service_codes
-
     cleaned = {k: v for k, v in values.items() if k not in ("id", "version")}
     code = str(cleaned.get("service_code") or "").strip().upper()
     if code:
@@ -172,8 +176,6 @@ def validated(engine: Engine, actor: Actor, values: Mapping[str, Any]) -> dict[s
 
 
 def create(engine: Engine, actor: Actor, values: Mapping[str, Any]) -> dict[str, Any]:
-    from flsdb.storage.edits import insert_record
-
     authorize(actor, "write_patients")
     typed = validated(engine, actor, values)
     authorize(actor, "write_patients", str(typed["service_code"]))
@@ -191,8 +193,6 @@ def create(engine: Engine, actor: Actor, values: Mapping[str, Any]) -> dict[str,
 def change(
     engine: Engine, actor: Actor, record_id: int, version: int, values: Mapping[str, Any]
 ) -> dict[str, Any]:
-    from flsdb.storage.edits import update_record
-
     _row(engine, actor, record_id)  # 404 before any validation message about it
     authorize(actor, "write_patients")
     typed = validated(engine, actor, values)
@@ -208,8 +208,6 @@ def change(
 
 
 def remove(engine: Engine, actor: Actor, record_id: int, version: int | None = None) -> None:
-    from flsdb.storage.edits import delete_record_by_id
-
     row = _row(engine, actor, record_id)
     authorize(actor, "write_patients")
     delete_record_by_id(engine, record_id, actor.patient_services, version, actor.username)
@@ -228,8 +226,6 @@ def remove_by_key(
     """The command line's deletion (`flsdb delete-record`, run by whoever holds the database):
     one record by its key, as typed (an NHS number may have spaces, a code any case), deleted
     as `remove` deletes it; False when no record has that key."""
-    from flsdb.storage.edits import delete_record
-
     key = {
         "service_code": service.strip().upper(),
         "nhs_number": nhs_number.replace(" ", ""),
@@ -240,8 +236,6 @@ def remove_by_key(
 
 def history(engine: Engine, actor: Actor, record_id: int) -> list[dict[str, Any]]:
     """Every change of the record, oldest first: when, who, what, values before and after."""
-    from flsdb.storage.edits import record_history
-
     row = _row(engine, actor, record_id)
     changes = []
     for change_row in record_history(engine, record_id, row, actor.patient_services):

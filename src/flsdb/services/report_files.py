@@ -19,6 +19,9 @@ from sqlalchemy.engine import Engine
 
 from flsdb import reports
 from flsdb.errors import ConfigurationError, NotFound
+from flsdb.figures import compute_figures
+from flsdb.kpi import parse_period
+from flsdb.kpi.sources import source_from_database
 from flsdb.services.access import Actor
 from flsdb.services.events import record_event
 from flsdb.services.locks import covering_lock
@@ -113,10 +116,6 @@ def figures_from_store(database_url: str, period_text: str, as_of: dt.date) -> P
     for a report (the dashboards' figures from the maintained counts leave out what only the
     reports show: sites, reasons, earlier years, completeness), and for the dashboards of a
     store that keeps no maintained counts (run in their worker process)."""
-    from flsdb.figures import compute_figures
-    from flsdb.kpi import parse_period
-    from flsdb.kpi.sources import source_from_database
-
     return compute_figures(source_from_database(database_url), parse_period(period_text), as_of)
 
 

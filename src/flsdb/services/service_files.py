@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +16,14 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from flsdb.dictionary import load_dictionary
 from flsdb.errors import FileFormatError, ValidationFailed
+from flsdb.ingest import open_upload, validate
+from flsdb.ingest.limits import WEB
 from flsdb.services.access import Actor, authorize
 from flsdb.services.events import record_event
+from flsdb.storage import store_services
+from flsdb.storage.tables import services
 
 MAX_BYTES = 512 * 1024  # a national services file is a few kilobytes
 SUFFIXES = (".csv", ".xlsx")
@@ -42,9 +48,6 @@ class ServicesPreview:
 
 def _checked(name: str, content: bytes) -> Any:
     """The validated services table of the file (its issues included)."""
-    from flsdb.ingest import open_upload, validate
-    from flsdb.ingest.limits import WEB
-
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
         raise FileFormatError("The services file must be a CSV or XLSX file (.csv or .xlsx).")
@@ -72,8 +75,6 @@ def _issue_rows(frame: Any) -> list[dict[str, Any]]:
 
 
 def _labels() -> dict[str, str]:
-    from flsdb.dictionary import load_dictionary
-
     return {f.name: f.label for f in load_dictionary().services}
 
 
@@ -87,10 +88,6 @@ def _comparable(value: Any) -> str:
 
 def preview(engine: Engine, actor: Actor, name: str, content: bytes) -> ServicesPreview:
     """Validate the file and compare it with the stored services; nothing is stored."""
-    import shutil
-
-    from flsdb.storage.tables import services
-
     authorize(actor, "administer")
     table, path = _checked(name, content)
     try:
@@ -135,10 +132,6 @@ def preview(engine: Engine, actor: Actor, name: str, content: bytes) -> Services
 
 def store(engine: Engine, actor: Actor, name: str, content: bytes) -> Any:
     """Validate the file again and store it (insert or update by service code), audited."""
-    import shutil
-
-    from flsdb.storage import store_services
-
     authorize(actor, "administer")
     table, path = _checked(name, content)
     try:

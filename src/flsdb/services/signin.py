@@ -23,7 +23,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, case, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from flsdb.errors import FlsdbError
@@ -117,8 +119,6 @@ GATE = _Gate(CONCURRENT_CHECKS, QUEUED_CHECKS, WAIT_SECONDS)
 
 
 def _insert(engine: Engine) -> Any:
-    from sqlalchemy.dialects import postgresql, sqlite
-
     return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
 
@@ -185,8 +185,6 @@ def _tidy(engine: Engine, cut: dt.datetime) -> None:
 def _verify(password_hash: str | None, password: str) -> bool:
     """argon2's check, inside the gate; an unknown name is checked against a dummy hash, so its
     answer takes as long as a known one's."""
-    from argon2.exceptions import InvalidHashError, VerificationError
-
     hasher = accounts._hasher()
     with GATE.slot():
         try:

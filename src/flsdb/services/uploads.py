@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import json as _json
 import re
 import secrets
 import tempfile
@@ -25,7 +26,10 @@ from sqlalchemy import Engine, select, update
 
 from flsdb.errors import ConfigurationError, Conflict, FileFormatError
 from flsdb.ingest.limits import WEB
+from flsdb.ingest.mapped import text_options
+from flsdb.ingest.reader import open_upload
 from flsdb.ingest.validate import Blank
+from flsdb.profiles import load_profile
 from flsdb.services.access import Actor, authorize
 from flsdb.services.events import record_event
 from flsdb.services.imports import checked_records, store_checked_records
@@ -37,7 +41,9 @@ from flsdb.services.upload_previews import (
     purge,
     seen_versions,
 )
+from flsdb.storage.changes import ChangeReport, RecordsMoved, moved_message
 from flsdb.storage.tables import records, uploads
+from flsdb.storage.writer import store_records
 
 MAX_LISTED = 1000  # issues listed in the preview; the errors CSV has them all
 SUFFIXES = (".csv", ".xlsx")
@@ -93,10 +99,6 @@ def _validate(
     blank: Blank = "keep",
     sheet: str | None = None,
 ) -> Any:
-    from flsdb.ingest.mapped import text_options
-    from flsdb.ingest.reader import open_upload
-    from flsdb.profiles import load_profile
-
     chosen = load_profile(profile)
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
@@ -135,10 +137,6 @@ def preview(
     """Validate the file (read through a mapping profile when one is named; from the sheet
     named, for a workbook), count what a commit would do and list every field it would change;
     keep it for the commit."""
-    from flsdb.profiles import load_profile
-    from flsdb.storage.changes import ChangeReport
-    from flsdb.storage.writer import store_records
-
     authorize(actor, "write_patients")
     name = Path(name or "upload").name[:200]
     profile = load_profile(profile).name
@@ -250,8 +248,6 @@ def get_preview(
 
 def _moved_since(engine: Engine, seen: list[tuple[int, int, int]]) -> None:
     """Conflict naming the rows whose stored record's version moved since the preview."""
-    from flsdb.storage.changes import RecordsMoved, moved_message
-
     versions = {record_id: version for _, record_id, version in seen}
     now: dict[int, int] = {}
     ids = sorted(versions)
@@ -330,8 +326,6 @@ def errors_csv(engine: Engine, actor: Actor, upload_id: str, hours: float = DEFA
 def list_uploads(engine: Engine, actor: Actor, limit: int = 20) -> list[dict[str, Any]]:
     """The actor's own uploads, newest first: when, the file's name (theirs to see), whether it
     was stored, its counts, and whether its errors CSV is still kept."""
-    import json as _json
-
     authorize(actor, "write_patients")
     with engine.connect() as conn:
         rows = conn.execute(
