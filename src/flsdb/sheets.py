@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import xlsxwriter
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -79,9 +81,6 @@ def write_cell(sheet: Any, row: int, column: int, value: object, style: Any = No
 def xlsx_workbook(path: Path, options: dict[str, Any] | None = None) -> Iterator[Any]:
     """An XlsxWriter workbook built in memory and written to `path` in one write when the block
     ends: a full disk fails that write cleanly (the zip writer would fail again when collected)."""
-    # lazy: xlsxwriter only when a workbook is written
-    import xlsxwriter
-
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, **(options or {})})
     yield book

@@ -3,18 +3,38 @@ from `current_actor` and calls `flsdb.services`, where access is decided."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, create_model
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from flsdb.dictionary import load_dictionary
-from flsdb.services import records, uploads, worklists
-from flsdb.services.access import Actor, authorize
+from flsdb.kpi import parse_period
+from flsdb.services import records, signin, uploads, worklists
+from flsdb.services.access import Actor, authorize, service_filter
+from flsdb.services.events import EventFilter, list_events, record_event
+from flsdb.services.extracts import extract_bytes, extract_for, pseudonym_key
+from flsdb.services.kpis import kpi_rows_json
 from flsdb.services.policy import decided
-from flsdb.web.auth import check_origin, set_session_cookie
+from flsdb.services.restore import restore
+from flsdb.services.signin import sign_out
+from flsdb.sheets import csv_text
+from flsdb.storage.tables import services
+from flsdb.web.auth import (
+    COOKIE,
+    browser_id,
+    check_origin,
+    client_address,
+    session_token,
+    set_browser_cookie,
+    set_session_cookie,
+)
 from flsdb.web.common import ActorDep, engine_of
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -68,9 +88,6 @@ def login(body: Login, request: Request) -> Response:
     wrong password alike; 429 once 5 attempts on the name (known or not) were made within 15
     minutes, or too many failed from the address; 503 when too many passwords are being checked
     at once (try again)."""
-    from flsdb.services import signin
-    from flsdb.web.auth import browser_id, client_address, set_browser_cookie
-
     check_origin(request)
     settings = request.app.state.settings
     browser = browser_id(request)
@@ -92,9 +109,6 @@ def login(body: Login, request: Request) -> Response:
 @router.post("/logout", status_code=204)
 @decided("signed_in")
 def logout(request: Request, actor: ActorDep) -> Response:
-    from flsdb.services.signin import sign_out
-    from flsdb.web.auth import COOKIE, session_token
-
     token = session_token(request)
     if token:
         sign_out(engine_of(request), token, actor.username)
@@ -113,11 +127,6 @@ def me(request: Request, actor: ActorDep) -> Me:
 @decided("signed_in")
 def list_services(request: Request, actor: ActorDep) -> list[dict[str, Any]]:
     """The FLSs in the caller's scope."""
-    from sqlalchemy import select
-
-    from flsdb.services.access import service_filter
-    from flsdb.storage.tables import services
-
     with engine_of(request).connect() as conn:
         rows = conn.execute(
             select(services)
@@ -263,8 +272,6 @@ def restore_record(
 ) -> dict[str, Any]:
     """Write an earlier version's values as a new version (audited as a restore; 423 if the
     record is locked, 409 if it changed since `expected_version`)."""
-    from flsdb.services.restore import restore
-
     return restore(engine_of(request), actor, record_id, body.version, body.expected_version)
 
 
@@ -302,8 +309,6 @@ async def preview_upload(
     """Validate a CSV or XLSX file, count what storing it would do and list every field it
     would change (`changes`, the first 1,000; page with GET /api/uploads/{id}); nothing is
     stored."""
-    from starlette.concurrency import run_in_threadpool
-
     authorize(actor, "write_patients")
     content = await file.read(uploads.WEB.max_bytes + 1)
     return await run_in_threadpool(
@@ -366,8 +371,6 @@ def kpis(
     as_of: dt.date | None = None,
 ) -> Response:
     """The objects of `flsdb kpis --format json`; FLS rows only for the FLSs in scope."""
-    from flsdb.services.kpis import kpi_rows_json
-
     text = kpi_rows_json(
         request.app.state.settings.database_url,
         engine_of(request),
@@ -395,8 +398,6 @@ def audit(
 ) -> dict[str, Any]:
     """Logins and failures, reads of patient data, changes, uploads and exports (admin), newest
     first: of one action, user or record, between two days (both included) when asked."""
-    from flsdb.services.events import EventFilter, list_events
-
     authorize(actor, "administer")
     chosen = EventFilter(action or None, user or None, record, since, until)
     rows, total = list_events(engine_of(request), limit=limit, offset=offset, chosen=chosen)
@@ -413,8 +414,6 @@ def pseudonymised_extract(
 ) -> Response:
     """One row per record of the period with a keyed pseudonym and no identifiers (national
     analysts); the key is the server's ($FLSDB_PSEUDONYM_KEY) and never in the extract."""
-    from flsdb.services.extracts import extract_bytes, extract_for, pseudonym_key
-
     authorize(actor, "extract_pseudonymised")
     frame = extract_for(
         request.app.state.settings.database_url,
@@ -424,7 +423,6 @@ def pseudonymised_extract(
         pseudonym_key(),
     )
     content, media = extract_bytes(frame, format)
-    from flsdb.kpi import parse_period
 
     # The file name from the period as parsed (its label), never the text as sent.
     name = f"flsdb-pseudonymised-{parse_period(period).label}.{format}"
@@ -481,11 +479,6 @@ def worklist(
     )
     if format == "json":
         return found
-    import csv
-    import io
-
-    from flsdb.services.events import record_event
-    from flsdb.sheets import csv_text
 
     buffer = io.StringIO()
     writer = csv.writer(buffer)

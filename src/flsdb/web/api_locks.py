@@ -9,7 +9,8 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from flsdb.services.policy import decided
+from flsdb.services import locks
+from flsdb.services.policy import check, decided
 from flsdb.web.api import MAX_INT
 from flsdb.web.common import ActorDep, engine_of
 
@@ -37,8 +38,6 @@ class LiftRequest(BaseModel):
 @decided("signed_in")
 def list_locks(request: Request, actor: ActorDep) -> list[dict[str, Any]]:
     """National locks and the sign-offs of the FLSs in the caller's scope, lifted ones too."""
-    from flsdb.services import locks
-
     return locks.list_locks(engine_of(request), actor)
 
 
@@ -50,8 +49,6 @@ def create_lock(body: LockRequest, request: Request, actor: ActorDep) -> Any:
     (records, those missing key fields) and nothing changes (200); with it, the lock (201).
     A signed-off record's index episode then cannot change (423); its follow-up can, until
     its window closes."""
-    from flsdb.services import locks
-
     service = body.service.upper() if body.service else None
     if not body.confirm:
         return JSONResponse(locks.preview(engine_of(request), actor, service, body.period))
@@ -69,8 +66,6 @@ def lift_lock(
     lock_id: LockId, body: LiftRequest, request: Request, actor: ActorDep
 ) -> dict[str, Any]:
     """An administrator lifts a sign-off or lock, saying why (kept on the lock and audited)."""
-    from flsdb.services import locks
-
     return locks.lift(engine_of(request), actor, lock_id, body.reason)
 
 
@@ -78,8 +73,6 @@ def lift_lock(
 @decided("lift_lock")
 def delete_lock(lock_id: LockId, request: Request, actor: ActorDep) -> Response:
     """Refused: a lock is lifted with `POST /api/locks/{id}/lift` and a reason."""
-    from flsdb.services.policy import check
-
     check(actor, "lift_lock")
     return JSONResponse(
         {

@@ -10,15 +10,39 @@ from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from flsdb.errors import FlsdbError, Pending, ValidationFailed
 from flsdb.ingest.limits import WEB
-from flsdb.web import hygiene
+from flsdb.services.dashboards import DashboardCache, warm
+from flsdb.services.policy import decision_of
+from flsdb.storage import open_engine
+from flsdb.storage.urls import ENV_VAR, resolve_url
+from flsdb.web import (
+    api,
+    api_locks,
+    hygiene,
+    pages,
+    pages_admin,
+    pages_audit,
+    pages_extracts,
+    pages_fls,
+    pages_records,
+    pages_restore,
+    pages_services,
+    pages_templates,
+    pages_worklist,
+    signin,
+)
+from flsdb.web.auth import current_actor
 from flsdb.web.common import error_page, issue_list, pending_page
-from flsdb.web.settings import Settings
+from flsdb.web.dashboard_parts import router as dashboard_parts
+from flsdb.web.settings import SECRET_ENV, Settings, limits_from_environment
+from flsdb.web.signin import sign_in_again
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -64,24 +88,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    from flsdb.storage import open_engine
-    from flsdb.web import (
-        api,
-        api_locks,
-        pages,
-        pages_admin,
-        pages_audit,
-        pages_extracts,
-        pages_fls,
-        pages_records,
-        pages_restore,
-        pages_services,
-        pages_templates,
-        pages_worklist,
-        signin,
-    )
-    from flsdb.web.dashboard_parts import router as dashboard_parts
-
     app = FastAPI(
         title="flsdb",
         version="1",
@@ -97,7 +103,6 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = open_engine(settings.database_url, pooled=True)
-    from flsdb.services.dashboards import DashboardCache
 
     app.state.dashboards = DashboardCache(
         refresh_seconds=_seconds("FLSDB_DASHBOARD_REFRESH", 30.0),
@@ -106,8 +111,6 @@ def create_app(settings: Settings) -> FastAPI:
         max_bytes=int(_seconds("FLSDB_FIGURES_CACHE_MB", 400) * 1024 * 1024),
     )
     if settings.worker_process:
-        from flsdb.services.dashboards import warm
-
         app.state.dashboards.start_pool()
         app.state.dashboards.live.start_pool()
         warm(app.state.dashboards, settings.database_url, app.state.engine)
@@ -166,8 +169,6 @@ def create_app(settings: Settings) -> FastAPI:
             return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
         if not request.url.path.startswith("/api"):
             if status == 401:
-                from flsdb.web.signin import sign_in_again
-
                 return await sign_in_again(request)
             return error_page(request, status, str(exc))
         if isinstance(exc, ValidationFailed):
@@ -187,9 +188,6 @@ def create_app(settings: Settings) -> FastAPI:
         await _signed_in(request)
         return _refusal(request, 405, "This address does not take that kind of request.")
 
-    from fastapi.exception_handlers import request_validation_exception_handler
-    from fastapi.exceptions import RequestValidationError
-
     @app.exception_handler(RequestValidationError)
     async def not_a_page(request: Request, exc: RequestValidationError) -> Response:
         """A page's address that does not fit (/records/abc) is no such page, in the layout;
@@ -200,8 +198,6 @@ def create_app(settings: Settings) -> FastAPI:
         if any(tuple(e.get("loc", ()))[:1] == ("path",) for e in exc.errors()):
             return _refusal(request, 404, "There is no such page.")
         return _refusal(request, 422, "What was sent could not be read; nothing was changed.")
-
-    from sqlalchemy.exc import DataError
 
     @app.exception_handler(DataError)
     async def refused_by_database(request: Request, exc: DataError) -> Response:
@@ -243,8 +239,6 @@ def application_routes(routes: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 def route_decision(route: Any) -> tuple[str, ...] | None:
     """The actions a route of the application declared (None: it declared none)."""
-    from flsdb.services.policy import decision_of
-
     if getattr(route, "path", None) in PUBLIC_ROUTES:
         return ("public",)
     return decision_of(getattr(route, "endpoint", None))
@@ -263,9 +257,6 @@ NUL_REFUSAL = "A value in the request holds a NUL character (0x00), which no fie
 def app_from_environment() -> FastAPI:
     """The application `flsdb serve` runs in each server process: the database from
     $FLSDB_DATABASE_URL, the secret from $FLSDB_SECRET_KEY (set by `flsdb serve`)."""
-    from flsdb.storage.urls import ENV_VAR, resolve_url
-    from flsdb.web.settings import SECRET_ENV, limits_from_environment
-
     return create_app(
         Settings(
             database_url=resolve_url(os.environ.get(ENV_VAR)),
@@ -281,7 +272,6 @@ async def _signed_in(request: Request) -> None:
     has not looked); nobody when the session is missing or ended."""
     if getattr(request.state, "actor", None) is not None or request.url.path.startswith("/api"):
         return
-    from flsdb.web.auth import current_actor
 
     try:
         await current_actor(request)

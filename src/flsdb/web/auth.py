@@ -13,6 +13,8 @@ from fastapi import Request
 
 from flsdb.errors import FlsdbError
 from flsdb.services.access import Actor
+from flsdb.services.accounts import token_actor
+from flsdb.services.signin import session_actor
 
 COOKIE = "flsdb_session"
 # A random id per browser: the CSRF token is derived from it and the user, so that signing in
@@ -102,9 +104,6 @@ def check_origin(request: Request) -> None:
 async def current_actor(request: Request) -> Actor:
     """The signed-in actor; Unauthenticated otherwise. Cookie-authenticated changes must carry
     the session's CSRF token (header X-CSRF-Token or form field csrf_token)."""
-    from flsdb.services.accounts import token_actor
-    from flsdb.services.signin import session_actor
-
     engine = request.app.state.engine
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):

@@ -12,12 +12,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from flsdb.errors import ConfigurationError, NotFound
 from flsdb.figures import PeriodFigures
+from flsdb.services import dashboards
 from flsdb.services.access import Actor
+from flsdb.services.dashboards import service_names
+from flsdb.services.events import record_event
+from flsdb.services.kpi_patients import STATUS_WORDS, patients
 from flsdb.services.policy import check_published_period, decided, disclosure
+from flsdb.web import dashboard_tables as tables
 from flsdb.web.common import ActorDep, engine_of, render
+from flsdb.web.dashboard_bodies import benchmark_rows, fls_body, group_body
 from flsdb.web.period_figures import period_and_date, period_figures
 
 router = APIRouter(include_in_schema=False)
@@ -31,9 +38,6 @@ async def _body(
 ) -> tuple[PeriodFigures, dict[str, Any]]:
     """The figures and the dashboard body of `level`/`unit`, at the viewer's disclosure level
     (NotFound outside the viewer's scope, as the page)."""
-    from flsdb.services import dashboards
-    from flsdb.web.dashboard_bodies import benchmark_rows, fls_body, group_body
-
     code = unit.upper()
     if level == "fls":
         dashboards.check_service(actor, engine_of(request), code)
@@ -82,11 +86,6 @@ async def table_download(
     actor: ActorDep, level: str, unit: Code, table: Part, fmt: str, request: Request
 ) -> Any:
     """A dashboard table as CSV or XLSX, with the values the page shows this viewer."""
-    from starlette.concurrency import run_in_threadpool
-
-    from flsdb.services.events import record_event
-    from flsdb.web import dashboard_tables as tables
-
     if level not in LEVELS or fmt not in tables.FORMATS:
         raise NotFound("There is no such download.")
     known = tables.FLS_TABLES if level == "fls" else tables.GROUP_TABLES
@@ -126,10 +125,6 @@ def _uk(value: Any) -> str:
 @decided("read_patients")
 async def kpi_patients(actor: ActorDep, service_code: Code, request: Request) -> HTMLResponse:
     """The FLS's patients behind a KPI's 'not met' or 'not yet due' count, for its staff."""
-    from starlette.concurrency import run_in_threadpool
-
-    from flsdb.services.kpi_patients import STATUS_WORDS, patients
-
     code = service_code.upper()
     period, as_of, error = period_and_date(request)
     if error:
@@ -147,7 +142,6 @@ async def kpi_patients(actor: ActorDep, service_code: Code, request: Request) ->
         }
         for r in found.rows
     ]
-    from flsdb.services.dashboards import service_names
 
     return render(
         request,

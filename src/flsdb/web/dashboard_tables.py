@@ -4,9 +4,12 @@ needs beside the names a person reads, as CSV or XLSX (cells never run as formul
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Callable
 from typing import Any
+
+import xlsxwriter
 
 from flsdb.sheets import csv_text, plain_number, write_cell
 
@@ -141,8 +144,6 @@ GROUP_TABLES: dict[str, Callable[[dict[str, Any]], Table]] = {
 
 def as_csv(table: Table) -> bytes:
     """Numbers as written (a whole number stays whole), blanks blank, text never a formula."""
-    import csv
-
     head, rows = table
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -153,8 +154,6 @@ def as_csv(table: Table) -> bytes:
 
 
 def as_xlsx(table: Table, sheet_name: str) -> bytes:
-    import xlsxwriter
-
     head, rows = table
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})

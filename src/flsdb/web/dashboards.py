@@ -20,9 +20,11 @@ from flsdb.figures import (
     comparator,
     mix_shares,
 )
+from flsdb.services.records import field_labels
 from flsdb.sheets import plain_number
 from flsdb.stats.funnel import Funnel
 from flsdb.web import charts
+from flsdb.web.pages import templates
 from flsdb.web.published import small_withheld
 
 LEVEL_WORDS = {"95%": 0.95, "99.8%": 0.998}
@@ -39,7 +41,6 @@ def html(
 ) -> Markup:
     """A template rendered once per computation of the figures and `key` (its other inputs):
     a dashboard's charts and tables are the same for every view until the figures change."""
-    from flsdb.web.pages import templates
 
     def make() -> Markup:
         return Markup(templates.get_template(name).render(context()))
@@ -227,8 +228,6 @@ def completeness(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Key fields missing, by field; as published, a count of 1 to 4 (missing, or complete)
     is withheld with its percentage, as the reports withhold small counts."""
-    from flsdb.services.records import field_labels
-
     labels = field_labels()
     frame = data.fls_completeness(code)
     rows = [

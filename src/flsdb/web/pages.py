@@ -8,11 +8,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from flsdb.errors import Conflict, FlsdbError, Locked, ValidationFailed
+from flsdb.profiles import load_profile, profile_names
 from flsdb.services import records, uploads
 from flsdb.services.access import Actor, authorize
+from flsdb.services.locks import lock_state
 from flsdb.services.policy import decided
+from flsdb.storage.edits import DuplicateRecord
+from flsdb.storage.locks import followup_fields
 from flsdb.web.common import (
     ActorDep,
     PageRecordId,
@@ -24,6 +29,7 @@ from flsdb.web.common import (
 )
 from flsdb.web.common import templates as templates  # web/dashboards renders parts with it
 from flsdb.web.forms import form_values, record_form
+from flsdb.web.signin import forget_kept, kept_fields
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -48,9 +54,6 @@ def _form_page(
     followup_only: bool = False,
     existing: int | None = None,
 ) -> HTMLResponse:
-    from flsdb.storage.locks import followup_fields
-    from flsdb.web.signin import forget_kept, kept_fields
-
     kept = kept_fields(request, actor) if request.method == "GET" else None
     if kept is not None:
         values = _values_of(kept)
@@ -122,8 +125,6 @@ def _saved(
         message = "The record was not saved: correct the fields marked below."
         return _form_page(request, actor, values, issue_list(exc), record, 422, message)
     except (Conflict, Locked) as exc:
-        from flsdb.storage.edits import DuplicateRecord
-
         status = exc.status
         existing = exc.record_id if isinstance(exc, DuplicateRecord) else None
         return _form_page(request, actor, values, [], record, status, str(exc), existing=existing)
@@ -142,8 +143,6 @@ async def create_record(actor: ActorDep, request: Request) -> Response:
 @router.get("/records/{record_id}")
 @decided("read_patients")
 async def edit_record(actor: ActorDep, record_id: PageRecordId, request: Request) -> HTMLResponse:
-    from flsdb.services.locks import lock_state
-
     record = records.get(engine_of(request), actor, record_id)
     fracture = dt.date.fromisoformat(str(record["date_fracture_diagnosed"]))
     reason, followup = lock_state(engine_of(request), str(record["service_code"]), fracture)
@@ -178,9 +177,6 @@ def _followup_only(
 ) -> dict[str, Any]:
     """A signed-off record's form sends its follow-up fields alone (the others are shown, not
     sent): the stored values stand for the rest."""
-    from flsdb.services.locks import lock_state
-    from flsdb.storage.locks import followup_fields
-
     fracture = dt.date.fromisoformat(str(current["date_fracture_diagnosed"]))
     reason, followup = lock_state(engine_of(request), str(current["service_code"]), fracture)
     if not reason or not followup:
@@ -213,8 +209,6 @@ async def history(actor: ActorDep, record_id: PageRecordId, request: Request) ->
 def _upload_choices(request: Request) -> dict[str, Any]:
     """The profiles the upload form offers (flsdb's own format first), and the uploader's past
     uploads."""
-    from flsdb.profiles import load_profile, profile_names
-
     actor = getattr(request.state, "actor", None)
     past = uploads.list_uploads(engine_of(request), actor) if actor is not None else []
     with engine_of(request).connect() as conn:
@@ -236,8 +230,6 @@ async def upload_page(actor: ActorDep, request: Request) -> HTMLResponse:
 @router.post("/uploads")
 @decided("write_patients")
 async def upload_file(actor: ActorDep, request: Request) -> Response:
-    from starlette.concurrency import run_in_threadpool
-
     authorize(actor, "write_patients")
     form = await request.form()
     file = form.get("file")

@@ -8,10 +8,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from flsdb.errors import FlsdbError, NotFound
 from flsdb.services import accounts
 from flsdb.services.access import ROLE_WORDS, authorize
+from flsdb.services.kpis import kpi_rows
 from flsdb.services.policy import decided
 from flsdb.web.common import ActorDep, engine_of, kpi_context, render, service_names
 
@@ -247,8 +249,6 @@ async def change_user(actor: ActorDep, username: str, action: str, request: Requ
 @router.get("/kpis")
 @decided("read_aggregates")
 async def kpi_page(actor: ActorDep, request: Request) -> HTMLResponse:
-    from flsdb.services.kpis import kpi_rows
-
     context = kpi_context(request)
     default = context["years"][0] if context["years"] else str(dt.date.today().year - 1)
     period = request.query_params.get("period", default)[:20]
@@ -257,8 +257,6 @@ async def kpi_page(actor: ActorDep, request: Request) -> HTMLResponse:
     rows: list[dict[str, Any]] = []
     error = None
     try:
-        from starlette.concurrency import run_in_threadpool
-
         rows = await run_in_threadpool(
             kpi_rows,
             request.app.state.settings.database_url,

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from flsdb.errors import ConfigurationError
 from flsdb.services.access import authorize
-from flsdb.services.events import EventFilter, event_choices, export_events, list_events
+from flsdb.services.events import (
+    EventFilter,
+    event_choices,
+    export_events,
+    list_events,
+    record_event,
+)
 from flsdb.services.policy import decided
 from flsdb.web.common import ActorDep, engine_of, render, words
 from flsdb.web.dates import parse_typed, typed_date
@@ -86,8 +94,6 @@ def _filters(params: Any) -> tuple[EventFilter, dict[str, str], list[str]]:
 
 
 def _query(typed: dict[str, str]) -> str:
-    from urllib.parse import urlencode
-
     return urlencode({k: v for k, v in typed.items() if v})
 
 
@@ -121,13 +127,9 @@ async def audit_page(actor: ActorDep, request: Request) -> HTMLResponse:
 @router.get("/admin/audit.csv")
 @decided("administer")
 async def audit_csv(actor: ActorDep, request: Request) -> Response:
-    from flsdb.services.events import record_event
-
     authorize(actor, "administer")
     chosen, _, problems = _filters(request.query_params)
     if problems:
-        from flsdb.errors import ConfigurationError
-
         raise ConfigurationError(" ".join(problems))
     text = export_events(engine_of(request), chosen)
     record_event(

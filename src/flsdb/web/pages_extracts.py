@@ -7,10 +7,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
 
 from flsdb.errors import FlsdbError
+from flsdb.kpi import parse_period
 from flsdb.services.access import authorize
+from flsdb.services.extracts import extract_bytes, extract_for, pseudonym_key
 from flsdb.services.policy import decided
+from flsdb.storage.tables import records
 from flsdb.web.common import ActorDep, engine_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -18,10 +23,6 @@ FORMATS = {"csv": "CSV (opens in a spreadsheet)", "parquet": "Parquet (for R, Py
 
 
 def _years(request: Request) -> list[str]:
-    from sqlalchemy import func, select
-
-    from flsdb.storage.tables import records
-
     with engine_of(request).connect() as conn:
         first, last = conn.execute(
             select(
@@ -35,8 +36,6 @@ def _years(request: Request) -> list[str]:
 
 
 def _page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
-    from flsdb.services.extracts import pseudonym_key
-
     no_key = None
     try:
         pseudonym_key()
@@ -62,11 +61,6 @@ async def extracts_page(actor: ActorDep, request: Request) -> HTMLResponse:
 @decided("extract_pseudonymised")
 async def extract_download(actor: ActorDep, request: Request) -> Response:
     """The extract of the chosen period as a file (audited), or the page with the reason."""
-    from starlette.concurrency import run_in_threadpool
-
-    from flsdb.kpi import parse_period
-    from flsdb.services.extracts import extract_bytes, extract_for, pseudonym_key
-
     authorize(actor, "extract_pseudonymised")
     period = (request.query_params.get("period") or "").strip()[:20]
     chosen = request.query_params.get("format", "csv")

@@ -5,11 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
+from flsdb.errors import FlsdbError, Forbidden, NotFound
 from flsdb.figures import PeriodFigures
-from flsdb.services.policy import can, check_published_period, decided, disclosure
+from flsdb.services import dashboards, locks, report_files
+from flsdb.services.policy import can, check, check_published_period, decided, disclosure
+from flsdb.web import dashboards as views
 from flsdb.web.common import ActorDep, engine_of, render
+from flsdb.web.dashboard_bodies import benchmark_rows, fls_body, group_body
 from flsdb.web.period_figures import period_and_date, period_figures
 
 router = APIRouter(include_in_schema=False)
@@ -24,8 +29,6 @@ def _locks_page(
     error: str | None = None,
     **extra: Any,
 ) -> HTMLResponse:
-    from flsdb.services import locks
-
     return render(
         request,
         "locks.html",
@@ -49,9 +52,6 @@ async def locks_page(actor: ActorDep, request: Request) -> HTMLResponse:
 async def locks_change(actor: ActorDep, request: Request) -> HTMLResponse:
     """Sign off or lock in two steps (what will be closed, then the confirmation); lift with a
     reason (asked for first)."""
-    from flsdb.errors import FlsdbError
-    from flsdb.services import locks
-
     form = await request.form()
     action = str(form.get("action", ""))
     confirmed = str(form.get("confirm", "")) == "yes"
@@ -75,8 +75,6 @@ async def locks_change(actor: ActorDep, request: Request) -> HTMLResponse:
             text = str(form.get("lock_id", ""))
             lock_id = int(text) if text.isdigit() and len(text) < 10 else 0
             if not confirmed:
-                from flsdb.services.policy import check
-
                 check(actor, "lift_lock")
                 found = [k for k in locks.list_locks(engine, actor) if k["id"] == lock_id]
                 if not found or found[0]["lifted_at"]:
@@ -100,9 +98,6 @@ async def locks_change(actor: ActorDep, request: Request) -> HTMLResponse:
 async def fls_dashboard(
     actor: ActorDep, service_code: ServiceCode, request: Request
 ) -> HTMLResponse:
-    from flsdb.services import dashboards
-    from flsdb.web import dashboards as views
-
     code = service_code.upper()
     dashboards.check_service(actor, engine_of(request), code)
     # The figures leave at the viewer's disclosure level: its staff and the national team see
@@ -138,8 +133,6 @@ async def fls_dashboard(
     patients = can(actor, "read_patients", code)
 
     def body() -> dict[str, Any]:
-        from flsdb.web.dashboard_bodies import fls_body
-
         return {**fls_body(data, code, published), "patients": patients, "period_label": period}
 
     return render(
@@ -160,8 +153,6 @@ async def fls_dashboard(
 
 def _fls_head(data: PeriodFigures, code: str, published: bool) -> dict[str, Any]:
     """The FLS's names and record count, once per computation of the figures."""
-    from flsdb.web import dashboards as views
-
     info = data.service_info(code)
     region = str(info["region_code"])
     return {
@@ -176,9 +167,6 @@ def _fls_head(data: PeriodFigures, code: str, published: bool) -> dict[str, Any]
 
 
 async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
-    from flsdb.web import dashboards as views
-    from flsdb.web.dashboard_bodies import benchmark_rows, group_body
-
     period, as_of, error = period_and_date(request)
     if error:
         return render(request, "error.html", 422, title="Refused", message=error, code=422)
@@ -219,8 +207,6 @@ async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
 async def region_dashboard(
     actor: ActorDep, region_code: ServiceCode, request: Request
 ) -> HTMLResponse:
-    from flsdb.services import dashboards
-
     code = region_code.upper()
     dashboards.check_region(actor, engine_of(request), code)
     return await _group(request, "region", code)
@@ -240,12 +226,6 @@ async def download(
     """The command line's outputs for a dashboard's scope, made on demand by the same use case
     (`services.report_files`): the FLS or region report (HTML or PDF) and the national report,
     as published; the benchmark table (CSV)."""
-    from fastapi.responses import Response
-    from starlette.concurrency import run_in_threadpool
-
-    from flsdb.errors import Forbidden, NotFound
-    from flsdb.services import dashboards, report_files
-
     code = unit.upper()
     if kind == "fls":
         dashboards.check_service(actor, engine_of(request), code)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -123,8 +124,6 @@ def _page_numbers(page: int, pages: int) -> list[int | None]:
 
 def records_address(kept: dict[str, Any], **changes: Any) -> str:
     """The record list's address with the search kept and `changes` made."""
-    from urllib.parse import urlencode
-
     merged = {**kept, **changes}
     return "/records?" + urlencode({k: v for k, v in merged.items() if v not in (None, "")})
 

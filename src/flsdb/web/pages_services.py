@@ -10,21 +10,20 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
 
 from flsdb.errors import FlsdbError, ValidationFailed
 from flsdb.services import service_files
 from flsdb.services.access import authorize
 from flsdb.services.policy import decided
+from flsdb.storage.tables import records, services
 from flsdb.web.common import ActorDep, engine_of, render
 
 router = APIRouter(include_in_schema=False)
 
 
 def _page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
-    from sqlalchemy import func, select
-
-    from flsdb.storage.tables import records, services
-
     with engine_of(request).connect() as conn:
         counts: dict[str, int] = dict(
             conn.execute(
@@ -52,8 +51,6 @@ async def services_page(actor: ActorDep, request: Request) -> HTMLResponse:
 @decided("administer")
 async def services_preview(actor: ActorDep, request: Request) -> HTMLResponse:
     """A services file checked and compared with the stored services: nothing stored yet."""
-    from starlette.concurrency import run_in_threadpool
-
     authorize(actor, "administer")
     form = await request.form()
     file = form.get("file")
@@ -80,8 +77,6 @@ async def services_preview(actor: ActorDep, request: Request) -> HTMLResponse:
 @decided("administer")
 async def services_store(actor: ActorDep, request: Request) -> HTMLResponse:
     """Store the previewed file (sent back by the preview's form; checked again in full)."""
-    from starlette.concurrency import run_in_threadpool
-
     authorize(actor, "administer")
     form = await request.form()
     name = str(form.get("file_name") or "services.csv")[-200:]

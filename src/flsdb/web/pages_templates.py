@@ -8,7 +8,11 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
+from flsdb.dictionary import load_dictionary
+from flsdb.dictionary.template import write_csv_template, write_xlsx_template
+from flsdb.errors import NotFound
 from flsdb.services.access import authorize
 from flsdb.services.policy import decided
 from flsdb.web.common import ActorDep
@@ -23,12 +27,6 @@ MEDIA = {
 @router.get("/templates/records.{suffix}")
 @decided("write_patients")
 async def records_template(actor: ActorDep, suffix: str, request: Request) -> Response:
-    from starlette.concurrency import run_in_threadpool
-
-    from flsdb.dictionary import load_dictionary
-    from flsdb.dictionary.template import write_csv_template, write_xlsx_template
-    from flsdb.errors import NotFound
-
     authorize(actor, "write_patients")
     if suffix not in MEDIA:
         raise NotFound("There is no such template: download records.csv or records.xlsx.")

@@ -18,6 +18,7 @@ from flsdb.dictionary import load_dictionary
 from flsdb.errors import Conflict, Locked, ValidationFailed
 from flsdb.services import records, worklists
 from flsdb.services.access import Actor
+from flsdb.services.locks import lock_state
 from flsdb.services.policy import decided
 from flsdb.web.common import ActorDep, PageRecordId, engine_of, issue_list, render, shown, templates
 from flsdb.web.forms import record_form
@@ -141,8 +142,6 @@ def _short_form(
     status: int = 200,
     message: str | None = None,
 ) -> HTMLResponse:
-    from flsdb.services.locks import lock_state
-
     dictionary = load_dictionary()
     title = dictionary.sections[WINDOW_SECTIONS[place.window]]
     sections = [
