@@ -15,10 +15,11 @@ FlsdbError
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from flsdb.ingest.issues import IssueTable
+    import polars as pl
 
 __all__ = [
     "ConfigurationError",
@@ -54,12 +55,42 @@ class FileFormatError(FlsdbError):
     status = 422
 
 
+class Problem(Protocol):
+    """One issue of a file, as a `ValidationFailed` carries it (flsdb.ingest.issues.Issue)."""
+
+    @property
+    def level(self) -> str: ...
+    @property
+    def row(self) -> int | None: ...
+    @property
+    def column(self) -> str: ...
+    @property
+    def value(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+
+
+class Problems(Protocol):
+    """The issue table a `ValidationFailed` carries (flsdb.ingest.issues.IssueTable is one):
+    what the front doors show of it."""
+
+    @property
+    def frame(self) -> pl.DataFrame: ...
+    @property
+    def error_count(self) -> int: ...
+    @property
+    def warning_count(self) -> int: ...
+    @property
+    def info_count(self) -> int: ...
+    def issues(self) -> Sequence[Problem]: ...
+
+
 class ValidationFailed(FlsdbError):
     """The file has validation errors; it carries the full issue table."""
 
     status = 422
 
-    def __init__(self, issues: IssueTable) -> None:
+    def __init__(self, issues: Problems) -> None:
         super().__init__(f"{issues.error_count} error(s) found; nothing was stored")
         self.issues = issues
 

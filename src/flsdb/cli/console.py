@@ -16,7 +16,7 @@ from rich.markup import escape
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-    from flsdb.ingest.issues import IssueTable
+    from flsdb.errors import Problems
 
 # Piped output (CI logs, files) has no terminal width: give tables room instead of 80 columns.
 # Messages are never wrapped by flsdb (soft wrap): a terminal wraps them, a log keeps one line.
@@ -42,7 +42,7 @@ def progress_bar() -> Iterator[Progress]:
         yield progress
 
 
-def show_issues(issues: IssueTable, level: str | None = None) -> None:
+def show_issues(issues: Problems, level: str | None = None) -> None:
     """The first issues as a table (row, column, value, message); the rest counted."""
     import polars as pl
     from rich.table import Table

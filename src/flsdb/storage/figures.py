@@ -19,12 +19,16 @@ compiled for the database; storage never reads the catalogue. `kpi_cells_layout`
 signature and the contributions query of the layout the cells were built under, so a writer
 maintains the cells by what the store says they are (no compiler loaded), and a reader whose
 catalogue has another signature does not read them (the KPIs are computed from the records)
-until `flsdb db rebuild-figures` (run by migration 0010) builds them again.
+until `flsdb db rebuild-figures` builds them again. Migration 0010, which first built them,
+uses the layout of its day kept beside it as data (`KeptLayout`), so storage never reaches up to
+the KPI layer.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -60,6 +64,31 @@ class CellLayout(Protocol):
         """Per FLS, fracture date, year, month and breakdown group (columns named as in
         `BREAKDOWNS`): `records` and each column's count over the records of `SOURCE`."""
         ...
+
+
+@dataclass(frozen=True)
+class KeptLayout:
+    """A layout kept as data: what the cells were when a migration was written (a migration
+    builds what it was written for, never from the catalogue of the day)."""
+
+    signature: str
+    columns: tuple[str, ...]
+    queries: dict[str, str]  # the contributions query by dialect ("sqlite", "postgresql")
+
+    def contributions(self, dialect: str) -> str:
+        return self.queries[dialect]
+
+
+def layout_json(layout: CellLayout, dialects: tuple[str, ...] = ("sqlite", "postgresql")) -> str:
+    """A layout as JSON, to keep beside a migration (read back by `layout_from_json`)."""
+    queries = {d: layout.contributions(d) for d in dialects}
+    kept = {"signature": layout.signature, "columns": list(layout.columns), "queries": queries}
+    return json.dumps(kept, indent=1) + "\n"
+
+
+def layout_from_json(text: str) -> KeptLayout:
+    kept = json.loads(text)
+    return KeptLayout(str(kept["signature"]), tuple(kept["columns"]), dict(kept["queries"]))
 
 
 def _rollup_sql(fine_sql: str, where: str, sign: int, columns: tuple[str, ...]) -> str:
