@@ -13,7 +13,9 @@ import typer
 
 from flsdb.cli import data, demo, exchange, measure, reporting, statistics, web
 from flsdb.cli.console import fail, show_issues
+from flsdb.cli.files import reason
 from flsdb.errors import FlsdbError, ValidationFailed
+from flsdb.storage.faults import database_problem, is_database_error
 
 app = typer.Typer(
     help="flsdb: the fracture liaison service audit platform.",
@@ -64,15 +66,12 @@ def main() -> None:
         fail("flsdb ran out of memory; nothing was stored. Try a smaller file or period.")
         sys.exit(1)
     except OSError as exc:
-        from flsdb.cli.files import reason
-
         where = f" ({exc.filename})" if exc.filename else ""
         fail(f"The operating system refused{where}: {reason(exc)}.")
         sys.exit(1)
     except Exception as exc:
         if os.environ.get("FLSDB_DEBUG"):
             raise
-        from flsdb.storage.faults import database_problem, is_database_error
 
         if is_database_error(exc):
             # A failure while reading (writes are translated where they happen).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,6 +22,8 @@ from flsdb.cli.options import (
     UserOption,
     parse_date,
 )
+from flsdb.errors import ConfigurationError, ValidationFailed
+from flsdb.storage.urls import resolve_url
 
 if TYPE_CHECKING:
     from flsdb.ingest import UploadFile, ValidatedTable
@@ -40,7 +44,6 @@ def template(
     """Write empty upload templates: CSV, and XLSX with drop-down lists of codes."""
     from flsdb.dictionary import load_dictionary
     from flsdb.dictionary.template import write_csv_template, write_xlsx_template
-    from flsdb.errors import ConfigurationError
 
     dictionary = load_dictionary()
     try:
@@ -92,8 +95,6 @@ def _report(summary: ImportSummary, table: ValidatedTable) -> None:
 
 
 def _check(table: ValidatedTable, errors: Path | None) -> None:
-    from flsdb.errors import ValidationFailed
-
     if errors is not None:
         write_output(errors, table.issues.csv_text())
         note(f"wrote all issues to {errors}")
@@ -104,8 +105,6 @@ def _check(table: ValidatedTable, errors: Path | None) -> None:
 def _open(
     file: Path, sheet: str | None, max_size: int, text: TextOptions | None = None
 ) -> UploadFile:
-    from dataclasses import replace
-
     from flsdb.ingest import open_upload
     from flsdb.ingest.limits import MB, UploadLimits
 
@@ -156,7 +155,6 @@ def import_records(
     """Validate a records file and store it: all or nothing, updating records by their key.
     A blank cell or an absent column keeps the stored value unless --blank clear.
     With --profile fls-db, a national FLS-DB export (labels, DD/MM/YYYY dates, Windows-1252)."""
-    from flsdb.errors import ConfigurationError
     from flsdb.ingest.mapped import text_options
     from flsdb.profiles import load_profile
     from flsdb.services.imports import checked_records, store_checked_records
@@ -242,8 +240,6 @@ def db_current(db: DbOption = None) -> None:
 def db_rebuild_figures(db: DbOption = None) -> None:
     """Compute the maintained KPI figures afresh from the records (every write keeps them;
     migrations run this). Writers wait meanwhile."""
-    import time
-
     from flsdb.kpi.cells import store_layout
     from flsdb.storage import open_existing
     from flsdb.storage.figures import rebuild_figures
@@ -274,12 +270,10 @@ def extract(
     db: DbOption = None,
 ) -> None:
     """Write a pseudonymised extract of a period's records for analysis."""
-    from flsdb.errors import ConfigurationError
     from flsdb.kpi import parse_period
     from flsdb.services.events import record_event
     from flsdb.services.extracts import pseudonym_key, pseudonymise, read_period, write_extract
     from flsdb.storage import open_existing
-    from flsdb.storage.urls import resolve_url
     from flsdb.storage.writer import default_user
 
     if not pseudonymised:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import os
+import secrets
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,6 +16,9 @@ import typer
 from flsdb.cli.console import note, out, progress_bar, say
 from flsdb.cli.files import replacing, write_output
 from flsdb.cli.options import ConfigOption
+from flsdb.cli.reporting import print_report_set
+from flsdb.errors import ConfigurationError
+from flsdb.reports.marking import SYNTHETIC, SYNTHETIC_PREFIX
 
 
 class RecordsFormat(enum.StrEnum):
@@ -27,8 +33,6 @@ if TYPE_CHECKING:
 
 def _folder(path: Path) -> None:
     """An output folder, made if missing; a file in its place refuses the command."""
-    from flsdb.errors import ConfigurationError
-
     if path.exists() and not path.is_dir():
         raise ConfigurationError(f"--out {path} is a file; give a folder.")
     try:
@@ -110,8 +114,6 @@ def thresholds(
     output: Annotated[Path | None, typer.Option("--out", help="Write YAML here.")] = None,
 ) -> None:
     """Print (or write) the packaged thresholds: a starting point for a --config file."""
-    from importlib import resources
-
     text = resources.files("flsdb.config").joinpath("thresholds.yaml").read_text("utf-8")
     if output is None:
         typer.echo(text, nl=False)
@@ -263,7 +265,6 @@ def demo(
     internal = out_dir / INTERNAL
     internal.mkdir(exist_ok=True)
     (internal / "README.txt").write_text(INTERNAL_NOTE, encoding="utf-8")
-    from flsdb.reports.marking import SYNTHETIC, SYNTHETIC_PREFIX
 
     written = []
     for level, result in results.items():
@@ -304,7 +305,6 @@ def demo(
             region_reports=False,
             formats=("html", "pdf") if pdf else ("html",),
         )
-    from flsdb.cli.reporting import print_report_set
 
     print_report_set(reports, report_data.records, report_data.services_with_records)
     _demo_accounts(engine, largest, regions[largest], out_dir)
@@ -313,9 +313,6 @@ def demo(
 def _demo_accounts(engine: Any, service: str, region: str, out_dir: Path) -> None:
     """One account per role for the web application, each with a new random password (printed
     and kept in OUT/demo-accounts.txt, readable by its owner only): no password is fixed."""
-    import os
-    import secrets
-
     from rich.table import Table
 
     from flsdb.services import accounts

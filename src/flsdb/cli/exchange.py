@@ -3,6 +3,7 @@ records in a profile's layout, such as the national FLS-DB export, for its own s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,6 +12,8 @@ import typer
 from flsdb.cli.console import err, note, out, say
 from flsdb.cli.files import replacing, write_output
 from flsdb.cli.options import DbOption, MaxSizeOption, PeriodOption, SheetOption
+from flsdb.errors import ConfigurationError, FileFormatError
+from flsdb.storage.urls import resolve_url
 
 if TYPE_CHECKING:
     from flsdb.ingest.detect import Fit
@@ -93,12 +96,9 @@ def profile_detect(
 ) -> None:
     """Which profile fits a file, and what it would map, leave unused or fail on (reads the
     file; stores nothing)."""
-    from dataclasses import replace
-
     from rich.markup import escape
     from rich.table import Table
 
-    from flsdb.errors import FileFormatError
     from flsdb.ingest.detect import detect
     from flsdb.ingest.limits import MB, UploadLimits
 
@@ -173,14 +173,12 @@ def export(
     """Write one FLS's records of a period in a profile's layout (the national FLS-DB export by
     default): question-numbered columns, labels, DD/MM/YYYY dates."""
     from flsdb.dictionary import load_dictionary
-    from flsdb.errors import ConfigurationError
     from flsdb.kpi import parse_period
     from flsdb.profiles import load_profile
     from flsdb.profiles.export import export_frame, not_written, write_csv
     from flsdb.services.events import record_event
     from flsdb.services.extracts import read_period
     from flsdb.storage import known_service_codes, open_existing
-    from flsdb.storage.urls import resolve_url
     from flsdb.storage.writer import default_user
 
     chosen = load_profile(profile)

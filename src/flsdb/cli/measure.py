@@ -19,6 +19,7 @@ from flsdb.cli.options import (
     ServicesOption,
     parse_date,
 )
+from flsdb.errors import ConfigurationError
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -178,7 +179,6 @@ def open_source(
     engine: Engine | None = None,
     spark_master: str | None = None,
 ) -> RecordSource:
-    from flsdb.errors import ConfigurationError
     from flsdb.kpi import source_from_database, source_from_files
 
     if (records is None) != (services is None):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from flsdb.cli.console import note, out, progress_bar
+from flsdb.cli.measure import check_as_of, open_source
 from flsdb.cli.options import (
     AsOfOption,
     ConfigOption,
@@ -22,6 +23,7 @@ from flsdb.cli.options import (
     ServicesOption,
     parse_date,
 )
+from flsdb.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from flsdb.config import Thresholds
@@ -165,9 +167,7 @@ def report(
     db: DbOption = None,
 ) -> None:
     """Write the report set for a period (HTML and PDF) and the benchmark tables."""
-    from flsdb.cli.measure import check_as_of, open_source
     from flsdb.config import load_thresholds
-    from flsdb.errors import ConfigurationError
     from flsdb.figures import compute_figures
     from flsdb.kpi import parse_period
     from flsdb.reports import choose_units

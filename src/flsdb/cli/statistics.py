@@ -11,6 +11,7 @@ import typer
 from flsdb.cli.console import note
 from flsdb.cli.files import write_output
 from flsdb.cli.options import FunnelMethod, Overdispersion
+from flsdb.errors import ConfigurationError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,8 +28,6 @@ class ChartKind(enum.StrEnum):
 
 def _read(path: Path, needed: tuple[str, ...]) -> pd.DataFrame:
     import pandas as pd
-
-    from flsdb.errors import ConfigurationError
 
     try:
         frame = pd.read_csv(path, encoding="utf-8-sig")
@@ -81,7 +80,6 @@ def funnel_command(
 ) -> None:
     """Add funnel limits (percent) and a flag to each row: high_alarm (beyond the 99.8% limit),
     high_alert (beyond 95%), inside, low_alert, low_alarm."""
-    from flsdb.errors import ConfigurationError
     from flsdb.stats import funnel
 
     frame = _read(file, ("numerator", "denominator"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -10,6 +12,8 @@ import typer
 
 from flsdb.cli.console import out, say
 from flsdb.cli.options import DbOption
+from flsdb.errors import ConfigurationError
+from flsdb.storage.urls import ENV_VAR, resolve_url, sqlite_file
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -46,12 +50,9 @@ def serve(
     """Run the web application (uvicorn). The session secret comes from $FLSDB_SECRET_KEY or a
     file .flsdb-secret beside the database (created with permissions 0600). Sessions end after
     $FLSDB_SESSION_IDLE_MINUTES unused (30) and $FLSDB_SESSION_HOURS after sign-in (12)."""
-    import os
-
     import uvicorn
 
     from flsdb.storage import open_engine
-    from flsdb.storage.urls import ENV_VAR, resolve_url, sqlite_file
     from flsdb.web.settings import SECRET_ENV, limits_from_environment, secret_key
 
     limits_from_environment()  # a wrong setting is one sentence here, not a failed worker
@@ -92,8 +93,6 @@ def _password(from_stdin: bool) -> str:
     first = typer.prompt("Password", hide_input=True)
     second = typer.prompt("Again", hide_input=True)
     if first != second:
-        from flsdb.errors import ConfigurationError
-
         raise ConfigurationError("The two passwords differ; nothing was changed.")
     return str(first)
 
@@ -206,8 +205,6 @@ def token(
 
 
 def _when(stamp: object) -> str:
-    import datetime as dt
-
     return stamp.strftime("%d %b %Y %H:%M") if isinstance(stamp, dt.datetime) else "never"
 
 
@@ -239,7 +236,6 @@ def revoke_token(
     db: DbOption = None,
 ) -> None:
     """Revoke one API token of the user (by id) or all of them (--all); it is refused at once."""
-    from flsdb.errors import ConfigurationError
     from flsdb.services import accounts
 
     if (token_id is None) == (not all_tokens):
