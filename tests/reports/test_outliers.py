@@ -9,21 +9,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from flsdb.figures import FUNNEL_KPIS, PeriodFigures, compute_figures
-from flsdb.kpi import parse_period
-from flsdb.kpi.sources import source_from_files
+from flsdb.figures import FUNNEL_KPIS, PeriodFigures
 from flsdb.reports.build import build_reports
 from flsdb.reports.outliers import FLAGS, withheld, withheld_sentence
-from flsdb.synth import generate, write_upload_files
+from tests.disclosure.nation import nation
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> PeriodFigures:
-    folder = tmp_path_factory.mktemp("synthetic")
-    made = generate(services=77, records=20_000, year=2024, seed=3, history_years=0)
-    services_path, records_path = write_upload_files(made, folder)
-    source = source_from_files(records_path, services_path, upload_date=made.as_of)
-    return compute_figures(source, parse_period("2024"), made.as_of)
+def data() -> PeriodFigures:
+    return nation()  # the synthetic nation the national audit's test uses too
 
 
 def _flagged(data: PeriodFigures) -> list[tuple[str, str, str, bool]]:

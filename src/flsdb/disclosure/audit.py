@@ -24,14 +24,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 
 from flsdb.disclosure.engine import Relation
+from flsdb.disclosure.lp import Programme
 
 OUTSIDER = "outsider"
 _EPS = 1e-6
@@ -182,59 +182,54 @@ def _blocks(pub: Publication) -> tuple[list[_Block], list[int]]:
     return [b for b in blocks.values() if b.targets], shown_outright
 
 
-def _matrix(rows: list[tuple[list[int], list[float], float]], width: int) -> tuple[Any, Any]:
-    if not rows:
-        return None, None
-    r, c, v = [], [], []
-    for i, (columns, coefs, _) in enumerate(rows):
-        r += [i] * len(columns)
-        c += columns
-        v += coefs
-    matrix = coo_matrix((v, (r, c)), shape=(len(rows), width)).tocsr()
-    return matrix, np.array([rhs for _, _, rhs in rows])
+def _programme(pub: Publication, block: _Block) -> Programme:
+    """The block's programme for an outsider: each hidden cell within its marker."""
+    cells = np.asarray(block.cells, dtype=np.int64)
+    return Programme(len(cells), block.eq_rows, block.ub_rows, pub.lower[cells], pub.upper[cells])
 
 
-class _Solver:
-    """The linear programme of one block for one attacker."""
+class Attacks:
+    """A block's programme and who attacks it: an outsider, and each FLS owning a hidden cell
+    of the block (with its own cells fixed at their true values). One programme serves them
+    all: switching attacker changes only the bounds of the two FLSs' cells."""
 
-    def __init__(self, pub: Publication, block: _Block, fixed: dict[int, float]) -> None:
-        width = len(block.cells)
-        self.a_eq, self.b_eq = _matrix(block.eq_rows, width)
-        self.a_ub, self.b_ub = _matrix(block.ub_rows, width)
-        self.bounds: list[tuple[float, float | None]] = []
-        for cell in block.cells:
-            if cell in fixed:
-                self.bounds.append((fixed[cell], fixed[cell]))
-            else:
-                upper = pub.upper[cell]
-                top = None if np.isinf(upper) else float(upper)
-                self.bounds.append((float(pub.lower[cell]), top))
-        self.width = width
+    def __init__(self, pub: Publication, block: _Block) -> None:
+        self.pub = pub
+        self.programme = _programme(pub, block)
+        self.local = {cell: i for i, cell in enumerate(block.cells)}
+        self.owned = _attackers(pub, block)
+        self.current = OUTSIDER
 
-    def solve(self, objective: NDArray[np.float64]) -> tuple[str, NDArray[np.float64] | None]:
-        result = linprog(
-            objective,
-            A_ub=self.a_ub,
-            b_ub=self.b_ub,
-            A_eq=self.a_eq,
-            b_eq=self.b_eq,
-            bounds=self.bounds,
-            method="highs",
-        )
-        if result.status == 0:
-            return "optimal", np.asarray(result.x)
-        if result.status == 3:
-            return "unbounded", None
-        return "infeasible", None
+    def use(self, attacker: str) -> Programme:
+        """The programme as `attacker` sees it (an FLS with no cell here: as an outsider)."""
+        who = attacker if attacker in self.owned else OUTSIDER
+        if who != self.current:
+            self._fix(self.current, release=True)
+            self._fix(who, release=False)
+            self.current = who
+        return self.programme
+
+    def _fix(self, attacker: str, release: bool) -> None:
+        fixed = self.owned[attacker]
+        if not fixed:
+            return
+        cells = np.fromiter(fixed, dtype=np.int64, count=len(fixed))
+        columns = [self.local[cell] for cell in fixed]
+        if release:
+            self.programme.set_bounds(columns, self.pub.lower[cells], self.pub.upper[cells])
+        else:
+            values = self.pub.values[cells]
+            self.programme.set_bounds(columns, values, values)
 
 
 def _audit_block(
-    pub: Publication, block: _Block, attacker: str, fixed: dict[int, float], first_only: bool
+    pub: Publication, block: _Block, attacker: str, solver: Programme, first_only: bool
 ) -> list[Breach]:
+    """The block's breaches to one attacker (`solver`: the block's programme with that
+    attacker's own cells fixed)."""
     targets = [t for t in block.targets if attacker == OUTSIDER or pub.targets[t].owner != attacker]
     if not targets:
         return []
-    solver = _Solver(pub, block, fixed)
     local = {cell: i for i, cell in enumerate(block.cells)}
     rows, columns, coefs = [], [], []
     constants = np.zeros(len(targets))
@@ -276,8 +271,8 @@ def _audit_block(
         found_high = high[k] if high[k] > -np.inf else np.nan
         return Breach(pub.targets[targets[k]], attacker, float(found_low), float(found_high))
 
-    for side, sign in (("low", 1.0), ("high", -1.0)):
-        # Solutions that push every open target at once prove most of them (witnesses).
+    def push(side: str, sign: float) -> None:
+        """Solutions that push every open target at once prove most of them (witnesses)."""
         open_targets = pending(side)
         while len(open_targets) > 1:
             combined = np.asarray(matrix[open_targets].sum(axis=0)).ravel()
@@ -289,6 +284,16 @@ def _audit_block(
             if len(still) >= len(open_targets):
                 break
             open_targets = still
+
+    for side, sign in (("low", 1.0), ("high", -1.0)):
+        push(side, sign)
+        if pub.structural is not None and len(pending(side)):
+            # Short of the marker's range: ask only what the markers alone allow (an LP bound
+            # can never pass it), and push again towards those needs.
+            column = 0 if side == "low" else 1
+            for k in pending(side):
+                needs[k, column] = pub.exact_need(targets[k], attacker, side)
+            push(side, sign)
         while len(open_targets := pending(side)):
             k = int(open_targets[0])
             status, x = solver.solve(sign * matrix[k].toarray().ravel())
@@ -297,11 +302,8 @@ def _audit_block(
             elif x is not None:
                 witness(x)
             settled[side][k] = True
-            if short(side)[k]:
-                # Short of the marker's range: ask only what the markers alone allow.
-                needs[k, 0 if side == "low" else 1] = pub.exact_need(targets[k], attacker, side)
-                if first_only and short(side)[k]:
-                    return [breach(k)]
+            if first_only and short(side)[k]:
+                return [breach(k)]
     failed = np.flatnonzero(short("low") | short("high"))
     return [breach(int(k)) for k in failed]
 
@@ -332,9 +334,11 @@ def audit(
             breaches += cache[key]
             continue
         found = []
-        for attacker, fixed in _attackers(pub, block).items():
-            if attacker == OUTSIDER or insiders:
-                found += _audit_block(pub, block, attacker, fixed, first_only)
+        attacks = Attacks(pub, block)
+        for attacker in attacks.owned:
+            if attacker != OUTSIDER and not insiders:
+                continue
+            found += _audit_block(pub, block, attacker, attacks.use(attacker), first_only)
         if cache is not None:
             cache[key] = found
         breaches += found
@@ -342,9 +346,12 @@ def audit(
 
 
 def _attackers(pub: Publication, block: _Block) -> dict[str, dict[int, float]]:
+    """The outsider (nothing fixed), then each FLS owning a hidden cell of the block."""
     owned: dict[str, dict[int, float]] = {OUTSIDER: {}}
+    owners = pub.owners
+    values = pub.values
     for cell in block.cells:
-        owner = pub.owners[cell]
+        owner = owners[cell]
         if owner is not None:
-            owned.setdefault(owner, {})[cell] = float(pub.values[cell])
+            owned.setdefault(owner, {})[cell] = float(values[cell])
     return owned

@@ -7,13 +7,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from flsdb.disclosure.audit import (
-    OUTSIDER,
-    Publication,
-    _attackers,
-    _blocks,
-    _Solver,
-)
+from flsdb.disclosure.audit import OUTSIDER, Attacks, Publication, _blocks
+
+KEPT = 64  # blocks whose programme is kept (each serves every attacker of its block)
 
 
 class Structural:
@@ -48,7 +44,7 @@ class Structural:
         self.blocks, _ = _blocks(self.model)
         self.block_of = {t: b for b, block in enumerate(self.blocks) for t in block.targets}
         self.found: dict[tuple[int, str, float], float] = {}
-        self.solvers: dict[tuple[int, str], _Solver] = {}
+        self.attacks: dict[int, Attacks] = {}
 
     def bound(self, target: int, attacker: str, sign: float) -> float:
         """The lowest (`sign` 1) or highest (-1) value of a target to an attacker, held to the
@@ -61,17 +57,19 @@ class Structural:
         block = self.blocks[number]
         if not block.eq_rows and not block.ub_rows:
             return default  # each count within its own marker: nothing narrows it
-        attackers = _attackers(pub, block)
-        who = attacker if attacker in attackers else OUTSIDER
+        if (target, attacker, sign) in self.found:
+            return self.found[(target, attacker, sign)]
+        if number not in self.attacks:
+            if len(self.attacks) >= KEPT:
+                self.attacks.pop(next(iter(self.attacks)))
+            self.attacks[number] = Attacks(pub, block)
+        attacks = self.attacks[number]
+        who = attacker if attacker in attacks.owned else OUTSIDER
         key = (target, who, sign)
         if key in self.found:
             return self.found[key]
-        if (number, who) not in self.solvers:
-            if len(self.solvers) >= 64:
-                self.solvers.pop(next(iter(self.solvers)))
-            self.solvers[(number, who)] = _Solver(pub, block, attackers[who])
-        solver = self.solvers[(number, who)]
-        local = {cell: i for i, cell in enumerate(block.cells)}
+        solver = attacks.use(who)
+        local = attacks.local
         vector = np.zeros(solver.width)
         constant = 0.0
         for cell, coef in pub.targets[target].terms:
@@ -85,5 +83,5 @@ class Structural:
         else:
             value = float(vector @ x + constant)
         found = max(pub.need_low, value) if sign > 0 else min(pub.need_high, value)
-        self.found[key] = found
+        self.found[key] = self.found[(target, attacker, sign)] = found
         return found

@@ -1,0 +1,163 @@
+"""One block's linear programme, solved many times over: for the lowest and highest value of
+each protected quantity, and for each attacker (an outsider, then each FLS with its own counts
+fixed).
+
+The audit asks hundreds of questions of the same constraints, changing only the objective or
+a few variables' bounds between them. HiGHS (the solver scipy's `linprog(method="highs")`
+calls) keeps its last basis when only costs or bounds change, so each question after the first
+costs a few simplex iterations instead of a fresh solve, and none pays `linprog`'s checking
+and conversion of the whole model again (that overhead was most of the audit's time). scipy
+ships the HiGHS bindings (the `highspy` package's module) as `scipy.optimize._highspy._core`;
+were they ever missing, `linprog` would answer the same questions from scratch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix
+
+_core: Any
+try:
+    from scipy.optimize._highspy import _core as _bindings
+
+    _core = _bindings
+except ImportError:  # pragma: no cover - every scipy since 1.15 ships them
+    _core = None
+
+Rows = Sequence[tuple[Sequence[int], Sequence[float], float]]
+
+# Counted for the benchmarks and the README's figures (one process: the audit is synchronous).
+SOLVED = {"programmes": 0, "solves": 0}
+
+
+def _matrix(rows: Rows, width: int) -> Any:
+    r: list[int] = []
+    c: list[int] = []
+    v: list[float] = []
+    for i, (columns, coefs, _) in enumerate(rows):
+        r += [i] * len(columns)
+        c += list(columns)
+        v += list(coefs)
+    return coo_matrix((v, (r, c)), shape=(len(rows), width)).tocsr()
+
+
+class Programme:
+    """min c @ x subject to eq_rows (== rhs), ub_rows (<= rhs) and column bounds (upper
+    np.inf: none); the bounds of any columns may be changed between solves."""
+
+    def __init__(
+        self,
+        width: int,
+        eq_rows: Rows,
+        ub_rows: Rows,
+        lower: NDArray[np.float64],
+        upper: NDArray[np.float64],
+    ) -> None:
+        self.width = width
+        self.lower = np.asarray(lower, dtype=float).copy()
+        self.upper = np.asarray(upper, dtype=float).copy()
+        rows = [*eq_rows, *ub_rows]
+        self.matrix = _matrix(rows, width)
+        rhs = np.array([row[2] for row in rows], dtype=float)
+        self.row_lower = np.concatenate([rhs[: len(eq_rows)], np.full(len(ub_rows), -np.inf)])
+        self.row_upper = rhs
+        self.equalities = len(eq_rows)
+        self.highs = self._highs() if _core is not None else None
+        SOLVED["programmes"] += 1
+
+    def _highs(self) -> Any:
+        highs = _core._Highs()
+        highs.setOptionValue("output_flag", False)
+        highs.setOptionValue("presolve", "off")  # keep the basis from one solve to the next
+        # Primal simplex: a new objective leaves the last basis feasible, so it starts there.
+        highs.setOptionValue("simplex_strategy", 4)
+        lp = _core.HighsLp()
+        lp.num_col_ = self.width
+        lp.num_row_ = self.matrix.shape[0]
+        lp.col_cost_ = np.zeros(self.width)
+        lp.col_lower_ = self.lower
+        lp.col_upper_ = np.where(np.isinf(self.upper), _core.kHighsInf, self.upper)
+        lp.row_lower_ = np.where(np.isinf(self.row_lower), -_core.kHighsInf, self.row_lower)
+        lp.row_upper_ = self.row_upper
+        lp.a_matrix_.format_ = _core.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = self.matrix.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = self.matrix.indices.astype(np.int32)
+        lp.a_matrix_.value_ = self.matrix.data.astype(float)
+        lp.a_matrix_.num_col_ = self.width
+        lp.a_matrix_.num_row_ = self.matrix.shape[0]
+        highs.passModel(lp)
+        self._columns = np.arange(self.width, dtype=np.int32)
+        return highs
+
+    def set_bounds(
+        self,
+        columns: Sequence[int],
+        lower: Sequence[float] | NDArray[np.float64],
+        upper: Sequence[float] | NDArray[np.float64],
+    ) -> None:
+        """New bounds of some columns (upper np.inf: none)."""
+        if not len(columns):
+            return
+        index = np.asarray(columns, dtype=np.int32)
+        low = np.asarray(lower, dtype=float)
+        high = np.asarray(upper, dtype=float)
+        self.lower[index] = low
+        self.upper[index] = high
+        if self.highs is not None:
+            top = np.where(np.isinf(high), _core.kHighsInf, high)
+            self.highs.changeColsBounds(len(index), index, low, top)
+
+    def solve(self, objective: NDArray[np.float64]) -> tuple[str, NDArray[np.float64] | None]:
+        """("optimal", x), ("unbounded", None) or ("infeasible", None)."""
+        SOLVED["solves"] += 1
+        if self.highs is None:
+            return self._linprog(objective)
+        highs = self.highs
+        highs.changeColsCost(self.width, self._columns, np.asarray(objective, dtype=float))
+        highs.run()
+        status = highs.getModelStatus()
+        if status == _core.HighsModelStatus.kOptimal:
+            return "optimal", np.asarray(highs.getSolution().col_value)
+        if status in (
+            _core.HighsModelStatus.kUnbounded,
+            _core.HighsModelStatus.kUnboundedOrInfeasible,
+        ):
+            # Every audited model holds the true counts, so it is never infeasible.
+            return "unbounded", None
+        if status == _core.HighsModelStatus.kInfeasible:
+            return "infeasible", None
+        # Anything else (a numerical stall): the same question from scratch.
+        highs.clearSolver()
+        highs.run()
+        if highs.getModelStatus() == _core.HighsModelStatus.kOptimal:
+            return "optimal", np.asarray(highs.getSolution().col_value)
+        return self._linprog(objective)
+
+    def _linprog(self, objective: NDArray[np.float64]) -> tuple[str, NDArray[np.float64] | None]:
+        eq = slice(0, self.equalities)
+        ub = slice(self.equalities, None)
+        has_eq = self.equalities > 0
+        has_ub = self.matrix.shape[0] > self.equalities
+        bounds = [
+            (float(lo), None if np.isinf(hi) else float(hi))
+            for lo, hi in zip(self.lower, self.upper, strict=True)
+        ]
+        result = linprog(
+            objective,
+            A_ub=self.matrix[ub] if has_ub else None,
+            b_ub=self.row_upper[ub] if has_ub else None,
+            A_eq=self.matrix[eq] if has_eq else None,
+            b_eq=self.row_upper[eq] if has_eq else None,
+            bounds=bounds,
+            method="highs",
+        )
+        if result.status == 0:
+            return "optimal", np.asarray(result.x)
+        if result.status == 3:
+            return "unbounded", None
+        return "infeasible", None
