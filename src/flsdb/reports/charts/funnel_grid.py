@@ -141,7 +141,7 @@ def _panel(result: Inequity) -> tuple[Axes, str]:
     if not (n > 0).any():
         axes = Axes(1.0, 0.0, 100.0)
         return axes, svg.text(WIDTH / 2, TOP + PLOT_HEIGHT / 2, "no patients", "middle")
-    grid = _curve(result)
+    grid = _curve(result, 28)  # smooth at a third of the page's width
     curves = [funnel.limits_at(grid, level) for level in funnel.levels]
     points = _points(result)
     values = funnel.proportion[points] * 100

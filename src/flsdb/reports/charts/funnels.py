@@ -36,14 +36,14 @@ def _points(result: Inequity) -> np.ndarray:
     return np.flatnonzero((n > 0) & shown & np.isfinite(result.funnel.proportion))
 
 
-def _curve(result: Inequity) -> np.ndarray:
+def _curve(result: Inequity, points: int = 56) -> np.ndarray:
     """The denominators the limits are drawn over: those of the published points only, so that
     the axis does not reveal the size of an FLS whose value is withheld."""
     n = np.asarray(result.denominators, dtype=float)
     shown = n[_points(result)]
     n = shown if len(shown) else n[n > 0]
     # Smooth at the page's scale with few points: every point is work for the PDF writer.
-    return np.geomspace(max(1.0, n.min() * 0.8), n.max() * 1.05, 56)
+    return np.geomspace(max(1.0, n.min() * 0.8), n.max() * 1.05, points)
 
 
 def _draw(ax: Axes, result: Inequity, title: str, size: float = 12) -> list[float]:

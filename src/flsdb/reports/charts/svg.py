@@ -11,15 +11,19 @@ from collections.abc import Callable, Iterable, Sequence
 
 from flsdb.reports.charts.base import INK, MIN_FONT
 
-FONT = f"font-family: DejaVu Sans; font-size: {MIN_FONT:g}px"
 GRID_INK = "#DDDDDD"
+# Every text's look, said once for the drawing (a style attribute on each text would be parsed
+# for each).
+STYLE = (
+    f"<style>text {{ font-family: DejaVu Sans; font-size: {MIN_FONT:g}px; fill: {INK} }}</style>"
+)
 
 
 def document(width: float, height: float, parts: Iterable[str]) -> bytes:
     """An SVG drawing of `width` x `height` points (its user units are points)."""
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}pt" height="{height:g}pt" '
-        f'viewBox="0 0 {width:g} {height:g}" version="1.1">' + "".join(p for p in parts if p)
+        f'viewBox="0 0 {width:g} {height:g}" version="1.1">{STYLE}' + "".join(p for p in parts if p)
     ).encode() + b"</svg>"
 
 
@@ -79,10 +83,9 @@ def steps(xs: Sequence[float], ys: Sequence[float]) -> str:
 
 def text(x: float, y: float, words: str, anchor: str = "start", colour: str = INK) -> str:
     """Text at the page's smallest size (8 pt), its baseline at y."""
-    return (
-        f'<text x="{x:.2f}" y="{y:.2f}" style="{FONT}; text-anchor: {anchor}; fill: {colour}">'
-        f"{words}</text>"
-    )
+    anchor = "" if anchor == "start" else f' text-anchor="{anchor}"'
+    fill = "" if colour == INK else f' fill="{colour}"'
+    return f'<text x="{x:.2f}" y="{y:.2f}"{anchor}{fill}>{words}</text>'
 
 
 def backed_text(x: float, y: float, words: str, anchor: str, colour: str) -> str:
