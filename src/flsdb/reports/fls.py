@@ -3,7 +3,6 @@ its place in each funnel, its monthly SPC charts, its data completeness and trea
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from flsdb.figures import (
@@ -21,13 +20,12 @@ from flsdb.reports.render import safe_name, write_report
 from flsdb.reports.spc_panels import baseline_words, spc_figure
 
 
-def _funnel_grid(data: PeriodFigures) -> tuple[charts.FunnelGrid, threading.Lock]:
-    """One funnel grid per figures, shared by every FLS report (drawn by one thread at a time:
-    the grid is one matplotlib figure)."""
+def _funnel_grid(data: PeriodFigures) -> charts.FunnelGrid:
+    """One funnel grid per figures (each panel's shared drawing), for every FLS report."""
 
-    def make() -> tuple[charts.FunnelGrid, threading.Lock]:
+    def make() -> charts.FunnelGrid:
         inequities = {k: data.inequities[k] for k in FUNNEL_KPIS}
-        return charts.FunnelGrid(inequities, titles(data)), threading.Lock()
+        return charts.FunnelGrid(inequities, titles(data))
 
     return data.view("funnel grid", make=make)
 
@@ -56,9 +54,7 @@ def fls_report(data: PeriodFigures, code: str, out: Path, formats: tuple[str, ..
     ]
     own_lost = (data.lost_sites or {}).get(code, 0)
     spc_chart, words, summary = spc_figure(data, data.monthly_service, code, label)
-    grid, drawing = _funnel_grid(data)
-    with drawing:
-        funnel_grid = grid.render(code, label)
+    funnel_grid = _funnel_grid(data).render(code, label)
     months = sorted(set(data.monthly_service["period"]))
     context: dict[str, object] = dict(
         title=f"FLS report: {label}",
@@ -70,7 +66,7 @@ def fls_report(data: PeriodFigures, code: str, out: Path, formats: tuple[str, ..
         rows=rows,
         outside=outside,
         funnel_grid=funnel_grid,
-        spc_grid=spc_chart,
+        spc_chart=spc_chart,
         spc_words=words,
         spc_summary=summary,
         spc_baseline=baseline_words(data.thresholds.spc, months),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from functools import cache
 from importlib import resources
@@ -17,6 +19,7 @@ from flsdb.reports.charts.base import count
 from flsdb.reports.marking import file_prefix, marks
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_SVG_URI = re.compile(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"')
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
@@ -93,10 +96,12 @@ def write_report(
             images.clear()
         # The stylesheet is parsed once per process and given to every document, not read
         # again from each one's <style>.
-        html = render_html(template, **context, for_print=True, css=Markup(""))
+        html, fetcher = _charts_by_name(
+            render_html(template, **context, for_print=True, css=Markup(""))
+        )
         # Tagged PDF/UA-1: a structure tree, reading order, the language, the title and each
         # chart's alternative text, for screen readers.
-        HTML(string=html, base_url=str(stem.parent)).write_pdf(
+        HTML(string=html, base_url=str(stem.parent), url_fetcher=fetcher).write_pdf(
             path,
             stylesheets=[stylesheet],
             font_config=fonts,
@@ -105,6 +110,31 @@ def write_report(
         )
         written.append(path)
     return written
+
+
+def _charts_by_name(html: str) -> tuple[str, Any]:
+    """The print HTML with each chart's drawing named (`flsdb-chart:` and a digest of it)
+    instead of carried in it, and the fetcher that hands the PDF writer each drawing by its
+    name: the HTML parser reads every character of an attribute, and a report's charts are
+    most of its HTML. The name is the drawing's digest, as the image cache shared by a
+    process's documents is keyed by it."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    drawings: dict[str, str] = {}
+
+    def named(found: re.Match[str]) -> str:
+        name = "flsdb-chart:" + hashlib.blake2b(found.group(1).encode(), digest_size=16).hexdigest()
+        drawings[name] = found.group(1)
+        return f'src="{name}"'
+
+    class Charts(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url in drawings:
+                body = base64.b64decode(drawings[url])
+                return URLFetcherResponse(url, body, {"Content-Type": "image/svg+xml"})
+            return super().fetch(url, headers)
+
+    return _SVG_URI.sub(named, html), Charts()
 
 
 @cache

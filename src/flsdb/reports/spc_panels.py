@@ -4,7 +4,6 @@ what its signals mean in words."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import pandas as pd
@@ -45,7 +44,12 @@ def baseline_words(settings: SpcSettings, months: list[str]) -> str:
 
 
 def unit_charts(
-    data: PeriodFigures, frame: pd.DataFrame, unit: str, *, by_size: bool = False
+    data: PeriodFigures,
+    frame: pd.DataFrame,
+    unit: str,
+    *,
+    by_size: bool = False,
+    kinds: dict[str, str] | None = None,
 ) -> tuple[dict[str, SpcPanel], list[str], list[SpcSummary]]:
     """The panels of a unit's SPC grid, the sentences saying what they show, and the icons.
 
@@ -63,6 +67,8 @@ def unit_charts(
             continue
         title, kind, chart = found.title, found.kind, panel.chart
         panels[title] = panel
+        if kinds is not None:
+            kinds[title] = kind
         # A stable chart is said so in the table beside it; the words are for the signals.
         if any(chart.signals) and kind != "run":
             said = explain_chart(
@@ -93,17 +99,17 @@ def unit_charts(
 
 def spc_figure(
     data: PeriodFigures, frame: pd.DataFrame, unit: str, label: str
-) -> tuple[charts.Graphic, list[str], list[SpcSummary]]:
-    """The unit's monthly charts (on a layout made once per figures, and drawn by one thread at
-    a time: the layout is one matplotlib figure) and what they say."""
+) -> tuple[charts.SpcGraphic, list[str], list[SpcSummary]]:
+    """The unit's monthly charts (on an axis of months laid out once per figures) and what they
+    say."""
     which = "nation" if frame is data.monthly_nation else "service"
 
-    def layout() -> tuple[charts.SpcGrid, threading.Lock]:
+    def layout() -> charts.SpcGrid:
         months = sorted(set(frame["period"]))
         titles = [f"{k} {data.name(k)}" for k in SPC_KPIS]
-        return charts.SpcGrid(titles, months), threading.Lock()
+        return charts.SpcGrid(titles, months)
 
-    grid, lock = data.view("spc grid", which, make=layout)
-    panels, words, summary = unit_charts(data, frame, unit, by_size=True)
-    with lock:
-        return grid.render(panels, label), words, summary
+    grid = data.view("spc grid", which, make=layout)
+    kinds: dict[str, str] = {}
+    panels, words, summary = unit_charts(data, frame, unit, by_size=True, kinds=kinds)
+    return grid.render(panels, label, kinds), words, summary

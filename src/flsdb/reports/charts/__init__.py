@@ -1,16 +1,19 @@
-"""Report charts (matplotlib, rendered to PNG), each with alternative text and its data table."""
+"""Report charts (matplotlib, or SVG written directly), with alternative text and data tables."""
 
 from __future__ import annotations
 
 from flsdb.reports.charts.bars import distribution_chart, grouped_bars, mix_chart, paired_bars
 from flsdb.reports.charts.base import DataTable, Graphic
-from flsdb.reports.charts.funnels import FunnelGrid, funnel_chart
+from flsdb.reports.charts.funnel_grid import FunnelGrid
+from flsdb.reports.charts.funnels import funnel_chart
 from flsdb.reports.charts.spc import (
     ASSURANCE_ICONS,
     ASSURANCE_WORDS,
     VARIATION_WORDS,
+    SpcGraphic,
     SpcGrid,
     SpcPanel,
+    SpcPanelDrawing,
     icon_svg,
     variation_symbol,
 )
@@ -22,8 +25,10 @@ __all__ = [
     "DataTable",
     "FunnelGrid",
     "Graphic",
+    "SpcGraphic",
     "SpcGrid",
     "SpcPanel",
+    "SpcPanelDrawing",
     "distribution_chart",
     "funnel_chart",
     "grouped_bars",

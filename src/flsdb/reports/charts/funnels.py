@@ -1,5 +1,6 @@
-"""Funnel plots: one per KPI for the national report, and a grid with one FLS marked for its own
-report. Only FLSs whose values may be published are drawn; alarm-level outliers are named."""
+"""Funnel plots, one per KPI, for the national report (the FLS report's grid is
+`charts.funnel_grid`). Only FLSs whose values may be published are drawn; alarm-level outliers
+are named."""
 
 from __future__ import annotations
 
@@ -16,14 +17,12 @@ from flsdb.reports.charts.base import (
     GREY,
     INK,
     LIMIT_INK,
-    YELLOW,
     DataTable,
     Graphic,
     axis_range,
     count,
     percent,
     render,
-    svg_bytes,
 )
 from flsdb.stats.inequity import Inequity
 
@@ -37,14 +36,14 @@ def _points(result: Inequity) -> np.ndarray:
     return np.flatnonzero((n > 0) & shown & np.isfinite(result.funnel.proportion))
 
 
-def _curve(result: Inequity) -> np.ndarray:
+def _curve(result: Inequity, points: int = 56) -> np.ndarray:
     """The denominators the limits are drawn over: those of the published points only, so that
     the axis does not reveal the size of an FLS whose value is withheld."""
     n = np.asarray(result.denominators, dtype=float)
     shown = n[_points(result)]
     n = shown if len(shown) else n[n > 0]
     # Smooth at the page's scale with few points: every point is work for the PDF writer.
-    return np.geomspace(max(1.0, n.min() * 0.8), n.max() * 1.05, 56)
+    return np.geomspace(max(1.0, n.min() * 0.8), n.max() * 1.05, points)
 
 
 def _draw(ax: Axes, result: Inequity, title: str, size: float = 12) -> list[float]:
@@ -168,102 +167,4 @@ def _label(ax: Axes, result: Inequity, points: list[int], names: dict[str, str])
             color=INK,
             arrowprops={"arrowstyle": "-", "color": "#777777", "lw": 0.5},
             annotation_clip=False,
-        )
-
-
-class FunnelGrid:
-    """Small multiples, one funnel per KPI, drawn once (as SVG); each FLS's report lays a
-    transparent drawing of its own markers over it, on the same axes."""
-
-    def __init__(self, results: dict[str, Inequity], titles: dict[str, str]) -> None:
-        self.results = results
-        keys = list(results)
-        rows = (len(keys) + 2) // 3
-        height = 1.72 * rows + 0.75
-        self.figure = Figure(figsize=(7.2, height))
-        self.axes = {}
-        for i, key in enumerate(keys):
-            ax = self.figure.add_subplot(rows, 3, i + 1)
-            drawn = _draw(ax, results[key], textwrap.fill(titles[key], 25), size=7)
-            ax.set_ylim(*axis_range(drawn))
-            ax.title.set_fontsize(8)
-            ax.tick_params(labelsize=8, pad=1.5)
-            ax.set_xlabel("patients", fontsize=8, labelpad=1)
-            ax.set_ylabel("%", fontsize=8, labelpad=1)
-            self.axes[key] = ax
-        first = results[keys[0]].funnel
-        handles = _legend_handles(first.levels, first.target)[1:]
-        handles.insert(0, Line2D([], [], color=INK, lw=0.9, label="England and Wales value"))
-        handles.append(
-            Line2D(
-                [], [], marker="D", ls="", markerfacecolor=YELLOW, markeredgecolor="black",
-                markersize=6, label="this FLS",
-            )
-        )  # fmt: skip
-        self.figure.legend(
-            handles=handles, loc="upper center", ncol=3, fontsize=8, columnspacing=1.2,
-            handletextpad=0.4, borderaxespad=0.1,
-        )  # fmt: skip
-        self.figure.subplots_adjust(
-            left=0.07, right=0.985, bottom=0.45 / height, top=1 - 0.95 / height, hspace=0.95,
-            wspace=0.32,
-        )  # fmt: skip
-        self.background = svg_bytes(self.figure)
-
-    def render(self, highlight: str, label: str) -> Graphic:
-        """The grid (the same drawing for every FLS) and a transparent SVG of this FLS's
-        diamonds, written directly at the points the grid's axes put them: a figure of 13
-        axes made for each of 77 reports cost more than the rest of the report's charts."""
-        width, height = (float(v) * 72 for v in self.figure.get_size_inches())
-        to_points = 72 / self.figure.dpi
-        half = float(np.sqrt(42) * np.sqrt(2) / 2)  # the diamond marker of area 42 pt^2
-        shapes = []
-        rows = []
-        for key, ax in self.axes.items():
-            result = self.results[key]
-            if highlight not in result.names:
-                continue
-            i = result.names.index(highlight)
-            value = result.funnel.proportion[i]
-            n = result.denominators[i]
-            if not np.isfinite(value):
-                rows.append((ax.get_title().replace("\n", " "), "0", "0", "", "", "no patients"))
-                continue
-            x, y = ax.transData.transform((float(n), float(value) * 100)) * to_points
-            y = height - y
-            shapes.append(
-                f"M {x:.3f} {y - half:.3f} L {x + half:.3f} {y:.3f} L {x:.3f} {y + half:.3f} "
-                f"L {x - half:.3f} {y:.3f} Z"
-            )
-            inner = result.funnel.limits_at([n], result.funnel.levels[0])
-            outer = result.funnel.limits_at([n], result.funnel.levels[1])
-            rows.append(
-                (
-                    ax.get_title().replace("\n", " "),
-                    count(value * n),
-                    count(n),
-                    percent(value * 100),
-                    f"{inner[0][0]:.1%} to {inner[1][0]:.1%}; {outer[0][0]:.1%} to "
-                    f"{outer[1][0]:.1%}",
-                    FLAG_WORDS[result.funnel.flags[i] or "inside"],
-                )
-            )
-        table = DataTable(("KPI", "n", "N", "%", "inner; outer limits at N", "funnel"), tuple(rows))
-        overlay = (
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}pt" height="{height:g}pt" '
-            f'viewBox="0 0 {width:g} {height:g}" version="1.1">'
-            + (
-                f'<path d="{" ".join(shapes)}" style="fill: {YELLOW.lower()}; '
-                'stroke: #000000; stroke-width: 0.8"/>'
-                if shapes
-                else ""
-            )
-            + "</svg>"
-        )
-        return Graphic(
-            self.background,
-            f"Funnel plots for {len(self.axes)} KPIs with {label} marked by a yellow diamond "
-            "among the other FLSs, with the inner and outer limits.",
-            table,
-            overlay=overlay.encode(),
         )

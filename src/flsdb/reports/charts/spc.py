@@ -1,20 +1,24 @@
 """Monthly SPC charts as NHS England's Making Data Count draws them: points coloured by what they
 signal, centre and process limits, the target, the baseline shaded, and the variation and
-assurance icons (drawn here) in each panel's corner."""
+assurance icons.
+
+Each panel is written here as SVG directly (no plotting library): a few paths (one per line and
+per colour of point), no clipping, and text only for the axis values. The titles, icons and
+legend are HTML around the drawings (the report's templates), where the PDF writer lays out a
+line of text at once instead of each letter of an SVG text on its own."""
 
 from __future__ import annotations
 
-import textwrap
+import datetime as dt
+import math
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 from markupsafe import Markup
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from flsdb.figures.spc import SpcPanel
+from flsdb.reports.charts import svg
 from flsdb.reports.charts.base import (
     BLUE,
     GREEN,
@@ -25,9 +29,8 @@ from flsdb.reports.charts.base import (
     ORANGE,
     PURPLE,
     DataTable,
-    Graphic,
     percent,
-    svg_bytes,
+    svg_uri,
 )
 from flsdb.stats.spc import Variation
 
@@ -47,6 +50,15 @@ ASSURANCE_WORDS = {
     "fail": "the target is consistently missed: the process must change to meet it",
     "hit_and_miss": "the target will be met in some months and missed in others",
 }
+BASELINE_FILL = "#EEEEEE"
+# A panel's drawing in points: as wide as half the page's body (184 mm) less the gap between the
+# two columns, so that its text is drawn at its own size (8 pt) on the page.
+WIDTH = 255.0
+PLOT_HEIGHT = 66.0
+LEFT, RIGHT, TOP, BOTTOM = 27.0, 5.0, 5.0, 4.0
+MONTH_ROOM = 12.0  # below the lowest panels, for the months' names
+POINT_RADIUS = 1.9
+LIMIT_DASHES, TARGET_DASHES = "2.6 1.1", "4 2"
 
 
 def variation_symbol(variation: Variation) -> tuple[str, str]:
@@ -57,105 +69,86 @@ def variation_symbol(variation: Variation) -> tuple[str, str]:
     return ("H" if side == "high" else "L"), ICON_COLOURS[kind]
 
 
-class SpcGrid:
-    """Monthly charts, one panel per KPI, over a fixed run of months.
+@dataclass(frozen=True)
+class SpcPanelDrawing:
+    """One KPI's panel as the report shows it: its title, icons (inline SVG, as in the table),
+    the drawing (None: too few months for a chart) and its words for a screen reader."""
 
-    Axes, ticks, titles and the legend are laid out once; each unit's chart sets its own lines,
-    points and icons (hiding what it does not have) and is written as SVG.
-    """
+    title: str
+    svg: bytes | None
+    alt: str
+    icons: str = ""
+
+    @property
+    def data_uri(self) -> str:
+        return "" if self.svg is None else svg_uri(self.svg)
+
+
+@dataclass(frozen=True)
+class SpcGraphic:
+    """A unit's SPC grid: its panels in order, its words and its data."""
+
+    panels: tuple[SpcPanelDrawing, ...]
+    alt: str
+    table: DataTable
+    overlay: None = None
+
+    @property
+    def legend(self) -> Markup:
+        return LEGEND
+
+    @property
+    def image(self) -> bytes:
+        """Every panel's drawing, one after the other (what differs from unit to unit)."""
+        return b"".join(p.svg or p.title.encode() for p in self.panels)
+
+
+def month_name(month: str) -> str:
+    """'2024-03' as the pages write it: 'Mar 2024'."""
+    return dt.date(int(month[:4]), int(month[5:7]), 1).strftime("%b %Y")
+
+
+class SpcGrid:
+    """Monthly charts, one panel per KPI, over a fixed run of months (the x-axis, its ticks and
+    their names laid out once); each unit's panels are written as SVG from its figures."""
 
     def __init__(self, titles: Sequence[str], months: Sequence[str]) -> None:
+        self.titles = list(titles)
         self.months = list(months)
         self.index = {m: i for i, m in enumerate(self.months)}
-        rows = (len(titles) + 1) // 2
-        height = 1.6 * rows + 0.75
-        self.figure = Figure(figsize=(7.2, height))
-        x = np.arange(len(self.months))
-        ticks = x[:: max(1, len(x) // 4)]
-        self.panels = {}
-        for i, title in enumerate(titles):
-            ax = self.figure.add_subplot(rows, 2, i + 1)
-            # Wrapped clear of the two icons at the panel's top right.
-            ax.set_title(textwrap.fill(title, 34), fontsize=8.5)
-            ax.set_xticks(ticks, [self.months[t] for t in ticks], fontsize=8)
-            ax.tick_params(axis="y", labelsize=8, pad=1.5)
-            # Every panel has the same months: they are named under the lowest panel of each
-            # column only (a third of the grid's text, each letter work for the PDF writer).
-            ax.tick_params(axis="x", pad=1.5, labelbottom=i + 2 >= len(titles))
-            ax.set_xlim(-0.5, len(x) - 0.5)
-            ax.set_ylabel("%", fontsize=8, labelpad=1)
-            # Nothing is clipped: the y-range holds every point and limit (see `_span`) and the
-            # target is drawn only inside it, and each clipped artist costs the PDF writer a
-            # clipping group (a point each for the scatter).
-            line: dict[str, Any] = {"clip_on": False}
-            artists: dict[str, Any] = {
-                "baseline": ax.axvspan(-0.5, -0.5, color="#EEEEEE", zorder=0, **line),
-                "values": ax.plot([], [], color="#777777", lw=0.7, zorder=1, **line)[0],
-                "centre": ax.plot([], [], color=INK, lw=0.9, **line)[0],
-                "upper": ax.plot(
-                    [], [], color=LIMIT_INK, lw=0.7, ls="--", drawstyle="steps-mid", **line
-                )[0],
-                "lower": ax.plot(
-                    [], [], color=LIMIT_INK, lw=0.7, ls="--", drawstyle="steps-mid", **line
-                )[0],
-                "target": ax.plot([], [], color=GREEN, lw=0.9, ls=(0, (4, 2)), **line)[0],
-                "points": ax.scatter([], [], s=12, zorder=2, **line),
-                "empty": ax.text(
-                    0.5, 0.5, "too few months with patients", ha="center",
-                    transform=ax.transAxes, color=GREY, fontsize=8,
-                ),
-                "target_note": ax.text(
-                    0.99, 0.96, "", ha="right", va="top", transform=ax.transAxes,
-                    color=GREEN, fontsize=8, zorder=8,
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1},
-                ),
-            }  # fmt: skip
-            for slot, x_pos in (("variation", 0.86), ("assurance", 0.97)):
-                artists[f"{slot}_circle"] = ax.scatter(
-                    [x_pos], [1.15], s=110, transform=ax.transAxes, clip_on=False,
-                    facecolors="white", edgecolors=GREY, linewidths=1.4, zorder=6,
-                )  # fmt: skip
-                artists[f"{slot}_text"] = ax.text(
-                    x_pos, 1.15, "", transform=ax.transAxes, ha="center", va="center",
-                    fontsize=8, fontweight="bold", zorder=7, clip_on=False,
-                )  # fmt: skip
-            self.panels[title] = (ax, artists)
-        self.figure.legend(
-            handles=[
-                Line2D([], [], marker="o", ls="", color=BLUE, markersize=4, label="improvement"),
-                Line2D([], [], marker="o", ls="", color=ORANGE, markersize=4, label="concern"),
-                Line2D([], [], marker="o", ls="", color=GREY, markersize=4, label="common cause"),
-                Line2D([], [], color=INK, lw=0.9, label="mean"),
-                Line2D([], [], color=LIMIT_INK, ls="--", lw=0.7, label="process limits"),
-                Line2D([], [], color=GREEN, ls=(0, (4, 2)), lw=0.9, label="target"),
-                Patch(color="#EEEEEE", label="baseline months"),
-            ],
-            loc="upper center",
-            ncol=4,
-            fontsize=8,
-            columnspacing=1.2,
-            handletextpad=0.4,
-            borderaxespad=0.1,
-        )
-        self.figure.subplots_adjust(
-            left=0.07, right=0.98, bottom=0.3 / height, top=1 - 0.8 / height, hspace=1.0,
-            wspace=0.2,
-        )  # fmt: skip
+        count = max(1, len(self.months))
+        self.ticks = list(range(0, count, max(1, count // 4)))
+        self.plot_width = WIDTH - LEFT - RIGHT
 
-    def render(self, panels: dict[str, SpcPanel], unit: str) -> Graphic:
+    def x(self, position: float) -> float:
+        """Where a month (its index, or between two) is drawn across the plot."""
+        return LEFT + (position + 0.5) / max(1, len(self.months)) * self.plot_width
+
+    def render(
+        self, panels: dict[str, SpcPanel], unit: str, kinds: dict[str, str] | None = None
+    ) -> SpcGraphic:
+        """The unit's panels (`kinds`: 'month', 'quarter' or 'run' by title, for their words)."""
+        drawings = []
         rows: list[tuple[str, ...]] = []
-        for title, (ax, artists) in self.panels.items():
-            for artist in artists.values():
-                artist.set_visible(False)
-            ax.set_ylim(*_span(panels.get(title)))
+        for i, title in enumerate(self.titles):
             found = panels.get(title)
+            lowest = i + 2 >= len(self.titles)
             if found is None:
-                artists["empty"].set_visible(True)
+                drawings.append(
+                    SpcPanelDrawing(title, None, f"{title}: too few months with patients.")
+                )
                 continue
-            self._draw_panel(ax, artists, found)
+            drawings.append(
+                SpcPanelDrawing(
+                    title,
+                    self.panel_svg(found, lowest),
+                    _alt(title, found, (kinds or {}).get(title, "month")),
+                    _icons(found),
+                )
+            )
             rows += _rows(title, found)
-        return Graphic(
-            svg_bytes(self.figure),
+        return SpcGraphic(
+            tuple(drawings),
             f"Monthly SPC charts for {unit}, one per KPI: mean (solid), process limits (dashed), "
             "target (green); blue points signal improvement, orange concern, grey common cause; "
             "the icons give the variation and assurance of the latest month.",
@@ -165,51 +158,58 @@ class SpcGrid:
             ),
         )
 
-    def _draw_panel(self, ax: Any, artists: dict[str, Any], panel: SpcPanel) -> None:
+    def panel_svg(self, panel: SpcPanel, lowest: bool) -> bytes:
+        """One panel: the baseline shaded, grid lines at the axis values, the axes and their
+        ticks, the target, the values, mean and limits, and the points by colour."""
         chart = panel.chart
-        x = np.array([self.index[m] for m in panel.months], dtype=float)
-        values = chart.values * 100
-        base = x[chart.baseline]
-        span = artists["baseline"]
-        if len(base):
-            span.set_x(base[0] - 0.5)
-            span.set_width(base[-1] - base[0] + 1)
-            span.set_visible(True)
-        artists["values"].set_data(x, values)
-        artists["centre"].set_data(x, chart.centre * 100)
-        artists["upper"].set_data(x, chart.upper * 100)
-        artists["lower"].set_data(x, chart.lower * 100)
-        low, high = ax.get_ylim()
-        off_scale = panel.target is not None and not low <= panel.target <= high
-        if panel.target is not None and not off_scale:
-            artists["target"].set_data([x[0] - 0.5, x[-1] + 0.5], [panel.target] * 2)
-        else:
-            artists["target"].set_data([], [])
-        artists["points"].set_offsets(np.column_stack([x, values]))
+        low, high = span(panel)
+        bottom = TOP + PLOT_HEIGHT
+        y = svg.scale(low, high, bottom, TOP)
+        xs = [self.x(self.index[m]) for m in panel.months]
+        parts = []
+        base = list(panel.months)[chart.baseline]
+        if base:
+            left = self.x(self.index[base[0]] - 0.5)
+            right = self.x(self.index[base[-1]] + 0.5)
+            parts.append(
+                f'<rect x="{left:.2f}" y="{TOP:g}" width="{right - left:.2f}" '
+                f'height="{PLOT_HEIGHT:g}" fill="{BASELINE_FILL}"/>'
+            )
+        ticks = [low, (low + high) / 2, high]
+        parts += svg.axes(
+            (LEFT, TOP, WIDTH - RIGHT, bottom),
+            [(y(t), f"{t:g}%") for t in ticks],
+            [(self.x(t), month_name(self.months[t]) if lowest else "") for t in self.ticks],
+        )
+        note = ""
+        if panel.target is not None and low <= panel.target <= high:
+            ends = f"M {self.x(self.index[panel.months[0]] - 0.5):.2f} {y(panel.target):.2f} "
+            ends += f"H {self.x(self.index[panel.months[-1]] + 0.5):.2f}"
+            parts.append(svg.path(ends, GREEN, 0.9, TARGET_DASHES))
+        elif panel.target is not None:
+            where = "above" if panel.target > high else "below"
+            note = f"target {panel.target:g}%, {where} the scale"
+        values = [float(v) * 100 for v in chart.values]
+        parts.append(svg.path(svg.line(xs, [y(v) for v in values]), "#777777", 0.7))
+        parts.append(svg.path(svg.line(xs, [y(float(v) * 100) for v in chart.centre]), INK, 0.9))
+        for limit in (chart.upper, chart.lower):
+            drawn = [y(float(v) * 100) for v in limit]
+            parts.append(svg.path(svg.steps(xs, drawn), LIMIT_INK, 0.7, LIMIT_DASHES))
         labels = chart.labels(panel.direction)  # type: ignore[arg-type]
-        artists["points"].set_facecolors([LABEL_COLOURS[label] for label in labels])
-        artists["points"].set_edgecolors("none")
-        letter, colour = variation_symbol(panel.variation)
-        artists["variation_circle"].set_edgecolors(colour)
-        artists["variation_text"].set_text(letter)
-        artists["variation_text"].set_color(colour)
-        assurance = ASSURANCE_ICONS.get(panel.assurance or "")
-        names = ["values", "centre", "upper", "lower", "target", "points"]
-        names += ["variation_circle", "variation_text"]
-        if off_scale:
-            arrow = "above" if (panel.target or 0) > high else "below"
-            artists["target_note"].set_text(f"target {panel.target:g}%, {arrow} the scale")
-            names.append("target_note")
-        if assurance is not None:
-            artists["assurance_circle"].set_edgecolors(assurance[1])
-            artists["assurance_text"].set_text(assurance[0])
-            artists["assurance_text"].set_color(assurance[1])
-            names += ["assurance_circle", "assurance_text"]
-        for name in names:
-            artists[name].set_visible(True)
+        for label, colour in LABEL_COLOURS.items():
+            at = [
+                (x, y(v))
+                for x, v, kind in zip(xs, values, labels, strict=True)
+                if kind == label and math.isfinite(v)
+            ]
+            parts.append(svg.dots(at, colour, POINT_RADIUS))
+        if note:
+            parts.append(svg.backed_text(WIDTH - RIGHT - 1, TOP + 8, note, "end", GREEN))
+        height = bottom + BOTTOM + (MONTH_ROOM if lowest else 0)
+        return svg.document(WIDTH, height, parts)
 
 
-def _span(panel: SpcPanel | None) -> tuple[float, float]:
+def span(panel: SpcPanel | None) -> tuple[float, float]:
     """A round y-range (multiples of 20 percent) holding a panel's points and limits."""
     if panel is None:
         return (0.0, 100.0)
@@ -222,6 +222,28 @@ def _span(panel: SpcPanel | None) -> tuple[float, float]:
     low = max(0.0, np.floor((min(finite) - 1) / 20) * 20)
     high = min(100.0, np.ceil((max(finite) + 1) / 20) * 20)
     return (float(low), float(max(high, low + 20)))
+
+
+def _icons(panel: SpcPanel) -> Markup:
+    letter, colour = variation_symbol(panel.variation)
+    icons = icon_svg(letter, colour)
+    assurance = ASSURANCE_ICONS.get(panel.assurance or "")
+    if assurance is not None:
+        icons += icon_svg(*assurance)
+    return icons
+
+
+def _alt(title: str, panel: SpcPanel, kind: str) -> str:
+    chart = panel.chart
+    words = {"month": "by month", "quarter": "by quarter", "run": "a run chart of quarters"}
+    signals = sum(1 for s in chart.signals if s)
+    return (
+        f"{title}, {words.get(kind, 'by month')}: latest {percent(chart.values[-1] * 100)} "
+        f"({month_name(panel.months[-1])}), {'median' if kind == 'run' else 'mean'} "
+        f"{percent(chart.centre[-1] * 100)}; {VARIATION_WORDS[panel.variation]}"
+        + (f"; {ASSURANCE_WORDS[panel.assurance]}" if panel.assurance else "")
+        + f"; {signals} point{'s' if signals != 1 else ''} with a signal."
+    )
 
 
 def _rows(title: str, panel: SpcPanel) -> list[tuple[str, ...]]:
@@ -254,3 +276,32 @@ def icon_svg(letter: str, colour: str, size: int = 14) -> Markup:
         f'text-anchor="middle" font-size="{size * 0.62:.1f}" font-weight="bold" '
         f'fill="{colour}" font-family="DejaVu Sans">{letter}</text></svg>'
     )
+
+
+def _key(swatch: str, words: str) -> str:
+    return (
+        f'<span class="key"><svg class="swatch" width="16" height="8" viewBox="0 0 16 8" '
+        f'aria-hidden="true">{swatch}</svg>{words}</span>'
+    )
+
+
+def _dash(colour: str, width: float, dashes: str = "") -> str:
+    return svg.path("M 1 4 H 15", colour, width, dashes)
+
+
+# What the panels' lines, points and shading mean: HTML above them (a line of text is laid out
+# at once; in the drawing each letter would be), with the panels' own strokes as its swatches.
+LEGEND = Markup(
+    " ".join(
+        [
+            *(
+                _key(f'<circle cx="8" cy="4" r="{POINT_RADIUS}" fill="{c}"/>', words)
+                for c, words in ((BLUE, "improvement"), (ORANGE, "concern"), (GREY, "common cause"))
+            ),
+            _key(_dash(INK, 0.9), "mean"),
+            _key(_dash(LIMIT_INK, 0.7, LIMIT_DASHES), "process limits"),
+            _key(_dash(GREEN, 0.9, TARGET_DASHES), "target"),
+            _key(f'<rect x="1" y="0" width="14" height="8" fill="{BASELINE_FILL}"/>', "baseline"),
+        ]
+    )
+)

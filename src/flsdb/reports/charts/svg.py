@@ -1,0 +1,148 @@
+"""SVG written directly for the report's small multiples (the SPC and funnel panels): a few paths
+(one per line style and per colour of point), no clipping, and text only for axis values, at
+the page's own size (the drawing is as wide as its place on the page, in points). The PDF writer
+draws each element and lays out each letter of an SVG text on its own, so the titles and legends
+are HTML around the drawings."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+
+from flsdb.reports.charts.base import INK, MIN_FONT
+
+GRID_INK = "#DDDDDD"
+# Every text's look, said once for the drawing (a style attribute on each text would be parsed
+# for each).
+STYLE = (
+    f"<style>text {{ font-family: DejaVu Sans; font-size: {MIN_FONT:g}px; fill: {INK} }}</style>"
+)
+
+
+def document(width: float, height: float, parts: Iterable[str]) -> bytes:
+    """An SVG drawing of `width` x `height` points (its user units are points)."""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}pt" height="{height:g}pt" '
+        f'viewBox="0 0 {width:g} {height:g}" version="1.1">{STYLE}' + "".join(p for p in parts if p)
+    ).encode() + b"</svg>"
+
+
+def path(d: str, colour: str, width: float, dashes: str = "") -> str:
+    """A stroked path (nothing when it has no segments)."""
+    if not d:
+        return ""
+    dash = f' stroke-dasharray="{dashes}"' if dashes else ""
+    return (
+        f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="{width:g}"{dash} '
+        'stroke-linejoin="round"/>'
+    )
+
+
+def dots(points: Iterable[tuple[float, float]], colour: str, radius: float) -> str:
+    """Filled round dots, all in one path: each a segment of no length with round ends (PDF
+    draws it as a disc of the line's width), two numbers a dot."""
+    d = " ".join(f"M {x:.2f} {y:.2f} h 0" for x, y in points)
+    if not d:
+        return ""
+    return (
+        f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="{2 * radius:g}" '
+        'stroke-linecap="round"/>'
+    )
+
+
+def line(xs: Sequence[float], ys: Sequence[float]) -> str:
+    """A line through the points (in drawing units), broken where a value is missing."""
+    out: list[str] = []
+    move = True
+    for x, y in zip(xs, ys, strict=True):
+        if not (math.isfinite(x) and math.isfinite(y)):
+            move = True
+            continue
+        out.append(f"{'M' if move else 'L'} {x:.2f} {y:.2f}")
+        move = False
+    return " ".join(out)
+
+
+def steps(xs: Sequence[float], ys: Sequence[float]) -> str:
+    """Steps changing half way between points (a limit that differs with each point's
+    patients), broken where a value is missing."""
+    out: list[str] = []
+    last: float | None = None
+    for x, y in zip(xs, ys, strict=True):
+        if not math.isfinite(y):
+            last = None
+            continue
+        if last is None:
+            out.append(f"M {x:.2f} {y:.2f}")
+        else:
+            middle = (last + x) / 2
+            out.append(f"H {middle:.2f} V {y:.2f} H {x:.2f}")
+        last = x
+    return " ".join(out)
+
+
+def text(x: float, y: float, words: str, anchor: str = "start", colour: str = INK) -> str:
+    """Text at the page's smallest size (8 pt), its baseline at y."""
+    anchor = "" if anchor == "start" else f' text-anchor="{anchor}"'
+    fill = "" if colour == INK else f' fill="{colour}"'
+    return f'<text x="{x:.2f}" y="{y:.2f}"{anchor}{fill}>{words}</text>'
+
+
+def backed_text(x: float, y: float, words: str, anchor: str, colour: str) -> str:
+    """Text on a white ground (a note over the plot), right-aligned at x for 'end'."""
+    width = len(words) * MIN_FONT * 0.56 + 3
+    left = x - width + 1.5 if anchor == "end" else x - 1.5
+    return (
+        f'<rect x="{left:.2f}" y="{y - MIN_FONT * 0.85:.2f}" width="{width:.2f}" '
+        f'height="{MIN_FONT * 1.1:.2f}" fill="#ffffff" fill-opacity="0.9"/>'
+        + text(x, y, words, anchor, colour)
+    )
+
+
+def nice_ticks(low: float, high: float, count: int = 3) -> list[float]:
+    """About `count` round values (1, 2 or 5 times a power of ten apart) within [low, high]."""
+    if not high > low:
+        return [low]
+    raw = (high - low) / max(1, count - 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(s * power for s in (1, 2, 2.5, 5, 10) if s * power >= raw)
+    first = math.ceil(low / step - 1e-9) * step
+    ticks = []
+    value = first
+    while value <= high + 1e-9:
+        ticks.append(round(value, 10))
+        value += step
+    return ticks
+
+
+def tick_label(value: float, suffix: str = "") -> str:
+    return f"{value:,.0f}{suffix}" if float(value).is_integer() else f"{value:,.1f}{suffix}"
+
+
+def axes(
+    box: tuple[float, float, float, float],
+    y_ticks: Sequence[tuple[float, str]],
+    x_ticks: Sequence[tuple[float, str]],
+    *,
+    grid: bool = True,
+) -> list[str]:
+    """The left and bottom axes of a plot `box` (left, top, right, bottom), their tick marks,
+    light grid lines across at the y ticks, and the ticks' labels (empty: a mark only)."""
+    left, top, right, bottom = box
+    parts = []
+    if grid:
+        across = " ".join(f"M {left:g} {y:.2f} H {right:g}" for y, _ in y_ticks if y < bottom - 1)
+        parts.append(path(across, GRID_INK, 0.5))
+    d = f"M {left:g} {top:g} V {bottom:g} H {right:g} "
+    d += " ".join(f"M {left - 2.5:g} {y:.2f} h 2.5" for y, _ in y_ticks)
+    d += " " + " ".join(f"M {x:.2f} {bottom:g} v 2.5" for x, _ in x_ticks)
+    parts.append(path(d, INK, 0.6))
+    parts += [text(left - 4, y + 2.8, words, "end") for y, words in y_ticks if words]
+    parts += [text(x, bottom + 11, words, "middle") for x, words in x_ticks if words]
+    return parts
+
+
+def scale(low: float, high: float, start: float, end: float) -> Callable[[float], float]:
+    """Values from [low, high] to drawing units from `start` to `end`."""
+    span = (high - low) or 1.0
+    return lambda value: start + (value - low) / span * (end - start)

@@ -1,0 +1,186 @@
+"""The SPC and funnel panels written as SVG directly: every point, limit and the FLS's own
+diamond is where its figures put it, read back through the panel's own axis labels (as a reader
+would read the chart); the text is at least 8 pt on the page; a grid's shared drawing is made
+once."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from flsdb.figures import FUNNEL_KPIS, PeriodFigures, compute_figures
+from flsdb.figures.spc import SpcPanel
+from flsdb.kpi import parse_period
+from flsdb.kpi.sources import source_from_files
+from flsdb.reports.charts import FunnelGrid, SpcGrid, svg
+from flsdb.reports.charts.funnel_grid import DIAMOND
+from flsdb.reports.charts.spc import WIDTH, month_name
+from flsdb.reports.fls import _funnel_grid
+from flsdb.reports.national import titles
+from flsdb.stats.spc import Rules, p_chart, variation_icon
+from tests.factory import write_records, write_services
+from tests.kpi.cases import AS_OF, ROWS
+
+NUMBER = r"-?\d+(?:\.\d+)?"
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory: pytest.TempPathFactory) -> PeriodFigures:
+    folder = tmp_path_factory.mktemp("panels")
+    source = source_from_files(
+        write_records(folder / "r.csv", ROWS), write_services(folder / "s.csv"), upload_date=AS_OF
+    )
+    return compute_figures(source, parse_period("2024"), AS_OF)
+
+
+def labelled(drawing: str) -> dict[str, list[tuple[float, float]]]:
+    """Each text of a drawing with where it stands (x, baseline y)."""
+    found: dict[str, list[tuple[float, float]]] = {}
+    for x, y, words in re.findall(
+        rf'<text x="({NUMBER})" y="({NUMBER})"[^>]*>([^<]*)</text>', drawing
+    ):
+        found.setdefault(words, []).append((float(x), float(y)))
+    return found
+
+
+def axis(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+    """The slope and offset taking a drawing position to a value, from two labelled ticks."""
+    (p0, v0), (p1, v1) = pairs[0], pairs[-1]
+    slope = (v1 - v0) / (p1 - p0)
+    return slope, v0 - slope * p0
+
+
+def dots(drawing: str) -> list[tuple[float, float]]:
+    return [
+        (float(x), float(y))
+        for d in re.findall(
+            r'<path d="([^"]*)" fill="none" stroke="[^"]*" stroke-width="[^"]*" '
+            'stroke-linecap="round"',
+            drawing,
+        )
+        for x, y in re.findall(rf"M ({NUMBER}) ({NUMBER}) h 0", d)
+    ]
+
+
+def test_spc_panel_draws_each_month_and_limit_where_its_figures_say() -> None:
+    months = [f"2024-{m:02d}" for m in range(1, 13)]
+    numerators = np.array([30, 34, 29, 41, 38, 36, 44, 40, 43, 47, 45, 60], dtype=float)
+    denominators = np.array([50, 55, 48, 60, 58, 52, 61, 57, 60, 62, 59, 64], dtype=float)
+    chart = p_chart(numerators, denominators, 6, Rules(shift=7, trend=7))
+    panel = SpcPanel(
+        months, list(numerators), list(denominators), chart, "higher", 80.0,
+        variation_icon(chart, "higher"), None,
+    )  # fmt: skip
+    grid = SpcGrid(["kpi04 FLS assessment within 90 days", "kpi05 DXA"], months)
+    drawing = grid.panel_svg(panel, lowest=True).decode()
+    assert f'width="{WIDTH:g}pt"' in drawing
+    texts = labelled(drawing)
+    # The y axis read from its labels ('40%' at its tick; a label's baseline is 2.8 below it).
+    ticks = [
+        (y - 2.8, float(words[:-1]))
+        for words, at in texts.items()
+        if words.endswith("%")
+        for _, y in at
+    ]
+    slope, offset = axis(sorted(ticks))
+    drawn = sorted(dots(drawing))
+    assert len(drawn) == 12
+    read = [slope * y + offset for _, y in drawn]
+    assert read == pytest.approx(list(numerators / denominators * 100), abs=0.02)
+    # Evenly spaced months, in order, named under the lowest panels.
+    gaps = np.diff([x for x, _ in drawn])
+    assert gaps == pytest.approx([gaps[0]] * 11, abs=0.011) and gaps[0] > 0
+    assert month_name(months[0]) in texts and "Jan 2024" in texts
+    # Each limit's steps: the level at each month is the figures' limit there.
+    limits = re.findall(
+        r'<path d="([^"]*)" fill="none" stroke="#444444" stroke-width="0.7" stroke-dasharray',
+        drawing,
+    )
+    assert len(limits) == 2
+    for d, expected in zip(limits, (chart.upper, chart.lower), strict=True):
+        levels = [float(re.match(rf"M {NUMBER} ({NUMBER})", d).group(1))]  # type: ignore[union-attr]
+        levels += [float(v) for v in re.findall(rf"V ({NUMBER})", d)]
+        assert [slope * y + offset for y in levels] == pytest.approx(list(expected * 100), abs=0.02)
+    # The target (80%) is drawn at its level.
+    target = re.search(
+        rf'<path d="M {NUMBER} ({NUMBER}) H {NUMBER}" fill="none" stroke="#009E73"', drawing
+    )
+    assert target and slope * float(target.group(1)) + offset == pytest.approx(80.0, abs=0.02)
+
+
+def test_funnel_panels_place_every_published_fls_and_the_own_diamond(
+    figures: PeriodFigures,
+) -> None:
+    grid = _funnel_grid(figures)
+    assert _funnel_grid(figures) is grid  # made once per set of figures
+    assert isinstance(grid, FunnelGrid)
+    code = "FLS01"
+    graphic = grid.render(code, "FLS 1")
+    other = grid.render("FLS02", "FLS 2")
+    assert [p.title for p in graphic.panels] == [titles(figures)[k] for k in FUNNEL_KPIS]
+    checked = 0
+    for kpi, panel, second in zip(FUNNEL_KPIS, graphic.panels, other.panels, strict=True):
+        result = figures.inequities[kpi]
+        drawing = panel.svg.decode()
+        # The shared drawing is the same for both FLSs; only the diamond differs.
+        assert drawing.split('<path d="M', 1)[0] == second.svg.decode().split('<path d="M', 1)[0]
+        texts = labelled(drawing)
+        y_ticks = [
+            (y - 2.8, float(w[:-1].replace(",", "")))
+            for w, at in texts.items()
+            if w.endswith("%")
+            for _, y in at
+        ]
+        x_ticks = [
+            (x, float(w.replace(",", "")))
+            for w, at in texts.items()
+            if not w.endswith("%")
+            for x, _ in at
+        ]
+        if len(y_ticks) < 2 or len(x_ticks) < 2:
+            continue
+        y_slope, y_offset = axis(sorted(y_ticks))
+        x_slope, x_offset = axis(sorted(x_ticks))
+        n = np.asarray(result.denominators, dtype=float)
+        shown = [
+            i for i in range(len(n))
+            if n[i] > 0 and result.shown[i] and np.isfinite(result.funnel.proportion[i])
+        ]  # fmt: skip
+        expected = sorted((float(n[i]), float(result.funnel.proportion[i] * 100)) for i in shown)
+        read = sorted((x_slope * x + x_offset, y_slope * y + y_offset) for x, y in dots(drawing))
+        assert len(read) == len(expected)
+        for (rn, rv), (en, ev) in zip(read, expected, strict=True):
+            assert rn == pytest.approx(en, abs=max(0.5, en * 0.002))
+            assert rv == pytest.approx(ev, abs=0.05)
+        i = result.names.index(code)
+        corner = re.search(rf'<path d="M ({NUMBER}) ({NUMBER}) L [^"]*Z" fill="#f0e442"', drawing)
+        if np.isfinite(result.funnel.proportion[i]):
+            assert corner is not None
+            x, y = float(corner.group(1)), float(corner.group(2)) + DIAMOND
+            assert x_slope * x + x_offset == pytest.approx(float(n[i]), abs=max(0.5, n[i] * 0.002))
+            assert y_slope * y + y_offset == pytest.approx(
+                result.funnel.proportion[i] * 100, abs=0.05
+            )
+            # The inner limits at the FLS's denominator are in its row of the table.
+            low, high = result.funnel.limits_at([n[i]], result.funnel.levels[0])
+            row = next(r for r in graphic.table.rows if r[0] == panel.title)
+            assert row[4].startswith(f"{low[0]:.1%} to {high[0]:.1%}")
+            checked += 1
+    assert checked >= 5
+
+
+def test_panel_text_is_8_pt_on_the_page_and_styled_once() -> None:
+    drawing = svg.document(
+        255, 80, [svg.text(10, 10, "50%"), svg.text(20, 20, "60%", "end")]
+    ).decode()
+    assert drawing.count("font-size: 8px") == 1 and drawing.count("<text") == 2
+    assert 'width="255pt"' in drawing and 'viewBox="0 0 255 80"' in drawing
+
+
+def test_nice_ticks_are_round_and_inside_the_range() -> None:
+    assert svg.nice_ticks(0, 5800, 3) == [0, 5000]
+    assert svg.nice_ticks(0, 100, 3) == [0, 50, 100]
+    assert svg.nice_ticks(12.5, 61, 3) == [25, 50]
+    assert svg.nice_ticks(5, 5) == [5]
