@@ -3,6 +3,8 @@ records, and one user of each role (two FLS staff, of different FLSs)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,13 @@ from flsdb.services.access import Role
 from flsdb.storage import bulk, known_service_codes, open_engine, store_records, store_services
 from flsdb.web.app import create_app
 from flsdb.web.settings import Settings
+from tests.conftest import (
+    _counter,
+    _create_database,
+    _drop_database,
+    _fresh_sqlite,
+    _migrated_template,
+)
 from tests.factory import nhs_number, record, write_records, write_services
 
 PASSWORD = "correct horse battery"
@@ -105,10 +114,52 @@ def build_site(url: str, folder: Path) -> tuple[str, Any]:
     return url, engine
 
 
+# The small site built once per test process and backend (a SQLite file, a PostgreSQL database
+# used as a template), that each test's site is a copy of: the same rows, ids and users as
+# building it again, for a file copy or a CREATE DATABASE ... TEMPLATE instead of two imports.
+_SITE_TEMPLATES: dict[str, str] = {}
+
+
+def _site_template(backend: str, request: pytest.FixtureRequest) -> str:
+    """The built small site on `backend`: a SQLite file's path, or a PostgreSQL database's name."""
+    if backend not in _SITE_TEMPLATES:
+        folder = request.getfixturevalue("tmp_path_factory").mktemp(f"site-{backend}")
+        if backend == "sqlite":
+            url = _fresh_sqlite(folder / "site.db", request.getfixturevalue("tmp_path_factory"))
+        else:
+            admin_url = request.getfixturevalue("postgres_admin_url")
+            url = _create_database(
+                admin_url, f"flsdb_site_{os.getpid()}", _migrated_template(admin_url)
+            )
+        _, engine = build_site(url, folder)
+        engine.dispose()  # no connection may stay: a template must be unused to copy
+        _SITE_TEMPLATES[backend] = str(folder / "site.db") if backend == "sqlite" else url
+    return _SITE_TEMPLATES[backend]
+
+
+def _site_copy(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A new database holding the small site: a copy of the process's built one."""
+    template = _site_template(backend, request)
+    if backend == "sqlite":
+        shutil.copyfile(template, tmp_path / "flsdb.db")
+        return f"sqlite:///{tmp_path / 'flsdb.db'}"
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    name = f"flsdb_test_{os.getpid()}_{next(_counter)}"
+    return _create_database(admin_url, name, template.rsplit("/", 1)[1])
+
+
 @pytest.fixture
-def site(migrated_db_url: str, tmp_path: Path) -> Iterator[Site]:
-    db_url = migrated_db_url
-    _, engine = build_site(db_url, tmp_path)
+def site(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Site]:
+    """The small site behind the application, on the parametrised backend: a copy of the one
+    built once per process, or (when the test also asks for `migrated_db_url`, `db_url` or
+    `engine`, which must name the same database) built in that database."""
+    shares = {"migrated_db_url", "db_url", "engine"} & set(request.fixturenames)
+    if shares:
+        db_url = str(request.getfixturevalue("migrated_db_url"))
+        _, engine = build_site(db_url, tmp_path)
+        engine.dispose()
+    else:
+        db_url = _site_copy(backend, tmp_path, request)
     app = create_app(Settings(database_url=db_url, secret_key=SECRET))
     app.state.dashboards.refresh_seconds = 0  # every change shows at the next view
     app.state.dashboards.wait_seconds = 600  # ... which waits for the new figures
@@ -116,5 +167,6 @@ def site(migrated_db_url: str, tmp_path: Path) -> Iterator[Site]:
         yield Site(db_url, app, app.state.engine)
     finally:
         bulk._PYTHON_SQLITE_ONLY.clear()
-        engine.dispose()
         app.state.engine.dispose()
+        if not shares and backend != "sqlite":
+            _drop_database(request.getfixturevalue("postgres_admin_url"), db_url)
