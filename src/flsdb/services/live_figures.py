@@ -88,6 +88,13 @@ class LiveCache:
                 self.pool = ProcessPoolExecutor(
                     1, mp_context=multiprocessing.get_context("spawn"), initializer=_in_worker
                 )
+                # Started now (the process and its imports), not by the first computation.
+                self.pool.submit(_ready)
+
+
+def _ready() -> None:
+    """Nothing: the first task makes the worker process start and import what it computes
+    with (`_in_worker`)."""
 
 
 def _in_worker() -> None:
@@ -105,6 +112,10 @@ def _in_worker() -> None:
         os._exit(0)
 
     threading.Thread(target=watch, daemon=True).start()
+    # What a computation imports, at the start rather than in the first computation.
+    import flsdb.disclosure
+    import flsdb.kpi
+    import flsdb.kpi.stored  # noqa: F401
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -165,10 +176,16 @@ def compute(engine: Engine, period_text: str, as_of: dt.date) -> KpiFigures | No
 
 
 def kpi_figures(
-    engine: Engine, period_text: str, as_of: dt.date, cache: LiveCache | None = None
+    engine: Engine,
+    period_text: str,
+    as_of: dt.date,
+    cache: LiveCache | None = None,
+    *,
+    wait: bool = False,
 ) -> KpiFigures | None:
     """The figures, computed afresh once anything changed since they were last read (while a
-    computation runs, the last figures of the key, if any)."""
+    computation runs, the last figures of the key, if any; `wait`: the figures as they are now,
+    waiting for the computation that runs, as the dashboards' figures do)."""
     from flsdb.kpi import parse_period
     from flsdb.services.data_version import data_version
     from flsdb.services.figure_keys import check_key
@@ -186,7 +203,7 @@ def kpi_figures(
     # One computation at a time: a burst of views after a change computes once. A view with
     # figures of this key already (one change behind) does not queue behind a computation that
     # is running: it gets those, and the next view the new ones.
-    if not cache.computing.acquire(blocking=found is None):
+    if not cache.computing.acquire(blocking=wait or found is None):
         return found
     try:
         with cache.lock:
