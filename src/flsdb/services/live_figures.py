@@ -29,6 +29,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
+from flsdb.config import Suppression
+from flsdb.figures.kept import Kept
+
 
 @dataclass
 class KpiFigures:
@@ -145,7 +148,6 @@ def _fetch(engine: Engine) -> Any:
 def compute(engine: Engine, period_text: str, as_of: dt.date) -> KpiFigures | None:
     """The figures from the cells; None when the store keeps none for this catalogue."""
     from flsdb.config import load_thresholds
-    from flsdb.disclosure import protect_tables
     from flsdb.kpi import level_results, parse_period
     from flsdb.kpi.sources import RecordSource, _services_frame
     from flsdb.kpi.stored import stored_counts
@@ -171,8 +173,28 @@ def compute(engine: Engine, period_text: str, as_of: dt.date) -> KpiFigures | No
     tables = {level: result.table for level, result in results.items()}
     listed = services[["service_code", "service_name", "region_code", "region_name", "nation"]]
     listed = listed.sort_values("service_code").reset_index(drop=True)
-    shown = protect_tables(tables, listed, thresholds.suppression)
+    shown = _published(tables, listed, thresholds.suppression)
     return KpiFigures(period, as_of, tables, shown, version)
+
+
+# The published copies by what they protect (a digest of the rows, the FLSs and the policy): the
+# same rows are published the same way, so an ended period read at another extract date (its
+# windows all passed, its rows the same) or a key read again after a change elsewhere costs no
+# second disclosure check. A few sets, the least recently used dropped first.
+_PUBLISHED = Kept(8)
+
+
+def _published(
+    tables: dict[str, pd.DataFrame], listed: pd.DataFrame, policy: Suppression
+) -> dict[str, pd.DataFrame]:
+    """`disclosure.protect_tables` of the rows, made once per distinct rows."""
+    from flsdb.disclosure import protect_tables
+    from flsdb.figures import passed
+    from flsdb.kpi import load_catalogue
+
+    context = f"protect_tables|{policy!r}|{load_catalogue().version}"
+    key = passed.fingerprint(tables, {}, pd.DataFrame(), None, listed, context)
+    return _PUBLISHED.get(key, lambda: protect_tables(tables, listed, policy))
 
 
 def kpi_figures(
