@@ -133,6 +133,42 @@ def test_the_dashboards_and_the_api_compute_the_kpi_rows_once_per_change(site: S
     assert found.data.row("service", "FLS01", "kpi06", published=False)["numerator"] == 1
 
 
+def test_a_saved_change_moves_the_own_kpi_while_the_figures_are_being_computed(
+    site: Site,
+) -> None:
+    """While another view computes the figures after a change (a busy day: the whole figures a
+    computation behind), the FLS's staff see their own KPI values as they are now (that FLS's
+    cells alone); a region viewer, shown published figures, sees those computed."""
+    cache = site.app.state.dashboards
+    nurse = site.client("nurse")
+    params = {"period": "2024", "as_of": AS_OF.isoformat()}
+    marker = 'data-kpi="kpi06">'
+
+    def own_kpi06(page: str) -> str:
+        row = page[page.index(marker) :]
+        return row[row.index('data-numerator="') + 16 :].split('"', 1)[0]
+
+    first = nurse.get("/fls/FLS01", params=params)
+    assert first.status_code == 200 and own_kpi06(first.text) == "0"
+    record_id = site.record_id("FLS01")
+    body = nurse.get(f"/api/records/{record_id}").json()
+    saved = nurse.put(f"/api/records/{record_id}", json={**body, "falls_assessment": "assessed"})
+    assert saved.status_code == 200, saved.text
+    assert cache.cells.acquire(blocking=False)  # another view's computation is running
+    try:
+        page = nurse.get("/fls/FLS01", params=params)
+        assert page.status_code == 200
+        assert own_kpi06(page.text) == "1"
+        assert "KPI values are current" in page.text
+        assert cache.computed == 1  # the figures themselves were not computed again
+        viewer = site.client("viewer").get("/fls/FLS01", params=params)
+        assert viewer.status_code == 200 and "KPI values are current" not in viewer.text
+    finally:
+        cache.cells.release()
+    page = nurse.get("/fls/FLS01", params=params)
+    assert own_kpi06(page.text) == "1" and "records changed since" not in page.text
+
+
 def test_the_kpi_rows_computed_in_the_worker_process_meanwhile_are_the_same(site: Site) -> None:
     """With the server's worker process (`LiveCache.start_pool`), the KPI rows and their
     disclosure check run there while the dashboard's thread computes the monthly series: the

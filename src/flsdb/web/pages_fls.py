@@ -6,11 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from flsdb.figures import PeriodFigures
 from flsdb.services.policy import can, check_published_period, decided, disclosure
 from flsdb.web.common import ActorDep, engine_of, render
-from flsdb.web.period_figures import period_and_date, period_figures
+from flsdb.web.period_figures import own_rows_now, period_and_date, period_figures
 
 router = APIRouter(include_in_schema=False)
 ServiceCode = Annotated[str, Path(max_length=12)]
@@ -130,8 +131,20 @@ async def fls_dashboard(
             records=0,
             **dashboards.service_names(engine_of(request), code),
         )
+    # Figures a computation behind (records changed since): the FLS's own KPI rows as they are
+    # now, for those who see them in full; its charts and comparators follow at the next one.
+    shown = data
+    if getattr(request.state, "stale", None) and not published:
+        now = await run_in_threadpool(own_rows_now, request, data, code)
+        if now is not None:
+            shown = now
+            request.state.stale = request.state.stale.replace(
+                "These figures were computed",
+                "This FLS's KPI values are current; the rest was computed",
+                1,
+            )
     head = views.memo(
-        "fls head", data, code, published, make=lambda: _fls_head(data, code, published)
+        "fls head", shown, code, published, make=lambda: _fls_head(shown, code, published)
     )
 
     # The links a viewer can follow: the FLS's patients for its staff (policy.can decides).
@@ -139,8 +152,12 @@ async def fls_dashboard(
 
     def body() -> dict[str, Any]:
         from flsdb.web.dashboard_bodies import fls_body
+        from flsdb.web.dashboards import kpi_table
 
-        return {**fls_body(data, code, published), "patients": patients, "period_label": period}
+        whole = fls_body(data, code, published)
+        if shown is not data:  # the KPI table from the current rows, the rest as computed
+            whole = {**whole, "kpis": kpi_table(shown, code, published)}
+        return {**whole, "patients": patients, "period_label": period}
 
     return render(
         request,
@@ -153,7 +170,7 @@ async def fls_dashboard(
         ),
         published=published,
         patients=patients,
-        body=views.html("_dashboard_fls_body.html", data, code, published, patients, context=body),
+        body=views.html("_dashboard_fls_body.html", shown, code, published, patients, context=body),
         **head,
     )
 
