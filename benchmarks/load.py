@@ -13,7 +13,9 @@ concurrent saves lost nothing and that concurrent edits of one record ended in o
 Beside the users, one more FLS nurse measures how long a saved change takes to show: she
 changes one 2024 record's falls assessment (counted in KPI 6 or not, in turn) through the API,
 then asks `GET /api/kpis` every 50 ms until her FLS's KPI 6 numerator has moved by one; the
-time from the save's answer to that read is "save to GET /api/kpis" (p50 and p95 over the run).
+time from the save's answer to that read is "save to GET /api/kpis" (p50 and p95 over the run);
+she then reloads her FLS's dashboard page every 50 ms until its KPI 6 row shows the change ("save
+to her FLS's dashboard", timed from the same save).
 """
 
 from __future__ import annotations
@@ -158,9 +160,17 @@ async def _user(
             times["server errors"].append(0.0)
 
 
-async def _visibility(base: str, code: str, record_id: int, until: float, out: list[float]) -> None:
-    """Save, then poll the KPIs until the save shows; one second's pause between rounds."""
+async def _visibility(
+    base: str, code: str, record_id: int, until: float, out: list[float], page: list[float]
+) -> None:
+    """Save, then poll the KPIs until the save shows (`out`), then the FLS's dashboard page
+    until its KPI 6 row shows it too (`page`, from the same save); one second's pause between
+    rounds."""
+    import re
+
     import httpx
+
+    own = re.compile(r'data-kpi="kpi06">.*?data-numerator="(\d*)"', re.S)
 
     params = {"period": "2024", "by": "service"}
     async with httpx.AsyncClient(base_url=base, timeout=120) as c:
@@ -191,6 +201,15 @@ async def _visibility(base: str, code: str, record_id: int, until: float, out: l
                         raise SystemExit("A saved change did not show in the KPIs in 2 minutes.")
                     await asyncio.sleep(0.05)
                 out.append(time.perf_counter() - start)
+                while True:  # the dashboard the nurse reads
+                    shown = await c.get(f"/fls/{code}", params={"period": "2024"})
+                    found = own.search(shown.text)
+                    if found and found.group(1) == str(expected):
+                        break
+                    if time.perf_counter() - start > 120:
+                        raise SystemExit("A saved change did not show on the dashboard in 2 min.")
+                    await asyncio.sleep(0.05)
+                page.append(time.perf_counter() - start)
                 await asyncio.sleep(1.0)
             except httpx.TimeoutException:  # the server did not answer in time: again
                 continue
@@ -249,14 +268,16 @@ async def _main(  # type: ignore[type-arg]
     budget = [requests]
     start = time.monotonic()
     shown: list[float] = []
+    page: list[float] = []
     await asyncio.gather(
-        _visibility(base, codes[0], probe, start + seconds, shown),
+        _visibility(base, codes[0], probe, start + seconds, shown, page),
         *[
             _user(c, codes[i % len(codes)], ids[i], start + seconds, budget, times, saves)
             for i, c in enumerate(clients)
         ],
     )
     times["save to GET /api/kpis (one nurse)"] = shown
+    times["save to her FLS's dashboard (one nurse)"] = page
     elapsed = time.monotonic() - start
     for c in clients:
         await c.aclose()

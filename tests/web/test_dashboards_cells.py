@@ -15,6 +15,7 @@ from flsdb.kpi import parse_period
 from flsdb.kpi.sources import source_from_database
 from flsdb.services import dashboards
 from flsdb.services.dashboard_figures import maintained_figures
+from flsdb.services.live_figures import LiveCache, kpi_figures
 from tests.web.conftest import Site
 
 AS_OF = dt.date(2026, 1, 31)
@@ -28,13 +29,20 @@ def _from_records(url: str, period: str, as_of: dt.date):  # type: ignore[no-unt
         source.table._find_backend().disconnect()
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["own rows", "rows of GET /api/kpis"])
 @pytest.mark.parametrize(("period", "as_of"), [("2024", AS_OF), ("2024-Q3", dt.date(2024, 11, 1))])
 def test_figures_from_the_cells_equal_the_figures_from_the_records(
-    site: Site, period: str, as_of: dt.date
+    site: Site, period: str, as_of: dt.date, shared: bool
 ) -> None:
-    cells = maintained_figures(site.engine, period, as_of)
+    live = LiveCache() if shared else None
+    cells = maintained_figures(site.engine, period, as_of, live)
     records = _from_records(site.url, period, as_of)
     assert cells is not None
+    if live is not None:  # the KPI rows are those GET /api/kpis serves, computed once for both
+        kept = kpi_figures(site.engine, period, as_of, live)
+        assert live.computed == 1 and kept is not None
+        assert all(cells.unsuppressed[level] is kept.tables[level] for level in kept.tables)
+        assert all(cells.published[level] is kept.shown[level] for level in kept.shown)
     for level, table in records.unsuppressed.items():
         pd.testing.assert_frame_equal(
             cells.unsuppressed[level].reset_index(drop=True),
@@ -97,6 +105,89 @@ def test_any_period_shows_at_once_and_a_saved_change_is_in_the_next_view(site: S
     assert kpi06() == (1, 3)
     page = nurse.get("/fls/FLS01", params={"period": "2024", "as_of": AS_OF.isoformat()})
     assert page.status_code == 200 and "records changed since" not in page.text
+
+
+def test_the_dashboards_and_the_api_compute_the_kpi_rows_once_per_change(site: Site) -> None:
+    """The dashboards' KPI rows and their published copies are those `GET /api/kpis` serves:
+    one computation (and one disclosure check) per change serves both, whichever asks first."""
+    live = site.app.state.dashboards.live
+    nurse = site.client("nurse")
+    params = {"period": "2024", "as_of": AS_OF.isoformat()}
+    assert nurse.get("/fls/FLS01", params=params).status_code == 200
+    assert live.computed == 1
+    # A region's rows are published to an FLS's staff: from the publication the dashboard made.
+    region = nurse.get("/api/kpis", params={**params, "by": "region"})
+    assert region.status_code == 200 and live.computed == 1
+    record_id = site.record_id("FLS01")
+    body = nurse.get(f"/api/records/{record_id}").json()
+    saved = nurse.put(f"/api/records/{record_id}", json={**body, "falls_assessment": "assessed"})
+    assert saved.status_code == 200, saved.text
+    # After the change the API asks first; the dashboard takes its rows.
+    assert nurse.get("/api/kpis", params={**params, "by": "region"}).status_code == 200
+    assert live.computed == 2
+    page = nurse.get("/fls/FLS01", params=params)
+    assert page.status_code == 200 and "records changed since" not in page.text
+    assert live.computed == 2
+    found = dashboards.figures(site.app.state.dashboards, site.url, site.engine, "2024", AS_OF)
+    assert not found.stale
+    assert found.data.row("service", "FLS01", "kpi06", published=False)["numerator"] == 1
+
+
+def test_a_saved_change_moves_the_own_kpi_while_the_figures_are_being_computed(
+    site: Site,
+) -> None:
+    """While another view computes the figures after a change (a busy day: the whole figures a
+    computation behind), the FLS's staff see their own KPI values as they are now (that FLS's
+    cells alone); a region viewer, shown published figures, sees those computed."""
+    cache = site.app.state.dashboards
+    nurse = site.client("nurse")
+    params = {"period": "2024", "as_of": AS_OF.isoformat()}
+    marker = 'data-kpi="kpi06">'
+
+    def own_kpi06(page: str) -> str:
+        row = page[page.index(marker) :]
+        return row[row.index('data-numerator="') + 16 :].split('"', 1)[0]
+
+    first = nurse.get("/fls/FLS01", params=params)
+    assert first.status_code == 200 and own_kpi06(first.text) == "0"
+    record_id = site.record_id("FLS01")
+    body = nurse.get(f"/api/records/{record_id}").json()
+    saved = nurse.put(f"/api/records/{record_id}", json={**body, "falls_assessment": "assessed"})
+    assert saved.status_code == 200, saved.text
+    assert cache.cells.acquire(blocking=False)  # another view's computation is running
+    try:
+        page = nurse.get("/fls/FLS01", params=params)
+        assert page.status_code == 200
+        assert own_kpi06(page.text) == "1"
+        assert "KPI values are current" in page.text
+        assert cache.computed == 1  # the figures themselves were not computed again
+        viewer = site.client("viewer").get("/fls/FLS01", params=params)
+        assert viewer.status_code == 200 and "KPI values are current" not in viewer.text
+    finally:
+        cache.cells.release()
+    page = nurse.get("/fls/FLS01", params=params)
+    assert own_kpi06(page.text) == "1" and "records changed since" not in page.text
+
+
+def test_the_kpi_rows_computed_in_the_worker_process_meanwhile_are_the_same(site: Site) -> None:
+    """With the server's worker process (`LiveCache.start_pool`), the KPI rows and their
+    disclosure check run there while the dashboard's thread computes the monthly series: the
+    same figures as computed in one thread."""
+    live = LiveCache()
+    live.start_pool()
+    try:
+        there = maintained_figures(site.engine, "2024", AS_OF, live)
+        worker = next(iter(live.pool._processes.values()))
+        assert there is not None and worker.is_alive() and live.computed == 1
+    finally:
+        live.pool.shutdown(wait=True)
+    here = maintained_figures(site.engine, "2024", AS_OF)
+    assert here is not None
+    for level, table in here.unsuppressed.items():
+        pd.testing.assert_frame_equal(there.unsuppressed[level], table)
+        pd.testing.assert_frame_equal(there.published[level], here.published[level])
+    pd.testing.assert_frame_equal(there.monthly_service, here.monthly_service)
+    assert there.records == here.records and there.caseload_method == here.caseload_method
 
 
 def test_a_failed_computation_from_the_cells_is_logged_and_said(

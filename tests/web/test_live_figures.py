@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pytest
 
 from flsdb.kpi import KpiRequest, compute_levels, load_catalogue, parse_period
 from flsdb.kpi.query import count_query, run_counts
@@ -177,3 +178,47 @@ def test_the_whole_publication_computed_in_a_worker_process_is_the_same(site: Si
     for level in LEVELS:
         pd.testing.assert_frame_equal(there.tables[level], here.tables[level])
         pd.testing.assert_frame_equal(there.shown[level], here.shown[level])
+
+
+def test_the_same_rows_are_published_once(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The published copies are kept by what they protect: an ended period read at another
+    extract date (every window passed, the same rows) costs no second disclosure check, and
+    a saved change makes new rows, checked again."""
+    import flsdb.disclosure
+    from flsdb.config import load_thresholds
+    from flsdb.figures.kept import Kept
+    from flsdb.kpi.sources import _services_frame
+    from flsdb.services import live_figures
+
+    checks: list[int] = []
+    protect = flsdb.disclosure.protect_tables
+
+    def counted(*args: object, **kwargs: object) -> object:
+        checks.append(1)
+        return protect(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(flsdb.disclosure, "protect_tables", counted)
+    monkeypatch.setattr(live_figures, "_PUBLISHED", Kept(8))
+    first = compute(site.engine, "2024", AS_OF)
+    later = compute(site.engine, "2024", AS_OF + dt.timedelta(days=30))
+    assert first is not None and later is not None and len(checks) == 1
+    for level in LEVELS:
+        pd.testing.assert_frame_equal(first.tables[level], later.tables[level])
+        assert later.shown[level] is first.shown[level]
+    # What the disclosure check gives for these rows, exactly.
+    services = _services_frame(site.engine)
+    listed = services[["service_code", "service_name", "region_code", "region_name", "nation"]]
+    listed = listed.sort_values("service_code").reset_index(drop=True)
+    direct = protect(later.tables, listed, load_thresholds().suppression)
+    for level in LEVELS:
+        pd.testing.assert_frame_equal(later.shown[level], direct[level])
+    nurse = site.client("nurse")
+    record_id = site.record_id("FLS01")
+    body = nurse.get(f"/api/records/{record_id}").json()
+    saved = nurse.put(f"/api/records/{record_id}", json={**body, "falls_assessment": "assessed"})
+    assert saved.status_code == 200, saved.text
+    changed = compute(site.engine, "2024", AS_OF)
+    assert changed is not None and len(checks) == 2
+    row = changed.tables["service"]
+    row = row[(row["unit"] == "FLS01") & (row["kpi"] == "kpi06")].iloc[0]
+    assert (row["numerator"], row["denominator"]) == (1, 3)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import pandas as pd
 
@@ -27,6 +28,7 @@ from flsdb.kpi import (
 from flsdb.kpi.caseload import CrudeRateEstimator
 from flsdb.kpi.casemix import counts_by_field
 from flsdb.kpi.completeness import completeness_by_field
+from flsdb.kpi.engine import in_period
 from flsdb.kpi.mix import MIX_GROUPS, treatment_mix
 from flsdb.kpi.periods import Period
 from flsdb.kpi.sources import RecordSource, in_memory
@@ -69,15 +71,29 @@ def _first_year(counts: pd.DataFrame, period: Period) -> int:
     return int(years.min()) if len(years) else period.start.year
 
 
+class KpiRows(Protocol):
+    """The KPI rows of every level of a period, as computed (`tables`) and as published
+    (`shown`): what `GET /api/kpis` serves (`services.live_figures.KpiFigures`)."""
+
+    tables: dict[str, pd.DataFrame]
+    shown: dict[str, pd.DataFrame]
+
+
 @dataclass(frozen=True)
 class Maintained:
     """A store's maintained counts (`flsdb.kpi.stored`, kept in step with every write) as of the
     figures' extract date: `counts(start, end, level)` gives the engine's counts by FLS and month
     (and group, for a breakdown) from the cells, and `mix_of(code)` one FLS's treatment mix from
-    its own records (the one table the cells do not hold)."""
+    its own records (the one table the cells do not hold).
+
+    `rows`, when given, starts the KPI rows of every level and their published copies from the
+    same cells (the ones `GET /api/kpis` serves, computed once for both: their disclosure check
+    is most of the work) and returns how to wait for them; the figures compute their monthly
+    series, completeness and funnels meanwhile. None: they are computed here."""
 
     counts: Callable[[dt.date, dt.date, str], pd.DataFrame]
     mix_of: PerFls
+    rows: Callable[[], Callable[[], KpiRows]] | None = None
 
 
 def compute_figures(
@@ -104,22 +120,36 @@ def compute_figures(
     start = dt.date(2016, 1, 1)
     window_start = _spc_months(period, thresholds.spc.months)[0]
     start = min(start, dt.date(int(window_start[:4]), 1, 1))
+    shared: Callable[[], KpiRows] | None = None
     if maintained is None:
         source = in_memory(source, start, period.end)
         counts = query_counts(source, start, period.end, as_of)
         levels = level_results(source, period, as_of, thresholds, counts)
+        tables = {level: result.table for level, result in levels.items()}
+        period_counts = in_period(counts, period)  # the counts every level rolled up
     else:  # the cells of the period and the SPC window only (no trend over earlier years)
         start = min(dt.date(int(window_start[:4]), 1, 1), period.start)
+        if maintained.rows is not None:  # computed meanwhile (in another process, if any)
+            shared = maintained.rows()
         counts = maintained.counts(start, period.end, "service")
-        levels = level_results(
-            source,
-            period,
-            as_of,
-            thresholds,
-            counts,
-            lambda level: maintained.counts(period.start, period.end, level),
-        )
-    tables = {level: result.table for level, result in levels.items()}
+        period_counts = in_period(counts, period)
+        if shared is None:
+            lookup = maintained.counts
+            levels = level_results(
+                source,
+                period,
+                as_of,
+                thresholds,
+                counts,
+                lambda level: lookup(period.start, period.end, level),
+            )
+            tables = {level: result.table for level, result in levels.items()}
+    monthly = _monthly(source, counts, period, as_of, thresholds)
+    completeness = completeness_by_field(source, period, as_of, catalogue, period_counts)
+    published: dict[str, pd.DataFrame] | None = None
+    if shared is not None:
+        rows = shared()
+        tables, published = rows.tables, rows.shown
     years = [
         compute_levels(
             source,
@@ -133,7 +163,6 @@ def compute_figures(
         )
     ]
     years.append(tables["nation"].assign(period=period.label))
-    monthly = _monthly(source, counts, period, as_of, thresholds)
     services = (
         source.services[["service_code", "service_name", "region_code", "region_name", "nation"]]
         .sort_values("service_code")
@@ -142,16 +171,19 @@ def compute_figures(
     mix = treatment_mix(source, period) if maintained is None else _no_mix()
     year_table = pd.concat(years, ignore_index=True)
     policy = thresholds.suppression
-    published = protect_tables(tables, services, policy) if suppression else dict(tables)
+    if not suppression:
+        published = dict(tables)
+    elif published is None:
+        published = protect_tables(tables, services, policy)
     data = PeriodFigures(
         period=period,
         as_of=as_of,
         catalogue=catalogue,
         thresholds=thresholds,
         suppression=suppression,
-        caseload_method=levels["nation"].caseload_method,
+        caseload_method=CrudeRateEstimator.from_thresholds(thresholds).description,
         caseload_summary=CrudeRateEstimator.from_thresholds(thresholds).summary,
-        records=levels["nation"].records,
+        records=int(period_counts["records"].sum()) if len(period_counts) else 0,
         services=services,
         unsuppressed=tables,
         published=published,
@@ -164,9 +196,7 @@ def compute_figures(
         monthly_nation=monthly["nation"],
         mix=mix,
         mix_published=protect_mix(mix, MIX_GROUPS, policy) if suppression else mix,
-        completeness=completeness_by_field(
-            source, period, as_of, catalogue, levels["service"].counts
-        ),
+        completeness=completeness,
         years_computed=year_table,
         synthetic=is_synthetic(source.services),
     )

@@ -108,7 +108,8 @@ def query_counts(
     )
 
 
-def _in_period(counts: pd.DataFrame, period: Period) -> pd.DataFrame:
+def in_period(counts: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """The counts (by service and month) of the months of the period."""
     month = counts["year"].astype("int64") * 12 + counts["month"].astype("int64")
     first = period.start.year * 12 + period.start.month
     last = period.end.year * 12 + period.end.month
@@ -160,7 +161,7 @@ def compute_levels(
             )
         )
     else:
-        counts = _in_period(counts, request.period)
+        counts = in_period(counts, request.period)
         if only:
             counts = counts[counts["service_code"].isin(only)].reset_index(drop=True)
     expected = estimator.estimate(source.services)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from flsdb.config import Thresholds
+from flsdb.config.model import Rag
 from flsdb.dictionary import load_dictionary
 from flsdb.kpi.catalogue import Catalogue, Measure
 from flsdb.kpi.periods import Grain, Period, label_for
@@ -91,6 +92,26 @@ def round_half_up(values: np.ndarray, digits: int = 1) -> np.ndarray:
     return np.floor(values * scale + 0.5 + 1e-9) / scale
 
 
+Rows = dict[str, np.ndarray]  # one KPI's rows, by result column (`_table` joins them)
+
+
+def _rag(rag: Rag | None, values: np.ndarray) -> np.ndarray:
+    """`Rag.rate` of each value (None where there is no threshold or no value), vectorised."""
+    out = np.full(len(values), None, dtype=object)
+    if rag is None:
+        return out
+    known = ~np.isnan(values)
+    if rag.direction == "lower":
+        green = values < rag.green
+        amber = values < rag.amber if rag.amber is not None else np.zeros(len(values), bool)
+    else:
+        green = values >= rag.green
+        amber = values >= rag.amber if rag.amber is not None else np.zeros(len(values), bool)
+    rated = np.where(green, "green", np.where(amber, "amber", "red"))
+    out[known] = [str(v) for v in rated[known]]
+    return out
+
+
 def _rows_for(
     kpi: str,
     measure: Measure,
@@ -100,7 +121,7 @@ def _rows_for(
     denominator: pd.Series,
     not_due: pd.Series | None,
     interval: str = "wilson",
-) -> pd.DataFrame:
+) -> Rows:
     num = numerator.to_numpy(dtype=float)
     den = denominator.to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -113,20 +134,51 @@ def _rows_for(
         low = high = np.full(len(num), np.nan)
     rag = thresholds.rag_for(measure.id)
     values = num if rag is not None and rag.measure == "numerator" else exact
-    return pd.DataFrame(
-        {
-            "unit": grid["unit"].to_numpy(),
-            "period": grid["period"].to_numpy(),
-            "kpi": kpi,
-            "numerator": num,
-            "denominator": den,
-            "percent": round_half_up(exact),
-            "ci_low": round_half_up(low * 100),
-            "ci_high": round_half_up(high * 100),
-            "rag": [None if rag is None or np.isnan(v) else rag.rate(float(v)) for v in values],
-            "not_due": None if not_due is None else not_due.to_numpy(),
-        }
+    return {
+        "unit": grid["unit"].to_numpy(dtype=object),
+        "period": grid["period"].to_numpy(dtype=object),
+        "kpi": np.full(len(num), kpi, dtype=object),
+        "numerator": num,
+        "denominator": den,
+        "percent": round_half_up(exact),
+        "ci_low": round_half_up(low * 100),
+        "ci_high": round_half_up(high * 100),
+        "rag": _rag(rag, values),
+        "not_due": (
+            np.full(len(num), None, dtype=object)
+            if not_due is None
+            else not_due.to_numpy().astype(object)
+        ),
+    }
+
+
+_FLOATS = ("numerator", "denominator", "percent", "ci_low", "ci_high")
+
+
+def _table(
+    level: str, parts: list[Rows], unit_order: dict[str, int], kpi_order: dict[str, int]
+) -> pd.DataFrame:
+    """The KPIs' rows as one table of Python values (None for no value), by unit, period and
+    catalogue order: each column joined once, sorted with one stable lexsort."""
+    columns: dict[str, np.ndarray] = {}
+    for name in RESULT_COLUMNS[1:]:
+        joined = np.concatenate([part[name] for part in parts]) if parts else np.array([])
+        if name in _FLOATS:
+            values = joined.astype(float)
+            joined = values.astype(object)
+            joined[np.isnan(values)] = None
+        columns[name] = joined
+    periods = np.unique(columns["period"].astype(str), return_inverse=True)[1]
+    order = np.lexsort(
+        (
+            np.array([kpi_order.get(k, len(kpi_order)) for k in columns["kpi"]], dtype=np.int64),
+            periods.reshape(-1),
+            np.array([unit_order.get(u, len(unit_order)) for u in columns["unit"]], np.int64),
+        )
     )
+    data = {"level": np.full(len(order), level, dtype=object)}
+    data.update({name: values[order] for name, values in columns.items()})
+    return pd.DataFrame({name: pd.Series(v, dtype=object) for name, v in data.items()})
 
 
 def build_results(
@@ -176,7 +228,7 @@ def build_results(
     ]
     summed = _with_units(counts, level, scope).groupby(["unit", "period"])[value_columns].sum()
     table = summed.reindex(grid, fill_value=0).reset_index()
-    frames = []
+    frames: list[Rows] = []
     for measure in measures:
         if measure.kind == "caseload":
             if level in BREAKDOWNS:
@@ -202,20 +254,9 @@ def build_results(
                     not_due,
                 )
             )
-    result = pd.concat(frames, ignore_index=True)
-    result.insert(0, "level", level)
     order = {kpi: i for i, kpi in enumerate(catalogue.kpi_ids)}
     unit_order = {u: i for i, u in enumerate(level_units(level, scope))}
-    result = result.sort_values(
-        ["unit", "period", "kpi"],
-        key=lambda s: (
-            s.map(unit_order) if s.name == "unit" else (s.map(order) if s.name == "kpi" else s)
-        ),
-        kind="stable",
-    )
-    result = result.reset_index(drop=True)[list(RESULT_COLUMNS)]
-    # Missing values are None (not NaN) so that every consumer sees "no value" the same way.
-    return result.astype(object).where(result.notna(), None)
+    return _table(level, frames, unit_order, order)
 
 
 def fields_over_threshold(table: pd.DataFrame, measure: Measure) -> np.ndarray:
@@ -232,9 +273,7 @@ def fields_over_threshold(table: pd.DataFrame, measure: Measure) -> np.ndarray:
     return np.where(table["records"].to_numpy() > 0, over, np.nan)
 
 
-def _completeness_rows(
-    table: pd.DataFrame, measure: Measure, thresholds: Thresholds
-) -> pd.DataFrame:
+def _completeness_rows(table: pd.DataFrame, measure: Measure, thresholds: Thresholds) -> Rows:
     over = fields_over_threshold(table, measure)
     fields = pd.Series(np.full(len(table), float(len(measure.key_fields))))
     return _rows_for(
@@ -249,7 +288,7 @@ def _completeness_share_rows(
     level: str,
     services: pd.DataFrame,
     grid: pd.MultiIndex,
-) -> pd.DataFrame:
+) -> Rows:
     """kpi01 for a region or nation: FLSs with records whose completeness is green, over FLSs
     with records (as the national audit reports it)."""
     columns = ["records", *(c for c in counts.columns if c.startswith(f"{measure.id}__"))]
@@ -277,7 +316,7 @@ def _completeness_share_rows(
         None,
         interval="none",
     )
-    rows["rag"] = None  # no threshold is set for the share of FLSs
+    rows["rag"] = np.full(len(table), None, dtype=object)  # no threshold for the share of FLSs
     return rows
 
 
@@ -289,7 +328,7 @@ def _caseload_rows(
     expected: pd.DataFrame,
     level: str,
     fractions: dict[str, float],
-) -> list[pd.DataFrame]:
+) -> list[Rows]:
     yearly_by_unit = _expected_by_unit(services, expected, measure, level)
     frames = []
     for part_id in measure.parts:

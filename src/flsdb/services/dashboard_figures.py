@@ -13,6 +13,9 @@ compute their figures from the records (`flsdb report`).
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 import pandas as pd
@@ -20,12 +23,14 @@ from sqlalchemy import Engine
 
 from flsdb.config import load_thresholds
 from flsdb.figures import Maintained, PeriodFigures, compute_figures
+from flsdb.figures.compute import KpiRows
 from flsdb.kpi import parse_period
 from flsdb.kpi.mix import treatment_mix
 from flsdb.kpi.periods import Period
 from flsdb.kpi.sources import RecordSource, _services_frame, ibis_connection
 from flsdb.kpi.stored import stored_counts
 from flsdb.kpi.terms import catalogue_layout
+from flsdb.services.live_figures import LiveCache, kpi_figures
 from flsdb.storage.figures import current
 
 
@@ -48,9 +53,16 @@ def keeps_figures(engine: Engine) -> bool:
     return current(_fetch(engine), engine.dialect.name, catalogue_layout().signature)
 
 
-def maintained_figures(engine: Engine, period_text: str, as_of: dt.date) -> PeriodFigures | None:
+def maintained_figures(
+    engine: Engine, period_text: str, as_of: dt.date, live: LiveCache | None = None
+) -> PeriodFigures | None:
     """The figures of the period from the store's cells; None when the store keeps none for
-    this catalogue (the caller computes them from the records)."""
+    this catalogue (the caller computes them from the records).
+
+    With `live` (the dashboards' cache of `GET /api/kpis`'s rows), the KPI rows of every level
+    and their published copies are those `GET /api/kpis` serves, computed once for both: taken
+    from that cache when they are current, else computed into it (in its worker process, when
+    it has one, while this thread computes the monthly series and the rest)."""
     fetch = _fetch(engine)
     dialect = engine.dialect.name
     if not current(fetch, dialect, catalogue_layout().signature):
@@ -68,9 +80,41 @@ def maintained_figures(engine: Engine, period_text: str, as_of: dt.date) -> Peri
     def mix_of(code: str) -> pd.DataFrame:
         return fls_mix(engine, services, period, code)
 
+    rows = None if live is None else lambda: _start_rows(engine, period_text, as_of, live)
     return compute_figures(
-        source, period, as_of, thresholds=load_thresholds(), maintained=Maintained(counts, mix_of)
+        source,
+        period,
+        as_of,
+        thresholds=load_thresholds(),
+        maintained=Maintained(counts, mix_of, rows),
     )
+
+
+def _start_rows(
+    engine: Engine, period_text: str, as_of: dt.date, live: LiveCache
+) -> Callable[[], KpiRows]:
+    """The KPI rows shared with `GET /api/kpis` (`live_figures.kpi_figures`, as they are now):
+    started in a thread that waits for the cache's worker process when it has one (so this
+    thread computes meanwhile), else computed here when asked for."""
+
+    def rows() -> KpiRows:
+        found = kpi_figures(engine, period_text, as_of, live, wait=True)
+        if found is None:  # the layout changed since `current` (a rebuild): computed again
+            raise LookupError("the store's maintained figures changed layout")
+        return found
+
+    if live.pool is None:
+        return rows
+    future: Future[KpiRows] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(rows())
+        except BaseException as exc:  # handed to the thread that waits for the rows
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=f"kpi rows {period_text}", daemon=True).start()
+    return future.result
 
 
 def fls_mix(engine: Engine, services: pd.DataFrame, period: Period, code: str) -> pd.DataFrame:

@@ -218,7 +218,7 @@ def _from_cells(
         if kept is not None and kept.version == version:
             return Figures(kept.data, kept.computed_at, stale=False, counts_current=True)
         try:
-            data = maintained_figures(engine, key[0], key[1])
+            data = maintained_figures(engine, key[0], key[1], cache.live)
         except Exception as exc:  # shown as the older figures, and said, when there are some
             _log_failure(key, exc)
             if entry is None:

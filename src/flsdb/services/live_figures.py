@@ -33,9 +33,11 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
-from flsdb.config import load_thresholds
+from flsdb.config import Suppression, load_thresholds
 from flsdb.disclosure import protect_tables
-from flsdb.kpi import KpiRequest, compute_levels, level_results, parse_period
+from flsdb.figures import passed
+from flsdb.figures.kept import Kept
+from flsdb.kpi import KpiRequest, compute_levels, level_results, load_catalogue, parse_period
 from flsdb.kpi.results import RESULT_COLUMNS
 from flsdb.kpi.sources import RecordSource, _services_frame
 from flsdb.kpi.stored import stored_counts
@@ -101,6 +103,13 @@ class LiveCache:
                 self.pool = ProcessPoolExecutor(
                     1, mp_context=multiprocessing.get_context("spawn"), initializer=_in_worker
                 )
+                # Started now (the process and its imports), not by the first computation.
+                self.pool.submit(_ready)
+
+
+def _ready() -> None:
+    """Nothing: the first task makes the worker process start and import what it computes
+    with (`_in_worker`)."""
 
 
 def _in_worker() -> None:
@@ -114,6 +123,10 @@ def _in_worker() -> None:
         os._exit(0)
 
     threading.Thread(target=watch, daemon=True).start()
+    # What a computation imports, at the start rather than in the first computation.
+    import flsdb.disclosure
+    import flsdb.kpi
+    import flsdb.kpi.stored  # noqa: F401
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -160,15 +173,37 @@ def compute(engine: Engine, period_text: str, as_of: dt.date) -> KpiFigures | No
     tables = {level: result.table for level, result in results.items()}
     listed = services[["service_code", "service_name", "region_code", "region_name", "nation"]]
     listed = listed.sort_values("service_code").reset_index(drop=True)
-    shown = protect_tables(tables, listed, thresholds.suppression)
+    shown = _published(tables, listed, thresholds.suppression)
     return KpiFigures(period, as_of, tables, shown, version)
 
 
+# The published copies by what they protect (a digest of the rows, the FLSs and the policy): the
+# same rows are published the same way, so an ended period read at another extract date (its
+# windows all passed, its rows the same) or a key read again after a change elsewhere costs no
+# second disclosure check. A few sets, the least recently used dropped first.
+_PUBLISHED = Kept(8)
+
+
+def _published(
+    tables: dict[str, pd.DataFrame], listed: pd.DataFrame, policy: Suppression
+) -> dict[str, pd.DataFrame]:
+    """`disclosure.protect_tables` of the rows, made once per distinct rows."""
+    context = f"protect_tables|{policy!r}|{load_catalogue().version}"
+    key = passed.fingerprint(tables, {}, pd.DataFrame(), None, listed, context)
+    return _PUBLISHED.get(key, lambda: protect_tables(tables, listed, policy))
+
+
 def kpi_figures(
-    engine: Engine, period_text: str, as_of: dt.date, cache: LiveCache | None = None
+    engine: Engine,
+    period_text: str,
+    as_of: dt.date,
+    cache: LiveCache | None = None,
+    *,
+    wait: bool = False,
 ) -> KpiFigures | None:
     """The figures, computed afresh once anything changed since they were last read (while a
-    computation runs, the last figures of the key, if any)."""
+    computation runs, the last figures of the key, if any; `wait`: the figures as they are now,
+    waiting for the computation that runs, as the dashboards' figures do)."""
     cache = cache or _SHARED
     period = parse_period(period_text)
     key = (period.label, as_of)
@@ -182,7 +217,7 @@ def kpi_figures(
     # One computation at a time: a burst of views after a change computes once. A view with
     # figures of this key already (one change behind) does not queue behind a computation that
     # is running: it gets those, and the next view the new ones.
-    if not cache.computing.acquire(blocking=found is None):
+    if not cache.computing.acquire(blocking=wait or found is None):
         return found
     try:
         with cache.lock:

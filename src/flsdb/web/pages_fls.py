@@ -15,7 +15,7 @@ from flsdb.services.policy import can, check, check_published_period, decided, d
 from flsdb.web import dashboards as views
 from flsdb.web.common import ActorDep, engine_of, render
 from flsdb.web.dashboard_bodies import benchmark_rows, fls_body, group_body
-from flsdb.web.period_figures import period_and_date, period_figures
+from flsdb.web.period_figures import own_rows_now, period_and_date, period_figures
 
 router = APIRouter(include_in_schema=False)
 ServiceCode = Annotated[str, Path(max_length=12)]
@@ -125,15 +125,30 @@ async def fls_dashboard(
             records=0,
             **dashboards.service_names(engine_of(request), code),
         )
+    # Figures a computation behind (records changed since): the FLS's own KPI rows as they are
+    # now, for those who see them in full; its charts and comparators follow at the next one.
+    shown = data
+    if getattr(request.state, "stale", None) and not published:
+        now = await run_in_threadpool(own_rows_now, request, data, code)
+        if now is not None:
+            shown = now
+            request.state.stale = request.state.stale.replace(
+                "These figures were computed",
+                "This FLS's KPI values are current; the rest was computed",
+                1,
+            )
     head = views.memo(
-        "fls head", data, code, published, make=lambda: _fls_head(data, code, published)
+        "fls head", shown, code, published, make=lambda: _fls_head(shown, code, published)
     )
 
     # The links a viewer can follow: the FLS's patients for its staff (policy.can decides).
     patients = can(actor, "read_patients", code)
 
     def body() -> dict[str, Any]:
-        return {**fls_body(data, code, published), "patients": patients, "period_label": period}
+        whole = fls_body(data, code, published)
+        if shown is not data:  # the KPI table from the current rows, the rest as computed
+            whole = {**whole, "kpis": views.kpi_table(shown, code, published)}
+        return {**whole, "patients": patients, "period_label": period}
 
     return render(
         request,
@@ -146,7 +161,7 @@ async def fls_dashboard(
         ),
         published=published,
         patients=patients,
-        body=views.html("_dashboard_fls_body.html", data, code, published, patients, context=body),
+        body=views.html("_dashboard_fls_body.html", shown, code, published, patients, context=body),
         **head,
     )
 

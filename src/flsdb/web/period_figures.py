@@ -4,12 +4,14 @@ computed, or their last refresh failed."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
+import pandas as pd
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from flsdb.figures import PeriodFigures
+from flsdb.figures import Kept, PeriodFigures
 from flsdb.services.dashboards import figures
 from flsdb.web.common import engine_of, kpi_context
 from flsdb.web.dates import parse_typed
@@ -59,3 +61,38 @@ async def period_figures(request: Request, period: str, as_of: dt.date) -> Perio
             "failed (the server log says why); these are the figures computed before."
         ).strip()
     return found.data
+
+
+def own_rows_now(request: Request, data: PeriodFigures, code: str) -> PeriodFigures | None:
+    """Figures computed before the latest changes with one FLS's own KPI rows (as computed, for
+    its staff and the national team) as they are now: that FLS's cells alone, a few
+    milliseconds at each data version (`live_figures.level_rows`, the rows `GET /api/kpis`
+    gives its staff), so a saved follow-up moves its KPI on the FLS's dashboard at the next
+    view even while other changes keep the whole figures a computation behind. None: the store
+    keeps no maintained figures, or the rows do not line up with the figures' own. Made once
+    per data version (the views of the figures returned are theirs)."""
+    from flsdb.services.dashboards import memo
+    from flsdb.services.live_figures import level_rows
+
+    live = request.app.state.dashboards.live
+    label, as_of = data.period.label, data.as_of
+    found = level_rows(engine_of(request), label, as_of, "service", frozenset({code}), live)
+    if found is None:
+        return None
+
+    def make() -> PeriodFigures | None:
+        assert found is not None
+        table = data.unsuppressed["service"]
+        mine = table.index[table["unit"] == code]
+        now = found.table[found.table["unit"] == code].reset_index(drop=True)
+        before = table.loc[mine, ["period", "kpi"]].reset_index(drop=True)
+        if not before.equals(now[["period", "kpi"]]):
+            return None
+        merged = table.copy()
+        merged.loc[mine, list(table.columns)] = now[list(table.columns)].to_numpy()
+        service = merged.astype(object).where(pd.notna(merged), None)
+        return dataclasses.replace(
+            data, unsuppressed={**data.unsuppressed, "service": service}, kept=Kept()
+        )
+
+    return memo("own rows now", data, code, found.version, make=make)
