@@ -267,6 +267,14 @@ def _audit_block(
         return np.flatnonzero(short(side) & ~settled[side])
 
     def breach(k: int) -> Breach:
+        for side, sign in (("low", 1.0), ("high", -1.0)):
+            if not settled[side][k]:  # a witness's value: the exact end for the sentence
+                settled[side][k] = True
+                status, x = solver.solve(sign * matrix[k].toarray().ravel())
+                if status == "unbounded" and side == "high":
+                    high[k] = np.inf
+                elif x is not None:
+                    witness(x)
         found_low = low[k] if np.isfinite(low[k]) else np.nan
         found_high = high[k] if high[k] > -np.inf else np.nan
         return Breach(pub.targets[targets[k]], attacker, float(found_low), float(found_high))
