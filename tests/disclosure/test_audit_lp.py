@@ -160,12 +160,18 @@ def test_a_warm_programme_answers_as_linprog_from_scratch() -> None:
     cold = Programme(width, eq_rows, ub_rows, lower, upper)
     cold.highs = None  # linprog from scratch
     assert warm.highs is not None
-    for step in range(40):
-        if step % 5 == 4:
+    fixed: list[int] = []
+    for step in range(60):
+        if step % 5 == 4:  # an attacker's own cell fixed at its value
             column = int(rng.integers(0, width))
             value = float(rng.integers(0, 3))
+            fixed.append(column)
             for programme in (warm, cold):
                 programme.set_bounds([column], [value], [value])
+        if step % 10 == 7:  # and released for the next attacker
+            for programme in (warm, cold):
+                programme.set_bounds(fixed, lower[fixed], upper[fixed])
+            fixed = []
         objective = rng.normal(size=width)
         (warm_status, x), (cold_status, y) = warm.solve(objective), cold.solve(objective)
         assert warm_status == cold_status, step
