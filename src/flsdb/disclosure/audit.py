@@ -96,6 +96,17 @@ class Publication:
         ceiling = self.structural.bound(target, attacker, -1.0)
         return max(self.structural.bound(target, attacker, 1.0), min(low, ceiling))
 
+    def shared_need(self, target: int, attacker: str, side: str) -> float:
+        """A need at least as strict as `exact_need`'s, from what the markers allow an
+        outsider (computed once for every attacker): an FLS's own counts only narrow those
+        limits, so a value that meets this meets the exact need too."""
+        low, high = self.need(target, attacker)
+        if self.structural is None:
+            return low if side == "low" else high
+        if side == "high":
+            return min(high, self.structural.bound(target, OUTSIDER, -1.0))
+        return self.structural.bound(target, OUTSIDER, 1.0)
+
 
 class _Components:
     """Union-find over the hidden cells tied by relations."""
@@ -299,6 +310,10 @@ def _audit_block(
             # Short of the marker's range: ask only what the markers alone allow (an LP bound
             # can never pass it), and push again towards those needs.
             column = 0 if side == "low" else 1
+            if attacker != OUTSIDER:  # the outsider's limits first: shared by every FLS
+                for k in pending(side):
+                    needs[k, column] = pub.shared_need(targets[k], attacker, side)
+                push(side, sign)
             for k in pending(side):
                 needs[k, column] = pub.exact_need(targets[k], attacker, side)
             push(side, sign)
