@@ -210,7 +210,7 @@ LONGEST_FIRST = (
     "tests/web/test_browser_admin.py",
     "tests/storage/test_concurrency.py::test_an_import_while_kpis_and_reports_read",
     "tests/reports/test_injection.py",
-    # The outliers' test and the national audit's (about 12 s of CPU each alone, 25 s together:
+    # The outliers' test and the national audit's (about 10 s of CPU each alone, 16 s together:
     # they share one synthetic nation, and its audit, when one worker runs both).
     "tests/reports/test_outliers.py",
     "tests/disclosure/test_audit_national.py",
