@@ -23,6 +23,6 @@ def test_a_national_synthetic_set_passes_the_outsiders_audit() -> None:
         audit_tables(data.published, data.unsuppressed, data.services, policy, insiders=False) == []
     )
     # Every FLS as insider too: the gate passes the protection levels' pattern as it is (no
-    # search), as `flsdb report` would publish it (about 12 s of CPU; the outliers' test
+    # search), as `flsdb report` would publish it (about 4 s of CPU; the outliers' test
     # runs the same gate, and a process that ran it takes its kept outcome).
     assert audited(data).published is data.published

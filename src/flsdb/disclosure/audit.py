@@ -96,6 +96,17 @@ class Publication:
         ceiling = self.structural.bound(target, attacker, -1.0)
         return max(self.structural.bound(target, attacker, 1.0), min(low, ceiling))
 
+    def shared_need(self, target: int, attacker: str, side: str) -> float:
+        """A need at least as strict as `exact_need`'s, from what the markers allow an
+        outsider (computed once for every attacker): an FLS's own counts only narrow those
+        limits, so a value that meets this meets the exact need too."""
+        low, high = self.need(target, attacker)
+        if self.structural is None:
+            return low if side == "low" else high
+        if side == "high":
+            return min(high, self.structural.bound(target, OUTSIDER, -1.0))
+        return self.structural.bound(target, OUTSIDER, 1.0)
+
 
 class _Components:
     """Union-find over the hidden cells tied by relations."""
@@ -267,6 +278,14 @@ def _audit_block(
         return np.flatnonzero(short(side) & ~settled[side])
 
     def breach(k: int) -> Breach:
+        for side, sign in (("low", 1.0), ("high", -1.0)):
+            if not settled[side][k]:  # a witness's value: the exact end for the sentence
+                settled[side][k] = True
+                status, x = solver.solve(sign * matrix[k].toarray().ravel())
+                if status == "unbounded" and side == "high":
+                    high[k] = np.inf
+                elif x is not None:
+                    witness(x)
         found_low = low[k] if np.isfinite(low[k]) else np.nan
         found_high = high[k] if high[k] > -np.inf else np.nan
         return Breach(pub.targets[targets[k]], attacker, float(found_low), float(found_high))
@@ -291,6 +310,10 @@ def _audit_block(
             # Short of the marker's range: ask only what the markers alone allow (an LP bound
             # can never pass it), and push again towards those needs.
             column = 0 if side == "low" else 1
+            if attacker != OUTSIDER:  # the outsider's limits first: shared by every FLS
+                for k in pending(side):
+                    needs[k, column] = pub.shared_need(targets[k], attacker, side)
+                push(side, sign)
             for k in pending(side):
                 needs[k, column] = pub.exact_need(targets[k], attacker, side)
             push(side, sign)

@@ -90,7 +90,8 @@ class Programme:
         lp.a_matrix_.value_ = self.matrix.data.astype(float)
         lp.a_matrix_.num_col_ = self.width
         lp.a_matrix_.num_row_ = self.matrix.shape[0]
-        highs.passModel(lp)
+        if highs.passModel(lp) == _core.HighsStatus.kError:
+            raise RuntimeError("HiGHS refused the audit's programme")
         self._columns = np.arange(self.width, dtype=np.int32)
         return highs
 
@@ -104,13 +105,16 @@ class Programme:
         if not len(columns):
             return
         index = np.asarray(columns, dtype=np.int32)
-        low = np.asarray(lower, dtype=float)
-        high = np.asarray(upper, dtype=float)
-        self.lower[index] = low
-        self.upper[index] = high
+        self.lower[index] = np.asarray(lower, dtype=float)
+        self.upper[index] = np.asarray(upper, dtype=float)
         if self.highs is not None:
+            # HiGHS refuses a set with a column twice: each column once, as now stored.
+            index = np.unique(index)
+            low, high = self.lower[index], self.upper[index]
             top = np.where(np.isinf(high), _core.kHighsInf, high)
-            self.highs.changeColsBounds(len(index), index, low, top)
+            status = self.highs.changeColsBounds(len(index), index, low, top)
+            if status == _core.HighsStatus.kError:
+                raise RuntimeError(f"HiGHS refused new bounds ({status})")
 
     def solve(self, objective: NDArray[np.float64]) -> tuple[str, NDArray[np.float64] | None]:
         """("optimal", x), ("unbounded", None) or ("infeasible", None)."""

@@ -3,6 +3,7 @@ that no suppression pattern could lift."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -45,10 +46,17 @@ class Structural:
         self.block_of = {t: b for b, block in enumerate(self.blocks) for t in block.targets}
         self.found: dict[tuple[int, str, float], float] = {}
         self.attacks: dict[int, Attacks] = {}
+        # Kept across audits of the same tables (protect._NEEDS), which web requests may run
+        # at once: a programme's bounds are one attacker's at a time, so one question at a time.
+        self.lock = threading.Lock()
 
     def bound(self, target: int, attacker: str, sign: float) -> float:
         """The lowest (`sign` 1) or highest (-1) value of a target to an attacker, held to the
         marker's range (need_low to need_high)."""
+        with self.lock:
+            return self._bound(target, attacker, sign)
+
+    def _bound(self, target: int, attacker: str, sign: float) -> float:
         pub = self.model
         default = pub.need_low if sign > 0 else pub.need_high
         number = self.block_of.get(target)
