@@ -6,9 +6,10 @@ The audit asks hundreds of questions of the same constraints, changing only the 
 a few variables' bounds between them. HiGHS (the solver scipy's `linprog(method="highs")`
 calls) keeps its last basis when only costs or bounds change, so each question after the first
 costs a few simplex iterations instead of a fresh solve, and none pays `linprog`'s checking
-and conversion of the whole model again (that overhead was most of the audit's time). scipy
-ships the HiGHS bindings (the `highspy` package's module) as `scipy.optimize._highspy._core`;
-were they ever missing, `linprog` would answer the same questions from scratch.
+and conversion of the whole model again (that overhead was most of the audit's time). The
+bindings are HiGHS's own Python package, `highspy` (a dependency); scipy bundles the same
+module privately (`scipy.optimize._highspy._core`), taken if `highspy` were missing, and were
+both missing, `linprog` would answer the same questions from scratch.
 """
 
 from __future__ import annotations
@@ -23,11 +24,16 @@ from scipy.sparse import coo_matrix
 
 _core: Any
 try:
-    from scipy.optimize._highspy import _core as _bindings
+    import highspy
 
-    _core = _bindings
-except ImportError:  # pragma: no cover - every scipy since 1.15 ships them
-    _core = None
+    _core = highspy
+except ImportError:  # pragma: no cover - highspy is a dependency
+    try:
+        from scipy.optimize._highspy import _core as _bundled
+
+        _core = _bundled
+    except ImportError:
+        _core = None
 
 Rows = Sequence[tuple[Sequence[int], Sequence[float], float]]
 
