@@ -294,7 +294,12 @@ def _refresh(
     entry = cache.get(key)
     if entry is not None and entry.version == version:
         return
-    if _from_cells(cache, engine, key, None) is not None:  # the store's maintained counts
+    try:
+        if _from_cells(cache, engine, key, None) is not None:  # the store's maintained counts
+            return
+    except Exception as exc:  # logged by `_from_cells`; handed to the view waiting for it
+        with cache.lock:
+            cache.failures[key] = exc
         return
     try:
         data = _computed(cache, database_url, key[0], key[1])
