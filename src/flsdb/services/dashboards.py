@@ -98,6 +98,11 @@ class DashboardCache:
     # time (`_from_cells`).
     from_cells: bool = True
     cells: threading.Lock = field(default_factory=threading.Lock)
+    # Figures from the cells younger than this are shown after a change as they are (saying
+    # so; an FLS's staff see their own KPI values as they are now: `web.period_figures`)
+    # instead of computed again: on a busy day, one computation per key every this many seconds
+    # at most (0: at the next view after any change).
+    cells_refresh_seconds: float = 0.0
 
     def get(self, key: tuple[str, dt.date]) -> _Entry | None:
         with self.lock:
@@ -211,6 +216,8 @@ def _from_cells(
     failure is logged; a view with older figures is shown them, saying so."""
     if not cache.from_cells:
         return None
+    if entry is not None and time.time() - entry.computed_at < cache.cells_refresh_seconds:
+        return Figures(entry.data, entry.computed_at, stale=True)
     if not cache.cells.acquire(blocking=entry is None):
         assert entry is not None
         return Figures(entry.data, entry.computed_at, stale=True)
