@@ -296,6 +296,12 @@ def main() -> None:
     parser.add_argument(
         "--refresh", default="30", help="seconds between recomputations of the figures"
     )
+    parser.add_argument(
+        "--cells-refresh",
+        default="0",
+        help="FLSDB_DASHBOARD_CELLS_REFRESH: seconds a dashboard's figures from the cells are "
+        "shown after a change before they are computed again (0: at the next view)",
+    )
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--requests", type=int, default=20_000)
     args = parser.parse_args()
@@ -315,6 +321,7 @@ def main() -> None:
     from tests.web.live import served
 
     os.environ["FLSDB_SECRET_KEY"] = SECRET
+    os.environ["FLSDB_DASHBOARD_CELLS_REFRESH"] = args.cells_refresh
     try:
         with served(url, folder, refresh=args.refresh, workers=args.workers) as base:
             probe = _record_of(url, codes[0], 2024)
@@ -404,7 +411,7 @@ def _report(args, url: str, result: dict, statuses: list[int], integrity: str) -
     errors_timed_out = len(times.get("timed out (no answer in 120 s)", []))
     print(
         f"{engine}, {args.workers} server process(es), {args.users} users "
-        f"(mean pause {args.think:g} s), "
+        f"(mean pause {args.think:g} s), cells refresh {args.cells_refresh} s, "
         f"{result['elapsed']:.1f} s, {total:,} requests ({total / result['elapsed']:.0f}/s), "
         f"server errors: {errors}, timed out: {errors_timed_out}"
     )

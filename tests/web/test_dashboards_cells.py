@@ -169,6 +169,29 @@ def test_a_saved_change_moves_the_own_kpi_while_the_figures_are_being_computed(
     assert own_kpi06(page.text) == "1" and "records changed since" not in page.text
 
 
+def test_a_busy_server_computes_the_figures_at_most_every_few_seconds(site: Site) -> None:
+    """`FLSDB_DASHBOARD_CELLS_REFRESH`: figures younger than that are shown after a change,
+    saying so, with the FLS's own KPI values as they are now for its staff; older ones are
+    computed again at the next view."""
+    cache = site.app.state.dashboards
+    cache.cells_refresh_seconds = 3600.0
+    nurse = site.client("nurse")
+    params = {"period": "2024", "as_of": AS_OF.isoformat()}
+    assert nurse.get("/fls/FLS01", params=params).status_code == 200
+    assert cache.computed == 1
+    record_id = site.record_id("FLS01")
+    body = nurse.get(f"/api/records/{record_id}").json()
+    saved = nurse.put(f"/api/records/{record_id}", json={**body, "falls_assessment": "assessed"})
+    assert saved.status_code == 200, saved.text
+    page = nurse.get("/fls/FLS01", params=params)
+    row = page.text[page.text.index('data-kpi="kpi06">') :]
+    assert 'data-numerator="1"' in row[: row.index("</tr>")]
+    assert "KPI values are current" in page.text and cache.computed == 1
+    cache.cells_refresh_seconds = 0.0
+    found = dashboards.figures(cache, site.url, site.engine, "2024", AS_OF)
+    assert not found.stale and cache.computed == 2
+
+
 def test_the_kpi_rows_computed_in_the_worker_process_meanwhile_are_the_same(site: Site) -> None:
     """With the server's worker process (`LiveCache.start_pool`), the KPI rows and their
     disclosure check run there while the dashboard's thread computes the monthly series: the

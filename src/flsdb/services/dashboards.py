@@ -103,6 +103,11 @@ class DashboardCache:
     # time (`_from_cells`).
     from_cells: bool = True
     cells: threading.Lock = field(default_factory=threading.Lock)
+    # Figures from the cells younger than this are shown after a change as they are (saying
+    # so; an FLS's staff see their own KPI values as they are now: `web.period_figures`)
+    # instead of computed again: on a busy day, one computation per key every this many seconds
+    # at most (0: at the next view after any change).
+    cells_refresh_seconds: float = 0.0
 
     def get(self, key: tuple[str, dt.date]) -> _Entry | None:
         with self.lock:
@@ -209,6 +214,8 @@ def _from_cells(
     failure is logged; a view with older figures is shown them, saying so."""
     if not cache.from_cells:
         return None
+    if entry is not None and time.time() - entry.computed_at < cache.cells_refresh_seconds:
+        return Figures(entry.data, entry.computed_at, stale=True)
     if not cache.cells.acquire(blocking=entry is None):
         assert entry is not None
         return Figures(entry.data, entry.computed_at, stale=True)
@@ -290,7 +297,12 @@ def _refresh(
     entry = cache.get(key)
     if entry is not None and entry.version == version:
         return
-    if _from_cells(cache, engine, key, None) is not None:  # the store's maintained counts
+    try:
+        if _from_cells(cache, engine, key, None) is not None:  # the store's maintained counts
+            return
+    except Exception as exc:  # logged by `_from_cells`; handed to the view waiting for it
+        with cache.lock:
+            cache.failures[key] = exc
         return
     try:
         data = _computed(cache, database_url, key[0], key[1])

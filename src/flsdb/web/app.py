@@ -107,6 +107,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.dashboards = DashboardCache(
         refresh_seconds=_seconds("FLSDB_DASHBOARD_REFRESH", 30.0),
         wait_seconds=_seconds("FLSDB_DASHBOARD_WAIT", 0.0),
+        cells_refresh_seconds=_seconds("FLSDB_DASHBOARD_CELLS_REFRESH", 0.0),
         max_entries=max(1, int(_seconds("FLSDB_FIGURES_CACHE_ENTRIES", 12))),
         max_bytes=int(_seconds("FLSDB_FIGURES_CACHE_MB", 400) * 1024 * 1024),
     )
