@@ -27,6 +27,7 @@ ALLOWED = {
     ("flsdb.kpi.spark", "py4j.protocol"): "comes with pyspark: the spark engine only",
     ("flsdb.reports.render", "weasyprint"): "about 0.5 s: only PDFs need it, not HTML",
     ("flsdb.reports.render", "weasyprint.text.fonts"): "as weasyprint",
+    ("flsdb.reports.render", "weasyprint.urls"): "as weasyprint",
     ("flsdb.sheets", "pandas"): "csv_frame only; `flsdb template` uses the module without it",
     ("flsdb.sheets", "pandas.api"): "as pandas",
     ("flsdb.stats.funnel", "scipy"): "about 0.9 s: exact limits only",

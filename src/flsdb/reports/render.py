@@ -118,6 +118,7 @@ def _charts_by_name(html: str) -> tuple[str, Any]:
     name: the HTML parser reads every character of an attribute, and a report's charts are
     most of its HTML. The name is the drawing's digest, as the image cache shared by a
     process's documents is keyed by it."""
+    # lazy: WeasyPrint (~0.5 s) only for PDFs
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     drawings: dict[str, str] = {}

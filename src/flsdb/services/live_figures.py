@@ -123,10 +123,6 @@ def _in_worker() -> None:
         os._exit(0)
 
     threading.Thread(target=watch, daemon=True).start()
-    # What a computation imports, at the start rather than in the first computation.
-    import flsdb.disclosure
-    import flsdb.kpi
-    import flsdb.kpi.stored  # noqa: F401
 
 
 _ENGINES: dict[str, Engine] = {}

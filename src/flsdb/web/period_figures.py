@@ -12,7 +12,8 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from flsdb.figures import Kept, PeriodFigures
-from flsdb.services.dashboards import figures
+from flsdb.services.dashboards import figures, memo
+from flsdb.services.live_figures import level_rows
 from flsdb.web.common import engine_of, kpi_context
 from flsdb.web.dates import parse_typed
 
@@ -71,9 +72,6 @@ def own_rows_now(request: Request, data: PeriodFigures, code: str) -> PeriodFigu
     view even while other changes keep the whole figures a computation behind. None: the store
     keeps no maintained figures, or the rows do not line up with the figures' own. Made once
     per data version (the views of the figures returned are theirs)."""
-    from flsdb.services.dashboards import memo
-    from flsdb.services.live_figures import level_rows
-
     live = request.app.state.dashboards.live
     label, as_of = data.period.label, data.as_of
     found = level_rows(engine_of(request), label, as_of, "service", frozenset({code}), live)
