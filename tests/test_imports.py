@@ -20,6 +20,7 @@ SRC = Path(__file__).parents[1] / "src" / "flsdb"
 
 # (module, imported module): why the import waits until a function needs it.
 ALLOWED = {
+    ("flsdb.ingest.csv_file", "duckdb"): "only a CSV upload is read by it; a store's KPIs are not",
     ("flsdb.ingest.xlsx_file", "openpyxl"): "only a workbook upload needs it; CSV ones do not",
     ("flsdb.kpi.sources", "duckdb"): "only files are queried in DuckDB; a store's KPIs are not",
     ("flsdb.kpi.spark", "pyspark.sql"): "optional, seconds to load: the spark engine only",

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import polars as pl
 
 from flsdb.errors import FileFormatError
@@ -54,6 +53,9 @@ class CsvUpload(UploadFile):
     def _raw_batches(self, rows: int) -> Iterator[pl.DataFrame]:
         """Rows streamed by DuckDB's CSV reader (its memory stays near one batch, whatever the
         file's size)."""
+        # lazy: DuckDB (~0.1 s) only when a CSV file is read, not by all of ingest's users
+        import duckdb
+
         extra = [f"__unnamed_{i}" for i in range(self.width - len(self.columns))]
         names = [*self.columns, *extra]
         connection = _duckdb()
@@ -116,6 +118,9 @@ _FIELDS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 def _duckdb() -> Any:
     """A DuckDB connection for reading one upload: two threads and a memory cap, so that a big
     file costs time rather than memory."""
+    # lazy: as in _raw_batches
+    import duckdb
+
     return duckdb.connect(config={"threads": 2, "memory_limit": "512MB"})
 
 
@@ -158,6 +163,9 @@ def _strict_rows(
 ) -> int:
     """Data rows, counted by DuckDB's strict reader, which refuses a row with a different number
     of fields before any row is validated."""
+    # lazy: as in _raw_batches
+    import duckdb
+
     connection = _duckdb()
     try:
         found = connection.execute(
