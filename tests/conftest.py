@@ -191,26 +191,31 @@ def engine(migrated_db_url: str) -> Iterator[Engine]:
 # The longest units of work (an xdist group, or tests by node id prefix), longest first, as
 # measured with --durations (README, Development): under pytest-xdist they are handed out first,
 # so that the last minutes of a run are not one worker finishing a long group while the other
-# waits (with 2 workers, the longest groups bound the run). Keep it to the ones over ~20 s.
+# waits (with 2 workers, the longest groups bound the run). Keep it to the ones over ~10 s.
 LONGEST_FIRST = (
-    "tests/web/test_browser.py-sqlite",
-    "tests/web/test_browser.py-postgresql",
-    "spark",
+    "tests/reports/test_outliers.py",
     "tests/reports/test_reports.py",
-    "tests/cli/test_national.py",
     "tests/reports/test_publishing.py",
-    "tests/web/test_browser_dashboards.py-sqlite",
-    "tests/reports/test_layout.py",
-    "tests/web/test_browser_dashboards.py-postgresql",
-    "tests/cli/test_cli.py::test_demo_end_to_end_on_a_small_country",
-    "tests/cli/test_cli.py::test_synth_parquet_and_kpis_on_duckdb_and_spark_agree",
-    "tests/disclosure/test_audit_national.py",
-    "tests/web/test_request_hygiene.py::test_the_figures_cache_stays_within_its_bounds",
-    "tests/profiles/test_roundtrip.py",
-    "tests/storage/test_figures.py::test_maintained_figures_equal_a_full_recomputation",
-    "tests/web/test_browser_admin.py",
+    "tests/web/test_browser.py-postgresql",
+    "tests/web/test_browser.py-sqlite",
+    "spark",
+    "tests/web/test_accessibility.py",
+    "tests/web/test_report_doors.py::test_a_web_download_equals_the_command_lines_report",
     "tests/storage/test_concurrency.py::test_an_import_while_kpis_and_reports_read",
-    "tests/reports/test_injection.py",
+    "tests/cli/test_cli.py::test_demo_end_to_end_on_a_small_country",
+    "tests/reports/test_layout.py",
+    "tests/reports/test_audit_gate.py",
+    "tests/cli/test_cli.py::test_synth_parquet_and_kpis_on_duckdb_and_spark_agree",
+    "tests/storage/test_figures.py::test_maintained_figures_equal_a_full_recomputation",
+    "tests/web/test_browser_dashboards.py-postgresql",
+    "tests/web/test_browser_admin.py-sqlite",
+    "tests/web/test_browser_dashboards.py-sqlite",
+    "tests/profiles/test_roundtrip.py::test_export_then_import_gives_the_records_back",
+    "tests/web/test_browser_admin.py-postgresql",
+    "tests/web/test_browser_session.py",
+    "tests/cli/test_national.py",
+    "tests/web/test_schemathesis.py::test_no_server_errors",
+    "tests/web/test_request_hygiene.py::test_the_figures_cache_stays_within_its_bounds",
 )
 
 
