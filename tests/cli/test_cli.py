@@ -76,12 +76,13 @@ def test_import_errors_exit_1_store_nothing_and_write_csv(tmp_path: Path) -> Non
 def test_import_then_kpis_json_and_csv(tmp_path: Path) -> None:
     db = setup_db(tmp_path)
     path = write_records(tmp_path / "records.csv", ROWS)
+    # The installed command with piped stdout (a true subprocess); the rest in-process.
     first = flsdb("import", str(path), "--db", db, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "10 rows - 10 inserted, 0 updated, 0 unchanged" in first.stdout
-    second = flsdb("import", str(path), "--db", db, cwd=tmp_path)
+    second = flsdb_here("import", str(path), "--db", db, cwd=tmp_path)
     assert "0 inserted, 0 updated, 10 unchanged" in second.stdout
-    result = flsdb(
+    result = flsdb_here(
         "kpis",
         "--period",
         "2024",
@@ -129,7 +130,7 @@ def test_import_then_kpis_json_and_csv(tmp_path: Path) -> None:
         "not_due": 2,
     }
     assert "records in 2024" in result.stderr
-    as_csv = flsdb(
+    as_csv = flsdb_here(
         "kpis",
         "--period",
         "2024-Q1",

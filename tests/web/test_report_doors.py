@@ -1,6 +1,6 @@
 """Both front doors build reports by one use case (services.report_files): a report downloaded
 from the web is the one `flsdb report` writes for the same period, extract date and FLS, notes
-included (the national lock's), on both backends."""
+included (the national lock's), on both backends (the PDF on SQLite)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ def test_a_web_download_equals_the_command_lines_report(site: Site, tmp_path: Pa
     locked = analyst.post("/api/locks", json={"period": "2024", "confirm": True})
     assert locked.status_code == 201, locked.text
     out = tmp_path / "reports"
+    # The PDFs (made from the HTML compared below, by the same code on either backend) are
+    # compared on SQLite; on PostgreSQL the command writes HTML only (a PDF set costs seconds).
+    pdf_option = () if site.url.startswith("sqlite") else ("--no-pdf",)
     done = flsdb_here(
         "report",
         "--period",
@@ -40,6 +43,7 @@ def test_a_web_download_equals_the_command_lines_report(site: Site, tmp_path: Pa
         "QE1",
         "--jobs",
         "1",
+        *pdf_option,
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
@@ -52,9 +56,12 @@ def test_a_web_download_equals_the_command_lines_report(site: Site, tmp_path: Pa
     assert "locked" in fls.text and "by analyst" in fls.text
     assert fls.text == written[name].read_text(encoding="utf-8")
 
-    pdf = nurse.get("/download/fls/FLS01.pdf", params=PARAMS)
-    name = pdf.headers["content-disposition"].split('filename="')[1].rstrip('"')
-    assert _pdf_text(pdf.content) == _pdf_text(written[name].read_bytes())
+    if not pdf_option:
+        pdf = nurse.get("/download/fls/FLS01.pdf", params=PARAMS)
+        name = pdf.headers["content-disposition"].split('filename="')[1].rstrip('"')
+        assert _pdf_text(pdf.content) == _pdf_text(written[name].read_bytes())
+    else:
+        assert not [name for name in written if name.endswith(".pdf")]
 
     for path in ("/download/region/QE1.html", "/download/national/all.html"):
         page = analyst.get(path, params=PARAMS)

@@ -162,29 +162,29 @@ def test_the_server_log_has_the_exception_type_and_frames_not_its_message(
 
 
 def test_the_figures_cache_stays_within_its_bounds(site: Site) -> None:
-    """The dashboards' figures cache: the bound by count checked at 4 keys over 10 extract dates
+    """The dashboards' figures cache: the bound by count checked at 3 keys over 5 extract dates
     (each date is a full computation of the figures; the default bound, 12, works the same way).
     `GET /api/kpis` reads the maintained figures through its own cache, bounded by count too."""
     cache = site.app.state.dashboards
     assert cache.max_entries == 12  # the default
-    cache.max_entries = 4
+    cache.max_entries = 3
     nurse = site.client("nurse")
     first = dt.date(2026, 1, 1)
-    for day in range(10):
+    for day in range(5):
         as_of = (first + dt.timedelta(days=day)).isoformat()
         response = nurse.get("/fls/FLS01", params={"period": "2024", "as_of": as_of})
         assert response.status_code == 200, response.text
         assert len(cache.entries) <= cache.max_entries
-    assert cache.computed == 10
-    assert len(cache.entries) == cache.max_entries == 4
+    assert cache.computed == 5
+    assert len(cache.entries) == cache.max_entries == 3
     kept = [key[1] for key in cache.entries]
-    assert kept == [first + dt.timedelta(days=d) for d in range(6, 10)]  # the latest 4
+    assert kept == [first + dt.timedelta(days=d) for d in range(2, 5)]  # the latest 3
     assert 0 < cache.size() <= cache.max_bytes
     # A view of a kept key makes it the most recent; the next new one drops the oldest.
-    nurse.get("/fls/FLS01", params={"period": "2024", "as_of": "2026-01-07"})
+    nurse.get("/fls/FLS01", params={"period": "2024", "as_of": "2026-01-03"})
     nurse.get("/fls/FLS01", params={"period": "2024", "as_of": "2026-02-15"})
     kept = [key[1].isoformat() for key in cache.entries]
-    assert "2026-01-07" in kept and "2026-01-08" not in kept and kept[-1] == "2026-02-15"
+    assert "2026-01-03" in kept and "2026-01-04" not in kept and kept[-1] == "2026-02-15"
     # By memory too: with room for one computation, one is kept.
     cache.max_bytes = 1
     nurse.get("/fls/FLS01", params={"period": "2024", "as_of": "2026-02-16"})
