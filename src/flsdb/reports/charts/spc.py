@@ -226,10 +226,10 @@ def span(panel: SpcPanel | None) -> tuple[float, float]:
 
 def _icons(panel: SpcPanel) -> Markup:
     letter, colour = variation_symbol(panel.variation)
-    icons = icon_svg(letter, colour)
+    icons = icon(letter, colour)
     assurance = ASSURANCE_ICONS.get(panel.assurance or "")
     if assurance is not None:
-        icons += icon_svg(*assurance)
+        icons += icon(*assurance)
     return icons
 
 
@@ -266,15 +266,12 @@ def _rows(title: str, panel: SpcPanel) -> list[tuple[str, ...]]:
     return out
 
 
-def icon_svg(letter: str, colour: str, size: int = 14) -> Markup:
-    """A Making Data Count style icon for tables: a ringed circle with a letter (inline SVG)."""
-    half = size / 2
+def icon(letter: str, colour: str) -> Markup:
+    """A Making Data Count style icon: a ringed circle with a letter, drawn by the HTML's own
+    styles (an inline SVG is a drawing of its own for the PDF writer, its letter laid out
+    apart)."""
     return Markup(
-        f'<svg class="icon" width="{size}" height="{size}" viewBox="0 0 {size} {size}" '
-        f'role="img" aria-label="{letter}"><circle cx="{half}" cy="{half}" r="{half - 1.2}" '
-        f'fill="white" stroke="{colour}" stroke-width="1.6"/><text x="{half}" y="{half + 3.2}" '
-        f'text-anchor="middle" font-size="{size * 0.62:.1f}" font-weight="bold" '
-        f'fill="{colour}" font-family="DejaVu Sans">{letter}</text></svg>'
+        f'<span class="icon" style="color: {colour}; border-color: {colour}">{letter}</span>'
     )
 
 
