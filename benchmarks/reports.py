@@ -9,8 +9,9 @@ The store (77 FLSs, `--records` in 2024 plus two earlier years) is made in DIR o
 as many one-paragraph documents as the set has reports, written as HTML and tagged PDF by the
 same pool of processes (what the document count alone costs WeasyPrint). The queries, the
 intruder's audit of the published tables (`check_publishable`, before anything is written) and
-the reports themselves are timed apart. Each is given in wall seconds and in CPU seconds (user + system, of this process and its worker processes): on a
-shared machine the CPU time is the figure to compare between runs. `--fls` and `--regions`
+the reports themselves are timed apart. Each is given in wall seconds and in CPU seconds
+(user + system, of this process and its worker processes): on a shared machine the CPU time is
+the figure to compare between runs. `--fls` and `--regions`
 build only the first N FLS and region reports (a reduced set, when the machine is busy).
 Prints Markdown for the README.
 """
