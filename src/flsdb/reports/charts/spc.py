@@ -51,6 +51,7 @@ ASSURANCE_WORDS = {
     "hit_and_miss": "the target will be met in some months and missed in others",
 }
 BASELINE_FILL = "#EEEEEE"
+COLUMNS = ("KPI", "month", "n", "N", "%", "mean", "lower limit", "upper limit", "signal")
 # A panel's drawing in points: as wide as half the page's body (184 mm) less the gap between the
 # two columns, so that its text is drawn at its own size (8 pt) on the page.
 WIDTH = 255.0
@@ -78,6 +79,7 @@ class SpcPanelDrawing:
     svg: bytes | None
     alt: str
     icons: str = ""
+    table: DataTable | None = None  # the panel's own numbers (each chart's data beside it)
 
     @property
     def data_uri(self) -> str:
@@ -138,24 +140,23 @@ class SpcGrid:
                     SpcPanelDrawing(title, None, f"{title}: too few months with patients.")
                 )
                 continue
+            own = _rows(title, found)
             drawings.append(
                 SpcPanelDrawing(
                     title,
                     self.panel_svg(found, lowest),
                     _alt(title, found, (kinds or {}).get(title, "month")),
                     _icons(found),
+                    DataTable(COLUMNS, tuple(own)),
                 )
             )
-            rows += _rows(title, found)
+            rows += own
         return SpcGraphic(
             tuple(drawings),
             f"Monthly SPC charts for {unit}, one per KPI: mean (solid), process limits (dashed), "
             "target (green); blue points signal improvement, orange concern, grey common cause; "
             "the icons give the variation and assurance of the latest month.",
-            DataTable(
-                ("KPI", "month", "n", "N", "%", "mean", "lower limit", "upper limit", "signal"),
-                tuple(rows),
-            ),
+            DataTable(COLUMNS, tuple(rows)),
         )
 
     def panel_svg(self, panel: SpcPanel, lowest: bool) -> bytes:
