@@ -89,9 +89,9 @@ def unit_charts(
                 + f"{panel.months[-1]})",
                 f"{chart.centre[-1]:.1%}",
                 VARIATION_WORDS[panel.variation],
-                charts.icon_svg(letter, colour),
+                charts.icon(letter, colour),
                 ASSURANCE_WORDS.get(panel.assurance or "", "no target"),
-                charts.icon_svg(a_letter, a_colour) if panel.assurance else "",
+                charts.icon(a_letter, a_colour) if panel.assurance else "",
             )
         )
     return panels, words, summary

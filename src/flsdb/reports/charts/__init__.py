@@ -14,7 +14,7 @@ from flsdb.reports.charts.spc import (
     SpcGrid,
     SpcPanel,
     SpcPanelDrawing,
-    icon_svg,
+    icon,
     variation_symbol,
 )
 
@@ -32,7 +32,7 @@ __all__ = [
     "distribution_chart",
     "funnel_chart",
     "grouped_bars",
-    "icon_svg",
+    "icon",
     "mix_chart",
     "paired_bars",
     "variation_symbol",

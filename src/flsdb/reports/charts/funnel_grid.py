@@ -42,6 +42,7 @@ class FunnelPanel:
     title: str
     svg: bytes
     alt: str
+    table: DataTable | None = None  # the FLS's own row (each chart's data beside it)
 
     @property
     def data_uri(self) -> str:
@@ -91,8 +92,11 @@ class FunnelGrid:
         self.legend = legend(first.levels)
 
     def render(self, highlight: str, label: str) -> FunnelGraphic:
-        panels, rows = [], []
+        panels: list[FunnelPanel] = []
+        rows: list[tuple[str, ...]] = []
+        columns = ("KPI", "n", "N", "%", "inner; outer limits at N", "funnel")
         for key, result in self.results.items():
+            before = len(rows)
             title, axes = self.titles[key], self.axes[key]
             mark = ""
             words = f"{title}: funnel plot of the FLSs whose values are published."
@@ -124,12 +128,14 @@ class FunnelGrid:
                 else:
                     rows.append((title, "0", "0", "", "", "no patients"))
             drawing = svg.document(WIDTH, TOP + PLOT_HEIGHT + BOTTOM, [self.background[key], mark])
-            panels.append(FunnelPanel(title, drawing, words))
+            panels.append(
+                FunnelPanel(title, drawing, words, DataTable(columns, tuple(rows[before:])))
+            )
         return FunnelGraphic(
             tuple(panels),
             f"Funnel plots for {len(panels)} KPIs with {label} marked by a yellow diamond "
             "among the other FLSs, with the inner and outer limits.",
-            DataTable(("KPI", "n", "N", "%", "inner; outer limits at N", "funnel"), tuple(rows)),
+            DataTable(columns, tuple(rows)),
             self.legend,
         )
 

@@ -51,6 +51,7 @@ ASSURANCE_WORDS = {
     "hit_and_miss": "the target will be met in some months and missed in others",
 }
 BASELINE_FILL = "#EEEEEE"
+COLUMNS = ("KPI", "month", "n", "N", "%", "mean", "lower limit", "upper limit", "signal")
 # A panel's drawing in points: as wide as half the page's body (184 mm) less the gap between the
 # two columns, so that its text is drawn at its own size (8 pt) on the page.
 WIDTH = 255.0
@@ -78,6 +79,7 @@ class SpcPanelDrawing:
     svg: bytes | None
     alt: str
     icons: str = ""
+    table: DataTable | None = None  # the panel's own numbers (each chart's data beside it)
 
     @property
     def data_uri(self) -> str:
@@ -138,24 +140,23 @@ class SpcGrid:
                     SpcPanelDrawing(title, None, f"{title}: too few months with patients.")
                 )
                 continue
+            own = _rows(title, found)
             drawings.append(
                 SpcPanelDrawing(
                     title,
                     self.panel_svg(found, lowest),
                     _alt(title, found, (kinds or {}).get(title, "month")),
                     _icons(found),
+                    DataTable(COLUMNS, tuple(own)),
                 )
             )
-            rows += _rows(title, found)
+            rows += own
         return SpcGraphic(
             tuple(drawings),
             f"Monthly SPC charts for {unit}, one per KPI: mean (solid), process limits (dashed), "
             "target (green); blue points signal improvement, orange concern, grey common cause; "
             "the icons give the variation and assurance of the latest month.",
-            DataTable(
-                ("KPI", "month", "n", "N", "%", "mean", "lower limit", "upper limit", "signal"),
-                tuple(rows),
-            ),
+            DataTable(COLUMNS, tuple(rows)),
         )
 
     def panel_svg(self, panel: SpcPanel, lowest: bool) -> bytes:
@@ -226,10 +227,10 @@ def span(panel: SpcPanel | None) -> tuple[float, float]:
 
 def _icons(panel: SpcPanel) -> Markup:
     letter, colour = variation_symbol(panel.variation)
-    icons = icon_svg(letter, colour)
+    icons = icon(letter, colour)
     assurance = ASSURANCE_ICONS.get(panel.assurance or "")
     if assurance is not None:
-        icons += icon_svg(*assurance)
+        icons += icon(*assurance)
     return icons
 
 
@@ -266,15 +267,12 @@ def _rows(title: str, panel: SpcPanel) -> list[tuple[str, ...]]:
     return out
 
 
-def icon_svg(letter: str, colour: str, size: int = 14) -> Markup:
-    """A Making Data Count style icon for tables: a ringed circle with a letter (inline SVG)."""
-    half = size / 2
+def icon(letter: str, colour: str) -> Markup:
+    """A Making Data Count style icon: a ringed circle with a letter, drawn by the HTML's own
+    styles (an inline SVG is a drawing of its own for the PDF writer, its letter laid out
+    apart)."""
     return Markup(
-        f'<svg class="icon" width="{size}" height="{size}" viewBox="0 0 {size} {size}" '
-        f'role="img" aria-label="{letter}"><circle cx="{half}" cy="{half}" r="{half - 1.2}" '
-        f'fill="white" stroke="{colour}" stroke-width="1.6"/><text x="{half}" y="{half + 3.2}" '
-        f'text-anchor="middle" font-size="{size * 0.62:.1f}" font-weight="bold" '
-        f'fill="{colour}" font-family="DejaVu Sans">{letter}</text></svg>'
+        f'<span class="icon" style="color: {colour}; border-color: {colour}">{letter}</span>'
     )
 
 
