@@ -13,22 +13,16 @@ import pytest
 from flsdb.config import Suppression
 from flsdb.disclosure import audit_tables, protect_tables
 from flsdb.errors import FlsdbError
-from flsdb.figures import PeriodFigures, audited, compute_figures
-from flsdb.kpi import parse_period
+from flsdb.figures import PeriodFigures, audited
 from flsdb.kpi.catalogue import Catalogue
-from flsdb.kpi.sources import source_from_files
 from flsdb.reports.build import build_reports
-from tests.factory import write_records, write_services
-from tests.kpi.cases import AS_OF, ROWS
+from tests.reports.cases import case_figures
 
 
 @pytest.fixture(scope="module")
 def report_data(tmp_path_factory: pytest.TempPathFactory) -> PeriodFigures:
     folder = tmp_path_factory.mktemp("data")
-    source = source_from_files(
-        write_records(folder / "r.csv", ROWS), write_services(folder / "s.csv"), upload_date=AS_OF
-    )
-    return compute_figures(source, parse_period("2024"), AS_OF)
+    return case_figures(folder)
 
 
 def test_the_reports_test_set_passes_the_audit_outsider_and_insiders(

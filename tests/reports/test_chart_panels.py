@@ -10,18 +10,15 @@ import re
 import numpy as np
 import pytest
 
-from flsdb.figures import FUNNEL_KPIS, PeriodFigures, compute_figures
+from flsdb.figures import FUNNEL_KPIS, PeriodFigures
 from flsdb.figures.spc import SpcPanel
-from flsdb.kpi import parse_period
-from flsdb.kpi.sources import source_from_files
 from flsdb.reports.charts import FunnelGrid, SpcGrid, svg
 from flsdb.reports.charts.funnel_grid import DIAMOND
 from flsdb.reports.charts.spc import WIDTH, month_name
 from flsdb.reports.fls import _funnel_grid
 from flsdb.reports.national import titles
 from flsdb.stats.spc import Rules, p_chart, variation_icon
-from tests.factory import write_records, write_services
-from tests.kpi.cases import AS_OF, ROWS
+from tests.reports.cases import case_figures
 
 NUMBER = r"-?\d+(?:\.\d+)?"
 
@@ -29,10 +26,7 @@ NUMBER = r"-?\d+(?:\.\d+)?"
 @pytest.fixture(scope="module")
 def figures(tmp_path_factory: pytest.TempPathFactory) -> PeriodFigures:
     folder = tmp_path_factory.mktemp("panels")
-    source = source_from_files(
-        write_records(folder / "r.csv", ROWS), write_services(folder / "s.csv"), upload_date=AS_OF
-    )
-    return compute_figures(source, parse_period("2024"), AS_OF)
+    return case_figures(folder)
 
 
 def labelled(drawing: str) -> dict[str, list[tuple[float, float]]]:

@@ -24,6 +24,7 @@ from flsdb.reports.build import ReportSet, build_reports
 from flsdb.reports.marking import SYNTHETIC
 from tests.factory import SERVICES, write_records, write_services
 from tests.kpi.cases import AS_OF, ROWS
+from tests.reports.cases import case_figures
 
 
 def page_texts(pdf: Path) -> list[str]:
@@ -55,10 +56,7 @@ def synthetic(synthetic_data: PeriodFigures, tmp_path_factory: pytest.TempPathFa
 def real_locked(tmp_path_factory: pytest.TempPathFactory) -> ReportSet:
     """Real (not synthetic) services in a locked period."""
     folder = tmp_path_factory.mktemp("real")
-    source = source_from_files(
-        write_records(folder / "r.csv", ROWS), write_services(folder / "s.csv"), upload_date=AS_OF
-    )
-    data = compute_figures(source, parse_period("2024"), AS_OF)
+    data = case_figures(folder)
     data = dataclasses.replace(data, lock_note="period locked 2025-03-01 09:00 by analyst")
     return build_reports(
         data, tmp_path_factory.mktemp("out"), services=["FLS01"], region_reports=False, jobs=1

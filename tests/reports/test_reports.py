@@ -16,19 +16,16 @@ from pypdf import PdfReader
 from flsdb.disclosure import find_disclosures
 from flsdb.figures import PeriodFigures, compute_figures
 from flsdb.kpi import parse_period
-from flsdb.kpi.sources import source_from_files
 from flsdb.reports.build import ReportSet, build_reports
 from flsdb.reports.region import region_report
-from tests.factory import write_records, write_services
 from tests.kpi.cases import AS_OF, ROWS
+from tests.reports.cases import case_source
 
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("data")
-    return source_from_files(
-        write_records(folder / "r.csv", ROWS), write_services(folder / "s.csv"), upload_date=AS_OF
-    )
+    return case_source(folder)
 
 
 @pytest.fixture(scope="module")
