@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import Engine, inspect, select
 
 from flsdb.ingest import validate_file
-from flsdb.storage import open_engine, store_services
-from flsdb.storage.database import HEAD_REVISION, alembic_config, upgrade
+from flsdb.storage import store_services
+from flsdb.storage.database import HEAD_REVISION, upgrade
 from flsdb.storage.edits import delete_record_by_id, insert_record, record_history
 from flsdb.storage.tables import records
 from tests.factory import SERVICES, nhs_number, record, write_services
+from tests.storage.revisions import store_at
 
 BOTH = {"FLS01", "FLS02"}
 
@@ -87,13 +88,7 @@ def test_a_store_with_reused_ids_is_mended(db_url: str, tmp_path: Path) -> None:
     """A store at the revision before 0009 in which SQLite gave a deleted FLS01 record's id to an
     FLS02 record: the history of the FLS02 record shows none of the FLS01 rows, and after migration
     0009 (its rows, key and indexes kept) no id in use or in the audit trail is given again."""
-    from alembic import command
-
-    engine = open_engine(db_url, migrate=False)
-    config = alembic_config()
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0008")
+    engine = store_at(db_url, "0008")
     load_services_at(engine)
     first = insert_record(engine, typed("FLS01", 1), "a")
     reused = insert_record(engine, typed("FLS01", 2), "a")

@@ -7,14 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from alembic import command
 from sqlalchemy import Engine
 
 from flsdb.kpi.cells import store_layout
-from flsdb.storage import open_engine
-from flsdb.storage.database import HEAD_REVISION, alembic_config, upgrade
+from flsdb.storage.database import HEAD_REVISION, upgrade
 from flsdb.storage.edits import insert_record
 from flsdb.storage.figures import CELLS, current, layout_from_json, rebuild_figures
+from tests.storage.revisions import store_at
 from tests.storage.test_ids import load_services_at, typed
 
 KEPT = (
@@ -57,11 +56,7 @@ def test_upgrade_builds_the_figures_of_the_records_stored(db_url: str) -> None:
     """A store at 0009 holding records (which kept no figures then) is upgraded as `flsdb db
     upgrade` does: its cells are there, current, equal to a rebuild from the records, and kept by
     the writes after it."""
-    engine = open_engine(db_url, migrate=False)
-    config = alembic_config()
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0009")
+    engine = store_at(db_url, "0009")
     load_services_at(engine)
     for seed, service in enumerate(("FLS01", "FLS01", "FLS01", "FLS02", "FLS02"), start=1):
         insert_record(engine, typed(service, seed), "a")
