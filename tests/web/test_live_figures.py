@@ -184,20 +184,19 @@ def test_the_same_rows_are_published_once(site: Site, monkeypatch: pytest.Monkey
     """The published copies are kept by what they protect: an ended period read at another
     extract date (every window passed, the same rows) costs no second disclosure check, and
     a saved change makes new rows, checked again."""
-    import flsdb.disclosure
     from flsdb.config import load_thresholds
     from flsdb.figures.kept import Kept
     from flsdb.kpi.sources import _services_frame
     from flsdb.services import live_figures
 
     checks: list[int] = []
-    protect = flsdb.disclosure.protect_tables
+    protect = live_figures.protect_tables
 
     def counted(*args: object, **kwargs: object) -> object:
         checks.append(1)
         return protect(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(flsdb.disclosure, "protect_tables", counted)
+    monkeypatch.setattr(live_figures, "protect_tables", counted)
     monkeypatch.setattr(live_figures, "_PUBLISHED", Kept(8))
     first = compute(site.engine, "2024", AS_OF)
     later = compute(site.engine, "2024", AS_OF + dt.timedelta(days=30))
