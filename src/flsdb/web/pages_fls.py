@@ -15,7 +15,12 @@ from flsdb.services.policy import can, check, check_published_period, decided, d
 from flsdb.web import dashboards as views
 from flsdb.web.common import ActorDep, engine_of, render
 from flsdb.web.dashboard_bodies import benchmark_rows, fls_body, group_body
-from flsdb.web.period_figures import own_rows_now, period_and_date, period_figures
+from flsdb.web.period_figures import (
+    note_own_rows_current,
+    own_rows_now,
+    period_and_date,
+    period_figures,
+)
 
 router = APIRouter(include_in_schema=False)
 ServiceCode = Annotated[str, Path(max_length=12)]
@@ -132,11 +137,7 @@ async def fls_dashboard(
         now = await run_in_threadpool(own_rows_now, request, data, code)
         if now is not None:
             shown = now
-            request.state.stale = request.state.stale.replace(
-                "These figures were computed",
-                "This FLS's KPI values are current; the rest was computed",
-                1,
-            )
+            note_own_rows_current(request)
     head = views.memo(
         "fls head", shown, code, published, make=lambda: _fls_head(shown, code, published)
     )

@@ -43,25 +43,52 @@ async def period_figures(request: Request, period: str, as_of: dt.date) -> Perio
         period,
         as_of,
     )
-    if found.stale:
-        when = dt.datetime.fromtimestamp(found.computed_at).strftime("%H:%M:%S")
-        start = (
-            f"The KPI values are current; the charts were computed at {when}: records "
-            "changed since. New figures are "
-            if found.counts_current
-            else f"These figures were computed at {when}; records changed since. New figures are "
+    if found.stale or found.refresh_failed:
+        when = (
+            dt.datetime.fromtimestamp(found.computed_at).strftime("%H:%M:%S")
+            if found.stale
+            else None
         )
-        request.state.stale = (
-            f"{start}computed at most every "
+        current = "counts" if found.counts_current else None
+        request.state.stale_parts = (when, current, found.refresh_failed)
+        request.state.stale = _stale_notice(request, *request.state.stale_parts)
+    return found.data
+
+
+# How a notice of figures computed before the latest changes starts, by what is current.
+_STARTS = {
+    None: "These figures were computed at {when}; records changed since. New figures are ",
+    "counts": "The KPI values are current; the charts were computed at {when}: records "
+    "changed since. New figures are ",
+    "own": "This FLS's KPI values are current; the rest was computed at {when}; records "
+    "changed since. New figures are ",
+}
+
+
+def _stale_notice(request: Request, when: str | None, current: str | None, failed: bool) -> str:
+    """The page's notice: when the figures were computed (if records changed since), what is
+    current all the same, and whether the last computation of new ones failed."""
+    notice = ""
+    if when is not None:
+        notice = (
+            f"{_STARTS[current].format(when=when)}computed at most every "
             f"{request.app.state.dashboards.refresh_seconds:.0f} seconds while records change, "
             "and take a little while: reload the page to see them."
         )
-    if found.refresh_failed:
-        request.state.stale = (
-            f"{getattr(request.state, 'stale', '')} The last computation of new figures "
-            "failed (the server log says why); these are the figures computed before."
+    if failed:
+        notice = (
+            f"{notice} The last computation of new figures failed (the server log says why); "
+            "these are the figures computed before."
         ).strip()
-    return found.data
+    return notice
+
+
+def note_own_rows_current(request: Request) -> None:
+    """The notice once an FLS's own KPI values were brought up to date (`own_rows_now`):
+    where nothing was current before, it says they are."""
+    when, current, failed = request.state.stale_parts
+    if when is not None and current is None:
+        request.state.stale = _stale_notice(request, when, "own", failed)
 
 
 def own_rows_now(request: Request, data: PeriodFigures, code: str) -> PeriodFigures | None:
