@@ -211,9 +211,14 @@ class Attacks:
         self.owned = _attackers(pub, block)
         self.current = OUTSIDER
 
+    def who(self, attacker: str) -> str:
+        """Whom `attacker` attacks this block as: itself, or (an FLS with no cell here) as an
+        outsider."""
+        return attacker if attacker in self.owned else OUTSIDER
+
     def use(self, attacker: str) -> Programme:
-        """The programme as `attacker` sees it (an FLS with no cell here: as an outsider)."""
-        who = attacker if attacker in self.owned else OUTSIDER
+        """The programme as `attacker` sees it."""
+        who = self.who(attacker)
         if who != self.current:
             self._fix(self.current, release=True)
             self._fix(who, release=False)
@@ -224,7 +229,7 @@ class Attacks:
         fixed = self.owned[attacker]
         if not fixed:
             return
-        cells = np.fromiter(fixed, dtype=np.int64, count=len(fixed))
+        cells = np.asarray(fixed, dtype=np.int64)
         columns = [self.local[cell] for cell in fixed]
         if release:
             self.programme.set_bounds(columns, self.pub.lower[cells], self.pub.upper[cells])
@@ -368,13 +373,13 @@ def audit(
     return breaches
 
 
-def _attackers(pub: Publication, block: _Block) -> dict[str, dict[int, float]]:
-    """The outsider (nothing fixed), then each FLS owning a hidden cell of the block."""
-    owned: dict[str, dict[int, float]] = {OUTSIDER: {}}
+def _attackers(pub: Publication, block: _Block) -> dict[str, list[int]]:
+    """The outsider (nothing fixed), then each FLS owning a hidden cell of the block, with
+    those cells (fixed at their true values when it attacks)."""
+    owned: dict[str, list[int]] = {OUTSIDER: []}
     owners = pub.owners
-    values = pub.values
     for cell in block.cells:
         owner = owners[cell]
         if owner is not None:
-            owned.setdefault(owner, {})[cell] = float(values[cell])
+            owned.setdefault(owner, []).append(cell)
     return owned

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from flsdb.disclosure.audit import OUTSIDER, Attacks, Publication, _blocks
+from flsdb.disclosure.audit import Attacks, Publication, _blocks
 
 KEPT = 64  # blocks whose programme is kept (each serves every attacker of its block)
 
@@ -72,7 +72,7 @@ class Structural:
                 self.attacks.pop(next(iter(self.attacks)))
             self.attacks[number] = Attacks(pub, block)
         attacks = self.attacks[number]
-        who = attacker if attacker in attacks.owned else OUTSIDER
+        who = attacks.who(attacker)
         key = (target, who, sign)
         if key in self.found:
             return self.found[key]
