@@ -9,7 +9,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import yaml
+from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from flsdb.errors import ConfigurationError
@@ -29,16 +31,23 @@ class Rag(_Frozen):
     measure: Literal["percent", "numerator"] = "percent"
     direction: Literal["higher", "lower"] = "higher"
 
-    def rate(self, value: float | None) -> str | None:
-        if value is None:
-            return None
+    def rates(self, values: NDArray[np.float64]) -> NDArray[np.object_]:
+        """The rating of each value: "green", "amber" or "red" (None where it is NaN)."""
+        values = np.asarray(values, dtype=float)
+        none = np.zeros(len(values), dtype=bool)
         if self.direction == "lower":
-            if value < self.green:
-                return "green"
-            return "amber" if self.amber is not None and value < self.amber else "red"
-        if value >= self.green:
-            return "green"
-        return "amber" if self.amber is not None and value >= self.amber else "red"
+            green = values < self.green
+            amber = values < self.amber if self.amber is not None else none
+        else:
+            green = values >= self.green
+            amber = values >= self.amber if self.amber is not None else none
+        rated = np.where(green, "green", np.where(amber, "amber", "red")).astype(object)
+        rated[np.isnan(values)] = None
+        return rated
+
+    def rate(self, value: float | None) -> str | None:
+        """The rating of one value (`rates`)."""
+        return None if value is None else self.rates(np.array([value], dtype=float))[0]
 
     def text(self) -> str:
         """Plain-English thresholds."""

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from flsdb.config import Thresholds
-from flsdb.config.model import Rag
 from flsdb.dictionary import load_dictionary
 from flsdb.kpi.catalogue import Catalogue, Measure
 from flsdb.kpi.periods import Grain, Period, label_for
@@ -95,23 +94,6 @@ def round_half_up(values: np.ndarray, digits: int = 1) -> np.ndarray:
 Rows = dict[str, np.ndarray]  # one KPI's rows, by result column (`_table` joins them)
 
 
-def _rag(rag: Rag | None, values: np.ndarray) -> np.ndarray:
-    """`Rag.rate` of each value (None where there is no threshold or no value), vectorised."""
-    out = np.full(len(values), None, dtype=object)
-    if rag is None:
-        return out
-    known = ~np.isnan(values)
-    if rag.direction == "lower":
-        green = values < rag.green
-        amber = values < rag.amber if rag.amber is not None else np.zeros(len(values), bool)
-    else:
-        green = values >= rag.green
-        amber = values >= rag.amber if rag.amber is not None else np.zeros(len(values), bool)
-    rated = np.where(green, "green", np.where(amber, "amber", "red"))
-    out[known] = [str(v) for v in rated[known]]
-    return out
-
-
 def _rows_for(
     kpi: str,
     measure: Measure,
@@ -143,7 +125,7 @@ def _rows_for(
         "percent": round_half_up(exact),
         "ci_low": round_half_up(low * 100),
         "ci_high": round_half_up(high * 100),
-        "rag": _rag(rag, values),
+        "rag": np.full(len(num), None, dtype=object) if rag is None else rag.rates(values),
         "not_due": (
             np.full(len(num), None, dtype=object)
             if not_due is None
