@@ -180,30 +180,23 @@ def _panel(result: Inequity) -> tuple[Axes, str]:
     return axes, "".join(p for p in parts if p)
 
 
-def _key(swatch: str, words: str) -> str:
-    return (
-        f'<span class="key"><svg class="swatch" width="16" height="8" viewBox="0 0 16 8" '
-        f'aria-hidden="true">{swatch}</svg>{words}</span>'
-    )
-
-
 def legend(levels: tuple[float, float]) -> Markup:
     """What the panels' lines and points mean, as HTML with the panels' own strokes."""
     dot = '<circle cx="8" cy="4" r="2.2" fill="{}"/>'
     return Markup(
         " ".join(
             [
-                _key(svg.path("M 1 4 H 15", INK, 0.9), "England and Wales value"),
-                _key(
-                    svg.path("M 1 4 H 15", LIMIT_INK, 0.8, INNER_DASHES),
+                svg.key(svg.dash(INK, 0.9), "England and Wales value"),
+                svg.key(
+                    svg.dash(LIMIT_INK, 0.8, INNER_DASHES),
                     f"inner limit ({levels[0]:.0%})",
                 ),
-                _key(
-                    svg.path("M 1 4 H 15", LIMIT_INK, 0.8, OUTER_DASHES),
+                svg.key(
+                    svg.dash(LIMIT_INK, 0.8, OUTER_DASHES),
                     f"outer limit ({levels[1]:.1%})",
                 ),
-                *(_key(dot.format(c), FLAG_WORDS[f]) for f, c in FLAG_COLOURS.items()),
-                _key(
+                *(svg.key(dot.format(c), FLAG_WORDS[f]) for f, c in FLAG_COLOURS.items()),
+                svg.key(
                     f'<path d="M 8 0.5 L 11.5 4 L 8 7.5 L 4.5 4 Z" fill="{YELLOW.lower()}" '
                     'stroke="#000000" stroke-width="0.8"/>',
                     "this FLS",

@@ -276,30 +276,21 @@ def icon(letter: str, colour: str) -> Markup:
     )
 
 
-def _key(swatch: str, words: str) -> str:
-    return (
-        f'<span class="key"><svg class="swatch" width="16" height="8" viewBox="0 0 16 8" '
-        f'aria-hidden="true">{swatch}</svg>{words}</span>'
-    )
-
-
-def _dash(colour: str, width: float, dashes: str = "") -> str:
-    return svg.path("M 1 4 H 15", colour, width, dashes)
-
-
 # What the panels' lines, points and shading mean: HTML above them (a line of text is laid out
 # at once; in the drawing each letter would be), with the panels' own strokes as its swatches.
 LEGEND = Markup(
     " ".join(
         [
             *(
-                _key(f'<circle cx="8" cy="4" r="{POINT_RADIUS}" fill="{c}"/>', words)
+                svg.key(f'<circle cx="8" cy="4" r="{POINT_RADIUS}" fill="{c}"/>', words)
                 for c, words in ((BLUE, "improvement"), (ORANGE, "concern"), (GREY, "common cause"))
             ),
-            _key(_dash(INK, 0.9), "mean"),
-            _key(_dash(LIMIT_INK, 0.7, LIMIT_DASHES), "process limits"),
-            _key(_dash(GREEN, 0.9, TARGET_DASHES), "target"),
-            _key(f'<rect x="1" y="0" width="14" height="8" fill="{BASELINE_FILL}"/>', "baseline"),
+            svg.key(svg.dash(INK, 0.9), "mean"),
+            svg.key(svg.dash(LIMIT_INK, 0.7, LIMIT_DASHES), "process limits"),
+            svg.key(svg.dash(GREEN, 0.9, TARGET_DASHES), "target"),
+            svg.key(
+                f'<rect x="1" y="0" width="14" height="8" fill="{BASELINE_FILL}"/>', "baseline"
+            ),
         ]
     )
 )

@@ -146,3 +146,17 @@ def scale(low: float, high: float, start: float, end: float) -> Callable[[float]
     """Values from [low, high] to drawing units from `start` to `end`."""
     span = (high - low) or 1.0
     return lambda value: start + (value - low) / span * (end - start)
+
+
+def key(swatch: str, words: str) -> str:
+    """One entry of a legend written in HTML: a 16 x 8 swatch drawn as in the panels, and its
+    words."""
+    return (
+        f'<span class="key"><svg class="swatch" width="16" height="8" viewBox="0 0 16 8" '
+        f'aria-hidden="true">{swatch}</svg>{words}</span>'
+    )
+
+
+def dash(colour: str, width: float, dashes: str = "") -> str:
+    """A legend's swatch of a line drawn with `path`."""
+    return path("M 1 4 H 15", colour, width, dashes)
