@@ -149,6 +149,9 @@ api_tokens = Table(
     # A token is refused after this; revoking one deletes its row (nothing brings it back).
     Column("expires_at", DateTime, nullable=True),
     Column("last_used_at", DateTime, nullable=True),
+    # An id is never given twice: tokens are named by id in listings, revokes and the events
+    # trail (SQLite would otherwise give a revoked newest token's id to the next one).
+    sqlite_autoincrement=True,
 )
 
 web_sessions = Table(
