@@ -2,7 +2,7 @@
 
 Most tests call the command's entry point in this process (`flsdb_here`, tests/command.py);
 the installed command runs in a subprocess where that is the point: an import and KPIs with
-stdout piped, the demo end to end, and Spark's own session from the command line."""
+stdout piped, and the demo end to end (Spark's from the command line: tests/kpi/test_spark.py)."""
 
 from __future__ import annotations
 
@@ -413,9 +413,11 @@ def test_demo_end_to_end_on_a_small_country(tmp_path: Path) -> None:
     assert not set(first_passwords) & {line.split("\t")[1] for line in second[1:]}
 
 
-def test_synth_parquet_and_kpis_on_duckdb_and_spark_agree(tmp_path: Path) -> None:
+def test_synth_parquet_and_kpis_on_duckdb_and_spark_agree(spark: object, tmp_path: Path) -> None:
     """The same seed as CSV and as Parquet: DuckDB over the validated CSV, DuckDB over the
-    Parquet extract and a Spark session of its own over it give one KPI table."""
+    Parquet extract and Spark over it give one KPI table. The command runs in-process, so
+    `--engine spark` finds the tests' Spark session (one JVM for the run, tests/conftest.py);
+    the installed command's Spark is test_spark.py's Spark Connect test."""
     outputs = []
     for records_format in ("csv", "parquet"):
         made = flsdb_here(
@@ -441,9 +443,7 @@ def test_synth_parquet_and_kpis_on_duckdb_and_spark_agree(tmp_path: Path) -> Non
         ("parquet/records.parquet", ()),
         ("parquet/records.parquet", ("--engine", "spark", "--spark-master", "local[1]")),
     ):
-        # Spark from the installed command (its own session and JVM); DuckDB in-process.
-        command = flsdb if engine else flsdb_here
-        result = command(*common, "--records", str(tmp_path / records), *engine, cwd=tmp_path)
+        result = flsdb_here(*common, "--records", str(tmp_path / records), *engine, cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         outputs.append(json.loads(result.stdout))
     assert len(outputs[0]) > 19 and outputs[0][0]["denominator"] > 0

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -17,7 +18,7 @@ from flsdb.ingest import validate_file
 from flsdb.kpi import KpiRequest, compute_kpis, parse_period
 from flsdb.kpi.sources import source_from_files, write_extract
 from flsdb.kpi.spark import spark_session
-from tests.command import flsdb
+from tests.command import flsdb, flsdb_here
 from tests.factory import write_records, write_services
 from tests.kpi.cases import AS_OF, ROWS
 
@@ -113,30 +114,20 @@ def test_other_engines_never_load_pyspark(tmp_path: Path) -> None:
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
-@pytest.fixture
-def spark_connect(spark: object) -> Iterator[str]:
-    """A Spark Connect server (Spark's own plugin) on a free loopback port: its `sc://` URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("spark_connect_server.py")), str(port)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+@pytest.fixture(scope="session")
+def spark_connect(spark: Any) -> Iterator[str]:
+    """A Spark Connect server (Spark's own service, its jar shipped with pyspark) in the test
+    session's JVM, on the loopback port the `spark` fixture chose: its `sc://` URL. One JVM for
+    every Spark test: a server of its own cost a second JVM's start, about 20 CPU seconds."""
+    jvm = spark._jvm
+    service = jvm.org.apache.spark.sql.connect.service.SparkConnectService
+    service.start(spark._jsc.sc())
+    port = spark.conf.get("spark.connect.grpc.binding.port")
     try:
-        assert server.stdout is not None
-        assert server.stdout.readline().strip() == "ready", "the Connect server did not start"
         yield f"sc://127.0.0.1:{port}"
     finally:
-        assert server.stdin is not None
-        server.stdin.close()
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        none = getattr(getattr(jvm.scala, "None$"), "MODULE$")  # scala.None
+        service.stop(none, none)
 
 
 def test_a_spark_connect_server_gives_duckdbs_kpis(spark_connect: str, tmp_path: Path) -> None:
@@ -149,8 +140,9 @@ def test_a_spark_connect_server_gives_duckdbs_kpis(spark_connect: str, tmp_path:
     extract = write_extract(frame, tmp_path / "records.parquet")
     common = ["kpis", "--period", "2024", "--as-of", AS_OF.isoformat(), "--by", "region"]
     common += ["--format", "csv", "--records", str(extract), "--services", str(services)]
-    duckdb = flsdb(*common, cwd=tmp_path)
+    duckdb = flsdb_here(*common, cwd=tmp_path)
     assert duckdb.returncode == 0, duckdb.stderr
+    # The client in a process of its own: the installed command, as a user runs it.
     remote = flsdb(*common, "--engine", "spark", "--spark-master", spark_connect, cwd=tmp_path)
     assert remote.returncode == 0, remote.stderr
     assert remote.stdout == duckdb.stdout
@@ -158,13 +150,14 @@ def test_a_spark_connect_server_gives_duckdbs_kpis(spark_connect: str, tmp_path:
 
 
 def test_an_absent_spark_connect_server_is_one_sentence(tmp_path: Path) -> None:
-    """The Connect client would retry for minutes in silence: the command says so at once."""
+    """The Connect client would retry for minutes in silence: the command says so at once (a
+    refusal before any session, so run in-process as tests/command.py explains)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed again: nothing listens there
     services = write_services(tmp_path / "services.csv")
     records = write_records(tmp_path / "records.csv", ROWS)
-    done = flsdb(
+    done = flsdb_here(
         "kpis", "--period", "2024", "--records", str(records), "--services", str(services),
         "--engine", "spark", "--spark-master", f"sc://127.0.0.1:{port}",
         cwd=tmp_path, timeout=60,
