@@ -9,17 +9,12 @@ import re
 from typing import Any
 
 from tests.web.conftest import PASSWORD
-from tests.web.test_browser import (  # noqa: F401  (fixtures)
-    _shot,
-    browser,
-    live,
-    served_site,
-)
+from tests.web.test_browser import _shot
 
 SIZES = {"wide": (1366, 900), "phone": (390, 844)}
 
 
-def _page(browser: Any, base: str, name: str, size: str, start: str = "/") -> Any:  # noqa: F811
+def _page(browser: Any, base: str, name: str, size: str, start: str = "/") -> Any:
     """Signed in as `name` in a browser of `size`, on the page `start`."""
     width, height = SIZES[size]
     context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
@@ -32,10 +27,7 @@ def _page(browser: Any, base: str, name: str, size: str, start: str = "/") -> An
     return page
 
 
-def test_admin_manages_a_user_in_the_browser(
-    browser: Any,  # noqa: F811
-    live: tuple[str, Any, str],  # noqa: F811
-) -> None:
+def test_admin_manages_a_user_in_the_browser(browser: Any, live: tuple[str, Any, str]) -> None:
     base, _, backend = live
     page = _page(browser, base, "admin", "wide", "/admin/users")
     page.goto(f"{base}/admin/users")

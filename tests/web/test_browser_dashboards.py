@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +15,12 @@ import pytest
 from tests.factory import nhs_number
 from tests.web.conftest import PASSWORD
 from tests.web.live import ARTIFACTS
-from tests.web.test_browser import browser, served_site  # noqa: F401  (the fixtures)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
 
 
-@pytest.fixture
-def live(served_site: tuple[str, Any, str]) -> Iterator[tuple[str, Any, str]]:  # noqa: F811
-    yield served_site
-
-
-def _login(browser: Any, base: str, name: str, size: str = "desktop") -> Any:  # noqa: F811
+def _login(browser: Any, base: str, name: str, size: str = "desktop") -> Any:
     width, height = SIZES[size]
     context = browser.new_context(
         viewport={"width": width, "height": height}, locale="en-GB", accept_downloads=True
@@ -57,7 +50,7 @@ def _draw_all(page: Any) -> int:
 
 
 def test_charts_are_drawn_as_they_come_into_view(
-    browser: Any,  # noqa: F811
+    browser: Any,
     live: tuple[str, Any, str],
 ) -> None:
     base, _, backend = live
@@ -83,7 +76,7 @@ def test_charts_are_drawn_as_they_come_into_view(
 
 
 def test_from_a_count_to_the_patients_and_a_record(
-    browser: Any,  # noqa: F811
+    browser: Any,
     live: tuple[str, Any, str],
 ) -> None:
     base, _, backend = live
@@ -116,7 +109,7 @@ def test_from_a_count_to_the_patients_and_a_record(
 
 
 def test_a_dashboard_table_downloads_as_csv_and_xlsx(
-    browser: Any,  # noqa: F811
+    browser: Any,
     live: tuple[str, Any, str],
     tmp_path: Path,
 ) -> None:

@@ -15,7 +15,6 @@ from sqlalchemy import select, update
 from flsdb.storage.tables import records, web_sessions
 from tests.web.conftest import PASSWORD, build_site
 from tests.web.live import ARTIFACTS, served
-from tests.web.test_browser import browser  # noqa: F401  (the fixture)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -40,7 +39,7 @@ def _sign_in(page: Any) -> None:
 
 
 def test_a_form_saved_after_the_session_ended_comes_back(
-    browser: Any,  # noqa: F811
+    browser: Any,
     live: tuple[str, Any, str],
 ) -> None:
     base, engine, backend = live
