@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,37 +176,33 @@ def site(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterat
             _drop_database(request.getfixturevalue("postgres_admin_url"), db_url)
 
 
-class LiveSites:
-    """`flsdb serve` on a copy of the small site, one per backend in a test process: started
-    when a browser module first asks for it and stopped when the process's tests end. A start
-    costs about 5 s of processor time (the server, its figures worker, the first figures), so
-    the browser modules share the server of their backend; each test leaves the site's records
-    and locks as it found them (`live`)."""
-
-    def __init__(self) -> None:
-        self.stack = ExitStack()
-        self.sites: dict[str, tuple[str, Any, str]] = {}
-
-    def site(self, backend: str, request: pytest.FixtureRequest) -> tuple[str, Any, str]:
-        """(base URL, an engine on its database, backend)."""
-        if backend not in self.sites:
-            folder = request.getfixturevalue("tmp_path_factory").mktemp(f"live-{backend}")
-            url = _site_copy(backend, folder, request)
-            if backend != "sqlite":
-                admin_url = request.getfixturevalue("postgres_admin_url")
-                self.stack.callback(_drop_database, admin_url, url)
-            engine = open_engine(url)
-            self.stack.callback(engine.dispose)
-            base = self.stack.enter_context(served(url, folder))  # stopped first
-            self.sites[backend] = (base, engine, backend)
-        return self.sites[backend]
+def _live_site(backend: str, request: pytest.FixtureRequest) -> Iterator[tuple[str, Any, str]]:
+    """`flsdb serve` on a copy of the small site: (base URL, an engine on its database,
+    backend). A start costs about 5 s of processor time (the server, its figures worker, the
+    first figures), so the browser modules of a test process share one per backend (`live`)."""
+    folder = request.getfixturevalue("tmp_path_factory").mktemp(f"live-{backend}")
+    url = _site_copy(backend, folder, request)
+    engine = open_engine(url)
+    try:
+        with served(url, folder) as base:
+            yield base, engine, backend
+    finally:
+        engine.dispose()
+        if backend != "sqlite":
+            _drop_database(request.getfixturevalue("postgres_admin_url"), url)
 
 
 @pytest.fixture(scope="session")
-def live_sites() -> Iterator[LiveSites]:
-    sites = LiveSites()
-    with sites.stack:
-        yield sites
+def live_sqlite(request: pytest.FixtureRequest) -> Iterator[tuple[str, Any, str]]:
+    yield from _live_site("sqlite", request)
+
+
+@pytest.fixture(scope="session")
+def live_postgresql(
+    postgres_admin_url: str, request: pytest.FixtureRequest
+) -> Iterator[tuple[str, Any, str]]:
+    """(Stopped before the PostgreSQL server it uses.)"""
+    yield from _live_site("postgresql", request)
 
 
 @pytest.fixture(scope="module")
@@ -217,11 +213,12 @@ def browser(chromium: Any) -> Any:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def served_site(request: pytest.FixtureRequest, live_sites: LiveSites) -> tuple[str, Any, str]:
-    """The backend's served small site, for a browser module: module-scoped so that a module's
-    tests of one backend stay on one test process (tests/conftest.py groups them), which starts
-    the server once for all its browser modules."""
-    return live_sites.site(str(request.param), request)
+def served_site(request: pytest.FixtureRequest) -> tuple[str, Any, str]:
+    """The backend's served small site (`live_sqlite`, `live_postgresql`), for a browser module:
+    module-scoped so that a module's tests of one backend stay on one test process
+    (tests/conftest.py groups them), where its server is started once for every browser
+    module."""
+    return request.getfixturevalue(f"live_{request.param}")
 
 
 @pytest.fixture
@@ -256,10 +253,11 @@ def live(served_site: tuple[str, Any, str]) -> Iterator[tuple[str, Any, str]]:
                 assert lifted.status_code == 200, lifted.text
 
 
-def _signed_in(base: str, username: str) -> httpx.Client:
+@contextmanager
+def _signed_in(base: str, username: str) -> Iterator[httpx.Client]:
     """A client of the served site signed in as `username` (its CSRF token on every request)."""
-    client = httpx.Client(base_url=base, timeout=60)
-    signed = client.post("/api/login", json={"username": username, "password": PASSWORD})
-    assert signed.status_code == 200, signed.text
-    client.headers["X-CSRF-Token"] = signed.json()["csrf_token"]
-    return client
+    with httpx.Client(base_url=base, timeout=60) as client:
+        signed = client.post("/api/login", json={"username": username, "password": PASSWORD})
+        assert signed.status_code == 200, signed.text
+        client.headers["X-CSRF-Token"] = signed.json()["csrf_token"]
+        yield client

@@ -1,7 +1,8 @@
 """End to end in Debian's Chromium against `flsdb serve` on SQLite and PostgreSQL: each role
 signs in, a record is entered with errors and fixed, a file with errors then a clean one is
 uploaded and stored, two browsers edit one record, and no role reaches what it may not.
-Screenshots of every page go to artifacts/screenshots/BACKEND/.
+Screenshots of every page go to artifacts/screenshots/BACKEND/ (the phone-sized pages' and the
+calendar's, checks of the browser's part alone, under sqlite/ only: see each test).
 
 One server per backend serves the browser modules of a test process (tests/web/conftest.py:
 `live`); each test starts from the small site's records, unlocked (what a test adds is deleted
@@ -271,6 +272,11 @@ PHONE_PAGES = {
 }
 
 
+# What this test checks happens in the browser (layout, scripts, downloads), the same on either
+# backend: it runs on SQLite. What the database does on the way is checked on both backends
+# in-process (every page of each role: test_pages.py, test_uk_dates.py, test_accessibility.py) and
+# in a browser by this module's other tests.
+@pytest.mark.parametrize("served_site", ["sqlite"], indirect=True)
 def test_a_phone_sized_screen_has_no_sideways_scroll(
     browser: Any, live: tuple[str, Any, str]
 ) -> None:
@@ -302,6 +308,11 @@ def test_a_phone_sized_screen_has_no_sideways_scroll(
         context.close()
 
 
+# What this test checks happens in the browser (layout, scripts, downloads), the same on either
+# backend: it runs on SQLite. What the database does on the way is checked on both backends
+# in-process (the records search by DD/MM/YYYY dates: test_uk_dates.py) and in a browser by this
+# module's other tests.
+@pytest.mark.parametrize("served_site", ["sqlite"], indirect=True)
 def test_the_calendar_is_ours_and_works_by_keyboard_on_a_phone(
     browser: Any, live: tuple[str, Any, str]
 ) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from tests.web.conftest import PASSWORD
 from tests.web.test_browser import _shot
 
@@ -27,6 +29,11 @@ def _page(browser: Any, base: str, name: str, size: str, start: str = "/") -> An
     return page
 
 
+# What this test checks happens in the browser (layout, scripts, downloads), the same on either
+# backend: it runs on SQLite. What the database does on the way is checked on both backends
+# in-process (adding, changing, disabling and enabling a user, the audit log's filters:
+# test_admin_pages.py) and in a browser by this module's other tests.
+@pytest.mark.parametrize("served_site", ["sqlite"], indirect=True)
 def test_admin_manages_a_user_in_the_browser(browser: Any, live: tuple[str, Any, str]) -> None:
     base, _, backend = live
     page = _page(browser, base, "admin", "wide", "/admin/users")

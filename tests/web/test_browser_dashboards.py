@@ -1,7 +1,8 @@
 """In Debian's Chromium against `flsdb serve` on SQLite and PostgreSQL (issue 19, items 4 and 5):
 an FLS's dashboard draws each chart as it comes into view, its nurse goes from a KPI's 'not met'
 count to the patients behind it and on to a record, and downloads the KPI table as CSV and XLSX;
-a region viewer's dashboard has no link to patients. Screenshots at 1366x900 and 390x844."""
+a region viewer's dashboard has no link to patients. Screenshots at 1366x900 and 390x844. The
+drawing and the downloads, the browser's part, are checked on SQLite (see each test)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,11 @@ def _draw_all(page: Any) -> int:
     return int(charts.count())
 
 
+# What this test checks happens in the browser (layout, scripts, downloads), the same on either
+# backend: it runs on SQLite. What the database does on the way is checked on both backends
+# in-process (every chart's specification: test_dashboards.py) and in a browser by this module's
+# other tests.
+@pytest.mark.parametrize("served_site", ["sqlite"], indirect=True)
 def test_charts_are_drawn_as_they_come_into_view(
     browser: Any,
     live: tuple[str, Any, str],
@@ -108,6 +114,11 @@ def test_from_a_count_to_the_patients_and_a_record(
     viewer.context.close()
 
 
+# What this test checks happens in the browser (layout, scripts, downloads), the same on either
+# backend: it runs on SQLite. What the database does on the way is checked on both backends
+# in-process (the same tables' values: test_dashboard_parts.py) and in a browser by this module's
+# other tests.
+@pytest.mark.parametrize("served_site", ["sqlite"], indirect=True)
 def test_a_dashboard_table_downloads_as_csv_and_xlsx(
     browser: Any,
     live: tuple[str, Any, str],
