@@ -223,9 +223,10 @@ def served_site(request: pytest.FixtureRequest) -> tuple[str, Any, str]:
 
 @pytest.fixture
 def live(served_site: tuple[str, Any, str]) -> Iterator[tuple[str, Any, str]]:
-    """The served small site; after the test, the records it added are deleted (as the nurse
-    who added them) and the locks it made lifted (as the administrator), through the API, so
-    that every test starts from the small site's records, unlocked, whichever ran before."""
+    """The served small site; after the test, the locks it made are lifted (as the
+    administrator) and the records it added deleted (as the nurse who added them), through the
+    API, so that every test starts from the small site's records, unlocked, whichever ran
+    before."""
     yield served_site
     base, engine, _ = served_site
     original = {str(r["nhs_number"]) for r in RECORDS}
@@ -241,16 +242,17 @@ def live(served_site: tuple[str, Any, str]) -> Iterator[tuple[str, Any, str]]:
                 select(period_locks.c.id).where(period_locks.c.lifted_at.is_(None))
             ).scalars()
         ]
-    if added:
-        with _signed_in(base, "nurse") as client:
-            for each in added:
-                assert client.delete(f"/api/records/{each}").status_code == 204
     if locks:
         with _signed_in(base, "admin") as client:
             for lock_id in locks:
                 body = {"reason": "the test that made it is over"}
                 lifted = client.post(f"/api/locks/{lock_id}/lift", json=body)
                 assert lifted.status_code == 200, lifted.text
+    # (After the locks: a record in a locked period cannot be deleted.)
+    if added:
+        with _signed_in(base, "nurse") as client:
+            for each in added:
+                assert client.delete(f"/api/records/{each}").status_code == 204
 
 
 @contextmanager
