@@ -1,22 +1,27 @@
 """A small audit behind the web application on each backend: three FLSs in two regions, a few
-records, and one user of each role (two FLS staff, of different FLSs)."""
+records, and one user of each role (two FLS staff, of different FLSs); in-process (`site`) or
+served by `flsdb serve` to Debian's Chromium (`live`, `browser`)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from flsdb.ingest import open_upload, validate
 from flsdb.services import accounts
 from flsdb.services.access import Role
 from flsdb.storage import bulk, known_service_codes, open_engine, store_records, store_services
+from flsdb.storage.tables import period_locks, records
 from flsdb.web.app import create_app
 from flsdb.web.settings import Settings
 from tests.conftest import (
@@ -27,6 +32,7 @@ from tests.conftest import (
     _migrated_template,
 )
 from tests.factory import nhs_number, record, write_records, write_services
+from tests.web.live import CHROMIUM, SECRET, served
 
 PASSWORD = "correct horse battery"
 USERS = {
@@ -52,15 +58,12 @@ RECORDS = [
     record(service_code="FLS02", nhs_number=nhs_number(5), date_fracture_diagnosed="2024-04-01"),
     record(service_code="WAL01", nhs_number=nhs_number(6), date_fracture_diagnosed="2024-06-01"),
 ]
-SECRET = "s" * 48
 
 
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     """Debian's Chromium under Playwright, one per test process (each launch costs a second or
     two; the browser tests' pages and contexts are their own)."""
-    from tests.web.live import CHROMIUM
-
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is not installed (scripts/test installs it)")
@@ -86,16 +89,17 @@ class Site:
         return client
 
     def record_id(self, service: str) -> int:
-        from sqlalchemy import select
+        return record_id_of(self.engine, service)
 
-        from flsdb.storage.tables import records
 
-        with self.engine.connect() as conn:
-            return int(
-                conn.execute(
-                    select(records.c.id).where(records.c.service_code == service).limit(1)
-                ).scalar_one()
-            )
+def record_id_of(engine: Any, service: str) -> int:
+    """The id of one of `service`'s records (the first stored)."""
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(records.c.id).where(records.c.service_code == service).limit(1)
+            ).scalar_one()
+        )
 
 
 def build_site(url: str, folder: Path) -> tuple[str, Any]:
@@ -170,3 +174,92 @@ def site(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterat
         app.state.engine.dispose()
         if not shares and backend != "sqlite":
             _drop_database(request.getfixturevalue("postgres_admin_url"), db_url)
+
+
+def _live_site(backend: str, request: pytest.FixtureRequest) -> Iterator[tuple[str, Any, str]]:
+    """`flsdb serve` on a copy of the small site: (base URL, an engine on its database,
+    backend). A start costs about 5 s of processor time (the server, its figures worker, the
+    first figures), so the browser modules of a test process share one per backend (`live`)."""
+    folder = request.getfixturevalue("tmp_path_factory").mktemp(f"live-{backend}")
+    url = _site_copy(backend, folder, request)
+    engine = open_engine(url)
+    try:
+        with served(url, folder) as base:
+            yield base, engine, backend
+    finally:
+        engine.dispose()
+        if backend != "sqlite":
+            _drop_database(request.getfixturevalue("postgres_admin_url"), url)
+
+
+@pytest.fixture(scope="session")
+def live_sqlite(request: pytest.FixtureRequest) -> Iterator[tuple[str, Any, str]]:
+    yield from _live_site("sqlite", request)
+
+
+@pytest.fixture(scope="session")
+def live_postgresql(
+    postgres_admin_url: str, request: pytest.FixtureRequest
+) -> Iterator[tuple[str, Any, str]]:
+    """(Stopped before the PostgreSQL server it uses.)"""
+    yield from _live_site("postgresql", request)
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: Any) -> Any:
+    """The test process's one Chromium: each test opens its own contexts (cheap), not a browser
+    (a second Playwright in the same process would refuse to start)."""
+    return chromium
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def served_site(request: pytest.FixtureRequest) -> tuple[str, Any, str]:
+    """The backend's served small site (`live_sqlite`, `live_postgresql`), for a browser module:
+    module-scoped so that a module's tests of one backend stay on one test process
+    (tests/conftest.py groups them), where its server is started once for every browser
+    module."""
+    return request.getfixturevalue(f"live_{request.param}")
+
+
+@pytest.fixture
+def live(served_site: tuple[str, Any, str]) -> Iterator[tuple[str, Any, str]]:
+    """The served small site; after the test, the locks it made are lifted (as the
+    administrator) and the records it added deleted (as the nurse who added them), through the
+    API, so that every test starts from the small site's records, unlocked, whichever ran
+    before."""
+    yield served_site
+    base, engine, _ = served_site
+    original = {str(r["nhs_number"]) for r in RECORDS}
+    with engine.connect() as conn:
+        added = [
+            int(row.id)
+            for row in conn.execute(select(records.c.id, records.c.nhs_number))
+            if row.nhs_number not in original
+        ]
+        locks = [
+            int(lock_id)
+            for lock_id in conn.execute(
+                select(period_locks.c.id).where(period_locks.c.lifted_at.is_(None))
+            ).scalars()
+        ]
+    if locks:
+        with _signed_in(base, "admin") as client:
+            for lock_id in locks:
+                body = {"reason": "the test that made it is over"}
+                lifted = client.post(f"/api/locks/{lock_id}/lift", json=body)
+                assert lifted.status_code == 200, lifted.text
+    # (After the locks: a record in a locked period cannot be deleted.)
+    if added:
+        with _signed_in(base, "nurse") as client:
+            for each in added:
+                assert client.delete(f"/api/records/{each}").status_code == 204
+
+
+@contextmanager
+def _signed_in(base: str, username: str) -> Iterator[httpx.Client]:
+    """A client of the served site signed in as `username` (its CSRF token on every request)."""
+    with httpx.Client(base_url=base, timeout=60) as client:
+        signed = client.post("/api/login", json={"username": username, "password": PASSWORD})
+        assert signed.status_code == 200, signed.text
+        client.headers["X-CSRF-Token"] = signed.json()["csrf_token"]
+        yield client

@@ -13,10 +13,11 @@ from pathlib import Path
 import httpx
 
 from tests.command import FLSDB
-from tests.web.conftest import SECRET
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
+# The session secret of the test applications, in-process (tests/web/conftest.py) and served.
+SECRET = "s" * 48
 
 
 def _free_port() -> int:

@@ -1,79 +1,25 @@
 """End to end in Debian's Chromium against `flsdb serve` on SQLite and PostgreSQL: each role
 signs in, a record is entered with errors and fixed, a file with errors then a clean one is
 uploaded and stored, two browsers edit one record, and no role reaches what it may not.
-Screenshots of every page go to artifacts/screenshots/BACKEND/.
+Screenshots of every page go to artifacts/screenshots/BACKEND/ (the phone-sized pages' and the
+calendar's, checks of the browser's part alone, under sqlite/ only: see each test).
 
-One server per backend serves the whole module (its start-up and figures worker cost seconds);
-each test starts from the small site's records (what a test adds is deleted after it), and the
-test that locks 2024 runs last."""
+One server per backend serves the browser modules of a test process (tests/web/conftest.py:
+`live`); each test starts from the small site's records, unlocked (what a test adds is deleted
+after it, a lock it makes lifted)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.factory import nhs_number, record, write_records
-from tests.web.conftest import PASSWORD, build_site
-from tests.web.live import ARTIFACTS, served
+from tests.web.conftest import PASSWORD, record_id_of
+from tests.web.live import ARTIFACTS
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: Any) -> Any:
-    """The worker's one Chromium (tests/web/conftest.py), for the modules that import it."""
-    return chromium
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def served_site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, Any, str]]:
-    """One `flsdb serve` per module and backend, on the small site."""
-    backend = str(request.param)
-    folder = tmp_path_factory.mktemp(f"live-{backend}")
-    if backend == "sqlite":
-        url = f"sqlite:///{folder / 'flsdb.db'}"
-    else:
-        from tests.conftest import _fresh_postgres
-
-        url = _fresh_postgres(request.getfixturevalue("postgres_admin_url"), migrated=True)
-    _, engine = build_site(url, folder)
-    with served(url, folder) as base:
-        yield base, engine, backend
-    engine.dispose()
-
-
-@pytest.fixture
-def live(served_site: tuple[str, Any, str]) -> Iterator[tuple[str, Any, str]]:
-    """The module's server; the records a test added are deleted after it (through the API, as
-    the nurse who added them), so that every test starts from the small site's records."""
-    yield served_site
-    base, engine, _ = served_site
-    from sqlalchemy import select
-
-    from flsdb.storage.tables import records
-    from tests.web.conftest import RECORDS
-
-    original = {str(r["nhs_number"]) for r in RECORDS}
-    with engine.connect() as conn:
-        added = [
-            int(row.id)
-            for row in conn.execute(select(records.c.id, records.c.nhs_number))
-            if row.nhs_number not in original
-        ]
-    if not added:
-        return
-    with httpx.Client(base_url=base, timeout=60) as client:
-        signed = client.post("/api/login", json={"username": "nurse", "password": PASSWORD})
-        assert signed.status_code == 200, signed.text
-        client.headers["X-CSRF-Token"] = signed.json()["csrf_token"]
-        for record_id in added:
-            assert client.delete(f"/api/records/{record_id}").status_code == 204
 
 
 def _shot(page: Any, backend: str, name: str) -> None:
@@ -91,19 +37,6 @@ def _login(browser: Any, base: str, name: str) -> Any:
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
     return page
-
-
-def _record_id(engine: Any, service: str) -> int:
-    from sqlalchemy import select
-
-    from flsdb.storage.tables import records
-
-    with engine.connect() as conn:
-        return int(
-            conn.execute(
-                select(records.c.id).where(records.c.service_code == service).limit(1)
-            ).scalar_one()
-        )
 
 
 def test_each_role_signs_in_and_sees_its_pages(browser: Any, live: tuple[str, Any, str]) -> None:
@@ -203,7 +136,7 @@ def test_upload_with_errors_then_clean_and_commit(
 
 def test_two_browsers_edit_one_record(browser: Any, live: tuple[str, Any, str]) -> None:
     base, engine, backend = live
-    record_id = _record_id(engine, "FLS01")
+    record_id = record_id_of(engine, "FLS01")
     first, second = _login(browser, base, "nurse"), _login(browser, base, "nurse")
     for page in (first, second):
         page.goto(f"{base}/records/{record_id}")
@@ -223,7 +156,7 @@ def test_two_browsers_edit_one_record(browser: Any, live: tuple[str, Any, str]) 
 
 def test_no_role_reaches_what_it_may_not(browser: Any, live: tuple[str, Any, str]) -> None:
     base, engine, backend = live
-    fls01 = _record_id(engine, "FLS01")
+    fls01 = record_id_of(engine, "FLS01")
     other = _login(browser, base, "nurse2")
     response = other.goto(f"{base}/records/{fls01}")
     assert response.status == 404
@@ -339,13 +272,18 @@ PHONE_PAGES = {
 }
 
 
+# What this test checks happens in the browser (layout, scripts, downloads), the same on either
+# backend: it runs on SQLite. What the database does on the way is checked on both backends
+# in-process (every page of each role: test_pages.py, test_uk_dates.py, test_accessibility.py) and
+# in a browser by this module's other tests.
+@pytest.mark.parametrize("served_site", ["sqlite"], indirect=True)
 def test_a_phone_sized_screen_has_no_sideways_scroll(
     browser: Any, live: tuple[str, Any, str]
 ) -> None:
     """Issue 20: at 390x844 the menu folds behind a button, tables scroll inside their box and
     no main page is wider than the screen."""
     base, engine, backend = live
-    record_id = _record_id(engine, "FLS01")
+    record_id = record_id_of(engine, "FLS01")
     for name, paths in PHONE_PAGES.items():
         context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
         page = context.new_page()
@@ -370,6 +308,11 @@ def test_a_phone_sized_screen_has_no_sideways_scroll(
         context.close()
 
 
+# What this test checks happens in the browser (layout, scripts, downloads), the same on either
+# backend: it runs on SQLite. What the database does on the way is checked on both backends
+# in-process (the records search by DD/MM/YYYY dates: test_uk_dates.py) and in a browser by this
+# module's other tests.
+@pytest.mark.parametrize("served_site", ["sqlite"], indirect=True)
 def test_the_calendar_is_ours_and_works_by_keyboard_on_a_phone(
     browser: Any, live: tuple[str, Any, str]
 ) -> None:
@@ -436,7 +379,7 @@ def test_locked_period_refuses_an_edit_with_the_reason(
     _shot(analyst, backend, "analyst-locks")
     analyst.context.close()
     page = _login(browser, base, "nurse")
-    page.goto(f"{base}/records/{_record_id(engine, 'FLS01')}")
+    page.goto(f"{base}/records/{record_id_of(engine, 'FLS01')}")
     notice = page.locator(".notice").inner_text()
     assert "2024 was locked for the annual report by analyst" in notice
     assert page.locator("#f-sex").is_disabled()  # the form is closed, and says why

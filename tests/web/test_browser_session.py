@@ -1,4 +1,4 @@
-"""In Debian's Chromium against `flsdb serve` on SQLite and PostgreSQL: the page warns before the
+"""In Debian's Chromium against `flsdb serve` (on SQLite: see the test): the page warns before the
 session ends and "Stay signed in" extends it; a record form saved after the session ended is not
 lost: after signing in again the same form comes back with what was typed, and saves."""
 
@@ -15,7 +15,6 @@ from sqlalchemy import select, update
 from flsdb.storage.tables import records, web_sessions
 from tests.web.conftest import PASSWORD, build_site
 from tests.web.live import ARTIFACTS, served
-from tests.web.test_browser import browser  # noqa: F401  (the fixture)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -39,8 +38,13 @@ def _sign_in(page: Any) -> None:
     page.wait_for_load_state()
 
 
+# What this test checks happens in the browser (the warning's script, the form coming back), the
+# same on either backend: it runs on SQLite. What the database does on the way (sessions ended,
+# extended and the form kept for its user) is checked on both backends in-process
+# (test_sessions.py) and in a browser by the other browser modules.
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_form_saved_after_the_session_ended_comes_back(
-    browser: Any,  # noqa: F811
+    browser: Any,
     live: tuple[str, Any, str],
 ) -> None:
     base, engine, backend = live

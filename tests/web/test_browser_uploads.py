@@ -12,13 +12,7 @@ from sqlalchemy import select
 
 from flsdb.storage.tables import records
 from tests.factory import nhs_number, record, write_records
-from tests.web.test_browser import (  # noqa: F401  (fixtures)
-    _login,
-    _shot,
-    browser,
-    live,
-    served_site,
-)
+from tests.web.test_browser import _login, _shot
 
 
 def _stored(engine: Any) -> Any:
@@ -27,8 +21,8 @@ def _stored(engine: Any) -> Any:
 
 
 def test_blank_cell_upload_keeps_values_and_history_restores(
-    browser: Any,  # noqa: F811
-    live: tuple[str, Any, str],  # noqa: F811
+    browser: Any,
+    live: tuple[str, Any, str],
     tmp_path: Path,
 ) -> None:
     base, engine, backend = live

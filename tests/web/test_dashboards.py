@@ -74,6 +74,26 @@ def test_dashboards_by_scope(site: Site) -> None:
     assert "&lt;5" in region.text
 
 
+def test_every_chart_of_each_dashboard_gives_its_specification(site: Site) -> None:
+    """Each chart's Vega-Lite specification, fetched as the page's script fetches it when the
+    chart comes into view (drawn in a browser on SQLite: test_browser_dashboards.py), on both
+    backends: the FLS's for its nurse, the region's for its viewer, the nation's for an analyst."""
+    for name, path in (
+        ("nurse", "/fls/FLS01"),
+        ("viewer", "/region/QE1"),
+        ("analyst", "/nation"),
+    ):
+        client = site.client(name)
+        page = client.get(path, params=PARAMS)
+        assert page.status_code == 200
+        sources = re.findall(r'class="vega[^"]*"[^>]* data-src="([^"]+)"', page.text)
+        assert len(sources) >= (10 if name == "nurse" else 1), (path, len(sources))
+        for src in sources:
+            spec = client.get(src.replace("&amp;", "&"))
+            assert spec.status_code == 200, src
+            assert spec.json()["$schema"] == "https://vega.github.io/schema/vega-lite/v5.json"
+
+
 def test_figures_are_cached_until_a_record_changes(site: Site) -> None:
     nurse = site.client("nurse")
     cache = site.app.state.dashboards

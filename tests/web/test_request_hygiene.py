@@ -161,6 +161,9 @@ def test_the_server_log_has_the_exception_type_and_frames_not_its_message(
         assert secret not in logged
 
 
+# The caches are the server's memory, filled by the same figures from either backend (whose
+# computation on both is checked in test_dashboards.py and test_live_figures.py): on SQLite.
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_the_figures_cache_stays_within_its_bounds(site: Site) -> None:
     """The dashboards' figures cache: the bound by count checked at 3 keys over 5 extract dates
     (each date is a full computation of the figures; the default bound, 12, works the same way).
