@@ -220,10 +220,14 @@ def _dashboard(url: str, period: str, as_of: dt.date, cache: object) -> tuple[fl
 def _fresh(pool: object) -> object:
     """A fresh figures cache (a server just started), with the server's worker process for the
     KPI rows (`pool`, started and ready, as the server starts it) or none."""
+    from flsdb.figures import Kept
+    from flsdb.services import dashboard_figures
     from flsdb.services.dashboards import DashboardCache
 
     cache = DashboardCache()
     cache.live.pool = pool
+    # A server just started keeps no settled years' monthly rows either.
+    dashboard_figures._SETTLED = Kept(dashboard_figures._SETTLED.size)
     return cache
 
 
