@@ -36,30 +36,32 @@ def _same_months(site: Site, period: str, as_of: dt.date) -> None:
         )
 
 
-def _kept(site: Site) -> set[int]:
-    """The years whose monthly rows are kept for this store."""
+def _kept(site: Site) -> set[tuple[object, int]]:
+    """The (data version, year) of the monthly rows kept for this store (its own file)."""
     values = dashboard_figures._SETTLED._values  # the bounded map of `figures.Kept`
-    return {key[2] for key in values if key[0] == str(site.engine.url)}
+    mine = [key for key in values if isinstance(key, tuple) and key[0] == str(site.engine.url)]
+    return {(key[1], key[2]) for key in mine}
 
 
 def test_settled_years_keep_their_months_across_extract_dates_until_a_change(site: Site) -> None:
     # The site's fractures are of 2024: as of mid-2026, 2023 and 2024 are past every window.
     first, later = dt.date(2026, 6, 30), dt.date(2026, 10, 31)
     _same_months(site, "2024", first)
-    assert _kept(site) == {2023, 2024}
-    size = len(dashboard_figures._SETTLED)
+    kept = _kept(site)
+    assert {year for _, year in kept} == {2023, 2024} and len({v for v, _ in kept}) == 1
     _same_months(site, "2024", later)  # another extract date: the years' rows as they were
     _same_months(site, "2024-Q4", later)  # another period whose window holds the same years
-    assert len(dashboard_figures._SETTLED) == size
+    assert _kept(site) == kept
     # Earlier: 2022 and 2023 are past every window (kept), 2024 is not (computed).
     _same_months(site, "2024-Q2", dt.date(2025, 3, 1))
-    assert _kept(site) == {2022, 2023, 2024}
-    size += 1
-    # A saved change: the months are computed again, with it.
+    kept = _kept(site)
+    assert {year for _, year in kept} == {2022, 2023, 2024} and len(kept) == 3
+    # A saved change: the months are computed again, with it, and kept at the new version.
     nurse = site.client("nurse")
     record_id = site.record_id("FLS01")
     body = nurse.get(f"/api/records/{record_id}").json()
     saved = nurse.put(f"/api/records/{record_id}", json={**body, "falls_assessment": "assessed"})
     assert saved.status_code == 200, saved.text
     _same_months(site, "2024", later)
-    assert len(dashboard_figures._SETTLED) == size + 2
+    added = _kept(site) - kept
+    assert {year for _, year in added} == {2023, 2024} and len({v for v, _ in added}) == 1
