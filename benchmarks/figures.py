@@ -16,7 +16,8 @@ copy of which is used), then times:
 - the KPIs of a period and extract date not asked for before (the same computation);
 - every KPI by FLS and quarter for the latest year (`flsdb kpis`, `benchmarks/engines.kpi_run`'s
   request) beside the bare grouped query of `benchmarks/run.py` over the records;
-- the dashboards (issue 19 item 2): the first dashboard after a start (a fresh figures cache:
+- the dashboards (issue 19 item 2; `--only-dashboards` alone reuses the store an earlier run
+  built into `--dir` as it is): the first dashboard after a start (a fresh figures cache:
   the figures of the latest year from the cells, an FLS's dashboard body with its treatment mix
   from its records, and the national one), and a period and extract date not viewed before,
   beside the dashboards' figures computed from the records (what a dashboard waited for behind
@@ -43,7 +44,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def _store(folder: Path, records: int, history: int, figures: bool) -> tuple[str, dt.date, float]:
+def _store(
+    folder: Path, records: int, history: int, figures: bool, reuse: bool = False
+) -> tuple[str, dt.date, float]:
     import polars as pl
 
     from flsdb.ingest import open_upload, validate
@@ -58,6 +61,8 @@ def _store(folder: Path, records: int, history: int, figures: bool) -> tuple[str
         pl.read_parquet(parquet).write_csv(folder / "records.csv", date_format="%Y-%m-%d")
         (folder / "as_of").write_text(data.as_of.isoformat())
     url = f"sqlite:///{folder / ('kept.db' if figures else 'none.db')}"
+    if reuse and (folder / "kept.db").exists():  # built by an earlier run into `--dir`
+        return url, dt.date.fromisoformat((folder / "as_of").read_text()), 0.0
     engine = open_engine(url)
     if not figures:
         with engine.begin() as conn:  # no layout: the figures are neither kept nor read
@@ -215,10 +220,14 @@ def _dashboard(url: str, period: str, as_of: dt.date, cache: object) -> tuple[fl
 def _fresh(pool: object) -> object:
     """A fresh figures cache (a server just started), with the server's worker process for the
     KPI rows (`pool`, started and ready, as the server starts it) or none."""
+    from flsdb.figures import Kept
+    from flsdb.services import dashboard_figures
     from flsdb.services.dashboards import DashboardCache
 
     cache = DashboardCache()
     cache.live.pool = pool
+    # A server just started keeps no settled years' monthly rows either.
+    dashboard_figures._SETTLED = Kept(dashboard_figures._SETTLED.size)
     return cache
 
 
@@ -287,7 +296,9 @@ def main() -> None:
     folder = args.dir or Path(tempfile.mkdtemp(prefix="flsdb-figures-"))
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        kept, as_of, kept_s = _store(folder, args.records, args.history_years, figures=True)
+        kept, as_of, kept_s = _store(
+            folder, args.records, args.history_years, figures=True, reuse=args.only_dashboards
+        )
         if args.only_dashboards:
             _print_dashboards(kept, as_of, args.repeat)
             return
@@ -346,7 +357,8 @@ def _print_dashboards(url: str, as_of: dt.date, repeat: int) -> None:
             wall, cpu = found[name]
             print(
                 f"| {words}, {how} | {_ms(wall)} | {_ms(cpu)} | {_ms(floor[0])}; "
-                f"{_ms(floor[1])} (the figures from the records) |"
+                f"{_ms(floor[1])} (the figures from the records) |",
+                flush=True,
             )
     print(f"load average after: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
 

@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 
 from flsdb.disclosure.differences import Differences, differences
 from flsdb.disclosure.engine import Relation, complete
+from flsdb.disclosure.reach import Reach
 
 _LARGE = 1e9  # a `c` count has no upper bound
 # Per hidden count: how far it must be able to move up and down, whether FLSs knowing their
@@ -52,7 +53,8 @@ class _Sum:
 
 
 class _Ranges:
-    """How far each count can move up and down if hidden, given what is shown around it."""
+    """How far each count can move up and down if hidden, given what is shown around it. Each
+    pass reads one pattern of hidden flags: the rooms are worked out once per pattern."""
 
     def __init__(
         self,
@@ -72,29 +74,55 @@ class _Ranges:
         for inner, outer in nested:
             self.outers.setdefault(inner, []).append(outer)
             self.inners.setdefault(outer, []).append(inner)
+        self.pairs: dict[int, tuple[int, int]] = {}
+        if diffs is not None:
+            self.pairs = {diffs.start + n: pair for n, pair in enumerate(diffs.pairs)}
+        self._flags: Sequence[bool] | None = None
+        self._up: dict[int, float] = {}
+        self._down: dict[int, float] = {}
+
+    def _for(self, hidden: Sequence[bool]) -> None:
+        if hidden is not self._flags:  # another pattern: the rooms worked out again
+            self._flags, self._up, self._down = hidden, {}, {}
 
     def up(self, cell: int, hidden: Sequence[bool]) -> float:
-        pair = self.diffs.pair(cell) if self.diffs is not None else None
+        self._for(hidden)
+        found = self._up.get(cell)
+        if found is not None:
+            return found
+        pair = self.pairs.get(cell)
         if pair is not None:  # a difference grows as its outer count grows or its inner shrinks
-            return self.up(pair[1], hidden) + self.down(pair[0], hidden)
+            room = self.up(pair[1], hidden) + self.down(pair[0], hidden)
+            self._up[cell] = room
+            return room
         value = self.values[cell]
         room = self.top - value if self.small[cell] else _LARGE
         for outer in self.outers.get(cell, ()):
             if not hidden[outer]:
                 room = min(room, self.values[outer] - value)
-        return max(room, 0.0)
+        room = max(room, 0.0)
+        self._up[cell] = room
+        return room
 
     def down(self, cell: int, hidden: Sequence[bool]) -> float:
-        pair = self.diffs.pair(cell) if self.diffs is not None else None
+        self._for(hidden)
+        found = self._down.get(cell)
+        if found is not None:
+            return found
+        pair = self.pairs.get(cell)
         if pair is not None:
             room = self.down(pair[1], hidden) + self.up(pair[0], hidden)
-            return max(min(room, self.values[cell]), 0.0)
+            room = max(min(room, self.values[cell]), 0.0)
+            self._down[cell] = room
+            return room
         value = self.values[cell]
         room = value - 1.0 if self.small[cell] else value
         for inner in self.inners.get(cell, ()):
             if not hidden[inner]:
                 room = min(room, value - self.values[inner])
-        return max(room, 0.0)
+        room = max(room, 0.0)
+        self._down[cell] = room
+        return room
 
     def move(self, cell: int, direction: int, hidden: Sequence[bool]) -> float:
         return self.up(cell, hidden) if direction > 0 else self.down(cell, hidden)
@@ -143,38 +171,45 @@ def _levels(
                 levels[outer] = (max(up, grow), max(down, shrink), True, spared, frozenset())
     protected = set(levels)
     queue = list(levels)
+    flags, counts = hidden, counted.tolist()
+    outers, inners = ranges.outers, ranges.inners
+    unseen: frozenset[int] = frozenset()
     while queue:
         cell = queue.pop()
         cell_up, cell_down, guarded, cell_spared, cell_via = levels[cell]
+        skipped = _skipped(cell_via)
         # (count, whether it moves against this one): the other side of a sum moves with it,
-        # the same side against it; nested counts move with it.
-        tied = [
-            (o, (o in relations[index].left) == (cell in relations[index].left), index)
-            for index in by_cell.get(cell, ())
-            if index not in _skipped(cell_via)
-            for o in relations[index].cells
-        ]
-        nests = ranges.outers.get(cell, []) + ranges.inners.get(cell, [])
-        tied += [(o, False, -1) for o in nests]
-        for other, against, index in tied:
-            if other == cell or not hidden[other] or not counted[other]:
+        # the same side against it; nested counts move with it. Hidden counts only.
+        tied = []
+        for index in by_cell.get(cell, ()):
+            if index in skipped:
                 continue
+            rel = relations[index]
+            left = rel.left
+            mine = cell in left
+            for o in rel.cells:
+                if o != cell and flags[o] and counts[o]:
+                    tied.append((o, (o in left) == mine, index))
+        for nests in (outers.get(cell, ()), inners.get(cell, ())):
+            for o in nests:
+                if o != cell and flags[o] and counts[o]:
+                    tied.append((o, False, -1))
+        for other, against, index in tied:
             move_up, move_down = (cell_down, cell_up) if against else (cell_up, cell_down)
-            fresh: tuple[float, float, bool, frozenset[str | None], frozenset[int]] = (
-                0.0,
-                0.0,
-                False,
-                cell_spared,
-                frozenset(),
-            )
-            up, down, insiders, spared, via = levels.get(other, fresh)
+            found = levels.get(other)
+            if found is None:
+                up, down, insiders, spared, via = 0.0, 0.0, False, cell_spared, unseen
+            else:
+                up, down, insiders, spared, via = found
             grows = move_up > up + 1e-9 or not spared <= cell_spared
             if move_down > down + 1e-9:
-                further = min(move_down, ranges.down(other, hidden))
+                further = min(move_down, ranges.down(other, flags))
                 if further > down + 1e-9:
                     down, grows = further, True
-            passed = via | {index} if index >= 0 and other not in protected else via
-            if grows or (guarded and not insiders) or passed != via:
+            passed = via
+            if index >= 0 and index not in via and other not in protected:
+                passed = via | {index}
+            if grows or (guarded and not insiders) or passed is not via:
                 levels[other] = (
                     max(up, move_up),
                     down,
@@ -270,10 +305,15 @@ def protect_levels(
     preference: NDArray[np.float64],
     below: int,
     complement: bool = True,
+    *,
+    recheck: bool = False,
 ) -> NDArray[np.bool_]:
     """Hidden flags after secondary suppression by protection levels (the input unchanged).
     With `complement`, each nested pair is a difference cell too (`flsdb.disclosure.
-    differences`): a withheld difference of 1 to 4 is protected like a withheld count."""
+    differences`): a withheld difference of 1 to 4 is protected like a withheld count.
+    After the first pass, a pass checks only the counts the last one's changes reach
+    (`flsdb.disclosure.reach`); `recheck`: every count at every pass (the same flags, slower:
+    the tests compare the two)."""
     size = len(values)
     diffs = differences(size, nested if complement else (), relations)
     inner = np.array([i for i, _ in diffs.pairs], dtype=np.int64)
@@ -307,11 +347,19 @@ def protect_levels(
         shown = [c for c in pair if not hidden[c]] or list(pair)
         return min(shown, key=lambda c: (bool(values[c] == 0), order[c]))
 
+    nests = (ranges.outers, ranges.inners)
+    reach = Reach([rel.cells for rel in sums], by_cell, nests, diffs.pairs, diffs.start)
+    before: NDArray[np.bool_] | None = None
+    checked_as: dict[int, tuple[object, int | None]] = {}
     for _ in range(MAX_PASSES):
         chosen: set[int] = set()
         partners: dict[int, int] = {}
         every_hidden = np.concatenate([hidden, hidden[inner] | hidden[outer]])
         flags: list[bool] = every_hidden.tolist()
+        # The counts whose check reads a flag the last pass changed (`flsdb.disclosure.reach`);
+        # the others are checked again only if their levels changed.
+        near = None if before is None else reach.near(np.flatnonzero(every_hidden != before))
+        before = every_hidden
         levels = _levels(
             ranges,
             flags,
@@ -323,7 +371,12 @@ def protect_levels(
             partners,
             every_owner,
         )
-        for cell, (up, down, insiders, spared, via) in levels.items():
+        last, checked_as = checked_as, {}
+        for cell, found in levels.items():
+            checked_as[cell] = state = (found, partners.get(cell))
+            if near is not None and not recheck and cell not in near and last.get(cell) == state:
+                continue  # as the last pass checked it, with the same flags around it
+            up, down, insiders, spared, via = found
             for direction, need in ((1, up), (-1, down)):
                 if need <= 0:
                     continue

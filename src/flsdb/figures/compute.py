@@ -32,6 +32,7 @@ from flsdb.kpi.engine import in_period
 from flsdb.kpi.mix import MIX_GROUPS, treatment_mix
 from flsdb.kpi.periods import Period
 from flsdb.kpi.sources import RecordSource, in_memory
+from flsdb.kpi.terms import catalogue_layout
 from flsdb.stats.inequity import Inequity, inequity
 
 
@@ -46,19 +47,27 @@ def _monthly(
     period: Period,
     as_of: dt.date,
     thresholds: Thresholds,
+    settled: Settled | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Monthly KPI rows per service and nationally over the SPC window."""
+    """Monthly KPI rows per service and nationally over the SPC window (a year settled at the
+    extract date from `settled`, when given: see `Maintained`)."""
     window = _spc_months(period, thresholds.spc.months)
     frames: dict[str, list[pd.DataFrame]] = {"service": [], "nation": []}
+    last_settled = (as_of - dt.timedelta(days=max(catalogue_layout().cutoffs, default=0))).year - 1
     for year in sorted({int(m[:4]) for m in window}):
-        request = KpiRequest(
-            parse_period(str(year)), as_of=as_of, interval="month", kpis=FUNNEL_KPIS
-        )
-        results = compute_levels(
-            source, request, ("service", "nation"), thresholds=thresholds, counts=counts
-        )
-        for level, result in results.items():
-            frames[level].append(result.table)
+
+        def rows(year: int = year) -> dict[str, pd.DataFrame]:
+            request = KpiRequest(
+                parse_period(str(year)), as_of=as_of, interval="month", kpis=FUNNEL_KPIS
+            )
+            results = compute_levels(
+                source, request, ("service", "nation"), thresholds=thresholds, counts=counts
+            )
+            return {level: result.table for level, result in results.items()}
+
+        found = settled(year, rows) if settled is not None and year <= last_settled else rows()
+        for level, table in found.items():
+            frames[level].append(table)
     out = {}
     for level, parts in frames.items():
         table = pd.concat(parts, ignore_index=True)
@@ -79,6 +88,10 @@ class KpiRows(Protocol):
     shown: dict[str, pd.DataFrame]
 
 
+# A year's monthly KPI rows kept by the caller: (year, how to make them) -> the rows.
+Settled = Callable[[int, Callable[[], dict[str, pd.DataFrame]]], dict[str, pd.DataFrame]]
+
+
 @dataclass(frozen=True)
 class Maintained:
     """A store's maintained counts (`flsdb.kpi.stored`, kept in step with every write) as of the
@@ -89,11 +102,17 @@ class Maintained:
     `rows`, when given, starts the KPI rows of every level and their published copies from the
     same cells (the ones `GET /api/kpis` serves, computed once for both: their disclosure check
     is most of the work) and returns how to wait for them; the figures compute their monthly
-    series, completeness and funnels meanwhile. None: they are computed here."""
+    series, completeness and funnels meanwhile. None: they are computed here.
+
+    `settled`, when given, keeps the monthly rows of a year whose every fracture date is past
+    every due window at the extract date (as_of - 52 weeks and more): at any later extract date
+    they read the same cells and come out the same, so the caller keeps them per data version
+    (for every period whose SPC window holds that year)."""
 
     counts: Callable[[dt.date, dt.date, str], pd.DataFrame]
     mix_of: PerFls
     rows: Callable[[], Callable[[], KpiRows]] | None = None
+    settled: Settled | None = None
 
 
 def compute_figures(
@@ -144,7 +163,9 @@ def compute_figures(
                 lambda level: lookup(period.start, period.end, level),
             )
             tables = {level: result.table for level, result in levels.items()}
-    monthly = _monthly(source, counts, period, as_of, thresholds)
+    monthly = _monthly(
+        source, counts, period, as_of, thresholds, maintained.settled if maintained else None
+    )
     completeness = completeness_by_field(source, period, as_of, catalogue, period_counts)
     published: dict[str, pd.DataFrame] | None = None
     if shared is not None:

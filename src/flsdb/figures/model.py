@@ -14,6 +14,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 
 from flsdb.config import Thresholds
@@ -157,18 +158,13 @@ class PeriodFigures:
     def months(self, frame: pd.DataFrame, unit: str, kpi: str) -> pd.DataFrame:
         """A unit's monthly rows of one KPI (`frame`: `monthly_service` or `monthly_nation`),
         in month order."""
-
-        def split(of: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
-            return {
-                (str(u), str(k)): rows.sort_values("period").reset_index(drop=True)
-                for (u, k), rows in of.groupby(["unit", "kpi"], sort=False)
-            }
-
-        empty = frame.iloc[0:0].reset_index(drop=True)
         if frame is self.monthly_service or frame is self.monthly_nation:
             which = "service" if frame is self.monthly_service else "nation"
-            return self.view("months", which, make=lambda: split(frame)).get((unit, kpi), empty)
-        return split(frame).get((unit, kpi), empty)
+            ordered, spans = self.view("months", which, make=lambda: _by_unit_and_kpi(frame))
+        else:
+            ordered, spans = _by_unit_and_kpi(frame)
+        start, stop = spans.get((unit, kpi), (0, 0))
+        return ordered.iloc[start:stop].reset_index(drop=True)
 
     def published_mask(self, kpi: str) -> pd.Series:
         """Per FLS (in service order), whether its value for the KPI may be published."""
@@ -192,3 +188,23 @@ class PeriodFigures:
 
     def _mix_published(self, own: pd.DataFrame) -> pd.DataFrame:
         return protect_mix(own, MIX_GROUPS, self.thresholds.suppression)
+
+
+def _by_unit_and_kpi(
+    frame: pd.DataFrame,
+) -> tuple[pd.DataFrame, dict[tuple[str, str], tuple[int, int]]]:
+    """The rows sorted by unit, KPI and month (one sort), and where each unit's KPI's rows
+    start and stop: a unit's months are then one slice, however many units there are."""
+    if frame.empty:
+        return frame, {}
+    units = frame["unit"].astype(str).to_numpy()
+    kpis = frame["kpi"].astype(str).to_numpy()
+    order = np.lexsort((frame["period"].to_numpy(), kpis, units))
+    ordered = frame.iloc[order]
+    units, kpis = units[order], kpis[order]
+    starts = np.flatnonzero(
+        np.concatenate([[True], (units[1:] != units[:-1]) | (kpis[1:] != kpis[:-1])])
+    ).tolist()
+    stops = [*starts[1:], len(order)]
+    spans = {(str(units[a]), str(kpis[a])): (a, b) for a, b in zip(starts, stops, strict=True)}
+    return ordered, spans

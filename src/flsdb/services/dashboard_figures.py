@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from flsdb.config import load_thresholds
-from flsdb.figures import Maintained, PeriodFigures, compute_figures
+from flsdb.figures import Kept, Maintained, PeriodFigures, compute_figures
 from flsdb.figures.compute import KpiRows
 from flsdb.kpi import parse_period
 from flsdb.kpi.mix import treatment_mix
@@ -30,6 +30,7 @@ from flsdb.kpi.periods import Period
 from flsdb.kpi.sources import RecordSource, _services_frame, ibis_connection
 from flsdb.kpi.stored import stored_counts
 from flsdb.kpi.terms import catalogue_layout
+from flsdb.services.data_version import data_version
 from flsdb.services.live_figures import LiveCache, kpi_figures
 from flsdb.storage.figures import current
 
@@ -65,9 +66,11 @@ def maintained_figures(
     it has one, while this thread computes the monthly series and the rest)."""
     fetch = _fetch(engine)
     dialect = engine.dialect.name
+    version = data_version(engine)  # read before the cells: a change meanwhile shows
     if not current(fetch, dialect, catalogue_layout().signature):
         return None
     period = parse_period(period_text)
+    thresholds = load_thresholds()
     services = _services_frame(engine)
     source = RecordSource(table=None, services=services, backend=dialect, description="store")
 
@@ -80,14 +83,24 @@ def maintained_figures(
     def mix_of(code: str) -> pd.DataFrame:
         return fls_mix(engine, services, period, code)
 
+    def settled(year: int, make: Callable[[], dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+        key = (str(engine.url), version, year, repr(thresholds), catalogue_layout().signature)
+        return _SETTLED.get(key, make)
+
     rows = None if live is None else lambda: _start_rows(engine, period_text, as_of, live)
     return compute_figures(
         source,
         period,
         as_of,
-        thresholds=load_thresholds(),
-        maintained=Maintained(counts, mix_of, rows),
+        thresholds=thresholds,
+        maintained=Maintained(counts, mix_of, rows, settled),
     )
+
+
+# The monthly KPI rows of years past every due window, by store, data version and year: the
+# same at any later extract date (`figures.Maintained.settled`), so a period or extract date
+# not viewed before computes only its recent months' rows. A few years of a few versions.
+_SETTLED = Kept(16)
 
 
 def _start_rows(
