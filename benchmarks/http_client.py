@@ -10,6 +10,7 @@ chunked) and does nothing else; it speaks to flsdb's own server on loopback only
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json as jsonlib
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -107,10 +108,8 @@ class Client:
             writer = self._streams[1]
             self._streams = None
             writer.close()
-            try:
+            with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
-            except ConnectionError:
-                pass
 
 
 async def _chunks(reader: asyncio.StreamReader) -> bytes:

@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.http_client import Client  # noqa: E402
+
 FLSDB = str(Path(sys.executable).parent / "flsdb")
 PASSWORD = "load test password"
 SECRET = "l" * 48
