@@ -6,9 +6,14 @@ in time and requests, mixing dashboard views, record searches, API reads and rec
                                                                          # into a throwaway server
 
 Prints requests per second and p50/p95 per kind beside a floor measured in the same run (the
-server's /healthz, which touches neither the database nor a template), then checks that
-concurrent saves lost nothing and that concurrent edits of one record ended in one success and
-409s. Every request goes to 127.0.0.1; the run stops after --seconds or --requests.
+server's /healthz, which touches neither the database nor a template), the CPU time the
+server's processes and the load generator used during the run (per request: on a shared machine
+the wall times measure the queue for the processors, the CPU time what each request cost), then
+checks that concurrent saves lost nothing and that concurrent edits of one record ended in one
+success and 409s. Every request goes to 127.0.0.1; the run stops after --seconds or --requests.
+The users speak HTTP/1.1 on one kept-alive connection each (`benchmarks/http_client.py`), so
+that the load generator takes little of the CPU it shares with the server;
+`benchmarks/request_cost.py` gives each kind's CPU time in one process, without the network.
 
 Beside the users, one more FLS nurse measures how long a saved change takes to show: she
 changes one 2024 record's falls assessment (counted in KPI 6 or not, in turn) through the API,
@@ -36,6 +41,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.http_client import Client  # noqa: E402
+
 FLSDB = str(Path(sys.executable).parent / "flsdb")
 PASSWORD = "load test password"
 SECRET = "l" * 48
@@ -115,8 +123,6 @@ async def _sign_in(client, code: str) -> list[int]:  # type: ignore[no-untyped-d
 async def _user(
     client, code: str, ids: list[int], until: float, budget: list[int], times, saves
 ) -> None:  # type: ignore[no-untyped-def]
-    import httpx
-
     rng = random.Random(code)
     while time.monotonic() < until and budget[0] > 0:
         budget[0] -= 1
@@ -150,7 +156,7 @@ async def _user(
                 r = await client.put(f"/api/records/{record_id}", json={**current, "sex": value})
                 if r.status_code == 200:
                     saves.append((record_id, r.json()["version"], value))
-        except httpx.TimeoutException:  # no answer within the client's timeout: counted
+        except TimeoutError:  # no answer within the client's timeout: counted
             times["timed out (no answer in 120 s)"].append(0.0)
             continue
         times[kind].append(time.perf_counter() - start)
@@ -252,7 +258,8 @@ async def _main(  # type: ignore[type-arg]
 
     times: dict[str, list[float]] = defaultdict(list)
     saves: list[tuple[int, int, str]] = []
-    async with httpx.AsyncClient(base_url=base, timeout=60) as warm:
+    # The first view computes the figures: on a busy machine it may take minutes.
+    async with httpx.AsyncClient(base_url=base, timeout=600) as warm:
         await warm.post(
             "/api/login", json={"username": f"load.{codes[0].lower()}", "password": PASSWORD}
         )
@@ -263,10 +270,13 @@ async def _main(  # type: ignore[type-arg]
                 raise SystemExit("The figures were not computed within 10 minutes.")
             await asyncio.sleep(2)
         floor = await _floor(warm, 200)
-    clients = [httpx.AsyncClient(base_url=base, timeout=120) for _ in range(users)]
+    # The users' client is cheap in CPU (benchmarks/http_client.py): the load generator shares
+    # the machine with the server it measures.
+    clients = [Client(base, timeout=120) for _ in range(users)]
     ids = [await _sign_in(c, codes[i % len(codes)]) for i, c in enumerate(clients)]
     budget = [requests]
     start = time.monotonic()
+    cpu = (_server_cpu(), time.process_time())
     shown: list[float] = []
     page: list[float] = []
     await asyncio.gather(
@@ -279,9 +289,35 @@ async def _main(  # type: ignore[type-arg]
     times["save to GET /api/kpis (one nurse)"] = shown
     times["save to her FLS's dashboard (one nurse)"] = page
     elapsed = time.monotonic() - start
+    used = (_server_cpu() - cpu[0], time.process_time() - cpu[1])
     for c in clients:
         await c.aclose()
-    return {"times": times, "elapsed": elapsed, "floor": floor, "saves": saves}
+    return {"times": times, "elapsed": elapsed, "floor": floor, "saves": saves, "cpu": used}
+
+
+def _server_cpu() -> float:
+    """CPU seconds (user + sys) used so far by this process's children and theirs: the server,
+    its worker processes and their figures workers (a process that ended meanwhile is missed,
+    so this is at least what they used)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, pending, seen = 0.0, [os.getpid()], set()
+    while pending:
+        pid = pending.pop()
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            if child in seen:
+                continue
+            seen.add(child)
+            pending.append(child)
+            try:
+                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
 
 
 def main() -> None:
@@ -414,6 +450,13 @@ def _report(args, url: str, result: dict, statuses: list[int], integrity: str) -
         f"(mean pause {args.think:g} s), cells refresh {args.cells_refresh} s, "
         f"{result['elapsed']:.1f} s, {total:,} requests ({total / result['elapsed']:.0f}/s), "
         f"server errors: {errors}, timed out: {errors_timed_out}"
+    )
+    server, generator = result["cpu"]
+    print(
+        f"CPU during the run: the server's processes {server:.1f} s "
+        f"({server * 1000 / max(total, 1):.1f} ms per request), the load generator "
+        f"{generator:.1f} s ({generator * 1000 / max(total, 1):.1f} ms per request); load average "
+        f"{', '.join(f'{v:.1f}' for v in os.getloadavg())}"
     )
     print("| kind | requests | p50 ms | p95 ms |")
     print("|---|---|---|---|")

@@ -16,6 +16,7 @@ from flsdb.kpi.sources import source_from_database
 from flsdb.services import dashboards
 from flsdb.services.dashboard_figures import maintained_figures
 from flsdb.services.live_figures import LiveCache, kpi_figures
+from flsdb.web import pages_fls
 from tests.web.conftest import Site
 
 AS_OF = dt.date(2026, 1, 31)
@@ -233,3 +234,45 @@ def test_a_failed_computation_from_the_cells_is_logged_and_said(
     logged = [r.getMessage() for r in caplog.records if r.name == "flsdb.services.dashboards"]
     assert len(logged) == 1 and "computing the figures of 2024" in logged[0]
     assert "RuntimeError" in logged[0] and "9434765919" not in logged[0]
+
+
+def test_a_change_to_another_fls_leaves_a_dashboard_as_it_was_made(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Figures a computation behind, with an FLS's own KPI rows as they are now: a save to
+    another FLS's record leaves those rows as they were, so the FLS's page is not made again
+    (its head and body are kept with the rows' content, not the data version); a save to its
+    own record that moves a KPI makes it again, with the new value."""
+    cache = site.app.state.dashboards
+    cache.cells_refresh_seconds = 3600.0
+    made: list[str] = []
+    head = pages_fls._fls_head
+
+    def counted(data, code, published):  # type: ignore[no-untyped-def]
+        made.append(code)
+        return head(data, code, published)
+
+    monkeypatch.setattr(pages_fls, "_fls_head", counted)
+    nurse, nurse2 = site.client("nurse"), site.client("nurse2")
+    params = {"period": "2024", "as_of": AS_OF.isoformat()}
+
+    def save(client, code: str, value: str) -> None:  # type: ignore[no-untyped-def]
+        record_id = site.record_id(code)
+        body = client.get(f"/api/records/{record_id}").json()
+        saved = client.put(f"/api/records/{record_id}", json={**body, "falls_assessment": value})
+        assert saved.status_code == 200, saved.text
+
+    def kpi06() -> str:
+        page = nurse.get("/fls/FLS01", params=params)
+        assert page.status_code == 200 and "KPI values are current" in page.text
+        row = page.text[page.text.index('data-kpi="kpi06">') :]
+        return row[: row.index("</tr>")]
+
+    assert nurse.get("/fls/FLS01", params=params).status_code == 200
+    save(nurse, "FLS01", "assessed")
+    assert 'data-numerator="1"' in kpi06() and made == ["FLS01", "FLS01"]
+    save(nurse2, "FLS02", "assessed")
+    assert 'data-numerator="1"' in kpi06() and made == ["FLS01", "FLS01"]
+    save(nurse, "FLS01", "not_done")
+    assert 'data-numerator="0"' in kpi06() and made == ["FLS01", "FLS01", "FLS01"]
+    assert cache.computed == 1

@@ -4,7 +4,7 @@ to HTTP (JSON under /api, a page elsewhere)."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
@@ -41,6 +41,7 @@ from flsdb.web import (
 from flsdb.web.auth import current_actor
 from flsdb.web.common import error_page, issue_list, pending_page
 from flsdb.web.dashboard_parts import router as dashboard_parts
+from flsdb.web.guard import add_guard
 from flsdb.web.settings import SECRET_ENV, Settings, limits_from_environment
 from flsdb.web.signin import sign_in_again
 
@@ -132,33 +133,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages_restore.router)
     app.include_router(pages_worklist.router)
 
-    @app.middleware("http")
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        response: Response
-        if length is not None and length.isdigit() and int(length) > MAX_BODY:
-            response = _refusal(request, 413, f"An upload may be at most {WEB.size_text()}.")
-        elif (
-            request.method in ("POST", "PUT")
-            and length is None
-            and "chunked" in request.headers.get("transfer-encoding", "")
-        ):
-            response = _refusal(request, 411, "Send the request with its length.")
-        elif b"%00" in request.scope.get("query_string", b"") or "\x00" in request.url.path:
-            response = _refusal(request, 400, NUL_REFUSAL)
-        elif (refused := hygiene.query_refusal(request)) is not None:
-            response = _refusal(request, *refused)
-        else:
-            try:
-                response = await call_next(request)
-            except Exception as exc:  # logged here, so the server never logs its message
-                hygiene.log_unexpected(request, exc)
-                response = _refusal(request, 500, UNEXPECTED)
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    add_guard(
+        app,
+        refuse=_refusal,
+        headers=HEADERS,
+        max_body=MAX_BODY,
+        unexpected=UNEXPECTED,
+        nul_refusal=NUL_REFUSAL,
+        limit_text=WEB.size_text(),
+    )
 
     @app.exception_handler(FlsdbError)
     async def flsdb_error(request: Request, exc: FlsdbError) -> Response:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 
 import pandas as pd
 from fastapi import Request
@@ -98,18 +99,20 @@ def own_rows_now(request: Request, data: PeriodFigures, code: str) -> PeriodFigu
     gives its staff), so a saved follow-up moves its KPI on the FLS's dashboard at the next
     view even while other changes keep the whole figures a computation behind. None: the store
     keeps no maintained figures, or the rows do not line up with the figures' own. Made once
-    per data version (the views of the figures returned are theirs)."""
+    per content of the FLS's rows, not per data version: a change to another FLS's records
+    leaves this FLS's rows as they were, so the views of the figures returned (its page's head
+    and body, rendered once: `web.dashboards.html`) are the ones already made."""
     live = request.app.state.dashboards.live
     label, as_of = data.period.label, data.as_of
     found = level_rows(engine_of(request), label, as_of, "service", frozenset({code}), live)
     if found is None:
         return None
+    now = found.table[found.table["unit"] == code].reset_index(drop=True)
+    content = hashlib.sha256(now.to_csv(index=False).encode()).hexdigest()
 
     def make() -> PeriodFigures | None:
-        assert found is not None
         table = data.unsuppressed["service"]
         mine = table.index[table["unit"] == code]
-        now = found.table[found.table["unit"] == code].reset_index(drop=True)
         before = table.loc[mine, ["period", "kpi"]].reset_index(drop=True)
         if not before.equals(now[["period", "kpi"]]):
             return None
@@ -120,4 +123,4 @@ def own_rows_now(request: Request, data: PeriodFigures, code: str) -> PeriodFigu
             data, unsuppressed={**data.unsuppressed, "service": service}, kept=Kept()
         )
 
-    return memo("own rows now", data, code, found.version, make=make)
+    return memo("own rows now", data, code, content, make=make)
