@@ -14,8 +14,9 @@ import multiprocessing
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,6 +93,27 @@ class _Job:
 
 # Set before the worker processes fork, so that they share the data without pickling it.
 _SHARED: dict[str, _Job] = {}
+# The PDF writer makes millions of short-lived objects a report (boxes, styles, text layouts):
+# a collection of the youngest generation every 700 of them cost about a tenth of a report's
+# CPU time. While reports are written the collector runs every 50,000 (an FLS report: 0.85 to
+# 0.92 CPU s with the default, 0.78 to 0.85 with this; about 50 MB more memory per process).
+_REPORT_GC = (50_000, 10, 10)
+
+
+def _worker_start() -> None:
+    """A pool worker's setting, for the reports it writes (it ends with the pool)."""
+    gc.set_threshold(*_REPORT_GC)
+
+
+@contextmanager
+def _report_gc() -> Iterator[None]:
+    """The reports' collector setting in this process, the caller's restored after."""
+    before = gc.get_threshold()
+    gc.set_threshold(*_REPORT_GC)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _job(task: tuple[str, str]) -> tuple[str, str, list[Path]]:
@@ -256,10 +278,13 @@ def _write_all(
     gc.freeze()
     if jobs > 1 and len(tasks) > 1:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            max_workers=jobs, mp_context=context, initializer=_worker_start
+        ) as pool:
             done = list(pool.map(_job, tasks, chunksize=1))
     else:
-        done = [_job(task) for task in tasks]
+        with _report_gc():
+            done = [_job(task) for task in tasks]
     # Every outlier, named with its counts and limits, for the audit team's private
     # notification: unsuppressed, so under internal/ (beside its note) when the rest is public.
     internal = folder / INTERNAL if data.suppression else folder
