@@ -13,7 +13,11 @@ cells are variables, bounded by their marker (`<5`: 1 to 4; `c`: 0 or more), the
 are constants. Protection holds when the interval still covers the marker's whole range
 (lowest at most 1, highest at least 4: the upper and lower protection levels of a count the
 marker says is 1 to 4). An insider, an FLS that knows its own counts exactly, is modelled by
-fixing its hidden cells at their true values; its own quantities are not attacked.
+fixing its hidden cells at their true values; its own quantities are not attacked. Of a count
+that several FLSs share without a published relation saying how (a breakdown group: the
+patients aged 70 to 79 of every FLS), the insider knows its own part exactly: the count is at
+least that part, and its nested counts differ by at least its own parts' difference (the other
+FLSs' patients inside a count are among them too), as `parts` gives them.
 
 Most of the work is skipped with witnesses: any feasible solution in which a quantity reaches 1
 (or 4) proves that bound, so the audit first minimises and maximises the sum of all quantities
@@ -80,6 +84,10 @@ class Publication:
     # the audit finds a quantity narrowed.
     needs: dict[tuple[int, str], tuple[float, float]] = field(default_factory=dict)
     structural: Limits | None = field(default=None, compare=False, repr=False)
+    # Per FLS, its own part of counts of several FLSs that no relation ties to its own cells
+    # (the breakdown groups): cell -> the FLS's own count in it.
+    parts: dict[str, dict[int, float]] = field(default_factory=dict)
+    parted: frozenset[int] = frozenset()  # the cells `parts` covers (no part named: none)
 
     def need(self, target: int, attacker: str) -> tuple[float, float]:
         default = self.needs.get((target, OUTSIDER), (self.need_low, self.need_high))
@@ -138,6 +146,7 @@ class _Block:
     eq_rows: list[tuple[list[int], list[float], float]]
     ub_rows: list[tuple[list[int], list[float], float]]
     targets: list[int]
+    ub_pairs: list[tuple[int, int]] = field(default_factory=list)  # each ub row's nested pair
 
 
 def _blocks(pub: Publication) -> tuple[list[_Block], list[int]]:
@@ -183,6 +192,7 @@ def _blocks(pub: Publication) -> tuple[list[_Block], list[int]]:
         root, columns, coefs, rhs = row([(inner, 1.0), (outer, -1.0)], 0.0)
         if root >= 0:
             blocks[root].ub_rows.append((columns, coefs, rhs))
+            blocks[root].ub_pairs.append((inner, outer))
     shown_outright = []
     for index, target in enumerate(pub.targets):
         cells = [c for c, _ in target.terms if hidden[c]]
@@ -201,14 +211,21 @@ def _programme(pub: Publication, block: _Block) -> Programme:
 
 class Attacks:
     """A block's programme and who attacks it: an outsider, and each FLS owning a hidden cell
-    of the block (with its own cells fixed at their true values). One programme serves them
-    all: switching attacker changes only the bounds of the two FLSs' cells."""
+    of the block (with its own cells fixed at their true values) or knowing its own part of
+    one (`Publication.parts`: the cell at least that part, and nested cells apart by at least
+    its parts' difference). One programme serves them all: switching attacker changes only
+    the bounds of the two FLSs' cells and rows."""
 
     def __init__(self, pub: Publication, block: _Block) -> None:
         self.pub = pub
         self.programme = _programme(pub, block)
         self.local = {cell: i for i, cell in enumerate(block.cells)}
         self.owned = _attackers(pub, block)
+        self.partial = _partial(pub, block, self.local)
+        for attacker in self.partial:
+            self.owned.setdefault(attacker, [])
+        self.base_rows = np.asarray([rhs for _, _, rhs in block.ub_rows], dtype=float)
+        self.first_ub = len(block.eq_rows)
         self.current = OUTSIDER
 
     def who(self, attacker: str) -> str:
@@ -226,16 +243,50 @@ class Attacks:
         return self.programme
 
     def _fix(self, attacker: str, release: bool) -> None:
-        fixed = self.owned[attacker]
-        if not fixed:
+        fixed = self.owned.get(attacker, [])
+        if fixed:
+            cells = np.asarray(fixed, dtype=np.int64)
+            columns = [self.local[cell] for cell in fixed]
+            if release:
+                self.programme.set_bounds(columns, self.pub.lower[cells], self.pub.upper[cells])
+            else:
+                values = self.pub.values[cells]
+                self.programme.set_bounds(columns, values, values)
+        if attacker not in self.partial:
             return
-        cells = np.asarray(fixed, dtype=np.int64)
-        columns = [self.local[cell] for cell in fixed]
-        if release:
-            self.programme.set_bounds(columns, self.pub.lower[cells], self.pub.upper[cells])
-        else:
-            values = self.pub.values[cells]
-            self.programme.set_bounds(columns, values, values)
+        cells_known, rows = self.partial[attacker]
+        if cells_known:
+            cells = np.asarray(list(cells_known), dtype=np.int64)
+            columns = [self.local[cell] for cell in cells_known]
+            lower = self.pub.lower[cells]
+            if not release:
+                lower = np.maximum(lower, np.asarray(list(cells_known.values())))
+            self.programme.set_bounds(columns, lower, self.pub.upper[cells])
+        if rows:
+            index = np.asarray(list(rows), dtype=np.int64)
+            upper = self.base_rows[index]
+            if not release:
+                upper = upper - np.asarray(list(rows.values()))
+            self.programme.set_row_upper((index + self.first_ub).tolist(), upper)
+
+
+def _partial(
+    pub: Publication, block: _Block, local: dict[int, int]
+) -> dict[str, tuple[dict[int, float], dict[int, float]]]:
+    """Per FLS knowing its own part of a hidden cell of the block: those cells with their
+    parts (lower bounds), and the block's nested rows (by number) with the FLS's own
+    difference (the rows' right-hand sides lowered by it)."""
+    out: dict[str, tuple[dict[int, float], dict[int, float]]] = {}
+    for attacker, parts in pub.parts.items():
+        known = {c: float(parts[c]) for c in block.cells if parts.get(c, 0.0) > 0}
+        rows = {}
+        for k, (inner, outer) in enumerate(block.ub_pairs):
+            own = parts.get(outer, 0.0) - parts.get(inner, 0.0)
+            if own > 0:
+                rows[k] = float(own)
+        if known or rows:
+            out[attacker] = (known, rows)
+    return out
 
 
 def _audit_block(

@@ -28,7 +28,15 @@ from flsdb.disclosure.audit import (
     Target,
     audit,
 )
-from flsdb.disclosure.cells import COUNTS, Cells, combined, nested_cells, relations_of
+from flsdb.disclosure.cells import (
+    COUNTS,
+    Cells,
+    Parts,
+    combined,
+    nested_cells,
+    own_parts,
+    relations_of,
+)
 from flsdb.disclosure.engine import Relation, complete
 from flsdb.disclosure.structural import Structural
 from flsdb.kpi.catalogue import Catalogue, load_catalogue
@@ -65,6 +73,7 @@ def publication(
     policy: Suppression,
     cell_owners: Sequence[str | None],
     basis: tuple[dict[tuple[int, str], tuple[float, float]], Structural] | None = None,
+    parts: Parts | None = None,
 ) -> Publication:
     """The audit's model: hidden cells bounded by their marker (`<5`: 1 to 4; `c`: 0 or more);
     protected, every count of 1 to 4 and (with `complement`) every difference of 1 to 4 between
@@ -94,6 +103,8 @@ def publication(
         targets=targets,
         need_low=1.0,
         need_high=top,
+        parts=parts.own if parts is not None else {},
+        parted=parts.cells if parts is not None else frozenset(),
     )
     needs, structural = basis if basis is not None else _needs(pub, relations)
     return replace(pub, needs=needs, structural=structural)
@@ -116,6 +127,10 @@ def _needs(
         digest.update(np.asarray([*rel.left, -1, *rel.right, -2], dtype=np.int64).tobytes())
     digest.update(np.asarray(pub.nested, dtype=np.int64).tobytes())
     digest.update(repr((list(pub.owners), pub.need_low, pub.need_high)).encode())
+    digest.update(np.asarray(sorted(pub.parted), dtype=np.int64).tobytes())
+    for who in sorted(pub.parts):
+        own = pub.parts[who]
+        digest.update(who.encode() + np.asarray([*own.keys(), *own.values()]).tobytes())
     for target in pub.targets:
         digest.update(repr(target.terms).encode())
     key = digest.digest()
@@ -140,8 +155,14 @@ def _insiders_own(
     aggregate of 4 with 2 of them the FLS's own is at least 2 to that FLS, whatever is
     published. Its lowest need is raised to that part (the others' part must still be free to
     be 0 or more). The part is summed down the hierarchy (nation, regions, FLSs); of a
-    breakdown group (an age band, a sex) the tables do not say how many are the FLS's, so it is
-    taken as large as it can be: the FLS's part of the whole, up to the group's count."""
+    breakdown group (an age band, a sex) it is the FLS's own count in the group
+    (`Publication.parts`, exact). Only tables given without those parts (the dashboards'
+    maintained figures) take it as large as it can be: the FLS's part of the whole, up to the
+    group's count."""
+    by_cell: dict[int, dict[str, float]] = {}
+    for who, cells in pub.parts.items():
+        for cell, value in cells.items():
+            by_cell.setdefault(cell, {})[who] = float(value)
     children: dict[int, list[int]] = {}
     parents: dict[int, int] = {}
     for rel in relations:
@@ -160,6 +181,8 @@ def _insiders_own(
         found: dict[str, float] = {}
         if owner is not None:
             found = {owner: float(pub.values[cell])}
+        elif cell in pub.parted:
+            found = dict(by_cell.get(cell, {}))
         elif cell in children and depth < 8:
             for child in children[cell]:
                 for who, part in own(child, depth + 1).items():
@@ -239,6 +262,7 @@ def secure(
     preference: NDArray[np.float64],
     policy: Suppression,
     services: pd.DataFrame,
+    parts: Parts | None = None,
 ) -> NDArray[np.bool_]:
     """Hidden flags after secondary suppression that passes the audit: from `hidden` (the
     protection levels' pattern), while the audit narrows a count (an outsider first, then each
@@ -251,12 +275,13 @@ def secure(
     hidden = complete(cells.values, hidden, relations, preference)
     outsider: Cache = {}
     insider: Cache = {}
-    basis = _needs(
-        publication(cells, hidden, small, relations, nested, policy, cell_owners), relations
-    )
+    first = publication(cells, hidden, small, relations, nested, policy, cell_owners, None, parts)
+    basis = _needs(first, relations)
 
     def breaches_of(pattern: NDArray[np.bool_]) -> list[Breach]:
-        pub = publication(cells, pattern, small, relations, nested, policy, cell_owners, basis)
+        pub = publication(
+            cells, pattern, small, relations, nested, policy, cell_owners, basis, parts
+        )
         found = audit(pub, insiders=False, first_only=True, cache=outsider)
         return found or audit(pub, insiders=True, first_only=True, cache=insider)
 
@@ -358,9 +383,11 @@ def audit_tables(
     catalogue: Catalogue | None = None,
     insiders: bool = True,
     first_only: bool = False,
+    per_fls: pd.DataFrame | None = None,
 ) -> list[str]:
     """The intruder's audit of tables about to be published (`shown`), against the counts they
-    come from (`tables`, for the insiders' knowledge): one sentence per count that can be
+    come from (`tables`, for the insiders' knowledge; `per_fls`, the breakdown groups' counts
+    of each FLS, for each FLS's exact own part of them): one sentence per count that can be
     narrowed below its marker's range (`first_only`: at most one per attacker and block of
     linked hidden counts). An empty list: the tables pass."""
     catalogue = catalogue or load_catalogue()
@@ -377,7 +404,14 @@ def audit_tables(
     relations = relations_of(truth, services, catalogue)
     nested = nested_cells(truth, catalogue)
     pub = publication(
-        truth, hidden, small_marker, relations, nested, policy, owners(truth, services)
+        truth,
+        hidden,
+        small_marker,
+        relations,
+        nested,
+        policy,
+        owners(truth, services),
+        parts=own_parts(truth, per_fls),
     )
     breaches = audit(pub, insiders=insiders, first_only=first_only)
     return [describe(b, truth.frame) for b in breaches]
