@@ -58,6 +58,7 @@ def _weak(
     policy: Suppression,
     catalogue: Catalogue | None = None,
     audited: bool = False,
+    per_fls: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """A deliberately weak suppression: small counts only, no complementary cells."""
     weak = policy.model_copy(update={"complement": False})

@@ -133,9 +133,7 @@ class Programme:
         self.row_upper[index] = np.asarray(upper, dtype=float)
         if self.highs is not None:
             index = np.unique(index)
-            low = np.where(
-                np.isinf(self.row_lower[index]), -_core.kHighsInf, self.row_lower[index]
-            )
+            low = np.where(np.isinf(self.row_lower[index]), -_core.kHighsInf, self.row_lower[index])
             status = self.highs.changeRowsBounds(len(index), index, low, self.row_upper[index])
             if status == _core.HighsStatus.kError:
                 raise RuntimeError(f"HiGHS refused new row bounds ({status})")
