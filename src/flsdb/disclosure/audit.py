@@ -395,14 +395,22 @@ def audit(
     insiders: bool = True,
     first_only: bool = False,
     cache: Cache | None = None,
+    only: frozenset[int] | None = None,
 ) -> list[Breach]:
     """Every protected quantity an outsider, or an FLS from its own counts, can narrow below
     its marker's range (an empty list: the publication passes).
 
     `first_only`: at most one breach per block and attacker (enough to choose the next cell to
     hide). `cache`: results by block (a block's hidden cells fix its whole programme), so that
-    a search that hides a few cells at a time solves only the blocks that changed."""
+    a search that hides a few cells at a time solves only the blocks that changed. `only`: the
+    blocks with any of these cells alone (the rest known to pass: counts published beside
+    tables that passed, `flsdb.disclosure.linked`)."""
     blocks, shown_outright = _blocks(pub)
+    if only is not None:
+        blocks = [b for b in blocks if not only.isdisjoint(b.cells)]
+        shown_outright = [
+            t for t in shown_outright if any(c in only for c, _ in pub.targets[t].terms)
+        ]
     breaches = [
         Breach(pub.targets[t], OUTSIDER, pub.targets[t].value, pub.targets[t].value)
         for t in shown_outright

@@ -40,6 +40,7 @@ from flsdb.disclosure.cells import (
 from flsdb.disclosure.engine import Relation, complete
 from flsdb.disclosure.structural import Structural
 from flsdb.kpi.catalogue import Catalogue, load_catalogue
+from flsdb.kpi.results import BREAKDOWNS
 
 # Rounds of the search (each hides the cheapest count tied to each narrowed one, then audits
 # again), then rounds that withhold whole relation groups: bounded, so the search ends.
@@ -106,7 +107,7 @@ def publication(
         parts=parts.own if parts is not None else {},
         parted=parts.cells if parts is not None else frozenset(),
     )
-    needs, structural = basis if basis is not None else _needs(pub, relations)
+    needs, structural = basis if basis is not None else needs_of(pub, relations)
     return replace(pub, needs=needs, structural=structural)
 
 
@@ -119,7 +120,7 @@ _NEEDS: OrderedDict[bytes, tuple[dict[tuple[int, str], tuple[float, float]], Str
 NEEDS_KEPT = 8
 
 
-def _needs(
+def needs_of(
     pub: Publication, relations: Sequence[Relation]
 ) -> tuple[dict[tuple[int, str], tuple[float, float]], Structural]:
     digest = hashlib.sha256(pub.values.tobytes())
@@ -276,7 +277,7 @@ def secure(
     outsider: Cache = {}
     insider: Cache = {}
     first = publication(cells, hidden, small, relations, nested, policy, cell_owners, None, parts)
-    basis = _needs(first, relations)
+    basis = needs_of(first, relations)
 
     def breaches_of(pattern: NDArray[np.bool_]) -> list[Breach]:
         pub = publication(
@@ -308,9 +309,33 @@ def secure(
         hidden = _whole_groups(breaches, tied, hidden, cells.counted)
         hidden = complete(cells.values, hidden, relations, preference)
         breaches = breaches_of(hidden)
-    if breaches:  # last: the KPI's every count at the breached level (zeros included)
+    if breaches:  # then: the KPI's every count at the breached level (zeros included)
         hidden = _whole_kpis(breaches, cells, hidden)
         hidden = complete(cells.values, hidden, relations, preference)
+        breaches = breaches_of(hidden)
+    if breaches:  # last: every zero shown at those levels, any KPI (a zero pins its sums)
+        hidden = _zeros(breaches, cells, hidden)
+        hidden = complete(cells.values, hidden, relations, preference)
+    return hidden
+
+
+def _zeros(
+    breaches: Sequence[Breach], cells: Cells, hidden: NDArray[np.bool_]
+) -> NDArray[np.bool_]:
+    """Every zero shown at the narrowed counts' levels (a nation's with its breakdown groups):
+    a zero bounds every sum and nested count it is in, so an insider's own parts can pin the
+    others' part against it (sex "male" kpi11's 0 not yet due, through kpi11's records)."""
+    hidden = hidden.copy()
+    frame = cells.frame
+    levels = set()
+    for breach in breaches:
+        for cell, _ in breach.target.terms:
+            level = frame["level"].iloc[cell // 3]
+            levels.add(level)
+            if level == "nation" or level in BREAKDOWNS:
+                levels |= {"nation", *BREAKDOWNS}
+    rows = np.repeat(frame["level"].isin(levels).to_numpy(), 3)
+    hidden |= rows & cells.counted & (cells.values == 0)
     return hidden
 
 
@@ -318,15 +343,19 @@ def _whole_kpis(
     breaches: Sequence[Breach], cells: Cells, hidden: NDArray[np.bool_]
 ) -> NDArray[np.bool_]:
     """Every count of the narrowed counts' KPIs at their levels (every FLS, region, nation or
-    breakdown group): a count pinned by its shown neighbours, such as a group's numerator
-    forced to 0 by its shown denominator of 0, can no longer bound the narrowed one."""
+    breakdown group), and of a nation's in every breakdown group (the groups are its parts,
+    each FLS knowing its own): a count pinned by its shown neighbours, such as a group's
+    numerator forced to 0 by its shown denominator of 0, can no longer bound the narrowed
+    one."""
     hidden = hidden.copy()
     frame = cells.frame
-    wanted = {
-        (frame["level"].iloc[cell // 3], frame["kpi"].iloc[cell // 3])
-        for breach in breaches
-        for cell, _ in breach.target.terms
-    }
+    wanted = set()
+    for breach in breaches:
+        for cell, _ in breach.target.terms:
+            level, kpi = frame["level"].iloc[cell // 3], frame["kpi"].iloc[cell // 3]
+            wanted.add((level, kpi))
+            if level == "nation" or level in BREAKDOWNS:
+                wanted |= {(group, kpi) for group in BREAKDOWNS}
     rows = np.flatnonzero(
         [(lvl, kpi) in wanted for lvl, kpi in zip(frame["level"], frame["kpi"], strict=True)]
     )
@@ -390,6 +419,21 @@ def audit_tables(
     of each FLS, for each FLS's exact own part of them): one sentence per count that can be
     narrowed below its marker's range (`first_only`: at most one per attacker and block of
     linked hidden counts). An empty list: the tables pass."""
+    truth, pub = model(shown, tables, services, policy, catalogue, per_fls)
+    breaches = audit(pub, insiders=insiders, first_only=first_only)
+    return [describe(b, truth.frame) for b in breaches]
+
+
+def model(
+    shown: dict[str, pd.DataFrame],
+    tables: dict[str, pd.DataFrame],
+    services: pd.DataFrame,
+    policy: Suppression,
+    catalogue: Catalogue | None = None,
+    per_fls: pd.DataFrame | None = None,
+) -> tuple[Cells, Publication]:
+    """The audit's model of published KPI tables (see `audit_tables`): their cells and the
+    publication."""
     catalogue = catalogue or load_catalogue()
     truth = Cells(combined(tables), catalogue)
     published = combined(shown)
@@ -413,5 +457,4 @@ def audit_tables(
         owners(truth, services),
         parts=own_parts(truth, per_fls),
     )
-    breaches = audit(pub, insiders=insiders, first_only=first_only)
-    return [describe(b, truth.frame) for b in breaches]
+    return truth, pub
