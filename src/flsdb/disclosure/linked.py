@@ -29,7 +29,7 @@ from flsdb.config import Suppression
 from flsdb.disclosure.audit import Breach, Publication, Target, audit
 from flsdb.disclosure.cells import Cells
 from flsdb.disclosure.engine import Relation, relation
-from flsdb.disclosure.protect import describe, model, needs_of
+from flsdb.disclosure.model import describe, model, needs_of
 
 # A KPI count of the publication's period: (level, unit, kpi, column).
 Key = tuple[str, str, str, str]

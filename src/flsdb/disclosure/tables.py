@@ -34,7 +34,8 @@ from flsdb.disclosure.cells import (
 )
 from flsdb.disclosure.engine import complete, relation, revealed
 from flsdb.disclosure.levels import protect_levels
-from flsdb.disclosure.protect import owners, secure
+from flsdb.disclosure.model import owners
+from flsdb.disclosure.protect import secure
 from flsdb.kpi.catalogue import Catalogue, load_catalogue
 
 __all__ = ["WITHHELD", "find_disclosures", "is_hidden", "protect_mix", "protect_tables"]
