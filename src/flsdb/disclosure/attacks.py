@@ -175,7 +175,8 @@ def _partial(
     difference (the rows' right-hand sides lowered by it)."""
     out: dict[str, tuple[dict[int, float], dict[int, float]]] = {}
     for attacker, parts in pub.parts.items():
-        known = {c: float(parts[c]) for c in block.cells if parts.get(c, 0.0) > 0}
+        # A part no more than the marker's own lower bound (1 of a `<5`) tells nothing.
+        known = {c: float(parts[c]) for c in block.cells if parts.get(c, 0.0) > pub.lower[c]}
         rows = {}
         for k, (inner, outer) in enumerate(block.ub_pairs):
             own = parts.get(outer, 0.0) - parts.get(inner, 0.0)

@@ -47,13 +47,21 @@ __all__ = [
 ]
 
 _EPS = 1e-6
+POOLED = 24  # solutions kept per block for the next attackers (`_audit_block`'s pool)
 
 
 def _audit_block(
-    pub: Publication, block: _Block, attacker: str, solver: Programme, first_only: bool
+    pub: Publication,
+    block: _Block,
+    attacker: str,
+    solver: Programme,
+    first_only: bool,
+    pool: list[NDArray[np.float64]] | None = None,
 ) -> list[Breach]:
     """The block's breaches to one attacker (`solver`: the block's programme with that
-    attacker's own cells fixed)."""
+    attacker's own cells fixed). `pool`: solutions found for earlier attackers of the block;
+    those that this attacker's bounds allow are witnesses for it too (and its own solutions
+    are added)."""
     targets = [t for t in block.targets if attacker == OUTSIDER or pub.targets[t].owner != attacker]
     if not targets:
         return []
@@ -74,10 +82,17 @@ def _audit_block(
     high = np.full(len(targets), -np.inf)
     needs = np.array([pub.need(t, attacker) for t in targets], dtype=float).reshape(-1, 2)
 
-    def witness(x: NDArray[np.float64]) -> None:
+    def witness(x: NDArray[np.float64], keep: bool = True) -> None:
         values = matrix @ x + constants
         np.minimum(low, values, out=low)
         np.maximum(high, values, out=high)
+        if keep and pool is not None:
+            pool.append(x)
+            del pool[:-POOLED]
+
+    for earlier in list(pool or ()):
+        if solver.feasible(earlier):
+            witness(earlier, keep=False)
 
     # Targets solved on their own: their bound on that side is exact.
     settled = {
@@ -182,10 +197,12 @@ def audit(
             continue
         found = []
         attacks = Attacks(pub, block)
+        pool: list[NDArray[np.float64]] = []
         for attacker in attacks.owned:
             if attacker != OUTSIDER and not insiders:
                 continue
-            found += _audit_block(pub, block, attacker, attacks.use(attacker), first_only)
+            solver = attacks.use(attacker)
+            found += _audit_block(pub, block, attacker, solver, first_only, pool)
         if cache is not None:
             cache[key] = found
         breaches += found

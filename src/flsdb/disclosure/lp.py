@@ -138,6 +138,15 @@ class Programme:
             if status == _core.HighsStatus.kError:
                 raise RuntimeError(f"HiGHS refused new row bounds ({status})")
 
+    def feasible(self, x: NDArray[np.float64], tolerance: float = 1e-7) -> bool:
+        """Whether `x` meets every constraint and the columns' current bounds."""
+        if np.any(x < self.lower - tolerance) or np.any(x > self.upper + tolerance):
+            return False
+        rows = self.matrix @ x
+        if np.any(rows > self.row_upper + tolerance):
+            return False
+        return not np.any(rows[: self.equalities] < self.row_lower[: self.equalities] - tolerance)
+
     def solve(self, objective: NDArray[np.float64]) -> tuple[str, NDArray[np.float64] | None]:
         """("optimal", x), ("unbounded", None) or ("infeasible", None)."""
         SOLVED["solves"] += 1
