@@ -124,7 +124,18 @@ def own_parts(cells: Cells, per_fls: pd.DataFrame | None) -> Parts | None:
         keep[keep] &= cells.counted[index[keep]]
         for code, cell, value in zip(codes[keep], index[keep], values[keep], strict=True):
             own[str(code)][int(cell)] = float(value)
-    return Parts(dict(own), frozenset(covered))
+    # Parts that do not add up to their cell (counts of another source or extract) are not
+    # what the FLSs know of it: such a cell is left to the approximation (`model._insiders_own`).
+    totals: dict[int, float] = defaultdict(float)
+    for mine in own.values():
+        for cell, value in mine.items():
+            totals[cell] += value
+    wrong = {c for c in covered if abs(totals.get(c, 0.0) - cells.values[c]) > 1e-9}
+    if wrong:
+        own = defaultdict(
+            dict, {w: {c: v for c, v in m.items() if c not in wrong} for w, m in own.items()}
+        )
+    return Parts(dict(own), frozenset(c for c in covered if c not in wrong))
 
 
 def _hierarchy(cells: Cells, services: pd.DataFrame, levels: set[str]) -> list[Relation]:

@@ -185,7 +185,10 @@ def _insiders_own(
                 part[who] = part.get(who, 0.0) + coef * value
         for who, mine in part.items():
             low, high = needs.get((index, who), pub.need(index, who))
-            if mine > low:
+            if abs(mine - target.value) < 1e-9:
+                # Every patient of it is the FLS's own: the others have none to protect.
+                needs[(index, who)] = (target.value, target.value)
+            elif mine > low:
                 needs[(index, who)] = (min(mine, high), high)
 
 

@@ -152,13 +152,19 @@ def _zeros(
     hidden = hidden.copy()
     frame = cells.frame
     levels = set()
+    kpis = set()
     for breach in breaches:
         for cell, _ in breach.target.terms:
             level = frame["level"].iloc[cell // 3]
+            kpis.add(frame["kpi"].iloc[cell // 3])
             levels.add(level)
             if level == "nation" or level in BREAKDOWNS:
                 levels |= {"nation", *BREAKDOWNS}
     rows = np.repeat(frame["level"].isin(levels).to_numpy(), 3)
+    hidden |= rows & cells.counted & (cells.values == 0)
+    # And the narrowed KPIs' zeros at every level: an FLS with none of a count's patients,
+    # shown as 0, tells an FLS with all of them that the others have none.
+    rows = np.repeat(frame["kpi"].isin(kpis).to_numpy(), 3)
     hidden |= rows & cells.counted & (cells.values == 0)
     return hidden
 
