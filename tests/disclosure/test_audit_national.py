@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from flsdb.disclosure import audit_tables, find_disclosures
+from flsdb.disclosure.linked import secure_linked
 from flsdb.figures import audited
+from flsdb.reports.published_counts import linked_counts
 from tests.disclosure.nation import nation
 
 
@@ -22,7 +24,24 @@ def test_a_national_synthetic_set_passes_the_outsiders_audit() -> None:
     assert (
         audit_tables(data.published, data.unsuppressed, data.services, policy, insiders=False) == []
     )
-    # Every FLS as insider too: the gate passes the protection levels' pattern as it is (no
-    # search), as `flsdb report` would publish it (about 4 s of CPU; the outliers' test
-    # runs the same gate, and a process that ran it takes its kept outcome).
-    assert audited(data).published is data.published
+    # Every FLS as insider too, each knowing its own patients in every breakdown group
+    # (`group_counts`): the gate passes the protection levels' pattern as it is (no search;
+    # 1,469 counts withheld), as `flsdb report` would publish it (about 6 s of CPU; the
+    # outliers' test runs the same gate, and a process that ran it takes its kept outcome).
+    assert data.group_counts is not None and len(data.group_counts)
+    checked = audited(data)
+    assert checked.published is data.published
+    # The counts beside the KPI tables (sites, reasons, Appendix B) audited with them: here
+    # the nation's records are withheld (c), so all 48 are withheld by their own rules already
+    # and the audit withholds none further.
+    linked = linked_counts(checked)
+    assert linked is not None and len(linked.values) == 48
+    withheld = secure_linked(
+        checked.published,
+        checked.unsuppressed,
+        checked.services,
+        policy,
+        linked,
+        checked.group_counts,
+    )
+    assert withheld == frozenset()

@@ -58,6 +58,7 @@ def _weak(
     policy: Suppression,
     catalogue: Catalogue | None = None,
     audited: bool = False,
+    per_fls: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """A deliberately weak suppression: small counts only, no complementary cells."""
     weak = policy.model_copy(update={"complement": False})
@@ -134,3 +135,44 @@ def test_the_same_figures_are_audited_once_and_the_store_is_bounded(
     for n in range(passed.MAX_SETS + 2):
         passed.KEPT.get(f"key {n}", lambda: passed.Passed({}, pd.DataFrame(), False))
     assert len(passed.KEPT) == passed.MAX_SETS
+
+
+def test_the_counts_beside_the_kpi_tables_are_audited_with_them(
+    report_data: PeriodFigures,
+) -> None:
+    """Fracture sites, reasons and Appendix B are in the audit's model with their relations to
+    the KPI tables, and what the reports publish of them passes it."""
+    from flsdb.disclosure.linked import audit_linked
+    from flsdb.reports.build import check_publishable
+    from flsdb.reports.published_counts import linked_counts
+
+    data = check_publishable(report_data)
+    linked = linked_counts(data)
+    assert linked is not None
+
+    def nation(kpi: str, column: str) -> tuple[str, str, str, str]:
+        return ("nation", "all", kpi, column)
+
+    assert (("site:total",), (nation("kpi03", "denominator"),)) in linked.sums
+    assert (("site:spine",), (nation("kpi03", "numerator"),)) in linked.sums
+    assert (
+        ("reason:total", nation("kpi07", "numerator")),
+        (nation("kpi07", "denominator"),),
+    ) in linked.sums
+    assert (("quality:sex:applicable",), (nation("kpi03", "denominator"),)) in linked.sums
+    assert ("quality:sex:missing", "quality:sex:applicable") in linked.nested
+    # Each FLS's own part of every count, for the insiders.
+    assert {code for code in linked.parts} == set(data.services["service_code"])
+    policy = data.thresholds.suppression
+    assert (
+        audit_linked(
+            data.published,
+            data.unsuppressed,
+            data.services,
+            policy,
+            linked,
+            data.linked_withheld,
+            data.group_counts,
+        )
+        == []
+    )

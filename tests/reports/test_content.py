@@ -52,6 +52,7 @@ class Data:
         self.sites: pd.DataFrame | None = None
         self.reasons: pd.DataFrame | None = None
         self.catchments: pd.DataFrame | None = None
+        self.linked_withheld: frozenset[str] = frozenset()
         self.years = tables.get("years", pd.DataFrame())
 
     def name(self, kpi: str) -> str:

@@ -4,7 +4,7 @@ subtraction from totals shown beside it."""
 from __future__ import annotations
 
 from flsdb.disclosure.engine import complete, exposed
-from flsdb.disclosure.protect import audit_tables
+from flsdb.disclosure.model import audit_tables
 from flsdb.disclosure.tables import (
     WITHHELD,
     find_disclosures,

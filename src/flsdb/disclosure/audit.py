@@ -13,7 +13,11 @@ cells are variables, bounded by their marker (`<5`: 1 to 4; `c`: 0 or more), the
 are constants. Protection holds when the interval still covers the marker's whole range
 (lowest at most 1, highest at least 4: the upper and lower protection levels of a count the
 marker says is 1 to 4). An insider, an FLS that knows its own counts exactly, is modelled by
-fixing its hidden cells at their true values; its own quantities are not attacked.
+fixing its hidden cells at their true values; its own quantities are not attacked. Of a count
+that several FLSs share without a published relation saying how (a breakdown group: the
+patients aged 70 to 79 of every FLS), the insider knows its own part exactly: the count is at
+least that part, and its nested counts differ by at least its own parts' difference (the other
+FLSs' patients inside a count are among them too), as `parts` gives them.
 
 Most of the work is skipped with witnesses: any feasible solution in which a quantity reaches 1
 (or 4) proves that bound, so the audit first minimises and maximises the sum of all quantities
@@ -22,227 +26,42 @@ still unproven and solves one quantity at a time only for those left.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
-
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import coo_matrix
 
-from flsdb.disclosure.engine import Relation
+from flsdb.disclosure.attacks import Attacks, _Block, _blocks
 from flsdb.disclosure.lp import Programme
+from flsdb.disclosure.publication import OUTSIDER, Breach, Limits, Publication, Target
 
-OUTSIDER = "outsider"
+__all__ = [
+    "OUTSIDER",
+    "Attacks",
+    "Breach",
+    "Cache",
+    "Limits",
+    "Publication",
+    "Target",
+    "_blocks",
+    "audit",
+]
+
 _EPS = 1e-6
-
-
-class Limits(Protocol):
-    """What the markers alone allow (`flsdb.disclosure.structural.Structural`)."""
-
-    def bound(self, target: int, attacker: str, sign: float) -> float: ...
-
-
-@dataclass(frozen=True)
-class Target:
-    """A protected quantity: sum(coefficient * cell) (+ nothing else), with its true value."""
-
-    terms: tuple[tuple[int, float], ...]
-    value: float
-    owner: str | None = None  # the FLS whose count it is (it is not attacked by itself)
-
-
-@dataclass(frozen=True)
-class Breach:
-    target: Target
-    attacker: str  # OUTSIDER, or the code of the FLS that knows its own counts
-    low: float
-    high: float
-
-
-@dataclass(frozen=True)
-class Publication:
-    """Everything the audit needs: cells (true values), which are hidden and their marker
-    bounds, the relations, who owns each cell, and the quantities to protect."""
-
-    values: NDArray[np.float64]
-    hidden: NDArray[np.bool_]
-    lower: NDArray[np.float64]  # marker bounds of hidden cells
-    upper: NDArray[np.float64]  # (np.inf: no upper bound)
-    equalities: Sequence[Relation]
-    nested: Sequence[tuple[int, int]]  # (inner, outer): inner <= outer
-    owners: Sequence[str | None]
-    targets: Sequence[Target]
-    need_low: float = 1.0
-    need_high: float = 4.0
-    # Narrower needs known at once (an insider's own part of an aggregate), by (target,
-    # attacker); those the markers themselves impose (`Limits`) are asked for only where
-    # the audit finds a quantity narrowed.
-    needs: dict[tuple[int, str], tuple[float, float]] = field(default_factory=dict)
-    structural: Limits | None = field(default=None, compare=False, repr=False)
-
-    def need(self, target: int, attacker: str) -> tuple[float, float]:
-        default = self.needs.get((target, OUTSIDER), (self.need_low, self.need_high))
-        return self.needs.get((target, attacker), default)
-
-    def exact_need(self, target: int, attacker: str, side: str) -> float:
-        """The need's `side` ("low" or "high") with what the markers alone allow
-        (`Structural`) taken into account."""
-        low, high = self.need(target, attacker)
-        if self.structural is None:
-            return low if side == "low" else high
-        if side == "high":
-            return min(high, self.structural.bound(target, attacker, -1.0))
-        ceiling = self.structural.bound(target, attacker, -1.0)
-        return max(self.structural.bound(target, attacker, 1.0), min(low, ceiling))
-
-    def shared_need(self, target: int, attacker: str, side: str) -> float:
-        """A need at least as strict as `exact_need`'s, from what the markers allow an
-        outsider (computed once for every attacker): an FLS's own counts only narrow those
-        limits, so a value that meets this meets the exact need too."""
-        low, high = self.need(target, attacker)
-        if self.structural is None:
-            return low if side == "low" else high
-        if side == "high":
-            return min(high, self.structural.bound(target, OUTSIDER, -1.0))
-        return self.structural.bound(target, OUTSIDER, 1.0)
-
-
-class _Components:
-    """Union-find over the hidden cells tied by relations."""
-
-    def __init__(self, size: int) -> None:
-        self.parent = np.arange(size)
-
-    def find(self, i: int) -> int:
-        root = i
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[i] != root:
-            self.parent[i], i = root, self.parent[i]
-        return int(root)
-
-    def join(self, cells: Sequence[int]) -> None:
-        if len(cells) < 2:
-            return
-        first = self.find(cells[0])
-        for cell in cells[1:]:
-            self.parent[self.find(cell)] = first
-
-
-@dataclass
-class _Block:
-    """One connected set of hidden cells with its constraints (in local variable numbers)."""
-
-    cells: list[int]
-    eq_rows: list[tuple[list[int], list[float], float]]
-    ub_rows: list[tuple[list[int], list[float], float]]
-    targets: list[int]
-
-
-def _blocks(pub: Publication) -> tuple[list[_Block], list[int]]:
-    """The blocks of hidden cells, and the targets with no hidden cell (shown outright)."""
-    hidden = pub.hidden
-    components = _Components(len(hidden))
-    for rel in pub.equalities:
-        components.join([c for c in rel.cells if hidden[c]])
-    for inner, outer in pub.nested:
-        if hidden[inner] and hidden[outer]:
-            components.join([inner, outer])
-    for target in pub.targets:
-        components.join([c for c, _ in target.terms if hidden[c]])
-    blocks: dict[int, _Block] = {}
-    local: dict[int, int] = {}
-    for cell in np.flatnonzero(hidden):
-        block = blocks.setdefault(components.find(int(cell)), _Block([], [], [], []))
-        local[int(cell)] = len(block.cells)
-        block.cells.append(int(cell))
-
-    def row(
-        terms: Sequence[tuple[int, float]], constant: float
-    ) -> tuple[int, list[int], list[float], float]:
-        """Hidden terms (local), and the right-hand side once the shown ones are moved."""
-        columns, coefs = [], []
-        rhs = -constant
-        root = -1
-        for cell, coef in terms:
-            if hidden[cell]:
-                root = components.find(cell)
-                columns.append(local[cell])
-                coefs.append(coef)
-            else:
-                rhs -= coef * pub.values[cell]
-        return root, columns, coefs, rhs
-
-    for rel in pub.equalities:
-        terms = [(c, 1.0) for c in rel.left] + [(c, -1.0) for c in rel.right]
-        root, columns, coefs, rhs = row(terms, 0.0)
-        if root >= 0:
-            blocks[root].eq_rows.append((columns, coefs, rhs))
-    for inner, outer in pub.nested:
-        root, columns, coefs, rhs = row([(inner, 1.0), (outer, -1.0)], 0.0)
-        if root >= 0:
-            blocks[root].ub_rows.append((columns, coefs, rhs))
-    shown_outright = []
-    for index, target in enumerate(pub.targets):
-        cells = [c for c, _ in target.terms if hidden[c]]
-        if cells:
-            blocks[components.find(cells[0])].targets.append(index)
-        else:
-            shown_outright.append(index)
-    return [b for b in blocks.values() if b.targets], shown_outright
-
-
-def _programme(pub: Publication, block: _Block) -> Programme:
-    """The block's programme for an outsider: each hidden cell within its marker."""
-    cells = np.asarray(block.cells, dtype=np.int64)
-    return Programme(len(cells), block.eq_rows, block.ub_rows, pub.lower[cells], pub.upper[cells])
-
-
-class Attacks:
-    """A block's programme and who attacks it: an outsider, and each FLS owning a hidden cell
-    of the block (with its own cells fixed at their true values). One programme serves them
-    all: switching attacker changes only the bounds of the two FLSs' cells."""
-
-    def __init__(self, pub: Publication, block: _Block) -> None:
-        self.pub = pub
-        self.programme = _programme(pub, block)
-        self.local = {cell: i for i, cell in enumerate(block.cells)}
-        self.owned = _attackers(pub, block)
-        self.current = OUTSIDER
-
-    def who(self, attacker: str) -> str:
-        """Whom `attacker` attacks this block as: itself, or (an FLS with no cell here) as an
-        outsider."""
-        return attacker if attacker in self.owned else OUTSIDER
-
-    def use(self, attacker: str) -> Programme:
-        """The programme as `attacker` sees it."""
-        who = self.who(attacker)
-        if who != self.current:
-            self._fix(self.current, release=True)
-            self._fix(who, release=False)
-            self.current = who
-        return self.programme
-
-    def _fix(self, attacker: str, release: bool) -> None:
-        fixed = self.owned[attacker]
-        if not fixed:
-            return
-        cells = np.asarray(fixed, dtype=np.int64)
-        columns = [self.local[cell] for cell in fixed]
-        if release:
-            self.programme.set_bounds(columns, self.pub.lower[cells], self.pub.upper[cells])
-        else:
-            values = self.pub.values[cells]
-            self.programme.set_bounds(columns, values, values)
+POOLED = 24  # solutions kept per block for the next attackers (`_audit_block`'s pool)
 
 
 def _audit_block(
-    pub: Publication, block: _Block, attacker: str, solver: Programme, first_only: bool
+    pub: Publication,
+    block: _Block,
+    attacker: str,
+    solver: Programme,
+    first_only: bool,
+    pool: list[NDArray[np.float64]] | None = None,
 ) -> list[Breach]:
     """The block's breaches to one attacker (`solver`: the block's programme with that
-    attacker's own cells fixed)."""
+    attacker's own cells fixed). `pool`: solutions found for earlier attackers of the block;
+    those that this attacker's bounds allow are witnesses for it too (and its own solutions
+    are added)."""
     targets = [t for t in block.targets if attacker == OUTSIDER or pub.targets[t].owner != attacker]
     if not targets:
         return []
@@ -263,10 +82,17 @@ def _audit_block(
     high = np.full(len(targets), -np.inf)
     needs = np.array([pub.need(t, attacker) for t in targets], dtype=float).reshape(-1, 2)
 
-    def witness(x: NDArray[np.float64]) -> None:
+    def witness(x: NDArray[np.float64], keep: bool = True) -> None:
         values = matrix @ x + constants
         np.minimum(low, values, out=low)
         np.maximum(high, values, out=high)
+        if keep and pool is not None:
+            pool.append(x)
+            del pool[:-POOLED]
+
+    for earlier in list(pool or ()):
+        if solver.feasible(earlier):
+            witness(earlier, keep=False)
 
     # Targets solved on their own: their bound on that side is exact.
     settled = {
@@ -344,14 +170,22 @@ def audit(
     insiders: bool = True,
     first_only: bool = False,
     cache: Cache | None = None,
+    only: frozenset[int] | None = None,
 ) -> list[Breach]:
     """Every protected quantity an outsider, or an FLS from its own counts, can narrow below
     its marker's range (an empty list: the publication passes).
 
     `first_only`: at most one breach per block and attacker (enough to choose the next cell to
     hide). `cache`: results by block (a block's hidden cells fix its whole programme), so that
-    a search that hides a few cells at a time solves only the blocks that changed."""
+    a search that hides a few cells at a time solves only the blocks that changed. `only`: the
+    blocks with any of these cells alone (the rest known to pass: counts published beside
+    tables that passed, `flsdb.disclosure.linked`)."""
     blocks, shown_outright = _blocks(pub)
+    if only is not None:
+        blocks = [b for b in blocks if not only.isdisjoint(b.cells)]
+        shown_outright = [
+            t for t in shown_outright if any(c in only for c, _ in pub.targets[t].terms)
+        ]
     breaches = [
         Breach(pub.targets[t], OUTSIDER, pub.targets[t].value, pub.targets[t].value)
         for t in shown_outright
@@ -363,23 +197,13 @@ def audit(
             continue
         found = []
         attacks = Attacks(pub, block)
+        pool: list[NDArray[np.float64]] = []
         for attacker in attacks.owned:
             if attacker != OUTSIDER and not insiders:
                 continue
-            found += _audit_block(pub, block, attacker, attacks.use(attacker), first_only)
+            solver = attacks.use(attacker)
+            found += _audit_block(pub, block, attacker, solver, first_only, pool)
         if cache is not None:
             cache[key] = found
         breaches += found
     return breaches
-
-
-def _attackers(pub: Publication, block: _Block) -> dict[str, list[int]]:
-    """The outsider (nothing fixed), then each FLS owning a hidden cell of the block, with
-    those cells (fixed at their true values when it attacks)."""
-    owned: dict[str, list[int]] = {OUTSIDER: []}
-    owners = pub.owners
-    for cell in block.cells:
-        owner = owners[cell]
-        if owner is not None:
-            owned.setdefault(owner, []).append(cell)
-    return owned

@@ -5,6 +5,7 @@ count's patients inside another's, by their definitions in the catalogue)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -91,6 +92,50 @@ class Cells:
             return None
         index = row * 3 + COUNTS.index(column)
         return index if self.counted[index] else None
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What each FLS knows of the breakdown groups' counts: its own part of each (`own`: FLS
+    -> cell -> its own count, zeros left out), over the cells `cells` (an FLS not named for
+    one has none of its patients)."""
+
+    own: dict[str, dict[int, float]]
+    cells: frozenset[int]
+
+
+def own_parts(cells: Cells, per_fls: pd.DataFrame | None) -> Parts | None:
+    """The breakdown groups' counts split by FLS (`per_fls`: a row per FLS, breakdown level,
+    group, period and KPI, with service_code and the counts), as cells of `cells`; None
+    without them."""
+    if per_fls is None:
+        return None
+    frame = cells.frame
+    rows = np.flatnonzero(frame["level"].isin(BREAKDOWNS).to_numpy())
+    covered = [int(r) * 3 + c for r in rows for c in range(3) if cells.counted[r * 3 + c]]
+    own: dict[str, dict[int, float]] = defaultdict(dict)
+    keys = zip(per_fls["level"], per_fls["unit"], per_fls["period"], per_fls["kpi"], strict=True)
+    row_of = np.array([cells.row.get(key, -1) for key in keys], dtype=np.int64)
+    codes = per_fls["service_code"].astype(str).to_numpy()
+    for c, column in enumerate(COUNTS):
+        values = np.nan_to_num(pd.to_numeric(per_fls[column], errors="coerce").to_numpy(float))
+        index = row_of * 3 + c
+        keep = (row_of >= 0) & (values > 0)
+        keep[keep] &= cells.counted[index[keep]]
+        for code, cell, value in zip(codes[keep], index[keep], values[keep], strict=True):
+            own[str(code)][int(cell)] = float(value)
+    # Parts that do not add up to their cell (counts of another source or extract) are not
+    # what the FLSs know of it: such a cell is left to the approximation (`model._insiders_own`).
+    totals: dict[int, float] = defaultdict(float)
+    for mine in own.values():
+        for cell, value in mine.items():
+            totals[cell] += value
+    wrong = {c for c in covered if abs(totals.get(c, 0.0) - cells.values[c]) > 1e-9}
+    if wrong:
+        own = defaultdict(
+            dict, {w: {c: v for c, v in m.items() if c not in wrong} for w, m in own.items()}
+        )
+    return Parts(dict(own), frozenset(c for c in covered if c not in wrong))
 
 
 def _hierarchy(cells: Cells, services: pd.DataFrame, levels: set[str]) -> list[Relation]:

@@ -54,7 +54,8 @@ def _matrix(rows: Rows, width: int) -> Any:
 
 class Programme:
     """min c @ x subject to eq_rows (== rhs), ub_rows (<= rhs) and column bounds (upper
-    np.inf: none); the bounds of any columns may be changed between solves."""
+    np.inf: none); the bounds of any columns, and the right-hand sides of inequality rows, may
+    be changed between solves."""
 
     def __init__(
         self,
@@ -121,6 +122,30 @@ class Programme:
             status = self.highs.changeColsBounds(len(index), index, low, top)
             if status == _core.HighsStatus.kError:
                 raise RuntimeError(f"HiGHS refused new bounds ({status})")
+
+    def set_row_upper(
+        self, rows: Sequence[int], upper: Sequence[float] | NDArray[np.float64]
+    ) -> None:
+        """New right-hand sides of some inequality rows (`rows`: numbers among all rows)."""
+        if not len(rows):
+            return
+        index = np.asarray(rows, dtype=np.int32)
+        self.row_upper[index] = np.asarray(upper, dtype=float)
+        if self.highs is not None:
+            index = np.unique(index)
+            low = np.where(np.isinf(self.row_lower[index]), -_core.kHighsInf, self.row_lower[index])
+            status = self.highs.changeRowsBounds(len(index), index, low, self.row_upper[index])
+            if status == _core.HighsStatus.kError:
+                raise RuntimeError(f"HiGHS refused new row bounds ({status})")
+
+    def feasible(self, x: NDArray[np.float64], tolerance: float = 1e-7) -> bool:
+        """Whether `x` meets every constraint and the columns' current bounds."""
+        if np.any(x < self.lower - tolerance) or np.any(x > self.upper + tolerance):
+            return False
+        rows = self.matrix @ x
+        if np.any(rows > self.row_upper + tolerance):
+            return False
+        return not np.any(rows[: self.equalities] < self.row_lower[: self.equalities] - tolerance)
 
     def solve(self, objective: NDArray[np.float64]) -> tuple[str, NDArray[np.float64] | None]:
         """("optimal", x), ("unbounded", None) or ("infeasible", None)."""

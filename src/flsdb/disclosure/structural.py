@@ -8,7 +8,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from flsdb.disclosure.audit import Attacks, Publication, _blocks
+from flsdb.disclosure.attacks import Attacks, _blocks
+from flsdb.disclosure.publication import Publication
 
 KEPT = 64  # blocks whose programme is kept (each serves every attacker of its block)
 

@@ -29,11 +29,13 @@ from flsdb.disclosure.cells import (
     combined,
     is_hidden,
     nested_cells,
+    own_parts,
     relations_of,
 )
 from flsdb.disclosure.engine import complete, relation, revealed
 from flsdb.disclosure.levels import protect_levels
-from flsdb.disclosure.protect import owners, secure
+from flsdb.disclosure.model import owners
+from flsdb.disclosure.protect import secure
 from flsdb.kpi.catalogue import Catalogue, load_catalogue
 
 __all__ = ["WITHHELD", "find_disclosures", "is_hidden", "protect_mix", "protect_tables"]
@@ -120,13 +122,15 @@ def protect_tables(
     catalogue: Catalogue | None = None,
     *,
     audited: bool = False,
+    per_fls: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The tables of one publication with small counts hidden and every hidden count of 1 to 4
     protected (sums, equal and nested counts, for an outsider and for each FLS knowing its own
     counts) by protection levels (`flsdb.disclosure.levels`, fast: every dashboard refresh).
     `audited`: then run the intruder's audit (`flsdb.disclosure.audit`) and, where it still
     narrows a count, hide more until it passes (`protect.secure`, bounded); `flsdb report`
-    does this before it writes anything."""
+    does this before it writes anything. `per_fls`: the breakdown groups' counts of each FLS
+    (each FLS knows its own part of every group), for the audit."""
     catalogue = catalogue or load_catalogue()
     frame = combined(tables)
     cells = Cells(frame, catalogue)
@@ -147,7 +151,8 @@ def protect_tables(
         policy.complement,
     )
     if audited:
-        hidden = secure(cells, hidden, constraints, nested, preference, policy, services)
+        parts = own_parts(cells, per_fls)
+        hidden = secure(cells, hidden, constraints, nested, preference, policy, services, parts)
     return _marked(frame, cells, hidden, policy)
 
 

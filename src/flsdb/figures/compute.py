@@ -5,7 +5,7 @@ each; and the intruder's audit of what will be published (`audited`)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -27,10 +27,13 @@ from flsdb.kpi import (
 )
 from flsdb.kpi.caseload import CrudeRateEstimator
 from flsdb.kpi.casemix import counts_by_field
+from flsdb.kpi.catalogue import Catalogue
 from flsdb.kpi.completeness import completeness_by_field
-from flsdb.kpi.engine import in_period
+from flsdb.kpi.engine import KpiResult, in_period
+from flsdb.kpi.groups import per_fls_groups
 from flsdb.kpi.mix import MIX_GROUPS, treatment_mix
 from flsdb.kpi.periods import Period
+from flsdb.kpi.results import BREAKDOWNS
 from flsdb.kpi.sources import RecordSource, in_memory
 from flsdb.kpi.terms import catalogue_layout
 from flsdb.stats.inequity import Inequity, inequity
@@ -140,11 +143,13 @@ def compute_figures(
     window_start = _spc_months(period, thresholds.spc.months)[0]
     start = min(start, dt.date(int(window_start[:4]), 1, 1))
     shared: Callable[[], KpiRows] | None = None
+    group_counts: pd.DataFrame | None = None
     if maintained is None:
         source = in_memory(source, start, period.end)
         counts = query_counts(source, start, period.end, as_of)
         levels = level_results(source, period, as_of, thresholds, counts)
         tables = {level: result.table for level, result in levels.items()}
+        group_counts = _group_counts(levels, catalogue, period)
         period_counts = in_period(counts, period)  # the counts every level rolled up
     else:  # the cells of the period and the SPC window only (no trend over earlier years)
         start = min(dt.date(int(window_start[:4]), 1, 1), period.start)
@@ -163,6 +168,7 @@ def compute_figures(
                 lambda level: lookup(period.start, period.end, level),
             )
             tables = {level: result.table for level, result in levels.items()}
+            group_counts = _group_counts(levels, catalogue, period)
     monthly = _monthly(
         source, counts, period, as_of, thresholds, maintained.settled if maintained else None
     )
@@ -219,6 +225,7 @@ def compute_figures(
         mix_published=protect_mix(mix, MIX_GROUPS, policy) if suppression else mix,
         completeness=completeness,
         years_computed=year_table,
+        group_counts=group_counts,
         synthetic=is_synthetic(source.services),
     )
     records_per_service = tables["service"][tables["service"]["kpi"] == "kpi03"]["denominator"]
@@ -237,6 +244,18 @@ def compute_figures(
     data.services_with_records = int((records_per_service.astype(float) > 0).sum())
     data.inequities = {kpi: kpi_inequity(data, kpi) for kpi in FUNNEL_KPIS}
     return data
+
+
+def _group_counts(
+    levels: Mapping[str, KpiResult], catalogue: Catalogue, period: Period
+) -> pd.DataFrame:
+    """Each FLS's own counts in the breakdown groups, from the breakdowns' engine counts."""
+    counts = {
+        level: found
+        for level in BREAKDOWNS
+        if level in levels and (found := levels[level].counts) is not None
+    }
+    return per_fls_groups(counts, catalogue, period.label)
 
 
 def _no_mix() -> pd.DataFrame:
@@ -265,7 +284,12 @@ def _years_shown(
 def _audit(data: PeriodFigures) -> list[str]:
     policy = data.thresholds.suppression
     problems = audit_tables(
-        data.published, data.unsuppressed, data.services, policy, data.catalogue
+        data.published,
+        data.unsuppressed,
+        data.services,
+        policy,
+        data.catalogue,
+        per_fls=data.group_counts,
     )
     if data.years_computed is not None:
         problems += audit_tables(
@@ -319,7 +343,14 @@ def _audit_outcome(
     published, years = data.published, data.years
     if problems and search:
         policy = data.thresholds.suppression
-        published = protect(data.unsuppressed, data.services, policy, data.catalogue, audited=True)
+        published = protect(
+            data.unsuppressed,
+            data.services,
+            policy,
+            data.catalogue,
+            audited=True,
+            per_fls=data.group_counts,
+        )
         if data.years_computed is not None:
             years = _years_shown(
                 data.years_computed, published, data.period, data.services, policy, audited=True

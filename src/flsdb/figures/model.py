@@ -100,6 +100,12 @@ class PeriodFigures:
     catchments: pd.DataFrame | None = None
     # The national rows of every year as computed (`years` as published), for the audit.
     years_computed: pd.DataFrame | None = None
+    # Each FLS's own counts in the breakdown groups (`kpi.groups.per_fls_groups`): what an FLS
+    # knows of the breakdown tables, for the audit's insiders.
+    group_counts: pd.DataFrame | None = None
+    # The counts published beside the KPI tables (fracture sites, reasons, Appendix B) that the
+    # audit withholds beyond their own protection, by name (`reports.published_counts`).
+    linked_withheld: frozenset[str] = frozenset()
     # One FLS's treatment mix from its records, when the figures hold it per FLS.
     mix_of: PerFls | None = field(default=None, repr=False, compare=False)
     # Views made from these figures (rows by unit, monthly series, dashboards' parts, chart

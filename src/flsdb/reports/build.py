@@ -30,6 +30,7 @@ from flsdb.reports.fls import fls_report
 from flsdb.reports.national import national_report
 from flsdb.reports.outliers import NOTE as OUTLIERS_NOTE
 from flsdb.reports.outliers import write_outliers
+from flsdb.reports.published_counts import withhold_linked
 from flsdb.reports.region import region_report
 
 INTERNAL = "internal"
@@ -146,8 +147,10 @@ def check_publishable(
 ) -> PeriodFigures:
     """The figures as they may be published, proven by the intruder's audit (`audited`: its
     search by `protect`, default `disclosure.protect_tables`, may withhold more), then an
-    independent check of the published cells; FlsdbError, in one sentence, before anything is
-    written when either fails. Figures without suppression (internal reports) pass as they are."""
+    independent check of the published cells, then the counts published beside the KPI
+    tables audited with them (`published_counts.withhold_linked`); FlsdbError, in one
+    sentence, before anything is written when any fails. Figures without suppression
+    (internal reports) pass as they are."""
     if not data.suppression:
         return data
     data = audited(data, protect=protect or protect_tables)
@@ -157,6 +160,9 @@ def check_publishable(
             f"Disclosure check failed ({problems[0]}; {len(problems)} in all); nothing was "
             "written. Please report this."
         )
+    # The counts published beside the KPI tables (fracture sites, reasons, Appendix B), in the
+    # same audit with every relation to them: withheld further where it must.
+    withhold_linked(data)
     return data
 
 

@@ -7,7 +7,8 @@ reasons are new counts: each is one row of groups adding up to a total published
 (records; patients with no drug recommended = records - kpi07's numerator), protected by the
 disclosure control's `protect_mix`. A table whose total, or whose spine count (kpi03's
 numerator), is withheld elsewhere is withheld whole, so that nothing hidden there can be worked
-out here.
+out here; and the intruder's audit, with every relation of these counts to the KPI tables and
+each FLS knowing its own, withholds more where it must (`reports.published_counts`).
 """
 
 from __future__ import annotations
@@ -78,10 +79,11 @@ def _rows(values: dict[str, object], total: object, labels: dict[str, str]) -> t
 
 
 def _protected(
-    data: PeriodFigures, counts: dict[str, int], withhold: bool
+    data: PeriodFigures, counts: dict[str, int], withhold: bool, prefix: str
 ) -> tuple[dict[str, object], object]:
     """One row of groups and its total as published: small counts hidden (marked as the KPI
-    tables mark them), every count withheld when `withhold`."""
+    tables mark them), every count withheld when `withhold`, and those the intruder's audit
+    withholds further (`data.linked_withheld`, by `prefix:code` and `prefix:total`)."""
     policy = data.thresholds.suppression
     total = sum(counts.values())
     if not data.suppression:
@@ -90,12 +92,41 @@ def _protected(
         return dict.fromkeys(counts, "c"), "c"
     frame = pd.DataFrame([{**counts, "records": total}])
     shown = protect_mix(frame, tuple(counts), policy).iloc[0]
+    further = data.linked_withheld
+
+    def mark(value: int) -> str:
+        return policy.label if policy.small(value) else "c"
+
     out: dict[str, object] = {}
     for code, value in counts.items():
-        hidden = shown[code] is None
-        out[code] = (policy.label if value < policy.below else "c") if hidden else value
-    shown_total = shown["records"]
-    return out, ("c" if shown_total is None else total)
+        hidden = shown[code] is None or f"{prefix}:{code}" in further
+        out[code] = mark(value) if hidden else value
+    hidden_total = shown["records"] is None or f"{prefix}:total" in further
+    return out, (mark(total) if hidden_total else total)
+
+
+def site_counts(data: PeriodFigures) -> tuple[dict[str, int], dict[str, object], object] | None:
+    """Records by fracture site: the counts, and the counts and total as published."""
+    if data.sites is None:
+        return None
+    counts = {c: int(data.sites[c].sum()) for c in data.sites.columns if c != "service_code"}
+    if counts.get("not_recorded", 0) == 0:
+        counts.pop("not_recorded", None)  # validation requires a site: no empty row
+    linked = [_national(data, "kpi03", c) for c in ("numerator", "denominator")]
+    linked += [_national(data, "hr01", c) for c in ("numerator", "denominator")]
+    withhold = any(is_hidden(v) for v in linked)
+    return counts, *_protected(data, counts, withhold, "site")
+
+
+def reason_counts(
+    data: PeriodFigures,
+) -> tuple[dict[str, int], dict[str, object], object] | None:
+    """Patients with no drug recommended by reason: the counts, and as published."""
+    if data.reasons is None:
+        return None
+    counts = {c: int(data.reasons[c].sum()) for c in data.reasons.columns if c != "service_code"}
+    withhold = any(is_hidden(_national(data, "kpi07", c)) for c in ("numerator", "denominator"))
+    return counts, *_protected(data, counts, withhold, "reason")
 
 
 def _national(data: PeriodFigures, kpi: str, column: str) -> object:
@@ -119,15 +150,10 @@ def breakdown_tables(data: PeriodFigures) -> list[MixTable]:
 
 
 def site_table(data: PeriodFigures) -> MixTable | None:
-    if data.sites is None:
+    found = site_counts(data)
+    if found is None:
         return None
-    counts = {c: int(data.sites[c].sum()) for c in data.sites.columns if c != "service_code"}
-    if counts.get("not_recorded", 0) == 0:
-        counts.pop("not_recorded", None)  # validation requires a site: no empty row
-    linked = [_national(data, "kpi03", c) for c in ("numerator", "denominator")]
-    linked += [_national(data, "hr01", c) for c in ("numerator", "denominator")]
-    withhold = any(is_hidden(v) for v in linked)
-    values, total = _protected(data, counts, withhold)
+    counts, values, total = found
     labels = {code: _words(code, site=True) for code in counts}
     note = (
         "Higher-risk sites (hip, spine, humerus, pelvis, wrist) are hr01; spine fractures are "
@@ -139,11 +165,10 @@ def site_table(data: PeriodFigures) -> MixTable | None:
 def reasons_table(data: PeriodFigures) -> MixTable | None:
     """Patients with no drug recommended, by the outcome recorded instead: the clinical
     decisions first, then not known and blank."""
-    if data.reasons is None:
+    found = reason_counts(data)
+    if found is None:
         return None
-    counts = {c: int(data.reasons[c].sum()) for c in data.reasons.columns if c != "service_code"}
-    withhold = any(is_hidden(_national(data, "kpi07", c)) for c in ("numerator", "denominator"))
-    values, total = _protected(data, counts, withhold)
+    counts, values, total = found
     labels = {code: _words(code) for code in counts}
     rows = _rows(values, total, labels)
     decided = [v for c, v in values.items() if c in DECISIONS]

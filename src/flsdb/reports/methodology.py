@@ -178,7 +178,17 @@ def statistics(thresholds: Thresholds) -> dict[str, str]:
             "whole, the groups of each breakdown of the whole, kpi02 of its spine and non-spine "
             "parts, and counts of the same patients under two KPIs are equal): where a sum would "
             "have exactly one hidden count, another is withheld (shown as `c`), the smallest FLS "
-            "first. Charts draw only what the tables show. kpi01 counts fields (or FLSs) and "
+            "first. Before anything is published, an audit by linear programming (as tau-ARGUS "
+            "and sdcTable audit a suppression pattern) takes every published count together: the "
+            "KPI tables, the case-mix's fracture sites, the reasons no drug was recommended and "
+            "Appendix B's completeness counts, with every sum and tie between them (the sites "
+            "add up to the records, spine fractures are kpi03's numerator, the reasons are the "
+            "records without a drug, a key field of every record applies to the records, its "
+            "missing answers are the not-known groups), attacked by an outsider and by each FLS "
+            "knowing its own counts (its own patients in every age band, sex and care home "
+            "group, site, reason and key field too); more counts are withheld until every "
+            "hidden count of 1 to 4 can still be any of 1 to 4. "
+            "Charts draw only what the tables show. kpi01 counts fields (or FLSs) and "
             "kpi02's "
             "denominator is an estimate: neither is a count of patients. An FLS's own report shows "
             "its own counts unsuppressed; its comparators are the published values. "
@@ -228,7 +238,8 @@ def statistics(thresholds: Thresholds) -> dict[str, str]:
             "appropriate, informed decline, referred for a clinical opinion, referred to the GP: "
             "clinical decisions; not known and blank: not recorded). Both are England and Wales "
             "together; small counts are hidden by the same disclosure control as the treatment "
-            "mix, and a table whose total is withheld elsewhere is withheld whole."
+            "mix, a table whose total is withheld elsewhere is withheld whole, and the audit of "
+            "every published count (see disclosure control) may withhold more of them."
         ),
         "thresholds": (f"Thresholds: {thresholds.source} (version {thresholds.version})."),
     }

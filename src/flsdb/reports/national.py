@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from flsdb.disclosure import is_hidden, protect_completeness
+from flsdb.disclosure import is_hidden
 from flsdb.figures import FUNNEL_KPIS, HEADLINE_KPIS, MIX_LABELS, PeriodFigures
 from flsdb.kpi.mix import MIX_GROUPS
 from flsdb.kpi.results import BREAKDOWNS
@@ -26,6 +26,7 @@ from flsdb.reports.methodology import (
 )
 from flsdb.reports.narrative import model_summary, nation_gap, recommendations
 from flsdb.reports.outliers import withheld_sentence
+from flsdb.reports.published_counts import data_quality as _data_quality
 from flsdb.reports.recommendations import grouped_recommendations
 from flsdb.reports.regions import region_tables
 from flsdb.reports.render import write_report
@@ -161,30 +162,6 @@ def _breakdowns(data: PeriodFigures) -> list[dict[str, object]]:
             }
         )
     return out
-
-
-def _data_quality(data: PeriodFigures) -> list[dict[str, object]]:
-    """National completeness of each key field, and how many FLSs miss it too often."""
-    frame = data.completeness
-    rows: list[dict[str, object]] = []
-    # Small counts withheld as in the KPI tables; every row, where the records are withheld.
-    withhold = is_hidden(data.row("nation", "all", "kpi03").get("denominator"))
-    for field_name, group in frame.groupby("field", sort=False):
-        applicable = int(group["applicable"].sum())
-        missing = int(group["missing"].sum())
-        shown: tuple[object, object, bool] = (applicable, missing, True)
-        if data.suppression:
-            shown = protect_completeness(applicable, missing, data.thresholds.suppression, withhold)
-        rows.append(
-            {
-                "field": field_name,
-                "applicable": shown[0],
-                "missing": shown[1],
-                "percent": missing / applicable * 100 if applicable and shown[2] else None,
-                "services_over": int(group["over_threshold"].sum()),
-            }
-        )
-    return rows
 
 
 def _variation(data: PeriodFigures) -> list[dict[str, object]]:

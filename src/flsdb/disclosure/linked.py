@@ -1,0 +1,218 @@
+"""Counts published beside the KPI tables, in the intruder's audit with every relation to them.
+
+The national report publishes more counts than the KPI tables: records by fracture site, the
+patients with no drug recommended by the reason recorded, and (Appendix B) the records each key
+field applies to and how many miss it. Each is tied to counts the KPI tables publish: the sites
+add up to the records (kpi03's denominator), spine fractures are kpi03's numerator, the
+higher-risk sites hr01's numerator, the records not at the hip kpi08's denominator and not-due
+count; the reasons add up to kpi07's denominator less its numerator; a field that applies to
+every record applies to kpi03's denominator, the records missing sex are the sex breakdown's
+"not known" and "not recorded" groups. A `Linked` holds such counts by name with those relations
+(only the ones that hold on the counts: a relation the definitions imply always does) and each
+FLS's own part of every count (an FLS knows its own patients by site, reason and field).
+
+`audit_linked` audits them together with the KPI tables (the blocks they touch: the rest passed
+already); `secure_linked` withholds further linked counts, the cheapest tied to a narrowed
+count first, until the audit passes (at worst every linked count, which leaves the KPI tables'
+audit as it was).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from flsdb.config import Suppression
+from flsdb.disclosure.audit import Breach, Publication, Target, audit
+from flsdb.disclosure.cells import Cells
+from flsdb.disclosure.engine import Relation, relation
+from flsdb.disclosure.model import describe, model, needs_of
+
+# A KPI count of the publication's period: (level, unit, kpi, column).
+Key = tuple[str, str, str, str]
+Term = str | Key  # a linked count's name, or a KPI count
+MAX_ROUNDS = 20
+
+
+@dataclass
+class Linked:
+    """Counts published beside the KPI tables (true values by name), how each is published
+    (`shown`: its value, or a marker), and what anyone can know of them."""
+
+    period: str
+    values: dict[str, float] = field(default_factory=dict)
+    shown: dict[str, object] = field(default_factory=dict)
+    sums: list[tuple[tuple[Term, ...], tuple[Term, ...]]] = field(default_factory=list)
+    nested: list[tuple[Term, Term]] = field(default_factory=list)  # (inner, outer)
+    parts: dict[str, dict[str, float]] = field(default_factory=dict)  # FLS -> name -> own
+
+    def add(self, name: str, value: float, shown: object) -> None:
+        self.values[name] = float(value)
+        self.shown[name] = shown
+
+
+def _index(cells: Cells, linked: Linked) -> dict[Term, int]:
+    """Every term's cell: linked counts after the KPI tables' cells."""
+    where: dict[Term, int] = {n: len(cells.values) + i for i, n in enumerate(linked.values)}
+    for left, right in linked.sums:
+        for term in (*left, *right):
+            if isinstance(term, tuple) and term not in where:
+                level, unit, kpi, column = term
+                found = cells.cell(level, unit, linked.period, kpi, column)
+                if found is not None:
+                    where[term] = found
+    return where
+
+
+def _extended(
+    cells: Cells, pub: Publication, linked: Linked, withheld: frozenset[str], policy: Suppression
+) -> tuple[Publication, frozenset[int], list[Relation]]:
+    """The KPI tables' publication with the linked counts added (those in `withheld` hidden
+    too), and the cells whose blocks change."""
+    where = _index(cells, linked)
+    names = list(linked.values)
+    values = np.array([linked.values[n] for n in names], dtype=float)
+    hidden = np.array([isinstance(linked.shown[n], str) or n in withheld for n in names])
+    small = (values >= 1) & (values < policy.below)
+    top = float(policy.below - 1)
+    # A count withheld as `<5` is 1 to 4; any other withheld count is `c` (0 or more).
+    lower = np.where(hidden & small, 1.0, 0.0)
+    upper = np.where(hidden & small, top, np.inf)
+    relations = list(pub.equalities)
+    touched: set[int] = set(where[n] for n in names)
+    for left, right in linked.sums:
+        if all(t in where for t in (*left, *right)):
+            relations.append(relation([where[t] for t in left], [where[t] for t in right]))
+            touched |= {where[t] for t in (*left, *right)}
+    nested = list(pub.nested)
+    targets = list(pub.targets)
+    for n in names:
+        if small[names.index(n)]:
+            targets.append(Target(((where[n], 1.0),), linked.values[n]))
+    for inner, outer in linked.nested:
+        if inner in where and outer in where:
+            nested.append((where[inner], where[outer]))
+            touched |= {where[inner], where[outer]}
+            difference = _value(cells, linked, outer) - _value(cells, linked, inner)
+            if policy.complement and policy.small(difference):
+                terms = ((where[outer], 1.0), (where[inner], -1.0))
+                targets.append(Target(terms, difference))
+    parts = {who: dict(own) for who, own in pub.parts.items()}
+    for who, own in linked.parts.items():
+        mine = parts.setdefault(who, {})
+        for name, value in own.items():
+            if value > 0 and name in where:
+                mine[where[name]] = float(value)
+    extended = replace(
+        pub,
+        values=np.concatenate([pub.values, values]),
+        hidden=np.concatenate([pub.hidden, hidden]),
+        lower=np.concatenate([pub.lower, lower]),
+        upper=np.concatenate([pub.upper, upper]),
+        equalities=relations,
+        nested=nested,
+        owners=[*pub.owners, *([None] * len(names))],
+        targets=targets,
+        needs={},
+        structural=None,
+        parts=parts,
+        parted=pub.parted | {where[n] for n in names},
+    )
+    needs, structural = needs_of(extended, relations)
+    extended = replace(extended, needs=needs, structural=structural)
+    return extended, frozenset(touched), relations
+
+
+def _value(cells: Cells, linked: Linked, term: Term) -> float:
+    if isinstance(term, str):
+        return linked.values[term]
+    level, unit, kpi, column = term
+    found = cells.cell(level, unit, linked.period, kpi, column)
+    return float(cells.values[found]) if found is not None else np.nan
+
+
+def _describe(breach: Breach, cells: Cells, names: Sequence[str]) -> str:
+    cell = breach.target.terms[0][0]
+    if cell < len(cells.values):
+        return describe(breach, cells.frame)
+    who = "an outsider" if breach.attacker == "outsider" else f"FLS {breach.attacker}"
+    low, high = breach.low, breach.high
+    span = f"{low:g}" if np.isclose(low, high) else f"{low:g} to {high:g}"
+    return (
+        f"{names[cell - len(cells.values)]}: the hidden count can be worked out as {span} by {who}"
+    )
+
+
+def audit_linked(
+    shown: dict[str, pd.DataFrame],
+    tables: dict[str, pd.DataFrame],
+    services: pd.DataFrame,
+    policy: Suppression,
+    linked: Linked,
+    withheld: frozenset[str] = frozenset(),
+    per_fls: pd.DataFrame | None = None,
+) -> list[str]:
+    """The intruder's audit of the KPI tables (which passed it) with the linked counts
+    published beside them (`withheld`: some withheld beyond their marks): a sentence per count
+    narrowed, as `audit_tables` gives them."""
+    cells, pub = model(shown, tables, services, policy, per_fls=per_fls)
+    extended, touched, _ = _extended(cells, pub, linked, withheld, policy)
+    names = list(linked.values)
+    return [_describe(b, cells, names) for b in audit(extended, only=touched)]
+
+
+def secure_linked(
+    shown: dict[str, pd.DataFrame],
+    tables: dict[str, pd.DataFrame],
+    services: pd.DataFrame,
+    policy: Suppression,
+    linked: Linked,
+    per_fls: pd.DataFrame | None = None,
+) -> frozenset[str] | None:
+    """The linked counts to withhold beyond their marks so that the audit passes: while it
+    narrows a count, the cheapest shown linked count tied to it (in a sum or nested pair with
+    it, or one step further) is withheld (a zero last); failing that, every linked count.
+    None: not even that passes (the KPI tables alone fail)."""
+    cells, pub = model(shown, tables, services, policy, per_fls=per_fls)
+    names = list(linked.values)
+    withheld: frozenset[str] = frozenset()
+    for _ in range(MAX_ROUNDS):
+        extended, touched, relations = _extended(cells, pub, linked, withheld, policy)
+        breaches = audit(extended, first_only=True, only=touched)
+        if not breaches:
+            return withheld
+        groups = [rel.cells for rel in relations] + [tuple(p) for p in extended.nested]
+        chosen = set()
+        for breach in breaches:
+            found = _cheapest(breach, groups, extended, names, len(cells.values))
+            if found is not None:
+                chosen.add(found)
+        if not chosen:
+            break
+        withheld = withheld | chosen
+    withheld = frozenset(names)
+    extended, touched, _ = _extended(cells, pub, linked, withheld, policy)
+    return None if audit(extended, first_only=True, only=touched) else withheld
+
+
+def _cheapest(
+    breach: Breach,
+    groups: Sequence[tuple[int, ...]],
+    pub: Publication,
+    names: Sequence[str],
+    first: int,
+) -> str | None:
+    reached = {c for c, _ in breach.target.terms}
+    for _ in range(4):
+        pool = {c for group in groups if not reached.isdisjoint(group) for c in group}
+        candidates = [c for c in pool if c >= first and not pub.hidden[c]]
+        if candidates:
+            best = min(candidates, key=lambda c: (pub.values[c] == 0, pub.values[c]))
+            return names[best - first]
+        if pool <= reached:
+            return None
+        reached |= pool
+    return None

@@ -1,0 +1,91 @@
+"""The audit's model of a publication: its cells (true values), which are hidden and their
+marker bounds, the relations anyone can know, who owns each cell, each FLS's own part of counts
+shared by several, and the quantities to protect (`flsdb.disclosure.audit`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from flsdb.disclosure.engine import Relation
+
+OUTSIDER = "outsider"
+
+
+class Limits(Protocol):
+    """What the markers alone allow (`flsdb.disclosure.structural.Structural`)."""
+
+    def bound(self, target: int, attacker: str, sign: float) -> float: ...
+
+
+@dataclass(frozen=True)
+class Target:
+    """A protected quantity: sum(coefficient * cell) (+ nothing else), with its true value."""
+
+    terms: tuple[tuple[int, float], ...]
+    value: float
+    owner: str | None = None  # the FLS whose count it is (it is not attacked by itself)
+
+
+@dataclass(frozen=True)
+class Breach:
+    target: Target
+    attacker: str  # OUTSIDER, or the code of the FLS that knows its own counts
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Publication:
+    """Everything the audit needs: cells (true values), which are hidden and their marker
+    bounds, the relations, who owns each cell, and the quantities to protect."""
+
+    values: NDArray[np.float64]
+    hidden: NDArray[np.bool_]
+    lower: NDArray[np.float64]  # marker bounds of hidden cells
+    upper: NDArray[np.float64]  # (np.inf: no upper bound)
+    equalities: Sequence[Relation]
+    nested: Sequence[tuple[int, int]]  # (inner, outer): inner <= outer
+    owners: Sequence[str | None]
+    targets: Sequence[Target]
+    need_low: float = 1.0
+    need_high: float = 4.0
+    # Narrower needs known at once (an insider's own part of an aggregate), by (target,
+    # attacker); those the markers themselves impose (`Limits`) are asked for only where
+    # the audit finds a quantity narrowed.
+    needs: dict[tuple[int, str], tuple[float, float]] = field(default_factory=dict)
+    structural: Limits | None = field(default=None, compare=False, repr=False)
+    # Per FLS, its own part of counts of several FLSs that no relation ties to its own cells
+    # (the breakdown groups): cell -> the FLS's own count in it.
+    parts: dict[str, dict[int, float]] = field(default_factory=dict)
+    parted: frozenset[int] = frozenset()  # the cells `parts` covers (no part named: none)
+
+    def need(self, target: int, attacker: str) -> tuple[float, float]:
+        default = self.needs.get((target, OUTSIDER), (self.need_low, self.need_high))
+        return self.needs.get((target, attacker), default)
+
+    def exact_need(self, target: int, attacker: str, side: str) -> float:
+        """The need's `side` ("low" or "high") with what the markers alone allow
+        (`Structural`) taken into account."""
+        low, high = self.need(target, attacker)
+        if self.structural is None:
+            return low if side == "low" else high
+        if side == "high":
+            return min(high, self.structural.bound(target, attacker, -1.0))
+        ceiling = self.structural.bound(target, attacker, -1.0)
+        return max(self.structural.bound(target, attacker, 1.0), min(low, ceiling))
+
+    def shared_need(self, target: int, attacker: str, side: str) -> float:
+        """A need at least as strict as `exact_need`'s, from what the markers allow an
+        outsider (computed once for every attacker): an FLS's own counts only narrow those
+        limits, so a value that meets this meets the exact need too."""
+        low, high = self.need(target, attacker)
+        if self.structural is None:
+            return low if side == "low" else high
+        if side == "high":
+            return min(high, self.structural.bound(target, OUTSIDER, -1.0))
+        return self.structural.bound(target, OUTSIDER, 1.0)
