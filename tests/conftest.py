@@ -215,8 +215,8 @@ def engine(migrated_db_url: str) -> Iterator[Engine]:
 LONGEST_FIRST = (
     "tests/reports/test_reports.py",
     "tests/reports/test_publishing.py",
-    "tests/web/test_browser.py-postgresql",
-    "tests/web/test_browser.py-sqlite",
+    "browser-postgresql",
+    "browser-sqlite",
     "spark",
     "tests/web/test_accessibility.py",
     "tests/web/test_report_doors.py::test_a_web_download_equals_the_command_lines_report",
@@ -225,12 +225,7 @@ LONGEST_FIRST = (
     "tests/reports/test_layout.py",
     "tests/reports/test_audit_gate.py",
     "tests/storage/test_figures.py::test_maintained_figures_equal_a_full_recomputation",
-    "tests/web/test_browser_dashboards.py-postgresql",
-    "tests/web/test_browser_admin.py-sqlite",
-    "tests/web/test_browser_dashboards.py-sqlite",
     "tests/profiles/test_roundtrip.py::test_export_then_import_gives_the_records_back",
-    "tests/web/test_browser_admin.py-postgresql",
-    "tests/web/test_browser_session.py",
     "tests/cli/test_national.py",
     "tests/web/test_schemathesis.py::test_no_server_errors",
     "tests/web/test_request_hygiene.py::test_the_figures_cache_stays_within_its_bounds",
@@ -297,6 +292,10 @@ def _group(item: pytest.Item) -> str | None:
         or item.name == "test_results_equal_across_engines"
     ):
         return "spark"
+    if "served_site" in getattr(item, "fixturenames", ()):
+        # Every browser module's tests of one database on one test process: one `flsdb serve`
+        # per database for the whole run (tests/web/conftest.py's live_sqlite, live_postgresql).
+        return f"browser-{params.get('served_site', 'sqlite')}"
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
         return None
