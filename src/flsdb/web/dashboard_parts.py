@@ -16,9 +16,8 @@ from starlette.concurrency import run_in_threadpool
 
 from flsdb.errors import ConfigurationError, NotFound
 from flsdb.figures import PeriodFigures
-from flsdb.services import dashboards
+from flsdb.services import units
 from flsdb.services.access import Actor
-from flsdb.services.dashboards import service_names
 from flsdb.services.events import record_event
 from flsdb.services.kpi_patients import STATUS_WORDS, patients
 from flsdb.services.policy import check_published_period, decided, disclosure
@@ -40,10 +39,10 @@ async def _body(
     (NotFound outside the viewer's scope, as the page)."""
     code = unit.upper()
     if level == "fls":
-        dashboards.check_service(actor, engine_of(request), code)
+        units.check_service(actor, engine_of(request), code)
         published = disclosure(actor, "service", code) == "published"
     elif level == "region":
-        dashboards.check_region(actor, engine_of(request), code)
+        units.check_region(actor, engine_of(request), code)
         published = disclosure(actor, "region", code) == "published"
     elif level == "nation" and code == "ALL":
         code = "all"
@@ -147,7 +146,7 @@ async def kpi_patients(actor: ActorDep, service_code: Code, request: Request) ->
         request,
         "dashboard_patients.html",
         code=code,
-        unit_name=service_names(engine_of(request), code)["unit_name"],
+        unit_name=units.service_names(engine_of(request), code)["unit_name"],
         found=found,
         rows=rows,
         words=STATUS_WORDS[found.status],

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from flsdb.errors import FlsdbError, Forbidden, NotFound
 from flsdb.figures import PeriodFigures
-from flsdb.services import dashboards, locks, report_files
+from flsdb.services import dashboards, locks, report_files, units
 from flsdb.services.policy import can, check, check_published_period, decided, disclosure
 from flsdb.web import dashboards as views
 from flsdb.web.common import ActorDep, engine_of, render
@@ -104,7 +104,7 @@ async def fls_dashboard(
     actor: ActorDep, service_code: ServiceCode, request: Request
 ) -> HTMLResponse:
     code = service_code.upper()
-    dashboards.check_service(actor, engine_of(request), code)
+    units.check_service(actor, engine_of(request), code)
     # The figures leave at the viewer's disclosure level: its staff and the national team see
     # the FLS in full, a region viewer as published.
     published = disclosure(actor, "service", code) == "published"
@@ -114,7 +114,7 @@ async def fls_dashboard(
     if published:
         check_published_period(period)
     data = await period_figures(request, period, as_of)
-    if not dashboards.has_records(engine_of(request), code) or code not in set(
+    if not units.has_records(engine_of(request), code) or code not in set(
         data.services["service_code"]
     ):
         # A newly loaded FLS (or figures computed before it was loaded): nothing to chart yet.
@@ -128,7 +128,7 @@ async def fls_dashboard(
             upload=None,
             body="",
             records=0,
-            **dashboards.service_names(engine_of(request), code),
+            **units.service_names(engine_of(request), code),
         )
     # Figures a computation behind (records changed since): the FLS's own KPI rows as they are
     # now, for those who see them in full; its charts and comparators follow at the next one.
@@ -224,7 +224,7 @@ async def region_dashboard(
     actor: ActorDep, region_code: ServiceCode, request: Request
 ) -> HTMLResponse:
     code = region_code.upper()
-    dashboards.check_region(actor, engine_of(request), code)
+    units.check_region(actor, engine_of(request), code)
     return await _group(request, "region", code)
 
 
@@ -244,14 +244,14 @@ async def download(
     as published; the benchmark table (CSV)."""
     code = unit.upper()
     if kind == "fls":
-        dashboards.check_service(actor, engine_of(request), code)
+        units.check_service(actor, engine_of(request), code)
         if disclosure(actor, "service", code) == "published":
             raise Forbidden(
                 "The FLS report shows its figures in full, for its staff and the national "
                 "team; the region's report has them as published."
             )
     elif kind == "region":
-        dashboards.check_region(actor, engine_of(request), code)
+        units.check_region(actor, engine_of(request), code)
     report_files.check_download(kind, code, fmt)
     period, as_of, error = period_and_date(request)
     if error:
@@ -265,7 +265,7 @@ async def download(
         as_of,
     )
     if kind == "fls" and (
-        not dashboards.has_records(engine_of(request), code)
+        not units.has_records(engine_of(request), code)
         or code not in set(data.services["service_code"])
     ):
         raise NotFound(f"{code} has no records yet, so there is no report to download.")
