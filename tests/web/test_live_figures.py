@@ -186,7 +186,7 @@ def test_the_same_rows_are_published_once(site: Site, monkeypatch: pytest.Monkey
     a saved change makes new rows, checked again."""
     from flsdb.config import load_thresholds
     from flsdb.figures.kept import Kept
-    from flsdb.kpi.sources import _services_frame
+    from flsdb.kpi.sources import stored_services
     from flsdb.services import live_figures
 
     checks: list[int] = []
@@ -205,7 +205,7 @@ def test_the_same_rows_are_published_once(site: Site, monkeypatch: pytest.Monkey
         pd.testing.assert_frame_equal(first.tables[level], later.tables[level])
         assert later.shown[level] is first.shown[level]
     # What the disclosure check gives for these rows, exactly.
-    services = _services_frame(site.engine)
+    services = stored_services(site.engine)
     listed = services[["service_code", "service_name", "region_code", "region_name", "nation"]]
     listed = listed.sort_values("service_code").reset_index(drop=True)
     direct = protect(later.tables, listed, load_thresholds().suppression)

@@ -53,7 +53,8 @@ class RecordSource:
     sqlite_path: str | None = None
 
 
-def _services_frame(engine: Engine) -> pd.DataFrame:
+def stored_services(engine: Engine) -> pd.DataFrame:
+    """The services table as a KPI source holds it (the columns the catalogue's queries use)."""
     with engine.connect() as conn:
         rows = conn.execute(select(*[services.c[c] for c in SERVICE_COLUMNS])).all()
     return pd.DataFrame(rows, columns=list(SERVICE_COLUMNS))
@@ -120,7 +121,7 @@ def source_from_database(url: str | None = None, engine: Engine | None = None) -
     backend = "sqlite" if engine.dialect.name == "sqlite" else "postgres"
     return RecordSource(
         table=con.table("records"),
-        services=_services_frame(engine),
+        services=stored_services(engine),
         backend=backend,
         description=f"{engine.dialect.name} database "
         f"{engine.url.render_as_string(hide_password=True)}",

@@ -27,7 +27,7 @@ from flsdb.figures.compute import KpiRows
 from flsdb.kpi import parse_period
 from flsdb.kpi.mix import treatment_mix
 from flsdb.kpi.periods import Period
-from flsdb.kpi.sources import RecordSource, _services_frame, ibis_connection
+from flsdb.kpi.sources import RecordSource, ibis_connection, stored_services
 from flsdb.kpi.stored import stored_counts
 from flsdb.kpi.terms import catalogue_layout
 from flsdb.services.data_version import data_version
@@ -71,7 +71,7 @@ def maintained_figures(
         return None
     period = parse_period(period_text)
     thresholds = load_thresholds()
-    services = _services_frame(engine)
+    services = stored_services(engine)
     source = RecordSource(table=None, services=services, backend=dialect, description="store")
 
     def counts(start: dt.date, end: dt.date, level: str) -> pd.DataFrame:

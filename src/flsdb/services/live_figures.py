@@ -39,7 +39,7 @@ from flsdb.figures import passed
 from flsdb.figures.kept import Kept
 from flsdb.kpi import KpiRequest, compute_levels, level_results, load_catalogue, parse_period
 from flsdb.kpi.results import RESULT_COLUMNS
-from flsdb.kpi.sources import RecordSource, _services_frame
+from flsdb.kpi.sources import RecordSource, stored_services
 from flsdb.kpi.stored import stored_counts
 from flsdb.kpi.terms import catalogue_layout
 from flsdb.services.data_version import data_version
@@ -156,7 +156,7 @@ def compute(engine: Engine, period_text: str, as_of: dt.date) -> KpiFigures | No
     counts = stored_counts(fetch, dialect, period.start, period.end, as_of, "service")
     if counts is None:
         return None
-    services = _services_frame(engine)
+    services = stored_services(engine)
     source = RecordSource(table=None, services=services, backend=dialect, description="store")
     thresholds = load_thresholds()
 
@@ -246,7 +246,7 @@ def compute_level(
     service level; every unit otherwise); None when the store keeps no figures for this
     catalogue. The cells read are that level's only (and those FLSs' only)."""
     period = parse_period(period_text)
-    frame = _services_frame(engine)
+    frame = stored_services(engine)
     only = None
     if level == "service" and services is not None:
         known = set(frame["service_code"])
