@@ -13,7 +13,7 @@ from tests.disclosure.nation import nation
 
 
 @pytest.mark.slow
-def test_a_national_synthetic_set_passes_the_outsiders_audit() -> None:
+def test_a_national_synthetic_set_passes_the_outsiders_and_every_fls_insiders_audit() -> None:
     data = nation()  # shared with tests/reports/test_outliers.py
     policy = data.thresholds.suppression
     hidden = sum(
