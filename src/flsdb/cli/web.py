@@ -67,6 +67,10 @@ def serve(
     uvicorn.run(
         "flsdb.web.app:app_from_environment",
         factory=True,
+        # httptools and uvloop (dependencies of flsdb): less CPU per request than h11 and
+        # asyncio, which "auto" falls back to where they cannot be installed.
+        http="auto",
+        loop="auto",
         host=host,
         port=port,
         workers=workers,
