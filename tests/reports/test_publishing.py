@@ -7,7 +7,6 @@ PDF (PDF/UA)."""
 from __future__ import annotations
 
 import base64
-import dataclasses
 import re
 from pathlib import Path
 
@@ -24,15 +23,7 @@ from flsdb.reports.build import ReportSet, build_reports
 from flsdb.reports.marking import SYNTHETIC
 from tests.factory import SERVICES, write_records, write_services
 from tests.kpi.cases import AS_OF, ROWS
-from tests.reports.cases import case_figures
-
-
-def page_texts(pdf: Path) -> list[str]:
-    return [" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages]
-
-
-def pdf_of(paths: list[Path]) -> Path:
-    return next(p for p in paths if p.suffix == ".pdf")
+from tests.reports.pdf_text import page_texts, pdf_of
 
 
 @pytest.fixture(scope="module")
@@ -50,17 +41,6 @@ def synthetic_data(tmp_path_factory: pytest.TempPathFactory) -> PeriodFigures:
 @pytest.fixture(scope="module")
 def synthetic(synthetic_data: PeriodFigures, tmp_path_factory: pytest.TempPathFactory) -> ReportSet:
     return build_reports(synthetic_data, tmp_path_factory.mktemp("out"), jobs=2)
-
-
-@pytest.fixture(scope="module")
-def real_locked(tmp_path_factory: pytest.TempPathFactory) -> ReportSet:
-    """Real (not synthetic) services in a locked period."""
-    folder = tmp_path_factory.mktemp("real")
-    data = case_figures(folder)
-    data = dataclasses.replace(data, lock_note="period locked 2025-03-01 09:00 by analyst")
-    return build_reports(
-        data, tmp_path_factory.mktemp("out"), services=["FLS01"], region_reports=False, jobs=1
-    )
 
 
 def every_file(result: ReportSet) -> list[Path]:
@@ -119,18 +99,6 @@ def test_an_fls_report_is_for_that_fls_only_and_kept_internal(synthetic: ReportS
     # The published reports are not marked as an FLS's.
     for text in page_texts(pdf_of(synthetic.national)):
         assert "Not for publication" not in text
-
-
-def test_a_locked_period_of_real_services_carries_no_marks(real_locked: ReportSet) -> None:
-    assert [p.name for p in real_locked.national] == [
-        "national-report-2024.html",
-        "national-report-2024.pdf",
-    ]
-    for text in page_texts(pdf_of(real_locked.national)):
-        assert "Provisional" not in text and "SYNTHETIC" not in text
-        assert "period locked 1 Mar 2025 09:00 by analyst" in text  # a UK date (item 6)
-    wide = pd.read_csv(real_locked.folder / "benchmark-fls-2024.csv")
-    assert "marking" not in wide.columns
 
 
 def test_reports_are_tagged_pdf_ua(synthetic: ReportSet) -> None:

@@ -1,12 +1,11 @@
 """Reports from hand-built records: content, suppression, names, tables, every page's context,
-no patient data."""
+no patient data; real services in a locked period carry no marks."""
 
 from __future__ import annotations
 
 import csv
 import dataclasses
 import re
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -17,9 +16,11 @@ from flsdb.disclosure import find_disclosures
 from flsdb.figures import PeriodFigures, compute_figures
 from flsdb.kpi import parse_period
 from flsdb.reports.build import ReportSet, build_reports
-from flsdb.reports.region import region_report
 from tests.kpi.cases import AS_OF, ROWS
 from tests.reports.cases import case_source
+from tests.reports.pdf_text import page_texts, pdf_of, raw_page_texts
+
+LOCK_NOTE = "period locked 2025-03-02 09:15 by lead"
 
 
 @pytest.fixture(scope="module")
@@ -35,21 +36,16 @@ def report_data(source) -> PeriodFigures:
 
 @pytest.fixture(scope="module")
 def reports(report_data: PeriodFigures, tmp_path_factory: pytest.TempPathFactory) -> ReportSet:
-    return build_reports(report_data, tmp_path_factory.mktemp("out"), jobs=1)
+    """The published set of real (not synthetic) services in a locked period: one set of PDFs
+    for the checks of content and of marks (the unlocked, synthetic set is test_publishing's)."""
+    locked = dataclasses.replace(report_data, lock_note=LOCK_NOTE)
+    return build_reports(locked, tmp_path_factory.mktemp("out"), jobs=1)
 
 
 @pytest.fixture(scope="module")
 def internal(source, tmp_path_factory: pytest.TempPathFactory) -> ReportSet:
     data = compute_figures(source, parse_period("2024"), AS_OF, suppression=False)
     return build_reports(data, tmp_path_factory.mktemp("internal"), region_reports=False, jobs=1)
-
-
-def pdf_of(paths: list[Path]) -> Path:
-    return next(p for p in paths if p.suffix == ".pdf")
-
-
-def page_texts(pdf: Path) -> list[str]:
-    return [" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages]
 
 
 def test_every_report_is_written(reports: ReportSet) -> None:
@@ -71,16 +67,26 @@ def test_every_pdf_page_has_one_header_its_context_and_page_n_of_m(reports: Repo
             assert f"page {number} of {len(texts)}" in text
 
 
-def test_headers_show_uk_dates_never_iso(report_data: PeriodFigures, tmp_path: Path) -> None:
+def test_a_locked_period_of_real_services_carries_no_marks(reports: ReportSet) -> None:
+    assert [p.name for p in reports.national] == [
+        "national-report-2024.html",
+        "national-report-2024.pdf",
+    ]
+    for text in page_texts(pdf_of(reports.national)):
+        assert "Provisional" not in text and "SYNTHETIC" not in text
+        assert "period locked 2 Mar 2025 09:15 by lead" in text  # a UK date (item 6)
+    wide = pd.read_csv(reports.folder / "benchmark-fls-2024.csv")
+    assert "marking" not in wide.columns
+
+
+def test_headers_show_uk_dates_never_iso(reports: ReportSet) -> None:
     """The running header on every page (and the lock's note in it) reads as UK dates."""
-    locked = dataclasses.replace(report_data, lock_note="period locked 2025-03-02 09:15 by lead")
-    (tmp_path / "regions").mkdir()
-    pdf = pdf_of(region_report(locked, "QE1", tmp_path, ("pdf",)))
-    texts = page_texts(pdf)
-    assert texts
-    for text in texts:
-        assert "data as of 1 Mar 2025 (period locked 2 Mar 2025 09:15 by lead)" in text
-        assert not re.search(r"\d{4}-\d{2}-\d{2}", text), text
+    for paths in [reports.national, *reports.services.values(), *reports.regions.values()]:
+        texts = page_texts(pdf_of(paths))
+        assert texts
+        for text in texts:
+            assert "data as of 1 Mar 2025 (period locked 2 Mar 2025 09:15 by lead)" in text
+            assert not re.search(r"\d{4}-\d{2}-\d{2}", text), text
 
 
 def test_the_stylesheet_reaches_the_pdf(reports: ReportSet) -> None:
@@ -267,7 +273,7 @@ def test_no_patient_identifiable_data_in_any_output(
         ]
     for path in files:
         if path.suffix == ".pdf":
-            text = " ".join(page.extract_text() for page in PdfReader(path).pages)
+            text = " ".join(raw_page_texts(path))
         elif path.suffix == ".xlsx":
             book = openpyxl.load_workbook(path)
             text = " ".join(str(c.value) for s in book for row in s.iter_rows() for c in row)
