@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select, text
 from flsdb.ingest import validate_file
 from flsdb.storage import known_service_codes, store_records, writer
 from flsdb.storage.tables import audit_log, import_log, records
-from tests.command import flsdb, start_flsdb
+from tests.command import flsdb_here, start_flsdb
 from tests.factory import record, write_records
 from tests.storage.test_store import TODAY, load_services
 
@@ -187,22 +187,45 @@ def test_an_import_waits_for_one_holding_the_same_keys(
     assert_audit_chain(engine)
 
 
-def test_two_imports_of_the_same_new_keys_at_once(engine: Engine, tmp_path: Path) -> None:
+def test_two_imports_of_the_same_new_keys_at_once(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Both insert the same keys: the second to get the lock finds the first's rows and updates
-    them (no duplicate-key failure); the values of the last committed are kept."""
+    them (no duplicate-key failure); the values of the last committed are kept. The first
+    (in this process) holds its transaction, its new rows inserted, until the second (the
+    installed command) is seen waiting for the lock."""
     load_services(engine, tmp_path)
-    files = {
-        "male.csv": write_sexes(tmp_path / "male.csv", ["male"] * ROWS),
-        "female.csv": write_sexes(tmp_path / "female.csv", ["female"] * ROWS),
-    }
-    url = db_argument(engine)
-    started = [start_flsdb("import", str(p), "--db", url, cwd=tmp_path) for p in files.values()]
-    for process in started:
-        _, err = process.communicate(timeout=180)
-        assert process.returncode == 0, err
+    male = write_sexes(tmp_path / "male.csv", ["male"] * ROWS)
+    female = write_sexes(tmp_path / "female.csv", ["female"] * ROWS)
+    first = validate_file(
+        male, "records", known_services=known_service_codes(engine), upload_date=TODAY
+    )
+    holding, second_waited = threading.Event(), threading.Event()
+    real = writer._upsert_batch
+
+    def held_batch(*args, **kwargs):  # type: ignore[no-untyped-def]
+        counts = real(*args, **kwargs)
+        holding.set()
+        second_waited.wait(180)  # the first's new rows stay uncommitted until the second waits
+        return counts
+
+    monkeypatch.setattr(writer, "_upsert_batch", held_batch)
+    first_thread = threading.Thread(target=store_records, args=(engine, first, "male.csv"))
+    first_thread.start()
+    assert holding.wait(60)
+    second = start_flsdb("import", str(female), "--db", db_argument(engine), cwd=tmp_path)
+    try:
+        waited = waits_for_lock(engine, second)
+    finally:
+        second_waited.set()
+    assert waited, "the second import did not wait for the first's lock"
+    first_thread.join(120)
+    _, err = second.communicate(timeout=180)
+    assert second.returncode == 0, err
     done = imports(engine)
     assert sorted((i, u, s) for _, _, i, u, s in done) == [(0, ROWS, 0), (ROWS, 0, 0)]
     last = done[-1][1]
+    assert last == "female.csv"  # the one that waited committed last
     assert done[-1][3] == ROWS  # the last committed updated every row
     assert set(stored_sexes(engine).values()) == {last.removesuffix(".csv")}
     assert_audit_chain(engine)
@@ -281,7 +304,9 @@ def test_an_import_while_kpis_and_reports_read(engine: Engine, tmp_path: Path) -
     ]  # fmt: skip
     wait_until_reading(engine, readers)  # the import starts once they read (or are done)
     changed = write_sexes(tmp_path / "male.csv", ["male"] * ROWS)
-    result = flsdb("import", str(changed), "--db", url, cwd=tmp_path, timeout=180)
+    # The import by the command's entry point in this process (tests/command.py): the readers
+    # are the other processes it runs beside.
+    result = flsdb_here("import", str(changed), "--db", url, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert f"{ROWS} updated" in result.stdout
     for process in readers:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -193,18 +195,28 @@ def test_a_busy_server_computes_the_figures_at_most_every_few_seconds(site: Site
     assert not found.stale and cache.computed == 2
 
 
-def test_the_kpi_rows_computed_in_the_worker_process_meanwhile_are_the_same(site: Site) -> None:
+@pytest.fixture(scope="module")
+def worker_pool() -> Iterator[Any]:
+    """The server's worker process (`LiveCache.start_pool`: a spawned Python, seconds of
+    imports), started once for the module's tests of every backend."""
+    started = LiveCache()
+    started.start_pool()
+    try:
+        yield started.pool
+    finally:
+        started.pool.shutdown(wait=True)
+
+
+def test_the_kpi_rows_computed_in_the_worker_process_meanwhile_are_the_same(
+    site: Site, worker_pool: Any
+) -> None:
     """With the server's worker process (`LiveCache.start_pool`), the KPI rows and their
     disclosure check run there while the dashboard's thread computes the monthly series: the
     same figures as computed in one thread."""
-    live = LiveCache()
-    live.start_pool()
-    try:
-        there = maintained_figures(site.engine, "2024", AS_OF, live)
-        worker = next(iter(live.pool._processes.values()))
-        assert there is not None and worker.is_alive() and live.computed == 1
-    finally:
-        live.pool.shutdown(wait=True)
+    live = LiveCache(pool=worker_pool)
+    there = maintained_figures(site.engine, "2024", AS_OF, live)
+    worker = next(iter(live.pool._processes.values()))
+    assert there is not None and worker.is_alive() and live.computed == 1
     here = maintained_figures(site.engine, "2024", AS_OF)
     assert here is not None
     for level, table in here.unsuppressed.items():

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -13,7 +15,7 @@ from flsdb.kpi.query import count_query, run_counts
 from flsdb.kpi.sources import source_from_database
 from flsdb.services.access import Role
 from flsdb.services.kpis import kpi_rows
-from flsdb.services.live_figures import compute, compute_level
+from flsdb.services.live_figures import LiveCache, compute, compute_level, kpi_figures
 from flsdb.services.policy import Actor
 from tests.web.conftest import Site
 
@@ -160,19 +162,27 @@ def test_an_fls_reads_its_own_rows_without_the_whole_publication(site: Site) -> 
     assert region.status_code == 200 and live.computed == 1
 
 
-def test_the_whole_publication_computed_in_a_worker_process_is_the_same(site: Site) -> None:
+@pytest.fixture(scope="module")
+def worker_pool() -> Iterator[Any]:
+    """The server's worker process (`LiveCache.start_pool`: a spawned Python, seconds of
+    imports), started once for the module's tests of every backend."""
+    started = LiveCache()
+    started.start_pool()
+    try:
+        yield started.pool
+    finally:
+        started.pool.shutdown(wait=True)
+
+
+def test_the_whole_publication_computed_in_a_worker_process_is_the_same(
+    site: Site, worker_pool: Any
+) -> None:
     """The server computes the published figures in a process of its own (its interpreter lock
     stays free for the reads): the same figures as computed here."""
-    from flsdb.services.live_figures import LiveCache, kpi_figures
-
-    cache = LiveCache()
-    cache.start_pool()
-    try:
-        there = kpi_figures(site.engine, "2024", AS_OF, cache)
-        worker = next(iter(cache.pool._processes.values()))
-        assert there is not None and worker.is_alive() and worker.pid is not None
-    finally:
-        cache.pool.shutdown(wait=True)
+    cache = LiveCache(pool=worker_pool)
+    there = kpi_figures(site.engine, "2024", AS_OF, cache)
+    worker = next(iter(cache.pool._processes.values()))
+    assert there is not None and worker.is_alive() and worker.pid is not None
     here = compute(site.engine, "2024", AS_OF)
     assert here is not None and cache.computed == 1
     for level in LEVELS:
