@@ -12,6 +12,7 @@ import threading
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, text
@@ -137,6 +138,41 @@ def waits_for_lock(engine: Engine, process: subprocess.Popen[str], limit: float 
     return False
 
 
+def import_held_while_the_command_waits(
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    table: Any,
+    name: str,
+    other: Path,
+    cwd: Path,
+) -> None:
+    """Stores `table` in this process, its transaction held open once its rows are written,
+    until the installed command importing `other` (another process) is seen waiting for the
+    lock; then both finish, and both must succeed."""
+    holding, waited_seen = threading.Event(), threading.Event()
+    real = writer._upsert_batch
+
+    def held_batch(*args, **kwargs):  # type: ignore[no-untyped-def]
+        counts = real(*args, **kwargs)
+        holding.set()
+        waited_seen.wait(180)  # this import's rows stay uncommitted until the other waits
+        return counts
+
+    monkeypatch.setattr(writer, "_upsert_batch", held_batch)
+    thread = threading.Thread(target=store_records, args=(engine, table, name))
+    thread.start()
+    assert holding.wait(60)
+    process = start_flsdb("import", str(other), "--db", db_argument(engine), cwd=cwd)
+    try:
+        waited = waits_for_lock(engine, process)
+    finally:
+        waited_seen.set()
+    assert waited, "the second import did not wait for the first's lock"
+    thread.join(120)
+    _, err = process.communicate(timeout=180)
+    assert process.returncode == 0, err
+
+
 def test_an_import_waits_for_one_holding_the_same_keys(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -155,28 +191,7 @@ def test_an_import_waits_for_one_holding_the_same_keys(
     a_table = validate_file(
         a_rows, "records", known_services=known_service_codes(engine), upload_date=TODAY
     )
-    holding, b_waited = threading.Event(), threading.Event()
-    real = writer._upsert_batch
-
-    def slow_batch(*args, **kwargs):  # type: ignore[no-untyped-def]
-        counts = real(*args, **kwargs)
-        holding.set()
-        b_waited.wait(180)  # A's transaction stays open until B is seen waiting for it
-        return counts
-
-    monkeypatch.setattr(writer, "_upsert_batch", slow_batch)
-    a_thread = threading.Thread(target=store_records, args=(engine, a_table, "a"))
-    a_thread.start()
-    assert holding.wait(60)
-    b_process = start_flsdb("import", str(b_rows), "--db", db_argument(engine), cwd=tmp_path)
-    try:
-        waited = waits_for_lock(engine, b_process)
-    finally:
-        b_waited.set()
-    assert waited, "the second import did not wait for the first's lock"
-    a_thread.join(120)
-    _, b_err = b_process.communicate(timeout=120)
-    assert b_process.returncode == 0, b_err
+    import_held_while_the_command_waits(engine, monkeypatch, a_table, "a", b_rows, tmp_path)
 
     assert [(name, i, u, s) for _, name, i, u, s in imports(engine)] == [
         ("base.csv", ROWS, 0, 0),
@@ -200,28 +215,7 @@ def test_two_imports_of_the_same_new_keys_at_once(
     first = validate_file(
         male, "records", known_services=known_service_codes(engine), upload_date=TODAY
     )
-    holding, second_waited = threading.Event(), threading.Event()
-    real = writer._upsert_batch
-
-    def held_batch(*args, **kwargs):  # type: ignore[no-untyped-def]
-        counts = real(*args, **kwargs)
-        holding.set()
-        second_waited.wait(180)  # the first's new rows stay uncommitted until the second waits
-        return counts
-
-    monkeypatch.setattr(writer, "_upsert_batch", held_batch)
-    first_thread = threading.Thread(target=store_records, args=(engine, first, "male.csv"))
-    first_thread.start()
-    assert holding.wait(60)
-    second = start_flsdb("import", str(female), "--db", db_argument(engine), cwd=tmp_path)
-    try:
-        waited = waits_for_lock(engine, second)
-    finally:
-        second_waited.set()
-    assert waited, "the second import did not wait for the first's lock"
-    first_thread.join(120)
-    _, err = second.communicate(timeout=180)
-    assert second.returncode == 0, err
+    import_held_while_the_command_waits(engine, monkeypatch, first, "male.csv", female, tmp_path)
     done = imports(engine)
     assert sorted((i, u, s) for _, _, i, u, s in done) == [(0, ROWS, 0), (ROWS, 0, 0)]
     last = done[-1][1]

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from flsdb.ingest import open_upload, validate
 from flsdb.services import accounts
 from flsdb.services.access import Role
+from flsdb.services.live_figures import LiveCache
 from flsdb.storage import bulk, known_service_codes, open_engine, store_records, store_services
 from flsdb.storage.tables import period_locks, records
 from flsdb.web.app import create_app
@@ -263,3 +264,15 @@ def _signed_in(base: str, username: str) -> Iterator[httpx.Client]:
         assert signed.status_code == 200, signed.text
         client.headers["X-CSRF-Token"] = signed.json()["csrf_token"]
         yield client
+
+
+@pytest.fixture(scope="module")
+def worker_pool() -> Iterator[Any]:
+    """The server's worker process (`LiveCache.start_pool`: a spawned Python, seconds of
+    imports), started once for the module's tests of every backend."""
+    started = LiveCache()
+    started.start_pool()
+    try:
+        yield started.pool
+    finally:
+        started.pool.shutdown(wait=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -193,18 +192,6 @@ def test_a_busy_server_computes_the_figures_at_most_every_few_seconds(site: Site
     cache.cells_refresh_seconds = 0.0
     found = dashboards.figures(cache, site.url, site.engine, "2024", AS_OF)
     assert not found.stale and cache.computed == 2
-
-
-@pytest.fixture(scope="module")
-def worker_pool() -> Iterator[Any]:
-    """The server's worker process (`LiveCache.start_pool`: a spawned Python, seconds of
-    imports), started once for the module's tests of every backend."""
-    started = LiveCache()
-    started.start_pool()
-    try:
-        yield started.pool
-    finally:
-        started.pool.shutdown(wait=True)
 
 
 def test_the_kpi_rows_computed_in_the_worker_process_meanwhile_are_the_same(

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -160,18 +159,6 @@ def test_an_fls_reads_its_own_rows_without_the_whole_publication(site: Site) -> 
     # A region's rows are published to an FLS's staff: from the whole publication.
     region = nurse.get("/api/kpis", params={**PARAMS, "by": "region"})
     assert region.status_code == 200 and live.computed == 1
-
-
-@pytest.fixture(scope="module")
-def worker_pool() -> Iterator[Any]:
-    """The server's worker process (`LiveCache.start_pool`: a spawned Python, seconds of
-    imports), started once for the module's tests of every backend."""
-    started = LiveCache()
-    started.start_pool()
-    try:
-        yield started.pool
-    finally:
-        started.pool.shutdown(wait=True)
 
 
 def test_the_whole_publication_computed_in_a_worker_process_is_the_same(
