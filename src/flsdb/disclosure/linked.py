@@ -29,7 +29,7 @@ from flsdb.config import Suppression
 from flsdb.disclosure.audit import Breach, Publication, Target, audit
 from flsdb.disclosure.cells import Cells
 from flsdb.disclosure.engine import Relation, relation
-from flsdb.disclosure.model import describe, model, needs_of
+from flsdb.disclosure.model import describe, model, needs_of, worked_out
 
 # A KPI count of the publication's period: (level, unit, kpi, column).
 Key = tuple[str, str, str, str]
@@ -138,12 +138,7 @@ def _describe(breach: Breach, cells: Cells, names: Sequence[str]) -> str:
     cell = breach.target.terms[0][0]
     if cell < len(cells.values):
         return describe(breach, cells.frame)
-    who = "an outsider" if breach.attacker == "outsider" else f"FLS {breach.attacker}"
-    low, high = breach.low, breach.high
-    span = f"{low:g}" if np.isclose(low, high) else f"{low:g} to {high:g}"
-    return (
-        f"{names[cell - len(cells.values)]}: the hidden count can be worked out as {span} by {who}"
-    )
+    return f"{names[cell - len(cells.values)]}: the hidden count {worked_out(breach)}"
 
 
 def audit_linked(

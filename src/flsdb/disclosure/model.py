@@ -206,10 +206,15 @@ def describe(breach: Breach, frame: pd.DataFrame) -> str:
             f"the patients in its {COUNTS[cell % 3]} and not in {inner['kpi']}'s "
             f"{COUNTS[terms[1][0] % 3]}"
         )
+    return f"{what}: {quantity} {worked_out(breach)}"
+
+
+def worked_out(breach: Breach) -> str:
+    """'can be worked out as 4 by FLS QOPE': what the attacker narrowed the count to."""
     who = "an outsider" if breach.attacker == "outsider" else f"FLS {breach.attacker}"
     low, high = breach.low, breach.high
     span = f"{low:g}" if np.isclose(low, high) else f"{low:g} to {high:g}"
-    return f"{what}: {quantity} can be worked out as {span} by {who}"
+    return f"can be worked out as {span} by {who}"
 
 
 def audit_tables(
