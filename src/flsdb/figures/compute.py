@@ -202,14 +202,15 @@ def compute_figures(
         published = dict(tables)
     elif published is None:
         published = protect_tables(tables, services, policy)
+    caseload = CrudeRateEstimator.from_thresholds(thresholds)
     data = PeriodFigures(
         period=period,
         as_of=as_of,
         catalogue=catalogue,
         thresholds=thresholds,
         suppression=suppression,
-        caseload_method=CrudeRateEstimator.from_thresholds(thresholds).description,
-        caseload_summary=CrudeRateEstimator.from_thresholds(thresholds).summary,
+        caseload_method=caseload.description,
+        caseload_summary=caseload.summary,
         records=int(period_counts["records"].sum()) if len(period_counts) else 0,
         services=services,
         unsuppressed=tables,
