@@ -41,7 +41,7 @@ from flsdb.web import (
 from flsdb.web.auth import current_actor
 from flsdb.web.common import error_page, issue_list, pending_page
 from flsdb.web.dashboard_parts import router as dashboard_parts
-from flsdb.web.guard import add_guard
+from flsdb.web.guard import Guard
 from flsdb.web.settings import SECRET_ENV, Settings, limits_from_environment
 from flsdb.web.signin import sign_in_again
 
@@ -133,8 +133,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages_restore.router)
     app.include_router(pages_worklist.router)
 
-    add_guard(
-        app,
+    # Inside Starlette's error middleware, as `@app.middleware("http")` was.
+    app.add_middleware(
+        Guard,
         refuse=_refusal,
         headers=HEADERS,
         max_body=MAX_BODY,

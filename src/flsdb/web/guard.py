@@ -10,7 +10,6 @@ body through a task group and memory streams, a measurable share of a small requ
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -89,9 +88,3 @@ class Guard:
         if b"%00" in request.scope.get("query_string", b"") or "\x00" in request.url.path:
             return 400, self.nul_refusal
         return hygiene.query_refusal(request)
-
-
-def add_guard(app: Any, **options: Any) -> None:
-    """Put the guard around `app`'s routes (inside Starlette's error middleware, as
-    `@app.middleware("http")` was)."""
-    app.add_middleware(Guard, **options)
