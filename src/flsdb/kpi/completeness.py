@@ -6,6 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
+from flsdb.kpi import count_columns
 from flsdb.kpi.catalogue import Catalogue, load_catalogue
 from flsdb.kpi.periods import Period
 from flsdb.kpi.query import count_query, run_counts
@@ -43,9 +44,9 @@ def completeness_by_field(
     rows = []
     for key in measure.key_fields:
         applicable = per_service[
-            f"{measure.id}__app__{key.column}" if key.applicable else "records"
+            count_columns.applies(measure.id, key.column) if key.applicable else "records"
         ]
-        missing = per_service[f"{measure.id}__miss__{key.column}"]
+        missing = per_service[count_columns.missing(measure.id, key.column)]
         for code in per_service.index:
             share = missing[code] / applicable[code] * 100 if applicable[code] else None
             rows.append(

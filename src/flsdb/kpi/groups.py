@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from flsdb.kpi import count_columns
 from flsdb.kpi.catalogue import Catalogue
 
 COLUMNS = ["service_code", "level", "unit", "period", "kpi", "numerator", "denominator", "not_due"]
@@ -23,11 +24,21 @@ def per_fls_groups(
     for level, frame in counts.items():
         if not len(frame):
             continue
-        columns = [c for m in measures for c in (f"{m.id}__num", f"{m.id}__den", f"{m.id}__nd")]
-        present = [c for c in columns if c in frame.columns]
+        wanted = [
+            name
+            for m in measures
+            for name in (
+                count_columns.numerator(m.id),
+                count_columns.denominator(m.id),
+                count_columns.not_due(m.id),
+            )
+        ]
+        present = [c for c in wanted if c in frame.columns]
         summed = frame.groupby(["service_code", "group"])[present].sum()
         for measure in measures:
-            num, den, due = (f"{measure.id}__{s}" for s in ("num", "den", "nd"))
+            num = count_columns.numerator(measure.id)
+            den = count_columns.denominator(measure.id)
+            due = count_columns.not_due(measure.id)
             if num not in summed.columns or den not in summed.columns:
                 continue
             part = pd.DataFrame(

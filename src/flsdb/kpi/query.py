@@ -8,6 +8,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from flsdb.kpi import count_columns
 from flsdb.kpi.catalogue import Catalogue, Measure
 from flsdb.kpi.compile import FRACTURE, Compiler, whole_years, year_and_month
 
@@ -49,23 +50,25 @@ def measure_aggregates(
         for key in measure.key_fields:
             missing = compiler.missing(key.column)
             if key.applicable is None:  # applies to every record: the count is `records`
-                out[f"{measure.id}__miss__{key.column}"] = compiler.count(missing)
+                out[count_columns.missing(measure.id, key.column)] = compiler.count(missing)
                 continue
             applicable = compiler(key.applicable)
-            out[f"{measure.id}__app__{key.column}"] = compiler.count(applicable)
-            out[f"{measure.id}__miss__{key.column}"] = compiler.count(applicable & missing)
+            out[count_columns.applies(measure.id, key.column)] = compiler.count(applicable)
+            out[count_columns.missing(measure.id, key.column)] = compiler.count(
+                applicable & missing
+            )
         return out
     if measure.kind == "caseload":
         for part_id, part in measure.parts.items():
-            out[f"{part_id}__records"] = compiler.count(compiler(part.records))
+            out[count_columns.records(part_id)] = compiler.count(compiler(part.records))
         return out
     base = compiler(measure.denominator)
     if measure.due is not None:
         due = compiler.due(measure.due)
-        out[f"{measure.id}__nd"] = compiler.count(base & ~due)
+        out[count_columns.not_due(measure.id)] = compiler.count(base & ~due)
         base = base & due
-    out[f"{measure.id}__den"] = compiler.count(base)
-    out[f"{measure.id}__num"] = compiler.count(base & compiler(measure.numerator))
+    out[count_columns.denominator(measure.id)] = compiler.count(base)
+    out[count_columns.numerator(measure.id)] = compiler.count(base & compiler(measure.numerator))
     return out
 
 

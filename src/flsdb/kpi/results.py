@@ -13,6 +13,7 @@ import pandas as pd
 
 from flsdb.config import Thresholds
 from flsdb.dictionary import load_dictionary
+from flsdb.kpi import count_columns
 from flsdb.kpi.catalogue import Catalogue, Measure
 from flsdb.kpi.periods import Grain, Period, label_for
 from flsdb.kpi.query import AGE_BANDS, NOT_RECORDED
@@ -81,7 +82,9 @@ def _caseload_counts(
         columns = _expected_columns(part.expected)
         yearly = known[columns].sum(axis=1, min_count=len(columns))
         per_service = counts["service_code"].map(yearly).astype("float64")
-        out[f"{part_id}__num"] = counts[f"{part_id}__records"].where(per_service.notna(), 0)
+        out[count_columns.numerator(part_id)] = counts[count_columns.records(part_id)].where(
+            per_service.notna(), 0
+        )
     return out
 
 
@@ -224,15 +227,15 @@ def build_results(
             else:
                 frames.append(_completeness_rows(table, measure, thresholds))
         else:
-            not_due = table[f"{measure.id}__nd"] if measure.due else None
+            not_due = table[count_columns.not_due(measure.id)] if measure.due else None
             frames.append(
                 _rows_for(
                     measure.id,
                     measure,
                     thresholds,
                     table,
-                    table[f"{measure.id}__num"],
-                    table[f"{measure.id}__den"],
+                    table[count_columns.numerator(measure.id)],
+                    table[count_columns.denominator(measure.id)],
                     not_due,
                 )
             )
@@ -246,9 +249,9 @@ def fields_over_threshold(table: pd.DataFrame, measure: Measure) -> np.ndarray:
     NaN where the row has no records (nothing to be complete)."""
     over = np.zeros(len(table))
     for key in measure.key_fields:
-        applies = f"{measure.id}__app__{key.column}"
+        applies = count_columns.applies(measure.id, key.column)
         applicable = table[applies if key.applicable else "records"].to_numpy(dtype=float)
-        missing = table[f"{measure.id}__miss__{key.column}"].to_numpy(dtype=float)
+        missing = table[count_columns.missing(measure.id, key.column)].to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(applicable > 0, missing / applicable * 100, 0.0)
         over += share > measure.missing_threshold
@@ -273,7 +276,10 @@ def _completeness_share_rows(
 ) -> Rows:
     """kpi01 for a region or nation: FLSs with records whose completeness is green, over FLSs
     with records (as the national audit reports it)."""
-    columns = ["records", *(c for c in counts.columns if c.startswith(f"{measure.id}__"))]
+    columns = [
+        "records",
+        *(c for c in counts.columns if c.startswith(count_columns.of_measure(measure.id))),
+    ]
     per_service = counts.groupby(["service_code", "period"])[columns].sum().reset_index()
     per_service = per_service[per_service["service_code"].isin(services["service_code"])]
     rag = thresholds.rag_for(measure.id)
@@ -326,7 +332,7 @@ def _caseload_rows(
                 measure,
                 thresholds,
                 table,
-                table[f"{part_id}__num"],
+                table[count_columns.numerator(part_id)],
                 denominator,
                 None,
                 interval="poisson",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
+from flsdb.kpi import count_columns
 from flsdb.kpi.catalogue import Catalogue, Condition, Measure, load_catalogue
 
 if TYPE_CHECKING:  # the writers read the layout without loading Ibis
@@ -113,23 +114,25 @@ def measure_terms(measure: Measure, catalogue: Catalogue) -> dict[str, Term]:
         for key in measure.key_fields:
             missing = Leaf(("missing", key.column))
             if key.applicable is None:
-                out[f"{measure.id}__miss__{key.column}"] = missing
+                out[count_columns.missing(measure.id, key.column)] = missing
                 continue
             applicable = condition_term(key.applicable, catalogue)
-            out[f"{measure.id}__app__{key.column}"] = applicable
-            out[f"{measure.id}__miss__{key.column}"] = conj(applicable, missing)
+            out[count_columns.applies(measure.id, key.column)] = applicable
+            out[count_columns.missing(measure.id, key.column)] = conj(applicable, missing)
         return out
     if measure.kind == "caseload":
         for part_id, part in measure.parts.items():
-            out[f"{part_id}__records"] = condition_term(part.records, catalogue)
+            out[count_columns.records(part_id)] = condition_term(part.records, catalogue)
         return out
     base = condition_term(measure.denominator, catalogue)
     if measure.due is not None:
         due = Due(measure.due)
-        out[f"{measure.id}__nd"] = conj(base, neg(due))
+        out[count_columns.not_due(measure.id)] = conj(base, neg(due))
         base = conj(base, due)
-    out[f"{measure.id}__den"] = base
-    out[f"{measure.id}__num"] = conj(base, condition_term(measure.numerator, catalogue))
+    out[count_columns.denominator(measure.id)] = base
+    out[count_columns.numerator(measure.id)] = conj(
+        base, condition_term(measure.numerator, catalogue)
+    )
     return out
 
 
