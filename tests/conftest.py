@@ -215,10 +215,9 @@ def engine(migrated_db_url: str) -> Iterator[Engine]:
 LONGEST_FIRST = (
     "tests/reports/test_reports.py",
     "tests/reports/test_publishing.py",
+    "browser-sqlite",  # with the accessibility walk (on the browser modules' server) now
     "browser-postgresql",
-    "browser-sqlite",
     "spark",
-    "tests/web/test_accessibility.py",
     "tests/web/test_report_doors.py::test_a_web_download_equals_the_command_lines_report",
     "tests/storage/test_concurrency.py::test_an_import_while_kpis_and_reports_read",
     "tests/cli/test_cli.py::test_demo_end_to_end_on_a_small_country",

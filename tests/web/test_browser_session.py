@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from flsdb.storage import open_engine
 from flsdb.storage.tables import records, web_sessions
-from tests.web.conftest import PASSWORD, build_site
+from tests.web.conftest import PASSWORD, _site_copy
 from tests.web.live import ARTIFACTS, served
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -21,14 +22,18 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture
 def live(
-    db_url: str, tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> Iterator[tuple[str, Any, str]]:
-    _, engine = build_site(db_url, tmp_path)
+    # The small site: a copy of the one built once per test process (not built again here).
+    db_url = _site_copy(backend, tmp_path, request)
+    engine = open_engine(db_url)
     # Sessions end after 2 minutes unused: the warning (2 minutes before) shows at once.
     monkeypatch.setenv("FLSDB_SESSION_IDLE_MINUTES", "2")
-    with served(db_url, tmp_path) as base:
-        yield base, engine, backend
-    engine.dispose()
+    try:
+        with served(db_url, tmp_path) as base:
+            yield base, engine, backend
+    finally:
+        engine.dispose()
 
 
 def _sign_in(page: Any) -> None:

@@ -19,6 +19,13 @@ def _pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
+def _same_pdf_text(web: bytes, written: bytes) -> bool:
+    """The two PDFs' text is the same: at once when the files are (WeasyPrint writes the same
+    bytes for the same HTML), else read page by page (pypdf's text extraction of the two
+    reports cost about 3 s of processor time)."""
+    return web == written or _pdf_text(web) == _pdf_text(written)
+
+
 def test_a_web_download_equals_the_command_lines_report(site: Site, tmp_path: Path) -> None:
     nurse, analyst = site.client("nurse"), site.client("analyst")
     locked = analyst.post("/api/locks", json={"period": "2024", "confirm": True})
@@ -59,7 +66,7 @@ def test_a_web_download_equals_the_command_lines_report(site: Site, tmp_path: Pa
     if not pdf_option:
         pdf = nurse.get("/download/fls/FLS01.pdf", params=PARAMS)
         name = pdf.headers["content-disposition"].split('filename="')[1].rstrip('"')
-        assert _pdf_text(pdf.content) == _pdf_text(written[name].read_bytes())
+        assert _same_pdf_text(pdf.content, written[name].read_bytes())
     else:
         assert not [name for name in written if name.endswith(".pdf")]
 

@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.command import FLSDB
-from tests.web.conftest import SECRET, build_site
+from tests.web.conftest import SECRET, _site_copy
 from tests.web.live import _free_port
 
 
@@ -42,10 +43,10 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_sigterm_stops_the_server_and_its_figures_worker(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'flsdb.db'}"
-    _, engine = build_site(url, tmp_path)
-    engine.dispose()
+def test_sigterm_stops_the_server_and_its_figures_worker(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = _site_copy("sqlite", tmp_path, request)  # the small site, a copy of the built one
     port = _free_port()
     log = tmp_path / "serve.log"
     with log.open("w") as out:
