@@ -6,13 +6,16 @@ process, without a network or a load generator's own work in the way.
 
 The application is called through httpx's ASGI transport, as one of `load.py`'s FLS nurses
 calls it (signed in with a session cookie; her FLS's 2024 dashboard opened once first, so its
-figures are computed), `--requests` times per kind. Each kind's CPU time (user + sys of this
-process, `time.process_time`, threads included) and wall time per request are printed beside
-the floor measured in the same run: `/healthz`, which touches neither the database nor a
-template (its CPU time is mostly the ASGI transport's and the client's, so a kind's cost to the
-server is about its CPU time less the floor's). CPU time is what a request costs the machine
-whatever else runs on it; with 300 staff pausing 2 s (about 150 requests/s) on two cores, the
-mix must average well under 10 ms.
+figures are computed), `--requests` times per kind; "dashboard page after a save to its FLS" is
+her page after one of her FLS's 2024 records was saved with a change each time (the save untimed:
+with `FLSDB_DASHBOARD_CELLS_REFRESH` above 0, the page with the FLS's own KPI rows made again,
+the rest as computed before; at 0, the whole figures computed again). Each kind's CPU time
+(user + sys of this process, `time.process_time`, threads included) and wall time per request
+are printed beside the floor measured in the same run: `/healthz`, which touches neither the
+database nor a template (its CPU time is mostly the ASGI transport's and the client's, so a
+kind's cost to the server is about its CPU time less the floor's). CPU time is what a request
+costs the machine whatever else runs on it; with 300 staff pausing 2 s (about 150 requests/s)
+on two cores, the mix must average well under 10 ms.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from benchmarks.load import PASSWORD, SECRET, _services, _users  # noqa: E402
 KINDS = (
     "floor: /healthz",
     "dashboard page",
+    "dashboard page after a save to its FLS",
     "record search (API)",
     "record read (API)",
     "KPIs (API)",
@@ -59,7 +63,7 @@ SHARES = (
 def _request(client: Any, code: str, ids: list[int], rng: random.Random, kind: str) -> Any:
     if kind == "floor: /healthz":
         return client.get("/healthz")
-    if kind == "dashboard page":
+    if kind in ("dashboard page", AFTER_SAVE):
         return client.get(f"/fls/{code}", params={"period": "2024"})
     if kind == "record search (API)":
         status = rng.choice(["due", "missing", "complete"])
@@ -70,6 +74,22 @@ def _request(client: Any, code: str, ids: list[int], rng: random.Random, kind: s
     if kind == "KPIs (API)":
         return client.get("/api/kpis", params={"period": "2024", "by": "service"})
     raise ValueError(kind)
+
+
+AFTER_SAVE = "dashboard page after a save to its FLS"
+
+
+async def _change(client: Any, ids: list[int], rng: random.Random) -> None:
+    """Untimed, before each request of `AFTER_SAVE`: one of the FLS's records saved with its
+    falls assessment done or not (as `load.py`'s nurse changes it), so that the FLS's own KPI
+    rows changed since the last view (KPI 6 moves by one when the record is in 2024)."""
+    record_id = rng.choice(ids)
+    current = (await client.get(f"/api/records/{record_id}")).json()
+    done = current.get("falls_assessment") in ("assessed", "referred")
+    value = "not_done" if done else "assessed"
+    changed = {**current, "falls_assessment": value}
+    saved = await client.put(f"/api/records/{record_id}", json=changed)
+    saved.raise_for_status()
 
 
 async def _save(client: Any, ids: list[int], rng: random.Random) -> Any:
@@ -99,15 +119,25 @@ async def _measure(
         return _request(client, code, ids, rng, chosen)  # type: ignore[no-any-return]
 
     for _ in range(max(3, n // 10)):  # warm: each kind's first request fills its caches
+        if kind == AFTER_SAVE:
+            await _change(client, ids, rng)
         (await one()).raise_for_status()
-    cpu, wall = time.process_time(), time.perf_counter()
+    cpu, wall, untimed = time.process_time(), time.perf_counter(), (0.0, 0.0)
     for _ in range(n):
+        if kind == AFTER_SAVE:  # the save is not the page's cost
+            start = time.process_time(), time.perf_counter()
+            await _change(client, ids, rng)
+            untimed = (
+                untimed[0] + time.process_time() - start[0],
+                untimed[1] + time.perf_counter() - start[1],
+            )
         before = time.process_time()
         response = await one()
         within.setdefault(chosen, []).append((time.process_time() - before) * 1000)
         if response.status_code != 200:
             raise SystemExit(f"{kind}: {response.status_code} {response.text[:200]}")
-    return (time.process_time() - cpu) * 1000 / n, (time.perf_counter() - wall) * 1000 / n
+    cpu_ms = (time.process_time() - cpu - untimed[0]) * 1000 / n
+    return cpu_ms, (time.perf_counter() - wall - untimed[1]) * 1000 / n
 
 
 async def _run(url: str, code: str, n: int, profile: str | None, kinds: list[str]) -> None:
@@ -125,14 +155,21 @@ async def _run(url: str, code: str, n: int, profile: str | None, kinds: list[str
         start = time.perf_counter()
         (await client.get(f"/fls/{code}", params={"period": "2024"})).raise_for_status()
         print(f"first dashboard (figures computed): {time.perf_counter() - start:.1f} s wall")
+        refresh = app.state.dashboards.cells_refresh_seconds
+        print(f"figures from the cells computed again at most every {refresh:g} s after a change")
         found = await client.get("/api/records", params={"limit": 200})
         ids = [r["id"] for r in found.json()["records"]]
+        # The records `AFTER_SAVE` changes: of 2024, the period of the page it reads.
+        year = {"fracture_from": "2024-01-01", "fracture_to": "2024-12-31", "limit": 200}
+        found = await client.get("/api/records", params=year)
+        of_2024 = [r["id"] for r in found.json()["records"]]
         print(f"load average before: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
         print("| kind | CPU ms per request | wall ms per request |")
         print("|---|---|---|")
         for kind in kinds:
             within: dict[str, list[float]] = {}
-            cpu, wall = await _measure(client, code, ids, kind, n, within)
+            chosen = of_2024 if kind == AFTER_SAVE else ids
+            cpu, wall = await _measure(client, code, chosen, kind, n, within)
             print(f"| {kind} | {cpu:.2f} | {wall:.2f} |", flush=True)
         if "mix" in kinds:  # the last run's requests by kind: saves among the reads
             for name, values in sorted(within.items()):
@@ -143,7 +180,7 @@ async def _run(url: str, code: str, n: int, profile: str | None, kinds: list[str
             _inline_threads()  # the profiler sees the calling thread only
             profiler = cProfile.Profile()
             profiler.enable()
-            await _measure(client, code, ids, profile, n, {})
+            await _measure(client, code, of_2024 if profile == AFTER_SAVE else ids, profile, n, {})
             profiler.disable()
             stats = pstats.Stats(profiler).sort_stats("cumulative")
             stats.print_stats("flsdb/", 60)  # the application's own functions

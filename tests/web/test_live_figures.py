@@ -14,7 +14,7 @@ from flsdb.kpi.query import count_query, run_counts
 from flsdb.kpi.sources import source_from_database
 from flsdb.services.access import Role
 from flsdb.services.kpis import kpi_rows
-from flsdb.services.live_figures import LiveCache, compute, compute_level, kpi_figures
+from flsdb.services.live_figures import LiveCache, compute, compute_level, kpi_figures, level_rows
 from flsdb.services.policy import Actor
 from tests.web.conftest import Site
 
@@ -218,3 +218,33 @@ def test_the_same_rows_are_published_once(site: Site, monkeypatch: pytest.Monkey
     row = changed.tables["service"]
     row = row[(row["unit"] == "FLS01") & (row["kpi"] == "kpi06")].iloc[0]
     assert (row["numerator"], row["denominator"]) == (1, 3)
+
+
+def test_an_fls_rows_are_made_again_only_when_their_inputs_change(site: Site) -> None:
+    """After any change an FLS's rows read their inputs again (its cells' sums, the services):
+    a change to another FLS's record leaves them as they were (the rows already made, with
+    their JSON), a change to its own that moves a KPI makes them again."""
+    live = LiveCache()
+
+    def own() -> Any:
+        found = level_rows(site.engine, "2024", AS_OF, "service", frozenset({"FLS01"}), live)
+        assert found is not None
+        return found
+
+    def save(client: Any, code: str, value: str) -> None:
+        record_id = site.record_id(code)
+        body = client.get(f"/api/records/{record_id}").json()
+        saved = client.put(f"/api/records/{record_id}", json={**body, "falls_assessment": value})
+        assert saved.status_code == 200, saved.text
+
+    first = own()
+    first.views["encoded"] = "made once"
+    save(site.client("nurse2"), "FLS02", "assessed")
+    second = own()
+    assert second.version != first.version and live.levels_computed == 1
+    assert second.table is first.table and second.views["encoded"] == "made once"
+    save(site.client("nurse"), "FLS01", "assessed")
+    third = own()
+    assert live.levels_computed == 2 and third.table is not first.table
+    row = third.table[third.table["kpi"] == "kpi06"].iloc[0]
+    assert int(row["numerator"]) == 1 and "encoded" not in third.views

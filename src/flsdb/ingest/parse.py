@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -12,6 +14,7 @@ import polars as pl
 from flsdb.dictionary.answers import answer_key, answer_words, answers_text
 from flsdb.dictionary.frames import storage_dtype
 from flsdb.dictionary.schema import Dictionary, FieldSpec
+from flsdb.ingest.cells import CellMemo, typed_columns
 from flsdb.ingest.issues import ROW, issue_frame
 from flsdb.ingest.nhs import nhs_number_is_valid
 
@@ -245,6 +248,52 @@ PARSERS: dict[str, Callable[[FieldSpec, pl.Expr, Dictionary], Parsed]] = {
 }
 
 
+# The parsers by the dictionary, the columns present and the day (a two-digit year is read
+# against today), with each field's output columns and the typed cells kept for a few rows
+# (`ingest.cells`): built once, not for every batch or every record saved. A few sets.
+_PARSED: OrderedDict[tuple[int, tuple[str, ...], dt.date], _Parsers] = OrderedDict()
+_PARSED_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _Parsers:
+    dictionary: Dictionary
+    parsed: dict[str, Parsed]
+    outputs: dict[str, list[pl.Expr]]
+    cells: CellMemo
+
+
+def _outputs(name: str, parser: Parsed) -> list[pl.Expr]:
+    """A field's typed columns: its values, whether each broke its type, and (for a parser that
+    may read a value as something else) whether it was."""
+    out = [parser.values.alias(name), parser.invalid.fill_null(False).alias(f"{name}__bad")]
+    if parser.normalised is not None:
+        out.append(parser.normalised.fill_null(False).alias(f"{name}__read_as"))
+    return out
+
+
+def _parsers(
+    fields: tuple[FieldSpec, ...], dictionary: Dictionary, columns: tuple[str, ...]
+) -> _Parsers:
+    """Each present field's parser (polars expressions are immutable: shared)."""
+    present = [spec for spec in fields if spec.name in columns]
+    key = (id(dictionary), tuple(spec.name for spec in present), dt.date.today())
+    with _PARSED_LOCK:
+        found = _PARSED.get(key)
+        if found is not None and found.dictionary is dictionary:
+            _PARSED.move_to_end(key)
+            return found
+    parsed = {s.name: PARSERS[s.type](s, pl.col(s.name), dictionary) for s in present}
+    outputs = {name: _outputs(name, p) for name, p in parsed.items()}
+    kept = frozenset(spec.name for spec in present if not spec.identifiable)
+    made = _Parsers(dictionary, parsed, outputs, CellMemo(kept))
+    with _PARSED_LOCK:
+        _PARSED[key] = made
+        while len(_PARSED) > 8:
+            _PARSED.popitem(last=False)
+    return made
+
+
 def parse_columns(
     raw: pl.DataFrame,
     fields: tuple[FieldSpec, ...],
@@ -255,21 +304,9 @@ def parse_columns(
     """Typed frame with every dictionary column, and issues for bad or missing values (blank
     required values only with `check_required`: an upload that keeps stored values checks
     them on the record as it would be stored) and values read as something else."""
-    parsed = {
-        spec.name: PARSERS[spec.type](spec, pl.col(spec.name), dictionary)
-        for spec in fields
-        if spec.name in raw.columns
-    }
-    typed = raw.select(
-        pl.col(ROW),
-        *[p.values.alias(name) for name, p in parsed.items()],
-        *[p.invalid.fill_null(False).alias(f"{name}__bad") for name, p in parsed.items()],
-        *[
-            p.normalised.fill_null(False).alias(f"{name}__read_as")
-            for name, p in parsed.items()
-            if p.normalised is not None
-        ],
-    )
+    parsers = _parsers(fields, dictionary, tuple(raw.columns))
+    parsed = parsers.parsed
+    typed = typed_columns(raw, parsers.outputs, parsers.cells)
     issues = []
     for spec in fields:
         if spec.name not in parsed:

@@ -67,12 +67,15 @@ LevelKey = tuple[str, dt.date, str, tuple[str, ...] | None]
 class LevelRows:
     """One level's KPI rows as computed (not published), for the FLSs asked for (`services`,
     None: every unit of the level), at a data version. `views` holds what callers make of the
-    rows (their JSON), kept with them and dropped with them."""
+    rows (their JSON), kept with them and dropped with them. `inputs` is what the rows were
+    made from (the store, each query's rows, and the services table): while it reads the same,
+    the rows are the same at a later data version (`level_rows`)."""
 
     table: pd.DataFrame
     services: tuple[str, ...] | None
     version: tuple[object, ...]
     views: dict[str, Any] = field(default_factory=dict)
+    inputs: tuple[str, dict[str, list[tuple[Any, ...]]], pd.DataFrame] | None = None
 
 
 @dataclass
@@ -241,20 +244,25 @@ def compute_level(
     as_of: dt.date,
     level: str,
     services: tuple[str, ...] | None = None,
+    *,
+    fetch: Any = None,
+    frame: pd.DataFrame | None = None,
 ) -> pd.DataFrame | None:
     """One level's rows from the cells, as computed (for the FLSs in `services` at the
     service level; every unit otherwise); None when the store keeps no figures for this
-    catalogue. The cells read are that level's only (and those FLSs' only)."""
+    catalogue. The cells read are that level's only (and those FLSs' only); `fetch` runs the
+    SQL and `frame` is the services table, when the caller has them."""
     period = parse_period(period_text)
-    frame = stored_services(engine)
+    frame = stored_services(engine) if frame is None else frame
+    fetch = fetch or _fetch(engine)
     only = None
     if level == "service" and services is not None:
         known = set(frame["service_code"])
         only = [code for code in services if code in known]
         if not only:
-            return None if not _kept(engine) else _empty()
+            return None if not _kept(engine, fetch) else _empty()
     dialect = engine.dialect.name
-    counts = stored_counts(_fetch(engine), dialect, period.start, period.end, as_of, level, only)
+    counts = stored_counts(fetch, dialect, period.start, period.end, as_of, level, only)
     if counts is None:
         return None
     source = RecordSource(table=None, services=frame, backend=dialect, description="store")
@@ -262,8 +270,8 @@ def compute_level(
     return compute_levels(source, request, (level,), counts=counts)[level].table
 
 
-def _kept(engine: Engine) -> bool:
-    return current(_fetch(engine), engine.dialect.name, catalogue_layout().signature)
+def _kept(engine: Engine, fetch: Any) -> bool:
+    return current(fetch, engine.dialect.name, catalogue_layout().signature)
 
 
 def _empty() -> pd.DataFrame:
@@ -278,9 +286,11 @@ def level_rows(
     services: frozenset[str] | None = None,
     cache: LiveCache | None = None,
 ) -> LevelRows | None:
-    """`compute_level`, kept per key and data version (computed again once anything changed:
-    cheap, so every reader gets the figures as they are now); None for a store without
-    maintained figures."""
+    """`compute_level`, kept per key and data version; None for a store without maintained
+    figures. Once anything changed, the queries the rows were made from are read again (for
+    one FLS, a small sum over its cells): every reader gets the figures as they are now, and
+    rows whose inputs read as before (a change to another FLS's records) are the ones already
+    made, with their views, instead of being built again."""
     cache = cache or _SHARED
     period = parse_period(period_text)
     codes = tuple(sorted(services)) if level == "service" and services is not None else None
@@ -294,14 +304,42 @@ def level_rows(
         return found
     if found is None:
         check_key(cache, engine, period, as_of, version)
-    table = compute_level(engine, period.label, as_of, level, codes)
+    frame = stored_services(engine)
+    fetch = _Recorded(_fetch(engine))
+    store = engine.url.render_as_string(hide_password=True)
+    if found is not None and found.inputs is not None and found.inputs[0] == store:
+        _, queries, before = found.inputs
+        if fetch.again(queries) and frame.equals(before):  # the same inputs: the same rows
+            rows = LevelRows(found.table, codes, version, found.views, found.inputs)
+            with cache.lock:
+                _keep(cache.levels, key, rows, cache.max_levels)
+            return rows
+    table = compute_level(engine, period.label, as_of, level, codes, fetch=fetch, frame=frame)
     if table is None:
         return None
-    rows = LevelRows(table, codes, version)
+    rows = LevelRows(table, codes, version, inputs=(store, fetch.rows, frame))
     with cache.lock:
         _keep(cache.levels, key, rows, cache.max_levels)
         cache.levels_computed += 1
     return rows
+
+
+class _Recorded:
+    """A fetch that keeps each query's rows: a query asked again is answered from them, so the
+    inputs a computation read can be compared with what the store holds later (`again`)."""
+
+    def __init__(self, fetch: Any) -> None:
+        self.fetch = fetch
+        self.rows: dict[str, list[tuple[Any, ...]]] = {}
+
+    def __call__(self, sql: str) -> list[tuple[Any, ...]]:
+        if sql not in self.rows:
+            self.rows[sql] = self.fetch(sql)
+        return self.rows[sql]
+
+    def again(self, queries: dict[str, list[tuple[Any, ...]]]) -> bool:
+        """Whether each of these queries reads the rows it read then (read now, and kept)."""
+        return all(self(sql) == before for sql, before in queries.items())
 
 
 def _keep(entries: OrderedDict[Any, Any], key: Any, value: Any, limit: int) -> None:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from flsdb.services import locks
 from flsdb.services.policy import check, decided
-from flsdb.web.api import MAX_INT
+from flsdb.web.api_records import MAX_INT
 from flsdb.web.common import ActorDep, engine_of
 
 router = APIRouter(prefix="/api", tags=["api"])

@@ -25,6 +25,9 @@ from flsdb.storage.urls import ENV_VAR, resolve_url
 from flsdb.web import (
     api,
     api_locks,
+    api_records,
+    api_uploads,
+    api_worklists,
     hygiene,
     pages,
     pages_admin,
@@ -119,6 +122,9 @@ def create_app(settings: Settings) -> FastAPI:
     static = resources.files("flsdb.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
+    app.include_router(api_records.router)
+    app.include_router(api_uploads.router)
+    app.include_router(api_worklists.router)
     app.include_router(api_locks.router)
     app.include_router(pages_records.router)  # before /records/{record_id}
     app.include_router(pages.router)

@@ -48,6 +48,27 @@ def html(
     return data.view(f"html {name}", *key, make=make)
 
 
+# Where a part rendered apart goes in a template rendered once (`html_around`).
+HOLE = Markup("<!-- flsdb: rendered apart -->")
+
+
+def html_around(
+    name: str, data: PeriodFigures, *key: Any, context: Callable[[], dict[str, Any]], hole: str
+) -> tuple[Markup, Markup]:
+    """A template rendered once per computation of the figures and `key`, with `HOLE` given as
+    its `hole` variable: the page before and after it, for a part that changes more often (an
+    FLS's own KPI table, rendered once per content of its rows) to go between."""
+
+    def make() -> tuple[Markup, Markup]:
+        text = templates.get_template(name).render({**context(), hole: HOLE})
+        before, found, after = text.partition(HOLE)
+        if not found or HOLE in after:
+            raise ValueError(f"{name} must show {hole} once")
+        return Markup(before), Markup(after)
+
+    return data.view(f"html around {name}", *key, make=make)
+
+
 def unit_names(data: PeriodFigures) -> dict[str, str]:
     """Every FLS's name with its code, once per computation."""
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from flsdb.errors import FlsdbError, Forbidden, NotFound
@@ -146,10 +147,29 @@ async def fls_dashboard(
     patients = can(actor, "read_patients", code)
 
     def body() -> dict[str, Any]:
-        whole = fls_body(data, code, published)
-        if shown is not data:  # the KPI table from the current rows, the rest as computed
-            whole = {**whole, "kpis": views.kpi_table(shown, code, published)}
-        return {**whole, "patients": patients, "period_label": period}
+        return {**fls_body(data, code, published), "patients": patients, "period_label": period}
+
+    def page_body() -> Markup:
+        """The body as computed, around the KPI table from the rows shown (the current ones,
+        when the rest is a computation behind): a save that moves an own KPI makes the table
+        again, not the charts and tables around it."""
+        around = views.html_around(
+            "_dashboard_fls_body.html",
+            data,
+            code,
+            published,
+            patients,
+            period,
+            context=body,
+            hole="kpi_table",
+        )
+
+        def kpis() -> dict[str, Any]:
+            return {**body(), "kpis": views.kpi_table(shown, code, published)}
+
+        name = "_dashboard_fls_kpis.html"
+        table = views.html(name, shown, code, published, patients, context=kpis)
+        return Markup(around[0] + table + around[1])
 
     return render(
         request,
@@ -162,7 +182,7 @@ async def fls_dashboard(
         ),
         published=published,
         patients=patients,
-        body=views.html("_dashboard_fls_body.html", shown, code, published, patients, context=body),
+        body=views.memo("fls page body", shown, code, published, patients, period, make=page_body),
         **head,
     )
 

@@ -108,7 +108,12 @@ def own_rows_now(request: Request, data: PeriodFigures, code: str) -> PeriodFigu
     if found is None:
         return None
     now = found.table[found.table["unit"] == code].reset_index(drop=True)
-    content = hashlib.sha256(now.to_csv(index=False).encode()).hexdigest()
+    # Kept with the rows (`LevelRows.views`, shared while their inputs read the same): digested
+    # once per computation of the rows, not per view.
+    content = found.views.get(f"own rows digest {code}")
+    if content is None:
+        content = hashlib.sha256(now.to_csv(index=False).encode()).hexdigest()
+        found.views[f"own rows digest {code}"] = content
 
     def make() -> PeriodFigures | None:
         table = data.unsuppressed["service"]
