@@ -244,6 +244,22 @@ RECORD_COLUMNS: tuple[str, ...] = tuple(f.name for f in _dictionary.records)
 SERVICE_COLUMNS: tuple[str, ...] = tuple(f.name for f in _dictionary.services)
 
 
+# The KPI rows computed from the maintained figures, shared by every server process
+# (`flsdb.storage.shared_figures`): one row per period, extract date, what they were computed
+# under (catalogue, thresholds) and data version; the rows themselves as compressed JSON.
+figure_rows = Table(
+    "kpi_figure_rows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("period", String, nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("context", String, nullable=False),
+    Column("version", String, nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    UniqueConstraint("period", "as_of", "context", "version"),
+)
+
 # The maintained figures (storage.figures): their columns follow the catalogue's layout.
 CELLS = "kpi_cells"
 LAYOUT = "kpi_cells_layout"
