@@ -147,8 +147,14 @@ _SHARED = LiveCache()
 
 def _fetch(engine: Engine) -> Any:
     def fetch(sql: str) -> list[tuple[Any, ...]]:
+        # The driver's own cursor: its rows are tuples already (no per-row conversion).
         with engine.connect() as conn:
-            return [tuple(r) for r in conn.exec_driver_sql(sql).fetchall()]
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(sql)
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
 
     return fetch
 
@@ -184,7 +190,9 @@ def _computed(
     thresholds = load_thresholds()
 
     def breakdown(level: str) -> Any:
-        found = stored_counts(fetch, dialect, period.start, period.end, as_of, level)
+        found = stored_counts(
+            fetch, dialect, period.start, period.end, as_of, level, by_service=False
+        )
         assert found is not None  # the cells hold every breakdown with the whole
         return found
 
@@ -280,7 +288,10 @@ def compute_level(
         if not only:
             return None if not _kept(engine) else _empty()
     dialect = engine.dialect.name
-    counts = stored_counts(_fetch(engine), dialect, period.start, period.end, as_of, level, only)
+    fetch = _fetch(engine)
+    counts = stored_counts(
+        fetch, dialect, period.start, period.end, as_of, level, only, by_service=False
+    )
     if counts is None:
         return None
     source = RecordSource(table=None, services=frame, backend=dialect, description="store")

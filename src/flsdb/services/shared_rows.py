@@ -62,7 +62,7 @@ def _unframed(kept: dict[str, Any]) -> Frames:
 
 def encode(tables: Frames, shown: Frames) -> bytes:
     text = json.dumps({"tables": _frames(tables), "shown": _frames(shown)}, default=_plain)
-    return zlib.compress(text.encode(), 6)
+    return zlib.compress(text.encode(), 1)
 
 
 def decode(payload: bytes) -> tuple[Frames, Frames]:
