@@ -217,13 +217,20 @@ def _dashboard(url: str, period: str, as_of: dt.date, cache: object) -> tuple[fl
     return time.perf_counter() - wall, spent
 
 
-def _fresh(pool: object) -> object:
+def _fresh(pool: object, url: str) -> object:
     """A fresh figures cache (a server just started), with the server's worker process for the
-    KPI rows (`pool`, started and ready, as the server starts it) or none."""
+    KPI rows (`pool`, started and ready, as the server starts it) or none; the store keeps no
+    KPI rows computed by another process (`kpi_figure_rows`: each key is computed here)."""
     from flsdb.figures import Kept
     from flsdb.services import dashboard_figures
     from flsdb.services.dashboards import DashboardCache
+    from flsdb.storage import open_engine
+    from flsdb.storage.tables import figure_rows
 
+    engine = open_engine(url)
+    with engine.begin() as conn:
+        conn.execute(figure_rows.delete())
+    engine.dispose()
     cache = DashboardCache()
     cache.live.pool = pool
     # A server just started keeps no settled years' monthly rows either.
@@ -247,11 +254,11 @@ def _dashboards(
         pool.submit(int).result()  # type: ignore[attr-defined]
     first: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeat):
-        wall, cpu = _dashboard(url, "2025", as_of, _fresh(pool))
+        wall, cpu = _dashboard(url, "2025", as_of, _fresh(pool, url))
         first[0].append(wall)
         first[1].append(cpu)
     periods: tuple[list[float], list[float]] = ([], [])
-    cache = _fresh(pool)
+    cache = _fresh(pool, url)
     cache.max_entries = 2  # type: ignore[attr-defined]
     for period in ("2025", "2024", "2023-Q2", "2025-03", "2024-Q4"):
         for back in (0, 30, 200):

@@ -152,7 +152,7 @@ def test_an_fls_reads_its_own_rows_without_the_whole_publication(site: Site) -> 
     analyst = site.client("analyst")
     for level in LEVELS:
         got = analyst.get("/api/kpis", params={**PARAMS, "by": level}).json()
-        whole = compute(site.engine, "2024", AS_OF)
+        whole = compute(site.engine, "2024", AS_OF, share=False)  # not kept for the app
         assert whole is not None
         assert len(got) == len(whole.tables[level])
     assert live.computed == 0
@@ -170,7 +170,7 @@ def test_the_whole_publication_computed_in_a_worker_process_is_the_same(
     there = kpi_figures(site.engine, "2024", AS_OF, cache)
     worker = next(iter(cache.pool._processes.values()))
     assert there is not None and worker.is_alive() and worker.pid is not None
-    here = compute(site.engine, "2024", AS_OF)
+    here = compute(site.engine, "2024", AS_OF, share=False)  # computed here, not read back
     assert here is not None and cache.computed == 1
     for level in LEVELS:
         pd.testing.assert_frame_equal(there.tables[level], here.tables[level])
@@ -248,3 +248,48 @@ def test_an_fls_rows_are_made_again_only_when_their_inputs_change(site: Site) ->
     assert live.levels_computed == 2 and third.table is not first.table
     row = third.table[third.table["kpi"] == "kpi06"].iloc[0]
     assert int(row["numerator"]) == 1 and "encoded" not in third.views
+
+
+def test_two_server_processes_compute_a_period_once(site: Site) -> None:
+    """`flsdb serve --workers N`: the whole publication one app computed is read from the store
+    by a second app on the same store (not computed again, the same rows); a saved change is a
+    new generation, computed once again, and the older one is dropped from the store."""
+    from flsdb.services.shared_rows import decode
+    from flsdb.storage.edits import update_record
+    from flsdb.storage.shared_figures import shared_count
+    from flsdb.storage.tables import RECORD_COLUMNS, figure_rows, records
+    from flsdb.web.app import create_app
+    from flsdb.web.settings import Settings
+    from tests.web.live import SECRET
+
+    second = create_app(Settings(database_url=site.url, secret_key=SECRET))
+    one, two = site.app.state.dashboards.live, second.state.dashboards.live
+    try:
+        first = kpi_figures(site.engine, "2024", AS_OF, one)
+        again = kpi_figures(second.state.engine, "2024", AS_OF, two)
+        assert first is not None and again is not None and again.shared
+        assert (one.computed, one.shared, two.computed, two.shared) == (1, 0, 0, 1)
+        for level in LEVELS:
+            pd.testing.assert_frame_equal(again.tables[level], first.tables[level])
+            pd.testing.assert_frame_equal(again.shown[level], first.shown[level])
+        assert shared_count(site.engine) == 1
+        record_id = site.record_id("FLS01")
+        with site.engine.connect() as conn:
+            row = conn.execute(records.select().where(records.c.id == record_id)).one()
+            kept = conn.execute(figure_rows.select()).one()
+        tables, shown = decode(kept.payload)
+        assert tables["service"].equals(first.tables["service"]) and set(shown) == set(LEVELS)
+        values = {**{c: row._mapping[c] for c in RECORD_COLUMNS}, "falls_assessment": "assessed"}
+        update_record(site.engine, record_id, row.version, values, {"FLS01"}, "nurse")
+        changed = kpi_figures(second.state.engine, "2024", AS_OF, two)
+        seen = kpi_figures(site.engine, "2024", AS_OF, one)
+        assert changed is not None and seen is not None and seen.shared
+        assert (one.computed, one.shared, two.computed, two.shared) == (1, 1, 1, 1)
+        kpi06 = seen.tables["service"]
+        kpi06 = kpi06[(kpi06["unit"] == "FLS01") & (kpi06["kpi"] == "kpi06")]
+        before = first.tables["service"]
+        before = before[(before["unit"] == "FLS01") & (before["kpi"] == "kpi06")]
+        assert kpi06["numerator"].iloc[0] == before["numerator"].iloc[0] + 1
+        assert shared_count(site.engine) == 1  # the older generation dropped
+    finally:
+        second.state.engine.dispose()

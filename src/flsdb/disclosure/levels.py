@@ -30,9 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from flsdb.disclosure.differences import Differences, differences
+from flsdb.disclosure.differences import Differences
 from flsdb.disclosure.engine import Relation, complete
-from flsdb.disclosure.reach import Reach
+from flsdb.disclosure.ties import ties_of
 
 _LARGE = 1e9  # a `c` count has no upper bound
 # Per hidden count: how far it must be able to move up and down, whether FLSs knowing their
@@ -315,7 +315,8 @@ def protect_levels(
     (`flsdb.disclosure.reach`); `recheck`: every count at every pass (the same flags, slower:
     the tests compare the two)."""
     size = len(values)
-    diffs = differences(size, nested if complement else (), relations)
+    ties = ties_of(size, nested, relations, complement)  # kept per shape of the tables
+    diffs = ties.diffs
     inner = np.array([i for i, _ in diffs.pairs], dtype=np.int64)
     outer = np.array([o for _, o in diffs.pairs], dtype=np.int64)
     every_value = np.concatenate([values, values[outer] - values[inner]])
@@ -324,17 +325,9 @@ def protect_levels(
     every_preference = np.concatenate(
         [preference, np.minimum(preference[inner], preference[outer])]
     )
-    every_relation = [*relations, *diffs.relations]
     ranges = _Ranges(every_value, nested, below, diffs)
-    sums = [_Sum(rel.cells, frozenset(rel.left)) for rel in every_relation]
-    by_cell: dict[int, list[int]] = {}
-    for index, rel in enumerate(every_relation):
-        for cell in rel.cells:
-            by_cell.setdefault(cell, []).append(index)
-    real_by_cell: dict[int, list[int]] = {}
-    for index, rel in enumerate(relations):
-        for cell in rel.cells:
-            real_by_cell.setdefault(cell, []).append(index)
+    sums = [_Sum(rel.cells, left) for rel, left in zip(ties.relations, ties.lefts, strict=True)]
+    by_cell, real_by_cell = ties.by_cell, ties.real_by_cell
     hidden = complete(values, hidden, relations, preference)
     counted_list: list[bool] = every_counted.tolist()
     order: list[float] = every_preference.tolist()
@@ -347,8 +340,7 @@ def protect_levels(
         shown = [c for c in pair if not hidden[c]] or list(pair)
         return min(shown, key=lambda c: (bool(values[c] == 0), order[c]))
 
-    nests = (ranges.outers, ranges.inners)
-    reach = Reach([rel.cells for rel in sums], by_cell, nests, diffs.pairs, diffs.start)
+    reach = ties.reach
     before: NDArray[np.bool_] | None = None
     checked_as: dict[int, tuple[object, int | None]] = {}
     for _ in range(MAX_PASSES):

@@ -50,6 +50,39 @@ def _sum(reads: tuple[int | None, ...], layout: Layout, as_of: dt.date, dialect:
     return f"SUM(CASE {' '.join(cases)} ELSE {_column(reads[0])} END)"
 
 
+def _state(day: dt.date, as_of: dt.date, layout: Layout) -> int:
+    """The due state of a fracture date: how many windows have passed by the extract date."""
+    return sum(1 for days in layout.cutoffs if day <= as_of - dt.timedelta(days=days))
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    after = dt.date(year + month // 12, month % 12 + 1, 1)
+    return after - dt.timedelta(days=1)
+
+
+def month_ranges(
+    start: dt.date, end: dt.date, as_of: dt.date, layout: Layout
+) -> list[tuple[int, int, int | None]]:
+    """The months of start to end (whole months) as runs of month numbers (year * 12 + month
+    - 1), each with the due state of all its fracture dates, or None for a month a cutoff
+    splits (read from the cells by date)."""
+    runs: list[tuple[int, int, int | None]] = []
+    for number in range(start.year * 12 + start.month - 1, end.year * 12 + end.month):
+        year, month = divmod(number, 12)
+        first, last = dt.date(year, month + 1, 1), _month_end(year, month + 1)
+        state = _state(first, as_of, layout)
+        found = state if state == _state(last, as_of, layout) else None
+        if runs and runs[-1][2] == found and found is not None:
+            runs[-1] = (runs[-1][0], number, found)
+        else:
+            runs.append((number, number, found))
+    return runs
+
+
+def _whole_months(start: dt.date, end: dt.date) -> bool:
+    return start.day == 1 and end == _month_end(end.year, end.month)
+
+
 def counts_sql(
     dialect: str,
     start: dt.date,
@@ -58,27 +91,60 @@ def counts_sql(
     by: str,
     services: list[str] | None,
     layout: Layout,
+    by_service: bool = True,
 ) -> tuple[str, dict[str, str]]:
-    """The query, and each count's column in it (counts reading the same columns share one)."""
+    """The query, and each count's column in it (counts reading the same columns share one);
+    a breakdown's counts summed over every FLS unless `by_service` (service_code '').
+
+    Whole months read the cells summed by month (`kpi_cells_month`) where every fracture date
+    of the month is in one due state, and the cells themselves in the months a cutoff splits
+    (at most one per cutoff): the same sums, over a thirtieth of the rows."""
     breakdown = by if by in BREAKDOWNS else ""
     keys = ["service_code", "year", "month"] + (['grp AS "group"'] if breakdown else [])
     groups = ["service_code", "year", "month"] + (["grp"] if breakdown else [])
+    if breakdown and not by_service:
+        keys[0] = "'' AS service_code"
+        groups = groups[1:]
     distinct: dict[tuple[int | None, ...], str] = {}
     for reads in layout.reads.values():
         distinct.setdefault(reads, f"s{len(distinct)}")
-    sums = [f"{_sum(r, layout, as_of, dialect)} AS {name}" for r, name in distinct.items()]
-    where = [
-        f"breakdown = '{breakdown}'",
-        f"fracture_date >= {_day(start, dialect)}",
-        f"fracture_date <= {_day(end, dialect)}",
-    ]
+    where = [f"breakdown = '{breakdown}'"]
     if services is not None:
         where.append(f"service_code IN ({', '.join(_quoted(s) for s in services) or 'NULL'})")
-    sql = (
-        f"SELECT {', '.join(keys)}, SUM(records) AS records, {', '.join(sums)} FROM kpi_cells "
-        f"WHERE {' AND '.join(where)} GROUP BY {', '.join(groups)} HAVING SUM(records) <> 0"
-    )
-    return sql, {name: distinct[reads] for name, reads in layout.reads.items()}
+
+    def select(table: str, sums: list[str], within: list[str]) -> str:
+        return (
+            f"SELECT {', '.join(keys)}, SUM(records) AS records, {', '.join(sums)} "
+            f"FROM {table} WHERE {' AND '.join(where + within)} "
+            f"GROUP BY {', '.join(groups)} HAVING SUM(records) <> 0"
+        )
+
+    def by_date(first: dt.date, last: dt.date) -> str:
+        sums = [f"{_sum(r, layout, as_of, dialect)} AS {name}" for r, name in distinct.items()]
+        within = [
+            f"fracture_date >= {_day(first, dialect)}",
+            f"fracture_date <= {_day(last, dialect)}",
+        ]
+        return select("kpi_cells", sums, within)
+
+    columns = {name: distinct[reads] for name, reads in layout.reads.items()}
+    if not _whole_months(start, end):
+        return by_date(start, end), columns
+    parts = []
+    for first, last, state in month_ranges(start, end, as_of, layout):
+        if state is None:
+            day = dt.date(first // 12, first % 12 + 1, 1)
+            parts.append(by_date(day, _month_end(last // 12, last % 12 + 1)))
+            continue
+        sums = [f"SUM({_column(r[state])}) AS {name}" for r, name in distinct.items()]
+        within = [
+            f"year >= {first // 12}",
+            f"year <= {last // 12}",
+            f"year * 12 + month - 1 >= {first}",
+            f"year * 12 + month - 1 <= {last}",
+        ]
+        parts.append(select("kpi_cells_month", sums, within))
+    return " UNION ALL ".join(parts), columns
 
 
 def stored_counts(
@@ -89,15 +155,19 @@ def stored_counts(
     as_of: dt.date,
     by: str,
     services: list[str] | None = None,
+    *,
+    by_service: bool = True,
 ) -> pd.DataFrame | None:
     """The counts by service and month (and breakdown group) from the cells; None when the
-    store's figures do not follow the catalogue (or the level is not a service's rollup)."""
+    store's figures do not follow the catalogue (or the level is not a service's rollup).
+    `by_service=False`: a breakdown's counts of every FLS together (service_code ''), for its
+    KPI rows (a breakdown's rows sum its groups over the FLSs)."""
     if by not in ("service", "region", "nation", *BREAKDOWNS):
         return None
     layout = catalogue_layout()
     if not current(fetch, dialect, layout.signature):  # built for another: the engine answers
         return None
-    sql, columns = counts_sql(dialect, start, end, as_of, by, services, layout)
+    sql, columns = counts_sql(dialect, start, end, as_of, by, services, layout, by_service)
     keys = ["service_code", "year", "month"] + (["group"] if by in BREAKDOWNS else [])
     sums = list(dict.fromkeys(columns.values()))
     frame = pd.DataFrame(fetch(sql), columns=[*keys, "records", *sums])

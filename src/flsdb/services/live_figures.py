@@ -4,7 +4,9 @@ Every write keeps the figures (`flsdb.storage.figures`) in its own transaction, 
 rows at every level (FLS, region, nation, age band, sex, care home) and their published copies
 are a few small sums and a disclosure check away: computed when asked, again as soon as any
 record changed (every change writes an audit row), and never held per process beyond a few
-recent periods. Several server processes share them through the store.
+recent periods. Several server processes share them through the store: the whole
+publication one process computed for a period, extract date and data version is kept in the
+store (`services.shared_rows`) and read by the others, so none computes it again.
 
 Two computations, each cached per (period, extract date) and data version:
 
@@ -44,6 +46,7 @@ from flsdb.kpi.stored import stored_counts
 from flsdb.kpi.terms import catalogue_layout
 from flsdb.services.data_version import data_version
 from flsdb.services.figure_keys import check_key
+from flsdb.services.shared_rows import read_rows, share_rows
 from flsdb.storage import open_engine
 from flsdb.storage.figures import current
 
@@ -58,6 +61,8 @@ class KpiFigures:
     tables: dict[str, pd.DataFrame]
     shown: dict[str, pd.DataFrame]
     version: tuple[object, ...]
+    # Read from the store, as another process computed them (`services.shared_rows`).
+    shared: bool = False
 
 
 LevelKey = tuple[str, dt.date, str, tuple[str, ...] | None]
@@ -88,6 +93,7 @@ class LiveCache:
     lock: threading.Lock = field(default_factory=threading.Lock)
     computing: threading.Lock = field(default_factory=threading.Lock)
     computed: int = 0
+    shared: int = 0  # figures read from the store, computed by another process
     # The store's first and last fracture dates, for `figure_keys.check_key`.
     bounds: tuple[tuple[object, ...], tuple[dt.date, dt.date] | None] | None = None
     # One level's rows (`level_rows`), by (period, extract date, level, FLSs): small, so more.
@@ -144,16 +150,39 @@ _SHARED = LiveCache()
 
 def _fetch(engine: Engine) -> Any:
     def fetch(sql: str) -> list[tuple[Any, ...]]:
+        # The driver's own cursor: its rows are tuples already (no per-row conversion).
         with engine.connect() as conn:
-            return [tuple(r) for r in conn.exec_driver_sql(sql).fetchall()]
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(sql)
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
 
     return fetch
 
 
-def compute(engine: Engine, period_text: str, as_of: dt.date) -> KpiFigures | None:
-    """The figures from the cells; None when the store keeps none for this catalogue."""
+def compute(
+    engine: Engine, period_text: str, as_of: dt.date, *, share: bool = True
+) -> KpiFigures | None:
+    """The figures from the cells; None when the store keeps none for this catalogue. Those
+    another process computed at this data version are read from the store instead, and those
+    computed here are kept there for the others (`services.shared_rows`; `share=False`:
+    computed here, whatever the store keeps, and not kept)."""
     period = parse_period(period_text)
     version = data_version(engine)
+    found = read_rows(engine, period.label, as_of, version) if share else None
+    if found is not None:
+        return KpiFigures(period, as_of, found[0], found[1], version, shared=True)
+    figures = _computed(engine, period, as_of, version)
+    if figures is not None and share:
+        share_rows(engine, period.label, as_of, version, figures.tables, figures.shown)
+    return figures
+
+
+def _computed(
+    engine: Engine, period: Any, as_of: dt.date, version: tuple[object, ...]
+) -> KpiFigures | None:
     fetch = _fetch(engine)
     dialect = engine.dialect.name
     counts = stored_counts(fetch, dialect, period.start, period.end, as_of, "service")
@@ -164,7 +193,9 @@ def compute(engine: Engine, period_text: str, as_of: dt.date) -> KpiFigures | No
     thresholds = load_thresholds()
 
     def breakdown(level: str) -> Any:
-        found = stored_counts(fetch, dialect, period.start, period.end, as_of, level)
+        found = stored_counts(
+            fetch, dialect, period.start, period.end, as_of, level, by_service=False
+        )
         assert found is not None  # the cells hold every breakdown with the whole
         return found
 
@@ -232,7 +263,10 @@ def kpi_figures(
             return None
         with cache.lock:
             _keep(cache.entries, key, figures, cache.max_entries)
-            cache.computed += 1
+            if figures.shared:
+                cache.shared += 1
+            else:
+                cache.computed += 1
         return figures
     finally:
         cache.computing.release()
@@ -262,7 +296,9 @@ def compute_level(
         if not only:
             return None if not _kept(engine, fetch) else _empty()
     dialect = engine.dialect.name
-    counts = stored_counts(fetch, dialect, period.start, period.end, as_of, level, only)
+    counts = stored_counts(
+        fetch, dialect, period.start, period.end, as_of, level, only, by_service=False
+    )
     if counts is None:
         return None
     source = RecordSource(table=None, services=frame, backend=dialect, description="store")

@@ -34,6 +34,7 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from flsdb.storage.cell_months import build_months, drop_months
 from flsdb.storage.tables import CELLS, LAYOUT, cells_table, layout_table
 from flsdb.storage.tables import metadata as models
 from flsdb.storage.transactions import write_transaction
@@ -221,9 +222,11 @@ def for_session(session: object, dialect: str) -> Maintainer:
     return Maintainer(run, lambda sql: list(execute(sql)), dialect)
 
 
-def rebuild(run: Run, dialect: str, layout: CellLayout) -> None:
+def rebuild(run: Run, dialect: str, layout: CellLayout, months: bool = True) -> None:
     """Every cell computed afresh from the records, under `layout` (the table is made again:
-    its columns follow the layout). In the caller's transaction."""
+    its columns follow the layout), and (`months`) their sums by month
+    (`storage.cell_months`). In the caller's transaction."""
+    drop_months(run, dialect)
     run(f"DROP TABLE IF EXISTS {CELLS}")
     run(f"DROP TABLE IF EXISTS {LAYOUT}")
 
@@ -239,6 +242,8 @@ def rebuild(run: Run, dialect: str, layout: CellLayout) -> None:
     run(_escaped(_upsert_sql(fine, "1 = 1", 1, layout.columns), dialect))
     text = fine.replace("'", "''")
     run(_escaped(f"INSERT INTO {LAYOUT} VALUES ('{layout.signature}', '{text}')", dialect))
+    if months:
+        build_months(run, dialect, layout.columns)
 
 
 def _dialect(name: str) -> sa.Dialect:

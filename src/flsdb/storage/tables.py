@@ -244,9 +244,26 @@ RECORD_COLUMNS: tuple[str, ...] = tuple(f.name for f in _dictionary.records)
 SERVICE_COLUMNS: tuple[str, ...] = tuple(f.name for f in _dictionary.services)
 
 
+# The KPI rows computed from the maintained figures, shared by every server process
+# (`flsdb.storage.shared_figures`): one row per period, extract date, what they were computed
+# under (catalogue, thresholds) and data version; the rows themselves as compressed JSON.
+figure_rows = Table(
+    "kpi_figure_rows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("period", String, nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("context", String, nullable=False),
+    Column("version", String, nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    UniqueConstraint("period", "as_of", "context", "version"),
+)
+
 # The maintained figures (storage.figures): their columns follow the catalogue's layout.
 CELLS = "kpi_cells"
 LAYOUT = "kpi_cells_layout"
+MONTHS = "kpi_cells_month"
 
 
 def cells_table(columns: tuple[str, ...], metadata: sa.MetaData | None = None) -> sa.Table:
@@ -270,6 +287,24 @@ def cells_table(columns: tuple[str, ...], metadata: sa.MetaData | None = None) -
     )
 
 
+def months_table(columns: tuple[str, ...], metadata: sa.MetaData | None = None) -> sa.Table:
+    """The cells summed by month (`flsdb.storage.cell_months`): a breakdown's months of a
+    period are one range of its key."""
+    return sa.Table(
+        MONTHS,
+        metadata or sa.MetaData(),
+        sa.Column("breakdown", sa.String, nullable=False),
+        sa.Column("year", sa.Integer, nullable=False),
+        sa.Column("month", sa.Integer, nullable=False),
+        sa.Column("service_code", sa.String, nullable=False),
+        sa.Column("grp", sa.String, nullable=False),
+        sa.Column("records", sa.Integer, nullable=False),
+        *[sa.Column(c, sa.Integer, nullable=False) for c in columns],
+        sa.PrimaryKeyConstraint("breakdown", "year", "month", "service_code", "grp"),
+        sqlite_with_rowid=False,
+    )
+
+
 def layout_table(metadata: sa.MetaData | None = None) -> sa.Table:
     """The layout's signature, and its contributions query compiled for the store (so that a
     writer needs no compiler)."""
@@ -285,4 +320,4 @@ def is_schema_object(item: object, name: str | None, kind: str, *_: object) -> b
     """For Alembic's comparisons: the maintained figures' tables are not the schema's (their
     columns follow the KPI catalogue's layout, and `flsdb.storage.figures.rebuild` makes
     them), so they are left out."""
-    return not (kind == "table" and name in (CELLS, LAYOUT))
+    return not (kind == "table" and name in (CELLS, LAYOUT, MONTHS))

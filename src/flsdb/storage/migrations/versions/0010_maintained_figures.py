@@ -32,7 +32,7 @@ LAYOUT = Path(__file__).with_suffix(".json")
 def upgrade() -> None:
     bind = op.get_bind()
     layout = layout_from_json(LAYOUT.read_text(encoding="utf-8"))
-    rebuild(lambda sql: bind.exec_driver_sql(sql), bind.dialect.name, layout)
+    rebuild(lambda sql: bind.exec_driver_sql(sql), bind.dialect.name, layout, months=False)
 
 
 def downgrade() -> None:
