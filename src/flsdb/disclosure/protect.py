@@ -144,17 +144,22 @@ def secure(
     for widen in range(GROUP_ROUNDS):  # the groups up to a level higher each round
         if not breaches:
             break
-        hidden = _whole_groups(breaches, tied, hidden, cells.counted, cell_levels, widen)
-        hidden = complete(cells.values, hidden, relations, preference)
-        breaches = breaches_of(hidden)
+        wider = _whole_groups(breaches, tied, hidden, cells.counted, cell_levels, widen)
+        if not np.array_equal(wider, hidden):  # (the same flags: the same breaches)
+            hidden = complete(cells.values, wider, relations, preference)
+            breaches = breaches_of(hidden)
     # Then the KPI's every count at the breached level (zeros included), then every zero shown
-    # at those levels, any KPI (a zero pins its sums): each below the nations first.
-    for step in (_whole_kpis, _zeros):
-        for nations in (False, True):
-            if breaches:
-                hidden = step(breaches, cells, hidden, nations)
-                hidden = complete(cells.values, hidden, relations, preference)
-                breaches = breaches_of(hidden)
+    # at those levels, any KPI (a zero pins its sums): each below the nations first. The last
+    # is not audited here: the caller audits what it publishes.
+    steps = [(step, nations) for step in (_whole_kpis, _zeros) for nations in (False, True)]
+    for number, (step, nations) in enumerate(steps):
+        if not breaches:
+            break
+        hidden = complete(
+            cells.values, step(breaches, cells, hidden, nations), relations, preference
+        )
+        if number < len(steps) - 1:
+            breaches = breaches_of(hidden)
     return hidden
 
 
