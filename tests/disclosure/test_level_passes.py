@@ -10,9 +10,9 @@ import pytest
 
 from flsdb.config import Suppression
 from flsdb.disclosure.cells import COUNTS, Cells, combined, nested_cells, relations_of
+from flsdb.disclosure.costs import costs
 from flsdb.disclosure.levels import protect_levels
 from flsdb.disclosure.protect import owners
-from flsdb.disclosure.costs import costs
 from flsdb.disclosure.tables import _primary
 from flsdb.kpi.catalogue import load_catalogue
 from tests.disclosure.nation import nation

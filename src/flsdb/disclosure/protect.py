@@ -50,7 +50,6 @@ def _complement(
     breach: Breach,
     tied: Sequence[dict[int, list[tuple[int, ...]]]],
     hidden: NDArray[np.bool_],
-    values: NDArray[np.float64],
     counted: NDArray[np.bool_],
     preference: NDArray[np.float64],
     cell_owners: Sequence[str | None],
@@ -129,9 +128,7 @@ def secure(
             return hidden
         chosen = set()
         for breach in breaches:
-            cell = _complement(
-                breach, tied, hidden, cells.values, cells.counted, preference, cell_owners
-            )
+            cell = _complement(breach, tied, hidden, cells.counted, preference, cell_owners)
             if cell is not None:
                 chosen.add(cell)
         if not chosen:
