@@ -10,9 +10,10 @@ import pytest
 
 from flsdb.config import Suppression
 from flsdb.disclosure.cells import COUNTS, Cells, combined, nested_cells, relations_of
+from flsdb.disclosure.costs import costs
 from flsdb.disclosure.levels import protect_levels
 from flsdb.disclosure.protect import owners
-from flsdb.disclosure.tables import _preference, _primary
+from flsdb.disclosure.tables import _primary
 from flsdb.kpi.catalogue import load_catalogue
 from tests.disclosure.nation import nation
 
@@ -33,7 +34,7 @@ def _both(
         relations,
         nested,
         owners(cells, services),
-        _preference(cells),
+        costs(cells.frame, cells.values),
         policy.below,
         policy.complement,
     )

@@ -17,7 +17,6 @@ from flsdb.kpi.results import BREAKDOWNS
 WITHHELD = "c"
 COUNTS = ("numerator", "denominator", "not_due")
 DERIVED = ("percent", "ci_low", "ci_high", "rag")
-LEVEL_RANK = {"service": 0, "age_band": 0, "sex": 0, "care_home": 0, "region": 1, "nation": 2}
 
 
 def is_hidden(value: object) -> bool:

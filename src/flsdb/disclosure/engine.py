@@ -57,15 +57,17 @@ def revealed(rel: Relation, hidden: NDArray[np.bool_], values: NDArray[np.float6
 
 def _candidates(rel: Relation, hidden: NDArray[np.bool_], values: NDArray[np.float64]) -> list[int]:
     """Cells to hide next: any shown non-zero cell, unless the hidden ones sum to zero; then a
-    cell of the other side (non-zero first)."""
+    non-zero cell of their side (the hidden ones then share its count: an FLS beside hidden
+    zeros, not the region's total) or a cell of the other side (non-zero first)."""
     left_hidden = hidden[list(rel.left)].any()
     right_hidden = hidden[list(rel.right)].any()
     hidden_sum = float(values[[c for c in rel.cells if hidden[c]]].sum())
     if left_hidden != right_hidden and np.isclose(hidden_sum, 0.0):
-        other = rel.right if left_hidden else rel.left
+        same, other = (rel.left, rel.right) if left_hidden else (rel.right, rel.left)
+        beside = [c for c in same if not hidden[c] and values[c] > 0]
         shown = [c for c in other if not hidden[c]]
         positive = [c for c in shown if values[c] > 0]
-        return positive or shown
+        return beside + (positive or shown)
     return [c for c in rel.cells if not hidden[c] and values[c] > 0]
 
 

@@ -9,12 +9,13 @@ as far as makes that difference any of 1 to 4; a complementary `c` count, which 
 moves on: the largest move of a protected count it is tied to, down no further than it can).
 
 In every relation (a sum, two equal counts), a move of a hidden count must be absorbed by the
-other hidden counts of the relation, within their own ranges: a `<5` count between 1 and 4, a
-`c` count 0 or more, a count nested in a shown one no higher than it (and one with a shown count
-nested in it no lower). Where they cannot absorb the level (or could not if an FLS among them
-knew its own counts: an insider; the level must then be absorbed without any one FLS's counts),
-the cheapest shown count of the relation that adds what is missing is hidden too (an FLS before
-a region before a nation, small before large, a zero last), the subtraction rule
+other hidden counts of the relation, within their own ranges (`flsdb.disclosure.ranges`: a `<5`
+count between 1 and 4, a `c` count 0 or more, a count nested in a shown one no higher than it,
+and one with a shown count nested in it no lower). Where they cannot absorb the level (or could
+not if an FLS among them knew its own counts: an insider; the level must then be absorbed
+without any one FLS's counts), the cheapest shown count of the relation that adds what is
+missing is hidden too (`flsdb.disclosure.absorb`, by `flsdb.disclosure.costs`: an FLS's count
+before a region's before a nation's, small before large, a zero last), the subtraction rule
 (`engine.complete`) is applied again, and the check repeats until every relation passes or
 nothing shown is left to hide. Every pass hides at least one more count, so it ends.
 
@@ -25,16 +26,16 @@ once) verifies the result before anything is published (see `protect.secure`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from flsdb.disclosure.differences import Differences
+from flsdb.disclosure.absorb import Sum, absorbed, helper
+from flsdb.disclosure.costs import ZERO
 from flsdb.disclosure.engine import Relation, complete
+from flsdb.disclosure.ranges import Ranges
 from flsdb.disclosure.ties import ties_of
 
-_LARGE = 1e9  # a `c` count has no upper bound
 # Per hidden count: how far it must be able to move up and down, whether FLSs knowing their
 # own counts are attackers too, the FLSs that are not (the owners of the protected counts it
 # serves: an FLS does not attack its own count), and the relations it was given the move by (a
@@ -44,95 +45,11 @@ Levels = dict[int, tuple[float, float, bool, frozenset[str | None], frozenset[in
 MAX_PASSES = 200
 
 
-@dataclass(frozen=True)
-class _Sum:
-    """A relation as the checks read it: its cells, and the set of those on the left."""
-
-    cells: tuple[int, ...]
-    left: frozenset[int]
-
-
-class _Ranges:
-    """How far each count can move up and down if hidden, given what is shown around it. Each
-    pass reads one pattern of hidden flags: the rooms are worked out once per pattern."""
-
-    def __init__(
-        self,
-        values: NDArray[np.float64],
-        nested: Sequence[tuple[int, int]],
-        below: int,
-        diffs: Differences | None = None,
-    ) -> None:
-        self.top = float(below - 1)
-        self.diffs = diffs
-        self.small_cells = (values >= 1) & (values <= self.top)
-        # Plain lists: the checks below index one count at a time.
-        self.values: list[float] = values.tolist()
-        self.small: list[bool] = self.small_cells.tolist()
-        self.outers: dict[int, list[int]] = {}
-        self.inners: dict[int, list[int]] = {}
-        for inner, outer in nested:
-            self.outers.setdefault(inner, []).append(outer)
-            self.inners.setdefault(outer, []).append(inner)
-        self.pairs: dict[int, tuple[int, int]] = {}
-        if diffs is not None:
-            self.pairs = {diffs.start + n: pair for n, pair in enumerate(diffs.pairs)}
-        self._flags: Sequence[bool] | None = None
-        self._up: dict[int, float] = {}
-        self._down: dict[int, float] = {}
-
-    def _for(self, hidden: Sequence[bool]) -> None:
-        if hidden is not self._flags:  # another pattern: the rooms worked out again
-            self._flags, self._up, self._down = hidden, {}, {}
-
-    def up(self, cell: int, hidden: Sequence[bool]) -> float:
-        self._for(hidden)
-        found = self._up.get(cell)
-        if found is not None:
-            return found
-        pair = self.pairs.get(cell)
-        if pair is not None:  # a difference grows as its outer count grows or its inner shrinks
-            room = self.up(pair[1], hidden) + self.down(pair[0], hidden)
-            self._up[cell] = room
-            return room
-        value = self.values[cell]
-        room = self.top - value if self.small[cell] else _LARGE
-        for outer in self.outers.get(cell, ()):
-            if not hidden[outer]:
-                room = min(room, self.values[outer] - value)
-        room = max(room, 0.0)
-        self._up[cell] = room
-        return room
-
-    def down(self, cell: int, hidden: Sequence[bool]) -> float:
-        self._for(hidden)
-        found = self._down.get(cell)
-        if found is not None:
-            return found
-        pair = self.pairs.get(cell)
-        if pair is not None:
-            room = self.down(pair[1], hidden) + self.up(pair[0], hidden)
-            room = max(min(room, self.values[cell]), 0.0)
-            self._down[cell] = room
-            return room
-        value = self.values[cell]
-        room = value - 1.0 if self.small[cell] else value
-        for inner in self.inners.get(cell, ()):
-            if not hidden[inner]:
-                room = min(room, value - self.values[inner])
-        room = max(room, 0.0)
-        self._down[cell] = room
-        return room
-
-    def move(self, cell: int, direction: int, hidden: Sequence[bool]) -> float:
-        return self.up(cell, hidden) if direction > 0 else self.down(cell, hidden)
-
-
 def _levels(
-    ranges: _Ranges,
+    ranges: Ranges,
     hidden: Sequence[bool],
     counted: NDArray[np.bool_],
-    relations: Sequence[_Sum],
+    relations: Sequence[Sum],
     by_cell: dict[int, list[int]],
     nested: Sequence[tuple[int, int]],
     complement: bool,
@@ -227,74 +144,6 @@ def _skipped(via: frozenset[int]) -> frozenset[int]:
     return via if len(via) == 1 else frozenset()
 
 
-def _absorbed(
-    rel: _Sum,
-    cell: int,
-    direction: int,
-    need: float,
-    insiders: bool,
-    spared: frozenset[str | None],
-    hidden: Sequence[bool],
-    ranges: _Ranges,
-    owners: Sequence[str | None],
-) -> tuple[bool, str | None]:
-    """Whether the other hidden counts of the relation can absorb `cell` moving `need` in
-    `direction`; and the FLS whose own counts, known to it, would leave too little (never one
-    in `spared` or the count's own FLS)."""
-    same_side = cell in rel.left
-    rooms: list[tuple[float, str | None]] = []
-    for other in rel.cells:
-        if other == cell or not hidden[other]:
-            continue
-        side = (other in rel.left) == same_side
-        rooms.append((ranges.move(other, -direction if side else direction, hidden), owners[other]))
-    if sum(room for room, _ in rooms) + 1e-9 < need:
-        return False, None
-    if insiders:
-        for attacker in {o for _, o in rooms if o is not None}:
-            if attacker in spared or attacker == owners[cell]:
-                continue
-            if sum(room for room, o in rooms if o != attacker) + 1e-9 < need:
-                return False, attacker
-    return True, None
-
-
-def _helper(
-    rel: _Sum,
-    cell: int,
-    direction: int,
-    attacker: str | None,
-    hidden: Sequence[bool],
-    counted: Sequence[bool],
-    ranges: _Ranges,
-    owners: Sequence[str | None],
-    preference: Sequence[float],
-) -> int | None:
-    """The cheapest shown count of the relation that would absorb some of the move."""
-    same_side = cell in rel.left
-    best: int | None = None
-    best_key: tuple[bool, float] | None = None
-    for other in rel.cells:
-        if other == cell or hidden[other] or not counted[other]:
-            continue
-        if attacker is not None and owners[other] == attacker:
-            continue
-        side = (other in rel.left) == same_side
-        if ranges.move(other, -direction if side else direction, hidden) <= 0:
-            continue
-        key = (bool(ranges.values[other] == 0), float(preference[other]))
-        if best_key is None or key < best_key:
-            best, best_key = other, key
-    return best
-
-
-def _own_bound(cell: int, direction: int, hidden: Sequence[bool], ranges: _Ranges) -> list[int]:
-    """The shown counts that a count nested in (or around) them cannot pass."""
-    if direction > 0:
-        return [o for o in ranges.outers.get(cell, ()) if not hidden[o]]
-    return [i for i in ranges.inners.get(cell, ()) if not hidden[i]]
-
-
 def protect_levels(
     values: NDArray[np.float64],
     counted: NDArray[np.bool_],
@@ -322,11 +171,13 @@ def protect_levels(
     every_value = np.concatenate([values, values[outer] - values[inner]])
     every_counted = np.concatenate([counted, counted[inner] & counted[outer]])
     every_owner = list(owners) + [owners[int(o)] for o in outer]
-    every_preference = np.concatenate(
-        [preference, np.minimum(preference[inner], preference[outer])]
-    )
-    ranges = _Ranges(every_value, nested, below, diffs)
-    sums = [_Sum(rel.cells, left) for rel, left in zip(ties.relations, ties.lefts, strict=True)]
+    # A difference cell costs what its cheaper count does (a zero difference after the others
+    # of its level, as a zero count: `flsdb.disclosure.costs`).
+    pair_cost = np.minimum(preference[inner], preference[outer])
+    unmarked = (every_value[size:] == 0) & (pair_cost < ZERO)
+    every_preference = np.concatenate([preference, pair_cost + np.where(unmarked, ZERO, 0.0)])
+    ranges = Ranges(every_value, nested, below, diffs)
+    sums = [Sum(rel.cells, left) for rel, left in zip(ties.relations, ties.lefts, strict=True)]
     by_cell, real_by_cell = ties.by_cell, ties.real_by_cell
     hidden = complete(values, hidden, relations, preference)
     counted_list: list[bool] = every_counted.tolist()
@@ -338,7 +189,7 @@ def protect_levels(
         if pair is None:
             return cell
         shown = [c for c in pair if not hidden[c]] or list(pair)
-        return min(shown, key=lambda c: (bool(values[c] == 0), order[c]))
+        return min(shown, key=order.__getitem__)
 
     reach = ties.reach
     before: NDArray[np.bool_] | None = None
@@ -373,19 +224,19 @@ def protect_levels(
                 if need <= 0:
                     continue
                 if ranges.move(cell, direction, flags) + 1e-9 < need:
-                    bound = _own_bound(cell, direction, flags, ranges)
+                    bound = ranges.bound(cell, direction, flags)
                     if bound:
-                        chosen.add(min(bound, key=lambda c: order[c]))
+                        chosen.add(min(bound, key=order.__getitem__))
                 for index in by_cell.get(cell, ()):
                     if index in _skipped(via):
                         continue
                     checked = sums[index]
-                    ok, attacker = _absorbed(
+                    ok, attacker = absorbed(
                         checked, cell, direction, need, insiders, spared, flags, ranges, every_owner
                     )
                     if ok:
                         continue
-                    helper = _helper(
+                    helpers = helper(
                         checked,
                         cell,
                         direction,
@@ -396,8 +247,8 @@ def protect_levels(
                         every_owner,
                         order,
                     )
-                    if helper is not None:
-                        chosen.add(real(helper))
+                    if helpers:
+                        chosen.update(real(c) for c in helpers)
                     elif cell in partners:
                         # Nothing else can absorb it: the difference goes with its shown side.
                         chosen.add(partners[cell])

@@ -23,7 +23,6 @@ from flsdb.config import Suppression
 from flsdb.disclosure.cells import (
     COUNTS,
     DERIVED,
-    LEVEL_RANK,
     WITHHELD,
     Cells,
     combined,
@@ -32,6 +31,7 @@ from flsdb.disclosure.cells import (
     own_parts,
     relations_of,
 )
+from flsdb.disclosure.costs import costs
 from flsdb.disclosure.engine import complete, relation, revealed
 from flsdb.disclosure.levels import protect_levels
 from flsdb.disclosure.model import owners
@@ -61,20 +61,6 @@ def _primary(
             if policy.small(values[outer] - values[inner]) and not hidden[outer]:
                 hidden[inner] = True
     return hidden
-
-
-def _preference(cells: Cells) -> np.ndarray:
-    """Lower first: FLSs before regions before nations; small units first; small counts first."""
-    frame = cells.frame
-    sizes = (
-        pd.Series(cells.values[1::3])
-        .groupby([frame["level"].to_numpy(), frame["unit"].to_numpy(), frame["period"].to_numpy()])
-        .transform("max")
-    )
-    rank = frame["level"].map(LEVEL_RANK).fillna(3).to_numpy(dtype=float)
-    rank = np.where(frame["unit"].to_numpy() == "all", 3.0, rank)
-    row_preference = rank * 1e15 + sizes.to_numpy(dtype=float) * 1e6
-    return np.repeat(row_preference, 3) + cells.values
 
 
 def find_disclosures(
@@ -137,7 +123,7 @@ def protect_tables(
     constraints = relations_of(cells, services, catalogue)
     nested = nested_cells(cells, catalogue)
     primary = _primary(cells, policy, nested)
-    preference = _preference(cells)
+    preference = costs(cells.frame, cells.values)
     cell_owners = owners(cells, services)
     hidden = protect_levels(
         cells.values,
