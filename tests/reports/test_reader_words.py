@@ -1,0 +1,103 @@
+"""What a reviewer reading the rendered pages must not find (issue 17 items 3-7): alarm counts
+that leave out FLSs not named, recommendations that apply to no one, '1 FLSs', ISO months."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from flsdb.reports.recommendations import finding, grouped_recommendations
+from flsdb.reports.summary import alarm_sentence, applies
+from flsdb.reports.words import plural, uk_month, uk_months
+from flsdb.stats.inequity import inequity
+from tests.reports.test_content import Data, _rows
+
+
+def _EMPTY(level: str) -> pd.DataFrame:
+    return _rows(level, [("none", "none", 0, 0, None)])
+
+
+def _hidden_alarm_data() -> Data:
+    data = Data(service=_EMPTY("service"), nation=_EMPTY("nation"))
+    # X (1%) and W (2%) are far below the others: both at alarm level; W's counts are withheld.
+    names = ["X", "W", "Y", "Z", "V"]
+    data.inequities = {
+        "kpi04": inequity(
+            names, [10, 20, 490, 500, 510], [1000] * 5, 0.5, shown=[True, False, True, True, True]
+        ),
+        "kpi07": inequity(["X", "Y", "Z"], [480, 500, 520], [1000, 1000, 1000]),
+    }
+    return data
+
+
+def test_alarm_count_includes_fls_not_named() -> None:
+    data = _hidden_alarm_data()
+    result = data.inequities["kpi04"]
+    assert result.outside("low_alarm") == ["X"]
+    assert alarm_sentence(data) == (  # type: ignore[arg-type]
+        "Across the 2 KPIs with funnel plots there are 2 results at alarm level (beyond the "
+        "outer funnel limit); 1 of them belongs to an FLS not named, as its counts are withheld "
+        "to protect small numbers of patients."
+    )
+    data.inequities = {"kpi07": data.inequities["kpi07"]}
+    assert alarm_sentence(data) == (  # type: ignore[arg-type]
+        "Across the 1 KPI with funnel plots there are 0 results at alarm level (beyond the "
+        "outer funnel limit)."
+    )
+
+
+def test_a_recommendation_for_no_one_is_not_asked_for() -> None:
+    service = _rows(
+        "service",
+        [("X", "kpi05", 900, 1000, 90.0), ("Y", "kpi05", 800, 1000, 80.0)],
+    )
+    nation = _rows("nation", [("all", "kpi05", 1700, 2000, 85.0)])
+    data = Data(service=service, nation=nation, region=_EMPTY("region"))
+    # kpi04 (in Data): X (1%) alone at alarm level, shown; kpi07: no FLS at alarm level.
+    groups = grouped_recommendations(data)  # type: ignore[arg-type]
+    items = {(i["rule"].kpi, i["rule"].level): i for g in groups for i in g["items"]}  # type: ignore[union-attr, attr-defined]
+    assert applies(items[("kpi04", "service")])
+    assert not applies(items[("kpi05", "service")])  # every FLS at 50% or more
+    assert not applies(items[("kpi07", "service")])  # no FLS at alarm level
+    # A withheld alarm-level FLS is someone: the recommendation applies.
+    assert applies({"count": 0, "withheld": "1 more FLS is at alarm level but not named."})
+
+
+def test_executive_summary_asks_only_for_what_applies() -> None:
+    from flsdb.reports.summary import executive_summary
+
+    class Coverage:
+        participating, share, regions, regions_without = 3, 60.0, 2, []
+
+    service = _rows("service", [("X", "kpi05", 900, 1000, 90.0), ("Y", "kpi05", 800, 1000, 80.0)])
+    nation = _rows("nation", [("all", "kpi05", 1700, 2000, 85.0)])
+    data = Data(service=service, nation=nation, region=_EMPTY("region"))
+    data.period = type("P", (), {"label": "2024", "start": pd.Timestamp("2024-01-01")})()  # type: ignore[attr-defined]
+    data.records = 3000  # type: ignore[attr-defined]
+    data.services_with_records = 3  # type: ignore[attr-defined]
+    data.mix = pd.DataFrame({"records": [0], "decision": [0], "not_recorded": [0]})  # type: ignore[attr-defined]
+    groups = grouped_recommendations(data)  # type: ignore[arg-type]
+    summary = executive_summary(data, Coverage(), [], [], groups)  # type: ignore[arg-type]
+    asks = " ".join(summary["asks"])  # type: ignore[arg-type]
+    assert "DXA" not in asks  # kpi05: every FLS meets it
+    assert "recommendation against NICE" not in asks  # kpi07: no FLS at alarm level
+    assert "assess more patients within 90 days" in asks  # kpi04: X at alarm level
+
+
+def test_alert_count_agrees_in_number() -> None:
+    data = _hidden_alarm_data()
+    # X (46%) is below the inner limit around a target of 50%: one FLS at alert level.
+    data.inequities["kpi04"] = inequity(
+        ["X", "A", "B", "C", "D", "E"], [460, 490, 500, 505, 510, 520], [1000] * 6, 0.5
+    )
+    nation = _rows("nation", [("all", "kpi04", 2825, 6000, 47.1)])
+    data.unsuppressed["nation"] = nation
+    rule = next(r for r in data.thresholds.recommendations if r.kpi == "kpi04")
+    words = finding(data, {"rule": rule, "count": 0, "of": 6, "noun": "FLSs"})  # type: ignore[arg-type]
+    assert words.endswith("; 1 more is below the inner limit (alert level).")
+
+
+def test_plurals_and_months_in_words() -> None:
+    assert (plural(1, "FLS"), plural(2, "FLS"), plural(1, "is", "are")) == ("FLS", "FLSs", "is")
+    assert uk_month("2024-12") == "Dec 2024"
+    assert uk_months("2023-01 to 2023-12") == "Jan 2023 to Dec 2023"
+    assert uk_months("data as of 2026-01-31") == "data as of 2026-01-31"
