@@ -101,3 +101,33 @@ def test_plurals_and_months_in_words() -> None:
     assert uk_month("2024-12") == "Dec 2024"
     assert uk_months("2023-01 to 2023-12") == "Jan 2023 to Dec 2023"
     assert uk_months("data as of 2026-01-31") == "data as of 2026-01-31"
+
+
+def test_kpi01_percent_has_one_meaning_per_column() -> None:
+    from flsdb.reports.kpi_tables import KPI01_ALL, kpi_csv
+
+    table = pd.concat(
+        [
+            _rows("service", [("X", "kpi01", 2, 17, 11.8), ("X", "kpi04", 30, 40, 75.0)]),
+            _rows("region", [("QE1", "kpi01", 1, 1, 100.0)]),
+        ],
+        ignore_index=True,
+    )
+    rows = pd.read_csv(__import__("io").StringIO(kpi_csv(table, kpi01_apart=True)), dtype=str)
+    rows = rows.set_index(["unit", "kpi"])
+    fls, region, other = (
+        rows.loc[("X", "kpi01")],
+        rows.loc[("QE1", "kpi01")],
+        rows.loc[("X", "kpi04")],
+    )
+    assert (fls["key_fields_missing"], fls["key_fields"], fls["key_fields_missing_percent"]) == (
+        "2", "17", "11.8",
+    )  # fmt: skip
+    assert (region["fls_green"], region["fls_with_records"], region["fls_green_percent"]) == (
+        "1", "1", "100.0",
+    )  # fmt: skip
+    # kpi01 leaves the shared columns empty; every other KPI leaves kpi01's columns empty.
+    assert fls[["numerator", "denominator", "percent"]].isna().all()
+    assert region[["numerator", "denominator", "percent"]].isna().all()
+    assert fls[["fls_green", "fls_green_percent"]].isna().all()
+    assert other["percent"] == "75.0" and other[list(KPI01_ALL)].isna().all()

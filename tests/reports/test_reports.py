@@ -222,7 +222,7 @@ def test_xlsx_is_typed_and_every_sheet_says_what_it_holds(reports: ReportSet) ->
     ]  # fmt: skip
     for sheet in book:
         top = " ".join(str(sheet.cell(row=r, column=1).value) for r in range(1, 5))
-        assert "period 2024" in top and "as of 2025-03-01" in top, sheet.title
+        assert "period 2024" in top and "as of 1 Mar 2025" in top, sheet.title
     wide = book["FLS benchmark"]
     header_row = next(r for r in range(1, 12) if wide.cell(row=r, column=1).value == "FLS")
     values = {wide.cell(row=r, column=2).value: r for r in range(header_row + 2, wide.max_row + 1)}

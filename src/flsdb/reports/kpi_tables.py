@@ -29,7 +29,35 @@ FORMATS = {
     "percent": "0.0",
     "ci_low": "0.0",
     "ci_high": "0.0",
+    "key_fields_missing": "#,##0",
+    "key_fields": "#,##0",
+    "key_fields_missing_percent": "0.0",
+    "fls_green": "#,##0",
+    "fls_with_records": "#,##0",
+    "fls_green_percent": "0.0",
 }
+
+
+# kpi01 counts key fields for an FLS (more than 20% missing, of 17) but FLSs for a region or a
+# nation (those with green completeness, of those with records): each meaning has columns of its
+# own in the benchmark's long tables, and kpi01 leaves numerator, denominator and percent empty.
+KPI01_COLUMNS = {
+    "service": ("key_fields_missing", "key_fields", "key_fields_missing_percent"),
+    "region": ("fls_green", "fls_with_records", "fls_green_percent"),
+}
+KPI01_ALL = (*KPI01_COLUMNS["service"], *KPI01_COLUMNS["region"])
+
+
+def separate_kpi01(item: dict[str, object]) -> dict[str, object]:
+    """A long row with kpi01's counts and percent moved to the columns of their meaning."""
+    out = {**item, **dict.fromkeys(KPI01_ALL)}
+    if item["kpi"] != "kpi01":
+        return out
+    names = KPI01_COLUMNS["service" if item["level"] == "service" else "region"]
+    for name, key in zip(names, ("numerator", "denominator", "percent"), strict=True):
+        out[name], out[key] = item[key], None
+    out["ci_low"] = out["ci_high"] = None
+    return out
 
 
 def kpi_json(table: pd.DataFrame) -> str:
@@ -37,12 +65,20 @@ def kpi_json(table: pd.DataFrame) -> str:
 
 
 def kpi_csv(
-    table: pd.DataFrame, names: dict[str, str] | None = None, marking: str | None = None
+    table: pd.DataFrame,
+    names: dict[str, str] | None = None,
+    marking: str | None = None,
+    kpi01_apart: bool = False,
 ) -> str:
-    """The long CSV: the columns of `flsdb kpis --format csv` (then `unit_name`, if given, and
-    a `marking` column on every row, such as SYNTHETIC DATA, if given)."""
+    """The long CSV: the columns of `flsdb kpis --format csv` (then `unit_name`, if given; with
+    `kpi01_apart`, kpi01's own columns; and a `marking` column on every row, such as SYNTHETIC
+    DATA, if given)."""
     columns = [*RESULT_COLUMNS, *(["unit_name"] if names is not None else [])]
-    records = pd.DataFrame(kpi_records(table, names), columns=columns, dtype=object)
+    items = kpi_records(table, names)
+    if kpi01_apart:
+        columns += KPI01_ALL
+        items = [separate_kpi01(i) for i in items]
+    records = pd.DataFrame(items, columns=columns, dtype=object)
     if marking:
         records["marking"] = marking
     return csv_frame(records).to_csv(index=False)
@@ -103,6 +139,7 @@ LONG_COLUMNS = (
     "rag",
     "not_due",
     "not_due_withheld",
+    *KPI01_ALL,
 )
 
 
@@ -138,7 +175,7 @@ def add_long_sheet(
     ]
     top = write_heading(sheet, lines, styles)
     rows = []
-    for item in kpi_records(table, names):
+    for item in map(separate_kpi01, kpi_records(table, names)):
         for key in ("numerator", "denominator", "not_due"):
             item[key], item[f"{key}_withheld"] = split_withheld(item[key])
         item["period"] = period_value(item["period"])
