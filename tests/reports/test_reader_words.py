@@ -131,3 +131,74 @@ def test_kpi01_percent_has_one_meaning_per_column() -> None:
     assert region[["numerator", "denominator", "percent"]].isna().all()
     assert fls[["fls_green", "fls_green_percent"]].isna().all()
     assert other["percent"] == "75.0" and other[list(KPI01_ALL)].isna().all()
+
+
+def _run_panel(values: list[float], target: float | None = 80.0):
+    from flsdb.figures.spc import SpcPanel
+    from flsdb.stats.spc import run_chart, variation_icon
+
+    analysis, chart = run_chart(values)
+    months = [f"{2023 + i // 4}-{(i % 4) * 3 + 3:02d}" for i in range(len(values))]
+    panel = SpcPanel(
+        months, [v * 10 for v in values], [10.0] * len(values), chart, "higher", target,
+        variation_icon(chart, "higher"), None,
+    )  # fmt: skip
+    return analysis, panel
+
+
+def test_a_run_chart_is_described_as_what_is_drawn() -> None:
+    from flsdb.config import load_thresholds
+    from flsdb.reports.charts.spc import BASELINE_FILL, SpcGrid, legend
+    from flsdb.reports.spc_panels import spc_intro, summary_row
+
+    _, panel = _run_panel([0.5, 0.4, 0.6, 0.5, 0.7, 0.3, 0.5, 0.6])
+    row = summary_row("kpi04", "kpi04 FLS assessment within 90 days", panel, "run")
+    assert row.latest == "60.0% (Oct–Dec 2024)"  # a quarter, named as one
+    assert row.mean == "median 50.0%"
+    # kpi04 has a target: a run chart cannot assess it, and it says so.
+    assert row.assurance == "not assessed: a run chart has no process limits"
+    assert row.variation == "run chart: no signal"
+    settings = load_thresholds().spc
+    months = [f"2023-{m:02d}" for m in range(1, 13)]
+    intro = spc_intro(settings, months, frozenset({"run"}))
+    for words in ("mean and limits", "baseline months", "shaded", "2023-01"):
+        assert words not in intro
+    assert "median" in intro and "Anhoej" in intro
+    assert "Jan 2023 to Dec 2023" in spc_intro(settings, months, frozenset({"month"}))
+    keys = str(legend(frozenset({"run"})))
+    assert "median" in keys and "process limits" not in keys and "baseline" not in keys
+    assert "process limits" in str(legend(frozenset({"month", "run"})))
+    grid = SpcGrid(["kpi04"], list(panel.months))
+    assert BASELINE_FILL not in grid.panel_svg(panel, True, "run").decode()
+    assert BASELINE_FILL in grid.panel_svg(panel, True, "month").decode()
+    drawn = grid.render({"kpi04": panel}, "X", {"kpi04": "run"})
+    assert drawn.kinds == frozenset({"run"}) and "process limits" not in drawn.alt
+
+
+def test_run_chart_rules_never_count_zero() -> None:
+    from flsdb.figures.spc import run_rules
+
+    # Every quarter at 0%: none off the median, nothing to test.
+    analysis, panel = _run_panel([0.0] * 8)
+    assert run_rules(analysis, panel.chart) == (
+        "Only 0 quarters lie off the median: too few to test for signals, so none is drawn."
+    )
+    # Four quarters off the median: a run rule, but no crossing can be too few.
+    analysis, panel = _run_panel([0.1, 0.5, 0.5, 0.9, 0.5, 0.2, 0.8])
+    words = run_rules(analysis, panel.chart)
+    assert "more than 0" not in words and "fewer than 0" not in words
+    assert words.startswith("Its signals (Anhoej's rules) are a run of more than 5 quarters")
+
+
+def test_signals_name_quarters_and_say_what_a_value_is() -> None:
+    from flsdb.reports.narrative import explain_chart
+    from flsdb.reports.words import point_label
+    from flsdb.stats import p_chart
+
+    chart = p_chart([10, 11, 9, 10, 12, 10, 19], [20] * 7)
+    labels = [point_label(f"2023-{m:02d}", "quarter") for m in (3, 6, 9, 12, 3, 6, 9)]
+    said = explain_chart(labels, chart, "higher", "kpi11")
+    assert said[0].startswith(
+        "kpi11, Jul–Sep 2023: 95% of patients, beyond the upper process limit ("
+    )
+    assert point_label("2024-12") == "Dec 2024"

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from flsdb.reports.coverage import Coverage
 from flsdb.reports.outliers import withheld
-from flsdb.reports.words import plural
 from flsdb.reports.trends import TrendRow, absent, p_text, trend_summary
+from flsdb.reports.words import plural
 
 if TYPE_CHECKING:
     from flsdb.figures import PeriodFigures
