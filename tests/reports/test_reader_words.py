@@ -202,3 +202,13 @@ def test_signals_name_quarters_and_say_what_a_value_is() -> None:
         "kpi11, Jul–Sep 2023: 95% of patients, beyond the upper process limit ("
     )
     assert point_label("2024-12") == "Dec 2024"
+
+
+def test_counts_worked_out_from_a_share_print_as_whole_numbers() -> None:
+    from flsdb.reports.charts.base import count
+
+    assert count(119 / 1352 * 1352) == "119"  # 118.99999999999999
+    assert count(0.59 * 100) == "59"  # 59.00000000000001
+    assert (count(1352.0), count(226386.5), count("<5"), count(None)) == (
+        "1,352", "226,386.5", "<5", "",
+    )  # fmt: skip
