@@ -212,3 +212,35 @@ def test_counts_worked_out_from_a_share_print_as_whole_numbers() -> None:
     assert (count(1352.0), count(226386.5), count("<5"), count(None)) == (
         "1,352", "226,386.5", "<5", "",
     )  # fmt: skip
+
+
+def test_labels_not_developer_names(tmp_path) -> None:
+    import openpyxl
+
+    from flsdb.config import load_thresholds
+    from flsdb.kpi import load_catalogue
+    from flsdb.kpi.caseload import CrudeRateEstimator
+    from flsdb.reports.kpi_tables import styles_for, write_definitions
+    from flsdb.reports.national import lost_sites
+    from flsdb.reports.words import field_label
+    from flsdb.sheets import xlsx_workbook
+
+    assert field_label("care_home_resident") == "Care home resident"
+    assert field_label("date_fls_assessment") == "Date of FLS assessment"
+    words = CrudeRateEstimator().words
+    assert "_" not in words and "population aged 50 and over" in words
+    data = type("D", (), {"lost_sites": {"X": 0}, "period": None})()
+    assert lost_sites(data) == ""  # type: ignore[arg-type]  # no '0 record(s)'
+    path = tmp_path / "d.xlsx"
+    with xlsx_workbook(path) as book:
+        write_definitions(book, load_catalogue(), load_thresholds(), ["heading"], styles_for(book))
+    sheet = openpyxl.load_workbook(path)["definitions"]
+    header = next(r for r in range(1, 10) if sheet.cell(row=r, column=1).value == "KPI")
+    text = " ".join(
+        str(sheet.cell(row=r, column=c).value or "")
+        for r in range(header + 1, sheet.max_row + 1)
+        for c in range(2, 6)
+    )
+    assert "Patients recommended a bone-strengthening" in text
+    for token in ("<=", "as_of", " = yes", "fracture_site", "days <="):
+        assert token not in text, token

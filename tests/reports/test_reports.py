@@ -176,7 +176,12 @@ def test_long_csv_keeps_the_kpis_columns_and_writes_integers(reports: ReportSet)
     assert list(rows[0]) == [
         "level", "unit", "period", "kpi", "numerator", "denominator", "percent", "ci_low",
         "ci_high", "rag", "not_due", "unit_name",
+        # kpi01 in columns of its own meaning (an FLS's key fields; a region's green FLSs).
+        "key_fields_missing", "key_fields", "key_fields_missing_percent",
+        "fls_green", "fls_with_records", "fls_green_percent",
     ]  # fmt: skip
+    kpi01 = next(r for r in rows if r["unit"] == "all" and r["kpi"] == "kpi01")
+    assert kpi01["percent"] == "" and kpi01["fls_green_percent"] != ""
     kpi02 = next(r for r in rows if r["unit"] == "all" and r["kpi"] == "kpi02")
     assert (kpi02["numerator"], kpi02["denominator"]) in {("9", "400"), ("c", "400")}
     wide = pd.read_csv(reports.folder / "benchmark-fls-2024.csv", dtype=str, keep_default_na=False)

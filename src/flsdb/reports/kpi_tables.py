@@ -16,7 +16,7 @@ from flsdb.config import Thresholds
 from flsdb.figures import kpi_records
 from flsdb.kpi.catalogue import Catalogue
 from flsdb.kpi.results import RESULT_COLUMNS
-from flsdb.reports.methodology import definition_rows
+from flsdb.reports.appendix import reader_definitions
 from flsdb.sheets import csv_frame, plain_number, write_cell, xlsx_workbook
 
 RAG_COLOURS = {"green": "#1A9850", "amber": "#FDB863", "red": "#D73027"}
@@ -266,17 +266,17 @@ def write_definitions(
 ) -> None:
     defs = book.add_worksheet("definitions")  # type: ignore[attr-defined]
     top = write_heading(defs, lines, styles)
-    header = ["kpi", "name", "numerator", "denominator", "due", "RAG thresholds", "definition"]
+    # In words, as the report's appendix A gives them: no column names or pseudo-code.
+    header = ["KPI", "name", "counted", "out of", "target"]
     for c, column in enumerate(header):
         write_cell(defs, top, c, column, styles["header"])
-    for r, row in enumerate(definition_rows(catalogue, thresholds), start=top + 1):
-        for c, value in enumerate([*row, catalogue.description(row[0])]):
-            write_cell(defs, r, c, value.replace("`", ""), styles["wrap"])
+    definitions = reader_definitions(catalogue, thresholds)
+    for r, item in enumerate(definitions, start=top + 1):
+        for c, value in enumerate([item.kpi, item.name, item.counted, item.out_of, item.target]):
+            write_cell(defs, r, c, value, styles["wrap"])
     defs.set_column(0, 0, 15)
     defs.set_column(1, 1, 32)
-    defs.set_column(2, 3, 45)
-    defs.set_column(4, 4, 12)
-    defs.set_column(5, 5, 30)
-    defs.set_column(6, 6, 70)
+    defs.set_column(2, 3, 55)
+    defs.set_column(4, 4, 40)
     defs.freeze_panes(top + 1, 0)
-    defs.autofilter(top, 0, top + len(definition_rows(catalogue, thresholds)), len(header) - 1)
+    defs.autofilter(top, 0, top + len(definitions), len(header) - 1)

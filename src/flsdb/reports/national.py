@@ -194,10 +194,12 @@ def previous_values(data: PeriodFigures) -> dict[str, object]:
 
 def lost_sites(data: PeriodFigures) -> str:
     """The methods' count of records whose site came from a 2023 'Non hip/non spine' label
-    (a small count shown as published counts are); empty when not known."""
+    (a small count shown as published counts are); empty when not known or none."""
     if data.lost_sites is None:
         return ""
     total = sum(data.lost_sites.values())
+    if not total:
+        return ""
     policy = data.thresholds.suppression
     shown = policy.label if data.suppression and 0 < total < policy.below else f"{total:,}"
     return lost_sites_sentence(shown, data.period.label)

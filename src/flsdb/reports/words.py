@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import cache
 
 _MONTH = re.compile(r"\b(\d{4})-(\d{2})\b(?!-\d)")
 
@@ -36,3 +37,16 @@ def point_label(month: str, kind: str = "month") -> str:
     first = (number - 1) // 3 * 3 + 1
     start = dt.date(year, first, 1).strftime("%b")
     return f"{start}–{dt.date(year, first + 2, 1).strftime('%b')} {year}"
+
+
+@cache
+def _labels() -> dict[str, str]:
+    from flsdb.dictionary import load_dictionary
+
+    return {f.name: f.label for f in load_dictionary().records}
+
+
+def field_label(name: object) -> str:
+    """A record field as the data dictionary labels it ('Care home resident'), never its
+    column name; a name the dictionary does not know stays as it is."""
+    return _labels().get(str(name), str(name))
