@@ -244,3 +244,13 @@ def test_labels_not_developer_names(tmp_path) -> None:
     assert "Patients recommended a bone-strengthening" in text
     for token in ("<=", "as_of", " = yes", "fracture_site", "days <="):
         assert token not in text, token
+
+
+def test_every_kpi_by_region_has_every_kpi_once_with_a_short_name() -> None:
+    from flsdb.kpi import load_catalogue
+    from flsdb.reports.regions import PARTS, short_name
+
+    shown = [kpi for part in PARTS for kpi in part]
+    assert sorted(shown) == sorted(load_catalogue().kpi_ids)  # hr01 and hr04 too, once each
+    for kpi in shown:
+        assert short_name(kpi) != kpi and "_" not in short_name(kpi)
