@@ -254,3 +254,23 @@ def test_every_kpi_by_region_has_every_kpi_once_with_a_short_name() -> None:
     assert sorted(shown) == sorted(load_catalogue().kpi_ids)  # hr01 and hr04 too, once each
     for kpi in shown:
         assert short_name(kpi) != kpi and "_" not in short_name(kpi)
+
+
+def test_a_withheld_row_is_labelled_once_and_a_funnel_states_its_method_once() -> None:
+    import numpy as np
+
+    from flsdb.reports.charts.bars import WITHHELD_TEXT, paired_bars
+    from flsdb.reports.charts.funnels import funnel_chart
+
+    table = pd.DataFrame(
+        {"spine": [10.0, np.nan, 30.0], "non-spine": [20.0, np.nan, np.nan]},
+        index=["A ICB", "B ICB", "C ICB"],
+    )
+    drawn = paired_bars(table, "Identification", 80.0, table.astype(str)).image
+    assert drawn.count(WITHHELD_TEXT.encode()) == 1  # B: both withheld, said once
+    assert drawn.count(b">withheld<") == 1  # C: its non-spine bar
+    result = inequity(["X", "Y", "Z"], [10, 500, 900], [1000, 1000, 1000])
+    svg = funnel_chart(result, "kpi04 FLS assessment", {}).image
+    # The method is in the caption under the chart, not printed beside it as well.
+    assert "limits around" in result.funnel.describe()
+    assert b"limits around" not in svg and b"overdispersion" not in svg
