@@ -73,8 +73,8 @@ def paired_bars(
         if row.all():
             ax.text(1, y[j], WITHHELD_TEXT, va="center", fontsize=8, color=GREY)
             continue
-        for i in np.flatnonzero(row):
-            ax.text(1, y[j] + (i - (len(table.columns) - 1) / 2) * width, "withheld",
+        for k in np.flatnonzero(row):
+            ax.text(1, y[j] + (int(k) - (len(table.columns) - 1) / 2) * width, "withheld",
                     va="center", fontsize=8, color=GREY)  # fmt: skip
     ax.set_yticks(y, list(ordered.index), fontsize=8)
     ax.set_ylim(-0.6, len(ordered) - 0.4)
