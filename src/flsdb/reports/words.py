@@ -6,6 +6,8 @@ import datetime as dt
 import re
 from functools import cache
 
+from flsdb.dictionary import load_dictionary
+
 _MONTH = re.compile(r"\b(\d{4})-(\d{2})\b(?!-\d)")
 
 
@@ -41,8 +43,6 @@ def point_label(month: str, kind: str = "month") -> str:
 
 @cache
 def _labels() -> dict[str, str]:
-    from flsdb.dictionary import load_dictionary
-
     return {f.name: f.label for f in load_dictionary().records}
 
 
