@@ -39,10 +39,14 @@ def test_every_outlier_is_listed_internally_and_counted_where_withheld(
     written = build_reports(
         data, tmp_path, fls_reports=False, region_reports=False, formats=("html",), jobs=1
     )
-    path = tmp_path / "internal" / "outliers-2024.csv"
+    # Synthetic data: the file name and every row say so (issue 17 item 3).
+    path = tmp_path / "internal" / "synthetic-outliers-2024.csv"
     assert path in written.internal and path.exists()
     assert "NOT FOR PUBLICATION" in (tmp_path / "internal" / "README.txt").read_text()
     table = pd.read_csv(path, dtype={"service_code": str})
+    assert set(table["marking"]) == {"SYNTHETIC DATA: not real services"}
+    note = (tmp_path / "internal" / "README.txt").read_text()
+    assert "synthetic-outliers-PERIOD.csv" in note and "SYNTHETIC DATA: not real services" in note
     listed = {(r.kpi, r.service_code) for r in table.itertuples()}
     assert listed == {(kpi, name) for kpi, name, _, _ in flagged}
     # Each with its counts, value and limits: an alarm-level FLS lies outside its alarm limits.

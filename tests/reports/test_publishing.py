@@ -113,6 +113,39 @@ def test_reports_are_tagged_pdf_ua(synthetic: ReportSet) -> None:
         assert reader.metadata is not None and reader.metadata.title
 
 
+def _figures(node: object, found: list[object]) -> list[object]:
+    """Every /Figure structure element under a tagged PDF's structure tree node."""
+    node = node.get_object() if hasattr(node, "get_object") else node
+    if isinstance(node, list):
+        for child in node:
+            _figures(child, found)
+    elif hasattr(node, "get"):
+        if node.get("/S") == "/Figure":
+            found.append(node)
+        if "/K" in node:
+            _figures(node["/K"], found)
+    return found
+
+
+def test_every_figure_in_the_pdfs_has_alternative_text(synthetic: ReportSet) -> None:
+    """PDF/UA: the SPC and funnel legends' swatches are figures too; each says what it is."""
+    fls = next(iter(synthetic.services.values()))
+    for pdf in (pdf_of(synthetic.national), pdf_of(fls)):
+        root = PdfReader(pdf).trailer["/Root"]
+        figures = _figures(root["/StructTreeRoot"], [])
+        assert len(figures) > 10, pdf.name
+        missing = [f for f in figures if not str(f.get("/Alt", "")).strip()]
+        assert not missing, (pdf.name, len(missing))
+
+
+def test_no_text_in_the_stylesheet_is_under_8pt() -> None:
+    from importlib import resources
+
+    css = resources.files("flsdb.reports").joinpath("templates/style.css").read_text("utf-8")
+    sizes = [float(s) for s in re.findall(r"font-size: ([0-9.]+)pt", css)]
+    assert sizes and min(sizes) >= 8.0
+
+
 def _sheet(book: openpyxl.Workbook, name: str) -> tuple[Worksheet, int]:
     sheet = book[name]
     header = next(r for r in range(1, 15) if sheet.cell(row=r, column=1).value in ("FLS", "level"))

@@ -176,7 +176,12 @@ def test_long_csv_keeps_the_kpis_columns_and_writes_integers(reports: ReportSet)
     assert list(rows[0]) == [
         "level", "unit", "period", "kpi", "numerator", "denominator", "percent", "ci_low",
         "ci_high", "rag", "not_due", "unit_name",
+        # kpi01 in columns of its own meaning (an FLS's key fields; a region's green FLSs).
+        "key_fields_missing", "key_fields", "key_fields_missing_percent",
+        "fls_green", "fls_with_records", "fls_green_percent",
     ]  # fmt: skip
+    kpi01 = next(r for r in rows if r["unit"] == "all" and r["kpi"] == "kpi01")
+    assert kpi01["percent"] == "" and kpi01["fls_green_percent"] != ""
     kpi02 = next(r for r in rows if r["unit"] == "all" and r["kpi"] == "kpi02")
     assert (kpi02["numerator"], kpi02["denominator"]) in {("9", "400"), ("c", "400")}
     wide = pd.read_csv(reports.folder / "benchmark-fls-2024.csv", dtype=str, keep_default_na=False)
@@ -222,7 +227,7 @@ def test_xlsx_is_typed_and_every_sheet_says_what_it_holds(reports: ReportSet) ->
     ]  # fmt: skip
     for sheet in book:
         top = " ".join(str(sheet.cell(row=r, column=1).value) for r in range(1, 5))
-        assert "period 2024" in top and "as of 2025-03-01" in top, sheet.title
+        assert "period 2024" in top and "as of 1 Mar 2025" in top, sheet.title
     wide = book["FLS benchmark"]
     header_row = next(r for r in range(1, 12) if wide.cell(row=r, column=1).value == "FLS")
     values = {wide.cell(row=r, column=2).value: r for r in range(header_row + 2, wide.max_row + 1)}

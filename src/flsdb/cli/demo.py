@@ -247,7 +247,7 @@ def demo(
     )
     national = results["nation"]
     say(
-        f"{national.records:,} records diagnosed in {year}; as of {data.as_of:%Y-%m-%d}; "
+        f"{national.records:,} records diagnosed in {year}; as of {data.as_of:%-d %b %Y}; "
         f"caseload: {national.caseload_method}."
     )
     out.print(_national_table(national.table, f"National KPIs, {year}"))
@@ -275,7 +275,7 @@ def demo(
 
     heading = [
         f"KPIs by level, {year}",
-        f"Period {year}; as of {data.as_of:%Y-%m-%d}; {national.records} records; "
+        f"Period {year}; as of {data.as_of:%-d %b %Y}; {national.records:,} records; "
         f"caseload: {national.caseload_method}. Synthetic data.",
     ]
     workbook = internal / f"{SYNTHETIC_PREFIX}kpis-{year}.xlsx"

@@ -201,7 +201,7 @@ def emit(result: KpiResult, output_format: Format, output: Path | None) -> None:
 
     request = result.request
     note(
-        f"{result.records} records in {request.period.label}, as of {request.as_of:%Y-%m-%d}; "
+        f"{result.records} records in {request.period.label}, as of {request.as_of:%-d %b %Y}; "
         f"caseload: {result.caseload_method}."
     )
     if output_format is Format.table and output is None:

@@ -209,7 +209,7 @@ def compute_figures(
         catalogue=catalogue,
         thresholds=thresholds,
         suppression=suppression,
-        caseload_method=caseload.description,
+        caseload_method=caseload.words,
         caseload_summary=caseload.summary,
         records=int(period_counts["records"].sum()) if len(period_counts) else 0,
         services=services,

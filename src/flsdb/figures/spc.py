@@ -24,6 +24,7 @@ from flsdb.stats.spc import (
     Assurance,
     Chart,
     Rules,
+    RunAnalysis,
     Variation,
     assurance_icon,
     laney_p_chart,
@@ -141,6 +142,24 @@ def choose_points(months: pd.DataFrame, minimum: int) -> tuple[str, pd.DataFrame
     return "run", by_quarter
 
 
+def run_rules(analysis: RunAnalysis, chart: Chart) -> str:
+    """A run chart's signals (Anhoej's rules) in words, with only the rules its quarters can
+    test: too few quarters off the median test none."""
+    if analysis.useful < 2 or analysis.run_limit < 1:
+        off = f"{analysis.useful} {'quarter lies' if analysis.useful == 1 else 'quarters lie'}"
+        return f"Only {off} off the median: too few to test for signals, so none is drawn."
+    rules = [f"a run of more than {analysis.run_limit} quarters on one side of the median"]
+    if analysis.crossing_limit >= 1:
+        crossing = "crossing" if analysis.crossing_limit == 1 else "crossings"
+        rules.append(f"fewer than {analysis.crossing_limit} {crossing} of it")
+    seen = (
+        "; see the chart."
+        if any(chart.signals)
+        else ("; neither is seen." if len(rules) > 1 else "; it is not seen.")
+    )
+    return "Its signals (Anhoej's rules) are " + ", or ".join(rules) + seen
+
+
 def _month_words(months: list[str]) -> str:
     names = [dt.date(int(m[:4]), int(m[5:7]), 1).strftime("%b %Y") for m in months]
     return names[0] if len(names) == 1 else f"{names[0]} to {names[-1]}"
@@ -201,10 +220,7 @@ def _analysis(
             notes.append(
                 f"{title}: about {monthly:g} patients a month, too few for process limits (a "
                 f"median of {settings.min_denominator} a point is needed, by month or by quarter): "
-                "a run chart of the quarters about their median. Its signals (Anhoej's rules) are "
-                f"a run of more than {analysis.run_limit} quarters on one side of the median, or "
-                f"fewer than {analysis.crossing_limit} crossings of it"
-                + ("; neither is seen." if not any(chart.signals) else "; see the chart.")
+                f"a run chart of the quarters about their median. {run_rules(analysis, chart)}"
             )
         else:
             chart = chart_for(data, months, quarterly=kind == "quarter")

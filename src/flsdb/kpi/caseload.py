@@ -51,6 +51,15 @@ class CrudeRateEstimator:
         )
 
     @property
+    def words(self) -> str:
+        """The method for readers of a report: labels, not column names."""
+        return (
+            "the expected spine and non-spine fracture caseloads an FLS gives in the services "
+            f"file; where it gives none, {self.rate:.1%} of its population aged 50 and over a "
+            f"year, {self.spine_share:.0%} of them spine fractures"
+        )
+
+    @property
     def summary(self) -> str:
         return (
             f"services file, else {self.rate:.1%} of population 50+ ({self.spine_share:.0%} spine)"

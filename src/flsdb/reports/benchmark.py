@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from flsdb.dates import uk_date
 from flsdb.figures import PeriodFigures
 from flsdb.reports.kpi_tables import (
     NOT_FOR_PUBLICATION,
@@ -51,15 +52,16 @@ def heading(data: PeriodFigures) -> list[str]:
     )
     return [
         f"FLS audit benchmark, period {data.period.label}",
-        f"Data as of {data.as_of.isoformat()}; {data.records:,} records from "
+        f"Data as of {uk_date(data.as_of)}; {data.records:,} records from "
         f"{data.services_with_records} FLSs; caseload: {data.caseload_method}.",
         suppressed + " Rank from, rank to: the 95% interval of the FLS's rank among FLSs with a "
         "published value (1 is the best), by simulation from its counts; FLSs whose intervals "
         "overlap cannot be told apart.",
         f"Thresholds: {data.thresholds.source}.",
         "kpi01 (data completeness): n is the FLS's key fields more than 20% missing, of N key "
-        "fields; England and Wales' share of FLSs with green completeness is in the nations "
-        "table.",
+        "fields; in the long tables an FLS's are in key_fields_missing, key_fields and "
+        "key_fields_missing_percent, and a region's or nation's FLSs with green completeness "
+        "in fls_green, fls_with_records and fls_green_percent.",
     ]
 
 
@@ -253,7 +255,9 @@ def write_benchmark(data: PeriodFigures, out: Path) -> list[Path]:
     }
     for level in ("service", "region", "nation"):
         path = out / f"{prefix}benchmark-{level}-{label}.csv"
-        path.write_text(kpi_csv(data.published[level], names, marking), encoding="utf-8")
+        path.write_text(
+            kpi_csv(data.published[level], names, marking, kpi01_apart=True), encoding="utf-8"
+        )
         written.append(path)
     path = out / f"{prefix}benchmark-{label}.xlsx"
     lines = sheet_lines(data)

@@ -28,7 +28,7 @@ from flsdb.figures import PeriodFigures, audited
 from flsdb.reports.benchmark import write_benchmark
 from flsdb.reports.fls import fls_report
 from flsdb.reports.national import national_report
-from flsdb.reports.outliers import NOTE as OUTLIERS_NOTE
+from flsdb.reports.outliers import note as outliers_note
 from flsdb.reports.outliers import write_outliers
 from flsdb.reports.published_counts import withhold_linked
 from flsdb.reports.region import region_report
@@ -299,7 +299,7 @@ def _write_all(
         internal.mkdir(exist_ok=True)
         note = internal / "README.txt"
         before = note.read_text(encoding="utf-8").rstrip() + "\n\n" if note.exists() else ""
-        note.write_text(before + OUTLIERS_NOTE, encoding="utf-8")
+        note.write_text(before + outliers_note(data), encoding="utf-8")
     result.internal.append(write_outliers(data, internal))
     for kind, unit, paths in done:
         if kind == "national":

@@ -17,7 +17,7 @@ from flsdb.reports import charts
 from flsdb.reports.methodology import lost_sites_sentence
 from flsdb.reports.national import cell_text, titles
 from flsdb.reports.render import safe_name, write_report
-from flsdb.reports.spc_panels import baseline_words, spc_figure
+from flsdb.reports.spc_panels import spc_figure, spc_intro
 
 
 def _funnel_grid(data: PeriodFigures) -> charts.FunnelGrid:
@@ -69,7 +69,7 @@ def fls_report(data: PeriodFigures, code: str, out: Path, formats: tuple[str, ..
         spc_chart=spc_chart,
         spc_words=words,
         spc_summary=summary,
-        spc_baseline=baseline_words(data.thresholds.spc, months),
+        spc_intro=spc_intro(data.thresholds.spc, months, spc_chart.kinds),
         completeness=data.fls_completeness(code).to_dict("records"),
         mix_labels=MIX_LABELS,
         mix_fls=mix_shares(data, code),

@@ -16,7 +16,7 @@ from flsdb.config import Thresholds
 from flsdb.figures import kpi_records
 from flsdb.kpi.catalogue import Catalogue
 from flsdb.kpi.results import RESULT_COLUMNS
-from flsdb.reports.methodology import definition_rows
+from flsdb.reports.appendix import reader_definitions
 from flsdb.sheets import csv_frame, plain_number, write_cell, xlsx_workbook
 
 RAG_COLOURS = {"green": "#1A9850", "amber": "#FDB863", "red": "#D73027"}
@@ -29,7 +29,35 @@ FORMATS = {
     "percent": "0.0",
     "ci_low": "0.0",
     "ci_high": "0.0",
+    "key_fields_missing": "#,##0",
+    "key_fields": "#,##0",
+    "key_fields_missing_percent": "0.0",
+    "fls_green": "#,##0",
+    "fls_with_records": "#,##0",
+    "fls_green_percent": "0.0",
 }
+
+
+# kpi01 counts key fields for an FLS (more than 20% missing, of 17) but FLSs for a region or a
+# nation (those with green completeness, of those with records): each meaning has columns of its
+# own in the benchmark's long tables, and kpi01 leaves numerator, denominator and percent empty.
+KPI01_COLUMNS = {
+    "service": ("key_fields_missing", "key_fields", "key_fields_missing_percent"),
+    "region": ("fls_green", "fls_with_records", "fls_green_percent"),
+}
+KPI01_ALL = (*KPI01_COLUMNS["service"], *KPI01_COLUMNS["region"])
+
+
+def separate_kpi01(item: dict[str, object]) -> dict[str, object]:
+    """A long row with kpi01's counts and percent moved to the columns of their meaning."""
+    out = {**item, **dict.fromkeys(KPI01_ALL)}
+    if item["kpi"] != "kpi01":
+        return out
+    names = KPI01_COLUMNS["service" if item["level"] == "service" else "region"]
+    for name, key in zip(names, ("numerator", "denominator", "percent"), strict=True):
+        out[name], out[key] = item[key], None
+    out["ci_low"] = out["ci_high"] = None
+    return out
 
 
 def kpi_json(table: pd.DataFrame) -> str:
@@ -37,12 +65,20 @@ def kpi_json(table: pd.DataFrame) -> str:
 
 
 def kpi_csv(
-    table: pd.DataFrame, names: dict[str, str] | None = None, marking: str | None = None
+    table: pd.DataFrame,
+    names: dict[str, str] | None = None,
+    marking: str | None = None,
+    kpi01_apart: bool = False,
 ) -> str:
-    """The long CSV: the columns of `flsdb kpis --format csv` (then `unit_name`, if given, and
-    a `marking` column on every row, such as SYNTHETIC DATA, if given)."""
+    """The long CSV: the columns of `flsdb kpis --format csv` (then `unit_name`, if given; with
+    `kpi01_apart`, kpi01's own columns; and a `marking` column on every row, such as SYNTHETIC
+    DATA, if given)."""
     columns = [*RESULT_COLUMNS, *(["unit_name"] if names is not None else [])]
-    records = pd.DataFrame(kpi_records(table, names), columns=columns, dtype=object)
+    items = kpi_records(table, names)
+    if kpi01_apart:
+        columns += KPI01_ALL
+        items = [separate_kpi01(i) for i in items]
+    records = pd.DataFrame(items, columns=columns, dtype=object)
     if marking:
         records["marking"] = marking
     return csv_frame(records).to_csv(index=False)
@@ -103,6 +139,7 @@ LONG_COLUMNS = (
     "rag",
     "not_due",
     "not_due_withheld",
+    *KPI01_ALL,
 )
 
 
@@ -138,7 +175,7 @@ def add_long_sheet(
     ]
     top = write_heading(sheet, lines, styles)
     rows = []
-    for item in kpi_records(table, names):
+    for item in map(separate_kpi01, kpi_records(table, names)):
         for key in ("numerator", "denominator", "not_due"):
             item[key], item[f"{key}_withheld"] = split_withheld(item[key])
         item["period"] = period_value(item["period"])
@@ -229,17 +266,17 @@ def write_definitions(
 ) -> None:
     defs = book.add_worksheet("definitions")  # type: ignore[attr-defined]
     top = write_heading(defs, lines, styles)
-    header = ["kpi", "name", "numerator", "denominator", "due", "RAG thresholds", "definition"]
+    # In words, as the report's appendix A gives them: no column names or pseudo-code.
+    header = ["KPI", "name", "counted", "out of", "target"]
     for c, column in enumerate(header):
         write_cell(defs, top, c, column, styles["header"])
-    for r, row in enumerate(definition_rows(catalogue, thresholds), start=top + 1):
-        for c, value in enumerate([*row, catalogue.description(row[0])]):
-            write_cell(defs, r, c, value.replace("`", ""), styles["wrap"])
+    definitions = reader_definitions(catalogue, thresholds)
+    for r, item in enumerate(definitions, start=top + 1):
+        for c, value in enumerate([item.kpi, item.name, item.counted, item.out_of, item.target]):
+            write_cell(defs, r, c, value, styles["wrap"])
     defs.set_column(0, 0, 15)
     defs.set_column(1, 1, 32)
-    defs.set_column(2, 3, 45)
-    defs.set_column(4, 4, 12)
-    defs.set_column(5, 5, 30)
-    defs.set_column(6, 6, 70)
+    defs.set_column(2, 3, 55)
+    defs.set_column(4, 4, 40)
     defs.freeze_panes(top + 1, 0)
-    defs.autofilter(top, 0, top + len(definition_rows(catalogue, thresholds)), len(header) - 1)
+    defs.autofilter(top, 0, top + len(definitions), len(header) - 1)

@@ -75,7 +75,8 @@ CHOICES = (
 def lost_sites_sentence(shown: str, period: str) -> str:
     """How many records' index fracture site came from the 2023 'Non hip/non spine' label."""
     return (
-        f"{shown} record(s) diagnosed in {period} have the index fracture site 'other' because "
+        f"{shown} {'record' if shown == '1' else 'records'} diagnosed in {period} "
+        f"{'has' if shown == '1' else 'have'} the index fracture site recorded as other because "
         "they were imported from a national FLS-DB export of 2023 or before, whose label 'Non "
         "hip/non spine' does not say whether the fracture was of the humerus, pelvis, wrist or "
         "elsewhere; they count as sites not at higher risk (hr01 to hr03)."

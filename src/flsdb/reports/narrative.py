@@ -52,8 +52,11 @@ def explain_chart(
             )
             where = "above" if side > 0 else "below"
             if rule == "outside":
+                # The value and the limit it passed, so that '(2%)' is not left to guess.
                 values = ", ".join(f"{chart.values[i]:.0%}" for i in range(first, last + 1))
-                words = f"{where} the process limits ({values})"
+                limit = chart.upper[last] if side > 0 else chart.lower[last]
+                which = "upper" if side > 0 else "lower"
+                words = f"{values} of patients, beyond the {which} process limit ({limit:.0%})"
             verdict = {"improvement": "an improvement", "concern": "a concern"}.get(
                 meaning, "a change"
             )

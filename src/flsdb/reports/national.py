@@ -28,7 +28,7 @@ from flsdb.reports.narrative import model_summary, nation_gap, recommendations
 from flsdb.reports.outliers import withheld_sentence
 from flsdb.reports.published_counts import data_quality as _data_quality
 from flsdb.reports.recommendations import grouped_recommendations
-from flsdb.reports.regions import region_tables
+from flsdb.reports.regions import SHORT_NAMES, region_tables
 from flsdb.reports.render import write_report
 from flsdb.reports.spc_panels import baseline_words, spc_figure
 from flsdb.reports.summary import executive_summary
@@ -194,10 +194,12 @@ def previous_values(data: PeriodFigures) -> dict[str, object]:
 
 def lost_sites(data: PeriodFigures) -> str:
     """The methods' count of records whose site came from a 2023 'Non hip/non spine' label
-    (a small count shown as published counts are); empty when not known."""
+    (a small count shown as published counts are); empty when not known or none."""
     if data.lost_sites is None:
         return ""
     total = sum(data.lost_sites.values())
+    if not total:
+        return ""
     policy = data.thresholds.suppression
     shown = policy.label if data.suppression and 0 < total < policy.below else f"{total:,}"
     return lost_sites_sentence(shown, data.period.label)
@@ -227,6 +229,7 @@ def national_report(data: PeriodFigures, out: Path, formats: tuple[str, ...]) ->
         casemix=[*breakdown_tables(data), *([site] if site else [])],
         reasons=reasons_table(data),
         region_tables=region_tables(data),
+        short_names=SHORT_NAMES,
         trend_method=TREND_METHOD,
         reader_definitions=reader_definitions(data.catalogue, data.thresholds),
         counting_rules=counting_rules(data.thresholds),

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from flsdb.figures import FUNNEL_KPIS, PeriodFigures
+from flsdb.reports.marking import SYNTHETIC, file_prefix
 from flsdb.stats.inequity import Inequity
 
 NOTE = (
@@ -119,8 +120,20 @@ def outlier_rows(data: PeriodFigures) -> pd.DataFrame:
 
 
 def write_outliers(data: PeriodFigures, folder: Path) -> Path:
-    """`folder/outliers-PERIOD.csv`: every outlier with its values and limits."""
+    """`folder/outliers-PERIOD.csv`: every outlier with its values and limits; from synthetic
+    data, `synthetic-outliers-PERIOD.csv` with a `marking` column on every row."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"outliers-{data.period.label}.csv"
-    outlier_rows(data).to_csv(path, index=False)
+    path = folder / f"{file_prefix(data)}outliers-{data.period.label}.csv"
+    rows = outlier_rows(data)
+    if data.synthetic:
+        rows = rows.assign(marking=SYNTHETIC)
+    rows.to_csv(path, index=False)
     return path
+
+
+def note(data: PeriodFigures) -> str:
+    """The internal folder's note on the outliers, marked when the data are synthetic."""
+    marked = f"{SYNTHETIC}: every FLS, count and outlier in this folder is made up.\n\n"
+    return NOTE.replace("outliers-PERIOD", f"{file_prefix(data)}outliers-PERIOD") + (
+        "\n" + marked if data.synthetic else ""
+    )

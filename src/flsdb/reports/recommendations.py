@@ -41,7 +41,8 @@ def finding(data: PeriodFigures, item: dict[str, object]) -> str:
             f"{count} of {of} FLSs {verb} below the outer funnel limit of {name}{national_words}"
         )
         if alert:
-            words += f"; {alert} more are below the inner limit (alert level)"
+            verb = "is" if alert == 1 else "are"
+            words += f"; {alert} more {verb} below the inner limit (alert level)"
         return words + "."
     subject = f"{count} of {of} {noun}"
     verb = "is" if count == 1 else "are"

@@ -14,12 +14,39 @@ from flsdb.reports.trends import absent
 if TYPE_CHECKING:
     from flsdb.figures import PeriodFigures
 
-# Two tables that fit an A4 page across: identification and the process to 90 days, then
-# treatment, follow-up and falls.
+# Three tables that fit an A4 page across, every KPI once: identification and the process to
+# 90 days; treatment, follow-up and the higher-risk sites; falls.
 PARTS = (
-    ("kpi01", "kpi02", "kpi02_spine", "kpi02_non_spine", "kpi03", "kpi04", "kpi05", "kpi06"),
-    ("kpi07", "kpi08", "kpi09", "kpi10", "kpi11", "hr02", "hr03", "fa01", "fa02"),
+    ("kpi01", "kpi02", "kpi02_spine", "kpi02_non_spine", "kpi03", "kpi04", "kpi05"),
+    ("kpi07", "kpi09", "kpi10", "kpi11", "hr01", "hr02", "hr03", "hr04"),
+    ("kpi06", "kpi08", "fa01", "fa02"),
 )
+# Column heads: a KPI's name in a few words (the catalogue's full name is the head's title).
+SHORT_NAMES = {
+    "kpi01": "Data complete",
+    "kpi02": "Identified",
+    "kpi02_spine": "Spine identified",
+    "kpi02_non_spine": "Non-spine identified",
+    "kpi03": "Spine share",
+    "kpi04": "Assessed by 90 days",
+    "kpi05": "DXA by 90 days",
+    "kpi06": "Falls assessed",
+    "kpi07": "Therapy advised",
+    "kpi08": "Strength and balance",
+    "kpi09": "Monitored at 16 weeks",
+    "kpi10": "Treated by follow-up",
+    "kpi11": "Adherent at 1 year",
+    "hr01": "Higher-risk share",
+    "hr02": "Therapy advised, higher-risk",
+    "hr03": "Started by 16 weeks, higher-risk",
+    "hr04": "Anabolic first",
+    "fa01": "Falls questions",
+    "fa02": "Full falls assessment",
+}
+
+
+def short_name(kpi: str) -> str:
+    return SHORT_NAMES.get(kpi, kpi)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from flsdb.dates import uk_date
 from flsdb.reports.charts.base import count
 from flsdb.reports.marking import file_prefix, marks
+from flsdb.reports.words import field_label, uk_months
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _SVG_URI = re.compile(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"')
@@ -55,6 +56,8 @@ def environment() -> jinja2.Environment:
     env.filters["pct"] = _pct
     env.filters["uk_date"] = uk_date
     env.filters["uk_dates"] = uk_dates
+    env.filters["field_label"] = field_label
+    env.filters["uk_months"] = uk_months
     # The stylesheet is ours, not data: autoescaping it would turn its quotes into entities.
     env.globals["css"] = Markup(
         resources.files("flsdb.reports").joinpath("templates/style.css").read_text("utf-8")

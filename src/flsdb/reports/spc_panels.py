@@ -14,6 +14,7 @@ from flsdb.figures.spc import SPC_KPIS, SpcPanel, unit_analysis
 from flsdb.reports import charts
 from flsdb.reports.charts.spc import ASSURANCE_WORDS, VARIATION_WORDS
 from flsdb.reports.narrative import explain_chart
+from flsdb.reports.words import point_label, uk_month
 
 
 @dataclass(frozen=True)
@@ -30,14 +31,89 @@ class SpcSummary:
     assurance_icon: str
 
 
+def summary_row(kpi: str, title: str, panel: SpcPanel, kind: str) -> SpcSummary:
+    """One KPI's latest point (a month or a quarter, named as such), its centre line (mean, or
+    a run chart's median) and icons; a run chart has no limits, so no assurance."""
+    chart = panel.chart
+    centre = "median" if kind == "run" else "mean"
+    latest = f"{chart.values[-1]:.1%} ({point_label(panel.months[-1], kind)})"
+    if kind == "run":
+        signal = any(chart.signals)
+        variation = "run chart: a signal (Anhoej's rules)" if signal else "run chart: no signal"
+        assurance = (
+            "not assessed: a run chart has no process limits"
+            if panel.target is not None
+            else "no target"
+        )
+        letter, colour = charts.variation_symbol(panel.variation)
+        return SpcSummary(
+            kpi, title, latest, f"{centre} {chart.centre[-1]:.1%}", variation,
+            charts.icon(letter, colour) if signal else "", assurance, "",
+        )  # fmt: skip
+    letter, colour = charts.variation_symbol(panel.variation)
+    a_letter, a_colour = charts.ASSURANCE_ICONS.get(panel.assurance or "", ("", ""))
+    return SpcSummary(
+        kpi,
+        title,
+        latest,
+        f"{centre} {chart.centre[-1]:.1%}",
+        VARIATION_WORDS[panel.variation],
+        charts.icon(letter, colour),
+        ASSURANCE_WORDS.get(panel.assurance or "", "no target"),
+        charts.icon(a_letter, a_colour) if panel.assurance else "",
+    )
+
+
+def spc_intro(settings: SpcSettings, months: list[str], kinds: frozenset[str]) -> str:
+    """What the charts drawn are, in words: the mean, limits and baseline of the charts that
+    have them; the median and rules of the run charts."""
+    limits = kinds - {"run"}
+    parts = []
+    if limits:
+        by = (
+            "month"
+            if limits == {"month"}
+            else (
+                "quarter"
+                if limits == {"quarter"}
+                else "month, or by quarter where a month has too few"
+            )
+        )
+        parts.append(
+            f"Statistical process control charts of each KPI by {by} of fracture diagnosis: "
+            f"{baseline_words(settings, months)}. Points outside the process limits, runs of "
+            f"{settings.shift} on one side of the mean, trends of {settings.trend}, or 2 of 3 "
+            "near a limit are signals of special-cause variation (Making Data Count rules)."
+        )
+        if "quarter" in limits:
+            parts.append("A quarterly chart has a point for each quarter, drawn at its last month.")
+    if "run" in kinds:
+        which = (
+            "Where a quarter has too few patients for process limits, the KPI is"
+            if limits
+            else ("This FLS has too few patients for process limits, so each KPI is")
+        )
+        parts.append(
+            f"{which} a run chart of the quarters: each quarter's value about the median of "
+            "the quarters (solid line), with no mean, process limits or baseline. Its only "
+            "signals are an unusually long run on one side of the median or too few crossings "
+            "of it (Anhoej's rules); each KPI's rule is stated below the charts."
+        )
+    return " ".join(parts)
+
+
 def baseline_words(settings: SpcSettings, months: list[str]) -> str:
     if settings.baseline_from and settings.baseline_to:
-        return f"the mean and limits come from {settings.baseline_from} to {settings.baseline_to}"
+        return (
+            f"the mean and limits come from {uk_month(settings.baseline_from)} to "
+            f"{uk_month(settings.baseline_to)}"
+        )
     if settings.baseline_months:
         last = months[min(settings.baseline_months, len(months)) - 1] if months else ""
         return (
             f"the mean and limits come from the first {settings.baseline_months} months shown "
-            f"({months[0] if months else ''} to {last}; shaded), and every month is judged "
+            f"({uk_month(months[0]) if months else ''} to {uk_month(last)}; shaded), and every "
+            "month is judged "
             "against them"
         )
     return "the mean and limits come from every month shown"
@@ -71,29 +147,15 @@ def unit_charts(
             kinds[title] = kind
         # A stable chart is said so in the table beside it; the words are for the signals.
         if any(chart.signals) and kind != "run":
+            labels = [point_label(m, kind) for m in panel.months]
             said = explain_chart(
-                list(panel.months), chart, panel.direction, title, settings.shift, settings.trend
+                labels, chart, panel.direction, title, settings.shift, settings.trend
             )
-            # A quarterly chart's points are quarters (each named by its last month).
+            # A quarterly chart's points are quarters.
             words += (
                 [s.replace(" months", " quarters") for s in said] if kind == "quarter" else said
             )
-        letter, colour = charts.variation_symbol(panel.variation)
-        a_letter, a_colour = charts.ASSURANCE_ICONS.get(panel.assurance or "", ("", ""))
-        summary.append(
-            SpcSummary(
-                found.kpi,
-                title,
-                f"{chart.values[-1]:.1%} ("
-                + ("quarter to " if kind != "month" else "")
-                + f"{panel.months[-1]})",
-                f"{chart.centre[-1]:.1%}",
-                VARIATION_WORDS[panel.variation],
-                charts.icon(letter, colour),
-                ASSURANCE_WORDS.get(panel.assurance or "", "no target"),
-                charts.icon(a_letter, a_colour) if panel.assurance else "",
-            )
-        )
+        summary.append(summary_row(found.kpi, title, panel, kind))
     return panels, words, summary
 
 

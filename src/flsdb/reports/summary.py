@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flsdb.reports.coverage import Coverage
+from flsdb.reports.outliers import withheld
 from flsdb.reports.trends import TrendRow, absent, p_text, trend_summary
+from flsdb.reports.words import plural
 
 if TYPE_CHECKING:
     from flsdb.figures import PeriodFigures
@@ -42,6 +44,34 @@ def _first_lower(text: str) -> str:
 def _mix_share(data: PeriodFigures, group: str) -> float | None:
     total = float(data.mix["records"].sum())
     return float(data.mix[group].sum()) / total * 100 if total else None
+
+
+def applies(item: dict[str, object]) -> bool:
+    """Whether a recommendation picks out any unit, named or counted as withheld."""
+    return bool(item["count"]) or bool(item.get("withheld"))
+
+
+def alarm_sentence(data: PeriodFigures) -> str:
+    """Every result beyond an outer funnel limit, named or not (an FLS whose counts are
+    withheld is counted, not named)."""
+    results = list(data.inequities.values())
+    alarms = sum(len(r.outside("low_alarm", "high_alarm")) for r in results)
+    hidden = sum(len(withheld(r, "low_alarm", "high_alarm")) for r in results)
+    total = alarms + hidden
+    kpis = len(results)
+    sentence = (
+        f"Across the {kpis} {plural(kpis, 'KPI')} with funnel plots there "
+        f"{'is' if total == 1 else 'are'} {total} {plural(total, 'result')} at alarm level "
+        "(beyond the outer funnel limit)"
+    )
+    if hidden:
+        sentence += (
+            f"; {hidden} of them {'belongs' if hidden == 1 else 'belong'} to "
+            f"{plural(hidden, 'an FLS', 'FLSs')} not named, as "
+            f"{'its' if hidden == 1 else 'their'} counts are withheld to protect small numbers "
+            "of patients"
+        )
+    return sentence + "."
 
 
 def executive_summary(
@@ -104,13 +134,7 @@ def executive_summary(
             f"{spread.minimum:.1f}% to {spread.maximum:.1f}% between FLSs (median "
             f"{spread.median:.1f}%)."
         )
-    alarms = sum(
-        len(r.outside("low_alarm")) + len(r.outside("high_alarm")) for r in data.inequities.values()
-    )
-    findings.append(
-        f"Across the {len(data.inequities)} KPIs with funnel plots there are {alarms} results "
-        "at alarm level (beyond the outer funnel limit)."
-    )
+    findings.append(alarm_sentence(data))
     changed = trend_summary(trend)
     changes = []
     if len(trend) and len(trend[0].cells) > 1:
@@ -127,7 +151,9 @@ def executive_summary(
     asks = []
     for group in groups:
         items: list[dict[str, object]] = group["items"]  # type: ignore[assignment]
-        audience = str(group["audience"])
-        heads = [_first_lower(str(i["text"]).split(":")[0]) for i in items]
-        asks.append(f"{audience[:1].upper()}{audience[1:]} should " + "; ".join(heads) + ".")
+        # A recommendation whose finding applies to no one is not something to do.
+        heads = [_first_lower(str(i["text"]).split(":")[0]) for i in items if applies(i)]
+        if heads:
+            audience = str(group["audience"])
+            asks.append(f"{audience[:1].upper()}{audience[1:]} should " + "; ".join(heads) + ".")
     return {"lead": lead, "findings": findings, "changes": changes, "asks": asks}

@@ -121,7 +121,7 @@ def trend_summary(rows: list[TrendRow]) -> dict[str, list[str]]:
             if ", worse" in row.verdict
             else "changed"
         )
-        out[key].append(f"{row.kpi} {row.name} ({row.difference} points, {p_text(row.change.p)})")
+        out[key].append(f"{row.name} ({row.difference} points, {p_text(row.change.p)})")
     return out
 
 

@@ -66,9 +66,16 @@ def paired_bars(
         values = ordered[column].astype(float).to_numpy()
         ax.barh(y + (i - (len(table.columns) - 1) / 2) * width, np.nan_to_num(values),
                 height=width, color=SERIES[i], label=str(column))  # fmt: skip
-        for j in np.flatnonzero(np.isnan(values)):
-            ax.text(1, y[j] + (i - 0.5) * width, WITHHELD_TEXT, va="center", fontsize=8,
-                    color=GREY)  # fmt: skip
+    # A row with every value withheld says so once (two labels a bar apart would overlap); a
+    # single withheld bar says 'withheld' beside it.
+    missing = ordered.astype(float).isna().to_numpy()
+    for j, row in enumerate(missing):
+        if row.all():
+            ax.text(1, y[j], WITHHELD_TEXT, va="center", fontsize=8, color=GREY)
+            continue
+        for k in np.flatnonzero(row):
+            ax.text(1, y[j] + (int(k) - (len(table.columns) - 1) / 2) * width, "withheld",
+                    va="center", fontsize=8, color=GREY)  # fmt: skip
     ax.set_yticks(y, list(ordered.index), fontsize=8)
     ax.set_ylim(-0.6, len(ordered) - 0.4)
     if threshold is not None:
@@ -148,10 +155,14 @@ def mix_chart(
 ) -> Graphic:
     """Stacked 100% bars of the treatment recommended, one per FLS (rows: FLS labels; columns:
     groups, percent); `withheld` is each FLS's share hidden for disclosure control."""
-    height = 0.165 * len(shares) + 1.55
+    # The legend in two columns (the clinical decision's label is long: three would not fit
+    # across), as many lines as its entries need.
+    legend_lines = -(-(len(shares.columns) + 1) // 2)
+    room = 0.55 + 0.19 * legend_lines
+    height = 0.165 * len(shares) + room + 0.4
     figure = Figure(figsize=(7.2, height))
     margin = label_margin([str(u) for u in shares.index])
-    figure.subplots_adjust(left=margin, right=0.97, bottom=1.15 / height, top=1 - 0.3 / height)
+    figure.subplots_adjust(left=margin, right=0.97, bottom=room / height, top=1 - 0.3 / height)
     ax = figure.add_subplot()
     y = np.arange(len(shares))[::-1]
     left = np.zeros(len(shares))
@@ -169,7 +180,7 @@ def mix_chart(
     ax.set_xlabel("% of the FLS's patients")
     figure_title(figure, title, height)
     figure.legend(
-        *ax.get_legend_handles_labels(), ncol=3, fontsize=8, loc="lower center",
+        *ax.get_legend_handles_labels(), ncol=2, fontsize=8, loc="lower center",
         bbox_to_anchor=(0.5, 0.02 / height), handletextpad=0.4, columnspacing=1.0,
     )  # fmt: skip
     rows = tuple(

@@ -224,6 +224,8 @@ def percent(value: float | None, digits: int = 1) -> str:
 
 
 def count(value: object) -> str:
+    """A count to print: '1,352'; a count worked out as a share times its denominator
+    (118.99999999999999) is the whole number it is, never '119.0'."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -231,7 +233,9 @@ def count(value: object) -> str:
     number = float(str(value))
     if number != number:  # NaN: nothing to count
         return "–"
-    return f"{number:,.0f}" if number.is_integer() else f"{number:,.1f}"
+    if abs(number - round(number)) < 1e-6:
+        return f"{round(number):,d}"
+    return f"{number:,.1f}"
 
 
 def axis_range(values: list[float], low: float = 0.0, high: float = 100.0) -> tuple[float, float]:

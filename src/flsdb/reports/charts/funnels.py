@@ -4,8 +4,6 @@ are named."""
 
 from __future__ import annotations
 
-import textwrap
-
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -106,10 +104,7 @@ def funnel_chart(result: Inequity, title: str, names: dict[str, str]) -> Graphic
         handletextpad=0.4,
         borderaxespad=0.0,
     )
-    figure.text(
-        0.675, 0.03, textwrap.fill(result.funnel.describe().capitalize() + ".", 44),
-        fontsize=8, color="#444444", va="bottom",
-    )  # fmt: skip
+    # The method is said once, in the caption under the chart (not beside it as well).
     alarms = [i for i in _points(result) if str(result.funnel.flags[i]).endswith("alarm")]
     _label(ax, result, alarms[:MAX_LABELS], names)
     rows = []

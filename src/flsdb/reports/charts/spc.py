@@ -94,10 +94,13 @@ class SpcGraphic:
     alt: str
     table: DataTable
     overlay: None = None
+    kinds: frozenset[str] = frozenset({"month"})  # 'month', 'quarter', 'run': what is drawn
 
     @property
     def legend(self) -> Markup:
-        return LEGEND
+        """The key to what the panels draw: mean, limits and baseline only where a chart has
+        them; the median where a panel is a run chart."""
+        return legend(self.kinds)
 
     @property
     def image(self) -> bytes:
@@ -141,25 +144,36 @@ class SpcGrid:
                 )
                 continue
             own = _rows(title, found)
+            kind = (kinds or {}).get(title, "month")
             drawings.append(
                 SpcPanelDrawing(
                     title,
-                    self.panel_svg(found, lowest),
-                    _alt(title, found, (kinds or {}).get(title, "month")),
-                    _icons(found),
+                    self.panel_svg(found, lowest, kind),
+                    _alt(title, found, kind),
+                    _icons(found) if kind != "run" or any(found.chart.signals) else "",
                     DataTable(COLUMNS, tuple(own)),
                 )
             )
             rows += own
+        drawn = frozenset((kinds or {}).get(t, "month") for t in panels)
+        limits = drawn - {"run"}
+        what = (
+            "mean (solid), process limits (dashed), target (green)"
+            if limits
+            else "the median of the quarters (solid), target (green)"
+        )
+        if limits and "run" in drawn:
+            what += "; run charts of quarters: their median (solid), no limits"
         return SpcGraphic(
             tuple(drawings),
-            f"Monthly SPC charts for {unit}, one per KPI: mean (solid), process limits (dashed), "
-            "target (green); blue points signal improvement, orange concern, grey common cause; "
-            "the icons give the variation and assurance of the latest month.",
+            f"SPC charts for {unit}, one per KPI: {what}; blue points signal improvement, "
+            "orange concern, grey common cause; the icons give the variation and assurance of "
+            "the latest point.",
             DataTable(COLUMNS, tuple(rows)),
+            kinds=drawn or frozenset({"month"}),
         )
 
-    def panel_svg(self, panel: SpcPanel, lowest: bool) -> bytes:
+    def panel_svg(self, panel: SpcPanel, lowest: bool, kind: str = "month") -> bytes:
         """One panel: the baseline shaded, grid lines at the axis values, the axes and their
         ticks, the target, the values, mean and limits, and the points by colour."""
         chart = panel.chart
@@ -168,7 +182,8 @@ class SpcGrid:
         y = svg.scale(low, high, bottom, TOP)
         xs = [self.x(self.index[m]) for m in panel.months]
         parts = []
-        base = list(panel.months)[chart.baseline]
+        # A run chart has no baseline: its median is of every quarter shown.
+        base = list(panel.months)[chart.baseline] if kind != "run" else []
         if base:
             left = self.x(self.index[base[0]] - 0.5)
             right = self.x(self.index[base[-1]] + 0.5)
@@ -278,19 +293,31 @@ def icon(letter: str, colour: str) -> Markup:
 
 # What the panels' lines, points and shading mean: HTML above them (a line of text is laid out
 # at once; in the drawing each letter would be), with the panels' own strokes as its swatches.
-LEGEND = Markup(
-    " ".join(
-        [
-            *(
-                svg.key(f'<circle cx="8" cy="4" r="{POINT_RADIUS}" fill="{c}"/>', words)
-                for c, words in ((BLUE, "improvement"), (ORANGE, "concern"), (GREY, "common cause"))
-            ),
-            svg.key(svg.dash(INK, 0.9), "mean"),
-            svg.key(svg.dash(LIMIT_INK, 0.7, LIMIT_DASHES), "process limits"),
-            svg.key(svg.dash(GREEN, 0.9, TARGET_DASHES), "target"),
-            svg.key(
-                f'<rect x="1" y="0" width="14" height="8" fill="{BASELINE_FILL}"/>', "baseline"
-            ),
-        ]
-    )
-)
+_POINTS = [
+    svg.key(f'<circle cx="8" cy="4" r="{POINT_RADIUS}" fill="{c}"/>', words)
+    for c, words in ((BLUE, "improvement"), (ORANGE, "concern"), (GREY, "common cause"))
+]
+_LIMITS = [
+    svg.key(svg.dash(INK, 0.9), "mean"),
+    svg.key(svg.dash(LIMIT_INK, 0.7, LIMIT_DASHES), "process limits"),
+]
+_TARGET = svg.key(svg.dash(GREEN, 0.9, TARGET_DASHES), "target")
+_BASELINE = svg.key(f'<rect x="1" y="0" width="14" height="8" fill="{BASELINE_FILL}"/>', "baseline")
+_MEDIAN = svg.key(svg.dash(INK, 0.9), "median (run charts)")
+
+
+def legend(kinds: frozenset[str]) -> Markup:
+    """The key for the kinds of chart drawn: a run chart has a median and no mean, limits or
+    baseline."""
+    limits = bool(kinds - {"run"})
+    keys = [*_POINTS]
+    if limits:
+        keys += [*_LIMITS, _TARGET, _BASELINE]
+    else:
+        keys += [_TARGET]
+    if "run" in kinds:
+        keys.append(_MEDIAN if limits else svg.key(svg.dash(INK, 0.9), "median"))
+    return Markup(" ".join(keys))
+
+
+LEGEND = legend(frozenset({"month"}))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from html import escape
 
 from flsdb.reports.charts.base import INK, MIN_FONT
 
@@ -150,10 +151,12 @@ def scale(low: float, high: float, start: float, end: float) -> Callable[[float]
 
 def key(swatch: str, words: str) -> str:
     """One entry of a legend written in HTML: a 16 x 8 swatch drawn as in the panels, and its
-    words."""
+    words. The swatch is hidden from screen readers in HTML; in the tagged PDF, where it is a
+    figure, its title is its alternative text."""
     return (
         f'<span class="key"><svg class="swatch" width="16" height="8" viewBox="0 0 16 8" '
-        f'aria-hidden="true">{swatch}</svg>{words}</span>'
+        f'aria-hidden="true" role="presentation"><title>key: {escape(words)}</title>{swatch}'
+        f"</svg>{words}</span>"
     )
 
 

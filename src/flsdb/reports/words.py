@@ -1,0 +1,52 @@
+"""Small pieces of reader-facing wording: plurals and months as people read them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import cache
+
+from flsdb.dictionary import load_dictionary
+
+_MONTH = re.compile(r"\b(\d{4})-(\d{2})\b(?!-\d)")
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """`one` for a count of 1, else `many` (default: `one` + 's'): '1 FLS', '2 FLSs'."""
+    return one if count == 1 else (many if many is not None else f"{one}s")
+
+
+def uk_month(month: str) -> str:
+    """An ISO month ('2024-12') as people read it: 'Dec 2024'; any other text unchanged."""
+    found = _MONTH.fullmatch(str(month).strip())
+    if not found:
+        return str(month)
+    return dt.date(int(found.group(1)), int(found.group(2)), 1).strftime("%b %Y")
+
+
+def uk_months(text: object) -> str:
+    """Every ISO month inside a text read as 'Dec 2024' ('2023-01 to 2023-12' becomes
+    'Jan 2023 to Dec 2023'); full ISO dates are left alone."""
+    return _MONTH.sub(lambda m: uk_month(m.group(0)), str(text))
+
+
+def point_label(month: str, kind: str = "month") -> str:
+    """A chart point as people read it: a month 'Dec 2024'; a quarter (labelled by its last
+    month with patients) 'Oct–Dec 2024'."""
+    if kind == "month" or not _MONTH.fullmatch(str(month)):
+        return uk_month(month)
+    year, number = int(month[:4]), int(month[5:7])
+    first = (number - 1) // 3 * 3 + 1
+    start = dt.date(year, first, 1).strftime("%b")
+    return f"{start}–{dt.date(year, first + 2, 1).strftime('%b')} {year}"
+
+
+@cache
+def _labels() -> dict[str, str]:
+    return {f.name: f.label for f in load_dictionary().records}
+
+
+def field_label(name: object) -> str:
+    """A record field as the data dictionary labels it ('Care home resident'), never its
+    column name; a name the dictionary does not know stays as it is."""
+    return _labels().get(str(name), str(name))
