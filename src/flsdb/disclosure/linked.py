@@ -48,22 +48,40 @@ class Linked:
     sums: list[tuple[tuple[Term, ...], tuple[Term, ...]]] = field(default_factory=list)
     nested: list[tuple[Term, Term]] = field(default_factory=list)  # (inner, outer)
     parts: dict[str, dict[str, float]] = field(default_factory=dict)  # FLS -> name -> own
+    # The one FLS whose patients a count is (an FLS's own treatment mix): it knows the count
+    # exactly and does not attack it; the others do.
+    owners: dict[str, str] = field(default_factory=dict)
+    # Counts printed with no marker when withheld (a share drawn in a chart's hatched part, a
+    # national share printed "withheld"): 0 or more to the audit, never 1 to 4.
+    unmarked: set[str] = field(default_factory=set)
 
-    def add(self, name: str, value: float, shown: object) -> None:
+    def add(
+        self,
+        name: str,
+        value: float,
+        shown: object,
+        owner: str | None = None,
+        marked: bool = True,
+    ) -> None:
         self.values[name] = float(value)
         self.shown[name] = shown
+        if owner is not None:
+            self.owners[name] = owner
+        if not marked:
+            self.unmarked.add(name)
 
 
 def _index(cells: Cells, linked: Linked) -> dict[Term, int]:
     """Every term's cell: linked counts after the KPI tables' cells."""
     where: dict[Term, int] = {n: len(cells.values) + i for i, n in enumerate(linked.values)}
-    for left, right in linked.sums:
-        for term in (*left, *right):
-            if isinstance(term, tuple) and term not in where:
-                level, unit, kpi, column = term
-                found = cells.cell(level, unit, linked.period, kpi, column)
-                if found is not None:
-                    where[term] = found
+    terms = [t for left, right in linked.sums for t in (*left, *right)]
+    terms += [t for pair in linked.nested for t in pair]
+    for term in terms:
+        if isinstance(term, tuple) and term not in where:
+            level, unit, kpi, column = term
+            found = cells.cell(level, unit, linked.period, kpi, column)
+            if found is not None:
+                where[term] = found
     return where
 
 
@@ -78,9 +96,17 @@ def _extended(
     hidden = np.array([isinstance(linked.shown[n], str) or n in withheld for n in names])
     small = (values >= 1) & (values < policy.below)
     top = float(policy.below - 1)
-    # A count withheld as `<5` is 1 to 4; any other withheld count is `c` (0 or more).
-    lower = np.where(hidden & small, 1.0, 0.0)
-    upper = np.where(hidden & small, top, np.inf)
+    # A count withheld as `<5` is 1 to 4; any other withheld count is `c` (0 or more), as is
+    # one not printed at all (a treatment group drawn in the hatched part of its FLS's bar).
+    # A count withheld further is marked `<5` when small (as the reports mark it), unless
+    # it is printed with no marker at all.
+    marks = [
+        linked.shown[n] == policy.label or (n in withheld and n not in linked.unmarked)
+        for n in names
+    ]
+    marked = hidden & small & np.array(marks)
+    lower = np.where(marked, 1.0, 0.0)
+    upper = np.where(marked, top, np.inf)
     relations = list(pub.equalities)
     touched: set[int] = set(where[n] for n in names)
     for left, right in linked.sums:
@@ -89,9 +115,11 @@ def _extended(
             touched |= {where[t] for t in (*left, *right)}
     nested = list(pub.nested)
     targets = list(pub.targets)
-    for n in names:
-        if small[names.index(n)]:
-            targets.append(Target(((where[n], 1.0),), linked.values[n]))
+    owned = [linked.owners.get(n) for n in names]
+    cell_owners = [*pub.owners, *owned]
+    for i, n in enumerate(names):
+        if small[i]:
+            targets.append(Target(((where[n], 1.0),), linked.values[n], owned[i]))
     for inner, outer in linked.nested:
         if inner in where and outer in where:
             nested.append((where[inner], where[outer]))
@@ -99,7 +127,7 @@ def _extended(
             difference = _value(cells, linked, outer) - _value(cells, linked, inner)
             if policy.complement and policy.small(difference):
                 terms = ((where[outer], 1.0), (where[inner], -1.0))
-                targets.append(Target(terms, difference))
+                targets.append(Target(terms, difference, cell_owners[where[outer]]))
     parts = {who: dict(own) for who, own in pub.parts.items()}
     for who, own in linked.parts.items():
         mine = parts.setdefault(who, {})
@@ -114,7 +142,7 @@ def _extended(
         upper=np.concatenate([pub.upper, upper]),
         equalities=relations,
         nested=nested,
-        owners=[*pub.owners, *([None] * len(names))],
+        owners=cell_owners,
         targets=targets,
         needs={},
         structural=None,
