@@ -54,6 +54,9 @@ class Linked:
     # Counts printed with no marker when withheld (a share drawn in a chart's hatched part, a
     # national share printed "withheld"): 0 or more to the audit, never 1 to 4.
     unmarked: set[str] = field(default_factory=set)
+    # Counts published only to within a range (a share rounded to one decimal of a published
+    # total): to the audit, a hidden count within it (unless withheld: then 0 or more).
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def add(
         self,
@@ -93,7 +96,9 @@ def _extended(
     where = _index(cells, linked)
     names = list(linked.values)
     values = np.array([linked.values[n] for n in names], dtype=float)
+    ranged = np.array([n in linked.ranges and n not in withheld for n in names], dtype=bool)
     hidden = np.array([isinstance(linked.shown[n], str) or n in withheld for n in names])
+    hidden |= ranged
     small = (values >= 1) & (values < policy.below)
     top = float(policy.below - 1)
     # A count withheld as `<5` is 1 to 4; any other withheld count is `c` (0 or more), as is
@@ -107,6 +112,12 @@ def _extended(
     marked = hidden & small & np.array(marks)
     lower = np.where(marked, 1.0, 0.0)
     upper = np.where(marked, top, np.inf)
+    for i in np.flatnonzero(ranged):
+        low, high = linked.ranges[names[i]]
+        if small[i] and (low > 1 or high < top):
+            hidden[i] = False  # a count of 1 to 4 printed all but exactly: shown outright
+        else:
+            lower[i], upper[i] = low, high
     relations = list(pub.equalities)
     touched: set[int] = set(where[n] for n in names)
     for left, right in linked.sums:
@@ -215,10 +226,48 @@ def secure_linked(
                 chosen.add(found)
         if not chosen:
             break
+        chosen |= _partners(chosen, groups, extended, names, len(cells.values))
         withheld = withheld | chosen
     withheld = frozenset(names)
     extended, touched, _ = _extended(cells, pub, linked, withheld, policy)
     return None if audit(extended, first_only=True, only=touched) else withheld
+
+
+def _partners(
+    chosen: set[str],
+    groups: Sequence[tuple[int, ...]],
+    pub: Publication,
+    names: Sequence[str],
+    first: int,
+) -> set[str]:
+    """For each FLS's own count chosen, the smallest shown count of another FLS in each sum
+    with it (the same treatment group of another FLS, under a national total): a count
+    withheld alone in such a sum is the total less the others."""
+    where = {n: first + i for i, n in enumerate(names)}
+    out: set[str] = set()
+    for name in chosen:
+        cell = where[name]
+        owner = pub.owners[cell]
+        if owner is None:
+            continue
+        for group in groups:
+            if cell not in group:
+                continue
+            others = [
+                c
+                for c in group
+                if c >= first
+                and pub.owners[c] not in (None, owner)
+                and not pub.hidden[c]
+                and names[c - first] not in chosen
+                and pub.values[c] > 0
+            ]
+            hidden = [
+                c for c in group if c != cell and c >= first and pub.owners[c] not in (None, owner)
+            ]
+            if others and not any(pub.hidden[c] for c in hidden):
+                out.add(names[min(others, key=lambda c: pub.values[c]) - first])
+    return out
 
 
 def _cheapest(
@@ -229,6 +278,20 @@ def _cheapest(
     first: int,
 ) -> str | None:
     reached = {c for c, _ in breach.target.terms}
+    printed = [c for c in reached if c >= first and not pub.hidden[c]]
+    if len(reached) == 1 and printed:  # a small count printed (or all but printed): itself
+        return names[printed[0] - first]
+    # The counts of an FLS narrowed are most often given away by that FLS's own linked counts
+    # (its treatment mix against its KPI counts): its smallest shown one first.
+    whose = {pub.owners[c] for c in reached} - {None}
+    if whose:
+        own = [
+            c
+            for c in range(first, len(pub.values))
+            if pub.owners[c] in whose and not pub.hidden[c] and pub.values[c] > 0
+        ]
+        if own:
+            return names[min(own, key=lambda c: pub.values[c]) - first]
     for _ in range(4):
         pool = {c for group in groups if not reached.isdisjoint(group) for c in group}
         candidates = [c for c in pool if c >= first and not pub.hidden[c]]

@@ -19,7 +19,7 @@ from flsdb.disclosure.linked import Key, Linked, Term, secure_linked
 from flsdb.errors import FlsdbError
 from flsdb.reports.casemix import reason_counts, site_counts
 from flsdb.reports.mix_counts import add_mix
-from flsdb.reports.ties import tie
+from flsdb.reports.ties import nest, tie
 
 if TYPE_CHECKING:
     from flsdb.figures import PeriodFigures
@@ -154,6 +154,35 @@ def _quality(data: PeriodFigures, linked: Linked, records: Key) -> None:
             missing = tuple(f"reason:{c}" for c in NOT_GIVEN if f"reason:{c}" in linked.values)
         if missing:
             tie(data, linked, (names["missing"],), missing)
+    _follow_up(data, linked)
+
+
+# Appendix B's follow-up fields apply to the records due at 16 or 52 weeks, or (bone therapy at
+# 16 weeks) to those followed up: no KPI counts them, but each holds KPI counts and lies within
+# another (inner, outer; a field's name is its `applicable` count).
+FOLLOW_UP: tuple[tuple[str, str], ...] = (
+    ("kpi08:denominator", "followup_16w"),  # not hip, due at 16 weeks
+    ("kpi09:denominator", "followup_16w"),  # a drug recommended, due at 16 weeks
+    ("followup_16w", "kpi03:denominator"),  # every record
+    ("kpi11:denominator", "followup_52w"),  # a drug recommended, due at 52 weeks
+    ("followup_52w", "followup_16w"),  # due at 52 weeks is due at 16
+    ("kpi09:numerator", "bone_therapy_16w"),  # followed up (yes) by 16 weeks
+    ("bone_therapy_16w", "followup_16w"),
+)
+
+
+def _follow_up(data: PeriodFigures, linked: Linked) -> None:
+    """The follow-up fields' applicable counts nested with the KPI counts they hold or lie in
+    (where the counts agree: a relation the definitions imply always does)."""
+
+    def term(text: str) -> Term:
+        if ":" in text:
+            kpi, column = text.split(":")
+            return ("nation", "all", kpi, column)
+        return f"quality:{text}:applicable"
+
+    for inner, outer in FOLLOW_UP:
+        nest(data, linked, term(inner), term(outer))
 
 
 def withhold_linked(data: PeriodFigures) -> None:

@@ -19,17 +19,27 @@ def kpi_count(data: PeriodFigures, level: str, unit: str, kpi: str, column: str)
     return None if value is None or value != value else float(value)  # type: ignore[arg-type]
 
 
+def _value(data: PeriodFigures, linked: Linked, term: Term) -> float | None:
+    if isinstance(term, str):
+        return linked.values.get(term)
+    return kpi_count(data, *term)
+
+
+def nest(data: PeriodFigures, linked: Linked, inner: Term, outer: Term) -> bool:
+    """Add `inner` within `outer` (the patients of one counted in the other) where both are
+    there and it holds; whether it was added."""
+    low, high = _value(data, linked, inner), _value(data, linked, outer)
+    if low is None or high is None or low > high:
+        return False
+    linked.nested.append((inner, outer))
+    return True
+
+
 def tie(
     data: PeriodFigures, linked: Linked, left: tuple[Term, ...], right: tuple[Term, ...]
 ) -> bool:
     """Add left = right where every term is there and the sums agree; whether it was added."""
-
-    def value(term: Term) -> float | None:
-        if isinstance(term, str):
-            return linked.values.get(term)
-        return kpi_count(data, *term)
-
-    found = [value(t) for t in (*left, *right)]
+    found = [_value(data, linked, t) for t in (*left, *right)]
     if any(v is None for v in found):
         return False
     sides = sum(found[: len(left)]), sum(found[len(left) :])  # type: ignore[arg-type]
