@@ -76,7 +76,7 @@ def test_an_fls_whose_mix_would_give_counts_away_is_not_drawn(checked: PeriodFig
     # FLS01's kpi07 numerator is withheld in the KPI tables (c); its bar would give it back as
     # its records less the groups with no drug, so it is not drawn.
     kpi07 = checked.row("service", "FLS01", "kpi07")
-    assert kpi07["numerator"] == "c" and kpi07["denominator"] == 7
+    assert kpi07["numerator"] == "c"
     assert "FLS01" in whole
     assert shown.loc["FLS01", "records"] is None
     linked = linked_counts(checked)
