@@ -128,9 +128,9 @@ def _extended(
     targets = list(pub.targets)
     owned = [linked.owners.get(n) for n in names]
     cell_owners = [*pub.owners, *owned]
-    for i, n in enumerate(names):
-        if small[i]:
-            targets.append(Target(((where[n], 1.0),), linked.values[n], owned[i]))
+    for k, n in enumerate(names):
+        if small[k]:
+            targets.append(Target(((where[n], 1.0),), linked.values[n], owned[k]))
     for inner, outer in linked.nested:
         if inner in where and outer in where:
             nested.append((where[inner], where[outer]))

@@ -63,8 +63,8 @@ def add_mix(data: PeriodFigures, linked: Linked) -> None:
             # A hidden group is not printed, only drawn with the others in the hatched part:
             # no marker says it is 1 to 4 (c: 0 or more).
             visible = drawn and out is not None
-            shown = value if visible else "c"
-            linked.add(name(code, column), value, shown, code, marked=False)
+            printed = value if visible else "c"
+            linked.add(name(code, column), value, printed, code, marked=False)
         own = tuple(name(code, g) for g in MIX_GROUPS)
         linked.sums.append(((name(code, "records"),), own))
         tie(data, linked, (name(code, "records"),), (_kpi("service", code, "kpi03", "den"),))
