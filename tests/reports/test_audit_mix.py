@@ -82,3 +82,20 @@ def test_an_fls_whose_mix_would_give_counts_away_is_not_drawn(checked: PeriodFig
     linked = linked_counts(checked)
     assert linked is not None
     assert {linked.shown[f"mix:FLS01:{g}"] for g in (*MIX_GROUPS, "records")} == {"c"}
+
+
+def test_the_2023_label_site_count_is_in_the_model(checked: PeriodFigures) -> None:
+    from dataclasses import replace
+
+    from flsdb.reports.national import lost_sites
+
+    data = replace(checked, lost_sites={"FLS01": 3, "FLS02": 0})
+    linked = linked_counts(data)
+    assert linked is not None
+    assert linked.values["lost:total"] == 3 and linked.shown["lost:total"] == "<5"
+    assert ("lost:total", ("nation", "all", "kpi03", "denominator")) in linked.nested
+    assert linked.parts["FLS01"]["lost:total"] == 3
+    assert "FLS02" not in linked.parts or "lost:total" not in linked.parts["FLS02"]
+    assert lost_sites(data).startswith("<5 record(s)")
+    withheld = replace(data, lost_sites={"FLS01": 30}, linked_withheld=frozenset({"lost:total"}))
+    assert lost_sites(withheld).startswith("c record(s)")

@@ -196,6 +196,8 @@ def lost_sites(data: PeriodFigures) -> str:
     total = sum(data.lost_sites.values())
     policy = data.thresholds.suppression
     shown = policy.label if data.suppression and 0 < total < policy.below else f"{total:,}"
+    if data.suppression and "lost:total" in data.linked_withheld:
+        shown = policy.label if 0 < total < policy.below else "c"
     return lost_sites_sentence(shown, data.period.label)
 
 

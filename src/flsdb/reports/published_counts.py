@@ -121,8 +121,26 @@ def linked_counts(data: PeriodFigures) -> Linked | None:
             (nation("kpi07", "denominator"),),
         )
     add_mix(data, linked)
+    _lost_sites(data, linked, records)
     _quality(data, linked, records)
     return linked if linked.values else None
+
+
+def _lost_sites(data: PeriodFigures, linked: Linked, records: Key) -> None:
+    """The methods' count of records whose site came from a 2023 label: within the records,
+    each FLS knowing its own (`national.lost_sites` prints it)."""
+    if not data.lost_sites:
+        return
+    total = sum(data.lost_sites.values())
+    policy = data.thresholds.suppression
+    shown: object = policy.label if policy.small(total) else total
+    linked.add("lost:total", total, shown)
+    nest(data, linked, "lost:total", records)
+    if "site:other" in linked.values:  # their index site is "other"
+        nest(data, linked, "lost:total", "site:other")
+    for code, value in data.lost_sites.items():
+        if value:
+            linked.parts.setdefault(str(code), {})["lost:total"] = float(value)
 
 
 def _quality(data: PeriodFigures, linked: Linked, records: Key) -> None:
