@@ -65,3 +65,59 @@ def test_each_fls_attacks_the_site_table_knowing_its_own_sites() -> None:
     assert audit_linked(TABLES, TABLES, FLSS, POLICY, _sites({"other": "c"})) == [
         "site:wrist: the hidden count can be worked out as 3 by an outsider"
     ]
+
+
+def _reasons(decision_share: bool) -> Linked:
+    """Reasons no drug was recommended as published (a decline of 3 as <5, not known withheld
+    beside it), and the national treatment mix's share of clinical decisions, which is a count
+    (a share of the published records): inappropriate + declined."""
+    linked = Linked("2024")
+    reasons = {"inappropriate": (30, 30), "informed_decline": (3, "<5"), "not_known": (12, "c")}
+    for code, (value, shown) in reasons.items():
+        linked.add(f"reason:{code}", value, shown)
+    linked.add("reason:total", 45, 45)
+    linked.sums.append((("reason:total",), tuple(f"reason:{c}" for c in reasons)))
+    if decision_share:
+        linked.add("mix:all:decision", 33, 33, marked=False)
+        decided = ("reason:inappropriate", "reason:informed_decline")
+        linked.sums.append((("mix:all:decision",), decided))
+    return linked
+
+
+def test_a_national_treatment_share_that_gives_a_hidden_reason_away_is_withheld() -> None:
+    # Without the share: declined + not known = 15, so declined can be 1 to 4.
+    assert audit_linked(TABLES, TABLES, FLSS, POLICY, _reasons(False)) == []
+    # The share of clinical decisions gives declined = 33 - 30 = 3.
+    linked = _reasons(True)
+    assert audit_linked(TABLES, TABLES, FLSS, POLICY, linked) == [
+        "reason:informed_decline: the hidden count can be worked out as 3 by an outsider"
+    ]
+    withheld = secure_linked(TABLES, TABLES, FLSS, POLICY, linked)
+    assert withheld is not None and withheld
+    assert withheld <= {"reason:inappropriate", "mix:all:decision", "reason:total"}
+    assert audit_linked(TABLES, TABLES, FLSS, POLICY, linked, withheld) == []
+
+
+def test_a_hidden_mix_group_is_hatched_and_zero_or_more() -> None:
+    # A's bar: oral bisphosphonate 40 drawn, anabolic 3 hidden (hatched) alone, records 43
+    # published: anabolic = 43 - 40 = 3 to an outsider (A knows its own).
+    linked = Linked("2024")
+    for group, value, shown in (("anabolic", 3, "c"), ("oral", 40, 40), ("records", 43, 43)):
+        linked.add(f"mix:A:{group}", value, shown, "A", marked=False)
+    linked.sums.append((("mix:A:records",), ("mix:A:anabolic", "mix:A:oral")))
+    assert linked.owners == dict.fromkeys(linked.values, "A")
+    assert audit_linked(TABLES, TABLES, FLSS, POLICY, linked) == [
+        "mix:A:anabolic: the hidden count can be worked out as 3 by an outsider"
+    ]
+    # With a second group hidden beside it (oral, 40), nothing is worked out: hatched groups
+    # are 0 or more. Marked <5 (1 to 4) each, they would be narrowed by their sum of 43.
+    linked.shown["mix:A:oral"] = "c"
+    assert audit_linked(TABLES, TABLES, FLSS, POLICY, linked) == []
+    linked.unmarked.clear()
+    linked.values["mix:A:oral"] = 4.0
+    linked.values["mix:A:records"] = 7.0
+    linked.shown.update({"mix:A:anabolic": "<5", "mix:A:oral": "<5", "mix:A:records": 7})
+    assert audit_linked(TABLES, TABLES, FLSS, POLICY, linked) == [
+        f"mix:A:{group}: the hidden count can be worked out as 3 to 4 by an outsider"
+        for group in ("anabolic", "oral")
+    ]

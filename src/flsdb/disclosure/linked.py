@@ -48,22 +48,43 @@ class Linked:
     sums: list[tuple[tuple[Term, ...], tuple[Term, ...]]] = field(default_factory=list)
     nested: list[tuple[Term, Term]] = field(default_factory=list)  # (inner, outer)
     parts: dict[str, dict[str, float]] = field(default_factory=dict)  # FLS -> name -> own
+    # The one FLS whose patients a count is (an FLS's own treatment mix): it knows the count
+    # exactly and does not attack it; the others do.
+    owners: dict[str, str] = field(default_factory=dict)
+    # Counts printed with no marker when withheld (a share drawn in a chart's hatched part, a
+    # national share printed "withheld"): 0 or more to the audit, never 1 to 4.
+    unmarked: set[str] = field(default_factory=set)
+    # Counts published only to within a range (a share rounded to one decimal of a published
+    # total): to the audit, a hidden count within it (unless withheld: then 0 or more).
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
 
-    def add(self, name: str, value: float, shown: object) -> None:
+    def add(
+        self,
+        name: str,
+        value: float,
+        shown: object,
+        owner: str | None = None,
+        marked: bool = True,
+    ) -> None:
         self.values[name] = float(value)
         self.shown[name] = shown
+        if owner is not None:
+            self.owners[name] = owner
+        if not marked:
+            self.unmarked.add(name)
 
 
 def _index(cells: Cells, linked: Linked) -> dict[Term, int]:
     """Every term's cell: linked counts after the KPI tables' cells."""
     where: dict[Term, int] = {n: len(cells.values) + i for i, n in enumerate(linked.values)}
-    for left, right in linked.sums:
-        for term in (*left, *right):
-            if isinstance(term, tuple) and term not in where:
-                level, unit, kpi, column = term
-                found = cells.cell(level, unit, linked.period, kpi, column)
-                if found is not None:
-                    where[term] = found
+    terms = [t for left, right in linked.sums for t in (*left, *right)]
+    terms += [t for pair in linked.nested for t in pair]
+    for term in terms:
+        if isinstance(term, tuple) and term not in where:
+            level, unit, kpi, column = term
+            found = cells.cell(level, unit, linked.period, kpi, column)
+            if found is not None:
+                where[term] = found
     return where
 
 
@@ -75,12 +96,28 @@ def _extended(
     where = _index(cells, linked)
     names = list(linked.values)
     values = np.array([linked.values[n] for n in names], dtype=float)
+    ranged = np.array([n in linked.ranges and n not in withheld for n in names], dtype=bool)
     hidden = np.array([isinstance(linked.shown[n], str) or n in withheld for n in names])
+    hidden |= ranged
     small = (values >= 1) & (values < policy.below)
     top = float(policy.below - 1)
-    # A count withheld as `<5` is 1 to 4; any other withheld count is `c` (0 or more).
-    lower = np.where(hidden & small, 1.0, 0.0)
-    upper = np.where(hidden & small, top, np.inf)
+    # A count withheld as `<5` is 1 to 4; any other withheld count is `c` (0 or more), as is
+    # one not printed at all (a treatment group drawn in the hatched part of its FLS's bar).
+    # A count withheld further is marked `<5` when small (as the reports mark it), unless
+    # it is printed with no marker at all.
+    marks = [
+        linked.shown[n] == policy.label or (n in withheld and n not in linked.unmarked)
+        for n in names
+    ]
+    marked = hidden & small & np.array(marks)
+    lower = np.where(marked, 1.0, 0.0)
+    upper = np.where(marked, top, np.inf)
+    for i in np.flatnonzero(ranged):
+        low, high = linked.ranges[names[i]]
+        if small[i] and (low > 1 or high < top):
+            hidden[i] = False  # a count of 1 to 4 printed all but exactly: shown outright
+        else:
+            lower[i], upper[i] = low, high
     relations = list(pub.equalities)
     touched: set[int] = set(where[n] for n in names)
     for left, right in linked.sums:
@@ -89,9 +126,11 @@ def _extended(
             touched |= {where[t] for t in (*left, *right)}
     nested = list(pub.nested)
     targets = list(pub.targets)
-    for n in names:
-        if small[names.index(n)]:
-            targets.append(Target(((where[n], 1.0),), linked.values[n]))
+    owned = [linked.owners.get(n) for n in names]
+    cell_owners = [*pub.owners, *owned]
+    for k, n in enumerate(names):
+        if small[k]:
+            targets.append(Target(((where[n], 1.0),), linked.values[n], owned[k]))
     for inner, outer in linked.nested:
         if inner in where and outer in where:
             nested.append((where[inner], where[outer]))
@@ -99,7 +138,7 @@ def _extended(
             difference = _value(cells, linked, outer) - _value(cells, linked, inner)
             if policy.complement and policy.small(difference):
                 terms = ((where[outer], 1.0), (where[inner], -1.0))
-                targets.append(Target(terms, difference))
+                targets.append(Target(terms, difference, cell_owners[where[outer]]))
     parts = {who: dict(own) for who, own in pub.parts.items()}
     for who, own in linked.parts.items():
         mine = parts.setdefault(who, {})
@@ -114,7 +153,7 @@ def _extended(
         upper=np.concatenate([pub.upper, upper]),
         equalities=relations,
         nested=nested,
-        owners=[*pub.owners, *([None] * len(names))],
+        owners=cell_owners,
         targets=targets,
         needs={},
         structural=None,
@@ -187,10 +226,48 @@ def secure_linked(
                 chosen.add(found)
         if not chosen:
             break
+        chosen |= _partners(chosen, groups, extended, names, len(cells.values))
         withheld = withheld | chosen
     withheld = frozenset(names)
     extended, touched, _ = _extended(cells, pub, linked, withheld, policy)
     return None if audit(extended, first_only=True, only=touched) else withheld
+
+
+def _partners(
+    chosen: set[str],
+    groups: Sequence[tuple[int, ...]],
+    pub: Publication,
+    names: Sequence[str],
+    first: int,
+) -> set[str]:
+    """For each FLS's own count chosen, the smallest shown count of another FLS in each sum
+    with it (the same treatment group of another FLS, under a national total): a count
+    withheld alone in such a sum is the total less the others."""
+    where = {n: first + i for i, n in enumerate(names)}
+    out: set[str] = set()
+    for name in chosen:
+        cell = where[name]
+        owner = pub.owners[cell]
+        if owner is None:
+            continue
+        for group in groups:
+            if cell not in group:
+                continue
+            others = [
+                c
+                for c in group
+                if c >= first
+                and pub.owners[c] not in (None, owner)
+                and not pub.hidden[c]
+                and names[c - first] not in chosen
+                and pub.values[c] > 0
+            ]
+            hidden = [
+                c for c in group if c != cell and c >= first and pub.owners[c] not in (None, owner)
+            ]
+            if others and not any(pub.hidden[c] for c in hidden):
+                out.add(names[min(others, key=lambda c: pub.values[c]) - first])
+    return out
 
 
 def _cheapest(
@@ -201,6 +278,20 @@ def _cheapest(
     first: int,
 ) -> str | None:
     reached = {c for c, _ in breach.target.terms}
+    printed = [c for c in reached if c >= first and not pub.hidden[c]]
+    if len(reached) == 1 and printed:  # a small count printed (or all but printed): itself
+        return names[printed[0] - first]
+    # The counts of an FLS narrowed are most often given away by that FLS's own linked counts
+    # (its treatment mix against its KPI counts): its smallest shown one first.
+    whose = {pub.owners[c] for c in reached} - {None}
+    if whose:
+        own = [
+            c
+            for c in range(first, len(pub.values))
+            if pub.owners[c] in whose and not pub.hidden[c] and pub.values[c] > 0
+        ]
+        if own:
+            return names[min(own, key=lambda c: pub.values[c]) - first]
     for _ in range(4):
         pool = {c for group in groups if not reached.isdisjoint(group) for c in group}
         candidates = [c for c in pool if c >= first and not pub.hidden[c]]

@@ -15,6 +15,7 @@ from flsdb.figures import (
 )
 from flsdb.reports import charts
 from flsdb.reports.methodology import lost_sites_sentence
+from flsdb.reports.mix_counts import national_shares
 from flsdb.reports.national import cell_text, titles
 from flsdb.reports.render import safe_name, write_report
 from flsdb.reports.spc_panels import spc_figure, spc_intro
@@ -73,7 +74,7 @@ def fls_report(data: PeriodFigures, code: str, out: Path, formats: tuple[str, ..
         completeness=data.fls_completeness(code).to_dict("records"),
         mix_labels=MIX_LABELS,
         mix_fls=mix_shares(data, code),
-        mix_national=mix_shares(data, None),
+        mix_national=national_shares(data),
         cell_text=cell_text,
         lost_sites=lost_sites_sentence(f"{own_lost:,}", data.period.label) if own_lost else "",
     )

@@ -24,6 +24,7 @@ from flsdb.reports.methodology import (
     lost_sites_sentence,
     statistics,
 )
+from flsdb.reports.mix_counts import national_shares, published_mix
 from flsdb.reports.narrative import model_summary, nation_gap, recommendations
 from flsdb.reports.outliers import withheld_sentence
 from flsdb.reports.published_counts import data_quality as _data_quality
@@ -94,7 +95,7 @@ def _identification(data: PeriodFigures) -> charts.Graphic:
 
 
 def _mix(data: PeriodFigures) -> list[charts.Graphic]:
-    mix = data.mix_published.set_index("service_code")
+    mix = published_mix(data).set_index("service_code")
     records = mix["records"]
     shares = pd.DataFrame(index=mix.index)
     known = pd.Series(0.0, index=mix.index)
@@ -127,11 +128,6 @@ def _mix(data: PeriodFigures) -> list[charts.Graphic]:
             )
         )
     return out
-
-
-def _mix_national(data: PeriodFigures) -> dict[str, float]:
-    total = data.mix["records"].sum()
-    return {g: (data.mix[g].sum() / total * 100 if total else 0.0) for g in MIX_GROUPS}
 
 
 def _breakdowns(data: PeriodFigures) -> list[dict[str, object]]:
@@ -202,6 +198,8 @@ def lost_sites(data: PeriodFigures) -> str:
         return ""
     policy = data.thresholds.suppression
     shown = policy.label if data.suppression and 0 < total < policy.below else f"{total:,}"
+    if data.suppression and "lost:total" in data.linked_withheld:
+        shown = policy.label if 0 < total < policy.below else "c"
     return lost_sites_sentence(shown, data.period.label)
 
 
@@ -246,7 +244,7 @@ def national_report(data: PeriodFigures, out: Path, formats: tuple[str, ...]) ->
         variation=_variation(data),
         mix_charts=_mix(data),
         mix_labels=MIX_LABELS,
-        mix_national=_mix_national(data),
+        mix_national=national_shares(data),
         breakdowns=_breakdowns(data),
         definitions=definition_rows(data.catalogue, data.thresholds),
         choices=CHOICES,

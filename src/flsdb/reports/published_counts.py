@@ -18,6 +18,8 @@ from flsdb.disclosure import is_hidden, protect_completeness
 from flsdb.disclosure.linked import Key, Linked, Term, secure_linked
 from flsdb.errors import FlsdbError
 from flsdb.reports.casemix import reason_counts, site_counts
+from flsdb.reports.mix_counts import add_mix
+from flsdb.reports.ties import nest, tie
 
 if TYPE_CHECKING:
     from flsdb.figures import PeriodFigures
@@ -63,30 +65,6 @@ def data_quality(data: PeriodFigures) -> list[dict[str, object]]:
     return rows
 
 
-def _kpi(data: PeriodFigures, level: str, unit: str, kpi: str, column: str) -> float | None:
-    value = data.row(level, unit, kpi, published=False).get(column)
-    return None if value is None or value != value else float(value)  # type: ignore[arg-type]
-
-
-def _tie(
-    data: PeriodFigures, linked: Linked, left: tuple[Term, ...], right: tuple[Term, ...]
-) -> None:
-    """Add left = right where every term is there and the sums agree (a relation the
-    definitions imply always does; one that does not is not known to anyone)."""
-
-    def value(term: Term) -> float | None:
-        if isinstance(term, str):
-            return linked.values.get(term)
-        return _kpi(data, *term)
-
-    found = [value(t) for t in (*left, *right)]
-    if any(v is None for v in found):
-        return
-    sides = sum(found[: len(left)]), sum(found[len(left) :])  # type: ignore[arg-type]
-    if abs(sides[0] - sides[1]) < 1e-9:
-        linked.sums.append((left, right))
-
-
 def _own(linked: Linked, prefix: str, frame: object, codes: list[str]) -> None:
     for row in frame.to_dict("records"):  # type: ignore[attr-defined]
         own = linked.parts.setdefault(str(row["service_code"]), {})
@@ -127,23 +105,42 @@ def linked_counts(data: PeriodFigures) -> Linked | None:
     sites = site_counts(data)
     if sites is not None:
         _row_of_groups(linked, "site", sites, data.sites)
-        _tie(data, linked, ("site:total",), (records,))
-        _tie(data, linked, ("site:spine",), (nation("kpi03", "numerator"),))
+        tie(data, linked, ("site:total",), (records,))
+        tie(data, linked, ("site:spine",), (nation("kpi03", "numerator"),))
         risky = tuple(f"site:{c}" for c in HIGHER_RISK if f"site:{c}" in linked.values)
-        _tie(data, linked, risky, (nation("hr01", "numerator"),))
+        tie(data, linked, risky, (nation("hr01", "numerator"),))
         not_hip = (nation("kpi08", "denominator"), nation("kpi08", "not_due"))
-        _tie(data, linked, ("site:hip", *not_hip), ("site:total",))
+        tie(data, linked, ("site:hip", *not_hip), ("site:total",))
     reasons = reason_counts(data)
     if reasons is not None:
         _row_of_groups(linked, "reason", reasons, data.reasons)
-        _tie(
+        tie(
             data,
             linked,
             ("reason:total", nation("kpi07", "numerator")),
             (nation("kpi07", "denominator"),),
         )
+    add_mix(data, linked)
+    _lost_sites(data, linked, records)
     _quality(data, linked, records)
     return linked if linked.values else None
+
+
+def _lost_sites(data: PeriodFigures, linked: Linked, records: Key) -> None:
+    """The methods' count of records whose site came from a 2023 label: within the records,
+    each FLS knowing its own (`national.lost_sites` prints it)."""
+    if not data.lost_sites:
+        return
+    total = sum(data.lost_sites.values())
+    policy = data.thresholds.suppression
+    shown: object = policy.label if policy.small(total) else total
+    linked.add("lost:total", total, shown)
+    nest(data, linked, "lost:total", records)
+    if "site:other" in linked.values:  # their index site is "other"
+        nest(data, linked, "lost:total", "site:other")
+    for code, value in data.lost_sites.items():
+        if value:
+            linked.parts.setdefault(str(code), {})["lost:total"] = float(value)
 
 
 def _quality(data: PeriodFigures, linked: Linked, records: Key) -> None:
@@ -164,7 +161,7 @@ def _quality(data: PeriodFigures, linked: Linked, records: Key) -> None:
         for code, value in zip(group["service_code"], group["missing"], strict=True):
             if value:
                 linked.parts.setdefault(str(code), {})[names["missing"]] = float(value)
-        _tie(data, linked, (names["applicable"],), (records,))
+        tie(data, linked, (names["applicable"],), (records,))
         missing: tuple[Term, ...] = ()
         if field_name in ("sex", "care_home_resident"):
             level = "sex" if field_name == "sex" else "care_home"
@@ -174,7 +171,36 @@ def _quality(data: PeriodFigures, linked: Linked, records: Key) -> None:
         elif field_name == "bone_therapy_recommended":
             missing = tuple(f"reason:{c}" for c in NOT_GIVEN if f"reason:{c}" in linked.values)
         if missing:
-            _tie(data, linked, (names["missing"],), missing)
+            tie(data, linked, (names["missing"],), missing)
+    _follow_up(data, linked)
+
+
+# Appendix B's follow-up fields apply to the records due at 16 or 52 weeks, or (bone therapy at
+# 16 weeks) to those followed up: no KPI counts them, but each holds KPI counts and lies within
+# another (inner, outer; a field's name is its `applicable` count).
+FOLLOW_UP: tuple[tuple[str, str], ...] = (
+    ("kpi08:denominator", "followup_16w"),  # not hip, due at 16 weeks
+    ("kpi09:denominator", "followup_16w"),  # a drug recommended, due at 16 weeks
+    ("followup_16w", "kpi03:denominator"),  # every record
+    ("kpi11:denominator", "followup_52w"),  # a drug recommended, due at 52 weeks
+    ("followup_52w", "followup_16w"),  # due at 52 weeks is due at 16
+    ("kpi09:numerator", "bone_therapy_16w"),  # followed up (yes) by 16 weeks
+    ("bone_therapy_16w", "followup_16w"),
+)
+
+
+def _follow_up(data: PeriodFigures, linked: Linked) -> None:
+    """The follow-up fields' applicable counts nested with the KPI counts they hold or lie in
+    (where the counts agree: a relation the definitions imply always does)."""
+
+    def term(text: str) -> Term:
+        if ":" in text:
+            kpi, column = text.split(":")
+            return ("nation", "all", kpi, column)
+        return f"quality:{text}:applicable"
+
+    for inner, outer in FOLLOW_UP:
+        nest(data, linked, term(inner), term(outer))
 
 
 def withhold_linked(data: PeriodFigures) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flsdb.reports.coverage import Coverage
+from flsdb.reports.mix_counts import national_shares
 from flsdb.reports.outliers import withheld
 from flsdb.reports.trends import TrendRow, absent, p_text, trend_summary
 from flsdb.reports.words import plural
@@ -39,11 +40,6 @@ def _since(rows: dict[str, TrendRow], kpi: str, year: int) -> str:
 
 def _first_lower(text: str) -> str:
     return text[:1].lower() + text[1:]
-
-
-def _mix_share(data: PeriodFigures, group: str) -> float | None:
-    total = float(data.mix["records"].sum())
-    return float(data.mix[group].sum()) / total * 100 if total else None
 
 
 def applies(item: dict[str, object]) -> bool:
@@ -105,7 +101,8 @@ def executive_summary(
         f"{_since(rows, 'kpi07', year)} and to {_value(data, 'hr02')} of those with a fracture "
         "at a higher-risk site (hip, spine, humerus, pelvis, wrist).",
     ]
-    decision, missing = _mix_share(data, "decision"), _mix_share(data, "not_recorded")
+    shares = national_shares(data) if float(data.mix["records"].sum()) else {}
+    decision, missing = shares.get("decision"), shares.get("not_recorded")
     if decision is not None and missing is not None:
         findings.append(
             f"For {decision:.1f}% of patients no drug was recommended by a clinical decision "
