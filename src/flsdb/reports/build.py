@@ -283,6 +283,11 @@ def _write_all(
     gc.collect()
     gc.freeze()
     if jobs > 1 and len(tasks) > 1:
+        if "pdf" in formats:
+            # Imported once here, before the workers fork, rather than by each of them: the PDF
+            # writer's import is about 0.4 CPU s a process (its fonts are still set up in each
+            # worker, as a font library's state is not safe to share across a fork).
+            import weasyprint  # noqa: F401
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(
             max_workers=jobs, mp_context=context, initializer=_worker_start
