@@ -98,9 +98,7 @@ _OTHER_ADVANCE = 1303  # a digit's, for any other character
 
 def text_width(words: str, size: float = MIN_FONT) -> float:
     """The width of a text drawn at `size` in DejaVu Sans (the drawings' font)."""
-    units = sum(
-        _ADVANCES[ord(c) - 32] if 32 <= ord(c) < 127 else _OTHER_ADVANCE for c in words
-    )
+    units = sum(_ADVANCES[ord(c) - 32] if 32 <= ord(c) < 127 else _OTHER_ADVANCE for c in words)
     return units * size / 2048
 
 
