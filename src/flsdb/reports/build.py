@@ -284,9 +284,9 @@ def _write_all(
     gc.freeze()
     if jobs > 1 and len(tasks) > 1:
         if "pdf" in formats:
-            # Imported once here, before the workers fork, rather than by each of them: the PDF
-            # writer's import is about 0.4 CPU s a process (its fonts are still set up in each
-            # worker, as a font library's state is not safe to share across a fork).
+            # lazy: the PDF writer (about 0.4 CPU s), imported once here before the workers
+            # fork rather than by each of them; only PDFs need it. Its fonts are still set up
+            # in each worker (a font library's state is not safe to share across a fork).
             import weasyprint  # noqa: F401
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(
