@@ -26,6 +26,7 @@ ALLOWED = {
     ("flsdb.kpi.spark", "pyspark.sql"): "optional, seconds to load: the spark engine only",
     ("flsdb.kpi.spark", "pyspark.errors"): "optional: the spark engine only",
     ("flsdb.kpi.spark", "py4j.protocol"): "comes with pyspark: the spark engine only",
+    ("flsdb.reports.build", "weasyprint"): "as render's: imported before the PDF workers fork",
     ("flsdb.reports.render", "weasyprint"): "about 0.5 s: only PDFs need it, not HTML",
     ("flsdb.reports.render", "weasyprint.text.fonts"): "as weasyprint",
     ("flsdb.reports.render", "weasyprint.urls"): "as weasyprint",

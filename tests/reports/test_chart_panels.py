@@ -127,8 +127,9 @@ def test_funnel_panels_place_every_published_fls_and_the_own_diamond(
             if w.endswith("%")
             for _, y in at
         ]
+        # An x label is centred on its tick: the tick is half the label's width to its right.
         x_ticks = [
-            (x, float(w.replace(",", "")))
+            (x + svg.text_width(w) / 2, float(w.replace(",", "")))
             for w, at in texts.items()
             if not w.endswith("%")
             for x, _ in at
@@ -171,6 +172,16 @@ def test_panel_text_is_8_pt_on_the_page_and_styled_once() -> None:
     ).decode()
     assert drawing.count("font-size: 8px") == 1 and drawing.count("<text") == 2
     assert 'width="255pt"' in drawing and 'viewBox="0 0 255 80"' in drawing
+
+
+def test_anchored_text_is_placed_by_its_width() -> None:
+    # '100%' in DejaVu Sans at 8 pt: three digits and a percent sign, 3 * 1303 + 1946 units.
+    width = (3 * 1303 + 1946) * 8 / 2048
+    assert svg.text_width("100%") == pytest.approx(width)
+    assert svg.text(50, 10, "100%", "end") == f'<text x="{50 - width:.2f}" y="10.00">100%</text>'
+    assert svg.text(50, 10, "100%", "middle").startswith(f'<text x="{50 - width / 2:.2f}"')
+    # Anchored by its start: nothing for the PDF writer to group.
+    assert "text-anchor" not in svg.text(50, 10, "100%", "middle")
 
 
 def test_nice_ticks_are_round_and_inside_the_range() -> None:

@@ -283,6 +283,11 @@ def _write_all(
     gc.collect()
     gc.freeze()
     if jobs > 1 and len(tasks) > 1:
+        if "pdf" in formats:
+            # lazy: the PDF writer (about 0.4 CPU s), imported once here before the workers
+            # fork rather than by each of them; only PDFs need it. Its fonts are still set up
+            # in each worker (a font library's state is not safe to share across a fork).
+            import weasyprint  # noqa: F401
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(
             max_workers=jobs, mp_context=context, initializer=_worker_start

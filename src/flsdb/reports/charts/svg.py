@@ -82,16 +82,41 @@ def steps(xs: Sequence[float], ys: Sequence[float]) -> str:
     return " ".join(out)
 
 
+# DejaVu Sans's advance widths (units of 1/2048 em) for the printable ASCII characters, ' ' to
+# '~'. The PDF writer lays out each letter of an SVG text on its own (no kerning), so a text's
+# width is the sum of its letters' advances.
+_ADVANCES = (
+    651, 821, 942, 1716, 1303, 1946, 1597, 563, 799, 799, 1024, 1716, 651, 739, 651, 690,
+    1303, 1303, 1303, 1303, 1303, 1303, 1303, 1303, 1303, 1303, 690, 690, 1716, 1716, 1716,
+    1087, 2048, 1401, 1405, 1430, 1577, 1294, 1178, 1587, 1540, 604, 604, 1343, 1141, 1767,
+    1532, 1612, 1235, 1612, 1423, 1300, 1251, 1499, 1401, 2025, 1403, 1251, 1403, 799, 690,
+    799, 1716, 1024, 1024, 1255, 1300, 1126, 1300, 1260, 721, 1300, 1298, 569, 569, 1186,
+    569, 1995, 1298, 1253, 1300, 1300, 842, 1067, 803, 1298, 1212, 1675, 1212, 1212, 1075,
+    1303, 690, 1303, 1716,
+)  # fmt: skip
+_OTHER_ADVANCE = 1303  # a digit's, for any other character
+
+
+def text_width(words: str, size: float = MIN_FONT) -> float:
+    """The width of a text drawn at `size` in DejaVu Sans (the drawings' font)."""
+    units = sum(_ADVANCES[ord(c) - 32] if 32 <= ord(c) < 127 else _OTHER_ADVANCE for c in words)
+    return units * size / 2048
+
+
 def text(x: float, y: float, words: str, anchor: str = "start", colour: str = INK) -> str:
-    """Text at the page's smallest size (8 pt), its baseline at y."""
-    anchor = "" if anchor == "start" else f' text-anchor="{anchor}"'
+    """Text at the page's smallest size (8 pt), its baseline at y; `anchor` ('start', 'middle'
+    or 'end') says which of its points stands at x. The shift is worked out here, not by the
+    PDF writer: it draws a text anchored otherwise than at its start as a group of its own (a
+    PDF object each), which costs as much as the letters."""
+    if anchor != "start":
+        x -= text_width(words) / (2 if anchor == "middle" else 1)
     fill = "" if colour == INK else f' fill="{colour}"'
-    return f'<text x="{x:.2f}" y="{y:.2f}"{anchor}{fill}>{words}</text>'
+    return f'<text x="{x:.2f}" y="{y:.2f}"{fill}>{words}</text>'
 
 
 def backed_text(x: float, y: float, words: str, anchor: str, colour: str) -> str:
     """Text on a white ground (a note over the plot), right-aligned at x for 'end'."""
-    width = len(words) * MIN_FONT * 0.56 + 3
+    width = text_width(words) + 3
     left = x - width + 1.5 if anchor == "end" else x - 1.5
     return (
         f'<rect x="{left:.2f}" y="{y - MIN_FONT * 0.85:.2f}" width="{width:.2f}" '
