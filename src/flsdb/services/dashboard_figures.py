@@ -16,7 +16,6 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -32,26 +31,12 @@ from flsdb.kpi.stored import stored_counts
 from flsdb.kpi.terms import catalogue_layout
 from flsdb.services.data_version import data_version
 from flsdb.services.live_figures import LiveCache, kpi_figures
-from flsdb.storage.figures import current
-
-
-def _fetch(engine: Engine) -> Any:
-    def fetch(sql: str) -> list[tuple[Any, ...]]:
-        # The driver's own cursor: its rows are tuples already (no per-row conversion).
-        with engine.connect() as conn:
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cursor.execute(sql)
-                return list(cursor.fetchall())
-            finally:
-                cursor.close()
-
-    return fetch
+from flsdb.storage.figures import current, run_rows_of
 
 
 def keeps_figures(engine: Engine) -> bool:
     """Whether the store's maintained figures follow the catalogue (they can be read)."""
-    return current(_fetch(engine), engine.dialect.name, catalogue_layout().signature)
+    return current(run_rows_of(engine), engine.dialect.name, catalogue_layout().signature)
 
 
 def maintained_figures(
@@ -64,7 +49,7 @@ def maintained_figures(
     and their published copies are those `GET /api/kpis` serves, computed once for both: taken
     from that cache when they are current, else computed into it (in its worker process, when
     it has one, while this thread computes the monthly series and the rest)."""
-    fetch = _fetch(engine)
+    fetch = run_rows_of(engine)
     dialect = engine.dialect.name
     version = data_version(engine)  # read before the cells: a change meanwhile shows
     if not current(fetch, dialect, catalogue_layout().signature):

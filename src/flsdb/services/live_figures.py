@@ -48,7 +48,7 @@ from flsdb.services.data_version import data_version
 from flsdb.services.figure_keys import check_key
 from flsdb.services.shared_rows import read_rows, share_rows
 from flsdb.storage import open_engine
-from flsdb.storage.figures import current
+from flsdb.storage.figures import current, run_rows_of
 
 
 @dataclass
@@ -148,20 +148,6 @@ def _compute_by_url(url: str, period_text: str, as_of: dt.date) -> KpiFigures | 
 _SHARED = LiveCache()
 
 
-def _fetch(engine: Engine) -> Any:
-    def fetch(sql: str) -> list[tuple[Any, ...]]:
-        # The driver's own cursor: its rows are tuples already (no per-row conversion).
-        with engine.connect() as conn:
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cursor.execute(sql)
-                return list(cursor.fetchall())
-            finally:
-                cursor.close()
-
-    return fetch
-
-
 def compute(
     engine: Engine, period_text: str, as_of: dt.date, *, share: bool = True
 ) -> KpiFigures | None:
@@ -183,7 +169,7 @@ def compute(
 def _computed(
     engine: Engine, period: Any, as_of: dt.date, version: tuple[object, ...]
 ) -> KpiFigures | None:
-    fetch = _fetch(engine)
+    fetch = run_rows_of(engine)
     dialect = engine.dialect.name
     counts = stored_counts(fetch, dialect, period.start, period.end, as_of, "service")
     if counts is None:
@@ -288,7 +274,7 @@ def compute_level(
     SQL and `frame` is the services table, when the caller has them."""
     period = parse_period(period_text)
     frame = stored_services(engine) if frame is None else frame
-    fetch = fetch or _fetch(engine)
+    fetch = fetch or run_rows_of(engine)
     only = None
     if level == "service" and services is not None:
         known = set(frame["service_code"])
@@ -341,7 +327,7 @@ def level_rows(
     if found is None:
         check_key(cache, engine, period, as_of, version)
     frame = stored_services(engine)
-    fetch = _Recorded(_fetch(engine))
+    fetch = _Recorded(run_rows_of(engine))
     store = engine.url.render_as_string(hide_password=True)
     if found is not None and found.inputs is not None and found.inputs[0] == store:
         _, queries, before = found.inputs

@@ -48,6 +48,22 @@ Run = Callable[[str], object]
 RunRows = Callable[[str], list[tuple[object, ...]]]
 
 
+def run_rows_of(engine: sa.Engine) -> RunRows:
+    """SQL text run on `engine`, its rows as the driver gives them (tuples already: no
+    per-row conversion); for the figures' sums, which are many rows of a few numbers."""
+
+    def run(sql: str) -> list[tuple[object, ...]]:
+        with engine.connect() as conn:
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(sql)
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+
+    return run
+
+
 class CellLayout(Protocol):
     """What the cells are, as the layer that knows the KPIs hands it to storage."""
 
