@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONTH = re.compile(r"\b(\d{4})-(\d{2})\b(?!-\d)")
 
 
 def uk_date(value: object) -> str:
@@ -23,3 +24,17 @@ def uk_date(value: object) -> str:
         except ValueError:
             return text
     return f"{value.day} {value:%b %Y}"
+
+
+def uk_month(month: object) -> str:
+    """An ISO month ('2024-12') as `Dec 2024`; any other text unchanged."""
+    found = _MONTH.fullmatch(str(month).strip())
+    if not found:
+        return str(month)
+    return dt.date(int(found.group(1)), int(found.group(2)), 1).strftime("%b %Y")
+
+
+def uk_months(text: object) -> str:
+    """Every ISO month inside a text as `Dec 2024` ('2023-01 to 2023-12' becomes 'Jan 2023 to
+    Dec 2023'); full ISO dates are left alone."""
+    return _MONTH.sub(lambda m: uk_month(m.group(0)), str(text))

@@ -10,11 +10,12 @@ import re
 import numpy as np
 import pytest
 
+from flsdb.dates import uk_month
 from flsdb.figures import FUNNEL_KPIS, PeriodFigures
 from flsdb.figures.spc import SpcPanel
 from flsdb.reports.charts import FunnelGrid, SpcGrid, svg
 from flsdb.reports.charts.funnel_grid import DIAMOND
-from flsdb.reports.charts.spc import WIDTH, month_name
+from flsdb.reports.charts.spc import WIDTH
 from flsdb.reports.fls import _funnel_grid
 from flsdb.reports.national import titles
 from flsdb.stats.spc import Rules, p_chart, variation_icon
@@ -86,7 +87,7 @@ def test_spc_panel_draws_each_month_and_limit_where_its_figures_say() -> None:
     # Evenly spaced months, in order, named under the lowest panels.
     gaps = np.diff([x for x, _ in drawn])
     assert gaps == pytest.approx([gaps[0]] * 11, abs=0.011) and gaps[0] > 0
-    assert month_name(months[0]) in texts and "Jan 2024" in texts
+    assert uk_month(months[0]) in texts and "Jan 2024" in texts
     # Each limit's steps: the level at each month is the figures' limit there.
     limits = re.findall(
         r'<path d="([^"]*)" fill="none" stroke="#444444" stroke-width="0.7" stroke-dasharray',

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from flsdb.dates import uk_month, uk_months
 from flsdb.reports.recommendations import finding, grouped_recommendations
 from flsdb.reports.summary import alarm_sentence, applies
-from flsdb.reports.words import plural, uk_month, uk_months
+from flsdb.reports.words import plural
 from flsdb.stats.inequity import inequity
 from tests.reports.test_content import Data, _rows
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from flsdb.config import SpcSettings
+from flsdb.dates import uk_month
 from flsdb.figures.model import FUNNEL_KPIS, PeriodFigures
 from flsdb.kpi.catalogue import Catalogue
 from flsdb.stats.spc import (
@@ -161,7 +162,7 @@ def run_rules(analysis: RunAnalysis, chart: Chart) -> str:
 
 
 def _month_words(months: list[str]) -> str:
-    names = [dt.date(int(m[:4]), int(m[5:7]), 1).strftime("%b %Y") for m in months]
+    names = [uk_month(m) for m in months]
     return names[0] if len(names) == 1 else f"{names[0]} to {names[-1]}"
 
 

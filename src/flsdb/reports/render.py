@@ -14,10 +14,10 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from flsdb.dates import uk_date
+from flsdb.dates import uk_date, uk_months
 from flsdb.reports.charts.base import count
 from flsdb.reports.marking import file_prefix, marks
-from flsdb.reports.words import field_label, uk_months
+from flsdb.reports.words import field_label
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _SVG_URI = re.compile(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"')

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from flsdb.config import SpcSettings
+from flsdb.dates import uk_month
 from flsdb.figures import PeriodFigures
 from flsdb.figures.spc import SPC_KPIS, SpcPanel, unit_analysis
 from flsdb.reports import charts
 from flsdb.reports.charts.spc import ASSURANCE_WORDS, VARIATION_WORDS
 from flsdb.reports.narrative import explain_chart
-from flsdb.reports.words import point_label, uk_month
+from flsdb.reports.words import point_label
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Small pieces of reader-facing wording: plurals and months as people read them."""
+"""Small pieces of reader-facing wording: plurals, chart points and field labels (months as
+people read them: `flsdb.dates`)."""
 
 from __future__ import annotations
 
@@ -6,28 +7,15 @@ import datetime as dt
 import re
 from functools import cache
 
+from flsdb.dates import uk_month
 from flsdb.dictionary import load_dictionary
 
-_MONTH = re.compile(r"\b(\d{4})-(\d{2})\b(?!-\d)")
+_MONTH = re.compile(r"\d{4}-\d{2}")  # a quarter is labelled by a month
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:
     """`one` for a count of 1, else `many` (default: `one` + 's'): '1 FLS', '2 FLSs'."""
     return one if count == 1 else (many if many is not None else f"{one}s")
-
-
-def uk_month(month: str) -> str:
-    """An ISO month ('2024-12') as people read it: 'Dec 2024'; any other text unchanged."""
-    found = _MONTH.fullmatch(str(month).strip())
-    if not found:
-        return str(month)
-    return dt.date(int(found.group(1)), int(found.group(2)), 1).strftime("%b %Y")
-
-
-def uk_months(text: object) -> str:
-    """Every ISO month inside a text read as 'Dec 2024' ('2023-01 to 2023-12' becomes
-    'Jan 2023 to Dec 2023'); full ISO dates are left alone."""
-    return _MONTH.sub(lambda m: uk_month(m.group(0)), str(text))
 
 
 def point_label(month: str, kind: str = "month") -> str:

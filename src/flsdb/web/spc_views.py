@@ -4,12 +4,12 @@ Count variation and assurance icons, and what its signals mean in words with the
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
 import pandas as pd
 
+from flsdb.dates import uk_month
 from flsdb.figures import PeriodFigures, unit_analysis
 from flsdb.sheets import plain_number
 from flsdb.stats.spc import Chart
@@ -43,13 +43,8 @@ RULES = {
 }
 
 
-def month_name(month: str) -> str:
-    """'2026-09' as a person reads it: 'Sep 2026'."""
-    return dt.date(int(month[:4]), int(month[5:7]), 1).strftime("%b %Y")
-
-
 def _months_named(months: list[str], values: list[float]) -> str:
-    named = [f"{month_name(m)} ({v:.0%})" for m, v in zip(months, values, strict=True)]
+    named = [f"{uk_month(m)} ({v:.0%})" for m, v in zip(months, values, strict=True)]
     if len(named) > 4:  # a long run: its ends
         return f"{named[0]} to {named[-1]}"
     return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
@@ -146,7 +141,7 @@ def _spc_views(data: PeriodFigures, frame: pd.DataFrame, unit: str, published: b
         for i, month in enumerate(months):
             point = {
                 "month": month,
-                "month_name": month_name(month),
+                "month_name": uk_month(month),
                 "numerator": plain_number(panel.numerators[i]),
                 "denominator": plain_number(panel.denominators[i]),
                 "percent": round(float(chart.values[i]) * 100, 1),

@@ -9,7 +9,6 @@ line of text at once instead of each letter of an SVG text on its own."""
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from markupsafe import Markup
 
+from flsdb.dates import uk_month
 from flsdb.figures.spc import SpcPanel
 from flsdb.reports.charts import svg
 from flsdb.reports.charts.base import (
@@ -108,11 +108,6 @@ class SpcGraphic:
         return b"".join(p.svg or p.title.encode() for p in self.panels)
 
 
-def month_name(month: str) -> str:
-    """'2024-03' as the pages write it: 'Mar 2024'."""
-    return dt.date(int(month[:4]), int(month[5:7]), 1).strftime("%b %Y")
-
-
 class SpcGrid:
     """Monthly charts, one panel per KPI, over a fixed run of months (the x-axis, its ticks and
     their names laid out once); each unit's panels are written as SVG from its figures."""
@@ -195,7 +190,7 @@ class SpcGrid:
         parts += svg.axes(
             (LEFT, TOP, WIDTH - RIGHT, bottom),
             [(y(t), f"{t:g}%") for t in ticks],
-            [(self.x(t), month_name(self.months[t]) if lowest else "") for t in self.ticks],
+            [(self.x(t), uk_month(self.months[t]) if lowest else "") for t in self.ticks],
         )
         note = ""
         if panel.target is not None and low <= panel.target <= high:
@@ -255,7 +250,7 @@ def _alt(title: str, panel: SpcPanel, kind: str) -> str:
     signals = sum(1 for s in chart.signals if s)
     return (
         f"{title}, {words.get(kind, 'by month')}: latest {percent(chart.values[-1] * 100)} "
-        f"({month_name(panel.months[-1])}), {'median' if kind == 'run' else 'mean'} "
+        f"({uk_month(panel.months[-1])}), {'median' if kind == 'run' else 'mean'} "
         f"{percent(chart.centre[-1] * 100)}; {VARIATION_WORDS[panel.variation]}"
         + (f"; {ASSURANCE_WORDS[panel.assurance]}" if panel.assurance else "")
         + f"; {signals} point{'s' if signals != 1 else ''} with a signal."
