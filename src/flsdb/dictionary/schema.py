@@ -149,3 +149,7 @@ class Dictionary(_Frozen):
 
     def fields(self, kind: Literal["records", "services"]) -> tuple[FieldSpec, ...]:
         return self.records if kind == "records" else self.services
+
+    def labels(self, kind: Literal["records", "services"] = "records") -> dict[str, str]:
+        """Each field's label by its name, as pages, reports and messages show it."""
+        return {f.name: f.label for f in self.fields(kind)}

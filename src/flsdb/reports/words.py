@@ -31,7 +31,7 @@ def point_label(month: str, kind: str = "month") -> str:
 
 @cache
 def _labels() -> dict[str, str]:
-    return {f.name: f.label for f in load_dictionary().records}
+    return load_dictionary().labels()
 
 
 def field_label(name: object) -> str:

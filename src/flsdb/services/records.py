@@ -261,4 +261,4 @@ def history(engine: Engine, actor: Actor, record_id: int) -> list[dict[str, Any]
 
 
 def field_labels() -> dict[str, str]:
-    return {f.name: f.label for f in load_dictionary().records}
+    return load_dictionary().labels()

@@ -75,7 +75,7 @@ def _issue_rows(frame: Any) -> list[dict[str, Any]]:
 
 
 def _labels() -> dict[str, str]:
-    return {f.name: f.label for f in load_dictionary().services}
+    return load_dictionary().labels("services")
 
 
 def _comparable(value: Any) -> str:
