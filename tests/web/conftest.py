@@ -33,9 +33,8 @@ from tests.conftest import (
     _migrated_template,
 )
 from tests.factory import nhs_number, record, write_records, write_services
-from tests.web.live import CHROMIUM, SECRET, served
+from tests.web.live import CHROMIUM, PASSWORD, SECRET, served
 
-PASSWORD = "correct horse battery"
 USERS = {
     "nurse": (Role.FLS_STAFF, ["FLS01"], None),
     "nurse2": (Role.FLS_STAFF, ["FLS02"], None),

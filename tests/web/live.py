@@ -1,4 +1,6 @@
-"""`flsdb serve` started as users start it, on a free loopback port, and Debian's Chromium."""
+"""`flsdb serve` started as users start it, on a free loopback port, and Debian's Chromium;
+browser pages signed in as a user of the small site (each user signs in through the form once
+per server, later pages start from the cookies that sign-in left)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -18,6 +22,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 # The session secret of the test applications, in-process (tests/web/conftest.py) and served.
 SECRET = "s" * 48
+# The small site's users' password (tests/web/conftest.py gives each user this one).
+PASSWORD = "correct horse battery"
 
 
 def _free_port() -> int:
@@ -63,3 +69,55 @@ def served(url: str, cwd: Path, refresh: str = "0", workers: int = 1) -> Iterato
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+# The cookies (Playwright's storage state) a sign-in through the form left, by (server, user).
+_SIGNED_IN: dict[tuple[str, str], Any] = {}
+
+
+def sign_in(page: Any, base: str, name: str, start: str | None = None) -> None:
+    """`name` signs in through the sign-in form in `page` (the one it shows, else a new one;
+    `start`: the page to go on to, else the role's start page); the cookies are kept for
+    `signed_in` pages on this server."""
+    if not page.url.startswith(f"{base}/login"):
+        page.goto(f"{base}/login" + (f"?next={quote(start, safe='/')}" if start else ""))
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    assert "/login" not in page.url, f"{name} could not sign in"
+    _SIGNED_IN[(base, name)] = page.context.storage_state()
+
+
+def signed_in(
+    browser: Any,
+    base: str,
+    name: str,
+    start: str | None = None,
+    *,
+    size: tuple[int, int] = (1280, 900),
+    locale: str = "en-GB",
+    fresh: bool = False,
+    **options: Any,
+) -> Any:
+    """A page in a new browser context of `size`, signed in as `name`, on `start` (None: a
+    blank page, or the role's start page when it signs in). A user signs in through the form
+    once per server (each sign-in is the form, a POST and a page: a second of processor time
+    over Chromium and the server); later contexts start from that session's cookies, as a
+    second tab would. `fresh`: sign in through the form again (a second browser, a session of
+    its own)."""
+    state = None if fresh else _SIGNED_IN.get((base, name))
+    width, height = size
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale=locale, storage_state=state, **options
+    )
+    page = context.new_page()
+    if state is not None:
+        if start is None:
+            return page
+        page.goto(base + start)
+        if not page.url.startswith(f"{base}/login"):
+            return page
+        # The session ended (its idle limit passed, or a test ended it): sign in again.
+    sign_in(page, base, name, start)
+    return page

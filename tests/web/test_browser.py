@@ -6,7 +6,9 @@ calendar's, checks of the browser's part alone, under sqlite/ only: see each tes
 
 One server per backend serves the browser modules of a test process (tests/web/conftest.py:
 `live`); each test starts from the small site's records, unlocked (what a test adds is deleted
-after it, a lock it makes lifted)."""
+after it, a lock it makes lifted). Each user signs in through the form once per server (the
+first test here signs in every role); other pages start from the cookies that sign-in left
+(tests/web/live.py: `signed_in`)."""
 
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from typing import Any
 import pytest
 
 from tests.factory import nhs_number, record, write_records
-from tests.web.conftest import PASSWORD, record_id_of
-from tests.web.live import ARTIFACTS
+from tests.web.conftest import record_id_of
+from tests.web.live import ARTIFACTS, sign_in, signed_in
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -28,22 +30,14 @@ def _shot(page: Any, backend: str, name: str) -> None:
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
-def _login(browser: Any, base: str, name: str) -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    page = context.new_page()
-    page.goto(f"{base}/login")
-    page.get_by_label("User name").fill(name)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-    return page
+def _login(browser: Any, base: str, name: str, start: str | None = None) -> Any:
+    """A 1280x900 page signed in as `name`, on `start` (None: a blank page, or the role's start
+    page when it signs in through the form): tests/web/live.py's `signed_in`."""
+    return signed_in(browser, base, name, start)
 
 
 def test_each_role_signs_in_and_sees_its_pages(browser: Any, live: tuple[str, Any, str]) -> None:
     base, _, backend = live
-    login = browser.new_page()
-    login.goto(f"{base}/login")
-    _shot(login, backend, "login")
     pages = {
         "nurse": ["/records", "/records/new", "/uploads", "/kpis?period=2024&by=service"],
         "viewer": ["/kpis?period=2024&by=service"],
@@ -51,25 +45,28 @@ def test_each_role_signs_in_and_sees_its_pages(browser: Any, live: tuple[str, An
         "admin": ["/admin/users", "/admin/services", "/admin/audit"],
     }
     for name, paths in pages.items():
-        page = _login(browser, base, name)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        page = context.new_page()
+        page.goto(f"{base}/login")
+        if name == "nurse":
+            _shot(page, backend, "login")
+        sign_in(page, base, name)  # through the form, on the page shown
         assert name in page.locator("header").inner_text()
         for path in paths:
-            page.goto(base + path)
+            if page.url != base + path:  # (the role's start page is open already)
+                page.goto(base + path)
             assert page.locator("h1").count() == 1
             label = path.strip("/").split("?")[0].replace("/", "-")
             _shot(page, backend, f"{name}-{label}")
-        page.context.close()
-    viewer = _login(browser, base, "viewer")
-    viewer.goto(f"{base}/kpis?period=2024&by=service")
-    table = viewer.locator("table.data").inner_text()
-    assert "FLS01" in table and "FLS02" in table and "WAL01" not in table
-    viewer.context.close()
+            if name == "viewer":  # a region viewer's table has its region's FLSs alone
+                table = page.locator("table.data").inner_text()
+                assert "FLS01" in table and "FLS02" in table and "WAL01" not in table
+        context.close()
 
 
 def test_enter_a_record_with_errors_and_fix_it(browser: Any, live: tuple[str, Any, str]) -> None:
     base, _, backend = live
-    page = _login(browser, base, "nurse")
-    page.goto(f"{base}/records/new")
+    page = _login(browser, base, "nurse", "/records/new")
     assert page.locator("#w-date_dxa").is_hidden()  # shown only when DXA was performed
     page.select_option("#f-dxa", "performed")
     assert page.locator("#w-date_dxa").is_visible()
@@ -112,8 +109,7 @@ def test_upload_with_errors_then_clean_and_commit(
         [*good, record(service_code="FLS01", nhs_number="0000000000", sex="f")],
     )
     clean = write_records(tmp_path / "clean.csv", good)
-    page = _login(browser, base, "nurse")
-    page.goto(f"{base}/uploads")
+    page = _login(browser, base, "nurse", "/uploads")
     page.set_input_files("#file", str(bad))
     page.get_by_role("button", name="Check the file").click()
     text = page.locator("main").inner_text()
@@ -137,9 +133,9 @@ def test_upload_with_errors_then_clean_and_commit(
 def test_two_browsers_edit_one_record(browser: Any, live: tuple[str, Any, str]) -> None:
     base, engine, backend = live
     record_id = record_id_of(engine, "FLS01")
-    first, second = _login(browser, base, "nurse"), _login(browser, base, "nurse")
-    for page in (first, second):
-        page.goto(f"{base}/records/{record_id}")
+    # Two browsers: the second signs in through the form (a session of its own).
+    first = _login(browser, base, "nurse", f"/records/{record_id}")
+    second = signed_in(browser, base, "nurse", f"/records/{record_id}", fresh=True)
     first.select_option("#f-sex", "male")
     first.get_by_role("button", name="Save record").click()
     assert "Saved." in first.locator(".notice").inner_text()
@@ -177,8 +173,7 @@ def test_no_role_reaches_what_it_may_not(browser: Any, live: tuple[str, Any, str
 
 def test_dashboards_show_the_apis_numbers(browser: Any, live: tuple[str, Any, str]) -> None:
     base, _, backend = live
-    page = _login(browser, base, "nurse")
-    page.goto(f"{base}/fls/FLS01?period=2024")
+    page = _login(browser, base, "nurse", "/fls/FLS01?period=2024")
     # Each chart is drawn as it comes into view (issue 19): scroll through them all.
     charts = page.locator(".vega[data-src]")
     for index in range(charts.count()):
@@ -195,8 +190,7 @@ def test_dashboards_show_the_apis_numbers(browser: Any, live: tuple[str, Any, st
     _shot(page, backend, "nurse-dashboard-fls")
     page.context.close()
     for name, path in (("viewer", "/region/QE1?period=2024"), ("analyst", "/nation?period=2024")):
-        page = _login(browser, base, name)
-        page.goto(base + path)
+        page = _login(browser, base, name, path)
         page.locator("#identification").scroll_into_view_if_needed()
         page.wait_for_selector("#identification svg", timeout=20_000)
         page.locator("#benchmark thead th").nth(1).click()  # sortable
@@ -252,6 +246,15 @@ def test_worklist_entry_leaves_once_followed_up(browser: Any, live: tuple[str, A
     page.context.close()
 
 
+# Every chart within the dashboard's drawing distance of the window (dashboard.js: 300 px) drawn,
+# as a page's own charts are once it has loaded and fetched them.
+CHARTS_IN_VIEW_DRAWN = """() => Array.from(document.querySelectorAll(".vega[data-src]"))
+.every(c => {
+  const box = c.getBoundingClientRect();
+  const near = box.bottom > -300 && box.top < window.innerHeight + 300;
+  return !near || c.classList.contains("drawn");
+})"""
+
 PHONE_PAGES = {
     "nurse": (
         "/records",
@@ -285,27 +288,22 @@ def test_a_phone_sized_screen_has_no_sideways_scroll(
     base, engine, backend = live
     record_id = record_id_of(engine, "FLS01")
     for name, paths in PHONE_PAGES.items():
-        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
-        page = context.new_page()
-        page.goto(f"{base}/login")
-        page.get_by_label("User name").fill(name)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_load_state()
+        page = signed_in(browser, base, name, paths[0], size=(390, 844))
         menu = page.get_by_role("button", name="Menu")
         assert menu.is_visible() and not page.locator("#main-menu").is_visible()
         menu.click()
         assert page.locator("#main-menu").is_visible()
         assert menu.get_attribute("aria-expanded") == "true"
         for path in paths:
-            page.goto(base + path.replace("ID", str(record_id)))  # returns once loaded
+            if path != paths[0]:  # (open already)
+                page.goto(base + path.replace("ID", str(record_id)))  # returns once loaded
             if path in ("/fls/FLS01", "/nation"):  # and its charts in view, fetched and drawn
-                page.wait_for_load_state("networkidle")
+                page.wait_for_function(CHARTS_IN_VIEW_DRAWN, timeout=20_000)
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, (path, width)
             shot = path.strip("/").replace("/", "-").split("?")[0] or "home"
             _shot(page, backend, f"phone-{name}-{shot}")
-        context.close()
+        page.context.close()
 
 
 # What this test checks happens in the browser (layout, scripts, downloads), the same on either
@@ -320,14 +318,7 @@ def test_the_calendar_is_ours_and_works_by_keyboard_on_a_phone(
     an en-US browser at 390x844, used by keyboard alone: arrows move a day or a week, Page Down
     a month, Enter chooses, Escape closes and gives the focus back."""
     base, _engine, backend = live
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
-    page = context.new_page()
-    page.goto(f"{base}/login")
-    page.get_by_label("User name").fill("nurse")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-    page.goto(f"{base}/records")
+    page = signed_in(browser, base, "nurse", "/records", size=(390, 844), locale="en-US")
     field = page.get_by_role("textbox", name="Fracture from", exact=True)
     assert (
         field.get_attribute("type") is None and field.get_attribute("placeholder") == "DD/MM/YYYY"
@@ -361,15 +352,14 @@ def test_the_calendar_is_ours_and_works_by_keyboard_on_a_phone(
     assert page.get_by_role("textbox", name="Fracture from", exact=True).input_value() == (
         "23/04/2024"
     )
-    context.close()
+    page.context.close()
 
 
 def test_locked_period_refuses_an_edit_with_the_reason(
     browser: Any, live: tuple[str, Any, str]
 ) -> None:
     base, engine, backend = live
-    analyst = _login(browser, base, "analyst")
-    analyst.goto(f"{base}/locks")
+    analyst = _login(browser, base, "analyst", "/locks")
     analyst.get_by_role("textbox", name="Year").fill("2024")
     analyst.get_by_role("button", name="Lock this year for the annual report").click()
     # What will be locked first, then the confirmation (issue 16).
@@ -378,8 +368,7 @@ def test_locked_period_refuses_an_edit_with_the_reason(
     assert "2024 is locked." in analyst.locator(".notice").inner_text()
     _shot(analyst, backend, "analyst-locks")
     analyst.context.close()
-    page = _login(browser, base, "nurse")
-    page.goto(f"{base}/records/{record_id_of(engine, 'FLS01')}")
+    page = _login(browser, base, "nurse", f"/records/{record_id_of(engine, 'FLS01')}")
     notice = page.locator(".notice").inner_text()
     assert "2024 was locked for the annual report by analyst" in notice
     assert page.locator("#f-sex").is_disabled()  # the form is closed, and says why

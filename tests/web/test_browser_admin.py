@@ -11,22 +11,16 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import PASSWORD
+from tests.web.live import signed_in
 from tests.web.test_browser import _shot
 
 SIZES = {"wide": (1366, 900), "phone": (390, 844)}
 
 
-def _page(browser: Any, base: str, name: str, size: str, start: str = "/") -> Any:
-    """Signed in as `name` in a browser of `size`, on the page `start`."""
-    width, height = SIZES[size]
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
-    page = context.new_page()
-    page.goto(f"{base}/login?next={start}")
-    page.get_by_label("User name").fill(name)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-    return page
+def _page(browser: Any, base: str, name: str, size: str, start: str) -> Any:
+    """Signed in as `name` in a browser of `size`, on the page `start` (tests/web/live.py's
+    `signed_in`)."""
+    return signed_in(browser, base, name, start, size=SIZES[size], locale="en-US")
 
 
 # What this test checks happens in the browser (layout, scripts, downloads), the same on either
@@ -37,7 +31,6 @@ def _page(browser: Any, base: str, name: str, size: str, start: str = "/") -> An
 def test_admin_manages_a_user_in_the_browser(browser: Any, live: tuple[str, Any, str]) -> None:
     base, _, backend = live
     page = _page(browser, base, "admin", "wide", "/admin/users")
-    page.goto(f"{base}/admin/users")
     # The picker's search narrows the FLSs by name; the ticked one stays in view.
     find = page.get_by_label("Find an FLS by name or code")
     find.fill("north")
@@ -95,17 +88,20 @@ def test_admin_manages_a_user_in_the_browser(browser: Any, live: tuple[str, Any,
     assert page.get_by_role("textbox", name="From", exact=True).input_value() == "31/01/2025"
     page.goto(f"{base}/admin/services")
     _shot(page, backend, "admin-services")
-    page.context.close()
-    for size in SIZES:
-        small = _page(browser, base, "admin", size, "/admin/users")
+    # Straight to the extract page (an analyst's start page, the KPIs, computes figures).
+    analyst = _page(browser, base, "analyst", "wide", "/extracts")
+    for size, (width, height) in SIZES.items():
+        # Each page loaded again in the window resized to `size` (one window per user).
+        for window in (page, analyst):
+            window.set_viewport_size({"width": width, "height": height})
         for path, name in (("/admin/users", "users"), ("/admin/audit", "audit")):
-            small.goto(f"{base}{path}")
-            _shot(small, backend, f"admin-{name}-{size}")
-        small.context.close()
-        # Straight to the extract page (an analyst's start page, the KPIs, computes figures).
-        analyst = _page(browser, base, "analyst", size, "/extracts")
+            page.goto(f"{base}{path}")
+            _shot(page, backend, f"admin-{name}-{size}")
+        if size != "wide":
+            analyst.goto(f"{base}/extracts")
         # In the menu (folded behind its button on a phone).
         assert analyst.locator('#main-menu a[href="/extracts"]').inner_text() == "Extracts"
         assert "This server has no pseudonym key" in analyst.locator("main").inner_text()
         _shot(analyst, backend, f"analyst-extracts-{size}")
-        analyst.context.close()
+    page.context.close()
+    analyst.context.close()

@@ -14,25 +14,15 @@ from typing import Any
 import pytest
 
 from tests.factory import nhs_number
-from tests.web.conftest import PASSWORD
-from tests.web.live import ARTIFACTS
+from tests.web.live import ARTIFACTS, signed_in
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
 
 
-def _login(browser: Any, base: str, name: str, size: str = "desktop") -> Any:
-    width, height = SIZES[size]
-    context = browser.new_context(
-        viewport={"width": width, "height": height}, locale="en-GB", accept_downloads=True
-    )
-    page = context.new_page()
-    page.goto(f"{base}/login")
-    page.get_by_label("User name").fill(name)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-    return page
+def _login(browser: Any, base: str, name: str, start: str | None, size: str = "desktop") -> Any:
+    """A page of `size` signed in as `name`, on `start` (tests/web/live.py's `signed_in`)."""
+    return signed_in(browser, base, name, start, size=SIZES[size], accept_downloads=True)
 
 
 def _shot(page: Any, backend: str, name: str) -> None:
@@ -60,8 +50,9 @@ def test_charts_are_drawn_as_they_come_into_view(
     live: tuple[str, Any, str],
 ) -> None:
     base, _, backend = live
-    for size in SIZES:
-        page = _login(browser, base, "nurse", size)
+    page = _login(browser, base, "nurse", None)
+    for size, (width, height) in SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})  # and the page loaded again
         page.goto(f"{base}/fls/FLS01?period=2024")
         total = page.locator(".vega[data-src]").count()
         assert total >= 10
@@ -73,9 +64,8 @@ def test_charts_are_drawn_as_they_come_into_view(
         # The reference line is labelled in words.
         assert page.locator("#completeness svg text", has_text="threshold 20%").count() == 1
         _shot(page, backend, f"dashboard-fls-{size}")
-        page.context.close()
-    page = _login(browser, base, "analyst", "phone")
-    page.goto(f"{base}/nation?period=2024")
+    page.context.close()
+    page = _login(browser, base, "analyst", "/nation?period=2024", "phone")
     _draw_all(page)
     _shot(page, backend, "dashboard-nation-phone")
     page.context.close()
@@ -86,8 +76,7 @@ def test_from_a_count_to_the_patients_and_a_record(
     live: tuple[str, Any, str],
 ) -> None:
     base, _, backend = live
-    page = _login(browser, base, "nurse")
-    page.goto(f"{base}/fls/FLS01?period=2024")
+    page = _login(browser, base, "nurse", "/fls/FLS01?period=2024")
     row = page.locator('tr[data-kpi="kpi04"]')
     link = row.locator("a.patients").first
     assert link.inner_text() == "2"  # two of the three not assessed within 90 days
@@ -106,8 +95,7 @@ def test_from_a_count_to_the_patients_and_a_record(
     assert page.locator("form.record").count() == 1
     page.context.close()
     # A region viewer reads the FLS as published: no count opens patients, no worklist.
-    viewer = _login(browser, base, "viewer")
-    viewer.goto(f"{base}/fls/FLS01?period=2024")
+    viewer = _login(browser, base, "viewer", "/fls/FLS01?period=2024")
     assert viewer.locator("#kpi-table").count() == 1
     assert viewer.locator("a.patients").count() == 0
     assert viewer.locator('a[href="/fls/FLS01/worklist"]').count() == 0
@@ -127,8 +115,7 @@ def test_a_dashboard_table_downloads_as_csv_and_xlsx(
     import openpyxl
 
     base, _, _ = live
-    page = _login(browser, base, "nurse")
-    page.goto(f"{base}/fls/FLS01?period=2024")
+    page = _login(browser, base, "nurse", "/fls/FLS01?period=2024")
     downloads = page.locator(".downloads").first
     with page.expect_download() as got:
         downloads.get_by_role("link", name="CSV").click()

@@ -36,8 +36,7 @@ def test_blank_cell_upload_keeps_values_and_history_restores(
         date_followup_16w="2024-10-20",
     )
     path = write_records(tmp_path / "follow-up.csv", [row])
-    page = _login(browser, base, "nurse")
-    page.goto(f"{base}/uploads")
+    page = _login(browser, base, "nurse", "/uploads")
     page.set_input_files("#file", str(path))
     page.get_by_role("button", name="Check the file").click()
     text = page.locator("main").inner_text()
