@@ -71,6 +71,17 @@ def served(url: str, cwd: Path, refresh: str = "0", workers: int = 1) -> Iterato
         log.close()
 
 
+def screenshot(page: Any, backend: str, name: str) -> None:
+    """The whole page as artifacts/screenshots/sqlite/`name`.png, from the SQLite server only:
+    the browser draws the same HTML from either store, and what each store gives the pages is
+    checked on both (by the browser tests that take the screenshots, and in-process)."""
+    if backend != "sqlite":
+        return
+    folder = ARTIFACTS / backend
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
 # The cookies (Playwright's storage state) a sign-in through the form left, by (server, user).
 _SIGNED_IN: dict[tuple[str, str], Any] = {}
 
@@ -121,3 +132,17 @@ def signed_in(
         # The session ended (its idle limit passed, or a test ended it): sign in again.
     sign_in(page, base, name, start)
     return page
+
+
+def become(page: Any, base: str, name: str, start: str | None = None) -> None:
+    """`page`'s window signed in as `name` instead of its user (its cookies replaced by those
+    `name`'s sign-in left, or `name` signs in through the form), then on `start`: a window of
+    one user after another costs a page load each, not a new browser context each."""
+    state = _SIGNED_IN.get((base, name))
+    page.context.clear_cookies()
+    if state is None:
+        sign_in(page, base, name, start)
+        return
+    page.context.add_cookies(state["cookies"])
+    if start is not None:
+        page.goto(base + start)

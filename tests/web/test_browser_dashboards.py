@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from tests.factory import nhs_number
-from tests.web.live import ARTIFACTS, signed_in
+from tests.web.live import become, signed_in
+from tests.web.live import screenshot as _shot
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
@@ -23,12 +24,6 @@ SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
 def _login(browser: Any, base: str, name: str, start: str | None, size: str = "desktop") -> Any:
     """A page of `size` signed in as `name`, on `start` (tests/web/live.py's `signed_in`)."""
     return signed_in(browser, base, name, start, size=SIZES[size], accept_downloads=True)
-
-
-def _shot(page: Any, backend: str, name: str) -> None:
-    folder = ARTIFACTS / backend
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def _draw_all(page: Any) -> int:
@@ -93,9 +88,9 @@ def test_from_a_count_to_the_patients_and_a_record(
     page.wait_for_load_state()
     assert "/records/" in page.url
     assert page.locator("form.record").count() == 1
-    page.context.close()
     # A region viewer reads the FLS as published: no count opens patients, no worklist.
-    viewer = _login(browser, base, "viewer", "/fls/FLS01?period=2024")
+    viewer = page
+    become(viewer, base, "viewer", "/fls/FLS01?period=2024")  # the same window
     assert viewer.locator("#kpi-table").count() == 1
     assert viewer.locator("a.patients").count() == 0
     assert viewer.locator('a[href="/fls/FLS01/worklist"]').count() == 0
