@@ -156,10 +156,13 @@ def funnel_spec(
         flags = [f for f in FLAG_COLOURS if f != "this FLS" or f in drawn]
     else:
         flags = [f for f in FLAG_COLOURS_ALL if f in drawn]
+    # Patients on a log scale, as the FLS report's panels: a small FLS's point stands clear of
+    # the axis beside an FLS of thousands.
     x = {
         "field": "denominator",
         "type": "quantitative",
-        "title": "patients (N)",
+        "title": "patients (N, log scale)",
+        "scale": {"type": "log"},
         "axis": {"format": "~s", "tickMinStep": 1},
     }
     y = {"field": "percent", "type": "quantitative", "title": "percent"}
