@@ -164,7 +164,7 @@ def test_on_a_phone_wide_tables_say_they_scroll_and_no_chart_text_is_cut(
     completeness chart's title ran off its box."""
     base, _, backend = live
     page = _login(browser, base, "nurse", "phone")
-    page.goto(f"{base}/fls/FLS01?period=2024")
+    page.goto(f"{base}/fls/FLS01?period=2024", timeout=120_000)  # a busy machine
     cue = page.locator("#kpi-table-cue")
     assert cue.is_visible()
     box = cue.bounding_box()
@@ -185,6 +185,6 @@ def test_on_a_phone_wide_tables_say_they_scroll_and_no_chart_text_is_cut(
     _shot(page, backend, "dashboard-fls-phone-cues")
     page.context.close()
     desktop = _login(browser, base, "nurse", "desktop")
-    desktop.goto(f"{base}/fls/FLS01?period=2024")
+    desktop.goto(f"{base}/fls/FLS01?period=2024", timeout=120_000)
     assert not desktop.locator("#kpi-table-cue").is_visible()  # the table fits: no cue
     desktop.context.close()
