@@ -38,3 +38,15 @@ def uk_months(text: object) -> str:
     """Every ISO month inside a text as `Dec 2024` ('2023-01 to 2023-12' becomes 'Jan 2023 to
     Dec 2023'); full ISO dates are left alone."""
     return _MONTH.sub(lambda m: uk_month(m.group(0)), str(text))
+
+
+def point_label(month: str, kind: str = "month") -> str:
+    """A chart point as people read it: a month 'Dec 2024'; a quarter (labelled by its last
+    month with patients) 'Oct–Dec 2024'."""
+    found = _MONTH.fullmatch(str(month).strip())
+    if kind == "month" or not found:
+        return uk_month(month)
+    year, number = int(found.group(1)), int(found.group(2))
+    first = (number - 1) // 3 * 3 + 1
+    start = dt.date(year, first, 1).strftime("%b")
+    return f"{start}–{dt.date(year, first + 2, 1).strftime('%b')} {year}"

@@ -389,13 +389,17 @@ def test_demo_end_to_end_on_a_small_country(tmp_path: Path) -> None:
     for name in (
         "flsdb-demo.db",
         "internal/synthetic-kpis-service-2024.csv",
-        "internal/README.txt",
+        "internal/synthetic-README.txt",
         "synthetic-national-report-2024.pdf",
         "synthetic-benchmark-fls-2024.csv",
         "synthetic-benchmark-2024.xlsx",
     ):
         assert (out / name).exists(), name
     assert len(list((out / "internal" / "fls").glob("synthetic-fls-report-*.pdf"))) == 1
+    # The internal folder's note too: no file of the demo's outputs goes unmarked.
+    unmarked = [p.name for p in out.rglob("*") if p.is_file() and p.parent != out / "data"]
+    unmarked = [n for n in unmarked if not n.startswith(("synthetic-", "flsdb-demo", "demo-"))]
+    assert not [n for n in unmarked if not n.startswith(".")], unmarked
     accounts = (out / "demo-accounts.txt").read_text().splitlines()
     assert (out / "demo-accounts.txt").stat().st_mode & 0o777 == 0o600
     roles = [line.split("\t")[2] for line in accounts[1:]]

@@ -129,8 +129,9 @@ def test_funnel_panels_place_every_published_fls_and_the_own_diamond(
             for _, y in at
         ]
         # An x label is centred on its tick: the tick is half the label's width to its right.
+        # The denominators are on a log scale (review item 11): read through their logarithms.
         x_ticks = [
-            (x + svg.text_width(w) / 2, float(w.replace(",", "")))
+            (x + svg.text_width(w) / 2, float(np.log10(float(w.replace(",", "")))))
             for w, at in texts.items()
             if not w.endswith("%")
             for x, _ in at
@@ -145,7 +146,9 @@ def test_funnel_panels_place_every_published_fls_and_the_own_diamond(
             if n[i] > 0 and result.shown[i] and np.isfinite(result.funnel.proportion[i])
         ]  # fmt: skip
         expected = sorted((float(n[i]), float(result.funnel.proportion[i] * 100)) for i in shown)
-        read = sorted((x_slope * x + x_offset, y_slope * y + y_offset) for x, y in dots(drawing))
+        read = sorted(
+            (10 ** (x_slope * x + x_offset), y_slope * y + y_offset) for x, y in dots(drawing)
+        )
         assert len(read) == len(expected)
         for (rn, rv), (en, ev) in zip(read, expected, strict=True):
             assert rn == pytest.approx(en, abs=max(0.5, en * 0.002))
@@ -155,7 +158,9 @@ def test_funnel_panels_place_every_published_fls_and_the_own_diamond(
         if np.isfinite(result.funnel.proportion[i]):
             assert corner is not None
             x, y = float(corner.group(1)), float(corner.group(2)) + DIAMOND
-            assert x_slope * x + x_offset == pytest.approx(float(n[i]), abs=max(0.5, n[i] * 0.002))
+            assert 10 ** (x_slope * x + x_offset) == pytest.approx(
+                float(n[i]), abs=max(0.5, n[i] * 0.002)
+            )
             assert y_slope * y + y_offset == pytest.approx(
                 result.funnel.proportion[i] * 100, abs=0.05
             )

@@ -42,10 +42,10 @@ def test_every_outlier_is_listed_internally_and_counted_where_withheld(
     # Synthetic data: the file name and every row say so (issue 17 item 3).
     path = tmp_path / "internal" / "synthetic-outliers-2024.csv"
     assert path in written.internal and path.exists()
-    assert "NOT FOR PUBLICATION" in (tmp_path / "internal" / "README.txt").read_text()
+    assert "NOT FOR PUBLICATION" in (tmp_path / "internal" / "synthetic-README.txt").read_text()
     table = pd.read_csv(path, dtype={"service_code": str})
     assert set(table["marking"]) == {"SYNTHETIC DATA: not real services"}
-    note = (tmp_path / "internal" / "README.txt").read_text()
+    note = (tmp_path / "internal" / "synthetic-README.txt").read_text()
     assert "synthetic-outliers-PERIOD.csv" in note and "SYNTHETIC DATA: not real services" in note
     listed = {(r.kpi, r.service_code) for r in table.itertuples()}
     assert listed == {(kpi, name) for kpi, name, _, _ in flagged}

@@ -93,7 +93,9 @@ def test_an_fls_report_is_for_that_fls_only_and_kept_internal(synthetic: ReportS
             assert "counts of 1 to 4 shown as <5 ·" not in page
         html = next(p for p in paths if p.suffix == ".html").read_text()
         assert "own counts are shown in full, unsuppressed" in html
-    note = (synthetic.folder / "internal" / "README.txt").read_text()
+    # Its note is marked as every file made from synthetic data is (the name says so).
+    assert not (synthetic.folder / "internal" / "README.txt").exists()
+    note = (synthetic.folder / "internal" / "synthetic-README.txt").read_text()
     assert note.startswith("NOT FOR PUBLICATION") and "for that FLS only" in note
     assert not (synthetic.folder / "fls").exists()
     # The published reports are not marked as an FLS's.

@@ -135,3 +135,38 @@ def test_a_dashboard_table_downloads_as_csv_and_xlsx(
         3,
     )
     page.context.close()
+
+
+@pytest.mark.parametrize("served_site", ["sqlite"], indirect=True)
+def test_on_a_phone_wide_tables_say_they_scroll_and_no_chart_text_is_cut(
+    browser: Any,
+    live: tuple[str, Any, str],
+) -> None:
+    """Review item 17: at 390 px the KPI table scrolled sideways with no cue, and the data
+    completeness chart's title ran off its box."""
+    base, _, backend = live
+    page = _login(browser, base, "nurse", "phone")
+    page.goto(f"{base}/fls/FLS01?period=2024", timeout=120_000)  # a busy machine
+    cue = page.locator("#kpi-table-cue")
+    assert cue.is_visible()
+    box = cue.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    table = page.locator("#kpi-table")
+    assert table.evaluate("e => e.scrollWidth > e.clientWidth + 1")  # it does scroll
+    for chart in ("completeness", "mix"):
+        page.locator(f"#{chart}").scroll_into_view_if_needed()
+        page.wait_for_selector(f"#{chart} svg", timeout=20_000)
+        cut = page.locator(f"#{chart}").evaluate(
+            """e => { const box = e.querySelector('svg').getBoundingClientRect();
+                return Array.from(e.querySelectorAll('svg text')).filter(t => {
+                  const r = t.getBoundingClientRect();
+                  return r.width > 0 && (r.right > box.right + 1 || r.left < box.left - 1);
+                }).map(t => t.textContent); }"""
+        )
+        assert cut == [], (chart, cut)
+    _shot(page, backend, "dashboard-fls-phone-cues")
+    page.context.close()
+    desktop = _login(browser, base, "nurse", "desktop")
+    desktop.goto(f"{base}/fls/FLS01?period=2024", timeout=120_000)
+    assert not desktop.locator("#kpi-table-cue").is_visible()  # the table fits: no cue
+    desktop.context.close()

@@ -156,19 +156,61 @@ def test_spc_charts_once_there_are_twelve_months(site: Site) -> None:
         )
     page = nurse.get("/fls/FLS01", params=PARAMS)
     assert 'id="spc-kpi04"' in page.text
+    # One or two patients a month: too few for process limits, by month or by quarter. As the
+    # reports do (review item 2), a run chart of the quarters about their median, its rule said.
+    quarters = _spc_points(nurse, page.text)
+    assert [p["month_name"] for p in quarters] == [
+        "Jan–Mar 2024", "Apr–Jun 2024", "Jul–Sep 2024", "Oct–Dec 2024"
+    ]  # fmt: skip
+    assert all(p["lower"] is None and p["upper"] is None for p in quarters)
+    assert "a run chart of the quarters about their median" in page.text
+    assert "Its signals (Anhoej's rules) are" in page.text or "too few to test" in page.text
+    # Twenty more patients a month: process limits by month.
+    _store(site, [
+        record(service_code="FLS01", nhs_number=nhs_number(1000 + 20 * month + i),
+               date_fracture_diagnosed=f"2024-{month:02d}-{i + 1:02d}")
+        for month in range(1, 13) for i in range(20)
+    ])  # fmt: skip
+    page = nurse.get("/fls/FLS01", params=PARAMS)
+    assert 'id="spc-kpi04"' in page.text
     # The chart's specification is fetched when the chart comes into view (issue 19: the page
     # itself carries tables, not chart data).
-    src = re.search(r'id="spc-kpi04" data-src="([^"]+)"', page.text)
-    assert src is not None
-    spec = nurse.get(src.group(1).replace("&amp;", "&"))
-    assert spec.status_code == 200
-    points = spec.json()["data"]["values"]
+    points = _spc_points(nurse, page.text)
     months = [p["month"] for p in points]
     assert months == sorted(months) and len(months) == 12  # months with patients, in order
     assert all(
         set(p) >= {"numerator", "denominator", "percent", "lower", "upper", "signal"}
         for p in points
     )
+    assert all(p["lower"] is not None for p in points)
+
+
+def _spc_points(client: object, html: str) -> list[dict[str, object]]:
+    """The kpi04 SPC chart's points, its specification fetched as the page fetches it."""
+    src = re.search(r'id="spc-kpi04" data-src="([^"]+)"', html)
+    assert src is not None
+    spec = client.get(src.group(1).replace("&amp;", "&"))  # type: ignore[attr-defined]
+    assert spec.status_code == 200
+    return list(spec.json()["data"]["values"])
+
+
+def _store(site: Site, rows: list[dict[str, str]]) -> None:
+    """Rows stored as an upload stores them (the maintained figures kept in step)."""
+    import tempfile
+    from pathlib import Path
+
+    from flsdb.ingest import open_upload, validate
+    from flsdb.storage import known_service_codes, store_records
+    from tests.factory import write_records
+
+    with tempfile.TemporaryDirectory() as folder:
+        found = validate(
+            open_upload(write_records(Path(folder) / "more.csv", rows)),
+            "records",
+            known_services=known_service_codes(site.engine),
+        )
+        assert found.ok, found.issues.frame
+        store_records(site.engine, found, "test")
 
 
 def test_busy_days_show_the_last_figures_and_say_so(site: Site) -> None:

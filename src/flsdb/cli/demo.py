@@ -264,7 +264,7 @@ def demo(
     # The KPI tables are not suppressed: they are internal, and marked so.
     internal = out_dir / INTERNAL
     internal.mkdir(exist_ok=True)
-    (internal / "README.txt").write_text(INTERNAL_NOTE, encoding="utf-8")
+    (internal / f"{SYNTHETIC_PREFIX}README.txt").write_text(INTERNAL_NOTE, encoding="utf-8")
 
     written = []
     for level, result in results.items():

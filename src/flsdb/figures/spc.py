@@ -55,14 +55,16 @@ class SpcPanel:
 @dataclass(frozen=True)
 class SpcAnalysis:
     """One KPI of a unit: its title ('kpi04 <name>'), the notes on what was left out or how it
-    is charted, its panel (None: too few points for a chart), and the points' kind: 'month',
-    'quarter' or 'run' (a run chart of quarters)."""
+    is charted, its panel (None: too few points for a chart), the points' kind: 'month',
+    'quarter' or 'run' (a run chart of quarters), and how many complete months had patients.
+    With `by_size`, a kind other than 'month' has the note saying why as its last note."""
 
     kpi: str
     title: str
     notes: list[str] = field(default_factory=list)
     panel: SpcPanel | None = None
     kind: str = "month"
+    months: int = 0
 
 
 def baseline_indexes(months: list[str], settings: SpcSettings) -> tuple[int, int] | None:
@@ -171,9 +173,9 @@ def unit_analysis(
 ) -> list[SpcAnalysis]:
     """Each SPC KPI of a unit, in order, analysed once per figures (kept with them).
 
-    With `by_size` (the reports), a KPI with too few patients a month for process limits is
-    charted by quarter, or as a run chart of quarters (see the module's notes); without it every
-    chart is monthly, as the web dashboards draw them."""
+    With `by_size` (the reports and the dashboards), a KPI with too few patients a month for
+    process limits is charted by quarter, or as a run chart of quarters (see the module's
+    notes); without it every chart is monthly."""
     which = "service" if frame is data.monthly_service else "nation"
     if frame is not data.monthly_service and frame is not data.monthly_nation:
         return _analysis(data, frame, unit, by_size)
@@ -200,9 +202,10 @@ def _analysis(
                 "patients' window has not closed), so not charted and no signal drawn from them."
             )
             months = months[months["period"].isin(complete)]
-        if len(months) < 2:
+        count = len(months)
+        if count < 2:
             notes.append(f"{title}: too few months with patients for a chart.")
-            found.append(SpcAnalysis(kpi, title, notes))
+            found.append(SpcAnalysis(kpi, title, notes, months=count))
             continue
         monthly = float(months["denominator"].astype(float).median())
         kind = "month"
@@ -210,7 +213,7 @@ def _analysis(
             kind, months = choose_points(months, settings.min_denominator)
         if len(months) < 2:
             notes.append(f"{title}: too few quarters with patients for a chart.")
-            found.append(SpcAnalysis(kpi, title, notes, kind=kind))
+            found.append(SpcAnalysis(kpi, title, notes, kind=kind, months=count))
             continue
         direction = data.measure(kpi).direction
         target = target_for(data, kpi)
@@ -242,5 +245,5 @@ def _analysis(
             variation_icon(chart, direction),
             assurance,
         )
-        found.append(SpcAnalysis(kpi, title, notes, panel, kind))
+        found.append(SpcAnalysis(kpi, title, notes, panel, kind, count))
     return found

@@ -27,6 +27,7 @@ from flsdb.errors import ConfigurationError, FlsdbError
 from flsdb.figures import PeriodFigures, audited
 from flsdb.reports.benchmark import write_benchmark
 from flsdb.reports.fls import fls_report
+from flsdb.reports.marking import NOTE, note_name
 from flsdb.reports.national import national_report
 from flsdb.reports.outliers import note as outliers_note
 from flsdb.reports.outliers import write_outliers
@@ -205,14 +206,15 @@ def build_reports(
         written = _write_all(
             data, folder, codes, region_codes, fls_reports, region_reports, formats, jobs
         )
-        written = _publish(written, folder, final)
+        written = _publish(written, folder, final, note_name(data))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return written
 
 
-def _publish(written: ReportSet, folder: Path, final: Path) -> ReportSet:
-    """Move every written file from the hidden folder to its place (renames, so at once)."""
+def _publish(written: ReportSet, folder: Path, final: Path, note: str) -> ReportSet:
+    """Move every written file from the hidden folder to its place (renames, so at once);
+    `note` is the folders' note's name."""
 
     def moved(path: Path) -> Path:
         target = final / path.relative_to(folder)
@@ -221,7 +223,7 @@ def _publish(written: ReportSet, folder: Path, final: Path) -> ReportSet:
         return target
 
     result = ReportSet(final)
-    for readme in (folder / "README.txt", folder / INTERNAL / "README.txt"):
+    for readme in (folder / note, folder / INTERNAL / note):
         target = final / readme.relative_to(folder)
         if readme.exists() and target.exists():
             # A note already there (the demo's, or an earlier run's) keeps what it says.
@@ -241,7 +243,7 @@ def _merged_note(path: Path, target: Path) -> Path:
     """Move an internal file to its place; a README already there (another command's note on
     the same folder) keeps its text, with this one's added."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    if path.name == "README.txt" and target.exists():
+    if path.name.endswith(NOTE) and target.exists():
         before = target.read_text(encoding="utf-8")
         added = path.read_text(encoding="utf-8")
         if added not in before:
@@ -263,13 +265,14 @@ def _write_all(
     jobs: int,
 ) -> ReportSet:
     internal = folder if not data.suppression else folder / INTERNAL
+    readme = note_name(data)
     (folder / "regions").mkdir(parents=True, exist_ok=True)
     if not data.suppression:
-        (folder / "README.txt").write_text(INTERNAL_NOTE + "\n" + FLS_NOTE, encoding="utf-8")
+        (folder / readme).write_text(INTERNAL_NOTE + "\n" + FLS_NOTE, encoding="utf-8")
     if fls_reports and codes:
         (internal / "fls").mkdir(parents=True, exist_ok=True)
         if data.suppression:
-            (internal / "README.txt").write_text(FLS_NOTE, encoding="utf-8")
+            (internal / readme).write_text(FLS_NOTE, encoding="utf-8")
     result = ReportSet(folder)
     # The national report is the longest task: start it first so the workers finish together.
     tasks = [("national", ""), ("tables", "")]
@@ -302,7 +305,7 @@ def _write_all(
     if data.suppression:
         # One note for the folder (moved by `_publish`, which keeps a note already there).
         internal.mkdir(exist_ok=True)
-        note = internal / "README.txt"
+        note = internal / readme
         before = note.read_text(encoding="utf-8").rstrip() + "\n\n" if note.exists() else ""
         note.write_text(before + outliers_note(data), encoding="utf-8")
     result.internal.append(write_outliers(data, internal))

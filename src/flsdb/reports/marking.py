@@ -84,6 +84,14 @@ def file_prefix(data: PeriodFigures) -> str:
     return SYNTHETIC_PREFIX if data.synthetic else ""
 
 
+NOTE = "README.txt"  # a folder's note on what it holds (`synthetic-README.txt` on made-up data)
+
+
+def note_name(data: PeriodFigures) -> str:
+    """The file name of a folder's note, marked as every other file made from these data."""
+    return file_prefix(data) + NOTE
+
+
 def table_lines(data: PeriodFigures) -> list[str]:
     """The marks as lines above a sheet's table (the first page's sentences)."""
     return [m.long for m in marks(data)]

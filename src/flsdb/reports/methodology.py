@@ -14,9 +14,11 @@ CHOICES = (
     "A record is in a period by its date_fracture_diagnosed; periods are calendar years, "
     "quarters or months, and a period can be split into quarters or months.",
     '"Within N days" is 0 <= event date - fracture date <= N; a blank event date is not within.',
-    '"Due" uses the extract date `as_of`: date_fracture_diagnosed + 112 (16 weeks) or + 392 '
-    "(52 weeks) days <= as_of. Records not yet due leave the denominator and are counted in "
-    "`not_due`.",
+    '"Due" uses the extract date `as_of`: date_fracture_diagnosed + 90 (90 days), + 112 (16 '
+    "weeks) or + 392 (52 weeks) days <= as_of. Records not yet due leave the denominator and are "
+    "counted in `not_due`. A kpi01 key field with a window (date_fls_assessment at 90 days, "
+    "followup_16w and followup_52w at 16 and 52 weeks) applies only to records due for it: one "
+    "that cannot be recorded yet is not missing.",
     "A value that is blank or `not_known` never meets a condition (for example, fracture_site "
     "not hip is false for a blank site, which validation forbids anyway).",
     '"Holds a drug code" is read on the validated, normalised cell: drug codes joined by `;` '
@@ -185,9 +187,10 @@ def statistics(thresholds: Thresholds) -> dict[str, str]:
             "the treatment mix and Appendix B's completeness counts, with every sum and tie "
             "between them (the sites add up to the records, spine fractures are kpi03's "
             "numerator, the reasons are the records without a drug, a key field of every record "
-            "applies to the records, its missing answers are the not-known groups, the "
-            "follow-up fields apply to records that hold kpi08's, kpi09's and kpi11's "
-            "denominators and lie within the records; an FLS's treatment groups add up to its "
+            "applies to the records, its missing answers are the not-known groups, the date "
+            "of FLS assessment applies to kpi04's denominator, the follow-up fields apply to "
+            "records that hold kpi08's, kpi09's and kpi11's denominators and lie within those "
+            "due at 90 days and the records; an FLS's treatment groups add up to its "
             "records and its drugs to kpi07's numerator, each national share is the sum of the "
             "FLSs' groups, taken as any count that rounds to the share printed; the records "
             "whose site came from a 2023 label are among the records of other sites), "

@@ -175,10 +175,13 @@ def _quality(data: PeriodFigures, linked: Linked, records: Key) -> None:
     _follow_up(data, linked)
 
 
-# Appendix B's follow-up fields apply to the records due at 16 or 52 weeks, or (bone therapy at
-# 16 weeks) to those followed up: no KPI counts them, but each holds KPI counts and lies within
-# another (inner, outer; a field's name is its `applicable` count).
+# Appendix B's fields with a window apply to the records due at 90 days (the date of FLS
+# assessment: kpi04's denominator, tied below), 16 or 52 weeks, or (bone therapy at 16 weeks) to
+# those followed up: each holds KPI counts and lies within another (inner, outer; a field's name
+# is its `applicable` count).
 FOLLOW_UP: tuple[tuple[str, str], ...] = (
+    ("date_fls_assessment", "kpi03:denominator"),  # every record
+    ("followup_16w", "date_fls_assessment"),  # due at 16 weeks is due at 90 days
     ("kpi08:denominator", "followup_16w"),  # not hip, due at 16 weeks
     ("kpi09:denominator", "followup_16w"),  # a drug recommended, due at 16 weeks
     ("followup_16w", "kpi03:denominator"),  # every record
@@ -201,6 +204,8 @@ def _follow_up(data: PeriodFigures, linked: Linked) -> None:
 
     for inner, outer in FOLLOW_UP:
         nest(data, linked, term(inner), term(outer))
+    # The records due at 90 days are kpi04's (and kpi05's) denominator.
+    tie(data, linked, (term("date_fls_assessment"),), (term("kpi04:denominator"),))
 
 
 def withhold_linked(data: PeriodFigures) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +11,23 @@ from flsdb.figures import HEADLINE_KPIS, PeriodFigures
 from flsdb.reports import charts
 from flsdb.reports.national import cell_text
 from flsdb.reports.render import safe_name, write_report
+
+# The page's body is 184 mm wide (A4 less its margins); a chart is drawn that wide. Page 1 has
+# room below the heading, the marks and the sentence before the table (at most about 50 mm of
+# its 263 mm) for a chart this tall: there it fills page 1 and the table follows, so no page is
+# left a quarter full with the table's last rows before a chart that needs a page of its own
+# (review item 6: a region of six FLSs).
+BODY_WIDTH_MM = 184.0
+FIRST_PAGE_ROOM_MM = 205.0
+_SIZE = re.compile(rb'<svg[^>]*?\swidth="([\d.]+)(?:pt)?"[^>]*?\sheight="([\d.]+)(?:pt)?"')
+
+
+def printed_height_mm(image: bytes) -> float | None:
+    """A drawing's height on the page when drawn the body's width (None: no size to read)."""
+    found = _SIZE.search(image[:2000])
+    if found is None or not float(found.group(1)):
+        return None
+    return BODY_WIDTH_MM * float(found.group(2)) / float(found.group(1))
 
 
 def region_report(
@@ -62,8 +80,16 @@ def region_report(
         rows=rows,
         region_rows=region_rows,
         chart=chart,
+        chart_first=_fits_page_one(chart),
         outliers=outliers,
         outliers_withheld=outliers_withheld,
     )
     stem = out / "regions" / f"region-report-{safe_name(region)}-{data.period.label}"
     return write_report("region.html.j2", context, stem, formats)
+
+
+def _fits_page_one(chart: charts.Graphic | None) -> bool:
+    if chart is None:
+        return False
+    height = printed_height_mm(chart.image)
+    return height is not None and height <= FIRST_PAGE_ROOM_MM

@@ -23,8 +23,6 @@ from flsdb.errors import ConfigurationError
 from flsdb.kpi.catalogue import load_catalogue
 from flsdb.storage.tables import records
 
-DUE_DAYS = {"16w": 112, "52w": 392, "90d": 90}
-
 
 @dataclass(frozen=True)
 class KeyField:
@@ -38,7 +36,8 @@ class KeyField:
 def key_fields() -> tuple[KeyField, ...]:
     """kpi01's key fields that can be missing, in the catalogue's order."""
     specs = load_dictionary().record_fields
-    measure = next(m for m in load_catalogue().measures if m.kind == "completeness")
+    catalogue = load_catalogue()
+    measure = next(m for m in catalogue.measures if m.kind == "completeness")
     found = []
     for key in measure.key_fields:
         spec = specs[key.column]
@@ -47,8 +46,9 @@ def key_fields() -> tuple[KeyField, ...]:
         applies = key.applicable
         if applies is None:
             found.append(KeyField(key.column, spec.label))
-        elif applies.due is not None and applies.due in DUE_DAYS:
-            found.append(KeyField(key.column, spec.label, due_days=DUE_DAYS[applies.due]))
+        elif applies.due is not None:  # the catalogue's window: the worklist's is the same
+            days = catalogue.due_windows[applies.due]
+            found.append(KeyField(key.column, spec.label, due_days=days))
         elif applies.equals is not None:
             when = (applies.equals.column, applies.equals.value)
             found.append(KeyField(key.column, spec.label, when=when))

@@ -15,21 +15,29 @@ FLAG_LABELS = {
     "low_alert": "alert, low",
     "low_alarm": "alarm, low",
 }
+# High and low beyond the funnel's limits in the SPC charts' colours (Making Data Count): blue
+# above, orange below (for a KPI where higher is better, improvement and concern), darker at
+# alarm; grey inside. Green and red are the RAG ratings' alone.
 FLAG_COLOURS = {
-    "alarm, high": "#1e6b32",
-    "alert, high": "#6aa84f",
+    "alarm, high": "#003d78",
+    "alert, high": "#005eb8",
     "inside": "#8a949e",
     "alert, low": "#e69138",
-    "alarm, low": "#b3261e",
+    "alarm, low": "#a34700",
     "this FLS": "#f1c232",
 }
 SIGNAL_COLOURS = {"improvement": "#005eb8", "concern": "#e69138", "neutral": "#8a949e"}
+# A funnel drawn without its centre line and limits (England and Wales's value withheld).
+NOT_JUDGED = "FLS (no limits drawn)"
+FLAG_COLOURS_ALL = {**FLAG_COLOURS, NOT_JUDGED: "#8a949e"}
 
 
 def _base(title: str, height: int = 220) -> dict[str, Any]:
+    """The frame of a chart; no title drawn for "" (the figure's caption below says it: a title
+    as well would say it twice, and be cut short on a phone)."""
     return {
         "$schema": SCHEMA,
-        "title": {"text": title, "anchor": "start", "fontSize": 13},
+        **({"title": {"text": title, "anchor": "start", "fontSize": 13}} if title else {}),
         # As wide as the chart's box (a phone's screen, or half a desktop's): the box decides,
         # so no chart runs off a phone's screen.
         "width": "container",
@@ -39,13 +47,17 @@ def _base(title: str, height: int = 220) -> dict[str, Any]:
     }
 
 
-def spc_spec(title: str, points: list[dict[str, Any]], target: float | None) -> dict[str, Any]:
-    """Monthly percentages with mean and 3-sigma limits; points coloured by their signal."""
+def spc_spec(
+    title: str, points: list[dict[str, Any]], target: float | None, point: str = "month"
+) -> dict[str, Any]:
+    """Percentages by month (or quarter) with mean and 3-sigma limits (a run chart: the median,
+    no limits); points coloured by their signal. The line joining them is grey, as Making Data
+    Count draws it: blue and orange mean improvement and concern, for the points alone."""
     x = {
         "field": "month_name",
         "type": "ordinal",
         "sort": None,  # in the order of the months, not of their names
-        "title": "month",
+        "title": point,
         "axis": {"labelAngle": -45},
     }
     y_title = "percent of patients"
@@ -73,7 +85,7 @@ def spc_spec(title: str, points: list[dict[str, Any]], target: float | None) -> 
             "encoding": {"x": x, "y": {"field": "centre", "type": "quantitative"}},
         },
         {
-            "mark": {"type": "line", "color": "#005eb8", "point": False},
+            "mark": {"type": "line", "color": SIGNAL_COLOURS["neutral"], "point": False},
             "encoding": {"x": x, "y": {"field": "percent", "type": "quantitative"}},
         },
         {
@@ -92,7 +104,7 @@ def spc_spec(title: str, points: list[dict[str, Any]], target: float | None) -> 
                     },
                 },
                 "tooltip": [
-                    {"field": "month_name", "title": "month"},
+                    {"field": "month_name", "title": point},
                     {"field": "numerator", "title": "n"},
                     {"field": "denominator", "title": "N"},
                     {"field": "percent", "title": "%", "format": ".1f"},
@@ -134,18 +146,29 @@ def target_layers(
 
 
 def funnel_spec(
-    title: str, points: list[dict[str, Any]], limits: list[dict[str, Any]], target: float
+    title: str, points: list[dict[str, Any]], limits: list[dict[str, Any]], target: float | None
 ) -> dict[str, Any]:
-    """Each FLS's percentage against its number of patients, with the 95% and 99.8% limits."""
+    """Each FLS's percentage against its number of patients, with the 95% and 99.8% limits
+    and the centre line (neither for no `limits` and `target`: the points alone); the legend
+    names 'this FLS' only where one is drawn (an FLS's own dashboard)."""
+    drawn = {p["flag"] for p in points}
+    if limits:
+        flags = [f for f in FLAG_COLOURS if f != "this FLS" or f in drawn]
+    else:
+        flags = [f for f in FLAG_COLOURS_ALL if f in drawn]
+    # Patients on a log scale, as the FLS report's panels: a small FLS's point stands clear of
+    # the axis beside an FLS of thousands.
     x = {
         "field": "denominator",
         "type": "quantitative",
-        "title": "patients (N)",
+        "title": "patients (N, log scale)",
+        "scale": {"type": "log"},
         "axis": {"format": "~s", "tickMinStep": 1},
     }
-    return {
-        **_base(title, 240),
-        "layer": [
+    y = {"field": "percent", "type": "quantitative", "title": "percent"}
+    layers: list[dict[str, Any]] = []
+    if limits:
+        layers.append(
             {
                 "data": {"values": limits},
                 "mark": {"type": "line", "color": "#56606b", "strokeWidth": 1},
@@ -161,43 +184,45 @@ def funnel_spec(
                         "scale": {"domain": ["95%", "99.8%"], "range": [[5, 3], [1, 2]]},
                     },
                 },
-            },
+            }
+        )
+    if target is not None:
+        layers.append(
             {
                 "data": {"values": [{"target": target}]},
                 "mark": {"type": "rule", "color": "#1d2329"},
                 "encoding": {"y": {"field": "target", "type": "quantitative"}},
-            },
-            {
-                "data": {"values": points},
-                "mark": {"type": "point", "filled": True, "size": 60, "opacity": 0.9},
-                "encoding": {
-                    "x": x,
-                    "y": {"field": "percent", "type": "quantitative"},
-                    "color": {
-                        "field": "flag",
-                        "type": "nominal",
-                        "title": "against the limits",
-                        "legend": {"orient": "bottom", "columns": 3},
-                        "scale": {
-                            "domain": list(FLAG_COLOURS),
-                            "range": list(FLAG_COLOURS.values()),
-                        },
-                    },
-                    "size": {
-                        "condition": {"test": "datum.flag === 'this FLS'", "value": 160},
-                        "value": 60,
-                    },
-                    "tooltip": [
-                        {"field": "name", "title": "FLS"},
-                        {"field": "numerator", "title": "n"},
-                        {"field": "denominator", "title": "N"},
-                        {"field": "percent", "title": "%", "format": ".1f"},
-                        {"field": "words", "title": "against the limits"},
-                    ],
+            }
+        )
+    layers.append(
+        {
+            "data": {"values": points},
+            "mark": {"type": "point", "filled": True, "size": 60, "opacity": 0.9},
+            "encoding": {
+                "x": x,
+                "y": y,
+                "color": {
+                    "field": "flag",
+                    "type": "nominal",
+                    "title": "against the limits" if limits else "FLSs",
+                    "legend": {"orient": "bottom", "columns": 3},
+                    "scale": {"domain": flags, "range": [FLAG_COLOURS_ALL[f] for f in flags]},
                 },
+                "size": {
+                    "condition": {"test": "datum.flag === 'this FLS'", "value": 160},
+                    "value": 60,
+                },
+                "tooltip": [
+                    {"field": "name", "title": "FLS"},
+                    {"field": "numerator", "title": "n"},
+                    {"field": "denominator", "title": "N"},
+                    {"field": "percent", "title": "%", "format": ".1f"},
+                    {"field": "words", "title": "against the limits"},
+                ],
             },
-        ],
-    }
+        }
+    )
+    return {**_base(title, 240), "layer": layers}
 
 
 def bar_spec(

@@ -26,13 +26,17 @@ def query(data: PeriodFigures) -> str:
     return urlencode({"period": data.period.label, "as_of": as_of.isoformat()})
 
 
-def fls_body(data: PeriodFigures, code: str, published: bool) -> dict[str, Any]:
+def fls_body(data: PeriodFigures, code: str, published: bool, full: bool = False) -> dict[str, Any]:
     """An FLS's dashboard: its KPIs with icons beside its region, its nation and England and
-    Wales; its months (SPC); its place among the FLSs (funnels); completeness and mix."""
-    return data.view("fls body", code, published, make=lambda: _fls_body(data, code, published))
+    Wales (as published, or in full for the national team: `full`); its months (SPC); its place
+    among the FLSs (funnels); completeness and mix. Nothing beside a withheld value gives it
+    back: a KPI whose England and Wales value is withheld has no funnel (its centre line)."""
+    return data.view(
+        "fls body", code, published, full, make=lambda: _fls_body(data, code, published, full)
+    )
 
 
-def _fls_body(data: PeriodFigures, code: str, published: bool) -> dict[str, Any]:
+def _fls_body(data: PeriodFigures, code: str, published: bool, full: bool) -> dict[str, Any]:
     info = data.service_info(code)
     region = str(info["region_code"])
     nation = str(info["nation"])
@@ -44,7 +48,11 @@ def _fls_body(data: PeriodFigures, code: str, published: bool) -> dict[str, Any]
         spc, words, notes, icons = spc_views(data, data.monthly_service, code, published)
     completeness_spec, completeness_rows = views.completeness(data, code, published)
     mix_spec, mix_rows = views.mix(data, code, published)
-    funnels = views.funnel_views(data, highlight={code}, own_shown=not published)
+    kpis = views.kpi_table(data, code, published, full)
+    hidden = frozenset(k["kpi"] for k in kpis if views.withheld(k["all"]))
+    funnels = views.funnel_views(
+        data, highlight={code}, own_shown=not published, centre_withheld=hidden
+    )
     charts = {v["id"]: v["spec"] for v in spc}
     charts.update({v["id"]: v["spec"] for v in funnels if v["points"]})
     charts["completeness"] = completeness_spec
@@ -55,7 +63,8 @@ def _fls_body(data: PeriodFigures, code: str, published: bool) -> dict[str, Any]
         "region_name": data.unit_name("region", region),
         "nation_name": data.unit_name("nation", nation),
         "all_name": data.unit_name("nation", "all"),
-        "kpis": views.kpi_table(data, code, published),
+        "kpis": kpis,
+        "full": full,
         "icons": icons,
         "spc": spc,
         "words": words,
@@ -97,9 +106,20 @@ def _group_body(data: PeriodFigures, level: str, unit: str, published: bool) -> 
     ]
     id_spec, id_rows = views.identification(data, id_level, units, published)
     # The nation's Making Data Count icons, read from its monthly charts (the charts themselves
-    # are in the national report); a region has no monthly charts.
+    # are in the national report); a region has no monthly charts. None beside a withheld value.
     icons = spc_views(data, data.monthly_nation, "all")[3] if level == "nation" else {}
-    funnels = views.funnel_views(data, only=set(codes) if level == "region" else None)
+    icons = {
+        k: v for k, v in icons.items() if not any(views.withheld(c) for h, c in headline if h == k)
+    }
+    # The funnels' centre line is England and Wales's value: none where it is withheld.
+    hidden = frozenset(
+        k
+        for k in data.published["nation"].query("unit == 'all'")["kpi"]
+        if published and views.withheld(views.kpi_row(data, "nation", "all", k))
+    )
+    funnels = views.funnel_views(
+        data, only=set(codes) if level == "region" else None, centre_withheld=hidden
+    )
     charts = {v["id"]: v["spec"] for v in funnels if v["points"]}
     charts["identification"] = id_spec
     return {

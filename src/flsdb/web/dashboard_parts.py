@@ -20,7 +20,12 @@ from flsdb.services import units
 from flsdb.services.access import Actor
 from flsdb.services.events import record_event
 from flsdb.services.kpi_patients import STATUS_WORDS, patients
-from flsdb.services.policy import check_published_period, decided, disclosure
+from flsdb.services.policy import (
+    check_published_period,
+    decided,
+    disclosure,
+    sees_level_unsuppressed,
+)
 from flsdb.web import dashboard_tables as tables
 from flsdb.web.common import ActorDep, engine_of, render
 from flsdb.web.dashboard_bodies import benchmark_rows, fls_body, group_body
@@ -58,7 +63,7 @@ async def _body(
     if level == "fls":
         if code not in set(data.services["service_code"]):
             raise NotFound(f"{code} has no figures for {period} yet.")
-        return data, fls_body(data, code, published)
+        return data, fls_body(data, code, published, sees_level_unsuppressed(actor, "region"))
     body = group_body(data, level, code, published)
     in_full = None if not published else frozenset(actor.patient_services)
     kpis, rows = benchmark_rows(data, body["codes"], in_full)

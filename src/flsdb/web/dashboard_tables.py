@@ -26,9 +26,15 @@ def _cells(cell: dict[str, Any], keys: tuple[str, ...] = COUNTS) -> list[Any]:
 
 
 def _icons(body: dict[str, Any], kpi: str) -> list[Any]:
-    """The Making Data Count icons' meanings, in words (blank: no monthly chart)."""
+    """The Making Data Count icons' meanings, in words (blank: no monthly chart, or no icon
+    shown: a run chart without a signal has no variation icon, and none has an assurance)."""
     icon = body.get("icons", {}).get(kpi)
-    return [icon["variation_words"], icon["assurance_words"]] if icon else [None, None]
+    if not icon:
+        return [None, None]
+    return [
+        icon["variation_words"] if icon["variation"] else None,
+        icon["assurance_words"] if icon["assurance"] else None,
+    ]
 
 
 def fls_kpis(body: dict[str, Any]) -> Table:
@@ -62,9 +68,11 @@ def mix(body: dict[str, Any]) -> Table:
 
 def months(body: dict[str, Any]) -> Table:
     head = ["kpi", "KPI", "month", "n", "N", "percent", "mean", "lower limit", "upper limit"]
-    head += ["signal", "rules"]
+    head += ["signal", "rules", "point"]
     rows = []
     for view in body["spc"]:
+        # A quarter's point is at its last month; a run chart's centre is the median.
+        point = {"month": "month", "quarter": "quarter", "run": "quarter, run chart: median"}
         for p in view["points"]:
             rows.append(
                 [view["kpi"], view["title"], p["month"]]
@@ -72,7 +80,7 @@ def months(body: dict[str, Any]) -> Table:
                     plain_number(p.get(k))
                     for k in ("numerator", "denominator", "percent", "centre", "lower", "upper")
                 ]
-                + [p.get("signal"), p.get("rules")]
+                + [p.get("signal"), p.get("rules"), point[view.get("kind", "month")]]
             )
     return head, rows
 

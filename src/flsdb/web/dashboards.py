@@ -96,27 +96,49 @@ def kpi_row(
     return out
 
 
-def kpi_table(data: PeriodFigures, code: str, published: bool = False) -> list[dict[str, Any]]:
+def withheld(cell: dict[str, Any]) -> bool:
+    """Whether a value is shown withheld: either of its counts is a marker (<5 or c)."""
+    return is_hidden(cell.get("numerator")) or is_hidden(cell.get("denominator"))
+
+
+def kpi_table(
+    data: PeriodFigures, code: str, published: bool = False, full: bool = False
+) -> list[dict[str, Any]]:
     """An FLS's KPIs (its own unsuppressed, or as published: the policy's disclosure level for
-    the viewer) beside its region and nation (as published)."""
-    return data.view("kpis", code, published, make=lambda: _kpi_table(data, code, published))
+    the viewer) beside its region and nation: as published, or in full for a viewer who sees
+    every unit so (`full`: the national team). A region of this FLS alone is this FLS: its
+    values are the FLS's own, so that the two never disagree."""
+    return data.view(
+        "kpis", code, published, full, make=lambda: _kpi_table(data, code, published, full)
+    )
 
 
-def _kpi_table(data: PeriodFigures, code: str, published: bool) -> list[dict[str, Any]]:
+def _kpi_table(data: PeriodFigures, code: str, published: bool, full: bool) -> list[dict[str, Any]]:
     info = data.service_info(code)
+    region_code = str(info["region_code"])
+    alone = int((data.services["region_code"].astype(str) == region_code).sum()) == 1
+    shown = ("numerator", "denominator", "percent", "rag")
+
+    def beside(level: str, unit: str, kpi: str) -> dict[str, Any]:
+        if full:
+            return kpi_row(data, level, unit, kpi, published=False)
+        return comparator(data, level, unit, kpi, code)
+
     rows = []
     for kpi in data.unsuppressed["service"].query("unit == @code")["kpi"].tolist():
         own = kpi_row(data, "service", code, kpi, published=published)
-        region = comparator(data, "region", str(info["region_code"]), kpi, code)
-        nation = comparator(data, "nation", str(info["nation"]), kpi, code)
-        both = comparator(data, "nation", "all", kpi, code)
-        shown = ("numerator", "denominator", "percent", "rag")
+        region = beside("region", region_code, kpi)
+        nation = beside("nation", str(info["nation"]), kpi)
+        both = beside("nation", "all", kpi)
+        region_cells = {k: plain_number(region.get(k)) for k in shown}
+        if alone and data.measure(kpi).kind != "completeness":  # kpi01: its FLSs green
+            region_cells = {**{k: own.get(k) for k in (*shown, "not_due")}, "only": True}
         rows.append(
             {
                 "kpi": kpi,
                 "name": data.name(kpi),
                 "own": own,
-                "region": {k: plain_number(region.get(k)) for k in shown},
+                "region": region_cells,
                 "nation": {k: plain_number(nation.get(k)) for k in shown},
                 "all": {k: plain_number(both.get(k)) for k in shown},
                 "not_met": _not_met(data, kpi, own),
@@ -142,11 +164,16 @@ def funnel_views(
     highlight: set[str] | None = None,
     only: set[str] | None = None,
     own_shown: bool = True,
+    centre_withheld: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
     """One funnel per KPI: FLSs whose values may be published (those in `only`, if given),
-    `highlight` drawn as 'this FLS', with the overdispersion-adjusted limits."""
+    `highlight` drawn as 'this FLS', with the overdispersion-adjusted limits. Where the page
+    shows a KPI's England and Wales value withheld (`centre_withheld`), its funnel has the
+    points alone: the centre line is that value, the limits are drawn about it, and each
+    point's place against them (its colour and words) would narrow it."""
     views = []
     for base in data.view("funnels", make=lambda: _funnels(data)):
+        hidden = base["kpi"] in centre_withheld
         # An FLS sees its own point even where its value may not be published.
         points = [
             {**p, "flag": "this FLS"} if highlight and p["code"] in highlight else p
@@ -154,9 +181,21 @@ def funnel_views(
             if (p["shown"] or (own_shown and highlight and p["code"] in highlight))
             and (only is None or p["code"] in only)
         ]
+        if hidden:
+            points = [
+                {**p, "flag": p["flag"] if p["flag"] == "this FLS" else charts.NOT_JUDGED}
+                | {"alarm": False, "words": WITHHELD_WORDS}
+                for p in points
+            ]
+            spec = charts.funnel_spec(base["title"], points, [], None)
+            views.append({**base, "points": points, "spec": spec, "centre_withheld": True})
+            continue
         spec = charts.funnel_spec(base["title"], points, base["limits"], base["target_exact"])
-        views.append({**base, "points": points, "spec": spec})
+        views.append({**base, "points": points, "spec": spec, "centre_withheld": False})
     return views
+
+
+WITHHELD_WORDS = "not judged: the England and Wales value is withheld"
 
 
 def _funnels(data: PeriodFigures) -> list[dict[str, Any]]:
@@ -267,7 +306,7 @@ def completeness(
     if published:
         rows = [small_withheld(r, data.thresholds.suppression) for r in rows]
     spec = charts.bar_spec(
-        "Key fields missing (%); more than 20% missing counts against data completeness",
+        "",  # said by the figure's caption
         [r for r in rows if r["percent"] is not None],
         "field",
         "percent",
@@ -301,7 +340,7 @@ def mix(
         for g, v in shares.items()
     ]
     return charts.bar_spec(
-        "Bone therapy recommended (share of patients)",
+        "",  # said by the figure's caption
         [r for r in rows if r["percent"] is not None],
         "group",
         "percent",
@@ -326,7 +365,7 @@ def identification(
             }
         )
     spec = charts.bar_spec(
-        "Identification: records over the expected caseload (%)",
+        "",  # said by the figure's caption
         [r for r in rows if r["percent"] is not None],
         "unit",
         "percent",

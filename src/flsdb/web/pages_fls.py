@@ -12,7 +12,14 @@ from starlette.concurrency import run_in_threadpool
 from flsdb.errors import FlsdbError, Forbidden, NotFound
 from flsdb.figures import PeriodFigures
 from flsdb.services import dashboards, locks, report_files, units
-from flsdb.services.policy import can, check, check_published_period, decided, disclosure
+from flsdb.services.policy import (
+    can,
+    check,
+    check_published_period,
+    decided,
+    disclosure,
+    sees_level_unsuppressed,
+)
 from flsdb.web import dashboards as views
 from flsdb.web.common import ActorDep, engine_of, render
 from flsdb.web.dashboard_bodies import benchmark_rows, fls_body, group_body
@@ -109,6 +116,9 @@ async def fls_dashboard(
     # The figures leave at the viewer's disclosure level: its staff and the national team see
     # the FLS in full, a region viewer as published.
     published = disclosure(actor, "service", code) == "published"
+    # The national team sees every unit in full: the comparators too, so nothing on its page
+    # is as published while the page says it is in full.
+    full = sees_level_unsuppressed(actor, "region")
     period, as_of, error = period_and_date(request)
     if error:
         return render(request, "error.html", 422, title="Refused", message=error, code=422)
@@ -147,7 +157,8 @@ async def fls_dashboard(
     patients = can(actor, "read_patients", code)
 
     def body() -> dict[str, Any]:
-        return {**fls_body(data, code, published), "patients": patients, "period_label": period}
+        body = fls_body(data, code, published, full)
+        return {**body, "patients": patients, "period_label": period}
 
     def page_body() -> Markup:
         """The body as computed, around the KPI table from the rows shown (the current ones,
@@ -158,6 +169,7 @@ async def fls_dashboard(
             data,
             code,
             published,
+            full,
             patients,
             period,
             context=body,
@@ -165,10 +177,10 @@ async def fls_dashboard(
         )
 
         def kpis() -> dict[str, Any]:
-            return {**body(), "kpis": views.kpi_table(shown, code, published)}
+            return {**body(), "kpis": views.kpi_table(shown, code, published, full)}
 
         name = "_dashboard_fls_kpis.html"
-        table = views.html(name, shown, code, published, patients, context=kpis)
+        table = views.html(name, shown, code, published, full, patients, context=kpis)
         return Markup(around[0] + table + around[1])
 
     return render(
@@ -181,8 +193,11 @@ async def fls_dashboard(
             actor, dashboards.last_upload(engine_of(request), code, request.app.state.dashboards)
         ),
         published=published,
+        full=full,
         patients=patients,
-        body=views.memo("fls page body", shown, code, published, patients, period, make=page_body),
+        body=views.memo(
+            "fls page body", shown, code, published, full, patients, period, make=page_body
+        ),
         **head,
     )
 

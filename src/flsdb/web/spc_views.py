@@ -1,15 +1,18 @@
 """An FLS's month-by-month charts as the dashboard shows them: each KPI's chart, its Making Data
-Count variation and assurance icons, and what its signals mean in words with the months named
-(the analysis of each KPI's months comes from `flsdb.figures.spc`)."""
+Count variation and assurance icons, and what its signals mean in words with the months named.
+The analysis of each KPI's months, and the choice of chart for it, come from `flsdb.figures.spc`
+as the reports have them: a KPI with too few patients a month for process limits is charted by
+quarter, or as a run chart of quarters about their median, with its rule stated."""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 import pandas as pd
 
-from flsdb.dates import uk_month
+from flsdb.dates import point_label
 from flsdb.figures import PeriodFigures, unit_analysis
 from flsdb.sheets import plain_number
 from flsdb.stats.spc import Chart
@@ -37,14 +40,23 @@ ASSURANCE = {
 }
 RULES = {
     "outside": "{where} the control limits",
-    "shift": "{count} months in a row {where} the mean (a shift)",
-    "trend": "{count} months in a row each {higher} than the month before (a trend)",
-    "two_of_three": "2 of 3 months close to the {side} limit",
+    "shift": "{count} {points} in a row {where} the mean (a shift)",
+    "trend": "{count} {points} in a row each {higher} than the {point} before (a trend)",
+    "two_of_three": "2 of 3 {points} close to the {side} limit",
+    # A run chart's (Anhoej's rules): a run longer than chance allows.
+    "run": "{count} {points} in a row {where} the median (a long run)",
+}
+# What each kind of chart's points are, and its caption's words.
+POINTS = {"month": "month", "quarter": "quarter", "run": "quarter"}
+CAPTIONS = {
+    "month": "monthly percentage with mean and limits",
+    "quarter": "quarterly percentage with mean and limits (too few patients a month)",
+    "run": "run chart: quarterly percentage about the median (too few patients for limits)",
 }
 
 
-def _months_named(months: list[str], values: list[float]) -> str:
-    named = [f"{uk_month(m)} ({v:.0%})" for m, v in zip(months, values, strict=True)]
+def _months_named(months: list[str], values: list[float], kind: str = "month") -> str:
+    named = [f"{point_label(m, kind)} ({v:.0%})" for m, v in zip(months, values, strict=True)]
     if len(named) > 4:  # a long run: its ends
         return f"{named[0]} to {named[-1]}"
     return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
@@ -61,10 +73,13 @@ def _episodes(marked: list[bool]) -> list[tuple[int, int]]:
     return runs
 
 
-def signal_words(name: str, months: list[str], chart: Chart, direction: str) -> list[str]:
-    """One sentence per run of months a rule marks: which months (named, with their values),
-    what the rule saw, and whether it is an improvement or a concern."""
+def signal_words(
+    name: str, months: list[str], chart: Chart, direction: str, kind: str = "month"
+) -> list[str]:
+    """One sentence per run of points a rule marks: which months or quarters (named, with their
+    values), what the rule saw, and whether it is an improvement or a concern."""
     labels = chart.labels(direction)  # type: ignore[arg-type]
+    point = POINTS[kind]
     out = []
     for rule, text in RULES.items():
         marked = [rule in s for s in chart.signals]
@@ -75,9 +90,13 @@ def signal_words(name: str, months: list[str], chart: Chart, direction: str) -> 
                 count=last - first + 1,
                 higher="higher" if side > 0 else "lower",
                 side="upper" if side > 0 else "lower",
+                point=point,
+                points=point + "s",
             )
             span = list(range(first, last + 1))
-            named = _months_named([months[i] for i in span], [float(chart.values[i]) for i in span])
+            named = _months_named(
+                [months[i] for i in span], [float(chart.values[i]) for i in span], kind
+            )
             verdict = {"improvement": "an improvement", "concern": "a concern"}.get(
                 labels[last], "a change, neither better nor worse"
             )
@@ -106,34 +125,46 @@ def _name_of(title: str) -> tuple[str, str]:
     return kpi, name
 
 
+def _limit(value: float) -> float | None:
+    """A line's value in percent (None where a run chart has no limits)."""
+    return round(float(value) * 100, 1) if math.isfinite(value) else None
+
+
 def _spc_views(data: PeriodFigures, frame: pd.DataFrame, unit: str, published: bool) -> SpcViews:
     shown = published_months(data, frame) if published else {}
-    analysed = unit_analysis(data, frame, unit)
-    panels = {a.title: a.panel for a in analysed if a.panel is not None}
-    too_few = {t: p for t, p in panels.items() if len(p.months) < MIN_SPC_MONTHS}
-    # The notes on months not yet complete (and KPIs with too few months), in names; the
-    # signals are said below, with the months named.
-    words = [CODE_FIRST.sub("", note) for a in analysed for note in a.notes]
-    # What was left out (months not yet complete) is folded beneath; the signals come first,
-    # then the KPIs with too few months for a chart.
-    notes, words = words, []
+    # The reports' analysis and choice of chart (month, quarter or run chart of quarters).
+    analysed = unit_analysis(data, frame, unit, by_size=True)
+    # How a small FLS's KPI is charted (by quarter, or as a run chart, and its rule) is said
+    # with the signals; the notes on months not yet complete are folded beneath.
+    notes: list[str] = []
+    how: list[str] = []
+    for a in analysed:
+        said = [CODE_FIRST.sub("", note) for note in a.notes]
+        if a.panel is not None and a.kind != "month" and a.months >= MIN_SPC_MONTHS:
+            how.append(said.pop())
+        notes += said
     too_few_words = [
-        f"{_name_of(title)[1]}: {len(panel.months)} months with patients, too few for an SPC "
+        f"{_name_of(a.title)[1]}: {a.months} months with patients, too few for an SPC "
         f"chart (at least {MIN_SPC_MONTHS})."
-        for title, panel in too_few.items()
+        for a in analysed
+        if a.panel is not None and a.months < MIN_SPC_MONTHS
     ]
-    views, icons = [], {}
-    for title, panel in panels.items():
-        if title in too_few:
+    views, icons, words = [], {}, []
+    for a in analysed:
+        panel = a.panel
+        if panel is None or a.months < MIN_SPC_MONTHS:
             continue
-        kpi, name = _name_of(title)
-        chart = panel.chart
+        kpi, name = _name_of(a.title)
+        chart, kind = panel.chart, a.kind
         months = list(panel.months)
-        words += signal_words(name, months, chart, panel.direction)
+        words += signal_words(name, months, chart, panel.direction, kind)
+        signal = any(chart.signals)
+        # A run chart has no limits: its variation icon only where Anhoej's rules see a
+        # signal, and no assurance (as the reports' table beside the charts has it).
         icons[kpi] = {
-            "variation": panel.variation,
+            "variation": panel.variation if kind != "run" or signal else "",
             "variation_words": VARIATION.get(panel.variation, panel.variation),
-            "assurance": panel.assurance or "",
+            "assurance": (panel.assurance or "") if kind != "run" else "",
             "assurance_words": ASSURANCE.get(panel.assurance or "", ""),
         }
         labels = chart.labels(panel.direction)  # type: ignore[arg-type]
@@ -141,26 +172,30 @@ def _spc_views(data: PeriodFigures, frame: pd.DataFrame, unit: str, published: b
         for i, month in enumerate(months):
             point = {
                 "month": month,
-                "month_name": uk_month(month),
+                "month_name": point_label(month, kind),
                 "numerator": plain_number(panel.numerators[i]),
                 "denominator": plain_number(panel.denominators[i]),
                 "percent": round(float(chart.values[i]) * 100, 1),
                 "centre": round(float(chart.centre[i]) * 100, 1),
-                "lower": round(float(chart.lower[i]) * 100, 1),
-                "upper": round(float(chart.upper[i]) * 100, 1),
+                "lower": _limit(chart.lower[i]),
+                "upper": _limit(chart.upper[i]),
                 "signal": labels[i],
                 "rules": ", ".join(chart.signals[i]) or "none",
             }
+            # Published months are withheld month by month (a quarter's point is only drawn
+            # for the FLS's own staff and the national team, who see the months in full).
             points.append(withhold(point, shown.get((unit, kpi, month))) if published else point)
         views.append(
             {
                 "id": "spc-" + kpi,
                 "kpi": kpi,
+                "kind": kind,
                 "title": name,
-                "spec": charts.spc_spec(name, points, panel.target),
+                "caption": f"{name}: {CAPTIONS[kind]}",
+                "spec": charts.spc_spec(name, points, panel.target, POINTS[kind]),
                 "points": points,
             }
         )
     if views and not words:
         words.append("No signal: every chart shows common cause variation only.")
-    return views, words + too_few_words, notes, icons
+    return views, how + words + too_few_words, notes, icons

@@ -64,17 +64,24 @@ class FunnelGraphic:
 
 @dataclass(frozen=True)
 class Axes:
-    """Where a panel draws a denominator (x) and a percentage (y)."""
+    """Where a panel draws a denominator (x, on a log scale from 1 patient: a small FLS's
+    point stands clear of the axis however large the largest FLS) and a percentage (y)."""
 
     x_max: float
     y_low: float
     y_high: float
 
     def x(self, n: float) -> float:
-        return svg.scale(0.0, self.x_max, LEFT, WIDTH - RIGHT)(n)
+        log = np.log10(max(float(n), 1.0))
+        return svg.scale(0.0, float(np.log10(self.x_max)), LEFT, WIDTH - RIGHT)(log)
 
     def y(self, value: float) -> float:
         return svg.scale(self.y_low, self.y_high, TOP + PLOT_HEIGHT, TOP)(value)
+
+
+def log_ticks(high: float) -> list[float]:
+    """The powers of ten from 1 to `high`: 1, 10, 100, 1,000."""
+    return [10.0**p for p in range(int(np.floor(np.log10(max(high, 1.0)) + 1e-9)) + 1)]
 
 
 class FunnelGrid:
@@ -153,8 +160,8 @@ def _panel(result: Inequity) -> tuple[Axes, str]:
     values = funnel.proportion[points] * 100
     drawn = [funnel.target * 100, *(float(v) for c in curves for v in np.concatenate(c) * 100)]
     low, high = axis_range(drawn + [float(v) for v in values])
-    x_ticks = svg.nice_ticks(0.0, float(grid.max()), 3)
-    x_max = max(float(grid.max()), x_ticks[-1])
+    x_max = max(float(grid.max()) * 1.15, 10.0)
+    x_ticks = log_ticks(x_max)
     axes = Axes(x_max, low, high)
     y_ticks = svg.nice_ticks(max(0.0, low), min(100.0, high), 3)
     parts = svg.axes(
