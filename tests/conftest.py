@@ -213,8 +213,14 @@ def engine(migrated_db_url: str) -> Iterator[Engine]:
 # so that the last minutes of a run are not one worker finishing a long group while the other
 # waits (with 2 workers, the longest groups bound the run). Keep it to the ones over ~10 s.
 LONGEST_FIRST = (
-    "tests/reports/test_reports.py",
+    # test_reports, test_audit_gate and test_audit_mix: the checked figures they share (made
+    # once per process: tests/reports/cases.py) and the published and internal sets.
+    "report-cases",
     "tests/reports/test_publishing.py",
+    # The outliers' test, the national audit's and the nation's suppression tests: one
+    # synthetic nation (tests/disclosure/nation.py), its audit and its linked counts' search,
+    # made once by the worker that runs them all.
+    "nation",
     "browser-sqlite",  # with the accessibility walk (on the browser modules' server) now
     "browser-postgresql",
     "spark",
@@ -222,16 +228,11 @@ LONGEST_FIRST = (
     "tests/storage/test_concurrency.py::test_an_import_while_kpis_and_reports_read",
     "tests/cli/test_cli.py::test_demo_end_to_end_on_a_small_country",
     "tests/reports/test_layout.py",
-    "tests/reports/test_audit_gate.py",
     "tests/storage/test_figures.py::test_maintained_figures_equal_a_full_recomputation",
     "tests/profiles/test_roundtrip.py::test_export_then_import_gives_the_records_back",
     "tests/cli/test_national.py",
     "tests/web/test_schemathesis.py::test_no_server_errors",
     "tests/web/test_request_hygiene.py::test_the_figures_cache_stays_within_its_bounds",
-    # The outliers' test and the national audit's (about 10 s of CPU each alone, 16 s together:
-    # they share one synthetic nation, and its audit, when one worker runs both).
-    "tests/reports/test_outliers.py",
-    "tests/disclosure/test_audit_national.py",
 )
 
 
@@ -282,6 +283,11 @@ def _name_group(item: pytest.Item, group: str) -> None:
 
 
 def _group(item: pytest.Item) -> str | None:
+    named = item.get_closest_marker("xdist_group")
+    if named is not None and named.args:
+        # Named by the test (`pytest.mark.xdist_group(NAME)`): tests of several modules that
+        # share what one process makes once (tests/disclosure/nation.py, tests/reports/cases.py).
+        return str(named.args[0])
     path = str(getattr(item, "path", ""))
     params = getattr(getattr(item, "callspec", None), "params", {})
     if (

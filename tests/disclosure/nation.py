@@ -1,6 +1,8 @@
 """The synthetic nation the audit's national tests share (77 FLSs, 20,000 records of 2024):
 built once per test process, for `tests/disclosure/test_audit_national.py` and
-`tests/reports/test_outliers.py` alike (under pytest-xdist, once per worker that runs either)."""
+`tests/reports/test_outliers.py` alike, and the nation's suppression tests (test_costs,
+test_level_passes). They are one xdist group (`NATION_GROUP`), so that one worker builds it,
+audits it and searches its linked counts once (they are kept with the figures)."""
 
 from __future__ import annotations
 
@@ -10,10 +12,14 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
+import pytest
+
 from flsdb.figures import PeriodFigures, compute_figures
 from flsdb.kpi import parse_period
 from flsdb.kpi.sources import source_from_files
 from flsdb.synth import generate, write_upload_files
+
+NATION_GROUP = pytest.mark.xdist_group("nation")
 
 
 @cache

@@ -22,7 +22,7 @@ from flsdb.disclosure.costs import (
 )
 from flsdb.disclosure.protect import _whole_groups
 from flsdb.figures import audited
-from tests.disclosure.nation import nation
+from tests.disclosure.nation import NATION_GROUP, nation
 from tests.disclosure.test_disclosure import BASE, POLICY, SERVICES, cell, tables_for
 
 
@@ -91,6 +91,7 @@ def test_whole_groups_widen_from_the_narrowed_counts_level_upwards() -> None:
 
 
 @pytest.mark.slow
+@NATION_GROUP
 def test_the_synthetic_nation_withholds_no_nations_records_and_passes_the_audit() -> None:
     data = nation()  # shared with the national audit's test
     withheld = []

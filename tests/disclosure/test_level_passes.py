@@ -15,7 +15,7 @@ from flsdb.disclosure.levels import protect_levels
 from flsdb.disclosure.protect import owners
 from flsdb.disclosure.tables import _primary
 from flsdb.kpi.catalogue import load_catalogue
-from tests.disclosure.nation import nation
+from tests.disclosure.nation import NATION_GROUP, nation
 
 
 def _both(
@@ -42,6 +42,7 @@ def _both(
 
 
 @pytest.mark.slow
+@NATION_GROUP
 def test_the_nation_withholds_the_same_counts_as_when_every_pass_checks_every_count() -> None:
     data = nation()
     policy = data.thresholds.suppression
@@ -58,6 +59,7 @@ def test_the_nation_withholds_the_same_counts_as_when_every_pass_checks_every_co
 
 
 @pytest.mark.slow
+@NATION_GROUP
 def test_a_region_of_each_nation_and_one_fls_alone_withhold_the_same_counts() -> None:
     data = nation()
     policy = data.thresholds.suppression

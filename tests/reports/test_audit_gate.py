@@ -16,11 +16,14 @@ from flsdb.errors import FlsdbError
 from flsdb.figures import PeriodFigures, audited
 from flsdb.kpi.catalogue import Catalogue
 from flsdb.reports.build import build_reports
-from tests.reports.cases import case_figures
+from tests.reports.cases import CASES_GROUP, case_figures, checked_case_figures
+
+pytestmark = CASES_GROUP  # the checked figures are made once per process
 
 
 @pytest.fixture(scope="module")
 def report_data(tmp_path_factory: pytest.TempPathFactory) -> PeriodFigures:
+    """The test set's figures as computed (not yet audited)."""
     folder = tmp_path_factory.mktemp("data")
     return case_figures(folder)
 
@@ -137,16 +140,14 @@ def test_the_same_figures_are_audited_once_and_the_store_is_bounded(
     assert len(passed.KEPT) == passed.MAX_SETS
 
 
-def test_the_counts_beside_the_kpi_tables_are_audited_with_them(
-    report_data: PeriodFigures,
-) -> None:
+def test_the_counts_beside_the_kpi_tables_are_audited_with_them() -> None:
     """Fracture sites, reasons and Appendix B are in the audit's model with their relations to
     the KPI tables, and what the reports publish of them passes it."""
     from flsdb.disclosure.linked import audit_linked
-    from flsdb.reports.build import check_publishable
     from flsdb.reports.published_counts import linked_counts
 
-    data = check_publishable(report_data)
+    # `check_publishable` of the test set's figures, as the report modules share it.
+    data = checked_case_figures()
     linked = linked_counts(data)
     assert linked is not None
 

@@ -10,15 +10,17 @@ import pytest
 from flsdb.disclosure.linked import audit_linked
 from flsdb.figures import PeriodFigures
 from flsdb.kpi.mix import MIX_GROUPS
-from flsdb.reports.build import check_publishable
 from flsdb.reports.mix_counts import bars_withheld, national_shares, published_mix
 from flsdb.reports.published_counts import linked_counts
-from tests.reports.cases import case_figures
+from tests.reports.cases import CASES_GROUP, checked_case_figures
+
+pytestmark = CASES_GROUP  # the checked figures are made once per process
 
 
 @pytest.fixture(scope="module")
-def checked(tmp_path_factory: pytest.TempPathFactory) -> PeriodFigures:
-    return check_publishable(case_figures(tmp_path_factory.mktemp("data")))
+def checked() -> PeriodFigures:
+    """The test set's figures as `check_publishable` makes them (shared, read only)."""
+    return checked_case_figures()
 
 
 def _audit(data: PeriodFigures, withheld: frozenset[str]) -> list[str]:

@@ -12,7 +12,9 @@ import pytest
 from flsdb.figures import FUNNEL_KPIS, PeriodFigures
 from flsdb.reports.build import build_reports
 from flsdb.reports.outliers import FLAGS, withheld, withheld_sentence
-from tests.disclosure.nation import nation
+from tests.disclosure.nation import NATION_GROUP, nation
+
+pytestmark = NATION_GROUP  # one worker builds the nation and its audit once
 
 
 @pytest.fixture(scope="module")

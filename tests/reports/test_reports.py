@@ -17,10 +17,12 @@ from flsdb.figures import PeriodFigures, compute_figures
 from flsdb.kpi import parse_period
 from flsdb.reports.build import ReportSet, build_reports
 from tests.kpi.cases import AS_OF, ROWS
-from tests.reports.cases import case_source
+from tests.reports.cases import CASES_GROUP, case_source, checked_case_figures
 from tests.reports.pdf_text import page_texts, pdf_of, raw_page_texts
 
 LOCK_NOTE = "period locked 2025-03-02 09:15 by lead"
+
+pytestmark = CASES_GROUP  # the checked figures are made once per process
 
 
 @pytest.fixture(scope="module")
@@ -30,15 +32,18 @@ def source(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def report_data(source) -> PeriodFigures:
-    return compute_figures(source, parse_period("2024"), AS_OF)
+def report_data() -> PeriodFigures:
+    return checked_case_figures()  # the figures the published set is built from
 
 
 @pytest.fixture(scope="module")
-def reports(report_data: PeriodFigures, tmp_path_factory: pytest.TempPathFactory) -> ReportSet:
+def reports(tmp_path_factory: pytest.TempPathFactory) -> ReportSet:
     """The published set of real (not synthetic) services in a locked period: one set of PDFs
-    for the checks of content and of marks (the unlocked, synthetic set is test_publishing's)."""
-    locked = dataclasses.replace(report_data, lock_note=LOCK_NOTE)
+    for the checks of content and of marks (the unlocked, synthetic set is test_publishing's).
+    Built from the figures as `check_publishable` made them for the report modules (the
+    same figures as `report_data`'s; `build_reports` checks them again, keeping the linked
+    counts' outcome, a view of the same figures)."""
+    locked = dataclasses.replace(checked_case_figures(), lock_note=LOCK_NOTE)
     return build_reports(locked, tmp_path_factory.mktemp("out"), jobs=1)
 
 
