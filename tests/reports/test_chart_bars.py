@@ -25,8 +25,20 @@ SVG = "{http://www.w3.org/2000/svg}"
 Rect = tuple[float, float, float, float]
 
 
+def plot_box(drawing: bytes) -> tuple[float, float, float, float]:
+    """The plot's left, top, right and bottom, from its axes (up the left, along the bottom)."""
+    for path in ElementTree.fromstring(drawing).iter(f"{SVG}path"):
+        found = re.match(r"M ([\d.]+) ([\d.]+) V ([\d.]+) H ([\d.]+)", path.get("d", ""))
+        if found:
+            left, top, bottom, right = (float(v) for v in found.groups())
+            return left, top, right, bottom
+    raise AssertionError("no axes")
+
+
 def rects(drawing: bytes, fill: str) -> list[Rect]:
-    """The rectangles (x, y, width, height) of the paths filled with `fill`."""
+    """The rectangles (x, y, width, height) filled with `fill` inside the plot (the legend's
+    swatches are below it)."""
+    bottom = plot_box(drawing)[3]
     found: list[Rect] = []
     for path in ElementTree.fromstring(drawing).iter(f"{SVG}path"):
         if path.get("fill") == fill:
@@ -34,7 +46,8 @@ def rects(drawing: bytes, fill: str) -> list[Rect]:
                 r"M ([-\d.]+) ([-\d.]+) h ([-\d.]+) v ([-\d.]+)", path.get("d", "")
             ):
                 x, y, w, h = (float(v) for v in m.groups())
-                found.append((x, y, w, h))
+                if y < bottom:
+                    found.append((x, y, w, h))
     return found
 
 
@@ -42,12 +55,12 @@ def texts(drawing: bytes) -> list[str]:
     return [t.text or "" for t in ElementTree.fromstring(drawing).iter(f"{SVG}text")]
 
 
-def scale(bars: list[Rect]) -> float:
-    """Points per percent: every bar starts at 0% and the axis ends at 100% 12 pt from the
-    right edge."""
-    zero = {round(x, 2) for x, _, _, _ in bars}
-    assert len(zero) == 1
-    return (PAGE - 12 - zero.pop()) / 100
+def scale(drawing: bytes, bars: list[Rect]) -> float:
+    """Points per percent on the plot's 0-100 axis; every bar that starts at 0% starts at the
+    plot's left edge."""
+    left, _, right, _ = plot_box(drawing)
+    assert right == PAGE - 12
+    return (right - left) / 100
 
 
 def test_paired_bars_are_as_long_as_their_values_ranked_and_none_for_withheld() -> None:
@@ -58,7 +71,8 @@ def test_paired_bars_are_as_long_as_their_values_ranked_and_none_for_withheld() 
     drawn = paired_bars(table, "Identification", 80.0, table.astype(str)).image
     spine, non_spine = rects(drawn, SERIES[0]), rects(drawn, SERIES[1])
     assert len(spine) == 2 and len(non_spine) == 1  # B and C's non-spine are withheld
-    per = scale(spine + non_spine)
+    per = scale(drawn, spine + non_spine)
+    assert {x for x, _, _, _ in spine + non_spine} == {plot_box(drawn)[0]}
     assert sorted(round(w / per, 2) for _, _, w, _ in spine) == [10.0, 30.0]
     assert round(non_spine[0][2] / per, 2) == 20.0
     # Highest first: C's bar above A's, and the name escaped, not broken.
@@ -83,7 +97,7 @@ def test_grouped_bars_name_every_group_and_leave_a_withheld_value_out() -> None:
     assert "kpi07 Bone therapy" in words
     third = rects(drawn, SERIES[2])
     assert len(third) == 1 and words.count("–") == 1  # kpi03's 75 to 84 is withheld
-    per = scale([r for colour in SERIES[:5] for r in rects(drawn, colour)])
+    per = scale(drawn, [r for colour in SERIES[:5] for r in rects(drawn, colour)])
     assert round(third[0][2] / per, 2) == 61.0
 
 
@@ -96,7 +110,7 @@ def test_a_stacked_mix_bar_is_whole_with_its_withheld_share() -> None:
     drawn = mix_chart(shares, {g: f"group {g}" for g in groups}, "Mix", withheld).image
     coloured = [r for colour in MIX_COLOURS[:3] for r in rects(drawn, colour)]
     hidden = rects(drawn, "#FFFFFF")
-    per = scale(coloured + hidden)
+    per = scale(drawn, coloured + hidden)
     assert len(hidden) == 1 and round(hidden[0][2] / per, 2) == 50.0
     for row_y in {round(y, 2) for _, y, _, _ in coloured}:
         row = [r for r in coloured + hidden if round(r[1], 2) == row_y]

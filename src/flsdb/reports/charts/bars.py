@@ -73,7 +73,10 @@ def bar_chart(
             svg.label(left - 4, first + k * LINE, part, "end") for k, part in enumerate(parts_of)
         ]
     parts.append(svg.label((left + right) / 2, bottom + 24, x_label, "middle"))
-    drawn, below = svg.legend_rows(legend, left, right, bottom + 40)
+    # Under the plot; from the chart's left edge when an entry is wider than the plot.
+    widest_entry = max((svg.text_width(words) + 30 for _, words in legend), default=0.0)
+    start = left if widest_entry <= right - left else 8.0
+    drawn, below = svg.legend_rows(legend, start, right, bottom + 40)
     parts += drawn
     if note:
         parts.append(svg.label(PAGE - 2, below, note, "end", GREY))

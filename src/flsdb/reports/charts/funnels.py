@@ -185,5 +185,12 @@ def _names(
         leaders.append(f"M {px:.2f} {py:.2f} L {lx:.2f} {ly:.2f}")
         words = names.get(result.names[i], result.names[i])
         end = lx - 2 if to_left else lx + 2
+        width = svg.text_width(words) + 3
+        # On a white ground, so that a limit line behind it does not cross its letters.
+        parts.append(
+            svg.boxes(
+                [(end - width + 1.5 if to_left else end - 1.5, ly - 6, width, 8.8)], "#FFFFFF"
+            )
+        )
         parts.append(svg.label(end, ly + 2.8, words, "end" if to_left else "start"))
     return [svg.path(" ".join(leaders), "#777777", 0.5), *parts]
