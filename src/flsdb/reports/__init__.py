@@ -8,7 +8,7 @@ region's report, or those asked for, the national report and the benchmark table
 before anything is written), `build_report` (one output of the set, by the same check and
 writer), `choose_units` (the FLS and region codes to report on; unknown codes refuse). They are
 loaded on first use (`flsdb._lazy`), as kpi's and storage's exports: the report machinery
-(matplotlib, the PDF writer) is loaded only by what writes reports, not by `import
+(the charts, the PDF writer) is loaded only by what writes reports, not by `import
 flsdb.reports.kpi_tables`.
 """
 

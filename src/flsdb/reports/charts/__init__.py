@@ -1,8 +1,9 @@
-"""Report charts (matplotlib, or SVG written directly), with alternative text and data tables."""
+"""Report charts, written as SVG directly (no plotting library), with alternative text and data
+tables."""
 
 from __future__ import annotations
 
-from flsdb.reports.charts.bars import distribution_chart, grouped_bars, mix_chart, paired_bars
+from flsdb.reports.charts.bars import grouped_bars, mix_chart, paired_bars
 from flsdb.reports.charts.base import DataTable, Graphic
 from flsdb.reports.charts.funnel_grid import FunnelGrid
 from flsdb.reports.charts.funnels import funnel_chart
@@ -17,6 +18,7 @@ from flsdb.reports.charts.spc import (
     icon,
     variation_symbol,
 )
+from flsdb.reports.charts.spread import distribution_chart
 
 __all__ = [
     "ASSURANCE_ICONS",

@@ -1,14 +1,15 @@
 """Funnel plots, one per KPI, for the national report (the FLS report's grid is
-`charts.funnel_grid`). Only FLSs whose values may be published are drawn; alarm-level outliers
-are named."""
+`charts.funnel_grid`), written as SVG directly. Only FLSs whose values may be published are
+drawn; alarm-level outliers are named."""
 
 from __future__ import annotations
 
-import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
+from collections.abc import Callable
 
+import numpy as np
+
+from flsdb.reports.charts import svg
+from flsdb.reports.charts.bars import PAGE
 from flsdb.reports.charts.base import (
     FLAG_COLOURS,
     FLAG_WORDS,
@@ -20,7 +21,6 @@ from flsdb.reports.charts.base import (
     axis_range,
     count,
     percent,
-    render,
 )
 from flsdb.stats.inequity import Inequity
 
@@ -44,69 +44,90 @@ def _curve(result: Inequity, points: int = 56) -> np.ndarray:
     return np.geomspace(max(1.0, n.min() * 0.8), n.max() * 1.05, points)
 
 
-def _draw(ax: Axes, result: Inequity, title: str, size: float = 12) -> list[float]:
-    """Limits, national value and points; returns the y values drawn (for the axis range)."""
+# The plot's box in the drawing (points): the legend stands to its right.
+LEFT, TOP, RIGHT, BOTTOM = 44.0, 20.0, 340.0, 232.0
+HEIGHT = 266.0
+POINT_RADIUS = 2.0
+INNER_DASHES, OUTER_DASHES = "3.5 1.8", "0.8 1.6"
+
+
+def _drawn(result: Inequity) -> list[float]:
+    """The y values a funnel draws (the national value, the limits over `_curve`, the published
+    points), from which its axis is scaled: never a withheld FLS's."""
     funnel = result.funnel
     n = np.asarray(result.denominators, dtype=float)
-    ax.set_title(title)
     if not (n > 0).any():
-        ax.text(0.5, 0.5, "no patients", ha="center", transform=ax.transAxes, color=GREY)
         return []
     grid = _curve(result)
     drawn: list[float] = [funnel.target * 100]
-    for level, style in zip(funnel.levels, ("--", ":"), strict=True):
+    for level in funnel.levels:
         low, high = funnel.limits_at(grid, level)
-        ax.plot(grid, low * 100, style, color=LIMIT_INK, lw=0.8, clip_on=False)
-        ax.plot(grid, high * 100, style, color=LIMIT_INK, lw=0.8, clip_on=False)
         drawn += [float(v) for v in np.concatenate([low, high]) * 100]
-    ax.axhline(funnel.target * 100, color=INK, lw=0.9, clip_on=False)
-    points = _points(result)
-    colours = [FLAG_COLOURS.get(funnel.flags[i] or "inside", GREY) for i in points]
-    values = funnel.proportion[points] * 100
-    # Many points as one small picture inside the vector chart (axes, lines and text stay
-    # vectors): a drawing of a thousand markers costs the PDF writer seconds per report.
-    ax.scatter(
-        n[points], values, s=size, c=colours, edgecolors="none", alpha=0.9, zorder=3,
-        rasterized=len(points) > 30, clip_on=False,
-    )  # fmt: skip
-    # Nothing is clipped (each clipped artist costs the PDF writer a clipping group): the axes
-    # are scaled to hold the limits and the points.
-    # The axis is scaled from the published points (and the limits), never from hidden ones.
-    return drawn + [float(v) for v in values]
+    return drawn + [float(v) for v in funnel.proportion[_points(result)] * 100]
 
 
-def _legend_handles(levels: tuple[float, float], target: float) -> list[Line2D]:
-    def dot(colour: str, label: str) -> Line2D:
-        return Line2D([], [], marker="o", ls="", color=colour, markersize=5, label=label)
-
+def _legend(levels: tuple[float, float], target: float) -> list[tuple[svg.Swatch, str]]:
     return [
-        Line2D([], [], color=INK, lw=0.9, label=f"England and Wales {target:.1%}"),
-        Line2D([], [], color=LIMIT_INK, ls="--", lw=0.8, label=f"inner limit ({levels[0]:.0%})"),
-        Line2D([], [], color=LIMIT_INK, ls=":", lw=0.8, label=f"outer limit ({levels[1]:.1%})"),
-        *[dot(FLAG_COLOURS[f], FLAG_WORDS[f]) for f in FLAG_COLOURS],
+        (svg.line_swatch(INK, 0.9), f"England and Wales {target:.1%}"),
+        (svg.line_swatch(LIMIT_INK, 0.8, INNER_DASHES), f"inner limit ({levels[0]:.0%})"),
+        (svg.line_swatch(LIMIT_INK, 0.8, OUTER_DASHES), f"outer limit ({levels[1]:.1%})"),
+        *[(svg.dot_swatch(FLAG_COLOURS[f], 2.4), FLAG_WORDS[f]) for f in FLAG_COLOURS],
     ]
+
+
+def _plot(result: Inequity, names: dict[str, str]) -> list[str]:
+    """Axes, limits, the national value, the published points and the alarms' names."""
+    funnel = result.funnel
+    n = np.asarray(result.denominators, dtype=float)
+    if not (n > 0).any():
+        return [svg.text((LEFT + RIGHT) / 2, (TOP + BOTTOM) / 2, "no patients", "middle", GREY)]
+    grid = _curve(result)
+    low, high = axis_range(_drawn(result))
+    x_ticks = svg.nice_ticks(0.0, float(grid.max()), 5)
+    x = svg.scale(0.0, max(float(grid.max()), x_ticks[-1]), LEFT, RIGHT)
+    y = svg.scale(low, high, BOTTOM, TOP)
+    y_ticks = svg.nice_ticks(max(0.0, low), min(100.0, high), 5)
+    parts = svg.axes(
+        (LEFT, TOP, RIGHT, BOTTOM),
+        [(y(t), svg.tick_label(t)) for t in y_ticks],
+        [(x(t), svg.tick_label(t)) for t in x_ticks],
+    )
+    xs = [x(float(v)) for v in grid]
+    for level, dashes in zip(funnel.levels, (INNER_DASHES, OUTER_DASHES), strict=True):
+        lower, upper = funnel.limits_at(grid, level)
+        d = svg.line(xs, [y(float(v) * 100) for v in lower])
+        d += " " + svg.line(xs, [y(float(v) * 100) for v in upper])
+        parts.append(svg.path(d, LIMIT_INK, 0.8, dashes))
+    target = y(funnel.target * 100)
+    parts.append(svg.path(f"M {LEFT:g} {target:.2f} H {RIGHT:g}", INK, 0.9))
+    points = _points(result)
+    for flag, colour in FLAG_COLOURS.items():
+        at = [
+            (x(float(n[i])), y(float(funnel.proportion[i] * 100)))
+            for i in points
+            if (funnel.flags[i] or "inside") == flag
+        ]
+        parts.append(svg.dots(at, colour, POINT_RADIUS))
+    alarms = [i for i in points if str(funnel.flags[i]).endswith("alarm")][:MAX_LABELS]
+    parts += _names(result, alarms, names, x, y, (low, high))
+    parts.append(
+        svg.label((LEFT + RIGHT) / 2, BOTTOM + 24, "patients in the denominator", "middle")
+    )
+    middle = (TOP + BOTTOM) / 2 + svg.text_width("% of patients") / 2
+    turned = f'transform="rotate(-90 10 {middle:.2f})" x="10" y="{middle:.2f}"'
+    parts.append(f"<text {turned}>% of patients</text>")
+    return parts
 
 
 def funnel_chart(result: Inequity, title: str, names: dict[str, str]) -> Graphic:
     """One KPI's funnel, outliers at alarm level named on the plot."""
-    figure = Figure(figsize=(7.2, 3.7))
-    ax = figure.add_subplot()
-    figure.subplots_adjust(left=0.08, right=0.655, bottom=0.125, top=0.91)
-    drawn = _draw(ax, result, title)
-    ax.set_ylim(*axis_range(drawn))
-    ax.set_xlabel("patients in the denominator")
-    ax.set_ylabel("% of patients")
-    ax.legend(
-        handles=_legend_handles(result.funnel.levels, result.funnel.target),
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.02),
-        fontsize=8,
-        handletextpad=0.4,
-        borderaxespad=0.0,
-    )
+    parts = [svg.label(2, 12, title, title=True), *_plot(result, names)]
     # The method is said once, in the caption under the chart (not beside it as well).
-    alarms = [i for i in _points(result) if str(result.funnel.flags[i]).endswith("alarm")]
-    _label(ax, result, alarms[:MAX_LABELS], names)
+    legend, _ = svg.legend_rows(
+        _legend(result.funnel.levels, result.funnel.target), RIGHT + 14, RIGHT + 15, TOP + 8
+    )
+    parts += legend
+    image = svg.document(PAGE, HEIGHT, parts)
     rows = []
     for i in _points(result):
         flag = result.funnel.flags[i] or "inside"
@@ -127,39 +148,49 @@ def funnel_chart(result: Inequity, title: str, names: dict[str, str]) -> Graphic
         "level."
     )
     table = DataTable(("FLS", "n", "N", "%", "funnel"), tuple(sorted(rows)))
-    return render(figure, alt, table)
+    return Graphic(image, alt, table)
 
 
-def _label(ax: Axes, result: Inequity, points: list[int], names: dict[str, str]) -> None:
-    """Names beside their points, spread so that no two overlap and none leaves the plot."""
+def _names(
+    result: Inequity,
+    points: list[int],
+    names: dict[str, str],
+    x: Callable[[float], float],
+    y: Callable[[float], float],
+    span: tuple[float, float],
+) -> list[str]:
+    """Names beside their points, spread so that no two overlap and none leaves the plot, each
+    joined to its point by a thin line."""
     if not points:
-        return
-    bottom, top = ax.get_ylim()
-    left, right = ax.get_xlim()
+        return []
+    bottom, top = span
     gap = (top - bottom) * 0.075
     chosen = sorted(points, key=lambda i: result.funnel.proportion[i])
-    wanted = [float(result.funnel.proportion[i] * 100) for i in chosen]
     placed: list[float] = []
-    for y in wanted:
-        y = min(max(y, bottom + gap / 2), top - gap)
-        if placed and y - placed[-1] < gap:
-            y = placed[-1] + gap
-        placed.append(y)
+    for i in chosen:
+        value = min(max(float(result.funnel.proportion[i] * 100), bottom + gap / 2), top - gap)
+        if placed and value - placed[-1] < gap:
+            value = placed[-1] + gap
+        placed.append(value)
     overflow = placed[-1] - (top - gap)
     if overflow > 0:  # pushed past the top: move the whole column down
-        placed = [max(bottom + gap / 2, y - overflow) for y in placed]
-    for i, y in zip(chosen, placed, strict=True):
-        x = float(result.denominators[i])
-        to_left = x > left + (right - left) * 0.6
-        ax.annotate(
-            names.get(result.names[i], result.names[i]),
-            (x, float(result.funnel.proportion[i] * 100)),
-            xytext=(x + (right - left) * (-0.04 if to_left else 0.04), y),
-            textcoords="data",
-            ha="right" if to_left else "left",
-            va="center",
-            fontsize=8,
-            color=INK,
-            arrowprops={"arrowstyle": "-", "color": "#777777", "lw": 0.5},
-            annotation_clip=False,
+        placed = [max(bottom + gap / 2, v - overflow) for v in placed]
+    leaders: list[str] = []
+    parts: list[str] = []
+    for i, value in zip(chosen, placed, strict=True):
+        px, py = x(float(result.denominators[i])), y(float(result.funnel.proportion[i] * 100))
+        to_left = px > LEFT + (RIGHT - LEFT) * 0.6
+        lx = px + (RIGHT - LEFT) * (-0.04 if to_left else 0.04)
+        ly = y(value)
+        leaders.append(f"M {px:.2f} {py:.2f} L {lx:.2f} {ly:.2f}")
+        words = names.get(result.names[i], result.names[i])
+        end = lx - 2 if to_left else lx + 2
+        width = svg.text_width(words) + 3
+        # On a white ground, so that a limit line behind it does not cross its letters.
+        parts.append(
+            svg.boxes(
+                [(end - width + 1.5 if to_left else end - 1.5, ly - 6, width, 8.8)], "#FFFFFF"
+            )
         )
+        parts.append(svg.label(end, ly + 2.8, words, "end" if to_left else "start"))
+    return [svg.path(" ".join(leaders), "#777777", 0.5), *parts]

@@ -1,8 +1,8 @@
-"""SVG written directly for the report's small multiples (the SPC and funnel panels): a few paths
-(one per line style and per colour of point), no clipping, and text only for axis values, at
-the page's own size (the drawing is as wide as its place on the page, in points). The PDF writer
-draws each element and lays out each letter of an SVG text on its own, so the titles and legends
-are HTML around the drawings."""
+"""SVG written directly for every report chart (no plotting library): a few paths (one per line
+style and per colour of point or bar), no clipping, and text at the page's own size (the drawing
+is as wide as its place on the page, in points). The PDF writer draws each element and lays out
+each letter of an SVG text on its own, so the small multiples (SPC and funnel panels) carry only
+their axis values, with their titles and legends as HTML around them."""
 
 from __future__ import annotations
 
@@ -97,10 +97,13 @@ _ADVANCES = (
 _OTHER_ADVANCE = 1303  # a digit's, for any other character
 
 
-def text_width(words: str, size: float = MIN_FONT) -> float:
+BOLD_WIDER = 1.12  # DejaVu Sans Bold is about this much wider than the regular face
+
+
+def text_width(words: str, size: float = MIN_FONT, bold: bool = False) -> float:
     """The width of a text drawn at `size` in DejaVu Sans (the drawings' font)."""
     units = sum(_ADVANCES[ord(c) - 32] if 32 <= ord(c) < 127 else _OTHER_ADVANCE for c in words)
-    return units * size / 2048
+    return units * size / 2048 * (BOLD_WIDER if bold else 1.0)
 
 
 def text(x: float, y: float, words: str, anchor: str = "start", colour: str = INK) -> str:
@@ -112,6 +115,92 @@ def text(x: float, y: float, words: str, anchor: str = "start", colour: str = IN
         x -= text_width(words) / (2 if anchor == "middle" else 1)
     fill = "" if colour == INK else f' fill="{colour}"'
     return f'<text x="{x:.2f}" y="{y:.2f}"{fill}>{words}</text>'
+
+
+def label(
+    x: float, y: float, words: str, anchor: str = "start", colour: str = INK, title: bool = False
+) -> str:
+    """A text from the data (a name, a legend's words), escaped; `title` draws it at 9 pt bold.
+    Placed as `text` places it."""
+    size = 9.0 if title else MIN_FONT
+    if anchor != "start":
+        x -= text_width(words, size, title) / (2 if anchor == "middle" else 1)
+    fill = "" if colour == INK else f' fill="{colour}"'
+    look = ' style="font-size: 9px; font-weight: bold"' if title else ""
+    return f'<text x="{x:.2f}" y="{y:.2f}"{fill}{look}>{escape(words, quote=False)}</text>'
+
+
+def boxes(
+    rects: Iterable[tuple[float, float, float, float]],
+    fill: str,
+    stroke: str = "",
+    width: float = 0.5,
+) -> str:
+    """Filled rectangles (x, y, width, height; none of no width), all in one path."""
+    d = " ".join(
+        f"M {x:.2f} {y:.2f} h {w:.2f} v {h:.2f} h {-w:.2f} Z" for x, y, w, h in rects if w > 0
+    )
+    if not d:
+        return ""
+    outline = f' stroke="{stroke}" stroke-width="{width:g}"' if stroke else ""
+    return f'<path d="{d}" fill="{fill}"{outline}/>'
+
+
+def hatching(rects: Iterable[tuple[float, float, float, float]], gap: float = 3.0) -> str:
+    """Diagonal lines (up to the right) across each rectangle, inside it, as one path's data."""
+    out: list[str] = []
+    for x, y, w, h in rects:
+        if w <= 0:
+            continue
+        right, bottom = x + w, y + h
+        c = x + y + gap
+        while c < right + bottom:
+            x0 = max(x, c - bottom)
+            x1 = min(right, c - y)
+            if x1 > x0:
+                out.append(f"M {x0:.2f} {c - x0:.2f} L {x1:.2f} {c - x1:.2f}")
+            c += gap
+    return " ".join(out)
+
+
+LEGEND_LINE = 12.0
+# A legend's swatch: drawn into the 16 x 8 box whose top left corner is (x, y).
+Swatch = Callable[[float, float], str]
+
+
+def box_swatch(fill: str, stroke: str = "", hatch: bool = False) -> Swatch:
+    def draw(x: float, y: float) -> str:
+        rect = (x + 1, y, 14.0, 8.0)
+        lines = hatching([rect], 2.5) if hatch else ""
+        return boxes([rect], fill, stroke) + (path(lines, stroke or INK, 0.4) if lines else "")
+
+    return draw
+
+
+def line_swatch(colour: str, width: float, dashes: str = "") -> Swatch:
+    return lambda x, y: path(f"M {x + 1:.2f} {y + 4:.2f} h 14", colour, width, dashes)
+
+
+def dot_swatch(colour: str, radius: float) -> Swatch:
+    return lambda x, y: dots([(x + 8, y + 4)], colour, radius)
+
+
+def legend_rows(
+    entries: Sequence[tuple[Swatch, str]], left: float, right: float, top: float
+) -> tuple[list[str], float]:
+    """A legend drawn in the chart: each entry a swatch and its words, as many on a line as
+    fit between `left` and `right` (the first line's baseline at `top`); returns the parts and
+    the baseline a line below the last."""
+    parts: list[str] = []
+    x, y = left, top
+    for swatch, words in entries:
+        width = 20 + text_width(words) + 10
+        if x > left and x + width - 10 > right:
+            x, y = left, y + LEGEND_LINE
+        parts.append(swatch(x, y - 7))
+        parts.append(label(x + 20, y, words))
+        x += width
+    return parts, y + LEGEND_LINE
 
 
 def backed_text(x: float, y: float, words: str, anchor: str, colour: str) -> str:
