@@ -46,7 +46,6 @@ HEAVY = (
     "duckdb",
     "fastapi",
     "ibis",
-    "matplotlib",
     "numpy",
     "pandas",
     "polars",

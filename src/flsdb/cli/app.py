@@ -1,6 +1,6 @@
 """The `flsdb` command: every subcommand, and one place that turns errors into messages.
 
-Commands import their heavy libraries (polars, Ibis, pandas, matplotlib, WeasyPrint) inside
+Commands import their heavy libraries (polars, Ibis, pandas, WeasyPrint) inside
 their bodies, so that `flsdb --help` and every `--help` answer at once.
 """
 
