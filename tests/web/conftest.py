@@ -266,10 +266,11 @@ def _signed_in(base: str, username: str) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def worker_pool() -> Iterator[Any]:
     """The server's worker process (`LiveCache.start_pool`: a spawned Python, seconds of
-    imports), started once for the module's tests of every backend."""
+    imports), started once per test process for the tests of every module and backend that
+    use it (test_dashboards_cells.py, test_live_figures.py): each task names its own database."""
     started = LiveCache()
     started.start_pool()
     try:
