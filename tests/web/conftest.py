@@ -176,6 +176,26 @@ def site(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterat
             _drop_database(request.getfixturevalue("postgres_admin_url"), db_url)
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def viewed_site(request: pytest.FixtureRequest) -> Iterator[Site]:
+    """The small site for the tests of a module that only view it (GET requests and sign-ins:
+    no record, service, lock or account changed), one application per module and backend: the
+    figures computed for the first view serve the later ones, as on a server, instead of each
+    test's own application computing them again."""
+    backend = str(request.param)
+    folder = request.getfixturevalue("tmp_path_factory").mktemp(f"viewed-{backend}")
+    db_url = _site_copy(backend, folder, request)
+    app = create_app(Settings(database_url=db_url, secret_key=SECRET))
+    app.state.dashboards.refresh_seconds = 0
+    app.state.dashboards.wait_seconds = 600
+    try:
+        yield Site(db_url, app, app.state.engine)
+    finally:
+        app.state.engine.dispose()
+        if backend != "sqlite":
+            _drop_database(request.getfixturevalue("postgres_admin_url"), db_url)
+
+
 def _live_site(backend: str, request: pytest.FixtureRequest) -> Iterator[tuple[str, Any, str]]:
     """`flsdb serve` on a copy of the small site: (base URL, an engine on its database,
     backend). A start costs about 5 s of processor time (the server, its figures worker, the
@@ -265,10 +285,11 @@ def _signed_in(base: str, username: str) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def worker_pool() -> Iterator[Any]:
     """The server's worker process (`LiveCache.start_pool`: a spawned Python, seconds of
-    imports), started once for the module's tests of every backend."""
+    imports), started once per test process for the tests of every module and backend that
+    use it (test_dashboards_cells.py, test_live_figures.py): each task names its own database."""
     started = LiveCache()
     started.start_pool()
     try:

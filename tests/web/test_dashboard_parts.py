@@ -31,8 +31,8 @@ def _listed(html: str) -> set[str]:
     return set(re.findall(r"<tr><td>(\d{10})</td>", table.group(1)))
 
 
-def test_a_kpis_counts_open_the_patients_behind_them(site: Site) -> None:
-    nurse = site.client("nurse")
+def test_a_kpis_counts_open_the_patients_behind_them(viewed_site: Site) -> None:
+    nurse = viewed_site.client("nurse")
     # On 15 Jul 2024, KPI 4's 90 days had passed for the March patient alone.
     params = {"period": "2024", "as_of": "2024-07-15"}
     page = nurse.get("/fls/FLS01", params=params)
@@ -57,32 +57,32 @@ def test_a_kpis_counts_open_the_patients_behind_them(site: Site) -> None:
     assert not any(n in href for n in (nhs_number(1), nhs_number(2)))
 
 
-def test_the_patients_list_has_the_records_apis_scope(site: Site) -> None:
+def test_the_patients_list_has_the_records_apis_scope(viewed_site: Site) -> None:
     path = "/fls/FLS01/patients"
     params = {"period": "2024", "kpi": "kpi04", "status": "not_met"}
-    assert site.client("nurse2").get(path, params=params).status_code == 404  # another FLS
+    assert viewed_site.client("nurse2").get(path, params=params).status_code == 404  # another FLS
     for name in ("viewer", "analyst", "admin"):
-        assert site.client(name).get(path, params=params).status_code in (403, 404), name
-    nurse = site.client("nurse")
+        assert viewed_site.client(name).get(path, params=params).status_code in (403, 404), name
+    nurse = viewed_site.client("nurse")
     assert nurse.get(path, params={**params, "kpi": "kpi01"}).status_code == 404  # no patients
     assert nurse.get(path, params={**params, "status": "met"}).status_code == 404
     # The dashboard links only what the viewer can follow: no patients, no worklist.
     for name in ("viewer", "analyst"):
-        page = site.client(name).get("/fls/FLS01", params=PARAMS)
+        page = viewed_site.client(name).get("/fls/FLS01", params=PARAMS)
         assert page.status_code == 200
         assert "/patients?" not in page.text and "/fls/FLS01/worklist" not in page.text
     own = nurse.get("/fls/FLS01", params=PARAMS).text
     assert "/fls/FLS01/worklist" in own and "/fls/FLS01/patients?" in own
 
 
-def test_fls_names_link_only_where_the_viewer_can_follow(site: Site) -> None:
+def test_fls_names_link_only_where_the_viewer_can_follow(viewed_site: Site) -> None:
     expected = {
         "nurse": {"FLS01"},
         "viewer": {"FLS01", "FLS02"},
         "analyst": {"FLS01", "FLS02", "WAL01"},
     }
     for name, codes in expected.items():
-        client = site.client(name)
+        client = viewed_site.client(name)
         page = client.get("/nation", params=PARAMS)
         assert page.status_code == 200
         linked = set(re.findall(r'<a href="/fls/([A-Z0-9]+)">', page.text))
@@ -97,13 +97,13 @@ def test_fls_names_link_only_where_the_viewer_can_follow(site: Site) -> None:
         assert ">kpi04<" not in page.text
 
 
-def test_the_fls_comparators_are_its_nation_and_england_and_wales(site: Site) -> None:
-    page = site.client("nurse").get("/fls/FLS01", params=PARAMS).text
+def test_the_fls_comparators_are_its_nation_and_england_and_wales(viewed_site: Site) -> None:
+    page = viewed_site.client("nurse").get("/fls/FLS01", params=PARAMS).text
     head = re.search(r'<table class="data kpis" id="kpi-table">.*?</thead>', page, re.S)
     assert head is not None
     headings = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', head.group(0))
     assert headings[-2:] == ["England", "England and Wales"]
-    wales = site.client("analyst").get("/fls/WAL01", params=PARAMS).text
+    wales = viewed_site.client("analyst").get("/fls/WAL01", params=PARAMS).text
     head = re.search(r'<table class="data kpis" id="kpi-table">.*?</thead>', wales, re.S)
     assert head is not None and re.findall(r">([^<]+)</th></tr></thead>", head.group(0)) == [
         "England and Wales"
@@ -113,19 +113,19 @@ def test_the_fls_comparators_are_its_nation_and_england_and_wales(site: Site) ->
     assert '"$schema"' not in page
     src = re.search(r'id="funnel-kpi04" data-src="([^"]+)"', page)
     assert src is not None
-    spec = site.client("nurse").get(src.group(1).replace("&amp;", "&"))
+    spec = viewed_site.client("nurse").get(src.group(1).replace("&amp;", "&"))
     assert spec.status_code == 200 and spec.json()["layer"]
-    assert site.client("nurse2").get(src.group(1).replace("&amp;", "&")).status_code == 404
+    assert viewed_site.client("nurse2").get(src.group(1).replace("&amp;", "&")).status_code == 404
 
 
 def _csv(response: object) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(response.text)))  # type: ignore[attr-defined]
 
 
-def test_every_table_downloads_as_csv_and_xlsx(site: Site) -> None:
+def test_every_table_downloads_as_csv_and_xlsx(viewed_site: Site) -> None:
     import openpyxl
 
-    nurse = site.client("nurse")
+    nurse = viewed_site.client("nurse")
     page = nurse.get("/fls/FLS01", params=PARAMS).text
     links = sorted(set(re.findall(r'href="(/tables/fls/FLS01/[a-z]+\.(?:csv|xlsx)\?[^"]+)"', page)))
     tables = {re.sub(r"\.(csv|xlsx)\?.*", "", link.split("/")[-1]) for link in links}
@@ -148,7 +148,7 @@ def test_every_table_downloads_as_csv_and_xlsx(site: Site) -> None:
     kpi04 = next(r for r in rows if r[0] == "kpi04")
     assert rows[0][:4] == ("kpi", "KPI", "n", "N") and kpi04[2:4] == (1, 3)  # numbers
     # A region viewer sees the FLS as published: its counts of 1 to 4 withheld.
-    viewer = site.client("viewer")
+    viewer = viewed_site.client("viewer")
     shown = {r["kpi"]: r for r in _csv(viewer.get("/tables/fls/FLS01/kpis.csv", params=PARAMS))}
     assert shown["kpi04"]["n"] == "<5" and shown["kpi04"]["not met"] == ""
     benchmark = _csv(viewer.get("/tables/nation/all/benchmark.csv", params=PARAMS))
@@ -156,9 +156,14 @@ def test_every_table_downloads_as_csv_and_xlsx(site: Site) -> None:
     assert all(
         r["kpi04 FLS assessment within 90 days n"] in ("<5", "c", "", "0") for r in benchmark
     )
-    full = _csv(site.client("analyst").get("/tables/nation/all/benchmark.csv", params=PARAMS))
+    full = _csv(
+        viewed_site.client("analyst").get("/tables/nation/all/benchmark.csv", params=PARAMS)
+    )
     assert {r["FLS code"]: r["kpi04 FLS assessment within 90 days n"] for r in full}["FLS01"] == "1"
     # Published figures are for whole years; another FLS's table is not there for its staff.
     assert viewer.get("/tables/fls/FLS01/kpis.csv", params={"period": "2024-Q1"}).status_code == 422
-    assert site.client("nurse2").get("/tables/fls/FLS01/kpis.csv", params=PARAMS).status_code == 404
+    assert (
+        viewed_site.client("nurse2").get("/tables/fls/FLS01/kpis.csv", params=PARAMS).status_code
+        == 404
+    )
     assert nurse.get("/tables/fls/FLS01/kpis.pdf", params=PARAMS).status_code == 404

@@ -31,8 +31,8 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def test_fls_dashboard_matches_the_api(site: Site) -> None:
-    nurse = site.client("nurse")
+def test_fls_dashboard_matches_the_api(viewed_site: Site) -> None:
+    nurse = viewed_site.client("nurse")
     page = nurse.get("/fls/FLS01", params=PARAMS)
     assert page.status_code == 200
     cells = _own_cells(page.text)
@@ -58,23 +58,23 @@ def test_fls_dashboard_matches_the_api(site: Site) -> None:
     assert "Last upload by test" in page.text and "records.csv" not in page.text
 
 
-def test_dashboards_by_scope(site: Site) -> None:
-    assert site.client("nurse2").get("/fls/FLS01").status_code == 404
-    assert site.client("viewer").get("/fls/FLS01", params=PARAMS).status_code == 200
-    assert site.client("viewer").get("/fls/WAL01").status_code == 404
-    assert site.client("viewer").get("/region/QE1", params=PARAMS).status_code == 200
-    assert site.client("viewer").get("/region/7A1").status_code == 404
-    assert site.client("nurse").get("/region/7A1").status_code == 404
+def test_dashboards_by_scope(viewed_site: Site) -> None:
+    assert viewed_site.client("nurse2").get("/fls/FLS01").status_code == 404
+    assert viewed_site.client("viewer").get("/fls/FLS01", params=PARAMS).status_code == 200
+    assert viewed_site.client("viewer").get("/fls/WAL01").status_code == 404
+    assert viewed_site.client("viewer").get("/region/QE1", params=PARAMS).status_code == 200
+    assert viewed_site.client("viewer").get("/region/7A1").status_code == 404
+    assert viewed_site.client("nurse").get("/region/7A1").status_code == 404
     for name in ("nurse", "viewer", "analyst", "admin"):
-        page = site.client(name).get("/nation", params=PARAMS)
+        page = viewed_site.client(name).get("/nation", params=PARAMS)
         assert page.status_code == 200 and 'id="benchmark"' in page.text
-    region = site.client("viewer").get("/region/QE1", params=PARAMS)
+    region = viewed_site.client("viewer").get("/region/QE1", params=PARAMS)
     assert "FLS01" in region.text and "FLS02" in region.text and "WAL01" not in region.text
     # Published: the region's FLSs have counts of 1 to 4, shown as <5, never as numbers.
     assert "&lt;5" in region.text
 
 
-def test_every_chart_of_each_dashboard_gives_its_specification(site: Site) -> None:
+def test_every_chart_of_each_dashboard_gives_its_specification(viewed_site: Site) -> None:
     """Each chart's Vega-Lite specification, fetched as the page's script fetches it when the
     chart comes into view (drawn in a browser on SQLite: test_browser_dashboards.py), on both
     backends: the FLS's for its nurse, the region's for its viewer, the nation's for an analyst."""
@@ -83,7 +83,7 @@ def test_every_chart_of_each_dashboard_gives_its_specification(site: Site) -> No
         ("viewer", "/region/QE1"),
         ("analyst", "/nation"),
     ):
-        client = site.client(name)
+        client = viewed_site.client(name)
         page = client.get(path, params=PARAMS)
         assert page.status_code == 200
         sources = re.findall(r'class="vega[^"]*"[^>]* data-src="([^"]+)"', page.text)
