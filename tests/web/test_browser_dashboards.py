@@ -145,7 +145,7 @@ def test_on_a_phone_wide_tables_say_they_scroll_and_no_chart_text_is_cut(
     """Review item 17: at 390 px the KPI table scrolled sideways with no cue, and the data
     completeness chart's title ran off its box."""
     base, _, backend = live
-    page = _login(browser, base, "nurse", "phone")
+    page = _login(browser, base, "nurse", None, "phone")
     page.goto(f"{base}/fls/FLS01?period=2024", timeout=120_000)  # a busy machine
     cue = page.locator("#kpi-table-cue")
     assert cue.is_visible()
@@ -166,7 +166,7 @@ def test_on_a_phone_wide_tables_say_they_scroll_and_no_chart_text_is_cut(
         assert cut == [], (chart, cut)
     _shot(page, backend, "dashboard-fls-phone-cues")
     page.context.close()
-    desktop = _login(browser, base, "nurse", "desktop")
+    desktop = _login(browser, base, "nurse", None, "desktop")
     desktop.goto(f"{base}/fls/FLS01?period=2024", timeout=120_000)
     assert not desktop.locator("#kpi-table-cue").is_visible()  # the table fits: no cue
     desktop.context.close()
