@@ -32,7 +32,6 @@ from dataclasses import replace
 import numpy as np
 from numpy.typing import NDArray
 
-from flsdb.disclosure.attacks import _blocks
 from flsdb.disclosure.audit import Cache, Publication, audit
 from flsdb.disclosure.cells import Cells
 from flsdb.disclosure.costs import REGION_LEVEL, levels
@@ -74,25 +73,46 @@ def relax(
     cache: Cache = {}
     current = hidden
     tries = 0
-    blocks: dict[int, frozenset[int]] = {}  # of `current`: each hidden count's block
+    nested_by_cell: dict[int, list[int]] = {}
+    for index, pair in enumerate(pub.nested):
+        for cell in pair:
+            nested_by_cell.setdefault(cell, []).append(index)
+    target_by_cell: dict[int, list[int]] = {}
+    for index, target in enumerate(pub.targets):
+        for cell, _ in target.terms:
+            target_by_cell.setdefault(cell, []).append(index)
+
+    def block_of(group: list[int]) -> set[int]:
+        """The withheld counts of `current` tied to the group's (as the audit's blocks tie
+        them: by a relation, a nested pair or a protected difference), the group's own too."""
+        found = set(group)
+        queue = list(group)
+        while queue:
+            cell = queue.pop()
+            tied = [c for i in by_cell.get(cell, ()) for c in pub.equalities[i].cells]
+            tied += [c for i in nested_by_cell.get(cell, ()) for c in pub.nested[i]]
+            tied += [c for i in target_by_cell.get(cell, ()) for c, _ in pub.targets[i].terms]
+            for other in tied:
+                if current[other] and other not in found:
+                    found.add(other)
+                    queue.append(other)
+        return found
 
     def passes(trial: NDArray[np.bool_], group: list[int]) -> bool:
-        """Whether `trial` (`current` with `group` shown) passes: only the blocks the group's
-        counts were in can have changed (the rest passed as they are)."""
-        if not blocks:
-            for block in _blocks(replace(pub, hidden=current))[0]:
-                members = frozenset(block.cells)
-                blocks.update(dict.fromkeys(block.cells, members))
-        changed = frozenset().union(*(blocks.get(c, frozenset()) for c in group))
-        only = frozenset(c for c in changed if trial[c])
-        found = audit(
-            replace(pub, hidden=trial),
-            insiders=True,
-            first_only=True,
-            cache=cache,
-            only=only,
-            any_one=True,
+        """Whether `trial` (`current` with `group` shown) passes: only the block the group's
+        counts were in can have changed (the rest passed as they are), so only its relations
+        are given to the audit."""
+        changed = block_of(group)
+        rows = sorted({i for cell in changed for i in by_cell.get(cell, ())})
+        pairs = sorted({i for cell in changed for i in nested_by_cell.get(cell, ())})
+        local = replace(
+            pub,
+            hidden=trial,
+            equalities=[pub.equalities[i] for i in rows],
+            nested=[pub.nested[i] for i in pairs],
         )
+        only = frozenset(c for c in changed if trial[c])
+        found = audit(local, insiders=True, first_only=True, cache=cache, only=only, any_one=True)
         return not found
 
     def closed(trial: NDArray[np.bool_], group: list[int]) -> list[int] | None:
@@ -125,7 +145,6 @@ def relax(
         every = closed(trial, group)
         if every is not None and passes(trial, every):
             current = trial
-            blocks.clear()
             return
         if len(group) > 1:
             half = len(group) // 2
