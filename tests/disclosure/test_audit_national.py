@@ -44,8 +44,8 @@ def test_a_national_synthetic_set_passes_the_outsiders_and_every_fls_insiders_au
     assert find_disclosures(checked.published, checked.services, policy) == []
     # The counts beside the KPI tables (sites, reasons, Appendix B, each FLS's treatment mix:
     # 623 of the 911, the SPC charts' points: 240) audited with them: the nation's records are
-    # shown, so they are all modelled; the audit passes once it withholds 6 mix counts of 3 FLSs beyond their own
-    # rules (a drawn share times the FLS's records is a count).
+    # shown, so they are all modelled; the audit passes once it withholds 6 mix counts of 3
+    # FLSs beyond their own rules (a drawn share times the FLS's records is a count).
     linked = linked_counts(checked)
     assert linked is not None and len(linked.values) == 911
     assert sum(name.startswith("mix:") for name in linked.values) == 623
