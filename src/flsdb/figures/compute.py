@@ -12,11 +12,12 @@ from typing import Protocol
 import pandas as pd
 
 from flsdb.config import Suppression, Thresholds, load_thresholds
-from flsdb.disclosure import audit_tables, protect_mix, protect_tables, relax_tables
+from flsdb.disclosure import audit_tables, protect_mix, protect_tables
 from flsdb.errors import FlsdbError
 from flsdb.figures import passed
 from flsdb.figures.kept import Kept
 from flsdb.figures.model import FUNNEL_KPIS, PerFls, PeriodFigures
+from flsdb.figures.relaxed import relaxed
 from flsdb.kpi import (
     KpiRequest,
     compute_levels,
@@ -363,32 +364,8 @@ def _audit_outcome(
             f"{len(problems)} in all), so nothing was written: please report this."
         )
     if search:  # the nations' and regions' complements the audit does not need, shown again
-        published, years = _relaxed(data, published, years)
+        published, years = relaxed(data, published, years)
     return passed.Passed(published, years, published is not data.published)
-
-
-def _relaxed(
-    data: PeriodFigures, published: dict[str, pd.DataFrame], years: pd.DataFrame
-) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """The tables (which pass the audit) with the complements of nations and regions that the
-    audit does not need shown again (`relax_tables`, each one proven by the audit as it is
-    shown), and the national rows of every year with them; as they were if the years' own
-    audit would then fail."""
-    policy = data.thresholds.suppression
-    relaxed = relax_tables(
-        published, data.unsuppressed, data.services, policy, data.catalogue, data.group_counts
-    )
-    if relaxed is published:
-        return published, years
-    if data.years_computed is None:
-        return relaxed, years
-    earlier = years[years["period"] != data.period.label]
-    current = relaxed["nation"].assign(period=data.period.label)[earlier.columns]
-    every = pd.concat([earlier, current], ignore_index=True)
-    problems = audit_tables(
-        {"nation": every}, {"nation": data.years_computed}, data.services, policy, data.catalogue
-    )
-    return (published, years) if problems else (relaxed, every)
 
 
 def is_synthetic(services: pd.DataFrame) -> bool:
