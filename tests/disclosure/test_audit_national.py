@@ -44,8 +44,10 @@ def test_a_national_synthetic_set_passes_the_outsiders_and_every_fls_insiders_au
     assert find_disclosures(checked.published, checked.services, policy) == []
     # The counts beside the KPI tables (sites, reasons, Appendix B, each FLS's treatment mix:
     # 623 of the 911, the SPC charts' points: 240) audited with them: the nation's records are
-    # shown, so they are all modelled; the audit passes once it withholds 6 mix counts of 3
-    # FLSs beyond their own rules (a drawn share times the FLS's records is a count).
+    # shown, so they are all modelled; the audit passes once it withholds 10 mix counts of 4
+    # FLSs beyond their own rules (a drawn share times the FLS's records is a count): 6 of 3
+    # FLSs as before, and 4 of 7A5A, whose records the gate now shows (a complement of Wales's
+    # that the audit does not need), so its treatment bar is drawn.
     linked = linked_counts(checked)
     assert linked is not None and len(linked.values) == 911
     assert sum(name.startswith("mix:") for name in linked.values) == 623
@@ -60,5 +62,5 @@ def test_a_national_synthetic_set_passes_the_outsiders_and_every_fls_insiders_au
         checked.group_counts,
     )
     assert withheld is not None  # None: no withholding passes the audit
-    assert len(withheld) == 6 and all(name.startswith("mix:") for name in withheld)
-    assert {name.split(":")[1] for name in withheld} == {"QRVA", "QU9A", "QU9B"}
+    assert len(withheld) == 10 and all(name.startswith("mix:") for name in withheld)
+    assert {name.split(":")[1] for name in withheld} == {"7A5A", "QRVA", "QU9A", "QU9B"}
