@@ -25,24 +25,39 @@ def test_a_national_synthetic_set_passes_the_outsiders_and_every_fls_insiders_au
         audit_tables(data.published, data.unsuppressed, data.services, policy, insiders=False) == []
     )
     # Every FLS as insider too, each knowing its own patients in every breakdown group
-    # (`group_counts`): the gate passes the protection levels' pattern as it is (no search;
-    # 1,469 counts withheld), as `flsdb report` would publish it (about 6 s of CPU; the
-    # outliers' test runs the same gate, and a process that ran it takes its kept outcome).
+    # (`group_counts`): the gate passes the protection levels' pattern (no search; 1,469
+    # counts withheld), then shows again the nations' and regions' complements the audit does
+    # not need; what `flsdb report` would publish passes the same audit (the outliers' test
+    # runs the same gate, and a process that ran it takes its kept outcome).
     assert data.group_counts is not None and len(data.group_counts)
     checked = audited(data)
-    assert checked.published is data.published
+    assert (
+        audit_tables(
+            checked.published,
+            checked.unsuppressed,
+            checked.services,
+            policy,
+            per_fls=checked.group_counts,
+        )
+        == []
+    )
+    assert find_disclosures(checked.published, checked.services, policy) == []
     # The counts beside the KPI tables (sites, reasons, Appendix B, each FLS's treatment mix:
-    # 623 of the 671) audited with them: the nation's records are shown, so they are all
-    # modelled; the audit passes once it withholds 6 mix counts of 3 FLSs beyond their own
-    # rules (a drawn share times the FLS's records is a count).
+    # 623 of the 911, the SPC charts' points: 240) audited with them: the nation's records are
+    # shown, so they are all modelled; the audit passes once it withholds 10 mix counts of 4
+    # FLSs beyond their own rules (a drawn share times the FLS's records is a count): 6 of 3
+    # FLSs as before, and 4 of 7A5A, whose records the gate now shows (a complement of Wales's
+    # that the audit does not need), so its treatment bar is drawn.
     linked = linked_counts(checked)
-    assert linked is not None and len(linked.values) == 671
+    assert linked is not None and len(linked.values) == 911
     assert sum(name.startswith("mix:") for name in linked.values) == 623
+    # The national SPC charts' points (10 KPIs, the 12 months of 2024, two counts each).
+    assert sum(name.startswith("spc:") for name in linked.values) == 240
     # The search as the reports' gate runs it (`secure_linked` on these figures; FlsdbError when
     # no withholding passes the audit), kept with the figures: test_outliers' report set,
     # on the same worker (NATION_GROUP), takes the outcome.
     withhold_linked(checked)
     withheld = checked.linked_withheld
     assert withheld is not None
-    assert len(withheld) == 6 and all(name.startswith("mix:") for name in withheld)
-    assert {name.split(":")[1] for name in withheld} == {"QRVA", "QU9A", "QU9B"}
+    assert len(withheld) == 10 and all(name.startswith("mix:") for name in withheld)
+    assert {name.split(":")[1] for name in withheld} == {"7A5A", "QRVA", "QU9A", "QU9B"}

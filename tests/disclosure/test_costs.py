@@ -120,5 +120,39 @@ def test_the_synthetic_nation_withholds_no_nations_records_and_passes_the_audit(
     # Wales's hr04 counts are small (3 of 6): one of England's and the whole's must go with
     # each, whatever the costs (England + Wales = all).
     assert ("wales", "hr04", "numerator", 3.0) in withheld
-    # The pattern passes the intruder's audit as it is (outsider and every FLS as insider).
-    assert audited(data).published is data.published
+    # What `flsdb report` publishes (the gate's tables: the levels' pattern, then the nations'
+    # and regions' complements the audit does not need shown again) passes the intruder's
+    # audit, an outsider and every FLS as insider with its own part of every breakdown group,
+    # and the subtraction check; it withholds nothing the levels' pattern shows.
+    checked = audited(data)
+    policy = data.thresholds.suppression
+    assert (
+        audit_tables(
+            checked.published,
+            data.unsuppressed,
+            data.services,
+            policy,
+            data.catalogue,
+            per_fls=data.group_counts,
+        )
+        == []
+    )
+    assert find_disclosures(checked.published, data.services, policy) == []
+    for level, table in checked.published.items():
+        for column in COUNTS:
+            now = table[column].map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+            before = data.published[level][column].map(lambda v: isinstance(v, str))
+            assert not (now & ~before.to_numpy(dtype=bool)).any(), (level, column)
+    # Of the nations' counts only hr04's stay withheld (Wales's 3 of 6 and England's 23 of
+    # 170: every other nation count is shown, 30 withheld before), and far fewer regions' of
+    # 50 or more (194 before).
+    nations = checked.published["nation"]
+    marked = nations[list(COUNTS)].map(lambda v: isinstance(v, str)).any(axis=1)
+    assert set(nations.loc[marked, "kpi"]) == {"hr04"}
+    region, truth = checked.published["region"], data.unsuppressed["region"]
+    large = 0
+    for column in COUNTS:
+        hidden = region[column].map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+        values = pd.to_numeric(truth[column], errors="coerce").fillna(0).to_numpy()
+        large += int((hidden & (values >= 50)).sum())
+    assert large <= 60

@@ -12,6 +12,7 @@ from flsdb.disclosure.tables import (
     protect_completeness,
     protect_mix,
     protect_tables,
+    relax_tables,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "protect_completeness",
     "protect_mix",
     "protect_tables",
+    "relax_tables",
 ]

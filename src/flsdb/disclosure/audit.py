@@ -171,6 +171,7 @@ def audit(
     first_only: bool = False,
     cache: Cache | None = None,
     only: frozenset[int] | None = None,
+    any_one: bool = False,
 ) -> list[Breach]:
     """Every protected quantity an outsider, or an FLS from its own counts, can narrow below
     its marker's range (an empty list: the publication passes).
@@ -179,7 +180,8 @@ def audit(
     hide). `cache`: results by block (a block's hidden cells fix its whole programme), so that
     a search that hides a few cells at a time solves only the blocks that changed. `only`: the
     blocks with any of these cells alone (the rest known to pass: counts published beside
-    tables that passed, `flsdb.disclosure.linked`)."""
+    tables that passed, `flsdb.disclosure.linked`). `any_one`: stop at the first breach
+    (whether the publication passes is all the caller asks; nothing of it is cached)."""
     blocks, shown_outright = _blocks(pub)
     if only is not None:
         blocks = [b for b in blocks if not only.isdisjoint(b.cells)]
@@ -190,6 +192,8 @@ def audit(
         Breach(pub.targets[t], OUTSIDER, pub.targets[t].value, pub.targets[t].value)
         for t in shown_outright
     ]
+    if any_one and breaches:
+        return breaches[:1]
     for block in blocks:
         key = (tuple(block.cells), insiders, first_only)
         if cache is not None and key in cache:
@@ -203,6 +207,8 @@ def audit(
                 continue
             solver = attacks.use(attacker)
             found += _audit_block(pub, block, attacker, solver, first_only, pool)
+            if any_one and found:
+                return found[:1]  # the block's outcome is incomplete: not cached
         if cache is not None:
             cache[key] = found
         breaches += found

@@ -57,6 +57,13 @@ class Linked:
     # Counts published only to within a range (a share rounded to one decimal of a published
     # total): to the audit, a hidden count within it (unless withheld: then 0 or more).
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # What is published of a KPI count besides its cell (an FLS's records are 1 or more when
+    # the reports name it among the FLSs that sent records, 0 when they do not): a withheld
+    # count within these bounds to the audit.
+    bounds: dict[Key, tuple[float, float]] = field(default_factory=dict)
+    # Linked counts whose publication is decided elsewhere (a year's national count, printed
+    # in the trend table as its own audit chose): never withheld further here.
+    fixed: set[str] = field(default_factory=set)
 
     def add(
         self,
@@ -79,6 +86,7 @@ def _index(cells: Cells, linked: Linked) -> dict[Term, int]:
     where: dict[Term, int] = {n: len(cells.values) + i for i, n in enumerate(linked.values)}
     terms = [t for left, right in linked.sums for t in (*left, *right)]
     terms += [t for pair in linked.nested for t in pair]
+    terms += list(linked.bounds)
     for term in terms:
         if isinstance(term, tuple) and term not in where:
             level, unit, kpi, column = term
@@ -118,8 +126,19 @@ def _extended(
             hidden[i] = False  # a count of 1 to 4 printed all but exactly: shown outright
         else:
             lower[i], upper[i] = low, high
-    relations = list(pub.equalities)
+    every_lower = np.concatenate([pub.lower, lower])
+    every_upper = np.concatenate([pub.upper, upper])
+    every_hidden = np.concatenate([pub.hidden, hidden])
     touched: set[int] = set(where[n] for n in names)
+    for term, (low, high) in linked.bounds.items():
+        cell = where.get(term)
+        if cell is None or not every_hidden[cell]:
+            continue
+        if low > every_lower[cell] or high < every_upper[cell]:
+            every_lower[cell] = max(every_lower[cell], low)
+            every_upper[cell] = min(every_upper[cell], high)
+            touched.add(cell)
+    relations = list(pub.equalities)
     for left, right in linked.sums:
         if all(t in where for t in (*left, *right)):
             relations.append(relation([where[t] for t in left], [where[t] for t in right]))
@@ -148,9 +167,9 @@ def _extended(
     extended = replace(
         pub,
         values=np.concatenate([pub.values, values]),
-        hidden=np.concatenate([pub.hidden, hidden]),
-        lower=np.concatenate([pub.lower, lower]),
-        upper=np.concatenate([pub.upper, upper]),
+        hidden=every_hidden,
+        lower=every_lower,
+        upper=every_upper,
         equalities=relations,
         nested=nested,
         owners=cell_owners,
@@ -221,14 +240,15 @@ def secure_linked(
         groups = [rel.cells for rel in relations] + [tuple(p) for p in extended.nested]
         chosen = set()
         for breach in breaches:
-            found = _cheapest(breach, groups, extended, names, len(cells.values))
+            found = _cheapest(breach, groups, extended, names, len(cells.values), linked.fixed)
             if found is not None:
                 chosen.add(found)
+        chosen -= linked.fixed
         if not chosen:
             break
-        chosen |= _partners(chosen, groups, extended, names, len(cells.values))
+        chosen |= _partners(chosen, groups, extended, names, len(cells.values)) - linked.fixed
         withheld = withheld | chosen
-    withheld = frozenset(names)
+    withheld = frozenset(n for n in names if n not in linked.fixed)
     extended, touched, _ = _extended(cells, pub, linked, withheld, policy)
     return None if audit(extended, first_only=True, only=touched) else withheld
 
@@ -276,9 +296,12 @@ def _cheapest(
     pub: Publication,
     names: Sequence[str],
     first: int,
+    fixed: set[str] | frozenset[str] = frozenset(),
 ) -> str | None:
     reached = {c for c, _ in breach.target.terms}
-    printed = [c for c in reached if c >= first and not pub.hidden[c]]
+    printed = [
+        c for c in reached if c >= first and not pub.hidden[c] and names[c - first] not in fixed
+    ]
     if len(reached) == 1 and printed:  # a small count printed (or all but printed): itself
         return names[printed[0] - first]
     # The counts of an FLS narrowed are most often given away by that FLS's own linked counts
@@ -288,13 +311,18 @@ def _cheapest(
         own = [
             c
             for c in range(first, len(pub.values))
-            if pub.owners[c] in whose and not pub.hidden[c] and pub.values[c] > 0
+            if pub.owners[c] in whose
+            and not pub.hidden[c]
+            and pub.values[c] > 0
+            and names[c - first] not in fixed
         ]
         if own:
             return names[min(own, key=lambda c: pub.values[c]) - first]
     for _ in range(4):
         pool = {c for group in groups if not reached.isdisjoint(group) for c in group}
-        candidates = [c for c in pool if c >= first and not pub.hidden[c]]
+        candidates = [
+            c for c in pool if c >= first and not pub.hidden[c] and names[c - first] not in fixed
+        ]
         if candidates:
             best = min(candidates, key=lambda c: (pub.values[c] == 0, pub.values[c]))
             return names[best - first]

@@ -34,11 +34,19 @@ from flsdb.disclosure.cells import (
 from flsdb.disclosure.costs import costs
 from flsdb.disclosure.engine import complete, relation, revealed
 from flsdb.disclosure.levels import protect_levels
-from flsdb.disclosure.model import owners
+from flsdb.disclosure.model import model, owners
 from flsdb.disclosure.protect import secure
+from flsdb.disclosure.relax import relax
 from flsdb.kpi.catalogue import Catalogue, load_catalogue
 
-__all__ = ["WITHHELD", "find_disclosures", "is_hidden", "protect_mix", "protect_tables"]
+__all__ = [
+    "WITHHELD",
+    "find_disclosures",
+    "is_hidden",
+    "protect_mix",
+    "protect_tables",
+    "relax_tables",
+]
 
 
 def _primary(
@@ -140,6 +148,26 @@ def protect_tables(
         parts = own_parts(cells, per_fls)
         hidden = secure(cells, hidden, constraints, nested, preference, policy, services, parts)
     return _marked(frame, cells, hidden, policy)
+
+
+def relax_tables(
+    shown: dict[str, pd.DataFrame],
+    tables: dict[str, pd.DataFrame],
+    services: pd.DataFrame,
+    policy: Suppression,
+    catalogue: Catalogue | None = None,
+    per_fls: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Published tables (`shown`, of `tables`) with the nations' and regions' complements
+    shown again wherever the intruder's audit still passes (`flsdb.disclosure.relax`); `shown`
+    itself when none can be. `per_fls` as for `protect_tables`."""
+    catalogue = catalogue or load_catalogue()
+    cells, pub = model(shown, tables, services, policy, catalogue, per_fls)
+    keep = _primary(cells, policy, list(pub.nested))
+    hidden = relax(cells, pub, keep)
+    if np.array_equal(hidden, pub.hidden):
+        return shown
+    return _marked(cells.frame, cells, hidden, policy)
 
 
 def _marked(

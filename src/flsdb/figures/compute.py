@@ -17,6 +17,7 @@ from flsdb.errors import FlsdbError
 from flsdb.figures import passed
 from flsdb.figures.kept import Kept
 from flsdb.figures.model import FUNNEL_KPIS, PerFls, PeriodFigures
+from flsdb.figures.relaxed import relaxed
 from flsdb.kpi import (
     KpiRequest,
     compute_levels,
@@ -362,6 +363,8 @@ def _audit_outcome(
             f"The disclosure audit could still work out a withheld count ({problems[0]}; "
             f"{len(problems)} in all), so nothing was written: please report this."
         )
+    if search:  # the nations' and regions' complements the audit does not need, shown again
+        published, years = relaxed(data, published, years)
     return passed.Passed(published, years, published is not data.published)
 
 

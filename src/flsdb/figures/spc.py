@@ -50,6 +50,9 @@ class SpcPanel:
     target: float | None  # percent
     variation: Variation
     assurance: Assurance | None
+    # As published (the national charts): per point, the markers its withheld counts are
+    # printed as (numerator, denominator), or None where it is shown (`reports.spc_counts`).
+    marks: tuple[tuple[object, object] | None, ...] = ()
 
 
 @dataclass(frozen=True)

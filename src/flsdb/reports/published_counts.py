@@ -1,6 +1,7 @@
 """The counts the national report publishes beside the KPI tables, audited with them: records by
-fracture site, patients with no drug recommended by reason, and Appendix B's completeness of each
-key field (records it applies to, and how many miss it).
+fracture site, patients with no drug recommended by reason, Appendix B's completeness of each
+key field (records it applies to, and how many miss it), the national SPC charts' points
+(`spc_counts`), and which FLSs sent records.
 
 Each is first protected on its own (small counts hidden, one more where a total is shown beside,
 the whole table where the count it adds up to is withheld in the KPI tables); `withhold_linked`
@@ -19,6 +20,7 @@ from flsdb.disclosure.linked import Key, Linked, Term, secure_linked
 from flsdb.errors import FlsdbError
 from flsdb.reports.casemix import reason_counts, site_counts
 from flsdb.reports.mix_counts import add_mix
+from flsdb.reports.spc_counts import add_points
 from flsdb.reports.ties import nest, tie
 
 if TYPE_CHECKING:
@@ -123,7 +125,22 @@ def linked_counts(data: PeriodFigures) -> Linked | None:
     add_mix(data, linked)
     _lost_sites(data, linked, records)
     _quality(data, linked, records)
+    add_points(data, linked)
+    _participation(data, linked)
     return linked if linked.values else None
+
+
+def _participation(data: PeriodFigures, linked: Linked) -> None:
+    """Which FLSs sent records is published: the count on every page ("records from N FLSs"),
+    and the coverage chapter's ICBs with an FLS taking part and the population their
+    catchments serve, which name them. To the audit, an FLS's withheld records are 1 or more
+    when it sent any, and 0 when it sent none."""
+    table = data.unsuppressed["service"]
+    rows = table[table["kpi"] == "kpi03"]
+    for code, value in zip(rows["unit"], rows["denominator"], strict=True):
+        records = float(value) if value == value and value is not None else 0.0
+        bound = (1.0, float("inf")) if records > 0 else (0.0, 0.0)
+        linked.bounds[("service", str(code), "kpi03", "denominator")] = bound
 
 
 def _lost_sites(data: PeriodFigures, linked: Linked, records: Key) -> None:

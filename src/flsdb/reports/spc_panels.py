@@ -4,6 +4,8 @@ what its signals mean in words."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -12,7 +14,7 @@ from flsdb.config import SpcSettings
 from flsdb.dates import uk_month
 from flsdb.figures import PeriodFigures
 from flsdb.figures.spc import SPC_KPIS, SpcPanel, unit_analysis
-from flsdb.reports import charts
+from flsdb.reports import charts, spc_counts
 from flsdb.reports.charts.spc import ASSURANCE_WORDS, VARIATION_WORDS
 from flsdb.reports.narrative import explain_chart
 from flsdb.reports.words import point_label
@@ -37,7 +39,9 @@ def summary_row(kpi: str, title: str, panel: SpcPanel, kind: str) -> SpcSummary:
     a run chart's median) and icons; a run chart has no limits, so no assurance."""
     chart = panel.chart
     centre = "median" if kind == "run" else "mean"
-    latest = f"{chart.values[-1]:.1%} ({point_label(panel.months[-1], kind)})"
+    last = float(chart.values[-1])
+    value = f"{last:.1%}" if math.isfinite(last) else "withheld"
+    latest = f"{value} ({point_label(panel.months[-1], kind)})"
     if kind == "run":
         signal = any(chart.signals)
         variation = "run chart: a signal (Anhoej's rules)" if signal else "run chart: no signal"
@@ -127,12 +131,14 @@ def unit_charts(
     *,
     by_size: bool = False,
     kinds: dict[str, str] | None = None,
+    publish: Callable[[str, SpcPanel], SpcPanel] | None = None,
 ) -> tuple[dict[str, SpcPanel], list[str], list[SpcSummary]]:
     """The panels of a unit's SPC grid, the sentences saying what they show, and the icons.
 
     With `by_size` (the reports), a KPI with too few patients a month for process limits is
     charted by quarter, or as a run chart of quarters (see `flsdb.figures.spc`); without it
-    every chart is monthly, as the web dashboards draw them."""
+    every chart is monthly, as the web dashboards draw them. `publish`: each KPI's panel as
+    published (its withheld points neither printed nor drawn)."""
     panels: dict[str, SpcPanel] = {}
     words: list[str] = []
     summary: list[SpcSummary] = []
@@ -142,6 +148,8 @@ def unit_charts(
         panel = found.panel
         if panel is None:
             continue
+        if publish is not None:
+            panel = publish(found.kpi, panel)
         title, kind, chart = found.title, found.kind, panel.chart
         panels[title] = panel
         if kinds is not None:
@@ -174,5 +182,15 @@ def spc_figure(
 
     grid = data.view("spc grid", which, make=layout)
     kinds: dict[str, str] = {}
-    panels, words, summary = unit_charts(data, frame, unit, by_size=True, kinds=kinds)
+    publish: Callable[[str, SpcPanel], SpcPanel] | None = None
+    if which == "nation" and data.suppression:  # as published: withheld points left out
+        withheld = spc_counts.marks(data)
+
+        def published(kpi: str, panel: SpcPanel) -> SpcPanel:
+            return spc_counts.published_panel(panel, kpi, withheld)
+
+        publish = published
+    panels, words, summary = unit_charts(
+        data, frame, unit, by_size=True, kinds=kinds, publish=publish
+    )
     return grid.render(panels, label, kinds), words, summary

@@ -248,8 +248,10 @@ def _alt(title: str, panel: SpcPanel, kind: str) -> str:
     chart = panel.chart
     words = {"month": "by month", "quarter": "by quarter", "run": "a run chart of quarters"}
     signals = sum(1 for s in chart.signals if s)
+    last = float(chart.values[-1])
+    latest = percent(last * 100) if math.isfinite(last) else "withheld"
     return (
-        f"{title}, {words.get(kind, 'by month')}: latest {percent(chart.values[-1] * 100)} "
+        f"{title}, {words.get(kind, 'by month')}: latest {latest} "
         f"({uk_month(panel.months[-1])}), {'median' if kind == 'run' else 'mean'} "
         f"{percent(chart.centre[-1] * 100)}; {VARIATION_WORDS[panel.variation]}"
         + (f"; {ASSURANCE_WORDS[panel.assurance]}" if panel.assurance else "")
@@ -261,6 +263,12 @@ def _rows(title: str, panel: SpcPanel) -> list[tuple[str, ...]]:
     chart = panel.chart
     out: list[tuple[str, ...]] = []
     for i, month in enumerate(panel.months):
+        mark = panel.marks[i] if i < len(panel.marks) else None
+        if mark is not None:  # withheld (`reports.spc_counts`): its markers, nothing derived
+            counts = tuple(v if isinstance(v, str) else f"{float(v):.0f}" for v in mark)  # type: ignore[arg-type]
+            centre = percent(chart.centre[i] * 100)
+            out.append((title, month, *counts, "withheld", centre, "", "", ""))
+            continue
         out.append(
             (
                 title,
