@@ -179,6 +179,8 @@ def _partial(
         known = {c: float(parts[c]) for c in block.cells if parts.get(c, 0.0) > pub.lower[c]}
         rows = {}
         for k, (inner, outer) in enumerate(block.ub_pairs):
+            if inner not in pub.parted:
+                continue  # its part of the inner count unknown to the model: not 0
             own = parts.get(outer, 0.0) - parts.get(inner, 0.0)
             if own > 0:
                 rows[k] = float(own)

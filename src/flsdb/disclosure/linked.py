@@ -164,6 +164,7 @@ def _extended(
         for name, value in own.items():
             if value > 0 and name in where:
                 mine[where[name]] = float(value)
+    national = _national_parts(cells, linked, where, parts)
     extended = replace(
         pub,
         values=np.concatenate([pub.values, values]),
@@ -177,11 +178,35 @@ def _extended(
         needs={},
         structural=None,
         parts=parts,
-        parted=pub.parted | {where[n] for n in names},
+        parted=pub.parted | {where[n] for n in names} | national,
     )
     needs, structural = needs_of(extended, relations)
     extended = replace(extended, needs=needs, structural=structural)
     return extended, frozenset(touched), relations
+
+
+def _national_parts(
+    cells: Cells, linked: Linked, where: dict[Term, int], parts: dict[str, dict[int, float]]
+) -> frozenset[int]:
+    """Each FLS's own part of the national KPI counts a linked count is nested with (its own
+    cell of the same KPI: an FLS knows its own patients), added to `parts`; the cells so
+    covered. Without it, an FLS's part of a linked count nested over a national KPI count
+    (the records a follow-up field applies to, over kpi08's denominator) was read as the
+    FLS's difference between the two, as if none of its patients were in the inner count: a
+    programme no values satisfy (every count then read as narrowed)."""
+    terms = {t for pair in linked.nested for t in pair if isinstance(t, tuple)}
+    covered: set[int] = set()
+    for term in terms:
+        level, unit, kpi, column = term
+        cell = where.get(term)
+        if cell is None or (level, unit) != ("nation", "all"):
+            continue
+        covered.add(cell)
+        for who, mine in parts.items():
+            own = cells.cell("service", who, linked.period, kpi, column)
+            if own is not None and cells.values[own] > 0:
+                mine[cell] = float(cells.values[own])
+    return frozenset(covered)
 
 
 def _value(cells: Cells, linked: Linked, term: Term) -> float:

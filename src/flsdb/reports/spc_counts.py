@@ -78,6 +78,34 @@ def primary(point: Point, data: PeriodFigures) -> tuple[object, object]:
     return (mark(numerator) if hide else numerator), shown_denominator
 
 
+def published(data: PeriodFigures) -> dict[str, object]:
+    """Every point's counts by name as `primary` publishes them, except where an earlier
+    year's printed count leaves its small points no room: points of 1 to 4 marked `<5` each
+    hold at least 1, so beside a year's count of 5 three of them (1, 3 and 1, say) could be
+    at most 3 each, which tells a reader more than `<5` allows, and the year's count is
+    printed in the trend table. Those points are printed as withheld (`c`: 0 or more)."""
+    policy = data.thresholds.suppression
+    found = points(data)
+    start, end = f"{data.period.start:%Y-%m}", f"{data.period.end:%Y-%m}"
+    shown: dict[str, object] = {}
+    groups: dict[tuple[str, str, str], list[tuple[str, float]]] = {}
+    for point in found:
+        for column, mark in zip(COLUMNS, primary(point, data), strict=True):
+            shown[point.name(column)] = mark
+            if not start <= point.month <= end:
+                key = (point.kpi, point.month[:4], column)
+                groups.setdefault(key, []).append((point.name(column), getattr(point, column)))
+    for (kpi, year, column), members in groups.items():
+        total = _year_count(data, year, kpi, column)
+        if total is None or isinstance(total[1], str):
+            continue
+        small = [name for name, _ in members if shown[name] == policy.label]
+        exact = sum(value for name, value in members if not isinstance(shown[name], str))
+        if small and total[0] - exact - (len(small) - 1) < policy.below - 1:
+            shown.update((name, WITHHELD) for name in small)
+    return shown
+
+
 def add_points(data: PeriodFigures, linked: Linked) -> None:
     """The national SPC points in the audit's model: each count as published by `primary`,
     within its denominator, and the points of each year adding up to that year's national
@@ -85,9 +113,13 @@ def add_points(data: PeriodFigures, linked: Linked) -> None:
     found = points(data)
     if not found:
         return
+    marked = published(data)
     for point in found:
-        for column, shown in zip(COLUMNS, primary(point, data), strict=True):
-            linked.add(point.name(column), getattr(point, column), shown)
+        for column in COLUMNS:
+            name = point.name(column)
+            linked.add(name, getattr(point, column), marked[name])
+            if marked[name] == WITHHELD:
+                linked.unmarked.add(name)  # printed `c` even when withheld further: 0 or more
         linked.nested.append((point.name("numerator"), point.name("denominator")))
     start, end = f"{data.period.start:%Y-%m}", f"{data.period.end:%Y-%m}"
     by_year: dict[tuple[str, str, str], list[str]] = {}
@@ -139,8 +171,9 @@ def marks(data: PeriodFigures) -> dict[tuple[str, str], tuple[object, object]]:
     policy = data.thresholds.suppression
     further = data.linked_withheld
     out: dict[tuple[str, str], tuple[object, object]] = {}
+    marked = published(data)
     for point in points(data):
-        shown = list(primary(point, data))
+        shown = [marked[point.name(column)] for column in COLUMNS]
         for i, column in enumerate(COLUMNS):
             value = getattr(point, column)
             if point.name(column) in further and not isinstance(shown[i], str):
