@@ -78,42 +78,53 @@ def primary(point: Point, data: PeriodFigures) -> tuple[object, object]:
     return (mark(numerator) if hide else numerator), shown_denominator
 
 
-def published(data: PeriodFigures) -> dict[str, object]:
-    """Every point's counts by name as `primary` publishes them, except where an earlier
-    year's printed count leaves its small points no room: points of 1 to 4 marked `<5` each
-    hold at least 1, so beside a year's count of 5 three of them (1, 3 and 1, say) could be
-    at most 3 each, which tells a reader more than `<5` allows, and the year's count is
-    printed in the trend table. Those points are printed as withheld (`c`: 0 or more)."""
-    policy = data.thresholds.suppression
-    found = points(data)
+def _by_year(data: PeriodFigures, found: list[Point]) -> dict[tuple[str, str, str], list[Point]]:
+    """The points by (KPI, year, column) their counts add up to: "period" for the period's
+    (its national count is the KPI tables'), else the calendar year (the trend table's)."""
     start, end = f"{data.period.start:%Y-%m}", f"{data.period.end:%Y-%m}"
+    groups: dict[tuple[str, str, str], list[Point]] = {}
+    for point in found:
+        year = "period" if start <= point.month <= end else point.month[:4]
+        for column in COLUMNS:
+            groups.setdefault((point.kpi, year, column), []).append(point)
+    return groups
+
+
+def published(data: PeriodFigures, found: list[Point]) -> dict[str, object]:
+    """The counts of the points `found` by name as `primary` publishes them, except where an
+    earlier year's printed count leaves its small points no room: points of 1 to 4 marked
+    `<5` each hold at least 1, so beside a year's count of 5 three of them (1, 3 and 1, say)
+    could be at most 3 each, which tells a reader more than `<5` allows, and the year's count
+    is printed in the trend table. Those points are printed as withheld (`c`: 0 or more)."""
+    policy = data.thresholds.suppression
     shown: dict[str, object] = {}
-    groups: dict[tuple[str, str, str], list[tuple[str, float]]] = {}
     for point in found:
         for column, mark in zip(COLUMNS, primary(point, data), strict=True):
             shown[point.name(column)] = mark
-            if not start <= point.month <= end:
-                key = (point.kpi, point.month[:4], column)
-                groups.setdefault(key, []).append((point.name(column), getattr(point, column)))
-    for (kpi, year, column), members in groups.items():
-        total = _year_count(data, year, kpi, column)
+    for (kpi, year, column), members in _by_year(data, found).items():
+        total = _year_count(data, year, kpi, column) if year != "period" else None
         if total is None or isinstance(total[1], str):
             continue
-        small = [name for name, _ in members if shown[name] == policy.label]
-        exact = sum(value for name, value in members if not isinstance(shown[name], str))
+        names = [point.name(column) for point in members]
+        small = [name for name in names if shown[name] == policy.label]
+        exact = sum(
+            getattr(point, column)
+            for point, name in zip(members, names, strict=True)
+            if not isinstance(shown[name], str)
+        )
         if small and total[0] - exact - (len(small) - 1) < policy.below - 1:
             shown.update((name, WITHHELD) for name in small)
     return shown
 
 
 def add_points(data: PeriodFigures, linked: Linked) -> None:
-    """The national SPC points in the audit's model: each count as published by `primary`,
+    """The national SPC points in the audit's model: each count as `published` prints it,
     within its denominator, and the points of each year adding up to that year's national
     count (the period's in the KPI tables; an earlier year's as the trend table prints it)."""
     found = points(data)
     if not found:
         return
-    marked = published(data)
+    marked = published(data, found)
     for point in found:
         for column in COLUMNS:
             name = point.name(column)
@@ -121,13 +132,7 @@ def add_points(data: PeriodFigures, linked: Linked) -> None:
             if marked[name] == WITHHELD:
                 linked.unmarked.add(name)  # printed `c` even when withheld further: 0 or more
         linked.nested.append((point.name("numerator"), point.name("denominator")))
-    start, end = f"{data.period.start:%Y-%m}", f"{data.period.end:%Y-%m}"
-    by_year: dict[tuple[str, str, str], list[str]] = {}
-    for point in found:
-        year = "period" if start <= point.month <= end else point.month[:4]
-        for column in COLUMNS:
-            by_year.setdefault((point.kpi, year, column), []).append(point.name(column))
-    for (kpi, year, column), names in by_year.items():
+    for (kpi, year, column), members in _by_year(data, found).items():
         total: Term
         if year == "period":
             total = ("nation", "all", kpi, column)
@@ -139,7 +144,7 @@ def add_points(data: PeriodFigures, linked: Linked) -> None:
             if total not in linked.values:
                 linked.add(total, *found_year)
                 linked.fixed.add(total)
-        tie(data, linked, tuple(names), (total,))
+        tie(data, linked, tuple(point.name(column) for point in members), (total,))
 
 
 def _year_count(
@@ -165,14 +170,15 @@ def _year_count(
 
 def marks(data: PeriodFigures) -> dict[tuple[str, str], tuple[object, object]]:
     """Per national SPC point (kpi, month) whose counts are withheld, their markers as
-    printed: by `primary`, or further by the audit (`PeriodFigures.linked_withheld`)."""
+    printed: by `published`, or further by the audit (`PeriodFigures.linked_withheld`)."""
     if not data.suppression:
         return {}
     policy = data.thresholds.suppression
     further = data.linked_withheld
     out: dict[tuple[str, str], tuple[object, object]] = {}
-    marked = published(data)
-    for point in points(data):
+    found = points(data)
+    marked = published(data, found)
+    for point in found:
         shown = [marked[point.name(column)] for column in COLUMNS]
         for i, column in enumerate(COLUMNS):
             value = getattr(point, column)
