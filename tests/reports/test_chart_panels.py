@@ -172,6 +172,27 @@ def test_funnel_panels_place_every_published_fls_and_the_own_diamond(
     assert checked >= 5
 
 
+def test_a_funnel_whose_national_value_is_withheld_is_not_drawn(
+    figures: PeriodFigures,
+) -> None:
+    """Where an FLS's report withholds the England and Wales value (its own counts would show
+    the other FLSs' small total), that KPI's funnel has no centre line, limits or points: each
+    would show the value. The other panels are drawn as for any FLS."""
+    grid = _funnel_grid(figures)
+    full = grid.render("FLS01", "FLS 1")
+    graphic = grid.render("FLS01", "FLS 1", frozenset({"kpi05"}))
+    for kpi, panel, drawn in zip(FUNNEL_KPIS, graphic.panels, full.panels, strict=True):
+        if kpi != "kpi05":
+            assert panel.svg == drawn.svg
+            continue
+        drawing = panel.svg.decode()
+        assert "<path" not in drawing and "stroke-dasharray" not in drawing
+        assert set(labelled(drawing)) == {"England and Wales", "value withheld"}
+        assert "withheld" in panel.alt
+        assert panel.table is not None and panel.table.rows[0][1:4] == ("", "", "")
+    assert not any(r[0] == titles(figures)["kpi05"] and r[1] for r in graphic.table.rows)
+
+
 def test_panel_text_is_8_pt_on_the_page_and_styled_once() -> None:
     drawing = svg.document(
         255, 80, [svg.text(10, 10, "50%"), svg.text(20, 20, "60%", "end")]

@@ -9,6 +9,7 @@ import math
 import pandas as pd
 import pytest
 
+from flsdb.dates import point_label, uk_month
 from flsdb.disclosure import protect_tables
 from flsdb.disclosure.linked import Linked, audit_linked, secure_linked
 from flsdb.figures import PeriodFigures
@@ -109,7 +110,9 @@ def test_a_withheld_point_is_printed_as_its_markers_and_not_drawn(
     graphic, _, summary = spc_figure(data, data.monthly_nation, "all", "England and Wales")
     rows = pd.DataFrame(list(graphic.table.rows), columns=list(graphic.table.columns))
     for (kpi, month), (numerator, denominator) in withheld.items():
-        row = rows[(rows["KPI"].str.startswith(f"{kpi} ")) & (rows["month"] == month)]
+        # The month in words: 'Jan 2024', or a quarter's 'Jan–Mar 2024'.
+        said = {uk_month(month), point_label(month, "quarter")}
+        row = rows[(rows["KPI"].str.startswith(f"{kpi} ")) & (rows["month"].isin(said))]
         assert len(row) == 1
         for column, value in (("n", numerator), ("N", denominator)):
             printed = value if isinstance(value, str) else f"{float(str(value)):.0f}"

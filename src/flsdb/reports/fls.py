@@ -55,7 +55,13 @@ def fls_report(data: PeriodFigures, code: str, out: Path, formats: tuple[str, ..
     ]
     own_lost = (data.lost_sites or {}).get(code, 0)
     spc_chart, words, summary = spc_figure(data, data.monthly_service, code, label)
-    funnel_grid = _funnel_grid(data).render(code, label)
+    # Where this FLS's report withholds the England and Wales value, its funnel is not drawn.
+    hidden = frozenset(
+        str(r["kpi"])
+        for r in rows
+        if r["kpi"] in FUNNEL_KPIS and r["nation"] and r["nation"].get("percent") is None  # type: ignore[union-attr]
+    )
+    funnel_grid = _funnel_grid(data).render(code, label, hidden)
     months = sorted(set(data.monthly_service["period"]))
     context: dict[str, object] = dict(
         title=f"FLS report: {label}",

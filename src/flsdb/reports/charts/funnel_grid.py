@@ -98,13 +98,39 @@ class FunnelGrid:
         first = next(iter(results.values())).funnel
         self.legend = legend(first.levels)
 
-    def render(self, highlight: str, label: str) -> FunnelGraphic:
+    def render(
+        self, highlight: str, label: str, withheld: frozenset[str] = frozenset()
+    ) -> FunnelGraphic:
+        """The grid with `highlight` marked. A KPI in `withheld` (its England and Wales value
+        is not shown beside this FLS's own) gets no drawing: the centre line and the limits
+        around it would show the value the report withholds."""
         panels: list[FunnelPanel] = []
         rows: list[tuple[str, ...]] = []
         columns = ("KPI", "n", "N", "%", "inner; outer limits at N", "funnel")
         for key, result in self.results.items():
             before = len(rows)
             title, axes = self.titles[key], self.axes[key]
+            if key in withheld:
+                middle = TOP + PLOT_HEIGHT / 2
+                note = "England and Wales value withheld: no funnel drawn"
+                rows.append((title, "", "", "", "", note))
+                drawing = svg.document(
+                    WIDTH,
+                    TOP + PLOT_HEIGHT + BOTTOM,
+                    [
+                        svg.text(WIDTH / 2, middle - 5, "England and Wales", "middle"),
+                        svg.text(WIDTH / 2, middle + 5, "value withheld", "middle"),
+                    ],
+                )
+                panels.append(
+                    FunnelPanel(
+                        title,
+                        drawing,
+                        f"{title}: {note}, as it would show counts withheld in this report.",
+                        DataTable(columns, tuple(rows[before:])),
+                    )
+                )
+                continue
             mark = ""
             words = f"{title}: funnel plot of the FLSs whose values are published."
             if highlight in result.names:

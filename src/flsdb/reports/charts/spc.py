@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from markupsafe import Markup
 
-from flsdb.dates import uk_month
+from flsdb.dates import point_label, uk_month
 from flsdb.figures.spc import SpcPanel
 from flsdb.reports.charts import svg
 from flsdb.reports.charts.base import (
@@ -138,8 +138,8 @@ class SpcGrid:
                     SpcPanelDrawing(title, None, f"{title}: too few months with patients.")
                 )
                 continue
-            own = _rows(title, found)
             kind = (kinds or {}).get(title, "month")
+            own = _rows(title, found, kind)
             drawings.append(
                 SpcPanelDrawing(
                     title,
@@ -259,10 +259,12 @@ def _alt(title: str, panel: SpcPanel, kind: str) -> str:
     )
 
 
-def _rows(title: str, panel: SpcPanel) -> list[tuple[str, ...]]:
+def _rows(title: str, panel: SpcPanel, kind: str = "month") -> list[tuple[str, ...]]:
+    """The panel's data table: a row per point, its month (or quarter) in words."""
     chart = panel.chart
     out: list[tuple[str, ...]] = []
-    for i, month in enumerate(panel.months):
+    for i, iso in enumerate(panel.months):
+        month = point_label(str(iso), "month" if kind == "month" else "quarter")
         mark = panel.marks[i] if i < len(panel.marks) else None
         if mark is not None:  # withheld (`reports.spc_counts`): its markers, nothing derived
             counts = tuple(v if isinstance(v, str) else f"{float(v):.0f}" for v in mark)  # type: ignore[arg-type]
