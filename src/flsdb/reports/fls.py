@@ -35,14 +35,16 @@ def fls_report(data: PeriodFigures, code: str, out: Path, formats: tuple[str, ..
     info = data.service_info(code)
     label = data.unit_name("service", code)
     rows = []
+    nations: dict[str, dict[str, object]] = {}
     for kpi in data.catalogue.kpi_ids:
+        nations[kpi] = comparator(data, "nation", "all", kpi, code)
         flag = data.inequities[kpi].flag_of(code) if kpi in data.inequities else None
         rows.append(
             {
                 "kpi": kpi,
                 "own": data.row("service", code, kpi, published=False),
                 "region": comparator(data, "region", str(info["region_code"]), kpi, code),
-                "nation": comparator(data, "nation", "all", kpi, code),
+                "nation": nations[kpi],
                 "funnel": FLAG_WORDS.get(flag or "", "no patients")
                 if kpi in data.inequities
                 else "",
@@ -57,9 +59,7 @@ def fls_report(data: PeriodFigures, code: str, out: Path, formats: tuple[str, ..
     spc_chart, words, summary = spc_figure(data, data.monthly_service, code, label)
     # Where this FLS's report withholds the England and Wales value, its funnel is not drawn.
     hidden = frozenset(
-        str(r["kpi"])
-        for r in rows
-        if r["kpi"] in FUNNEL_KPIS and r["nation"] and r["nation"].get("percent") is None  # type: ignore[union-attr]
+        kpi for kpi in FUNNEL_KPIS if nations[kpi] and nations[kpi]["percent"] is None
     )
     funnel_grid = _funnel_grid(data).render(code, label, hidden)
     months = sorted(set(data.monthly_service["period"]))
