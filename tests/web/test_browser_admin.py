@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import PASSWORD
-from tests.web.live import signed_in
+from tests.web.live import put_back, signed_in
 from tests.web.test_browser import _shot
 
 SIZES = {"wide": (1366, 900), "phone": (390, 844)}
@@ -103,5 +103,4 @@ def test_admin_manages_a_user_in_the_browser(browser: Any, live: tuple[str, Any,
         assert analyst.locator('#main-menu a[href="/extracts"]').inner_text() == "Extracts"
         assert "This server has no pseudonym key" in analyst.locator("main").inner_text()
         _shot(analyst, backend, f"analyst-extracts-{size}")
-    page.context.close()
-    analyst.context.close()
+    put_back(page, analyst)
