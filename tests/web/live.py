@@ -71,11 +71,18 @@ def served(url: str, cwd: Path, refresh: str = "0", workers: int = 1) -> Iterato
         log.close()
 
 
+# Screenshots are for people to look at (no test reads them): taken when this is set to 1. The 65
+# of a run of the browser modules cost 13 s of processor time (Chromium drawing the whole page
+# and encoding it) and 26 s of their time on a loaded machine.
+SCREENSHOTS = "FLSDB_SCREENSHOTS"
+
+
 def screenshot(page: Any, backend: str, name: str) -> None:
-    """The whole page as artifacts/screenshots/sqlite/`name`.png, from the SQLite server only:
-    the browser draws the same HTML from either store, and what each store gives the pages is
-    checked on both (by the browser tests that take the screenshots, and in-process)."""
-    if backend != "sqlite":
+    """With $FLSDB_SCREENSHOTS=1, the whole page as artifacts/screenshots/sqlite/`name`.png, from
+    the SQLite server only: the browser draws the same HTML from either store, and what each
+    store gives the pages is checked on both (by the browser tests that take the screenshots,
+    and in-process)."""
+    if backend != "sqlite" or os.environ.get(SCREENSHOTS) != "1":
         return
     folder = ARTIFACTS / backend
     folder.mkdir(parents=True, exist_ok=True)

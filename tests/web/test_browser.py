@@ -1,8 +1,9 @@
 """End to end in Debian's Chromium against `flsdb serve` on SQLite and PostgreSQL: each role
 signs in, a record is entered with errors and fixed, a file with errors then a clean one is
 uploaded and stored, two browsers edit one record, and no role reaches what it may not.
-Screenshots of every page go to artifacts/screenshots/sqlite/ (the browser draws the same pages
-from either store; on PostgreSQL the tests do what the store can change, see each test).
+With FLSDB_SCREENSHOTS=1, screenshots of every page go to artifacts/screenshots/sqlite/ (the
+browser draws the same pages from either store; on PostgreSQL the tests do what the store can
+change, see each test).
 
 One server per backend serves the browser modules of a test process (tests/web/conftest.py:
 `live`); each test starts from the small site's records, unlocked (what a test adds is deleted

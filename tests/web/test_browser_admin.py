@@ -1,7 +1,8 @@
 """In Chromium against `flsdb serve` (issue 20): an administrator adds a user with the FLS picker's
 search, changes the user's FLSs, disables the account after confirming and enables it again,
 filters the audit log in words; an analyst finds the extract page. On SQLite (see the test);
-screenshots at 1366x900 and 390x844 go to artifacts/screenshots/sqlite/."""
+with FLSDB_SCREENSHOTS=1, screenshots at 1366x900 and 390x844 go to
+artifacts/screenshots/sqlite/."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """In Debian's Chromium against `flsdb serve` on SQLite and PostgreSQL (issue 19, items 4 and 5):
 an FLS's dashboard draws each chart as it comes into view, its nurse goes from a KPI's 'not met'
 count to the patients behind it and on to a record, and downloads the KPI table as CSV and XLSX;
-a region viewer's dashboard has no link to patients. Screenshots at 1366x900 and 390x844. The
-drawing and the downloads, the browser's part, are checked on SQLite (see each test)."""
+a region viewer's dashboard has no link to patients. Screenshots (FLSDB_SCREENSHOTS=1) at 1366x900
+and 390x844. The drawing and the downloads, the browser's part, are checked on SQLite (see each
+test)."""
 
 from __future__ import annotations
 
