@@ -52,15 +52,18 @@ def served(url: str, cwd: Path, refresh: str = "0", workers: int = 1) -> Iterato
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((cwd / "serve.log").read_text())
-            time.sleep(0.2)
+        # One client for every try: `httpx.get` makes a client, and its TLS context, each time
+        # (about 12 ms of processor time: 1.2 s over a start of 20 s on a loaded machine).
+        with httpx.Client(timeout=2) as client:
+            while True:
+                try:
+                    if client.get(f"{base}/healthz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((cwd / "serve.log").read_text())
+                time.sleep(0.2)
         yield base
     finally:
         process.terminate()
