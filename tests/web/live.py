@@ -1,6 +1,7 @@
 """`flsdb serve` started as users start it, on a free loopback port, and Debian's Chromium;
 browser pages signed in as a user of the small site (each user signs in through the form once
-per server, later pages start from the cookies that sign-in left)."""
+per server, later pages start from the cookies that sign-in left, in a window an earlier test put
+back when there is one)."""
 
 from __future__ import annotations
 
