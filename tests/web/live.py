@@ -1,6 +1,7 @@
 """`flsdb serve` started as users start it, on a free loopback port, and Debian's Chromium;
 browser pages signed in as a user of the small site (each user signs in through the form once
-per server, later pages start from the cookies that sign-in left)."""
+per server, later pages start from the cookies that sign-in left, in a window an earlier test put
+back when there is one)."""
 
 from __future__ import annotations
 
@@ -52,15 +53,18 @@ def served(url: str, cwd: Path, refresh: str = "0", workers: int = 1) -> Iterato
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((cwd / "serve.log").read_text())
-            time.sleep(0.2)
+        # One client for every try: `httpx.get` makes a client, and its TLS context, each time
+        # (about 12 ms of processor time: 1.2 s over a start of 20 s on a loaded machine).
+        with httpx.Client(timeout=2) as client:
+            while True:
+                try:
+                    if client.get(f"{base}/healthz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((cwd / "serve.log").read_text())
+                time.sleep(0.2)
         yield base
     finally:
         process.terminate()
@@ -71,11 +75,18 @@ def served(url: str, cwd: Path, refresh: str = "0", workers: int = 1) -> Iterato
         log.close()
 
 
+# Screenshots are for people to look at (no test reads them): taken when this is set to 1. The 65
+# of a run of the browser modules cost 13 s of processor time (Chromium drawing the whole page
+# and encoding it) and 26 s of their time on a loaded machine.
+SCREENSHOTS = "FLSDB_SCREENSHOTS"
+
+
 def screenshot(page: Any, backend: str, name: str) -> None:
-    """The whole page as artifacts/screenshots/sqlite/`name`.png, from the SQLite server only:
-    the browser draws the same HTML from either store, and what each store gives the pages is
-    checked on both (by the browser tests that take the screenshots, and in-process)."""
-    if backend != "sqlite":
+    """With $FLSDB_SCREENSHOTS=1, the whole page as artifacts/screenshots/sqlite/`name`.png, from
+    the SQLite server only: the browser draws the same HTML from either store, and what each
+    store gives the pages is checked on both (by the browser tests that take the screenshots,
+    and in-process)."""
+    if backend != "sqlite" or os.environ.get(SCREENSHOTS) != "1":
         return
     folder = ARTIFACTS / backend
     folder.mkdir(parents=True, exist_ok=True)
@@ -100,6 +111,12 @@ def sign_in(page: Any, base: str, name: str, start: str | None = None) -> None:
     _SIGNED_IN[(base, name)] = page.context.storage_state()
 
 
+# Windows the tests are done with (`put_back`), by (browser, server, locale, other options of
+# the context): a later `signed_in` with the same options takes one and changes its user.
+_SPARE: dict[tuple[Any, ...], list[Any]] = {}
+_OPTIONS: dict[int, tuple[Any, ...]] = {}
+
+
 def signed_in(
     browser: Any,
     base: str,
@@ -111,17 +128,34 @@ def signed_in(
     fresh: bool = False,
     **options: Any,
 ) -> Any:
-    """A page in a new browser context of `size`, signed in as `name`, on `start` (None: a
-    blank page, or the role's start page when it signs in). A user signs in through the form
-    once per server (the form, a POST and a page: about 0.9 s of processor time over Chromium
-    and the server); later contexts start from that session's cookies, as a second tab would.
-    `fresh`: sign in through the form again (a second browser, a session of its own)."""
+    """A page of `size`, signed in as `name`, on `start` (None: a blank page, or the role's
+    start page when it signs in). A user signs in through the form once per server (the form, a
+    POST and a page: about 0.9 s of processor time over Chromium and the server); later windows
+    start from that session's cookies, as a second tab would. The window is one a test put back
+    (`put_back`) with the same browser options, its cookies replaced, or a new browser context
+    (about 0.75 s of processor time over Chromium's browser, GPU and renderer processes).
+    `fresh`: a new context, and `name` signs in through the form again (a second browser, a
+    session of its own)."""
+    key = (id(browser), base, locale, tuple(sorted(options.items())))
     state = None if fresh else _SIGNED_IN.get((base, name))
     width, height = size
-    context = browser.new_context(
-        viewport={"width": width, "height": height}, locale=locale, storage_state=state, **options
-    )
-    page = context.new_page()
+    spare = None if fresh else (_SPARE.get(key) or [None]).pop()
+    if spare is not None and not spare.is_closed():
+        page = spare
+        page.context.clear_cookies()
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto("about:blank")
+        if state is not None:
+            page.context.add_cookies(state["cookies"])
+    else:
+        context = browser.new_context(
+            viewport={"width": width, "height": height},
+            locale=locale,
+            storage_state=state,
+            **options,
+        )
+        page = context.new_page()
+        _OPTIONS[id(page)] = key
     if state is not None:
         if start is None:
             return page
@@ -131,6 +165,13 @@ def signed_in(
         # The session ended (its idle limit passed, or a test ended it): sign in again.
     sign_in(page, base, name, start)
     return page
+
+
+def put_back(*pages: Any) -> None:
+    """Windows of `signed_in` a test is done with, kept for later tests' `signed_in` (with the
+    same browser options) instead of closed."""
+    for page in pages:
+        _SPARE.setdefault(_OPTIONS[id(page)], []).append(page)
 
 
 def become(page: Any, base: str, name: str, start: str | None = None) -> None:

@@ -8,9 +8,10 @@ page unless it is named below as something else (a download, a chart's data), so
 visited without changing this test. Its path parameters come from the small site's data; the
 pages behind a form step (a failed save, previews and confirmations) are reached by doing the
 step. The `flsdb serve` of the browser modules (on SQLite: what is checked is the HTML, the same
-on either backend) and their browser serve the walk; each route is asked for once per role, and
-each page to check is loaded once and checked at both sizes (the window resized between the two
-axe runs)."""
+on either backend) and their browser serve the walk, in one window that each role signs in to in
+turn; each route is asked for once per role, and each page to check is loaded once and checked at
+both sizes (the window resized between the two axe runs; the next page is loaded at the size the
+last one ended at)."""
 
 from __future__ import annotations
 
@@ -77,6 +78,11 @@ CHECK = """async (tags) => {
 }"""
 
 
+def _viewport(size: str) -> dict[str, int]:
+    width, height = SIZES[size]
+    return {"width": width, "height": height}
+
+
 def heading_problems(headings: list[list[Any]]) -> list[str]:
     """One h1, first; no level skipped on the way down."""
     problems = []
@@ -96,31 +102,47 @@ class Walk:
         self.browser, self.base = browser, base
         self.failures: list[str] = []
         self.routes_seen: set[str] = set()
+        self.page: Any = None
 
-    def signed_in(self, name: str | None) -> Any:
-        width, height = SIZES["desktop"]
-        context = self.browser.new_context(viewport={"width": width, "height": height})
-        # axe (650 kB) given to the context once, run in every document it opens before the
-        # page's own scripts, through the browser's debugging protocol, which the pages'
-        # Content-Security-Policy does not apply to. Sent to each page checked instead, it cost
-        # about a fifth of a second a page (the text crossing Playwright's two pipes, then
-        # compiled), more than the documents opened on the way take to compile it.
-        context.add_init_script(AXE_SOURCE)
-        page = context.new_page()
+    def window(self) -> Any:
+        """The walk's one window (1366x900), which every role uses in turn (`become`): a new
+        browser context for each role cost about 1.8 s of processor time (Chromium starts a
+        renderer for it, which compiles axe again), a change of user 0.05 s."""
+        if self.page is None:
+            width, height = SIZES["desktop"]
+            context = self.browser.new_context(viewport={"width": width, "height": height})
+            # axe (650 kB) given to the context once, run in every document it opens before the
+            # page's own scripts, through the browser's debugging protocol, which the pages'
+            # Content-Security-Policy does not apply to. Sent to each page checked instead, it
+            # cost about a fifth of a second a page (the text crossing Playwright's two pipes,
+            # then compiled), more than the documents opened on the way take to compile it.
+            context.add_init_script(AXE_SOURCE)
+            self.page = context.new_page()
+        return self.page
+
+    def become(self, name: str | None) -> Any:
+        """The window with nobody signed in (its cookies cleared), then (`name`) `name` signed
+        in through the API, in the window's own cookies: the sign-in form's page is checked
+        anonymously and its use is tested in test_browser.py; the pages after it are what each
+        role is walked for."""
+        page = self.window()
+        page.context.clear_cookies()
         if name:
-            page.goto(f"{self.base}/login")
-            page.fill("#username", name)
-            page.fill("#password", PASSWORD)
-            page.click("form.narrow button[type=submit]")
-            page.wait_for_load_state()
-            assert "/login" not in page.url, f"{name} could not sign in"
+            body = {"username": name, "password": PASSWORD}
+            signed = page.request.post(f"{self.base}/api/login", data=body)
+            assert signed.status == 200, f"{name} could not sign in"
         return page
 
     def check(self, page: Any, who: str, what: str) -> None:
-        """axe and the headings at both sizes, on the page as it is now."""
+        """axe and the headings at both sizes, on the page as it is now: at the window's size
+        first, then resized to the other, where the window stays (the next page is loaded and
+        checked at that size first: resizing back cost a relayout, and on a dashboard charts
+        drawn, of a page about to be left, about 0.06 s of processor time a page)."""
         page.wait_for_load_state()
-        for size, (width, height) in SIZES.items():
-            page.set_viewport_size({"width": width, "height": height})
+        for size in sorted(SIZES, key=lambda size: page.viewport_size != _viewport(size)):
+            if page.viewport_size != _viewport(size):
+                page.set_viewport_size(_viewport(size))
+            width = SIZES[size][0]
             found = page.evaluate(CHECK, TAGS)
             where = f"{who}, {what} ({page.url.removeprefix(self.base)}), {size}"
             for v in found["violations"]:
@@ -130,7 +152,6 @@ class Walk:
                 wide = page.evaluate("document.documentElement.scrollWidth")
                 if wide > width:
                     self.failures.append(f"{where}: the page is {wide} px wide")
-        page.set_viewport_size(dict(zip(("width", "height"), SIZES["desktop"], strict=True)))
 
     def visit(self, page: Any, who: str, path: str, what: str, status: int | None = None) -> None:
         """Load `path` and check it (`status`: what a request for it was answered with)."""
@@ -307,17 +328,16 @@ def test_every_page_for_every_role_passes_axe(
 def _walk(browser: Any, base: str, folder: Path, routes: list[str], values: dict[str, str]) -> None:
     walk = Walk(browser, base)
 
-    anonymous = walk.signed_in(None)
+    anonymous = walk.become(None)
     walk.visit(anonymous, "anonymous", "/login", "sign-in")
     anonymous.fill("#username", "nurse")
     anonymous.fill("#password", "not the password")
     anonymous.click("form.narrow button[type=submit]")
     walk.check(anonymous, "anonymous", "sign-in refused")
     walk.visit(anonymous, "anonymous", "/no-such-page", "no such page")
-    anonymous.context.close()
 
     for who in ROLES:
-        page = walk.signed_in(who)
+        page = walk.become(who)
         if who == "nurse":
             _nurse_steps(walk, page, values)
         refused = False
@@ -347,7 +367,7 @@ def _walk(browser: Any, base: str, folder: Path, routes: list[str], values: dict
             _analyst_steps(walk, page, values)
         if who == "admin":
             _admin_steps(walk, page, values, folder)
-        page.context.close()
+    walk.window().context.close()
 
     unvisited = set(routes) - walk.routes_seen - {"/login"}
     assert not unvisited, f"pages no role could open: {sorted(unvisited)}"

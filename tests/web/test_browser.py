@@ -1,8 +1,9 @@
 """End to end in Debian's Chromium against `flsdb serve` on SQLite and PostgreSQL: each role
 signs in, a record is entered with errors and fixed, a file with errors then a clean one is
 uploaded and stored, two browsers edit one record, and no role reaches what it may not.
-Screenshots of every page go to artifacts/screenshots/sqlite/ (the browser draws the same pages
-from either store; on PostgreSQL the tests do what the store can change, see each test).
+With FLSDB_SCREENSHOTS=1, screenshots of every page go to artifacts/screenshots/sqlite/ (the
+browser draws the same pages from either store; on PostgreSQL the tests do what the store can
+change, see each test).
 
 One server per backend serves the browser modules of a test process (tests/web/conftest.py:
 `live`); each test starts from the small site's records, unlocked (what a test adds is deleted
@@ -19,7 +20,7 @@ import pytest
 
 from tests.factory import nhs_number, record, write_records
 from tests.web.conftest import record_id_of
-from tests.web.live import become, sign_in, signed_in
+from tests.web.live import become, put_back, sign_in, signed_in
 from tests.web.live import screenshot as _shot
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -86,7 +87,7 @@ def test_enter_a_record_with_errors_and_fix_it(browser: Any, live: tuple[str, An
     page.get_by_role("link", name="Edit history").click()
     assert "insert" in page.locator("table.data").inner_text()
     _shot(page, backend, "nurse-record-history")
-    page.context.close()
+    put_back(page)
 
 
 def test_upload_with_errors_then_clean_and_commit(
@@ -124,7 +125,7 @@ def test_upload_with_errors_then_clean_and_commit(
     _shot(page, backend, "nurse-upload-stored")
     page.goto(f"{base}/records")
     assert "7 records" in page.locator("p.count").inner_text()
-    page.context.close()
+    put_back(page)
 
 
 def test_two_browsers_edit_one_record(browser: Any, live: tuple[str, Any, str]) -> None:
@@ -143,8 +144,7 @@ def test_two_browsers_edit_one_record(browser: Any, live: tuple[str, Any, str]) 
     _shot(second, backend, "nurse-record-conflict")
     second.goto(f"{base}/records/{record_id}")
     assert second.locator("#f-sex").input_value() == "male"  # the first save stands
-    for page in (first, second):
-        page.context.close()
+    put_back(first, second)
 
 
 def test_no_role_reaches_what_it_may_not(browser: Any, live: tuple[str, Any, str]) -> None:
@@ -165,7 +165,7 @@ def test_no_role_reaches_what_it_may_not(browser: Any, live: tuple[str, Any, str
         assert page.request.get(f"{base}/api/records/{fls01}").status == 404
         if name != "admin":
             assert page.goto(f"{base}/admin/users").status == 403
-    page.context.close()
+    put_back(page)
 
 
 def test_dashboards_show_the_apis_numbers(browser: Any, live: tuple[str, Any, str]) -> None:
@@ -207,7 +207,7 @@ def test_dashboards_show_the_apis_numbers(browser: Any, live: tuple[str, Any, st
         else:
             _chart_specification(page, base, page.locator("#identification"))
             assert page.locator("#benchmark thead th").count() > 1
-    page.context.close()
+    put_back(page)
 
 
 def _chart_specification(page: Any, base: str, chart: Any) -> None:
@@ -263,7 +263,7 @@ def test_worklist_entry_leaves_once_followed_up(browser: Any, live: tuple[str, A
     main = page.locator("main").inner_text()
     assert nhs_number(400) not in main and nhs_number(401) not in main
     assert "whose follow-up was not done for a recorded reason (declined 1)" in main
-    page.context.close()
+    put_back(page)
 
 
 # Every chart within the dashboard's drawing distance of the window (dashboard.js: 300 px) drawn,
@@ -323,7 +323,7 @@ def test_a_phone_sized_screen_has_no_sideways_scroll(
             assert width <= 390, (path, width)
             shot = path.strip("/").replace("/", "-").split("?")[0] or "home"
             _shot(page, backend, f"phone-{name}-{shot}")
-        page.context.close()
+        put_back(page)
 
 
 # What this test checks happens in the browser (layout, scripts, downloads), the same on either
@@ -372,7 +372,7 @@ def test_the_calendar_is_ours_and_works_by_keyboard_on_a_phone(
     assert page.get_by_role("textbox", name="Fracture from", exact=True).input_value() == (
         "23/04/2024"
     )
-    page.context.close()
+    put_back(page)
 
 
 def test_locked_period_refuses_an_edit_with_the_reason(
@@ -394,4 +394,4 @@ def test_locked_period_refuses_an_edit_with_the_reason(
     assert page.locator("#f-sex").is_disabled()  # the form is closed, and says why
     assert page.get_by_role("button", name="Save record").count() == 0
     _shot(page, backend, "nurse-record-locked")
-    page.context.close()
+    put_back(page)

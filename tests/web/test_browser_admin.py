@@ -1,7 +1,8 @@
 """In Chromium against `flsdb serve` (issue 20): an administrator adds a user with the FLS picker's
 search, changes the user's FLSs, disables the account after confirming and enables it again,
 filters the audit log in words; an analyst finds the extract page. On SQLite (see the test);
-screenshots at 1366x900 and 390x844 go to artifacts/screenshots/sqlite/."""
+with FLSDB_SCREENSHOTS=1, screenshots at 1366x900 and 390x844 go to
+artifacts/screenshots/sqlite/."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import PASSWORD
-from tests.web.live import signed_in
+from tests.web.live import put_back, signed_in
 from tests.web.test_browser import _shot
 
 SIZES = {"wide": (1366, 900), "phone": (390, 844)}
@@ -103,5 +104,4 @@ def test_admin_manages_a_user_in_the_browser(browser: Any, live: tuple[str, Any,
         assert analyst.locator('#main-menu a[href="/extracts"]').inner_text() == "Extracts"
         assert "This server has no pseudonym key" in analyst.locator("main").inner_text()
         _shot(analyst, backend, f"analyst-extracts-{size}")
-    page.context.close()
-    analyst.context.close()
+    put_back(page, analyst)

@@ -1,8 +1,9 @@
 """In Debian's Chromium against `flsdb serve` on SQLite and PostgreSQL (issue 19, items 4 and 5):
 an FLS's dashboard draws each chart as it comes into view, its nurse goes from a KPI's 'not met'
 count to the patients behind it and on to a record, and downloads the KPI table as CSV and XLSX;
-a region viewer's dashboard has no link to patients. Screenshots at 1366x900 and 390x844. The
-drawing and the downloads, the browser's part, are checked on SQLite (see each test)."""
+a region viewer's dashboard has no link to patients. Screenshots (FLSDB_SCREENSHOTS=1) at 1366x900
+and 390x844. The drawing and the downloads, the browser's part, are checked on SQLite (see each
+test)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.factory import nhs_number
-from tests.web.live import become, signed_in
+from tests.web.live import become, put_back, signed_in
 from tests.web.live import screenshot as _shot
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -59,11 +60,11 @@ def test_charts_are_drawn_as_they_come_into_view(
         # The reference line is labelled in words.
         assert page.locator("#completeness svg text", has_text="threshold 20%").count() == 1
         _shot(page, backend, f"dashboard-fls-{size}")
-    page.context.close()
+    put_back(page)
     page = _login(browser, base, "analyst", "/nation?period=2024", "phone")
     _draw_all(page)
     _shot(page, backend, "dashboard-nation-phone")
-    page.context.close()
+    put_back(page)
 
 
 def test_from_a_count_to_the_patients_and_a_record(
@@ -94,7 +95,7 @@ def test_from_a_count_to_the_patients_and_a_record(
     assert viewer.locator("#kpi-table").count() == 1
     assert viewer.locator("a.patients").count() == 0
     assert viewer.locator('a[href="/fls/FLS01/worklist"]').count() == 0
-    viewer.context.close()
+    put_back(viewer)
 
 
 # What this test checks happens in the browser (layout, scripts, downloads), the same on either
@@ -134,7 +135,7 @@ def test_a_dashboard_table_downloads_as_csv_and_xlsx(
         1,
         3,
     )
-    page.context.close()
+    put_back(page)
 
 
 @pytest.mark.parametrize("served_site", ["sqlite"], indirect=True)
@@ -165,8 +166,8 @@ def test_on_a_phone_wide_tables_say_they_scroll_and_no_chart_text_is_cut(
         )
         assert cut == [], (chart, cut)
     _shot(page, backend, "dashboard-fls-phone-cues")
-    page.context.close()
+    put_back(page)
     desktop = _login(browser, base, "nurse", None, "desktop")
     desktop.goto(f"{base}/fls/FLS01?period=2024", timeout=120_000)
     assert not desktop.locator("#kpi-table-cue").is_visible()  # the table fits: no cue
-    desktop.context.close()
+    put_back(desktop)

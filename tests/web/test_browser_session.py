@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from flsdb.storage import open_engine
 from flsdb.storage.tables import records, web_sessions
 from tests.web.conftest import PASSWORD, _site_copy
-from tests.web.live import ARTIFACTS, served
+from tests.web.live import screenshot, served
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -83,16 +83,14 @@ def test_a_form_saved_after_the_session_ended_comes_back(
     page.wait_for_load_state()
     assert "/login" in page.url
     assert "comes back as you typed it" in page.content()
-    folder = ARTIFACTS / backend
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / "session-ended.png"), full_page=True)
+    screenshot(page, backend, "session-ended")
     _sign_in(page)
     assert page.url.endswith(f"/records/{record_id}")
     assert page.input_value("#f-date_fls_assessment") == "20/03/2024"  # typed as DD/MM/YYYY
     assert page.input_value("#f-dxa") == "performed"
     assert page.input_value("#f-date_dxa") == "02/04/2024"
     assert "here is what you typed" in page.content()
-    page.screenshot(path=str(folder / "session-form-back.png"), full_page=True)
+    screenshot(page, backend, "session-form-back")
     page.get_by_role("button", name="Save record").click()
     page.wait_for_load_state()
     assert "Saved." in page.content()

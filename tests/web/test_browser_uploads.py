@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from flsdb.storage.tables import records
 from tests.factory import nhs_number, record, write_records
+from tests.web.live import put_back
 from tests.web.test_browser import _login, _shot
 
 
@@ -70,4 +71,4 @@ def test_blank_cell_upload_keeps_values_and_history_restores(
     assert (restored.version, str(restored.date_followup_16w)) == (3, "2024-10-01")
     page.goto(f"{base}/records/{before.id}/history")
     assert "restore" in page.locator("main").inner_text()
-    page.context.close()
+    put_back(page)
