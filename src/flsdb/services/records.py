@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import Engine, String, and_, func, or_, select
@@ -59,7 +60,9 @@ def _missing(column: Any) -> Any:
     return column.is_(None)
 
 
+@lru_cache(maxsize=8)
 def status_clause(status: Status, today: dt.date) -> Any:
+    """The SQL condition of a status on `today` (made once a day per status)."""
     if status == "due":
         return or_(
             *[
@@ -98,7 +101,8 @@ def page(
     return list(rows), total
 
 
-def search(engine: Engine, actor: Actor, query: Search) -> tuple[list[dict[str, Any]], int]:
+def search_filter(actor: Actor, query: Search, today: dt.date | None = None) -> list[Any]:
+    """The conditions of a search (scoped to the actor's patients), as a WHERE clause's list."""
     where = [patient_filter(actor, records.c.service_code, query.service)]
     if query.nhs_number:
         where.append(records.c.nhs_number == query.nhs_number.replace(" ", ""))
@@ -107,7 +111,12 @@ def search(engine: Engine, actor: Actor, query: Search) -> tuple[list[dict[str, 
     if query.fracture_to:
         where.append(records.c.date_fracture_diagnosed <= query.fracture_to)
     if query.status:
-        where.append(status_clause(query.status, dt.date.today()))
+        where.append(status_clause(query.status, today or dt.date.today()))
+    return where
+
+
+def search(engine: Engine, actor: Actor, query: Search) -> tuple[list[dict[str, Any]], int]:
+    where = search_filter(actor, query)
     limit = max(1, min(int(query.limit), 500))
     offset = max(0, int(query.offset))
     column = records.c[query.sort if query.sort in SORTABLE else "date_fracture_diagnosed"]
