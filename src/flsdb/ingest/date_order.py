@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from flsdb.dictionary.schema import FieldSpec
+from flsdb.ingest.cells import FEW_ROWS
 from flsdb.ingest.issues import MAX_LISTED, ROW, IssueCollector
 
-# A batch this small is looked at in Python first (a record typed into a form, or sent).
-FEW_ROWS = 4
 SLASH = r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{2}|[0-9]{4})$"
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from flsdb.errors import FileFormatError
+from flsdb.ingest.cells import FEW_ROWS
 from flsdb.ingest.issues import ROW, IssueCollector
 from flsdb.ingest.limits import UploadLimits
 
@@ -66,7 +68,12 @@ class UploadFile:
 
     def _check_cells(self, batch: pl.DataFrame, offset: int) -> None:
         limit = self.limits.max_cell_chars
-        lengths = batch.select(pl.col(c).str.len_chars().max() for c in self.columns)
+        lengths: Any
+        if batch.height <= FEW_ROWS:  # a record typed or sent: counted here, no query planned
+            found = {c: [len(v) for v in batch[c] if v is not None] for c in self.columns}
+            lengths = {c: [max(v) if v else None] for c, v in found.items()}
+        else:
+            lengths = batch.select(pl.col(c).str.len_chars().max() for c in self.columns)
         for column in self.columns:
             longest = lengths[column][0]
             if longest is not None and longest > limit:

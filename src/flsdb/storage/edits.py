@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Date, Engine, and_, func, select
 from flsdb.dictionary import load_dictionary
 from flsdb.errors import Conflict, NotFound
 from flsdb.storage.audit import key_text, rows_of_service, rows_of_services, write_event
-from flsdb.storage.figures import for_connection, ids_where
+from flsdb.storage.figures import for_connection
 from flsdb.storage.locks import check_record
 from flsdb.storage.offsets import day_offsets
 from flsdb.storage.tables import RECORD_COLUMNS, audit_log, records
@@ -89,7 +89,7 @@ def insert_record(engine: Engine, values: Mapping[str, Any], user: str | None = 
                 .returning(records.c.id)
             ).scalar_one()
         )
-        for_connection(conn).after(ids_where([record_id]))
+        for_connection(conn).after_record(record_id)
         _audit(conn, "insert", record_id, row, None, row, user, at)
     return record_id
 
@@ -151,7 +151,7 @@ def update_record(
         if before == new:
             return int(current.version)
         figures = for_connection(conn)
-        figures.before(ids_where([record_id]))
+        figures.before_record(record_id)
         done = conn.execute(
             records.update()
             .where(records.c.id == record_id)
@@ -160,7 +160,7 @@ def update_record(
         )
         if done.rowcount != 1:
             raise Conflict("This record was changed by someone else; reload it.")
-        figures.after(ids_where([record_id]))
+        figures.after_record(record_id)
         _audit(conn, action, record_id, new, before, new, user, at)
     return int(version) + 1
 
@@ -221,7 +221,7 @@ def delete_record_by_id(
         if version is not None and int(current.version) != int(version):
             raise Conflict("This record was changed after you opened it; reload it first.")
         before = {c: current._mapping[c] for c in RECORD_COLUMNS}
-        for_connection(conn).before(ids_where([record_id]))
+        for_connection(conn).before_record(record_id)
         conn.execute(records.delete().where(records.c.id == record_id))
         _audit(conn, "delete", record_id, before, before, None, user, at)
 
