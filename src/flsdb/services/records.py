@@ -1,6 +1,7 @@
 """Patient records, one at a time: search, read, create, change, delete, history.
 
-Every query goes through `access.patient_filter`; every read of patient data and every change is
+Every query goes through `access.patient_filter` (a statement built once takes the same scope's
+FLSs as a parameter); every read of patient data and every change is
 an event in the access log. Validation is the upload's, row of one.
 """
 
@@ -13,13 +14,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import Engine, String, and_, func, or_, select
+from sqlalchemy import Engine, String, and_, bindparam, func, or_, select
 
 from flsdb.dictionary import load_dictionary
 from flsdb.errors import ValidationFailed
 from flsdb.ingest.rows import rows_upload
 from flsdb.ingest.validate import validate
-from flsdb.services.access import Actor, NotFound, authorize, patient_filter
+from flsdb.services.access import Actor, NotFound, authorize, patient_filter, scope
 from flsdb.services.events import record_event
 from flsdb.services.missing import missing_clause
 from flsdb.services.versions import number_versions
@@ -138,17 +139,24 @@ def search(engine: Engine, actor: Actor, query: Search) -> tuple[list[dict[str, 
     return found, total
 
 
+# A record by id among the FLSs an actor may see (as `patient_filter` scopes it: an FLS's
+# staff see their FLSs' patients), built once: it is read for every record read and save.
+_RECORD = (
+    select(records)
+    .where(records.c.id == bindparam("record_id"))
+    .where(records.c.service_code.in_(bindparam("services", expanding=True)))
+)
+
+
 def _row(engine: Engine, actor: Actor, record_id: int) -> Any:
     """The record, if the actor may see it; NotFound otherwise (for every role: whether a
     record exists is not revealed to anyone outside its FLS)."""
     if not actor.patient_services:
         raise NotFound(f"There is no record {record_id} that you can see.")
+    patient_filter(actor, records.c.service_code)  # the decision: refused here if not theirs
+    codes = sorted(scope(actor, "read_patients").codes or ())  # the same scope, as a parameter
     with engine.connect() as conn:
-        row = conn.execute(
-            select(records)
-            .where(records.c.id == record_id)
-            .where(patient_filter(actor, records.c.service_code))
-        ).first()
+        row = conn.execute(_RECORD, {"record_id": record_id, "services": codes}).first()
     if row is None:
         raise NotFound(f"There is no record {record_id} that you can see.")
     return row._mapping
