@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -61,9 +62,9 @@ class UploadFile:
                     f"{self.name} has more than {self.limits.max_rows:,} rows, the most one upload "
                     "may hold; split it into smaller files."
                 )
-            yield batch.with_columns(
-                [pl.col(c).str.strip_chars().replace("", None) for c in self.columns]
-            ).with_row_index(ROW, offset=offset)
+            yield batch.with_columns(_stripped(tuple(self.columns))).with_row_index(
+                ROW, offset=offset
+            )
             offset += batch.height
 
     def _check_cells(self, batch: pl.DataFrame, offset: int) -> None:
@@ -120,3 +121,9 @@ def normalise_header(header: list[str], name: str, limits: UploadLimits) -> tupl
             )
         seen.add(column)
     return tuple(cleaned)
+
+
+@lru_cache(maxsize=32)
+def _stripped(columns: tuple[str, ...]) -> list[pl.Expr]:
+    """Each column's cells stripped, blank -> null (built once per set of columns)."""
+    return [pl.col(c).str.strip_chars().replace("", None) for c in columns]
