@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import Engine, String, and_, bindparam, func, or_, select
+from sqlalchemy import Date, Engine, String, and_, bindparam, func, or_, select
 
 from flsdb.dictionary import load_dictionary
 from flsdb.errors import ValidationFailed
@@ -102,31 +102,75 @@ def page(
     return list(rows), total
 
 
-def search_filter(actor: Actor, query: Search, today: dt.date | None = None) -> list[Any]:
-    """The conditions of a search (scoped to the actor's patients), as a WHERE clause's list."""
-    where = [patient_filter(actor, records.c.service_code, query.service)]
+@lru_cache(maxsize=64)
+def _statements(
+    nhs: bool,
+    start: bool,
+    end: bool,
+    status: Status | None,
+    sort: str,
+    descending: bool,
+    today: dt.date,
+) -> tuple[Any, Any]:
+    """A search's count and page statements for one shape of search and day, their values
+    parameters: built once (SQLAlchemy neither builds them nor works out their cache key
+    again, a few tenths of a millisecond for the status's conditions)."""
+    where: list[Any] = [records.c.service_code.in_(bindparam("services", expanding=True))]
+    if nhs:
+        where.append(records.c.nhs_number == bindparam("nhs"))
+    if start:
+        where.append(records.c.date_fracture_diagnosed >= bindparam("start", type_=Date()))
+    if end:
+        where.append(records.c.date_fracture_diagnosed <= bindparam("end", type_=Date()))
+    if status:
+        where.append(status_clause(status, today))
+    column = records.c[sort]
+    order = (
+        (column.desc().nulls_last(), records.c.id.desc())
+        if descending
+        else (column.asc().nulls_last(), records.c.id.asc())
+    )
+    count = select(func.count()).select_from(records).where(*where)
+    rows = select(records).where(*where).order_by(*order)
+    return count, rows.limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+def search_statements(
+    actor: Actor, query: Search, today: dt.date | None = None
+) -> tuple[Any, Any, dict[str, Any]]:
+    """A search's count and page statements and their values, scoped to the actor's patients
+    (the decision is `patient_filter`'s: NotFound for an FLS that is not theirs)."""
+    patient_filter(actor, records.c.service_code, query.service)
+    codes = [query.service] if query.service else sorted(scope(actor, "read_patients").codes or ())
+    sort = query.sort if query.sort in SORTABLE else "date_fracture_diagnosed"
+    count, rows = _statements(
+        bool(query.nhs_number),
+        query.fracture_from is not None,
+        query.fracture_to is not None,
+        query.status,
+        sort,
+        query.descending,
+        today or dt.date.today(),
+    )
+    values: dict[str, Any] = {
+        "services": codes,
+        "limit": max(1, min(int(query.limit), 500)),
+        "offset": max(0, int(query.offset)),
+    }
     if query.nhs_number:
-        where.append(records.c.nhs_number == query.nhs_number.replace(" ", ""))
-    if query.fracture_from:
-        where.append(records.c.date_fracture_diagnosed >= query.fracture_from)
-    if query.fracture_to:
-        where.append(records.c.date_fracture_diagnosed <= query.fracture_to)
-    if query.status:
-        where.append(status_clause(query.status, today or dt.date.today()))
-    return where
+        values["nhs"] = query.nhs_number.replace(" ", "")
+    if query.fracture_from is not None:
+        values["start"] = query.fracture_from
+    if query.fracture_to is not None:
+        values["end"] = query.fracture_to
+    return count, rows, values
 
 
 def search(engine: Engine, actor: Actor, query: Search) -> tuple[list[dict[str, Any]], int]:
-    where = search_filter(actor, query)
-    limit = max(1, min(int(query.limit), 500))
-    offset = max(0, int(query.offset))
-    column = records.c[query.sort if query.sort in SORTABLE else "date_fracture_diagnosed"]
-    order = (
-        (column.desc().nulls_last(), records.c.id.desc())
-        if query.descending
-        else (column.asc().nulls_last(), records.c.id.asc())
-    )
-    rows, total = page(engine, where, order, limit, offset)
+    count, statement, values = search_statements(actor, query)
+    with engine.connect() as conn:
+        total = int(conn.execute(count, values).scalar_one())
+        rows = conn.execute(statement, values).all()
     found = [as_json(r._mapping) for r in rows]
     how = "by NHS number" if query.nhs_number else "list"
     record_event(
