@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from flsdb.dictionary.schema import FieldSpec
+from flsdb.ingest.cells import FEW_ROWS
 from flsdb.ingest.issues import MAX_LISTED, ROW, IssueCollector
 
 SLASH = r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{2}|[0-9]{4})$"
@@ -58,6 +59,8 @@ class DateOrder:
         for spec in self.fields:
             if spec.type != "date" or spec.name not in raw.columns:
                 continue
+            if raw.height <= FEW_ROWS and not any("/" in v for v in raw[spec.name] if v):
+                continue  # a form's or the API's ISO dates: no query planned for nothing
             parts = raw.select(
                 pl.col(ROW).cast(pl.Int64).alias("row"),
                 pl.col(spec.name).alias("value"),

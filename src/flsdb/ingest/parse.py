@@ -251,7 +251,9 @@ PARSERS: dict[str, Callable[[FieldSpec, pl.Expr, Dictionary], Parsed]] = {
 # The parsers by the dictionary, the columns present and the day (a two-digit year is read
 # against today), with each field's output columns and the typed cells kept for a few rows
 # (`ingest.cells`): built once, not for every batch or every record saved. A few sets.
-_PARSED: OrderedDict[tuple[int, tuple[str, ...], dt.date], _Parsers] = OrderedDict()
+_PARSED: OrderedDict[tuple[int, tuple[str, ...], tuple[str, ...], dt.date], _Parsers] = (
+    OrderedDict()
+)
 _PARSED_LOCK = threading.Lock()
 
 
@@ -261,6 +263,7 @@ class _Parsers:
     parsed: dict[str, Parsed]
     outputs: dict[str, list[pl.Expr]]
     cells: CellMemo
+    typed: list[pl.Expr]  # every field's stored column, from the parsed ones (`_stored`)
 
 
 def _outputs(name: str, parser: Parsed) -> list[pl.Expr]:
@@ -277,7 +280,8 @@ def _parsers(
 ) -> _Parsers:
     """Each present field's parser (polars expressions are immutable: shared)."""
     present = [spec for spec in fields if spec.name in columns]
-    key = (id(dictionary), tuple(spec.name for spec in present), dt.date.today())
+    names = tuple(spec.name for spec in fields)
+    key = (id(dictionary), names, tuple(spec.name for spec in present), dt.date.today())
     with _PARSED_LOCK:
         found = _PARSED.get(key)
         if found is not None and found.dictionary is dictionary:
@@ -286,7 +290,9 @@ def _parsers(
     parsed = {s.name: PARSERS[s.type](s, pl.col(s.name), dictionary) for s in present}
     outputs = {name: _outputs(name, p) for name, p in parsed.items()}
     kept = frozenset(spec.name for spec in present if not spec.identifiable)
-    made = _Parsers(dictionary, parsed, outputs, CellMemo(kept))
+    made = _Parsers(
+        dictionary, parsed, outputs, CellMemo(kept), _stored(fields, parsed, dictionary)
+    )
     with _PARSED_LOCK:
         _PARSED[key] = made
         while len(_PARSED) > 8:
@@ -363,17 +369,21 @@ def parse_columns(
                     pl.col(spec.name),
                 )
             )
-    # Values that broke their type become null so that later rules do not report them twice.
-    typed = typed.select(
-        pl.col(ROW),
-        *[
-            pl.when(~pl.col(f"{s.name}__bad"))
-            .then(pl.col(s.name))
-            .cast(storage_dtype(s, dictionary))
-            .alias(s.name)
-            if s.name in parsed
-            else pl.lit(None, dtype=storage_dtype(s, dictionary)).alias(s.name)
-            for s in fields
-        ],
-    )
+    typed = typed.select(pl.col(ROW), *parsers.typed)
     return typed, issues
+
+
+def _stored(
+    fields: tuple[FieldSpec, ...], parsed: dict[str, Parsed], dictionary: Dictionary
+) -> list[pl.Expr]:
+    """Every field's column as stored: values that broke their type become null so that later
+    rules do not report them twice, and a field the rows lack is null."""
+    return [
+        pl.when(~pl.col(f"{s.name}__bad"))
+        .then(pl.col(s.name))
+        .cast(storage_dtype(s, dictionary))
+        .alias(s.name)
+        if s.name in parsed
+        else pl.lit(None, dtype=storage_dtype(s, dictionary)).alias(s.name)
+        for s in fields
+    ]

@@ -219,6 +219,8 @@ FIELD_RULES: tuple[FieldRule, ...] = (
 
 def duplicate_keys(t: pl.DataFrame, key: tuple[str, ...], what: str) -> Iterator[pl.DataFrame]:
     """Rows whose key repeats an earlier row of the same file."""
+    if t.height < 2:  # a single row repeats nothing (a record typed or sent: no query)
+        return
     keyed = t.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in key]))
     first = pl.col(ROW).min().over(list(key))
     repeats = keyed.with_columns(first_row=first).filter(pl.col(ROW) != pl.col("first_row"))

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from flsdb.errors import FileFormatError
+from flsdb.ingest.cells import FEW_ROWS
 from flsdb.ingest.issues import ROW, IssueCollector
 from flsdb.ingest.limits import UploadLimits
 
@@ -59,14 +62,19 @@ class UploadFile:
                     f"{self.name} has more than {self.limits.max_rows:,} rows, the most one upload "
                     "may hold; split it into smaller files."
                 )
-            yield batch.with_columns(
-                [pl.col(c).str.strip_chars().replace("", None) for c in self.columns]
-            ).with_row_index(ROW, offset=offset)
+            yield batch.with_columns(_stripped(tuple(self.columns))).with_row_index(
+                ROW, offset=offset
+            )
             offset += batch.height
 
     def _check_cells(self, batch: pl.DataFrame, offset: int) -> None:
         limit = self.limits.max_cell_chars
-        lengths = batch.select(pl.col(c).str.len_chars().max() for c in self.columns)
+        lengths: Any
+        if batch.height <= FEW_ROWS:  # a record typed or sent: counted here, no query planned
+            found = {c: [len(v) for v in batch[c] if v is not None] for c in self.columns}
+            lengths = {c: [max(v) if v else None] for c, v in found.items()}
+        else:
+            lengths = batch.select(pl.col(c).str.len_chars().max() for c in self.columns)
         for column in self.columns:
             longest = lengths[column][0]
             if longest is not None and longest > limit:
@@ -113,3 +121,9 @@ def normalise_header(header: list[str], name: str, limits: UploadLimits) -> tupl
             )
         seen.add(column)
     return tuple(cleaned)
+
+
+@lru_cache(maxsize=32)
+def _stripped(columns: tuple[str, ...]) -> list[pl.Expr]:
+    """Each column's cells stripped, blank -> null (built once per set of columns)."""
+    return [pl.col(c).str.strip_chars().replace("", None) for c in columns]

@@ -40,10 +40,14 @@ def record_event(
         "detail": detail,
     }
     if isinstance(target, Connection):
-        target.execute(events.insert().values(**row))
+        target.execute(_INSERT, row)
         return
     with target.begin() as conn:
-        conn.execute(events.insert().values(**row))
+        conn.execute(_INSERT, row)
+
+
+# Built once (an event is written for nearly every request): its values are parameters.
+_INSERT = events.insert()
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, case, delete, func, select, update
+from sqlalchemy import Engine, bindparam, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -287,6 +287,19 @@ def sign_in(
         return Session(token, csrf, accounts._actor(conn, row))
 
 
+# The live session of a token's digest: run for every request, so built once (SQLAlchemy then
+# neither builds it nor works out its cache key again).
+_LIVE_SESSION = (
+    select(users, web_sessions.c.csrf_token, web_sessions.c.expires_at.label("until"))
+    .add_columns(web_sessions.c.last_seen_at)
+    .join(web_sessions, users.c.id == web_sessions.c.user_id)
+    .where(web_sessions.c.id_sha256 == bindparam("digest"))
+    .where(web_sessions.c.expires_at > bindparam("now"))
+    .where(web_sessions.c.last_seen_at > bindparam("idle_since"))
+    .where(users.c.disabled.is_(False))
+)
+
+
 def session_actor(
     engine: Engine, token: str, limits: Limits | None = None, *, touch: bool = True
 ) -> Live | None:
@@ -297,13 +310,7 @@ def session_actor(
     digest = accounts._digest(token)
     with engine.connect() as conn:
         found = conn.execute(
-            select(users, web_sessions.c.csrf_token, web_sessions.c.expires_at.label("until"))
-            .add_columns(web_sessions.c.last_seen_at)
-            .join(web_sessions, users.c.id == web_sessions.c.user_id)
-            .where(web_sessions.c.id_sha256 == digest)
-            .where(web_sessions.c.expires_at > now)
-            .where(web_sessions.c.last_seen_at > now - limits.idle)
-            .where(users.c.disabled.is_(False))
+            _LIVE_SESSION, {"digest": digest, "now": now, "idle_since": now - limits.idle}
         ).first()
         if found is None:
             return None

@@ -5,27 +5,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 
 from flsdb.errors import NotFound
 from flsdb.services import policy
 from flsdb.services.policy import Actor, check
 from flsdb.storage.tables import records, services
 
+# Asked for every dashboard view: built once (SQLAlchemy neither builds them nor works out
+# their cache key again).
+_REGION_OF = select(services.c.region_code).where(services.c.service_code == bindparam("code"))
+_ANY_RECORD = select(records.c.id).where(records.c.service_code == bindparam("code")).limit(1)
+
 
 def region_of(engine: Engine, code: str) -> str | None:
     with engine.connect() as conn:
-        return conn.execute(
-            select(services.c.region_code).where(services.c.service_code == code)
-        ).scalar_one_or_none()
+        found = conn.execute(_REGION_OF, {"code": code}).scalar_one_or_none()
+    return None if found is None else str(found)
 
 
 def has_records(engine: Engine, code: str) -> bool:
     """Whether the FLS has any record (its index by FLS and fracture date answers at once)."""
     with engine.connect() as conn:
-        found = conn.execute(
-            select(records.c.id).where(records.c.service_code == code).limit(1)
-        ).first()
+        found = conn.execute(_ANY_RECORD, {"code": code}).first()
     return found is not None
 
 

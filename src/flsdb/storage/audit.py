@@ -110,18 +110,22 @@ def write_event(
 ) -> None:
     """One record's change, written in the caller's transaction (the form's and API's)."""
     conn.execute(
-        audit_log.insert().values(
-            table_name="records",
-            row_key=key_text(key_values, key),
-            action=action,
-            before=_json(before),
-            after=_json(after),
-            import_id=None,
-            user_name=user,
-            changed_at=at,
-            record_id=record_id,
-        )
+        _INSERT,
+        {
+            "table_name": "records",
+            "row_key": key_text(key_values, key),
+            "action": action,
+            "before": _json(before),
+            "after": _json(after),
+            "import_id": None,
+            "user_name": user,
+            "changed_at": at,
+            "record_id": record_id,
+        },
     )
+
+
+_INSERT = audit_log.insert()  # built once: its values are parameters
 
 
 def event_frame(

@@ -10,15 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Collection, Mapping
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Date, Engine, and_, func, select
+from sqlalchemy import Connection, Date, Engine, and_, bindparam, func, select
 
 from flsdb.dictionary import load_dictionary
 from flsdb.errors import Conflict, NotFound
 from flsdb.storage.audit import key_text, rows_of_service, rows_of_services, write_event
-from flsdb.storage.figures import for_connection, ids_where
-from flsdb.storage.locks import check_record
+from flsdb.storage.figures import for_connection
+from flsdb.storage.locks import active_locks, check_record
 from flsdb.storage.offsets import day_offsets
 from flsdb.storage.tables import RECORD_COLUMNS, audit_log, records
 from flsdb.storage.transactions import write_transaction
@@ -30,11 +31,16 @@ def _day(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
+@cache
+def _key_statement() -> Any:
+    """A record's id by its key (built once: every save asks)."""
+    key = load_dictionary().record_key
+    return select(records.c.id).where(and_(*[records.c[k] == bindparam(f"k_{k}") for k in key]))
+
+
 def _key_owner(conn: Connection, values: Mapping[str, Any]) -> int | None:
     key = load_dictionary().record_key
-    found = conn.execute(
-        select(records.c.id).where(and_(*[records.c[k] == _typed(k, values[k]) for k in key]))
-    ).first()
+    found = conn.execute(_key_statement(), {f"k_{k}": _typed(k, values[k]) for k in key}).first()
     return int(found.id) if found else None
 
 
@@ -89,17 +95,23 @@ def insert_record(engine: Engine, values: Mapping[str, Any], user: str | None = 
                 .returning(records.c.id)
             ).scalar_one()
         )
-        for_connection(conn).after(ids_where([record_id]))
+        for_connection(conn).after_record(record_id)
         _audit(conn, "insert", record_id, row, None, row, user, at)
     return record_id
 
 
+# Statements every save runs, built once (SQLAlchemy neither builds them nor works out their
+# cache key again).
+_CURRENT = (
+    select(records)
+    .where(records.c.id == bindparam("record_id"))
+    .where(records.c.service_code.in_(bindparam("allowed", expanding=True)))
+)
+_SERVICE_OF = select(records.c.service_code).where(records.c.id == bindparam("record_id"))
+
+
 def _current(conn: Connection, record_id: int, allowed: Collection[str]) -> Any:
-    found = conn.execute(
-        select(records)
-        .where(records.c.id == record_id)
-        .where(records.c.service_code.in_(sorted(allowed)))
-    ).first()
+    found = conn.execute(_CURRENT, {"record_id": record_id, "allowed": sorted(allowed)}).first()
     if found is None:
         raise NotFound(f"There is no record {record_id} that you can see.")
     return found
@@ -107,9 +119,8 @@ def _current(conn: Connection, record_id: int, allowed: Collection[str]) -> Any:
 
 def _service_of(engine: Engine, record_id: int) -> str | None:
     with engine.connect() as conn:
-        return conn.execute(
-            select(records.c.service_code).where(records.c.id == record_id)
-        ).scalar_one_or_none()
+        found = conn.execute(_SERVICE_OF, {"record_id": record_id}).scalar_one_or_none()
+        return None if found is None else str(found)
 
 
 def update_record(
@@ -132,8 +143,13 @@ def update_record(
         current = _current(conn, record_id, allowed)
         # A signed-off record still takes its follow-up (the lock says which changes it allows).
         changed = changed_fields({c: current._mapping[c] for c in RECORD_COLUMNS}, new)
-        check_record(conn, current.service_code, _day(current.date_fracture_diagnosed), changed)
-        check_record(conn, str(new["service_code"]), _day(new["date_fracture_diagnosed"]), changed)
+        held = active_locks(conn)
+        check_record(
+            conn, current.service_code, _day(current.date_fracture_diagnosed), changed, held
+        )
+        check_record(
+            conn, str(new["service_code"]), _day(new["date_fracture_diagnosed"]), changed, held
+        )
         if int(current.version) != int(version):
             editor = _last_editor(conn, record_id, current.service_code)
             raise Conflict(
@@ -151,7 +167,7 @@ def update_record(
         if before == new:
             return int(current.version)
         figures = for_connection(conn)
-        figures.before(ids_where([record_id]))
+        figures.before_record(record_id)
         done = conn.execute(
             records.update()
             .where(records.c.id == record_id)
@@ -160,7 +176,7 @@ def update_record(
         )
         if done.rowcount != 1:
             raise Conflict("This record was changed by someone else; reload it.")
-        figures.after(ids_where([record_id]))
+        figures.after_record(record_id)
         _audit(conn, action, record_id, new, before, new, user, at)
     return int(version) + 1
 
@@ -221,7 +237,7 @@ def delete_record_by_id(
         if version is not None and int(current.version) != int(version):
             raise Conflict("This record was changed after you opened it; reload it first.")
         before = {c: current._mapping[c] for c in RECORD_COLUMNS}
-        for_connection(conn).before(ids_where([record_id]))
+        for_connection(conn).before_record(record_id)
         conn.execute(records.delete().where(records.c.id == record_id))
         _audit(conn, "delete", record_id, before, before, None, user, at)
 

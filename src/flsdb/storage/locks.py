@@ -140,8 +140,11 @@ def locks_from_tuples(rows: Iterable[tuple[object, ...]]) -> list[PeriodLock]:
     return [_from_row(type("Row", (), dict(zip(names, r, strict=True)))) for r in rows]
 
 
+_ACTIVE = select(period_locks).where(period_locks.c.lifted_at.is_(None))  # built once
+
+
 def active_locks(conn: Connection) -> list[PeriodLock]:
-    rows = conn.execute(select(period_locks).where(period_locks.c.lifted_at.is_(None))).all()
+    rows = conn.execute(_ACTIVE).all()
     return [_from_row(r) for r in rows]
 
 
@@ -150,11 +153,13 @@ def check_record(
     service_code: str,
     fracture: dt.date,
     changed: Collection[str] | None = None,
+    locks: list[PeriodLock] | None = None,
 ) -> None:
     """Locked if the record (service, fracture date) falls in an active lock, unless the change
     (`changed`: the fields it changes; None for a new or deleted record) is one the lock allows
-    (follow-up fields alone, under a sign-off, while their window is open)."""
-    for lock in active_locks(conn):
+    (follow-up fields alone, under a sign-off, while their window is open). `locks`: the active
+    locks read already in this transaction (read here otherwise)."""
+    for lock in active_locks(conn) if locks is None else locks:
         if lock.covers(service_code, fracture) and not lock.allows(fracture, changed):
             raise Locked(f"This record cannot change: {lock.reason(fracture)}.")
 

@@ -359,6 +359,9 @@ def store_records(
     return _store(engine, table, target, locks, user, dry_run, report, expected)
 
 
+_SERVICE_CODES = select(services.c.service_code)  # built once: every record saved asks
+
+
 def known_service_codes(engine: Engine) -> set[str]:
     with engine.connect() as conn:
-        return set(conn.execute(select(services.c.service_code)).scalars())
+        return set(conn.execute(_SERVICE_CODES).scalars())
