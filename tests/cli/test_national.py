@@ -32,7 +32,7 @@ def _run(*args: str, cwd: Path, code: int = 0) -> str:
 
 def _database(folder: Path, name: str) -> str:
     db = str(folder / f"{name}.db")
-    _run("load-services", str(services_file()), "--db", db, cwd=folder)
+    _run("load-services", str(services_file(folder)), "--db", db, cwd=folder)
     return db
 
 

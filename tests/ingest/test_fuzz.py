@@ -6,21 +6,25 @@ from __future__ import annotations
 
 import io
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import Engine
 
 from flsdb.errors import FlsdbError
 from flsdb.ingest import open_upload, validate
 from flsdb.storage import open_engine, store_records, store_services
 from tests.factory import RECORD_COLUMNS, nhs_number, record, write_records, write_services
 
-FOLDER = Path(tempfile.mkdtemp(prefix="flsdb-fuzz-"))
-VALID_CSV = write_records(
-    FOLDER / "valid.csv", [record(nhs_number=nhs_number(i)) for i in range(3)]
-).read_bytes()
+
+def _valid_csv() -> bytes:
+    with tempfile.TemporaryDirectory(prefix="flsdb-fuzz-") as folder:
+        rows = [record(nhs_number=nhs_number(i)) for i in range(3)]
+        return write_records(Path(folder) / "valid.csv", rows).read_bytes()
 
 
 def _valid_xlsx() -> bytes:
@@ -34,26 +38,45 @@ def _valid_xlsx() -> bytes:
     return buffer.getvalue()
 
 
+VALID_CSV = _valid_csv()
 VALID_XLSX = _valid_xlsx()
-_engine = None
 
 
-def _store():  # type: ignore[no-untyped-def]
-    global _engine
-    if _engine is None:
-        _engine = open_engine(f"sqlite:///{FOLDER / 'fuzz.db'}")
-        services = validate(open_upload(write_services(FOLDER / "services.csv")), "services")
-        store_services(_engine, services, "fuzz")
-    return _engine
+class Uploads:
+    """The folder the examples' uploads are written to (each overwrites the last), and a store
+    for those that pass, made when the first one does."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._engine: Engine | None = None
+
+    def store(self) -> Engine:
+        if self._engine is None:
+            self._engine = open_engine(f"sqlite:///{self.folder / 'fuzz.db'}")
+            services_file = write_services(self.folder / "services.csv")
+            services = validate(open_upload(services_file), "services")
+            store_services(self._engine, services, "fuzz")
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
 
 
-def upload_ends_well(data: bytes, suffix: str) -> None:
-    path = FOLDER / f"upload{suffix}"
+@pytest.fixture(scope="module")
+def uploads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Uploads]:
+    made = Uploads(tmp_path_factory.mktemp("fuzz"))
+    yield made
+    made.close()
+
+
+def upload_ends_well(uploads: Uploads, data: bytes, suffix: str) -> None:
+    path = uploads.folder / f"upload{suffix}"
     path.write_bytes(data)
     try:
         table = validate(open_upload(path), "records", known_services={"FLS01", "FLS02", "WAL01"})
         if table.ok:
-            store_records(_store(), table, "fuzz")
+            store_records(uploads.store(), table, "fuzz")
         else:
             assert table.issues.error_count > 0
             for message in table.issues.frame["message"]:
@@ -86,20 +109,20 @@ FUZZ = settings(
 
 @FUZZ
 @given(st.binary(max_size=3000), st.sampled_from([".csv", ".xlsx", ".txt"]))
-def test_any_bytes(data: bytes, suffix: str) -> None:
-    upload_ends_well(data, suffix)
+def test_any_bytes(uploads: Uploads, data: bytes, suffix: str) -> None:
+    upload_ends_well(uploads, data, suffix)
 
 
 @FUZZ
 @given(EDITS)
-def test_edited_csv(edits: list[tuple[int, int, bytes]]) -> None:
-    upload_ends_well(_edited(VALID_CSV, edits), ".csv")
+def test_edited_csv(uploads: Uploads, edits: list[tuple[int, int, bytes]]) -> None:
+    upload_ends_well(uploads, _edited(VALID_CSV, edits), ".csv")
 
 
 @FUZZ
 @given(EDITS)
-def test_edited_xlsx(edits: list[tuple[int, int, bytes]]) -> None:
-    upload_ends_well(_edited(VALID_XLSX, edits), ".xlsx")
+def test_edited_xlsx(uploads: Uploads, edits: list[tuple[int, int, bytes]]) -> None:
+    upload_ends_well(uploads, _edited(VALID_XLSX, edits), ".xlsx")
 
 
 CELL = st.one_of(
@@ -110,11 +133,11 @@ CELL = st.one_of(
 
 @FUZZ
 @given(st.lists(st.lists(CELL, min_size=1, max_size=len(RECORD_COLUMNS) + 2), max_size=5))
-def test_random_cells_under_the_real_header(rows: list[list[str]]) -> None:
+def test_random_cells_under_the_real_header(uploads: Uploads, rows: list[list[str]]) -> None:
     import csv
 
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(RECORD_COLUMNS)
     writer.writerows(rows)
-    upload_ends_well(buffer.getvalue().encode("utf-8", "surrogatepass"), ".csv")
+    upload_ends_well(uploads, buffer.getvalue().encode("utf-8", "surrogatepass"), ".csv")

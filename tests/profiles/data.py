@@ -17,36 +17,41 @@ SERVICE = "NAT01"  # the largest FLS of the synthetic data below, renamed
 
 
 @cache
-def _generated() -> tuple[Path, Path]:
-    """Synthetic services and records, the largest FLS's code made SERVICE (the synthetic
-    data's order of FLSs differs between runs)."""
+def _generated() -> tuple[bytes, pl.DataFrame]:
+    """Synthetic services (the file's bytes) and records (as text), the largest FLS's code made
+    SERVICE (the synthetic data's order of FLSs differs between runs). Written as the upload
+    files are, into a folder removed at once (each test writes the services where it needs
+    them: `services_file`)."""
     from flsdb.synth import generate, write_upload_files
 
     data = generate(services=3, records=600, year=2024, seed=3, history_years=1, as_of=AS_OF)
     largest = data.records["service_code"].value_counts(sort=True)["service_code"][0]
     rename = pl.col("service_code").replace(largest, SERVICE)
-    folder = Path(tempfile.mkdtemp(prefix="flsdb-national-"))
-    return write_upload_files(
-        type(data)(
-            services=data.services.with_columns(rename),
-            records=data.records.with_columns(rename),
-            as_of=data.as_of,
-        ),
-        folder,
+    renamed = type(data)(
+        services=data.services.with_columns(rename),
+        records=data.records.with_columns(rename),
+        as_of=data.as_of,
     )
+    with tempfile.TemporaryDirectory(prefix="flsdb-national-") as folder:
+        services, records = write_upload_files(renamed, Path(folder))
+        return services.read_bytes(), pl.read_csv(records, infer_schema=False)
 
 
-def services_file() -> Path:
-    return _generated()[0]
+def services_file(folder: Path) -> Path:
+    """The services file, written into `folder`."""
+    path = folder / "services.csv"
+    path.write_bytes(_generated()[0])
+    return path
 
 
 @cache
 def records() -> tuple[dict[str, str], ...]:
     """The FLS's records as text, NG249 answers blank (the national export has none), and a few
     changed to hold what the national export writes: two drugs in one cell, HRT, every outcome."""
-    frame = pl.read_csv(_generated()[1], infer_schema=False)
-    frame = frame.filter(pl.col("service_code") == SERVICE).sort(
-        ["date_fracture_diagnosed", "nhs_number"]
+    frame = (
+        _generated()[1]
+        .filter(pl.col("service_code") == SERVICE)
+        .sort(["date_fracture_diagnosed", "nhs_number"])
     )
     frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in NG249)
     rows = [{k: v or "" for k, v in row.items()} for row in frame.iter_rows(named=True)]

@@ -4,10 +4,10 @@ national layout (Windows-1252, labels, DD/MM/YYYY) and in flsdb's own."""
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from pathlib import Path
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +21,6 @@ from tests.profiles.national import NG249
 
 DICTIONARY = load_dictionary()
 AS_OF = dt.date(2026, 1, 31)
-FOLDER = Path(tempfile.mkdtemp(prefix="flsdb-roundtrip-"))
 KEY = ["service_code", "nhs_number", "date_fracture_diagnosed"]
 
 
@@ -43,42 +42,79 @@ def _therapy(field: str) -> st.SearchStrategy[str]:
     return _optional(st.one_of(several.map(";".join), st.sampled_from(outcomes)))
 
 
-def _days(date: dt.date, low: int, high: int) -> st.SearchStrategy[str]:
-    return st.integers(low, high).map(lambda d: (date + dt.timedelta(days=d)).isoformat())
+def _days(date: dt.date, days: int) -> str:
+    return (date + dt.timedelta(days=days)).isoformat()
+
+
+# Each field's strategy made once, not again for every record drawn: Hypothesis works out a
+# strategy's properties on first use, which for new objects in every draw was a third of the
+# tests' time. The same draws in the same order, so the same examples.
+CODE_FIELDS = [f.name for f in DICTIONARY.records if f.type == "code"]
+CODE_VALUES = {
+    name: (
+        st.sampled_from(_codes(name))
+        if DICTIONARY.record_fields[name].required
+        else _optional(st.sampled_from(_codes(name)))
+    )
+    for name in CODE_FIELDS
+}
+THERAPIES = {
+    name: _therapy(name)
+    for name in (
+        "bone_therapy_at_presentation",
+        "bone_therapy_recommended",
+        "bone_therapy_16w",
+        "bone_therapy_52w",
+    )
+}
+FRACTURES = st.dates(dt.date(2016, 1, 1), dt.date(2024, 6, 30))
+AGES = st.integers(50 * 366, 100 * 365)
+POSTCODES = _optional(st.sampled_from(["SW1A 1AA", "LS1 4DY", "CF10 3NQ"]))
+ASSESSED = st.one_of(st.none(), st.integers(0, 200))  # as _optional: none, or days after
+DXA_DAYS = st.integers(-30, 200)
+T_SCORES = _optional(st.integers(-70, 40).map(lambda t: str(t / 10)))
+FOLLOW_UP_DAYS = {"16w": st.integers(80, 140), "52w": st.integers(300, 420)}
+REFRACTURES = _optional(st.integers(0, 20).map(str))
 
 
 @st.composite
 def a_record(draw: st.DrawFn, index: int) -> dict[str, str]:
-    fracture = draw(st.dates(dt.date(2016, 1, 1), dt.date(2024, 6, 30)))
-    age_days = draw(st.integers(50 * 366, 100 * 365))
+    fracture = draw(FRACTURES)
+    age_days = draw(AGES)
     row = dict.fromkeys(RECORD_COLUMNS, "")
-    code_fields = [f.name for f in DICTIONARY.records if f.type == "code"]
-    for name in code_fields:
-        spec = DICTIONARY.record_fields[name]
-        values = st.sampled_from(_codes(name))
-        row[name] = draw(values if spec.required else _optional(values))
+    for name in CODE_FIELDS:
+        row[name] = draw(CODE_VALUES[name])
     for name in ("bone_therapy_at_presentation", "bone_therapy_recommended"):
-        row[name] = draw(_therapy(name))
+        row[name] = draw(THERAPIES[name])
+    postcode = draw(POSTCODES)
+    assessed = draw(ASSESSED)
     row.update(
         service_code="NAT01",
         nhs_number=nhs_number(index),
         date_of_birth=(fracture - dt.timedelta(days=age_days)).isoformat(),
         date_fracture_diagnosed=fracture.isoformat(),
-        postcode=draw(_optional(st.sampled_from(["SW1A 1AA", "LS1 4DY", "CF10 3NQ"]))),
-        date_fls_assessment=draw(_optional(_days(fracture, 0, 200))),
+        postcode=postcode,
+        date_fls_assessment="" if assessed is None else _days(fracture, assessed),
     )
     if row["dxa"] == "performed":
-        row["date_dxa"] = draw(_days(fracture, -30, 200))
-        row["t_score"] = draw(_optional(st.integers(-70, 40).map(lambda t: str(t / 10))))
-    for weeks, low, high in (("16w", 80, 140), ("52w", 300, 420)):
+        row["date_dxa"] = _days(fracture, draw(DXA_DAYS))
+        row["t_score"] = draw(T_SCORES)
+    for weeks in ("16w", "52w"):
         if row[f"followup_{weeks}"] == "yes":
-            row[f"date_followup_{weeks}"] = draw(_days(fracture, low, high))
-        row[f"bone_therapy_{weeks}"] = draw(_therapy(f"bone_therapy_{weeks}"))
-    row["refractures_since_index"] = draw(_optional(st.integers(0, 20).map(str)))
+            row[f"date_followup_{weeks}"] = _days(fracture, draw(FOLLOW_UP_DAYS[weeks]))
+        row[f"bone_therapy_{weeks}"] = draw(THERAPIES[f"bone_therapy_{weeks}"])
+    row["refractures_since_index"] = draw(REFRACTURES)
     return row
 
 
-RECORDS = st.integers(1, 6).flatmap(lambda n: st.tuples(*[a_record(i) for i in range(n)]).map(list))
+ROWS_OF = {n: st.tuples(*[a_record(i) for i in range(n)]).map(list) for n in range(1, 7)}
+RECORDS = st.integers(1, 6).flatmap(ROWS_OF.__getitem__)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The files of every example (each overwrites the last), removed with pytest's others."""
+    return tmp_path_factory.mktemp("roundtrip")
 
 
 def _validated(path: Path, profile_name: str) -> ValidatedTable:
@@ -98,9 +134,11 @@ ROUND_TRIP = settings(max_examples=40, deadline=None, suppress_health_check=[Hea
 
 @ROUND_TRIP
 @given(RECORDS, st.sampled_from(["fls-db", "flsdb"]))
-def test_export_then_import_gives_the_records_back(rows: list[dict[str, str]], name: str) -> None:
+def test_export_then_import_gives_the_records_back(
+    folder: Path, rows: list[dict[str, str]], name: str
+) -> None:
     stored = validate(
-        open_upload(write_records(FOLDER / "own.csv", rows)),
+        open_upload(write_records(folder / "own.csv", rows)),
         "records",
         known_services={"NAT01"},
         upload_date=AS_OF,
@@ -108,7 +146,7 @@ def test_export_then_import_gives_the_records_back(rows: list[dict[str, str]], n
     assert stored.ok, stored.issues.errors()
     profile = load_profile(name)
     exported = export_frame(_typed(stored), profile, DICTIONARY)
-    path = FOLDER / "exported.csv"
+    path = folder / "exported.csv"
     write_csv(exported, path, profile.text.export_encoding)
     back = _validated(path, name)
     assert back.ok, back.issues.errors()
@@ -121,16 +159,16 @@ def test_export_then_import_gives_the_records_back(rows: list[dict[str, str]], n
 @ROUND_TRIP
 @given(RECORDS)
 def test_the_2023_layout_gives_back_the_records_with_coarse_sites(
-    rows: list[dict[str, str]],
+    folder: Path, rows: list[dict[str, str]]
 ) -> None:
     stored = validate(
-        open_upload(write_records(FOLDER / "own23.csv", rows)),
+        open_upload(write_records(folder / "own23.csv", rows)),
         "records",
         known_services={"NAT01"},
         upload_date=AS_OF,
     )
     profile = load_profile("fls-db")
-    path = FOLDER / "exported23.csv"
+    path = folder / "exported23.csv"
     write_csv(export_frame(_typed(stored), profile, DICTIONARY, "2023"), path, "windows-1252")
     back = _typed(_validated(path, "fls-db"))
     sites = ["fracture_site", "fracture_site_2", "fracture_site_3"]
