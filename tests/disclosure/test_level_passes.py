@@ -72,3 +72,32 @@ def test_a_region_of_each_nation_and_one_fls_alone_withhold_the_same_counts() ->
         primary, fast, every = _both(tables, own, policy)
         assert np.array_equal(fast, every)
         assert primary.sum() > 0
+
+
+def test_an_insiders_share_is_the_same_summed_or_taken_from_the_total() -> None:
+    """`absorbed` with whole-number rooms takes what the others of a relation absorb as the
+    total less an attacker's own; the counts it finds to fail are those the sum over the
+    others finds, on many random relations."""
+    from flsdb.disclosure.absorb import absorbed
+    from flsdb.disclosure.ranges import Ranges
+
+    rng = np.random.default_rng(7)
+    found = {True: [], False: []}
+    for _ in range(400):
+        size = int(rng.integers(2, 12))
+        values = rng.integers(0, 40, size).astype(float)
+        ranges = Ranges(values, [], 5)
+        hidden = (rng.random(size) < 0.7).tolist()
+        owners = [str(o) for o in rng.choice(["A", "B", "C"], size)]
+        others = [(c, bool(rng.random() < 0.5)) for c in range(size) if hidden[c]]
+        cell, need = int(rng.integers(0, size)), float(rng.integers(1, 60))
+        for whole in (True, False):
+            found[whole].append(
+                absorbed(
+                    others, cell, True, 1, need, True, frozenset(), hidden, ranges, owners, whole
+                )
+            )
+    assert found[True] == found[False]
+    # Both outcomes occur, and insiders are named as attackers.
+    assert {ok for ok, _ in found[True]} == {True, False}
+    assert any(attacker is not None for _, attacker in found[True])

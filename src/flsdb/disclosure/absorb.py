@@ -32,8 +32,9 @@ class Sum:
 
 
 def absorbed(
-    rel: Sum,
+    others: Sequence[tuple[int, bool]],
     cell: int,
+    same_side: bool,
     direction: int,
     need: float,
     insiders: bool,
@@ -41,24 +42,38 @@ def absorbed(
     hidden: Sequence[bool],
     ranges: Ranges,
     owners: Sequence[str | None],
+    whole: bool = False,
 ) -> tuple[bool, str | None]:
-    """Whether the other hidden counts of the relation can absorb `cell` moving `need` in
-    `direction`; and the FLS whose own counts, known to it, would leave too little (never one
-    in `spared` or the count's own FLS)."""
-    same_side = cell in rel.left
+    """Whether the other hidden counts of a relation (`others`: its hidden counts in order,
+    each with whether it is on the left; `same_side`: whether `cell` is) can absorb `cell`
+    moving `need` in `direction`; and the FLS whose own counts, known to it, would leave too
+    little (never one in `spared` or the count's own FLS). `whole`: every room is a whole
+    number (every count is), so any sum of them is exact in any order."""
     rooms: list[tuple[float, str | None]] = []
-    for other in rel.cells:
-        if other == cell or not hidden[other]:
+    # A count on the same side moves against `cell`, one on the other side with it.
+    against, along = (ranges.down, ranges.up) if direction > 0 else (ranges.up, ranges.down)
+    for other, left in others:
+        if other == cell:
             continue
-        side = (other in rel.left) == same_side
-        rooms.append((ranges.move(other, -direction if side else direction, hidden), owners[other]))
-    if sum(room for room, _ in rooms) + 1e-9 < need:
+        room = (against if left == same_side else along)(other, hidden)
+        rooms.append((room, owners[other]))
+    total = sum(room for room, _ in rooms)
+    if total + 1e-9 < need:
         return False, None
     if insiders:
-        for attacker in {o for _, o in rooms if o is not None}:
+        attackers = {o for _, o in rooms if o is not None}
+        own: dict[str | None, float] = {}
+        if whole:  # whole rooms: what the others absorb is the total less the attacker's own
+            for room, o in rooms:
+                own[o] = own.get(o, 0.0) + room
+        for attacker in attackers:
             if attacker in spared or attacker == owners[cell]:
                 continue
-            if sum(room for room, o in rooms if o != attacker) + 1e-9 < need:
+            if whole:
+                rest = total - own[attacker]
+            else:
+                rest = sum(room for room, o in rooms if o != attacker)
+            if rest + 1e-9 < need:
                 return False, attacker
     return True, None
 

@@ -55,6 +55,7 @@ def _levels(
     complement: bool,
     partners: dict[int, int],
     owners: Sequence[str | None],
+    members: _Members,
 ) -> Levels:
     """Per hidden count: (up, down, against insiders too); `partners` gets the shown count
     of each nested pair whose difference is protected. A protected count's levels are its
@@ -91,9 +92,17 @@ def _levels(
     flags, counts = hidden, counted.tolist()
     outers, inners = ranges.outers, ranges.inners
     unseen: frozenset[int] = frozenset()
+    # The levels each count last passed on: a count queued again whose levels did not change
+    # since would pass on nothing (every move above only grows what it reaches), so it is
+    # not read again. (A count queued twice is read at its later entry, which comes first.)
+    passed_on: dict[int, object] = {}
     while queue:
         cell = queue.pop()
-        cell_up, cell_down, guarded, cell_spared, cell_via = levels[cell]
+        state = levels[cell]
+        if passed_on.get(cell) is state:
+            continue
+        passed_on[cell] = state
+        cell_up, cell_down, guarded, cell_spared, cell_via = state
         skipped = _skipped(cell_via)
         # (count, whether it moves against this one): the other side of a sum moves with it,
         # the same side against it; nested counts move with it. Hidden counts only.
@@ -101,18 +110,19 @@ def _levels(
         for index in by_cell.get(cell, ()):
             if index in skipped:
                 continue
-            rel = relations[index]
-            left = rel.left
-            mine = cell in left
-            for o in rel.cells:
-                if o != cell and flags[o] and counts[o]:
-                    tied.append((o, (o in left) == mine, index))
+            mine = cell in relations[index].left
+            for o, left in members(index):
+                if o != cell and counts[o]:
+                    tied.append((o, left == mine, index))
         for nests in (outers.get(cell, ()), inners.get(cell, ())):
             for o in nests:
                 if o != cell and flags[o] and counts[o]:
                     tied.append((o, False, -1))
         for other, against, index in tied:
-            move_up, move_down = (cell_down, cell_up) if against else (cell_up, cell_down)
+            if against:
+                move_up, move_down = cell_down, cell_up
+            else:
+                move_up, move_down = cell_up, cell_down
             found = levels.get(other)
             if found is None:
                 up, down, insiders, spared, via = 0.0, 0.0, False, cell_spared, unseen
@@ -136,6 +146,26 @@ def _levels(
                 )
                 queue.append(other)
     return levels
+
+
+class _Members:
+    """Each relation's hidden counts in order, with whether each is on the left: read from one
+    pass's hidden flags when the relation is first asked for, then kept for the pass (a
+    relation of an FLS's region or nation is mostly shown counts, read once, not once a
+    check)."""
+
+    def __init__(self, relations: Sequence[Sum], flags: Sequence[bool]) -> None:
+        self.relations = relations
+        self.flags = flags
+        self.found: dict[int, list[tuple[int, bool]]] = {}
+
+    def __call__(self, index: int) -> list[tuple[int, bool]]:
+        found = self.found.get(index)
+        if found is None:
+            rel, flags = self.relations[index], self.flags
+            left = rel.left
+            found = self.found[index] = [(o, o in left) for o in rel.cells if flags[o]]
+        return found
 
 
 def _skipped(via: frozenset[int]) -> frozenset[int]:
@@ -177,6 +207,13 @@ def protect_levels(
     unmarked = (every_value[size:] == 0) & (pair_cost < ZERO)
     every_preference = np.concatenate([preference, pair_cost + np.where(unmarked, ZERO, 0.0)])
     ranges = Ranges(every_value, nested, below, diffs)
+    # Counts of patients are whole numbers: then every room to move is, and sums of rooms are
+    # exact in any order (`absorb.absorbed`).
+    whole = bool(
+        np.all(np.isfinite(every_value))
+        and np.all(every_value == np.floor(every_value))
+        and (len(every_value) == 0 or np.abs(every_value).max() < 2.0**40)
+    )
     sums = [Sum(rel.cells, left) for rel, left in zip(ties.relations, ties.lefts, strict=True)]
     by_cell, real_by_cell = ties.by_cell, ties.real_by_cell
     hidden = complete(values, hidden, relations, preference)
@@ -203,6 +240,7 @@ def protect_levels(
         # the others are checked again only if their levels changed.
         near = None if before is None else reach.near(np.flatnonzero(every_hidden != before))
         before = every_hidden
+        members = _Members(sums, flags)
         levels = _levels(
             ranges,
             flags,
@@ -213,6 +251,7 @@ def protect_levels(
             complement,
             partners,
             every_owner,
+            members,
         )
         last, checked_as = checked_as, {}
         for cell, found in levels.items():
@@ -232,7 +271,17 @@ def protect_levels(
                         continue
                     checked = sums[index]
                     ok, attacker = absorbed(
-                        checked, cell, direction, need, insiders, spared, flags, ranges, every_owner
+                        members(index),
+                        cell,
+                        cell in checked.left,
+                        direction,
+                        need,
+                        insiders,
+                        spared,
+                        flags,
+                        ranges,
+                        every_owner,
+                        whole,
                     )
                     if ok:
                         continue

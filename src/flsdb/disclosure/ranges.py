@@ -54,7 +54,8 @@ class Ranges:
             self._flags, self._up, self._down = hidden, {}, {}
 
     def up(self, cell: int, hidden: Sequence[bool]) -> float:
-        self._for(hidden)
+        if hidden is not self._flags:
+            self._for(hidden)
         found = self._up.get(cell)
         if found is not None:
             return found
@@ -73,7 +74,8 @@ class Ranges:
         return room
 
     def down(self, cell: int, hidden: Sequence[bool]) -> float:
-        self._for(hidden)
+        if hidden is not self._flags:
+            self._for(hidden)
         found = self._down.get(cell)
         if found is not None:
             return found

@@ -17,9 +17,22 @@ from flsdb.errors import ConfigurationError
 from flsdb.kpi.periods import check_extract_date
 from flsdb.storage.tables import records
 
+# What one value of a column of objects or strings holds, on average (a short string, None):
+# a frame's size is estimated from its counts of rows and columns, not by sizing every value.
+OBJECT_BYTES = 56
+
+
+def _frame_bytes(frame: pd.DataFrame | pd.Series) -> int:
+    """A frame's (or series') values and index at 8 bytes each, and the values of its columns
+    of objects or strings at `OBJECT_BYTES` more each."""
+    kinds = [frame.dtype] if isinstance(frame, pd.Series) else frame.dtypes.tolist()
+    columns, objects = len(kinds), sum(not pd.api.types.is_numeric_dtype(k) for k in kinds)
+    return len(frame) * ((columns + 1) * 8 + objects * OBJECT_BYTES)
+
 
 def approximate_bytes(data: Any) -> int:
-    """Roughly the memory held by computed figures: their frames' deep sizes and the rest."""
+    """Roughly the memory held by computed figures: their frames (from their counts of rows and
+    columns) and the rest."""
     seen: set[int] = set()
     total, stack = 0, [data]
     while stack:
@@ -27,10 +40,8 @@ def approximate_bytes(data: Any) -> int:
         if id(item) in seen:
             continue
         seen.add(id(item))
-        if isinstance(item, pd.DataFrame):
-            total += int(item.memory_usage(deep=True).sum())
-        elif isinstance(item, pd.Series):
-            total += int(item.memory_usage(deep=True))
+        if isinstance(item, pd.DataFrame | pd.Series):
+            total += _frame_bytes(item)
         elif isinstance(item, dict):
             total += sys.getsizeof(item)
             stack.extend(item.keys())
