@@ -213,8 +213,8 @@ def engine(migrated_db_url: str) -> Iterator[Engine]:
 # so that the last minutes of a run are not one worker finishing a long group while the other
 # waits (with 2 workers, the longest groups bound the run). Keep it to the ones over ~10 s.
 LONGEST_FIRST = (
-    # test_reports, test_audit_gate and test_audit_mix: the checked figures they share (made
-    # once per process: tests/reports/cases.py) and the published and internal sets.
+    # test_reports, test_audit_gate, test_audit_mix, test_spc_counts and test_chart_panels: the
+    # figures they share (made once per process: tests/reports/cases.py) and the report sets.
     "report-cases",
     "tests/reports/test_publishing.py",
     # The outliers' test, the national audit's and the nation's suppression tests: one
