@@ -226,9 +226,9 @@ def engine(migrated_db_url: str) -> Iterator[Engine]:
 # so that the last minutes of a run are not one worker finishing a long group while the other
 # waits (with 2 workers, the longest groups bound the run). Keep it to the ones over ~10 s.
 LONGEST_FIRST = (
-    # test_reports, test_audit_gate, test_audit_mix and test_publishing: the checked figures
-    # they share (made once per process: tests/reports/cases.py) and the published, internal
-    # and synthetic sets.
+    # test_reports, test_audit_gate, test_audit_mix, test_spc_counts, test_chart_panels and
+    # test_publishing: the figures they share (made once per process: tests/reports/cases.py)
+    # and the published, internal and synthetic sets.
     "report-cases",
     # The outliers' test, the national audit's and the nation's suppression tests: one
     # synthetic nation (tests/disclosure/nation.py), its audit and its linked counts' search,

@@ -1,14 +1,16 @@
 """The reports' test set: the KPI cases' records (`tests.kpi.cases`) and their figures of 2024,
 as several report test modules build them.
 
-`checked_case_figures` gives them as `check_publishable` makes them (the intruder's audit and
-its search, then the linked counts' search: about 15 of the 17 CPU seconds of the set), once
-per test process, to the modules that only read them (test_reports, test_audit_gate,
-test_audit_mix: one xdist group, `CASES_GROUP`, so one worker makes them once)."""
+`computed_case_figures` gives them as computed (about 1.7 CPU s), and `checked_case_figures` as
+`check_publishable` makes them (the intruder's audit and its search, then the linked counts'
+search: about 10 CPU s more), each made once per test process, to the modules that read them
+(test_reports, test_audit_gate, test_audit_mix, test_spc_counts, test_chart_panels: one xdist
+group, `CASES_GROUP`, so one worker makes them once)."""
 
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import shutil
 import tempfile
 from functools import cache
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from flsdb.figures import PeriodFigures, compute_figures
+from flsdb.figures import Kept, PeriodFigures, compute_figures
 from flsdb.kpi import parse_period
 from flsdb.kpi.sources import RecordSource, source_from_files
 from flsdb.reports.build import check_publishable
@@ -38,12 +40,29 @@ def case_figures(folder: Path) -> PeriodFigures:
     return compute_figures(case_source(folder), parse_period("2024"), AS_OF)
 
 
+def _folder() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="flsdb-cases-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+@cache
+def _computed() -> PeriodFigures:
+    return case_figures(_folder())
+
+
+def computed_case_figures() -> PeriodFigures:
+    """The test set's figures of 2024 at its extract date, as `case_figures` computes them:
+    a copy of those computed once per test process, with views of its own and not yet audited
+    (as figures just computed are: `dataclasses.replace`). Read only, as computed figures are
+    (a test that changes figures takes a copy)."""
+    return dataclasses.replace(_computed(), kept=Kept())
+
+
 @cache
 def checked_case_figures() -> PeriodFigures:
     """The test set's figures of 2024 as they may be published (`check_publishable`: audited,
     the counts beside the KPI tables audited with them), made once per test process. Read
     only: a test that changes figures takes a copy (`dataclasses.replace`, which keeps the
     views made from them, the linked counts' outcome among them)."""
-    folder = Path(tempfile.mkdtemp(prefix="flsdb-cases-"))
-    atexit.register(shutil.rmtree, folder, True)
-    return check_publishable(case_figures(folder))
+    return check_publishable(computed_case_figures())

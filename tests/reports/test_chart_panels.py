@@ -19,15 +19,16 @@ from flsdb.reports.charts.spc import WIDTH
 from flsdb.reports.fls import _funnel_grid
 from flsdb.reports.national import titles
 from flsdb.stats.spc import Rules, p_chart, variation_icon
-from tests.reports.cases import case_figures
+from tests.reports.cases import CASES_GROUP, computed_case_figures
 
 NUMBER = r"-?\d+(?:\.\d+)?"
 
+pytestmark = CASES_GROUP  # the computed figures are made once per process
+
 
 @pytest.fixture(scope="module")
-def figures(tmp_path_factory: pytest.TempPathFactory) -> PeriodFigures:
-    folder = tmp_path_factory.mktemp("panels")
-    return case_figures(folder)
+def figures() -> PeriodFigures:
+    return computed_case_figures()
 
 
 def labelled(drawing: str) -> dict[str, list[tuple[float, float]]]:

@@ -72,13 +72,15 @@ def check_pages(pdf: Path, html: Path, folder: Path) -> list[str]:
     sections = [
         unescape(re.sub("<[^>]+>", "", h)).strip() for h in re.findall(r"<h2[^>]*>(.*?)</h2>", text)
     ]
-    pages = [" ".join(p.extract_text().split()) for p in PdfReader(pdf).pages]
+    # Only the page after a half-empty one is read as text (pypdf's extraction of every page
+    # of the national report cost about 2 CPU s; most pages are full).
+    pages = PdfReader(pdf).pages
     problems = []
     for index, image in enumerate(images[:-1]):
         share = filled_share(image)
         if share >= 0.5:
             continue
-        body = pages[index + 1]
+        body = " ".join(pages[index + 1].extract_text().split())
         starts_section = any(
             (position := body.find(title)) >= 0 and position < 400 for title in sections
         )

@@ -14,12 +14,13 @@ from flsdb.disclosure import protect_tables
 from flsdb.disclosure.linked import Linked, audit_linked, secure_linked
 from flsdb.figures import PeriodFigures
 from flsdb.figures.spc import unit_analysis
-from flsdb.reports.build import check_publishable
 from flsdb.reports.published_counts import linked_counts
 from flsdb.reports.spc_counts import marks, points, published_panel
 from flsdb.reports.spc_panels import spc_figure
 from tests.disclosure.test_disclosure import BASE, POLICY, SERVICES, tables_for
-from tests.reports.cases import case_figures
+from tests.reports.cases import CASES_GROUP, checked_case_figures
+
+pytestmark = CASES_GROUP  # the checked figures are made once per process
 
 
 def _months(numerators: list[float]) -> Linked:
@@ -54,8 +55,9 @@ def test_a_month_of_1_to_4_beside_the_years_count_is_withheld_with_another_month
 
 
 @pytest.fixture(scope="module")
-def report_data(tmp_path_factory: pytest.TempPathFactory) -> PeriodFigures:
-    return check_publishable(case_figures(tmp_path_factory.mktemp("data")))
+def report_data() -> PeriodFigures:
+    """The test set's figures as `check_publishable` makes them (shared, read only)."""
+    return checked_case_figures()
 
 
 def test_the_national_spc_points_are_published_as_the_audit_passes_them(

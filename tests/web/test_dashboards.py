@@ -9,6 +9,7 @@ import re
 import pytest
 
 from tests.web.conftest import Site
+from tests.web.downloads import figures_once
 
 PARAMS = {"period": "2024"}
 
@@ -124,7 +125,8 @@ def test_figures_are_cached_until_a_record_changes(site: Site) -> None:
     assert "Since then 2 changes made in the form." in nurse.get("/fls/FLS01", params=PARAMS).text
 
 
-def test_downloads_for_the_dashboards_scope(site: Site) -> None:
+def test_downloads_for_the_dashboards_scope(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    figures_once(monkeypatch)  # no record changes between the downloads
     nurse = site.client("nurse")
     report = nurse.get("/download/fls/FLS01.html", params=PARAMS)
     assert report.status_code == 200 and "attachment" in report.headers["content-disposition"]
