@@ -62,7 +62,8 @@ class Centred(Programme):
         both = np.concatenate([index, index + self.width]).astype(np.int32)
         top = np.concatenate([up, down])
         top = np.where(np.isinf(top), INFINITY, top)
-        if self.highs.changeColsBounds(len(both), both, np.zeros(len(both)), top) == ERROR:
+        highs: Any = self.highs  # only called with HiGHS present
+        if highs.changeColsBounds(len(both), both, np.zeros(len(both)), top) == ERROR:
             raise RuntimeError("HiGHS refused new bounds")
 
     def _rows_bounds(

@@ -137,7 +137,8 @@ class Programme:
     def _columns_bounds(self, index: NDArray[np.int32]) -> None:
         low, high = self.lower[index], self.upper[index]
         top = np.where(np.isinf(high), _core.kHighsInf, high)
-        status = self.highs.changeColsBounds(len(index), index, low, top)
+        highs: Any = self.highs  # only called with HiGHS present
+        status = highs.changeColsBounds(len(index), index, low, top)
         if status == _core.HighsStatus.kError:
             raise RuntimeError(f"HiGHS refused new bounds ({status})")
 
@@ -156,7 +157,8 @@ class Programme:
         self, index: NDArray[np.int32], low: NDArray[np.float64], high: NDArray[np.float64]
     ) -> None:
         low = np.where(np.isinf(low), -_core.kHighsInf, low)
-        status = self.highs.changeRowsBounds(len(index), index, low, high)
+        highs: Any = self.highs  # only called with HiGHS present
+        status = highs.changeRowsBounds(len(index), index, low, high)
         if status == _core.HighsStatus.kError:
             raise RuntimeError(f"HiGHS refused new row bounds ({status})")
 
