@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from flsdb.disclosure.centred import Centred
 from flsdb.disclosure.lp import Programme
 from flsdb.disclosure.publication import OUTSIDER, Publication
 
@@ -101,15 +100,10 @@ def _blocks(pub: Publication) -> tuple[list[_Block], list[int]]:
     return [b for b in blocks.values() if b.targets], shown_outright
 
 
-def _programme(pub: Publication, block: _Block, centred: bool = False) -> Programme:
-    """The block's programme for an outsider: each hidden cell within its marker (`centred`:
-    solved as moves from the true counts, `Centred`)."""
+def _programme(pub: Publication, block: _Block) -> Programme:
+    """The block's programme for an outsider: each hidden cell within its marker."""
     cells = np.asarray(block.cells, dtype=np.int64)
-    lower, upper = pub.lower[cells], pub.upper[cells]
-    if centred:
-        values = pub.values[cells]
-        return Centred(len(cells), block.eq_rows, block.ub_rows, lower, upper, values)
-    return Programme(len(cells), block.eq_rows, block.ub_rows, lower, upper)
+    return Programme(len(cells), block.eq_rows, block.ub_rows, pub.lower[cells], pub.upper[cells])
 
 
 class Attacks:
@@ -119,9 +113,9 @@ class Attacks:
     its parts' difference). One programme serves them all: switching attacker changes only
     the bounds of the two FLSs' cells and rows."""
 
-    def __init__(self, pub: Publication, block: _Block, centred: bool = False) -> None:
+    def __init__(self, pub: Publication, block: _Block) -> None:
         self.pub = pub
-        self.programme = _programme(pub, block, centred)
+        self.programme = _programme(pub, block)
         self.local = {cell: i for i, cell in enumerate(block.cells)}
         self.owned = _attackers(pub, block)
         self.partial = _partial(pub, block, self.local)

@@ -26,8 +26,6 @@ still unproven and solves one quantity at a time only for those left.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import coo_matrix
@@ -59,15 +57,11 @@ def _audit_block(
     solver: Programme,
     first_only: bool,
     pool: list[NDArray[np.float64]] | None = None,
-    proven: Sequence[NDArray[np.float64]] = (),
-    pushes_only: bool = False,
 ) -> list[Breach]:
     """The block's breaches to one attacker (`solver`: the block's programme with that
     attacker's own cells fixed). `pool`: solutions found for earlier attackers of the block;
     those that this attacker's bounds allow are witnesses for it too (and its own solutions
-    are added); `proven`: more solutions, checked alike but not added to. `pushes_only`: find
-    witnesses only (into `pool`), towards the needs known without a solve (`known_need`): no
-    quantity solved alone, no breach returned."""
+    are added)."""
     targets = [t for t in block.targets if attacker == OUTSIDER or pub.targets[t].owner != attacker]
     if not targets:
         return []
@@ -86,9 +80,7 @@ def _audit_block(
     matrix = coo_matrix((coefs, (rows, columns)), shape=(len(targets), solver.width)).tocsr()
     low = np.full(len(targets), np.inf)
     high = np.full(len(targets), -np.inf)
-    needs = np.array(
-        [pub.known_need(t, attacker) or pub.need(t, attacker) for t in targets], dtype=float
-    ).reshape(-1, 2)
+    needs = np.array([pub.need(t, attacker) for t in targets], dtype=float).reshape(-1, 2)
 
     def witness(x: NDArray[np.float64], keep: bool = True) -> None:
         values = matrix @ x + constants
@@ -98,7 +90,7 @@ def _audit_block(
             pool.append(x)
             del pool[:-POOLED]
 
-    for earlier in [*proven, *(pool or ())]:
+    for earlier in list(pool or ()):
         if solver.feasible(earlier):
             witness(earlier, keep=False)
 
@@ -145,7 +137,7 @@ def _audit_block(
 
     for side, sign in (("low", 1.0), ("high", -1.0)):
         push(side, sign)
-        if pub.structural is not None and not pushes_only and len(pending(side)):
+        if pub.structural is not None and len(pending(side)):
             # Short of the marker's range: ask only what the markers alone allow (an LP bound
             # can never pass it), and push again towards those needs.
             column = 0 if side == "low" else 1
@@ -156,7 +148,7 @@ def _audit_block(
             for k in pending(side):
                 needs[k, column] = pub.exact_need(targets[k], attacker, side)
             push(side, sign)
-        while not pushes_only and len(open_targets := pending(side)):
+        while len(open_targets := pending(side)):
             k = int(open_targets[0])
             status, x = solver.solve(sign * matrix[k].toarray().ravel())
             if status == "unbounded" and side == "high":
@@ -166,8 +158,6 @@ def _audit_block(
             settled[side][k] = True
             if first_only and short(side)[k]:
                 return [breach(k)]
-    if pushes_only:
-        return []
     failed = np.flatnonzero(short("low") | short("high"))
     return [breach(int(k)) for k in failed]
 

@@ -35,9 +35,6 @@ except ImportError:  # pragma: no cover - highspy is a dependency
     except ImportError:
         _core = None
 
-INFINITY = _core.kHighsInf if _core is not None else np.inf
-ERROR = _core.HighsStatus.kError if _core is not None else None
-
 Rows = Sequence[tuple[Sequence[int], Sequence[float], float]]
 
 # Counted for the benchmarks and the README's figures (one process: the audit is synchronous).
@@ -53,40 +50,6 @@ def _matrix(rows: Rows, width: int) -> Any:
         c += list(columns)
         v += list(coefs)
     return coo_matrix((v, (r, c)), shape=(len(rows), width)).tocsr()
-
-
-def highs_model(
-    matrix: Any,
-    lower: NDArray[np.float64],
-    upper: NDArray[np.float64],
-    row_lower: NDArray[np.float64],
-    row_upper: NDArray[np.float64],
-) -> Any:
-    """A HiGHS instance holding min 0 @ x, row_lower <= matrix @ x <= row_upper, lower <= x <=
-    upper (np.inf: none), set to keep its basis from one solve to the next."""
-    highs = _core._Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("presolve", "off")  # keep the basis from one solve to the next
-    # Primal simplex: a new objective leaves the last basis feasible, so it starts there.
-    highs.setOptionValue("simplex_strategy", 4)
-    rows, width = matrix.shape
-    lp = _core.HighsLp()
-    lp.num_col_ = width
-    lp.num_row_ = rows
-    lp.col_cost_ = np.zeros(width)
-    lp.col_lower_ = np.asarray(lower, dtype=float)
-    lp.col_upper_ = np.where(np.isinf(upper), _core.kHighsInf, upper)
-    lp.row_lower_ = np.where(np.isinf(row_lower), -_core.kHighsInf, row_lower)
-    lp.row_upper_ = np.where(np.isinf(row_upper), _core.kHighsInf, row_upper)
-    lp.a_matrix_.format_ = _core.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-    lp.a_matrix_.value_ = matrix.data.astype(float)
-    lp.a_matrix_.num_col_ = width
-    lp.a_matrix_.num_row_ = rows
-    if highs.passModel(lp) == _core.HighsStatus.kError:
-        raise RuntimeError("HiGHS refused the audit's programme")
-    return highs
 
 
 class Programme:
@@ -115,8 +78,29 @@ class Programme:
         SOLVED["programmes"] += 1
 
     def _highs(self) -> Any:
+        highs = _core._Highs()
+        highs.setOptionValue("output_flag", False)
+        highs.setOptionValue("presolve", "off")  # keep the basis from one solve to the next
+        # Primal simplex: a new objective leaves the last basis feasible, so it starts there.
+        highs.setOptionValue("simplex_strategy", 4)
+        lp = _core.HighsLp()
+        lp.num_col_ = self.width
+        lp.num_row_ = self.matrix.shape[0]
+        lp.col_cost_ = np.zeros(self.width)
+        lp.col_lower_ = self.lower
+        lp.col_upper_ = np.where(np.isinf(self.upper), _core.kHighsInf, self.upper)
+        lp.row_lower_ = np.where(np.isinf(self.row_lower), -_core.kHighsInf, self.row_lower)
+        lp.row_upper_ = self.row_upper
+        lp.a_matrix_.format_ = _core.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = self.matrix.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = self.matrix.indices.astype(np.int32)
+        lp.a_matrix_.value_ = self.matrix.data.astype(float)
+        lp.a_matrix_.num_col_ = self.width
+        lp.a_matrix_.num_row_ = self.matrix.shape[0]
+        if highs.passModel(lp) == _core.HighsStatus.kError:
+            raise RuntimeError("HiGHS refused the audit's programme")
         self._columns = np.arange(self.width, dtype=np.int32)
-        return highs_model(self.matrix, self.lower, self.upper, self.row_lower, self.row_upper)
+        return highs
 
     def set_bounds(
         self,
@@ -132,15 +116,12 @@ class Programme:
         self.upper[index] = np.asarray(upper, dtype=float)
         if self.highs is not None:
             # HiGHS refuses a set with a column twice: each column once, as now stored.
-            self._columns_bounds(np.unique(index))
-
-    def _columns_bounds(self, index: NDArray[np.int32]) -> None:
-        low, high = self.lower[index], self.upper[index]
-        top = np.where(np.isinf(high), _core.kHighsInf, high)
-        highs: Any = self.highs  # only called with HiGHS present
-        status = highs.changeColsBounds(len(index), index, low, top)
-        if status == _core.HighsStatus.kError:
-            raise RuntimeError(f"HiGHS refused new bounds ({status})")
+            index = np.unique(index)
+            low, high = self.lower[index], self.upper[index]
+            top = np.where(np.isinf(high), _core.kHighsInf, high)
+            status = self.highs.changeColsBounds(len(index), index, low, top)
+            if status == _core.HighsStatus.kError:
+                raise RuntimeError(f"HiGHS refused new bounds ({status})")
 
     def set_row_upper(
         self, rows: Sequence[int], upper: Sequence[float] | NDArray[np.float64]
@@ -151,16 +132,11 @@ class Programme:
         index = np.asarray(rows, dtype=np.int32)
         self.row_upper[index] = np.asarray(upper, dtype=float)
         if self.highs is not None:
-            self._rows_bounds(np.unique(index), self.row_lower[index], self.row_upper[index])
-
-    def _rows_bounds(
-        self, index: NDArray[np.int32], low: NDArray[np.float64], high: NDArray[np.float64]
-    ) -> None:
-        low = np.where(np.isinf(low), -_core.kHighsInf, low)
-        highs: Any = self.highs  # only called with HiGHS present
-        status = highs.changeRowsBounds(len(index), index, low, high)
-        if status == _core.HighsStatus.kError:
-            raise RuntimeError(f"HiGHS refused new row bounds ({status})")
+            index = np.unique(index)
+            low = np.where(np.isinf(self.row_lower[index]), -_core.kHighsInf, self.row_lower[index])
+            status = self.highs.changeRowsBounds(len(index), index, low, self.row_upper[index])
+            if status == _core.HighsStatus.kError:
+                raise RuntimeError(f"HiGHS refused new row bounds ({status})")
 
     def feasible(self, x: NDArray[np.float64], tolerance: float = 1e-7) -> bool:
         """Whether `x` meets every constraint and the columns' current bounds."""
@@ -177,12 +153,11 @@ class Programme:
         if self.highs is None:
             return self._linprog(objective)
         highs = self.highs
-        cost = self._cost(np.asarray(objective, dtype=float))
-        highs.changeColsCost(len(cost), self._columns, cost)
+        highs.changeColsCost(self.width, self._columns, np.asarray(objective, dtype=float))
         highs.run()
         status = highs.getModelStatus()
         if status == _core.HighsModelStatus.kOptimal:
-            return "optimal", self._point(highs.getSolution().col_value)
+            return "optimal", np.asarray(highs.getSolution().col_value)
         if status in (
             _core.HighsModelStatus.kUnbounded,
             _core.HighsModelStatus.kUnboundedOrInfeasible,
@@ -195,14 +170,8 @@ class Programme:
         highs.clearSolver()
         highs.run()
         if highs.getModelStatus() == _core.HighsModelStatus.kOptimal:
-            return "optimal", self._point(highs.getSolution().col_value)
+            return "optimal", np.asarray(highs.getSolution().col_value)
         return self._linprog(objective)
-
-    def _cost(self, objective: NDArray[np.float64]) -> NDArray[np.float64]:
-        return objective
-
-    def _point(self, columns: Any) -> NDArray[np.float64]:
-        return np.asarray(columns)
 
     def _linprog(self, objective: NDArray[np.float64]) -> tuple[str, NDArray[np.float64] | None]:
         eq = slice(0, self.equalities)

@@ -21,8 +21,6 @@ class Limits(Protocol):
 
     def bound(self, target: int, attacker: str, sign: float) -> float: ...
 
-    def known(self, target: int, attacker: str, sign: float) -> float | None: ...
-
 
 @dataclass(frozen=True)
 class Target:
@@ -80,20 +78,6 @@ class Publication:
             return min(high, self.structural.bound(target, attacker, -1.0))
         ceiling = self.structural.bound(target, attacker, -1.0)
         return max(self.structural.bound(target, attacker, 1.0), min(low, ceiling))
-
-    def known_need(self, target: int, attacker: str) -> tuple[float, float] | None:
-        """Both of `exact_need`'s sides where the markers' limits they take are known without
-        a solve (found by an earlier audit of the same counts); None otherwise. They are never
-        stricter than `need`'s, and a quantity meets them exactly when, asked `need`'s first, it
-        would meet them in the end: an audit may start from them."""
-        if self.structural is None:
-            return None
-        top = self.structural.known(target, attacker, -1.0)
-        bottom = self.structural.known(target, attacker, 1.0)
-        if top is None or bottom is None:
-            return None
-        low, high = self.need(target, attacker)
-        return max(bottom, min(low, top)), min(high, top)
 
     def shared_need(self, target: int, attacker: str, side: str) -> float:
         """A need at least as strict as `exact_need`'s, from what the markers allow an

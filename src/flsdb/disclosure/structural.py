@@ -51,17 +51,6 @@ class Structural:
         # at once: a programme's bounds are one attacker's at a time, so one question at a time.
         self.lock = threading.Lock()
 
-    def known(self, target: int, attacker: str, sign: float) -> float | None:
-        """`bound`'s answer where it needs no programme solved (found before, or nothing
-        narrows the target); None otherwise."""
-        number = self.block_of.get(target)
-        if number is None:
-            return self.model.need_low if sign > 0 else self.model.need_high
-        block = self.blocks[number]
-        if not block.eq_rows and not block.ub_rows:
-            return self.model.need_low if sign > 0 else self.model.need_high
-        return self.found.get((target, attacker, sign))
-
     def bound(self, target: int, attacker: str, sign: float) -> float:
         """The lowest (`sign` 1) or highest (-1) value of a target to an attacker, held to the
         marker's range (need_low to need_high)."""
