@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
@@ -69,19 +68,22 @@ class UploadFile:
 
     def _check_cells(self, batch: pl.DataFrame, offset: int) -> None:
         limit = self.limits.max_cell_chars
-        lengths: Any
+        longest: dict[str, int | None]
         if batch.height <= FEW_ROWS:  # a record typed or sent: counted here, no query planned
-            found = {c: [len(v) for v in batch[c] if v is not None] for c in self.columns}
-            lengths = {c: [max(v) if v else None] for c, v in found.items()}
+            longest = {
+                c: max((len(v) for v in batch[c] if v is not None), default=None)
+                for c in self.columns
+            }
         else:
-            lengths = batch.select(pl.col(c).str.len_chars().max() for c in self.columns)
+            longest = batch.select(pl.col(c).str.len_chars().max() for c in self.columns).row(
+                0, named=True
+            )
         for column in self.columns:
-            longest = lengths[column][0]
-            if longest is not None and longest > limit:
+            if (length := longest[column]) is not None and length > limit:
                 index = batch[column].str.len_chars().arg_max()
                 raise FileFormatError(
                     f"{self.name} row {offset + int(index or 0)}, column {column}: the cell holds "
-                    f"{longest:,} characters; a cell may hold at most {limit:,}."
+                    f"{length:,} characters; a cell may hold at most {limit:,}."
                 )
 
     def _raw_batches(self, rows: int) -> Iterator[pl.DataFrame]:

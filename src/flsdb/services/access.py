@@ -62,10 +62,16 @@ def service_filter(actor: Actor, column: Any) -> Any:
     return scope(actor, "read_aggregates").where(column)
 
 
-def patient_filter(actor: Actor, column: Any, service_code: str | None = None) -> Any:
-    """A WHERE clause limiting a records query to the patients the actor may see: every query
-    of patient-level data passes through here."""
+def patient_codes(actor: Actor, service_code: str | None = None) -> list[str]:
+    """The FLSs whose patients a records query may read (`service_code` alone if asked for and
+    theirs; Forbidden or NotFound otherwise): every query of patient-level data passes through
+    here, as a clause (`patient_filter`) or as the value of a statement built once."""
     check(actor, "read_patients", service_code)
     if service_code:
-        return column.in_([service_code])
-    return scope(actor, "read_patients").where(column)
+        return [service_code]
+    return sorted(scope(actor, "read_patients").codes or ())  # patients: always a list of FLSs
+
+
+def patient_filter(actor: Actor, column: Any, service_code: str | None = None) -> Any:
+    """A WHERE clause limiting a records query to the patients the actor may see."""
+    return column.in_(patient_codes(actor, service_code))

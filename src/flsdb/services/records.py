@@ -1,7 +1,7 @@
 """Patient records, one at a time: search, read, create, change, delete, history.
 
-Every query goes through `access.patient_filter` (a statement built once takes the same scope's
-FLSs as a parameter); every read of patient data and every change is
+Every query takes its FLSs from `access.patient_codes` (a statement built once, as a parameter);
+every read of patient data and every change is
 an event in the access log. Validation is the upload's, row of one.
 """
 
@@ -20,7 +20,7 @@ from flsdb.dictionary import load_dictionary
 from flsdb.errors import ValidationFailed
 from flsdb.ingest.rows import rows_upload
 from flsdb.ingest.validate import validate
-from flsdb.services.access import Actor, NotFound, authorize, patient_filter, scope
+from flsdb.services.access import Actor, NotFound, authorize, patient_codes
 from flsdb.services.events import record_event
 from flsdb.services.missing import missing_clause
 from flsdb.services.versions import number_versions
@@ -29,6 +29,7 @@ from flsdb.storage.edits import (
     delete_record_by_id,
     insert_record,
     record_history,
+    record_in,
     update_record,
 )
 from flsdb.storage.tables import RECORD_COLUMNS, records
@@ -139,9 +140,8 @@ def search_statements(
     actor: Actor, query: Search, today: dt.date | None = None
 ) -> tuple[Any, Any, dict[str, Any]]:
     """A search's count and page statements and their values, scoped to the actor's patients
-    (the decision is `patient_filter`'s: NotFound for an FLS that is not theirs)."""
-    patient_filter(actor, records.c.service_code, query.service)
-    codes = [query.service] if query.service else sorted(scope(actor, "read_patients").codes or ())
+    (the decision is `patient_codes`': NotFound for an FLS that is not theirs)."""
+    codes = patient_codes(actor, query.service)
     sort = query.sort if query.sort in SORTABLE else "date_fracture_diagnosed"
     count, rows = _statements(
         bool(query.nhs_number),
@@ -183,27 +183,14 @@ def search(engine: Engine, actor: Actor, query: Search) -> tuple[list[dict[str, 
     return found, total
 
 
-# A record by id among the FLSs an actor may see (as `patient_filter` scopes it: an FLS's
-# staff see their FLSs' patients), built once: it is read for every record read and save.
-_RECORD = (
-    select(records)
-    .where(records.c.id == bindparam("record_id"))
-    .where(records.c.service_code.in_(bindparam("services", expanding=True)))
-)
-
-
 def _row(engine: Engine, actor: Actor, record_id: int) -> Any:
     """The record, if the actor may see it; NotFound otherwise (for every role: whether a
     record exists is not revealed to anyone outside its FLS)."""
     if not actor.patient_services:
         raise NotFound(f"There is no record {record_id} that you can see.")
-    patient_filter(actor, records.c.service_code)  # the decision: refused here if not theirs
-    codes = sorted(scope(actor, "read_patients").codes or ())  # the same scope, as a parameter
+    codes = patient_codes(actor)
     with engine.connect() as conn:
-        row = conn.execute(_RECORD, {"record_id": record_id, "services": codes}).first()
-    if row is None:
-        raise NotFound(f"There is no record {record_id} that you can see.")
-    return row._mapping
+        return record_in(conn, record_id, codes)._mapping
 
 
 def get(engine: Engine, actor: Actor, record_id: int) -> dict[str, Any]:

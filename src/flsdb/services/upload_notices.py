@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine, func, select
 
+from flsdb.services.data_version import LATEST_AUDIT_ID
 from flsdb.services.policy import Actor
 from flsdb.storage.audit import key_of_service, rows_of_service, rows_outside_service
 from flsdb.storage.tables import audit_log, import_log
@@ -18,9 +19,6 @@ class UploadsSeen(Protocol):
     uploads: dict[str, tuple[int, Any]]
 
 
-_LAST_AUDIT_ID = select(func.max(audit_log.c.id))  # built once: every dashboard view asks
-
-
 def last_upload(
     engine: Engine, code: str, cache: UploadsSeen | None = None
 ) -> dict[str, Any] | None:
@@ -28,7 +26,7 @@ def last_upload(
     made in the form since. With a cache, a later view reads only the audit rows written since
     the last one (each dashboard view would otherwise scan the FLS's whole audit trail)."""
     with engine.connect() as conn:
-        now = conn.execute(_LAST_AUDIT_ID).scalar() or 0
+        now = conn.execute(LATEST_AUDIT_ID).scalar() or 0
         known = cache.uploads.get(code) if cache is not None else None
         if known is not None and known[1] is not None:
             seen, found = known

@@ -110,7 +110,9 @@ _CURRENT = (
 _SERVICE_OF = select(records.c.service_code).where(records.c.id == bindparam("record_id"))
 
 
-def _current(conn: Connection, record_id: int, allowed: Collection[str]) -> Any:
+def record_in(conn: Connection, record_id: int, allowed: Collection[str]) -> Any:
+    """The record by id if its FLS is one of `allowed`; NotFound otherwise (whether a record
+    exists is not revealed outside its FLS)."""
     found = conn.execute(_CURRENT, {"record_id": record_id, "allowed": sorted(allowed)}).first()
     if found is None:
         raise NotFound(f"There is no record {record_id} that you can see.")
@@ -140,7 +142,7 @@ def update_record(
     locks = record_locks([old_service, str(new["service_code"])])
     at = dt.datetime.now()
     with write_transaction(engine, locks) as conn:
-        current = _current(conn, record_id, allowed)
+        current = record_in(conn, record_id, allowed)
         # A signed-off record still takes its follow-up (the lock says which changes it allows).
         changed = changed_fields({c: current._mapping[c] for c in RECORD_COLUMNS}, new)
         held = active_locks(conn)
@@ -232,7 +234,7 @@ def delete_record_by_id(
         raise NotFound(f"There is no record {record_id} that you can see.")
     at = dt.datetime.now()
     with write_transaction(engine, record_locks([service])) as conn:
-        current = _current(conn, record_id, allowed)
+        current = record_in(conn, record_id, allowed)
         check_record(conn, current.service_code, current.date_fracture_diagnosed)
         if version is not None and int(current.version) != int(version):
             raise Conflict("This record was changed after you opened it; reload it first.")

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -193,17 +194,11 @@ def _stored_columns(run_rows: RunRows, dialect: str, signature: str) -> tuple[st
 # of an edit's CPU time when its text held the id).
 RECORD_ID = "flsdb_record_id"
 RunWithId = Callable[[str, int], object]
-_RECORD_SQL: dict[tuple[str, int, tuple[str, ...]], str] = {}  # a few layouts at most
 
 
+@lru_cache(maxsize=16)  # a few layouts at most, each with its two signs
 def _record_sql(fine: str, sign: int, columns: tuple[str, ...]) -> str:
-    key = (fine, sign, columns)
-    found = _RECORD_SQL.get(key)
-    if found is None:
-        if len(_RECORD_SQL) >= 16:
-            _RECORD_SQL.clear()
-        found = _RECORD_SQL[key] = _upsert_sql(fine, f"id = {RECORD_ID}", sign, columns)
-    return found
+    return _upsert_sql(fine, f"id = {RECORD_ID}", sign, columns)
 
 
 class Maintainer:

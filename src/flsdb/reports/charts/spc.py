@@ -264,7 +264,7 @@ def _rows(title: str, panel: SpcPanel, kind: str = "month") -> list[tuple[str, .
     chart = panel.chart
     out: list[tuple[str, ...]] = []
     for i, iso in enumerate(panel.months):
-        month = point_label(str(iso), "month" if kind == "month" else "quarter")
+        month = point_label(str(iso), kind)  # 'quarter' and 'run' points are quarters
         mark = panel.marks[i] if i < len(panel.marks) else None
         if mark is not None:  # withheld (`reports.spc_counts`): its markers, nothing derived
             counts = tuple(v if isinstance(v, str) else f"{float(v):.0f}" for v in mark)  # type: ignore[arg-type]
