@@ -116,8 +116,8 @@ def _fetch_arrow(connection: object, sql: str, params: Sequence[object]) -> pa.T
 
 def read_sqlite(path: str, sql: str, params: Sequence[object] = ()) -> pa.Table:
     """Rows of an SQLite file as Arrow, read without taking the write lock (in WAL mode a
-    reader never waits for a writer). No other SQLite connection to the file may be open in
-    this process meanwhile (see above)."""
+    reader waits for a writer only in the moments it holds the file exclusively). No other
+    SQLite connection to the file may be open in this process meanwhile (see above)."""
     # lazy: the ADBC driver (~0.5 s) only for SQLite (PostgreSQL and the web never load it)
     import adbc_driver_sqlite.dbapi as adbc
 
@@ -127,6 +127,10 @@ def read_sqlite(path: str, sql: str, params: Sequence[object] = ()) -> pa.Table:
     with _SQLITE_SESSIONS:
         connection = adbc.connect(target, autocommit=True)
         try:
+            # The driver's connection has no busy timeout of its own: without one, a read that
+            # meets a writer's brief exclusive lock (the checkpoint and WAL reset as a writer's
+            # last connection closes) fails at once with "database is locked", not waiting.
+            _fetch_arrow(connection, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", ())
             return _fetch_arrow(connection, sql, params)
         except Exception as exc:
             if is_database_error(exc):
@@ -138,7 +142,7 @@ def read_sqlite(path: str, sql: str, params: Sequence[object] = ()) -> pa.Table:
 
 def _read_python_sqlite(target: str, uri: bool, sql: str, params: Sequence[object]) -> pa.Table:
     """`read_sqlite` in a process that keeps to Python's sqlite3 (see `use_python_sqlite`)."""
-    connection = sqlite3.connect(target, uri=uri)
+    connection = sqlite3.connect(target, uri=uri, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         cursor = connection.execute(sql, tuple(params))
         names = [d[0] for d in cursor.description or ()]
