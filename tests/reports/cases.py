@@ -4,8 +4,9 @@ as several report test modules build them.
 `computed_case_figures` gives them as computed (about 1.7 CPU s), and `checked_case_figures` as
 `check_publishable` makes them (the intruder's audit and its search, then the linked counts'
 search: about 10 CPU s more), each made once per test process, to the modules that read them
-(test_reports, test_audit_gate, test_audit_mix, test_spc_counts, test_chart_panels: one xdist
-group, `CASES_GROUP`, so one worker makes them once)."""
+(test_reports, test_audit_gate, test_audit_mix, test_spc_counts, test_chart_panels,
+test_figures_owned, test_spc_small: one xdist group, `CASES_GROUP`, so one worker makes them
+once)."""
 
 from __future__ import annotations
 

@@ -10,24 +10,20 @@ import threading
 
 import pytest
 
-from flsdb.figures import Kept, PeriodFigures, compute_figures
-from flsdb.kpi import parse_period
-from flsdb.kpi.sources import source_from_files
+from flsdb.figures import Kept, PeriodFigures
 from flsdb.reports import spc_panels
 from flsdb.reports.spc_panels import spc_figure
-from tests.factory import write_records, write_services
-from tests.kpi.cases import AS_OF, ROWS
+from tests.reports.cases import CASES_GROUP, computed_case_figures
+
+# With the reports' test set's modules (one xdist group): the KPI cases' figures of 2024 are
+# computed once per process there (tests/reports/cases.py), not again here (about 1.7 CPU s).
+pytestmark = CASES_GROUP
 
 
 @pytest.fixture(scope="module")
-def figures(tmp_path_factory: pytest.TempPathFactory) -> PeriodFigures:
-    folder = tmp_path_factory.mktemp("owned")
-    source = source_from_files(
-        write_records(folder / "r.csv", ROWS),
-        write_services(folder / "s.csv"),
-        upload_date=AS_OF,
-    )
-    return compute_figures(source, parse_period("2024"), AS_OF)
+def figures() -> PeriodFigures:
+    """The KPI cases' figures of 2024 as computed: a copy with views of its own (none yet)."""
+    return computed_case_figures()
 
 
 def test_kept_views_are_bounded_and_made_once() -> None:

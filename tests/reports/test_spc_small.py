@@ -8,6 +8,8 @@ import math
 import pandas as pd
 
 from flsdb.figures.spc import choose_points, quarters
+from flsdb.reports.spc_panels import unit_charts
+from tests.reports.cases import CASES_GROUP, computed_case_figures
 
 
 def _months(denominators: list[int], numerators: list[int] | None = None) -> pd.DataFrame:
@@ -42,20 +44,9 @@ def test_a_chart_needs_a_median_of_twenty_patients_a_point() -> None:
     assert (kind, len(points)) == ("run", 8)
 
 
-def test_a_small_fls_gets_no_monthly_limits_in_its_report(tmp_path) -> None:
-    from flsdb.figures import compute_figures
-    from flsdb.kpi import parse_period
-    from flsdb.kpi.sources import source_from_files
-    from flsdb.reports.spc_panels import unit_charts
-    from tests.factory import write_records, write_services
-    from tests.kpi.cases import AS_OF, ROWS
-
-    source = source_from_files(
-        write_records(tmp_path / "r.csv", ROWS),
-        write_services(tmp_path / "s.csv"),
-        upload_date=AS_OF,
-    )
-    data = compute_figures(source, parse_period("2024"), AS_OF)
+@CASES_GROUP  # the KPI cases' figures, computed once per process (tests/reports/cases.py)
+def test_a_small_fls_gets_no_monthly_limits_in_its_report() -> None:
+    data = computed_case_figures()  # the KPI cases' figures of 2024, as computed
     panels, words, _ = unit_charts(data, data.monthly_service, "FLS01", by_size=True)
     # FLS01 has a patient or two a month: no KPI gets monthly process limits.
     for panel in panels.values():
