@@ -27,6 +27,7 @@ still unproven and solves one quantity at a time only for those left.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -52,6 +53,35 @@ _EPS = 1e-6
 POOLED = 24  # solutions kept per block for the next attackers (`_audit_block`'s pool)
 
 
+class _Expressions:
+    """Every protected quantity of a block as an expression of its programme's columns
+    (value = matrix @ x + constant), built once for all the block's attackers."""
+
+    def __init__(self, pub: Publication, block: _Block, width: int) -> None:
+        local = {cell: i for i, cell in enumerate(block.cells)}
+        rows, columns, coefs = [], [], []
+        self.constants = np.zeros(len(block.targets))
+        for k, t in enumerate(block.targets):
+            for cell, coef in pub.targets[t].terms:
+                if cell in local:
+                    rows.append(k)
+                    columns.append(local[cell])
+                    coefs.append(coef)
+                else:
+                    self.constants[k] += coef * pub.values[cell]
+        shape = (len(block.targets), width)
+        self.matrix = coo_matrix((coefs, (rows, columns)), shape=shape).tocsr()
+        self.targets = block.targets
+        self.owners = [pub.targets[t].owner for t in block.targets]
+
+    def of(self, attacker: str) -> tuple[list[int], Any, NDArray[np.float64]]:
+        """The targets `attacker` attacks (not its own), their expressions and constants."""
+        if attacker == OUTSIDER or attacker not in self.owners:
+            return self.targets, self.matrix, self.constants
+        keep = [k for k, owner in enumerate(self.owners) if owner != attacker]
+        return [self.targets[k] for k in keep], self.matrix[keep], self.constants[keep]
+
+
 def _audit_block(
     pub: Publication,
     block: _Block,
@@ -59,28 +89,17 @@ def _audit_block(
     solver: Programme,
     first_only: bool,
     pool: list[NDArray[np.float64]] | None = None,
+    expressions: _Expressions | None = None,
 ) -> list[Breach]:
     """The block's breaches to one attacker (`solver`: the block's programme with that
     attacker's own cells fixed). `pool`: solutions found for earlier attackers of the block;
     those that this attacker's bounds allow are witnesses for it too (and its own solutions
-    are added)."""
-    targets = [t for t in block.targets if attacker == OUTSIDER or pub.targets[t].owner != attacker]
+    are added). `expressions`: the block's, when several attackers share them."""
+    expressions = expressions or _Expressions(pub, block, solver.width)
+    targets, matrix, constants = expressions.of(attacker)
     if not targets:
         return []
-    local = {cell: i for i, cell in enumerate(block.cells)}
-    rows, columns, coefs = [], [], []
-    constants = np.zeros(len(targets))
-    for k, t in enumerate(targets):
-        for cell, coef in pub.targets[t].terms:
-            if cell in local:
-                rows.append(k)
-                columns.append(local[cell])
-                coefs.append(coef)
-            else:
-                constants[k] += coef * pub.values[cell]
-    # Every target's expression at once: value = matrix @ x + constant; `by_column` gives a
-    # weighted sum of targets (an objective) in one product.
-    matrix = coo_matrix((coefs, (rows, columns)), shape=(len(targets), solver.width)).tocsr()
+    # `by_column` gives a weighted sum of targets (an objective) in one product.
     by_column = matrix.T.tocsr()
     low = np.full(len(targets), np.inf)
     high = np.full(len(targets), -np.inf)
@@ -224,12 +243,13 @@ def audit(
             continue
         found = []
         attacks = Attacks(pub, block)
+        expressions = _Expressions(pub, block, attacks.programme.width)
         pool: list[NDArray[np.float64]] = []
         for attacker in _ordered(attacks.owned, prefer):
             if attacker != OUTSIDER and not insiders:
                 continue
             solver = attacks.use(attacker)
-            found += _audit_block(pub, block, attacker, solver, first_only, pool)
+            found += _audit_block(pub, block, attacker, solver, first_only, pool, expressions)
             if any_one and found:
                 return found[:1]  # the block's outcome is incomplete: not cached
         if cache is not None:
