@@ -173,14 +173,21 @@ def _partial(
     """Per FLS knowing its own part of a hidden cell of the block: those cells with their
     parts (lower bounds), and the block's nested rows (by number) with the FLS's own
     difference (the rows' right-hand sides lowered by it)."""
+    # Only the cells `parts` covers (`Publication.parted`) have parts: asked of each FLS.
+    parted = [(c, float(pub.lower[c])) for c in block.cells if c in pub.parted]
+    pairs = [
+        (k, inner, outer)
+        for k, (inner, outer) in enumerate(block.ub_pairs)
+        if inner in pub.parted  # else its part of the inner count unknown to the model: not 0
+    ]
     out: dict[str, tuple[dict[int, float], dict[int, float]]] = {}
+    if not parted and not pairs:
+        return out
     for attacker, parts in pub.parts.items():
         # A part no more than the marker's own lower bound (1 of a `<5`) tells nothing.
-        known = {c: float(parts[c]) for c in block.cells if parts.get(c, 0.0) > pub.lower[c]}
+        known = {c: float(parts[c]) for c, low in parted if parts.get(c, 0.0) > low}
         rows = {}
-        for k, (inner, outer) in enumerate(block.ub_pairs):
-            if inner not in pub.parted:
-                continue  # its part of the inner count unknown to the model: not 0
+        for k, inner, outer in pairs:
             own = parts.get(outer, 0.0) - parts.get(inner, 0.0)
             if own > 0:
                 rows[k] = float(own)

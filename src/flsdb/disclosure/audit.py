@@ -26,6 +26,9 @@ still unproven and solves one quantity at a time only for those left.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import coo_matrix
@@ -50,6 +53,35 @@ _EPS = 1e-6
 POOLED = 24  # solutions kept per block for the next attackers (`_audit_block`'s pool)
 
 
+class _Expressions:
+    """Every protected quantity of a block as an expression of its programme's columns
+    (value = matrix @ x + constant), built once for all the block's attackers."""
+
+    def __init__(self, pub: Publication, block: _Block, width: int) -> None:
+        local = {cell: i for i, cell in enumerate(block.cells)}
+        rows, columns, coefs = [], [], []
+        self.constants = np.zeros(len(block.targets))
+        for k, t in enumerate(block.targets):
+            for cell, coef in pub.targets[t].terms:
+                if cell in local:
+                    rows.append(k)
+                    columns.append(local[cell])
+                    coefs.append(coef)
+                else:
+                    self.constants[k] += coef * pub.values[cell]
+        shape = (len(block.targets), width)
+        self.matrix = coo_matrix((coefs, (rows, columns)), shape=shape).tocsr()
+        self.targets = block.targets
+        self.owners = [pub.targets[t].owner for t in block.targets]
+
+    def of(self, attacker: str) -> tuple[list[int], Any, NDArray[np.float64]]:
+        """The targets `attacker` attacks (not its own), their expressions and constants."""
+        if attacker == OUTSIDER or attacker not in self.owners:
+            return self.targets, self.matrix, self.constants
+        keep = [k for k, owner in enumerate(self.owners) if owner != attacker]
+        return [self.targets[k] for k in keep], self.matrix[keep], self.constants[keep]
+
+
 def _audit_block(
     pub: Publication,
     block: _Block,
@@ -57,30 +89,27 @@ def _audit_block(
     solver: Programme,
     first_only: bool,
     pool: list[NDArray[np.float64]] | None = None,
+    expressions: _Expressions | None = None,
 ) -> list[Breach]:
     """The block's breaches to one attacker (`solver`: the block's programme with that
     attacker's own cells fixed). `pool`: solutions found for earlier attackers of the block;
     those that this attacker's bounds allow are witnesses for it too (and its own solutions
-    are added)."""
-    targets = [t for t in block.targets if attacker == OUTSIDER or pub.targets[t].owner != attacker]
+    are added). `expressions`: the block's, when several attackers share them."""
+    expressions = expressions or _Expressions(pub, block, solver.width)
+    targets, matrix, constants = expressions.of(attacker)
     if not targets:
         return []
-    local = {cell: i for i, cell in enumerate(block.cells)}
-    rows, columns, coefs = [], [], []
-    constants = np.zeros(len(targets))
-    for k, t in enumerate(targets):
-        for cell, coef in pub.targets[t].terms:
-            if cell in local:
-                rows.append(k)
-                columns.append(local[cell])
-                coefs.append(coef)
-            else:
-                constants[k] += coef * pub.values[cell]
-    # Every target's expression at once: value = matrix @ x + constant.
-    matrix = coo_matrix((coefs, (rows, columns)), shape=(len(targets), solver.width)).tocsr()
+    # `by_column` gives a weighted sum of targets (an objective) in one product.
+    by_column = matrix.T.tocsr()
     low = np.full(len(targets), np.inf)
     high = np.full(len(targets), -np.inf)
-    needs = np.array([pub.need(t, attacker) for t in targets], dtype=float).reshape(-1, 2)
+    needs = pub.needs_for(targets, attacker)
+
+    def objective(chosen: NDArray[np.intp] | int) -> NDArray[np.float64]:
+        """The sum of the chosen targets' expressions (one target: its own)."""
+        weights = np.zeros(len(targets))
+        weights[chosen] = 1.0
+        return np.asarray(by_column @ weights)
 
     def witness(x: NDArray[np.float64], keep: bool = True) -> None:
         values = matrix @ x + constants
@@ -90,8 +119,8 @@ def _audit_block(
             pool.append(x)
             del pool[:-POOLED]
 
-    for earlier in list(pool or ()):
-        if solver.feasible(earlier):
+    if pool:
+        for earlier in solver.feasible_among(pool):
             witness(earlier, keep=False)
 
     # Targets solved on their own: their bound on that side is exact.
@@ -112,7 +141,7 @@ def _audit_block(
         for side, sign in (("low", 1.0), ("high", -1.0)):
             if not settled[side][k]:  # a witness's value: the exact end for the sentence
                 settled[side][k] = True
-                status, x = solver.solve(sign * matrix[k].toarray().ravel())
+                status, x = solver.solve(sign * objective(k))
                 if status == "unbounded" and side == "high":
                     high[k] = np.inf
                 elif x is not None:
@@ -125,8 +154,7 @@ def _audit_block(
         """Solutions that push every open target at once prove most of them (witnesses)."""
         open_targets = pending(side)
         while len(open_targets) > 1:
-            combined = np.asarray(matrix[open_targets].sum(axis=0)).ravel()
-            _status, x = solver.solve(sign * combined)
+            _status, x = solver.solve(sign * objective(open_targets))
             if x is None:
                 break
             witness(x)
@@ -150,7 +178,7 @@ def _audit_block(
             push(side, sign)
         while len(open_targets := pending(side)):
             k = int(open_targets[0])
-            status, x = solver.solve(sign * matrix[k].toarray().ravel())
+            status, x = solver.solve(sign * objective(k))
             if status == "unbounded" and side == "high":
                 high[k] = np.inf
             elif x is not None:
@@ -165,6 +193,17 @@ def _audit_block(
 Cache = dict[tuple[tuple[int, ...], bool, bool], list[Breach]]
 
 
+def _ordered(attackers: Iterable[str], prefer: Sequence[str]) -> list[str]:
+    """`attackers` with those in `prefer` first (in its order), the rest as they come."""
+    every = list(attackers)
+    if not prefer:
+        return every
+    present = set(every)
+    first = [a for a in dict.fromkeys(prefer) if a in present]
+    chosen = set(first)
+    return first + [a for a in every if a not in chosen]
+
+
 def audit(
     pub: Publication,
     insiders: bool = True,
@@ -172,6 +211,7 @@ def audit(
     cache: Cache | None = None,
     only: frozenset[int] | None = None,
     any_one: bool = False,
+    prefer: Sequence[str] = (),
 ) -> list[Breach]:
     """Every protected quantity an outsider, or an FLS from its own counts, can narrow below
     its marker's range (an empty list: the publication passes).
@@ -181,7 +221,9 @@ def audit(
     a search that hides a few cells at a time solves only the blocks that changed. `only`: the
     blocks with any of these cells alone (the rest known to pass: counts published beside
     tables that passed, `flsdb.disclosure.linked`). `any_one`: stop at the first breach
-    (whether the publication passes is all the caller asks; nothing of it is cached)."""
+    (whether the publication passes is all the caller asks; nothing of it is cached).
+    `prefer`: attackers asked first (those that narrowed a count before: with `any_one`, a
+    publication that fails then fails at once; the verdict is the same in any order)."""
     blocks, shown_outright = _blocks(pub)
     if only is not None:
         blocks = [b for b in blocks if not only.isdisjoint(b.cells)]
@@ -201,12 +243,13 @@ def audit(
             continue
         found = []
         attacks = Attacks(pub, block)
+        expressions = _Expressions(pub, block, attacks.programme.width)
         pool: list[NDArray[np.float64]] = []
-        for attacker in attacks.owned:
+        for attacker in _ordered(attacks.owned, prefer):
             if attacker != OUTSIDER and not insiders:
                 continue
             solver = attacks.use(attacker)
-            found += _audit_block(pub, block, attacker, solver, first_only, pool)
+            found += _audit_block(pub, block, attacker, solver, first_only, pool, expressions)
             if any_one and found:
                 return found[:1]  # the block's outcome is incomplete: not cached
         if cache is not None:

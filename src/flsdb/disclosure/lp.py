@@ -147,6 +147,22 @@ class Programme:
             return False
         return not np.any(rows[: self.equalities] < self.row_lower[: self.equalities] - tolerance)
 
+    def feasible_among(
+        self, solutions: Sequence[NDArray[np.float64]], tolerance: float = 1e-7
+    ) -> list[NDArray[np.float64]]:
+        """Those of `solutions` that meet every constraint and the current bounds (as
+        `feasible`, all checked in one product)."""
+        if not solutions:
+            return []
+        grid = np.vstack(solutions)
+        ok = np.all(grid >= self.lower - tolerance, axis=1)
+        ok &= np.all(grid <= self.upper + tolerance, axis=1)
+        rows = (self.matrix @ grid.T).T
+        ok &= np.all(rows <= self.row_upper + tolerance, axis=1)
+        eq = self.equalities
+        ok &= np.all(rows[:, :eq] >= self.row_lower[:eq] - tolerance, axis=1)
+        return [x for x, good in zip(solutions, ok, strict=True) if good]
+
     def solve(self, objective: NDArray[np.float64]) -> tuple[str, NDArray[np.float64] | None]:
         """("optimal", x), ("unbounded", None) or ("infeasible", None)."""
         SOLVED["solves"] += 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
@@ -67,6 +68,39 @@ class Publication:
     def need(self, target: int, attacker: str) -> tuple[float, float]:
         default = self.needs.get((target, OUTSIDER), (self.need_low, self.need_high))
         return self.needs.get((target, attacker), default)
+
+    def needs_for(self, targets: Sequence[int], attacker: str) -> NDArray[np.float64]:
+        """`need` of each of `targets` (increasing numbers) to `attacker`, as rows (low,
+        high): the audit asks it of every target of a block for every attacker."""
+        shared, own = self._need_table
+        index = np.asarray(targets, dtype=np.int64)
+        out = shared[index]
+        if attacker != OUTSIDER and attacker in own:
+            numbers, values = own[attacker]
+            at = np.searchsorted(index, numbers)
+            found = at < len(index)
+            found[found] = index[at[found]] == numbers[found]
+            out[at[found]] = values[found]
+        return out
+
+    @cached_property
+    def _need_table(
+        self,
+    ) -> tuple[NDArray[np.float64], dict[str, tuple[NDArray[np.int64], NDArray[np.float64]]]]:
+        """`needs` as arrays: every target's need to an outsider, and per FLS the targets
+        whose need differs (numbers, and their needs)."""
+        shared = np.tile([self.need_low, self.need_high], (len(self.targets), 1)).astype(float)
+        own: dict[str, dict[int, tuple[float, float]]] = {}
+        for (target, who), need in self.needs.items():
+            if who == OUTSIDER:
+                shared[target] = need
+            else:
+                own.setdefault(who, {})[target] = need
+        table = {}
+        for who, found in own.items():
+            numbers = np.fromiter(found, dtype=np.int64, count=len(found))
+            table[who] = (numbers, np.array(list(found.values()), dtype=float).reshape(-1, 2))
+        return shared, table
 
     def exact_need(self, target: int, attacker: str, side: str) -> float:
         """The need's `side` ("low" or "high") with what the markers alone allow

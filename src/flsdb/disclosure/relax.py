@@ -71,6 +71,7 @@ def relax(
         for cell in rel.cells:
             by_cell.setdefault(cell, []).append(index)
     cache: Cache = {}
+    blamed: list[str] = []  # the attackers that narrowed a count, the latest first
     current = hidden
     tries = 0
     nested_by_cell: dict[int, list[int]] = {}
@@ -112,7 +113,18 @@ def relax(
             nested=[pub.nested[i] for i in pairs],
         )
         only = frozenset(c for c in changed if trial[c])
-        found = audit(local, insiders=True, first_only=True, cache=cache, only=only, any_one=True)
+        found = audit(
+            local,
+            insiders=True,
+            first_only=True,
+            cache=cache,
+            only=only,
+            any_one=True,
+            prefer=blamed,
+        )
+        if found:  # asked first next time: a try that fails mostly fails to the same FLS
+            attacker = found[0].attacker
+            blamed[:] = [attacker, *(a for a in blamed if a != attacker)]
         return not found
 
     def closed(trial: NDArray[np.bool_], group: list[int]) -> list[int] | None:

@@ -1,0 +1,75 @@
+"""The audit's shortcuts give what the plain steps give: attackers asked in another order find
+the same breaches (and the same verdict when only the first matters), the needs read as arrays
+are `need`'s, and the pool's solutions checked at once are those `feasible` accepts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from flsdb.disclosure.audit import OUTSIDER, audit
+from flsdb.disclosure.lp import Programme
+from flsdb.disclosure.structural import Structural
+from tests.disclosure.test_audit_lp import FLSS, _hand_made
+
+
+def test_attackers_asked_in_any_order_find_the_same_breaches_and_verdict() -> None:
+    failing = 0
+    for seed in range(12):
+        pub = _hand_made(seed)
+        pub = replace(pub, structural=Structural(pub))
+        plain = audit(pub, insiders=True)
+        for prefer in ([*reversed(FLSS)], ["C", OUTSIDER, "nobody", "C"]):
+            again = audit(pub, insiders=True, prefer=prefer)
+            assert {(b.target.terms, b.attacker) for b in again} == {
+                (b.target.terms, b.attacker) for b in plain
+            }, (seed, prefer)
+            first = audit(pub, insiders=True, first_only=True, any_one=True, prefer=prefer)
+            assert bool(first) == bool(plain), (seed, prefer)
+            if first:  # one breach, of an attacker the full audit names too
+                assert len(first) == 1
+                assert (first[0].target.terms, first[0].attacker) in {
+                    (b.target.terms, b.attacker) for b in plain
+                }
+        failing += bool(plain)
+    assert failing  # leaking tables among them, not only passing ones
+
+
+def test_needs_read_as_arrays_equal_need_for_every_target_and_attacker() -> None:
+    pub = _hand_made(3)
+    count = len(pub.targets)
+    assert count >= 4
+    needs = {
+        (0, OUTSIDER): (2.0, 3.0),
+        (0, "A"): (3.0, 3.0),
+        (1, "B"): (1.5, 4.0),
+        (count - 1, "A"): (4.0, 4.0),
+        (count - 2, OUTSIDER): (1.0, 2.0),
+    }
+    pub = replace(pub, needs=needs)
+    every = list(range(count))
+    some = [*every[::2], count - 1]
+    for attacker in (OUTSIDER, *FLSS):
+        for chosen in (every, sorted(set(some)), [count - 1]):
+            expected = np.array([pub.need(t, attacker) for t in chosen], dtype=float)
+            assert np.array_equal(pub.needs_for(chosen, attacker), expected), (attacker, chosen)
+
+
+def test_solutions_checked_at_once_are_those_feasible_accepts() -> None:
+    rng = np.random.default_rng(11)
+    width = 8
+    eq_rows = [([0, 1, 2], [1.0, 1.0, -1.0], 0.0)]
+    ub_rows = [([3, 4], [1.0, -1.0], 0.0), ([5, 6, 7], [1.0, 1.0, 1.0], 9.0)]
+    lower = np.zeros(width)
+    upper = np.where(rng.random(width) < 0.5, 4.0, np.inf)
+    programme = Programme(width, eq_rows, ub_rows, lower, upper)
+    solutions = [rng.integers(0, 6, size=width).astype(float) for _ in range(300)]
+    for x in solutions[::3]:  # some that meet the equality
+        x[2] = x[0] + x[1]
+    accepted = [x for x in solutions if programme.feasible(x)]
+    assert 0 < len(accepted) < len(solutions)
+    together = programme.feasible_among(solutions)
+    assert len(together) == len(accepted)
+    assert all(a is b for a, b in zip(together, accepted, strict=True))
+    assert programme.feasible_among([]) == []
