@@ -10,8 +10,16 @@ import pytest
 
 from tests.web.conftest import Site
 from tests.web.downloads import figures_once
+from tests.web.records_figures import figures_by_content
 
 PARAMS = {"period": "2024"}
+
+
+@pytest.fixture(autouse=True)
+def _records_figures_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The figures from the same records computed once per process (tests/web/records_figures.py):
+    most tests here first view the small site as built."""
+    figures_by_content(monkeypatch)
 
 
 def _own_cells(html: str) -> dict[str, tuple[str, str, str]]:

@@ -17,10 +17,18 @@ from flsdb.services.kpis import kpi_rows
 from flsdb.services.live_figures import LiveCache, compute, compute_level, kpi_figures, level_rows
 from flsdb.services.policy import Actor
 from tests.web.conftest import Site
+from tests.web.records_figures import figures_by_content
 
 AS_OF = dt.date(2026, 1, 31)
 PARAMS = {"period": "2024", "as_of": AS_OF.isoformat()}
 LEVELS = ("service", "region", "nation", "age_band", "sex", "care_home")
+
+
+@pytest.fixture(autouse=True)
+def _records_figures_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The figures from the same records computed once per process (tests/web/records_figures.py):
+    most tests here first view the small site as built."""
+    figures_by_content(monkeypatch)
 
 
 def _engine_table(url: str, level: str) -> pd.DataFrame:

@@ -17,9 +17,17 @@ from flsdb.services.access import Role
 from flsdb.storage import store_services
 from tests.factory import SERVICES, nhs_number, record, write_records, write_services
 from tests.web.conftest import PASSWORD, Site
+from tests.web.records_figures import figures_by_content
 
 PATIENT_FILE = "9434765919 1950-03-04 SW1A 1AA Smith.csv"
 FRAGMENTS = ("9434765919", "1950-03-04", "SW1A 1AA", "Smith")
+
+
+@pytest.fixture(autouse=True)
+def _records_figures_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The figures from the same records computed once per process (tests/web/records_figures.py):
+    most tests here first view the small site as built."""
+    figures_by_content(monkeypatch)
 
 
 def _upload_and_store(site: Site, tmp_path: Path) -> None:
