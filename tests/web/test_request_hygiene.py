@@ -17,17 +17,18 @@ from flsdb.services.access import Role
 from flsdb.storage import store_services
 from tests.factory import SERVICES, nhs_number, record, write_records, write_services
 from tests.web.conftest import PASSWORD, Site
-from tests.web.records_figures import figures_by_content
+from tests.web.same_inputs import kpi_rows_once, records_figures_once
 
 PATIENT_FILE = "9434765919 1950-03-04 SW1A 1AA Smith.csv"
 FRAGMENTS = ("9434765919", "1950-03-04", "SW1A 1AA", "Smith")
 
 
 @pytest.fixture(autouse=True)
-def _records_figures_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The figures from the same records computed once per process (tests/web/records_figures.py):
-    most tests here first view the small site as built."""
-    figures_by_content(monkeypatch)
+def _same_inputs_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Figures of the same inputs computed once per process (tests/web/same_inputs.py): most
+    tests here view the small site as built, or after the same change."""
+    records_figures_once(monkeypatch)
+    kpi_rows_once(monkeypatch)
 
 
 def _upload_and_store(site: Site, tmp_path: Path) -> None:
