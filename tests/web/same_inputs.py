@@ -17,7 +17,8 @@ of exactly the tables it reads (with the backend, period and extract date); any 
   services table: about 0.3 s each.
 
 Each caller gets its own copy (the figures without the views kept with them, the rows' frames
-copied), as a new computation would give: no test sees another's objects."""
+copied), as a new computation would give: no test sees another's objects. A computation whose
+inputs changed while it ran (a write in another thread) is not kept."""
 
 from __future__ import annotations
 
@@ -73,13 +74,17 @@ def _once(
     kept: dict[tuple[str, str, dt.date, str], Any],
     key: tuple[str, str, dt.date, str],
     make: Callable[[], Any],
+    digest: Callable[[], str],
 ) -> Any:
+    """`make()`'s value kept under `key` (whose last part is `digest()` before it), unless
+    the inputs changed meanwhile (a write in another thread): then it is not kept."""
     with _LOCK:
         found = kept.get(key)
     if found is None:
         found = make()
-        with _LOCK:
-            kept[key] = found
+        if found is not None and digest() == key[-1]:
+            with _LOCK:
+                kept[key] = found
     return found
 
 
@@ -94,6 +99,7 @@ def records_figures_once(monkeypatch: pytest.MonkeyPatch) -> None:
             _RECORDS,
             (backend, period_text, as_of, digest),
             lambda: compute(database_url, period_text, as_of),
+            lambda: _records_digest(database_url)[1],
         )
         return dataclasses.replace(made, kept=Kept())
 
@@ -108,14 +114,14 @@ def kpi_rows_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def computed(engine: Engine, period: Any, as_of: dt.date, version: tuple[object, ...]) -> Any:
         key = (engine.dialect.name, period.label, as_of, _cells_digest(engine))
-        with _LOCK:
-            made = _ROWS.get(key)
+        made = _once(
+            _ROWS,
+            key,
+            lambda: compute(engine, period, as_of, version),
+            lambda: _cells_digest(engine),
+        )
         if made is None:
-            made = compute(engine, period, as_of, version)
-            if made is None:
-                return None
-            with _LOCK:
-                _ROWS[key] = made
+            return None
         return dataclasses.replace(
             made,
             period=period,
