@@ -10,8 +10,17 @@ import pytest
 
 from tests.web.conftest import Site
 from tests.web.downloads import figures_once
+from tests.web.same_inputs import kpi_rows_once, records_figures_once
 
 PARAMS = {"period": "2024"}
+
+
+@pytest.fixture(autouse=True)
+def _same_inputs_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Figures of the same inputs computed once per process (tests/web/same_inputs.py): most
+    tests here view the small site as built, or after the same change."""
+    records_figures_once(monkeypatch)
+    kpi_rows_once(monkeypatch)
 
 
 def _own_cells(html: str) -> dict[str, tuple[str, str, str]]:

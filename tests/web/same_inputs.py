@@ -1,0 +1,133 @@
+"""Figures computed once per test process for the same inputs, in the tests of the web's
+dashboards and KPI rows.
+
+Most web tests start from a copy of one small site (tests/web/conftest.py), and many make the
+same change to it (FLS01's first record's falls assessment), so their figures are the same
+computation on the same rows again and again. Two computations are kept here, each by a digest
+of exactly the tables it reads (with the backend, period and extract date); any other content
+(another change, another FLS) is another key, computed afresh:
+
+- `records_figures_once`: the figures from the records (`report_files.figures_from_store`:
+  the dashboards of a store without maintained figures, and the report downloads), which read
+  the records and services tables (`kpi.sources.source_from_database`): about 1.3 s of
+  processor time on SQLite and 0.7 s on PostgreSQL each;
+- `kpi_rows_once`: the KPI rows of every level and their published copies from the
+  maintained cells (`live_figures._computed`, under the caches and counters of
+  `kpi_figures` and `compute`), which read the cells, their layout and monthly tables and the
+  services table: about 0.3 s each.
+
+Each caller gets its own copy (the figures without the views kept with them, the rows' frames
+copied), as a new computation would give: no test sees another's objects. A computation whose
+inputs changed while it ran (a write in another thread) is not kept."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.pool import NullPool
+
+from flsdb.figures import Kept, PeriodFigures
+from flsdb.services import dashboards, live_figures, report_files
+from flsdb.storage.tables import CELLS, LAYOUT, MONTHS, records, services
+
+_LOCK = threading.Lock()
+_RECORDS: dict[tuple[str, str, dt.date, str], PeriodFigures] = {}
+_ROWS: dict[tuple[str, str, dt.date, str], Any] = {}
+
+
+def _digest(rows: list[Any]) -> str:
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+def _records_digest(database_url: str) -> tuple[str, str]:
+    """The backend and a digest of the records' and the services' rows (in key order)."""
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            rows = [
+                *conn.execute(select(records).order_by(records.c.id)).all(),
+                *conn.execute(select(services).order_by(services.c.service_code)).all(),
+            ]
+    finally:
+        engine.dispose()
+    return engine.dialect.name, _digest(rows)
+
+
+def _cells_digest(engine: Engine) -> str:
+    """A digest of the maintained cells (whole, by month, their layout) and the services."""
+    with engine.connect() as conn:
+        rows: list[Any] = []
+        for table in (CELLS, MONTHS, LAYOUT):
+            rows.append(sorted(map(repr, conn.execute(text(f"SELECT * FROM {table}")).all())))
+        rows.append(conn.execute(select(services).order_by(services.c.service_code)).all())
+    return _digest(rows)
+
+
+def _once(
+    kept: dict[tuple[str, str, dt.date, str], Any],
+    key: tuple[str, str, dt.date, str],
+    make: Callable[[], Any],
+    digest: Callable[[], str],
+) -> Any:
+    """`make()`'s value kept under `key` (whose last part is `digest()` before it), unless
+    the inputs changed meanwhile (a write in another thread): then it is not kept."""
+    with _LOCK:
+        found = kept.get(key)
+    if found is None:
+        found = make()
+        if found is not None and digest() == key[-1]:
+            with _LOCK:
+                kept[key] = found
+    return found
+
+
+def records_figures_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`figures_from_store` for the test: computed once per backend, records, services,
+    period and extract date in this process."""
+    compute = report_files.figures_from_store
+
+    def figures(database_url: str, period_text: str, as_of: dt.date) -> PeriodFigures:
+        backend, digest = _records_digest(database_url)
+        made = _once(
+            _RECORDS,
+            (backend, period_text, as_of, digest),
+            lambda: compute(database_url, period_text, as_of),
+            lambda: _records_digest(database_url)[1],
+        )
+        return dataclasses.replace(made, kept=Kept())
+
+    monkeypatch.setattr(report_files, "figures_from_store", figures)
+    monkeypatch.setattr(dashboards, "figures_from_store", figures)
+
+
+def kpi_rows_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`live_figures._computed` for the test: computed once per backend, cells, services,
+    period and extract date in this process (None, a store keeping no figures, is not kept)."""
+    compute = live_figures._computed
+
+    def computed(engine: Engine, period: Any, as_of: dt.date, version: tuple[object, ...]) -> Any:
+        key = (engine.dialect.name, period.label, as_of, _cells_digest(engine))
+        made = _once(
+            _ROWS,
+            key,
+            lambda: compute(engine, period, as_of, version),
+            lambda: _cells_digest(engine),
+        )
+        if made is None:
+            return None
+        return dataclasses.replace(
+            made,
+            period=period,
+            tables={level: frame.copy() for level, frame in made.tables.items()},
+            shown={level: frame.copy() for level, frame in made.shown.items()},
+            version=version,
+        )
+
+    monkeypatch.setattr(live_figures, "_computed", computed)
