@@ -59,7 +59,6 @@ def _levels(
     partners: dict[int, int],
     owners: Sequence[str | None],
     members: _Members,
-    every: bool = False,
 ) -> Levels:
     """Per hidden count: (up, down, against insiders too); `partners` gets the shown count
     of each nested pair whose difference is protected. A protected count's levels are its
@@ -100,9 +99,6 @@ def _levels(
     # since would pass on nothing (every move above only grows what it reaches), so it is
     # not read again. (A count queued twice is read at its later entry, which comes first.)
     passed_on: dict[int, object] = {}
-    # Per relation and side, the last move passed on to all its other hidden counts, and by
-    # which count: (up, down, against insiders, spared, count).
-    sent: dict[tuple[int, bool], tuple[float, float, bool, frozenset[str | None], int]] = {}
     while queue:
         cell = queue.pop()
         state = levels[cell]
@@ -118,24 +114,6 @@ def _levels(
             if index in skipped:
                 continue
             mine = cell in relations[index].left
-            # A move at most one passed on before by a count on the same side of the same
-            # relation changes nothing for those it reached (levels only grow): only that count
-            # itself, which it did not reach, is tied now.
-            before = None if every else sent.get((index, mine))
-            if (
-                before is not None
-                and before[0] >= cell_up
-                and before[1] >= cell_down
-                and (before[2] or not guarded)
-                and before[3] <= cell_spared
-            ):
-                sender = before[4]
-                if sender != cell:
-                    for o, left in members.counted(index):
-                        if o == sender:
-                            tied.append((o, left == mine, index))
-                continue
-            sent[(index, mine)] = (cell_up, cell_down, guarded, cell_spared, cell)
             for o, left in members.counted(index):
                 if o != cell:
                     tied.append((o, left == mine, index))
@@ -230,10 +208,9 @@ def protect_levels(
     With `complement`, each nested pair is a difference cell too (`flsdb.disclosure.
     differences`): a withheld difference of 1 to 4 is protected like a withheld count.
     After the first pass, a pass checks only the counts the last one's changes reach
-    (`flsdb.disclosure.reach`), a count's move reaches only the counts it can still raise, and
-    the subtraction rule reads lists (`flsdb.disclosure.subtraction`); `recheck`: every count
-    checked at every pass, every move passed to every count tied to it, and the subtraction
-    rule of `engine.complete` (the same flags, slower: the tests compare the two)."""
+    (`flsdb.disclosure.reach`), and the subtraction rule reads lists (`flsdb.disclosure.
+    subtraction`); `recheck`: every count checked at every pass, and the subtraction rule of
+    `engine.complete` (the same flags, slower: the tests compare the two)."""
     size = len(values)
     ties = ties_of(size, nested, relations, complement)  # kept per shape of the tables
     diffs = ties.diffs
@@ -297,7 +274,6 @@ def protect_levels(
             partners,
             every_owner,
             members,
-            recheck,
         )
         last, checked_as = checked_as, {}
         for cell, found in levels.items():
