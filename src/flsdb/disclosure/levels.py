@@ -25,6 +25,8 @@ once) verifies the result before anything is published (see `protect.secure`).
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -34,7 +36,8 @@ from flsdb.disclosure.absorb import Sum, absorbed, helper
 from flsdb.disclosure.costs import ZERO
 from flsdb.disclosure.engine import Relation, complete
 from flsdb.disclosure.ranges import Ranges
-from flsdb.disclosure.ties import ties_of
+from flsdb.disclosure.subtraction import Subtraction
+from flsdb.disclosure.ties import KEEP, Ties, ties_of
 
 # Per hidden count: how far it must be able to move up and down, whether FLSs knowing their
 # own counts are attackers too, the FLSs that are not (the owners of the protected counts it
@@ -103,7 +106,7 @@ def _levels(
             continue
         passed_on[cell] = state
         cell_up, cell_down, guarded, cell_spared, cell_via = state
-        skipped = _skipped(cell_via)
+        skipped = cell_via if len(cell_via) == 1 else ()  # `_skipped`
         # (count, whether it moves against this one): the other side of a sum moves with it,
         # the same side against it; nested counts move with it. Hidden counts only.
         tied = []
@@ -111,13 +114,15 @@ def _levels(
             if index in skipped:
                 continue
             mine = cell in relations[index].left
-            for o, left in members(index):
-                if o != cell and counts[o]:
+            for o, left in members.counted(index):
+                if o != cell:
                     tied.append((o, left == mine, index))
-        for nests in (outers.get(cell, ()), inners.get(cell, ())):
-            for o in nests:
-                if o != cell and flags[o] and counts[o]:
-                    tied.append((o, False, -1))
+        for o in outers.get(cell, ()):
+            if o != cell and flags[o] and counts[o]:
+                tied.append((o, False, -1))
+        for o in inners.get(cell, ()):
+            if o != cell and flags[o] and counts[o]:
+                tied.append((o, False, -1))
         for other, against, index in tied:
             if against:
                 move_up, move_down = cell_down, cell_up
@@ -138,10 +143,10 @@ def _levels(
                 passed = via | {index}
             if grows or (guarded and not insiders) or passed is not via:
                 levels[other] = (
-                    max(up, move_up),
+                    up if up >= move_up else move_up,
                     down,
                     insiders or guarded,
-                    spared & cell_spared,
+                    spared if spared <= cell_spared else spared & cell_spared,
                     passed,
                 )
                 queue.append(other)
@@ -154,10 +159,14 @@ class _Members:
     relation of an FLS's region or nation is mostly shown counts, read once, not once a
     check)."""
 
-    def __init__(self, relations: Sequence[Sum], flags: Sequence[bool]) -> None:
+    def __init__(
+        self, relations: Sequence[Sum], flags: Sequence[bool], counts: Sequence[bool]
+    ) -> None:
         self.relations = relations
         self.flags = flags
+        self.counts = counts
         self.found: dict[int, list[tuple[int, bool]]] = {}
+        self.kept: dict[int, list[tuple[int, bool]]] = {}
 
     def __call__(self, index: int) -> list[tuple[int, bool]]:
         found = self.found.get(index)
@@ -165,6 +174,14 @@ class _Members:
             rel, flags = self.relations[index], self.flags
             left = rel.left
             found = self.found[index] = [(o, o in left) for o in rel.cells if flags[o]]
+        return found
+
+    def counted(self, index: int) -> list[tuple[int, bool]]:
+        """The relation's hidden counts that are counted (`__call__`'s, with `counts` true)."""
+        found = self.kept.get(index)
+        if found is None:
+            counts = self.counts
+            found = self.kept[index] = [(o, left) for o, left in self(index) if counts[o]]
         return found
 
 
@@ -191,8 +208,9 @@ def protect_levels(
     With `complement`, each nested pair is a difference cell too (`flsdb.disclosure.
     differences`): a withheld difference of 1 to 4 is protected like a withheld count.
     After the first pass, a pass checks only the counts the last one's changes reach
-    (`flsdb.disclosure.reach`); `recheck`: every count at every pass (the same flags, slower:
-    the tests compare the two)."""
+    (`flsdb.disclosure.reach`), and the subtraction rule reads lists (`flsdb.disclosure.
+    subtraction`); `recheck`: every count checked at every pass, and the subtraction rule of
+    `engine.complete` (the same flags, slower: the tests compare the two)."""
     size = len(values)
     ties = ties_of(size, nested, relations, complement)  # kept per shape of the tables
     diffs = ties.diffs
@@ -214,11 +232,15 @@ def protect_levels(
         and np.all(every_value == np.floor(every_value))
         and (len(every_value) == 0 or np.abs(every_value).max() < 2.0**40)
     )
-    sums = [Sum(rel.cells, left) for rel, left in zip(ties.relations, ties.lefts, strict=True)]
+    sums, subtraction = _shape(ties, relations)
     by_cell, real_by_cell = ties.by_cell, ties.real_by_cell
-    hidden = complete(values, hidden, relations, preference)
     counted_list: list[bool] = every_counted.tolist()
     order: list[float] = every_preference.tolist()
+    lists = whole and not recheck  # the subtraction rule on lists (`recheck`: numpy's)
+    if lists:
+        hidden = subtraction.complete(values, hidden, order, None, real_by_cell)
+    else:
+        hidden = complete(values, hidden, relations, preference)
 
     def real(cell: int) -> int:
         """The count to hide for a cell: itself, or a difference's cheaper shown count."""
@@ -240,7 +262,7 @@ def protect_levels(
         # the others are checked again only if their levels changed.
         near = None if before is None else reach.near(np.flatnonzero(every_hidden != before))
         before = every_hidden
-        members = _Members(sums, flags)
+        members = _Members(sums, flags, counted_list)
         levels = _levels(
             ranges,
             flags,
@@ -307,5 +329,30 @@ def protect_levels(
         hidden = hidden.copy()
         hidden[sorted(chosen)] = True
         touched = sorted({i for cell in chosen for i in real_by_cell.get(cell, ())})
-        hidden = complete(values, hidden, relations, preference, touched, real_by_cell)
+        if lists:
+            hidden = subtraction.complete(values, hidden, order, touched, real_by_cell)
+        else:
+            hidden = complete(values, hidden, relations, preference, touched, real_by_cell)
     return hidden
+
+
+# What a pass reads of one shape's ties besides them (each relation as the checks read it, and
+# the relations laid out for the subtraction rule), kept with the ties (`ties_of` keeps the last
+# few shapes, and gives the same object for the same shape).
+_SHAPES: OrderedDict[int, tuple[Ties, list[Sum], Subtraction]] = OrderedDict()
+_SHAPES_LOCK = threading.Lock()
+
+
+def _shape(ties: Ties, relations: Sequence[Relation]) -> tuple[list[Sum], Subtraction]:
+    with _SHAPES_LOCK:
+        found = _SHAPES.get(id(ties))
+        if found is not None and found[0] is ties:
+            _SHAPES.move_to_end(id(ties))
+            return found[1], found[2]
+    sums = [Sum(rel.cells, left) for rel, left in zip(ties.relations, ties.lefts, strict=True)]
+    subtraction = Subtraction(relations)
+    with _SHAPES_LOCK:
+        _SHAPES[id(ties)] = (ties, sums, subtraction)  # the ties held: their id is not reused
+        while len(_SHAPES) > KEEP:
+            _SHAPES.popitem(last=False)
+    return sums, subtraction

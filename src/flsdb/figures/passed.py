@@ -49,7 +49,13 @@ def fingerprint(
     for name, frame in frames:
         digest.update(name.encode())
         digest.update(",".join(map(str, frame.columns)).encode())
-        digest.update(
-            pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes()
-        )
+        digest.update(str(len(frame)).encode())
+        for _, column in frame.items():
+            digest.update(_column_bytes(column))
     return digest.hexdigest()
+
+
+def _column_bytes(column: pd.Series) -> bytes:
+    """A column's values as text, each as Python writes it back (`repr`: 5, 5.0, '5' and '<5'
+    apart), separated by a character any text in them is written with an escape for."""
+    return ("\x1e".join(map(repr, column.tolist())) + "\x1d").encode()

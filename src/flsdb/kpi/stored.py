@@ -14,6 +14,7 @@ from collections.abc import Callable
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from flsdb.kpi.results import BREAKDOWNS
@@ -170,16 +171,24 @@ def stored_counts(
     sql, columns = counts_sql(dialect, start, end, as_of, by, services, layout, by_service)
     keys = ["service_code", "year", "month"] + (["group"] if by in BREAKDOWNS else [])
     sums = list(dict.fromkeys(columns.values()))
-    frame = pd.DataFrame(fetch(sql), columns=[*keys, "records", *sums])
-    out = frame[keys].copy()
+    rows = fetch(sql)
+    # Column by column: the key columns as they come, the sums as one block of numbers (a
+    # frame of several hundred columns, each read by name, cost more than the query).
+    width = len(keys) + 1 + len(sums)
+    read = list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
+    out = pd.DataFrame({key: list(read[number]) for number, key in enumerate(keys)})
     out["service_code"] = out["service_code"].astype(str)
     out["year"] = out["year"].astype("int64")
     out["month"] = out["month"].astype("int64")
     if "group" in out.columns:
         out["group"] = out["group"].astype(str)
-    counts = {"records": frame["records"]}
-    counts.update({name: frame[column] for name, column in columns.items()})
-    values = pd.DataFrame(counts).fillna(0).astype("int64")
+    position = {column: len(keys) + number for number, column in enumerate(["records", *sums])}
+    wanted = [position["records"], *(position[column] for column in columns.values())]
+    # (A NULL sum, no cell, is 0; counts are whole numbers, exact as floats.)
+    block = np.array([read[number] for number in wanted], dtype=float).reshape(len(wanted), -1)
+    values = pd.DataFrame(
+        np.nan_to_num(block, nan=0.0).astype("int64").T, columns=["records", *columns]
+    )
     return pd.concat([out, values], axis=1)
 
 
