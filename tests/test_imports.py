@@ -35,6 +35,7 @@ ALLOWED = {
     ("flsdb.stats.funnel", "scipy"): "about 0.9 s: exact limits only",
     ("flsdb.stats.intervals", "scipy.special"): "about 0.6 s: the exact interval only",
     ("flsdb.storage.bulk", "adbc_driver_sqlite.dbapi"): "about 0.5 s: SQLite bulk work only",
+    ("flsdb.storage.sqlite_files", "adbc_driver_sqlite.dbapi"): "about 0.5 s: SQLite reads only",
     ("flsdb.storage.database", "alembic.config"): "only to migrate or read the migrations",
     ("flsdb.storage.database", "alembic.script"): "as alembic.config",
     ("flsdb.storage.database", "alembic"): "as alembic.config",

@@ -8,7 +8,13 @@ from pathlib import Path
 from sqlalchemy import select
 
 from flsdb.ingest import open_upload, validate
-from flsdb.storage import bulk, known_service_codes, open_engine, store_records, store_services
+from flsdb.storage import (
+    known_service_codes,
+    open_engine,
+    sqlite_files,
+    store_records,
+    store_services,
+)
 from flsdb.storage.offsets import DAY_OFFSETS
 from flsdb.storage.tables import RECORD_COLUMNS, audit_log, records
 from tests.factory import nhs_number, record, write_records, write_services
@@ -16,7 +22,7 @@ from tests.factory import nhs_number, record, write_records, write_services
 
 def _load(folder: Path, python_only: bool) -> tuple[list[tuple[object, ...]], list[str], object]:
     if python_only:
-        bulk.use_python_sqlite()
+        sqlite_files.use_python_sqlite()
     try:
         engine = open_engine(str(folder / "db.sqlite"))
         store_services(engine, validate(open_upload(write_services(folder / "s.csv")), "services"))
@@ -52,7 +58,7 @@ def _load(folder: Path, python_only: bool) -> tuple[list[tuple[object, ...]], li
                     .order_by(audit_log.c.id)
                 )
             ]
-        read = bulk.read_sqlite(
+        read = sqlite_files.read_sqlite(
             str(folder / "db.sqlite"),
             "SELECT nhs_number, sex, t_score FROM records ORDER BY nhs_number",
         )
@@ -60,7 +66,7 @@ def _load(folder: Path, python_only: bool) -> tuple[list[tuple[object, ...]], li
         engine.dispose()
         return stored, actions, read.to_pylist()
     finally:
-        bulk._PYTHON_SQLITE_ONLY.clear()
+        sqlite_files._PYTHON_SQLITE_ONLY.clear()
 
 
 def test_python_sqlite_writes_and_reads_as_adbc_does(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from flsdb.errors import StorageError
-from flsdb.storage import bulk
+from flsdb.storage import sqlite_files
 from flsdb.storage.bulk import bulk_session
 from flsdb.storage.transactions import write_transaction
 from flsdb.storage.write_locks import record_locks
@@ -40,8 +40,8 @@ def test_a_small_write_and_an_import_of_one_fls_exclude_each_other(
     FLS's records, an import of that FLS waits for it (on PostgreSQL seen waiting: an advisory
     lock not granted), and goes on once it commits. SQLite: one SQLite library in the process,
     as in the web application (two would not see each other's locks)."""
-    monkeypatch.setattr(bulk, "_PYTHON_SQLITE_ONLY", threading.Event())
-    bulk.use_python_sqlite()
+    monkeypatch.setattr(sqlite_files, "_PYTHON_SQLITE_ONLY", threading.Event())
+    sqlite_files.use_python_sqlite()
     holding, release = threading.Event(), threading.Event()
 
     def small_write() -> None:

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.pool import QueuePool
 
-from flsdb.storage import bulk
+from flsdb.storage import sqlite_files
 from flsdb.storage.held_open import hold_open
 
 HOLD_S = 1.0
@@ -54,11 +54,10 @@ def test_a_read_waits_for_another_process_s_exclusive_lock(tmp_path: Path, drive
     engine = create_engine(f"sqlite:///{path}", poolclass=QueuePool)
     if driver == "python sqlite3":
         hold_open(engine)  # as the web application's pooled engine makes reads use sqlite3
-    assert bulk.python_sqlite_only(str(path)) is (driver == "python sqlite3")
+    assert sqlite_files.python_sqlite_only(str(path)) is (driver == "python sqlite3")
     # A first read loads the driver (a second of imports: the lock must be met, not missed).
-    assert bulk.read_sqlite(str(path), "SELECT count(*) AS n FROM t").column("n").to_pylist() == [
-        10
-    ]
+    first = sqlite_files.read_sqlite(str(path), "SELECT count(*) AS n FROM t")
+    assert first.column("n").to_pylist() == [10]
     locker = subprocess.Popen(
         [sys.executable, "-c", LOCKER, str(path), str(HOLD_S)], stdout=subprocess.PIPE, text=True
     )
@@ -66,7 +65,7 @@ def test_a_read_waits_for_another_process_s_exclusive_lock(tmp_path: Path, drive
         assert locker.stdout is not None
         assert locker.stdout.readline().strip() == "locked"
         started = time.monotonic()
-        table = bulk.read_sqlite(str(path), "SELECT sum(v) AS total FROM t")
+        table = sqlite_files.read_sqlite(str(path), "SELECT sum(v) AS total FROM t")
         waited = time.monotonic() - started
     finally:
         out, _ = locker.communicate(timeout=30)

@@ -21,7 +21,13 @@ from flsdb.ingest import open_upload, validate
 from flsdb.services import accounts
 from flsdb.services.access import Role
 from flsdb.services.live_figures import LiveCache
-from flsdb.storage import bulk, known_service_codes, open_engine, store_records, store_services
+from flsdb.storage import (
+    known_service_codes,
+    open_engine,
+    sqlite_files,
+    store_records,
+    store_services,
+)
 from flsdb.storage.tables import period_locks, records
 from flsdb.web.app import create_app
 from flsdb.web.settings import Settings
@@ -170,7 +176,7 @@ def site(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterat
     try:
         yield Site(db_url, app, app.state.engine)
     finally:
-        bulk._PYTHON_SQLITE_ONLY.clear()
+        sqlite_files._PYTHON_SQLITE_ONLY.clear()
         app.state.engine.dispose()
         if not shares and backend != "sqlite":
             _drop_database(request.getfixturevalue("postgres_admin_url"), db_url)

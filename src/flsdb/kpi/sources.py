@@ -19,10 +19,10 @@ from flsdb.errors import ConfigurationError, StorageError, ValidationFailed
 from flsdb.ingest import open_upload, validate
 from flsdb.ingest.issues import ROW
 from flsdb.kpi.spark import from_arrow, read_parquet
-from flsdb.storage.bulk import read_sqlite
 from flsdb.storage.database import open_existing
 from flsdb.storage.faults import database_problem
 from flsdb.storage.parquet import write_frames
+from flsdb.storage.sqlite_files import read_sqlite
 from flsdb.storage.tables import RECORD_COLUMNS, SERVICE_COLUMNS, services
 from flsdb.storage.urls import (
     HEAD_REVISION,

@@ -10,16 +10,14 @@ under the lock; a PostgreSQL session takes a transaction-scoped advisory lock pe
 reading (`lock`), so two imports of the same service run one after the other and the second
 compares against what the first committed.
 
-ADBC's SQLite is a second copy of the SQLite library beside Python's: POSIX file locks are per
-process, so the two copies must never have the file open at once in one process (one closing its
-file would drop the other's locks). SQLite engines therefore pool no connections (NullPool), and
-SQLite sessions in one process run one at a time.
+ADBC's SQLite is a second copy of the SQLite library beside Python's, so the two must never have
+one file open at once in one process (`flsdb.storage.sqlite_files`): SQLite engines therefore
+pool no connections (NullPool), and SQLite sessions in one process run one at a time.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Protocol
@@ -31,11 +29,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
 
 from flsdb.storage.faults import is_database_error, storage_error
-from flsdb.storage.held_open import held_open
-from flsdb.storage.urls import BUSY_TIMEOUT_MS, read_only_media, sqlite_read_target
+from flsdb.storage.sqlite_files import SQLITE_SESSIONS, fetch_arrow, python_sqlite_only
+from flsdb.storage.urls import BUSY_TIMEOUT_MS, read_only_media
 from flsdb.storage.write_locks import SQLITE_WRITE_LOCK, hold_advisory_locks, sqlite_end
-
-_SQLITE_SESSIONS = threading.Lock()
 
 
 class BulkSession(Protocol):
@@ -101,57 +97,6 @@ def _quoted(columns: Sequence[str]) -> str:
     return ", ".join(f'"{c}"' for c in columns)
 
 
-def _fetch_arrow(connection: object, sql: str, params: Sequence[object]) -> pa.Table:
-    """A query's rows as Arrow. The driver infers each column's type from its first batch (a
-    column blank there becomes an integer and a later text value fails), so the whole result is
-    one batch."""
-    cursor = connection.cursor()  # type: ignore[attr-defined]
-    try:
-        cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(1 << 30)})
-        cursor.execute(sql, tuple(params) if params else None)
-        return cursor.fetch_arrow_table()
-    finally:
-        cursor.close()
-
-
-def read_sqlite(path: str, sql: str, params: Sequence[object] = ()) -> pa.Table:
-    """Rows of an SQLite file as Arrow, read without taking the write lock (in WAL mode a
-    reader waits for a writer only in the moments it holds the file exclusively). No other
-    SQLite connection to the file may be open in this process meanwhile (see above)."""
-    # lazy: the ADBC driver (~0.5 s) only for SQLite (PostgreSQL and the web never load it)
-    import adbc_driver_sqlite.dbapi as adbc
-
-    target, uri = sqlite_read_target(path)
-    if python_sqlite_only(path):
-        return _read_python_sqlite(target, uri, sql, params)
-    with _SQLITE_SESSIONS:
-        connection = adbc.connect(target, autocommit=True)
-        try:
-            # The driver's connection has no busy timeout of its own: without one, a read that
-            # meets a writer's brief exclusive lock (the checkpoint and WAL reset as a writer's
-            # last connection closes) fails at once with "database is locked", not waiting.
-            _fetch_arrow(connection, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", ())
-            return _fetch_arrow(connection, sql, params)
-        except Exception as exc:
-            if is_database_error(exc):
-                raise storage_error(exc, path, writing=False) from None
-            raise
-        finally:
-            connection.close()
-
-
-def _read_python_sqlite(target: str, uri: bool, sql: str, params: Sequence[object]) -> pa.Table:
-    """`read_sqlite` in a process that keeps to Python's sqlite3 (see `use_python_sqlite`)."""
-    connection = sqlite3.connect(target, uri=uri, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        cursor = connection.execute(sql, tuple(params))
-        names = [d[0] for d in cursor.description or ()]
-        rows = cursor.fetchall()
-    finally:
-        connection.close()
-    return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})
-
-
 def _keys_table(table: str) -> str:
     return f"flsdb_keys_{table}"
 
@@ -204,7 +149,7 @@ class SqliteSession:
         return list(self.cursor.fetchall())  # an error met while stepping through rows is raised
 
     def read_arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
-        return _fetch_arrow(self.connection, sql, params)
+        return fetch_arrow(self.connection, sql, params)
 
     def read(
         self, sql: str, schema: dict[str, pl.DataType], params: Sequence[object] = ()
@@ -304,20 +249,6 @@ class PythonSqliteSession(SqliteSession):
         return _as_text(frame).rows()
 
 
-_PYTHON_SQLITE_ONLY = threading.Event()
-
-
-def use_python_sqlite() -> None:
-    """From now on this process writes SQLite through the standard library's sqlite3 only
-    (slower for big imports; safe beside the process's other sqlite3 connections)."""
-    _PYTHON_SQLITE_ONLY.set()
-
-
-def python_sqlite_only(path: str) -> bool:
-    """Whether this process must reach the SQLite file through Python's sqlite3 alone."""
-    return _PYTHON_SQLITE_ONLY.is_set() or held_open(path)
-
-
 class PostgresSession:
     """The SQLAlchemy connection's psycopg driver: COPY for inserts."""
 
@@ -390,7 +321,7 @@ def bulk_session(engine: Engine, where: str = "") -> Iterator[BulkSession]:
     where = where or (path if sqlite else engine.url.render_as_string(True))
     try:
         if sqlite:
-            with _SQLITE_SESSIONS:
+            with SQLITE_SESSIONS:
                 yield from _sqlite_session(path)
         else:
             with engine.begin() as conn:
