@@ -9,6 +9,8 @@ it is `not_known` or blank: a decision not to treat is care, a missing answer is
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import ibis
 import pandas as pd
 
@@ -28,6 +30,11 @@ COLUMN = "bone_therapy_recommended"
 
 def treatment_mix(source: RecordSource, period: Period) -> pd.DataFrame:
     """Counts per service_code and treatment group (columns: the groups, plus `records`)."""
+    return wide_mix(mix_counts(source, period).execute(), source.services["service_code"])
+
+
+def mix_counts(source: RecordSource, period: Period) -> ibis.Table:
+    """The query of the counts per service_code and group (`mix_group`), one row each (`n`)."""
     table = source.table
     scoped = table.filter(
         (table[FRACTURE] >= ibis.literal(period.start))
@@ -39,15 +46,17 @@ def treatment_mix(source: RecordSource, period: Period) -> pd.DataFrame:
     value = scoped[COLUMN].cast("string")
     cases.append((value.isin(list(DECISIONS)).fill_null(False), "decision"))
     group = ibis.cases(*cases, else_="not_recorded")
-    counts = (
-        scoped.group_by(service_code=scoped["service_code"], mix_group=group)
-        .aggregate(n=scoped.count())
-        .execute()
+    return scoped.group_by(service_code=scoped["service_code"], mix_group=group).aggregate(
+        n=scoped.count()
     )
+
+
+def wide_mix(counts: pd.DataFrame, service_codes: Iterable[str]) -> pd.DataFrame:
+    """The counts (`mix_counts`' rows) as one row per service, a column per group."""
     wide = counts.pivot_table(
         index="service_code", columns="mix_group", values="n", aggfunc="sum", fill_value=0
     )
     wide = wide.reindex(columns=list(MIX_GROUPS), fill_value=0)
-    wide = wide.reindex(sorted(source.services["service_code"]), fill_value=0)
+    wide = wide.reindex(sorted(service_codes), fill_value=0)
     wide["records"] = wide[list(MIX_GROUPS)].sum(axis=1)
     return wide.astype("int64").rename_axis(index="service_code", columns=None).reset_index()
