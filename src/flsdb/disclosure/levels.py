@@ -25,8 +25,6 @@ once) verifies the result before anything is published (see `protect.secure`).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -36,8 +34,7 @@ from flsdb.disclosure.absorb import Sum, absorbed, helper
 from flsdb.disclosure.costs import ZERO
 from flsdb.disclosure.engine import Relation, complete
 from flsdb.disclosure.ranges import Ranges
-from flsdb.disclosure.subtraction import Subtraction
-from flsdb.disclosure.ties import KEEP, Ties, ties_of
+from flsdb.disclosure.ties import ties_of
 
 # Per hidden count: how far it must be able to move up and down, whether FLSs knowing their
 # own counts are attackers too, the FLSs that are not (the owners of the protected counts it
@@ -232,7 +229,7 @@ def protect_levels(
         and np.all(every_value == np.floor(every_value))
         and (len(every_value) == 0 or np.abs(every_value).max() < 2.0**40)
     )
-    sums, subtraction = _shape(ties, relations)
+    sums, subtraction = ties.sums, ties.subtraction
     by_cell, real_by_cell = ties.by_cell, ties.real_by_cell
     counted_list: list[bool] = every_counted.tolist()
     order: list[float] = every_preference.tolist()
@@ -334,25 +331,3 @@ def protect_levels(
         else:
             hidden = complete(values, hidden, relations, preference, touched, real_by_cell)
     return hidden
-
-
-# What a pass reads of one shape's ties besides them (each relation as the checks read it, and
-# the relations laid out for the subtraction rule), kept with the ties (`ties_of` keeps the last
-# few shapes, and gives the same object for the same shape).
-_SHAPES: OrderedDict[int, tuple[Ties, list[Sum], Subtraction]] = OrderedDict()
-_SHAPES_LOCK = threading.Lock()
-
-
-def _shape(ties: Ties, relations: Sequence[Relation]) -> tuple[list[Sum], Subtraction]:
-    with _SHAPES_LOCK:
-        found = _SHAPES.get(id(ties))
-        if found is not None and found[0] is ties:
-            _SHAPES.move_to_end(id(ties))
-            return found[1], found[2]
-    sums = [Sum(rel.cells, left) for rel, left in zip(ties.relations, ties.lefts, strict=True)]
-    subtraction = Subtraction(relations)
-    with _SHAPES_LOCK:
-        _SHAPES[id(ties)] = (ties, sums, subtraction)  # the ties held: their id is not reused
-        while len(_SHAPES) > KEEP:
-            _SHAPES.popitem(last=False)
-    return sums, subtraction

@@ -17,9 +17,11 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flsdb.disclosure.absorb import Sum
 from flsdb.disclosure.differences import Differences, differences
 from flsdb.disclosure.engine import Relation
 from flsdb.disclosure.reach import Reach
+from flsdb.disclosure.subtraction import Subtraction
 
 KEEP = 8  # shapes kept (a year, quarter and month of the publication, and a few more)
 
@@ -28,7 +30,9 @@ KEEP = 8  # shapes kept (a year, quarter and month of the publication, and a few
 class Ties:
     """`relations` (the counts' and the difference cells') with each cell's (`by_cell`), the
     counts' own relations by cell (`real_by_cell`), the difference cells, the nested pairs
-    by count (`outers`, `inners`) and what a change reaches (`reach`)."""
+    by count (`outers`, `inners`), what a change reaches (`reach`), each relation as the
+    levels' checks read it (`sums`) and the counts' relations laid out for the subtraction
+    rule (`subtraction`)."""
 
     diffs: Differences
     relations: tuple[Relation, ...]
@@ -38,6 +42,8 @@ class Ties:
     outers: dict[int, list[int]]
     inners: dict[int, list[int]]
     reach: Reach
+    sums: tuple[Sum, ...]
+    subtraction: Subtraction
 
 
 def _by_cell(relations: Sequence[Relation]) -> dict[int, list[int]]:
@@ -61,7 +67,19 @@ def _worked_out(
         inners.setdefault(outer, []).append(inner)
     reach = Reach([rel.cells for rel in every], by_cell, (outers, inners), diffs.pairs, diffs.start)
     lefts = tuple(frozenset(rel.left) for rel in every)
-    return Ties(diffs, every, lefts, by_cell, _by_cell(relations), outers, inners, reach)
+    sums = tuple(Sum(rel.cells, left) for rel, left in zip(every, lefts, strict=True))
+    return Ties(
+        diffs,
+        every,
+        lefts,
+        by_cell,
+        _by_cell(relations),
+        outers,
+        inners,
+        reach,
+        sums,
+        Subtraction(relations),
+    )
 
 
 _KEPT: OrderedDict[tuple[object, ...], Ties] = OrderedDict()
