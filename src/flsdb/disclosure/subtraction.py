@@ -87,11 +87,12 @@ class Subtraction:
         values: NDArray[np.float64],
         hidden: NDArray[np.bool_],
         preference: Sequence[float],
-        start: Sequence[int] | None = None,
-        by_cell: dict[int, list[int]] | None = None,
+        start: Sequence[int] | None,
+        by_cell: dict[int, list[int]],
     ) -> NDArray[np.bool_]:
         """`engine.complete(values, hidden, relations, preference, start, by_cell)` for whole
-        `values` (the input is not changed); `by_cell` is required with `start`."""
+        `values` (the input is not changed): `by_cell` gives each cell's relations (the ties'
+        `real_by_cell`)."""
         found = self.revealed(hidden, values)
         if start is None:
             queue: list[int] = np.flatnonzero(found).tolist()
@@ -99,11 +100,6 @@ class Subtraction:
             queue = [i for i in start if found[i]]
         if not queue:
             return hidden.copy()
-        if by_cell is None:
-            by_cell = {}
-            for index in range(self.size):
-                for cell in (*self.lefts[index], *self.rights[index]):
-                    by_cell.setdefault(cell, []).append(index)
         flags: list[bool] = hidden.tolist()
         numbers: list[float] = values.tolist()
         chosen_cells = []
