@@ -43,9 +43,27 @@ def test_not_utf8(tmp_path: Path) -> None:
 
 
 def test_binary_file(tmp_path: Path) -> None:
-    path = tmp_path / "image.csv"
-    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"service_code\x00\x01\x02,\x00\x00\x00\rIHDR")
     _raises(path, "not a CSV text file")
+
+
+@pytest.mark.parametrize(
+    ("start", "kind"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "a PDF document"),
+        (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "a PDF document"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "an Excel 97-2003 (.xls)"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image"),
+    ],
+)
+def test_a_file_of_another_kind_is_named(tmp_path: Path, start: bytes, kind: str) -> None:
+    """A PDF, an old Excel file or an image picked by mistake is called what it is (a PDF
+    whose first lines are plain text was read as a CSV with a header and no rows)."""
+    path = tmp_path / "upload.csv"
+    path.write_bytes(start)
+    _raises(path, f"upload.csv is {kind}")
+    _raises(path, "Save the table as CSV or XLSX")
 
 
 def test_not_comma_separated(tmp_path: Path) -> None:

@@ -21,6 +21,15 @@ __all__ = ["BATCH_ROWS", "UploadFile", "normalise_header", "open_upload"]
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _CHUNK = 1 << 20
+# Files people pick by mistake, known by their first bytes: what to call them in the refusal.
+_NOT_TABLES = (
+    (b"%PDF-", "a PDF document"),
+    (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 (.xls) or other old Office file"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"{\\rtf", "a Rich Text document"),
+)
 
 
 def open_upload(
@@ -46,6 +55,12 @@ def open_upload(
         start = handle.read(8)
     if size == 0 or not _has_text(path):
         raise FileFormatError(f"{path.name} is empty: it has no header and no rows.")
+    for magic, kind in _NOT_TABLES:
+        if start.startswith(magic):
+            raise FileFormatError(
+                f"{path.name} is {kind}, not a CSV or XLSX file. Save the table as CSV or "
+                "XLSX (Excel Workbook) and upload that."
+            )
     if start.startswith(_ZIP_MAGIC) or path.suffix.lower() in {".xlsx", ".xlsm"}:
         return open_xlsx(path, limits, sheet)
     if sheet is not None:
