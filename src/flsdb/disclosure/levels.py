@@ -157,13 +157,23 @@ class _Members:
     check)."""
 
     def __init__(
-        self, relations: Sequence[Sum], flags: Sequence[bool], counts: Sequence[bool]
+        self,
+        relations: Sequence[Sum],
+        flags: Sequence[bool],
+        counts: Sequence[bool],
+        last: _Members | None = None,
+        stale: set[int] | frozenset[int] = frozenset(),
     ) -> None:
         self.relations = relations
         self.flags = flags
         self.counts = counts
         self.found: dict[int, list[tuple[int, bool]]] = {}
         self.kept: dict[int, list[tuple[int, bool]]] = {}
+        if last is not None:
+            # The last pass's lists of the relations none of whose flags changed since (`stale`:
+            # those with a cell whose flag did): read from these flags, they are the same.
+            self.found = {i: f for i, f in last.found.items() if i not in stale}
+            self.kept = {i: f for i, f in last.kept.items() if i not in stale}
 
     def __call__(self, index: int) -> list[tuple[int, bool]]:
         found = self.found.get(index)
@@ -250,6 +260,7 @@ def protect_levels(
     reach = ties.reach
     before: NDArray[np.bool_] | None = None
     checked_as: dict[int, tuple[object, int | None]] = {}
+    members: _Members | None = None
     for _ in range(MAX_PASSES):
         chosen: set[int] = set()
         partners: dict[int, int] = {}
@@ -257,9 +268,13 @@ def protect_levels(
         flags: list[bool] = every_hidden.tolist()
         # The counts whose check reads a flag the last pass changed (`flsdb.disclosure.reach`);
         # the others are checked again only if their levels changed.
-        near = None if before is None else reach.near(np.flatnonzero(every_hidden != before))
+        changed = None if before is None else np.flatnonzero(every_hidden != before)
+        near = None if changed is None else reach.near(changed)
         before = every_hidden
-        members = _Members(sums, flags, counted_list)
+        stale = (
+            set() if changed is None else {i for c in changed.tolist() for i in by_cell.get(c, ())}
+        )
+        members = _Members(sums, flags, counted_list, members, stale)
         levels = _levels(
             ranges,
             flags,
