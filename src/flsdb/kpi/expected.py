@@ -18,8 +18,8 @@ from flsdb.kpi.catalogue import Measure
 
 ALL_NATIONS = "all"
 _UNIT_COLUMN = {"service": "service_code", "region": "region_code", "nation": "nation"}
-_KEEP = 32  # (level, measure) answers: a few services tables' worth
-_KEPT: OrderedDict[Hashable, dict[str, pd.Series]] = OrderedDict()
+_KEEP = 64  # answers by (level, measure) and part: a few services tables' worth
+_KEPT: OrderedDict[Hashable, dict[str, pd.Series] | frozenset[str]] = OrderedDict()
 _LOCK = threading.Lock()
 
 
@@ -51,13 +51,31 @@ def expected_by_unit(
         found = _KEPT.get(key)
         if found is not None:
             _KEPT.move_to_end(key)
-            return found
+            return found  # type: ignore[return-value]
     found = _worked_out(listed, expected, measure, level)
     with _LOCK:
         _KEPT[key] = found
         while len(_KEPT) > _KEEP:
             _KEPT.popitem(last=False)
     return found
+
+
+def known_caseloads(expected: pd.DataFrame, part: str) -> frozenset[str]:
+    """The FLSs whose expected caseload of a part (`Part.expected`) is known (kept)."""
+    key = ("known", part, _values(expected))
+    with _LOCK:
+        found = _KEPT.get(key)
+        if found is not None:
+            _KEPT.move_to_end(key)
+            return found  # type: ignore[return-value]
+    columns = expected_columns(part)
+    yearly = expected.set_index("service_code")[columns].sum(axis=1, min_count=len(columns))
+    known = frozenset(str(code) for code in yearly[yearly.notna()].index)
+    with _LOCK:
+        _KEPT[key] = known
+        while len(_KEPT) > _KEEP:
+            _KEPT.popitem(last=False)
+    return known
 
 
 def _worked_out(

@@ -15,7 +15,11 @@ from flsdb.config import Thresholds
 from flsdb.dictionary import load_dictionary
 from flsdb.kpi import count_columns
 from flsdb.kpi.catalogue import Catalogue, Measure
-from flsdb.kpi.expected import ALL_NATIONS, expected_by_unit, expected_columns
+from flsdb.kpi.expected import (
+    ALL_NATIONS,
+    expected_by_unit,
+    known_caseloads,
+)
 from flsdb.kpi.periods import Grain, Period, label_for
 from flsdb.kpi.query import AGE_BANDS, NOT_RECORDED
 from flsdb.stats.intervals import poisson_ratio_interval, wilson_interval
@@ -70,14 +74,12 @@ def _caseload_counts(
     counts: pd.DataFrame, measure: Measure, expected: pd.DataFrame
 ) -> pd.DataFrame:
     """Per service: records of each part, counted only where its caseload is known."""
-    known = expected.set_index("service_code")
     out = pd.DataFrame(index=counts.index)
+    codes = counts["service_code"]
     for part_id, part in measure.parts.items():
-        columns = expected_columns(part.expected)
-        yearly = known[columns].sum(axis=1, min_count=len(columns))
-        per_service = counts["service_code"].map(yearly).astype("float64")
+        known = codes.isin(known_caseloads(expected, part.expected)).to_numpy()
         out[count_columns.numerator(part_id)] = counts[count_columns.records(part_id)].where(
-            per_service.notna(), 0
+            known, 0
         )
     return out
 
