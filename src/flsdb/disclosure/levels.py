@@ -215,9 +215,12 @@ def protect_levels(
     With `complement`, each nested pair is a difference cell too (`flsdb.disclosure.
     differences`): a withheld difference of 1 to 4 is protected like a withheld count.
     After the first pass, a pass checks only the counts the last one's changes reach
-    (`flsdb.disclosure.reach`), and the subtraction rule reads lists (`flsdb.disclosure.
-    subtraction`); `recheck`: every count checked at every pass, and the subtraction rule of
-    `engine.complete` (the same flags, slower: the tests compare the two)."""
+    (`flsdb.disclosure.reach`: of a count whose levels did not change, only the relations
+    reached), each relation's hidden counts are kept from the pass before where none of its
+    flags changed, and the subtraction rule reads lists (`flsdb.disclosure.subtraction`);
+    `recheck`: every count checked in every relation at every pass, nothing kept from one
+    pass to the next, and the subtraction rule of `engine.complete` (the same flags, slower:
+    the tests compare the two)."""
     size = len(values)
     ties = ties_of(size, nested, relations, complement)  # kept per shape of the tables
     diffs = ties.diffs
@@ -274,7 +277,7 @@ def protect_levels(
         stale = (
             set() if changed is None else {i for c in changed.tolist() for i in by_cell.get(c, ())}
         )
-        members = _Members(sums, flags, counted_list, members, stale)
+        members = _Members(sums, flags, counted_list, None if recheck else members, stale)
         levels = _levels(
             ranges,
             flags,
