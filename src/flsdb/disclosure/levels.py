@@ -272,7 +272,10 @@ def protect_levels(
         # The counts whose check reads a flag the last pass changed (`flsdb.disclosure.reach`);
         # the others are checked again only if their levels changed.
         changed = None if before is None else np.flatnonzero(every_hidden != before)
-        near, touched = (None, set()) if changed is None else reach.reached(changed)
+        near: set[int] | None = None
+        reached: set[int] = set()  # the relations the changes reach (`Reach.reached`)
+        if changed is not None:
+            near, reached = reach.reached(changed)
         before = every_hidden
         stale = (
             set() if changed is None else {i for c in changed.tolist() for i in by_cell.get(c, ())}
@@ -294,7 +297,7 @@ def protect_levels(
         for cell, found in levels.items():
             checked_as[cell] = state = (found, partners.get(cell))
             same = near is not None and not recheck and last.get(cell) == state
-            if same and cell not in near:
+            if same and near is not None and cell not in near:
                 continue  # as the last pass checked it, with the same flags around it
             up, down, insiders, spared, via = found
             for direction, need in ((1, up), (-1, down)):
@@ -305,7 +308,7 @@ def protect_levels(
                     if bound:
                         chosen.add(min(bound, key=order.__getitem__))
                 for index in by_cell.get(cell, ()):
-                    if index in _skipped(via) or (same and index not in touched):
+                    if index in _skipped(via) or (same and index not in reached):
                         continue  # (not touched: as the last pass found, all hidden since)
                     checked = sums[index]
                     ok, attacker = absorbed(
