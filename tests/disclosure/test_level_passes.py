@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -134,3 +136,39 @@ def test_the_subtraction_rule_on_lists_hides_what_the_engines_rule_hides() -> No
             assert np.array_equal(got, expected)
             grew += int(expected.sum() > hidden.sum())
     assert grew > 100  # most sets hid more than they started with: the rule ran
+
+
+@pytest.mark.slow
+def test_months_quarters_and_years_withhold_the_same_counts_as_every_check_every_pass() -> None:
+    """The passes that keep what the pass before read (each relation's hidden counts where no
+    flag of it changed, and of a count whose levels did not change only the relations the
+    changes reach) withhold what checking every count in every relation at every pass does,
+    for a new period's tables as the dashboards protect them: months, quarters and a year, at
+    the extract date and before it."""
+    import tempfile
+    from pathlib import Path
+
+    from flsdb.config import load_thresholds
+    from flsdb.kpi import level_results, parse_period
+    from flsdb.kpi.sources import source_from_files
+    from flsdb.synth import generate, write_upload_files
+
+    made = generate(services=77, records=8_000, year=2024, seed=5, history_years=0)
+    thresholds = load_thresholds()
+    with tempfile.TemporaryDirectory(prefix="flsdb-passes-") as folder:
+        services_path, records_path = write_upload_files(made, Path(folder))
+        source = source_from_files(records_path, services_path, upload_date=made.as_of)
+        keys = [
+            ("2024-03", made.as_of),
+            ("2024-11", made.as_of),
+            ("2024-Q2", made.as_of),
+            ("2024-Q4", made.as_of - dt.timedelta(days=40)),
+            ("2024", made.as_of),
+        ]
+        for period, as_of in keys:
+            results = level_results(source, parse_period(period), as_of, thresholds)
+            tables = {level: result.table for level, result in results.items()}
+            primary, fast, every = _both(tables, source.services, thresholds.suppression)
+            assert np.array_equal(fast, every), period
+            # Complements beyond the primary counts: several passes ran.
+            assert int(fast.sum()) > int(primary.sum()) + 50, period

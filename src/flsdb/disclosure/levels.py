@@ -157,13 +157,23 @@ class _Members:
     check)."""
 
     def __init__(
-        self, relations: Sequence[Sum], flags: Sequence[bool], counts: Sequence[bool]
+        self,
+        relations: Sequence[Sum],
+        flags: Sequence[bool],
+        counts: Sequence[bool],
+        last: _Members | None = None,
+        stale: set[int] | frozenset[int] = frozenset(),
     ) -> None:
         self.relations = relations
         self.flags = flags
         self.counts = counts
         self.found: dict[int, list[tuple[int, bool]]] = {}
         self.kept: dict[int, list[tuple[int, bool]]] = {}
+        if last is not None:
+            # The last pass's lists of the relations none of whose flags changed since (`stale`:
+            # those with a cell whose flag did): read from these flags, they are the same.
+            self.found = {i: f for i, f in last.found.items() if i not in stale}
+            self.kept = {i: f for i, f in last.kept.items() if i not in stale}
 
     def __call__(self, index: int) -> list[tuple[int, bool]]:
         found = self.found.get(index)
@@ -205,9 +215,12 @@ def protect_levels(
     With `complement`, each nested pair is a difference cell too (`flsdb.disclosure.
     differences`): a withheld difference of 1 to 4 is protected like a withheld count.
     After the first pass, a pass checks only the counts the last one's changes reach
-    (`flsdb.disclosure.reach`), and the subtraction rule reads lists (`flsdb.disclosure.
-    subtraction`); `recheck`: every count checked at every pass, and the subtraction rule of
-    `engine.complete` (the same flags, slower: the tests compare the two)."""
+    (`flsdb.disclosure.reach`: of a count whose levels did not change, only the relations
+    reached), each relation's hidden counts are kept from the pass before where none of its
+    flags changed, and the subtraction rule reads lists (`flsdb.disclosure.subtraction`);
+    `recheck`: every count checked in every relation at every pass, nothing kept from one
+    pass to the next, and the subtraction rule of `engine.complete` (the same flags, slower:
+    the tests compare the two)."""
     size = len(values)
     ties = ties_of(size, nested, relations, complement)  # kept per shape of the tables
     diffs = ties.diffs
@@ -250,6 +263,7 @@ def protect_levels(
     reach = ties.reach
     before: NDArray[np.bool_] | None = None
     checked_as: dict[int, tuple[object, int | None]] = {}
+    members: _Members | None = None
     for _ in range(MAX_PASSES):
         chosen: set[int] = set()
         partners: dict[int, int] = {}
@@ -257,9 +271,16 @@ def protect_levels(
         flags: list[bool] = every_hidden.tolist()
         # The counts whose check reads a flag the last pass changed (`flsdb.disclosure.reach`);
         # the others are checked again only if their levels changed.
-        near = None if before is None else reach.near(np.flatnonzero(every_hidden != before))
+        changed = None if before is None else np.flatnonzero(every_hidden != before)
+        near: set[int] | None = None
+        reached: set[int] = set()  # the relations the changes reach (`Reach.reached`)
+        if changed is not None:
+            near, reached = reach.reached(changed)
         before = every_hidden
-        members = _Members(sums, flags, counted_list)
+        stale = (
+            set() if changed is None else {i for c in changed.tolist() for i in by_cell.get(c, ())}
+        )
+        members = _Members(sums, flags, counted_list, None if recheck else members, stale)
         levels = _levels(
             ranges,
             flags,
@@ -275,7 +296,8 @@ def protect_levels(
         last, checked_as = checked_as, {}
         for cell, found in levels.items():
             checked_as[cell] = state = (found, partners.get(cell))
-            if near is not None and not recheck and cell not in near and last.get(cell) == state:
+            same = near is not None and not recheck and last.get(cell) == state
+            if same and near is not None and cell not in near:
                 continue  # as the last pass checked it, with the same flags around it
             up, down, insiders, spared, via = found
             for direction, need in ((1, up), (-1, down)):
@@ -286,8 +308,8 @@ def protect_levels(
                     if bound:
                         chosen.add(min(bound, key=order.__getitem__))
                 for index in by_cell.get(cell, ()):
-                    if index in _skipped(via):
-                        continue
+                    if index in _skipped(via) or (same and index not in reached):
+                        continue  # (not touched: as the last pass found, all hidden since)
                     checked = sums[index]
                     ok, attacker = absorbed(
                         members(index),

@@ -48,13 +48,21 @@ class Reach:
     def near(self, changed: NDArray[np.int64]) -> set[int]:
         """The cells whose check reads a cell in `changed` (those whose hidden flag changed):
         the cells whose room reads it, and every cell in a relation with one of those."""
+        return self.reached(changed)[0]
+
+    def reached(self, changed: NDArray[np.int64]) -> tuple[set[int], set[int]]:
+        """`near`, and the relations it comes from: those with a cell whose room (or hidden
+        flag) reads a cell in `changed`. A relation not among them reads, in a count's check,
+        the same flags and rooms as at the pass before."""
         moved: set[int] = set()
         for cell in changed.tolist():
             moved.add(cell)
             moved.update(self._nested(cell))
             moved.update(self.differences.get(cell, ()))
         found = set(moved)
+        touched: set[int] = set()
         for cell in moved:
-            for index in self.by_cell.get(cell, ()):
-                found.update(self.relations[index])
-        return found
+            touched.update(self.by_cell.get(cell, ()))
+        for index in touched:
+            found.update(self.relations[index])
+        return found, touched

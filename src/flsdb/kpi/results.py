@@ -15,6 +15,11 @@ from flsdb.config import Thresholds
 from flsdb.dictionary import load_dictionary
 from flsdb.kpi import count_columns
 from flsdb.kpi.catalogue import Catalogue, Measure
+from flsdb.kpi.expected import (
+    ALL_NATIONS,
+    expected_by_unit,
+    known_caseloads,
+)
 from flsdb.kpi.periods import Grain, Period, label_for
 from flsdb.kpi.query import AGE_BANDS, NOT_RECORDED
 from flsdb.stats.intervals import poisson_ratio_interval, wilson_interval
@@ -22,7 +27,6 @@ from flsdb.stats.intervals import poisson_ratio_interval, wilson_interval
 LEVELS = ("service", "region", "nation", "age_band", "sex", "care_home")
 BREAKDOWNS = ("age_band", "sex", "care_home")
 NATIONS = ("england", "wales")
-ALL_NATIONS = "all"
 RESULT_COLUMNS = (
     "level",
     "unit",
@@ -66,24 +70,16 @@ def _with_units(counts: pd.DataFrame, level: str, services: pd.DataFrame) -> pd.
     return pd.concat([by_nation, counts.assign(unit=ALL_NATIONS)], ignore_index=True)
 
 
-def _expected_columns(expected: str) -> list[str]:
-    return (
-        ["expected_spine", "expected_non_spine"] if expected == "all" else [f"expected_{expected}"]
-    )
-
-
 def _caseload_counts(
     counts: pd.DataFrame, measure: Measure, expected: pd.DataFrame
 ) -> pd.DataFrame:
     """Per service: records of each part, counted only where its caseload is known."""
-    known = expected.set_index("service_code")
     out = pd.DataFrame(index=counts.index)
+    codes = counts["service_code"]
     for part_id, part in measure.parts.items():
-        columns = _expected_columns(part.expected)
-        yearly = known[columns].sum(axis=1, min_count=len(columns))
-        per_service = counts["service_code"].map(yearly).astype("float64")
+        known = codes.isin(known_caseloads(expected, part.expected)).to_numpy()
         out[count_columns.numerator(part_id)] = counts[count_columns.records(part_id)].where(
-            per_service.notna(), 0
+            known, 0
         )
     return out
 
@@ -317,7 +313,7 @@ def _caseload_rows(
     level: str,
     fractions: dict[str, float],
 ) -> list[Rows]:
-    yearly_by_unit = _expected_by_unit(services, expected, measure, level)
+    yearly_by_unit = expected_by_unit(services, expected, measure, level)
     frames = []
     for part_id in measure.parts:
         yearly = table["unit"].map(yearly_by_unit[part_id]).astype("float64")
@@ -339,20 +335,3 @@ def _caseload_rows(
             )
         )
     return frames
-
-
-def _expected_by_unit(
-    services: pd.DataFrame, expected: pd.DataFrame, measure: Measure, level: str
-) -> dict[str, pd.Series]:
-    """Yearly expected caseload per unit, summed over services whose caseload is known."""
-    merged = services[["service_code", "region_code", "nation"]].merge(expected, on="service_code")
-    unit = {"service": "service_code", "region": "region_code", "nation": "nation"}[level]
-    out = {}
-    for part_id, part in measure.parts.items():
-        columns = _expected_columns(part.expected)
-        merged["_yearly"] = merged[columns].astype("float64").sum(axis=1, min_count=len(columns))
-        by_unit = merged.groupby(unit)["_yearly"].sum(min_count=1)
-        if level == "nation":
-            by_unit[ALL_NATIONS] = merged["_yearly"].sum(min_count=1)
-        out[part_id] = by_unit
-    return out
