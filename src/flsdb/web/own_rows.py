@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 from fastapi import Request
 
@@ -57,21 +58,22 @@ def with_own_rows(data: PeriodFigures, code: str, now: pd.DataFrame) -> PeriodFi
     `now`; `data` itself when they are the same; None when they do not line up (other KPIs or
     periods)."""
     table = data.unsuppressed["service"]
-    mine = table.index[table["unit"] == code]
-    before = table.loc[mine, ["period", "kpi"]].reset_index(drop=True)
+    positions = np.flatnonzero(table["unit"].to_numpy() == code)
+    before = table.iloc[positions][["period", "kpi"]].reset_index(drop=True)
     if not before.equals(now[["period", "kpi"]].reset_index(drop=True)):
         return None
     columns = list(table.columns)
-    if table.loc[mine, columns].to_numpy().tolist() == now[columns].to_numpy().tolist():
+    if table.iloc[positions][columns].to_numpy().tolist() == now[columns].to_numpy().tolist():
         return data
-    merged = table.copy()
-    merged.loc[mine, columns] = now[columns].to_numpy()
-    service = merged.astype(object).where(pd.notna(merged), None)
-    own = service.loc[mine].to_dict("records")
+    # Every value as a Python object, None for no value (as the figures' index of rows reads
+    # them), the FLS's rows from `now`: one block of values, not the table set column by column.
+    values = table.to_numpy(dtype=object, na_value=None, copy=True)
+    values[positions] = now[columns].to_numpy(dtype=object, na_value=None)
+    service = pd.DataFrame(values, index=table.index, columns=columns, dtype=object)
     return dataclasses.replace(
         data,
         unsuppressed={**data.unsuppressed, "service": service},
-        kept=OwnRowsKept(data, code, own),
+        kept=OwnRowsKept(data, code, service.iloc[positions].to_dict("records")),
     )
 
 
