@@ -24,6 +24,9 @@ from flsdb.services.live_figures import level_rows
 from flsdb.web.common import engine_of
 
 T = TypeVar("T")
+# A value that is not there, as the figures' rows hold it (typed so for pandas' stubs, which
+# do not list None among `to_numpy`'s values for no value).
+_NONE: Any = None
 
 
 def own_rows_now(request: Request, data: PeriodFigures, code: str) -> PeriodFigures | None:
@@ -67,8 +70,8 @@ def with_own_rows(data: PeriodFigures, code: str, now: pd.DataFrame) -> PeriodFi
         return data
     # Every value as a Python object, None for no value (as the figures' index of rows reads
     # them), the FLS's rows from `now`: one block of values, not the table set column by column.
-    values = table.to_numpy(dtype=object, na_value=None, copy=True)
-    values[positions] = now[columns].to_numpy(dtype=object, na_value=None)
+    values = table.to_numpy(dtype=object, na_value=_NONE, copy=True)
+    values[positions] = now[columns].to_numpy(dtype=object, na_value=_NONE)
     service = pd.DataFrame(values, index=table.index, columns=columns, dtype=object)
     return dataclasses.replace(
         data,
