@@ -9,7 +9,8 @@ calls it (signed in with a session cookie; her FLS's 2024 dashboard opened once 
 figures are computed), `--requests` times per kind; "dashboard page after a save to its FLS" is
 her page after one of her FLS's 2024 records was saved with a change each time (the save untimed:
 with `FLSDB_DASHBOARD_CELLS_REFRESH` above 0, the page with the FLS's own KPI rows made again,
-the rest as computed before; at 0, the whole figures computed again). Each kind's CPU time
+the rest as computed before; at 0, the whole figures computed again); "KPIs (API) after a save
+to its FLS" her `GET /api/kpis` after such a save (her FLS's rows made again). Each kind's CPU time
 (user + sys of this process, `time.process_time`, threads included) and wall time per request
 are printed beside the floor measured in the same run: `/healthz`, which touches neither the
 database nor a template (its CPU time is mostly the ASGI transport's and the client's, so a
@@ -44,6 +45,7 @@ KINDS = (
     "floor: /healthz",
     "dashboard page",
     "dashboard page after a save to its FLS",
+    "KPIs (API) after a save to its FLS",
     "record search (API)",
     "record read (API)",
     "KPIs (API)",
@@ -71,12 +73,14 @@ def _request(client: Any, code: str, ids: list[int], rng: random.Random, kind: s
         return client.get("/api/records", params=params)
     if kind == "record read (API)":
         return client.get(f"/api/records/{rng.choice(ids)}")
-    if kind == "KPIs (API)":
+    if kind in ("KPIs (API)", AFTER_SAVE_API):
         return client.get("/api/kpis", params={"period": "2024", "by": "service"})
     raise ValueError(kind)
 
 
 AFTER_SAVE = "dashboard page after a save to its FLS"
+# Her FLS's KPI rows after the same kind of save (`_change`): its own rows made again.
+AFTER_SAVE_API = "KPIs (API) after a save to its FLS"
 
 
 async def _change(client: Any, ids: list[int], rng: random.Random) -> None:
@@ -119,12 +123,12 @@ async def _measure(
         return _request(client, code, ids, rng, chosen)  # type: ignore[no-any-return]
 
     for _ in range(max(3, n // 10)):  # warm: each kind's first request fills its caches
-        if kind == AFTER_SAVE:
+        if kind in (AFTER_SAVE, AFTER_SAVE_API):
             await _change(client, ids, rng)
         (await one()).raise_for_status()
     cpu, wall, untimed = time.process_time(), time.perf_counter(), (0.0, 0.0)
     for _ in range(n):
-        if kind == AFTER_SAVE:  # the save is not the page's cost
+        if kind in (AFTER_SAVE, AFTER_SAVE_API):  # the save is not the page's cost
             start = time.process_time(), time.perf_counter()
             await _change(client, ids, rng)
             untimed = (
@@ -168,7 +172,7 @@ async def _run(url: str, code: str, n: int, profile: str | None, kinds: list[str
         print("|---|---|---|")
         for kind in kinds:
             within: dict[str, list[float]] = {}
-            chosen = of_2024 if kind == AFTER_SAVE else ids
+            chosen = of_2024 if kind in (AFTER_SAVE, AFTER_SAVE_API) else ids
             cpu, wall = await _measure(client, code, chosen, kind, n, within)
             print(f"| {kind} | {cpu:.2f} | {wall:.2f} |", flush=True)
         if "mix" in kinds:  # the last run's requests by kind: saves among the reads
@@ -180,7 +184,8 @@ async def _run(url: str, code: str, n: int, profile: str | None, kinds: list[str
             _inline_threads()  # the profiler sees the calling thread only
             profiler = cProfile.Profile()
             profiler.enable()
-            await _measure(client, code, of_2024 if profile == AFTER_SAVE else ids, profile, n, {})
+            after = profile in (AFTER_SAVE, AFTER_SAVE_API)
+            await _measure(client, code, of_2024 if after else ids, profile, n, {})
             profiler.disable()
             stats = pstats.Stats(profiler).sort_stats("cumulative")
             stats.print_stats("flsdb/", 60)  # the application's own functions

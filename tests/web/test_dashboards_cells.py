@@ -263,7 +263,8 @@ def test_a_change_to_another_fls_leaves_a_dashboard_as_it_was_made(
     """Figures a computation behind, with an FLS's own KPI rows as they are now: a save to
     another FLS's record leaves those rows as they were, so the FLS's page is not made again
     (its head and body are kept with the rows' content, not the data version); a save to its
-    own record that moves a KPI makes it again, with the new value."""
+    own record that moves a KPI makes it again, with the new value, and one that moves it back
+    to the value computed shows the figures as computed, whose page was made already."""
     cache = site.app.state.dashboards
     cache.cells_refresh_seconds = 3600.0
     made: list[str] = []
@@ -295,5 +296,5 @@ def test_a_change_to_another_fls_leaves_a_dashboard_as_it_was_made(
     save(nurse2, "FLS02", "assessed")
     assert 'data-numerator="1"' in kpi06() and made == ["FLS01", "FLS01"]
     save(nurse, "FLS01", "not_done")
-    assert 'data-numerator="0"' in kpi06() and made == ["FLS01", "FLS01", "FLS01"]
+    assert 'data-numerator="0"' in kpi06() and made == ["FLS01", "FLS01"]
     assert cache.computed == 1

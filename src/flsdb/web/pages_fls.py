@@ -23,12 +23,8 @@ from flsdb.services.policy import (
 from flsdb.web import dashboards as views
 from flsdb.web.common import ActorDep, engine_of, render
 from flsdb.web.dashboard_bodies import benchmark_rows, fls_body, group_body
-from flsdb.web.period_figures import (
-    note_own_rows_current,
-    own_rows_now,
-    period_and_date,
-    period_figures,
-)
+from flsdb.web.own_rows import own_rows_now
+from flsdb.web.period_figures import note_own_rows_current, period_and_date, period_figures
 
 router = APIRouter(include_in_schema=False)
 ServiceCode = Annotated[str, Path(max_length=12)]

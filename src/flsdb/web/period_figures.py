@@ -4,17 +4,13 @@ computed, or their last refresh failed."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import hashlib
 
-import pandas as pd
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from flsdb.figures import Kept, PeriodFigures
-from flsdb.services.dashboards import figures, memo
-from flsdb.services.live_figures import level_rows
+from flsdb.figures import PeriodFigures
+from flsdb.services.dashboards import figures
 from flsdb.web.common import engine_of, kpi_context
 from flsdb.web.dates import parse_typed
 
@@ -90,42 +86,3 @@ def note_own_rows_current(request: Request) -> None:
     when, current, failed = request.state.stale_parts
     if when is not None and current is None:
         request.state.stale = _stale_notice(request, when, "own", failed)
-
-
-def own_rows_now(request: Request, data: PeriodFigures, code: str) -> PeriodFigures | None:
-    """Figures computed before the latest changes with one FLS's own KPI rows (as computed, for
-    its staff and the national team) as they are now: that FLS's cells alone, a few
-    milliseconds at each data version (`live_figures.level_rows`, the rows `GET /api/kpis`
-    gives its staff), so a saved follow-up moves its KPI on the FLS's dashboard at the next
-    view even while other changes keep the whole figures a computation behind. None: the store
-    keeps no maintained figures, or the rows do not line up with the figures' own. Made once
-    per content of the FLS's rows, not per data version: a change to another FLS's records
-    leaves this FLS's rows as they were, so the views of the figures returned (its page's head
-    and body, rendered once: `web.dashboards.html`) are the ones already made."""
-    live = request.app.state.dashboards.live
-    label, as_of = data.period.label, data.as_of
-    found = level_rows(engine_of(request), label, as_of, "service", frozenset({code}), live)
-    if found is None:
-        return None
-    now = found.table[found.table["unit"] == code].reset_index(drop=True)
-    # Kept with the rows (`LevelRows.views`, shared while their inputs read the same): digested
-    # once per computation of the rows, not per view.
-    content = found.views.get(f"own rows digest {code}")
-    if content is None:
-        content = hashlib.sha256(now.to_csv(index=False).encode()).hexdigest()
-        found.views[f"own rows digest {code}"] = content
-
-    def make() -> PeriodFigures | None:
-        table = data.unsuppressed["service"]
-        mine = table.index[table["unit"] == code]
-        before = table.loc[mine, ["period", "kpi"]].reset_index(drop=True)
-        if not before.equals(now[["period", "kpi"]]):
-            return None
-        merged = table.copy()
-        merged.loc[mine, list(table.columns)] = now[list(table.columns)].to_numpy()
-        service = merged.astype(object).where(pd.notna(merged), None)
-        return dataclasses.replace(
-            data, unsuppressed={**data.unsuppressed, "service": service}, kept=Kept()
-        )
-
-    return memo("own rows now", data, code, content, make=make)
