@@ -17,7 +17,7 @@ from flsdb.services.kpis import kpi_rows
 from flsdb.services.live_figures import LiveCache, compute, compute_level, kpi_figures, level_rows
 from flsdb.services.policy import Actor
 from tests.web.conftest import Site
-from tests.web.same_inputs import kpi_rows_once, records_figures_once
+from tests.web.same_inputs import dashboard_parts_once, kpi_rows_once, records_figures_once
 
 AS_OF = dt.date(2026, 1, 31)
 PARAMS = {"period": "2024", "as_of": AS_OF.isoformat()}
@@ -30,6 +30,7 @@ def _same_inputs_once(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRe
     tests here view the small site as built, or after the same change. Not the KPI rows of the
     test that counts the disclosure checks made under their computation."""
     records_figures_once(monkeypatch)
+    dashboard_parts_once(monkeypatch)
     if request.node.originalname != "test_the_same_rows_are_published_once":
         kpi_rows_once(monkeypatch)
 
