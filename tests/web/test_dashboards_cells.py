@@ -18,7 +18,7 @@ from flsdb.services import dashboards
 from flsdb.services.dashboard_figures import maintained_figures
 from flsdb.services.live_figures import LiveCache, kpi_figures
 from flsdb.web import pages_fls
-from tests.web.conftest import Site
+from tests.web.conftest import WORKER_POOL_GROUP, Site
 from tests.web.same_inputs import dashboard_parts_once, kpi_rows_once
 
 AS_OF = dt.date(2026, 1, 31)
@@ -218,6 +218,7 @@ def test_a_busy_server_computes_the_figures_at_most_every_few_seconds(site: Site
     assert not found.stale and cache.computed == 2
 
 
+@WORKER_POOL_GROUP
 def test_the_kpi_rows_computed_in_the_worker_process_meanwhile_are_the_same(
     site: Site, worker_pool: Any
 ) -> None:

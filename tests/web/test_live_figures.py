@@ -16,7 +16,7 @@ from flsdb.services.access import Role
 from flsdb.services.kpis import kpi_rows
 from flsdb.services.live_figures import LiveCache, compute, compute_level, kpi_figures, level_rows
 from flsdb.services.policy import Actor
-from tests.web.conftest import Site
+from tests.web.conftest import WORKER_POOL_GROUP, Site
 from tests.web.same_inputs import dashboard_parts_once, kpi_rows_once, records_figures_once
 
 AS_OF = dt.date(2026, 1, 31)
@@ -173,6 +173,7 @@ def test_an_fls_reads_its_own_rows_without_the_whole_publication(site: Site) -> 
     assert region.status_code == 200 and live.computed == 1
 
 
+@WORKER_POOL_GROUP
 def test_the_whole_publication_computed_in_a_worker_process_is_the_same(
     site: Site, worker_pool: Any
 ) -> None:
