@@ -291,11 +291,18 @@ def _signed_in(base: str, username: str) -> Iterator[httpx.Client]:
         yield client
 
 
+# The tests that use `worker_pool` run on one test process under pytest-xdist (tests/conftest.py
+# reads the group): one spawned worker for them all, not one per test process (each about 3 s
+# of processor time and of waiting).
+WORKER_POOL_GROUP = pytest.mark.xdist_group("figures-worker")
+
+
 @pytest.fixture(scope="session")
 def worker_pool() -> Iterator[Any]:
     """The server's worker process (`LiveCache.start_pool`: a spawned Python, seconds of
     imports), started once per test process for the tests of every module and backend that
-    use it (test_dashboards_cells.py, test_live_figures.py): each task names its own database."""
+    use it (test_dashboards_cells.py, test_live_figures.py, marked `WORKER_POOL_GROUP` so that
+    they share one test process): each task names its own database."""
     started = LiveCache()
     started.start_pool()
     try:

@@ -16,6 +16,18 @@ of exactly the tables it reads (with the backend, period and extract date); any 
   `kpi_figures` and `compute`), which read the cells, their layout and monthly tables and the
   services table: about 0.3 s each.
 
+Two parts of a dashboard's figures from the cells are kept by the product per store (by its
+URL: every test's copy of the site is another store), and made here once per process for the
+same content instead (`dashboard_parts_once`), under the product's own caches (which still
+keep them per store, and count and bound them as before):
+
+- the monthly KPI rows of a settled year (`dashboard_figures._SETTLED`'s make): by the
+  digest of the cells and services (as `kpi_rows_once`), the year, thresholds and layout, as
+  the product keys them by data version: about 30 ms each;
+- the compiled SQL of an FLS's treatment mix (`dashboard_figures._fls_mix_sql`): by backend,
+  period, FLS and that FLS's row of the services table (the SQL names no database): about
+  30 ms each.
+
 Each caller gets its own copy (the figures without the views kept with them, the rows' frames
 copied), as a new computation would give: no test sees another's objects. A computation whose
 inputs changed while it ran (a write in another thread) is not kept."""
@@ -34,12 +46,15 @@ from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.pool import NullPool
 
 from flsdb.figures import Kept, PeriodFigures
-from flsdb.services import dashboards, live_figures, report_files
+from flsdb.services import dashboard_figures, dashboards, live_figures, report_files
 from flsdb.storage.tables import CELLS, LAYOUT, MONTHS, records, services
 
 _LOCK = threading.Lock()
 _RECORDS: dict[tuple[str, str, dt.date, str], PeriodFigures] = {}
 _ROWS: dict[tuple[str, str, dt.date, str], Any] = {}
+_SETTLED: dict[tuple[Any, ...], dict[str, Any]] = {}
+_MIX_SQL: dict[tuple[Any, ...], str] = {}
+_VERSIONS: dict[tuple[str, object], str] = {}
 
 
 def _digest(rows: list[Any]) -> str:
@@ -71,8 +86,8 @@ def _cells_digest(engine: Engine) -> str:
 
 
 def _once(
-    kept: dict[tuple[str, str, dt.date, str], Any],
-    key: tuple[str, str, dt.date, str],
+    kept: dict[Any, Any],
+    key: tuple[Any, ...],
     make: Callable[[], Any],
     digest: Callable[[], str],
 ) -> Any:
@@ -131,3 +146,50 @@ def kpi_rows_once(monkeypatch: pytest.MonkeyPatch) -> None:
         )
 
     monkeypatch.setattr(live_figures, "_computed", computed)
+
+
+def dashboard_parts_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A settled year's monthly KPI rows and an FLS's compiled treatment-mix query made once per
+    process for the same content (see above), under the product's per-store caches."""
+    settled = dashboard_figures._SETTLED.get
+
+    def settled_get(key: tuple[Any, ...], make: Callable[[], dict[str, Any]]) -> Any:
+        url, version, *rest = key  # the product's: (store, data version, year, ...)
+
+        def content() -> str:
+            engine = create_engine(url, poolclass=NullPool)
+            try:
+                return _cells_digest(engine)
+            finally:
+                engine.dispose()
+
+        def made() -> dict[str, Any]:
+            # A store's content at one data version is read once (the version, read before
+            # the cells, moves with every change to them).
+            with _LOCK:
+                digest = _VERSIONS.get((url, version))
+            if digest is None:
+                digest = content()
+            rows = _once(_SETTLED, (url.split(":", 1)[0], *rest, digest), make, content)
+            with _LOCK:
+                if _SETTLED.get((url.split(":", 1)[0], *rest, digest)) is not None:
+                    _VERSIONS[(url, version)] = digest
+            return {level: frame.copy() for level, frame in rows.items()}
+
+        return settled(key, made)
+
+    compile_mix = dashboard_figures._fls_mix_sql
+
+    def mix_sql(engine: Engine, services: Any, period: Any, code: str) -> str:
+        own = repr(services[services["service_code"] == code].to_dict("records"))
+        key = (engine.dialect.name, period.start, period.end, code, _digest([own]))
+        with _LOCK:
+            found = _MIX_SQL.get(key)
+        if found is None:
+            found = compile_mix(engine, services, period, code)
+            with _LOCK:
+                _MIX_SQL[key] = found
+        return found
+
+    monkeypatch.setattr(dashboard_figures._SETTLED, "get", settled_get)
+    monkeypatch.setattr(dashboard_figures, "_fls_mix_sql", mix_sql)

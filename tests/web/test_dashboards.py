@@ -10,7 +10,7 @@ import pytest
 
 from tests.web.conftest import Site
 from tests.web.downloads import figures_once
-from tests.web.same_inputs import kpi_rows_once, records_figures_once
+from tests.web.same_inputs import dashboard_parts_once, kpi_rows_once, records_figures_once
 
 PARAMS = {"period": "2024"}
 
@@ -21,6 +21,7 @@ def _same_inputs_once(monkeypatch: pytest.MonkeyPatch) -> None:
     tests here view the small site as built, or after the same change."""
     records_figures_once(monkeypatch)
     kpi_rows_once(monkeypatch)
+    dashboard_parts_once(monkeypatch)
 
 
 def _own_cells(html: str) -> dict[str, tuple[str, str, str]]:

@@ -18,8 +18,8 @@ from flsdb.services import dashboards
 from flsdb.services.dashboard_figures import maintained_figures
 from flsdb.services.live_figures import LiveCache, kpi_figures
 from flsdb.web import pages_fls
-from tests.web.conftest import Site
-from tests.web.same_inputs import kpi_rows_once
+from tests.web.conftest import WORKER_POOL_GROUP, Site
+from tests.web.same_inputs import dashboard_parts_once, kpi_rows_once
 
 AS_OF = dt.date(2026, 1, 31)
 
@@ -27,8 +27,10 @@ AS_OF = dt.date(2026, 1, 31)
 @pytest.fixture(autouse=True)
 def _kpi_rows_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The KPI rows of the same cells computed once per process (tests/web/same_inputs.py):
-    most tests here view the small site as built, or after the same change."""
+    most tests here view the small site as built, or after the same change; so are a settled
+    year's monthly rows and an FLS's treatment-mix query."""
     kpi_rows_once(monkeypatch)
+    dashboard_parts_once(monkeypatch)
 
 
 def _from_records(url: str, period: str, as_of: dt.date):  # type: ignore[no-untyped-def]
@@ -216,6 +218,7 @@ def test_a_busy_server_computes_the_figures_at_most_every_few_seconds(site: Site
     assert not found.stale and cache.computed == 2
 
 
+@WORKER_POOL_GROUP
 def test_the_kpi_rows_computed_in_the_worker_process_meanwhile_are_the_same(
     site: Site, worker_pool: Any
 ) -> None:

@@ -16,8 +16,8 @@ from flsdb.services.access import Role
 from flsdb.services.kpis import kpi_rows
 from flsdb.services.live_figures import LiveCache, compute, compute_level, kpi_figures, level_rows
 from flsdb.services.policy import Actor
-from tests.web.conftest import Site
-from tests.web.same_inputs import kpi_rows_once, records_figures_once
+from tests.web.conftest import WORKER_POOL_GROUP, Site
+from tests.web.same_inputs import dashboard_parts_once, kpi_rows_once, records_figures_once
 
 AS_OF = dt.date(2026, 1, 31)
 PARAMS = {"period": "2024", "as_of": AS_OF.isoformat()}
@@ -30,6 +30,7 @@ def _same_inputs_once(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRe
     tests here view the small site as built, or after the same change. Not the KPI rows of the
     test that counts the disclosure checks made under their computation."""
     records_figures_once(monkeypatch)
+    dashboard_parts_once(monkeypatch)
     if request.node.originalname != "test_the_same_rows_are_published_once":
         kpi_rows_once(monkeypatch)
 
@@ -172,6 +173,7 @@ def test_an_fls_reads_its_own_rows_without_the_whole_publication(site: Site) -> 
     assert region.status_code == 200 and live.computed == 1
 
 
+@WORKER_POOL_GROUP
 def test_the_whole_publication_computed_in_a_worker_process_is_the_same(
     site: Site, worker_pool: Any
 ) -> None:

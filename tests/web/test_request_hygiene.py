@@ -17,7 +17,7 @@ from flsdb.services.access import Role
 from flsdb.storage import store_services
 from tests.factory import SERVICES, nhs_number, record, write_records, write_services
 from tests.web.conftest import PASSWORD, Site
-from tests.web.same_inputs import kpi_rows_once, records_figures_once
+from tests.web.same_inputs import dashboard_parts_once, kpi_rows_once, records_figures_once
 
 PATIENT_FILE = "9434765919 1950-03-04 SW1A 1AA Smith.csv"
 FRAGMENTS = ("9434765919", "1950-03-04", "SW1A 1AA", "Smith")
@@ -33,6 +33,7 @@ def _same_inputs_once(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRe
         return
     records_figures_once(monkeypatch)
     kpi_rows_once(monkeypatch)
+    dashboard_parts_once(monkeypatch)
 
 
 def _upload_and_store(site: Site, tmp_path: Path) -> None:
