@@ -4,6 +4,7 @@ a smaller one as a run chart of quarters (hand-built months)."""
 from __future__ import annotations
 
 import math
+import random
 
 import pandas as pd
 
@@ -29,6 +30,49 @@ def test_quarters_sum_months_and_sit_at_their_last_month() -> None:
     assert by_quarter["period"].tolist() == ["2023-03", "2023-06", "2023-07"]
     assert by_quarter["denominator"].tolist() == [15, 24, 1]  # 4+5+6, 7+8+9, July alone
     assert by_quarter["numerator"].tolist() == [6, 15, 1]
+
+
+def _grouped(months: pd.DataFrame) -> pd.DataFrame:
+    """Quarters as pandas' grouping makes them (the reference `quarters` is checked against)."""
+    frame = months.assign(
+        quarter=[f"{p[:4]}-Q{(int(p[5:7]) - 1) // 3 + 1}" for p in months["period"]]
+    )
+    summed = frame.groupby("quarter", sort=True).agg(
+        period=("period", "max"),
+        numerator=("numerator", lambda s: s.astype(float).sum()),
+        denominator=("denominator", lambda s: s.astype(float).sum()),
+    )
+    return summed.reset_index(drop=True)
+
+
+def test_quarters_are_pandas_grouped_sums_exactly() -> None:
+    """The quarters summed in plain Python give pandas' grouped sums to the last bit: months in
+    any order, gaps, counts as numbers or text, fractions, and missing values (skipped)."""
+    chance = random.Random(18)
+    every_month = [f"{y}-{m:02d}" for y in (2022, 2023, 2024) for m in range(1, 13)]
+
+    def value() -> object:
+        roll = chance.random()
+        if roll < 0.1:
+            return None if roll < 0.05 else math.nan
+        if roll < 0.6:
+            return chance.randint(0, 300)
+        return str(chance.randint(0, 50)) if roll < 0.8 else chance.random() * 100
+
+    for _ in range(12):
+        periods = chance.sample(every_month, chance.randint(1, 30))
+        periods = sorted(periods) if chance.random() < 0.5 else periods
+        months = pd.DataFrame(
+            {
+                "period": pd.Series(periods, dtype=object),
+                "numerator": pd.Series([value() for _ in periods], dtype=object),
+                "denominator": pd.Series([value() for _ in periods], dtype=object),
+            }
+        )
+        expected, found = _grouped(months), quarters(months)
+        pd.testing.assert_frame_equal(found, expected, check_exact=True)
+        for column in ("numerator", "denominator"):
+            assert [v.hex() for v in found[column]] == [v.hex() for v in expected[column]]
 
 
 def test_a_chart_needs_a_median_of_twenty_patients_a_point() -> None:

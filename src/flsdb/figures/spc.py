@@ -126,15 +126,31 @@ def quarters(months: pd.DataFrame) -> pd.DataFrame:
     ('2024-03'), so that it sits at that month on the chart."""
     if months.empty:
         return months
-    frame = months.assign(
-        quarter=[f"{p[:4]}-Q{(int(p[5:7]) - 1) // 3 + 1}" for p in months["period"]]
+    # Summed in plain Python, in the rows' order and skipping missing values, as pandas' sum
+    # does: a grouped aggregation with functions of its own cost about 6 ms a call, most of a
+    # small FLS's SPC analysis (nine KPIs, for every report and dashboard of it).
+    sums: dict[str, list[float]] = {}
+    last: dict[str, str] = {}
+    numerators = months["numerator"].astype(float).tolist()
+    denominators = months["denominator"].astype(float).tolist()
+    for period, numerator, denominator in zip(
+        months["period"], numerators, denominators, strict=True
+    ):
+        quarter = f"{period[:4]}-Q{(int(period[5:7]) - 1) // 3 + 1}"
+        total = sums.setdefault(quarter, [0.0, 0.0])
+        if numerator == numerator:  # not NaN
+            total[0] += numerator
+        if denominator == denominator:
+            total[1] += denominator
+        last[quarter] = max(last.get(quarter, period), period)
+    order = sorted(sums)
+    return pd.DataFrame(
+        {
+            "period": [last[q] for q in order],
+            "numerator": [sums[q][0] for q in order],
+            "denominator": [sums[q][1] for q in order],
+        }
     )
-    summed = frame.groupby("quarter", sort=True).agg(
-        period=("period", "max"),
-        numerator=("numerator", lambda s: s.astype(float).sum()),
-        denominator=("denominator", lambda s: s.astype(float).sum()),
-    )
-    return summed.reset_index(drop=True)
 
 
 def choose_points(months: pd.DataFrame, minimum: int) -> tuple[str, pd.DataFrame]:
