@@ -9,6 +9,7 @@ load none of the heavy libraries, and `--help` keeps benchmarks/startup.py's tar
 from __future__ import annotations
 
 import ast
+import functools
 import statistics
 import subprocess
 import sys
@@ -94,13 +95,16 @@ def imports_of(path: Path) -> list[tuple[str, int, str]]:
     return local_imports(source, module_name(path), path.name == "__init__.py")
 
 
-def outside_cli() -> list[tuple[str, int, str]]:
-    return [
+@functools.cache
+def outside_cli() -> tuple[tuple[str, int, str], ...]:
+    """Every function-local import outside the command line (the source parsed once for the
+    tests that read it)."""
+    return tuple(
         found
         for path in sorted(SRC.rglob("*.py"))
         if "cli" not in path.relative_to(SRC).parts[:1]
         for found in imports_of(path)
-    ]
+    )
 
 
 def test_a_function_local_import_outside_the_command_line_is_listed() -> None:

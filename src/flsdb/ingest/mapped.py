@@ -28,6 +28,7 @@ from flsdb.profiles.schema import Profile
 
 UNREAD = "\x00unread"  # what a label no table holds maps to, before it is reported
 LOSSY_ROWS_SHOWN = 5
+_WORK = "\x00mapped "  # the working columns' names: no file's column is named so
 
 
 def _key(text: pl.Expr) -> pl.Expr:
@@ -46,6 +47,9 @@ class _Mapped:
     failed: pl.Expr  # a value the profile cannot read
     message: pl.Expr | str
     lost: pl.Expr | None = None  # the label as written where it lost detail
+    # Working columns the expressions above read, worked out first (each once, however often
+    # the expressions use it).
+    first: tuple[pl.Expr, ...] = ()
 
 
 @dataclass
@@ -60,6 +64,7 @@ class MappedUpload(UploadFile):
     _found: IssueCollector = field(default_factory=IssueCollector)
     # (column, label) -> [rows read from a label that lost detail, the first of them...]
     _lossy: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    _expressions: dict[str, _Mapped] = field(default_factory=dict)  # by the file's column
 
     def batches(self, rows: int | None = None) -> Iterator[pl.DataFrame]:
         assert self.inner is not None
@@ -69,32 +74,50 @@ class MappedUpload(UploadFile):
             yield self._map(raw)
 
     def _mapped(self, spec: FieldSpec, column: str) -> _Mapped:
+        """The column's expressions, built once per upload (the plan and profile are fixed)."""
         assert self.profile is not None and self.dictionary is not None and self.plan
-        return map_column(self.profile, self.dictionary, spec, column, self.plan.title(column))
+        if column not in self._expressions:
+            self._expressions[column] = map_column(
+                self.profile, self.dictionary, spec, column, self.plan.title(column)
+            )
+        return self._expressions[column]
 
     def _map(self, raw: pl.DataFrame) -> pl.DataFrame:
+        """The batch in the dictionary's columns. Each column's mapping is worked out once, in
+        one pass with the others (its value, whether it failed, the label it lost detail from,
+        kept beside the file's columns), and the issues are read from that."""
         assert self.plan is not None and self.dictionary is not None
         fields = self.dictionary.record_fields
+        mapped = [(c, fields[f], self._mapped(fields[f], c)) for c, f in self.plan.mapped.items()]
+        work = raw.with_columns(e for _, _, m in mapped for e in m.first).with_columns(
+            expression
+            for i, (_, _, m) in enumerate(mapped)
+            for expression in (
+                m.failed.fill_null(False).alias(f"{_WORK}failed{i}"),
+                m.value.alias(f"{_WORK}value{i}"),
+                *([] if m.lost is None else [m.lost.alias(f"{_WORK}lost{i}")]),
+            )
+        )
         out: list[pl.Expr] = [pl.col(ROW)]
         reported: list[pl.Expr] = []
-        for column, name in self.plan.mapped.items():
-            spec = fields[name]
-            mapped = self._mapped(spec, column)
-            failed = mapped.failed.fill_null(False)
-            bad = raw.filter(failed)
-            if bad.height:
+        for i, (column, spec, m) in enumerate(mapped):
+            failed = pl.col(f"{_WORK}failed{i}")
+            if work[f"{_WORK}failed{i}"].any():
+                bad = work.filter(failed)
                 title = self.plan.title(column)
-                self._found.add(issue_frame(bad, title, "error", mapped.message, pl.col(column)))
-            out.append(pl.when(failed).then(None).otherwise(mapped.value).alias(name))
+                self._found.add(issue_frame(bad, title, "error", m.message, pl.col(column)))
+            value = pl.col(f"{_WORK}value{i}")
+            out.append(pl.when(failed).then(None).otherwise(value).alias(spec.name))
             if spec.required:
-                reported.append(pl.when(failed).then(pl.lit(name)))
-            if mapped.lost is not None:
-                lost = raw.select(ROW, mapped.lost.alias("lost")).drop_nulls("lost")
-                for (label,), rows in lost.group_by("lost", maintain_order=True):
+                reported.append(pl.when(failed).then(pl.lit(spec.name)))
+            if m.lost is not None and work[f"{_WORK}lost{i}"].is_not_null().any():
+                lost = work.select(ROW, pl.col(f"{_WORK}lost{i}").alias("lost"))
+                for (label,), rows in lost.drop_nulls("lost").group_by("lost", maintain_order=True):
                     counted = self._lossy.setdefault((column, str(label)), [0])
                     counted[0] += rows.height
                     counted += rows[ROW].head(LOSSY_ROWS_SHOWN + 1 - len(counted)).to_list()
-                out.append(mapped.lost.alias(f"{LOST_LABEL}{name}"))
+            if m.lost is not None:
+                out.append(pl.col(f"{_WORK}lost{i}").alias(f"{LOST_LABEL}{spec.name}"))
         if self.service is not None:
             if self.plan.has_service:
                 self._check_service(raw)
@@ -102,7 +125,7 @@ class MappedUpload(UploadFile):
                 out.append(pl.lit(self.service).alias(SERVICE))
         if reported:
             out.append(pl.concat_list(reported).list.drop_nulls().alias(REPORTED))
-        return raw.select(out)
+        return work.select(out)
 
     def _check_service(self, raw: pl.DataFrame) -> None:
         assert self.plan is not None and self.service is not None
@@ -190,7 +213,7 @@ def map_column(
         return _labelled(spec, labels, column, repaired, where, profile.separator)
     if spec.type == "date":
         assert profile.dates is not None
-        parsed = pl.coalesce(
+        read = pl.coalesce(
             [
                 repaired.str.to_datetime(f, strict=False).dt.date()
                 if "%H" in f
@@ -198,6 +221,7 @@ def map_column(
                 for f in profile.dates.read
             ]
         )
+        parsed = pl.col(f"{_WORK}date {column}")  # `read`, worked out once (first)
         # A year of fewer than four digits (5/10/26) is refused, never read as the year 26.
         short = parsed.is_not_null() & (parsed.dt.year() < 1000)
         parsed = pl.when(short).then(None).otherwise(parsed)
@@ -212,7 +236,12 @@ def map_column(
             .then(_message(spec, where, short_problem, column))
             .otherwise(_message(spec, where, problem, column))
         )
-        return _Mapped(parsed.dt.strftime("%Y-%m-%d"), failed | short, message)
+        return _Mapped(
+            parsed.dt.strftime("%Y-%m-%d"),
+            failed | short,
+            message,
+            first=(read.alias(f"{_WORK}date {column}"),),
+        )
     value = pl.when(not_known).then(None).otherwise(raw)
     if spec.type == "number":
         # A decimal comma, as Excel writes numbers where semicolons separate the columns.
