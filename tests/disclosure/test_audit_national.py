@@ -3,6 +3,7 @@ as `flsdb report` publishes it."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from flsdb.disclosure import audit_tables, find_disclosures
@@ -52,3 +53,35 @@ def test_a_national_synthetic_set_passes_the_outsiders_and_every_fls_insiders_au
     assert withheld is not None
     assert len(withheld) == 10 and all(name.startswith("mix:") for name in withheld)
     assert {name.split(":")[1] for name in withheld} == {"7A5A", "QRVA", "QU9A", "QU9B"}
+
+
+@NATION_GROUP
+def test_the_same_figures_passed_again_take_the_gates_figures_and_their_linked_withholding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The gate's figures are kept with the figures they were made of: passed again (a second
+    report set, a download), they are the same object, and the counts beside the KPI tables
+    are not searched again; a copy that shares their views is gated on its own."""
+    from dataclasses import replace
+
+    from flsdb.reports import published_counts
+    from flsdb.reports.build import check_publishable
+
+    data = nation()
+    checked = audited(data)
+    withhold_linked(checked)
+    withheld = checked.linked_withheld
+    assert withheld is not None and len(withheld) == 10
+
+    def searched_again(_: object) -> frozenset[str]:
+        raise AssertionError("the linked counts were searched again")
+
+    monkeypatch.setattr(published_counts, "_search", searched_again)
+    assert audited(data) is checked
+    again = check_publishable(data)
+    assert again is checked and again.linked_withheld == withheld
+    copy = audited(replace(data))  # the same views, another object: its own gate's figures
+    assert copy is not checked and copy._audited
+    assert copy.published.keys() == checked.published.keys()
+    for level, table in checked.published.items():
+        pd.testing.assert_frame_equal(copy.published[level], table)

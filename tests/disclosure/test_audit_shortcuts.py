@@ -1,6 +1,7 @@
 """The audit's shortcuts give what the plain steps give: attackers asked in another order find
 the same breaches (and the same verdict when only the first matters), the needs read as arrays
-are `need`'s, and the pool's solutions checked at once are those `feasible` accepts."""
+are `need`'s, the pool's solutions checked at once are those `feasible` accepts, and each
+attacker's solutions of the last audit (`Seeds`) change no breach of the next."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from flsdb.disclosure.audit import OUTSIDER, audit
-from flsdb.disclosure.lp import Programme
+from flsdb.disclosure.audit import OUTSIDER, Breach, Seeds, audit
+from flsdb.disclosure.lp import SOLVED, Programme
 from flsdb.disclosure.structural import Structural
 from tests.disclosure.test_audit_lp import FLSS, _hand_made
 
@@ -73,3 +74,53 @@ def test_solutions_checked_at_once_are_those_feasible_accepts() -> None:
     assert len(together) == len(accepted)
     assert all(a is b for a, b in zip(together, accepted, strict=True))
     assert programme.feasible_among([]) == []
+
+
+def _ends(found: list[Breach]) -> dict[tuple[object, str], tuple[float, float]]:
+    return {(b.target.terms, b.attacker): (b.low, b.high) for b in found}
+
+
+def test_seeded_audits_find_the_breaches_of_plain_ones_as_counts_are_withheld_and_shown() -> None:
+    """A search's audits one after another (one more count withheld each time, then shown
+    again), each attacker handed its solutions of the last: the same breaches, with the same
+    ends, as audits from nothing, and the same first breaches; fewer programmes solved."""
+    solved = {"plain": 0, "seeded": 0}
+    steps = 0
+    for seed in range(5):
+        pub = _hand_made(seed)
+        pub = replace(pub, structural=Structural(pub))
+        rng = np.random.default_rng(seed)
+        shown = [int(c) for c in rng.permutation(np.flatnonzero(~pub.hidden))][:4]
+        patterns = []
+        hidden = pub.hidden.copy()
+        for cell in shown:  # withheld one more at a time
+            hidden = hidden.copy()
+            hidden[cell] = True
+            patterns.append(hidden)
+        for cell in shown[:2]:  # then shown again (the clean-up)
+            hidden = hidden.copy()
+            hidden[cell] = False
+            patterns.append(hidden)
+        seeds: Seeds = {}
+        first_seeds: Seeds = {}
+        for hidden in patterns:
+            step = replace(pub, hidden=hidden)
+            before = SOLVED["solves"]
+            plain = audit(step, insiders=True)
+            solved["plain"] += SOLVED["solves"] - before
+            before = SOLVED["solves"]
+            seeded = audit(step, insiders=True, seeds=seeds)
+            solved["seeded"] += SOLVED["solves"] - before
+
+            assert _ends(seeded).keys() == _ends(plain).keys(), seed
+            for key, (low, high) in _ends(plain).items():
+                assert np.allclose(_ends(seeded)[key], (low, high), equal_nan=True), (seed, key)
+            first = audit(step, insiders=True, first_only=True)
+            again = audit(step, insiders=True, first_only=True, seeds=first_seeds)
+            assert [(b.target.terms, b.attacker) for b in again] == [
+                (b.target.terms, b.attacker) for b in first
+            ], seed
+            steps += bool(plain)
+        assert seeds  # every attacker's solutions kept
+    assert steps  # breaches among them, not only passing publications
+    assert solved["seeded"] < solved["plain"]

@@ -21,7 +21,13 @@ FLSs' patients inside a count are among them too), as `parts` gives them.
 
 Most of the work is skipped with witnesses: any feasible solution in which a quantity reaches 1
 (or 4) proves that bound, so the audit first minimises and maximises the sum of all quantities
-still unproven and solves one quantity at a time only for those left.
+still unproven and solves one quantity at a time only for those left. A caller that audits
+publications one after another that differ in a few withheld counts (a search that withholds
+more while the audit narrows a count, a clean-up that shows counts again) hands each attacker
+its own solutions of the last audit (`Seeds`): a solution stays one when more is withheld, and
+often when a few counts are shown, so they are witnesses before anything is solved. Each is
+checked against the new programme first (never taken on trust), and a witness only proves a
+bound reached: what is narrowed is always found by solving, so the verdict is the same.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ __all__ = [
     "Cache",
     "Limits",
     "Publication",
+    "Seeds",
     "Target",
     "_blocks",
     "audit",
@@ -51,6 +58,10 @@ __all__ = [
 
 _EPS = 1e-6
 POOLED = 24  # solutions kept per block for the next attackers (`_audit_block`'s pool)
+SEEDED = 32  # solutions kept per attacker for the next audit (`Seeds`)
+
+# Per attacker, solutions of an earlier audit: the cells they are of, and their values.
+Seeds = dict[str, list[tuple[NDArray[np.int64], NDArray[np.float64]]]]
 
 
 class _Expressions:
@@ -90,11 +101,14 @@ def _audit_block(
     first_only: bool,
     pool: list[NDArray[np.float64]] | None = None,
     expressions: _Expressions | None = None,
+    seeds: list[NDArray[np.float64]] | None = None,
 ) -> list[Breach]:
     """The block's breaches to one attacker (`solver`: the block's programme with that
     attacker's own cells fixed). `pool`: solutions found for earlier attackers of the block;
     those that this attacker's bounds allow are witnesses for it too (and its own solutions
-    are added). `expressions`: the block's, when several attackers share them."""
+    are added). `expressions`: the block's, when several attackers share them. `seeds`: this
+    attacker's solutions of an earlier audit, as values of the block's cells (those the
+    programme allows are witnesses); its solutions found here are added to it."""
     expressions = expressions or _Expressions(pub, block, solver.width)
     targets, matrix, constants = expressions.of(attacker)
     if not targets:
@@ -118,9 +132,15 @@ def _audit_block(
         if keep and pool is not None:
             pool.append(x)
             del pool[:-POOLED]
+        if keep and seeds is not None:
+            seeds.append(x)
 
     if pool:
         for earlier in solver.feasible_among(pool):
+            witness(earlier, keep=False)
+    if seeds:
+        seeds[:] = solver.feasible_among(seeds)[-SEEDED:]
+        for earlier in seeds:
             witness(earlier, keep=False)
 
     # Targets solved on their own: their bound on that side is exact.
@@ -193,6 +213,32 @@ def _audit_block(
 Cache = dict[tuple[tuple[int, ...], bool, bool], list[Breach]]
 
 
+def _seeded(
+    pub: Publication,
+    block: _Block,
+    kept: list[tuple[NDArray[np.int64], NDArray[np.float64]]],
+) -> list[NDArray[np.float64]]:
+    """An attacker's kept solutions of the block's cells, as values of them: a cell a solution
+    does not give (hidden since) at its true value."""
+    cells, inside = _inside(pub, block)
+    out = []
+    for their_cells, values in kept:
+        if not inside[their_cells].any():
+            continue  # of another block
+        full = pub.values.copy()
+        full[their_cells] = values
+        out.append(full[cells])
+    return out
+
+
+def _inside(pub: Publication, block: _Block) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """The block's cells, and whether each cell of the publication is one of them."""
+    cells = np.asarray(block.cells, dtype=np.int64)
+    inside = np.zeros(len(pub.values), dtype=bool)
+    inside[cells] = True
+    return cells, inside
+
+
 def _ordered(attackers: Iterable[str], prefer: Sequence[str]) -> list[str]:
     """`attackers` with those in `prefer` first (in its order), the rest as they come."""
     every = list(attackers)
@@ -212,6 +258,7 @@ def audit(
     only: frozenset[int] | None = None,
     any_one: bool = False,
     prefer: Sequence[str] = (),
+    seeds: Seeds | None = None,
 ) -> list[Breach]:
     """Every protected quantity an outsider, or an FLS from its own counts, can narrow below
     its marker's range (an empty list: the publication passes).
@@ -223,7 +270,9 @@ def audit(
     tables that passed, `flsdb.disclosure.linked`). `any_one`: stop at the first breach
     (whether the publication passes is all the caller asks; nothing of it is cached).
     `prefer`: attackers asked first (those that narrowed a count before: with `any_one`, a
-    publication that fails then fails at once; the verdict is the same in any order)."""
+    publication that fails then fails at once; the verdict is the same in any order).
+    `seeds`: each attacker's solutions of the caller's last audit (see the module's note), and
+    of this one once it returns."""
     blocks, shown_outright = _blocks(pub)
     if only is not None:
         blocks = [b for b in blocks if not only.isdisjoint(b.cells)]
@@ -249,7 +298,12 @@ def audit(
             if attacker != OUTSIDER and not insiders:
                 continue
             solver = attacks.use(attacker)
-            found += _audit_block(pub, block, attacker, solver, first_only, pool, expressions)
+            own = None if seeds is None else _seeded(pub, block, seeds.get(attacker, []))
+            found += _audit_block(pub, block, attacker, solver, first_only, pool, expressions, own)
+            if seeds is not None and own is not None:
+                cells, inside = _inside(pub, block)
+                others = [e for e in seeds.get(attacker, []) if not inside[e[0]].any()]
+                seeds[attacker] = others + [(cells, x) for x in own[-SEEDED:]]
             if any_one and found:
                 return found[:1]  # the block's outcome is incomplete: not cached
         if cache is not None:

@@ -14,7 +14,7 @@ FLS's own part of every count (an FLS knows its own patients by site, reason and
 `audit_linked` audits them together with the KPI tables (the blocks they touch: the rest passed
 already); `secure_linked` withholds further linked counts, the cheapest tied to a narrowed
 count first, until the audit passes (at worst every linked count, which leaves the KPI tables'
-audit as it was).
+audit as it was); each round's attackers start from their solutions of the last round.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from flsdb.config import Suppression
-from flsdb.disclosure.audit import Breach, Publication, Target, audit
+from flsdb.disclosure.audit import Breach, Publication, Seeds, Target, audit
 from flsdb.disclosure.cells import Cells
 from flsdb.disclosure.engine import Relation, relation
 from flsdb.disclosure.model import describe, model, needs_of, worked_out
@@ -257,9 +257,11 @@ def secure_linked(
     cells, pub = model(shown, tables, services, policy, per_fls=per_fls)
     names = list(linked.values)
     withheld: frozenset[str] = frozenset()
+    # Each round withholds more, so every attacker's solutions of the last stay solutions.
+    seeds: Seeds = {}
     for _ in range(MAX_ROUNDS):
         extended, touched, relations = _extended(cells, pub, linked, withheld, policy)
-        breaches = audit(extended, first_only=True, only=touched)
+        breaches = audit(extended, first_only=True, only=touched, seeds=seeds)
         if not breaches:
             return withheld
         groups = [rel.cells for rel in relations] + [tuple(p) for p in extended.nested]
@@ -275,7 +277,7 @@ def secure_linked(
         withheld = withheld | chosen
     withheld = frozenset(n for n in names if n not in linked.fixed)
     extended, touched, _ = _extended(cells, pub, linked, withheld, policy)
-    return None if audit(extended, first_only=True, only=touched) else withheld
+    return None if audit(extended, first_only=True, only=touched, seeds=seeds) else withheld
 
 
 def _partners(

@@ -22,7 +22,9 @@ and each FLS knowing its own counts, with each FLS's part of every breakdown gro
 protected count. A level's counts are tried together first, and where that fails, each half
 (largest counts first), and so on down to one count: most can be shown, so a few audits find
 them (group testing). Each try solves again only the blocks of withheld counts it changed: the
-audit keeps every other block's outcome.
+audit keeps every other block's outcome, and each attacker is handed its solutions of the last
+try (`audit.Seeds`: most stay solutions when a few counts are shown, so they prove bounds before
+anything is solved).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from dataclasses import replace
 import numpy as np
 from numpy.typing import NDArray
 
-from flsdb.disclosure.audit import Cache, Publication, audit
+from flsdb.disclosure.audit import Cache, Publication, Seeds, audit
 from flsdb.disclosure.cells import Cells
 from flsdb.disclosure.costs import REGION_LEVEL, levels
 from flsdb.disclosure.engine import revealed
@@ -71,6 +73,7 @@ def relax(
         for cell in rel.cells:
             by_cell.setdefault(cell, []).append(index)
     cache: Cache = {}
+    seeds: Seeds = {}
     blamed: list[str] = []  # the attackers that narrowed a count, the latest first
     current = hidden
     tries = 0
@@ -121,6 +124,7 @@ def relax(
             only=only,
             any_one=True,
             prefer=blamed,
+            seeds=seeds,
         )
         if found:  # asked first next time: a try that fails mostly fails to the same FLS
             attacker = found[0].attacker

@@ -315,9 +315,22 @@ def audited(
     (`search`: `protect` with `audited=True`) and audited again. A set that still fails
     refuses, in one sentence. The one gate of every published report: `build_reports` (so
     `flsdb report` and `flsdb demo`) and the web's downloads call it; a set that passed is
-    not audited again."""
+    not audited again, and the same figures passed again take the same audited figures (kept
+    with them: what was worked out of the audited figures, such as the withholding of the counts
+    beside the KPI tables, is not worked out again)."""
     if not data.suppression or data._audited:
         return data
+    # Kept with the figures they were made of: a copy that shares their views (`replace`
+    # without a new `Kept`) may differ in what the audit does not read, so it is not given them.
+    source, made = data.view(
+        "audited", search, protect, make=lambda: (data, _audited(data, search, protect))
+    )
+    return made if source is data else _audited(data, search, protect)
+
+
+def _audited(
+    data: PeriodFigures, search: bool, protect: Callable[..., dict[str, pd.DataFrame]]
+) -> PeriodFigures:
     key = passed.fingerprint(
         data.unsuppressed,
         data.published,
