@@ -158,10 +158,10 @@ def test_months_quarters_and_years_withhold_the_same_counts_as_every_check_every
     with tempfile.TemporaryDirectory(prefix="flsdb-passes-") as folder:
         services_path, records_path = write_upload_files(made, Path(folder))
         source = source_from_files(records_path, services_path, upload_date=made.as_of)
+        # A month and a year at the extract date, a quarter before it (each key ~2.5 CPU s:
+        # two more months and quarters added 5 s to CI and no kind of key).
         keys = [
             ("2024-03", made.as_of),
-            ("2024-11", made.as_of),
-            ("2024-Q2", made.as_of),
             ("2024-Q4", made.as_of - dt.timedelta(days=40)),
             ("2024", made.as_of),
         ]
