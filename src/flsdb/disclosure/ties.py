@@ -12,8 +12,6 @@ and nested pairs themselves (never by anything that could name two shapes alike)
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +20,7 @@ from flsdb.disclosure.differences import Differences, differences
 from flsdb.disclosure.engine import Relation
 from flsdb.disclosure.reach import Reach
 from flsdb.disclosure.subtraction import Subtraction
+from flsdb.kept import Kept
 
 KEEP = 8  # shapes kept (a year, quarter and month of the publication, and a few more)
 
@@ -82,8 +81,7 @@ def _worked_out(
     )
 
 
-_KEPT: OrderedDict[tuple[object, ...], Ties] = OrderedDict()
-_LOCK = threading.Lock()
+_KEPT = Kept(KEEP)
 
 
 def ties_of(
@@ -98,14 +96,4 @@ def ties_of(
     pairs = tuple((int(i), int(o)) for i, o in nested)
     rels = tuple(relations)
     key = (size, complement, pairs, rels)
-    with _LOCK:
-        found = _KEPT.get(key)
-        if found is not None:
-            _KEPT.move_to_end(key)
-            return found
-    found = _worked_out(size, pairs, rels, complement)
-    with _LOCK:
-        _KEPT[key] = found
-        while len(_KEPT) > KEEP:
-            _KEPT.popitem(last=False)
-    return found
+    return _KEPT.get(key, lambda: _worked_out(size, pairs, rels, complement))

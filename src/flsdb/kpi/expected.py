@@ -8,19 +8,17 @@ kept, keyed by the values of the tables they were made from (never by an object'
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 
 import pandas as pd
 
+from flsdb.kept import Kept
 from flsdb.kpi.catalogue import Measure
 
 ALL_NATIONS = "all"
 _UNIT_COLUMN = {"service": "service_code", "region": "region_code", "nation": "nation"}
 _KEEP = 64  # answers by (level, measure) and part: a few services tables' worth
-_KEPT: OrderedDict[Hashable, dict[str, pd.Series] | frozenset[str]] = OrderedDict()
-_LOCK = threading.Lock()
+_KEPT = Kept(_KEEP)
 
 
 def expected_columns(expected: str) -> list[str]:
@@ -47,35 +45,19 @@ def expected_by_unit(
     listed = services[["service_code", "region_code", "nation"]]
     parts = tuple((part_id, part.expected) for part_id, part in measure.parts.items())
     key = (level, measure.id, parts, _values(listed), _values(expected))
-    with _LOCK:
-        found = _KEPT.get(key)
-        if found is not None:
-            _KEPT.move_to_end(key)
-            return found  # type: ignore[return-value]
-    found = _worked_out(listed, expected, measure, level)
-    with _LOCK:
-        _KEPT[key] = found
-        while len(_KEPT) > _KEEP:
-            _KEPT.popitem(last=False)
-    return found
+    return _KEPT.get(key, lambda: _worked_out(listed, expected, measure, level))
 
 
 def known_caseloads(expected: pd.DataFrame, part: str) -> frozenset[str]:
     """The FLSs whose expected caseload of a part (`Part.expected`) is known (kept)."""
     key = ("known", part, _values(expected))
-    with _LOCK:
-        found = _KEPT.get(key)
-        if found is not None:
-            _KEPT.move_to_end(key)
-            return found  # type: ignore[return-value]
+    return _KEPT.get(key, lambda: _known(expected, part))
+
+
+def _known(expected: pd.DataFrame, part: str) -> frozenset[str]:
     columns = expected_columns(part)
     yearly = expected.set_index("service_code")[columns].sum(axis=1, min_count=len(columns))
-    known = frozenset(str(code) for code in yearly[yearly.notna()].index)
-    with _LOCK:
-        _KEPT[key] = known
-        while len(_KEPT) > _KEEP:
-            _KEPT.popitem(last=False)
-    return known
+    return frozenset(str(code) for code in yearly[yearly.notna()].index)
 
 
 def _worked_out(
