@@ -215,12 +215,12 @@ Cache = dict[tuple[tuple[int, ...], bool, bool], list[Breach]]
 
 def _seeded(
     pub: Publication,
-    block: _Block,
+    cells: NDArray[np.int64],
+    inside: NDArray[np.bool_],
     kept: list[tuple[NDArray[np.int64], NDArray[np.float64]]],
 ) -> list[NDArray[np.float64]]:
-    """An attacker's kept solutions of the block's cells, as values of them: a cell a solution
-    does not give (hidden since) at its true value."""
-    cells, inside = _inside(pub, block)
+    """An attacker's kept solutions of the block's `cells` (`inside`: `_inside`), as values of
+    them: a cell a solution does not give (hidden since) at its true value."""
     out = []
     for their_cells, values in kept:
         if not inside[their_cells].any():
@@ -294,15 +294,17 @@ def audit(
         attacks = Attacks(pub, block)
         expressions = _Expressions(pub, block, attacks.programme.width)
         pool: list[NDArray[np.float64]] = []
+        inside = None if seeds is None else _inside(pub, block)  # once for every attacker
         for attacker in _ordered(attacks.owned, prefer):
             if attacker != OUTSIDER and not insiders:
                 continue
             solver = attacks.use(attacker)
-            own = None if seeds is None else _seeded(pub, block, seeds.get(attacker, []))
+            kept = [] if seeds is None else seeds.get(attacker, [])
+            own = None if inside is None else _seeded(pub, *inside, kept)
             found += _audit_block(pub, block, attacker, solver, first_only, pool, expressions, own)
-            if seeds is not None and own is not None:
-                cells, inside = _inside(pub, block)
-                others = [e for e in seeds.get(attacker, []) if not inside[e[0]].any()]
+            if seeds is not None and inside is not None and own is not None:
+                cells, mask = inside
+                others = [e for e in kept if not mask[e[0]].any()]
                 seeds[attacker] = others + [(cells, x) for x in own[-SEEDED:]]
             if any_one and found:
                 return found[:1]  # the block's outcome is incomplete: not cached

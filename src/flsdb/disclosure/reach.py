@@ -45,15 +45,12 @@ class Reach:
     def _nested(self, cell: int) -> list[int]:
         return [o for nests in self.nests for o in nests.get(cell, ())]
 
-    def near(self, changed: NDArray[np.int64]) -> set[int]:
-        """The cells whose check reads a cell in `changed` (those whose hidden flag changed):
-        the cells whose room reads it, and every cell in a relation with one of those."""
-        return self.reached(changed)[0]
-
     def reached(self, changed: NDArray[np.int64]) -> tuple[set[int], set[int]]:
-        """`near`, and the relations it comes from: those with a cell whose room (or hidden
-        flag) reads a cell in `changed`. A relation not among them reads, in a count's check,
-        the same flags and rooms as at the pass before."""
+        """The cells whose check reads a cell in `changed` (those whose hidden flag changed):
+        the cells whose room reads it, and every cell in a relation with one of those; and
+        those relations (the ones with a cell whose room or hidden flag reads a cell in
+        `changed`). A relation not among them reads, in a count's check, the same flags and
+        rooms as at the pass before."""
         moved: set[int] = set()
         for cell in changed.tolist():
             moved.add(cell)

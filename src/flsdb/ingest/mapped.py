@@ -110,13 +110,14 @@ class MappedUpload(UploadFile):
             out.append(pl.when(failed).then(None).otherwise(value).alias(spec.name))
             if spec.required:
                 reported.append(pl.when(failed).then(pl.lit(spec.name)))
-            if m.lost is not None and work[f"{_WORK}lost{i}"].is_not_null().any():
-                lost = work.select(ROW, pl.col(f"{_WORK}lost{i}").alias("lost"))
-                for (label,), rows in lost.drop_nulls("lost").group_by("lost", maintain_order=True):
-                    counted = self._lossy.setdefault((column, str(label)), [0])
-                    counted[0] += rows.height
-                    counted += rows[ROW].head(LOSSY_ROWS_SHOWN + 1 - len(counted)).to_list()
             if m.lost is not None:
+                if work[f"{_WORK}lost{i}"].is_not_null().any():
+                    lost = work.select(ROW, pl.col(f"{_WORK}lost{i}").alias("lost"))
+                    by_label = lost.drop_nulls("lost").group_by("lost", maintain_order=True)
+                    for (label,), rows in by_label:
+                        counted = self._lossy.setdefault((column, str(label)), [0])
+                        counted[0] += rows.height
+                        counted += rows[ROW].head(LOSSY_ROWS_SHOWN + 1 - len(counted)).to_list()
                 out.append(pl.col(f"{_WORK}lost{i}").alias(f"{LOST_LABEL}{spec.name}"))
         if self.service is not None:
             if self.plan.has_service:
