@@ -182,14 +182,13 @@ def dashboard_parts_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def mix_sql(engine: Engine, services: Any, period: Any, code: str) -> str:
         own = repr(services[services["service_code"] == code].to_dict("records"))
-        key = (engine.dialect.name, period.start, period.end, code, _digest([own]))
-        with _LOCK:
-            found = _MIX_SQL.get(key)
-        if found is None:
-            found = compile_mix(engine, services, period, code)
-            with _LOCK:
-                _MIX_SQL[key] = found
-        return found
+        digest = _digest([own])
+        key = (engine.dialect.name, period.start, period.end, code, digest)
+        # (The SQL is made from the row digested: it cannot change while it is made.)
+        made: str = _once(
+            _MIX_SQL, key, lambda: compile_mix(engine, services, period, code), lambda: digest
+        )
+        return made
 
     monkeypatch.setattr(dashboard_figures._SETTLED, "get", settled_get)
     monkeypatch.setattr(dashboard_figures, "_fls_mix_sql", mix_sql)
