@@ -12,17 +12,15 @@ from typing import Any
 
 import pytest
 
-from flsdb.figures import Kept, PeriodFigures, compute_figures
-from flsdb.kpi import parse_period
+from flsdb.figures import Kept, PeriodFigures
 from flsdb.kpi.results import LEVELS
-from flsdb.kpi.sources import source_from_database
 from flsdb.services import dashboards
 from flsdb.services.live_figures import level_rows
 from flsdb.web import dashboards as views
 from flsdb.web import spc_views
 from flsdb.web.own_rows import OwnRowsKept, with_own_rows
 from tests.web.conftest import Site
-from tests.web.same_inputs import kpi_rows_once
+from tests.web.same_inputs import kpi_rows_once, records_figures
 
 AS_OF = dt.date(2026, 1, 31)
 PARAMS = {"period": "2024", "as_of": AS_OF.isoformat()}
@@ -34,11 +32,9 @@ def _kpi_rows_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _from_records(site: Site) -> PeriodFigures:
-    source = source_from_database(site.url)
-    try:
-        return compute_figures(source, parse_period("2024"), AS_OF)
-    finally:
-        source.table._find_backend().disconnect()
+    """The figures from the site's records as they are now (computed once per process for the
+    same records: tests/web/same_inputs.py)."""
+    return records_figures(site.url, "2024", AS_OF)
 
 
 def _save(site: Site, user: str, code: str, value: str) -> None:

@@ -11,15 +11,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from flsdb.figures import compute_figures, mix_shares
-from flsdb.kpi import parse_period
-from flsdb.kpi.sources import source_from_database
+from flsdb.figures import mix_shares
 from flsdb.services import dashboards
 from flsdb.services.dashboard_figures import maintained_figures
 from flsdb.services.live_figures import LiveCache, kpi_figures
 from flsdb.web import pages_fls
 from tests.web.conftest import WORKER_POOL_GROUP, Site
-from tests.web.same_inputs import dashboard_parts_once, kpi_rows_once
+from tests.web.same_inputs import dashboard_parts_once, kpi_rows_once, records_figures
 
 AS_OF = dt.date(2026, 1, 31)
 
@@ -33,28 +31,6 @@ def _kpi_rows_once(monkeypatch: pytest.MonkeyPatch) -> None:
     dashboard_parts_once(monkeypatch)
 
 
-def _from_records(url: str, period: str, as_of: dt.date):  # type: ignore[no-untyped-def]
-    source = source_from_database(url)
-    try:
-        return compute_figures(source, parse_period(period), as_of)
-    finally:  # no SQLite connection stays open beside the writers' (storage.bulk)
-        source.table._find_backend().disconnect()
-
-
-# The figures from the records of the small site as built (a copy of the same one in every
-# test), by (backend, period, extract date): the two tests of a period on a backend, with and
-# without the rows of GET /api/kpis, compare their cells with one computation from the records
-# (read before anything is written, from the same rows), not two.
-_FROM_THE_SITES_RECORDS: dict[tuple[str, str, dt.date], Any] = {}
-
-
-def _from_the_sites_records(site: Site, backend: str, period: str, as_of: dt.date) -> Any:
-    key = (backend, period, as_of)
-    if key not in _FROM_THE_SITES_RECORDS:
-        _FROM_THE_SITES_RECORDS[key] = _from_records(site.url, period, as_of)
-    return _FROM_THE_SITES_RECORDS[key]
-
-
 @pytest.mark.parametrize("shared", [False, True], ids=["own rows", "rows of GET /api/kpis"])
 @pytest.mark.parametrize(("period", "as_of"), [("2024", AS_OF), ("2024-Q3", dt.date(2024, 11, 1))])
 def test_figures_from_the_cells_equal_the_figures_from_the_records(
@@ -62,7 +38,7 @@ def test_figures_from_the_cells_equal_the_figures_from_the_records(
 ) -> None:
     live = LiveCache() if shared else None
     cells = maintained_figures(site.engine, period, as_of, live)
-    records = _from_the_sites_records(site, backend, period, as_of)
+    records = records_figures(site.url, period, as_of)
     assert cells is not None
     if live is not None:  # the KPI rows are those GET /api/kpis serves, computed once for both
         kept = kpi_figures(site.engine, period, as_of, live)
