@@ -1,12 +1,15 @@
 """The `flsdb` command, run as users run it: the installed command in a subprocess beside the
 tests' Python (`flsdb`, `start_flsdb`), or the same entry point, `flsdb.cli.app.main`, called in
-this process (`flsdb_here`) with its own argv, working folder, environment and captured output.
+this process (`flsdb_here`) with its own argv, working folder, environment and captured output,
+or in a child forked from this process (`fork_flsdb`: another process, without a new Python's
+start).
 
 In-process runs give the same exit codes and the same words on stdout and stderr (the consoles
 write to whatever `sys.stdout` and `sys.stderr` are, 140 columns wide when not a terminal, as in
 a subprocess), without the seconds each new Python needs to import polars, Ibis and pandas.
 Keep a few true subprocess tests of the installed command (its entry point, its exit code seen
-by a shell, work that must overlap); run refusals and options in-process."""
+by a shell, work that must wait for another process); run refusals and options in-process, and
+work that only needs to overlap in other processes in forked children."""
 
 from __future__ import annotations
 
