@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from pypdf import PdfReader
 
 from flsdb.figures import PeriodFigures, audited, compute_figures
 from flsdb.ingest import open_upload, validate
@@ -21,6 +20,7 @@ from flsdb.kpi import parse_period
 from flsdb.kpi.sources import source_from_frames
 from flsdb.reports.build import ReportSet, build_reports
 from flsdb.synth import generate, write_upload_files
+from tests.reports.pdf_text import page_texts
 
 AS_OF = dt.date(2026, 1, 31)
 
@@ -72,15 +72,16 @@ def check_pages(pdf: Path, html: Path, folder: Path) -> list[str]:
     sections = [
         unescape(re.sub("<[^>]+>", "", h)).strip() for h in re.findall(r"<h2[^>]*>(.*?)</h2>", text)
     ]
-    # Only the page after a half-empty one is read as text (pypdf's extraction of every page
-    # of the national report cost about 2 CPU s; most pages are full).
-    pages = PdfReader(pdf).pages
+    # The text is read only for a PDF with a half-empty page, by Poppler as the other report
+    # tests read it (tests/reports/pdf_text.py: 0.1 CPU s for the national report's 24 pages,
+    # where pypdf took about 1 s to reach the first page it read; on these reports both find
+    # a section's start on the same pages).
     problems = []
     for index, image in enumerate(images[:-1]):
         share = filled_share(image)
         if share >= 0.5:
             continue
-        body = " ".join(pages[index + 1].extract_text().split())
+        body = page_texts(pdf)[index + 1]
         starts_section = any(
             (position := body.find(title)) >= 0 and position < 400 for title in sections
         )

@@ -48,7 +48,9 @@ def synthetic_data(tmp_path_factory: pytest.TempPathFactory) -> PeriodFigures:
 
 @pytest.fixture(scope="module")
 def synthetic(synthetic_data: PeriodFigures, tmp_path_factory: pytest.TempPathFactory) -> ReportSet:
-    return build_reports(synthetic_data, tmp_path_factory.mktemp("out"), jobs=2)
+    # In this process (jobs=1): about 1 CPU s less than two forked workers, each setting up
+    # its fonts; the workers' path is test_layout's (and the demo's).
+    return build_reports(synthetic_data, tmp_path_factory.mktemp("out"), jobs=1)
 
 
 def every_file(result: ReportSet) -> list[Path]:

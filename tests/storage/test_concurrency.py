@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select, text
 from flsdb.ingest import validate_file
 from flsdb.storage import known_service_codes, store_records, writer
 from flsdb.storage.tables import audit_log, import_log, records
-from tests.command import flsdb_here, start_flsdb
+from tests.command import Forked, flsdb_here, fork_flsdb, start_flsdb
 from tests.factory import record, write_records
 from tests.storage.test_store import TODAY, load_services
 
@@ -225,7 +225,7 @@ def test_two_imports_of_the_same_new_keys_at_once(
     assert_audit_chain(engine)
 
 
-def _reading(engine: Engine, process: subprocess.Popen[str]) -> bool:
+def _reading(engine: Engine, process: Forked) -> bool:
     """The process has the database open: the SQLite file among its open files, or (PostgreSQL)
     a session of its own on the database."""
     if engine.dialect.name != "postgresql":
@@ -267,7 +267,7 @@ def _client_ports(pid: int) -> set[int]:
     }
 
 
-def wait_until_reading(engine: Engine, processes: list[subprocess.Popen[str]]) -> int:
+def wait_until_reading(engine: Engine, processes: list[Forked]) -> int:
     """Poll until each process has the database open or has finished; how many were seen with
     it open (a fast one may finish between two looks)."""
     deadline = time.monotonic() + 120
@@ -285,13 +285,17 @@ def test_an_import_while_kpis_and_reports_read(engine: Engine, tmp_path: Path) -
     base = write_sexes(tmp_path / "base.csv", ["female"] * ROWS)
     store_records(engine, validate_file(base, "records", known_services={"FLS01"}), "base")
     url = db_argument(engine)
-    # Two readers, the report set and the KPIs (each a new Python: seconds of CPU to start).
+    # Two readers, the report set and the KPIs, each in a process of its own forked from this
+    # one (tests/command.py: a new Python's start cost about 2 CPU s each; the installed
+    # command's own start is tested above). This process's connections are closed first, so
+    # that a reader is seen reading only once it opens the database itself.
+    engine.dispose()
     readers = [
-        start_flsdb(
+        fork_flsdb(
             "report", "--period", "2024", "--as-of", "2026-01-31", "--no-pdf", "--jobs", "1",
             "--out", str(tmp_path / "reports"), "--db", url, cwd=tmp_path,
         ),
-        start_flsdb(
+        fork_flsdb(
             "kpis", "--period", "2024", "--as-of", "2026-01-31", "--format", "csv",
             "--db", url, cwd=tmp_path,
         ),
