@@ -136,8 +136,33 @@ def signed_in(
     (about 0.75 s of processor time over Chromium's browser, GPU and renderer processes).
     `fresh`: a new context, and `name` signs in through the form again (a second browser, a
     session of its own)."""
-    key = (id(browser), base, locale, tuple(sorted(options.items())))
     state = None if fresh else _SIGNED_IN.get((base, name))
+    page = window(browser, base, state, size=size, locale=locale, fresh=fresh, **options)
+    if state is not None:
+        if start is None:
+            return page
+        page.goto(base + start)
+        if not page.url.startswith(f"{base}/login"):
+            return page
+        # The session ended (its idle limit passed, or a test ended it): sign in again.
+    sign_in(page, base, name, start)
+    return page
+
+
+def window(
+    browser: Any,
+    base: str,
+    state: Any = None,
+    *,
+    size: tuple[int, int] = (1280, 900),
+    locale: str = "en-GB",
+    fresh: bool = False,
+    **options: Any,
+) -> Any:
+    """A blank page of `size` with `state`'s cookies (Playwright's storage state; None: nobody
+    signed in): one a test put back (`put_back`) with the same browser options, its cookies
+    replaced, or (`fresh`, or none put back) a new browser context's."""
+    key = (id(browser), base, locale, tuple(sorted(options.items())))
     width, height = size
     spare = None if fresh else (_SPARE.get(key) or [None]).pop()
     if spare is not None and not spare.is_closed():
@@ -147,23 +172,15 @@ def signed_in(
         page.goto("about:blank")
         if state is not None:
             page.context.add_cookies(state["cookies"])
-    else:
-        context = browser.new_context(
-            viewport={"width": width, "height": height},
-            locale=locale,
-            storage_state=state,
-            **options,
-        )
-        page = context.new_page()
-        _OPTIONS[id(page)] = key
-    if state is not None:
-        if start is None:
-            return page
-        page.goto(base + start)
-        if not page.url.startswith(f"{base}/login"):
-            return page
-        # The session ended (its idle limit passed, or a test ended it): sign in again.
-    sign_in(page, base, name, start)
+        return page
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        locale=locale,
+        storage_state=state,
+        **options,
+    )
+    page = context.new_page()
+    _OPTIONS[id(page)] = key
     return page
 
 
