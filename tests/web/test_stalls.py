@@ -56,12 +56,18 @@ def _until(check: Any, what: str) -> None:
 def test_a_request_behind_an_open_write_is_noted_with_its_cause(
     site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = tmp_path / "stalls"
-    monkeypatch.setenv(stalls.ENV, str(folder))
+    monkeypatch.setenv(stalls.ENV, str(tmp_path / "stalls"))
     # put back after the test: the diagnosis patches these for the whole process
     monkeypatch.setattr(anyio.to_thread, "run_sync", anyio.to_thread.run_sync)
     monkeypatch.setattr(Kept, "get", Kept.get)
-    monkeypatch.setattr(gc, "callbacks", list(gc.callbacks))
+    callbacks = list(gc.callbacks)  # the collector calls its own list: put back in place
+    try:
+        _held_read(site, tmp_path / "stalls")
+    finally:
+        gc.callbacks[:] = callbacks
+
+
+def _held_read(site: Site, folder: Path) -> None:
     app = create_app(Settings(database_url=site.url, secret_key=SECRET))
     engine = app.state.engine
     state = stalls._STATE[0]
