@@ -33,6 +33,7 @@ import anyio.to_thread
 from sqlalchemy import Engine, event
 
 from flsdb.kept import Kept
+from flsdb.storage.write_gate import WriteGate, gate_of
 
 GIL_LATE = 0.02  # seconds a 2 ms sleep may overrun before it is noted
 
@@ -102,6 +103,9 @@ def watch_engine(engine: Engine, timeline: Timeline) -> None:
                     trace.pool_out = max(trace.pool_out, int(pool.checkedout()))
 
     pool._do_get = timed_get
+    gate = gate_of(engine)
+    if gate is not None:
+        _watch_gate(gate)
 
     def released(conn: Any) -> None:
         held = conn.info.pop("stall_held", None)
@@ -127,7 +131,11 @@ def watch_engine(engine: Engine, timeline: Timeline) -> None:
             conn.info["stall_held"] = (kind, now)
             if trace is not None:
                 trace.lock += now - began
-                trace.lock_waits.append((began, now))
+                waits = trace.lock_waits
+                if waits and waits[-1][1] >= began - 0.001:  # its wait at the gate, just before
+                    waits[-1] = (waits[-1][0], now)
+                else:
+                    waits.append((began, now))
         elif head in ("COMMIT", "ROLLBA"):
             _add("commit", now - began)
             released(conn)
@@ -150,6 +158,22 @@ def watch_engine(engine: Engine, timeline: Timeline) -> None:
     @event.listens_for(engine, "rollback")
     def _ended(conn: Any) -> None:  # before the driver's commit: a hold ends a little early
         released(conn)
+
+
+def _watch_gate(gate: WriteGate) -> None:
+    """A wait at the process's write gate (before SQLite's lock) is the write lock's."""
+    take = gate.take
+
+    def timed_take(connection: Any) -> None:
+        began = time.perf_counter()
+        take(connection)
+        trace = CURRENT.get()
+        if trace is not None:
+            now = time.perf_counter()
+            trace.lock += now - began
+            trace.lock_waits.append((began, now))
+
+    gate.take = timed_take  # type: ignore[method-assign]
 
 
 def watch_threads() -> None:
