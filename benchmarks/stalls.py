@@ -28,6 +28,7 @@ def _summaries(folder: Path) -> tuple[list[str], dict[str, Any]]:
     totals: Counter[str] = Counter()
     kinds: dict[str, dict[str, Any]] = {}
     gil_where: Counter[str] = Counter()
+    loop_where: Counter[str] = Counter()
     for path in sorted(folder.glob("summary-*.json")):
         found = json.loads(path.read_text())
         for key in (
@@ -41,6 +42,7 @@ def _summaries(folder: Path) -> tuple[list[str], dict[str, Any]]:
         ):
             totals[key] += found[key]
         gil_where.update(found["gil_where"])
+        loop_where.update(found.get("loop_where", {}))
         for name, kind in found["kinds"].items():
             into = kinds.setdefault(
                 name,
@@ -78,6 +80,10 @@ def _summaries(folder: Path) -> tuple[list[str], dict[str, Any]]:
     lines.append(f"\nCauses of all {slow:,} slow requests: " + _counts(causes))
     lines.append("\nWhere the other threads were when the interpreter lock came back late:")
     lines += [f"{n:6d}  {w}" for w, n in gil_where.most_common(12)]
+    lines.append(
+        f"\nThe event loop, sampled every 50 ms: busy in {sum(loop_where.values())} samples at"
+    )
+    lines += [f"{n:6d}  {w}" for w, n in loop_where.most_common(15)]
     return lines, {"requests": requests}
 
 

@@ -92,10 +92,9 @@ def _held_read(site: Site, folder: Path) -> None:
             target=lambda: answers.append(client.get(f"/api/records/{record_id}").status_code)
         )
         reader.start()
-        # The read's access event waits for the writer (at the process's write gate); the
-        # watchdog writes down the threads.
+        # The read's access event waits for the writer; the watchdog writes down the threads.
         stacks = folder / f"stacks-{state.pid}.txt"
-        _until(lambda: stacks.exists() and "write_gate.py" in stacks.read_text(), "no dump")
+        _until(lambda: stacks.exists() and "record_event" in stacks.read_text(), "no dump")
         time.sleep(0.1)  # the lock held a little longer than the watchdog's SLOW
         release.set()
         held.join(60)
@@ -113,6 +112,7 @@ def _held_read(site: Site, folder: Path) -> None:
     holds = [json.loads(line) for line in (folder / f"holds-{state.pid}.jsonl").open()]
     held_by = [h for h in holds if h[0] == "held-writer"]
     # the writer took the lock before the read began to wait, and let it go before it got it
+    # (SQLite's busy handler sleeps up to 100 ms between tries: the gap is the lock free)
     assert len(held_by) == 1 and held_by[0][1] <= began < held_by[0][2] <= ended
     summary = json.loads((folder / f"summary-{state.pid}.json").read_text())
     read = summary["kinds"]["record read (API)"]

@@ -30,7 +30,6 @@ from flsdb.storage.urls import (
     read_only_media,
     resolve_url,
 )
-from flsdb.storage.write_gate import gate_writes
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -106,7 +105,6 @@ def open_engine(url: str | None = None, *, migrate: bool = True, pooled: bool = 
         _write_ahead_log(engine)
         if pooled:  # its connections stay open: ADBC's SQLite must keep off the file meanwhile
             hold_open(engine)
-            gate_writes(engine)  # its threads' writes take turns in the process, then in SQLite
     return engine
 
 

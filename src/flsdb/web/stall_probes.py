@@ -33,7 +33,6 @@ import anyio.to_thread
 from sqlalchemy import Engine, event
 
 from flsdb.kept import Kept
-from flsdb.storage.write_gate import WriteGate, gate_of
 
 GIL_LATE = 0.02  # seconds a 2 ms sleep may overrun before it is noted
 
@@ -103,9 +102,6 @@ def watch_engine(engine: Engine, timeline: Timeline) -> None:
                     trace.pool_out = max(trace.pool_out, int(pool.checkedout()))
 
     pool._do_get = timed_get
-    gate = gate_of(engine)
-    if gate is not None:
-        _watch_gate(gate)
 
     def released(conn: Any) -> None:
         held = conn.info.pop("stall_held", None)
@@ -131,11 +127,7 @@ def watch_engine(engine: Engine, timeline: Timeline) -> None:
             conn.info["stall_held"] = (kind, now)
             if trace is not None:
                 trace.lock += now - began
-                waits = trace.lock_waits
-                if waits and waits[-1][1] >= began - 0.001:  # its wait at the gate, just before
-                    waits[-1] = (waits[-1][0], now)
-                else:
-                    waits.append((began, now))
+                trace.lock_waits.append((began, now))
         elif head in ("COMMIT", "ROLLBA"):
             _add("commit", now - began)
             released(conn)
@@ -158,22 +150,6 @@ def watch_engine(engine: Engine, timeline: Timeline) -> None:
     @event.listens_for(engine, "rollback")
     def _ended(conn: Any) -> None:  # before the driver's commit: a hold ends a little early
         released(conn)
-
-
-def _watch_gate(gate: WriteGate) -> None:
-    """A wait at the process's write gate (before SQLite's lock) is the write lock's."""
-    take = gate.take
-
-    def timed_take(connection: Any) -> None:
-        began = time.perf_counter()
-        take(connection)
-        trace = CURRENT.get()
-        if trace is not None:
-            now = time.perf_counter()
-            trace.lock += now - began
-            trace.lock_waits.append((began, now))
-
-    gate.take = timed_take  # type: ignore[method-assign]
 
 
 def watch_threads() -> None:
@@ -249,12 +225,13 @@ def watch_views() -> None:
     Kept.get = timed_get  # type: ignore[method-assign]
 
 
-def _where(frame: Any) -> str:
-    """The innermost flsdb frame of a stack and its innermost frame."""
+def where(frame: Any) -> str:
+    """The innermost flsdb frame of a stack (not the diagnosis's own) and its innermost frame."""
     inner = f"{Path(frame.f_code.co_filename).name}:{frame.f_code.co_name}"
     own = None
     while frame is not None:
-        if "/flsdb/" in frame.f_code.co_filename:
+        name = frame.f_code.co_filename
+        if "/flsdb/" in name and "stall" not in Path(name).name:
             own = f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno} {frame.f_code.co_name}"
             break
         frame = frame.f_back
@@ -274,7 +251,7 @@ def gil_probe(timeline: Timeline, stop: threading.Event | None = None) -> None:
         if late < GIL_LATE:
             continue
         ran = min(late, time.process_time() - cpu)
-        places = [_where(frame) for ident, frame in sys._current_frames().items() if ident != me]
+        places = [where(frame) for ident, frame in sys._current_frames().items() if ident != me]
         busy = [p for p in places if not p.endswith(_IDLE)]
         label = busy[0] if busy else "-"
         with timeline.lock:

@@ -74,6 +74,7 @@ class _State:
         self.dumps = 0
         self.cpu_start = time.process_time()
         self.slow_lines: list[dict[str, Any]] = []
+        self.loop_where: dict[str, int] = {}  # the loop's places when sampled busy
 
     def path(self, name: str, suffix: str = "jsonl") -> Path:
         return self.folder / f"{name}-{self.pid}.{suffix}"
@@ -223,6 +224,7 @@ def _watchdog(state: _State) -> None:
     while True:
         time.sleep(0.05)
         now = time.perf_counter()
+        _sample_loop(state)
         with state.lock:
             late = [t for t in state.in_flight.values() if now - t.start > SLOW and not t.dumped]
         loop_late = state.loop_started and now - state.loop_tick > SLOW
@@ -235,6 +237,15 @@ def _watchdog(state: _State) -> None:
         if now - written > 2.0:
             written = now
             _summary(state)
+
+
+def _sample_loop(state: _State) -> None:
+    """Where the event loop is, every 50 ms (a sample profile: counted when not idle)."""
+    frame = sys._current_frames().get(state.loop_thread or -1)
+    if frame is None or frame.f_code.co_filename.endswith(("runners.py", "selectors.py")):
+        return
+    place = probes.where(frame)
+    state.loop_where[place] = state.loop_where.get(place, 0) + 1
 
 
 def _dump(state: _State, now: float, late: list[Trace], loop_late: bool) -> None:
@@ -270,6 +281,7 @@ def _summary(state: _State) -> None:
             "gil_seconds": sum(b - a for a, b, _ in timeline.gil),
             "cpu_starved_seconds": sum(b - a for a, b, _ in timeline.starved),
             "gil_where": dict(timeline.gil_where),
+            "loop_where": dict(state.loop_where),
             "kinds": {k: asdict(v) for k, v in state.kinds.items()},
         }
     with contextlib.suppress(OSError):
