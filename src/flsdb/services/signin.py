@@ -20,7 +20,7 @@ import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -75,8 +75,6 @@ class Live:
     actor: Actor
     csrf_token: str
     ends_at: dt.datetime
-    until: dt.datetime | None = None  # the absolute limit
-    touch_due: bool = False  # its use now is to be written (a minute since the last)
 
 
 def keyed(secret: str, kind: str, text: str) -> str:
@@ -308,16 +306,6 @@ def session_actor(
     """The live session of `token` (used within the idle limit and before the absolute one), or
     None. Using it extends the idle limit (written at most once a minute unless forced)."""
     limits = limits or Limits()
-    live = lookup_session(engine, token, limits)
-    if live is None or not touch or not live.touch_due:
-        return live
-    return touch_session(engine, token, live, limits)
-
-
-def lookup_session(engine: Engine, token: str, limits: Limits) -> Live | None:
-    """The live session of `token` as it is, read only: `touch_due` says whether its use now
-    is to be written (`touch_session`), which a caller that must not wait for the store's
-    write lock (the web server's event loop) leaves to a thread."""
     now = accounts._now()
     digest = accounts._digest(token)
     with engine.connect() as conn:
@@ -328,22 +316,15 @@ def lookup_session(engine: Engine, token: str, limits: Limits) -> Live | None:
             return None
         actor = accounts._actor(conn, found)
     seen = found.last_seen_at
-    due = seen is None or now - seen >= TOUCH_EVERY
-    ends = found.until if seen is None else min(seen + limits.idle, found.until)
-    return Live(actor, found.csrf_token, ends, until=found.until, touch_due=due)
-
-
-def touch_session(engine: Engine, token: str, live: Live, limits: Limits) -> Live:
-    """Write that the session is used now: its idle limit starts again."""
-    now = accounts._now()
-    with engine.begin() as conn:
-        conn.execute(
-            update(web_sessions)
-            .where(web_sessions.c.id_sha256 == accounts._digest(token))
-            .values(last_seen_at=now)
-        )
-    until = live.until if live.until is not None else live.ends_at
-    return replace(live, ends_at=min(now + limits.idle, until), touch_due=False)
+    if touch and (seen is None or now - seen >= TOUCH_EVERY):
+        with engine.begin() as conn:
+            conn.execute(
+                update(web_sessions)
+                .where(web_sessions.c.id_sha256 == digest)
+                .values(last_seen_at=now)
+            )
+        seen = now
+    return Live(actor, found.csrf_token, min(seen + limits.idle, found.until))
 
 
 def extend_session(engine: Engine, token: str, limits: Limits | None = None) -> Live | None:

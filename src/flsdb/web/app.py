@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
-import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -87,18 +86,8 @@ def stop_workers(app: FastAPI) -> None:
         engine.dispose()
 
 
-THREADS_ENV = "FLSDB_THREADS"
-# Threads for sync routes and dependencies per server process (anyio's default is 40). Every
-# runnable thread competes with the event loop for the interpreter lock, which each holds up to
-# the switch interval (5 ms) at a time: under 300 staff the loop, which starts and answers every
-# request, waited its turn behind dozens of them (benchmarks/load.py --stalls).
-DEFAULT_THREADS = 10
-
-
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    threads = int(_seconds(THREADS_ENV, DEFAULT_THREADS)) or DEFAULT_THREADS
-    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
     yield
     stop_workers(app)
 

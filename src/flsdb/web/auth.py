@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from flsdb.errors import FlsdbError
 from flsdb.services.access import Actor
 from flsdb.services.accounts import token_actor
-from flsdb.services.signin import lookup_session, touch_session
+from flsdb.services.signin import session_actor
 
 COOKIE = "flsdb_session"
 # A random id per browser: the CSRF token is derived from it and the user, so that signing in
@@ -106,9 +106,11 @@ async def current_actor(request: Request) -> Actor:
     """The signed-in actor; Unauthenticated otherwise. Cookie-authenticated changes must carry
     the session's CSRF token (header X-CSRF-Token or form field csrf_token).
 
-    What may wait for the store's write lock (a session's once-a-minute touch, an API token's
-    use) runs in a thread: on the event loop the wait would hold every other request of the
-    process (`benchmarks/load.py --stalls`)."""
+    The session or token is looked up in a thread, never on the event loop: there its SQL
+    (and a session's once-a-minute touch, which waits for the store's write lock) let every
+    other thread take the interpreter lock, and the loop, which starts and answers every
+    request of the process, waited its turn back after each statement
+    (`benchmarks/load.py --stalls`)."""
     engine = request.app.state.engine
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
@@ -121,9 +123,11 @@ async def current_actor(request: Request) -> Actor:
     # Asking how long the session has left is not using it.
     peek = request.url.path == "/api/session" and request.method == "GET"
     limits = request.app.state.settings.limits
-    live = lookup_session(engine, token, limits) if token else None
-    if token and live is not None and live.touch_due and not peek:
-        live = await run_in_threadpool(touch_session, engine, token, live, limits)
+    live = (
+        await run_in_threadpool(session_actor, engine, token, limits, touch=not peek)
+        if token
+        else None
+    )
     if live is None:
         raise Unauthenticated("Please sign in.")
     actor, csrf = live.actor, live.csrf_token
