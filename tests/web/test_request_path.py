@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from flsdb.services import signin
+from flsdb.services import records, signin
 from flsdb.storage.tables import events, web_sessions
 from tests.web.conftest import Site
 
@@ -69,3 +69,25 @@ def test_a_session_is_looked_up_and_touched_from_a_thread(
     with site.engine.connect() as conn:
         seen = conn.execute(select(web_sessions.c.last_seen_at)).scalars().all()
     assert max(seen) > long_ago + dt.timedelta(minutes=4)  # the nurse's: used now
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_save_whose_event_cannot_be_written_is_not_kept(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = site.client("nurse")
+    record_id = site.record_id("FLS01")
+    body = client.get(f"/api/records/{record_id}").json()
+    write_event = records.record_event
+
+    def refused(target: Any, user: str, action: str, **kwargs: Any) -> None:
+        if action == "update_record":
+            raise RuntimeError("the access log refused the row")
+        write_event(target, user, action, **kwargs)
+
+    monkeypatch.setattr(records, "record_event", refused)
+    changed = {**body, "sex": "male" if body["sex"] != "male" else "female"}
+    assert client.put(f"/api/records/{record_id}", json=changed).status_code == 500
+    monkeypatch.undo()
+    after = client.get(f"/api/records/{record_id}").json()
+    assert (after["version"], after["sex"]) == (body["version"], body["sex"])
