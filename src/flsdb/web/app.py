@@ -4,7 +4,6 @@ to HTTP (JSON under /api, a page elsewhere)."""
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -248,19 +247,9 @@ UNEXPECTED = "Something went wrong on the server; nothing was changed."
 NUL_REFUSAL = "A value in the request holds a NUL character (0x00), which no field may hold."
 
 
-# Seconds a thread holds the interpreter lock while another waits for it (Python's default is
-# 5 ms). A thread that comes back from SQL (the event loop from reading a request, a save from
-# each of its statements, holding the store's write lock all the while) waits for it that long
-# behind each busy thread: under 300 staff a save's transaction held the write lock 25 ms on
-# average, 100 ms at p95, mostly waiting for its turn between its statements
-# (benchmarks/load.py --stalls).
-SWITCH_INTERVAL = 0.001
-
-
 def app_from_environment() -> FastAPI:
     """The application `flsdb serve` runs in each server process: the database from
     $FLSDB_DATABASE_URL, the secret from $FLSDB_SECRET_KEY (set by `flsdb serve`)."""
-    sys.setswitchinterval(SWITCH_INTERVAL)
     return create_app(
         Settings(
             database_url=resolve_url(os.environ.get(ENV_VAR)),
