@@ -19,6 +19,7 @@ request's values is written: its kind comes from the method and the route's shap
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import json
 import os
@@ -73,7 +74,7 @@ class _State:
         self.last_dump = 0.0
         self.dumps = 0
         self.cpu_start = time.process_time()
-        self.slow_lines: list[dict[str, Any]] = []
+        self.slow_pending: list[tuple[Trace, float]] = []  # summed by the watchdog
         self.loop_where: dict[str, int] = {}  # the loop's places when sampled busy
 
     def path(self, name: str, suffix: str = "jsonl") -> Path:
@@ -142,33 +143,62 @@ class _Middleware:
 
 
 def _done(state: _State, trace: Trace, end: float) -> None:
+    """On the event loop: counted, and a slow request put aside for the watchdog thread (its
+    overlaps with the process's intervals are summed there, off the loop)."""
     total = end - trace.start
     with state.lock:
         state.in_flight.pop(id(trace), None)
         kind = state.kinds.setdefault(trace.kind, _Kind())
         kind.n += 1
         kind.total += total
-    if total < SLOW:
-        return
-    # The slow requests only (a few per cent): the intervals they overlap are summed here.
-    line = asdict(trace)
-    timeline = state.timeline
-    line.update(
-        total=total,
-        at=end,
-        loop_blocked=Timeline.overlap(state.blocked, trace.start, end),
-        gc=Timeline.overlap(timeline.gc, trace.start, end),
-        gil=Timeline.overlap(timeline.gil, trace.start, end),
-        cpu_starved=Timeline.overlap(timeline.starved, trace.start, end),
-    )
-    line["cause"] = cause(line)
+        if total >= SLOW:
+            state.slow_pending.append((trace, end))
+
+
+class _Spans:
+    """A snapshot of a deque of (start, end, what) intervals, for many overlap sums."""
+
+    def __init__(self, intervals: deque[tuple[float, float, str]]) -> None:
+        self.spans = sorted(list(intervals))
+        self.starts = [a for a, _, _ in self.spans]
+
+    def overlap(self, a: float, b: float) -> float:
+        found, k = 0.0, bisect.bisect_left(self.starts, b) - 1
+        while k >= 0 and self.spans[k][0] > a - 5.0:  # none is longer than a few seconds
+            x, y, _ = self.spans[k]
+            found += max(0.0, min(y, b) - max(x, a))
+            k -= 1
+        return found
+
+
+def _slow_lines(state: _State) -> list[dict[str, Any]]:
     with state.lock:
-        kind.slow += 1
-        kind.slow_total += total
-        for part in (*PARTS, *OVER):
-            kind.slow_parts[part] = kind.slow_parts.get(part, 0.0) + line[part]
-        kind.causes[line["cause"]] = kind.causes.get(line["cause"], 0) + 1
-        state.slow_lines.append(line)  # written by the watchdog: no file opened on the loop
+        pending, state.slow_pending = state.slow_pending, []
+    if not pending:
+        return []
+    timeline = state.timeline
+    spans = {
+        "loop_blocked": _Spans(state.blocked),
+        "gc": _Spans(timeline.gc),
+        "gil": _Spans(timeline.gil),
+        "cpu_starved": _Spans(timeline.starved),
+    }
+    lines = []
+    for trace, end in pending:
+        line = asdict(trace)
+        line.update(total=end - trace.start, at=end)
+        line.update({name: found.overlap(trace.start, end) for name, found in spans.items()})
+        line["cause"] = cause(line)
+        lines.append(line)
+    with state.lock:
+        for line in lines:
+            kind = state.kinds[line["kind"]]
+            kind.slow += 1
+            kind.slow_total += line["total"]
+            for part in (*PARTS, *OVER):
+                kind.slow_parts[part] = kind.slow_parts.get(part, 0.0) + line[part]
+            kind.causes[line["cause"]] = kind.causes.get(line["cause"], 0) + 1
+    return lines
 
 
 def cause(line: dict[str, Any]) -> str:
@@ -196,8 +226,7 @@ def cause(line: dict[str, Any]) -> str:
 
 
 def _flush(state: _State) -> None:
-    with state.lock:
-        lines, state.slow_lines = state.slow_lines, []
+    lines = _slow_lines(state)
     with state.timeline.lock:
         holds, state.timeline.holds = state.timeline.holds, []
     if lines:
