@@ -338,6 +338,13 @@ def main() -> None:
         help="FLSDB_DASHBOARD_CELLS_REFRESH: seconds a dashboard's figures from the cells are "
         "shown after a change before they are computed again (0: at the next view)",
     )
+    parser.add_argument(
+        "--stalls",
+        type=Path,
+        default=None,
+        help="a folder: the server notes where its slow requests' time went "
+        "(flsdb.web.stalls), summed up by benchmarks/stalls.py after the run",
+    )
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--requests", type=int, default=20_000)
     args = parser.parse_args()
@@ -358,6 +365,9 @@ def main() -> None:
 
     os.environ["FLSDB_SECRET_KEY"] = SECRET
     os.environ["FLSDB_DASHBOARD_CELLS_REFRESH"] = args.cells_refresh
+    if args.stalls is not None:
+        shutil.rmtree(args.stalls, ignore_errors=True)
+        os.environ["FLSDB_STALLS"] = str(args.stalls.resolve())
     try:
         with served(url, folder, refresh=args.refresh, workers=args.workers) as base:
             probe = _record_of(url, codes[0], 2024)
@@ -368,6 +378,10 @@ def main() -> None:
         if server is not None:
             server.stop()  # type: ignore[attr-defined]
     _report(args, url, result, statuses, integrity)
+    if args.stalls is not None:
+        from benchmarks.stalls import report
+
+        print(report(args.stalls))
 
 
 def _record_of(url: str, code: str, year: int) -> int:

@@ -244,13 +244,21 @@ def change(
     _row(engine, actor, record_id)  # 404 before any validation message about it
     authorize(actor, "write_patients")
     typed = validated(engine, actor, values)
-    update_record(engine, record_id, version, typed, actor.patient_services, actor.username)
-    record_event(
+    update_record(
         engine,
+        record_id,
+        version,
+        typed,
+        actor.patient_services,
         actor.username,
-        "update_record",
-        service_code=typed["service_code"],
-        record_id=record_id,
+        # the access event in the change's own transaction: one turn at the write lock
+        also=lambda conn: record_event(
+            conn,
+            actor.username,
+            "update_record",
+            service_code=typed["service_code"],
+            record_id=record_id,
+        ),
     )
     return as_json(_row(engine, actor, record_id))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from functools import cache
 from typing import Any
 
@@ -133,9 +133,12 @@ def update_record(
     allowed: Collection[str],
     user: str | None = None,
     action: str = "update",
+    also: Callable[[Connection], None] | None = None,
 ) -> int:
     """Replace a record's values if it is still at `version`; the new version (audited as
-    `action`: an update, or the restore of an earlier version)."""
+    `action`: an update, or the restore of an earlier version). `also` writes more in the
+    same transaction once the change is accepted (its access event: one turn at the write
+    lock, and the event committed with the change)."""
     user = user or default_user()
     new = {c: values.get(c) for c in RECORD_COLUMNS}
     old_service = _service_of(engine, record_id) or str(new["service_code"])
@@ -166,6 +169,8 @@ def update_record(
                 "record instead."
             )
         before = {c: current._mapping[c] for c in RECORD_COLUMNS}
+        if also is not None:
+            also(conn)
         if before == new:
             return int(current.version)
         figures = for_connection(conn)

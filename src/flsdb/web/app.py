@@ -40,6 +40,7 @@ from flsdb.web import (
     pages_templates,
     pages_worklist,
     signin,
+    stalls,
 )
 from flsdb.web.auth import current_actor
 from flsdb.web.common import error_page, issue_list, pending_page
@@ -161,6 +162,7 @@ def create_app(settings: Settings) -> FastAPI:
         nul_refusal=NUL_REFUSAL,
         limit_text=WEB.size_text(),
     )
+    stalls.install(app, app.state.engine)  # a diagnosis, off unless $FLSDB_STALLS is set
 
     @app.exception_handler(FlsdbError)
     async def flsdb_error(request: Request, exc: FlsdbError) -> Response:
