@@ -170,6 +170,38 @@ def _audit_block(
         found_high = high[k] if high[k] > -np.inf else np.nan
         return Breach(pub.targets[targets[k]], attacker, float(found_low), float(found_high))
 
+    # Per side, the targets whose need is already the one the markers alone allow.
+    exact = {side: np.zeros(len(targets), dtype=bool) for side in ("low", "high")}
+
+    def ask(side: str, stage: str) -> bool:
+        """New needs of the side's targets still short: at `stage` "known", what the markers
+        alone allow where it is known without solving (`Publication.known_need`), "shared"
+        or "exact" (`shared_need`, `exact_need`); all but the exact need taken only where
+        laxer than the need asked (see the module's note). Whether any changed."""
+        column = 0 if side == "low" else 1
+        laxer = 1.0 if side == "low" else -1.0  # a need's direction of less to prove
+        changed = False
+        for k in pending(side):
+            if exact[side][k]:
+                continue
+            target = targets[k]
+            if stage == "exact":
+                value, final = pub.exact_need(target, attacker, side), True
+            elif stage == "shared":
+                value, final = pub.shared_need(target, attacker, side), False
+            else:
+                known = pub.known_need(target, attacker, side)
+                if known is None:
+                    continue
+                value, final = known
+            if stage != "exact" and (value - needs[k, column]) * laxer < 0:
+                continue
+            exact[side][k] = final
+            if value != needs[k, column]:
+                needs[k, column] = value
+                changed = True
+        return changed
+
     def push(side: str, sign: float) -> None:
         """Solutions that push every open target at once prove most of them (witnesses)."""
         open_targets = pending(side)
@@ -184,18 +216,17 @@ def _audit_block(
             open_targets = still
 
     for side, sign in (("low", 1.0), ("high", -1.0)):
+        if pub.structural is not None:
+            ask(side, "known")
         push(side, sign)
         if pub.structural is not None and len(pending(side)):
             # Short of the marker's range: ask only what the markers alone allow (an LP bound
-            # can never pass it), and push again towards those needs.
-            column = 0 if side == "low" else 1
-            if attacker != OUTSIDER:  # the outsider's limits first: shared by every FLS
-                for k in pending(side):
-                    needs[k, column] = pub.shared_need(targets[k], attacker, side)
+            # can never pass it), and push again towards those needs. The outsider's limits
+            # first: shared by every FLS.
+            if attacker != OUTSIDER and ask(side, "shared"):
                 push(side, sign)
-            for k in pending(side):
-                needs[k, column] = pub.exact_need(targets[k], attacker, side)
-            push(side, sign)
+            if ask(side, "exact"):
+                push(side, sign)
         while len(open_targets := pending(side)):
             k = int(open_targets[0])
             status, x = solver.solve(sign * objective(k))

@@ -22,6 +22,8 @@ class Limits(Protocol):
 
     def bound(self, target: int, attacker: str, sign: float) -> float: ...
 
+    def known(self, target: int, attacker: str, sign: float) -> float | None: ...
+
 
 @dataclass(frozen=True)
 class Target:
@@ -112,6 +114,26 @@ class Publication:
             return min(high, self.structural.bound(target, attacker, -1.0))
         ceiling = self.structural.bound(target, attacker, -1.0)
         return max(self.structural.bound(target, attacker, 1.0), min(low, ceiling))
+
+    def known_need(self, target: int, attacker: str, side: str) -> tuple[float, bool] | None:
+        """`exact_need` (and True) where the markers' limits it reads are known without
+        solving (an earlier audit of the same tables asked for them); failing that
+        `shared_need` (and False) where its limits are; else None."""
+        if self.structural is None:
+            return None
+        known = self.structural.known
+        low, high = self.need(target, attacker)
+        ceiling = known(target, attacker, -1.0)
+        if ceiling is not None:
+            if side == "high":
+                return min(high, ceiling), True
+            floor = known(target, attacker, 1.0)
+            if floor is not None:
+                return max(floor, min(low, ceiling)), True
+        shared = known(target, OUTSIDER, -1.0 if side == "high" else 1.0)
+        if shared is None:
+            return None
+        return (min(high, shared) if side == "high" else shared), False
 
     def shared_need(self, target: int, attacker: str, side: str) -> float:
         """A need at least as strict as `exact_need`'s, from what the markers allow an

@@ -57,6 +57,16 @@ class Structural:
         with self.lock:
             return self._bound(target, attacker, sign)
 
+    def known(self, target: int, attacker: str, sign: float) -> float | None:
+        """`bound`, when it is known without solving (asked before, or nothing to solve);
+        else None."""
+        pub = self.model
+        number = self.block_of.get(target)
+        if number is None or not (self.blocks[number].eq_rows or self.blocks[number].ub_rows):
+            return pub.need_low if sign > 0 else pub.need_high
+        with self.lock:
+            return self.found.get((target, attacker, sign))
+
     def _bound(self, target: int, attacker: str, sign: float) -> float:
         pub = self.model
         default = pub.need_low if sign > 0 else pub.need_high
@@ -75,8 +85,9 @@ class Structural:
         attacks = self.attacks[number]
         who = attacks.who(attacker)
         key = (target, who, sign)
-        if key in self.found:
-            return self.found[key]
+        if key in self.found:  # kept under this attacker too (`known` reads it so)
+            found = self.found[(target, attacker, sign)] = self.found[key]
+            return found
         solver = attacks.use(who)
         local = attacks.local
         vector = np.zeros(solver.width)
