@@ -175,25 +175,21 @@ def _audit_block(
 
     def ask(side: str, stage: str) -> bool:
         """New needs of the side's targets still short: at `stage` "known", what the markers
-        alone allow where it is known without solving (`Publication.known_need`), "shared"
+        alone allow where an earlier audit worked it out (`Publication.known_needs`), "shared"
         or "exact" (`shared_need`, `exact_need`); all but the exact need taken only where
         laxer than the need asked (see the module's note). Whether any changed."""
         column = 0 if side == "low" else 1
         laxer = 1.0 if side == "low" else -1.0  # a need's direction of less to prove
+        short = [int(k) for k in pending(side) if not exact[side][k]]
+        if stage == "known":
+            found = pub.known_needs([targets[k] for k in short], attacker, side)
+            asked = [(short[number], value, final) for number, value, final in found]
+        elif stage == "shared":
+            asked = [(k, pub.shared_need(targets[k], attacker, side), False) for k in short]
+        else:
+            asked = [(k, pub.exact_need(targets[k], attacker, side), True) for k in short]
         changed = False
-        for k in pending(side):
-            if exact[side][k]:
-                continue
-            target = targets[k]
-            if stage == "exact":
-                value, final = pub.exact_need(target, attacker, side), True
-            elif stage == "shared":
-                value, final = pub.shared_need(target, attacker, side), False
-            else:
-                known = pub.known_need(target, attacker, side)
-                if known is None:
-                    continue
-                value, final = known
+        for k, value, final in asked:
             if stage != "exact" and (value - needs[k, column]) * laxer < 0:
                 continue
             exact[side][k] = final

@@ -20,9 +20,12 @@ OUTSIDER = "outsider"
 class Limits(Protocol):
     """What the markers alone allow (`flsdb.disclosure.structural.Structural`)."""
 
+    asked: dict[str, set[int]]  # per attacker, the targets whose limits are known
+
     def bound(self, target: int, attacker: str, sign: float) -> float: ...
 
     def known(self, target: int, attacker: str, sign: float) -> float | None: ...
+
 
 
 @dataclass(frozen=True)
@@ -115,12 +118,26 @@ class Publication:
         ceiling = self.structural.bound(target, attacker, -1.0)
         return max(self.structural.bound(target, attacker, 1.0), min(low, ceiling))
 
-    def known_need(self, target: int, attacker: str, side: str) -> tuple[float, bool] | None:
-        """`exact_need` (and True) where the markers' limits it reads are known without
-        solving (an earlier audit of the same tables asked for them); failing that
-        `shared_need` (and False) where its limits are; else None."""
+    def known_needs(
+        self, targets: Sequence[int], attacker: str, side: str
+    ) -> list[tuple[int, float, bool]]:
+        """For those of `targets` whose markers' limits an earlier audit of the same tables
+        worked out (none solved here): their number in `targets`, and `exact_need` (and True)
+        where the limits it reads are known, failing that `shared_need` (and False)."""
         if self.structural is None:
-            return None
+            return []
+        asked = self.structural.asked
+        mine, shared = asked.get(attacker, ()), asked.get(OUTSIDER, ())
+        out = []
+        for number, target in enumerate(targets):
+            if target in mine or target in shared:
+                found = self._known_need(target, attacker, side)
+                if found is not None:
+                    out.append((number, *found))
+        return out
+
+    def _known_need(self, target: int, attacker: str, side: str) -> tuple[float, bool] | None:
+        assert self.structural is not None
         known = self.structural.known
         low, high = self.need(target, attacker)
         ceiling = known(target, attacker, -1.0)

@@ -46,6 +46,7 @@ class Structural:
         self.blocks, _ = _blocks(self.model)
         self.block_of = {t: b for b, block in enumerate(self.blocks) for t in block.targets}
         self.found: dict[tuple[int, str, float], float] = {}
+        self.asked: dict[str, set[int]] = {}  # per attacker, the targets `found` has
         self.attacks: dict[int, Attacks] = {}
         # Kept across audits of the same tables (protect._NEEDS), which web requests may run
         # at once: a programme's bounds are one attacker's at a time, so one question at a time.
@@ -59,7 +60,7 @@ class Structural:
 
     def known(self, target: int, attacker: str, sign: float) -> float | None:
         """`bound`, when it is known without solving (asked before, or nothing to solve);
-        else None."""
+        else None. (`asked`: the targets asked before, per attacker.)"""
         pub = self.model
         number = self.block_of.get(target)
         if number is None or not (self.blocks[number].eq_rows or self.blocks[number].ub_rows):
@@ -87,6 +88,7 @@ class Structural:
         key = (target, who, sign)
         if key in self.found:  # kept under this attacker too (`known` reads it so)
             found = self.found[(target, attacker, sign)] = self.found[key]
+            self.asked.setdefault(attacker, set()).add(target)
             return found
         solver = attacks.use(who)
         local = attacks.local
@@ -104,4 +106,6 @@ class Structural:
             value = float(vector @ x + constant)
         found = max(pub.need_low, value) if sign > 0 else min(pub.need_high, value)
         self.found[key] = self.found[(target, attacker, sign)] = found
+        for name in {who, attacker}:
+            self.asked.setdefault(name, set()).add(target)
         return found
