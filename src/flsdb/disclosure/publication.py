@@ -27,7 +27,6 @@ class Limits(Protocol):
     def known(self, target: int, attacker: str, sign: float) -> float | None: ...
 
 
-
 @dataclass(frozen=True)
 class Target:
     """A protected quantity: sum(coefficient * cell) (+ nothing else), with its true value."""
