@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from flsdb.disclosure.attacks import Attacks, _blocks
+from flsdb.disclosure.audit import _Expressions
 from flsdb.disclosure.publication import Publication
 
 KEPT = 64  # blocks whose programme is kept (each serves every attacker of its block)
@@ -47,7 +48,7 @@ class Structural:
         self.block_of = {t: b for b, block in enumerate(self.blocks) for t in block.targets}
         self.found: dict[tuple[int, str, float], float] = {}
         self.asked: dict[str, set[int]] = {}  # per attacker, the targets `found` has
-        self.attacks: dict[int, Attacks] = {}
+        self.attacks: dict[int, tuple[Attacks, _Expressions]] = {}
         # Kept across audits of the same tables (protect._NEEDS), which web requests may run
         # at once: a programme's bounds are one attacker's at a time, so one question at a time.
         self.lock = threading.Lock()
@@ -82,8 +83,9 @@ class Structural:
         if number not in self.attacks:
             if len(self.attacks) >= KEPT:
                 self.attacks.pop(next(iter(self.attacks)))
-            self.attacks[number] = Attacks(pub, block)
-        attacks = self.attacks[number]
+            made = Attacks(pub, block)
+            self.attacks[number] = (made, _Expressions(pub, block, made.programme.width))
+        attacks, expressions = self.attacks[number]
         who = attacks.who(attacker)
         key = (target, who, sign)
         if key in self.found:  # kept under this attacker too (`known` reads it so)
@@ -108,4 +110,12 @@ class Structural:
         self.found[key] = self.found[(target, attacker, sign)] = found
         for name in {who, attacker}:
             self.asked.setdefault(name, set()).add(target)
+        if x is not None:  # the block's other targets it takes to their marker's end: a witness
+            values = expressions.matrix @ x + expressions.constants
+            reached = values <= pub.need_low if sign > 0 else values >= pub.need_high
+            for other in np.flatnonzero(reached).tolist():
+                them = expressions.targets[other]
+                for name in {who, attacker}:
+                    self.found.setdefault((them, name, sign), default)
+                    self.asked.setdefault(name, set()).add(them)
         return found
