@@ -28,6 +28,13 @@ its own solutions of the last audit (`Seeds`): a solution stays one when more is
 often when a few counts are shown, so they are witnesses before anything is solved. Each is
 checked against the new programme first (never taken on trust), and a witness only proves a
 bound reached: what is narrowed is always found by solving, so the verdict is the same.
+
+A quantity no witness proves is then asked only what the markers alone allow (`Structural`:
+an exact need no stricter than the first, and a shared one that meets it). Where an earlier
+audit of the same tables already worked those limits out (`Structural.asked`), they are asked
+from the start, and the pushes no longer chase ends no pattern could reach: only a need laxer
+than the first is taken so, and any need between the first and the exact one gives the same
+verdict (a quantity is narrowed exactly when its own solved end misses its exact need).
 """
 
 from __future__ import annotations
