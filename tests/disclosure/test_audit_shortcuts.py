@@ -124,3 +124,56 @@ def test_seeded_audits_find_the_breaches_of_plain_ones_as_counts_are_withheld_an
         assert seeds  # every attacker's solutions kept
     assert steps  # breaches among them, not only passing publications
     assert solved["seeded"] < solved["plain"]
+
+
+def test_needs_known_from_an_earlier_audit_are_the_markers_limits_and_change_no_breach() -> None:
+    """The markers' limits worked out by earlier audits of the same tables (`Structural`
+    kept with them) are read before anything is solved: each is `exact_need`'s or
+    `shared_need`'s, read without solving, and audits that start from them find the breaches
+    (with the same ends, and the same first breaches) of audits whose limits are worked out
+    afresh; fewer programmes solved."""
+    solved = {"afresh": 0, "known": 0}
+    breached = 0
+    for seed in range(6):
+        pub = _hand_made(seed)
+        kept = Structural(pub)
+        rng = np.random.default_rng(seed)
+        shown = [int(c) for c in rng.permutation(np.flatnonzero(~pub.hidden))][:3]
+        patterns = [pub.hidden]
+        for cell in shown:
+            hidden = patterns[-1].copy()
+            hidden[cell] = True
+            patterns.append(hidden)
+        patterns.append(pub.hidden)  # the first pattern again: every limit it asks is known
+        for hidden in patterns:
+            before = SOLVED["solves"]
+            afresh = replace(pub, hidden=hidden, structural=Structural(pub))
+            plain = audit(afresh, insiders=True)
+            first = audit(afresh, insiders=True, first_only=True)
+            solved["afresh"] += SOLVED["solves"] - before
+            before = SOLVED["solves"]
+            step = replace(pub, hidden=hidden, structural=kept)
+            known = audit(step, insiders=True)
+            again = audit(step, insiders=True, first_only=True)
+            solved["known"] += SOLVED["solves"] - before
+            assert _ends(known).keys() == _ends(plain).keys(), seed
+            for key, ends in _ends(plain).items():
+                assert np.allclose(_ends(known)[key], ends, equal_nan=True), (seed, key)
+            assert [(b.target.terms, b.attacker) for b in again] == [
+                (b.target.terms, b.attacker) for b in first
+            ], seed
+            breached += bool(plain)
+        # What is read as known is what the needs give, and reading it solves nothing.
+        count = 0
+        for attacker in (OUTSIDER, *FLSS):
+            for side in ("low", "high"):
+                before = SOLVED["solves"]
+                found = step.known_needs(list(range(len(step.targets))), attacker, side)
+                assert SOLVED["solves"] == before
+                for target, value, exact in found:
+                    need = step.exact_need if exact else step.shared_need
+                    assert value == need(target, attacker, side), (seed, target, attacker)
+                    count += 1
+        assert count  # limits known, of some attackers and sides
+    assert breached  # breaches among them, not only passing publications
+    assert solved["known"] < solved["afresh"]

@@ -28,6 +28,13 @@ its own solutions of the last audit (`Seeds`): a solution stays one when more is
 often when a few counts are shown, so they are witnesses before anything is solved. Each is
 checked against the new programme first (never taken on trust), and a witness only proves a
 bound reached: what is narrowed is always found by solving, so the verdict is the same.
+
+A quantity no witness proves is then asked only what the markers alone allow (`Structural`:
+an exact need no stricter than the first, and a shared one that meets it). Where an earlier
+audit of the same tables already worked those limits out (`Structural.asked`), they are asked
+from the start, and the pushes no longer chase ends no pattern could reach: only a need laxer
+than the first is taken so, and any need between the first and the exact one gives the same
+verdict (a quantity is narrowed exactly when its own solved end misses its exact need).
 """
 
 from __future__ import annotations
@@ -170,6 +177,34 @@ def _audit_block(
         found_high = high[k] if high[k] > -np.inf else np.nan
         return Breach(pub.targets[targets[k]], attacker, float(found_low), float(found_high))
 
+    # Per side, the targets whose need is already the one the markers alone allow.
+    exact = {side: np.zeros(len(targets), dtype=bool) for side in ("low", "high")}
+
+    def ask(side: str, stage: str) -> bool:
+        """New needs of the side's targets still short: at `stage` "known", what the markers
+        alone allow where an earlier audit worked it out (`Publication.known_needs`), "shared"
+        or "exact" (`shared_need`, `exact_need`); all but the exact need taken only where
+        laxer than the need asked (see the module's note). Whether any changed."""
+        column = 0 if side == "low" else 1
+        laxer = 1.0 if side == "low" else -1.0  # a need's direction of less to prove
+        short = [int(k) for k in pending(side) if not exact[side][k]]
+        if stage == "known":
+            found = pub.known_needs([targets[k] for k in short], attacker, side)
+            asked = [(short[number], value, final) for number, value, final in found]
+        elif stage == "shared":
+            asked = [(k, pub.shared_need(targets[k], attacker, side), False) for k in short]
+        else:
+            asked = [(k, pub.exact_need(targets[k], attacker, side), True) for k in short]
+        changed = False
+        for k, value, final in asked:
+            if stage != "exact" and (value - needs[k, column]) * laxer < 0:
+                continue
+            exact[side][k] = final
+            if value != needs[k, column]:
+                needs[k, column] = value
+                changed = True
+        return changed
+
     def push(side: str, sign: float) -> None:
         """Solutions that push every open target at once prove most of them (witnesses)."""
         open_targets = pending(side)
@@ -184,18 +219,17 @@ def _audit_block(
             open_targets = still
 
     for side, sign in (("low", 1.0), ("high", -1.0)):
+        if pub.structural is not None:
+            ask(side, "known")
         push(side, sign)
         if pub.structural is not None and len(pending(side)):
             # Short of the marker's range: ask only what the markers alone allow (an LP bound
-            # can never pass it), and push again towards those needs.
-            column = 0 if side == "low" else 1
-            if attacker != OUTSIDER:  # the outsider's limits first: shared by every FLS
-                for k in pending(side):
-                    needs[k, column] = pub.shared_need(targets[k], attacker, side)
+            # can never pass it), and push again towards those needs. The outsider's limits
+            # first: shared by every FLS.
+            if attacker != OUTSIDER and ask(side, "shared"):
                 push(side, sign)
-            for k in pending(side):
-                needs[k, column] = pub.exact_need(targets[k], attacker, side)
-            push(side, sign)
+            if ask(side, "exact"):
+                push(side, sign)
         while len(open_targets := pending(side)):
             k = int(open_targets[0])
             status, x = solver.solve(sign * objective(k))

@@ -20,7 +20,11 @@ OUTSIDER = "outsider"
 class Limits(Protocol):
     """What the markers alone allow (`flsdb.disclosure.structural.Structural`)."""
 
+    asked: dict[str, set[int]]  # per attacker, the targets whose limits are known
+
     def bound(self, target: int, attacker: str, sign: float) -> float: ...
+
+    def known(self, target: int, attacker: str, sign: float) -> float | None: ...
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,40 @@ class Publication:
             return min(high, self.structural.bound(target, attacker, -1.0))
         ceiling = self.structural.bound(target, attacker, -1.0)
         return max(self.structural.bound(target, attacker, 1.0), min(low, ceiling))
+
+    def known_needs(
+        self, targets: Sequence[int], attacker: str, side: str
+    ) -> list[tuple[int, float, bool]]:
+        """For those of `targets` whose markers' limits an earlier audit of the same tables
+        worked out (none solved here): their number in `targets`, and `exact_need` (and True)
+        where the limits it reads are known, failing that `shared_need` (and False)."""
+        if self.structural is None:
+            return []
+        asked = self.structural.asked
+        mine, shared = asked.get(attacker, ()), asked.get(OUTSIDER, ())
+        out = []
+        for number, target in enumerate(targets):
+            if target in mine or target in shared:
+                found = self._known_need(target, attacker, side)
+                if found is not None:
+                    out.append((number, *found))
+        return out
+
+    def _known_need(self, target: int, attacker: str, side: str) -> tuple[float, bool] | None:
+        assert self.structural is not None
+        known = self.structural.known
+        low, high = self.need(target, attacker)
+        ceiling = known(target, attacker, -1.0)
+        if ceiling is not None:
+            if side == "high":
+                return min(high, ceiling), True
+            floor = known(target, attacker, 1.0)
+            if floor is not None:
+                return max(floor, min(low, ceiling)), True
+        shared = known(target, OUTSIDER, -1.0 if side == "high" else 1.0)
+        if shared is None:
+            return None
+        return (min(high, shared) if side == "high" else shared), False
 
     def shared_need(self, target: int, attacker: str, side: str) -> float:
         """A need at least as strict as `exact_need`'s, from what the markers allow an

@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from flsdb.disclosure.attacks import Attacks, _blocks
+from flsdb.disclosure.audit import _Expressions
 from flsdb.disclosure.publication import Publication
 
 KEPT = 64  # blocks whose programme is kept (each serves every attacker of its block)
@@ -46,7 +47,8 @@ class Structural:
         self.blocks, _ = _blocks(self.model)
         self.block_of = {t: b for b, block in enumerate(self.blocks) for t in block.targets}
         self.found: dict[tuple[int, str, float], float] = {}
-        self.attacks: dict[int, Attacks] = {}
+        self.asked: dict[str, set[int]] = {}  # per attacker, the targets `found` has
+        self.attacks: dict[int, tuple[Attacks, _Expressions]] = {}
         # Kept across audits of the same tables (protect._NEEDS), which web requests may run
         # at once: a programme's bounds are one attacker's at a time, so one question at a time.
         self.lock = threading.Lock()
@@ -56,6 +58,16 @@ class Structural:
         marker's range (need_low to need_high)."""
         with self.lock:
             return self._bound(target, attacker, sign)
+
+    def known(self, target: int, attacker: str, sign: float) -> float | None:
+        """`bound`, when it is known without solving (asked before, or nothing to solve);
+        else None. (`asked`: the targets asked before, per attacker.)"""
+        pub = self.model
+        number = self.block_of.get(target)
+        if number is None or not (self.blocks[number].eq_rows or self.blocks[number].ub_rows):
+            return pub.need_low if sign > 0 else pub.need_high
+        with self.lock:
+            return self.found.get((target, attacker, sign))
 
     def _bound(self, target: int, attacker: str, sign: float) -> float:
         pub = self.model
@@ -71,12 +83,15 @@ class Structural:
         if number not in self.attacks:
             if len(self.attacks) >= KEPT:
                 self.attacks.pop(next(iter(self.attacks)))
-            self.attacks[number] = Attacks(pub, block)
-        attacks = self.attacks[number]
+            made = Attacks(pub, block)
+            self.attacks[number] = (made, _Expressions(pub, block, made.programme.width))
+        attacks, expressions = self.attacks[number]
         who = attacks.who(attacker)
         key = (target, who, sign)
-        if key in self.found:
-            return self.found[key]
+        if key in self.found:  # kept under this attacker too (`known` reads it so)
+            found = self.found[(target, attacker, sign)] = self.found[key]
+            self.asked.setdefault(attacker, set()).add(target)
+            return found
         solver = attacks.use(who)
         local = attacks.local
         vector = np.zeros(solver.width)
@@ -93,4 +108,14 @@ class Structural:
             value = float(vector @ x + constant)
         found = max(pub.need_low, value) if sign > 0 else min(pub.need_high, value)
         self.found[key] = self.found[(target, attacker, sign)] = found
+        for name in {who, attacker}:
+            self.asked.setdefault(name, set()).add(target)
+        if x is not None:  # the block's other targets it takes to their marker's end: a witness
+            values = expressions.matrix @ x + expressions.constants
+            reached = values <= pub.need_low if sign > 0 else values >= pub.need_high
+            for other in np.flatnonzero(reached).tolist():
+                them = expressions.targets[other]
+                for name in {who, attacker}:
+                    self.found.setdefault((them, name, sign), default)
+                    self.asked.setdefault(name, set()).add(them)
         return found
