@@ -5,6 +5,7 @@ once."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -217,3 +218,55 @@ def test_nice_ticks_are_round_and_inside_the_range() -> None:
     assert svg.nice_ticks(0, 100, 3) == [0, 50, 100]
     assert svg.nice_ticks(12.5, 61, 3) == [25, 50]
     assert svg.nice_ticks(5, 5) == [5]
+
+
+def _distance(point: tuple[float, float], polyline: list[tuple[float, float]]) -> float:
+    """How far a point is from the nearest segment of a polyline."""
+    px, py = point
+    best = float("inf")
+    for (x0, y0), (x1, y1) in itertools.pairwise(polyline):
+        dx, dy = x1 - x0, y1 - y0
+        t = max(0.0, min(1.0, ((px - x0) * dx + (py - y0) * dy) / (dx * dx + dy * dy or 1.0)))
+        best = min(best, float(np.hypot(px - (x0 + t * dx), py - (y0 + t * dy))))
+    return best
+
+
+def test_a_smooth_curve_is_drawn_with_fewer_points_within_its_tolerance() -> None:
+    # A funnel's upper limit: steep at small denominators, level at large ones.
+    xs = list(np.linspace(20.0, 160.0, 28))
+    ys = [10 + 40 / np.sqrt(x - 15) for x in xs]
+    drawn = svg.line(xs, ys, svg.CURVE_TOLERANCE)
+    kept = [(float(x), float(y)) for x, y in re.findall(rf"[ML] ({NUMBER}) ({NUMBER})", drawn)]
+    assert drawn.startswith("M ") and drawn.count("M") == 1
+    assert 3 <= len(kept) < 20
+    assert kept[0] == pytest.approx((xs[0], ys[0]), abs=0.005)
+    assert kept[-1] == pytest.approx((xs[-1], ys[-1]), abs=0.005)
+    # Every computed point is within the tolerance (and the 2-decimal rounding) of the line.
+    assert max(_distance(p, kept) for p in zip(xs, ys, strict=True)) <= svg.CURVE_TOLERANCE + 0.01
+    # Without a tolerance every point is drawn; a gap still breaks the line.
+    assert svg.line(xs, ys).count("L") == 27
+    broken = svg.line([0, 1, 2, 3, 4], [5, 5, float("nan"), 6, 6], svg.CURVE_TOLERANCE)
+    assert broken == "M 0.00 5.00 L 1.00 5.00 M 3.00 6.00 L 4.00 6.00"
+    # A level line (an SPC centre line) is drawn by its ends and its changes only.
+    level = svg.line([0, 1, 2, 3, 4, 5], [5, 5, 5, 7, 7, 7], svg.CURVE_TOLERANCE)
+    assert level == "M 0.00 5.00 L 2.00 5.00 L 3.00 7.00 L 5.00 7.00"
+
+
+def test_limit_steps_change_half_way_with_one_level_segment_each() -> None:
+    d = svg.steps([0, 10, 20, 30, 40], [1, 2, float("nan"), 4, 5])
+    assert d == "M 0.00 1.00 H 5.00 V 2.00 H 10.00 M 30.00 4.00 H 35.00 V 5.00 H 40.00"
+    # A point alone (between gaps) is a move only, as before: nothing drawn.
+    assert svg.steps([0, 10, 20], [1, float("nan"), 4]) == "M 0.00 1.00 M 20.00 4.00"
+
+
+def test_spc_icons_are_coloured_by_the_stylesheet_not_a_style_attribute() -> None:
+    from importlib import resources
+
+    from flsdb.reports.charts import icon
+    from flsdb.reports.charts.spc import ICON_CLASSES
+
+    css = resources.files("flsdb.reports").joinpath("templates/style.css").read_text("utf-8")
+    for colour, name in ICON_CLASSES.items():
+        assert f".{name} {{ color: {colour}; }}" in css
+        drawn = icon("P", colour)
+        assert drawn == f'<span class="icon {name}">P</span>' and "style=" not in drawn

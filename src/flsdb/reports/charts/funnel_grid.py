@@ -197,8 +197,8 @@ def _panel(result: Inequity) -> tuple[Axes, str]:
     )
     xs = [axes.x(float(v)) for v in grid]
     for (lower, upper), dashes in zip(curves, (INNER_DASHES, OUTER_DASHES), strict=True):
-        d = svg.line(xs, [axes.y(float(v) * 100) for v in lower])
-        d += " " + svg.line(xs, [axes.y(float(v) * 100) for v in upper])
+        d = svg.line(xs, [axes.y(float(v) * 100) for v in lower], svg.CURVE_TOLERANCE)
+        d += " " + svg.line(xs, [axes.y(float(v) * 100) for v in upper], svg.CURVE_TOLERANCE)
         parts.append(svg.path(d, LIMIT_INK, 0.8, dashes))
     target = axes.y(funnel.target * 100)
     parts.append(svg.path(f"M {LEFT:g} {target:.2f} H {WIDTH - RIGHT:g}", INK, 0.9))

@@ -95,8 +95,8 @@ def _plot(result: Inequity, names: dict[str, str]) -> list[str]:
     xs = [x(float(v)) for v in grid]
     for level, dashes in zip(funnel.levels, (INNER_DASHES, OUTER_DASHES), strict=True):
         lower, upper = funnel.limits_at(grid, level)
-        d = svg.line(xs, [y(float(v) * 100) for v in lower])
-        d += " " + svg.line(xs, [y(float(v) * 100) for v in upper])
+        d = svg.line(xs, [y(float(v) * 100) for v in lower], svg.CURVE_TOLERANCE)
+        d += " " + svg.line(xs, [y(float(v) * 100) for v in upper], svg.CURVE_TOLERANCE)
         parts.append(svg.path(d, LIMIT_INK, 0.8, dashes))
     target = y(funnel.target * 100)
     parts.append(svg.path(f"M {LEFT:g} {target:.2f} H {RIGHT:g}", INK, 0.9))

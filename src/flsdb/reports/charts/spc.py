@@ -202,7 +202,9 @@ class SpcGrid:
             note = f"target {panel.target:g}%, {where} the scale"
         values = [float(v) * 100 for v in chart.values]
         parts.append(svg.path(svg.line(xs, [y(v) for v in values]), "#777777", 0.7))
-        parts.append(svg.path(svg.line(xs, [y(float(v) * 100) for v in chart.centre]), INK, 0.9))
+        # The centre line is level between changes: its points in line are left out.
+        centre = svg.line(xs, [y(float(v) * 100) for v in chart.centre], svg.CURVE_TOLERANCE)
+        parts.append(svg.path(centre, INK, 0.9))
         for limit in (chart.upper, chart.lower):
             drawn = [y(float(v) * 100) for v in limit]
             parts.append(svg.path(svg.steps(xs, drawn), LIMIT_INK, 0.7, LIMIT_DASHES))
@@ -287,13 +289,18 @@ def _rows(title: str, panel: SpcPanel, kind: str = "month") -> list[tuple[str, .
     return out
 
 
+# Each icon colour's class in the reports' stylesheet (style.css sets its letter and ring to
+# that colour). A class, not a style attribute: the PDF writer parses every style attribute of
+# every document anew and cannot share the computed style of elements that carry one (about
+# 1,500 calls an icon; an FLS report has 40 icons).
+ICON_CLASSES = {BLUE: "icon-blue", ORANGE: "icon-orange", PURPLE: "icon-purple", GREY: "icon-grey"}
+
+
 def icon(letter: str, colour: str) -> Markup:
-    """A Making Data Count style icon: a ringed circle with a letter, drawn by the HTML's own
-    styles (an inline SVG is a drawing of its own for the PDF writer, its letter laid out
-    apart)."""
-    return Markup(
-        f'<span class="icon" style="color: {colour}; border-color: {colour}">{letter}</span>'
-    )
+    """A Making Data Count style icon: a ringed circle with a letter in `colour` (one of the
+    icon colours), drawn by the HTML's own styles (an inline SVG is a drawing of its own for
+    the PDF writer, its letter laid out apart)."""
+    return Markup(f'<span class="icon {ICON_CLASSES[colour]}">{letter}</span>')
 
 
 # What the panels' lines, points and shading mean: HTML above them (a line of text is laid out

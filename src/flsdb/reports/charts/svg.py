@@ -13,6 +13,9 @@ from html import escape
 from flsdb.reports.charts.base import INK, MIN_FONT
 
 GRID_INK = "#DDDDDD"
+# How far (in points on the page) a funnel's limit curve may be drawn from its computed points:
+# a twentieth of a point, far finer than print or screen shows (a limit is a 0.8 pt line).
+CURVE_TOLERANCE = 0.05
 # Every text's look, said once for the drawing (a style attribute on each text would be parsed
 # for each).
 STYLE = (
@@ -51,17 +54,51 @@ def dots(points: Iterable[tuple[float, float]], colour: str, radius: float) -> s
     )
 
 
-def line(xs: Sequence[float], ys: Sequence[float]) -> str:
-    """A line through the points (in drawing units), broken where a value is missing."""
-    out: list[str] = []
-    move = True
+def line(xs: Sequence[float], ys: Sequence[float], tolerance: float = 0.0) -> str:
+    """A line through the points (in drawing units), broken where a value is missing. With a
+    `tolerance`, a smooth curve's points that lie within it of the line drawn are left out
+    (every point stays within `tolerance` of the line): the PDF writer parses each point of
+    every drawing of every document."""
+    runs: list[list[tuple[float, float]]] = [[]]
     for x, y in zip(xs, ys, strict=True):
-        if not (math.isfinite(x) and math.isfinite(y)):
-            move = True
-            continue
-        out.append(f"{'M' if move else 'L'} {x:.2f} {y:.2f}")
-        move = False
+        if math.isfinite(x) and math.isfinite(y):
+            runs[-1].append((x, y))
+        elif runs[-1]:
+            runs.append([])
+    out: list[str] = []
+    for run in runs:
+        kept = _simplified(run, tolerance) if tolerance > 0 else run
+        out += [f"{'L' if i else 'M'} {x:.2f} {y:.2f}" for i, (x, y) in enumerate(kept)]
     return " ".join(out)
+
+
+def _simplified(points: list[tuple[float, float]], tolerance: float) -> list[tuple[float, float]]:
+    """The points needed to draw a polyline within `tolerance` of every one of `points`
+    (Ramer-Douglas-Peucker): the ends, and recursively the point farthest from the chord
+    between them while it is farther than `tolerance`."""
+    if len(points) < 3:
+        return points
+    keep = [False] * len(points)
+    keep[0] = keep[-1] = True
+    spans = [(0, len(points) - 1)]
+    while spans:
+        first, last = spans.pop()
+        (x0, y0), (x1, y1) = points[first], points[last]
+        length = math.hypot(x1 - x0, y1 - y0)
+        farthest, distance = first, 0.0
+        for i in range(first + 1, last):
+            x, y = points[i]
+            off = (
+                abs((x1 - x0) * (y0 - y) - (x0 - x) * (y1 - y0)) / length
+                if length
+                else math.hypot(x - x0, y - y0)
+            )
+            if off > distance:
+                farthest, distance = i, off
+        if distance > tolerance:
+            keep[farthest] = True
+            spans += [(first, farthest), (farthest, last)]
+    return [p for p, k in zip(points, keep, strict=True) if k]
 
 
 def steps(xs: Sequence[float], ys: Sequence[float]) -> str:
@@ -69,16 +106,24 @@ def steps(xs: Sequence[float], ys: Sequence[float]) -> str:
     patients), broken where a value is missing."""
     out: list[str] = []
     last: float | None = None
+
+    def run_ends() -> None:
+        if last is not None and not out[-1].startswith("M"):
+            out.append(f"H {last:.2f}")
+
     for x, y in zip(xs, ys, strict=True):
         if not math.isfinite(y):
+            run_ends()
             last = None
             continue
         if last is None:
             out.append(f"M {x:.2f} {y:.2f}")
         else:
-            middle = (last + x) / 2
-            out.append(f"H {middle:.2f} V {y:.2f} H {x:.2f}")
+            # Across to half way and up or down: the level runs on to the next step (one
+            # horizontal segment, not two in line).
+            out.append(f"H {(last + x) / 2:.2f} V {y:.2f}")
         last = x
+    run_ends()
     return " ".join(out)
 
 
