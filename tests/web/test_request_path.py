@@ -5,15 +5,13 @@ the idle limit on."""
 
 from __future__ import annotations
 
-import datetime as dt
-import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from flsdb.services import records, signin
-from flsdb.storage.tables import events, web_sessions
+from flsdb.services import records
+from flsdb.storage.tables import events
 from tests.web.conftest import Site
 
 
@@ -42,33 +40,6 @@ def test_a_save_writes_its_event_with_the_change_and_a_refused_one_none(site: Si
     same = client.put(f"/api/records/{record_id}", json={**saved.json()})
     assert same.status_code == 200 and same.json()["version"] == body["version"] + 1
     assert _events(site, record_id, "update_record") == 2  # nothing changed: still read
-
-
-@pytest.mark.parametrize("backend", ["sqlite"])
-def test_a_session_is_looked_up_and_touched_from_a_thread(
-    site: Site, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    client = site.client("nurse")
-    record_id = site.record_id("FLS01")
-    long_ago = dt.datetime.now() - dt.timedelta(minutes=5)
-    with site.engine.begin() as conn:
-        conn.execute(update(web_sessions).values(last_seen_at=long_ago))
-    looked_up_in: list[str] = []
-    look_up = signin.session_actor
-
-    def noted(*args: Any, **kwargs: Any) -> signin.Live | None:
-        looked_up_in.append(threading.current_thread().name)
-        return look_up(*args, **kwargs)
-
-    monkeypatch.setattr("flsdb.web.auth.session_actor", noted)
-    with client:
-        loop_thread = client.portal.call(threading.current_thread)  # type: ignore[union-attr]
-        assert client.get(f"/api/records/{record_id}").status_code == 200
-        assert client.get(f"/api/records/{record_id}").status_code == 200  # not due again
-    assert len(looked_up_in) == 2 and loop_thread.name not in looked_up_in
-    with site.engine.connect() as conn:
-        seen = conn.execute(select(web_sessions.c.last_seen_at)).scalars().all()
-    assert max(seen) > long_ago + dt.timedelta(minutes=4)  # the nurse's: used now
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -10,7 +10,6 @@ import secrets
 from typing import Any
 
 from fastapi import Request
-from starlette.concurrency import run_in_threadpool
 
 from flsdb.errors import FlsdbError
 from flsdb.services.access import Actor
@@ -104,17 +103,11 @@ def check_origin(request: Request) -> None:
 
 async def current_actor(request: Request) -> Actor:
     """The signed-in actor; Unauthenticated otherwise. Cookie-authenticated changes must carry
-    the session's CSRF token (header X-CSRF-Token or form field csrf_token).
-
-    The session or token is looked up in a thread, never on the event loop: there its SQL
-    (and a session's once-a-minute touch, which waits for the store's write lock) let every
-    other thread take the interpreter lock, and the loop, which starts and answers every
-    request of the process, waited its turn back after each statement
-    (`benchmarks/load.py --stalls`)."""
+    the session's CSRF token (header X-CSRF-Token or form field csrf_token)."""
     engine = request.app.state.engine
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        actor = await run_in_threadpool(token_actor, engine, header[7:].strip())
+        actor = token_actor(engine, header[7:].strip())
         if actor is None:
             raise Unauthenticated("The API token is not valid.")
         request.state.actor = actor
@@ -123,11 +116,7 @@ async def current_actor(request: Request) -> Actor:
     # Asking how long the session has left is not using it.
     peek = request.url.path == "/api/session" and request.method == "GET"
     limits = request.app.state.settings.limits
-    live = (
-        await run_in_threadpool(session_actor, engine, token, limits, touch=not peek)
-        if token
-        else None
-    )
+    live = session_actor(engine, token, limits, touch=not peek) if token else None
     if live is None:
         raise Unauthenticated("Please sign in.")
     actor, csrf = live.actor, live.csrf_token

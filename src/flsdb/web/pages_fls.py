@@ -24,11 +24,7 @@ from flsdb.web import dashboards as views
 from flsdb.web.common import ActorDep, engine_of, render
 from flsdb.web.dashboard_bodies import benchmark_rows, fls_body, group_body
 from flsdb.web.own_rows import own_rows_now
-from flsdb.web.period_figures import (
-    figures_of,
-    note_own_rows_current,
-    period_and_date,
-)
+from flsdb.web.period_figures import note_own_rows_current, period_and_date, period_figures
 
 router = APIRouter(include_in_schema=False)
 ServiceCode = Annotated[str, Path(max_length=12)]
@@ -108,9 +104,9 @@ async def locks_change(actor: ActorDep, request: Request) -> HTMLResponse:
 
 @router.get("/fls/{service_code}")
 @decided("read_aggregates")
-def fls_dashboard(actor: ActorDep, service_code: ServiceCode, request: Request) -> HTMLResponse:
-    """A sync route: its queries, the views it makes and its rendering run in a thread, not on
-    the event loop (where they held every other request of the process under load)."""
+async def fls_dashboard(
+    actor: ActorDep, service_code: ServiceCode, request: Request
+) -> HTMLResponse:
     code = service_code.upper()
     units.check_service(actor, engine_of(request), code)
     # The figures leave at the viewer's disclosure level: its staff and the national team see
@@ -124,7 +120,7 @@ def fls_dashboard(actor: ActorDep, service_code: ServiceCode, request: Request) 
         return render(request, "error.html", 422, title="Refused", message=error, code=422)
     if published:
         check_published_period(period)
-    data = figures_of(request, period, as_of)
+    data = await period_figures(request, period, as_of)
     if not units.has_records(engine_of(request), code) or code not in set(
         data.services["service_code"]
     ):
@@ -145,7 +141,7 @@ def fls_dashboard(actor: ActorDep, service_code: ServiceCode, request: Request) 
     # now, for those who see them in full; its charts and comparators follow at the next one.
     shown = data
     if getattr(request.state, "stale", None) and not published:
-        now = own_rows_now(request, data, code)
+        now = await run_in_threadpool(own_rows_now, request, data, code)
         if now is not None:
             shown = now
             note_own_rows_current(request)
@@ -217,12 +213,11 @@ def _fls_head(data: PeriodFigures, code: str, published: bool) -> dict[str, Any]
     }
 
 
-def _group(request: Request, level: str, unit: str) -> HTMLResponse:
-    """A region's or the nation's dashboard, in its sync route's thread (as `fls_dashboard`)."""
+async def _group(request: Request, level: str, unit: str) -> HTMLResponse:
     period, as_of, error = period_and_date(request)
     if error:
         return render(request, "error.html", 422, title="Refused", message=error, code=422)
-    data = figures_of(request, period, as_of)
+    data = await period_figures(request, period, as_of)
     actor = request.state.actor
     # The figures at the viewer's disclosure level: the national team sees them in full, an
     # FLS's staff their own FLSs' rows, everyone else as published.
@@ -256,16 +251,18 @@ def _group(request: Request, level: str, unit: str) -> HTMLResponse:
 
 @router.get("/region/{region_code}")
 @decided("read_aggregates")
-def region_dashboard(actor: ActorDep, region_code: ServiceCode, request: Request) -> HTMLResponse:
+async def region_dashboard(
+    actor: ActorDep, region_code: ServiceCode, request: Request
+) -> HTMLResponse:
     code = region_code.upper()
     units.check_region(actor, engine_of(request), code)
-    return _group(request, "region", code)
+    return await _group(request, "region", code)
 
 
 @router.get("/nation")
 @decided("read_aggregates")
-def nation_dashboard(actor: ActorDep, request: Request) -> HTMLResponse:
-    return _group(request, "nation", "all")
+async def nation_dashboard(actor: ActorDep, request: Request) -> HTMLResponse:
+    return await _group(request, "nation", "all")
 
 
 @router.get("/download/{kind}/{unit}.{fmt}")

@@ -30,16 +30,10 @@ def period_and_date(request: Request) -> tuple[str, dt.date, str | None]:
 
 
 async def period_figures(request: Request, period: str, as_of: dt.date) -> PeriodFigures:
-    """`figures_of` in a thread, for an async route."""
-    return await run_in_threadpool(figures_of, request, period, as_of)
-
-
-def figures_of(request: Request, period: str, as_of: dt.date) -> PeriodFigures:
     """The figures; a page that shows them says when they were computed if records changed
-    since (they refresh at most every `refresh_seconds` while edits keep coming). Blocking:
-    for a sync route (the dashboards' pages, whose queries, views and rendering then run in
-    a thread rather than on the event loop, where they would hold every other request)."""
-    found = figures(
+    since (they refresh at most every `refresh_seconds` while edits keep coming)."""
+    found = await run_in_threadpool(
+        figures,
         request.app.state.dashboards,
         request.app.state.settings.database_url,
         engine_of(request),
