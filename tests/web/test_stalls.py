@@ -118,7 +118,9 @@ def _held_read(site: Site, folder: Path) -> None:
     read = summary["kinds"]["record read (API)"]
     assert (read["n"], read["slow"]) == (2, 1)
     assert summary["gc_pauses"] >= 1
-    assert "(LOOP STALLED)" not in stacks.read_text()  # the event loop went on meanwhile
+    # The session is looked up on the event loop (a thread hand-off per request cost more than
+    # it saved on a quiet machine: README, issue 19), so the loop may be noted stalled here.
+    assert "held-writer" in stacks.read_text()  # the open write is in the threads' dump
     written = report(folder)
     assert "held-writer (same process)" in written
     assert "| record read (API) | 2 | 1 |" in written
