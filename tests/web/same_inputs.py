@@ -125,11 +125,22 @@ def records_figures(database_url: str, period_text: str, as_of: dt.date) -> Peri
     """The figures computed from the store's records (`compute_figures`), which tests compare
     the dashboards' figures with: once per backend, records, services, period and extract date
     in this process (the same computations as `records_figures_once`'s, kept with them)."""
+    return _kept_records_figures(database_url, period_text, as_of, _figures_from_records)
+
+
+def _kept_records_figures(
+    database_url: str,
+    period_text: str,
+    as_of: dt.date,
+    compute: Callable[[str, str, dt.date], PeriodFigures],
+) -> PeriodFigures:
+    """`compute`'s figures of the store's records, kept in `_RECORDS` by backend, period,
+    extract date and the records' digest; each caller gets its own copy's cache."""
     backend, digest = _records_digest(database_url)
     made = _once(
         _RECORDS,
         (backend, period_text, as_of, digest),
-        lambda: _figures_from_records(database_url, period_text, as_of),
+        lambda: compute(database_url, period_text, as_of),
         lambda: _records_digest(database_url)[1],
     )
     return dataclasses.replace(made, kept=Kept())
@@ -141,14 +152,7 @@ def records_figures_once(monkeypatch: pytest.MonkeyPatch) -> None:
     compute = report_files.figures_from_store
 
     def figures(database_url: str, period_text: str, as_of: dt.date) -> PeriodFigures:
-        backend, digest = _records_digest(database_url)
-        made = _once(
-            _RECORDS,
-            (backend, period_text, as_of, digest),
-            lambda: compute(database_url, period_text, as_of),
-            lambda: _records_digest(database_url)[1],
-        )
-        return dataclasses.replace(made, kept=Kept())
+        return _kept_records_figures(database_url, period_text, as_of, compute)
 
     monkeypatch.setattr(report_files, "figures_from_store", figures)
     monkeypatch.setattr(dashboards, "figures_from_store", figures)
