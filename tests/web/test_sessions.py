@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from html.parser import HTMLParser
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy import func, select
 from flsdb.services import accounts
 from flsdb.services.access import Role
 from flsdb.storage.tables import api_tokens, kept_forms
+from flsdb.web import auth
 from tests.web.conftest import PASSWORD, Site
 
 
@@ -292,3 +294,35 @@ def test_session_limits_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
         monkeypatch.setenv("FLSDB_SESSION_IDLE_MINUTES", wrong)
         with pytest.raises(ConfigurationError, match="must be a number from 1 to 1440"):
             limits_from_environment()
+
+
+def test_a_session_s_use_is_written_off_the_event_loop(
+    site: Site, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session is read where the request starts (on the event loop); its once-a-minute
+    use, a write that may wait for the store's write lock, runs in a thread."""
+    lookup = auth.session_lookup
+    threads: dict[str, list[str]] = {"read": [], "write": []}
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        threads["read"].append(threading.current_thread().name)
+        found = lookup(*args, **kwargs)
+        if found is None or found[1] is None:
+            return found
+        live, due = found
+
+        def write() -> Any:
+            threads["write"].append(threading.current_thread().name)
+            return due()
+
+        return live, write
+
+    monkeypatch.setattr(auth, "session_lookup", watched)
+    client = site.client("nurse")
+    assert client.get("/api/me").status_code == 200  # just signed in: nothing to write
+    assert threads["write"] == [] and len(threads["read"]) == 1
+    clock.forward(minutes=2)
+    assert client.get("/api/me").status_code == 200
+    assert len(threads["write"]) == 1 and threads["write"][0] != threads["read"][-1]
+    clock.forward(minutes=29)  # used 29 minutes ago: the write extended the session
+    assert client.get("/api/me").status_code == 200

@@ -18,7 +18,7 @@ import logging
 import math
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -305,6 +305,20 @@ def session_actor(
 ) -> Live | None:
     """The live session of `token` (used within the idle limit and before the absolute one), or
     None. Using it extends the idle limit (written at most once a minute unless forced)."""
+    found = session_lookup(engine, token, limits)
+    if found is None:
+        return None
+    live, due = found
+    return due() if touch and due is not None else live
+
+
+def session_lookup(
+    engine: Engine, token: str, limits: Limits | None = None
+) -> tuple[Live, Callable[[], Live] | None] | None:
+    """The live session of `token` as it stands (a read), and, when its once-a-minute use is
+    due, the write that records it and gives the session as extended (None when not due); None
+    when there is no live session. The web runs the read where it is (every request) and the
+    write in a thread: the write may wait for the store's write lock."""
     limits = limits or Limits()
     now = accounts._now()
     digest = accounts._digest(token)
@@ -316,15 +330,20 @@ def session_actor(
             return None
         actor = accounts._actor(conn, found)
     seen = found.last_seen_at
-    if touch and (seen is None or now - seen >= TOUCH_EVERY):
+    live = Live(actor, found.csrf_token, min((seen or now) + limits.idle, found.until))
+    if seen is not None and now - seen < TOUCH_EVERY:
+        return live, None
+
+    def touched() -> Live:
         with engine.begin() as conn:
             conn.execute(
                 update(web_sessions)
                 .where(web_sessions.c.id_sha256 == digest)
                 .values(last_seen_at=now)
             )
-        seen = now
-    return Live(actor, found.csrf_token, min(seen + limits.idle, found.until))
+        return Live(actor, found.csrf_token, min(now + limits.idle, found.until))
+
+    return live, touched
 
 
 def extend_session(engine: Engine, token: str, limits: Limits | None = None) -> Live | None:

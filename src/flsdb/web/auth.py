@@ -10,11 +10,12 @@ import secrets
 from typing import Any
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from flsdb.errors import FlsdbError
 from flsdb.services.access import Actor
 from flsdb.services.accounts import token_actor
-from flsdb.services.signin import session_actor
+from flsdb.services.signin import session_lookup
 
 COOKIE = "flsdb_session"
 # A random id per browser: the CSRF token is derived from it and the user, so that signing in
@@ -116,9 +117,14 @@ async def current_actor(request: Request) -> Actor:
     # Asking how long the session has left is not using it.
     peek = request.url.path == "/api/session" and request.method == "GET"
     limits = request.app.state.settings.limits
-    live = session_actor(engine, token, limits, touch=not peek) if token else None
-    if live is None:
+    found = session_lookup(engine, token, limits) if token else None
+    if found is None:
         raise Unauthenticated("Please sign in.")
+    live, due = found
+    if due is not None and not peek:
+        # The once-a-minute write waits for the store's write lock: in a thread, so that the
+        # event loop (which starts and answers every request of the process) never waits on it.
+        live = await run_in_threadpool(due)
     actor, csrf = live.actor, live.csrf_token
     request.state.session_ends = live.ends_at
     if request.method not in SAFE_METHODS:
