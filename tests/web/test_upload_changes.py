@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from flsdb.services import event_writer
 from flsdb.storage.tables import events, records, uploads
 from tests.factory import nhs_number, record, write_csv, write_records
 from tests.web.conftest import Site
@@ -221,6 +222,7 @@ def test_previews_expire_and_their_reads_are_logged(site: Site, tmp_path: Path) 
     upload_id = preview["id"]
     assert client.get(f"/api/uploads/{upload_id}").status_code == 200
     assert client.get(f"/api/uploads/{upload_id}/errors.csv").status_code == 200
+    event_writer.flush_all()  # the reads' events are written after their answers
     with site.engine.connect() as conn:
         reads = conn.execute(
             select(events.c.user_name, events.c.detail).where(events.c.action == "read_upload")

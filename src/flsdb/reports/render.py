@@ -150,5 +150,8 @@ def print_setup() -> tuple[Any, Any, dict[str, Any]]:
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
+    from flsdb.reports.charts import pdf_drawing
+
+    pdf_drawing.install()  # our own drawings drawn straight into the PDF
     fonts = FontConfiguration()
     return fonts, CSS(string=str(environment().globals["css"]), font_config=fonts), {}

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
+from flsdb.services import event_writer
 from flsdb.sheets import csv_text
 from flsdb.storage.tables import events
 
@@ -30,7 +31,8 @@ def record_event(
     record_id: int | None = None,
     detail: str | None = None,
 ) -> None:
-    """Write one event (inside `target`'s transaction when it is a connection)."""
+    """Write one event: inside `target`'s transaction when it is a connection; otherwise in a
+    transaction of its own, or through the web server's queue (`event_writer`)."""
     row = {
         "at": dt.datetime.now(),
         "user_name": user[:64],
@@ -41,6 +43,9 @@ def record_event(
     }
     if isinstance(target, Connection):
         target.execute(_INSERT, row)
+        return
+    queue = event_writer.queue_for(target)
+    if queue is not None and queue.put(row):
         return
     with target.begin() as conn:
         conn.execute(_INSERT, row)
@@ -89,6 +94,7 @@ def list_events(
     chosen = chosen or EventFilter(action=action)
     if action and not chosen.action:
         chosen = replace(chosen, action=action)
+    event_writer.flush_all()
     conditions = chosen.where()
     query = select(events).where(*conditions)
     count = select(func.count()).select_from(events).where(*conditions)
@@ -103,6 +109,7 @@ def list_events(
 
 def event_choices(engine: Engine) -> tuple[list[str], list[str]]:
     """The actions and the user names the log holds, sorted, for a filter to offer."""
+    event_writer.flush_all()
     with engine.connect() as conn:
         actions = conn.execute(select(events.c.action).distinct()).scalars()
         users = conn.execute(select(events.c.user_name).distinct()).scalars()
@@ -115,6 +122,7 @@ EXPORT_LIMIT = 1_000_000
 
 def export_events(engine: Engine, chosen: EventFilter) -> str:
     """The chosen events as CSV (newest first; every text cell made inert for spreadsheets)."""
+    event_writer.flush_all()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from flsdb.errors import FlsdbError, Pending, ValidationFailed
 from flsdb.ingest.limits import WEB
+from flsdb.services import event_writer
 from flsdb.services.dashboards import DashboardCache, warm
 from flsdb.services.policy import decision_of
 from flsdb.storage import open_engine
@@ -83,6 +84,7 @@ def stop_workers(app: FastAPI) -> None:
         pool.shutdown(wait=True, cancel_futures=True)
     engine = getattr(app.state, "engine", None)
     if engine is not None:
+        event_writer.stop(engine)  # the access events still queued, written
         engine.dispose()
 
 
@@ -120,6 +122,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = open_engine(settings.database_url, pooled=True)
+    event_writer.defer_events(app.state.engine)
 
     app.state.dashboards = DashboardCache(
         refresh_seconds=_seconds("FLSDB_DASHBOARD_REFRESH", 30.0),

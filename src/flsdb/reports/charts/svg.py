@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from html import escape
 
 from flsdb.reports.charts.base import INK, MIN_FONT
+from flsdb.reports.charts.pdf_drawing import MARK
 
 GRID_INK = "#DDDDDD"
 # How far (in points on the page) a funnel's limit curve may be drawn from its computed points:
@@ -27,7 +28,8 @@ def document(width: float, height: float, parts: Iterable[str]) -> bytes:
     """An SVG drawing of `width` x `height` points (its user units are points)."""
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}pt" height="{height:g}pt" '
-        f'viewBox="0 0 {width:g} {height:g}" version="1.1">{STYLE}' + "".join(p for p in parts if p)
+        f'viewBox="0 0 {width:g} {height:g}" version="1.1" {MARK}="1">{STYLE}'
+        + "".join(p for p in parts if p)
     ).encode() + b"</svg>"
 
 
