@@ -15,6 +15,7 @@ import jinja2
 from markupsafe import Markup
 
 from flsdb.dates import uk_date, uk_months
+from flsdb.reports.charts import pdf_drawing
 from flsdb.reports.charts.base import count
 from flsdb.reports.marking import file_prefix, marks
 from flsdb.reports.words import field_label
@@ -149,8 +150,6 @@ def print_setup() -> tuple[Any, Any, dict[str, Any]]:
     # lazy: WeasyPrint (~0.5 s) only for PDFs
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
-
-    from flsdb.reports.charts import pdf_drawing
 
     pdf_drawing.install()  # our own drawings drawn straight into the PDF
     fonts = FontConfiguration()

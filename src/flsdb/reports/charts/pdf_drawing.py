@@ -80,6 +80,7 @@ class _Text:
 
 def install() -> None:
     """Draw marked drawings here from now on, in this process (idempotent)."""
+    # lazy: WeasyPrint (~0.5 s) only for PDFs, not for the HTML reports' charts
     from weasyprint.svg import SVG
 
     if getattr(SVG.draw, "flsdb", False):
@@ -166,6 +167,7 @@ def _path(node: Any, ops: bytes) -> _Path:
 @cache
 def _paint(value: str, opacity: str | None) -> Any:
     """A colour from a fill or stroke value (None for none); a paint server is unsupported."""
+    # lazy: as weasyprint (its CSS parser's colours)
     from tinycss2.color5 import parse_color
 
     value = value.strip()
@@ -310,9 +312,17 @@ def _draw_path(stream: Any, item: _Path) -> None:
 def _draw_text(svg: Any, stream: Any, item: _Text, context: Any) -> None:
     # lazy: the PDF writer's own text drawing (as its SVG text drawing uses it)
     from weasyprint.css.properties import INITIAL_VALUES
+
+    # lazy: as weasyprint.css.properties
     from weasyprint.draw.text import draw_emojis, draw_first_line
+
+    # lazy: as weasyprint.css.properties
     from weasyprint.matrix import Matrix
+
+    # lazy: as weasyprint.css.properties
     from weasyprint.svg.text import Style, TextBox
+
+    # lazy: as weasyprint.css.properties
     from weasyprint.text.line_break import split_first_line
 
     style = Style()
