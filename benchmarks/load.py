@@ -330,6 +330,9 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=0.0, help="mean pause between requests")
     parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument(
+        "--threads", type=int, default=None, help="flsdb serve --threads (default: its own)"
+    )
+    parser.add_argument(
         "--refresh", default="30", help="seconds between recomputations of the figures"
     )
     parser.add_argument(
@@ -369,7 +372,9 @@ def main() -> None:
         shutil.rmtree(args.stalls, ignore_errors=True)
         os.environ["FLSDB_STALLS"] = str(args.stalls.resolve())
     try:
-        with served(url, folder, refresh=args.refresh, workers=args.workers) as base:
+        with served(
+            url, folder, refresh=args.refresh, workers=args.workers, threads=args.threads
+        ) as base:
             probe = _record_of(url, codes[0], 2024)
             result = asyncio.run(_main(base, codes, args.users, args.seconds, args.requests, probe))
             statuses = asyncio.run(_conflict(base, codes[0], _services_first_id(url, codes[0]), 10))
@@ -460,7 +465,8 @@ def _report(args, url: str, result: dict, statuses: list[int], integrity: str) -
     errors = len(times.get("server errors", []))
     errors_timed_out = len(times.get("timed out (no answer in 120 s)", []))
     print(
-        f"{engine}, {args.workers} server process(es), {args.users} users "
+        f"{engine}, {args.workers} server process(es)"
+        f"{'' if args.threads is None else f' of {args.threads} threads'}, {args.users} users "
         f"(mean pause {args.think:g} s), cells refresh {args.cells_refresh} s, "
         f"{result['elapsed']:.1f} s, {total:,} requests ({total / result['elapsed']:.0f}/s), "
         f"server errors: {errors}, timed out: {errors_timed_out}"

@@ -34,12 +34,15 @@ def _free_port() -> int:
 
 
 @contextmanager
-def served(url: str, cwd: Path, refresh: str = "0", workers: int = 1) -> Iterator[str]:
+def served(
+    url: str, cwd: Path, refresh: str = "0", workers: int = 1, threads: int | None = None
+) -> Iterator[str]:
     """The web application on `url`'s database; yields its base URL."""
     port = _free_port()
     log = (cwd / "serve.log").open("w")
+    more = [] if threads is None else ["--threads", str(threads)]
     process = subprocess.Popen(
-        [FLSDB, "serve", "--db", url, "--port", str(port), "--workers", str(workers)],
+        [FLSDB, "serve", "--db", url, "--port", str(port), "--workers", str(workers), *more],
         cwd=cwd,
         stdout=log,
         stderr=subprocess.STDOUT,

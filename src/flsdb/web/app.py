@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -47,7 +48,7 @@ from flsdb.web.auth import current_actor
 from flsdb.web.common import error_page, issue_list, pending_page
 from flsdb.web.dashboard_parts import router as dashboard_parts
 from flsdb.web.guard import Guard
-from flsdb.web.settings import SECRET_ENV, Settings, limits_from_environment
+from flsdb.web.settings import SECRET_ENV, THREADS_ENV, Settings, limits_from_environment
 from flsdb.web.signin import sign_in_again
 
 CSP = (
@@ -102,6 +103,9 @@ class _StaticFiles(StaticFiles):
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    threads = int(_seconds(THREADS_ENV, 0))
+    if threads > 0:  # the requests worked on at once, in threads (`flsdb serve --threads`)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
     yield
     stop_workers(app)
 

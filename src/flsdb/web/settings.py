@@ -11,6 +11,8 @@ from flsdb.errors import ConfigurationError
 from flsdb.services.signin import Limits
 
 SECRET_ENV = "FLSDB_SECRET_KEY"
+# The requests a server process works on at once, in threads (`flsdb serve --threads`).
+THREADS_ENV = "FLSDB_THREADS"
 SECRET_FILE = ".flsdb-secret"
 PREVIEW_HOURS_ENV = "FLSDB_UPLOAD_PREVIEW_HOURS"
 
