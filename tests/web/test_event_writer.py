@@ -118,3 +118,33 @@ def test_a_postgresql_store_writes_its_events_in_the_request(engine: Engine) -> 
         event_writer.stop(engine)
     else:
         assert event_writer.queue_for(engine) is None
+
+
+def test_a_failed_write_is_tried_again_and_logged_without_the_events(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    failures = [2]  # the first two tries fail, as a full disk or a lock held too long would
+
+    def refuse(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.startswith("INSERT INTO events") and failures[0]:
+            failures[0] -= 1
+            raise OperationalError(statement, (), Exception("database or disk is full"))
+
+    event.listen(engine, "before_cursor_execute", refuse)
+    event_writer.defer_events(engine)
+    record_event(engine, "u", "kept", detail="upload 1234abcd")
+    event_writer.flush_all()
+    assert failures == [0]
+    with engine.connect() as conn:
+        assert list(conn.execute(select(events.c.action, events.c.detail))) == [
+            ("kept", "upload 1234abcd")
+        ]
+    logged = [r.getMessage() for r in caplog.records if r.name == "flsdb.services.event_writer"]
+    assert len(logged) == 2 and all("1 access events" in m for m in logged)
+    assert not any("1234abcd" in m or "full" in m for m in logged)
+    event_writer.stop(engine)
+    engine.dispose()
