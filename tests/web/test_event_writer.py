@@ -71,9 +71,12 @@ def test_the_queue_is_bounded_and_loses_nothing_in_order(
     monkeypatch.setattr(event_writer, "MAX_QUEUED", 3)
     holder = _hold_write_lock(str(path))
     try:
-        producer = threading.Thread(
-            target=lambda: [record_event(engine, "u", f"action_{i}") for i in range(6)]
-        )
+
+        def produce() -> None:
+            for i in range(6):
+                record_event(engine, "u", f"action_{i}")
+
+        producer = threading.Thread(target=produce)
         producer.start()
         # Three wait (the writer holds them until their transaction commits); the fourth
         # event's caller waits for room.
