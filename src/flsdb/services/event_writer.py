@@ -45,7 +45,9 @@ IDLE_SECONDS = 2.0
 FLUSH_SECONDS = 30.0
 
 _LOG = logging.getLogger("flsdb.services.event_writer")
-_INSERT = events.insert()
+# Every event's insert, built once (an event is written for nearly every request); its values
+# are parameters. `services.events` writes its own with it too.
+INSERT = events.insert()
 
 
 class EventQueue:
@@ -122,7 +124,7 @@ class EventQueue:
                 return
             try:
                 with engine.begin() as conn:
-                    conn.execute(_INSERT, batch)
+                    conn.execute(INSERT, batch)
             except Exception as exc:  # kept, and tried again: the log must not lose them
                 _LOG.error(
                     "%d access events could not be written yet (%s); trying again.",

@@ -42,17 +42,13 @@ def record_event(
         "detail": detail,
     }
     if isinstance(target, Connection):
-        target.execute(_INSERT, row)
+        target.execute(event_writer.INSERT, row)
         return
     queue = event_writer.queue_for(target)
     if queue is not None and queue.put(row):
         return
     with target.begin() as conn:
-        conn.execute(_INSERT, row)
-
-
-# Built once (an event is written for nearly every request): its values are parameters.
-_INSERT = events.insert()
+        conn.execute(event_writer.INSERT, row)
 
 
 @dataclass(frozen=True)
